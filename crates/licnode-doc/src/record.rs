@@ -1,0 +1,337 @@
+//! One record as one automerge document: creation, updates, merges, projection, history and
+//! conflicts.
+
+use automerge::{AutoCommit, Change, ChangeHash, ROOT, ReadDoc, transaction::CommitOptions};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{actor, convert, rules};
+
+/// Errors from reading or changing a record document.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    #[error("malformed change: {0}")]
+    MalformedChange(#[from] automerge::LoadChangeError),
+    #[error("the document has no {0} metadata")]
+    MissingMeta(&'static str),
+}
+
+/// The identity of a record, fixed at creation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordMeta {
+    pub id: String,
+    pub collection: String,
+    /// GB/T 2260 division code the record belongs to; routing follows it (DESIGN.md principle 4).
+    pub jurisdiction: String,
+}
+
+/// Who makes a change: this process's actor (bound to the node), the staff user, and the time.
+#[derive(Clone, Copy, Debug)]
+pub struct Authoring<'a> {
+    pub actor: &'a automerge::ActorId,
+    pub user: &'a str,
+    /// Milliseconds since the Unix epoch.
+    pub time_ms: i64,
+}
+
+/// A change made locally, ready for the change log.
+#[derive(Clone, Debug)]
+pub struct LocalChange {
+    pub hash: ChangeHash,
+    pub bytes: Vec<u8>,
+}
+
+/// A change received from elsewhere, parsed and checked for shape.
+#[derive(Clone, Debug)]
+pub struct IncomingChange {
+    pub change: Change,
+    pub hash: ChangeHash,
+    /// The node the change's actor id is bound to, if it has our layout.
+    pub author_node: Option<String>,
+}
+
+/// Parses the bytes of one change. Hostile or truncated bytes are an error, never a panic.
+pub fn parse_change(bytes: &[u8]) -> Result<IncomingChange, DocError> {
+    let change = Change::from_bytes(bytes.to_vec())?;
+    let hash = change.hash();
+    let author_node = actor::node_of(change.actor_id());
+    Ok(IncomingChange {
+        change,
+        hash,
+        author_node,
+    })
+}
+
+/// One entry of a record's history.
+#[derive(Clone, Debug, Serialize)]
+pub struct HistoryEntry {
+    pub hash: String,
+    pub actor: String,
+    /// The node the actor id is bound to.
+    pub node: Option<String>,
+    pub user: Option<String>,
+    /// Milliseconds since the Unix epoch, as the author's clock said.
+    pub time_ms: i64,
+    pub kind: Option<String>,
+    /// Fields this change wrote or cleared.
+    pub fields: Vec<String>,
+    pub deps: Vec<String>,
+}
+
+/// A field that holds concurrent values after a merge.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Conflict {
+    pub field: String,
+    /// The value the projection shows.
+    pub shown: Value,
+    /// Every concurrent value, the shown one included.
+    pub values: Vec<Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ChangeMessage<'a> {
+    #[serde(borrow)]
+    user: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    kind: std::borrow::Cow<'a, str>,
+}
+
+/// A record document.
+pub struct RecordDoc {
+    doc: AutoCommit,
+}
+
+impl RecordDoc {
+    /// Creates a record with its metadata and first values in one change.
+    pub fn create(
+        meta: &RecordMeta,
+        values: &Map<String, Value>,
+        who: Authoring<'_>,
+    ) -> Result<(RecordDoc, LocalChange), DocError> {
+        use automerge::transaction::Transactable;
+        let mut doc = AutoCommit::new().with_actor(who.actor.clone());
+        doc.put(ROOT, "_id", meta.id.as_str())?;
+        doc.put(ROOT, "_collection", meta.collection.as_str())?;
+        doc.put(ROOT, "_jurisdiction", meta.jurisdiction.as_str())?;
+        doc.put(ROOT, "_created_at", who.time_ms)?;
+        for (name, value) in values {
+            if !value.is_null() {
+                convert::put_json(&mut doc, &ROOT, name, value)?;
+            }
+        }
+        let mut record = RecordDoc { doc };
+        let change = record
+            .commit(who, "create")
+            .ok_or(DocError::MissingMeta("_id"))?;
+        Ok((record, change))
+    }
+
+    /// Loads a document from saved bytes (a saved document, optionally followed by changes).
+    pub fn load(bytes: &[u8]) -> Result<RecordDoc, DocError> {
+        Ok(RecordDoc {
+            doc: AutoCommit::load(bytes)?,
+        })
+    }
+
+    /// An empty document, into which received changes are applied.
+    pub fn empty() -> RecordDoc {
+        RecordDoc {
+            doc: AutoCommit::new(),
+        }
+    }
+
+    /// The record's metadata.
+    pub fn meta(&self) -> Result<RecordMeta, DocError> {
+        Ok(RecordMeta {
+            id: self.meta_text("_id")?,
+            collection: self.meta_text("_collection")?,
+            jurisdiction: self.meta_text("_jurisdiction")?,
+        })
+    }
+
+    fn meta_text(&self, key: &'static str) -> Result<String, DocError> {
+        match self.doc.get(ROOT, key)? {
+            Some((automerge::Value::Scalar(scalar), _)) => match scalar.as_ref() {
+                automerge::ScalarValue::Str(text) => Ok(text.to_string()),
+                _ => Err(DocError::MissingMeta(key)),
+            },
+            _ => Err(DocError::MissingMeta(key)),
+        }
+    }
+
+    /// When the record was created, in milliseconds since the epoch, by its creator's clock.
+    pub fn created_at_ms(&self) -> Option<i64> {
+        match self.doc.get(ROOT, "_created_at").ok()?? {
+            (automerge::Value::Scalar(scalar), _) => scalar.as_i64(),
+            _ => None,
+        }
+    }
+
+    /// Writes the given (validated) values. Values equal to what the projection already shows
+    /// are not written again, unless the field is in conflict (writing it resolves the
+    /// conflict). Returns `None` when nothing changed.
+    pub fn update(
+        &mut self,
+        values: &Map<String, Value>,
+        who: Authoring<'_>,
+    ) -> Result<Option<LocalChange>, DocError> {
+        self.doc.set_actor(who.actor.clone());
+        let current = self.fields();
+        let conflicted: Vec<String> = self.conflicts().into_iter().map(|c| c.field).collect();
+        for (name, value) in values {
+            let unchanged = match current.get(name) {
+                Some(existing) => existing == value,
+                None => value.is_null(),
+            };
+            if unchanged && !conflicted.iter().any(|field| field == name) {
+                continue;
+            }
+            convert::put_json(&mut self.doc, &ROOT, name, value)?;
+        }
+        Ok(self.commit(who, "update"))
+    }
+
+    fn commit(&mut self, who: Authoring<'_>, kind: &str) -> Option<LocalChange> {
+        let message = ChangeMessage {
+            user: who.user.into(),
+            kind: kind.into(),
+        };
+        let message = serde_json::to_string(&message).unwrap_or_default();
+        let hash = self.doc.commit_with(
+            CommitOptions::default()
+                .with_message(message)
+                .with_time(who.time_ms),
+        )?;
+        let change = self.doc.get_change_by_hash(&hash)?;
+        Some(LocalChange {
+            hash,
+            bytes: change.raw_bytes().to_vec(),
+        })
+    }
+
+    /// Applies received changes. Changes the document already has are ignored, so duplicated
+    /// and re-ordered deliveries are harmless; a change whose dependencies are missing waits
+    /// inside the document until they arrive.
+    pub fn apply(&mut self, changes: Vec<Change>) -> Result<(), DocError> {
+        self.doc.apply_changes(changes)?;
+        Ok(())
+    }
+
+    /// Whether the document already holds the change `hash`.
+    pub fn has_change(&mut self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_by_hash(hash).is_some()
+    }
+
+    /// Hashes of changes applied to the document's history but waiting for missing deps.
+    pub fn missing_deps(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_missing_deps(&[])
+    }
+
+    /// The record's fields as the projection shows them, domain rules applied.
+    pub fn fields(&self) -> Map<String, Value> {
+        let collection = self.meta_text("_collection").unwrap_or_default();
+        let mut fields = Map::new();
+        for key in self.doc.keys(ROOT) {
+            if key.starts_with('_') {
+                continue;
+            }
+            let Ok(all) = self.doc.get_all(ROOT, key.as_str()) else {
+                continue;
+            };
+            let values: Vec<Value> = all
+                .iter()
+                .map(|(value, id)| convert::read_value(&self.doc, value, id))
+                .collect();
+            if values.is_empty() {
+                continue;
+            }
+            let index = rules::preferred_value(&collection, &key, &values);
+            if let Some(value) = values.into_iter().nth(index) {
+                fields.insert(key, value);
+            }
+        }
+        fields
+    }
+
+    /// Fields that hold concurrent values (DESIGN.md principle 1: the loser is kept and shown).
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        let collection = self.meta_text("_collection").unwrap_or_default();
+        let mut conflicts = Vec::new();
+        for key in self.doc.keys(ROOT) {
+            if key.starts_with('_') {
+                continue;
+            }
+            let Ok(all) = self.doc.get_all(ROOT, key.as_str()) else {
+                continue;
+            };
+            if all.len() < 2 {
+                continue;
+            }
+            let values: Vec<Value> = all
+                .iter()
+                .map(|(value, id)| convert::read_value(&self.doc, value, id))
+                .collect();
+            let index = rules::preferred_value(&collection, &key, &values);
+            conflicts.push(Conflict {
+                field: key,
+                shown: values[index].clone(),
+                values,
+            });
+        }
+        conflicts
+    }
+
+    /// Every change of the record, oldest first (causal order), with author node, user and time.
+    pub fn history(&mut self) -> Vec<HistoryEntry> {
+        let changes = self.doc.get_changes(&[]);
+        changes
+            .iter()
+            .map(|change| {
+                let message = change
+                    .message()
+                    .and_then(|text| serde_json::from_str::<ChangeMessage<'_>>(text).ok());
+                let decoded = change.decode();
+                let mut fields: Vec<String> = decoded
+                    .operations
+                    .iter()
+                    .filter(|op| matches!(op.obj, automerge::legacy::ObjectId::Root))
+                    .filter_map(|op| match &op.key {
+                        automerge::legacy::Key::Map(name) if !name.starts_with('_') => {
+                            Some(name.to_string())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                fields.sort();
+                fields.dedup();
+                HistoryEntry {
+                    hash: change.hash().to_string(),
+                    actor: change.actor_id().to_string(),
+                    node: actor::node_of(change.actor_id()),
+                    user: message.as_ref().map(|m| m.user.to_string()),
+                    time_ms: change.timestamp(),
+                    kind: message.as_ref().map(|m| m.kind.to_string()),
+                    fields,
+                    deps: change.deps().iter().map(ToString::to_string).collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// The whole document in its compact form.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The document's current heads.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Every change of the document, in causal order.
+    pub fn changes(&mut self) -> Vec<Change> {
+        self.doc.get_changes(&[])
+    }
+}

@@ -1,0 +1,1 @@
+//! Generator of realistic licensing data for tests, benchmarks and the demo.

@@ -1,0 +1,157 @@
+//! The only crate that knows HTTP: the staff API (records, search, history, conflicts, the
+//! change log), the OpenAPI document, `/healthz` and `/metrics`, with JSON errors carrying a
+//! stable code and a request id on every request.
+
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod metrics;
+mod openapi;
+mod records;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use licnode_store::Archive;
+use serde::Serialize;
+use serde_json::json;
+use tracing::Instrument;
+
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What the node says about itself.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeInfo {
+    pub code: String,
+    pub level: String,
+    pub name: String,
+    pub parent_url: Option<String>,
+}
+
+/// The state every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub archive: Archive,
+    pub node: Arc<NodeInfo>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The whole HTTP application of a node.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(openapi::document))
+        .nest("/api/v1", records::router())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), request_context))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Gives every request an id (the client's `x-request-id`, or a new one), a tracing span that
+/// carries it, an `x-request-id` response header, and a place in the metrics.
+async fn request_context(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| !value.is_empty() && value.len() <= 64)
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = request.method().to_string();
+    let span = tracing::info_span!("request", %request_id, %method, path = %request.uri().path());
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    span.in_scope(|| {
+        tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "answered");
+    });
+    state
+        .metrics
+        .observe_request(&method, &route, status, elapsed);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    let database = state.archive.store.ping().await;
+    let status = if database {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if database { "ok" } else { "degraded" },
+        "node": state.node.code,
+        "database": if database { "ok" } else { "unreachable" },
+        "backend": state.archive.store.backend().name(),
+    });
+    (status, Json(body)).into_response()
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let last_seq = state.archive.store.last_seq().await.unwrap_or(-1);
+    let body = state.metrics.render(&[
+        ("licnode_up", "1 while the node serves.", 1.0),
+        (
+            "licnode_change_log_last_seq",
+            "Highest sequence number in this node's change log.",
+            last_seq as f64,
+        ),
+    ]);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::not_found("no such endpoint; the API is described at /openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
+}

@@ -1,0 +1,222 @@
+//! The staff API through its router, on SQLite and PostgreSQL: what clients see, errors
+//! included, and that refused requests write nothing.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use licnode_server::{AppState, Metrics, NodeInfo, app};
+use licnode_store::{Archive, Store};
+use licnode_testkit::{BACKENDS, Backend, TestDatabase};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct TestNode {
+    state: AppState,
+    _database: Option<TestDatabase>,
+    _dir: tempfile::TempDir,
+}
+
+async fn node(backend: Backend, code: &str) -> TestNode {
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    let (url, database) = licnode_testkit::database_url(backend, dir.path())
+        .await
+        .expect("database");
+    let store = Store::open(&url).await.expect("store");
+    TestNode {
+        state: AppState {
+            archive: Archive::new(store, code),
+            node: Arc::new(NodeInfo {
+                code: code.into(),
+                level: "county".into(),
+                name: "测试节点".into(),
+                parent_url: None,
+            }),
+            metrics: Arc::new(Metrics::default()),
+        },
+        _database: database,
+        _dir: dir,
+    }
+}
+
+/// Sends one request; returns status and JSON body (or the text as a JSON string).
+async fn call(node: &TestNode, method: &str, uri: &str, body: Option<Body>) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let request = request
+        .header("x-licnode-user", "clerk-wang")
+        .body(body.unwrap_or_else(Body::empty))
+        .expect("request");
+    let response = app(node.state.clone()).oneshot(request).await.expect("response");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
+        .await
+        .expect("body");
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, value)
+}
+
+fn licence_input() -> Value {
+    let collection = licnode_model::collection("licences").expect("licences");
+    Value::Object(licnode_gen::Generator::new(21).record(collection, "330106"))
+}
+
+#[tokio::test]
+async fn create_get_update_list_search_history_through_the_api() {
+    for backend in BACKENDS {
+        let node = node(backend, "330106").await;
+        let input = licence_input();
+        let (status, created) = call(
+            &node,
+            "POST",
+            "/api/v1/licences/records",
+            Some(Body::from(input.to_string())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {created}");
+        let id = created["id"].as_str().expect("id").to_string();
+        assert_eq!(created["jurisdiction"], json!("330106"));
+
+        let (status, read) = call(&node, "GET", &format!("/api/v1/records/{id}"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(read["fields"]["enterprise_name"], input["enterprise_name"]);
+
+        let (status, updated) = call(
+            &node,
+            "PATCH",
+            &format!("/api/v1/records/{id}"),
+            Some(Body::from(json!({ "remarks": "复核完毕" }).to_string())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {updated}");
+        assert_eq!(updated["fields"]["remarks"], json!("复核完毕"));
+        assert_eq!(updated["changed"], json!(true));
+
+        let (status, listed) = call(&node, "GET", "/api/v1/licences/records?limit=10", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+
+        let name: Vec<char> = input["enterprise_name"].as_str().expect("name").chars().collect();
+        let fragment: String = name[2..4].iter().collect();
+        let uri = format!("/api/v1/search?q={}", urlencode(&fragment));
+        let (status, found) = call(&node, "GET", &uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {found}");
+        assert_eq!(found["items"][0]["id"], json!(id), "{backend}: search {fragment}");
+
+        let number = input["licence_number"].as_str().expect("number");
+        let (_, found) = call(&node, "GET", &format!("/api/v1/search?q={}", urlencode(number)), None).await;
+        assert_eq!(found["items"][0]["id"], json!(id), "{backend}: search {number}");
+
+        let (status, history) = call(&node, "GET", &format!("/api/v1/records/{id}/history"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let changes = history["changes"].as_array().expect("changes");
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[1]["user"], json!("clerk-wang"));
+        assert_eq!(changes[1]["node"], json!("330106"));
+        assert_eq!(changes[1]["fields"], json!(["remarks"]));
+
+        let (status, conflicts) = call(&node, "GET", &format!("/api/v1/records/{id}/conflicts"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(conflicts["conflicts"], json!([]));
+
+        let (status, log) = call(&node, "GET", "/api/v1/changes?after=0", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(log["changes"].as_array().map(Vec::len), Some(2));
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (byte as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn malformed_input_gets_a_stable_error_code_and_writes_nothing() {
+    for backend in BACKENDS {
+        let node = node(backend, "330106").await;
+        let mut unknown_field = licence_input();
+        unknown_field["colour"] = json!("red");
+        let mut wrong_type = licence_input();
+        wrong_type["enterprise_name"] = json!(42);
+        let mut invalid_code = licence_input();
+        invalid_code["credit_code"] = json!("91330106MA2H3K7Q0IOZ");
+        let mut invalid_division = licence_input();
+        invalid_division["division_code"] = json!("999999");
+        let oversize = json!({ "remarks": "长".repeat(licnode_server::MAX_BODY_BYTES) });
+        let cases: Vec<(&str, String, StatusCode, &str)> = vec![
+            ("/api/v1/licences/records", "{\"enterprise_name\": ".into(), StatusCode::BAD_REQUEST, "malformed_json"),
+            ("/api/v1/licences/records", "[1, 2]".into(), StatusCode::BAD_REQUEST, "expected_object"),
+            ("/api/v1/no_such/records", licence_input().to_string(), StatusCode::NOT_FOUND, "unknown_collection"),
+            ("/api/v1/licences/records", unknown_field.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            ("/api/v1/licences/records", wrong_type.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            ("/api/v1/licences/records", invalid_code.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            ("/api/v1/licences/records", invalid_division.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            ("/api/v1/licences/records", oversize.to_string(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ("/api/v1/licences/records?jurisdiction=320102", licence_input().to_string(), StatusCode::FORBIDDEN, "outside_jurisdiction"),
+        ];
+        for (uri, body, expected_status, expected_code) in cases {
+            let (status, answer) = call(&node, "POST", uri, Some(Body::from(body))).await;
+            assert_eq!(status, expected_status, "{backend} {uri}: {answer}");
+            assert_eq!(answer["error"]["code"], json!(expected_code), "{backend} {uri}: {answer}");
+            assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+        let (_, answer) = call(
+            &node,
+            "POST",
+            "/api/v1/licences/records",
+            Some(Body::from(unknown_field_body())),
+        )
+        .await;
+        assert_eq!(answer["error"]["details"][0]["code"], json!("unknown_field"), "{answer}");
+        assert_eq!(node.state.archive.store.last_seq().await.expect("seq"), 0, "{backend}: nothing written");
+
+        let (status, answer) = call(&node, "GET", "/api/v1/records/nope", None).await;
+        assert_eq!((status, answer["error"]["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
+        let (status, answer) = call(&node, "GET", "/api/v1/search?q=杭", None).await;
+        assert_eq!((status, answer["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!("query_too_short")));
+        let (status, answer) = call(&node, "GET", "/api/v1/licences/records?colour=red", None).await;
+        assert_eq!((status, answer["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!("unknown_filter")));
+        let (status, answer) = call(&node, "GET", "/nowhere", None).await;
+        assert_eq!((status, answer["error"]["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
+    }
+}
+
+fn unknown_field_body() -> String {
+    let mut input = licence_input();
+    input["colour"] = json!("red");
+    input.to_string()
+}
+
+#[tokio::test]
+async fn health_metrics_and_openapi_are_served() {
+    let node = node(Backend::Sqlite, "330106").await;
+    let (status, health) = call(&node, "GET", "/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["status"], json!("ok"));
+    let (status, metrics) = call(&node, "GET", "/metrics", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = metrics.as_str().expect("text");
+    assert!(text.contains("licnode_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{text}");
+    assert!(text.contains("licnode_change_log_last_seq 0"));
+    let (status, openapi) = call(&node, "GET", "/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(openapi["openapi"], json!("3.1.0"));
+    for collection in licnode_model::collections() {
+        let path = format!("/api/v1/{}/records", collection.name);
+        assert!(openapi["paths"][&path].is_object(), "{path} missing from the OpenAPI document");
+    }
+    let (status, schema) = call(&node, "GET", "/api/v1/collections/reviewers", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let id_number = schema["fields"]
+        .as_array()
+        .and_then(|fields| fields.iter().find(|f| f["name"] == json!("id_number")))
+        .expect("id_number field");
+    assert_eq!(id_number["classification"], json!("secret"));
+}

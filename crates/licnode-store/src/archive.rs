@@ -1,0 +1,297 @@
+//! The write path of a node's archive: validate the input against the regulation's model,
+//! write it through the record's automerge document, and commit document, projection and
+//! change log together. The HTTP API and the CLI both write through here.
+
+use licnode_doc::{ActorId, Authoring, Conflict, HistoryEntry, RecordDoc, RecordMeta};
+use licnode_model::{Collection, Issue, Mode, ValidationErrors};
+use serde_json::{Map, Value};
+
+use crate::projection::Projection;
+use crate::read::StoredRecord;
+use crate::write::{Attribution, ModifyError, PreparedChange, PreparedRecord};
+use crate::{Store, StoreError};
+
+/// Refusals of the write path, each with a stable machine code.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("unknown collection {0:?}")]
+    UnknownCollection(String),
+    #[error("no record {0:?}")]
+    NotFound(String),
+    #[error("invalid input")]
+    Invalid(ValidationErrors),
+    #[error("jurisdiction {jurisdiction} is outside this node's jurisdiction {node}")]
+    OutsideJurisdiction { jurisdiction: String, node: String },
+    #[error("{0:?} is not a GB/T 2260 division code")]
+    InvalidJurisdiction(String),
+    #[error("licence {0} is in a terminal state (撤回/撤销/吊销/注销) and its status cannot change")]
+    TerminalLicence(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("document: {0}")]
+    Document(#[from] licnode_doc::DocError),
+}
+
+impl ArchiveError {
+    /// The stable machine code of this refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ArchiveError::UnknownCollection(_) => "unknown_collection",
+            ArchiveError::NotFound(_) => "not_found",
+            ArchiveError::Invalid(_) => "validation_failed",
+            ArchiveError::OutsideJurisdiction { .. } => "outside_jurisdiction",
+            ArchiveError::InvalidJurisdiction(_) => "invalid_jurisdiction",
+            ArchiveError::TerminalLicence(_) => "licence_terminal",
+            ArchiveError::Store(_) | ArchiveError::Document(_) => "internal",
+        }
+    }
+}
+
+/// The node an archive belongs to: its code decides the default jurisdiction of new records
+/// and which jurisdictions its staff may write.
+#[derive(Clone, Debug)]
+pub struct NodeScope {
+    pub node_code: String,
+}
+
+impl NodeScope {
+    /// True when `jurisdiction` is this node's own code or below it in the division tree.
+    pub fn covers(&self, jurisdiction: &str) -> bool {
+        licnode_model::divisions::is_within(jurisdiction, &self.node_code)
+    }
+}
+
+/// A record created, with the warnings its input raised.
+#[derive(Debug)]
+pub struct Created {
+    pub record: StoredRecord,
+    pub warnings: Vec<Issue>,
+}
+
+/// A record updated, with the warnings its input raised.
+#[derive(Debug)]
+pub struct Updated {
+    pub record: StoredRecord,
+    pub warnings: Vec<Issue>,
+    /// False when every value given was already there.
+    pub changed: bool,
+}
+
+/// A node's archive: its store, its scope and this process's actor id.
+#[derive(Clone)]
+pub struct Archive {
+    pub store: Store,
+    pub scope: NodeScope,
+    actor: ActorId,
+}
+
+impl Archive {
+    /// An archive over `store` for the node `node_code`, with a fresh actor id for this process.
+    pub fn new(store: Store, node_code: &str) -> Archive {
+        Archive {
+            store,
+            scope: NodeScope {
+                node_code: node_code.to_string(),
+            },
+            actor: licnode_doc::actor::fresh(node_code),
+        }
+    }
+
+    /// This process's automerge actor id.
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    fn collection(name: &str) -> Result<&'static Collection, ArchiveError> {
+        licnode_model::collection(name).ok_or_else(|| ArchiveError::UnknownCollection(name.into()))
+    }
+
+    fn jurisdiction(&self, requested: Option<&str>) -> Result<String, ArchiveError> {
+        let jurisdiction = requested.unwrap_or(&self.scope.node_code).trim().to_string();
+        if licnode_model::divisions::lookup(&jurisdiction).is_none() {
+            return Err(ArchiveError::InvalidJurisdiction(jurisdiction));
+        }
+        if !self.scope.covers(&jurisdiction) {
+            return Err(ArchiveError::OutsideJurisdiction {
+                jurisdiction,
+                node: self.scope.node_code.clone(),
+            });
+        }
+        Ok(jurisdiction)
+    }
+
+    /// Validates and builds one new record without storing it.
+    pub fn prepare(
+        &self,
+        collection: &str,
+        jurisdiction: Option<&str>,
+        input: &Map<String, Value>,
+        user: &str,
+        at_ms: i64,
+    ) -> Result<(PreparedRecord, Vec<Issue>), ArchiveError> {
+        let model = Self::collection(collection)?;
+        let jurisdiction = self.jurisdiction(jurisdiction)?;
+        let validated =
+            licnode_model::validate(model, input, Mode::Create).map_err(ArchiveError::Invalid)?;
+        let meta = RecordMeta {
+            id: uuid::Uuid::now_v7().to_string(),
+            collection: model.name.to_string(),
+            jurisdiction,
+        };
+        let who = Authoring {
+            actor: &self.actor,
+            user,
+            time_ms: at_ms,
+        };
+        let (doc, change) = RecordDoc::create(&meta, &validated.values, who)?;
+        let projection = Projection::of(&doc, at_ms)?;
+        let doc_bytes = change.bytes.clone();
+        Ok((
+            PreparedRecord {
+                change: PreparedChange {
+                    hash: change.hash.to_string(),
+                    record_id: meta.id,
+                    collection: meta.collection,
+                    jurisdiction: meta.jurisdiction,
+                    author_node: self.scope.node_code.clone(),
+                    author_user: user.to_string(),
+                    origin: self.scope.node_code.clone(),
+                    at_ms,
+                    bytes: change.bytes,
+                },
+                projection,
+                doc_bytes,
+            },
+            validated.warnings,
+        ))
+    }
+
+    /// Creates one record. Acknowledged (returns) only once committed.
+    pub async fn create(
+        &self,
+        collection: &str,
+        jurisdiction: Option<&str>,
+        input: &Map<String, Value>,
+        user: &str,
+    ) -> Result<Created, ArchiveError> {
+        let (prepared, warnings) =
+            self.prepare(collection, jurisdiction, input, user, crate::now_ms())?;
+        let seqs = self.store.insert_new(std::slice::from_ref(&prepared)).await?;
+        let record = self
+            .store
+            .get(&prepared.projection.id)
+            .await?
+            .ok_or_else(|| ArchiveError::NotFound(prepared.projection.id.clone()))?;
+        debug_assert_eq!(seqs.first(), Some(&record.last_seq));
+        Ok(Created { record, warnings })
+    }
+
+    /// Changes some fields of a record (a partial update; `null` clears a field).
+    pub async fn update(
+        &self,
+        id: &str,
+        patch: &Map<String, Value>,
+        user: &str,
+    ) -> Result<Updated, ArchiveError> {
+        let current = self
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| ArchiveError::NotFound(id.to_string()))?;
+        let model = Self::collection(&current.collection)?;
+        let validated =
+            licnode_model::validate(model, patch, Mode::Patch).map_err(ArchiveError::Invalid)?;
+        let at_ms = crate::now_ms();
+        let attribution = Attribution {
+            node: self.scope.node_code.clone(),
+            user: user.to_string(),
+            at_ms,
+        };
+        let who = Authoring {
+            actor: &self.actor,
+            user,
+            time_ms: at_ms,
+        };
+        let mut changed = false;
+        let result = self
+            .store
+            .modify(id, &attribution, |doc| {
+                guard_terminal_status(model, id, doc, &validated.values)?;
+                let change = doc.update(&validated.values, who)?;
+                changed = change.is_some();
+                Ok::<_, ArchiveError>(change)
+            })
+            .await;
+        let record = match result {
+            Ok(record) => record,
+            Err(ModifyError::NotFound(id)) => return Err(ArchiveError::NotFound(id)),
+            Err(ModifyError::Rejected(error)) => return Err(error),
+            Err(ModifyError::Store(error)) => return Err(error.into()),
+        };
+        Ok(Updated {
+            record,
+            warnings: validated.warnings,
+            changed,
+        })
+    }
+
+    /// One record.
+    pub async fn get(&self, id: &str) -> Result<StoredRecord, ArchiveError> {
+        self.store
+            .get(id)
+            .await?
+            .ok_or_else(|| ArchiveError::NotFound(id.to_string()))
+    }
+
+    /// The document of a record, loaded.
+    pub async fn document(&self, id: &str) -> Result<RecordDoc, ArchiveError> {
+        let bytes = self
+            .store
+            .document(id)
+            .await?
+            .ok_or_else(|| ArchiveError::NotFound(id.to_string()))?;
+        RecordDoc::load(&bytes).map_err(|source| {
+            ArchiveError::Store(StoreError::CorruptDocument {
+                id: id.to_string(),
+                source,
+            })
+        })
+    }
+
+    /// Every change of a record, oldest first, with author node, user and time.
+    pub async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, ArchiveError> {
+        Ok(self.document(id).await?.history())
+    }
+
+    /// The fields of a record that hold concurrent values.
+    pub async fn conflicts(&self, id: &str) -> Result<Vec<Conflict>, ArchiveError> {
+        Ok(self.document(id).await?.conflicts())
+    }
+}
+
+/// Art. 28 (and DESIGN.md principle 2): a licence withdrawn, revoked or cancelled stays so; its
+/// status is not edited back to a non-terminal value.
+fn guard_terminal_status(
+    model: &Collection,
+    id: &str,
+    doc: &RecordDoc,
+    values: &Map<String, Value>,
+) -> Result<(), ArchiveError> {
+    let Some(status_field) = model.status_field else {
+        return Ok(());
+    };
+    if model.name != "licences" {
+        return Ok(());
+    }
+    let Some(new_status) = values.get(status_field) else {
+        return Ok(());
+    };
+    let current = doc.fields();
+    let Some(old_status) = current.get(status_field) else {
+        return Ok(());
+    };
+    if licnode_doc::rules::is_terminal_status(old_status) && new_status != old_status {
+        return Err(ArchiveError::TerminalLicence(id.to_string()));
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! Persistence of a node's archives: record documents, their queryable projections, the name
+//! index and the local change log, on SQLite (the default) or PostgreSQL. This is the only
+//! crate that speaks SQL. [`Archive`] is the write path on top of it: validate → document →
+//! commit.
+
+#![forbid(unsafe_code)]
+
+mod archive;
+mod migrate;
+mod projection;
+mod read;
+mod write;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use archive::{Archive, ArchiveError, Created, NodeScope, Updated};
+pub use projection::{Projection, name_grams};
+pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
+pub use read::subtree_prefix;
+pub use write::{
+    ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord, RemoteChange,
+};
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {url}: {source}")]
+    Open {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("unsupported database URL {0} (expected sqlite:// or postgres://)")]
+    UnsupportedUrl(String),
+    #[error("migration {version} failed: {source}")]
+    Migration {
+        version: i64,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored document of record {id} is unreadable: {source}")]
+    CorruptDocument {
+        id: String,
+        #[source]
+        source: licnode_doc::DocError,
+    },
+    #[error("stored projection of record {id} is unreadable: {source}")]
+    CorruptProjection {
+        id: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Which database a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Db {
+    /// One writer connection (SQLite has one writer at a time; a single connection serialises
+    /// our transactions instead of failing them with SQLITE_BUSY) and a pool of readers.
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres {
+        pool: PgPool,
+    },
+}
+
+/// A node's database.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) db: Db,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    ///
+    /// SQLite runs in WAL mode with `synchronous=FULL`: a write is acknowledged only once its
+    /// transaction is committed and synced.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let open_error = |source| StoreError::Open {
+            url: url.to_string(),
+            source,
+        };
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(open_error)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+                .pragma("cache_size", "-65536");
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .acquire_timeout(Duration::from_secs(120))
+                .connect_with(options.clone())
+                .await
+                .map_err(open_error)?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(options)
+                .await
+                .map_err(open_error)?;
+            Db::Sqlite { writer, reader }
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url).map_err(open_error)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(options)
+                .await
+                .map_err(open_error)?;
+            Db::Postgres { pool }
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let store = Store { db };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection, waiting for running statements.
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres { pool } => pool.close().await,
+        }
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        match &self.db {
+            Db::Sqlite { reader, .. } => sqlx::query("SELECT 1").execute(reader).await.is_ok(),
+            Db::Postgres { pool } => sqlx::query("SELECT 1").execute(pool).await.is_ok(),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,86 @@
+//! Schema migrations: the SQL files under `migrations/<backend>/`, embedded in the binary and
+//! applied in order, each in its own transaction, recorded in `schema_migrations`.
+
+use sqlx::{AssertSqlSafe, Executor};
+
+use crate::{Db, Store, StoreError};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "records",
+    sqlite: include_str!("../../../migrations/sqlite/0001_records.sql"),
+    postgres: include_str!("../../../migrations/postgres/0001_records.sql"),
+}];
+
+const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version       BIGINT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    applied_at_ms BIGINT NOT NULL
+)";
+
+/// Applies every migration the database does not have yet.
+pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
+    let failed = |version| move |source| StoreError::Migration { version, source };
+    match &store.db {
+        Db::Sqlite { writer, .. } => {
+            writer.execute(CREATE_LEDGER).await.map_err(failed(0))?;
+            for migration in MIGRATIONS {
+                let mut tx = writer.begin().await?;
+                let applied: Option<i64> =
+                    sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+                        .bind(migration.version)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if applied.is_some() {
+                    continue;
+                }
+                tx.execute(sqlx::raw_sql(AssertSqlSafe(migration.sqlite)))
+                    .await
+                    .map_err(failed(migration.version))?;
+                sqlx::query("INSERT INTO schema_migrations VALUES (?, ?, ?)")
+                    .bind(migration.version)
+                    .bind(migration.name)
+                    .bind(crate::now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
+        Db::Postgres { pool } => {
+            // Several processes may start at once over one database: serialise migrations.
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7418829)")
+                .execute(&mut *tx)
+                .await?;
+            tx.execute(CREATE_LEDGER).await.map_err(failed(0))?;
+            for migration in MIGRATIONS {
+                let applied: Option<i64> =
+                    sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                        .bind(migration.version)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if applied.is_some() {
+                    continue;
+                }
+                tx.execute(sqlx::raw_sql(AssertSqlSafe(migration.postgres)))
+                    .await
+                    .map_err(failed(migration.version))?;
+                sqlx::query("INSERT INTO schema_migrations VALUES ($1, $2, $3)")
+                    .bind(migration.version)
+                    .bind(migration.name)
+                    .bind(crate::now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}

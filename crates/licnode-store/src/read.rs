@@ -1,0 +1,509 @@
+//! Reads: one record, filtered lists and searches with stable keyset pagination, documents, and
+//! the change log after a cursor.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Sqlite};
+
+use crate::projection::{Projection, name_grams};
+use crate::{Db, Store, StoreError};
+
+/// A record as the projection holds it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StoredRecord {
+    /// Local storage key: the order of lists and the pagination cursor.
+    #[serde(skip)]
+    pub key: i64,
+    pub id: String,
+    pub collection: String,
+    pub jurisdiction: String,
+    pub data: Map<String, Value>,
+    pub conflict_count: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// The local sequence number of the last change stored for this record.
+    pub last_seq: i64,
+}
+
+impl StoredRecord {
+    pub(crate) fn from_projection(key: i64, last_seq: i64, projection: Projection) -> Self {
+        StoredRecord {
+            key,
+            id: projection.id,
+            collection: projection.collection,
+            jurisdiction: projection.jurisdiction,
+            data: projection.data,
+            conflict_count: projection.conflict_count,
+            created_at_ms: projection.created_at_ms,
+            updated_at_ms: projection.updated_at_ms,
+            last_seq,
+        }
+    }
+}
+
+/// One change-log row.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ChangeRow {
+    pub seq: i64,
+    pub hash: String,
+    pub record_id: String,
+    pub collection: String,
+    pub jurisdiction: String,
+    pub author_node: String,
+    pub author_user: String,
+    pub origin: String,
+    pub at_ms: i64,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+/// A filtered list of one collection.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    pub collection: String,
+    /// Exactly this jurisdiction.
+    pub jurisdiction: Option<String>,
+    /// This division and everything below it (`330100` → every code starting `3301`).
+    pub within: Option<String>,
+    pub status: Option<String>,
+    /// Field equality filters on the projection; field names must be checked against the
+    /// collection by the caller.
+    pub fields: Vec<(String, String)>,
+    /// Only records with concurrent values.
+    pub conflicted: bool,
+    /// Keyset cursor: records after this key.
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+/// A search of one collection (or all when `collection` is `None`).
+#[derive(Clone, Debug, Default)]
+pub struct SearchQuery {
+    pub collection: Option<String>,
+    /// A fragment of the enterprise name (two characters or more).
+    pub name: Option<String>,
+    /// A licence number, with or without provincial prefix.
+    pub licence_number: Option<String>,
+    pub credit_code: Option<String>,
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+/// One page of results; `next` is the cursor of the next page, if there may be one.
+#[derive(Clone, Debug, Serialize)]
+pub struct Page {
+    pub items: Vec<StoredRecord>,
+    pub next: Option<String>,
+}
+
+const RECORD_COLUMNS: &str = "r.key, r.id, r.collection, r.jurisdiction, r.data, \
+     r.conflict_count, r.created_at_ms, r.updated_at_ms, r.last_seq";
+
+/// The prefix shared by every division code at or below `code` (`330100` → `3301`,
+/// `330000` → `33`, `100000` → everything).
+pub fn subtree_prefix(code: &str) -> String {
+    if code == "100000" {
+        return String::new();
+    }
+    let mut prefix = code.trim_end_matches("00");
+    while prefix.len() % 2 == 1 {
+        prefix = &code[..prefix.len() + 1];
+    }
+    prefix.to_string()
+}
+
+impl Store {
+    /// One record by id.
+    pub async fn get(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.id = ");
+        match &self.db {
+            Db::Sqlite { reader, .. } => {
+                let row = sqlx::query(AssertSqlSafe(format!("{sql}?")))
+                    .bind(id)
+                    .fetch_optional(reader)
+                    .await?;
+                row.map(|row| sqlite_record(&row)).transpose()
+            }
+            Db::Postgres { pool } => {
+                let row = sqlx::query(AssertSqlSafe(format!(
+                    "{}$1",
+                    sql.replace("r.data,", "r.data::text AS data,")
+                )))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+                row.map(|row| pg_record(&row)).transpose()
+            }
+        }
+    }
+
+    /// The stored automerge document of a record.
+    pub async fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match &self.db {
+            Db::Sqlite { reader, .. } => Ok(sqlx::query_scalar(
+                "SELECT d.bytes FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ?",
+            )
+            .bind(id)
+            .fetch_optional(reader)
+            .await?),
+            Db::Postgres { pool } => Ok(sqlx::query_scalar(
+                "SELECT d.bytes FROM records r JOIN documents d ON d.key = r.key WHERE r.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?),
+        }
+    }
+
+    /// A page of one collection, in storage order, filtered.
+    pub async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        let limit = query.limit.clamp(1, 1_000);
+        match &self.db {
+            Db::Sqlite { reader, .. } => {
+                let mut sql = QueryBuilder::<Sqlite>::new(format!(
+                    "SELECT {RECORD_COLUMNS} FROM records r WHERE r.collection = "
+                ));
+                sql.push_bind(query.collection.clone());
+                push_list_filters(&mut sql, query, |field| {
+                    format!("json_extract(r.data, '$.{field}')")
+                });
+                sql.push(" ORDER BY r.key LIMIT ").push_bind(limit);
+                let rows = sql.build().fetch_all(reader).await?;
+                page(rows.iter().map(sqlite_record).collect::<Result<_, _>>()?, limit)
+            }
+            Db::Postgres { pool } => {
+                let mut sql = QueryBuilder::<Postgres>::new(format!(
+                    "SELECT {} FROM records r WHERE r.collection = ",
+                    RECORD_COLUMNS.replace("r.data,", "r.data::text AS data,")
+                ));
+                sql.push_bind(query.collection.clone());
+                push_list_filters(&mut sql, query, |field| format!("r.data->>'{field}'"));
+                sql.push(" ORDER BY r.key LIMIT ").push_bind(limit);
+                let rows = sql.build().fetch_all(pool).await?;
+                page(rows.iter().map(pg_record).collect::<Result<_, _>>()?, limit)
+            }
+        }
+    }
+
+    /// Records whose enterprise name contains a fragment, or with a licence number or credit
+    /// code, in storage order.
+    pub async fn search(&self, query: &SearchQuery) -> Result<Page, StoreError> {
+        let limit = query.limit.clamp(1, 1_000);
+        let after = query.after.unwrap_or(0);
+        match &self.db {
+            Db::Sqlite { reader, .. } => {
+                let mut sql = QueryBuilder::<Sqlite>::new("");
+                if let Some(name) = &query.name {
+                    let grams = name_grams(name);
+                    let phrase = format!("\"{}\"", grams.join(" ").replace('"', ""));
+                    sql.push(format!(
+                        "SELECT {RECORD_COLUMNS} FROM name_index f JOIN records r ON r.key = f.rowid \
+                         WHERE name_index MATCH "
+                    ));
+                    sql.push_bind(phrase)
+                        .push(" AND f.rowid > ")
+                        .push_bind(after)
+                        .push(" AND instr(r.enterprise_name, ")
+                        .push_bind(name.trim().to_string())
+                        .push(") > 0");
+                } else {
+                    sql.push(format!(
+                        "SELECT {RECORD_COLUMNS} FROM records r WHERE r.key > "
+                    ));
+                    sql.push_bind(after);
+                }
+                push_search_filters(&mut sql, query);
+                sql.push(if query.name.is_some() {
+                    " ORDER BY f.rowid LIMIT "
+                } else {
+                    " ORDER BY r.key LIMIT "
+                })
+                .push_bind(limit);
+                let rows = sql.build().fetch_all(reader).await?;
+                page(rows.iter().map(sqlite_record).collect::<Result<_, _>>()?, limit)
+            }
+            Db::Postgres { pool } => {
+                let mut sql = QueryBuilder::<Postgres>::new(format!(
+                    "SELECT {} FROM records r WHERE r.key > ",
+                    RECORD_COLUMNS.replace("r.data,", "r.data::text AS data,")
+                ));
+                sql.push_bind(after);
+                if let Some(name) = &query.name {
+                    let mut grams = name_grams(name);
+                    grams.sort();
+                    grams.dedup();
+                    sql.push(" AND r.name_grams @> ")
+                        .push_bind(grams)
+                        .push("::text[] AND strpos(r.enterprise_name, ")
+                        .push_bind(name.trim().to_string())
+                        .push(") > 0");
+                }
+                push_search_filters(&mut sql, query);
+                sql.push(" ORDER BY r.key LIMIT ").push_bind(limit);
+                let rows = sql.build().fetch_all(pool).await?;
+                page(rows.iter().map(pg_record).collect::<Result<_, _>>()?, limit)
+            }
+        }
+    }
+
+    /// Change-log rows after `after`, in sequence order, optionally only of some collections.
+    pub async fn changes_after(
+        &self,
+        after: i64,
+        collections: Option<&[&str]>,
+        limit: i64,
+    ) -> Result<Vec<ChangeRow>, StoreError> {
+        let columns = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
+                       origin, at_ms, bytes";
+        match &self.db {
+            Db::Sqlite { reader, .. } => {
+                let mut sql = QueryBuilder::<Sqlite>::new(format!(
+                    "SELECT {columns} FROM changes WHERE seq > "
+                ));
+                sql.push_bind(after);
+                if let Some(collections) = collections {
+                    sql.push(" AND collection IN (");
+                    let mut list = sql.separated(", ");
+                    for collection in collections {
+                        list.push_bind(collection.to_string());
+                    }
+                    list.push_unseparated(")");
+                }
+                sql.push(" ORDER BY seq LIMIT ").push_bind(limit);
+                let rows = sql.build().fetch_all(reader).await?;
+                rows.iter().map(change_row).collect()
+            }
+            Db::Postgres { pool } => {
+                let mut sql = QueryBuilder::<Postgres>::new(format!(
+                    "SELECT {columns} FROM changes WHERE seq > "
+                ));
+                sql.push_bind(after);
+                if let Some(collections) = collections {
+                    sql.push(" AND collection = ANY(")
+                        .push_bind(collections.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                        .push(")");
+                }
+                sql.push(" ORDER BY seq LIMIT ").push_bind(limit);
+                let rows = sql.build().fetch_all(pool).await?;
+                rows.iter().map(change_row).collect()
+            }
+        }
+    }
+
+    /// The change-log rows of one record, in sequence order.
+    pub async fn record_changes(&self, record_id: &str) -> Result<Vec<ChangeRow>, StoreError> {
+        let columns = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
+                       origin, at_ms, bytes";
+        match &self.db {
+            Db::Sqlite { reader, .. } => {
+                let rows = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {columns} FROM changes WHERE record_id = ? ORDER BY seq"
+                )))
+                .bind(record_id)
+                .fetch_all(reader)
+                .await?;
+                rows.iter().map(change_row).collect()
+            }
+            Db::Postgres { pool } => {
+                let rows = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {columns} FROM changes WHERE record_id = $1 ORDER BY seq"
+                )))
+                .bind(record_id)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(change_row).collect()
+            }
+        }
+    }
+
+    /// The highest change sequence number stored (0 when none).
+    pub async fn last_seq(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT value FROM node_counters WHERE name = 'change_seq'";
+        Ok(match &self.db {
+            Db::Sqlite { reader, .. } => sqlx::query_scalar(sql).fetch_one(reader).await?,
+            Db::Postgres { pool } => sqlx::query_scalar(sql).fetch_one(pool).await?,
+        })
+    }
+
+    /// How many records there are, per collection.
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let sql = "SELECT collection, COUNT(*) FROM records GROUP BY collection ORDER BY collection";
+        Ok(match &self.db {
+            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_all(reader).await?,
+            Db::Postgres { pool } => sqlx::query_as(sql).fetch_all(pool).await?,
+        })
+    }
+
+    /// Bytes the database occupies (SQLite: pages in use; PostgreSQL: the database's size).
+    pub async fn size_bytes(&self) -> Result<i64, StoreError> {
+        Ok(match &self.db {
+            Db::Sqlite { reader, .. } => {
+                sqlx::query_scalar(
+                    "SELECT (page_count - freelist_count) * page_size \
+                     FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()",
+                )
+                .fetch_one(reader)
+                .await?
+            }
+            Db::Postgres { pool } => {
+                sqlx::query_scalar("SELECT pg_database_size(current_database())")
+                    .fetch_one(pool)
+                    .await?
+            }
+        })
+    }
+}
+
+fn push_list_filters<DB: sqlx::Database>(
+    sql: &mut QueryBuilder<DB>,
+    query: &ListQuery,
+    field_expression: impl Fn(&str) -> String,
+) where
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if let Some(jurisdiction) = &query.jurisdiction {
+        sql.push(" AND r.jurisdiction = ").push_bind(jurisdiction.clone());
+    }
+    if let Some(within) = &query.within {
+        let prefix = subtree_prefix(within);
+        if !prefix.is_empty() {
+            sql.push(" AND r.jurisdiction LIKE ").push_bind(format!("{prefix}%"));
+        }
+    }
+    if let Some(status) = &query.status {
+        sql.push(" AND r.status = ").push_bind(status.clone());
+    }
+    for (field, value) in &query.fields {
+        // Field names are checked against the collection's fields before they get here, and
+        // are plain snake_case: safe inside the JSON path.
+        if field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            sql.push(format!(" AND {} = ", field_expression(field)))
+                .push_bind(value.clone());
+        }
+    }
+    if query.conflicted {
+        sql.push(" AND r.conflict_count > 0");
+    }
+    if let Some(after) = query.after {
+        sql.push(" AND r.key > ").push_bind(after);
+    }
+}
+
+fn push_search_filters<DB: sqlx::Database>(sql: &mut QueryBuilder<DB>, query: &SearchQuery)
+where
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if let Some(collection) = &query.collection {
+        sql.push(" AND r.collection = ").push_bind(collection.clone());
+    }
+    if let Some(number) = &query.licence_number {
+        sql.push(" AND r.licence_number_bare = ")
+            .push_bind(crate::projection::bare_licence_number(number));
+    }
+    if let Some(code) = &query.credit_code {
+        sql.push(" AND r.credit_code = ")
+            .push_bind(code.trim().to_uppercase());
+    }
+}
+
+fn page(items: Vec<StoredRecord>, limit: i64) -> Result<Page, StoreError> {
+    let next = if items.len() as i64 == limit {
+        items.last().map(|record| record.key.to_string())
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+fn record_of(
+    key: i64,
+    id: String,
+    collection: String,
+    jurisdiction: String,
+    data: String,
+    conflict_count: i64,
+    created_at_ms: i64,
+    updated_at_ms: i64,
+    last_seq: i64,
+) -> Result<StoredRecord, StoreError> {
+    let data = match serde_json::from_str::<Value>(&data) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => Map::new(),
+        Err(source) => return Err(StoreError::CorruptProjection { id, source }),
+    };
+    Ok(StoredRecord {
+        key,
+        id,
+        collection,
+        jurisdiction,
+        data,
+        conflict_count,
+        created_at_ms,
+        updated_at_ms,
+        last_seq,
+    })
+}
+
+fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRecord, StoreError> {
+    record_of(
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+        row.try_get(6)?,
+        row.try_get(7)?,
+        row.try_get(8)?,
+    )
+}
+
+fn pg_record(row: &sqlx::postgres::PgRow) -> Result<StoredRecord, StoreError> {
+    record_of(
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        i64::from(row.try_get::<i32, _>(5)?),
+        row.try_get(6)?,
+        row.try_get(7)?,
+        row.try_get(8)?,
+    )
+}
+
+fn change_row<R: Row>(row: &R) -> Result<ChangeRow, StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ChangeRow {
+        seq: row.try_get(0)?,
+        hash: row.try_get(1)?,
+        record_id: row.try_get(2)?,
+        collection: row.try_get(3)?,
+        jurisdiction: row.try_get(4)?,
+        author_node: row.try_get(5)?,
+        author_user: row.try_get(6)?,
+        origin: row.try_get(7)?,
+        at_ms: row.try_get(8)?,
+        bytes: row.try_get(9)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subtree_prefix;
+
+    #[test]
+    fn subtree_prefixes_follow_the_division_levels() {
+        assert_eq!(subtree_prefix("330000"), "33");
+        assert_eq!(subtree_prefix("330100"), "3301");
+        assert_eq!(subtree_prefix("330106"), "330106");
+        assert_eq!(subtree_prefix("100000"), "");
+        assert_eq!(subtree_prefix("110000"), "11");
+    }
+}

@@ -1,0 +1,859 @@
+//! Writes: new records in bulk, read-modify-write of one record, and changes received from
+//! other nodes. Every write stores the document, its projection and its change-log rows in one
+//! transaction, and takes change sequence numbers from the node's gap-free counter.
+
+use std::collections::{HashMap, HashSet};
+
+use licnode_doc::{LocalChange, RecordDoc};
+use sqlx::{Postgres, QueryBuilder, Sqlite};
+
+use crate::projection::Projection;
+use crate::read::StoredRecord;
+use crate::{Db, Store, StoreError};
+
+/// A document is saved whole again once this many changes were appended to its bytes.
+const MAX_APPENDED_CHUNKS: i64 = 24;
+
+/// Rows per multi-row INSERT statement.
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// A new record, its document built and its projection computed, ready to insert.
+#[derive(Clone, Debug)]
+pub struct PreparedRecord {
+    pub projection: Projection,
+    pub doc_bytes: Vec<u8>,
+    pub change: PreparedChange,
+}
+
+/// A change-log row before it has a sequence number.
+#[derive(Clone, Debug)]
+pub struct PreparedChange {
+    pub hash: String,
+    pub record_id: String,
+    pub collection: String,
+    pub jurisdiction: String,
+    pub author_node: String,
+    pub author_user: String,
+    /// The node this change was received from; this node's own code for local changes.
+    pub origin: String,
+    pub at_ms: i64,
+    pub bytes: Vec<u8>,
+}
+
+/// A change received from another node, as the sender's change log describes it.
+#[derive(Clone, Debug)]
+pub struct RemoteChange {
+    pub record_id: String,
+    pub collection: String,
+    pub jurisdiction: String,
+    pub author_user: String,
+    pub at_ms: i64,
+    pub origin: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What became of a batch of received changes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ApplyOutcome {
+    /// Hashes of the changes applied and logged, in log order.
+    pub applied: Vec<String>,
+    /// Changes this node already had.
+    pub duplicates: usize,
+    /// Changes whose dependencies have not arrived; not logged, to be delivered again.
+    pub pending: Vec<String>,
+    /// Changes refused, with the reason: malformed bytes, or metadata that contradicts the
+    /// record's document.
+    pub refused: Vec<(String, String)>,
+}
+
+/// The outcome of [`Store::modify`].
+#[derive(Debug, thiserror::Error)]
+pub enum ModifyError<E> {
+    #[error("no record {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Rejected(E),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl<E> From<sqlx::Error> for ModifyError<E> {
+    fn from(error: sqlx::Error) -> Self {
+        ModifyError::Store(StoreError::Database(error))
+    }
+}
+
+/// Who made a local change, for its change-log row.
+#[derive(Clone, Debug)]
+pub struct Attribution {
+    pub node: String,
+    pub user: String,
+    pub at_ms: i64,
+}
+
+/// The stored state of one record's document inside a write transaction.
+struct LoadedDocument {
+    key: i64,
+    bytes: Vec<u8>,
+    chunk_count: i64,
+    old_name: Option<String>,
+}
+
+impl Store {
+    /// Inserts new records in one transaction (the bulk path). Returns their change sequence
+    /// numbers.
+    pub async fn insert_new(&self, records: &[PreparedRecord]) -> Result<Vec<i64>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let count = records.len() as i64;
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                let mut tx = writer.begin().await?;
+                let first_key = sqlite_take(&mut tx, "record_key", count).await?;
+                let first_seq = sqlite_take(&mut tx, "change_seq", count).await?;
+                for (chunk_index, chunk) in records.chunks(ROWS_PER_STATEMENT).enumerate() {
+                    let offset = (chunk_index * ROWS_PER_STATEMENT) as i64;
+                    let rows: Vec<(i64, i64, &PreparedRecord)> = chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| (first_key + offset + i as i64, first_seq + offset + i as i64, r))
+                        .collect();
+                    sqlite_insert_records(&mut tx, &rows).await?;
+                }
+                tx.commit().await?;
+                Ok((first_seq..first_seq + count).collect())
+            }
+            Db::Postgres { pool } => {
+                let mut tx = pool.begin().await?;
+                let first_seq = pg_take(&mut tx, "change_seq", count).await?;
+                let first_key = pg_take(&mut tx, "record_key", count).await?;
+                for (chunk_index, chunk) in records.chunks(2_000).enumerate() {
+                    let offset = (chunk_index * 2_000) as i64;
+                    pg_insert_records(&mut tx, first_key + offset, first_seq + offset, chunk)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok((first_seq..first_seq + count).collect())
+            }
+        }
+    }
+
+    /// Changes one record: loads its document inside a write transaction (so concurrent writers
+    /// of the same record are serialised), lets `change` edit it, and stores the document, its
+    /// new projection and the change-log row. `change` returns `None` when nothing changed.
+    pub async fn modify<E>(
+        &self,
+        id: &str,
+        attribution: &Attribution,
+        change: impl FnOnce(&mut RecordDoc) -> Result<Option<LocalChange>, E>,
+    ) -> Result<StoredRecord, ModifyError<E>> {
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                let mut tx = writer.begin().await?;
+                let loaded = sqlite_load_document(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| ModifyError::NotFound(id.to_string()))?;
+                let mut doc = decode(id, &loaded.bytes)?;
+                let Some(local) = change(&mut doc).map_err(ModifyError::Rejected)? else {
+                    tx.rollback().await?;
+                    return Ok(self.get(id).await?.ok_or_else(|| ModifyError::NotFound(id.into()))?);
+                };
+                let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
+                let projection = Projection::of(&doc, attribution.at_ms)?;
+                let seq = sqlite_take(&mut tx, "change_seq", 1).await?;
+                let row = local_change_row(&projection, &local, attribution);
+                sqlite_store_existing(&mut tx, &loaded, &projection, &bytes, chunk_count, seq)
+                    .await?;
+                sqlite_insert_changes(&mut tx, &[(seq, &row)]).await?;
+                tx.commit().await?;
+                Ok(StoredRecord::from_projection(loaded.key, seq, projection))
+            }
+            Db::Postgres { pool } => {
+                let mut tx = pool.begin().await?;
+                let loaded = pg_load_document(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| ModifyError::NotFound(id.to_string()))?;
+                let mut doc = decode(id, &loaded.bytes)?;
+                let Some(local) = change(&mut doc).map_err(ModifyError::Rejected)? else {
+                    tx.rollback().await?;
+                    return Ok(self.get(id).await?.ok_or_else(|| ModifyError::NotFound(id.into()))?);
+                };
+                let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
+                let projection = Projection::of(&doc, attribution.at_ms)?;
+                let seq = pg_take(&mut tx, "change_seq", 1).await?;
+                let row = local_change_row(&projection, &local, attribution);
+                pg_store_existing(&mut tx, &loaded, &projection, &bytes, chunk_count, seq).await?;
+                pg_insert_changes(&mut tx, &[(seq, &row)]).await?;
+                tx.commit().await?;
+                Ok(StoredRecord::from_projection(loaded.key, seq, projection))
+            }
+        }
+    }
+
+    /// Applies changes received from another node in one transaction. Changes already held are
+    /// skipped, so duplicated and re-ordered deliveries are harmless; each applied change gets
+    /// a new local sequence number, so it travels on to this node's other neighbours.
+    pub async fn apply_remote(&self, changes: &[RemoteChange]) -> Result<ApplyOutcome, StoreError> {
+        let mut outcome = ApplyOutcome::default();
+        let mut by_record: Vec<(&str, Vec<(&RemoteChange, licnode_doc::IncomingChange)>)> =
+            Vec::new();
+        let mut record_index: HashMap<&str, usize> = HashMap::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        for remote in changes {
+            match licnode_doc::parse_change(&remote.bytes) {
+                Ok(incoming) => {
+                    if !seen.insert(incoming.hash.to_string()) {
+                        outcome.duplicates += 1;
+                        continue;
+                    }
+                    let index = *record_index.entry(&remote.record_id).or_insert_with(|| {
+                        by_record.push((&remote.record_id, Vec::new()));
+                        by_record.len() - 1
+                    });
+                    by_record[index].1.push((remote, incoming));
+                }
+                Err(error) => outcome
+                    .refused
+                    .push((String::new(), format!("malformed change: {error}"))),
+            }
+        }
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                let mut tx = writer.begin().await?;
+                for (record_id, incoming) in by_record {
+                    let hashes: Vec<String> =
+                        incoming.iter().map(|(_, c)| c.hash.to_string()).collect();
+                    let known = sqlite_known_hashes(&mut tx, &hashes).await?;
+                    let loaded = sqlite_load_document(&mut tx, record_id).await?;
+                    let Some(plan) = plan_remote(record_id, loaded, incoming, &known, &mut outcome)?
+                    else {
+                        continue;
+                    };
+                    let first_seq =
+                        sqlite_take(&mut tx, "change_seq", plan.rows.len() as i64).await?;
+                    let last_seq = first_seq + plan.rows.len() as i64 - 1;
+                    match &plan.existing {
+                        Some(loaded) => {
+                            sqlite_store_existing(
+                                &mut tx,
+                                loaded,
+                                &plan.projection,
+                                &plan.bytes,
+                                plan.chunk_count,
+                                last_seq,
+                            )
+                            .await?
+                        }
+                        None => {
+                            let key = sqlite_take(&mut tx, "record_key", 1).await?;
+                            let record = PreparedRecord {
+                                projection: plan.projection.clone(),
+                                doc_bytes: plan.bytes.clone(),
+                                change: plan.rows[0].clone(),
+                            };
+                            sqlite_insert_record_rows(&mut tx, &[(key, last_seq, &record)], plan.chunk_count)
+                                .await?;
+                        }
+                    }
+                    let numbered: Vec<(i64, &PreparedChange)> = plan
+                        .rows
+                        .iter()
+                        .enumerate()
+                        .map(|(i, row)| (first_seq + i as i64, row))
+                        .collect();
+                    sqlite_insert_changes(&mut tx, &numbered).await?;
+                    outcome
+                        .applied
+                        .extend(plan.rows.iter().map(|row| row.hash.clone()));
+                }
+                tx.commit().await?;
+            }
+            Db::Postgres { pool } => {
+                let mut tx = pool.begin().await?;
+                for (record_id, incoming) in by_record {
+                    let hashes: Vec<String> =
+                        incoming.iter().map(|(_, c)| c.hash.to_string()).collect();
+                    let known = pg_known_hashes(&mut tx, &hashes).await?;
+                    let loaded = pg_load_document(&mut tx, record_id).await?;
+                    let Some(plan) = plan_remote(record_id, loaded, incoming, &known, &mut outcome)?
+                    else {
+                        continue;
+                    };
+                    let first_seq = pg_take(&mut tx, "change_seq", plan.rows.len() as i64).await?;
+                    let last_seq = first_seq + plan.rows.len() as i64 - 1;
+                    match &plan.existing {
+                        Some(loaded) => {
+                            pg_store_existing(
+                                &mut tx,
+                                loaded,
+                                &plan.projection,
+                                &plan.bytes,
+                                plan.chunk_count,
+                                last_seq,
+                            )
+                            .await?
+                        }
+                        None => {
+                            let key = pg_take(&mut tx, "record_key", 1).await?;
+                            let record = PreparedRecord {
+                                projection: plan.projection.clone(),
+                                doc_bytes: plan.bytes.clone(),
+                                change: plan.rows[0].clone(),
+                            };
+                            pg_insert_record_rows(&mut tx, key, last_seq, &[record], plan.chunk_count)
+                                .await?;
+                        }
+                    }
+                    let numbered: Vec<(i64, &PreparedChange)> = plan
+                        .rows
+                        .iter()
+                        .enumerate()
+                        .map(|(i, row)| (first_seq + i as i64, row))
+                        .collect();
+                    pg_insert_changes(&mut tx, &numbered).await?;
+                    outcome
+                        .applied
+                        .extend(plan.rows.iter().map(|row| row.hash.clone()));
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+/// What to store for one record after applying received changes to it.
+struct RemotePlan {
+    existing: Option<LoadedDocument>,
+    projection: Projection,
+    bytes: Vec<u8>,
+    chunk_count: i64,
+    rows: Vec<PreparedChange>,
+}
+
+fn plan_remote(
+    record_id: &str,
+    loaded: Option<LoadedDocument>,
+    incoming: Vec<(&RemoteChange, licnode_doc::IncomingChange)>,
+    known: &HashSet<String>,
+    outcome: &mut ApplyOutcome,
+) -> Result<Option<RemotePlan>, StoreError> {
+    let fresh: Vec<(&RemoteChange, licnode_doc::IncomingChange)> = incoming
+        .into_iter()
+        .filter(|(_, change)| {
+            let duplicate = known.contains(&change.hash.to_string());
+            if duplicate {
+                outcome.duplicates += 1;
+            }
+            !duplicate
+        })
+        .collect();
+    if fresh.is_empty() {
+        return Ok(None);
+    }
+    let mut doc = match &loaded {
+        Some(loaded) => decode(record_id, &loaded.bytes)?,
+        None => RecordDoc::empty(),
+    };
+    let before = doc.meta().ok();
+    let changes: Vec<licnode_doc::Change> = fresh.iter().map(|(_, c)| c.change.clone()).collect();
+    let refuse_all = |reason: String, outcome: &mut ApplyOutcome| {
+        for (_, change) in &fresh {
+            outcome.refused.push((change.hash.to_string(), reason.clone()));
+        }
+    };
+    if let Err(error) = doc.apply(changes) {
+        refuse_all(format!("change does not apply: {error}"), outcome);
+        return Ok(None);
+    }
+    let mut applied = Vec::new();
+    for (remote, change) in &fresh {
+        if doc.has_change(&change.hash) {
+            applied.push((*remote, change));
+        } else {
+            outcome.pending.push(change.hash.to_string());
+        }
+    }
+    if applied.is_empty() {
+        return Ok(None);
+    }
+    // The document's own metadata must agree with what the sender claimed, and must not change.
+    let meta = match doc.meta() {
+        Ok(meta) => meta,
+        Err(_) => {
+            refuse_all("the record's document has no metadata".into(), outcome);
+            return Ok(None);
+        }
+    };
+    if before.as_ref().is_some_and(|before| before != &meta) {
+        refuse_all("the change rewrites the record's identity".into(), outcome);
+        return Ok(None);
+    }
+    for (remote, _) in &applied {
+        if remote.record_id != meta.id
+            || remote.collection != meta.collection
+            || remote.jurisdiction != meta.jurisdiction
+        {
+            refuse_all(
+                "the change's metadata contradicts the record's document".into(),
+                outcome,
+            );
+            return Ok(None);
+        }
+    }
+    let at_ms = applied.iter().map(|(r, _)| r.at_ms).max().unwrap_or(0);
+    let projection = Projection::of(&doc, at_ms)?;
+    let appended: Vec<&[u8]> = applied.iter().map(|(r, _)| r.bytes.as_slice()).collect();
+    let (bytes, chunk_count) = match &loaded {
+        Some(loaded) => next_bytes(&mut doc, loaded, &appended),
+        None => (doc.save(), 1),
+    };
+    let rows = applied
+        .iter()
+        .map(|(remote, change)| PreparedChange {
+            hash: change.hash.to_string(),
+            record_id: meta.id.clone(),
+            collection: meta.collection.clone(),
+            jurisdiction: meta.jurisdiction.clone(),
+            author_node: change.author_node.clone().unwrap_or_default(),
+            author_user: remote.author_user.clone(),
+            origin: remote.origin.clone(),
+            at_ms: remote.at_ms,
+            bytes: remote.bytes.clone(),
+        })
+        .collect();
+    Ok(Some(RemotePlan {
+        existing: loaded,
+        projection,
+        bytes,
+        chunk_count,
+        rows,
+    }))
+}
+
+fn decode(id: &str, bytes: &[u8]) -> Result<RecordDoc, StoreError> {
+    RecordDoc::load(bytes).map_err(|source| StoreError::CorruptDocument {
+        id: id.to_string(),
+        source,
+    })
+}
+
+/// The document bytes to store after appending `changes`: appended while short, saved whole
+/// (compacted) every [`MAX_APPENDED_CHUNKS`] changes.
+fn next_bytes(doc: &mut RecordDoc, loaded: &LoadedDocument, changes: &[&[u8]]) -> (Vec<u8>, i64) {
+    let chunk_count = loaded.chunk_count + changes.len() as i64;
+    if chunk_count > MAX_APPENDED_CHUNKS {
+        return (doc.save(), 1);
+    }
+    let mut bytes = loaded.bytes.clone();
+    for change in changes {
+        bytes.extend_from_slice(change);
+    }
+    (bytes, chunk_count)
+}
+
+fn local_change_row(
+    projection: &Projection,
+    local: &LocalChange,
+    attribution: &Attribution,
+) -> PreparedChange {
+    PreparedChange {
+        hash: local.hash.to_string(),
+        record_id: projection.id.clone(),
+        collection: projection.collection.clone(),
+        jurisdiction: projection.jurisdiction.clone(),
+        author_node: attribution.node.clone(),
+        author_user: attribution.user.clone(),
+        origin: attribution.node.clone(),
+        at_ms: attribution.at_ms,
+        bytes: local.bytes.clone(),
+    }
+}
+
+fn data_text(projection: &Projection) -> String {
+    serde_json::Value::Object(projection.data.clone()).to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+
+type SqliteTx<'c> = sqlx::Transaction<'c, Sqlite>;
+
+/// Takes `count` numbers from a gap-free counter; returns the first.
+async fn sqlite_take(tx: &mut SqliteTx<'_>, counter: &str, count: i64) -> Result<i64, StoreError> {
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE node_counters SET value = value + ? WHERE name = ? RETURNING value",
+    )
+    .bind(count)
+    .bind(counter)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(last - count + 1)
+}
+
+async fn sqlite_insert_records(
+    tx: &mut SqliteTx<'_>,
+    rows: &[(i64, i64, &PreparedRecord)],
+) -> Result<(), StoreError> {
+    sqlite_insert_record_rows(tx, rows, 1).await?;
+    let changes: Vec<(i64, &PreparedChange)> =
+        rows.iter().map(|(_, seq, record)| (*seq, &record.change)).collect();
+    sqlite_insert_changes(tx, &changes).await
+}
+
+/// Inserts projection, document and name-index rows (not the change rows).
+async fn sqlite_insert_record_rows(
+    tx: &mut SqliteTx<'_>,
+    rows: &[(i64, i64, &PreparedRecord)],
+    chunk_count: i64,
+) -> Result<(), StoreError> {
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO records (key, id, collection, jurisdiction, data, enterprise_name, \
+         licence_number, licence_number_bare, credit_code, status, conflict_count, \
+         created_at_ms, updated_at_ms, last_seq) ",
+    );
+    insert.push_values(rows, |mut row, (key, seq, record)| {
+        let p = &record.projection;
+        row.push_bind(*key)
+            .push_bind(p.id.clone())
+            .push_bind(p.collection.clone())
+            .push_bind(p.jurisdiction.clone())
+            .push_bind(data_text(p))
+            .push_bind(p.enterprise_name.clone())
+            .push_bind(p.licence_number.clone())
+            .push_bind(p.licence_number_bare.clone())
+            .push_bind(p.credit_code.clone())
+            .push_bind(p.status.clone())
+            .push_bind(p.conflict_count)
+            .push_bind(p.created_at_ms)
+            .push_bind(p.updated_at_ms)
+            .push_bind(*seq);
+    });
+    insert.build().execute(&mut **tx).await?;
+
+    let mut documents =
+        QueryBuilder::<Sqlite>::new("INSERT INTO documents (key, bytes, chunk_count) ");
+    documents.push_values(rows, |mut row, (key, _, record)| {
+        row.push_bind(*key)
+            .push_bind(record.doc_bytes.clone())
+            .push_bind(chunk_count);
+    });
+    documents.build().execute(&mut **tx).await?;
+
+    let named: Vec<(i64, String)> = rows
+        .iter()
+        .filter_map(|(key, _, record)| {
+            let grams = record.projection.grams();
+            (!grams.is_empty()).then(|| (*key, grams.join(" ")))
+        })
+        .collect();
+    if !named.is_empty() {
+        let mut index = QueryBuilder::<Sqlite>::new("INSERT INTO name_index (rowid, grams) ");
+        index.push_values(named, |mut row, (key, grams)| {
+            row.push_bind(key).push_bind(grams);
+        });
+        index.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn sqlite_insert_changes(
+    tx: &mut SqliteTx<'_>,
+    rows: &[(i64, &PreparedChange)],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO changes (seq, hash, record_id, collection, jurisdiction, author_node, \
+             author_user, origin, at_ms, bytes) ",
+        );
+        insert.push_values(chunk, |mut row, (seq, change)| {
+            row.push_bind(*seq)
+                .push_bind(change.hash.clone())
+                .push_bind(change.record_id.clone())
+                .push_bind(change.collection.clone())
+                .push_bind(change.jurisdiction.clone())
+                .push_bind(change.author_node.clone())
+                .push_bind(change.author_user.clone())
+                .push_bind(change.origin.clone())
+                .push_bind(change.at_ms)
+                .push_bind(change.bytes.clone());
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn sqlite_load_document(
+    tx: &mut SqliteTx<'_>,
+    id: &str,
+) -> Result<Option<LoadedDocument>, StoreError> {
+    let row: Option<(i64, Vec<u8>, i64, Option<String>)> = sqlx::query_as(
+        "SELECT r.key, d.bytes, d.chunk_count, r.enterprise_name \
+         FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(key, bytes, chunk_count, old_name)| LoadedDocument {
+        key,
+        bytes,
+        chunk_count,
+        old_name,
+    }))
+}
+
+async fn sqlite_store_existing(
+    tx: &mut SqliteTx<'_>,
+    loaded: &LoadedDocument,
+    projection: &Projection,
+    bytes: &[u8],
+    chunk_count: i64,
+    last_seq: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE records SET data = ?, enterprise_name = ?, licence_number = ?, \
+         licence_number_bare = ?, credit_code = ?, status = ?, conflict_count = ?, \
+         updated_at_ms = ?, last_seq = ? WHERE key = ?",
+    )
+    .bind(data_text(projection))
+    .bind(&projection.enterprise_name)
+    .bind(&projection.licence_number)
+    .bind(&projection.licence_number_bare)
+    .bind(&projection.credit_code)
+    .bind(&projection.status)
+    .bind(projection.conflict_count)
+    .bind(projection.updated_at_ms)
+    .bind(last_seq)
+    .bind(loaded.key)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE documents SET bytes = ?, chunk_count = ? WHERE key = ?")
+        .bind(bytes)
+        .bind(chunk_count)
+        .bind(loaded.key)
+        .execute(&mut **tx)
+        .await?;
+    if loaded.old_name != projection.enterprise_name {
+        if loaded.old_name.is_some() {
+            sqlx::query("DELETE FROM name_index WHERE rowid = ?")
+                .bind(loaded.key)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let grams = projection.grams();
+        if !grams.is_empty() {
+            sqlx::query("INSERT INTO name_index (rowid, grams) VALUES (?, ?)")
+                .bind(loaded.key)
+                .bind(grams.join(" "))
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn sqlite_known_hashes(
+    tx: &mut SqliteTx<'_>,
+    hashes: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    let mut known = HashSet::new();
+    for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT hash FROM changes WHERE hash IN (");
+        let mut list = query.separated(", ");
+        for hash in chunk {
+            list.push_bind(hash.clone());
+        }
+        query.push(")");
+        let rows: Vec<(String,)> = query.build_query_as().fetch_all(&mut **tx).await?;
+        known.extend(rows.into_iter().map(|(hash,)| hash));
+    }
+    Ok(known)
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+type PgTx<'c> = sqlx::Transaction<'c, Postgres>;
+
+/// Takes `count` numbers from a gap-free counter; returns the first. The row lock is held
+/// until commit, so numbers become visible in order.
+async fn pg_take(tx: &mut PgTx<'_>, counter: &str, count: i64) -> Result<i64, StoreError> {
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE node_counters SET value = value + $1 WHERE name = $2 RETURNING value",
+    )
+    .bind(count)
+    .bind(counter)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(last - count + 1)
+}
+
+async fn pg_insert_records(
+    tx: &mut PgTx<'_>,
+    first_key: i64,
+    first_seq: i64,
+    records: &[PreparedRecord],
+) -> Result<(), StoreError> {
+    pg_insert_record_rows(tx, first_key, first_seq, records, 1).await?;
+    let numbered: Vec<(i64, &PreparedChange)> = records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| (first_seq + i as i64, &record.change))
+        .collect();
+    pg_insert_changes(tx, &numbered).await
+}
+
+/// Inserts projection and document rows for consecutive keys and sequence numbers starting at
+/// `first_key` / `first_seq` (when one record is inserted, `first_seq` is its last change).
+async fn pg_insert_record_rows(
+    tx: &mut PgTx<'_>,
+    first_key: i64,
+    first_seq: i64,
+    records: &[PreparedRecord],
+    chunk_count: i64,
+) -> Result<(), StoreError> {
+    let count = records.len() as i64;
+    let keys: Vec<i64> = (first_key..first_key + count).collect();
+    let seqs: Vec<i64> = (first_seq..first_seq + count).collect();
+    let column = |f: fn(&Projection) -> Option<String>| -> Vec<Option<String>> {
+        records.iter().map(|r| f(&r.projection)).collect()
+    };
+    sqlx::query(
+        "INSERT INTO records (key, id, collection, jurisdiction, data, enterprise_name, name_grams, \
+         licence_number, licence_number_bare, credit_code, status, conflict_count, created_at_ms, \
+         updated_at_ms, last_seq) \
+         SELECT key, id, collection, jurisdiction, data::jsonb, enterprise_name, \
+                string_to_array(NULLIF(grams, ''), ' '), licence_number, licence_number_bare, \
+                credit_code, status, conflict_count, created_at_ms, updated_at_ms, last_seq \
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+                     $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], \
+                     $13::bigint[], $14::bigint[], $15::bigint[]) \
+           AS t(key, id, collection, jurisdiction, data, enterprise_name, grams, licence_number, \
+                licence_number_bare, credit_code, status, conflict_count, created_at_ms, \
+                updated_at_ms, last_seq)",
+    )
+    .bind(&keys)
+    .bind(records.iter().map(|r| r.projection.id.clone()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.projection.collection.clone()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.projection.jurisdiction.clone()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| data_text(&r.projection)).collect::<Vec<_>>())
+    .bind(column(|p| p.enterprise_name.clone()))
+    .bind(records.iter().map(|r| r.projection.grams().join(" ")).collect::<Vec<_>>())
+    .bind(column(|p| p.licence_number.clone()))
+    .bind(column(|p| p.licence_number_bare.clone()))
+    .bind(column(|p| p.credit_code.clone()))
+    .bind(column(|p| p.status.clone()))
+    .bind(records.iter().map(|r| r.projection.conflict_count as i32).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.projection.created_at_ms).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.projection.updated_at_ms).collect::<Vec<_>>())
+    .bind(&seqs)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO documents (key, bytes, chunk_count) \
+         SELECT key, bytes, $3 FROM UNNEST($1::bigint[], $2::bytea[]) AS t(key, bytes)",
+    )
+    .bind(&keys)
+    .bind(records.iter().map(|r| r.doc_bytes.clone()).collect::<Vec<_>>())
+    .bind(chunk_count as i32)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn pg_insert_changes(
+    tx: &mut PgTx<'_>,
+    rows: &[(i64, &PreparedChange)],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(2_000) {
+        let text = |f: fn(&PreparedChange) -> &String| -> Vec<String> {
+            chunk.iter().map(|(_, c)| f(c).clone()).collect()
+        };
+        sqlx::query(
+            "INSERT INTO changes (seq, hash, record_id, collection, jurisdiction, author_node, \
+             author_user, origin, at_ms, bytes) \
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                                  $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bytea[])",
+        )
+        .bind(chunk.iter().map(|(seq, _)| *seq).collect::<Vec<_>>())
+        .bind(text(|c| &c.hash))
+        .bind(text(|c| &c.record_id))
+        .bind(text(|c| &c.collection))
+        .bind(text(|c| &c.jurisdiction))
+        .bind(text(|c| &c.author_node))
+        .bind(text(|c| &c.author_user))
+        .bind(text(|c| &c.origin))
+        .bind(chunk.iter().map(|(_, c)| c.at_ms).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|(_, c)| c.bytes.clone()).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn pg_load_document(
+    tx: &mut PgTx<'_>,
+    id: &str,
+) -> Result<Option<LoadedDocument>, StoreError> {
+    let row: Option<(i64, Vec<u8>, i32, Option<String>)> = sqlx::query_as(
+        "SELECT r.key, d.bytes, d.chunk_count, r.enterprise_name \
+         FROM records r JOIN documents d ON d.key = r.key WHERE r.id = $1 FOR UPDATE OF r, d",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(key, bytes, chunk_count, old_name)| LoadedDocument {
+        key,
+        bytes,
+        chunk_count: i64::from(chunk_count),
+        old_name,
+    }))
+}
+
+async fn pg_store_existing(
+    tx: &mut PgTx<'_>,
+    loaded: &LoadedDocument,
+    projection: &Projection,
+    bytes: &[u8],
+    chunk_count: i64,
+    last_seq: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE records SET data = $1::jsonb, enterprise_name = $2, \
+         name_grams = string_to_array(NULLIF($3, ''), ' '), licence_number = $4, \
+         licence_number_bare = $5, credit_code = $6, status = $7, conflict_count = $8, \
+         updated_at_ms = $9, last_seq = $10 WHERE key = $11",
+    )
+    .bind(data_text(projection))
+    .bind(&projection.enterprise_name)
+    .bind(projection.grams().join(" "))
+    .bind(&projection.licence_number)
+    .bind(&projection.licence_number_bare)
+    .bind(&projection.credit_code)
+    .bind(&projection.status)
+    .bind(projection.conflict_count as i32)
+    .bind(projection.updated_at_ms)
+    .bind(last_seq)
+    .bind(loaded.key)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE documents SET bytes = $1, chunk_count = $2 WHERE key = $3")
+        .bind(bytes)
+        .bind(chunk_count as i32)
+        .bind(loaded.key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn pg_known_hashes(
+    tx: &mut PgTx<'_>,
+    hashes: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT hash FROM changes WHERE hash = ANY($1)")
+        .bind(hashes)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows.into_iter().map(|(hash,)| hash).collect())
+}

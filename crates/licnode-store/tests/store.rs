@@ -1,0 +1,438 @@
+//! Storage tests. Every test runs against SQLite and PostgreSQL.
+
+use licnode_store::{Archive, ArchiveError, ListQuery, RemoteChange, SearchQuery, Store};
+use licnode_testkit::{BACKENDS, Backend, TestDatabase};
+use serde_json::{Map, Value, json};
+
+/// A store on `backend` in `dir`, with the PostgreSQL database kept alive beside it.
+async fn open(backend: Backend, dir: &std::path::Path) -> (Store, Option<TestDatabase>) {
+    let (url, database) = licnode_testkit::database_url(backend, dir)
+        .await
+        .expect("test database");
+    (Store::open(&url).await.expect("open store"), database)
+}
+
+fn fields(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => panic!("test input must be an object"),
+    }
+}
+
+fn licence(name: &str, number: &str, credit_code: &str) -> Map<String, Value> {
+    let mut generator = licnode_gen::Generator::new(7);
+    let collection = licnode_model::collection("licences").expect("licences");
+    let mut input = generator.record(collection, "330106");
+    input.insert("enterprise_name".into(), json!(name));
+    input.insert("licence_number".into(), json!(number));
+    input.insert("credit_code".into(), json!(credit_code));
+    input
+}
+
+/// A valid credit code for a test enterprise, check character computed.
+fn credit_code(body17: &str) -> String {
+    format!(
+        "{body17}{}",
+        licnode_model::credit_code::check_character(body17).expect("17 valid characters")
+    )
+}
+
+/// Copies every change `from` has after `cursor` into `to`, as replication will.
+async fn ship(from: &Store, to: &Store, origin: &str, cursor: i64) -> i64 {
+    let rows = from.changes_after(cursor, None, 10_000).await.expect("changes");
+    let last = rows.last().map_or(cursor, |row| row.seq);
+    let remote: Vec<RemoteChange> = rows
+        .into_iter()
+        .map(|row| RemoteChange {
+            record_id: row.record_id,
+            collection: row.collection,
+            jurisdiction: row.jurisdiction,
+            author_user: row.author_user,
+            at_ms: row.at_ms,
+            origin: origin.to_string(),
+            bytes: row.bytes,
+        })
+        .collect();
+    let outcome = to.apply_remote(&remote).await.expect("apply");
+    assert!(outcome.refused.is_empty(), "refused: {:?}", outcome.refused);
+    assert!(outcome.pending.is_empty(), "pending: {:?}", outcome.pending);
+    last
+}
+
+#[tokio::test]
+async fn created_record_reads_back_with_normalised_values_on_both_backends() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _db) = open(backend, dir.path()).await;
+        let archive = Archive::new(store.clone(), "330106");
+        let code = credit_code("91330106MA2H3K7Q0");
+        let created = archive
+            .create(
+                "licences",
+                None,
+                &licence("杭州恒远电缆有限公司", "(浙)xk06-001-00123", &code.to_lowercase()),
+                "clerk-a",
+            )
+            .await
+            .expect("create");
+        let record = archive.get(&created.record.id).await.expect("get");
+        assert_eq!(record.jurisdiction, "330106", "{backend}");
+        assert_eq!(record.data["licence_number"], json!("(浙)XK06-001-00123"), "{backend}");
+        assert_eq!(record.data["credit_code"], json!(code), "{backend}");
+        assert_eq!(record.last_seq, 1, "{backend}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn search_finds_by_two_character_fragment_licence_number_and_credit_code() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _db) = open(backend, dir.path()).await;
+        let archive = Archive::new(store.clone(), "330000");
+        let code = credit_code("91330106MA2H3K7Q0");
+        let target = archive
+            .create(
+                "licences",
+                Some("330106"),
+                &licence("杭州恒远电缆有限公司", "(浙)XK06-001-00123", &code),
+                "clerk",
+            )
+            .await
+            .expect("create");
+        archive
+            .create(
+                "licences",
+                Some("330102"),
+                &licence("宁波海天化肥有限公司", "XK13-005-00002", &credit_code("91330200MA2H3K7Q1")),
+                "clerk",
+            )
+            .await
+            .expect("create other");
+
+        let by_fragment = store
+            .search(&SearchQuery {
+                name: Some("恒远".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .expect("search");
+        assert_eq!(
+            by_fragment.items.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+            vec![target.record.id.clone()],
+            "{backend}"
+        );
+        let no_match = store
+            .search(&SearchQuery {
+                name: Some("远杭".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .expect("search");
+        assert!(no_match.items.is_empty(), "{backend}: 远杭 is not in any name");
+        for number in ["XK06-001-00123", "（浙）XK06-001-00123", "浙XK06 001 00123"] {
+            let by_number = store
+                .search(&SearchQuery {
+                    licence_number: Some(number.into()),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .expect("search");
+            assert_eq!(by_number.items.len(), 1, "{backend}: {number}");
+            assert_eq!(by_number.items[0].id, target.record.id, "{backend}: {number}");
+        }
+        let by_code = store
+            .search(&SearchQuery {
+                credit_code: Some(code.to_lowercase()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .expect("search");
+        assert_eq!(by_code.items.len(), 1, "{backend}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn list_filters_by_subtree_and_field_and_pages_in_stable_order() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _db) = open(backend, dir.path()).await;
+        let archive = Archive::new(store.clone(), "330000");
+        let collection = licnode_model::collection("licences").expect("licences");
+        let mut generator = licnode_gen::Generator::new(11);
+        let mut hangzhou = Vec::new();
+        for index in 0..25 {
+            let county = if index % 2 == 0 { "330106" } else { "330205" };
+            let created = archive
+                .create("licences", Some(county), &generator.record(collection, county), "clerk")
+                .await
+                .expect("create");
+            if county == "330106" {
+                hangzhou.push(created.record.id);
+            }
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .list(&ListQuery {
+                    collection: "licences".into(),
+                    within: Some("330100".into()),
+                    after,
+                    limit: 5,
+                    ..Default::default()
+                })
+                .await
+                .expect("list");
+            seen.extend(page.items.iter().map(|r| r.id.clone()));
+            match page.next {
+                Some(next) => after = Some(next.parse().expect("cursor")),
+                None => break,
+            }
+        }
+        assert_eq!(seen, hangzhou, "{backend}: the subtree of 330100, in creation order");
+
+        let first = archive.get(&hangzhou[0]).await.expect("get");
+        let name = first.data["enterprise_name"].as_str().expect("name").to_string();
+        let by_field = store
+            .list(&ListQuery {
+                collection: "licences".into(),
+                fields: vec![("enterprise_name".into(), name)],
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .expect("list");
+        assert!(by_field.items.iter().any(|r| r.id == hangzhou[0]), "{backend}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn change_log_is_gap_free_and_monotonic_across_restarts() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (url, _db) = licnode_testkit::database_url(backend, dir.path())
+            .await
+            .expect("db");
+        let collection = licnode_model::collection("reviewers").expect("reviewers");
+        let mut generator = licnode_gen::Generator::new(3);
+        let mut ids = Vec::new();
+        for _restart in 0..3 {
+            let store = Store::open(&url).await.expect("open");
+            let archive = Archive::new(store.clone(), "100000");
+            for _ in 0..4 {
+                let created = archive
+                    .create("reviewers", None, &generator.record(collection, "100000"), "admin")
+                    .await
+                    .expect("create");
+                ids.push(created.record.id);
+            }
+            archive
+                .update(&ids[0], &fields(json!({ "employer": format!("单位{}", ids.len()) })), "admin")
+                .await
+                .expect("update");
+            store.close().await;
+        }
+        let store = Store::open(&url).await.expect("reopen");
+        let rows = store.changes_after(0, None, 1_000).await.expect("changes");
+        let seqs: Vec<i64> = rows.iter().map(|row| row.seq).collect();
+        assert_eq!(seqs, (1..=15).collect::<Vec<_>>(), "{backend}");
+        assert_eq!(store.last_seq().await.expect("last"), 15, "{backend}");
+        let tail = store
+            .changes_after(12, Some(&["reviewers"]), 10)
+            .await
+            .expect("tail");
+        assert_eq!(tail.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![13, 14, 15]);
+        let none = store
+            .changes_after(0, Some(&["licences"]), 10)
+            .await
+            .expect("none");
+        assert!(none.is_empty(), "{backend}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_edits_by_two_nodes_merge_keeping_both_sides_and_listing_the_conflict() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (county_store, _a) = open(backend, &dir.path().join("county")).await;
+        let (province_store, _b) = open(backend, &dir.path().join("province")).await;
+        let county = Archive::new(county_store.clone(), "330106");
+        let province = Archive::new(province_store.clone(), "330000");
+        let code = credit_code("91330106MA2H3K7Q0");
+        let created = county
+            .create("licences", None, &licence("杭州恒远电缆有限公司", "XK06-001-00123", &code), "clerk")
+            .await
+            .expect("create");
+        let id = created.record.id.clone();
+        let county_cursor = ship(&county_store, &province_store, "330106", 0).await;
+        let province_cursor = province_store.last_seq().await.expect("seq");
+
+        // Concurrently: each side edits its own field, and both edit the address.
+        county
+            .update(&id, &fields(json!({ "production_address": "西湖区文三路1号", "residence_address": "县里写的地址" })), "clerk")
+            .await
+            .expect("county edit");
+        province
+            .update(&id, &fields(json!({ "product_name": "电力电缆", "residence_address": "省里写的地址" })), "approver")
+            .await
+            .expect("province edit");
+        ship(&county_store, &province_store, "330106", county_cursor).await;
+        ship(&province_store, &county_store, "330000", province_cursor).await;
+
+        let at_county = county.get(&id).await.expect("county copy");
+        let at_province = province.get(&id).await.expect("province copy");
+        assert_eq!(at_county.data, at_province.data, "{backend}: both sides converge");
+        assert_eq!(at_county.data["production_address"], json!("西湖区文三路1号"));
+        assert_eq!(at_county.data["product_name"], json!("电力电缆"));
+        let conflicts = county.conflicts(&id).await.expect("conflicts");
+        assert_eq!(conflicts.len(), 1, "{backend}");
+        assert_eq!(conflicts[0].field, "residence_address");
+        let mut values: Vec<String> = conflicts[0]
+            .values
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect();
+        values.sort();
+        assert_eq!(values, vec!["省里写的地址".to_string(), "县里写的地址".to_string()]);
+        assert_eq!(at_county.conflict_count, 1, "{backend}");
+
+        // Writing the field resolves the conflict.
+        county
+            .update(&id, &fields(json!({ "residence_address": "核实后的地址" })), "clerk")
+            .await
+            .expect("resolve");
+        assert!(county.conflicts(&id).await.expect("conflicts").is_empty());
+        let history = county.history(&id).await.expect("history");
+        assert_eq!(history.len(), 4, "{backend}: create, two concurrent edits, resolution");
+        assert!(history.iter().any(|h| h.node.as_deref() == Some("330000")
+            && h.user.as_deref() == Some("approver")));
+        county_store.close().await;
+        province_store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn received_changes_are_idempotent_and_travel_on_with_new_sequence_numbers() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (county_store, _a) = open(backend, &dir.path().join("a")).await;
+        let (province_store, _b) = open(backend, &dir.path().join("b")).await;
+        let county = Archive::new(county_store.clone(), "330106");
+        let collection = licnode_model::collection("applications").expect("applications");
+        let mut generator = licnode_gen::Generator::new(5);
+        for _ in 0..3 {
+            county
+                .create("applications", None, &generator.record(collection, "330106"), "clerk")
+                .await
+                .expect("create");
+        }
+        ship(&county_store, &province_store, "330106", 0).await;
+        // The same batch again, and again reversed: nothing new.
+        let rows = county_store.changes_after(0, None, 100).await.expect("rows");
+        let mut remote: Vec<RemoteChange> = rows
+            .iter()
+            .map(|row| RemoteChange {
+                record_id: row.record_id.clone(),
+                collection: row.collection.clone(),
+                jurisdiction: row.jurisdiction.clone(),
+                author_user: row.author_user.clone(),
+                at_ms: row.at_ms,
+                origin: "330106".into(),
+                bytes: row.bytes.clone(),
+            })
+            .collect();
+        let again = province_store.apply_remote(&remote).await.expect("again");
+        assert_eq!((again.applied.len(), again.duplicates), (0, 3), "{backend}");
+        remote.reverse();
+        let reversed = province_store.apply_remote(&remote).await.expect("reversed");
+        assert_eq!(reversed.applied.len(), 0, "{backend}");
+        let logged = province_store.changes_after(0, None, 100).await.expect("log");
+        assert_eq!(logged.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert!(logged.iter().all(|r| r.origin == "330106" && r.author_node == "330106"));
+        county_store.close().await;
+        province_store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn hostile_change_bytes_are_refused_and_change_nothing() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _db) = open(backend, dir.path()).await;
+        let corpus: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            vec![0u8; 64],
+            b"\x85\x6f\x4a\x83garbage".to_vec(),
+            (0..=255u8).collect(),
+        ];
+        let remote: Vec<RemoteChange> = corpus
+            .into_iter()
+            .map(|bytes| RemoteChange {
+                record_id: "x".into(),
+                collection: "licences".into(),
+                jurisdiction: "330106".into(),
+                author_user: "mallory".into(),
+                at_ms: 0,
+                origin: "330106".into(),
+                bytes,
+            })
+            .collect();
+        let outcome = store.apply_remote(&remote).await.expect("apply");
+        assert_eq!(outcome.refused.len(), 4, "{backend}");
+        assert_eq!(store.last_seq().await.expect("seq"), 0, "{backend}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn invalid_input_and_foreign_jurisdiction_are_refused_and_write_nothing() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _db) = open(backend, dir.path()).await;
+        let archive = Archive::new(store.clone(), "330106");
+        let code = credit_code("91330106MA2H3K7Q0");
+        let outside = archive
+            .create("licences", Some("320102"), &licence("南京某某有限公司", "XK06-001-00001", &code), "clerk")
+            .await;
+        assert!(matches!(outside, Err(ArchiveError::OutsideJurisdiction { .. })), "{backend}");
+        let mut bad = licence("杭州恒远电缆有限公司", "XK06-001-00123", &code);
+        bad.insert("no_such_field".into(), json!("x"));
+        let invalid = archive.create("licences", None, &bad, "clerk").await;
+        assert!(matches!(invalid, Err(ArchiveError::Invalid(_))), "{backend}");
+        let unknown = archive.create("no_such_collection", None, &Map::new(), "clerk").await;
+        assert!(matches!(unknown, Err(ArchiveError::UnknownCollection(_))), "{backend}");
+        assert_eq!(store.last_seq().await.expect("seq"), 0, "{backend}");
+        assert!(store.counts().await.expect("counts").is_empty(), "{backend}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_licence_cannot_be_edited_back_to_valid() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _db) = open(backend, dir.path()).await;
+        let archive = Archive::new(store.clone(), "330106");
+        let created = archive
+            .create("licences", None, &licence("杭州恒远电缆有限公司", "XK06-001-00123", &credit_code("91330106MA2H3K7Q0")), "clerk")
+            .await
+            .expect("create");
+        let id = created.record.id;
+        archive
+            .update(&id, &fields(json!({ "status": "cancelled" })), "approver")
+            .await
+            .expect("cancel");
+        let back = archive.update(&id, &fields(json!({ "status": "valid" })), "clerk").await;
+        assert!(matches!(back, Err(ArchiveError::TerminalLicence(_))), "{backend}");
+        assert_eq!(archive.get(&id).await.expect("get").data["status"], json!("cancelled"));
+        store.close().await;
+    }
+}

@@ -1,0 +1,331 @@
+//! `licnode bench`: measured figures for docs/BENCHMARKS.md, printed as a table. Never used as
+//! assertions in tests.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use licnode_server::{AppState, Metrics, NodeInfo};
+use licnode_store::{Archive, SearchQuery, Store};
+
+/// Benchmarks.
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Create records through the bulk path and through the HTTP API, then measure list and
+    /// search latency, on SQLite and/or PostgreSQL.
+    Store {
+        /// Records created through the bulk path (and then queried).
+        #[arg(long, default_value_t = 100_000)]
+        records: usize,
+        /// Records created one request at a time through the HTTP API.
+        #[arg(long, default_value_t = 10_000)]
+        api_records: usize,
+        /// Concurrent API clients.
+        #[arg(long, default_value_t = 16)]
+        api_clients: usize,
+        /// Queries of each kind for the latency figures.
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        /// `sqlite`, `postgres`, or both (comma-separated). PostgreSQL runs in a throwaway
+        /// cluster started from the installed binaries, or on the server whose admin URL is in
+        /// `LICNODE_TEST_POSTGRES_URL`.
+        #[arg(long, default_value = "sqlite,postgres")]
+        backends: String,
+    },
+}
+
+/// Runs a benchmark.
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Store {
+            records,
+            api_records,
+            api_clients,
+            queries,
+            backends,
+        } => {
+            let mut rows = Vec::new();
+            for backend in backends.split(',').map(str::trim) {
+                let result = store_bench(backend, records, api_records, api_clients, queries)
+                    .await
+                    .with_context(|| format!("benchmark on {backend}"))?;
+                rows.extend(result);
+            }
+            print_table(&rows);
+            Ok(())
+        }
+    }
+}
+
+struct Row {
+    backend: String,
+    measure: String,
+    value: String,
+}
+
+fn print_table(rows: &[Row]) {
+    let width = rows.iter().map(|r| r.measure.chars().count()).max().unwrap_or(10);
+    println!("| backend  | {:<width$} | value |", "measure");
+    println!("|----------|-{}-|-------|", "-".repeat(width));
+    for row in rows {
+        println!(
+            "| {:<8} | {:<width$} | {} |",
+            row.backend, row.measure, row.value
+        );
+    }
+}
+
+async fn open_store(
+    backend: &str,
+    dir: &std::path::Path,
+    name: &str,
+) -> anyhow::Result<(Store, Option<licnode_testkit::TestDatabase>)> {
+    match backend {
+        "sqlite" => {
+            let path = dir.join(format!("{name}.db"));
+            Ok((
+                Store::open(&format!("sqlite://{}?mode=rwc", path.display())).await?,
+                None,
+            ))
+        }
+        "postgres" => {
+            let database = licnode_testkit::postgres_database().await?;
+            Ok((Store::open(&database.url).await?, Some(database)))
+        }
+        other => anyhow::bail!("unknown backend {other:?}"),
+    }
+}
+
+fn percentile(samples: &mut [Duration], quantile: f64) -> Duration {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * quantile).round() as usize;
+    samples.get(index).copied().unwrap_or_default()
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
+}
+
+async fn store_bench(
+    backend: &str,
+    records: usize,
+    api_records: usize,
+    api_clients: usize,
+    queries: usize,
+) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let mut push = |measure: &str, value: String| {
+        rows.push(Row {
+            backend: backend.to_string(),
+            measure: measure.to_string(),
+            value,
+        })
+    };
+    let dir = tempfile::tempdir()?;
+    let licences = licnode_model::collection("licences").context("licences collection")?;
+    let node_code = "330000";
+    let counties = licnode_model::divisions::counties_within(node_code);
+
+    // Inputs, generated up front (not timed in the figures below).
+    let mut generator = licnode_gen::Generator::new(42);
+    let inputs: Vec<(String, serde_json::Map<String, serde_json::Value>)> = (0..records)
+        .map(|index| {
+            let county = counties[index % counties.len()].code.clone();
+            let fields = generator.record(licences, &county);
+            (county, fields)
+        })
+        .collect();
+    let names: Vec<String> = inputs
+        .iter()
+        .filter_map(|(_, f)| f.get("enterprise_name")?.as_str().map(str::to_string))
+        .collect();
+    let numbers: Vec<String> = inputs
+        .iter()
+        .filter_map(|(_, f)| f.get("licence_number")?.as_str().map(str::to_string))
+        .collect();
+
+    // Bulk path.
+    let (store, _database) = open_store(backend, dir.path(), "bulk").await?;
+    let archive = Archive::new(store.clone(), node_code);
+    let started = Instant::now();
+    let mut build_time = Duration::ZERO;
+    let mut insert_time = Duration::ZERO;
+    for batch in inputs.chunks(1_000) {
+        let build_started = Instant::now();
+        let archive_for_build = archive.clone();
+        let batch = batch.to_vec();
+        let prepared: Vec<licnode_store::PreparedRecord> = tokio::task::spawn_blocking(move || {
+            let at_ms = licnode_store::now_ms();
+            let half = batch.len().div_ceil(2).max(1);
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = batch
+                    .chunks(half)
+                    .map(|part| {
+                        let archive = &archive_for_build;
+                        scope.spawn(move || {
+                            part.iter()
+                                .filter_map(|(county, fields)| {
+                                    archive
+                                        .prepare("licences", Some(county), fields, "bench", at_ms)
+                                        .ok()
+                                        .map(|(record, _)| record)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|p| p.join().unwrap_or_default())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .await?;
+        build_time += build_started.elapsed();
+        let insert_started = Instant::now();
+        store.insert_new(&prepared).await?;
+        insert_time += insert_started.elapsed();
+    }
+    let elapsed = started.elapsed();
+    push(
+        &format!("bulk create {records} licences"),
+        format!(
+            "{:.0} records/s ({:.1} s: documents {:.1} s, database {:.1} s)",
+            records as f64 / elapsed.as_secs_f64(),
+            elapsed.as_secs_f64(),
+            build_time.as_secs_f64(),
+            insert_time.as_secs_f64()
+        ),
+    );
+    let size = store.size_bytes().await?;
+    push(
+        "bytes stored per record",
+        format!("{} B (database {:.1} MB)", size / records.max(1) as i64, size as f64 / 1e6),
+    );
+
+    // List latency: pages of 50 within a random province-level filter and by jurisdiction.
+    let mut samples = Vec::with_capacity(queries);
+    for index in 0..queries {
+        let county = &counties[(index * 7919) % counties.len()].code;
+        let query_started = Instant::now();
+        let page = store
+            .list(&licnode_store::ListQuery {
+                collection: "licences".into(),
+                jurisdiction: Some(county.clone()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await?;
+        samples.push(query_started.elapsed());
+        std::hint::black_box(page);
+    }
+    push(
+        "list by jurisdiction, page of 50 (p50 / p99)",
+        format!("{} / {}", millis(percentile(&mut samples, 0.5)), millis(percentile(&mut samples, 0.99))),
+    );
+
+    for (label, make) in [
+        ("search name, 2-char fragment", 0usize),
+        ("search name, 4-char fragment", 1),
+        ("search licence number", 2),
+    ] {
+        let mut samples = Vec::with_capacity(queries);
+        for index in 0..queries {
+            let pick = (index * 104_729) % names.len().max(1);
+            let query = match make {
+                0 | 1 => {
+                    let name: Vec<char> = names[pick].chars().collect();
+                    // The trade name sits after the region: take characters from the middle.
+                    let length = if make == 0 { 2 } else { 4 };
+                    let start = (name.len() / 2).saturating_sub(length / 2);
+                    SearchQuery {
+                        collection: Some("licences".into()),
+                        name: Some(name[start..(start + length).min(name.len())].iter().collect()),
+                        limit: 20,
+                        ..Default::default()
+                    }
+                }
+                _ => SearchQuery {
+                    collection: Some("licences".into()),
+                    licence_number: Some(numbers[pick % numbers.len()].clone()),
+                    limit: 20,
+                    ..Default::default()
+                },
+            };
+            let query_started = Instant::now();
+            let page = store.search(&query).await?;
+            samples.push(query_started.elapsed());
+            std::hint::black_box(page);
+        }
+        push(
+            &format!("{label} (p50 / p99)"),
+            format!("{} / {}", millis(percentile(&mut samples, 0.5)), millis(percentile(&mut samples, 0.99))),
+        );
+    }
+    store.close().await;
+
+    // API path: one record per request, `api_clients` at a time, on a fresh database.
+    if api_records > 0 {
+        let (store, _api_database) = open_store(backend, dir.path(), "api").await?;
+        let archive = Archive::new(store.clone(), node_code);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let state = AppState {
+            archive,
+            node: Arc::new(NodeInfo {
+                code: node_code.into(),
+                level: "province".into(),
+                name: "bench".into(),
+                parent_url: None,
+            }),
+            metrics: Arc::new(Metrics::default()),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(licnode_server::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::new();
+        let url = format!("http://{address}/api/v1/licences/records");
+        let inputs = Arc::new(inputs[..api_records.min(inputs.len())].to_vec());
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..api_clients {
+            let (client, url, inputs, next) = (client.clone(), url.clone(), inputs.clone(), next.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((county, fields)) = inputs.get(index) else { break };
+                    let request_started = Instant::now();
+                    let response = client
+                        .post(format!("{url}?jurisdiction={county}"))
+                        .json(fields)
+                        .send()
+                        .await?;
+                    anyhow::ensure!(response.status().is_success(), "API create failed: {}", response.status());
+                    latencies.push(request_started.elapsed());
+                }
+                Ok::<_, anyhow::Error>(latencies)
+            }));
+        }
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await??);
+        }
+        let elapsed = started.elapsed();
+        push(
+            &format!("API create {} licences, {api_clients} clients", inputs.len()),
+            format!(
+                "{:.0} records/s (p50 {} / p99 {} per request)",
+                inputs.len() as f64 / elapsed.as_secs_f64(),
+                millis(percentile(&mut latencies, 0.5)),
+                millis(percentile(&mut latencies, 0.99))
+            ),
+        );
+        let _ = stop.send(());
+        server.await??;
+        store.close().await;
+    }
+    Ok(rows)
+}

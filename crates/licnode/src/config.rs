@@ -1,0 +1,215 @@
+//! The node's configuration: one TOML file (`licnode.toml`), one documented struct per
+//! section, overridable from the environment (`LICNODE_HTTP__LISTEN=0.0.0.0:8640` sets
+//! `[http] listen`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub node: NodeSection,
+    #[serde(default)]
+    pub storage: StorageSection,
+    #[serde(default)]
+    pub http: HttpSection,
+    #[serde(default)]
+    pub log: LogSection,
+    /// Where the file was read from; relative paths in it are relative to its directory.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// Who this node is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    /// GB/T 2260 division code of the bureau (`330106`), `100000` for the national node.
+    pub code: String,
+    /// national, province, prefecture, county, review_department or inspection_body.
+    pub level: String,
+    /// The agency's name, e.g. 杭州市西湖区市场监督管理局.
+    pub name: String,
+    /// The parent node's URL for replication; absent at the national node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_url: Option<String>,
+}
+
+/// Where the node keeps its archives.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSection {
+    /// The node's data directory (relative to the config file's directory).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; absent means SQLite in `data_dir/licnode.db`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        StorageSection {
+            data_dir: default_data_dir(),
+            database_url: None,
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+/// The staff HTTP API.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// Address the staff API listens on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        HttpSection {
+            listen: default_listen(),
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8640))
+}
+
+/// Logging.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// `text` (default) or `json`.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Config {
+    /// Reads the file at `path`, applies `LICNODE_<SECTION>__<KEY>` environment overrides and
+    /// checks it.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration {}", path.display()))?;
+        let mut value: toml::Table = toml::from_str(&text)
+            .with_context(|| format!("{} is not valid TOML", path.display()))?;
+        apply_env_overrides(&mut value, std::env::vars())?;
+        let mut config: Config = toml::Value::Table(value)
+            .try_into()
+            .with_context(|| format!("{} is not a valid licnode configuration", path.display()))?;
+        config.path = path.to_path_buf();
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Refuses what would make a broken node.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let level: licnode_model::Level = self
+            .node
+            .level
+            .parse()
+            .map_err(|_| anyhow::anyhow!("unknown node level {:?}", self.node.level))?;
+        if level.is_territorial() && licnode_model::divisions::lookup(&self.node.code).is_none() {
+            bail!(
+                "node code {:?} is not a GB/T 2260 division code (national is 100000)",
+                self.node.code
+            );
+        }
+        Ok(())
+    }
+
+    /// The directory relative paths are resolved against.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// The data directory, absolute or relative to the config file.
+    pub fn data_dir(&self) -> PathBuf {
+        let base = self.base_dir();
+        base.join(&self.storage.data_dir)
+    }
+
+    /// The database URL: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.storage.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir().join("licnode.db").display()
+            ),
+        }
+    }
+}
+
+/// `LICNODE_HTTP__LISTEN=…` sets `[http] listen`. Values are read as TOML when they parse as
+/// such (numbers, booleans), and as strings otherwise.
+fn apply_env_overrides(
+    table: &mut toml::Table,
+    vars: impl Iterator<Item = (String, String)>,
+) -> anyhow::Result<()> {
+    for (name, value) in vars {
+        let Some(rest) = name.strip_prefix("LICNODE_") else {
+            continue;
+        };
+        let Some((section, key)) = rest.split_once("__") else {
+            continue;
+        };
+        let section = section.to_lowercase();
+        let key = key.to_lowercase();
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(value));
+        let entry = table
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        match entry {
+            toml::Value::Table(inner) => {
+                inner.insert(key, parsed);
+            }
+            _ => bail!("{name}: [{section}] is not a section"),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_a_key_of_a_section() {
+        let mut table: toml::Table =
+            toml::from_str("[http]\nlisten = \"127.0.0.1:1\"\n").expect("test toml");
+        apply_env_overrides(
+            &mut table,
+            vec![
+                ("LICNODE_HTTP__LISTEN".to_string(), "0.0.0.0:9".to_string()),
+                ("UNRELATED".to_string(), "x".to_string()),
+            ]
+            .into_iter(),
+        )
+        .expect("override");
+        assert_eq!(table["http"]["listen"].as_str(), Some("0.0.0.0:9"));
+    }
+}

@@ -1,0 +1,75 @@
+//! `licnode init`: a node directory with its configuration and data directory.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::config::{Config, HttpSection, LogSection, NodeSection, StorageSection};
+
+/// What `licnode init` is told.
+pub struct InitOptions {
+    pub dir: PathBuf,
+    pub code: String,
+    pub level: String,
+    pub name: String,
+    pub parent_url: Option<String>,
+    pub database_url: Option<String>,
+    pub listen: SocketAddr,
+    pub force: bool,
+}
+
+/// Writes `dir/licnode.toml` and creates `dir/data`. Returns the config file's path.
+pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
+    let config_path = options.dir.join("licnode.toml");
+    if config_path.exists() && !options.force {
+        bail!(
+            "{} already exists; pass --force to overwrite it",
+            config_path.display()
+        );
+    }
+    let config = Config {
+        node: NodeSection {
+            code: options.code,
+            level: options.level,
+            name: options.name,
+            parent_url: options.parent_url,
+        },
+        storage: StorageSection {
+            data_dir: PathBuf::from("data"),
+            database_url: options.database_url,
+        },
+        http: HttpSection {
+            listen: options.listen,
+        },
+        log: LogSection::default(),
+        path: config_path.clone(),
+    };
+    config.check()?;
+    if let Ok(level) = config.node.level.parse::<licnode_model::Level>()
+        && let Some(division) = licnode_model::divisions::lookup(&config.node.code)
+        && level.is_territorial()
+        && licnode_model::Level::for_division(division.level) != level
+    {
+        bail!(
+            "{} ({}) is a {:?} division, not a {} node",
+            division.code,
+            division.name,
+            division.level,
+            level.as_str()
+        );
+    }
+    std::fs::create_dir_all(options.dir.join("data"))
+        .with_context(|| format!("cannot create {}", options.dir.display()))?;
+    let body = toml::to_string_pretty(&config).context("cannot write the configuration")?;
+    let text = format!(
+        "# licnode node configuration. Every key can be overridden from the environment:\n\
+         # LICNODE_<SECTION>__<KEY>, e.g. LICNODE_HTTP__LISTEN=0.0.0.0:8640.\n\n{body}"
+    );
+    write_file(&config_path, &text)?;
+    Ok(config_path)
+}
+
+fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}

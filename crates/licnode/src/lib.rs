@@ -1,0 +1,27 @@
+//! The licnode binary's library: configuration, the node value, and the commands (`init`,
+//! `serve`, `import`, `export`, `generate`, `bench`). `main.rs` only parses arguments and calls
+//! into here.
+
+#![forbid(unsafe_code)]
+
+pub mod bench;
+pub mod config;
+pub mod init;
+pub mod node;
+pub mod transfer;
+
+pub use config::Config;
+pub use node::{Node, NodeHandle};
+
+/// Sets up structured logging (to stderr): `RUST_LOG` filters, `json` for machine-read logs.
+pub fn init_logging(format: config::LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        config::LogFormat::Json => builder.json().try_init(),
+        config::LogFormat::Text => builder.try_init(),
+    };
+}

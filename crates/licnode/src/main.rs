@@ -1,0 +1,331 @@
+//! The licnode binary: parse the command line, load the configuration, run the command.
+
+#![forbid(unsafe_code)]
+
+use std::io::{BufReader, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use licnode::config::{Config, LogFormat};
+use licnode::transfer::{Format, ImportSummary};
+use licnode::{Node, init_logging};
+use licnode_store::{Archive, Store};
+
+/// One node of the production-licence information network (工业产品生产许可证信息管理规定).
+#[derive(Parser)]
+#[command(name = "licnode", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// The node's configuration file.
+    #[arg(long, short, env = "LICNODE_CONFIG", default_value = "licnode.toml")]
+    config: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a node directory: its configuration and data directory.
+    Init {
+        /// The node directory to create.
+        #[arg(long, env = "LICNODE_DIR")]
+        dir: PathBuf,
+        /// GB/T 2260 division code of the bureau (100000 for the national node).
+        #[arg(long, env = "LICNODE_NODE_CODE")]
+        code: String,
+        /// national, province, prefecture, county, review_department or inspection_body.
+        #[arg(long, env = "LICNODE_NODE_LEVEL")]
+        level: String,
+        /// The agency's name.
+        #[arg(long, env = "LICNODE_NODE_NAME")]
+        name: String,
+        /// The parent node's URL (absent for the national node).
+        #[arg(long, env = "LICNODE_PARENT_URL")]
+        parent_url: Option<String>,
+        /// A database URL (postgres://…); SQLite in the data directory when absent.
+        #[arg(long, env = "LICNODE_DATABASE_URL")]
+        database_url: Option<String>,
+        /// Address of the staff API.
+        #[arg(long, env = "LICNODE_LISTEN", default_value = "127.0.0.1:8640")]
+        listen: SocketAddr,
+        /// Overwrite an existing configuration.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Serve the staff API until interrupted.
+    Serve {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Import CSV or JSON lines into a collection; refused rows are reported, the rest imported.
+    Import {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The collection to import into (e.g. licences).
+        #[arg(long)]
+        collection: String,
+        /// The input file (`-` for standard input).
+        file: PathBuf,
+        /// Input format; guessed from the file name when absent.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Jurisdiction of the rows that do not name one (default: the node's own code).
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        /// The staff user the import is recorded under.
+        #[arg(long, env = "LICNODE_USER", default_value = "import")]
+        user: String,
+        /// Write the refused rows, as JSON lines, to this file.
+        #[arg(long)]
+        refused: Option<PathBuf>,
+    },
+    /// Export a collection as CSV or JSON lines.
+    Export {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[arg(long)]
+        collection: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Only records at or below this division code.
+        #[arg(long)]
+        within: Option<String>,
+        /// CSV headers in Chinese (the fields' labels) instead of field names.
+        #[arg(long)]
+        chinese_headers: bool,
+        /// Output file; standard output when absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Print generated, realistic records of a collection as JSON lines (for demos and tests).
+    Generate {
+        #[arg(long)]
+        collection: String,
+        #[arg(long, default_value_t = 100)]
+        count: u64,
+        /// Jurisdiction of the records: a division code; counties below it are drawn at random.
+        #[arg(long, default_value = "330000")]
+        within: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Benchmarks of this machine and database; prints a table.
+    Bench {
+        #[command(subcommand)]
+        bench: licnode::bench::BenchCommand,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run(cli.command))
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Init {
+            dir,
+            code,
+            level,
+            name,
+            parent_url,
+            database_url,
+            listen,
+            force,
+        } => {
+            let path = licnode::init::init(licnode::init::InitOptions {
+                dir,
+                code,
+                level,
+                name,
+                parent_url,
+                database_url,
+                listen,
+                force,
+            })?;
+            println!("wrote {}", path.display());
+            println!("start the node with: licnode serve --config {}", path.display());
+            Ok(())
+        }
+        Command::Serve { config } => {
+            let config = Config::load(&config.config)?;
+            init_logging(config.log.format);
+            let node = Node::start(&config).await?;
+            println!(
+                "licnode {} ({}) serving on http://{}",
+                config.node.code,
+                config.node.name,
+                node.local_addr()
+            );
+            node.run_until_signal().await
+        }
+        Command::Import {
+            config,
+            collection,
+            file,
+            format,
+            jurisdiction,
+            user,
+            refused,
+        } => {
+            let config = Config::load(&config.config)?;
+            init_logging(LogFormat::Text);
+            let collection = collection_named(&collection)?;
+            let format = match format.or_else(|| Format::from_path(&file)) {
+                Some(format) => format,
+                None => bail!("say --format csv or --format jsonl"),
+            };
+            let input: Box<dyn std::io::BufRead + Send> = if file.as_os_str() == "-" {
+                Box::new(BufReader::new(std::io::stdin()))
+            } else {
+                Box::new(BufReader::new(
+                    std::fs::File::open(&file)
+                        .with_context(|| format!("cannot open {}", file.display()))?,
+                ))
+            };
+            let archive = open_archive(&config).await?;
+            let interactive = std::io::stderr().is_terminal();
+            let mut progress = |summary: &ImportSummary| {
+                let rate = summary.read as f64 / summary.seconds.max(1e-9);
+                let line = format!(
+                    "imported {:>9}  refused {:>6}  {:>8.0} rows/s",
+                    summary.imported,
+                    summary.refused.len(),
+                    rate
+                );
+                if interactive {
+                    eprint!("\r{line}");
+                } else if summary.read % 10_000 == 0 {
+                    eprintln!("{line}");
+                }
+            };
+            let summary = licnode::transfer::import(
+                &archive,
+                collection,
+                format,
+                input,
+                jurisdiction.as_deref(),
+                &user,
+                &mut progress,
+            )
+            .await?;
+            if interactive {
+                eprintln!();
+            }
+            archive.store.close().await;
+            println!(
+                "read {} rows: imported {}, refused {} ({} imported with warnings) in {:.1} s",
+                summary.read,
+                summary.imported,
+                summary.refused.len(),
+                summary.warnings,
+                summary.seconds
+            );
+            let mut reasons: std::collections::BTreeMap<&str, u64> = Default::default();
+            for refusal in &summary.refused {
+                *reasons.entry(refusal.code.as_str()).or_default() += 1;
+            }
+            for (code, count) in &reasons {
+                println!("  refused {count:>6} × {code}");
+            }
+            for refusal in summary.refused.iter().take(20) {
+                println!("  line {}: {} — {}", refusal.line, refusal.code, refusal.message);
+            }
+            if summary.refused.len() > 20 {
+                println!("  … {} more", summary.refused.len() - 20);
+            }
+            if let Some(path) = refused {
+                let mut out = std::fs::File::create(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                for refusal in &summary.refused {
+                    writeln!(out, "{}", serde_json::to_string(refusal)?)?;
+                }
+                println!("refused rows written to {}", path.display());
+            }
+            Ok(())
+        }
+        Command::Export {
+            config,
+            collection,
+            format,
+            within,
+            chinese_headers,
+            output,
+        } => {
+            let config = Config::load(&config.config)?;
+            init_logging(LogFormat::Text);
+            let collection = collection_named(&collection)?;
+            let archive = open_archive(&config).await?;
+            let mut out: Box<dyn Write> = match &output {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let written = licnode::transfer::export(
+                &archive,
+                collection,
+                format,
+                within,
+                chinese_headers,
+                &mut out,
+            )
+            .await?;
+            drop(out);
+            archive.store.close().await;
+            eprintln!("exported {written} records of {}", collection.name);
+            Ok(())
+        }
+        Command::Generate {
+            collection,
+            count,
+            within,
+            seed,
+        } => {
+            let collection = collection_named(&collection)?;
+            let counties = licnode_model::divisions::counties_within(&within);
+            if counties.is_empty() && licnode_model::divisions::lookup(&within).is_none() {
+                bail!("{within:?} is not a division code");
+            }
+            let mut generator = licnode_gen::Generator::new(seed);
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            for index in 0..count {
+                let jurisdiction = if counties.is_empty() {
+                    within.clone()
+                } else {
+                    counties[(index as usize) % counties.len()].code.clone()
+                };
+                let fields = generator.record(collection, &jurisdiction);
+                let line = serde_json::json!({ "jurisdiction": jurisdiction, "fields": fields });
+                writeln!(out, "{line}")?;
+            }
+            Ok(())
+        }
+        Command::Bench { bench } => licnode::bench::run(bench).await,
+    }
+}
+
+fn collection_named(name: &str) -> anyhow::Result<&'static licnode_model::Collection> {
+    licnode_model::collection(name).with_context(|| {
+        let names: Vec<&str> = licnode_model::collections().iter().map(|c| c.name).collect();
+        format!("unknown collection {name:?}; the collections are {}", names.join(", "))
+    })
+}
+
+async fn open_archive(config: &Config) -> anyhow::Result<Archive> {
+    std::fs::create_dir_all(config.data_dir())
+        .with_context(|| format!("cannot create {}", config.data_dir().display()))?;
+    let store = Store::open(&config.database_url()).await?;
+    Ok(Archive::new(store, &config.node.code))
+}

@@ -1,0 +1,447 @@
+//! `licnode import` and `licnode export`: CSV or JSON lines in and out of a collection.
+//!
+//! Import goes through the bulk path: rows are validated and built into documents, then stored
+//! a batch per transaction. Refused rows are reported with their line and reasons; the rest
+//! are imported.
+
+use std::io::{BufRead, Write};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use licnode_model::{Collection, FieldType, Issue};
+use licnode_store::{Archive, ArchiveError, ListQuery};
+use serde_json::{Map, Value};
+
+/// CSV (a header row of field names or Chinese labels) or JSON lines (one object per line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file name suggests.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        match path.extension()?.to_str()? {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+/// One refused row.
+#[derive(Debug, serde::Serialize)]
+pub struct Refusal {
+    /// 1-based line of the input (for CSV, the header is line 1).
+    pub line: u64,
+    pub code: String,
+    pub message: String,
+    pub issues: Vec<Issue>,
+}
+
+/// What an import did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct ImportSummary {
+    pub read: u64,
+    pub imported: u64,
+    pub warnings: u64,
+    pub refused: Vec<Refusal>,
+    pub seconds: f64,
+}
+
+/// Rows per transaction on the bulk path.
+const BATCH: usize = 1_000;
+
+/// Reads rows from `input` and imports them into `collection`.
+pub async fn import(
+    archive: &Archive,
+    collection: &'static Collection,
+    format: Format,
+    input: Box<dyn BufRead + Send>,
+    jurisdiction: Option<&str>,
+    user: &str,
+    progress: &mut dyn FnMut(&ImportSummary),
+) -> anyhow::Result<ImportSummary> {
+    let started = Instant::now();
+    let mut summary = ImportSummary::default();
+    let mut rows: Vec<(u64, Result<Row, Refusal>)> = Vec::with_capacity(BATCH);
+    let mut reader = RowReader::new(collection, format, input)?;
+    loop {
+        let next = reader.next_row()?;
+        let done = next.is_none();
+        if let Some(row) = next {
+            summary.read += 1;
+            rows.push(row);
+        }
+        if rows.len() >= BATCH || (done && !rows.is_empty()) {
+            import_batch(archive, collection, std::mem::take(&mut rows), jurisdiction, user, &mut summary)
+                .await?;
+            summary.seconds = started.elapsed().as_secs_f64();
+            progress(&summary);
+        }
+        if done {
+            break;
+        }
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+async fn import_batch(
+    archive: &Archive,
+    collection: &'static Collection,
+    rows: Vec<(u64, Result<Row, Refusal>)>,
+    jurisdiction: Option<&str>,
+    user: &str,
+    summary: &mut ImportSummary,
+) -> anyhow::Result<()> {
+    // Building documents is CPU work: spread it over the machine's cores.
+    let archive_for_build = archive.clone();
+    let jurisdiction_owned = jurisdiction.map(str::to_string);
+    let user_owned = user.to_string();
+    let built = tokio::task::spawn_blocking(move || {
+        let at_ms = licnode_store::now_ms();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let chunk = rows.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = rows
+                .chunks(chunk)
+                .map(|part| {
+                    let archive = &archive_for_build;
+                    let jurisdiction = jurisdiction_owned.as_deref();
+                    let user = user_owned.as_str();
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(line, row)| match row {
+                                Ok(row) => (
+                                    *line,
+                                    archive
+                                        .prepare(
+                                            collection.name,
+                                            row.jurisdiction.as_deref().or(jurisdiction),
+                                            &row.fields,
+                                            user,
+                                            at_ms,
+                                        )
+                                        .map_err(|error| refusal_of(*line, error)),
+                                ),
+                                Err(refusal) => (
+                                    *line,
+                                    Err(Refusal {
+                                        line: refusal.line,
+                                        code: refusal.code.clone(),
+                                        message: refusal.message.clone(),
+                                        issues: Vec::new(),
+                                    }),
+                                ),
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().unwrap_or_default())
+                .collect::<Vec<_>>()
+        })
+    })
+    .await
+    .context("building documents")?;
+    let mut prepared = Vec::with_capacity(built.len());
+    for (_, result) in built {
+        match result {
+            Ok((record, warnings)) => {
+                if !warnings.is_empty() {
+                    summary.warnings += 1;
+                }
+                prepared.push(record);
+            }
+            Err(refusal) => summary.refused.push(refusal),
+        }
+    }
+    archive.store.insert_new(&prepared).await?;
+    summary.imported += prepared.len() as u64;
+    Ok(())
+}
+
+fn refusal_of(line: u64, error: ArchiveError) -> Refusal {
+    let code = error.code().to_string();
+    match error {
+        ArchiveError::Invalid(errors) => Refusal {
+            line,
+            code,
+            message: errors
+                .0
+                .iter()
+                .map(|issue| format!("{}: {}", issue.field, issue.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            issues: errors.0,
+        },
+        other => Refusal {
+            line,
+            code,
+            message: other.to_string(),
+            issues: Vec::new(),
+        },
+    }
+}
+
+/// One input row: its fields, and its own jurisdiction when the row names one.
+struct Row {
+    jurisdiction: Option<String>,
+    fields: Map<String, Value>,
+}
+
+/// Reads rows as JSON objects, whatever the format.
+struct RowReader {
+    collection: &'static Collection,
+    format: Format,
+    lines: Option<std::io::Lines<Box<dyn BufRead + Send>>>,
+    csv: Option<csv::Reader<Box<dyn BufRead + Send>>>,
+    headers: Vec<String>,
+    line: u64,
+}
+
+impl RowReader {
+    fn new(
+        collection: &'static Collection,
+        format: Format,
+        input: Box<dyn BufRead + Send>,
+    ) -> anyhow::Result<RowReader> {
+        let mut reader = RowReader {
+            collection,
+            format,
+            lines: None,
+            csv: None,
+            headers: Vec::new(),
+            line: 0,
+        };
+        match format {
+            Format::Jsonl => reader.lines = Some(input.lines()),
+            Format::Csv => {
+                let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+                let headers = csv.headers().context("cannot read the CSV header row")?;
+                reader.headers = headers
+                    .iter()
+                    .map(|header| field_for_header(collection, header.trim_start_matches('\u{feff}')))
+                    .collect::<anyhow::Result<_>>()?;
+                reader.csv = Some(csv);
+                reader.line = 1;
+            }
+        }
+        Ok(reader)
+    }
+
+    /// The next row, or `None` at the end of the input. A row that cannot be read as an object
+    /// is a refusal, not an error.
+    fn next_row(&mut self) -> anyhow::Result<Option<(u64, Result<Row, Refusal>)>> {
+        match self.format {
+            Format::Jsonl => {
+                let Some(lines) = self.lines.as_mut() else {
+                    return Ok(None);
+                };
+                loop {
+                    let Some(line) = lines.next() else {
+                        return Ok(None);
+                    };
+                    self.line += 1;
+                    let line = line.context("cannot read the input")?;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    let row = match serde_json::from_str::<Value>(&line) {
+                        Ok(Value::Object(map)) => Ok(row_of_object(map)),
+                        Ok(_) => Err(refusal(self.line, "expected_object", "the line is not a JSON object")),
+                        Err(error) => Err(refusal(self.line, "malformed_json", &error.to_string())),
+                    };
+                    return Ok(Some((self.line, row)));
+                }
+            }
+            Format::Csv => {
+                let Some(csv) = self.csv.as_mut() else {
+                    return Ok(None);
+                };
+                let mut record = csv::StringRecord::new();
+                match csv.read_record(&mut record) {
+                    Ok(false) => Ok(None),
+                    Ok(true) => {
+                        self.line += 1;
+                        Ok(Some((self.line, self.csv_row(&record))))
+                    }
+                    Err(error) => {
+                        self.line += 1;
+                        Ok(Some((
+                            self.line,
+                            Err(refusal(self.line, "malformed_csv", &error.to_string())),
+                        )))
+                    }
+                }
+            }
+        }
+    }
+
+    fn csv_row(&self, record: &csv::StringRecord) -> Result<Row, Refusal> {
+        if record.len() != self.headers.len() {
+            return Err(refusal(
+                self.line,
+                "malformed_csv",
+                &format!(
+                    "the row has {} cells, the header {}",
+                    record.len(),
+                    self.headers.len()
+                ),
+            ));
+        }
+        let mut map = Map::new();
+        for (name, cell) in self.headers.iter().zip(record.iter()) {
+            let cell = cell.trim();
+            if cell.is_empty() {
+                continue;
+            }
+            let value = match self.collection.field(name).map(|f| f.field_type) {
+                Some(FieldType::Table(_)) => serde_json::from_str(cell).map_err(|error| {
+                    refusal(
+                        self.line,
+                        "malformed_json",
+                        &format!("{name}: a table cell must hold a JSON array: {error}"),
+                    )
+                })?,
+                _ => Value::String(cell.to_string()),
+            };
+            map.insert(name.clone(), value);
+        }
+        Ok(Row {
+            jurisdiction: None,
+            fields: map,
+        })
+    }
+}
+
+/// A JSON line is either an object of fields, or an exported line
+/// `{"id": …, "jurisdiction": …, "fields": {…}}`.
+fn row_of_object(mut map: Map<String, Value>) -> Row {
+    if let Some(Value::Object(fields)) = map.get("fields").cloned() {
+        let jurisdiction = match map.remove("jurisdiction") {
+            Some(Value::String(code)) => Some(code),
+            _ => None,
+        };
+        return Row {
+            jurisdiction,
+            fields,
+        };
+    }
+    Row {
+        jurisdiction: None,
+        fields: map,
+    }
+}
+
+fn refusal(line: u64, code: &str, message: &str) -> Refusal {
+    Refusal {
+        line,
+        code: code.to_string(),
+        message: message.to_string(),
+        issues: Vec::new(),
+    }
+}
+
+/// A CSV header names a field by its name or its Chinese label.
+fn field_for_header(collection: &Collection, header: &str) -> anyhow::Result<String> {
+    let header = header.trim();
+    if let Some(field) = collection
+        .fields
+        .iter()
+        .find(|field| field.name == header || field.label_zh == header)
+    {
+        return Ok(field.name.to_string());
+    }
+    bail!(
+        "CSV column {header:?} is not a field of {} (by name or Chinese label)",
+        collection.name
+    )
+}
+
+/// Writes every record of `collection` (optionally within a division) to `output`.
+pub async fn export(
+    archive: &Archive,
+    collection: &'static Collection,
+    format: Format,
+    within: Option<String>,
+    chinese_headers: bool,
+    output: &mut dyn Write,
+) -> anyhow::Result<u64> {
+    let mut written = 0u64;
+    let mut after = None;
+    let mut header = vec![
+        if chinese_headers { "记录编号" } else { "id" }.to_string(),
+        if chinese_headers { "辖区代码" } else { "jurisdiction" }.to_string(),
+    ];
+    header.extend(collection.fields.iter().map(|field| {
+        if chinese_headers {
+            field.label_zh.to_string()
+        } else {
+            field.name.to_string()
+        }
+    }));
+    let mut csv = match format {
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(&mut *output);
+            writer.write_record(&header)?;
+            Some(writer)
+        }
+        Format::Jsonl => None,
+    };
+    let mut lines: Vec<u8> = Vec::new();
+    loop {
+        let page = archive
+            .store
+            .list(&ListQuery {
+                collection: collection.name.to_string(),
+                within: within.clone(),
+                after,
+                limit: 1_000,
+                ..ListQuery::default()
+            })
+            .await?;
+        for record in &page.items {
+            match csv.as_mut() {
+                Some(writer) => {
+                    let mut row = vec![record.id.clone(), record.jurisdiction.clone()];
+                    row.extend(collection.fields.iter().map(|field| {
+                        match record.data.get(field.name) {
+                            None | Some(Value::Null) => String::new(),
+                            Some(Value::String(text)) => text.clone(),
+                            Some(other) => other.to_string(),
+                        }
+                    }));
+                    writer.write_record(&row)?;
+                }
+                None => {
+                    let line = serde_json::json!({
+                        "id": record.id,
+                        "jurisdiction": record.jurisdiction,
+                        "fields": record.data,
+                    });
+                    writeln!(lines, "{line}")?;
+                }
+            }
+            written += 1;
+        }
+        match csv.as_mut() {
+            Some(writer) => writer.flush()?,
+            None => {
+                output.write_all(&lines)?;
+                lines.clear();
+            }
+        }
+        match page.next {
+            Some(next) => after = next.parse().ok(),
+            None => break,
+        }
+    }
+    drop(csv);
+    output.flush()?;
+    Ok(written)
+}

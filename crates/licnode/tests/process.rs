@@ -1,0 +1,218 @@
+//! The `licnode` binary as a user runs it: init, serve, kill -9, import, export.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use licnode_testkit::{BACKENDS, Backend};
+use serde_json::{Value, json};
+
+fn licnode() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_licnode"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+fn run(command: &mut Command) -> String {
+    let output = command.output().expect("run licnode");
+    assert!(
+        output.status.success(),
+        "licnode failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `licnode init` for a county node on `port`, on SQLite or the given PostgreSQL URL.
+fn init_node(dir: &Path, port: u16, database_url: Option<&str>) {
+    let mut command = licnode();
+    command.args([
+        "init",
+        "--dir",
+        &dir.display().to_string(),
+        "--code",
+        "330106",
+        "--level",
+        "county",
+        "--name",
+        "杭州市西湖区市场监督管理局",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    if let Some(url) = database_url {
+        command.args(["--database-url", url]);
+    }
+    run(&mut command);
+}
+
+fn serve(dir: &Path) -> Child {
+    licnode()
+        .args(["serve", "--config", &dir.join("licnode.toml").display().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn licnode serve")
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
+            && response.status().is_success()
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("licnode serve exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "node did not become healthy");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (_, database) = licnode_testkit::database_url(backend, dir.path())
+            .await
+            .expect("db");
+        let port = free_port();
+        init_node(dir.path(), port, database.as_ref().map(|d| d.url.as_str()));
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let collection = licnode_model::collection("licences").expect("licences");
+        let mut generator = licnode_gen::Generator::new(99);
+        let mut acknowledged: Vec<(String, Value)> = Vec::new();
+        for round in 0..3 {
+            let mut child = serve(dir.path());
+            wait_healthy(&client, &base, &mut child).await;
+            // Everything acknowledged before is there.
+            for (id, name) in &acknowledged {
+                let record: Value = client
+                    .get(format!("{base}/api/v1/records/{id}"))
+                    .send()
+                    .await
+                    .expect("get")
+                    .json()
+                    .await
+                    .expect("json");
+                assert_eq!(&record["fields"]["enterprise_name"], name, "{backend} round {round}");
+            }
+            // Acknowledged writes, one after another and concurrently, then kill -9 at once.
+            let mut pending = Vec::new();
+            for _ in 0..12 {
+                let input = Value::Object(generator.record(collection, "330106"));
+                let client = client.clone();
+                let url = format!("{base}/api/v1/licences/records");
+                pending.push(tokio::spawn(async move {
+                    let response = client.post(url).json(&input).send().await.expect("post");
+                    assert_eq!(response.status().as_u16(), 201);
+                    let body: Value = response.json().await.expect("json");
+                    (body["id"].as_str().expect("id").to_string(), input["enterprise_name"].clone())
+                }));
+            }
+            for task in pending {
+                acknowledged.push(task.await.expect("write"));
+            }
+            child.kill().expect("kill -9");
+            child.wait().expect("reap");
+        }
+        let mut child = serve(dir.path());
+        wait_healthy(&client, &base, &mut child).await;
+        for (id, _) in &acknowledged {
+            let response = client.get(format!("{base}/api/v1/records/{id}")).send().await.expect("get");
+            assert_eq!(response.status().as_u16(), 200, "{backend}: {id} lost");
+        }
+        let log: Value = client
+            .get(format!("{base}/api/v1/changes?after=0&limit=500"))
+            .send()
+            .await
+            .expect("changes")
+            .json()
+            .await
+            .expect("json");
+        let seqs: Vec<i64> = log["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .map(|c| c["seq"].as_i64().expect("seq"))
+            .collect();
+        assert_eq!(seqs, (1..=36).collect::<Vec<_>>(), "{backend}: gap-free across kills");
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+    }
+}
+
+#[tokio::test]
+async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_back() {
+    let backend = Backend::Sqlite;
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    init_node(dir.path(), free_port(), None);
+    let config = dir.path().join("licnode.toml").display().to_string();
+    let collection = licnode_model::collection("reviewers").expect("reviewers");
+    let mut generator = licnode_gen::Generator::new(4);
+    let columns: Vec<&str> = collection.fields.iter().map(|f| f.label_zh).collect();
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(&columns).expect("header");
+    for index in 0..10 {
+        let mut row = generator.record(collection, "330106");
+        if index == 3 {
+            row.insert("id_number".into(), json!("110101199003071234"));
+        }
+        if index == 7 {
+            row.insert("birth_date".into(), json!("2023-02-30"));
+        }
+        let cells: Vec<String> = collection
+            .fields
+            .iter()
+            .map(|field| match row.get(field.name) {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(text)) => text.clone(),
+                Some(other) => other.to_string(),
+            })
+            .collect();
+        csv.write_record(&cells).expect("row");
+    }
+    let path = dir.path().join("reviewers.csv");
+    std::fs::write(&path, csv.into_inner().expect("csv")).expect("write csv");
+    let stdout = run(licnode().args([
+        "import",
+        "--config",
+        &config,
+        "--collection",
+        "reviewers",
+        &path.display().to_string(),
+    ]));
+    assert!(stdout.contains("read 10 rows: imported 8, refused 2"), "{backend}: {stdout}");
+    assert!(stdout.contains("line 5: validation_failed"), "{stdout}");
+    assert!(stdout.contains("line 9: validation_failed"), "{stdout}");
+
+    let exported = run(licnode().args([
+        "export",
+        "--config",
+        &config,
+        "--collection",
+        "reviewers",
+        "--format",
+        "jsonl",
+    ]));
+    assert_eq!(exported.lines().count(), 8);
+    let again = dir.path().join("again.jsonl");
+    std::fs::write(&again, &exported).expect("write");
+    let stdout = run(licnode().args([
+        "import",
+        "--config",
+        &config,
+        "--collection",
+        "reviewers",
+        &again.display().to_string(),
+    ]));
+    assert!(stdout.contains("imported 8, refused 0"), "{stdout}");
+}
