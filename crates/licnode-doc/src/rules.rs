@@ -44,7 +44,10 @@ mod tests {
     #[test]
     fn other_fields_keep_the_automerge_winner() {
         let candidates = [json!("a"), json!("b")];
-        assert_eq!(preferred_value("licences", "enterprise_name", &candidates), 1);
+        assert_eq!(
+            preferred_value("licences", "enterprise_name", &candidates),
+            1
+        );
         assert_eq!(preferred_value("applications", "status", &candidates), 1);
     }
 }

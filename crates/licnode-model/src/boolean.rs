@@ -55,8 +55,14 @@ mod tests {
 
     #[test]
     fn other_text_and_types_are_refused() {
-        assert!(matches!(from_json(&json!("maybe")), Err(BooleanError::BadText(_))));
-        assert!(matches!(from_json(&json!("")), Err(BooleanError::BadText(_))));
+        assert!(matches!(
+            from_json(&json!("maybe")),
+            Err(BooleanError::BadText(_))
+        ));
+        assert!(matches!(
+            from_json(&json!("")),
+            Err(BooleanError::BadText(_))
+        ));
         assert_eq!(from_json(&json!(1)), Err(BooleanError::WrongType));
     }
 }

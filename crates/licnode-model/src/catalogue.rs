@@ -91,8 +91,16 @@ static CATEGORIES: [ProductCategory; 14] = [
         name_zh: "预应力混凝土铁路桥简支梁",
         industry_words_zh: &["桥梁工程", "轨道交通构件", "铁路器材", "混凝土制品"],
         units: &[
-            unit("001", "预应力混凝土铁路桥简支梁", "后张法预应力混凝土铁路桥简支梁"),
-            unit("002", "预应力混凝土铁路桥简支梁", "先张法预应力混凝土铁路桥简支梁"),
+            unit(
+                "001",
+                "预应力混凝土铁路桥简支梁",
+                "后张法预应力混凝土铁路桥简支梁",
+            ),
+            unit(
+                "002",
+                "预应力混凝土铁路桥简支梁",
+                "先张法预应力混凝土铁路桥简支梁",
+            ),
         ],
     },
     ProductCategory {
@@ -100,7 +108,11 @@ static CATEGORIES: [ProductCategory; 14] = [
         name_zh: "电线电缆",
         industry_words_zh: &["电缆", "线缆", "电线电缆", "电工", "电力器材"],
         units: &[
-            unit("001", "电线电缆", "额定电压450/750V及以下聚氯乙烯绝缘电线电缆"),
+            unit(
+                "001",
+                "电线电缆",
+                "额定电压450/750V及以下聚氯乙烯绝缘电线电缆",
+            ),
             unit("002", "电线电缆", "电力电缆（1～35kV）"),
             unit("003", "电线电缆", "塑料绝缘控制电缆"),
             unit("004", "电线电缆", "架空绞线"),
@@ -198,7 +210,9 @@ pub fn categories() -> &'static [ProductCategory] {
 
 /// The category with this name.
 pub fn category_by_name(name_zh: &str) -> Option<&'static ProductCategory> {
-    CATEGORIES.iter().find(|category| category.name_zh == name_zh)
+    CATEGORIES
+        .iter()
+        .find(|category| category.name_zh == name_zh)
 }
 
 /// The category and unit a licence number's category and unit codes point to.
@@ -257,7 +271,12 @@ mod tests {
             assert!(!category.industry_words_zh.is_empty());
             for unit in category.units {
                 assert!(unit.code.len() == 3 && unit.code.bytes().all(|b| b.is_ascii_digit()));
-                assert!(pairs.insert((category.code, unit.code)), "{} {}", category.code, unit.code);
+                assert!(
+                    pairs.insert((category.code, unit.code)),
+                    "{} {}",
+                    category.code,
+                    unit.code
+                );
             }
         }
     }
@@ -265,7 +284,10 @@ mod tests {
     #[test]
     fn a_licence_numbers_codes_lead_back_to_its_unit() {
         let found = unit_by_codes("06", "001");
-        assert_eq!(found.map(|(category, _)| category.name_zh), Some("电线电缆"));
+        assert_eq!(
+            found.map(|(category, _)| category.name_zh),
+            Some("电线电缆")
+        );
         let fertiliser = unit_by_codes("13", "004");
         assert_eq!(fertiliser.map(|(_, unit)| unit.unit_name_zh), Some("尿素"));
         assert!(unit_by_codes("99", "001").is_none());

@@ -84,7 +84,8 @@ mod tests {
         for code in ERRORS.iter().chain(WARNINGS) {
             assert!(seen.insert(*code), "duplicate code {code}");
             assert!(
-                code.bytes().all(|byte| byte.is_ascii_lowercase() || byte == b'_'),
+                code.bytes()
+                    .all(|byte| byte.is_ascii_lowercase() || byte == b'_'),
                 "{code}"
             );
         }

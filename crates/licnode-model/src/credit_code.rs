@@ -18,7 +18,9 @@ pub enum CreditCodeError {
     #[error("a unified social credit code has 18 characters, this has {0}")]
     WrongLength(usize),
     /// A character outside the GB 32100 alphabet.
-    #[error("{character:?} at position {position} is not used in unified social credit codes{hint}")]
+    #[error(
+        "{character:?} at position {position} is not used in unified social credit codes{hint}"
+    )]
     InvalidCharacter {
         /// The offending character.
         character: char,
@@ -29,12 +31,25 @@ pub enum CreditCodeError {
     },
 }
 
+/// The value of each ASCII byte in [`ALPHABET`], or `u8::MAX` for bytes outside it.
+const VALUE_OF_BYTE: [u8; 128] = {
+    let mut table = [u8::MAX; 128];
+    let alphabet = ALPHABET.as_bytes();
+    let mut index = 0;
+    while index < alphabet.len() {
+        table[alphabet[index] as usize] = index as u8;
+        index += 1;
+    }
+    table
+};
+
 /// The value (0–30) of a character of [`ALPHABET`].
 pub fn character_value(character: char) -> Option<u32> {
-    ALPHABET
-        .bytes()
-        .position(|alphabet_byte| char::from(alphabet_byte) == character)
-        .and_then(|position| u32::try_from(position).ok())
+    let code_point = usize::try_from(u32::from(character)).ok()?;
+    VALUE_OF_BYTE
+        .get(code_point)
+        .filter(|value| **value != u8::MAX)
+        .map(|value| u32::from(*value))
 }
 
 /// The character of [`ALPHABET`] with this value (0–30).
@@ -59,17 +74,18 @@ fn hint_for(character: char) -> &'static str {
 /// The check character for the first 17 characters of a credit code: weights `3^i mod 31`,
 /// check value `(31 - sum mod 31) mod 31` (GB 32100-2015, 4.2). Lower-case letters are accepted.
 pub fn check_character(first17: &str) -> Result<char, CreditCodeError> {
-    let characters: Vec<char> = first17.chars().map(|c| c.to_ascii_uppercase()).collect();
-    if characters.len() != LENGTH - 1 {
-        return Err(CreditCodeError::WrongLength(characters.len()));
+    let length = first17.chars().count();
+    if length != LENGTH - 1 {
+        return Err(CreditCodeError::WrongLength(length));
     }
     let mut weight = 1_u32;
     let mut sum = 0_u32;
-    for (index, character) in characters.iter().enumerate() {
-        let value = character_value(*character).ok_or(CreditCodeError::InvalidCharacter {
-            character: *character,
+    for (index, character) in first17.chars().enumerate() {
+        let character = character.to_ascii_uppercase();
+        let value = character_value(character).ok_or(CreditCodeError::InvalidCharacter {
+            character,
             position: index + 1,
-            hint: hint_for(*character),
+            hint: hint_for(character),
         })?;
         sum += value * weight;
         weight = weight * 3 % 31;
@@ -164,7 +180,10 @@ mod tests {
 
     #[test]
     fn wrong_length_is_refused() {
-        assert_eq!(parse("9144030070846113"), Err(CreditCodeError::WrongLength(16)));
+        assert_eq!(
+            parse("9144030070846113"),
+            Err(CreditCodeError::WrongLength(16))
+        );
         assert_eq!(parse(""), Err(CreditCodeError::WrongLength(0)));
     }
 
@@ -173,9 +192,16 @@ mod tests {
         let error = parse("91440300708461I36T");
         assert!(matches!(
             error,
-            Err(CreditCodeError::InvalidCharacter { character: 'I', position: 15, .. })
+            Err(CreditCodeError::InvalidCharacter {
+                character: 'I',
+                position: 15,
+                ..
+            })
         ));
-        let message = error.err().map(|error| error.to_string()).unwrap_or_default();
+        let message = error
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
         assert!(message.contains("did you mean digit 1"), "{message}");
         assert!(parse("91440300708461136？").is_err());
     }

@@ -79,9 +79,8 @@ impl CalendarDate {
         let year = i64::from(self.year) - i64::from(month <= 2);
         let era = year.div_euclid(400);
         let year_of_era = year - era * 400;
-        let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5
-            + i64::from(self.day)
-            - 1;
+        let day_of_year =
+            (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(self.day) - 1;
         let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
         era * 146_097 + day_of_era - 719_468
     }
@@ -131,7 +130,10 @@ impl CalendarDate {
             ok.then(|| part.parse().ok()).flatten()
         };
         let (Some(year), Some(month), Some(day)) = (
-            parts.first().filter(|year| year.len() == 4).and_then(|y| number(y, 4)),
+            parts
+                .first()
+                .filter(|year| year.len() == 4)
+                .and_then(|y| number(y, 4)),
             parts.get(1).and_then(|month| number(month, 2)),
             parts.get(2).and_then(|day| number(day, 2)),
         ) else {
@@ -169,9 +171,7 @@ impl FromStr for CalendarDate {
 pub fn parse_date_time(text: &str) -> Result<String, DateError> {
     let trimmed = crate::text::fold_full_width(text).trim().to_owned();
     let bad = || DateError::BadDateTime(text.to_owned());
-    let (date_part, time_and_offset) = trimmed
-        .split_once(['T', 't', ' '])
-        .ok_or_else(bad)?;
+    let (date_part, time_and_offset) = trimmed.split_once(['T', 't', ' ']).ok_or_else(bad)?;
     if date_part.len() != 10 || date_part.as_bytes().get(4) != Some(&b'-') {
         return Err(bad());
     }
@@ -203,7 +203,9 @@ pub fn parse_date_time(text: &str) -> Result<String, DateError> {
             .filter(|value| *value <= max)
     };
     let (hour, minute, second) = match clock_parts.as_slice() {
-        [hour, minute] if fraction.is_none() => (two_digits(hour, 23), two_digits(minute, 59), Some(0)),
+        [hour, minute] if fraction.is_none() => {
+            (two_digits(hour, 23), two_digits(minute, 59), Some(0))
+        }
         [hour, minute, second] => (
             two_digits(hour, 23),
             two_digits(minute, 59),
@@ -233,12 +235,20 @@ pub fn parse_date_time(text: &str) -> Result<String, DateError> {
 /// `+08:00`, `+0800` or `+08` → `+08:00`.
 fn parse_offset(offset: &str) -> Option<String> {
     let (sign, digits) = offset.split_at_checked(1)?;
-    let digits: String = digits.chars().filter(|character| *character != ':').collect();
+    let digits: String = digits
+        .chars()
+        .filter(|character| *character != ':')
+        .collect();
     if !(digits.len() == 2 || digits.len() == 4) || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let hours: u8 = digits.get(0..2)?.parse().ok()?;
-    let minutes: u8 = digits.get(2..).filter(|m| !m.is_empty()).unwrap_or("00").parse().ok()?;
+    let minutes: u8 = digits
+        .get(2..)
+        .filter(|m| !m.is_empty())
+        .unwrap_or("00")
+        .parse()
+        .ok()?;
     (hours <= 23 && minutes <= 59).then(|| format!("{sign}{hours:02}:{minutes:02}"))
 }
 
@@ -286,8 +296,16 @@ mod tests {
     #[test]
     fn malformed_dates_are_refused() {
         for written in [
-            "", "2024", "24-05-01", "2024-5", "2024-05-01-02", "2024-0a-01", "2024/05-01",
-            "2024-005-01", "May 1, 2024", "2024年5月1",
+            "",
+            "2024",
+            "24-05-01",
+            "2024-5",
+            "2024-05-01-02",
+            "2024-0a-01",
+            "2024/05-01",
+            "2024-005-01",
+            "May 1, 2024",
+            "2024年5月1",
         ] {
             assert!(date(written).is_err(), "{written}");
         }
@@ -295,12 +313,18 @@ mod tests {
 
     #[test]
     fn dates_order_and_count_days() {
-        let (Ok(earlier), Ok(later)) = (CalendarDate::parse("2023-12-31"), CalendarDate::parse("2024-03-01")) else {
+        let (Ok(earlier), Ok(later)) = (
+            CalendarDate::parse("2023-12-31"),
+            CalendarDate::parse("2024-03-01"),
+        ) else {
             panic!("valid dates");
         };
         assert!(earlier < later);
         assert_eq!(later.day_number() - earlier.day_number(), 61);
-        assert_eq!(CalendarDate::new(1970, 1, 1).map(CalendarDate::day_number), Some(0));
+        assert_eq!(
+            CalendarDate::new(1970, 1, 1).map(CalendarDate::day_number),
+            Some(0)
+        );
     }
 
     #[test]

@@ -287,7 +287,12 @@ pub fn is_within(code: &str, ancestor: &str) -> bool {
 pub fn children(code: &str) -> Vec<&'static Division> {
     index_of(code)
         .and_then(|index| tree().children_indices.get(index))
-        .map(|children| children.iter().filter_map(|child| division_at(*child)).collect())
+        .map(|children| {
+            children
+                .iter()
+                .filter_map(|child| division_at(*child))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -345,7 +350,10 @@ mod tests {
     use super::*;
 
     fn names(divisions: &[&Division]) -> Vec<String> {
-        divisions.iter().map(|division| division.name.clone()).collect()
+        divisions
+            .iter()
+            .map(|division| division.name.clone())
+            .collect()
     }
 
     #[test]
@@ -360,7 +368,10 @@ mod tests {
     #[test]
     fn zhejiang_hangzhou_and_xihu_form_a_chain() {
         assert_eq!(lookup("330000").map(|d| d.name.as_str()), Some("浙江省"));
-        assert_eq!(lookup("330100").map(|d| d.level), Some(DivisionLevel::Prefecture));
+        assert_eq!(
+            lookup("330100").map(|d| d.level),
+            Some(DivisionLevel::Prefecture)
+        );
         let xihu = lookup("330106");
         assert_eq!(xihu.map(|d| d.name.as_str()), Some("西湖区"));
         assert_eq!(xihu.and_then(|d| d.parent.as_deref()), Some("330100"));
@@ -451,14 +462,21 @@ mod tests {
     fn children_and_counties_within_follow_the_tree() {
         let hangzhou_children = children("330100");
         assert!(hangzhou_children.iter().any(|d| d.code == "330106"));
-        assert!(hangzhou_children.iter().all(|d| d.level == DivisionLevel::County));
+        assert!(
+            hangzhou_children
+                .iter()
+                .all(|d| d.level == DivisionLevel::County)
+        );
         let zhejiang_counties = counties_within("330000");
         assert!(zhejiang_counties.len() > 80);
         assert!(zhejiang_counties.iter().all(|d| d.code.starts_with("33")));
         assert_eq!(counties_within("330106").len(), 1);
         assert!(counties_within("999999").is_empty());
         let everywhere = counties_within(NATIONAL_CODE).len();
-        let counted = all().iter().filter(|d| d.level == DivisionLevel::County).count();
+        let counted = all()
+            .iter()
+            .filter(|d| d.level == DivisionLevel::County)
+            .count();
         assert_eq!(everywhere, counted);
     }
 
@@ -479,13 +497,19 @@ mod tests {
         }
         assert_eq!(province_abbreviation("32"), Some('苏'));
         assert_eq!(province_abbreviation("330106"), Some('浙'));
-        assert_eq!(province_of("330106").map(|d| d.name.as_str()), Some("浙江省"));
+        assert_eq!(
+            province_of("330106").map(|d| d.name.as_str()),
+            Some("浙江省")
+        );
         assert!(province_of("100000").is_none());
     }
 
     #[test]
     fn csv_fields_handle_quotes() {
-        assert_eq!(csv_fields(r#"110101,"东城区",1101,11"#), ["110101", "东城区", "1101", "11"]);
+        assert_eq!(
+            csv_fields(r#"110101,"东城区",1101,11"#),
+            ["110101", "东城区", "1101", "11"]
+        );
         assert_eq!(csv_fields(r#"1,"a,b","c""d""#), ["1", "a,b", "c\"d"]);
     }
 }

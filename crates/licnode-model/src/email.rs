@@ -31,9 +31,7 @@ pub fn normalise(text: &str) -> Result<String, EmailError> {
         !label.is_empty()
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
     };
     if labels.len() < 2 || !labels.iter().all(label_ok) {
         return Err(bad());
@@ -47,8 +45,14 @@ mod tests {
 
     #[test]
     fn ordinary_addresses_are_accepted_with_the_domain_lower_cased() {
-        assert_eq!(normalise("zhang.san@samr.gov.cn").as_deref(), Ok("zhang.san@samr.gov.cn"));
-        assert_eq!(normalise(" Li_Si+xk@QQ.COM ").as_deref(), Ok("Li_Si+xk@qq.com"));
+        assert_eq!(
+            normalise("zhang.san@samr.gov.cn").as_deref(),
+            Ok("zhang.san@samr.gov.cn")
+        );
+        assert_eq!(
+            normalise(" Li_Si+xk@QQ.COM ").as_deref(),
+            Ok("Li_Si+xk@qq.com")
+        );
         assert_eq!(normalise("王五@例子.中国").as_deref(), Ok("王五@例子.中国"));
     }
 

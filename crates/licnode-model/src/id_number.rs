@@ -113,7 +113,10 @@ mod tests {
     fn a_wrong_check_character_is_refused() {
         assert_eq!(
             parse("110105194912310021"),
-            Err(IdNumberError::CheckFailed { expected: 'X', found: '1' })
+            Err(IdNumberError::CheckFailed {
+                expected: 'X',
+                found: '1'
+            })
         );
     }
 
@@ -129,10 +132,22 @@ mod tests {
 
     #[test]
     fn wrong_lengths_and_characters_are_refused() {
-        assert_eq!(parse("11010519491231002"), Err(IdNumberError::WrongLength(17)));
-        assert_eq!(parse("1101051949123100X2"), Err(IdNumberError::BadCharacters));
-        assert_eq!(parse("11010519491231002Y"), Err(IdNumberError::BadCharacters));
-        assert_eq!(parse("A1010519491231002X"), Err(IdNumberError::BadCharacters));
+        assert_eq!(
+            parse("11010519491231002"),
+            Err(IdNumberError::WrongLength(17))
+        );
+        assert_eq!(
+            parse("1101051949123100X2"),
+            Err(IdNumberError::BadCharacters)
+        );
+        assert_eq!(
+            parse("11010519491231002Y"),
+            Err(IdNumberError::BadCharacters)
+        );
+        assert_eq!(
+            parse("A1010519491231002X"),
+            Err(IdNumberError::BadCharacters)
+        );
     }
 
     #[test]

@@ -82,9 +82,18 @@ mod tests {
 
     #[test]
     fn fractions_and_huge_numbers_are_refused() {
-        assert!(matches!(from_json(&json!(1.5)), Err(IntegerError::NotWhole(_))));
-        assert!(matches!(from_json(&json!(1e300)), Err(IntegerError::NotWhole(_))));
-        assert!(matches!(from_json(&json!(u64::MAX)), Err(IntegerError::NotWhole(_))));
+        assert!(matches!(
+            from_json(&json!(1.5)),
+            Err(IntegerError::NotWhole(_))
+        ));
+        assert!(matches!(
+            from_json(&json!(1e300)),
+            Err(IntegerError::NotWhole(_))
+        ));
+        assert!(matches!(
+            from_json(&json!(u64::MAX)),
+            Err(IntegerError::NotWhole(_))
+        ));
     }
 
     #[test]
@@ -98,7 +107,16 @@ mod tests {
 
     #[test]
     fn non_numeric_text_is_refused() {
-        for text in ["", "abc", "4.2", "1,23", "12,3456", "--1", "+", "99999999999999999999"] {
+        for text in [
+            "",
+            "abc",
+            "4.2",
+            "1,23",
+            "12,3456",
+            "--1",
+            "+",
+            "99999999999999999999",
+        ] {
             assert!(from_json(&json!(text)).is_err(), "{text}");
         }
     }

@@ -109,7 +109,9 @@ impl FromStr for Level {
         let synonym = match trimmed {
             "国家" | "全国" => Some(Self::National),
             "省" | "省级局" => Some(Self::Province),
-            "市" | "市级" | "地市级" | "市（地）" | "市(地)级" => Some(Self::Prefecture),
+            "市" | "市级" | "地市级" | "市（地）" | "市(地)级" => {
+                Some(Self::Prefecture)
+            }
             "县" | "区县级" | "县（区）级" => Some(Self::County),
             "产品审查部" => Some(Self::ReviewDepartment),
             "发证检验机构" => Some(Self::InspectionBody),
@@ -126,7 +128,9 @@ mod tests {
     #[test]
     fn levels_serialise_in_snake_case() {
         assert_eq!(
-            serde_json::to_string(&Level::ReviewDepartment).ok().as_deref(),
+            serde_json::to_string(&Level::ReviewDepartment)
+                .ok()
+                .as_deref(),
             Some("\"review_department\"")
         );
         assert_eq!(
@@ -146,7 +150,10 @@ mod tests {
 
     #[test]
     fn level_parsing_accepts_case_and_hyphen_variants_and_synonyms() {
-        assert_eq!("Review-Department".parse::<Level>(), Ok(Level::ReviewDepartment));
+        assert_eq!(
+            "Review-Department".parse::<Level>(),
+            Ok(Level::ReviewDepartment)
+        );
         assert_eq!("地市级".parse::<Level>(), Ok(Level::Prefecture));
         assert!("township".parse::<Level>().is_err());
     }

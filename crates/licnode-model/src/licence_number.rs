@@ -25,7 +25,9 @@ pub enum LicenceNumberError {
     #[error("the licence number is empty")]
     Empty,
     /// A leading character that is not one of the 31 provincial abbreviations.
-    #[error("{0:?} is not a provincial abbreviation (京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新)")]
+    #[error(
+        "{0:?} is not a provincial abbreviation (京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新)"
+    )]
     UnknownProvince(String),
     /// An opening parenthesis without its closing one, or the reverse.
     #[error("unbalanced parentheses around the provincial abbreviation")]
@@ -246,7 +248,11 @@ mod tests {
             "ＸＫ１３－００６－０００３２",
             " XK13—006—00032 ",
         ] {
-            assert_eq!(canonical(written).as_deref(), Ok("XK13-006-00032"), "{written}");
+            assert_eq!(
+                canonical(written).as_deref(),
+                Ok("XK13-006-00032"),
+                "{written}"
+            );
         }
     }
 
@@ -274,7 +280,8 @@ mod tests {
 
     #[test]
     fn all_31_provincial_abbreviations_are_accepted() {
-        for abbreviation in "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新".chars() {
+        for abbreviation in "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新".chars()
+        {
             let written = format!("（{abbreviation}）XK13-006-00032");
             assert_eq!(
                 canonical(&written),
@@ -287,12 +294,30 @@ mod tests {
     fn malformed_numbers_are_refused() {
         assert_eq!(normalise(""), Err(LicenceNumberError::Empty));
         assert_eq!(normalise("   "), Err(LicenceNumberError::Empty));
-        assert_eq!(normalise("QS13-006-00032"), Err(LicenceNumberError::MissingXk));
-        assert_eq!(normalise("XK13-006-0003"), Err(LicenceNumberError::BadDigits));
-        assert_eq!(normalise("XK13-006-000321"), Err(LicenceNumberError::BadDigits));
-        assert_eq!(normalise("XK1-3006-00032"), Err(LicenceNumberError::BadDigits));
-        assert_eq!(normalise("XK13--006-00032"), Err(LicenceNumberError::BadDigits));
-        assert_eq!(normalise("XK13-0A6-00032"), Err(LicenceNumberError::BadDigits));
+        assert_eq!(
+            normalise("QS13-006-00032"),
+            Err(LicenceNumberError::MissingXk)
+        );
+        assert_eq!(
+            normalise("XK13-006-0003"),
+            Err(LicenceNumberError::BadDigits)
+        );
+        assert_eq!(
+            normalise("XK13-006-000321"),
+            Err(LicenceNumberError::BadDigits)
+        );
+        assert_eq!(
+            normalise("XK1-3006-00032"),
+            Err(LicenceNumberError::BadDigits)
+        );
+        assert_eq!(
+            normalise("XK13--006-00032"),
+            Err(LicenceNumberError::BadDigits)
+        );
+        assert_eq!(
+            normalise("XK13-0A6-00032"),
+            Err(LicenceNumberError::BadDigits)
+        );
         assert_eq!(
             normalise("(苏XK13-006-00032"),
             Err(LicenceNumberError::UnbalancedParentheses)

@@ -73,7 +73,10 @@ mod tests {
             normalise("  ０５７１－８８８８１２３４  ").as_deref(),
             Ok("0571-88881234")
         );
-        assert_eq!(normalise("138  1234\u{3000}5678").as_deref(), Ok("138 1234 5678"));
+        assert_eq!(
+            normalise("138  1234\u{3000}5678").as_deref(),
+            Ok("138 1234 5678")
+        );
     }
 
     #[test]
@@ -88,8 +91,14 @@ mod tests {
 
     #[test]
     fn letters_and_stray_plus_signs_are_refused() {
-        assert_eq!(normalise("138-1234-567a"), Err(PhoneError::BadCharacter('a')));
+        assert_eq!(
+            normalise("138-1234-567a"),
+            Err(PhoneError::BadCharacter('a'))
+        );
         assert_eq!(normalise("0571+88881234"), Err(PhoneError::MisplacedPlus));
-        assert_eq!(normalise("电话0571-88881234"), Err(PhoneError::BadCharacter('电')));
+        assert_eq!(
+            normalise("电话0571-88881234"),
+            Err(PhoneError::BadCharacter('电'))
+        );
     }
 }

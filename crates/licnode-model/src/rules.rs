@@ -93,7 +93,9 @@ fn check_report_period(values: &Map<String, Value>, findings: &mut Findings) {
         text.split_once('-').is_some_and(|(year, month)| {
             is_year(year)
                 && month.len() == 2
-                && month.parse::<u8>().is_ok_and(|month| (1..=12).contains(&month))
+                && month
+                    .parse::<u8>()
+                    .is_ok_and(|month| (1..=12).contains(&month))
         })
     };
     let ok = match values.get("report_kind").and_then(Value::as_str) {
@@ -105,7 +107,9 @@ fn check_report_period(values: &Map<String, Value>, findings: &mut Findings) {
         findings.errors.push(Issue::new(
             "period",
             codes::INVALID_PERIOD,
-            format!("报告期 {period:?} must be YYYY-MM for a monthly report or YYYY for a yearly one"),
+            format!(
+                "报告期 {period:?} must be YYYY-MM for a monthly report or YYYY for a yearly one"
+            ),
         ));
     }
 }
@@ -194,8 +198,12 @@ mod tests {
     #[test]
     fn dates_in_order_or_alone_give_no_warning() {
         let input = object(json!({"approval_date": "2024-03-01", "valid_until": "2029-02-28"}));
-        assert!(validate(named("licences"), &input, Mode::Patch).is_ok_and(|v| v.warnings.is_empty()));
+        assert!(
+            validate(named("licences"), &input, Mode::Patch).is_ok_and(|v| v.warnings.is_empty())
+        );
         let input = object(json!({"valid_until": "2019-02-28"}));
-        assert!(validate(named("licences"), &input, Mode::Patch).is_ok_and(|v| v.warnings.is_empty()));
+        assert!(
+            validate(named("licences"), &input, Mode::Patch).is_ok_and(|v| v.warnings.is_empty())
+        );
     }
 }

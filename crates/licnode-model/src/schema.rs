@@ -10,7 +10,9 @@ use crate::level::Level;
 ///
 /// Ordered from the most open to the most closed, so `classification <= Classification::Internal`
 /// reads "may be shown to staff".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Classification {
     /// May be published (Art. 27, 28, 30, 31, 33–35), but only in a collection marked public.
@@ -227,7 +229,9 @@ mod tests {
     #[test]
     fn classifications_serialise_in_lowercase() {
         assert_eq!(
-            serde_json::to_string(&Classification::Secret).ok().as_deref(),
+            serde_json::to_string(&Classification::Secret)
+                .ok()
+                .as_deref(),
             Some("\"secret\"")
         );
         assert_eq!(
@@ -244,7 +248,10 @@ mod tests {
 
     #[test]
     fn classification_parses_from_english_or_chinese() {
-        assert_eq!("Internal".parse::<Classification>(), Ok(Classification::Internal));
+        assert_eq!(
+            "Internal".parse::<Classification>(),
+            Ok(Classification::Internal)
+        );
         assert_eq!("秘密".parse::<Classification>(), Ok(Classification::Secret));
         assert!("open".parse::<Classification>().is_err());
     }

@@ -75,12 +75,30 @@ impl LicenceStatus {
 
 /// The allowed values of `licences.status`, in the order of [`LicenceStatus::ALL`].
 pub const LICENCE_STATUS_VALUES: &[EnumValue] = &[
-    EnumValue { value: "valid", label_zh: "有效" },
-    EnumValue { value: "withdrawn", label_zh: "撤回" },
-    EnumValue { value: "revoked", label_zh: "撤销" },
-    EnumValue { value: "revoked_as_penalty", label_zh: "吊销" },
-    EnumValue { value: "cancelled", label_zh: "注销" },
-    EnumValue { value: "expired", label_zh: "过期" },
+    EnumValue {
+        value: "valid",
+        label_zh: "有效",
+    },
+    EnumValue {
+        value: "withdrawn",
+        label_zh: "撤回",
+    },
+    EnumValue {
+        value: "revoked",
+        label_zh: "撤销",
+    },
+    EnumValue {
+        value: "revoked_as_penalty",
+        label_zh: "吊销",
+    },
+    EnumValue {
+        value: "cancelled",
+        label_zh: "注销",
+    },
+    EnumValue {
+        value: "expired",
+        label_zh: "过期",
+    },
 ];
 
 impl fmt::Display for LicenceStatus {
@@ -171,11 +189,26 @@ impl EventKind {
 
 /// The allowed values of `licence_events.event_kind`, in the order of [`EventKind::ALL`].
 pub const EVENT_KIND_VALUES: &[EnumValue] = &[
-    EnumValue { value: "change", label_zh: "变更" },
-    EnumValue { value: "withdrawal", label_zh: "撤回" },
-    EnumValue { value: "revocation", label_zh: "撤销" },
-    EnumValue { value: "penalty_revocation", label_zh: "吊销" },
-    EnumValue { value: "cancellation", label_zh: "注销" },
+    EnumValue {
+        value: "change",
+        label_zh: "变更",
+    },
+    EnumValue {
+        value: "withdrawal",
+        label_zh: "撤回",
+    },
+    EnumValue {
+        value: "revocation",
+        label_zh: "撤销",
+    },
+    EnumValue {
+        value: "penalty_revocation",
+        label_zh: "吊销",
+    },
+    EnumValue {
+        value: "cancellation",
+        label_zh: "注销",
+    },
 ];
 
 impl fmt::Display for EventKind {
@@ -241,7 +274,10 @@ mod tests {
     #[test]
     fn every_event_but_a_change_ends_the_licence_in_a_terminal_status() {
         assert_eq!(EventKind::Change.terminal_status(), None);
-        for kind in EventKind::ALL.into_iter().filter(|kind| *kind != EventKind::Change) {
+        for kind in EventKind::ALL
+            .into_iter()
+            .filter(|kind| *kind != EventKind::Change)
+        {
             let status = kind.terminal_status();
             assert!(status.is_some_and(LicenceStatus::is_terminal), "{kind}");
             assert_eq!(status.map(LicenceStatus::label_zh), Some(kind.label_zh()));
@@ -250,8 +286,14 @@ mod tests {
 
     #[test]
     fn statuses_and_event_kinds_parse_from_value_or_chinese_label() {
-        assert_eq!("吊销".parse::<LicenceStatus>(), Ok(LicenceStatus::RevokedAsPenalty));
-        assert_eq!("revoked_as_penalty".parse::<LicenceStatus>(), Ok(LicenceStatus::RevokedAsPenalty));
+        assert_eq!(
+            "吊销".parse::<LicenceStatus>(),
+            Ok(LicenceStatus::RevokedAsPenalty)
+        );
+        assert_eq!(
+            "revoked_as_penalty".parse::<LicenceStatus>(),
+            Ok(LicenceStatus::RevokedAsPenalty)
+        );
         assert_eq!("注销".parse::<EventKind>(), Ok(EventKind::Cancellation));
         assert_eq!(" change ".parse::<EventKind>(), Ok(EventKind::Change));
         assert!("suspended".parse::<LicenceStatus>().is_err());

@@ -53,7 +53,11 @@ impl Issue {
 
 impl fmt::Display for Issue {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}: {} ({})", self.field, self.message, self.code)
+        write!(
+            formatter,
+            "{}: {} ({})",
+            self.field, self.message, self.code
+        )
     }
 }
 
@@ -153,7 +157,10 @@ pub fn validate(
 
 /// Checks one value for one field, as in a create: `Ok(Value::Null)` for an empty optional value.
 /// Useful for normalising a search term (`licence_number=苏XK13…`).
-pub fn validate_field(field: &Field, value: &Value) -> Result<(Value, Vec<Issue>), ValidationErrors> {
+pub fn validate_field(
+    field: &Field,
+    value: &Value,
+) -> Result<(Value, Vec<Issue>), ValidationErrors> {
     let mut findings = Findings::default();
     let outcome = validate_value(field, value, field.name, Mode::Create, &mut findings);
     match outcome {
@@ -293,7 +300,9 @@ fn validate_table(
 ) -> Outcome {
     let label = field.label_zh;
     let Value::Array(rows) = raw else {
-        findings.errors.push(wrong_type(path, label, "a list of rows"));
+        findings
+            .errors
+            .push(wrong_type(path, label, "a list of rows"));
         return Outcome::Invalid;
     };
     if rows.is_empty() && field.required {
@@ -308,7 +317,10 @@ fn validate_table(
         findings.errors.push(Issue::new(
             path,
             codes::TOO_LONG,
-            format!("{label} has {} rows, at most {TABLE_MAX_ROWS} are allowed", rows.len()),
+            format!(
+                "{label} has {} rows, at most {TABLE_MAX_ROWS} are allowed",
+                rows.len()
+            ),
         ));
         return Outcome::Invalid;
     }
@@ -379,7 +391,8 @@ fn convert_scalar(
     findings: &mut Findings,
 ) -> Result<Value, Issue> {
     let label = field.label_zh;
-    let invalid = |code: &'static str, detail: String| Issue::new(path, code, format!("{label}: {detail}"));
+    let invalid =
+        |code: &'static str, detail: String| Issue::new(path, code, format!("{label}: {detail}"));
     match field.field_type {
         FieldType::Text => {
             let text = text_of(raw, path, label)?.trim();
@@ -561,7 +574,11 @@ mod tests {
     /// (field, code) pairs, sorted: the order of a JSON object's keys depends on serde_json's
     /// features, so tests never rely on it.
     fn codes_of(errors: &ValidationErrors) -> Vec<(&str, &str)> {
-        let mut found: Vec<_> = errors.0.iter().map(|issue| (issue.field.as_str(), issue.code)).collect();
+        let mut found: Vec<_> = errors
+            .0
+            .iter()
+            .map(|issue| (issue.field.as_str(), issue.code))
+            .collect();
         found.sort_unstable();
         found
     }
@@ -633,9 +650,13 @@ mod tests {
         input.insert("remarks".into(), json!(""));
         input.insert("status".into(), Value::Null);
         let result = validate(licences(), &input, Mode::Create);
-        assert!(result.as_ref().is_ok_and(|validated| {
-            !validated.values.contains_key("remarks") && !validated.values.contains_key("status")
-        }), "{result:?}");
+        assert!(
+            result.as_ref().is_ok_and(|validated| {
+                !validated.values.contains_key("remarks")
+                    && !validated.values.contains_key("status")
+            }),
+            "{result:?}"
+        );
     }
 
     #[test]
@@ -653,10 +674,13 @@ mod tests {
     fn null_in_a_patch_clears_an_optional_field_and_is_refused_for_a_required_one() {
         let input = object(json!({"remarks": null, "status": ""}));
         let result = validate(licences(), &input, Mode::Patch);
-        assert!(result.as_ref().is_ok_and(|validated| {
-            validated.values.get("remarks") == Some(&Value::Null)
-                && validated.values.get("status") == Some(&Value::Null)
-        }), "{result:?}");
+        assert!(
+            result.as_ref().is_ok_and(|validated| {
+                validated.values.get("remarks") == Some(&Value::Null)
+                    && validated.values.get("status") == Some(&Value::Null)
+            }),
+            "{result:?}"
+        );
 
         let input = object(json!({"enterprise_name": null, "licence_number": ""}));
         let Err(errors) = validate(licences(), &input, Mode::Patch) else {
@@ -682,7 +706,10 @@ mod tests {
         let Err(errors) = validate(licences(), &input, Mode::Patch) else {
             panic!("expected errors");
         };
-        assert!(errors.0.iter().all(|issue| issue.code == codes::WRONG_TYPE), "{errors}");
+        assert!(
+            errors.0.iter().all(|issue| issue.code == codes::WRONG_TYPE),
+            "{errors}"
+        );
         assert_eq!(errors.0.len(), 4);
     }
 
@@ -707,7 +734,10 @@ mod tests {
         let Err(errors) = validate(licences(), &input, Mode::Create) else {
             panic!("expected errors");
         };
-        assert_eq!(codes_of(&errors), [("credit_code", codes::INVALID_CREDIT_CODE)]);
+        assert_eq!(
+            codes_of(&errors),
+            [("credit_code", codes::INVALID_CREDIT_CODE)]
+        );
     }
 
     #[test]
@@ -717,21 +747,33 @@ mod tests {
         let Err(errors) = validate(licences(), &input, Mode::Create) else {
             panic!("expected errors");
         };
-        assert_eq!(codes_of(&errors), [("division_code", codes::INVALID_DIVISION_CODE)]);
+        assert_eq!(
+            codes_of(&errors),
+            [("division_code", codes::INVALID_DIVISION_CODE)]
+        );
     }
 
     #[test]
     fn enum_fields_accept_value_label_or_other_case_and_refuse_the_rest() {
         let input = object(json!({"issuance_kind": "换证", "issuing_level": "NATIONAL"}));
         let result = validate(licences(), &input, Mode::Patch);
-        assert!(result.as_ref().is_ok_and(|v| v.values["issuance_kind"] == json!("renewal")
-            && v.values["issuing_level"] == json!("national")), "{result:?}");
+        assert!(
+            result
+                .as_ref()
+                .is_ok_and(|v| v.values["issuance_kind"] == json!("renewal")
+                    && v.values["issuing_level"] == json!("national")),
+            "{result:?}"
+        );
         let input = object(json!({"issuance_kind": "续证"}));
         let Err(errors) = validate(licences(), &input, Mode::Patch) else {
             panic!("expected errors");
         };
         assert_eq!(errors.0[0].code, codes::INVALID_ENUM_VALUE);
-        assert!(errors.0[0].message.contains("renewal (换证)"), "{}", errors.0[0].message);
+        assert!(
+            errors.0[0].message.contains("renewal (换证)"),
+            "{}",
+            errors.0[0].message
+        );
     }
 
     #[test]
@@ -745,7 +787,10 @@ mod tests {
         };
         assert_eq!(
             codes_of(&errors),
-            [("enterprise_name", codes::INVALID_TEXT), ("product_name", codes::TOO_LONG)]
+            [
+                ("enterprise_name", codes::INVALID_TEXT),
+                ("product_name", codes::TOO_LONG)
+            ]
         );
     }
 
@@ -775,10 +820,22 @@ mod tests {
             panic!("expected errors");
         };
         let found = codes_of(&errors);
-        assert!(found.contains(&("team_members[2].phone", codes::INVALID_PHONE)), "{errors}");
-        assert!(found.contains(&("team_members[3].colour", codes::UNKNOWN_FIELD)), "{errors}");
-        assert!(found.contains(&("team_members[3].employer", codes::MISSING_REQUIRED)), "{errors}");
-        assert!(found.contains(&("team_members[4]", codes::WRONG_TYPE)), "{errors}");
+        assert!(
+            found.contains(&("team_members[2].phone", codes::INVALID_PHONE)),
+            "{errors}"
+        );
+        assert!(
+            found.contains(&("team_members[3].colour", codes::UNKNOWN_FIELD)),
+            "{errors}"
+        );
+        assert!(
+            found.contains(&("team_members[3].employer", codes::MISSING_REQUIRED)),
+            "{errors}"
+        );
+        assert!(
+            found.contains(&("team_members[4]", codes::WRONG_TYPE)),
+            "{errors}"
+        );
         assert_eq!(found.len(), 4, "{errors}");
     }
 
@@ -789,8 +846,14 @@ mod tests {
         let Ok(validated) = result else {
             panic!("expected success, got {result:?}");
         };
-        assert_eq!(validated.values["team_members"][0]["team_role"], json!("leader"));
-        assert_eq!(validated.values["team_members"][0]["phone"], json!("138 1234 5678"));
+        assert_eq!(
+            validated.values["team_members"][0]["team_role"],
+            json!("leader")
+        );
+        assert_eq!(
+            validated.values["team_members"][0]["phone"],
+            json!("138 1234 5678")
+        );
     }
 
     #[test]
@@ -799,7 +862,10 @@ mod tests {
         let Err(errors) = validate(review_plans(), &input, Mode::Patch) else {
             panic!("expected errors");
         };
-        assert_eq!(codes_of(&errors), [("team_members", codes::MISSING_REQUIRED)]);
+        assert_eq!(
+            codes_of(&errors),
+            [("team_members", codes::MISSING_REQUIRED)]
+        );
         let input = object(json!({"team_members": {"name": "张伟"}}));
         let Err(errors) = validate(review_plans(), &input, Mode::Patch) else {
             panic!("expected errors");
@@ -825,7 +891,10 @@ mod tests {
         assert_eq!(validated.values["revision"], json!(2));
         assert_eq!(validated.values["granted_count"], json!(1204));
         assert_eq!(validated.values["fill_date"], json!("2024-06-03"));
-        assert_eq!(validated.values["generated_at"], json!("2024-06-03T08:00:00+08:00"));
+        assert_eq!(
+            validated.values["generated_at"],
+            json!("2024-06-03T08:00:00+08:00")
+        );
     }
 
     #[test]
@@ -874,7 +943,12 @@ mod tests {
         let Err(errors) = validate(licences(), &input, Mode::Create) else {
             panic!("expected errors");
         };
-        assert!(errors.0.iter().all(|issue| codes::ERRORS.contains(&issue.code)));
+        assert!(
+            errors
+                .0
+                .iter()
+                .all(|issue| codes::ERRORS.contains(&issue.code))
+        );
     }
 
     #[test]
@@ -884,8 +958,14 @@ mod tests {
             Issue::new("b", codes::WRONG_TYPE, "B must be text"),
         ]);
         let shown = errors.to_string();
-        assert!(shown.starts_with("2 validation errors: a: A is required"), "{shown}");
-        assert!(shown.contains("; b: B must be text (wrong_type)"), "{shown}");
+        assert!(
+            shown.starts_with("2 validation errors: a: A is required"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("; b: B must be text (wrong_type)"),
+            "{shown}"
+        );
         let serialised = serde_json::to_value(&errors).ok();
         assert_eq!(
             serialised,
@@ -902,7 +982,10 @@ mod tests {
             panic!("licence_number field exists");
         };
         let result = validate_field(field, &json!("苏xk13 006 00032"));
-        assert_eq!(result.map(|(value, _)| value), Ok(json!("(苏)XK13-006-00032")));
+        assert_eq!(
+            result.map(|(value, _)| value),
+            Ok(json!("(苏)XK13-006-00032"))
+        );
         assert!(validate_field(field, &json!("nonsense")).is_err());
     }
 }

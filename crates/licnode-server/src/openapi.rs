@@ -137,7 +137,8 @@ pub(crate) async fn document() -> Json<Value> {
             }),
         );
     }
-    let id_parameter = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
+    let id_parameter =
+        json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
     paths.insert("/api/v1/records/{id}".into(), json!({
         "parameters": id_parameter,
         "get": { "summary": "Read a record", "responses": { "200": { "description": "the record" }, "404": error_response("no such record") } },

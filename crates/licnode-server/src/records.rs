@@ -172,7 +172,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(record_json(&state.archive.get(&id).await?)))
 }
 
@@ -265,7 +268,9 @@ async fn search(State(state): State<AppState>, params: Params) -> Result<Json<Va
             other => {
                 return Err(ApiError::bad_request(
                     "unknown_filter",
-                    format!("{other:?} is not a search parameter (q, name, licence_number, credit_code, collection, after, limit)"),
+                    format!(
+                        "{other:?} is not a search parameter (q, name, licence_number, credit_code, collection, after, limit)"
+                    ),
                 ));
             }
         }

@@ -49,7 +49,10 @@ async fn call(node: &TestNode, method: &str, uri: &str, body: Option<Body>) -> (
         .header("x-licnode-user", "clerk-wang")
         .body(body.unwrap_or_else(Body::empty))
         .expect("request");
-    let response = app(node.state.clone()).oneshot(request).await.expect("response");
+    let response = app(node.state.clone())
+        .oneshot(request)
+        .await
+        .expect("response");
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
         .await
@@ -99,18 +102,37 @@ async fn create_get_update_list_search_history_through_the_api() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
 
-        let name: Vec<char> = input["enterprise_name"].as_str().expect("name").chars().collect();
+        let name: Vec<char> = input["enterprise_name"]
+            .as_str()
+            .expect("name")
+            .chars()
+            .collect();
         let fragment: String = name[2..4].iter().collect();
         let uri = format!("/api/v1/search?q={}", urlencode(&fragment));
         let (status, found) = call(&node, "GET", &uri, None).await;
         assert_eq!(status, StatusCode::OK, "{backend}: {found}");
-        assert_eq!(found["items"][0]["id"], json!(id), "{backend}: search {fragment}");
+        assert_eq!(
+            found["items"][0]["id"],
+            json!(id),
+            "{backend}: search {fragment}"
+        );
 
         let number = input["licence_number"].as_str().expect("number");
-        let (_, found) = call(&node, "GET", &format!("/api/v1/search?q={}", urlencode(number)), None).await;
-        assert_eq!(found["items"][0]["id"], json!(id), "{backend}: search {number}");
+        let (_, found) = call(
+            &node,
+            "GET",
+            &format!("/api/v1/search?q={}", urlencode(number)),
+            None,
+        )
+        .await;
+        assert_eq!(
+            found["items"][0]["id"],
+            json!(id),
+            "{backend}: search {number}"
+        );
 
-        let (status, history) = call(&node, "GET", &format!("/api/v1/records/{id}/history"), None).await;
+        let (status, history) =
+            call(&node, "GET", &format!("/api/v1/records/{id}/history"), None).await;
         assert_eq!(status, StatusCode::OK);
         let changes = history["changes"].as_array().expect("changes");
         assert_eq!(changes.len(), 2);
@@ -118,7 +140,13 @@ async fn create_get_update_list_search_history_through_the_api() {
         assert_eq!(changes[1]["node"], json!("330106"));
         assert_eq!(changes[1]["fields"], json!(["remarks"]));
 
-        let (status, conflicts) = call(&node, "GET", &format!("/api/v1/records/{id}/conflicts"), None).await;
+        let (status, conflicts) = call(
+            &node,
+            "GET",
+            &format!("/api/v1/records/{id}/conflicts"),
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(conflicts["conflicts"], json!([]));
 
@@ -131,7 +159,9 @@ async fn create_get_update_list_search_history_through_the_api() {
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (byte as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                (byte as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()
@@ -151,21 +181,74 @@ async fn malformed_input_gets_a_stable_error_code_and_writes_nothing() {
         invalid_division["division_code"] = json!("999999");
         let oversize = json!({ "remarks": "长".repeat(licnode_server::MAX_BODY_BYTES) });
         let cases: Vec<(&str, String, StatusCode, &str)> = vec![
-            ("/api/v1/licences/records", "{\"enterprise_name\": ".into(), StatusCode::BAD_REQUEST, "malformed_json"),
-            ("/api/v1/licences/records", "[1, 2]".into(), StatusCode::BAD_REQUEST, "expected_object"),
-            ("/api/v1/no_such/records", licence_input().to_string(), StatusCode::NOT_FOUND, "unknown_collection"),
-            ("/api/v1/licences/records", unknown_field.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            ("/api/v1/licences/records", wrong_type.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            ("/api/v1/licences/records", invalid_code.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            ("/api/v1/licences/records", invalid_division.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            ("/api/v1/licences/records", oversize.to_string(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ("/api/v1/licences/records?jurisdiction=320102", licence_input().to_string(), StatusCode::FORBIDDEN, "outside_jurisdiction"),
+            (
+                "/api/v1/licences/records",
+                "{\"enterprise_name\": ".into(),
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+            ),
+            (
+                "/api/v1/licences/records",
+                "[1, 2]".into(),
+                StatusCode::BAD_REQUEST,
+                "expected_object",
+            ),
+            (
+                "/api/v1/no_such/records",
+                licence_input().to_string(),
+                StatusCode::NOT_FOUND,
+                "unknown_collection",
+            ),
+            (
+                "/api/v1/licences/records",
+                unknown_field.to_string(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+            ),
+            (
+                "/api/v1/licences/records",
+                wrong_type.to_string(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+            ),
+            (
+                "/api/v1/licences/records",
+                invalid_code.to_string(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+            ),
+            (
+                "/api/v1/licences/records",
+                invalid_division.to_string(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+            ),
+            (
+                "/api/v1/licences/records",
+                oversize.to_string(),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+            ),
+            (
+                "/api/v1/licences/records?jurisdiction=320102",
+                licence_input().to_string(),
+                StatusCode::FORBIDDEN,
+                "outside_jurisdiction",
+            ),
         ];
         for (uri, body, expected_status, expected_code) in cases {
             let (status, answer) = call(&node, "POST", uri, Some(Body::from(body))).await;
             assert_eq!(status, expected_status, "{backend} {uri}: {answer}");
-            assert_eq!(answer["error"]["code"], json!(expected_code), "{backend} {uri}: {answer}");
-            assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+            assert_eq!(
+                answer["error"]["code"],
+                json!(expected_code),
+                "{backend} {uri}: {answer}"
+            );
+            assert!(
+                answer["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
         }
         let (_, answer) = call(
             &node,
@@ -174,17 +257,38 @@ async fn malformed_input_gets_a_stable_error_code_and_writes_nothing() {
             Some(Body::from(unknown_field_body())),
         )
         .await;
-        assert_eq!(answer["error"]["details"][0]["code"], json!("unknown_field"), "{answer}");
-        assert_eq!(node.state.archive.store.last_seq().await.expect("seq"), 0, "{backend}: nothing written");
+        assert_eq!(
+            answer["error"]["details"][0]["code"],
+            json!("unknown_field"),
+            "{answer}"
+        );
+        assert_eq!(
+            node.state.archive.store.last_seq().await.expect("seq"),
+            0,
+            "{backend}: nothing written"
+        );
 
         let (status, answer) = call(&node, "GET", "/api/v1/records/nope", None).await;
-        assert_eq!((status, answer["error"]["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
+        assert_eq!(
+            (status, answer["error"]["code"].clone()),
+            (StatusCode::NOT_FOUND, json!("not_found"))
+        );
         let (status, answer) = call(&node, "GET", "/api/v1/search?q=杭", None).await;
-        assert_eq!((status, answer["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!("query_too_short")));
-        let (status, answer) = call(&node, "GET", "/api/v1/licences/records?colour=red", None).await;
-        assert_eq!((status, answer["error"]["code"].clone()), (StatusCode::BAD_REQUEST, json!("unknown_filter")));
+        assert_eq!(
+            (status, answer["error"]["code"].clone()),
+            (StatusCode::BAD_REQUEST, json!("query_too_short"))
+        );
+        let (status, answer) =
+            call(&node, "GET", "/api/v1/licences/records?colour=red", None).await;
+        assert_eq!(
+            (status, answer["error"]["code"].clone()),
+            (StatusCode::BAD_REQUEST, json!("unknown_filter"))
+        );
         let (status, answer) = call(&node, "GET", "/nowhere", None).await;
-        assert_eq!((status, answer["error"]["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
+        assert_eq!(
+            (status, answer["error"]["code"].clone()),
+            (StatusCode::NOT_FOUND, json!("not_found"))
+        );
     }
 }
 
@@ -203,14 +307,22 @@ async fn health_metrics_and_openapi_are_served() {
     let (status, metrics) = call(&node, "GET", "/metrics", None).await;
     assert_eq!(status, StatusCode::OK);
     let text = metrics.as_str().expect("text");
-    assert!(text.contains("licnode_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{text}");
+    assert!(
+        text.contains(
+            "licnode_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
     assert!(text.contains("licnode_change_log_last_seq 0"));
     let (status, openapi) = call(&node, "GET", "/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(openapi["openapi"], json!("3.1.0"));
     for collection in licnode_model::collections() {
         let path = format!("/api/v1/{}/records", collection.name);
-        assert!(openapi["paths"][&path].is_object(), "{path} missing from the OpenAPI document");
+        assert!(
+            openapi["paths"][&path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
     }
     let (status, schema) = call(&node, "GET", "/api/v1/collections/reviewers", None).await;
     assert_eq!(status, StatusCode::OK);

@@ -24,7 +24,9 @@ pub enum ArchiveError {
     OutsideJurisdiction { jurisdiction: String, node: String },
     #[error("{0:?} is not a GB/T 2260 division code")]
     InvalidJurisdiction(String),
-    #[error("licence {0} is in a terminal state (撤回/撤销/吊销/注销) and its status cannot change")]
+    #[error(
+        "licence {0} is in a terminal state (撤回/撤销/吊销/注销) and its status cannot change"
+    )]
     TerminalLicence(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -107,7 +109,10 @@ impl Archive {
     }
 
     fn jurisdiction(&self, requested: Option<&str>) -> Result<String, ArchiveError> {
-        let jurisdiction = requested.unwrap_or(&self.scope.node_code).trim().to_string();
+        let jurisdiction = requested
+            .unwrap_or(&self.scope.node_code)
+            .trim()
+            .to_string();
         if licnode_model::divisions::lookup(&jurisdiction).is_none() {
             return Err(ArchiveError::InvalidJurisdiction(jurisdiction));
         }
@@ -176,13 +181,14 @@ impl Archive {
     ) -> Result<Created, ArchiveError> {
         let (prepared, warnings) =
             self.prepare(collection, jurisdiction, input, user, crate::now_ms())?;
-        let seqs = self.store.insert_new(std::slice::from_ref(&prepared)).await?;
+        let id = prepared.projection.id.clone();
+        let seq = self.store.insert_one(prepared).await?;
         let record = self
             .store
-            .get(&prepared.projection.id)
+            .get(&id)
             .await?
-            .ok_or_else(|| ArchiveError::NotFound(prepared.projection.id.clone()))?;
-        debug_assert_eq!(seqs.first(), Some(&record.last_seq));
+            .ok_or_else(|| ArchiveError::NotFound(id.clone()))?;
+        debug_assert_eq!(seq, record.last_seq);
         Ok(Created { record, warnings })
     }
 

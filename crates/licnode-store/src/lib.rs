@@ -21,8 +21,8 @@ use sqlx::sqlite::{
 
 pub use archive::{Archive, ArchiveError, Created, NodeScope, Updated};
 pub use projection::{Projection, name_grams};
-pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
 pub use read::subtree_prefix;
+pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
 pub use write::{
     ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord, RemoteChange,
 };
@@ -44,6 +44,8 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("group commit failed: {0}")]
+    GroupCommit(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("stored document of record {id} is unreadable: {source}")]
@@ -93,6 +95,8 @@ pub(crate) enum Db {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: Db,
+    /// Single-record inserts queued for group commit (started on first use).
+    pub(crate) group: std::sync::Arc<std::sync::OnceLock<write::GroupSender>>,
 }
 
 impl Store {
@@ -140,7 +144,10 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        let store = Store { db };
+        let store = Store {
+            db,
+            group: Default::default(),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }

@@ -169,7 +169,10 @@ impl Store {
                 });
                 sql.push(" ORDER BY r.key LIMIT ").push_bind(limit);
                 let rows = sql.build().fetch_all(reader).await?;
-                page(rows.iter().map(sqlite_record).collect::<Result<_, _>>()?, limit)
+                page(
+                    rows.iter().map(sqlite_record).collect::<Result<_, _>>()?,
+                    limit,
+                )
             }
             Db::Postgres { pool } => {
                 let mut sql = QueryBuilder::<Postgres>::new(format!(
@@ -220,7 +223,10 @@ impl Store {
                 })
                 .push_bind(limit);
                 let rows = sql.build().fetch_all(reader).await?;
-                page(rows.iter().map(sqlite_record).collect::<Result<_, _>>()?, limit)
+                page(
+                    rows.iter().map(sqlite_record).collect::<Result<_, _>>()?,
+                    limit,
+                )
             }
             Db::Postgres { pool } => {
                 let mut sql = QueryBuilder::<Postgres>::new(format!(
@@ -280,7 +286,12 @@ impl Store {
                 sql.push_bind(after);
                 if let Some(collections) = collections {
                     sql.push(" AND collection = ANY(")
-                        .push_bind(collections.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                        .push_bind(
+                            collections
+                                .iter()
+                                .map(|c| c.to_string())
+                                .collect::<Vec<_>>(),
+                        )
                         .push(")");
                 }
                 sql.push(" ORDER BY seq LIMIT ").push_bind(limit);
@@ -327,7 +338,8 @@ impl Store {
 
     /// How many records there are, per collection.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let sql = "SELECT collection, COUNT(*) FROM records GROUP BY collection ORDER BY collection";
+        let sql =
+            "SELECT collection, COUNT(*) FROM records GROUP BY collection ORDER BY collection";
         Ok(match &self.db {
             Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_all(reader).await?,
             Db::Postgres { pool } => sqlx::query_as(sql).fetch_all(pool).await?,
@@ -363,12 +375,14 @@ fn push_list_filters<DB: sqlx::Database>(
     i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     if let Some(jurisdiction) = &query.jurisdiction {
-        sql.push(" AND r.jurisdiction = ").push_bind(jurisdiction.clone());
+        sql.push(" AND r.jurisdiction = ")
+            .push_bind(jurisdiction.clone());
     }
     if let Some(within) = &query.within {
         let prefix = subtree_prefix(within);
         if !prefix.is_empty() {
-            sql.push(" AND r.jurisdiction LIKE ").push_bind(format!("{prefix}%"));
+            sql.push(" AND r.jurisdiction LIKE ")
+                .push_bind(format!("{prefix}%"));
         }
     }
     if let Some(status) = &query.status {
@@ -395,7 +409,8 @@ where
     String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     if let Some(collection) = &query.collection {
-        sql.push(" AND r.collection = ").push_bind(collection.clone());
+        sql.push(" AND r.collection = ")
+            .push_bind(collection.clone());
     }
     if let Some(number) = &query.licence_number {
         sql.push(" AND r.licence_number_bare = ")

@@ -100,43 +100,36 @@ struct LoadedDocument {
 }
 
 impl Store {
+    /// Inserts one new record and returns its change sequence number once it is committed.
+    ///
+    /// Concurrent callers share transactions (group commit): a committer task takes every
+    /// record waiting, up to [`MAX_GROUP`], and commits them together, so staff writing at once
+    /// pay for one fsync between them instead of one each. Each caller is answered only after
+    /// the transaction holding its record has committed.
+    pub async fn insert_one(&self, record: PreparedRecord) -> Result<i64, StoreError> {
+        let sender = self
+            .group
+            .get_or_init(|| {
+                let (sender, receiver) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
+                tokio::spawn(group_committer(self.db.clone(), receiver));
+                sender
+            })
+            .clone();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        sender
+            .send((record, reply))
+            .await
+            .map_err(|_| StoreError::GroupCommit("the committer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::GroupCommit("the committer dropped the write".into()))?
+            .map_err(StoreError::GroupCommit)
+    }
+
     /// Inserts new records in one transaction (the bulk path). Returns their change sequence
     /// numbers.
     pub async fn insert_new(&self, records: &[PreparedRecord]) -> Result<Vec<i64>, StoreError> {
-        if records.is_empty() {
-            return Ok(Vec::new());
-        }
-        let count = records.len() as i64;
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                let mut tx = writer.begin().await?;
-                let first_key = sqlite_take(&mut tx, "record_key", count).await?;
-                let first_seq = sqlite_take(&mut tx, "change_seq", count).await?;
-                for (chunk_index, chunk) in records.chunks(ROWS_PER_STATEMENT).enumerate() {
-                    let offset = (chunk_index * ROWS_PER_STATEMENT) as i64;
-                    let rows: Vec<(i64, i64, &PreparedRecord)> = chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(i, r)| (first_key + offset + i as i64, first_seq + offset + i as i64, r))
-                        .collect();
-                    sqlite_insert_records(&mut tx, &rows).await?;
-                }
-                tx.commit().await?;
-                Ok((first_seq..first_seq + count).collect())
-            }
-            Db::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
-                let first_seq = pg_take(&mut tx, "change_seq", count).await?;
-                let first_key = pg_take(&mut tx, "record_key", count).await?;
-                for (chunk_index, chunk) in records.chunks(2_000).enumerate() {
-                    let offset = (chunk_index * 2_000) as i64;
-                    pg_insert_records(&mut tx, first_key + offset, first_seq + offset, chunk)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok((first_seq..first_seq + count).collect())
-            }
-        }
+        insert_new(&self.db, records).await
     }
 
     /// Changes one record: loads its document inside a write transaction (so concurrent writers
@@ -157,7 +150,10 @@ impl Store {
                 let mut doc = decode(id, &loaded.bytes)?;
                 let Some(local) = change(&mut doc).map_err(ModifyError::Rejected)? else {
                     tx.rollback().await?;
-                    return Ok(self.get(id).await?.ok_or_else(|| ModifyError::NotFound(id.into()))?);
+                    return Ok(self
+                        .get(id)
+                        .await?
+                        .ok_or_else(|| ModifyError::NotFound(id.into()))?);
                 };
                 let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
                 let projection = Projection::of(&doc, attribution.at_ms)?;
@@ -171,13 +167,17 @@ impl Store {
             }
             Db::Postgres { pool } => {
                 let mut tx = pool.begin().await?;
+                pg_lock_log(&mut tx).await?;
                 let loaded = pg_load_document(&mut tx, id)
                     .await?
                     .ok_or_else(|| ModifyError::NotFound(id.to_string()))?;
                 let mut doc = decode(id, &loaded.bytes)?;
                 let Some(local) = change(&mut doc).map_err(ModifyError::Rejected)? else {
                     tx.rollback().await?;
-                    return Ok(self.get(id).await?.ok_or_else(|| ModifyError::NotFound(id.into()))?);
+                    return Ok(self
+                        .get(id)
+                        .await?
+                        .ok_or_else(|| ModifyError::NotFound(id.into()))?);
                 };
                 let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
                 let projection = Projection::of(&doc, attribution.at_ms)?;
@@ -226,7 +226,8 @@ impl Store {
                         incoming.iter().map(|(_, c)| c.hash.to_string()).collect();
                     let known = sqlite_known_hashes(&mut tx, &hashes).await?;
                     let loaded = sqlite_load_document(&mut tx, record_id).await?;
-                    let Some(plan) = plan_remote(record_id, loaded, incoming, &known, &mut outcome)?
+                    let Some(plan) =
+                        plan_remote(record_id, loaded, incoming, &known, &mut outcome)?
                     else {
                         continue;
                     };
@@ -252,8 +253,12 @@ impl Store {
                                 doc_bytes: plan.bytes.clone(),
                                 change: plan.rows[0].clone(),
                             };
-                            sqlite_insert_record_rows(&mut tx, &[(key, last_seq, &record)], plan.chunk_count)
-                                .await?;
+                            sqlite_insert_record_rows(
+                                &mut tx,
+                                &[(key, last_seq, &record)],
+                                plan.chunk_count,
+                            )
+                            .await?;
                         }
                     }
                     let numbered: Vec<(i64, &PreparedChange)> = plan
@@ -271,12 +276,14 @@ impl Store {
             }
             Db::Postgres { pool } => {
                 let mut tx = pool.begin().await?;
+                pg_lock_log(&mut tx).await?;
                 for (record_id, incoming) in by_record {
                     let hashes: Vec<String> =
                         incoming.iter().map(|(_, c)| c.hash.to_string()).collect();
                     let known = pg_known_hashes(&mut tx, &hashes).await?;
                     let loaded = pg_load_document(&mut tx, record_id).await?;
-                    let Some(plan) = plan_remote(record_id, loaded, incoming, &known, &mut outcome)?
+                    let Some(plan) =
+                        plan_remote(record_id, loaded, incoming, &known, &mut outcome)?
                     else {
                         continue;
                     };
@@ -301,8 +308,14 @@ impl Store {
                                 doc_bytes: plan.bytes.clone(),
                                 change: plan.rows[0].clone(),
                             };
-                            pg_insert_record_rows(&mut tx, key, last_seq, &[record], plan.chunk_count)
-                                .await?;
+                            pg_insert_record_rows(
+                                &mut tx,
+                                key,
+                                last_seq,
+                                &[record],
+                                plan.chunk_count,
+                            )
+                            .await?;
                         }
                     }
                     let numbered: Vec<(i64, &PreparedChange)> = plan
@@ -320,6 +333,78 @@ impl Store {
             }
         }
         Ok(outcome)
+    }
+}
+
+/// Most records one group commit carries.
+const MAX_GROUP: usize = 256;
+
+type GroupReply = tokio::sync::oneshot::Sender<Result<i64, String>>;
+pub(crate) type GroupSender = tokio::sync::mpsc::Sender<(PreparedRecord, GroupReply)>;
+
+async fn insert_new(db: &Db, records: &[PreparedRecord]) -> Result<Vec<i64>, StoreError> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = records.len() as i64;
+    match db {
+        Db::Sqlite { writer, .. } => {
+            let mut tx = writer.begin().await?;
+            let first_key = sqlite_take(&mut tx, "record_key", count).await?;
+            let first_seq = sqlite_take(&mut tx, "change_seq", count).await?;
+            for (chunk_index, chunk) in records.chunks(ROWS_PER_STATEMENT).enumerate() {
+                let offset = (chunk_index * ROWS_PER_STATEMENT) as i64;
+                let rows: Vec<(i64, i64, &PreparedRecord)> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        (
+                            first_key + offset + i as i64,
+                            first_seq + offset + i as i64,
+                            r,
+                        )
+                    })
+                    .collect();
+                sqlite_insert_records(&mut tx, &rows).await?;
+            }
+            tx.commit().await?;
+            Ok((first_seq..first_seq + count).collect())
+        }
+        Db::Postgres { pool } => {
+            let mut tx = pool.begin().await?;
+            let first_seq = pg_take(&mut tx, "change_seq", count).await?;
+            let first_key = pg_take(&mut tx, "record_key", count).await?;
+            for (chunk_index, chunk) in records.chunks(2_000).enumerate() {
+                let offset = (chunk_index * 2_000) as i64;
+                pg_insert_records(&mut tx, first_key + offset, first_seq + offset, chunk).await?;
+            }
+            tx.commit().await?;
+            Ok((first_seq..first_seq + count).collect())
+        }
+    }
+}
+
+/// Commits queued single-record inserts in groups until every sender is gone.
+async fn group_committer(
+    db: Db,
+    mut receiver: tokio::sync::mpsc::Receiver<(PreparedRecord, GroupReply)>,
+) {
+    let mut waiting = Vec::with_capacity(MAX_GROUP);
+    while receiver.recv_many(&mut waiting, MAX_GROUP).await > 0 {
+        let (records, replies): (Vec<PreparedRecord>, Vec<GroupReply>) = waiting.drain(..).unzip();
+        match insert_new(&db, &records).await {
+            Ok(seqs) => {
+                for (reply, seq) in replies.into_iter().zip(seqs) {
+                    let _ = reply.send(Ok(seq));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, records = records.len(), "group commit failed");
+                for reply in replies {
+                    let _ = reply.send(Err(error.to_string()));
+                }
+            }
+        }
     }
 }
 
@@ -360,7 +445,9 @@ fn plan_remote(
     let changes: Vec<licnode_doc::Change> = fresh.iter().map(|(_, c)| c.change.clone()).collect();
     let refuse_all = |reason: String, outcome: &mut ApplyOutcome| {
         for (_, change) in &fresh {
-            outcome.refused.push((change.hash.to_string(), reason.clone()));
+            outcome
+                .refused
+                .push((change.hash.to_string(), reason.clone()));
         }
     };
     if let Err(error) = doc.apply(changes) {
@@ -497,8 +584,10 @@ async fn sqlite_insert_records(
     rows: &[(i64, i64, &PreparedRecord)],
 ) -> Result<(), StoreError> {
     sqlite_insert_record_rows(tx, rows, 1).await?;
-    let changes: Vec<(i64, &PreparedChange)> =
-        rows.iter().map(|(_, seq, record)| (*seq, &record.change)).collect();
+    let changes: Vec<(i64, &PreparedChange)> = rows
+        .iter()
+        .map(|(_, seq, record)| (*seq, &record.change))
+        .collect();
     sqlite_insert_changes(tx, &changes).await
 }
 
@@ -595,12 +684,14 @@ async fn sqlite_load_document(
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(row.map(|(key, bytes, chunk_count, old_name)| LoadedDocument {
-        key,
-        bytes,
-        chunk_count,
-        old_name,
-    }))
+    Ok(
+        row.map(|(key, bytes, chunk_count, old_name)| LoadedDocument {
+            key,
+            bytes,
+            chunk_count,
+            old_name,
+        }),
+    )
 }
 
 async fn sqlite_store_existing(
@@ -675,6 +766,15 @@ async fn sqlite_known_hashes(
 // PostgreSQL
 
 type PgTx<'c> = sqlx::Transaction<'c, Postgres>;
+
+/// Takes the change log's lock first, so that every writer takes its locks in one order
+/// (log, then records) and writers of several records cannot deadlock.
+async fn pg_lock_log(tx: &mut PgTx<'_>) -> Result<(), StoreError> {
+    sqlx::query("SELECT value FROM node_counters WHERE name = 'change_seq' FOR UPDATE")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
 
 /// Takes `count` numbers from a gap-free counter; returns the first. The row lock is held
 /// until commit, so numbers become visible in order.
@@ -755,7 +855,12 @@ async fn pg_insert_record_rows(
          SELECT key, bytes, $3 FROM UNNEST($1::bigint[], $2::bytea[]) AS t(key, bytes)",
     )
     .bind(&keys)
-    .bind(records.iter().map(|r| r.doc_bytes.clone()).collect::<Vec<_>>())
+    .bind(
+        records
+            .iter()
+            .map(|r| r.doc_bytes.clone())
+            .collect::<Vec<_>>(),
+    )
     .bind(chunk_count as i32)
     .execute(&mut **tx)
     .await?;
@@ -785,7 +890,12 @@ async fn pg_insert_changes(
         .bind(text(|c| &c.author_user))
         .bind(text(|c| &c.origin))
         .bind(chunk.iter().map(|(_, c)| c.at_ms).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|(_, c)| c.bytes.clone()).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, c)| c.bytes.clone())
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut **tx)
         .await?;
     }
@@ -803,12 +913,14 @@ async fn pg_load_document(
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(row.map(|(key, bytes, chunk_count, old_name)| LoadedDocument {
-        key,
-        bytes,
-        chunk_count: i64::from(chunk_count),
-        old_name,
-    }))
+    Ok(
+        row.map(|(key, bytes, chunk_count, old_name)| LoadedDocument {
+            key,
+            bytes,
+            chunk_count: i64::from(chunk_count),
+            old_name,
+        }),
+    )
 }
 
 async fn pg_store_existing(

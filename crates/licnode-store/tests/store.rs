@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 /// A store on `backend` in `dir`, with the PostgreSQL database kept alive beside it.
 async fn open(backend: Backend, dir: &std::path::Path) -> (Store, Option<TestDatabase>) {
+    std::fs::create_dir_all(dir).expect("test directory");
     let (url, database) = licnode_testkit::database_url(backend, dir)
         .await
         .expect("test database");
@@ -39,7 +40,10 @@ fn credit_code(body17: &str) -> String {
 
 /// Copies every change `from` has after `cursor` into `to`, as replication will.
 async fn ship(from: &Store, to: &Store, origin: &str, cursor: i64) -> i64 {
-    let rows = from.changes_after(cursor, None, 10_000).await.expect("changes");
+    let rows = from
+        .changes_after(cursor, None, 10_000)
+        .await
+        .expect("changes");
     let last = rows.last().map_or(cursor, |row| row.seq);
     let remote: Vec<RemoteChange> = rows
         .into_iter()
@@ -70,14 +74,22 @@ async fn created_record_reads_back_with_normalised_values_on_both_backends() {
             .create(
                 "licences",
                 None,
-                &licence("杭州恒远电缆有限公司", "(浙)xk06-001-00123", &code.to_lowercase()),
+                &licence(
+                    "杭州恒远电缆有限公司",
+                    "(浙)xk06-001-00123",
+                    &code.to_lowercase(),
+                ),
                 "clerk-a",
             )
             .await
             .expect("create");
         let record = archive.get(&created.record.id).await.expect("get");
         assert_eq!(record.jurisdiction, "330106", "{backend}");
-        assert_eq!(record.data["licence_number"], json!("(浙)XK06-001-00123"), "{backend}");
+        assert_eq!(
+            record.data["licence_number"],
+            json!("(浙)XK06-001-00123"),
+            "{backend}"
+        );
         assert_eq!(record.data["credit_code"], json!(code), "{backend}");
         assert_eq!(record.last_seq, 1, "{backend}");
         store.close().await;
@@ -104,7 +116,11 @@ async fn search_finds_by_two_character_fragment_licence_number_and_credit_code()
             .create(
                 "licences",
                 Some("330102"),
-                &licence("宁波海天化肥有限公司", "XK13-005-00002", &credit_code("91330200MA2H3K7Q1")),
+                &licence(
+                    "宁波海天化肥有限公司",
+                    "XK13-005-00002",
+                    &credit_code("91330200MA2H3K7Q1"),
+                ),
                 "clerk",
             )
             .await
@@ -119,7 +135,11 @@ async fn search_finds_by_two_character_fragment_licence_number_and_credit_code()
             .await
             .expect("search");
         assert_eq!(
-            by_fragment.items.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+            by_fragment
+                .items
+                .iter()
+                .map(|r| r.id.clone())
+                .collect::<Vec<_>>(),
             vec![target.record.id.clone()],
             "{backend}"
         );
@@ -131,7 +151,10 @@ async fn search_finds_by_two_character_fragment_licence_number_and_credit_code()
             })
             .await
             .expect("search");
-        assert!(no_match.items.is_empty(), "{backend}: 远杭 is not in any name");
+        assert!(
+            no_match.items.is_empty(),
+            "{backend}: 远杭 is not in any name"
+        );
         for number in ["XK06-001-00123", "（浙）XK06-001-00123", "浙XK06 001 00123"] {
             let by_number = store
                 .search(&SearchQuery {
@@ -142,7 +165,10 @@ async fn search_finds_by_two_character_fragment_licence_number_and_credit_code()
                 .await
                 .expect("search");
             assert_eq!(by_number.items.len(), 1, "{backend}: {number}");
-            assert_eq!(by_number.items[0].id, target.record.id, "{backend}: {number}");
+            assert_eq!(
+                by_number.items[0].id, target.record.id,
+                "{backend}: {number}"
+            );
         }
         let by_code = store
             .search(&SearchQuery {
@@ -169,7 +195,12 @@ async fn list_filters_by_subtree_and_field_and_pages_in_stable_order() {
         for index in 0..25 {
             let county = if index % 2 == 0 { "330106" } else { "330205" };
             let created = archive
-                .create("licences", Some(county), &generator.record(collection, county), "clerk")
+                .create(
+                    "licences",
+                    Some(county),
+                    &generator.record(collection, county),
+                    "clerk",
+                )
                 .await
                 .expect("create");
             if county == "330106" {
@@ -195,10 +226,16 @@ async fn list_filters_by_subtree_and_field_and_pages_in_stable_order() {
                 None => break,
             }
         }
-        assert_eq!(seen, hangzhou, "{backend}: the subtree of 330100, in creation order");
+        assert_eq!(
+            seen, hangzhou,
+            "{backend}: the subtree of 330100, in creation order"
+        );
 
         let first = archive.get(&hangzhou[0]).await.expect("get");
-        let name = first.data["enterprise_name"].as_str().expect("name").to_string();
+        let name = first.data["enterprise_name"]
+            .as_str()
+            .expect("name")
+            .to_string();
         let by_field = store
             .list(&ListQuery {
                 collection: "licences".into(),
@@ -208,7 +245,10 @@ async fn list_filters_by_subtree_and_field_and_pages_in_stable_order() {
             })
             .await
             .expect("list");
-        assert!(by_field.items.iter().any(|r| r.id == hangzhou[0]), "{backend}");
+        assert!(
+            by_field.items.iter().any(|r| r.id == hangzhou[0]),
+            "{backend}"
+        );
         store.close().await;
     }
 }
@@ -228,13 +268,22 @@ async fn change_log_is_gap_free_and_monotonic_across_restarts() {
             let archive = Archive::new(store.clone(), "100000");
             for _ in 0..4 {
                 let created = archive
-                    .create("reviewers", None, &generator.record(collection, "100000"), "admin")
+                    .create(
+                        "reviewers",
+                        None,
+                        &generator.record(collection, "100000"),
+                        "admin",
+                    )
                     .await
                     .expect("create");
                 ids.push(created.record.id);
             }
             archive
-                .update(&ids[0], &fields(json!({ "employer": format!("单位{}", ids.len()) })), "admin")
+                .update(
+                    &ids[0],
+                    &fields(json!({ "employer": format!("单位{}", ids.len()) })),
+                    "admin",
+                )
                 .await
                 .expect("update");
             store.close().await;
@@ -248,7 +297,10 @@ async fn change_log_is_gap_free_and_monotonic_across_restarts() {
             .changes_after(12, Some(&["reviewers"]), 10)
             .await
             .expect("tail");
-        assert_eq!(tail.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![13, 14, 15]);
+        assert_eq!(
+            tail.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            vec![13, 14, 15]
+        );
         let none = store
             .changes_after(0, Some(&["licences"]), 10)
             .await
@@ -268,7 +320,12 @@ async fn concurrent_edits_by_two_nodes_merge_keeping_both_sides_and_listing_the_
         let province = Archive::new(province_store.clone(), "330000");
         let code = credit_code("91330106MA2H3K7Q0");
         let created = county
-            .create("licences", None, &licence("杭州恒远电缆有限公司", "XK06-001-00123", &code), "clerk")
+            .create(
+                "licences",
+                None,
+                &licence("杭州恒远电缆有限公司", "XK06-001-00123", &code),
+                "clerk",
+            )
             .await
             .expect("create");
         let id = created.record.id.clone();
@@ -281,7 +338,11 @@ async fn concurrent_edits_by_two_nodes_merge_keeping_both_sides_and_listing_the_
             .await
             .expect("county edit");
         province
-            .update(&id, &fields(json!({ "product_name": "电力电缆", "residence_address": "省里写的地址" })), "approver")
+            .update(
+                &id,
+                &fields(json!({ "product_name": "电力电缆", "residence_address": "省里写的地址" })),
+                "approver",
+            )
             .await
             .expect("province edit");
         ship(&county_store, &province_store, "330106", county_cursor).await;
@@ -289,8 +350,14 @@ async fn concurrent_edits_by_two_nodes_merge_keeping_both_sides_and_listing_the_
 
         let at_county = county.get(&id).await.expect("county copy");
         let at_province = province.get(&id).await.expect("province copy");
-        assert_eq!(at_county.data, at_province.data, "{backend}: both sides converge");
-        assert_eq!(at_county.data["production_address"], json!("西湖区文三路1号"));
+        assert_eq!(
+            at_county.data, at_province.data,
+            "{backend}: both sides converge"
+        );
+        assert_eq!(
+            at_county.data["production_address"],
+            json!("西湖区文三路1号")
+        );
         assert_eq!(at_county.data["product_name"], json!("电力电缆"));
         let conflicts = county.conflicts(&id).await.expect("conflicts");
         assert_eq!(conflicts.len(), 1, "{backend}");
@@ -301,19 +368,34 @@ async fn concurrent_edits_by_two_nodes_merge_keeping_both_sides_and_listing_the_
             .map(|v| v.as_str().unwrap_or_default().to_string())
             .collect();
         values.sort();
-        assert_eq!(values, vec!["省里写的地址".to_string(), "县里写的地址".to_string()]);
+        assert_eq!(
+            values,
+            vec!["县里写的地址".to_string(), "省里写的地址".to_string()]
+        );
         assert_eq!(at_county.conflict_count, 1, "{backend}");
 
         // Writing the field resolves the conflict.
         county
-            .update(&id, &fields(json!({ "residence_address": "核实后的地址" })), "clerk")
+            .update(
+                &id,
+                &fields(json!({ "residence_address": "核实后的地址" })),
+                "clerk",
+            )
             .await
             .expect("resolve");
         assert!(county.conflicts(&id).await.expect("conflicts").is_empty());
         let history = county.history(&id).await.expect("history");
-        assert_eq!(history.len(), 4, "{backend}: create, two concurrent edits, resolution");
-        assert!(history.iter().any(|h| h.node.as_deref() == Some("330000")
-            && h.user.as_deref() == Some("approver")));
+        assert_eq!(
+            history.len(),
+            4,
+            "{backend}: create, two concurrent edits, resolution"
+        );
+        assert!(
+            history
+                .iter()
+                .any(|h| h.node.as_deref() == Some("330000")
+                    && h.user.as_deref() == Some("approver"))
+        );
         county_store.close().await;
         province_store.close().await;
     }
@@ -330,13 +412,21 @@ async fn received_changes_are_idempotent_and_travel_on_with_new_sequence_numbers
         let mut generator = licnode_gen::Generator::new(5);
         for _ in 0..3 {
             county
-                .create("applications", None, &generator.record(collection, "330106"), "clerk")
+                .create(
+                    "applications",
+                    None,
+                    &generator.record(collection, "330106"),
+                    "clerk",
+                )
                 .await
                 .expect("create");
         }
         ship(&county_store, &province_store, "330106", 0).await;
         // The same batch again, and again reversed: nothing new.
-        let rows = county_store.changes_after(0, None, 100).await.expect("rows");
+        let rows = county_store
+            .changes_after(0, None, 100)
+            .await
+            .expect("rows");
         let mut remote: Vec<RemoteChange> = rows
             .iter()
             .map(|row| RemoteChange {
@@ -352,11 +442,24 @@ async fn received_changes_are_idempotent_and_travel_on_with_new_sequence_numbers
         let again = province_store.apply_remote(&remote).await.expect("again");
         assert_eq!((again.applied.len(), again.duplicates), (0, 3), "{backend}");
         remote.reverse();
-        let reversed = province_store.apply_remote(&remote).await.expect("reversed");
+        let reversed = province_store
+            .apply_remote(&remote)
+            .await
+            .expect("reversed");
         assert_eq!(reversed.applied.len(), 0, "{backend}");
-        let logged = province_store.changes_after(0, None, 100).await.expect("log");
-        assert_eq!(logged.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
-        assert!(logged.iter().all(|r| r.origin == "330106" && r.author_node == "330106"));
+        let logged = province_store
+            .changes_after(0, None, 100)
+            .await
+            .expect("log");
+        assert_eq!(
+            logged.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert!(
+            logged
+                .iter()
+                .all(|r| r.origin == "330106" && r.author_node == "330106")
+        );
         county_store.close().await;
         province_store.close().await;
     }
@@ -400,17 +503,36 @@ async fn invalid_input_and_foreign_jurisdiction_are_refused_and_write_nothing() 
         let archive = Archive::new(store.clone(), "330106");
         let code = credit_code("91330106MA2H3K7Q0");
         let outside = archive
-            .create("licences", Some("320102"), &licence("南京某某有限公司", "XK06-001-00001", &code), "clerk")
+            .create(
+                "licences",
+                Some("320102"),
+                &licence("南京某某有限公司", "XK06-001-00001", &code),
+                "clerk",
+            )
             .await;
-        assert!(matches!(outside, Err(ArchiveError::OutsideJurisdiction { .. })), "{backend}");
+        assert!(
+            matches!(outside, Err(ArchiveError::OutsideJurisdiction { .. })),
+            "{backend}"
+        );
         let mut bad = licence("杭州恒远电缆有限公司", "XK06-001-00123", &code);
         bad.insert("no_such_field".into(), json!("x"));
         let invalid = archive.create("licences", None, &bad, "clerk").await;
-        assert!(matches!(invalid, Err(ArchiveError::Invalid(_))), "{backend}");
-        let unknown = archive.create("no_such_collection", None, &Map::new(), "clerk").await;
-        assert!(matches!(unknown, Err(ArchiveError::UnknownCollection(_))), "{backend}");
+        assert!(
+            matches!(invalid, Err(ArchiveError::Invalid(_))),
+            "{backend}"
+        );
+        let unknown = archive
+            .create("no_such_collection", None, &Map::new(), "clerk")
+            .await;
+        assert!(
+            matches!(unknown, Err(ArchiveError::UnknownCollection(_))),
+            "{backend}"
+        );
         assert_eq!(store.last_seq().await.expect("seq"), 0, "{backend}");
-        assert!(store.counts().await.expect("counts").is_empty(), "{backend}");
+        assert!(
+            store.counts().await.expect("counts").is_empty(),
+            "{backend}"
+        );
         store.close().await;
     }
 }
@@ -422,7 +544,16 @@ async fn a_cancelled_licence_cannot_be_edited_back_to_valid() {
         let (store, _db) = open(backend, dir.path()).await;
         let archive = Archive::new(store.clone(), "330106");
         let created = archive
-            .create("licences", None, &licence("杭州恒远电缆有限公司", "XK06-001-00123", &credit_code("91330106MA2H3K7Q0")), "clerk")
+            .create(
+                "licences",
+                None,
+                &licence(
+                    "杭州恒远电缆有限公司",
+                    "XK06-001-00123",
+                    &credit_code("91330106MA2H3K7Q0"),
+                ),
+                "clerk",
+            )
             .await
             .expect("create");
         let id = created.record.id;
@@ -430,9 +561,17 @@ async fn a_cancelled_licence_cannot_be_edited_back_to_valid() {
             .update(&id, &fields(json!({ "status": "cancelled" })), "approver")
             .await
             .expect("cancel");
-        let back = archive.update(&id, &fields(json!({ "status": "valid" })), "clerk").await;
-        assert!(matches!(back, Err(ArchiveError::TerminalLicence(_))), "{backend}");
-        assert_eq!(archive.get(&id).await.expect("get").data["status"], json!("cancelled"));
+        let back = archive
+            .update(&id, &fields(json!({ "status": "valid" })), "clerk")
+            .await;
+        assert!(
+            matches!(back, Err(ArchiveError::TerminalLicence(_))),
+            "{backend}"
+        );
+        assert_eq!(
+            archive.get(&id).await.expect("get").data["status"],
+            json!("cancelled")
+        );
         store.close().await;
     }
 }

@@ -64,7 +64,11 @@ struct Row {
 }
 
 fn print_table(rows: &[Row]) {
-    let width = rows.iter().map(|r| r.measure.chars().count()).max().unwrap_or(10);
+    let width = rows
+        .iter()
+        .map(|r| r.measure.chars().count())
+        .max()
+        .unwrap_or(10);
     println!("| backend  | {:<width$} | value |", "measure");
     println!("|----------|-{}-|-------|", "-".repeat(width));
     for row in rows {
@@ -200,7 +204,11 @@ async fn store_bench(
     let size = store.size_bytes().await?;
     push(
         "bytes stored per record",
-        format!("{} B (database {:.1} MB)", size / records.max(1) as i64, size as f64 / 1e6),
+        format!(
+            "{} B (database {:.1} MB)",
+            size / records.max(1) as i64,
+            size as f64 / 1e6
+        ),
     );
 
     // List latency: pages of 50 within a random province-level filter and by jurisdiction.
@@ -221,7 +229,11 @@ async fn store_bench(
     }
     push(
         "list by jurisdiction, page of 50 (p50 / p99)",
-        format!("{} / {}", millis(percentile(&mut samples, 0.5)), millis(percentile(&mut samples, 0.99))),
+        format!(
+            "{} / {}",
+            millis(percentile(&mut samples, 0.5)),
+            millis(percentile(&mut samples, 0.99))
+        ),
     );
 
     for (label, make) in [
@@ -240,7 +252,11 @@ async fn store_bench(
                     let start = (name.len() / 2).saturating_sub(length / 2);
                     SearchQuery {
                         collection: Some("licences".into()),
-                        name: Some(name[start..(start + length).min(name.len())].iter().collect()),
+                        name: Some(
+                            name[start..(start + length).min(name.len())]
+                                .iter()
+                                .collect(),
+                        ),
                         limit: 20,
                         ..Default::default()
                     }
@@ -259,7 +275,11 @@ async fn store_bench(
         }
         push(
             &format!("{label} (p50 / p99)"),
-            format!("{} / {}", millis(percentile(&mut samples, 0.5)), millis(percentile(&mut samples, 0.99))),
+            format!(
+                "{} / {}",
+                millis(percentile(&mut samples, 0.5)),
+                millis(percentile(&mut samples, 0.99))
+            ),
         );
     }
     store.close().await;
@@ -291,19 +311,26 @@ async fn store_bench(
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..api_clients {
-            let (client, url, inputs, next) = (client.clone(), url.clone(), inputs.clone(), next.clone());
+            let (client, url, inputs, next) =
+                (client.clone(), url.clone(), inputs.clone(), next.clone());
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 loop {
                     let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((county, fields)) = inputs.get(index) else { break };
+                    let Some((county, fields)) = inputs.get(index) else {
+                        break;
+                    };
                     let request_started = Instant::now();
                     let response = client
                         .post(format!("{url}?jurisdiction={county}"))
                         .json(fields)
                         .send()
                         .await?;
-                    anyhow::ensure!(response.status().is_success(), "API create failed: {}", response.status());
+                    anyhow::ensure!(
+                        response.status().is_success(),
+                        "API create failed: {}",
+                        response.status()
+                    );
                     latencies.push(request_started.elapsed());
                 }
                 Ok::<_, anyhow::Error>(latencies)
@@ -315,7 +342,10 @@ async fn store_bench(
         }
         let elapsed = started.elapsed();
         push(
-            &format!("API create {} licences, {api_clients} clients", inputs.len()),
+            &format!(
+                "API create {} licences, {api_clients} clients",
+                inputs.len()
+            ),
             format!(
                 "{:.0} records/s (p50 {} / p99 {} per request)",
                 inputs.len() as f64 / elapsed.as_secs_f64(),

@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod demo;
 pub mod init;
 pub mod node;
 pub mod transfer;
@@ -13,10 +14,12 @@ pub mod transfer;
 pub use config::Config;
 pub use node::{Node, NodeHandle};
 
-/// Sets up structured logging (to stderr): `RUST_LOG` filters, `json` for machine-read logs.
-pub fn init_logging(format: config::LogFormat) {
+/// Sets up structured logging (to stderr): `RUST_LOG` filters (`default_filter` when unset),
+/// `json` for machine-read logs.
+pub fn init_logging(format: config::LogFormat, default_filter: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -114,6 +114,21 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// A live demonstration on SQLite: a seeded node, walked through over its HTTP API.
+    Demo {
+        /// The demo node's directory (kept between runs).
+        #[arg(long, default_value = "licnode-demo")]
+        dir: PathBuf,
+        /// Address of the demo node's staff API.
+        #[arg(long, default_value = "127.0.0.1:8640")]
+        listen: SocketAddr,
+        /// Licences to seed.
+        #[arg(long, default_value_t = 20_000)]
+        licences: usize,
+        /// Stop after the walk-through instead of serving until interrupted.
+        #[arg(long)]
+        exit: bool,
+    },
     /// Benchmarks of this machine and database; prints a table.
     Bench {
         #[command(subcommand)]
@@ -153,12 +168,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 force,
             })?;
             println!("wrote {}", path.display());
-            println!("start the node with: licnode serve --config {}", path.display());
+            println!(
+                "start the node with: licnode serve --config {}",
+                path.display()
+            );
             Ok(())
         }
         Command::Serve { config } => {
             let config = Config::load(&config.config)?;
-            init_logging(config.log.format);
+            init_logging(config.log.format, "info");
             let node = Node::start(&config).await?;
             println!(
                 "licnode {} ({}) serving on http://{}",
@@ -178,7 +196,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             refused,
         } => {
             let config = Config::load(&config.config)?;
-            init_logging(LogFormat::Text);
+            init_logging(LogFormat::Text, "warn");
             let collection = collection_named(&collection)?;
             let format = match format.or_else(|| Format::from_path(&file)) {
                 Some(format) => format,
@@ -238,7 +256,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 println!("  refused {count:>6} × {code}");
             }
             for refusal in summary.refused.iter().take(20) {
-                println!("  line {}: {} — {}", refusal.line, refusal.code, refusal.message);
+                println!(
+                    "  line {}: {} — {}",
+                    refusal.line, refusal.code, refusal.message
+                );
             }
             if summary.refused.len() > 20 {
                 println!("  … {} more", summary.refused.len() - 20);
@@ -262,7 +283,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             output,
         } => {
             let config = Config::load(&config.config)?;
-            init_logging(LogFormat::Text);
+            init_logging(LogFormat::Text, "warn");
             let collection = collection_named(&collection)?;
             let archive = open_archive(&config).await?;
             let mut out: Box<dyn Write> = match &output {
@@ -312,14 +333,35 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Demo {
+            dir,
+            listen,
+            licences,
+            exit,
+        } => {
+            init_logging(LogFormat::Text, "warn");
+            licnode::demo::run(licnode::demo::DemoOptions {
+                dir,
+                listen,
+                licences,
+                exit,
+            })
+            .await
+        }
         Command::Bench { bench } => licnode::bench::run(bench).await,
     }
 }
 
 fn collection_named(name: &str) -> anyhow::Result<&'static licnode_model::Collection> {
     licnode_model::collection(name).with_context(|| {
-        let names: Vec<&str> = licnode_model::collections().iter().map(|c| c.name).collect();
-        format!("unknown collection {name:?}; the collections are {}", names.join(", "))
+        let names: Vec<&str> = licnode_model::collections()
+            .iter()
+            .map(|c| c.name)
+            .collect();
+        format!(
+            "unknown collection {name:?}; the collections are {}",
+            names.join(", ")
+        )
     })
 }
 

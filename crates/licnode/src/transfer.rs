@@ -75,8 +75,15 @@ pub async fn import(
             rows.push(row);
         }
         if rows.len() >= BATCH || (done && !rows.is_empty()) {
-            import_batch(archive, collection, std::mem::take(&mut rows), jurisdiction, user, &mut summary)
-                .await?;
+            import_batch(
+                archive,
+                collection,
+                std::mem::take(&mut rows),
+                jurisdiction,
+                user,
+                &mut summary,
+            )
+            .await?;
             summary.seconds = started.elapsed().as_secs_f64();
             progress(&summary);
         }
@@ -102,7 +109,9 @@ async fn import_batch(
     let user_owned = user.to_string();
     let built = tokio::task::spawn_blocking(move || {
         let at_ms = licnode_store::now_ms();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
         let chunk = rows.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
             let handles: Vec<_> = rows
@@ -225,7 +234,9 @@ impl RowReader {
                 let headers = csv.headers().context("cannot read the CSV header row")?;
                 reader.headers = headers
                     .iter()
-                    .map(|header| field_for_header(collection, header.trim_start_matches('\u{feff}')))
+                    .map(|header| {
+                        field_for_header(collection, header.trim_start_matches('\u{feff}'))
+                    })
                     .collect::<anyhow::Result<_>>()?;
                 reader.csv = Some(csv);
                 reader.line = 1;
@@ -253,7 +264,11 @@ impl RowReader {
                     }
                     let row = match serde_json::from_str::<Value>(&line) {
                         Ok(Value::Object(map)) => Ok(row_of_object(map)),
-                        Ok(_) => Err(refusal(self.line, "expected_object", "the line is not a JSON object")),
+                        Ok(_) => Err(refusal(
+                            self.line,
+                            "expected_object",
+                            "the line is not a JSON object",
+                        )),
                         Err(error) => Err(refusal(self.line, "malformed_json", &error.to_string())),
                     };
                     return Ok(Some((self.line, row)));
@@ -375,8 +390,18 @@ pub async fn export(
     let mut written = 0u64;
     let mut after = None;
     let mut header = vec![
-        if chinese_headers { "记录编号" } else { "id" }.to_string(),
-        if chinese_headers { "辖区代码" } else { "jurisdiction" }.to_string(),
+        if chinese_headers {
+            "记录编号"
+        } else {
+            "id"
+        }
+        .to_string(),
+        if chinese_headers {
+            "辖区代码"
+        } else {
+            "jurisdiction"
+        }
+        .to_string(),
     ];
     header.extend(collection.fields.iter().map(|field| {
         if chinese_headers {
@@ -385,15 +410,18 @@ pub async fn export(
             field.name.to_string()
         }
     }));
-    let mut csv = match format {
+    enum Sink<'a> {
+        Csv(csv::Writer<&'a mut dyn Write>),
+        Jsonl(&'a mut dyn Write),
+    }
+    let mut sink = match format {
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut *output);
+            let mut writer = csv::Writer::from_writer(output);
             writer.write_record(&header)?;
-            Some(writer)
+            Sink::Csv(writer)
         }
-        Format::Jsonl => None,
+        Format::Jsonl => Sink::Jsonl(output),
     };
-    let mut lines: Vec<u8> = Vec::new();
     loop {
         let page = archive
             .store
@@ -406,8 +434,8 @@ pub async fn export(
             })
             .await?;
         for record in &page.items {
-            match csv.as_mut() {
-                Some(writer) => {
+            match &mut sink {
+                Sink::Csv(writer) => {
                     let mut row = vec![record.id.clone(), record.jurisdiction.clone()];
                     row.extend(collection.fields.iter().map(|field| {
                         match record.data.get(field.name) {
@@ -418,30 +446,25 @@ pub async fn export(
                     }));
                     writer.write_record(&row)?;
                 }
-                None => {
+                Sink::Jsonl(out) => {
                     let line = serde_json::json!({
                         "id": record.id,
                         "jurisdiction": record.jurisdiction,
                         "fields": record.data,
                     });
-                    writeln!(lines, "{line}")?;
+                    writeln!(out, "{line}")?;
                 }
             }
             written += 1;
-        }
-        match csv.as_mut() {
-            Some(writer) => writer.flush()?,
-            None => {
-                output.write_all(&lines)?;
-                lines.clear();
-            }
         }
         match page.next {
             Some(next) => after = next.parse().ok(),
             None => break,
         }
     }
-    drop(csv);
-    output.flush()?;
+    match &mut sink {
+        Sink::Csv(writer) => writer.flush()?,
+        Sink::Jsonl(out) => out.flush()?,
+    }
     Ok(written)
 }

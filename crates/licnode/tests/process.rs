@@ -53,7 +53,11 @@ fn init_node(dir: &Path, port: u16, database_url: Option<&str>) {
 
 fn serve(dir: &Path) -> Child {
     licnode()
-        .args(["serve", "--config", &dir.join("licnode.toml").display().to_string()])
+        .args([
+            "serve",
+            "--config",
+            &dir.join("licnode.toml").display().to_string(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -103,7 +107,10 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
                     .json()
                     .await
                     .expect("json");
-                assert_eq!(&record["fields"]["enterprise_name"], name, "{backend} round {round}");
+                assert_eq!(
+                    &record["fields"]["enterprise_name"], name,
+                    "{backend} round {round}"
+                );
             }
             // Acknowledged writes, one after another and concurrently, then kill -9 at once.
             let mut pending = Vec::new();
@@ -115,7 +122,10 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
                     let response = client.post(url).json(&input).send().await.expect("post");
                     assert_eq!(response.status().as_u16(), 201);
                     let body: Value = response.json().await.expect("json");
-                    (body["id"].as_str().expect("id").to_string(), input["enterprise_name"].clone())
+                    (
+                        body["id"].as_str().expect("id").to_string(),
+                        input["enterprise_name"].clone(),
+                    )
                 }));
             }
             for task in pending {
@@ -127,7 +137,11 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
         let mut child = serve(dir.path());
         wait_healthy(&client, &base, &mut child).await;
         for (id, _) in &acknowledged {
-            let response = client.get(format!("{base}/api/v1/records/{id}")).send().await.expect("get");
+            let response = client
+                .get(format!("{base}/api/v1/records/{id}"))
+                .send()
+                .await
+                .expect("get");
             assert_eq!(response.status().as_u16(), 200, "{backend}: {id} lost");
         }
         let log: Value = client
@@ -144,7 +158,11 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
             .iter()
             .map(|c| c["seq"].as_i64().expect("seq"))
             .collect();
-        assert_eq!(seqs, (1..=36).collect::<Vec<_>>(), "{backend}: gap-free across kills");
+        assert_eq!(
+            seqs,
+            (1..=36).collect::<Vec<_>>(),
+            "{backend}: gap-free across kills"
+        );
         child.kill().expect("kill");
         child.wait().expect("reap");
     }
@@ -190,7 +208,10 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
         "reviewers",
         &path.display().to_string(),
     ]));
-    assert!(stdout.contains("read 10 rows: imported 8, refused 2"), "{backend}: {stdout}");
+    assert!(
+        stdout.contains("read 10 rows: imported 8, refused 2"),
+        "{backend}: {stdout}"
+    );
     assert!(stdout.contains("line 5: validation_failed"), "{stdout}");
     assert!(stdout.contains("line 9: validation_failed"), "{stdout}");
 
