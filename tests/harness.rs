@@ -33,11 +33,31 @@ pub async fn spawn_node(backend: Backend, code: &str, level: &str) -> anyhow::Re
     })?;
     let config = Config::load(&config_path)?;
     let handle = Node::start(&config).await?;
+    let store = &handle.archive().store;
+    store
+        .add_user(
+            "e2e",
+            "e2e",
+            licnode_store::Role::Administrator,
+            "e2e-password",
+        )
+        .await?;
+    let token = store
+        .issue_token("e2e", licnode_store::TokenKind::Api, "e2e", None)
+        .await?
+        .token;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse()?,
+    );
     Ok(TestNode {
         base_url: format!("http://{}", handle.local_addr()),
         handle: Some(handle),
         config,
-        client: reqwest::Client::new(),
+        client: reqwest::Client::builder()
+            .default_headers(headers)
+            .build()?,
         _database: database,
         _dir: dir,
     })
@@ -81,7 +101,6 @@ impl TestNode {
         let response = self
             .client
             .post(format!("{}{path}", self.base_url))
-            .header("x-licnode-user", "e2e")
             .json(body)
             .send()
             .await

@@ -15,6 +15,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 pub use places::short_name;
 
@@ -52,13 +53,41 @@ pub struct PersonName {
     pub pinyin: String,
 }
 
+/// FNV-1a: a fast hasher for the generator's small internal maps (keys are our own data).
+#[derive(Default)]
+struct FnvHasher(u64);
+
+impl Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
+
+/// Chinese text and its pinyin, as in the word lists.
+type CharacterWithPinyin = (&'static str, &'static str);
+
 /// The deterministic data generator.
 pub struct Generator {
     rng: StdRng,
     /// Next serial per (province abbreviation, category code, unit code), so numbers are unique.
-    licence_serials: HashMap<(Option<char>, &'static str, &'static str), u32>,
+    licence_serials: FastMap<(Option<char>, &'static str, &'static str), u32>,
     /// County-level places within a jurisdiction code, by code.
-    counties_within: HashMap<String, Vec<usize>>,
+    counties_within: FastMap<String, Vec<usize>>,
 }
 
 /// The first date the generator uses for ordinary records.
@@ -130,8 +159,8 @@ impl Generator {
     pub fn new(seed: u64) -> Generator {
         Generator {
             rng: StdRng::seed_from_u64(seed),
-            licence_serials: HashMap::new(),
-            counties_within: HashMap::new(),
+            licence_serials: FastMap::default(),
+            counties_within: FastMap::default(),
         }
     }
 
@@ -245,13 +274,7 @@ impl Generator {
     }
 
     /// A surname (skewed towards the common ones) and one or two given-name characters.
-    #[allow(clippy::type_complexity)]
-    fn name_parts(
-        &mut self,
-    ) -> (
-        (&'static str, &'static str),
-        [Option<(&'static str, &'static str)>; 2],
-    ) {
+    fn name_parts(&mut self) -> (CharacterWithPinyin, [Option<CharacterWithPinyin>; 2]) {
         let surname_index = self.skewed_index(vocabulary::SURNAMES.len());
         let surname = vocabulary::SURNAMES
             .get(surname_index)
@@ -453,13 +476,16 @@ impl Generator {
             Some(place) => place,
             None => self.random_county_place(),
         };
-        self.enterprise_at(place, category)
+        self.enterprise_at(place, category, true)
     }
 
-    fn enterprise_at(
+    /// An enterprise at `place`; without `with_contact`, the postcode, telephone, legal
+    /// representative, contact and e-mail are left empty (for records that hold none of them).
+    pub(crate) fn enterprise_at(
         &mut self,
         place: &'static places::Place,
         category: &ProductCategory,
+        with_contact: bool,
     ) -> Enterprise {
         let region = self.pick_region(&place.region_names);
         let first_index = self
@@ -498,6 +524,20 @@ impl Generator {
             production_address.push('号');
             production_address
         };
+        if !with_contact {
+            return Enterprise {
+                name,
+                credit_code,
+                address,
+                production_address,
+                postcode: String::new(),
+                contact: String::new(),
+                phone: String::new(),
+                division_code: division_code.clone(),
+                legal_representative: String::new(),
+                email: String::new(),
+            };
+        }
         let mut postcode = String::with_capacity(6);
         postcode.push_str(&place.postcode_prefix);
         self.push_digits(&mut postcode, 2);
@@ -721,12 +761,9 @@ mod tests {
             let parsed = licnode_model::licence_number::normalise(&number);
             assert_eq!(parsed.as_ref().map(|n| n.canonical()), Ok(number.clone()));
             if let Ok(parsed) = parsed {
-                match parsed.province_abbreviation() {
-                    Some(abbreviation) => {
-                        assert_eq!(abbreviation, '苏');
-                        with_prefix += 1;
-                    }
-                    None => {}
+                if let Some(abbreviation) = parsed.province_abbreviation() {
+                    assert_eq!(abbreviation, '苏');
+                    with_prefix += 1;
                 }
                 assert!(
                     catalogue::unit_by_codes(parsed.category_code(), parsed.unit_code()).is_some()

@@ -142,7 +142,8 @@ pub fn short_name(full_name: &str) -> String {
     let mut name = full_name;
     // Cut at the first ethnic group's name followed by 族.
     let mut cut = name.len();
-    for group in ETHNIC_GROUPS {
+    let names_an_ethnic_group = name.contains('族');
+    for group in ETHNIC_GROUPS.iter().filter(|_| names_an_ethnic_group) {
         let pattern = format!("{group}族");
         if let Some(position) = name.find(&pattern)
             && position > 0

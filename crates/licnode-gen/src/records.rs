@@ -90,9 +90,19 @@ struct RecordContext {
     report: ReportPeriod,
 }
 
-fn date(year: i32, month: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(year, month, day).unwrap_or_default()
+const fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(year, month, day) {
+        Some(valid) => valid,
+        None => NaiveDate::MIN,
+    }
 }
+
+/// The first application date generated.
+const FIRST_APPLICATION: NaiveDate = date(2019, 1, 1);
+/// The last application date generated.
+const LAST_APPLICATION: NaiveDate = date(2024, 6, 30);
+/// No event happens after this day.
+const LAST_EVENT: NaiveDate = date(2025, 6, 30);
 
 fn years_later(start: NaiveDate, years: u32) -> NaiveDate {
     start
@@ -106,7 +116,7 @@ impl Generator {
     }
 
     fn timeline(&mut self) -> Timeline {
-        let application = self.date_between(date(2019, 1, 1), date(2024, 6, 30));
+        let application = self.date_between(FIRST_APPLICATION, LAST_APPLICATION);
         let acceptance = self.days_after(application, 0, 5);
         let plan = self.days_after(acceptance, 1, 3);
         let planned_review = self.days_after(acceptance, 5, 30);
@@ -118,13 +128,14 @@ impl Generator {
         let issue = self.days_after(approval, 0, 5);
         let valid_until = years_later(approval, 5);
         let first_event = approval + Duration::days(30);
-        let event = self.date_between(first_event, first_event.max(date(2025, 6, 30)));
-        let received = self.date_between(date(2019, 1, 1), date(2025, 3, 31));
+        let event = self.date_between(first_event, first_event.max(LAST_EVENT));
+        // Other dates of the same years, around the application (at the latest in 2025).
+        let received = self.days_after(application, 0, 300);
         let reply = self.days_after(received, 3, 60);
-        let filing = self.date_between(date(2019, 1, 1), date(2025, 3, 31));
-        let notice = self.date_between(date(2019, 1, 1), date(2025, 3, 31));
+        let filing = self.days_after(application, 0, 300);
+        let notice = self.days_after(application, 0, 300);
         let response_deadline = self.days_after(notice, 15, 45);
-        let publish = self.date_between(date(2019, 1, 1), date(2025, 3, 31));
+        let publish = self.days_after(application, 0, 300);
         let effective = self.days_after(publish, 0, 90);
         Timeline {
             application,
@@ -205,7 +216,20 @@ impl Generator {
         let jurisdiction_place = all_places.get(jurisdiction);
         let county_place = self.random_place_in(jurisdiction);
         let (category, unit) = self.product();
-        let enterprise = self.enterprise_at(county_place, category);
+        // Only records that show the contact details (or a change of legal representative)
+        // pay for generating them: generating a million licences must stay fast.
+        let with_contact = collection.fields.iter().any(|field| {
+            matches!(
+                field.name,
+                "contact_person"
+                    | "contact_phone"
+                    | "contact_email"
+                    | "postcode"
+                    | "legal_representative"
+                    | "change_details"
+            )
+        });
+        let enterprise = self.enterprise_at(county_place, category, with_contact);
         let province = jurisdiction_place
             .and_then(|place| place.province)
             .or(county_place.province)

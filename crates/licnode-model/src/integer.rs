@@ -27,8 +27,8 @@ pub fn from_json(value: &Value) -> Result<i64, IntegerError> {
             match number.as_f64() {
                 Some(float)
                     if float.fract() == 0.0
-                        && float >= -9_007_199_254_740_992.0
-                        && float <= 9_007_199_254_740_992.0 =>
+                        && (-9_007_199_254_740_992.0..=9_007_199_254_740_992.0)
+                            .contains(&float) =>
                 {
                     // Exactly representable whole number within ±2^53.
                     Ok(float as i64)

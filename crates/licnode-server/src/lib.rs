@@ -4,9 +4,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod error;
 pub mod metrics;
 mod openapi;
+pub mod public;
 mod records;
 
 use std::net::SocketAddr;
@@ -45,6 +47,19 @@ pub struct AppState {
     pub archive: Archive,
     pub node: Arc<NodeInfo>,
     pub metrics: Arc<Metrics>,
+    pub login_limiter: Arc<auth::LoginLimiter>,
+}
+
+impl AppState {
+    /// The state of a node serving `archive`.
+    pub fn new(archive: Archive, node: NodeInfo) -> AppState {
+        AppState {
+            archive,
+            node: Arc::new(node),
+            metrics: Arc::new(Metrics::default()),
+            login_limiter: Arc::new(auth::LoginLimiter::default()),
+        }
+    }
 }
 
 /// The whole HTTP application of a node.
@@ -53,7 +68,13 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/openapi.json", get(openapi::document))
-        .nest("/api/v1", records::router())
+        .nest(
+            "/api/v1",
+            auth::open_router().merge(records::router().merge(auth::staff_router()).route_layer(
+                middleware::from_fn_with_state(state.clone(), auth::authenticate),
+            )),
+        )
+        .merge(public::router(&state))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -95,7 +116,13 @@ async fn request_context(State(state): State<AppState>, request: Request, next: 
         .map(|path| path.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let method = request.method().to_string();
-    let span = tracing::info_span!("request", %request_id, %method, path = %request.uri().path());
+    let span = tracing::info_span!(
+        "request",
+        %request_id,
+        %method,
+        path = %request.uri().path(),
+        user = tracing::field::Empty
+    );
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();

@@ -1,9 +1,10 @@
 //! The staff API over records: collections' schemas, create, read, partial update, list with
 //! filters and pagination, search, history, conflicts, and the change log.
 
+use axum::Extension;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -11,6 +12,7 @@ use licnode_model::Collection;
 use licnode_store::{ListQuery, SearchQuery, StoredRecord};
 use serde_json::{Map, Value, json};
 
+use crate::auth::Staff;
 use crate::{ApiError, AppState};
 
 /// Default and largest page sizes.
@@ -32,16 +34,36 @@ pub(crate) fn router() -> Router<AppState> {
 
 type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
-/// The staff user a request acts for. Until staff accounts exist, the `x-licnode-user` header
-/// names them; writes record it with the node.
-fn user_of(headers: &HeaderMap) -> String {
-    headers
-        .get("x-licnode-user")
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim)
-        .filter(|user| !user.is_empty() && user.len() <= 64)
-        .unwrap_or("staff")
-        .to_string()
+/// Whether writing `fields` into `collection` is an approval: withdrawing, revoking or
+/// cancelling a licence (Art. 13, 19, 28: a licence's terminal status and the events that
+/// record it are decisions), or submitting a report (Art. 18–20: submission freezes it).
+/// Entering an approved licence, or a 变更 event, is a clerk's work (Art. 27).
+fn needs_approval(collection: &Collection, fields: &Map<String, Value>) -> bool {
+    let field = |name: &str| fields.get(name).and_then(Value::as_str);
+    match collection.name {
+        "licences" => fields
+            .get("status")
+            .is_some_and(licnode_doc::rules::is_terminal_status),
+        "licence_events" => {
+            field("event_kind").is_some_and(|kind| kind != "change" && kind != "变更")
+        }
+        "reports" => {
+            field("status").is_some_and(|status| status == "submitted" || status == "已报送")
+        }
+        _ => false,
+    }
+}
+
+fn authorise_write(
+    staff: &Staff,
+    collection: &Collection,
+    fields: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    staff.require_write()?;
+    if needs_approval(collection, fields) {
+        staff.require_approve()?;
+    }
+    Ok(())
 }
 
 fn collection_of(name: &str) -> Result<&'static Collection, ApiError> {
@@ -150,21 +172,22 @@ async fn collection_schema(Path(name): Path<String>) -> Result<Json<Value>, ApiE
 
 async fn create(
     State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
     Path(collection): Path<String>,
-    headers: HeaderMap,
     params: Params,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    collection_of(&collection)?;
+    let model = collection_of(&collection)?;
     let Query(params) = params?;
     let fields = body_object(body)?;
+    authorise_write(&staff, model, &fields)?;
     let jurisdiction = params
         .iter()
         .find(|(name, _)| name == "jurisdiction")
         .map(|(_, value)| value.as_str());
     let created = state
         .archive
-        .create(&collection, jurisdiction, &fields, &user_of(&headers))
+        .create(&collection, jurisdiction, &fields, &staff.user.name)
         .await?;
     state.metrics.increment("licnode_records_created_total", 1);
     let mut body = record_json(&created.record);
@@ -181,15 +204,14 @@ async fn read(
 
 async fn update(
     State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
     Path(id): Path<String>,
-    headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let patch = body_object(body)?;
-    let updated = state
-        .archive
-        .update(&id, &patch, &user_of(&headers))
-        .await?;
+    let current = state.archive.get(&id).await?;
+    authorise_write(&staff, collection_of(&current.collection)?, &patch)?;
+    let updated = state.archive.update(&id, &patch, &staff.user.name).await?;
     if updated.changed {
         state.metrics.increment("licnode_records_updated_total", 1);
     }

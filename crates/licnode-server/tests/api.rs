@@ -1,21 +1,23 @@
 //! The staff API through its router, on SQLite and PostgreSQL: what clients see, errors
 //! included, and that refused requests write nothing.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use licnode_server::{AppState, Metrics, NodeInfo, app};
-use licnode_store::{Archive, Store};
+use licnode_server::{AppState, NodeInfo, app};
+use licnode_store::{Archive, Role, Store, TokenKind};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 struct TestNode {
     state: AppState,
+    /// API tokens of one account per role: clerk, approver, administrator, auditor.
+    tokens: std::collections::HashMap<&'static str, String>,
     _database: Option<TestDatabase>,
     _dir: tempfile::TempDir,
 }
+
+const PASSWORD: &str = "correct horse battery";
 
 async fn node(backend: Backend, code: &str) -> TestNode {
     let dir = licnode_testkit::temp_dir().expect("dir");
@@ -23,30 +25,60 @@ async fn node(backend: Backend, code: &str) -> TestNode {
         .await
         .expect("database");
     let store = Store::open(&url).await.expect("store");
+    let mut tokens = std::collections::HashMap::new();
+    for (name, role) in [
+        ("clerk", Role::Clerk),
+        ("approver", Role::Approver),
+        ("administrator", Role::Administrator),
+        ("auditor", Role::Auditor),
+    ] {
+        store
+            .add_user(name, name, role, PASSWORD)
+            .await
+            .expect("user");
+        let issued = store
+            .issue_token(name, TokenKind::Api, "test", None)
+            .await
+            .expect("token");
+        tokens.insert(name, issued.token);
+    }
     TestNode {
-        state: AppState {
-            archive: Archive::new(store, code),
-            node: Arc::new(NodeInfo {
+        state: AppState::new(
+            Archive::new(store, code),
+            NodeInfo {
                 code: code.into(),
                 level: "county".into(),
                 name: "测试节点".into(),
                 parent_url: None,
-            }),
-            metrics: Arc::new(Metrics::default()),
-        },
+            },
+        ),
+        tokens,
         _database: database,
         _dir: dir,
     }
 }
 
-/// Sends one request; returns status and JSON body (or the text as a JSON string).
+/// Sends one request as the clerk; returns status and JSON body (or the text as a JSON string).
 async fn call(node: &TestNode, method: &str, uri: &str, body: Option<Body>) -> (StatusCode, Value) {
+    call_as(node, Some(&node.tokens["clerk"]), method, uri, body).await
+}
+
+/// Sends one request with `token` (none: no Authorization header).
+async fn call_as(
+    node: &TestNode,
+    token: Option<&str>,
+    method: &str,
+    uri: &str,
+    body: Option<Body>,
+) -> (StatusCode, Value) {
     let mut request = Request::builder().method(method).uri(uri);
     if body.is_some() {
         request = request.header("content-type", "application/json");
     }
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
     let request = request
-        .header("x-licnode-user", "clerk-wang")
         .body(body.unwrap_or_else(Body::empty))
         .expect("request");
     let response = app(node.state.clone())
@@ -136,7 +168,7 @@ async fn create_get_update_list_search_history_through_the_api() {
         assert_eq!(status, StatusCode::OK);
         let changes = history["changes"].as_array().expect("changes");
         assert_eq!(changes.len(), 2);
-        assert_eq!(changes[1]["user"], json!("clerk-wang"));
+        assert_eq!(changes[1]["user"], json!("clerk"));
         assert_eq!(changes[1]["node"], json!("330106"));
         assert_eq!(changes[1]["fields"], json!(["remarks"]));
 
@@ -331,4 +363,181 @@ async fn health_metrics_and_openapi_are_served() {
         .and_then(|fields| fields.iter().find(|f| f["name"] == json!("id_number")))
         .expect("id_number field");
     assert_eq!(id_number["classification"], json!("secret"));
+}
+
+fn login_body(name: &str, password: &str) -> Option<Body> {
+    Some(Body::from(
+        json!({ "name": name, "password": password }).to_string(),
+    ))
+}
+
+#[tokio::test]
+async fn a_clerk_cannot_approve() {
+    let node = node(Backend::Sqlite, "330106").await;
+    let (_, created) = call(
+        &node,
+        "POST",
+        "/api/v1/licences/records",
+        Some(Body::from(licence_input().to_string())),
+    )
+    .await;
+    let id = created["id"].as_str().expect("id").to_string();
+    let cancel = || Some(Body::from(json!({ "status": "cancelled" }).to_string()));
+    let (status, answer) = call(&node, "PATCH", &format!("/api/v1/records/{id}"), cancel()).await;
+    assert_eq!(
+        (status, answer["error"]["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("approval_required"))
+    );
+    let (status, _) = call_as(
+        &node,
+        Some(&node.tokens["approver"]),
+        "PATCH",
+        &format!("/api/v1/records/{id}"),
+        cancel(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "an approver may");
+}
+
+#[tokio::test]
+async fn an_auditor_cannot_write() {
+    let node = node(Backend::Sqlite, "330106").await;
+    let (status, answer) = call_as(
+        &node,
+        Some(&node.tokens["auditor"]),
+        "POST",
+        "/api/v1/licences/records",
+        Some(Body::from(licence_input().to_string())),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("forbidden_role"))
+    );
+    assert_eq!(node.state.archive.store.last_seq().await.expect("seq"), 0);
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_refused() {
+    let node = node(Backend::Sqlite, "330106").await;
+    let (status, _) = call_as(
+        &node,
+        Some(&node.tokens["administrator"]),
+        "PATCH",
+        "/api/v1/users/clerk",
+        Some(Body::from(json!({ "disabled": true }).to_string())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, answer) = call(&node, "GET", "/api/v1/licences/records", None).await;
+    assert_eq!(
+        (status, answer["error"]["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("unauthenticated"))
+    );
+    let (status, _) = call_as(
+        &node,
+        None,
+        "POST",
+        "/api/v1/auth/login",
+        login_body("clerk", PASSWORD),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "nor may it log in");
+}
+
+#[tokio::test]
+async fn a_logged_out_token_is_refused() {
+    let node = node(Backend::Sqlite, "330106").await;
+    let (status, session) = call_as(
+        &node,
+        None,
+        "POST",
+        "/api/v1/auth/login",
+        login_body("clerk", PASSWORD),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    let token = session["token"].as_str().expect("token").to_string();
+    let (status, me) = call_as(&node, Some(&token), "GET", "/api/v1/auth/me", None).await;
+    assert_eq!(
+        (status, me["user"]["role"].clone()),
+        (StatusCode::OK, json!("clerk"))
+    );
+    let (status, _) = call_as(&node, Some(&token), "POST", "/api/v1/auth/logout", None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call_as(&node, Some(&token), "GET", "/api/v1/auth/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_wrong_password_answers_401_without_saying_which_part_was_wrong() {
+    let node = node(Backend::Sqlite, "330106").await;
+    let (status_password, wrong_password) = call_as(
+        &node,
+        None,
+        "POST",
+        "/api/v1/auth/login",
+        login_body("clerk", "not the password"),
+    )
+    .await;
+    let (status_name, wrong_name) = call_as(
+        &node,
+        None,
+        "POST",
+        "/api/v1/auth/login",
+        login_body("nobody", PASSWORD),
+    )
+    .await;
+    assert_eq!(
+        (status_password, status_name),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(
+        wrong_password, wrong_name,
+        "the two refusals must be indistinguishable"
+    );
+}
+
+#[tokio::test]
+async fn requests_without_a_token_are_refused_but_health_is_open() {
+    let node = node(Backend::Sqlite, "330106").await;
+    let (status, answer) = call_as(&node, None, "GET", "/api/v1/licences/records", None).await;
+    assert_eq!(
+        (status, answer["error"]["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("unauthenticated"))
+    );
+    let (status, _) = call_as(&node, None, "GET", "/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_rate_limited() {
+    let node = node(Backend::Sqlite, "330106").await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let (status, _) = call_as(
+            &node,
+            None,
+            "POST",
+            "/api/v1/auth/login",
+            login_body("clerk", "wrong password!"),
+        )
+        .await;
+        statuses.push(status);
+    }
+    assert_eq!(statuses[..10], [StatusCode::UNAUTHORIZED; 10]);
+    assert_eq!(statuses[10..], [StatusCode::TOO_MANY_REQUESTS; 2]);
+    let (status, _) = call_as(
+        &node,
+        None,
+        "POST",
+        "/api/v1/auth/login",
+        login_body("clerk", PASSWORD),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits out the window"
+    );
 }

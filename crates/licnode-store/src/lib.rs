@@ -5,9 +5,11 @@
 
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod archive;
 mod migrate;
 mod projection;
+pub mod public;
 mod read;
 mod write;
 
@@ -19,6 +21,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKind, User};
 pub use archive::{Archive, ArchiveError, Created, NodeScope, Updated};
 pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;

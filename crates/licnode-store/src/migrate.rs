@@ -12,12 +12,26 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "records",
-    sqlite: include_str!("../../../migrations/sqlite/0001_records.sql"),
-    postgres: include_str!("../../../migrations/postgres/0001_records.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "records",
+        sqlite: include_str!("../../../migrations/sqlite/0001_records.sql"),
+        postgres: include_str!("../../../migrations/postgres/0001_records.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "accounts",
+        sqlite: include_str!("../../../migrations/sqlite/0002_accounts.sql"),
+        postgres: include_str!("../../../migrations/postgres/0002_accounts.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "public",
+        sqlite: include_str!("../../../migrations/sqlite/0003_public.sql"),
+        postgres: include_str!("../../../migrations/postgres/0003_public.sql"),
+    },
+];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version       BIGINT PRIMARY KEY,

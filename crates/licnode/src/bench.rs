@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use licnode_server::{AppState, Metrics, NodeInfo};
+use licnode_server::{AppState, NodeInfo};
 use licnode_store::{Archive, SearchQuery, Store};
 
 /// Benchmarks.
@@ -290,16 +290,27 @@ async fn store_bench(
         let archive = Archive::new(store.clone(), node_code);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
-        let state = AppState {
+        store
+            .add_user(
+                "bench",
+                "bench",
+                licnode_store::Role::Clerk,
+                "bench-password",
+            )
+            .await?;
+        let token = store
+            .issue_token("bench", licnode_store::TokenKind::Api, "bench", None)
+            .await?
+            .token;
+        let state = AppState::new(
             archive,
-            node: Arc::new(NodeInfo {
+            NodeInfo {
                 code: node_code.into(),
                 level: "province".into(),
                 name: "bench".into(),
                 parent_url: None,
-            }),
-            metrics: Arc::new(Metrics::default()),
-        };
+            },
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(licnode_server::serve(listener, state, async move {
             let _ = stopped.await;
@@ -311,8 +322,13 @@ async fn store_bench(
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..api_clients {
-            let (client, url, inputs, next) =
-                (client.clone(), url.clone(), inputs.clone(), next.clone());
+            let (client, url, inputs, next, token) = (
+                client.clone(),
+                url.clone(),
+                inputs.clone(),
+                next.clone(),
+                token.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 loop {
@@ -323,6 +339,7 @@ async fn store_bench(
                     let request_started = Instant::now();
                     let response = client
                         .post(format!("{url}?jurisdiction={county}"))
+                        .bearer_auth(&token)
                         .json(fields)
                         .send()
                         .await?;

@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::node::Node;
 
+/// The demo accounts' password (a demonstration node on loopback only).
+const DEMO_PASSWORD: &str = "demo-password";
+
 /// What `licnode demo` is told.
 pub struct DemoOptions {
     pub dir: PathBuf,
@@ -52,9 +55,23 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     } else {
         println!("-- the node already holds {existing} records; not seeding again");
     }
+    for (name, display_name, role) in [
+        ("wang", "王芳（受理员）", licnode_store::Role::Clerk),
+        ("li", "李强（审批人）", licnode_store::Role::Approver),
+    ] {
+        match archive
+            .store
+            .add_user(name, display_name, role, DEMO_PASSWORD)
+            .await
+        {
+            Ok(_) | Err(licnode_store::AccountError::Exists(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
     let base = format!("http://{}", node.local_addr());
     walk_through(&base).await?;
     println!("\n== the node serves at {base}");
+    println!("   accounts: wang (clerk) and li (approver), password {DEMO_PASSWORD:?}");
     println!("   try: curl -s '{base}/api/v1/search?q=%E7%94%B5%E7%BC%86' | head -c 600");
     println!("        curl -s {base}/openapi.json | head -c 300");
     if options.exit {
@@ -99,9 +116,28 @@ async fn seed(archive: &licnode_store::Archive, licences: usize) -> anyhow::Resu
     Ok(())
 }
 
+async fn login(client: &reqwest::Client, base: &str, name: &str) -> anyhow::Result<String> {
+    let response: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "name": name, "password": DEMO_PASSWORD }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    response["token"]
+        .as_str()
+        .map(str::to_string)
+        .with_context(|| format!("login of {name} failed: {response}"))
+}
+
 async fn walk_through(base: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let step = |title: &str| println!("\n>> {title}");
+
+    step("POST /api/v1/auth/login — clerk 王芳 (wang) and approver 李强 (li) log in");
+    let clerk = login(&client, base, "wang").await?;
+    let approver = login(&client, base, "li").await?;
+    println!("   session tokens issued (they expire after 8 hours)");
 
     step("POST /api/v1/licences/records?jurisdiction=330106 — a new licence, as a clerk of 西湖区");
     let licence = json!({
@@ -125,7 +161,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
         .post(format!(
             "{base}/api/v1/licences/records?jurisdiction=330106"
         ))
-        .header("x-licnode-user", "clerk-wang")
+        .bearer_auth(&clerk)
         .json(&licence)
         .send()
         .await?;
@@ -143,7 +179,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
     step("PATCH /api/v1/records/{id} — an approver corrects the production address");
     let response = client
         .patch(format!("{base}/api/v1/records/{id}"))
-        .header("x-licnode-user", "approver-li")
+        .bearer_auth(&approver)
         .json(&json!({ "production_address": "杭州市西湖区三墩镇振华路 20 号" }))
         .send()
         .await?;
@@ -156,6 +192,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
     step("GET /api/v1/records/{id}/history — who changed what, where, when");
     let history: Value = client
         .get(format!("{base}/api/v1/records/{id}/history"))
+        .bearer_auth(&clerk)
         .send()
         .await?
         .json()
@@ -190,6 +227,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
         let page: Value = client
             .get(format!("{base}/api/v1/search"))
             .query(&[("q", query), ("limit", "3")])
+            .bearer_auth(&clerk)
             .send()
             .await?
             .json()
@@ -238,7 +276,17 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
     bad["credit_code"] = json!("NOT-A-CODE");
     let response = client
         .post(format!("{base}/api/v1/licences/records"))
+        .bearer_auth(&clerk)
         .json(&bad)
+        .send()
+        .await?;
+    println!("   {}: {}", response.status(), response.text().await?);
+
+    step("PATCH the licence's status to 注销 (cancelled) as the clerk — an approval, refused");
+    let response = client
+        .patch(format!("{base}/api/v1/records/{id}"))
+        .bearer_auth(&clerk)
+        .json(&json!({ "status": "cancelled" }))
         .send()
         .await?;
     println!("   {}: {}", response.status(), response.text().await?);

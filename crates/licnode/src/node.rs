@@ -1,12 +1,10 @@
 //! A node is a value: [`Node::start`] opens its store, binds its listener and serves until
 //! [`NodeHandle::shutdown`].
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use anyhow::Context;
-use licnode_server::{AppState, Metrics, NodeInfo};
+use licnode_server::{AppState, NodeInfo};
 use licnode_store::{Archive, Store};
+use std::net::SocketAddr;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -38,16 +36,15 @@ impl Node {
             .await
             .with_context(|| format!("cannot listen on {}", config.http.listen))?;
         let local_addr = listener.local_addr()?;
-        let state = AppState {
-            archive: archive.clone(),
-            node: Arc::new(NodeInfo {
+        let state = AppState::new(
+            archive.clone(),
+            NodeInfo {
                 code: config.node.code.clone(),
                 level: config.node.level.clone(),
                 name: config.node.name.clone(),
                 parent_url: config.node.parent_url.clone(),
-            }),
-            metrics: Arc::new(Metrics::default()),
-        };
+            },
+        );
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(licnode_server::serve(listener, state, async move {
             let _ = stopped.await;

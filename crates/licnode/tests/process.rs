@@ -51,6 +51,19 @@ fn init_node(dir: &Path, port: u16, database_url: Option<&str>) {
     run(&mut command);
 }
 
+/// Adds a clerk with `licnode user add` and returns an API token from `licnode user token`.
+fn clerk_token(dir: &Path) -> String {
+    let config = dir.join("licnode.toml").display().to_string();
+    run(licnode()
+        .args([
+            "user", "add", "--config", &config, "--name", "clerk", "--role", "clerk",
+        ])
+        .env("LICNODE_PASSWORD", "a long enough password"));
+    run(licnode().args(["user", "token", "--config", &config, "--name", "clerk"]))
+        .trim()
+        .to_string()
+}
+
 fn serve(dir: &Path) -> Child {
     licnode()
         .args([
@@ -89,8 +102,17 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
             .expect("db");
         let port = free_port();
         init_node(dir.path(), port, database.as_ref().map(|d| d.url.as_str()));
+        let token = clerk_token(dir.path());
         let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("client");
         let collection = licnode_model::collection("licences").expect("licences");
         let mut generator = licnode_gen::Generator::new(99);
         let mut acknowledged: Vec<(String, Value)> = Vec::new();

@@ -1,0 +1,197 @@
+//! The client side of node-to-node TLS: an HTTP client (hyper-util's pooled client over
+//! hyper-rustls) that presents the node's certificate, trusts only the national root, checks
+//! the server's code instead of its host name, and speaks HTTP/2 or HTTP/1.1 by ALPN.
+//!
+//! Not reqwest: turning on reqwest's rustls support anywhere in the workspace turns it on for
+//! every crate built with it (Cargo unifies features), and then every plain
+//! `reqwest::Client::new()` — the demo's, the test harness's — panics unless a process-wide
+//! crypto provider was installed first. This client needs no process default: it is built on
+//! an explicit ring provider.
+
+use std::time::Duration;
+
+use http::{Method, Request, StatusCode, Uri, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls::ClientConfig;
+use rustls::pki_types::CertificateDer;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::PkiError;
+use crate::tls::{ExpectedPeer, NodeTls, enrollment_client_config};
+
+/// How long to wait for a TCP connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a whole request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest response body read, in bytes.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A failed call to another node.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("invalid URL {url:?}: {message}")]
+    Url { url: String, message: String },
+    #[error("cannot reach {url}: {message}")]
+    Unreachable { url: String, message: String },
+    #[error("{url} answered {status}: {code}: {message}")]
+    Refused {
+        url: String,
+        status: u16,
+        /// The stable error code of the answer (`{"error": {"code": …}}`), or `http_<status>`.
+        code: String,
+        message: String,
+    },
+    #[error("{url} answered something unreadable: {message}")]
+    Unreadable { url: String, message: String },
+}
+
+/// An HTTPS client to other nodes. Cheap to clone; connections are pooled and reused.
+#[derive(Clone, Debug)]
+pub struct PeerClient {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl PeerClient {
+    /// A client on a rustls configuration (see [`NodeTls::client_config`]).
+    pub fn new(config: ClientConfig) -> Self {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_only()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        PeerClient { client }
+    }
+
+    /// A client presenting this node's certificate to `expected` (its parent, usually).
+    pub fn for_node(tls: &NodeTls, expected: ExpectedPeer) -> Result<Self, PkiError> {
+        Ok(Self::new(tls.client_config(expected)?))
+    }
+
+    /// A client for a node without a certificate yet: it trusts `root` and presents nothing.
+    pub fn for_enrollment(
+        root: &CertificateDer<'_>,
+        expected: ExpectedPeer,
+    ) -> Result<Self, PkiError> {
+        Ok(Self::new(enrollment_client_config(root, expected)?))
+    }
+
+    /// Sends a request and reads the whole answer (up to [`MAX_RESPONSE_BYTES`]).
+    pub async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<http::Response<Bytes>, ClientError> {
+        let url = request.uri().to_string();
+        let unreachable = |message: String| ClientError::Unreachable {
+            url: url.clone(),
+            message,
+        };
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request))
+            .await
+            .map_err(|_| unreachable(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())))?
+            .map_err(|error| unreachable(error_chain(&error)))?;
+        let (parts, body) = response.into_parts();
+        let bytes = Limited::new(body, MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|error| unreachable(error.to_string()))?
+            .to_bytes();
+        Ok(http::Response::from_parts(parts, bytes))
+    }
+
+    /// GETs `url` and reads a JSON answer.
+    pub async fn get_json<R: DeserializeOwned>(&self, url: &str) -> Result<R, ClientError> {
+        let request = build_request(Method::GET, url, None)?;
+        read_json(url, self.send(request).await?)
+    }
+
+    /// POSTs `body` as JSON to `url` and reads a JSON answer.
+    pub async fn post_json<T: Serialize, R: DeserializeOwned>(
+        &self,
+        url: &str,
+        body: &T,
+    ) -> Result<R, ClientError> {
+        let bytes = serde_json::to_vec(body).map_err(|error| ClientError::Url {
+            url: url.to_owned(),
+            message: error.to_string(),
+        })?;
+        let request = build_request(Method::POST, url, Some(bytes))?;
+        read_json(url, self.send(request).await?)
+    }
+}
+
+fn build_request(
+    method: Method,
+    url: &str,
+    json: Option<Vec<u8>>,
+) -> Result<Request<Full<Bytes>>, ClientError> {
+    let uri: Uri = url.parse().map_err(|error: http::uri::InvalidUri| ClientError::Url {
+        url: url.to_owned(),
+        message: error.to_string(),
+    })?;
+    let mut builder = Request::builder().method(method).uri(uri);
+    builder = builder.header(header::ACCEPT, "application/json");
+    let body = match json {
+        Some(bytes) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+            Full::new(Bytes::from(bytes))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    builder.body(body).map_err(|error| ClientError::Url {
+        url: url.to_owned(),
+        message: error.to_string(),
+    })
+}
+
+fn read_json<R: DeserializeOwned>(
+    url: &str,
+    response: http::Response<Bytes>,
+) -> Result<R, ClientError> {
+    let status = response.status();
+    if status != StatusCode::OK && status != StatusCode::CREATED {
+        let answer: Option<serde_json::Value> = serde_json::from_slice(response.body()).ok();
+        let field = |name: &str| {
+            answer
+                .as_ref()
+                .and_then(|value| value.get("error"))
+                .and_then(|error| error.get(name))
+                .and_then(|value| value.as_str())
+                .map(str::to_owned)
+        };
+        return Err(ClientError::Refused {
+            url: url.to_owned(),
+            status: status.as_u16(),
+            code: field("code").unwrap_or_else(|| format!("http_{}", status.as_u16())),
+            message: field("message").unwrap_or_default(),
+        });
+    }
+    serde_json::from_slice(response.body()).map_err(|error| ClientError::Unreadable {
+        url: url.to_owned(),
+        message: error.to_string(),
+    })
+}
+
+/// The error and its causes, joined: hyper's own message ("client error (Connect)") says
+/// little without them.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

@@ -1,0 +1,386 @@
+//! Staff authentication and roles: password login issuing expiring session tokens, API tokens
+//! for scripts, logout, account management, and rate-limited login attempts. Every staff API
+//! request carries `Authorization: Bearer <token>`; the user it stands for reaches handlers as a
+//! typed [`Staff`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Extension, Json, Router};
+use licnode_store::{AccountError, Role, TokenKind, User};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{ApiError, AppState};
+
+/// How long a login session lasts.
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 60 * 60);
+
+/// Failed logins allowed per client address and per user name in one window.
+const MAX_FAILURES: u32 = 10;
+const FAILURE_WINDOW: Duration = Duration::from_secs(5 * 60);
+
+/// The staff member a request acts for.
+#[derive(Clone, Debug)]
+pub struct Staff {
+    pub user: User,
+    pub token: String,
+}
+
+impl Staff {
+    /// Refuses unless the role may create and edit records.
+    pub fn require_write(&self) -> Result<(), ApiError> {
+        if self.user.role.may_write() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_role",
+            format!("a {} may read but not write", self.user.role.as_str()),
+        ))
+    }
+
+    /// Refuses unless the role may approve.
+    pub fn require_approve(&self) -> Result<(), ApiError> {
+        if self.user.role.may_approve() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "approval_required",
+            format!(
+                "this change needs an approver; a {} may not make it",
+                self.user.role.as_str()
+            ),
+        ))
+    }
+
+    fn require_administer(&self) -> Result<(), ApiError> {
+        if self.user.role.may_administer() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_role",
+            "only an administrator manages accounts",
+        ))
+    }
+}
+
+/// Counts failed logins per key (client address, user name) in a sliding window.
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl LoginLimiter {
+    /// Seconds to wait if `key` has failed too often, else `None`.
+    fn blocked_for(&self, key: &str) -> Option<u64> {
+        let failures = self.failures.lock().ok()?;
+        let (count, since) = failures.get(key)?;
+        let elapsed = since.elapsed();
+        (*count >= MAX_FAILURES && elapsed < FAILURE_WINDOW)
+            .then(|| (FAILURE_WINDOW - elapsed).as_secs().max(1))
+    }
+
+    fn record_failure(&self, key: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            if failures.len() > 100_000 {
+                failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+            }
+            let entry = failures
+                .entry(key.to_string())
+                .or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= FAILURE_WINDOW {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+        }
+    }
+
+    fn clear(&self, key: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(key);
+        }
+    }
+}
+
+/// Routes that need no token: login.
+pub(crate) fn open_router() -> Router<AppState> {
+    Router::new().route("/auth/login", post(login))
+}
+
+/// Routes that need a token: the session, API tokens, accounts.
+pub(crate) fn staff_router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/me", get(me))
+        .route("/auth/logout", post(logout))
+        .route("/auth/tokens", post(issue_api_token))
+        .route("/users", get(list_users).post(add_user))
+        .route("/users/{name}", patch(change_user))
+}
+
+fn unauthenticated(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+}
+
+/// Middleware: resolves the bearer token to a [`Staff`] or answers 401.
+pub(crate) async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty() && token.len() <= 128)
+        .map(str::to_string);
+    let Some(token) = token else {
+        return with_challenge(unauthenticated(
+            "log in first: POST /api/v1/auth/login, then send Authorization: Bearer <token>",
+        ));
+    };
+    match state.archive.store.user_for_token(&token).await {
+        Ok(Some(user)) => {
+            tracing::Span::current().record("user", user.name.as_str());
+            request.extensions_mut().insert(Staff { user, token });
+            next.run(request).await
+        }
+        Ok(None) => with_challenge(unauthenticated(
+            "the token is unknown, expired, logged out, or its account is disabled",
+        )),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+fn with_challenge(error: ApiError) -> Response {
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Exists(_) => {
+                ApiError::new(StatusCode::CONFLICT, "user_exists", error.to_string())
+            }
+            AccountError::NoSuchUser(_) => ApiError::not_found(error.to_string()),
+            AccountError::BadName => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_user_name",
+                error.to_string(),
+            ),
+            AccountError::WeakPassword => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "weak_password",
+                error.to_string(),
+            ),
+            AccountError::Store(inner) => ApiError::from(inner),
+            AccountError::Hash(message) => {
+                tracing::error!(%message, "password hashing failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the node could not complete the request; the error is in its log",
+                )
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    name: String,
+    password: String,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<T, ApiError> {
+    let Json(value) = body?;
+    serde_json::from_value(value)
+        .map_err(|error| ApiError::bad_request("bad_body", error.to_string()))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let body: LoginBody = parse(body)?;
+    let address_key = client
+        .map(|Extension(ConnectInfo(address))| format!("ip:{}", address.ip()))
+        .unwrap_or_else(|| "ip:unknown".to_string());
+    let user_key = format!("user:{}", body.name);
+    if let Some(seconds) = state
+        .login_limiter
+        .blocked_for(&address_key)
+        .or_else(|| state.login_limiter.blocked_for(&user_key))
+    {
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many failed logins; try again in {seconds} s"),
+        )
+        .into_response();
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Ok(response);
+    }
+    match state
+        .archive
+        .store
+        .check_password(&body.name, &body.password)
+        .await?
+    {
+        Some(user) => {
+            state.login_limiter.clear(&user_key);
+            let issued = state
+                .archive
+                .store
+                .issue_token(
+                    &user.name,
+                    TokenKind::Session,
+                    "login",
+                    Some(SESSION_LIFETIME.as_millis() as i64),
+                )
+                .await?;
+            tracing::info!(user = %user.name, "login");
+            Ok(Json(json!({ "token": issued.token, "expires_at_ms": issued.expires_at_ms, "user": user })).into_response())
+        }
+        None => {
+            state.login_limiter.record_failure(&address_key);
+            state.login_limiter.record_failure(&user_key);
+            tracing::warn!(user = %body.name, "login refused");
+            // The same answer whether the name or the password was wrong, or the account
+            // disabled.
+            Err(unauthenticated("the name or the password is wrong"))
+        }
+    }
+}
+
+async fn me(Extension(staff): Extension<Staff>) -> Json<Value> {
+    Json(json!({ "user": staff.user }))
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+) -> Result<StatusCode, ApiError> {
+    state.archive.store.revoke_token(&staff.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    label: String,
+    /// For another user (administrators only).
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+async fn issue_api_token(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let body: TokenBody = parse(body)?;
+    let user = match body.user {
+        Some(user) if user != staff.user.name => {
+            staff.require_administer()?;
+            user
+        }
+        _ => staff.user.name.clone(),
+    };
+    let lifetime = body
+        .expires_in_days
+        .map(|days| i64::from(days) * 86_400_000);
+    let issued = state
+        .archive
+        .store
+        .issue_token(&user, TokenKind::Api, &body.label, lifetime)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(issued))).into_response())
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+) -> Result<Json<Value>, ApiError> {
+    staff.require_administer()?;
+    Ok(Json(json!({ "users": state.archive.store.users().await? })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    name: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    role: String,
+    password: String,
+}
+
+async fn add_user(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    staff.require_administer()?;
+    let body: NewUser = parse(body)?;
+    let role: Role = body.role.parse().map_err(|message: String| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_role", message)
+    })?;
+    let user = state
+        .archive
+        .store
+        .add_user(
+            &body.name,
+            body.display_name.as_deref().unwrap_or(&body.name),
+            role,
+            &body.password,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeUser {
+    disabled: bool,
+}
+
+async fn change_user(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(name): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    staff.require_administer()?;
+    let body: ChangeUser = parse(body)?;
+    state
+        .archive
+        .store
+        .set_user_disabled(&name, body.disabled)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
