@@ -1,29 +1,63 @@
 //! End-to-end tests: nodes started through the harness, spoken to over HTTP.
 
-use licnode_tests::{BACKENDS, spawn_node};
+use licnode_model::Level;
+use licnode_tests::{BACKENDS, TestNode, spawn_node};
 use serde_json::Value;
 
+/// Nodes of every kind, each authoring what the authority table gives it.
+const AUTHORS: [(&str, Level); 5] = [
+    ("100000", Level::National),
+    ("330000", Level::Province),
+    ("330106", Level::County),
+    ("RD0001", Level::ReviewDepartment),
+    ("IB0001", Level::InspectionBody),
+];
+
 #[tokio::test]
-async fn every_collection_accepts_generated_records_and_keeps_them_across_a_restart() {
+async fn every_collection_accepts_generated_records_from_its_authors_and_keeps_them_across_a_restart()
+ {
     for backend in BACKENDS {
-        let mut node = spawn_node(backend, "330000", "province")
-            .await
-            .expect("node");
+        let mut nodes: Vec<TestNode> = Vec::new();
+        for (code, level) in AUTHORS {
+            nodes.push(
+                spawn_node(backend, code, level.as_str())
+                    .await
+                    .expect("node"),
+            );
+        }
         let mut generator = licnode_gen::Generator::new(17);
         let mut created = Vec::new();
         for collection in licnode_model::collections() {
+            let author = AUTHORS
+                .iter()
+                .position(|(code, level)| {
+                    licnode_sync::may_author(
+                        &licnode_sync::NodeRef::new(*code, *level),
+                        collection.name,
+                        "330106",
+                    )
+                    .is_allowed()
+                })
+                .unwrap_or_else(|| panic!("nobody may author {} for 330106", collection.name));
             let body = Value::Object(generator.record(collection, "330106"));
             let path = format!("/api/v1/{}/records?jurisdiction=330106", collection.name);
-            let (status, answer) = node.post(&path, &body).await.expect("post");
-            assert_eq!(status, 201, "{backend} {}: {answer}", collection.name);
+            let (status, answer) = nodes[author].post(&path, &body).await.expect("post");
+            assert_eq!(
+                status, 201,
+                "{backend} {} at {}: {answer}",
+                collection.name, AUTHORS[author].0
+            );
             created.push((
+                author,
                 answer["id"].as_str().expect("id").to_string(),
                 answer["fields"].clone(),
             ));
         }
-        node.restart().await.expect("restart");
-        for (id, fields) in &created {
-            let (status, record) = node
+        for node in &mut nodes {
+            node.restart().await.expect("restart");
+        }
+        for (author, id, fields) in &created {
+            let (status, record) = nodes[*author]
                 .get(&format!("/api/v1/records/{id}"))
                 .await
                 .expect("get");
@@ -33,17 +67,23 @@ async fn every_collection_accepts_generated_records_and_keeps_them_across_a_rest
                 "{backend}: {id} survives the restart unchanged"
             );
         }
-        let (_, log) = node
-            .get("/api/v1/changes?after=0&limit=100")
-            .await
-            .expect("log");
+        let mut logged = 0;
+        for node in &nodes {
+            let (_, log) = node
+                .get("/api/v1/changes?after=0&limit=100")
+                .await
+                .expect("log");
+            logged += log["changes"].as_array().map_or(0, Vec::len);
+        }
         assert_eq!(
-            log["changes"].as_array().map(Vec::len),
-            Some(licnode_model::collections().len()),
-            "{backend}"
+            logged,
+            licnode_model::collections().len(),
+            "{backend}: one change per record"
         );
-        if let Some(handle) = node.handle.take() {
-            handle.shutdown().await.expect("shutdown");
+        for mut node in nodes {
+            if let Some(handle) = node.handle.take() {
+                handle.shutdown().await.expect("shutdown");
+            }
         }
     }
 }

@@ -90,16 +90,6 @@ pub struct Generator {
     counties_within: FastMap<String, Vec<usize>>,
 }
 
-/// The first date the generator uses for ordinary records.
-pub fn earliest_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default()
-}
-
-/// The last date the generator uses for ordinary records.
-pub fn latest_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2025, 6, 30).unwrap_or_default()
-}
-
 /// `YYYY-MM-DD`.
 pub fn format_date(date: NaiveDate) -> String {
     let mut text = String::with_capacity(10);

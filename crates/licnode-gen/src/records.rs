@@ -115,7 +115,9 @@ impl Generator {
         start + Duration::days(self.rng.random_range(min_days..=max_days))
     }
 
-    fn timeline(&mut self) -> Timeline {
+    /// The dates of a file; the dates of letters, filings, notices and publications only when
+    /// `with_other_dates` (otherwise they are the application date).
+    fn timeline(&mut self, with_other_dates: bool) -> Timeline {
         let application = self.date_between(FIRST_APPLICATION, LAST_APPLICATION);
         let acceptance = self.days_after(application, 0, 5);
         let plan = self.days_after(acceptance, 1, 3);
@@ -130,13 +132,20 @@ impl Generator {
         let first_event = approval + Duration::days(30);
         let event = self.date_between(first_event, first_event.max(LAST_EVENT));
         // Other dates of the same years, around the application (at the latest in 2025).
-        let received = self.days_after(application, 0, 300);
-        let reply = self.days_after(received, 3, 60);
-        let filing = self.days_after(application, 0, 300);
-        let notice = self.days_after(application, 0, 300);
-        let response_deadline = self.days_after(notice, 15, 45);
-        let publish = self.days_after(application, 0, 300);
-        let effective = self.days_after(publish, 0, 90);
+        let other_date = |generator: &mut Generator, start: NaiveDate, min: i64, max: i64| {
+            if with_other_dates {
+                generator.days_after(start, min, max)
+            } else {
+                application
+            }
+        };
+        let received = other_date(self, application, 0, 300);
+        let reply = other_date(self, received, 3, 60);
+        let filing = other_date(self, application, 0, 300);
+        let notice = other_date(self, application, 0, 300);
+        let response_deadline = other_date(self, notice, 15, 45);
+        let publish = other_date(self, application, 0, 300);
+        let effective = other_date(self, publish, 0, 90);
         Timeline {
             application,
             acceptance,
@@ -241,7 +250,14 @@ impl Generator {
             province.and_then(|province| divisions::province_abbreviation(&province.division.code))
         };
         let licence_number = self.licence_number_for(abbreviation, category, unit);
-        let timeline = self.timeline();
+        let timeline = self.timeline(matches!(
+            name,
+            "letters_visits"
+                | "review_departments"
+                | "inspection_bodies"
+                | "notices"
+                | "publications"
+        ));
         let event_kind = self.event_kind();
         let change_item_list: Vec<&'static str> = if name == "licence_events" {
             let change_count = self.rng.random_range(2..=3);
@@ -261,13 +277,17 @@ impl Generator {
         } else {
             "无".to_owned()
         };
-        let report_counts = [
-            self.rng.random_range(0..400_u32),
-            self.rng.random_range(0..300_u32),
-            self.rng.random_range(0..30_u32),
-            self.rng.random_range(0..80_u32),
-            self.rng.random_range(0..50_u32),
-        ];
+        let report_counts = if matches!(name, "reports" | "supervision_reports") {
+            [
+                self.rng.random_range(0..400_u32),
+                self.rng.random_range(0..300_u32),
+                self.rng.random_range(0..30_u32),
+                self.rng.random_range(0..80_u32),
+                self.rng.random_range(0..50_u32),
+            ]
+        } else {
+            [0; 5]
+        };
         let organisation_place = match name {
             "review_departments" | "inspection_bodies" => Some(self.random_place_in(jurisdiction)),
             _ => None,
@@ -375,7 +395,7 @@ impl Generator {
     ) -> Value {
         match field.field_type {
             FieldType::Text => Value::String(self.text(context, field, row)),
-            FieldType::LongText => Value::String(self.long_text(context, field, row)),
+            FieldType::LongText => Value::String(self.long_text(context, field)),
             FieldType::Date => Value::String(format_date(self.date_value(context, field, row))),
             FieldType::DateTime => Value::String(self.date_time(context, field)),
             FieldType::Integer => Value::from(self.integer(context, field)),
@@ -600,7 +620,18 @@ impl Generator {
                     self.rng.random_range(1..=2)
                 }
             }
-            "nonconformity_count" => self.rng.random_range(0..=5),
+            // Matches the two items of `nonconformity_summary` when there are any.
+            "nonconformity_count" => {
+                if context.conforming {
+                    0
+                } else {
+                    2
+                }
+            }
+            "review_count" => i64::from(context.report_counts[0]),
+            "patrol_visit_count" => i64::from(context.report_counts[1]),
+            "problem_enterprise_count" => i64::from(context.report_counts[2]),
+            "periodic_supervision_count" => i64::from(context.report_counts[3]),
             "sample_quantity" => self.rng.random_range(2..=20),
             "annual_output_value" => self.rng.random_range(500..=500_000),
             "employee_count" => self.rng.random_range(20..=3_000),
@@ -792,7 +823,14 @@ impl Generator {
             }
             (Some(_), "measured_result") => {
                 let measured = self.rng.random_range(10..1_000_u32);
-                format!("{measured}（符合要求）")
+                // Row 0 is the failed item of a nonconforming product (see `verdict`).
+                let failed = !context.conforming && row.is_some_and(|(_, index)| index == 0);
+                let verdict = if failed {
+                    "不符合要求"
+                } else {
+                    "符合要求"
+                };
+                format!("{measured}（{verdict}）")
             }
             (Some("change_details"), "item") => {
                 let index = row.map_or(0, |(_, index)| index);
@@ -1012,16 +1050,10 @@ impl Generator {
         }
     }
 
-    fn long_text(
-        &mut self,
-        context: &RecordContext,
-        field: &Field,
-        row: Option<(&'static str, usize)>,
-    ) -> String {
+    fn long_text(&mut self, context: &RecordContext, field: &Field) -> String {
         let enterprise = &context.enterprise.name;
         let product = context.unit.product_name_zh;
         let unit = context.unit.unit_name_zh;
-        let _ = row;
         match field.name {
             "remarks" => "无".to_owned(),
             "production_conditions" => format!(
@@ -1145,12 +1177,18 @@ impl Generator {
             "sample_application" => "工业产品生产许可证申请书（示范文本）见附件。".to_owned(),
             "problem_description" => self.pick(vocabulary::PROBLEMS).to_owned(),
             "required_action" => "请于收到通报之日起30日内组织核查处理，并将处理结果报送通报单位。".to_owned(),
-            "annual_review_summary" => format!("本年度审查企业{}家。", self.rng.random_range(10..500_u32)),
-            "patrol_visit_summary" => format!("本年度巡查回访企业{}家。", self.rng.random_range(10..500_u32)),
-            "periodic_supervision_summary" => format!("本年度定期监督检查企业{}家。", self.rng.random_range(10..500_u32)),
+            "annual_review_summary" => {
+                format!("本年度审查企业{}家。", context.report_counts[0])
+            }
+            "patrol_visit_summary" => {
+                format!("本年度巡查回访企业{}家。", context.report_counts[1])
+            }
+            "periodic_supervision_summary" => {
+                format!("本年度定期监督检查企业{}家。", context.report_counts[3])
+            }
             "problem_handling_summary" => format!(
                 "发现存在问题企业{}家，{}。",
-                self.rng.random_range(1..30_u32),
+                context.report_counts[2],
                 self.pick(vocabulary::HANDLINGS)
             ),
             _ => format!("{}：{enterprise}相关情况。", field.label_zh),

@@ -336,9 +336,7 @@ impl CertificateAuthority {
         params.not_after = to_time(now + ROOT_LIFETIME);
         params.serial_number = Some(random_serial());
         params.distinguished_name = authority_subject(NATIONAL_CODE, Level::National);
-        params.subject_alt_names = vec![SanType::URI(
-            names::ca_uri(NATIONAL_CODE).try_into()?,
-        )];
+        params.subject_alt_names = vec![SanType::URI(names::ca_uri(NATIONAL_CODE).try_into()?)];
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = authority_key_usages();
         let certificate = params.self_signed(&key)?;
@@ -498,9 +496,7 @@ impl CertificateAuthority {
             CertificateKind::Node => LEAF_LIFETIME,
             CertificateKind::Authority => INTERMEDIATE_LIFETIME,
         };
-        let not_before = options
-            .not_before
-            .unwrap_or(now - CLOCK_SKEW_ALLOWANCE);
+        let not_before = options.not_before.unwrap_or(now - CLOCK_SKEW_ALLOWANCE);
         let not_after = options
             .not_after
             .unwrap_or(now + lifetime)
@@ -529,7 +525,11 @@ impl CertificateAuthority {
                 params.subject_alt_names =
                     vec![SanType::URI(names::ca_uri(&request.code).try_into()?)];
                 // A province's CA may create prefecture CAs; a prefecture's only leaves.
-                let below = if request.level == Level::Province { 1 } else { 0 };
+                let below = if request.level == Level::Province {
+                    1
+                } else {
+                    0
+                };
                 params.is_ca = IsCa::Ca(BasicConstraints::Constrained(below));
                 params.key_usages = authority_key_usages();
             }
@@ -574,8 +574,8 @@ impl CertificateAuthority {
 
     fn append_issued(&self, record: &IssuedRecord) -> Result<(), PkiError> {
         let path = self.dir.join(ISSUED_FILE);
-        let mut line = serde_json::to_string(record)
-            .map_err(|error| PkiError::malformed(&path, error))?;
+        let mut line =
+            serde_json::to_string(record).map_err(|error| PkiError::malformed(&path, error))?;
         line.push('\n');
         let mut file = std::fs::OpenOptions::new()
             .create(true)
@@ -597,7 +597,9 @@ impl CertificateAuthority {
         };
         text.lines()
             .filter(|line| !line.trim().is_empty())
-            .map(|line| serde_json::from_str(line).map_err(|error| PkiError::malformed(&path, error)))
+            .map(|line| {
+                serde_json::from_str(line).map_err(|error| PkiError::malformed(&path, error))
+            })
             .collect()
     }
 
@@ -605,7 +607,9 @@ impl CertificateAuthority {
     pub fn revoked(&self) -> Result<Vec<RevokedRecord>, PkiError> {
         let path = self.dir.join(REVOKED_FILE);
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|error| PkiError::malformed(&path, error)),
+            Ok(text) => {
+                serde_json::from_str(&text).map_err(|error| PkiError::malformed(&path, error))
+            }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(source) => Err(PkiError::read(&path, source)),
         }
@@ -613,7 +617,11 @@ impl CertificateAuthority {
 
     /// Revokes a certificate this CA issued, by serial (hex, colons allowed). Revoking twice
     /// changes nothing. The revocation reaches peers with the next CRL ([`Self::generate_crl`]).
-    pub fn revoke(&self, serial: &str, reason: RevocationReason) -> Result<RevokedRecord, PkiError> {
+    pub fn revoke(
+        &self,
+        serial: &str,
+        reason: RevocationReason,
+    ) -> Result<RevokedRecord, PkiError> {
         let serial = normalise_serial(serial);
         let _lock = DirectoryLock::acquire(&self.dir)?;
         if !self.issued()?.iter().any(|record| record.serial == serial) {
@@ -672,9 +680,8 @@ impl CertificateAuthority {
             .revoked()?
             .into_iter()
             .map(|record| {
-                let bytes = hex::decode(&record.serial).map_err(|error| {
-                    PkiError::malformed(self.dir.join(REVOKED_FILE), error)
-                })?;
+                let bytes = hex::decode(&record.serial)
+                    .map_err(|error| PkiError::malformed(self.dir.join(REVOKED_FILE), error))?;
                 Ok(RevokedCertParams {
                     serial_number: SerialNumber::from_slice(&bytes),
                     revocation_time: to_time(UNIX_EPOCH + Duration::from_secs(record.revoked_at)),
@@ -737,9 +744,9 @@ pub fn install_authority(
         )));
     }
     let blocks = pem_blocks(chain_pem);
-    let (own, above) = blocks.split_first().ok_or_else(|| {
-        PkiError::Request("no CA certificate to install".to_owned())
-    })?;
+    let (own, above) = blocks
+        .split_first()
+        .ok_or_else(|| PkiError::Request("no CA certificate to install".to_owned()))?;
     files::write_atomic(&ca_dir.join(ROOT_FILE), root_pem.as_bytes(), false)?;
     files::write_atomic(&ca_dir.join(CHAIN_FILE), above.concat().as_bytes(), false)?;
     files::write_atomic(&ca_dir.join(CA_CERTIFICATE_FILE), own.as_bytes(), false)?;

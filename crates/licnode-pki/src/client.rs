@@ -58,8 +58,11 @@ pub struct PeerClient {
 }
 
 impl PeerClient {
-    /// A client on a rustls configuration (see [`NodeTls::client_config`]).
-    pub fn new(config: ClientConfig) -> Self {
+    /// A client on a rustls configuration (see [`NodeTls::client_config`]). Its ALPN list is
+    /// replaced by `h2`, `http/1.1`.
+    pub fn new(mut config: ClientConfig) -> Self {
+        // hyper-rustls sets ALPN itself from the enabled HTTP versions.
+        config.alpn_protocols.clear();
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -136,10 +139,12 @@ fn build_request(
     url: &str,
     json: Option<Vec<u8>>,
 ) -> Result<Request<Full<Bytes>>, ClientError> {
-    let uri: Uri = url.parse().map_err(|error: http::uri::InvalidUri| ClientError::Url {
-        url: url.to_owned(),
-        message: error.to_string(),
-    })?;
+    let uri: Uri = url
+        .parse()
+        .map_err(|error: http::uri::InvalidUri| ClientError::Url {
+            url: url.to_owned(),
+            message: error.to_string(),
+        })?;
     let mut builder = Request::builder().method(method).uri(uri);
     builder = builder.header(header::ACCEPT, "application/json");
     let body = match json {

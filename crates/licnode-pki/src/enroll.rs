@@ -100,7 +100,9 @@ pub enum EnrollmentError {
     TokenUsed,
     #[error("the enrollment token has expired")]
     TokenExpired,
-    #[error("the enrollment token is for {token_code} ({token_level}); the request names {code} ({level})")]
+    #[error(
+        "the enrollment token is for {token_code} ({token_level}); the request names {code} ({level})"
+    )]
     TokenMismatch {
         token_code: String,
         token_level: Level,
@@ -142,8 +144,9 @@ impl EnrollmentError {
     /// The message answered to the client: internal details stay in the log.
     pub fn public_message(&self) -> String {
         match self {
-            Self::Internal(_) => "the CA could not complete the request; the error is in its log"
-                .to_owned(),
+            Self::Internal(_) => {
+                "the CA could not complete the request; the error is in its log".to_owned()
+            }
             other => other.to_string(),
         }
     }
@@ -317,7 +320,10 @@ impl EnrollmentAuthority {
         })
     }
 
-    fn collect_crls(&self, authority: &CertificateAuthority) -> Result<Vec<String>, EnrollmentError> {
+    fn collect_crls(
+        &self,
+        authority: &CertificateAuthority,
+    ) -> Result<Vec<String>, EnrollmentError> {
         let mut crls = vec![authority.crl_pem().map_err(EnrollmentError::Internal)?];
         if let Some(crl_dir) = &self.crl_dir {
             let mut paths: Vec<PathBuf> = std::fs::read_dir(crl_dir)
@@ -391,9 +397,7 @@ pub async fn renew(
     let paths = node::NodePkiPaths::of_node_dir(node_dir);
     let csr_pem = files::read_text(&paths.request_csr())?;
     let url = format!("{}{RENEW_PATH}", parent_url.trim_end_matches('/'));
-    let response: EnrollmentResponse = client
-        .post_json(&url, &RenewalRequest { csr_pem })
-        .await?;
+    let response: EnrollmentResponse = client.post_json(&url, &RenewalRequest { csr_pem }).await?;
     Ok(install_response(node_dir, &response, None)?)
 }
 

@@ -55,9 +55,7 @@ pub(crate) enum PemError {
 }
 
 /// Every certificate of a PEM text.
-pub(crate) fn certificates_from_pem(
-    text: &str,
-) -> Result<Vec<CertificateDer<'static>>, PemError> {
+pub(crate) fn certificates_from_pem(text: &str) -> Result<Vec<CertificateDer<'static>>, PemError> {
     let certificates = CertificateDer::pem_slice_iter(text.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| PemError::Malformed(error.to_string()))?;
@@ -115,7 +113,10 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8], private: bool) -> Resul
 
 /// Writes a file that must not exist yet.
 pub(crate) fn write_new(path: &Path, contents: &[u8], private: bool) -> Result<(), PkiError> {
-    if let Some(directory) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+    if let Some(directory) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
         create_dir(directory)?;
     }
     let mut file = open_new(path, private).map_err(|source| {
@@ -158,7 +159,8 @@ impl DirectoryLock {
             .write(true)
             .open(&path)
             .map_err(|source| PkiError::write(&path, source))?;
-        file.lock().map_err(|source| PkiError::write(&path, source))?;
+        file.lock()
+            .map_err(|source| PkiError::write(&path, source))?;
         Ok(DirectoryLock { _file: file })
     }
 }

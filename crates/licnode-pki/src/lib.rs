@@ -107,7 +107,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => 60,
         "h" => 60 * 60,
         "d" => DAY,
-        _ => return Err(format!("{text:?} is not a duration such as 45d, 12h, 30m or 90s")),
+        _ => {
+            return Err(format!(
+                "{text:?} is not a duration such as 45d, 12h, 30m or 90s"
+            ));
+        }
     };
     number
         .checked_mul(seconds)

@@ -209,6 +209,17 @@ impl CertificateFacts {
         })
     }
 
+    /// Reads every certificate of a PEM text (a chain), first to last.
+    pub fn parse_pem_chain(pem: &str) -> Result<Vec<Self>, FactsError> {
+        let chain = crate::files::certificates_from_pem(pem).map_err(|error| match error {
+            crate::files::PemError::Empty => {
+                FactsError::Malformed("the text holds no PEM certificate".to_owned())
+            }
+            crate::files::PemError::Malformed(message) => FactsError::Malformed(message),
+        })?;
+        chain.iter().map(|der| Self::parse(der)).collect()
+    }
+
     /// The one URI SAN, which must start with `prefix`; the code after it.
     fn single_uri_code(&self, prefix: &str, kind: &'static str) -> Result<&str, FactsError> {
         match self.uris.as_slice() {

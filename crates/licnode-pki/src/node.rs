@@ -49,6 +49,11 @@ impl NodePkiPaths {
         self.dir.join("node.crt")
     }
 
+    /// A certificate chain being installed (see [`install_certificate`]).
+    pub fn pending_certificate(&self) -> PathBuf {
+        self.dir.join("node.crt.new")
+    }
+
     pub fn root(&self) -> PathBuf {
         self.dir.join("root.crt")
     }
@@ -204,14 +209,18 @@ pub fn install_certificate(
     if let Some(root_pem) = root_pem {
         files::write_atomic(&paths.root(), root_pem.as_bytes(), false)?;
     }
-    // Key first, then certificate: a reload in between sees a key that does not match the
-    // certificate and keeps the old pair until the next one.
+    // The new chain goes to node.crt.new, then the key and the chain are renamed into place.
+    // A reload between the renames, or a node started after a crash between them, finds the
+    // new key with the old chain and uses node.crt.new, which matches it.
+    let pending = paths.pending_certificate();
+    files::write_atomic(&pending, chain_pem.as_bytes(), false)?;
     if from_request {
         std::fs::rename(paths.request_key(), paths.key())
             .map_err(|source| PkiError::write(paths.key(), source))?;
         let _ = std::fs::remove_file(paths.request_csr());
     }
-    files::write_atomic(&paths.certificate(), chain_pem.as_bytes(), false)?;
+    std::fs::rename(&pending, paths.certificate())
+        .map_err(|source| PkiError::write(paths.certificate(), source))?;
     tracing::info!(%code, %level, serial = %facts.serial, "node certificate installed");
     Ok(InstalledCertificate {
         code,

@@ -174,8 +174,7 @@ impl Connection {
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(remote = %self.remote, error = %error, "cannot set TCP_NODELAY");
         }
-        let accepted =
-            tokio::time::timeout(HANDSHAKE_TIMEOUT, self.acceptor.accept(stream)).await;
+        let accepted = tokio::time::timeout(HANDSHAKE_TIMEOUT, self.acceptor.accept(stream)).await;
         let tls_stream = match accepted {
             Ok(Ok(tls_stream)) => tls_stream,
             Ok(Err(error)) => {

@@ -13,14 +13,16 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use licnode_model::Level;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::ResolvesClientCert;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ClientHello, NoServerSessionStorage, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
-use rustls::{ClientConfig, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+use rustls::{
+    ClientConfig, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
+};
 
 use crate::error::PkiError;
 use crate::files;
@@ -151,9 +153,9 @@ impl NodeTls {
     }
 
     /// Re-reads the files if any changed. A new certificate is taken only if it matches its
-    /// key and chains to the root; otherwise the current material stays and the error is
-    /// returned (a renewal half-written is simply picked up on the next call). Returns
-    /// whether anything changed.
+    /// key, names a node and chains to the root; otherwise the current material stays and the
+    /// error is returned (a renewal half-written is picked up on the next call). New CRLs and
+    /// a new root are taken as they are. Returns whether anything was reloaded.
     pub fn reload(&self) -> Result<bool, PkiError> {
         let current = self.shared.current();
         let unchanged = current
@@ -165,21 +167,23 @@ impl NodeTls {
             return Ok(false);
         }
         let material = load_material(&self.shared.settings.pki_dir)?;
-        let chain = &material.certified_key.cert;
-        let (leaf, intermediates) = chain
-            .split_first()
-            .ok_or_else(|| PkiError::Credentials("empty certificate chain".to_owned()))?;
-        verify_node_chain(
-            &material.trust,
-            leaf,
-            intermediates,
-            UnixTime::now(),
-            &ChainPolicy::dialling(),
-        )
-        .map_err(|refusal| {
-            PkiError::Credentials(format!("the new node certificate is refused: {refusal}"))
-        })?;
         let serial_changed = material.own.serial != current.own.serial;
+        if serial_changed {
+            let chain = &material.certified_key.cert;
+            let (leaf, intermediates) = chain
+                .split_first()
+                .ok_or_else(|| PkiError::Credentials("empty certificate chain".to_owned()))?;
+            verify_node_chain(
+                &material.trust,
+                leaf,
+                intermediates,
+                UnixTime::now(),
+                &ChainPolicy::dialling(),
+            )
+            .map_err(|refusal| {
+                PkiError::Credentials(format!("the new node certificate is refused: {refusal}"))
+            })?;
+        }
         let own = material.own.clone();
         *self
             .shared
@@ -261,7 +265,10 @@ impl NodeTls {
             .with_client_cert_resolver(Arc::new(CurrentCertificate {
                 shared: self.shared.clone(),
             }));
-        config.alpn_protocols = ALPN_PROTOCOLS.iter().map(|protocol| protocol.to_vec()).collect();
+        config.alpn_protocols = ALPN_PROTOCOLS
+            .iter()
+            .map(|protocol| protocol.to_vec())
+            .collect();
         Ok(config)
     }
 }
@@ -285,12 +292,18 @@ pub fn enrollment_client_config(
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    config.alpn_protocols = ALPN_PROTOCOLS.iter().map(|protocol| protocol.to_vec()).collect();
+    config.alpn_protocols = ALPN_PROTOCOLS
+        .iter()
+        .map(|protocol| protocol.to_vec())
+        .collect();
     Ok(config)
 }
 
 fn configure_server(config: &mut ServerConfig) {
-    config.alpn_protocols = ALPN_PROTOCOLS.iter().map(|protocol| protocol.to_vec()).collect();
+    config.alpn_protocols = ALPN_PROTOCOLS
+        .iter()
+        .map(|protocol| protocol.to_vec())
+        .collect();
     config.session_storage = Arc::new(NoServerSessionStorage {});
     config.send_tls13_tickets = 0;
 }
@@ -308,7 +321,12 @@ fn load_material(pki_dir: &Path) -> Result<Material, PkiError> {
     let paths = NodePkiPaths {
         dir: pki_dir.to_owned(),
     };
-    let mut watched = vec![paths.key(), paths.certificate(), paths.root()];
+    let mut watched = vec![
+        paths.key(),
+        paths.certificate(),
+        paths.pending_certificate(),
+        paths.root(),
+    ];
     let crl_files = crl_paths(pki_dir);
     watched.extend(crl_files.iter().cloned());
     // Record the files' state before reading, so a change while reading is seen next time.
@@ -323,15 +341,26 @@ fn load_material(pki_dir: &Path) -> Result<Material, PkiError> {
     for path in &crl_files {
         crls.push(files::read_crl(path)?);
     }
-    let facts = CertificateFacts::parse(&chain[0])?;
+    let provider = crate::provider();
+    let certified_key = match CertifiedKey::from_der(chain, key.clone_key(), &provider) {
+        Ok(certified_key) => certified_key,
+        Err(error) => {
+            // An installation in progress (or cut short): the new key is in place, its
+            // chain still in node.crt.new.
+            let pending = files::read_certificates(&paths.pending_certificate()).ok();
+            pending
+                .and_then(|chain| CertifiedKey::from_der(chain, key, &provider).ok())
+                .ok_or_else(|| {
+                    PkiError::Credentials(format!(
+                        "{} does not match {}: {error}",
+                        paths.key().display(),
+                        paths.certificate().display()
+                    ))
+                })?
+        }
+    };
+    let facts = CertificateFacts::parse(certified_key.end_entity_cert()?)?;
     let (code, level) = facts.node()?;
-    let certified_key = CertifiedKey::from_der(chain, key, &crate::provider()).map_err(|error| {
-        PkiError::Credentials(format!(
-            "{} does not match {}: {error}",
-            paths.key().display(),
-            paths.certificate().display()
-        ))
-    })?;
     let trust = TrustMaterial::new(&root, &crls)?;
     Ok(Material {
         certified_key: Arc::new(certified_key),

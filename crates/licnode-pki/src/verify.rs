@@ -46,14 +46,14 @@ impl PeerIdentity {
         chain: &[CertificateDer<'_>],
     ) -> Result<PeerIdentity, Refusal> {
         let leaf = chain.first().ok_or_else(|| {
-            Refusal::new(RefusalReason::NoClientCertificate, "no certificate presented")
+            Refusal::new(
+                RefusalReason::NoClientCertificate,
+                "no certificate presented",
+            )
         })?;
         let facts = CertificateFacts::parse(leaf).map_err(Refusal::from_facts)?;
         let (code, level) = facts.node().map_err(Refusal::from_facts)?;
-        let issuer_code = facts
-            .issuer_code()
-            .map_err(Refusal::from_facts)?
-            .to_owned();
+        let issuer_code = facts.issuer_code().map_err(Refusal::from_facts)?.to_owned();
         Ok(PeerIdentity {
             code,
             level,
@@ -533,7 +533,8 @@ pub fn verify_node_chain(
                 )
                 .claiming(claimed)
             })?;
-        check_link(&authority.0, &child_code, child_is_authority).map_err(|refusal| refusal.claiming(claimed))?;
+        check_link(&authority.0, &child_code, child_is_authority)
+            .map_err(|refusal| refusal.claiming(claimed))?;
         issuer_code_of_leaf.get_or_insert_with(|| authority.0.clone());
         child_code = authority.0;
         child_is_authority = true;
@@ -582,7 +583,11 @@ pub fn verify_node_chain(
 }
 
 /// Checks that the CA `issuer_code` may have signed a certificate for `subject_code`.
-fn check_link(issuer_code: &str, subject_code: &str, subject_is_authority: bool) -> Result<(), Refusal> {
+fn check_link(
+    issuer_code: &str,
+    subject_code: &str,
+    subject_is_authority: bool,
+) -> Result<(), Refusal> {
     let allowed = if subject_is_authority {
         names::may_issue_authority(issuer_code, subject_code)
     } else {

@@ -73,7 +73,7 @@ impl From<ArchiveError> for ApiError {
             ArchiveError::UnknownCollection(_) | ArchiveError::NotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, code, error.to_string())
             }
-            ArchiveError::OutsideJurisdiction { .. } => {
+            ArchiveError::OutsideJurisdiction { .. } | ArchiveError::NotAuthorised(_) => {
                 ApiError::new(StatusCode::FORBIDDEN, code, error.to_string())
             }
             ArchiveError::InvalidJurisdiction(_) => {

@@ -47,7 +47,7 @@ async fn node(backend: Backend, code: &str) -> TestNode {
             Archive::new(store, code),
             NodeInfo {
                 code: code.into(),
-                level: "county".into(),
+                level: "province".into(),
                 name: "测试节点".into(),
                 parent_url: None,
             },
@@ -102,7 +102,7 @@ fn licence_input() -> Value {
 #[tokio::test]
 async fn create_get_update_list_search_history_through_the_api() {
     for backend in BACKENDS {
-        let node = node(backend, "330106").await;
+        let node = node(backend, "330000").await;
         let input = licence_input();
         let (status, created) = call(
             &node,
@@ -113,7 +113,7 @@ async fn create_get_update_list_search_history_through_the_api() {
         .await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {created}");
         let id = created["id"].as_str().expect("id").to_string();
-        assert_eq!(created["jurisdiction"], json!("330106"));
+        assert_eq!(created["jurisdiction"], json!("330000"));
 
         let (status, read) = call(&node, "GET", &format!("/api/v1/records/{id}"), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -169,7 +169,7 @@ async fn create_get_update_list_search_history_through_the_api() {
         let changes = history["changes"].as_array().expect("changes");
         assert_eq!(changes.len(), 2);
         assert_eq!(changes[1]["user"], json!("clerk"));
-        assert_eq!(changes[1]["node"], json!("330106"));
+        assert_eq!(changes[1]["node"], json!("330000"));
         assert_eq!(changes[1]["fields"], json!(["remarks"]));
 
         let (status, conflicts) = call(
@@ -202,7 +202,7 @@ fn urlencode(text: &str) -> String {
 #[tokio::test]
 async fn malformed_input_gets_a_stable_error_code_and_writes_nothing() {
     for backend in BACKENDS {
-        let node = node(backend, "330106").await;
+        let node = node(backend, "330000").await;
         let mut unknown_field = licence_input();
         unknown_field["colour"] = json!("red");
         let mut wrong_type = licence_input();
@@ -332,7 +332,7 @@ fn unknown_field_body() -> String {
 
 #[tokio::test]
 async fn health_metrics_and_openapi_are_served() {
-    let node = node(Backend::Sqlite, "330106").await;
+    let node = node(Backend::Sqlite, "330000").await;
     let (status, health) = call(&node, "GET", "/healthz", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(health["status"], json!("ok"));
@@ -373,7 +373,7 @@ fn login_body(name: &str, password: &str) -> Option<Body> {
 
 #[tokio::test]
 async fn a_clerk_cannot_approve() {
-    let node = node(Backend::Sqlite, "330106").await;
+    let node = node(Backend::Sqlite, "330000").await;
     let (_, created) = call(
         &node,
         "POST",
@@ -401,7 +401,7 @@ async fn a_clerk_cannot_approve() {
 
 #[tokio::test]
 async fn an_auditor_cannot_write() {
-    let node = node(Backend::Sqlite, "330106").await;
+    let node = node(Backend::Sqlite, "330000").await;
     let (status, answer) = call_as(
         &node,
         Some(&node.tokens["auditor"]),
@@ -419,7 +419,7 @@ async fn an_auditor_cannot_write() {
 
 #[tokio::test]
 async fn a_disabled_user_is_refused() {
-    let node = node(Backend::Sqlite, "330106").await;
+    let node = node(Backend::Sqlite, "330000").await;
     let (status, _) = call_as(
         &node,
         Some(&node.tokens["administrator"]),
@@ -447,7 +447,7 @@ async fn a_disabled_user_is_refused() {
 
 #[tokio::test]
 async fn a_logged_out_token_is_refused() {
-    let node = node(Backend::Sqlite, "330106").await;
+    let node = node(Backend::Sqlite, "330000").await;
     let (status, session) = call_as(
         &node,
         None,
@@ -471,7 +471,7 @@ async fn a_logged_out_token_is_refused() {
 
 #[tokio::test]
 async fn a_wrong_password_answers_401_without_saying_which_part_was_wrong() {
-    let node = node(Backend::Sqlite, "330106").await;
+    let node = node(Backend::Sqlite, "330000").await;
     let (status_password, wrong_password) = call_as(
         &node,
         None,
@@ -500,7 +500,7 @@ async fn a_wrong_password_answers_401_without_saying_which_part_was_wrong() {
 
 #[tokio::test]
 async fn requests_without_a_token_are_refused_but_health_is_open() {
-    let node = node(Backend::Sqlite, "330106").await;
+    let node = node(Backend::Sqlite, "330000").await;
     let (status, answer) = call_as(&node, None, "GET", "/api/v1/licences/records", None).await;
     assert_eq!(
         (status, answer["error"]["code"].clone()),
@@ -512,7 +512,7 @@ async fn requests_without_a_token_are_refused_but_health_is_open() {
 
 #[tokio::test]
 async fn repeated_failed_logins_are_rate_limited() {
-    let node = node(Backend::Sqlite, "330106").await;
+    let node = node(Backend::Sqlite, "330000").await;
     let mut statuses = Vec::new();
     for _ in 0..12 {
         let (status, _) = call_as(

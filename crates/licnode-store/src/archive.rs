@@ -24,6 +24,9 @@ pub enum ArchiveError {
     OutsideJurisdiction { jurisdiction: String, node: String },
     #[error("{0:?} is not a GB/T 2260 division code")]
     InvalidJurisdiction(String),
+    /// The authority table (licnode-sync) does not let this node author this record.
+    #[error("{0}")]
+    NotAuthorised(licnode_sync::DenyReason),
     #[error(
         "licence {0} is in a terminal state (撤回/撤销/吊销/注销) and its status cannot change"
     )]
@@ -43,23 +46,30 @@ impl ArchiveError {
             ArchiveError::Invalid(_) => "validation_failed",
             ArchiveError::OutsideJurisdiction { .. } => "outside_jurisdiction",
             ArchiveError::InvalidJurisdiction(_) => "invalid_jurisdiction",
+            ArchiveError::NotAuthorised(reason) => reason.code(),
             ArchiveError::TerminalLicence(_) => "licence_terminal",
             ArchiveError::Store(_) | ArchiveError::Document(_) => "internal",
         }
     }
 }
 
-/// The node an archive belongs to: its code decides the default jurisdiction of new records
-/// and which jurisdictions its staff may write.
+/// The node an archive belongs to: its code decides the default jurisdiction of new records;
+/// its code and level decide, through the one authority table, what its staff may author.
 #[derive(Clone, Debug)]
 pub struct NodeScope {
     pub node_code: String,
+    pub level: licnode_model::Level,
 }
 
 impl NodeScope {
     /// True when `jurisdiction` is this node's own code or below it in the division tree.
     pub fn covers(&self, jurisdiction: &str) -> bool {
         licnode_model::divisions::is_within(jurisdiction, &self.node_code)
+    }
+
+    /// This node as the authority table names it.
+    pub fn node_ref(&self) -> licnode_sync::NodeRef {
+        licnode_sync::NodeRef::new(self.node_code.clone(), self.level)
     }
 }
 
@@ -88,12 +98,24 @@ pub struct Archive {
 }
 
 impl Archive {
-    /// An archive over `store` for the node `node_code`, with a fresh actor id for this process.
+    /// An archive over `store` for the bureau `node_code` (a GB/T 2260 division code; its
+    /// level follows from the code), with a fresh actor id for this process.
     pub fn new(store: Store, node_code: &str) -> Archive {
+        let level = licnode_model::divisions::lookup(node_code)
+            .map_or(licnode_model::Level::National, |division| {
+                licnode_model::Level::for_division(division.level)
+            });
+        Archive::with_level(store, node_code, level)
+    }
+
+    /// An archive for a node of any level or kind (review departments and inspection bodies
+    /// have codes that are not divisions).
+    pub fn with_level(store: Store, node_code: &str, level: licnode_model::Level) -> Archive {
         Archive {
             store,
             scope: NodeScope {
                 node_code: node_code.to_string(),
+                level,
             },
             actor: licnode_doc::actor::fresh(node_code),
         }
@@ -108,7 +130,13 @@ impl Archive {
         licnode_model::collection(name).ok_or_else(|| ArchiveError::UnknownCollection(name.into()))
     }
 
-    fn jurisdiction(&self, requested: Option<&str>) -> Result<String, ArchiveError> {
+    /// The jurisdiction of a new record of `collection`, checked: a real division code, within
+    /// this node's territory, and one this node may author the collection for.
+    fn jurisdiction(
+        &self,
+        collection: &Collection,
+        requested: Option<&str>,
+    ) -> Result<String, ArchiveError> {
         let jurisdiction = requested
             .unwrap_or(&self.scope.node_code)
             .trim()
@@ -116,13 +144,16 @@ impl Archive {
         if licnode_model::divisions::lookup(&jurisdiction).is_none() {
             return Err(ArchiveError::InvalidJurisdiction(jurisdiction));
         }
-        if !self.scope.covers(&jurisdiction) {
+        if self.scope.level.is_territorial() && !self.scope.covers(&jurisdiction) {
             return Err(ArchiveError::OutsideJurisdiction {
                 jurisdiction,
                 node: self.scope.node_code.clone(),
             });
         }
-        Ok(jurisdiction)
+        match licnode_sync::may_author(&self.scope.node_ref(), collection.name, &jurisdiction) {
+            licnode_sync::Decision::Allow => Ok(jurisdiction),
+            licnode_sync::Decision::Deny { reason } => Err(ArchiveError::NotAuthorised(reason)),
+        }
     }
 
     /// Validates and builds one new record without storing it.
@@ -135,7 +166,7 @@ impl Archive {
         at_ms: i64,
     ) -> Result<(PreparedRecord, Vec<Issue>), ArchiveError> {
         let model = Self::collection(collection)?;
-        let jurisdiction = self.jurisdiction(jurisdiction)?;
+        let jurisdiction = self.jurisdiction(model, jurisdiction)?;
         let validated =
             licnode_model::validate(model, input, Mode::Create).map_err(ArchiveError::Invalid)?;
         let meta = RecordMeta {

@@ -190,6 +190,23 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Refreshes the planner's statistics after a bulk load (PostgreSQL: `ANALYZE records`, what
+    /// autovacuum would do soon after; SQLite: `PRAGMA optimize`, the periodic maintenance SQLite
+    /// recommends), so that public queries are planned on the data as it now is.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                sqlx::query("PRAGMA optimize").execute(writer).await?;
+            }
+            Db::Postgres { pool } => {
+                sqlx::query("ANALYZE records").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn push_filters<DB: sqlx::Database>(
     sql: &mut QueryBuilder<DB>,
     query: &PublicQuery,

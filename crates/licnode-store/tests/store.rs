@@ -68,12 +68,12 @@ async fn created_record_reads_back_with_normalised_values_on_both_backends() {
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (store, _db) = open(backend, dir.path()).await;
-        let archive = Archive::new(store.clone(), "330106");
+        let archive = Archive::new(store.clone(), "330000");
         let code = credit_code("91330106MA2H3K7Q0");
         let created = archive
             .create(
                 "licences",
-                None,
+                Some("330106"),
                 &licence(
                     "杭州恒远电缆有限公司",
                     "(浙)xk06-001-00123",
@@ -311,25 +311,28 @@ async fn change_log_is_gap_free_and_monotonic_across_restarts() {
 }
 
 #[tokio::test]
-async fn concurrent_edits_by_two_nodes_merge_keeping_both_sides_and_listing_the_conflict() {
+async fn concurrent_edits_at_a_province_and_the_national_centre_merge_keeping_both_sides_and_listing_the_conflict()
+ {
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
-        let (county_store, _a) = open(backend, &dir.path().join("county")).await;
-        let (province_store, _b) = open(backend, &dir.path().join("province")).await;
-        let county = Archive::new(county_store.clone(), "330106");
-        let province = Archive::new(province_store.clone(), "330000");
+        // Licences are authored by provinces and the national centre (Art. 11, 27): "county"
+        // here is the province's node, "province" the national centre's.
+        let (county_store, _a) = open(backend, &dir.path().join("province")).await;
+        let (province_store, _b) = open(backend, &dir.path().join("national")).await;
+        let county = Archive::new(county_store.clone(), "330000");
+        let province = Archive::new(province_store.clone(), "100000");
         let code = credit_code("91330106MA2H3K7Q0");
         let created = county
             .create(
                 "licences",
-                None,
+                Some("330106"),
                 &licence("杭州恒远电缆有限公司", "XK06-001-00123", &code),
                 "clerk",
             )
             .await
             .expect("create");
         let id = created.record.id.clone();
-        let county_cursor = ship(&county_store, &province_store, "330106", 0).await;
+        let county_cursor = ship(&county_store, &province_store, "330000", 0).await;
         let province_cursor = province_store.last_seq().await.expect("seq");
 
         // Concurrently: each side edits its own field, and both edit the address.
@@ -345,8 +348,8 @@ async fn concurrent_edits_by_two_nodes_merge_keeping_both_sides_and_listing_the_
             )
             .await
             .expect("province edit");
-        ship(&county_store, &province_store, "330106", county_cursor).await;
-        ship(&province_store, &county_store, "330000", province_cursor).await;
+        ship(&county_store, &province_store, "330000", county_cursor).await;
+        ship(&province_store, &county_store, "100000", province_cursor).await;
 
         let at_county = county.get(&id).await.expect("county copy");
         let at_province = province.get(&id).await.expect("province copy");
@@ -393,7 +396,7 @@ async fn concurrent_edits_by_two_nodes_merge_keeping_both_sides_and_listing_the_
         assert!(
             history
                 .iter()
-                .any(|h| h.node.as_deref() == Some("330000")
+                .any(|h| h.node.as_deref() == Some("100000")
                     && h.user.as_deref() == Some("approver"))
         );
         county_store.close().await;
@@ -500,7 +503,7 @@ async fn invalid_input_and_foreign_jurisdiction_are_refused_and_write_nothing() 
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (store, _db) = open(backend, dir.path()).await;
-        let archive = Archive::new(store.clone(), "330106");
+        let archive = Archive::new(store.clone(), "330000");
         let code = credit_code("91330106MA2H3K7Q0");
         let outside = archive
             .create(
@@ -516,7 +519,22 @@ async fn invalid_input_and_foreign_jurisdiction_are_refused_and_write_nothing() 
         );
         let mut bad = licence("杭州恒远电缆有限公司", "XK06-001-00123", &code);
         bad.insert("no_such_field".into(), json!("x"));
-        let invalid = archive.create("licences", None, &bad, "clerk").await;
+        let invalid = archive
+            .create("licences", Some("330106"), &bad, "clerk")
+            .await;
+        let county = Archive::new(store.clone(), "330106");
+        let not_authorised = county
+            .create(
+                "licences",
+                None,
+                &licence("杭州恒远电缆有限公司", "XK06-001-00123", &code),
+                "clerk",
+            )
+            .await;
+        assert!(
+            matches!(&not_authorised, Err(error @ ArchiveError::NotAuthorised(_)) if error.code() == "author_not_allowed"),
+            "{backend}: a county does not author licences: {not_authorised:?}"
+        );
         assert!(
             matches!(invalid, Err(ArchiveError::Invalid(_))),
             "{backend}"
@@ -542,11 +560,11 @@ async fn a_cancelled_licence_cannot_be_edited_back_to_valid() {
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (store, _db) = open(backend, dir.path()).await;
-        let archive = Archive::new(store.clone(), "330106");
+        let archive = Archive::new(store.clone(), "330000");
         let created = archive
             .create(
                 "licences",
-                None,
+                Some("330106"),
                 &licence(
                     "杭州恒远电缆有限公司",
                     "XK06-001-00123",

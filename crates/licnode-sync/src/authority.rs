@@ -41,7 +41,8 @@ use licnode_model::divisions::{self, NATIONAL_CODE};
 use licnode_model::{Direction, Level};
 use serde::{Deserialize, Serialize};
 
-/// The longest code a review department or inspection body may carry.
+/// The longest code a review department or inspection body may carry. The rule for such codes
+/// is the one certificates are issued under (`licnode_pki::names::check_node`).
 const NON_DIVISION_CODE_MAX_CHARS: usize = 32;
 
 /// A node as its certificate names it: its code and its level or kind.
@@ -250,17 +251,19 @@ pub fn rules() -> &'static [Rule] {
 
 /// The row of the collection called `collection`.
 pub fn rule(collection: &str) -> Option<&'static Rule> {
-    table::RULES.iter().find(|rule| rule.collection == collection)
+    table::RULES
+        .iter()
+        .find(|rule| rule.collection == collection)
 }
 
 /// Which of the three nodes of a question was malformed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeRole {
-    /// This node.
-    Local,
-    /// The neighbour.
-    Peer,
+    /// The end of the link the change leaves from.
+    Sender,
+    /// The end of the link the change arrives at.
+    Receiver,
     /// The change's author.
     Author,
 }
@@ -268,8 +271,8 @@ pub enum NodeRole {
 impl fmt::Display for NodeRole {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(match self {
-            NodeRole::Local => "this node",
-            NodeRole::Peer => "the peer",
+            NodeRole::Sender => "the sender",
+            NodeRole::Receiver => "the receiver",
             NodeRole::Author => "the author",
         })
     }
@@ -457,18 +460,18 @@ fn node_problem(node: &NodeRef) -> Option<String> {
         };
         let division_level = Level::for_division(division.level);
         (division_level != node.level).then(|| format!("{} is a {division_level}", division.name))
-    } else if node.code.is_empty() || node.code.chars().count() > NON_DIVISION_CODE_MAX_CHARS {
-        Some(format!(
-            "its code must have 1 to {NON_DIVISION_CODE_MAX_CHARS} characters"
-        ))
-    } else if !node
-        .code
-        .bytes()
-        .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    } else if node.code.is_empty()
+        || node.code.len() > NON_DIVISION_CODE_MAX_CHARS
+        || !node
+            .code
+            .bytes()
+            .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'-')
+        || node.code.bytes().all(|byte| byte.is_ascii_digit())
     {
-        Some("its code may hold only ASCII letters, digits, '-' and '_'".to_owned())
-    } else if divisions::lookup(&node.code).is_some() {
-        Some("a division code names a bureau".to_owned())
+        Some(format!(
+            "its code must be 1 to {NON_DIVISION_CODE_MAX_CHARS} ASCII capital letters, digits \
+             or '-', not all digits like a division code (e.g. RD0001)"
+        ))
     } else {
         None
     }
@@ -496,7 +499,8 @@ fn link_problem(parent: &NodeRef, child: &NodeRef) -> Option<&'static str> {
             "review departments and inspection bodies are registered with the national node",
         );
     }
-    let strictly_within = child.code != parent.code && divisions::is_within(&child.code, &parent.code);
+    let strictly_within =
+        child.code != parent.code && divisions::is_within(&child.code, &parent.code);
     (!strictly_within).then_some("a child's division must lie within its parent's")
 }
 
@@ -689,8 +693,12 @@ fn check(
     let rule = rule(collection).ok_or_else(|| DenyReason::UnknownCollection {
         collection: collection.to_owned(),
     })?;
-    check_node(local, NodeRole::Local)?;
-    check_node(peer, NodeRole::Peer)?;
+    let (sender, receiver) = match flow {
+        Flow::Send => (local, peer),
+        Flow::Receive => (peer, local),
+    };
+    check_node(sender, NodeRole::Sender)?;
+    check_node(receiver, NodeRole::Receiver)?;
     check_node(author, NodeRole::Author)?;
     let edge = edge(local, peer, link, flow)?;
     check_jurisdiction(jurisdiction)?;
@@ -752,8 +760,12 @@ fn addressing_problem(
             (!held).then(|| format!("it lies outside {}'s territory", edge.parent.code))
         }
         // Down: every node below the author (Art. 32).
-        (Movement::Down, Route::Down) => (!lies_within(receiver, author))
-            .then(|| format!("it goes down only to the nodes below its author {}", author.code)),
+        (Movement::Down, Route::Down) => (!lies_within(receiver, author)).then(|| {
+            format!(
+                "it goes down only to the nodes below its author {}",
+                author.code
+            )
+        }),
         // Both: the path to the addressed division and its subtree, down to a depth.
         (Movement::Down, Route::Both { deepest_receiver }) => {
             let addressed = matches!(
@@ -792,7 +804,7 @@ pub fn collections_for(
     link: Link,
     flow: Flow,
 ) -> Vec<&'static str> {
-    if check_node(local, NodeRole::Local).is_err() || check_node(peer, NodeRole::Peer).is_err() {
+    if node_problem(local).is_some() || node_problem(peer).is_some() {
         return Vec::new();
     }
     let Ok(edge) = edge(local, peer, link, flow) else {
@@ -813,14 +825,15 @@ fn could_cross(rule: &Rule, edge: &Edge<'_>) -> bool {
     }
     match edge.movement {
         // Up: an author within the child's side: the child's level or, for a bureau, deeper.
-        Movement::Up => rule
-            .authors
-            .iter()
-            .any(|author| match (depth(edge.child.level), depth(author.level)) {
-                (Some(child_depth), Some(author_depth)) => author_depth >= child_depth,
-                (None, _) => author.level == edge.child.level,
-                (Some(_), None) => false,
-            }),
+        Movement::Up => {
+            rule.authors.iter().any(
+                |author| match (depth(edge.child.level), depth(author.level)) {
+                    (Some(child_depth), Some(author_depth)) => author_depth >= child_depth,
+                    (None, _) => author.level == edge.child.level,
+                    (Some(_), None) => false,
+                },
+            )
+        }
         // Down: an author above the receiver (an ancestor, for a review department or inspection
         // body the national node), or for `Both` one with no territory that addresses it.
         Movement::Down => {

@@ -170,12 +170,24 @@ fn edge(name: &str) -> Option<Edge> {
         "national/province" => Edge {
             parent: national,
             child: zhejiang,
-            jurisdictions: [&["330000"], &["330106"], &["100000"], &["320000"], &["320102"]],
+            jurisdictions: [
+                &["330000"],
+                &["330106"],
+                &["100000"],
+                &["320000"],
+                &["320102"],
+            ],
         },
         "province/prefecture" => Edge {
             parent: zhejiang,
             child: hangzhou,
-            jurisdictions: [&["330100"], &["330106"], &["330000"], &["330200"], &["320102"]],
+            jurisdictions: [
+                &["330100"],
+                &["330106"],
+                &["330000"],
+                &["330200"],
+                &["320102"],
+            ],
         },
         "prefecture/county" => Edge {
             parent: hangzhou,

@@ -144,10 +144,7 @@ fn national_registries_reach_every_node() {
             "{collection}"
         );
     }
-    assert_eq!(
-        reach("publications", "100000", "100000"),
-        set(&EVERY_NODE)
-    );
+    assert_eq!(reach("publications", "100000", "100000"), set(&EVERY_NODE));
 }
 
 #[test]
@@ -202,12 +199,18 @@ fn review_department_files_reach_the_national_node_only() {
 
 #[test]
 fn letters_and_visits_stay_where_they_were_written() {
-    assert_eq!(reach("letters_visits", "330000", "330000"), set(&["330000"]));
+    assert_eq!(
+        reach("letters_visits", "330000", "330000"),
+        set(&["330000"])
+    );
 }
 
 #[test]
 fn a_record_forged_for_another_countys_jurisdiction_goes_nowhere() {
-    assert_eq!(reach("quality_archives", "330108", "330106"), set(&["330106"]));
+    assert_eq!(
+        reach("quality_archives", "330108", "330106"),
+        set(&["330106"])
+    );
     assert_eq!(reach("licences", "330106", "330106"), set(&["330106"]));
 }
 

@@ -19,6 +19,10 @@ pub struct Config {
     pub http: HttpSection,
     #[serde(default)]
     pub log: LogSection,
+    /// The public query service on a listener of its own; absent means it is served only under
+    /// `/public` on the staff listener.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<PublicSection>,
     /// Where the file was read from; relative paths in it are relative to its directory.
     #[serde(skip)]
     pub path: PathBuf,
@@ -83,6 +87,30 @@ impl Default for HttpSection {
 
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8640))
+}
+
+/// The public query service (Art. 27, 28, 30, 31, 33–35) on its own listener, serving only
+/// `/public`: the address an operator exposes to the internet while the staff API stays private.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicSection {
+    /// Address the public service listens on, e.g. `0.0.0.0:8080`.
+    pub listen: SocketAddr,
+    /// Requests per second a client (an IPv4 address or an IPv6 /64) may make, sustained; 0
+    /// turns rate limiting off.
+    #[serde(default = "default_public_requests_per_second")]
+    pub requests_per_second: f64,
+    /// Requests a client may make at once before the rate applies.
+    #[serde(default = "default_public_burst")]
+    pub burst: u32,
+}
+
+fn default_public_requests_per_second() -> f64 {
+    licnode_server::public::PublicOptions::default().requests_per_second
+}
+
+fn default_public_burst() -> u32 {
+    licnode_server::public::PublicOptions::default().burst
 }
 
 /// Logging.
@@ -211,5 +239,18 @@ mod tests {
         )
         .expect("override");
         assert_eq!(table["http"]["listen"].as_str(), Some("0.0.0.0:9"));
+    }
+
+    #[test]
+    fn the_public_section_is_optional_and_takes_a_listen_address() {
+        let base = "[node]\ncode = \"330000\"\nlevel = \"province\"\nname = \"x\"\n";
+        let config: Config = toml::from_str(base).expect("without [public]");
+        assert!(config.public.is_none());
+        let config: Config =
+            toml::from_str(&format!("{base}[public]\nlisten = \"0.0.0.0:8080\"\n"))
+                .expect("with [public]");
+        let public = config.public.expect("public section");
+        assert_eq!(public.listen, SocketAddr::from(([0, 0, 0, 0], 8080)));
+        assert!(public.requests_per_second > 0.0 && public.burst > 0);
     }
 }

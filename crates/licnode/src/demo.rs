@@ -72,7 +72,13 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     walk_through(&base).await?;
     println!("\n== the node serves at {base}");
     println!("   accounts: wang (clerk) and li (approver), password {DEMO_PASSWORD:?}");
-    println!("   try: curl -s '{base}/api/v1/search?q=%E7%94%B5%E7%BC%86' | head -c 600");
+    println!(
+        "   try: TOKEN=$(curl -s -X POST {base}/api/v1/auth/login -H 'content-type: application/json' \\\n\
+         \x20           -d '{{\"name\": \"wang\", \"password\": \"{DEMO_PASSWORD}\"}}' | sed -n 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/p')"
+    );
+    println!(
+        "        curl -s -H \"authorization: Bearer $TOKEN\" -G {base}/api/v1/search --data-urlencode q=电缆"
+    );
     println!("        curl -s {base}/openapi.json | head -c 300");
     if options.exit {
         return node.shutdown().await;
@@ -91,8 +97,7 @@ async fn seed(archive: &licnode_store::Archive, licences: usize) -> anyhow::Resu
     let plan = [
         ("licences", licences),
         ("applications", licences / 4),
-        ("reviewers", 120),
-        ("inspection_bodies", 12),
+        ("refusals", licences / 20),
         ("quality_archives", licences / 10),
     ];
     for (name, count) in plan {
@@ -218,7 +223,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
             "XK06-001-00123",
         ),
         (
-            "GET /api/v1/search?q=电缆&collection=licences — a common fragment, first page",
+            "GET /api/v1/search?q=电缆 — a common fragment, first page of three",
             "电缆",
         ),
     ] {
@@ -257,6 +262,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
         .get(format!(
             "{base}/api/v1/licences/records?within=330100&limit=3"
         ))
+        .bearer_auth(&clerk)
         .send()
         .await?
         .json()

@@ -43,6 +43,7 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
             listen: options.listen,
         },
         log: LogSection::default(),
+        public: None,
         path: config_path.clone(),
     };
     config.check()?;

@@ -19,6 +19,14 @@ pub struct NodeHandle {
     archive: Archive,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The public query service's own listener, when `[public]` is configured.
+    public: Option<PublicListener>,
+}
+
+struct PublicListener {
+    local_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
 }
 
 impl Node {
@@ -31,7 +39,12 @@ impl Node {
             )
         })?;
         let store = Store::open(&config.database_url()).await?;
-        let archive = Archive::new(store, &config.node.code);
+        let level: licnode_model::Level = config
+            .node
+            .level
+            .parse()
+            .map_err(|_| anyhow::anyhow!("unknown node level {:?}", config.node.level))?;
+        let archive = Archive::with_level(store, &config.node.code, level);
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.http.listen))?;
@@ -45,6 +58,10 @@ impl Node {
                 parent_url: config.node.parent_url.clone(),
             },
         );
+        let public = match &config.public {
+            Some(section) => Some(start_public(section, state.clone()).await?),
+            None => None,
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(licnode_server::serve(listener, state, async move {
             let _ = stopped.await;
@@ -61,14 +78,50 @@ impl Node {
             archive,
             stop: Some(stop),
             task,
+            public,
         })
     }
+}
+
+/// Binds and serves the public query service alone (`[public] listen`).
+async fn start_public(
+    section: &crate::config::PublicSection,
+    state: AppState,
+) -> anyhow::Result<PublicListener> {
+    let listener = tokio::net::TcpListener::bind(section.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} for [public]", section.listen))?;
+    let local_addr = listener.local_addr()?;
+    let options = licnode_server::public::PublicOptions {
+        requests_per_second: section.requests_per_second,
+        burst: section.burst,
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(licnode_server::public::serve(
+        listener,
+        state,
+        options,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    tracing::info!(%local_addr, "public query service serving");
+    Ok(PublicListener {
+        local_addr,
+        stop: Some(stop),
+        task,
+    })
 }
 
 impl NodeHandle {
     /// The address the staff API listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of the public query service's own listener, when `[public]` is configured.
+    pub fn public_addr(&self) -> Option<SocketAddr> {
+        self.public.as_ref().map(|public| public.local_addr)
     }
 
     /// The node's archive (for in-process tests and tools).
@@ -80,6 +133,12 @@ impl NodeHandle {
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(public) = self.public.as_mut() {
+            if let Some(stop) = public.stop.take() {
+                let _ = stop.send(());
+            }
+            (&mut public.task).await.context("public server task")??;
         }
         (&mut self.task).await.context("server task")??;
         self.archive.store.close().await;

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use licnode_testkit::{BACKENDS, Backend};
 use serde_json::{Value, json};
 
+const ZHEJIANG: (&str, &str, &str) = ("330000", "province", "浙江省市场监督管理局");
+
 fn licnode() -> Command {
     Command::new(env!("CARGO_BIN_EXE_licnode"))
 }
@@ -29,19 +31,24 @@ fn run(command: &mut Command) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// `licnode init` for a county node on `port`, on SQLite or the given PostgreSQL URL.
-fn init_node(dir: &Path, port: u16, database_url: Option<&str>) {
+/// `licnode init` for a node on `port`, on SQLite or the given PostgreSQL URL.
+fn init_node(
+    dir: &Path,
+    (code, level, name): (&str, &str, &str),
+    port: u16,
+    database_url: Option<&str>,
+) {
     let mut command = licnode();
     command.args([
         "init",
         "--dir",
         &dir.display().to_string(),
         "--code",
-        "330106",
+        code,
         "--level",
-        "county",
+        level,
         "--name",
-        "杭州市西湖区市场监督管理局",
+        name,
         "--listen",
         &format!("127.0.0.1:{port}"),
     ]);
@@ -101,7 +108,12 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
             .await
             .expect("db");
         let port = free_port();
-        init_node(dir.path(), port, database.as_ref().map(|d| d.url.as_str()));
+        init_node(
+            dir.path(),
+            ZHEJIANG,
+            port,
+            database.as_ref().map(|d| d.url.as_str()),
+        );
         let token = clerk_token(dir.path());
         let base = format!("http://127.0.0.1:{port}");
         let mut headers = reqwest::header::HeaderMap::new();
@@ -194,7 +206,13 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
 async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_back() {
     let backend = Backend::Sqlite;
     let dir = licnode_testkit::temp_dir().expect("dir");
-    init_node(dir.path(), free_port(), None);
+    // Reviewers are registered by the national centre (Art. 15, 30).
+    init_node(
+        dir.path(),
+        ("100000", "national", "全国工业产品生产许可证审查中心"),
+        free_port(),
+        None,
+    );
     let config = dir.path().join("licnode.toml").display().to_string();
     let collection = licnode_model::collection("reviewers").expect("reviewers");
     let mut generator = licnode_gen::Generator::new(4);
@@ -258,4 +276,37 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
         &again.display().to_string(),
     ]));
     assert!(stdout.contains("imported 8, refused 0"), "{stdout}");
+}
+
+#[test]
+fn the_demo_seeds_a_node_and_walks_through_the_api() {
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    let port = free_port();
+    let stdout = run(licnode().args([
+        "demo",
+        "--exit",
+        "--licences",
+        "400",
+        "--dir",
+        &dir.path().join("demo").display().to_string(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ]));
+    assert!(stdout.contains("seeded    400 licences"), "{stdout}");
+    assert!(stdout.contains("201 Created"), "{stdout}");
+    assert!(
+        stdout.contains("杭州恒远电缆有限公司"),
+        "the search finds the new licence: {stdout}"
+    );
+    assert!(stdout.contains("approval_required"), "{stdout}");
+    assert!(stdout.contains("(浙)XK06-001-00123"), "{stdout}");
+    let after_list = stdout
+        .split("licences of Hangzhou's subtree")
+        .nth(1)
+        .and_then(|rest| rest.lines().nth(1))
+        .unwrap_or_default();
+    assert!(
+        after_list.trim_start().starts_with("3301"),
+        "the list shows Hangzhou's records: {stdout}"
+    );
 }

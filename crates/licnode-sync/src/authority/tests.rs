@@ -2,9 +2,7 @@
 //! matrix is in `tests/authority_matrix.rs`, the routing over a whole tree in `tests/routing.rs`.
 
 use super::*;
-use licnode_model::Level::{
-    County, InspectionBody, Prefecture, Province, ReviewDepartment,
-};
+use licnode_model::Level::{County, InspectionBody, Prefecture, Province, ReviewDepartment};
 use proptest::prelude::*;
 
 fn national() -> NodeRef {
@@ -54,15 +52,29 @@ fn every_rule_and_every_author_cites_articles_of_the_regulation() {
             rule.authors.iter().map(|author| author.level).collect();
         assert_eq!(levels.len(), rule.authors.len(), "{}", rule.collection);
         for author in rule.authors {
-            assert!(!author.articles.is_empty(), "{} {}", rule.collection, author.level);
-            assert!(author.articles.iter().all(|article| (1..=40).contains(article)));
+            assert!(
+                !author.articles.is_empty(),
+                "{} {}",
+                rule.collection,
+                author.level
+            );
+            assert!(
+                author
+                    .articles
+                    .iter()
+                    .all(|article| (1..=40).contains(article))
+            );
             // Bureaus write for their territory; the kinds without one, nationwide.
             let expected = if author.level.is_territorial() {
                 Scope::Territory
             } else {
                 Scope::Nationwide
             };
-            assert_eq!(author.scope, expected, "{} {}", rule.collection, author.level);
+            assert_eq!(
+                author.scope, expected,
+                "{} {}",
+                rule.collection, author.level
+            );
         }
     }
 }
@@ -144,8 +156,7 @@ fn an_unknown_jurisdiction_is_unrelated_to_every_node() {
 // The cases the issues name.
 
 #[test]
-fn a_county_writing_a_record_of_another_countys_jurisdiction_is_denied_on_receive_at_its_parent()
-{
+fn a_county_writing_a_record_of_another_countys_jurisdiction_is_denied_on_receive_at_its_parent() {
     let decision = decide(
         &hangzhou(),
         &xihu(),
@@ -232,7 +243,12 @@ fn a_sibling_county_never_receives_another_countys_licence() {
 #[test]
 fn national_registries_flow_to_every_child() {
     for collection in ["reviewers", "review_departments", "inspection_bodies"] {
-        for child in [zhejiang(), jiangsu(), review_department(), inspection_body()] {
+        for child in [
+            zhejiang(),
+            jiangsu(),
+            review_department(),
+            inspection_body(),
+        ] {
             let decision = decide(
                 &national(),
                 &child,
@@ -251,9 +267,12 @@ fn national_registries_flow_to_every_child() {
                     Flow::Send => (&parent, &child, Link::Child),
                     Flow::Receive => (&child, &parent, Link::Parent),
                 };
-                let decision =
-                    decide(local, peer, link, flow, collection, "100000", &national());
-                assert_eq!(decision, Decision::Allow, "{collection} {parent} to {child}");
+                let decision = decide(local, peer, link, flow, collection, "100000", &national());
+                assert_eq!(
+                    decision,
+                    Decision::Allow,
+                    "{collection} {parent} to {child}"
+                );
             }
         }
     }
@@ -470,9 +489,11 @@ fn letters_and_visits_never_leave_the_node() {
         rules()
             .iter()
             .filter(|rule| rule.route == Route::Local)
-            .all(|rule| collections_for(&zhejiang(), &national(), Link::Parent, Flow::Send)
-                .iter()
-                .all(|name| *name != rule.collection))
+            .all(
+                |rule| collections_for(&zhejiang(), &national(), Link::Parent, Flow::Send)
+                    .iter()
+                    .all(|name| *name != rule.collection)
+            )
     );
 }
 
@@ -518,7 +539,13 @@ fn only_the_national_node_authors_the_registries() {
             may_author(&national(), collection, "100000"),
             Decision::Allow
         );
-        for node in [zhejiang(), hangzhou(), xihu(), review_department(), inspection_body()] {
+        for node in [
+            zhejiang(),
+            hangzhou(),
+            xihu(),
+            review_department(),
+            inspection_body(),
+        ] {
             assert_eq!(
                 may_author(&node, collection, "100000").code(),
                 Some("author_not_allowed"),
@@ -544,7 +571,10 @@ fn a_county_certificate_claiming_a_provinces_code_is_an_invalid_node() {
         &impostor,
     );
     assert_eq!(decision.code(), Some("invalid_node"));
-    let message = decision.reason().map(ToString::to_string).unwrap_or_default();
+    let message = decision
+        .reason()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     assert!(message.contains("浙江省"), "{message}");
 }
 
@@ -556,7 +586,15 @@ fn a_review_department_with_a_division_code_is_an_invalid_node() {
         "330106",
     );
     assert_eq!(decision.code(), Some("invalid_node"));
-    for code in ["", "RD 1", "审查部", &"R".repeat(33)] {
+    for code in [
+        "",
+        "RD 1",
+        "rd0001",
+        "RD_1",
+        "123456",
+        "审查部",
+        &"R".repeat(33),
+    ] {
         let decision = may_author(
             &NodeRef::new(code, ReviewDepartment),
             "review_plans",
@@ -589,7 +627,11 @@ fn a_link_must_follow_the_tree() {
             "330106",
             &child,
         );
-        assert_eq!(decision.code(), Some("invalid_link"), "{parent} over {child}");
+        assert_eq!(
+            decision.code(),
+            Some("invalid_link"),
+            "{parent} over {child}"
+        );
         assert!(collections_for(&child, &parent, Link::Parent, Flow::Send).is_empty());
     }
 }
@@ -638,7 +680,7 @@ fn every_deny_code_is_the_snake_case_of_its_variant_which_is_its_serialised_tag(
     let reasons = [
         DenyReason::UnknownCollection { collection: text() },
         DenyReason::InvalidNode {
-            role: NodeRole::Peer,
+            role: NodeRole::Sender,
             node: text(),
             level: County,
             problem: text(),
@@ -716,7 +758,10 @@ fn deny_messages_name_the_nodes_and_the_jurisdiction() {
         "330000",
         &national(),
     );
-    let message = decision.reason().map(ToString::to_string).unwrap_or_default();
+    let message = decision
+        .reason()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     assert!(message.contains("320000"), "{message}");
     assert!(message.contains("330000"), "{message}");
     assert!(message.contains("notices"), "{message}");
@@ -730,13 +775,17 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     let up = |child: &NodeRef, parent: &NodeRef| {
         collections_for(child, parent, Link::Parent, Flow::Send)
     };
-    let down = |parent: &NodeRef, child: &NodeRef| {
-        collections_for(parent, child, Link::Child, Flow::Send)
-    };
+    let down =
+        |parent: &NodeRef, child: &NodeRef| collections_for(parent, child, Link::Child, Flow::Send);
     let registries = ["reviewers", "review_departments", "inspection_bodies"];
     assert_eq!(
         up(&xihu(), &hangzhou()),
-        ["applications", "quality_archives", "supervision_reports", "reports"]
+        [
+            "applications",
+            "quality_archives",
+            "supervision_reports",
+            "reports"
+        ]
     );
     assert_eq!(
         up(&hangzhou(), &zhejiang()),
@@ -779,7 +828,10 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     assert_eq!(down(&hangzhou(), &xihu()), below_province);
     let mut to_review_department = registries.to_vec();
     to_review_department.push("publications");
-    assert_eq!(down(&national(), &review_department()), to_review_department);
+    assert_eq!(
+        down(&national(), &review_department()),
+        to_review_department
+    );
     assert_eq!(down(&national(), &inspection_body()), to_review_department);
 }
 
