@@ -29,6 +29,7 @@ pub async fn spawn_node(backend: Backend, code: &str, level: &str) -> anyhow::Re
         parent_url: None,
         database_url: Some(url),
         listen: "127.0.0.1:0".parse()?,
+        peer_listen: None,
         force: false,
     })?;
     let config = Config::load(&config_path)?;

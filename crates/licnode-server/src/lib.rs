@@ -8,8 +8,10 @@ pub mod auth;
 pub mod error;
 pub mod metrics;
 mod openapi;
+pub mod peer;
 pub mod public;
 mod records;
+pub mod sync;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

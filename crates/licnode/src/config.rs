@@ -23,6 +23,9 @@ pub struct Config {
     /// `/public` on the staff listener.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public: Option<PublicSection>,
+    /// Node-to-node endpoints over mutual TLS; absent means this node accepts no children.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<PeerSection>,
     /// Where the file was read from; relative paths in it are relative to its directory.
     #[serde(skip)]
     pub path: PathBuf,
@@ -111,6 +114,23 @@ fn default_public_requests_per_second() -> f64 {
 
 fn default_public_burst() -> u32 {
     licnode_server::public::PublicOptions::default().burst
+}
+
+/// The node-to-node listener: mutual TLS only, for child nodes (replication, certificate
+/// renewal, CRLs). The node's certificate, key, root and CRLs are under `<data_dir>/../pki`,
+/// as `licnode pki install --dir <node dir>` puts them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSection {
+    /// Address the mutual-TLS listener binds, e.g. `0.0.0.0:8641`.
+    pub listen: SocketAddr,
+    /// Refuse every peer once the CRLs are older than this (fail closed), e.g. `45d`.
+    #[serde(default = "default_max_crl_age")]
+    pub max_crl_age: String,
+}
+
+fn default_max_crl_age() -> String {
+    "45d".to_string()
 }
 
 /// Logging.

@@ -37,6 +37,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             parent_url: None,
             database_url: None,
             listen: options.listen,
+            peer_listen: None,
             force: false,
         })?;
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::config::{Config, HttpSection, LogSection, NodeSection, StorageSection};
+use crate::config::{Config, HttpSection, LogSection, NodeSection, PeerSection, StorageSection};
 
 /// What `licnode init` is told.
 pub struct InitOptions {
@@ -16,6 +16,8 @@ pub struct InitOptions {
     pub parent_url: Option<String>,
     pub database_url: Option<String>,
     pub listen: SocketAddr,
+    /// Address of the mutual-TLS listener for child nodes, if this node has children.
+    pub peer_listen: Option<SocketAddr>,
     pub force: bool,
 }
 
@@ -44,6 +46,10 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
         },
         log: LogSection::default(),
         public: None,
+        peer: options.peer_listen.map(|listen| PeerSection {
+            listen,
+            max_crl_age: "45d".to_string(),
+        }),
         path: config_path.clone(),
     };
     config.check()?;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod init;
 pub mod node;
+pub mod pki_cli;
 pub mod transfer;
 
 pub use config::Config;

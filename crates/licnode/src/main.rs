@@ -53,6 +53,9 @@ enum Command {
         /// Address of the staff API.
         #[arg(long, env = "LICNODE_LISTEN", default_value = "127.0.0.1:8640")]
         listen: SocketAddr,
+        /// Address of the mutual-TLS listener for child nodes (nodes with children only).
+        #[arg(long, env = "LICNODE_PEER_LISTEN")]
+        peer_listen: Option<SocketAddr>,
         /// Overwrite an existing configuration.
         #[arg(long)]
         force: bool,
@@ -102,6 +105,16 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Certificates between nodes: root, CAs, enrollment, renewal, revocation.
+    Pki {
+        #[command(subcommand)]
+        command: licnode::pki_cli::PkiCommand,
+    },
+    /// The link to the parent node.
+    Peer {
+        #[command(subcommand)]
+        command: PeerCommand,
+    },
     /// Staff accounts of this node.
     User {
         #[command(subcommand)]
@@ -139,6 +152,58 @@ enum Command {
         #[command(subcommand)]
         bench: licnode::bench::BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum PeerCommand {
+    /// Dial the parent over mutual TLS and show who answered and who it saw.
+    Check {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Keep trying this many seconds while the parent is unreachable.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
+}
+
+async fn peer_command(command: PeerCommand) -> anyhow::Result<()> {
+    match command {
+        PeerCommand::Check { config, wait } => {
+            let config = Config::load(&config.config)?;
+            let parent_url = config
+                .node
+                .parent_url
+                .clone()
+                .context("this node has no parent_url: it is the root of the tree")?;
+            let tls = licnode_pki::NodeTls::load(licnode_pki::NodeTlsSettings::for_node_dir(
+                &config.base_dir(),
+            ))
+            .context("the node has no certificate yet: see `licnode pki request` / `install`")?;
+            let client =
+                licnode_pki::PeerClient::for_node(&tls, licnode_pki::ExpectedPeer::AnyNode)?;
+            let url = format!("{}/sync/v1/hello", parent_url.trim_end_matches('/'));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
+            let answer: serde_json::Value = loop {
+                match client.get_json(&url).await {
+                    Ok(answer) => break answer,
+                    Err(error) if std::time::Instant::now() < deadline => {
+                        tracing::debug!(%error, "parent not reachable yet");
+                        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                    }
+                    Err(error) => bail!("cannot reach the parent at {url}: {error}"),
+                }
+            };
+            println!(
+                "connected to {} {} ({}) over mutual TLS; it sees this node as {} ({})",
+                answer["me"]["code"].as_str().unwrap_or_default(),
+                answer["me"]["name"].as_str().unwrap_or_default(),
+                answer["me"]["level"].as_str().unwrap_or_default(),
+                answer["you"]["code"].as_str().unwrap_or_default(),
+                answer["you"]["level"].as_str().unwrap_or_default(),
+            );
+            Ok(())
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -289,6 +354,7 @@ async fn set_disabled(config: &ConfigArg, name: &str, disabled: bool) -> anyhow:
 }
 
 fn main() -> anyhow::Result<()> {
+    licnode_pki::install_crypto_provider();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -307,6 +373,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             parent_url,
             database_url,
             listen,
+            peer_listen,
             force,
         } => {
             let path = licnode::init::init(licnode::init::InitOptions {
@@ -317,6 +384,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 parent_url,
                 database_url,
                 listen,
+                peer_listen,
                 force,
             })?;
             println!("wrote {}", path.display());
@@ -499,6 +567,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 exit,
             })
             .await
+        }
+        Command::Pki { command } => licnode::pki_cli::run(command).await,
+        Command::Peer { command } => {
+            init_logging(LogFormat::Text, "warn");
+            peer_command(command).await
         }
         Command::User { command } => user_command(command).await,
         Command::Bench { bench } => licnode::bench::run(bench).await,

@@ -21,6 +21,10 @@ pub struct NodeHandle {
     task: JoinHandle<std::io::Result<()>>,
     /// The public query service's own listener, when `[public]` is configured.
     public: Option<PublicListener>,
+    /// The mutual-TLS listener for child nodes, when `[peer]` is configured.
+    peer: Option<PublicListener>,
+    /// The node's TLS material, when it has a certificate.
+    tls: Option<licnode_pki::NodeTls>,
 }
 
 struct PublicListener {
@@ -62,6 +66,20 @@ impl Node {
             Some(section) => Some(start_public(section, state.clone()).await?),
             None => None,
         };
+        let tls = load_tls(config)?;
+        let peer = match (&config.peer, &tls) {
+            (Some(section), Some(tls)) => {
+                Some(start_peer(config, section, tls, state.clone()).await?)
+            }
+            (Some(_), None) => {
+                tracing::warn!(
+                    "[peer] is configured but the node has no certificate yet \
+                     (licnode pki install --dir …): not accepting children"
+                );
+                None
+            }
+            (None, _) => None,
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(licnode_server::serve(listener, state, async move {
             let _ = stopped.await;
@@ -79,8 +97,66 @@ impl Node {
             stop: Some(stop),
             task,
             public,
+            peer,
+            tls,
         })
     }
+}
+
+/// The node's certificate material, if `licnode pki install` put it in `<node dir>/pki`.
+fn load_tls(config: &Config) -> anyhow::Result<Option<licnode_pki::NodeTls>> {
+    let pki_dir = config.base_dir().join("pki");
+    if !pki_dir.join("node.crt").exists() {
+        return Ok(None);
+    }
+    let max_crl_age = match &config.peer {
+        Some(section) => licnode_pki::parse_duration(&section.max_crl_age).map_err(|error| {
+            anyhow::anyhow!("[peer] max_crl_age {:?}: {error}", section.max_crl_age)
+        })?,
+        None => licnode_pki::DEFAULT_MAX_CRL_AGE,
+    };
+    let tls = licnode_pki::NodeTls::load(licnode_pki::NodeTlsSettings {
+        pki_dir,
+        max_crl_age,
+    })
+    .context("cannot load the node's certificate")?;
+    // Renewed certificates and new CRLs are picked up without a restart.
+    tls.spawn_reloader(std::time::Duration::from_secs(60));
+    Ok(Some(tls))
+}
+
+/// Binds and serves the node-to-node endpoints over mutual TLS (`[peer] listen`).
+async fn start_peer(
+    config: &Config,
+    section: &crate::config::PeerSection,
+    tls: &licnode_pki::NodeTls,
+    state: AppState,
+) -> anyhow::Result<PublicListener> {
+    let listener = tokio::net::TcpListener::bind(section.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} for [peer]", section.listen))?;
+    let local_addr = listener.local_addr()?;
+    let mut router = licnode_server::sync::peer_router(state);
+    let ca_dir = config.base_dir().join("pki").join("ca");
+    if ca_dir.join("ca.crt").exists() || ca_dir.join("root.crt").exists() {
+        let authority = licnode_pki::EnrollmentAuthority::new(&ca_dir, None);
+        router = router.merge(licnode_server::peer::peer_pki_router(authority));
+    }
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(licnode_pki::serve_mutual_tls(
+        listener,
+        tls.clone(),
+        router,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    tracing::info!(%local_addr, "node-to-node endpoints serving over mutual TLS");
+    Ok(PublicListener {
+        local_addr,
+        stop: Some(stop),
+        task,
+    })
 }
 
 /// Binds and serves the public query service alone (`[public] listen`).
@@ -124,6 +200,17 @@ impl NodeHandle {
         self.public.as_ref().map(|public| public.local_addr)
     }
 
+    /// The address of the mutual-TLS listener for child nodes, when `[peer]` is configured and
+    /// the node has a certificate.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer.as_ref().map(|peer| peer.local_addr)
+    }
+
+    /// The node's TLS material, when it has a certificate.
+    pub fn tls(&self) -> Option<&licnode_pki::NodeTls> {
+        self.tls.as_ref()
+    }
+
     /// The node's archive (for in-process tests and tools).
     pub fn archive(&self) -> &Archive {
         &self.archive
@@ -134,11 +221,14 @@ impl NodeHandle {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(public) = self.public.as_mut() {
-            if let Some(stop) = public.stop.take() {
+        for listener in [self.public.as_mut(), self.peer.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(stop) = listener.stop.take() {
                 let _ = stop.send(());
             }
-            (&mut public.task).await.context("public server task")??;
+            (&mut listener.task).await.context("listener task")??;
         }
         (&mut self.task).await.context("server task")??;
         self.archive.store.close().await;
