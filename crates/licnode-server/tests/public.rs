@@ -10,10 +10,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use licnode_model::{Collection, FieldType, Mode};
+use licnode_model::{Collection, FieldType, Level, Mode};
 use licnode_server::public::{self, PublicOptions};
 use licnode_server::{AppState, NodeInfo, app};
-use licnode_store::{Archive, Store, StoredRecord};
+use licnode_store::{Archive, ArchiveError, Store, StoredRecord};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
@@ -136,13 +136,29 @@ fn collection(name: &str) -> &'static Collection {
     licnode_model::collection(name).expect("collection")
 }
 
+/// Creates a record as a node that may author it (the authority table decides), writing into
+/// the test node's database as replication would deliver it.
 async fn create(node: &TestNode, collection: &str, input: &Map<String, Value>) -> StoredRecord {
-    node.state
-        .archive
-        .create(collection, Some(COUNTY), input, "clerk-wang")
-        .await
-        .unwrap_or_else(|error| panic!("create {collection}: {error:?}"))
-        .record
+    let store = node.state.archive.store.clone();
+    let authors = [
+        Archive::new(store.clone(), "100000"),
+        Archive::new(store.clone(), NODE_CODE),
+        Archive::new(store.clone(), "330100"),
+        Archive::new(store.clone(), COUNTY),
+        Archive::with_level(store.clone(), "RD0001", Level::ReviewDepartment),
+        Archive::with_level(store, "IB0001", Level::InspectionBody),
+    ];
+    for author in &authors {
+        match author
+            .create(collection, Some(COUNTY), input, "clerk-wang")
+            .await
+        {
+            Ok(created) => return created.record,
+            Err(ArchiveError::NotAuthorised(_)) => continue,
+            Err(error) => panic!("create {collection}: {error:?}"),
+        }
+    }
+    panic!("no node may author {collection}")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,7 +34,13 @@ pub enum ArchiveError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("document: {0}")]
-    Document(#[from] licnode_doc::DocError),
+    Document(Box<licnode_doc::DocError>),
+}
+
+impl From<licnode_doc::DocError> for ArchiveError {
+    fn from(error: licnode_doc::DocError) -> Self {
+        ArchiveError::Document(Box::new(error))
+    }
 }
 
 impl ArchiveError {
@@ -290,7 +296,7 @@ impl Archive {
         RecordDoc::load(&bytes).map_err(|source| {
             ArchiveError::Store(StoreError::CorruptDocument {
                 id: id.to_string(),
-                source,
+                source: Box::new(source),
             })
         })
     }

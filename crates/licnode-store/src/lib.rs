@@ -55,7 +55,7 @@ pub enum StoreError {
     CorruptDocument {
         id: String,
         #[source]
-        source: licnode_doc::DocError,
+        source: Box<licnode_doc::DocError>,
     },
     #[error("stored projection of record {id} is unreadable: {source}")]
     CorruptProjection {

@@ -28,7 +28,7 @@ impl Projection {
     pub fn of(doc: &RecordDoc, updated_at_ms: i64) -> Result<Projection, StoreError> {
         let meta = doc.meta().map_err(|source| StoreError::CorruptDocument {
             id: String::new(),
-            source,
+            source: Box::new(source),
         })?;
         let data = doc.fields();
         let collection = licnode_model::collection(&meta.collection);

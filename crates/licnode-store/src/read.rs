@@ -431,60 +431,52 @@ fn page(items: Vec<StoredRecord>, limit: i64) -> Result<Page, StoreError> {
     Ok(Page { items, next })
 }
 
-fn record_of(
-    key: i64,
-    id: String,
-    collection: String,
-    jurisdiction: String,
-    data: String,
-    conflict_count: i64,
-    created_at_ms: i64,
-    updated_at_ms: i64,
-    last_seq: i64,
-) -> Result<StoredRecord, StoreError> {
-    let data = match serde_json::from_str::<Value>(&data) {
+/// A record read from a row: the projection's JSON text parsed into `data`.
+fn record_of(mut record: StoredRecord, data: String) -> Result<StoredRecord, StoreError> {
+    record.data = match serde_json::from_str::<Value>(&data) {
         Ok(Value::Object(map)) => map,
         Ok(_) => Map::new(),
-        Err(source) => return Err(StoreError::CorruptProjection { id, source }),
+        Err(source) => {
+            return Err(StoreError::CorruptProjection {
+                id: record.id,
+                source,
+            });
+        }
     };
-    Ok(StoredRecord {
-        key,
-        id,
-        collection,
-        jurisdiction,
-        data,
-        conflict_count,
-        created_at_ms,
-        updated_at_ms,
-        last_seq,
-    })
+    Ok(record)
 }
 
 fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRecord, StoreError> {
     record_of(
-        row.try_get(0)?,
-        row.try_get(1)?,
-        row.try_get(2)?,
-        row.try_get(3)?,
+        StoredRecord {
+            key: row.try_get(0)?,
+            id: row.try_get(1)?,
+            collection: row.try_get(2)?,
+            jurisdiction: row.try_get(3)?,
+            data: Map::new(),
+            conflict_count: row.try_get(5)?,
+            created_at_ms: row.try_get(6)?,
+            updated_at_ms: row.try_get(7)?,
+            last_seq: row.try_get(8)?,
+        },
         row.try_get(4)?,
-        row.try_get(5)?,
-        row.try_get(6)?,
-        row.try_get(7)?,
-        row.try_get(8)?,
     )
 }
 
 fn pg_record(row: &sqlx::postgres::PgRow) -> Result<StoredRecord, StoreError> {
     record_of(
-        row.try_get(0)?,
-        row.try_get(1)?,
-        row.try_get(2)?,
-        row.try_get(3)?,
+        StoredRecord {
+            key: row.try_get(0)?,
+            id: row.try_get(1)?,
+            collection: row.try_get(2)?,
+            jurisdiction: row.try_get(3)?,
+            data: Map::new(),
+            conflict_count: i64::from(row.try_get::<i32, _>(5)?),
+            created_at_ms: row.try_get(6)?,
+            updated_at_ms: row.try_get(7)?,
+            last_seq: row.try_get(8)?,
+        },
         row.try_get(4)?,
-        i64::from(row.try_get::<i32, _>(5)?),
-        row.try_get(6)?,
-        row.try_get(7)?,
-        row.try_get(8)?,
     )
 }
 

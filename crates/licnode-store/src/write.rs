@@ -150,10 +150,10 @@ impl Store {
                 let mut doc = decode(id, &loaded.bytes)?;
                 let Some(local) = change(&mut doc).map_err(ModifyError::Rejected)? else {
                     tx.rollback().await?;
-                    return Ok(self
+                    return self
                         .get(id)
                         .await?
-                        .ok_or_else(|| ModifyError::NotFound(id.into()))?);
+                        .ok_or_else(|| ModifyError::NotFound(id.into()));
                 };
                 let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
                 let projection = Projection::of(&doc, attribution.at_ms)?;
@@ -174,10 +174,10 @@ impl Store {
                 let mut doc = decode(id, &loaded.bytes)?;
                 let Some(local) = change(&mut doc).map_err(ModifyError::Rejected)? else {
                     tx.rollback().await?;
-                    return Ok(self
+                    return self
                         .get(id)
                         .await?
-                        .ok_or_else(|| ModifyError::NotFound(id.into()))?);
+                        .ok_or_else(|| ModifyError::NotFound(id.into()));
                 };
                 let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
                 let projection = Projection::of(&doc, attribution.at_ms)?;
@@ -522,7 +522,7 @@ fn plan_remote(
 fn decode(id: &str, bytes: &[u8]) -> Result<RecordDoc, StoreError> {
     RecordDoc::load(bytes).map_err(|source| StoreError::CorruptDocument {
         id: id.to_string(),
-        source,
+        source: Box::new(source),
     })
 }
 

@@ -127,6 +127,10 @@ pub struct PeerSection {
     /// Refuse every peer once the CRLs are older than this (fail closed), e.g. `45d`.
     #[serde(default = "default_max_crl_age")]
     pub max_crl_age: String,
+    /// Address of the enrollment endpoint (server-authenticated TLS only: a child without a
+    /// certificate presents a one-time token from `licnode pki token`). Nodes with a CA only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enroll_listen: Option<SocketAddr>,
 }
 
 fn default_max_crl_age() -> String {

@@ -49,6 +49,7 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
         peer: options.peer_listen.map(|listen| PeerSection {
             listen,
             max_crl_age: "45d".to_string(),
+            enroll_listen: None,
         }),
         path: config_path.clone(),
     };

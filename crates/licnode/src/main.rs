@@ -442,7 +442,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 );
                 if interactive {
                     eprint!("\r{line}");
-                } else if summary.read % 10_000 == 0 {
+                } else if summary.read.is_multiple_of(10_000) {
                     eprintln!("{line}");
                 }
             };

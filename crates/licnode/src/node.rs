@@ -23,6 +23,8 @@ pub struct NodeHandle {
     public: Option<PublicListener>,
     /// The mutual-TLS listener for child nodes, when `[peer]` is configured.
     peer: Option<PublicListener>,
+    /// The enrollment listener, when `[peer] enroll_listen` is configured.
+    enroll: Option<PublicListener>,
     /// The node's TLS material, when it has a certificate.
     tls: Option<licnode_pki::NodeTls>,
 }
@@ -80,6 +82,13 @@ impl Node {
             }
             (None, _) => None,
         };
+        let enroll = match (&config.peer, &tls) {
+            (Some(section), Some(tls)) => match section.enroll_listen {
+                Some(address) => Some(start_enroll(config, address, tls).await?),
+                None => None,
+            },
+            _ => None,
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(licnode_server::serve(listener, state, async move {
             let _ = stopped.await;
@@ -98,6 +107,7 @@ impl Node {
             task,
             public,
             peer,
+            enroll,
             tls,
         })
     }
@@ -123,6 +133,42 @@ fn load_tls(config: &Config) -> anyhow::Result<Option<licnode_pki::NodeTls>> {
     // Renewed certificates and new CRLs are picked up without a restart.
     tls.spawn_reloader(std::time::Duration::from_secs(60));
     Ok(Some(tls))
+}
+
+/// Binds and serves the enrollment endpoint over server-authenticated TLS.
+async fn start_enroll(
+    config: &Config,
+    address: SocketAddr,
+    tls: &licnode_pki::NodeTls,
+) -> anyhow::Result<PublicListener> {
+    let ca_dir = config.base_dir().join("pki").join("ca");
+    anyhow::ensure!(
+        ca_dir.join("ca.crt").exists(),
+        "[peer] enroll_listen needs a CA in {}",
+        ca_dir.display()
+    );
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address} for enrollment"))?;
+    let local_addr = listener.local_addr()?;
+    let router = licnode_server::peer::enrollment_router(licnode_pki::EnrollmentAuthority::new(
+        &ca_dir, None,
+    ));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(licnode_pki::serve_server_tls(
+        listener,
+        tls.clone(),
+        router,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    tracing::info!(%local_addr, "enrollment endpoint serving");
+    Ok(PublicListener {
+        local_addr,
+        stop: Some(stop),
+        task,
+    })
 }
 
 /// Binds and serves the node-to-node endpoints over mutual TLS (`[peer] listen`).
@@ -221,9 +267,13 @@ impl NodeHandle {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        for listener in [self.public.as_mut(), self.peer.as_mut()]
-            .into_iter()
-            .flatten()
+        for listener in [
+            self.public.as_mut(),
+            self.peer.as_mut(),
+            self.enroll.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
         {
             if let Some(stop) = listener.stop.take() {
                 let _ = stop.send(());

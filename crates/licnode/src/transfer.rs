@@ -411,14 +411,14 @@ pub async fn export(
         }
     }));
     enum Sink<'a> {
-        Csv(csv::Writer<&'a mut dyn Write>),
+        Csv(Box<csv::Writer<&'a mut dyn Write>>),
         Jsonl(&'a mut dyn Write),
     }
     let mut sink = match format {
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(output);
             writer.write_record(&header)?;
-            Sink::Csv(writer)
+            Sink::Csv(Box::new(writer))
         }
         Format::Jsonl => Sink::Jsonl(output),
     };
