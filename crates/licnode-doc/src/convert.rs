@@ -114,3 +114,45 @@ fn json_of_scalar(scalar: &ScalarValue) -> Json {
         ScalarValue::Bytes(_) | ScalarValue::Unknown { .. } | ScalarValue::Null => Json::Null,
     }
 }
+
+/// The hydrate form of a JSON value, for initialising a new document in one splice.
+pub(crate) fn hydrate_of(value: &Json) -> automerge::hydrate::Value {
+    use automerge::hydrate;
+    match value {
+        Json::Array(items) => {
+            hydrate::Value::List(items.iter().map(hydrate_of).collect::<Vec<_>>().into())
+        }
+        Json::Object(fields) => hydrate::Value::Map(hydrate_map(fields.iter())),
+        scalar => hydrate::Value::Scalar(scalar_of(scalar)),
+    }
+}
+
+/// A hydrate map of the given entries (`null` entries left out).
+pub(crate) fn hydrate_map<'a>(
+    entries: impl Iterator<Item = (&'a String, &'a Json)>,
+) -> automerge::hydrate::Map {
+    entries
+        .filter(|(_, value)| !value.is_null())
+        .map(|(name, value)| (name.clone(), hydrate_of(value)))
+        .collect::<std::collections::HashMap<String, automerge::hydrate::Value>>()
+        .into()
+}
+
+/// The JSON form of a hydrated value.
+pub(crate) fn json_of_hydrate(value: &automerge::hydrate::Value) -> Json {
+    use automerge::hydrate;
+    match value {
+        hydrate::Value::Scalar(scalar) => json_of_scalar(scalar),
+        hydrate::Value::Map(map) => Json::Object(
+            map.iter()
+                .map(|(key, entry)| (key.clone(), json_of_hydrate(&entry.value)))
+                .collect(),
+        ),
+        hydrate::Value::List(list) => Json::Array(
+            list.iter()
+                .map(|item| json_of_hydrate(&item.value))
+                .collect(),
+        ),
+        hydrate::Value::Text(text) => Json::String(text.to_string()),
+    }
+}

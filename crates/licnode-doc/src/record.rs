@@ -112,15 +112,29 @@ impl RecordDoc {
     ) -> Result<(RecordDoc, LocalChange), DocError> {
         use automerge::transaction::Transactable;
         let mut doc = AutoCommit::new().with_actor(who.actor.clone());
-        doc.put(ROOT, "_id", meta.id.as_str())?;
-        doc.put(ROOT, "_collection", meta.collection.as_str())?;
-        doc.put(ROOT, "_jurisdiction", meta.jurisdiction.as_str())?;
-        doc.put(ROOT, "_created_at", who.time_ms)?;
-        for (name, value) in values {
-            if !value.is_null() {
-                convert::put_json(&mut doc, &ROOT, name, value)?;
-            }
+        // All keys in one splice: much cheaper than one put per field.
+        let mut root = convert::hydrate_map(values.iter());
+        for (key, value) in [
+            ("_id", automerge::ScalarValue::Str(meta.id.as_str().into())),
+            (
+                "_collection",
+                automerge::ScalarValue::Str(meta.collection.as_str().into()),
+            ),
+            (
+                "_jurisdiction",
+                automerge::ScalarValue::Str(meta.jurisdiction.as_str().into()),
+            ),
+            ("_created_at", automerge::ScalarValue::Int(who.time_ms)),
+        ] {
+            root.insert(
+                key.to_string(),
+                automerge::hydrate::MapValue {
+                    value: automerge::hydrate::Value::Scalar(value),
+                    conflict: false,
+                },
+            );
         }
+        doc.init_root_from_hydrate(&root)?;
         let mut record = RecordDoc { doc };
         let change = record
             .commit(who, "create")
@@ -178,8 +192,8 @@ impl RecordDoc {
         who: Authoring<'_>,
     ) -> Result<Option<LocalChange>, DocError> {
         self.doc.set_actor(who.actor.clone());
-        let current = self.fields();
-        let conflicted: Vec<String> = self.conflicts().into_iter().map(|c| c.field).collect();
+        let (current, conflicts) = self.fields_and_conflicts();
+        let conflicted: Vec<String> = conflicts.into_iter().map(|c| c.field).collect();
         for (name, value) in values {
             let unchanged = match current.get(name) {
                 Some(existing) => existing == value,
@@ -231,10 +245,29 @@ impl RecordDoc {
 
     /// The record's fields as the projection shows them, domain rules applied.
     pub fn fields(&self) -> Map<String, Value> {
+        self.fields_and_conflicts().0
+    }
+
+    /// Fields that hold concurrent values (DESIGN.md principle 1: the loser is kept and shown).
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        self.fields_and_conflicts().1
+    }
+
+    /// The projection's fields and the conflicts, read in one pass over the document (only
+    /// keys flagged as conflicted are read again for all their values).
+    pub fn fields_and_conflicts(&self) -> (Map<String, Value>, Vec<Conflict>) {
         let collection = self.meta_text("_collection").unwrap_or_default();
         let mut fields = Map::new();
-        for key in self.doc.keys(ROOT) {
+        let mut conflicts = Vec::new();
+        let Ok(automerge::hydrate::Value::Map(root)) = self.doc.hydrate(ROOT, None) else {
+            return (fields, conflicts);
+        };
+        for (key, entry) in root.iter() {
             if key.starts_with('_') {
+                continue;
+            }
+            if !entry.conflict {
+                fields.insert(key.clone(), convert::json_of_hydrate(&entry.value));
                 continue;
             }
             let Ok(all) = self.doc.get_all(ROOT, key.as_str()) else {
@@ -247,40 +280,18 @@ impl RecordDoc {
             if values.is_empty() {
                 continue;
             }
-            let index = rules::preferred_value(&collection, &key, &values);
-            if let Some(value) = values.into_iter().nth(index) {
-                fields.insert(key, value);
+            let index = rules::preferred_value(&collection, key, &values);
+            let shown = values[index].clone();
+            if values.len() > 1 {
+                conflicts.push(Conflict {
+                    field: key.clone(),
+                    shown: shown.clone(),
+                    values,
+                });
             }
+            fields.insert(key.clone(), shown);
         }
-        fields
-    }
-
-    /// Fields that hold concurrent values (DESIGN.md principle 1: the loser is kept and shown).
-    pub fn conflicts(&self) -> Vec<Conflict> {
-        let collection = self.meta_text("_collection").unwrap_or_default();
-        let mut conflicts = Vec::new();
-        for key in self.doc.keys(ROOT) {
-            if key.starts_with('_') {
-                continue;
-            }
-            let Ok(all) = self.doc.get_all(ROOT, key.as_str()) else {
-                continue;
-            };
-            if all.len() < 2 {
-                continue;
-            }
-            let values: Vec<Value> = all
-                .iter()
-                .map(|(value, id)| convert::read_value(&self.doc, value, id))
-                .collect();
-            let index = rules::preferred_value(&collection, &key, &values);
-            conflicts.push(Conflict {
-                field: key,
-                shown: values[index].clone(),
-                values,
-            });
-        }
-        conflicts
+        (fields, conflicts)
     }
 
     /// Every change of the record, oldest first (causal order), with author node, user and time.

@@ -22,7 +22,7 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKind, User};
-pub use archive::{Archive, ArchiveError, Created, NodeScope, Updated};
+pub use archive::{Archive, ArchiveError, BulkRow, BulkWriter, Created, NodeScope, Updated};
 pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;
 pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};

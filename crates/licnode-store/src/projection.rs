@@ -30,7 +30,7 @@ impl Projection {
             id: String::new(),
             source: Box::new(source),
         })?;
-        let data = doc.fields();
+        let (data, conflicts) = doc.fields_and_conflicts();
         let collection = licnode_model::collection(&meta.collection);
         let text_of = |field: Option<&'static str>| -> Option<String> {
             let name = field?;
@@ -42,7 +42,7 @@ impl Projection {
         let credit_code = text_of(collection.and_then(|c| c.credit_code_field));
         let status = text_of(collection.and_then(|c: &Collection| c.status_field));
         Ok(Projection {
-            conflict_count: doc.conflicts().len() as i64,
+            conflict_count: conflicts.len() as i64,
             created_at_ms: doc.created_at_ms().unwrap_or(updated_at_ms),
             updated_at_ms,
             id: meta.id,

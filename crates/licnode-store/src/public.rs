@@ -126,7 +126,7 @@ impl Store {
                     // every hit is verified with a substring test.
                     let phrase = format!("\"{}\"", name_grams(name).join(" ").replace('"', ""));
                     sql.push(
-                        "SELECT r.key, r.data FROM name_index f JOIN records r ON r.key = f.rowid \
+                        "SELECT r.key, r.data FROM name_index f CROSS JOIN records r ON r.key = f.rowid \
                          WHERE name_index MATCH ",
                     )
                     .push_bind(phrase)

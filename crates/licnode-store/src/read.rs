@@ -200,7 +200,7 @@ impl Store {
                     let grams = name_grams(name);
                     let phrase = format!("\"{}\"", grams.join(" ").replace('"', ""));
                     sql.push(format!(
-                        "SELECT {RECORD_COLUMNS} FROM name_index f JOIN records r ON r.key = f.rowid \
+                        "SELECT {RECORD_COLUMNS} FROM name_index f CROSS JOIN records r ON r.key = f.rowid \
                          WHERE name_index MATCH "
                     ));
                     sql.push_bind(phrase)

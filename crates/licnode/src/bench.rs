@@ -153,6 +153,7 @@ async fn store_bench(
 ) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     let mut push = |measure: &str, value: String| {
+        eprintln!("[{backend}] {measure}: {value}");
         rows.push(Row {
             backend: backend.to_string(),
             measure: measure.to_string(),
@@ -186,53 +187,30 @@ async fn store_bench(
     let (store, _database) = open_store(backend, dir.path(), "bulk").await?;
     let archive = Archive::new(store.clone(), node_code);
     let started = Instant::now();
-    let mut build_time = Duration::ZERO;
-    let mut insert_time = Duration::ZERO;
+    let mut writer = licnode_store::BulkWriter::new(&archive, "licences", "bench")?;
     for batch in inputs.chunks(1_000) {
-        let build_started = Instant::now();
-        let archive_for_build = archive.clone();
-        let batch = batch.to_vec();
-        let prepared: Vec<licnode_store::PreparedRecord> = tokio::task::spawn_blocking(move || {
-            let at_ms = licnode_store::now_ms();
-            let half = batch.len().div_ceil(2).max(1);
-            std::thread::scope(|scope| {
-                let parts: Vec<_> = batch
-                    .chunks(half)
-                    .map(|part| {
-                        let archive = &archive_for_build;
-                        scope.spawn(move || {
-                            part.iter()
-                                .filter_map(|(county, fields)| {
-                                    archive
-                                        .prepare("licences", Some(county), fields, "bench", at_ms)
-                                        .ok()
-                                        .map(|(record, _)| record)
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                parts
-                    .into_iter()
-                    .flat_map(|p| p.join().unwrap_or_default())
-                    .collect::<Vec<_>>()
+        let rows = batch
+            .iter()
+            .map(|(county, fields)| licnode_store::BulkRow {
+                jurisdiction: Some(county.clone()),
+                fields: fields.clone(),
             })
-        })
-        .await?;
-        build_time += build_started.elapsed();
-        let insert_started = Instant::now();
-        store.insert_new(&prepared).await?;
-        insert_time += insert_started.elapsed();
+            .collect();
+        let (refused, _) = writer.write(rows).await?;
+        anyhow::ensure!(
+            refused.is_empty(),
+            "generated licences refused: {:?}",
+            refused.first()
+        );
     }
+    let inserted = writer.finish().await?;
     let elapsed = started.elapsed();
     push(
-        &format!("bulk create {records} licences"),
+        &format!("bulk create {inserted} licences"),
         format!(
-            "{:.0} records/s ({:.1} s: documents {:.1} s, database {:.1} s)",
-            records as f64 / elapsed.as_secs_f64(),
+            "{:.0} records/s ({:.1} s)",
+            inserted as f64 / elapsed.as_secs_f64(),
             elapsed.as_secs_f64(),
-            build_time.as_secs_f64(),
-            insert_time.as_secs_f64()
         ),
     );
     let size = store.size_bytes().await?;

@@ -103,19 +103,22 @@ async fn seed(archive: &licnode_store::Archive, licences: usize) -> anyhow::Resu
     ];
     for (name, count) in plan {
         let collection = licnode_model::collection(name).context("collection")?;
-        let mut prepared = Vec::with_capacity(count);
-        let at_ms = licnode_store::now_ms();
+        let mut writer = licnode_store::BulkWriter::new(archive, name, "demo")?;
+        let mut rows = Vec::with_capacity(1_000);
         for index in 0..count {
             let county = &counties[index % counties.len()].code;
-            let fields = generator.record(collection, county);
-            let (record, _) = archive
-                .prepare(name, Some(county), &fields, "demo", at_ms)
-                .map_err(|error| anyhow::anyhow!("seeding {name}: {error}"))?;
-            prepared.push(record);
+            rows.push(licnode_store::BulkRow {
+                jurisdiction: Some(county.clone()),
+                fields: generator.record(collection, county),
+            });
+            if rows.len() == 1_000 || index + 1 == count {
+                let (refused, _) = writer.write(std::mem::take(&mut rows)).await?;
+                if let Some((_, error)) = refused.first() {
+                    anyhow::bail!("seeding {name}: {error}");
+                }
+            }
         }
-        for batch in prepared.chunks(1_000) {
-            archive.store.insert_new(batch).await?;
-        }
+        writer.finish().await?;
         println!("-- seeded {count:>6} {name}");
     }
     println!("-- seeding took {:.1} s", started.elapsed().as_secs_f64());

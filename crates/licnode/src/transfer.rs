@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use licnode_model::{Collection, FieldType, Issue};
-use licnode_store::{Archive, ArchiveError, ListQuery};
+use licnode_store::{Archive, ArchiveError, BulkRow, BulkWriter, ListQuery};
 use serde_json::{Map, Value};
 
 /// CSV (a header row of field names or Chinese labels) or JSON lines (one object per line).
@@ -65,6 +65,7 @@ pub async fn import(
 ) -> anyhow::Result<ImportSummary> {
     let started = Instant::now();
     let mut summary = ImportSummary::default();
+    let mut writer = BulkWriter::new(archive, collection.name, user)?;
     let mut rows: Vec<(u64, Result<Row, Refusal>)> = Vec::with_capacity(BATCH);
     let mut reader = RowReader::new(collection, format, input)?;
     loop {
@@ -75,15 +76,29 @@ pub async fn import(
             rows.push(row);
         }
         if rows.len() >= BATCH || (done && !rows.is_empty()) {
-            import_batch(
-                archive,
-                collection,
-                std::mem::take(&mut rows),
-                jurisdiction,
-                user,
-                &mut summary,
-            )
-            .await?;
+            let mut lines = Vec::with_capacity(rows.len());
+            let mut batch = Vec::with_capacity(rows.len());
+            for (line, row) in rows.drain(..) {
+                match row {
+                    Ok(row) => {
+                        lines.push(line);
+                        batch.push(BulkRow {
+                            jurisdiction: row
+                                .jurisdiction
+                                .or_else(|| jurisdiction.map(str::to_string)),
+                            fields: row.fields,
+                        });
+                    }
+                    Err(refusal) => summary.refused.push(refusal),
+                }
+            }
+            let accepted = batch.len() as u64;
+            let (refused, warnings) = writer.write(batch).await?;
+            summary.imported += accepted - refused.len() as u64;
+            summary.warnings += warnings.len() as u64;
+            for (index, error) in refused {
+                summary.refused.push(refusal_of(lines[index], error));
+            }
             summary.seconds = started.elapsed().as_secs_f64();
             progress(&summary);
         }
@@ -91,87 +106,10 @@ pub async fn import(
             break;
         }
     }
+    writer.finish().await?;
+    summary.refused.sort_by_key(|refusal| refusal.line);
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
-}
-
-async fn import_batch(
-    archive: &Archive,
-    collection: &'static Collection,
-    rows: Vec<(u64, Result<Row, Refusal>)>,
-    jurisdiction: Option<&str>,
-    user: &str,
-    summary: &mut ImportSummary,
-) -> anyhow::Result<()> {
-    // Building documents is CPU work: spread it over the machine's cores.
-    let archive_for_build = archive.clone();
-    let jurisdiction_owned = jurisdiction.map(str::to_string);
-    let user_owned = user.to_string();
-    let built = tokio::task::spawn_blocking(move || {
-        let at_ms = licnode_store::now_ms();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let chunk = rows.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = rows
-                .chunks(chunk)
-                .map(|part| {
-                    let archive = &archive_for_build;
-                    let jurisdiction = jurisdiction_owned.as_deref();
-                    let user = user_owned.as_str();
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(line, row)| match row {
-                                Ok(row) => (
-                                    *line,
-                                    archive
-                                        .prepare(
-                                            collection.name,
-                                            row.jurisdiction.as_deref().or(jurisdiction),
-                                            &row.fields,
-                                            user,
-                                            at_ms,
-                                        )
-                                        .map_err(|error| refusal_of(*line, error)),
-                                ),
-                                Err(refusal) => (
-                                    *line,
-                                    Err(Refusal {
-                                        line: refusal.line,
-                                        code: refusal.code.clone(),
-                                        message: refusal.message.clone(),
-                                        issues: Vec::new(),
-                                    }),
-                                ),
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|handle| handle.join().unwrap_or_default())
-                .collect::<Vec<_>>()
-        })
-    })
-    .await
-    .context("building documents")?;
-    let mut prepared = Vec::with_capacity(built.len());
-    for (_, result) in built {
-        match result {
-            Ok((record, warnings)) => {
-                if !warnings.is_empty() {
-                    summary.warnings += 1;
-                }
-                prepared.push(record);
-            }
-            Err(refusal) => summary.refused.push(refusal),
-        }
-    }
-    archive.store.insert_new(&prepared).await?;
-    summary.imported += prepared.len() as u64;
-    Ok(())
 }
 
 fn refusal_of(line: u64, error: ArchiveError) -> Refusal {

@@ -26,6 +26,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use licnode_store::{Archive, StoreError};
 use serde_json::{Value, json};
 use tracing::Instrument;
@@ -154,6 +155,12 @@ pub async fn serve(
     options: PublicOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Small answers go out at once instead of waiting for the previous segment's ACK (Nagle).
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "public service: cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         public_app(state, options).into_make_service_with_connect_info::<SocketAddr>(),
