@@ -32,8 +32,11 @@ CREATE INDEX records_by_jurisdiction ON records (collection, jurisdiction, key);
 CREATE INDEX records_by_licence_number ON records (licence_number_bare);
 CREATE INDEX records_by_credit_code ON records (credit_code);
 -- Overlapping two-character grams of enterprise names: a two-character fragment is answered
--- from the index (pg_trgm cannot).
-CREATE INDEX records_by_name_grams ON records USING GIN (name_grams);
+-- from the index (pg_trgm cannot). Its pending list (fast inserts) is kept small: every search
+-- scans it linearly (measured: 7 ms with a full default 4 MB list, 0.5 ms without), and bulk
+-- loads flush it when they finish.
+CREATE INDEX records_by_name_grams ON records USING GIN (name_grams)
+    WITH (fastupdate = on, gin_pending_list_limit = 256);
 
 -- The automerge document of each record: a saved document, possibly followed by changes.
 CREATE TABLE documents (

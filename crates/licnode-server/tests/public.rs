@@ -570,7 +570,31 @@ async fn licences_are_found_by_fragment_number_code_category_and_province() {
             assert!(names_in(&answer.json(), "enterprise_name").contains(&name));
         }
 
+        // With its provincial prefix a number names one licence; without, all that share it.
+        let mut twins = Vec::new();
+        for number in ["(浙)XK13-010-77777", "(苏)XK13-010-77777"] {
+            let mut input = licnode_gen::Generator::new(77).record(collection("licences"), COUNTY);
+            input.insert("licence_number".into(), json!(number));
+            twins.push(create(&node, "licences", &input).await);
+        }
+        let prefixed = get(
+            &router,
+            &format!("/public/api/licences?q={}", encode("（浙）XK13-010-77777")),
+        )
+        .await;
+        assert_eq!(
+            names_in(&prefixed.json(), "licence_number"),
+            vec!["(浙)XK13-010-77777".to_string()],
+            "{backend}"
+        );
+        let bare = get(&router, "/public/api/licences?q=XK13-010-77777").await;
+        assert_eq!(names_in(&bare.json(), "licence_number").len(), 2);
+
         let category = field("product_category");
+        let expected_extra = twins
+            .iter()
+            .filter(|r| r.data.get("product_category") == Some(&Value::String(category.clone())))
+            .count();
         let answer = get(
             &router,
             &format!(
@@ -585,10 +609,10 @@ async fn licences_are_found_by_fragment_number_code_category_and_province() {
             .iter()
             .filter(|r| r.data.get("product_category") == Some(&Value::String(category.clone())))
             .count();
-        assert_eq!(categories.len(), expected, "{backend}");
+        assert_eq!(categories.len(), expected + expected_extra, "{backend}");
 
         let in_zhejiang = get(&router, "/public/api/licences?province=330000&limit=100").await;
-        assert_eq!(names_in(&in_zhejiang.json(), "enterprise_name").len(), 12);
+        assert_eq!(names_in(&in_zhejiang.json(), "enterprise_name").len(), 14);
         let in_xinjiang = get(&router, "/public/api/licences?province=65").await;
         assert!(names_in(&in_xinjiang.json(), "enterprise_name").is_empty());
 

@@ -451,9 +451,13 @@ impl BulkWriter {
         Ok(())
     }
 
-    /// Waits for the last batch; returns how many records were inserted in all.
+    /// Waits for the last batch and refreshes the planner's statistics; returns how many
+    /// records were inserted in all.
     pub async fn finish(mut self) -> Result<u64, StoreError> {
         self.wait().await?;
+        if self.inserted > 0 {
+            self.archive.store.analyze().await?;
+        }
         Ok(self.inserted)
     }
 

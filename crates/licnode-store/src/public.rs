@@ -219,6 +219,17 @@ fn push_filters<DB: sqlx::Database>(
     if let Some(number) = &query.licence_number {
         sql.push(" AND r.licence_number_bare = ")
             .push_bind(bare_licence_number(number));
+        // With its provincial prefix, a number names one province's licence: (浙)XK06-001-00123
+        // is not (苏)XK06-001-00123. A number stored without a prefix still matches.
+        if let Ok(parsed) = licnode_model::licence_number::normalise(number)
+            && parsed.province_abbreviation().is_some()
+        {
+            sql.push(" AND (r.licence_number = ")
+                .push_bind(parsed.canonical())
+                .push(" OR r.licence_number = ")
+                .push_bind(parsed.bare())
+                .push(")");
+        }
     }
     if let Some(code) = &query.credit_code {
         sql.push(" AND r.credit_code = ")

@@ -346,6 +346,19 @@ impl Store {
         })
     }
 
+    /// After a bulk load: flushes the name index's pending list and refreshes the planner's
+    /// statistics (PostgreSQL; SQLite needs neither for these queries).
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        if let Db::Postgres { pool } = &self.db {
+            sqlx::query("SELECT gin_clean_pending_list('records_by_name_grams')")
+                .execute(pool)
+                .await?;
+            sqlx::query("ANALYZE records").execute(pool).await?;
+            sqlx::query("ANALYZE changes").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// Bytes the database occupies (SQLite: pages in use; PostgreSQL: the database's size).
     pub async fn size_bytes(&self) -> Result<i64, StoreError> {
         Ok(match &self.db {
