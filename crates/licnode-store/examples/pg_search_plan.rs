@@ -17,23 +17,37 @@ async fn main() -> anyhow::Result<()> {
         let rows = (0..1_000)
             .map(|index| {
                 let county = &counties[(batch * 1_000 + index) % counties.len()].code;
-                BulkRow { jurisdiction: Some(county.clone()), fields: generator.record(collection, county) }
+                BulkRow {
+                    jurisdiction: Some(county.clone()),
+                    fields: generator.record(collection, county),
+                }
             })
             .collect();
         writer.write(rows).await?;
     }
     writer.finish().await?;
     let pool = sqlx::PgPool::connect(&database.url).await?;
-    let name: String = sqlx::query_scalar("SELECT enterprise_name FROM records OFFSET 5000 LIMIT 1").fetch_one(&pool).await?;
+    let name: String =
+        sqlx::query_scalar("SELECT enterprise_name FROM records OFFSET 5000 LIMIT 1")
+            .fetch_one(&pool)
+            .await?;
     let chars: Vec<char> = name.chars().collect();
-    let fragment: String = chars[chars.len() / 2 - 1..chars.len() / 2 + 1].iter().collect();
+    let fragment: String = chars[chars.len() / 2 - 1..chars.len() / 2 + 1]
+        .iter()
+        .collect();
     let grams = licnode_store::name_grams(&fragment);
-    for phase in ["before ANALYZE", "after ANALYZE", "after cleaning the GIN pending list"] {
+    for phase in [
+        "before ANALYZE",
+        "after ANALYZE",
+        "after cleaning the GIN pending list",
+    ] {
         if phase == "after ANALYZE" {
             sqlx::query("ANALYZE records").execute(&pool).await?;
         }
         if phase == "after cleaning the GIN pending list" {
-            sqlx::query("SELECT gin_clean_pending_list('records_by_name_grams')").execute(&pool).await?;
+            sqlx::query("SELECT gin_clean_pending_list('records_by_name_grams')")
+                .execute(&pool)
+                .await?;
         }
         println!("== {phase}: {fragment}");
         let rows = sqlx::query(

@@ -82,6 +82,9 @@ impl Node {
             }
             (None, _) => None,
         };
+        if let (Some(parent_url), Some(tls)) = (&config.node.parent_url, &tls) {
+            spawn_certificate_upkeep(config.base_dir(), parent_url.clone(), tls.clone());
+        }
         let enroll = match (&config.peer, &tls) {
             (Some(section), Some(tls)) => match section.enroll_listen {
                 Some(address) => Some(start_enroll(config, address, tls).await?),
@@ -135,6 +138,47 @@ fn load_tls(config: &Config) -> anyhow::Result<Option<licnode_pki::NodeTls>> {
     Ok(Some(tls))
 }
 
+/// How often a child fetches its parent's CRLs and checks whether to renew its certificate.
+const CERTIFICATE_UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Keeps the node's trust material current from its parent, over mutual TLS: the CRLs of the
+/// CAs above (so revocations flow down the tree), and the node's certificate, renewed once it
+/// is within the renewal window. The serving listeners pick both up without a restart.
+fn spawn_certificate_upkeep(
+    node_dir: std::path::PathBuf,
+    parent_url: String,
+    tls: licnode_pki::NodeTls,
+) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(CERTIFICATE_UPKEEP_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let client =
+                match licnode_pki::PeerClient::for_node(&tls, licnode_pki::ExpectedPeer::AnyNode) {
+                    Ok(client) => client,
+                    Err(error) => {
+                        tracing::warn!(%error, "certificate upkeep: no client");
+                        continue;
+                    }
+                };
+            match licnode_pki::enroll::refresh_crls(&node_dir, &client, &parent_url).await {
+                Ok(issuers) => tracing::debug!(?issuers, "CRLs refreshed from the parent"),
+                Err(error) => tracing::warn!(%error, "cannot refresh CRLs from the parent"),
+            }
+            if tls.own_identity().renewal_due(std::time::SystemTime::now()) {
+                match licnode_pki::enroll::renew(&node_dir, &client, &parent_url).await {
+                    Ok(_) => tracing::info!("node certificate renewed"),
+                    Err(error) => tracing::warn!(%error, "cannot renew the node certificate"),
+                }
+            }
+            if let Err(error) = tls.reload() {
+                tracing::warn!(%error, "cannot reload the certificate material");
+            }
+        }
+    });
+}
+
 /// Binds and serves the enrollment endpoint over server-authenticated TLS.
 async fn start_enroll(
     config: &Config,
@@ -185,7 +229,12 @@ async fn start_peer(
     let mut router = licnode_server::sync::peer_router(state);
     let ca_dir = config.base_dir().join("pki").join("ca");
     if ca_dir.join("ca.crt").exists() || ca_dir.join("root.crt").exists() {
-        let authority = licnode_pki::EnrollmentAuthority::new(&ca_dir, None);
+        // The CRLs this node holds from above are served with its own, so revocations flow
+        // down the whole tree.
+        let authority = licnode_pki::EnrollmentAuthority::new(
+            &ca_dir,
+            Some(config.base_dir().join("pki").join("crls")),
+        );
         router = router.merge(licnode_server::peer::peer_pki_router(authority));
     }
     let (stop, stopped) = oneshot::channel::<()>();
