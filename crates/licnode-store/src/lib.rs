@@ -11,6 +11,7 @@ mod migrate;
 mod projection;
 pub mod public;
 mod read;
+pub mod sync_state;
 mod write;
 
 use std::str::FromStr;
@@ -25,6 +26,7 @@ pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKin
 pub use archive::{Archive, ArchiveError, BulkRow, BulkWriter, Created, NodeScope, Updated};
 pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;
+pub use sync_state::{QuarantineEntry, Refusal, SyncBatch};
 pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
 pub use write::{
     ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord, RemoteChange,

@@ -31,6 +31,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0003_public.sql"),
         postgres: include_str!("../../../migrations/postgres/0003_public.sql"),
     },
+    Migration {
+        version: 4,
+        name: "sync",
+        sqlite: include_str!("../../../migrations/sqlite/0004_sync.sql"),
+        postgres: include_str!("../../../migrations/postgres/0004_sync.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -195,6 +195,16 @@ impl Store {
     /// skipped, so duplicated and re-ordered deliveries are harmless; each applied change gets
     /// a new local sequence number, so it travels on to this node's other neighbours.
     pub async fn apply_remote(&self, changes: &[RemoteChange]) -> Result<ApplyOutcome, StoreError> {
+        self.apply_remote_with(changes, None).await
+    }
+
+    /// [`Store::apply_remote`], and in the same transaction whatever replication must record
+    /// with the batch (quarantined changes, the peer's cursor): see `sync_state`.
+    pub(crate) async fn apply_remote_with(
+        &self,
+        changes: &[RemoteChange],
+        tail: Option<&crate::sync_state::SyncTail>,
+    ) -> Result<ApplyOutcome, StoreError> {
         let mut outcome = ApplyOutcome::default();
         let mut by_record: Vec<(&str, Vec<(&RemoteChange, licnode_doc::IncomingChange)>)> =
             Vec::new();
@@ -272,6 +282,9 @@ impl Store {
                         .applied
                         .extend(plan.rows.iter().map(|row| row.hash.clone()));
                 }
+                if let Some(tail) = tail {
+                    crate::sync_state::sqlite_finish(&mut tx, tail, &outcome).await?;
+                }
                 tx.commit().await?;
             }
             Db::Postgres { pool } => {
@@ -328,6 +341,9 @@ impl Store {
                     outcome
                         .applied
                         .extend(plan.rows.iter().map(|row| row.hash.clone()));
+                }
+                if let Some(tail) = tail {
+                    crate::sync_state::pg_finish(&mut tx, tail, &outcome).await?;
                 }
                 tx.commit().await?;
             }

@@ -6,6 +6,7 @@
 //! It does no IO. The replication protocol and peer sessions will live beside it.
 
 pub mod authority;
+pub mod protocol;
 
 pub use authority::{
     Author, Decision, DenyReason, Flow, Link, Movement, NodeRef, NodeRole, Relation, Route, Rule,

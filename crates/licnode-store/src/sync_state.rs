@@ -1,0 +1,324 @@
+//! Replication state: per-peer cursors and the quarantine of refused changes.
+//!
+//! A batch received from a neighbour is stored by [`Store::apply_sync_batch`]: the changes the
+//! caller's authority check allows are applied, every other change is quarantined with its
+//! reason, and the cursor of the stream advances — all in one transaction, so a duplicated,
+//! re-ordered or interrupted batch is harmless (the cursor never moves backwards, and a batch
+//! that was not committed left nothing behind).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::{Postgres, Row, Sqlite};
+
+use crate::write::{ApplyOutcome, RemoteChange};
+use crate::{Db, Store, StoreError};
+
+/// The stream a parent stores its child's pushed changes under.
+pub const STREAM_PUSH: &str = "push";
+/// The stream a child stores its parent's changes under.
+pub const STREAM_PULL: &str = "pull";
+
+/// Reason code of a change whose bytes are not an automerge change.
+pub const REASON_MALFORMED: &str = "malformed_change";
+/// Reason code of a change the record's document refused (metadata that contradicts it).
+pub const REASON_REFUSED_BY_DOCUMENT: &str = "refused_by_document";
+/// Reason code of a change whose dependencies this node does not have.
+pub const REASON_MISSING_DEPENDENCY: &str = "missing_dependency";
+
+/// Why a received change is not applied: a reason code and a message for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+}
+
+/// A batch of changes received from `peer` on `stream`, to be stored with the stream's new
+/// cursor.
+#[derive(Clone, Debug)]
+pub struct SyncBatch {
+    pub peer: String,
+    pub stream: String,
+    /// The cursor once the batch is stored: the last sequence number of the sender's log it
+    /// covers.
+    pub cursor: i64,
+    pub changes: Vec<RemoteChange>,
+}
+
+/// One quarantined change.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct QuarantineEntry {
+    pub peer: String,
+    pub hash: String,
+    pub record_id: String,
+    pub collection: String,
+    pub jurisdiction: String,
+    pub author_node: String,
+    pub reason: String,
+    pub message: String,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    pub received_at_ms: i64,
+}
+
+/// What the write transaction records besides the applied changes.
+pub(crate) struct SyncTail {
+    peer: String,
+    stream: String,
+    cursor: i64,
+    /// Changes refused before applying (authority, malformed bytes).
+    denied: Vec<QuarantineEntry>,
+    /// Every change offered for applying, by hash, in case the document refuses it.
+    offered: HashMap<String, QuarantineEntry>,
+}
+
+impl Store {
+    /// The cursor of `stream` with `peer`: 0 when nothing was stored yet.
+    pub async fn sync_cursor(&self, peer: &str, stream: &str) -> Result<i64, StoreError> {
+        let seq: Option<i64> = match &self.db {
+            Db::Sqlite { reader, .. } => {
+                sqlx::query_scalar("SELECT seq FROM sync_cursors WHERE peer = ? AND stream = ?")
+                    .bind(peer)
+                    .bind(stream)
+                    .fetch_optional(reader)
+                    .await?
+            }
+            Db::Postgres { pool } => {
+                sqlx::query_scalar("SELECT seq FROM sync_cursors WHERE peer = $1 AND stream = $2")
+                    .bind(peer)
+                    .bind(stream)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// Stores a received batch: `check` decides, for each change and the node its actor id is
+    /// bound to, whether it may be applied. Allowed changes are applied; refused ones (by
+    /// `check`, malformed, refused by their document, or missing a dependency) are quarantined;
+    /// the cursor advances to `batch.cursor` (never backwards) — in one transaction.
+    pub async fn apply_sync_batch(
+        &self,
+        batch: SyncBatch,
+        mut check: impl FnMut(&RemoteChange, Option<&str>) -> Result<(), Refusal>,
+    ) -> Result<ApplyOutcome, StoreError> {
+        let now = crate::now_ms();
+        let entry = |change: &RemoteChange, hash: String, author: &str, refusal: Refusal| {
+            QuarantineEntry {
+                peer: batch.peer.clone(),
+                hash,
+                record_id: change.record_id.clone(),
+                collection: change.collection.clone(),
+                jurisdiction: change.jurisdiction.clone(),
+                author_node: author.to_owned(),
+                reason: refusal.code,
+                message: refusal.message,
+                bytes: change.bytes.clone(),
+                received_at_ms: now,
+            }
+        };
+        let mut allowed = Vec::new();
+        let mut denied = Vec::new();
+        let mut offered = HashMap::new();
+        for change in &batch.changes {
+            match licnode_doc::parse_change(&change.bytes) {
+                Err(error) => denied.push(entry(
+                    change,
+                    String::new(),
+                    "",
+                    Refusal {
+                        code: REASON_MALFORMED.into(),
+                        message: format!("malformed change: {error}"),
+                    },
+                )),
+                Ok(incoming) => {
+                    let hash = incoming.hash.to_string();
+                    let author = incoming.author_node.as_deref();
+                    match check(change, author) {
+                        Ok(()) => {
+                            offered.insert(
+                                hash.clone(),
+                                entry(
+                                    change,
+                                    hash,
+                                    author.unwrap_or(""),
+                                    Refusal {
+                                        code: String::new(),
+                                        message: String::new(),
+                                    },
+                                ),
+                            );
+                            allowed.push(change.clone());
+                        }
+                        Err(refusal) => {
+                            denied.push(entry(change, hash, author.unwrap_or(""), refusal))
+                        }
+                    }
+                }
+            }
+        }
+        let tail = SyncTail {
+            peer: batch.peer.clone(),
+            stream: batch.stream.clone(),
+            cursor: batch.cursor,
+            denied,
+            offered,
+        };
+        let mut outcome = self.apply_remote_with(&allowed, Some(&tail)).await?;
+        for denied in &tail.denied {
+            outcome
+                .refused
+                .push((denied.hash.clone(), denied.reason.clone()));
+        }
+        Ok(outcome)
+    }
+
+    /// The quarantined changes, oldest first, at most `limit`.
+    pub async fn quarantined(&self, limit: i64) -> Result<Vec<QuarantineEntry>, StoreError> {
+        match &self.db {
+            Db::Sqlite { reader, .. } => {
+                let rows = sqlx::query(
+                    "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
+                     message, bytes, received_at_ms FROM quarantine ORDER BY id LIMIT ?",
+                )
+                    .bind(limit)
+                    .fetch_all(reader)
+                    .await?;
+                rows.iter().map(quarantine_row).collect()
+            }
+            Db::Postgres { pool } => {
+                let rows = sqlx::query(
+                    "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
+                     message, bytes, received_at_ms FROM quarantine ORDER BY id LIMIT $1",
+                )
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter().map(quarantine_row).collect()
+            }
+        }
+    }
+}
+
+/// The quarantine rows of a batch: the denied changes, then those the document refused or
+/// could not apply for want of a dependency.
+fn quarantine_rows(tail: &SyncTail, outcome: &ApplyOutcome) -> Vec<QuarantineEntry> {
+    let mut rows = tail.denied.clone();
+    let mut from_outcome = |hash: &str, code: &str, message: &str| {
+        if let Some(offered) = tail.offered.get(hash) {
+            let mut row = offered.clone();
+            row.reason = code.to_owned();
+            row.message = message.to_owned();
+            rows.push(row);
+        }
+    };
+    for (hash, message) in &outcome.refused {
+        from_outcome(hash, REASON_REFUSED_BY_DOCUMENT, message);
+    }
+    for hash in &outcome.pending {
+        from_outcome(
+            hash,
+            REASON_MISSING_DEPENDENCY,
+            "the change depends on changes this node does not have",
+        );
+    }
+    rows
+}
+
+pub(crate) async fn sqlite_finish(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tail: &SyncTail,
+    outcome: &ApplyOutcome,
+) -> Result<(), StoreError> {
+    for row in quarantine_rows(tail, outcome) {
+        sqlx::query(
+            "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
+             author_node, reason, message, bytes, received_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, hash) DO NOTHING",
+        )
+        .bind(&row.peer)
+        .bind(&row.hash)
+        .bind(&row.record_id)
+        .bind(&row.collection)
+        .bind(&row.jurisdiction)
+        .bind(&row.author_node)
+        .bind(&row.reason)
+        .bind(&row.message)
+        .bind(&row.bytes)
+        .bind(row.received_at_ms)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (peer, stream) DO UPDATE SET seq = MAX(sync_cursors.seq, excluded.seq), \
+         updated_at_ms = excluded.updated_at_ms",
+    )
+    .bind(&tail.peer)
+    .bind(&tail.stream)
+    .bind(tail.cursor)
+    .bind(crate::now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn pg_finish(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    tail: &SyncTail,
+    outcome: &ApplyOutcome,
+) -> Result<(), StoreError> {
+    for row in quarantine_rows(tail, outcome) {
+        sqlx::query(
+            "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
+             author_node, reason, message, bytes, received_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (peer, hash) DO NOTHING",
+        )
+        .bind(&row.peer)
+        .bind(&row.hash)
+        .bind(&row.record_id)
+        .bind(&row.collection)
+        .bind(&row.jurisdiction)
+        .bind(&row.author_node)
+        .bind(&row.reason)
+        .bind(&row.message)
+        .bind(&row.bytes)
+        .bind(row.received_at_ms)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (peer, stream) DO UPDATE SET seq = GREATEST(sync_cursors.seq, excluded.seq), \
+         updated_at_ms = excluded.updated_at_ms",
+    )
+    .bind(&tail.peer)
+    .bind(&tail.stream)
+    .bind(tail.cursor)
+    .bind(crate::now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn quarantine_row<R: Row>(row: &R) -> Result<QuarantineEntry, StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(QuarantineEntry {
+        peer: row.try_get(0)?,
+        hash: row.try_get(1)?,
+        record_id: row.try_get(2)?,
+        collection: row.try_get(3)?,
+        jurisdiction: row.try_get(4)?,
+        author_node: row.try_get(5)?,
+        reason: row.try_get(6)?,
+        message: row.try_get(7)?,
+        bytes: row.try_get(8)?,
+        received_at_ms: row.try_get(9)?,
+    })
+}

@@ -1,0 +1,149 @@
+//! The replication protocol's messages (JSON over mutual TLS; change bytes in base64).
+//!
+//! A child opens every session to its parent: it asks what the parent has acknowledged of its
+//! log (`GET /sync/v1/cursor`), pushes its changes after that cursor (`POST /sync/v1/push`)
+//! until caught up, then pulls the parent's changes after its own pull cursor
+//! (`POST /sync/v1/pull`) until caught up. Each receiving side checks every change with
+//! [`crate::decide`] and stores the batch and its cursor in one transaction.
+
+use licnode_model::{Level, divisions};
+use serde::{Deserialize, Serialize};
+
+use crate::authority::NodeRef;
+
+/// Path of the cursor endpoint.
+pub const CURSOR_PATH: &str = "/sync/v1/cursor";
+/// Path of the push endpoint.
+pub const PUSH_PATH: &str = "/sync/v1/push";
+/// Path of the pull endpoint.
+pub const PULL_PATH: &str = "/sync/v1/pull";
+/// Most changes in one batch.
+pub const MAX_BATCH: i64 = 500;
+
+/// One change-log row on the wire.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireChange {
+    /// Its sequence number in the sender's log.
+    pub seq: i64,
+    pub hash: String,
+    pub record_id: String,
+    pub collection: String,
+    pub jurisdiction: String,
+    /// The node the sender's log names as author (the receiver trusts only the actor id).
+    pub author_node: String,
+    pub author_user: String,
+    pub at_ms: i64,
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// What the parent has stored of the child's log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CursorResponse {
+    pub acknowledged: i64,
+}
+
+/// A batch of the child's changes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    /// The cursor the batch follows (what the parent acknowledged).
+    pub after: i64,
+    /// The last sequence number of the child's log the batch covers (changes that do not go
+    /// to the parent are skipped, so it may be past the last change's).
+    pub up_to: i64,
+    pub changes: Vec<WireChange>,
+}
+
+/// What the parent did with a pushed batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// The parent's cursor for this child once the batch is stored.
+    pub acknowledged: i64,
+    pub applied: usize,
+    pub duplicates: usize,
+    pub quarantined: usize,
+}
+
+/// A request for the parent's changes after `after`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub after: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+/// A batch of the parent's changes for the child.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<WireChange>,
+    /// The cursor to ask after next time.
+    pub next: i64,
+    /// True when nothing more is waiting.
+    pub caught_up: bool,
+}
+
+/// The node an author code names, as seen from a link between `local` and `peer`: one of the
+/// two ends, or a bureau whose level follows from its division code. `None` for a code that is
+/// neither (an unknown division, a review department or inspection body not on this link).
+pub fn author_ref(code: &str, local: &NodeRef, peer: &NodeRef) -> Option<NodeRef> {
+    if code == peer.code {
+        return Some(peer.clone());
+    }
+    if code == local.code {
+        return Some(local.clone());
+    }
+    divisions::lookup(code).map(|division| NodeRef::new(code, Level::for_division(division.level)))
+}
+
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_bytes_travel_as_base64() {
+        let change = WireChange {
+            seq: 7,
+            hash: "ab".into(),
+            record_id: "r".into(),
+            collection: "licences".into(),
+            jurisdiction: "330106".into(),
+            author_node: "330106".into(),
+            author_user: "u".into(),
+            at_ms: 1,
+            bytes: vec![0, 1, 2, 255],
+        };
+        let text = serde_json::to_string(&change).expect("json");
+        assert!(text.contains("\"AAEC/w==\""), "{text}");
+        assert_eq!(
+            serde_json::from_str::<WireChange>(&text).expect("back"),
+            change
+        );
+    }
+
+    #[test]
+    fn authors_are_the_link_ends_or_bureaus_of_known_divisions() {
+        let county = NodeRef::new("330106", Level::County);
+        let province = NodeRef::new("330000", Level::Province);
+        assert_eq!(author_ref("330106", &province, &county), Some(county.clone()));
+        assert_eq!(
+            author_ref("100000", &province, &county),
+            Some(NodeRef::national())
+        );
+        assert_eq!(author_ref("RD0001", &province, &county), None);
+    }
+}
