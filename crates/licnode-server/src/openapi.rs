@@ -170,6 +170,10 @@ pub(crate) async fn document() -> Json<Value> {
                         { "name": "collections", "in": "query", "schema": { "type": "string" }, "description": "comma-separated" },
                         { "name": "limit", "in": "query", "schema": { "type": "integer" } } ],
         "responses": { "200": { "description": "change-log rows" } } } }));
+    paths.insert("/api/v1/sync/quarantine".into(), json!({ "get": {
+        "summary": "Changes received from a neighbour and refused, with their reason codes (kept, never applied)",
+        "parameters": [ { "name": "limit", "in": "query", "schema": { "type": "integer" } } ],
+        "responses": { "200": { "description": "quarantined changes, oldest first" } } } }));
     paths.insert("/api/v1/collections".into(), json!({ "get": { "summary": "The regulation's collections", "responses": { "200": { "description": "collections" } } } }));
     paths.insert("/api/v1/collections/{collection}".into(), json!({ "get": { "summary": "A collection's fields: name, Chinese label, type, required, classification",
         "parameters": [{ "name": "collection", "in": "path", "required": true, "schema": { "type": "string" } }],

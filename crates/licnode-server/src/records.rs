@@ -30,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/records/{id}/conflicts", get(conflicts))
         .route("/search", get(search))
         .route("/changes", get(changes))
+        .route("/sync/quarantine", get(crate::sync::quarantine))
 }
 
 type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;

@@ -1,18 +1,36 @@
 //! Node-to-node endpoints, served only over mutual TLS: the verified peer reaches every handler
 //! as a typed [`PeerIdentity`] (from its certificate), never as a string to re-parse.
+//!
+//! Replication (`licnode_sync::protocol`): a child asks what this node acknowledged of its log
+//! (`GET /sync/v1/cursor`), pushes its changes (`POST /sync/v1/push`) and pulls this node's
+//! (`POST /sync/v1/pull`). Every pushed change is checked with the one authority function on
+//! arrival; a refused change is quarantined with its reason, never applied.
 
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use licnode_pki::PeerIdentity;
+use licnode_store::sync_state::{STREAM_PUSH, SyncBatch};
+use licnode_store::{Refusal, RemoteChange};
+use licnode_sync::protocol::{
+    CURSOR_PATH, CursorResponse, MAX_BATCH, MAX_BATCH_BODY_BYTES, PULL_PATH, PUSH_PATH,
+    PullRequest, PullResponse, PushRequest, PushResponse, WireChange, author_ref, batch_len,
+};
+use licnode_sync::{Flow, Link, NodeRef, collections_for, decide};
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::error::ApiError;
 
 /// The node-to-node router (mount it on the mutual-TLS listener only).
 pub fn peer_router(state: AppState) -> Router {
     Router::new()
         .route("/sync/v1/hello", get(hello))
+        .route(CURSOR_PATH, get(cursor))
+        .route(PUSH_PATH, post(push))
+        .route(PULL_PATH, post(pull))
+        .layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES))
         .with_state(state)
 }
 
@@ -26,4 +44,235 @@ async fn hello(
         "you": { "code": peer.code, "level": peer.level.as_str(), "serial": peer.serial },
         "me": { "code": state.node.code, "level": state.node.level, "name": state.node.name },
     }))
+}
+
+/// This node and the peer, when the peer is a child of this node that may exchange anything in
+/// `flow`; otherwise 403.
+fn child_link(
+    state: &AppState,
+    peer: &PeerIdentity,
+    flow: Flow,
+) -> Result<(NodeRef, NodeRef), ApiError> {
+    let local = state.archive.scope.node_ref();
+    let child = NodeRef::new(peer.code.clone(), peer.level);
+    if collections_for(&local, &child, Link::Child, flow).is_empty() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_a_child",
+            format!("{child} is not a child of {local}"),
+        ));
+    }
+    Ok((local, child))
+}
+
+/// What this node has stored of the child's log.
+async fn cursor(
+    State(state): State<AppState>,
+    Extension(peer): Extension<PeerIdentity>,
+) -> Result<Json<CursorResponse>, ApiError> {
+    child_link(&state, &peer, Flow::Receive)?;
+    let acknowledged = state
+        .archive
+        .store
+        .sync_cursor(&peer.code, STREAM_PUSH)
+        .await?;
+    Ok(Json(CursorResponse { acknowledged }))
+}
+
+/// Stores a batch of the child's changes: each checked on arrival, the allowed ones applied,
+/// the others quarantined, the child's cursor advanced — in one transaction.
+async fn push(
+    State(state): State<AppState>,
+    Extension(peer): Extension<PeerIdentity>,
+    Json(request): Json<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let (local, child) = child_link(&state, &peer, Flow::Receive)?;
+    let store = &state.archive.store;
+    let acknowledged = store.sync_cursor(&child.code, STREAM_PUSH).await?;
+    if request.up_to < request.after
+        || request
+            .changes
+            .iter()
+            .any(|change| change.seq <= request.after || change.seq > request.up_to)
+    {
+        return Err(ApiError::bad_request(
+            "bad_batch",
+            "every change of a batch lies in (after, up_to]",
+        ));
+    }
+    if request.after > acknowledged {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "cursor_gap",
+            format!(
+                "the batch follows {} but this node has stored up to {acknowledged}",
+                request.after
+            ),
+        )
+        .with_details(json!({ "acknowledged": acknowledged })));
+    }
+    if request.up_to <= acknowledged {
+        return Ok(Json(PushResponse {
+            acknowledged,
+            applied: 0,
+            duplicates: request.changes.len(),
+            quarantined: 0,
+        }));
+    }
+    let changes = request
+        .changes
+        .into_iter()
+        .map(|change| remote(change, &child.code))
+        .collect();
+    let batch = SyncBatch {
+        peer: child.code.clone(),
+        stream: STREAM_PUSH.to_owned(),
+        cursor: request.up_to,
+        changes,
+    };
+    let outcome = store
+        .apply_sync_batch(batch, |change, author| {
+            check_arrival(&local, &child, Link::Child, change, author)
+        })
+        .await?;
+    let acknowledged = store.sync_cursor(&child.code, STREAM_PUSH).await?;
+    if !outcome.refused.is_empty() || !outcome.pending.is_empty() {
+        tracing::warn!(
+            peer = %child.code,
+            quarantined = outcome.refused.len() + outcome.pending.len(),
+            "changes from a child quarantined"
+        );
+    }
+    Ok(Json(PushResponse {
+        acknowledged,
+        applied: outcome.applied.len(),
+        duplicates: outcome.duplicates,
+        quarantined: outcome.refused.len() + outcome.pending.len(),
+    }))
+}
+
+/// This node's changes after `after` that go down to the child, never one it received from the
+/// child.
+async fn pull(
+    State(state): State<AppState>,
+    Extension(peer): Extension<PeerIdentity>,
+    Json(request): Json<PullRequest>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let (local, child) = child_link(&state, &peer, Flow::Send)?;
+    let collections = collections_for(&local, &child, Link::Child, Flow::Send);
+    let limit = request.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
+    let mut rows = state
+        .archive
+        .store
+        .changes_after(request.after, Some(&collections), limit)
+        .await?;
+    let mut caught_up = (rows.len() as i64) < limit;
+    let fits = batch_len(rows.iter().map(|row| row.bytes.len()));
+    if fits < rows.len() {
+        rows.truncate(fits);
+        caught_up = false;
+    }
+    let next = rows.last().map_or(request.after, |row| row.seq);
+    let changes = rows
+        .into_iter()
+        .filter(|row| row.origin != child.code)
+        .filter(|row| {
+            author_ref(&row.author_node, &local, &child).is_some_and(|author| {
+                decide(
+                    &local,
+                    &child,
+                    Link::Child,
+                    Flow::Send,
+                    &row.collection,
+                    &row.jurisdiction,
+                    &author,
+                )
+                .is_allowed()
+            })
+        })
+        .map(|row| WireChange {
+            seq: row.seq,
+            hash: row.hash,
+            record_id: row.record_id,
+            collection: row.collection,
+            jurisdiction: row.jurisdiction,
+            author_node: row.author_node,
+            author_user: row.author_user,
+            at_ms: row.at_ms,
+            bytes: row.bytes,
+        })
+        .collect();
+    Ok(Json(PullResponse {
+        changes,
+        next,
+        caught_up,
+    }))
+}
+
+/// A change on the wire as the store receives it from `origin`.
+pub fn remote(change: WireChange, origin: &str) -> RemoteChange {
+    RemoteChange {
+        record_id: change.record_id,
+        collection: change.collection,
+        jurisdiction: change.jurisdiction,
+        author_user: change.author_user,
+        at_ms: change.at_ms,
+        origin: origin.to_owned(),
+        bytes: change.bytes,
+    }
+}
+
+/// The check on arrival of one change from `peer`, authored (by its actor id) by `author`.
+pub fn check_arrival(
+    local: &NodeRef,
+    peer: &NodeRef,
+    link: Link,
+    change: &RemoteChange,
+    author: Option<&str>,
+) -> Result<(), Refusal> {
+    let Some(code) = author else {
+        return Err(Refusal {
+            code: "unbound_author".into(),
+            message: "the change's actor id is not bound to a node".into(),
+        });
+    };
+    let Some(author) = author_ref(code, local, peer) else {
+        return Err(Refusal {
+            code: "unknown_author".into(),
+            message: format!("the change's author {code:?} is not a node this link knows"),
+        });
+    };
+    let decision = decide(
+        local,
+        peer,
+        link,
+        Flow::Receive,
+        &change.collection,
+        &change.jurisdiction,
+        &author,
+    );
+    match decision.reason() {
+        None => Ok(()),
+        Some(reason) => Err(Refusal {
+            code: decision.code().unwrap_or("denied").to_owned(),
+            message: reason.to_string(),
+        }),
+    }
+}
+
+/// `?limit=` of the quarantine listing.
+#[derive(serde::Deserialize)]
+pub(crate) struct QuarantineQuery {
+    limit: Option<i64>,
+}
+
+/// The changes this node received and refused, oldest first, with their reasons (staff API:
+/// `GET /api/v1/sync/quarantine?limit=`).
+pub(crate) async fn quarantine(
+    State(state): State<AppState>,
+    Query(query): Query<QuarantineQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
+    let entries = state.archive.store.quarantined(limit).await?;
+    Ok(Json(json!({ "quarantined": entries })))
 }

@@ -185,6 +185,10 @@ async fn create_get_update_list_search_history_through_the_api() {
         let (status, log) = call(&node, "GET", "/api/v1/changes?after=0", None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(log["changes"].as_array().map(Vec::len), Some(2));
+
+        let (status, quarantine) = call(&node, "GET", "/api/v1/sync/quarantine", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(quarantine["quarantined"], json!([]));
     }
 }
 

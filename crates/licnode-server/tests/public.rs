@@ -645,6 +645,49 @@ async fn licences_are_found_by_fragment_number_code_category_and_province() {
 }
 
 #[tokio::test]
+async fn a_renamed_enterprise_is_found_by_its_new_name_and_not_its_old_one() {
+    for backend in BACKENDS {
+        let node = node(backend).await;
+        let mut input = licnode_gen::Generator::new(29).record(collection("licences"), COUNTY);
+        input.insert("enterprise_name".into(), json!("杭州澜湄电缆有限公司"));
+        let record = create(&node, "licences", &input).await;
+        let router = unlimited(&node);
+        let found = |json: Value| names_in(&json, "enterprise_name");
+        let before = get(&router, "/public/api/licences?q=%E6%BE%9C%E6%B9%84").await;
+        assert_eq!(
+            found(before.json()),
+            vec!["杭州澜湄电缆有限公司".to_string()]
+        );
+
+        let mut patch = Map::new();
+        patch.insert("enterprise_name".into(), json!("杭州沣渚电缆有限公司"));
+        let store = node.state.archive.store.clone();
+        let updated = Archive::new(store, NODE_CODE)
+            .update(&record.id, &patch, "clerk-wang")
+            .await;
+        assert!(updated.is_ok(), "{backend}: {updated:?}");
+
+        let old = get(&router, "/public/api/licences?q=%E6%BE%9C%E6%B9%84").await;
+        assert!(
+            found(old.json()).is_empty(),
+            "{backend}: old name still found"
+        );
+        for fragment in ["沣渚", "沣渚电缆"] {
+            let new = get(
+                &router,
+                &format!("/public/api/licences?q={}", encode(fragment)),
+            )
+            .await;
+            assert_eq!(
+                found(new.json()),
+                vec!["杭州沣渚电缆有限公司".to_string()],
+                "{backend}: {fragment}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn pages_follow_a_stable_newest_first_order_without_gaps_or_repeats() {
     for backend in BACKENDS {
         let node = node(backend).await;

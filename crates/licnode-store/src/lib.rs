@@ -26,8 +26,8 @@ pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKin
 pub use archive::{Archive, ArchiveError, BulkRow, BulkWriter, Created, NodeScope, Updated};
 pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;
-pub use sync_state::{QuarantineEntry, Refusal, SyncBatch};
 pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
+pub use sync_state::{QuarantineEntry, Refusal, SyncBatch};
 pub use write::{
     ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord, RemoteChange,
 };

@@ -157,24 +157,52 @@ impl Store {
                     .collect::<Result<Vec<_>, StoreError>>()?
             }
             Db::Postgres { pool } => {
-                let mut sql =
-                    QueryBuilder::<Postgres>::new("SELECT r.key, r.data::text FROM records r ");
-                sql.push("WHERE 1 = 1");
+                let collection = query.collection.name;
+                let mut sql = QueryBuilder::<Postgres>::new("");
                 if let Some(name) = name {
+                    // The newest records holding one gram of the fragment, from
+                    // `public_name_grams` (migration 0003) in key order, each verified with a
+                    // substring test. A longer fragment walks its rarest gram: the one with the
+                    // fewest entries, counted up to a bound.
                     let mut grams = name_grams(name);
                     grams.sort();
                     grams.dedup();
-                    sql.push(" AND r.name_grams @> ")
-                        .push_bind(grams)
-                        .push("::text[] AND strpos(r.enterprise_name, ")
+                    sql.push(
+                        "SELECT r.key, r.data::text FROM public_name_grams p \
+                         JOIN records r ON r.key = p.key WHERE p.collection = ",
+                    )
+                    .push_bind(collection);
+                    if let [gram] = grams.as_slice() {
+                        sql.push(" AND p.gram = ").push_bind(gram.clone());
+                    } else {
+                        sql.push(" AND p.gram = (SELECT g.gram FROM unnest(")
+                            .push_bind(grams)
+                            .push(
+                                "::text[]) AS g(gram) ORDER BY (SELECT count(*) FROM \
+                                 (SELECT 1 FROM public_name_grams q WHERE q.collection = ",
+                            )
+                            .push_bind(collection)
+                            .push(" AND q.gram = g.gram LIMIT 1000) AS c), g.gram LIMIT 1)");
+                    }
+                    sql.push(" AND strpos(r.enterprise_name, ")
                         .push_bind(name.to_string())
                         .push(") > 0");
-                }
-                if let Some(before) = query.before {
-                    sql.push(" AND r.key < ").push_bind(before);
+                    if let Some(before) = query.before {
+                        sql.push(" AND p.key < ").push_bind(before);
+                    }
+                } else {
+                    sql.push("SELECT r.key, r.data::text FROM records r WHERE 1 = 1");
+                    if let Some(before) = query.before {
+                        sql.push(" AND r.key < ").push_bind(before);
+                    }
                 }
                 push_filters(&mut sql, query, |field| format!("(r.data->>'{field}')"));
-                sql.push(" ORDER BY r.key DESC LIMIT ").push_bind(limit);
+                sql.push(if name.is_some() {
+                    " ORDER BY p.key DESC LIMIT "
+                } else {
+                    " ORDER BY r.key DESC LIMIT "
+                })
+                .push_bind(limit);
                 let rows = sql.build().fetch_all(pool).await?;
                 rows.iter()
                     .map(|row| public_row(row.try_get(0)?, row.try_get(1)?))
@@ -191,16 +219,19 @@ impl Store {
 }
 
 impl Store {
-    /// Refreshes the planner's statistics after a bulk load (PostgreSQL: `ANALYZE records`, what
-    /// autovacuum would do soon after; SQLite: `PRAGMA optimize`, the periodic maintenance SQLite
-    /// recommends), so that public queries are planned on the data as it now is.
+    /// Refreshes the planner's statistics after a bulk load, as autovacuum would soon after
+    /// (PostgreSQL: [`Store::analyze`], then `ANALYZE public_name_grams`; SQLite: `PRAGMA
+    /// optimize`, the periodic maintenance SQLite recommends).
     pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        self.analyze().await?;
         match &self.db {
             Db::Sqlite { writer, .. } => {
                 sqlx::query("PRAGMA optimize").execute(writer).await?;
             }
             Db::Postgres { pool } => {
-                sqlx::query("ANALYZE records").execute(pool).await?;
+                sqlx::query("ANALYZE public_name_grams")
+                    .execute(pool)
+                    .await?;
             }
         }
         Ok(())
@@ -298,6 +329,20 @@ mod tests {
         query.equals.push(("product_category", "电线电缆".into()));
         query.credit_code_province = Some("33".into());
         assert!(query.reads_only_public_fields());
+    }
+
+    #[test]
+    fn the_postgres_gram_table_keeps_exactly_the_public_collections() {
+        let migration = include_str!("../../../migrations/postgres/0003_public.sql");
+        for model in licnode_model::collections() {
+            let quoted = format!("'{}'", model.name);
+            assert_eq!(
+                migration.contains(&quoted),
+                model.public,
+                "{}: public in the model, and in the gram table's list, must agree",
+                model.name
+            );
+        }
     }
 
     #[test]

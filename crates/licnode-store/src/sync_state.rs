@@ -104,8 +104,8 @@ impl Store {
         mut check: impl FnMut(&RemoteChange, Option<&str>) -> Result<(), Refusal>,
     ) -> Result<ApplyOutcome, StoreError> {
         let now = crate::now_ms();
-        let entry = |change: &RemoteChange, hash: String, author: &str, refusal: Refusal| {
-            QuarantineEntry {
+        let entry =
+            |change: &RemoteChange, hash: String, author: &str, refusal: Refusal| QuarantineEntry {
                 peer: batch.peer.clone(),
                 hash,
                 record_id: change.record_id.clone(),
@@ -116,8 +116,7 @@ impl Store {
                 message: refusal.message,
                 bytes: change.bytes.clone(),
                 received_at_ms: now,
-            }
-        };
+            };
         let mut allowed = Vec::new();
         let mut denied = Vec::new();
         let mut offered = HashMap::new();
@@ -125,7 +124,7 @@ impl Store {
             match licnode_doc::parse_change(&change.bytes) {
                 Err(error) => denied.push(entry(
                     change,
-                    String::new(),
+                    malformed_id(&change.bytes),
                     "",
                     Refusal {
                         code: REASON_MALFORMED.into(),
@@ -182,9 +181,9 @@ impl Store {
                     "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
                      message, bytes, received_at_ms FROM quarantine ORDER BY id LIMIT ?",
                 )
-                    .bind(limit)
-                    .fetch_all(reader)
-                    .await?;
+                .bind(limit)
+                .fetch_all(reader)
+                .await?;
                 rows.iter().map(quarantine_row).collect()
             }
             Db::Postgres { pool } => {
@@ -192,13 +191,23 @@ impl Store {
                     "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
                      message, bytes, received_at_ms FROM quarantine ORDER BY id LIMIT $1",
                 )
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await?;
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
                 rows.iter().map(quarantine_row).collect()
             }
         }
     }
+}
+
+/// A stable name for bytes that are not a change (they have no change hash): `malformed-`, their
+/// length and their 64-bit FNV-1a digest, so that different garbage is kept apart and the same
+/// garbage delivered twice is kept once.
+fn malformed_id(bytes: &[u8]) -> String {
+    let digest = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("malformed-{}-{digest:016x}", bytes.len())
 }
 
 /// The quarantine rows of a batch: the denied changes, then those the document refused or

@@ -19,6 +19,26 @@ pub const PUSH_PATH: &str = "/sync/v1/push";
 pub const PULL_PATH: &str = "/sync/v1/pull";
 /// Most changes in one batch.
 pub const MAX_BATCH: i64 = 500;
+/// A batch stops growing once its change bytes reach this size (at least one change is sent),
+/// so that its JSON stays well under [`MAX_BATCH_BODY_BYTES`].
+pub const MAX_BATCH_CHANGE_BYTES: usize = 8 * 1024 * 1024;
+/// Largest request body the replication endpoints accept.
+pub const MAX_BATCH_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// How many of `sizes` (the change bytes of the rows, in order) go in one batch: all of them,
+/// or as many as fit in [`MAX_BATCH_CHANGE_BYTES`], and never none when there are some.
+pub fn batch_len(sizes: impl IntoIterator<Item = usize>) -> usize {
+    let mut total = 0;
+    let mut count = 0;
+    for size in sizes {
+        if count > 0 && total + size > MAX_BATCH_CHANGE_BYTES {
+            break;
+        }
+        total += size;
+        count += 1;
+    }
+    count
+}
 
 /// One change-log row on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -136,10 +156,21 @@ mod tests {
     }
 
     #[test]
+    fn batches_are_cut_by_size_but_never_empty() {
+        assert_eq!(batch_len([10, 20, 30]), 3);
+        assert_eq!(batch_len([MAX_BATCH_CHANGE_BYTES + 1, 1]), 1);
+        assert_eq!(batch_len([MAX_BATCH_CHANGE_BYTES / 2; 5]), 2);
+        assert_eq!(batch_len([]), 0);
+    }
+
+    #[test]
     fn authors_are_the_link_ends_or_bureaus_of_known_divisions() {
         let county = NodeRef::new("330106", Level::County);
         let province = NodeRef::new("330000", Level::Province);
-        assert_eq!(author_ref("330106", &province, &county), Some(county.clone()));
+        assert_eq!(
+            author_ref("330106", &province, &county),
+            Some(county.clone())
+        );
         assert_eq!(
             author_ref("100000", &province, &county),
             Some(NodeRef::national())

@@ -416,6 +416,7 @@ async fn public_bench(
     // Bulk load, generated batch by batch (a million inputs do not fit in memory at once);
     // names and numbers are sampled for the queries.
     let mut generator = licnode_gen::Generator::new(6);
+    let mut writer = licnode_store::BulkWriter::new(&archive, "licences", "bench")?;
     let sample_every = (licences / 20_000).max(1);
     let mut names = Vec::new();
     let mut numbers = Vec::new();
@@ -440,41 +441,19 @@ async fn public_bench(
                 (county, fields)
             })
             .collect();
-        let archive_for_build = archive.clone();
-        let prepared: Vec<licnode_store::PreparedRecord> = tokio::task::spawn_blocking(move || {
-            let at_ms = licnode_store::now_ms();
-            let half = batch.len().div_ceil(2).max(1);
-            std::thread::scope(|scope| {
-                let parts: Vec<_> = batch
-                    .chunks(half)
-                    .map(|part| {
-                        let archive = &archive_for_build;
-                        scope.spawn(move || {
-                            part.iter()
-                                .filter_map(|(county, fields)| {
-                                    archive
-                                        .prepare("licences", Some(county), fields, "bench", at_ms)
-                                        .ok()
-                                        .map(|(record, _)| record)
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                parts
-                    .into_iter()
-                    .flat_map(|part| part.join().unwrap_or_default())
-                    .collect::<Vec<_>>()
+        let rows = batch
+            .into_iter()
+            .map(|(county, fields)| licnode_store::BulkRow {
+                jurisdiction: Some(county),
+                fields,
             })
-        })
-        .await?;
+            .collect();
+        let (refused, _) = writer.write(rows).await?;
         anyhow::ensure!(
-            prepared.len() == batch_size,
-            "the generator made licences that do not validate"
+            refused.is_empty(),
+            "generated licences refused: {:?}",
+            refused.first()
         );
-        for chunk in prepared.chunks(1_000) {
-            store.insert_new(chunk).await?;
-        }
         created += batch_size;
         if created % 100_000 == 0 {
             eprintln!(
@@ -483,6 +462,7 @@ async fn public_bench(
             );
         }
     }
+    writer.finish().await?;
     let elapsed = started.elapsed();
     store.refresh_statistics().await?;
     push(

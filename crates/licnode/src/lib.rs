@@ -10,6 +10,7 @@ pub mod demo;
 pub mod init;
 pub mod node;
 pub mod pki_cli;
+pub mod sync_cli;
 pub mod transfer;
 
 pub use config::Config;

@@ -147,6 +147,11 @@ enum Command {
         #[arg(long)]
         exit: bool,
     },
+    /// Replication with the parent node.
+    Sync {
+        #[command(subcommand)]
+        command: licnode::sync_cli::SyncCommand,
+    },
     /// Benchmarks of this machine and database; prints a table.
     Bench {
         #[command(subcommand)]
@@ -572,6 +577,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Peer { command } => {
             init_logging(LogFormat::Text, "warn");
             peer_command(command).await
+        }
+        Command::Sync { command } => {
+            init_logging(LogFormat::Text, "warn");
+            licnode::sync_cli::run(command).await
         }
         Command::User { command } => user_command(command).await,
         Command::Bench { bench } => licnode::bench::run(bench).await,

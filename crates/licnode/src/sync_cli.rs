@@ -1,0 +1,240 @@
+//! Replication sessions, run by a child against its parent (the parent never dials): push this
+//! node's changes after the cursor the parent acknowledged until caught up, then pull the
+//! parent's changes after this node's pull cursor until caught up. Each pulled batch is checked
+//! change by change with the authority function and stored with the pull cursor in one
+//! transaction; refused changes are quarantined. `licnode sync now` runs one session.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use licnode_pki::{ExpectedPeer, NodeTls, NodeTlsSettings, PeerClient};
+use licnode_server::sync::{check_arrival, remote};
+use licnode_store::sync_state::{STREAM_PULL, SyncBatch};
+use licnode_store::{Archive, Store};
+use licnode_sync::protocol::{
+    CURSOR_PATH, CursorResponse, MAX_BATCH, PULL_PATH, PUSH_PATH, PullRequest, PullResponse,
+    PushRequest, PushResponse, WireChange, author_ref, batch_len,
+};
+use licnode_sync::{Flow, Link, NodeRef, collections_for, decide};
+
+use crate::config::Config;
+
+/// `licnode sync …`
+#[derive(clap::Subcommand, Debug)]
+pub enum SyncCommand {
+    /// Run one replication session with the parent now and print how many changes went each
+    /// way.
+    Now {
+        /// The node's configuration file.
+        #[arg(long, short, env = "LICNODE_CONFIG", default_value = "licnode.toml")]
+        config: PathBuf,
+    },
+}
+
+/// Runs a `licnode sync` command.
+pub async fn run(command: SyncCommand) -> anyhow::Result<()> {
+    match command {
+        SyncCommand::Now { config } => {
+            let config = Config::load(&config)?;
+            let parent_url = config
+                .node
+                .parent_url
+                .clone()
+                .context("this node has no parent_url: it is the root of the tree")?;
+            let level: licnode_model::Level = config
+                .node
+                .level
+                .parse()
+                .map_err(|_| anyhow::anyhow!("unknown node level {:?}", config.node.level))?;
+            let tls = NodeTls::load(NodeTlsSettings::for_node_dir(&config.base_dir())).context(
+                "the node has no certificate yet: see `licnode pki request` / `install`",
+            )?;
+            let store = Store::open(&config.database_url()).await?;
+            let archive = Archive::with_level(store, &config.node.code, level);
+            let report = session(&archive, &tls, &parent_url).await?;
+            println!("{report}");
+            archive.store.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// What one session moved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionReport {
+    /// The parent, as it named itself and its certificate confirmed.
+    pub parent: String,
+    /// Changes pushed to the parent and applied there.
+    pub pushed: usize,
+    /// Changes pushed that the parent already had.
+    pub push_duplicates: usize,
+    /// Changes pushed that the parent quarantined.
+    pub push_quarantined: usize,
+    /// Changes pulled from the parent and applied here.
+    pub pulled: usize,
+    /// Changes pulled that this node already had.
+    pub pull_duplicates: usize,
+    /// Changes pulled that this node quarantined.
+    pub pull_quarantined: usize,
+}
+
+impl std::fmt::Display for SessionReport {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "synced with {}: pushed {} ({} already there, {} quarantined by the parent); \
+             pulled {} ({} already here, {} quarantined)",
+            self.parent,
+            self.pushed,
+            self.push_duplicates,
+            self.push_quarantined,
+            self.pulled,
+            self.pull_duplicates,
+            self.pull_quarantined
+        )
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Hello {
+    me: HelloNode,
+}
+
+#[derive(serde::Deserialize)]
+struct HelloNode {
+    code: String,
+    level: licnode_model::Level,
+}
+
+/// One session with the parent at `parent_url`: push until caught up, then pull until caught
+/// up.
+pub async fn session(
+    archive: &Archive,
+    tls: &NodeTls,
+    parent_url: &str,
+) -> anyhow::Result<SessionReport> {
+    let base = parent_url.trim_end_matches('/');
+    // Learn the parent's code, then hold the connection to a server whose certificate names it.
+    let hello: Hello = PeerClient::for_node(tls, ExpectedPeer::AnyNode)?
+        .get_json(&format!("{base}/sync/v1/hello"))
+        .await
+        .with_context(|| format!("cannot reach the parent at {base}"))?;
+    let parent = NodeRef::new(hello.me.code, hello.me.level);
+    let client = PeerClient::for_node(tls, ExpectedPeer::Code(parent.code.clone()))?;
+    let local = archive.scope.node_ref();
+    let store = &archive.store;
+    let mut report = SessionReport {
+        parent: parent.to_string(),
+        ..SessionReport::default()
+    };
+
+    // Push.
+    let up: Vec<&str> = collections_for(&local, &parent, Link::Parent, Flow::Send);
+    let cursor: CursorResponse = client.get_json(&format!("{base}{CURSOR_PATH}")).await?;
+    let mut acknowledged = cursor.acknowledged;
+    if !up.is_empty() {
+        loop {
+            let mut rows = store
+                .changes_after(acknowledged, Some(&up), MAX_BATCH)
+                .await?;
+            rows.truncate(batch_len(rows.iter().map(|row| row.bytes.len())));
+            let Some(last) = rows.last() else { break };
+            let up_to = last.seq;
+            let changes: Vec<WireChange> = rows
+                .into_iter()
+                .filter(|row| row.origin != parent.code)
+                .filter(|row| {
+                    author_ref(&row.author_node, &local, &parent).is_some_and(|author| {
+                        decide(
+                            &local,
+                            &parent,
+                            Link::Parent,
+                            Flow::Send,
+                            &row.collection,
+                            &row.jurisdiction,
+                            &author,
+                        )
+                        .is_allowed()
+                    })
+                })
+                .map(|row| WireChange {
+                    seq: row.seq,
+                    hash: row.hash,
+                    record_id: row.record_id,
+                    collection: row.collection,
+                    jurisdiction: row.jurisdiction,
+                    author_node: row.author_node,
+                    author_user: row.author_user,
+                    at_ms: row.at_ms,
+                    bytes: row.bytes,
+                })
+                .collect();
+            let answer: PushResponse = client
+                .post_json(
+                    &format!("{base}{PUSH_PATH}"),
+                    &PushRequest {
+                        after: acknowledged,
+                        up_to,
+                        changes,
+                    },
+                )
+                .await?;
+            if answer.acknowledged < up_to {
+                bail!(
+                    "the parent acknowledged {} after a batch up to {up_to}",
+                    answer.acknowledged
+                );
+            }
+            acknowledged = answer.acknowledged;
+            report.pushed += answer.applied;
+            report.push_duplicates += answer.duplicates;
+            report.push_quarantined += answer.quarantined;
+        }
+    }
+
+    // Pull.
+    let mut after = store.sync_cursor(&parent.code, STREAM_PULL).await?;
+    loop {
+        let answer: PullResponse = client
+            .post_json(
+                &format!("{base}{PULL_PATH}"),
+                &PullRequest {
+                    after,
+                    limit: Some(MAX_BATCH),
+                },
+            )
+            .await?;
+        if answer.next < after {
+            bail!(
+                "the parent answered a cursor {} before {after}",
+                answer.next
+            );
+        }
+        let progressed = answer.next > after;
+        if progressed {
+            let batch = SyncBatch {
+                peer: parent.code.clone(),
+                stream: STREAM_PULL.to_owned(),
+                cursor: answer.next,
+                changes: answer
+                    .changes
+                    .into_iter()
+                    .map(|change| remote(change, &parent.code))
+                    .collect(),
+            };
+            let outcome = store
+                .apply_sync_batch(batch, |change, author| {
+                    check_arrival(&local, &parent, Link::Parent, change, author)
+                })
+                .await?;
+            report.pulled += outcome.applied.len();
+            report.pull_duplicates += outcome.duplicates;
+            report.pull_quarantined += outcome.refused.len() + outcome.pending.len();
+            after = answer.next;
+        }
+        if answer.caught_up || !progressed {
+            break;
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,689 @@
+//! Replication over real mutual TLS on loopback between real nodes: national 100000, the
+//! province 330000, and its counties 330106 and 330108. Certificates are made with the CLI as
+//! the README does; the nodes run in-process on port 0.
+
+use std::path::Path;
+use std::process::Command;
+
+use licnode::sync_cli::{SessionReport, session};
+use licnode::{Config, Node, NodeHandle};
+use licnode_pki::{ExpectedPeer, PeerClient};
+use licnode_sync::protocol::{CURSOR_PATH, CursorResponse, PUSH_PATH, PushRequest, PushResponse};
+
+fn licnode(dir: &Path, args: &[&str]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_licnode"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run licnode");
+    assert!(
+        output.status.success(),
+        "licnode {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Creates the four node directories with their certificates.
+fn make_tree(dir: &Path) {
+    let any = "127.0.0.1:0";
+    licnode(
+        dir,
+        &[
+            "init",
+            "--dir",
+            "national",
+            "--code",
+            "100000",
+            "--level",
+            "national",
+            "--name",
+            "全国工业产品生产许可证审查中心",
+            "--listen",
+            any,
+            "--peer-listen",
+            any,
+        ],
+    );
+    licnode(dir, &["pki", "init-root", "--ca-dir", "national/pki/ca"]);
+    licnode(
+        dir,
+        &[
+            "pki", "request", "--dir", "national", "--code", "100000", "--level", "national",
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki",
+            "sign",
+            "--ca-dir",
+            "national/pki/ca",
+            "--csr",
+            "national/pki/request.csr",
+            "--out",
+            "national.crt",
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki",
+            "install",
+            "--dir",
+            "national",
+            "--cert",
+            "national.crt",
+            "--root",
+            "national/pki/ca/root.crt",
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "init",
+            "--dir",
+            "zhejiang",
+            "--code",
+            "330000",
+            "--level",
+            "province",
+            "--name",
+            "浙江省市场监督管理局",
+            "--listen",
+            any,
+            "--peer-listen",
+            any,
+            "--parent-url",
+            "https://127.0.0.1:1",
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki",
+            "request",
+            "--ca-dir",
+            "zhejiang/pki/ca",
+            "--code",
+            "330000",
+            "--level",
+            "province",
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki",
+            "sign",
+            "--ca-dir",
+            "national/pki/ca",
+            "--csr",
+            "zhejiang/pki/ca/request.csr",
+            "--ca",
+            "--out",
+            "zhejiang-ca.crt",
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki",
+            "install",
+            "--ca-dir",
+            "zhejiang/pki/ca",
+            "--cert",
+            "zhejiang-ca.crt",
+            "--root",
+            "national/pki/ca/root.crt",
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki", "request", "--dir", "zhejiang", "--code", "330000", "--level", "province",
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki",
+            "sign",
+            "--ca-dir",
+            "national/pki/ca",
+            "--csr",
+            "zhejiang/pki/request.csr",
+            "--out",
+            "zhejiang.crt",
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki",
+            "install",
+            "--dir",
+            "zhejiang",
+            "--cert",
+            "zhejiang.crt",
+            "--root",
+            "national/pki/ca/root.crt",
+            "--crl",
+            "national/pki/ca/crl.pem",
+        ],
+    );
+    for (name, code, label) in [
+        ("xihu", "330106", "杭州市西湖区市场监督管理局"),
+        ("binjiang", "330108", "杭州市滨江区市场监督管理局"),
+    ] {
+        licnode(
+            dir,
+            &[
+                "init",
+                "--dir",
+                name,
+                "--code",
+                code,
+                "--level",
+                "county",
+                "--name",
+                label,
+                "--listen",
+                any,
+                "--parent-url",
+                "https://127.0.0.1:1",
+            ],
+        );
+        licnode(
+            dir,
+            &[
+                "pki", "request", "--dir", name, "--code", code, "--level", "county",
+            ],
+        );
+        let csr = format!("{name}/pki/request.csr");
+        let crt = format!("{name}.crt");
+        licnode(
+            dir,
+            &[
+                "pki",
+                "sign",
+                "--ca-dir",
+                "zhejiang/pki/ca",
+                "--csr",
+                &csr,
+                "--out",
+                &crt,
+            ],
+        );
+        licnode(
+            dir,
+            &[
+                "pki",
+                "install",
+                "--dir",
+                name,
+                "--cert",
+                &crt,
+                "--root",
+                "national/pki/ca/root.crt",
+                "--crl",
+                "national/pki/ca/crl.pem",
+                "--crl",
+                "zhejiang/pki/ca/crl.pem",
+            ],
+        );
+    }
+    licnode(
+        dir,
+        &[
+            "pki",
+            "install",
+            "--dir",
+            "national",
+            "--crl",
+            "zhejiang/pki/ca/crl.pem",
+        ],
+    );
+}
+
+struct Tree {
+    dir: tempfile::TempDir,
+    _databases: Vec<licnode_testkit::TestDatabase>,
+    national: NodeHandle,
+    national_url: String,
+    zhejiang: NodeHandle,
+    zhejiang_url: String,
+    xihu: NodeHandle,
+    binjiang: NodeHandle,
+}
+
+impl Tree {
+    async fn start(backend: licnode_testkit::Backend) -> Tree {
+        let dir = tempfile::tempdir().expect("dir");
+        let root = dir.path().to_owned();
+        tokio::task::spawn_blocking(move || make_tree(&root))
+            .await
+            .expect("tree");
+        let mut databases = Vec::new();
+        let mut urls = std::collections::HashMap::new();
+        for name in ["national", "zhejiang", "xihu", "binjiang"] {
+            let (url, database) =
+                licnode_testkit::database_url(backend, &dir.path().join(name).join("data"))
+                    .await
+                    .expect("database");
+            urls.insert(name, url);
+            databases.extend(database);
+        }
+        let load = |name: &str, parent: Option<String>| {
+            let mut config =
+                Config::load(&dir.path().join(name).join("licnode.toml")).expect("config");
+            config.node.parent_url = parent;
+            config.storage.database_url = Some(urls[name].clone());
+            config
+        };
+        let national = Node::start(&load("national", None))
+            .await
+            .expect("national");
+        let national_url = format!("https://{}", national.peer_addr().expect("peer"));
+        let zhejiang = Node::start(&load("zhejiang", Some(national_url.clone())))
+            .await
+            .expect("zhejiang");
+        let zhejiang_url = format!("https://{}", zhejiang.peer_addr().expect("peer"));
+        let xihu = Node::start(&load("xihu", Some(zhejiang_url.clone())))
+            .await
+            .expect("xihu");
+        let binjiang = Node::start(&load("binjiang", Some(zhejiang_url.clone())))
+            .await
+            .expect("binjiang");
+        Tree {
+            dir,
+            _databases: databases,
+            national,
+            national_url,
+            zhejiang,
+            zhejiang_url,
+            xihu,
+            binjiang,
+        }
+    }
+
+    /// One session of `child` with its parent at `parent_url`.
+    async fn sync(child: &NodeHandle, parent_url: &str) -> SessionReport {
+        session(child.archive(), child.tls().expect("tls"), parent_url)
+            .await
+            .expect("session")
+    }
+
+    /// Sessions bottom-up then top-down, so that everything reaches everywhere it goes.
+    async fn sync_all(&self) -> Vec<SessionReport> {
+        vec![
+            Tree::sync(&self.xihu, &self.zhejiang_url).await,
+            Tree::sync(&self.binjiang, &self.zhejiang_url).await,
+            Tree::sync(&self.zhejiang, &self.national_url).await,
+            Tree::sync(&self.xihu, &self.zhejiang_url).await,
+            Tree::sync(&self.binjiang, &self.zhejiang_url).await,
+        ]
+    }
+
+    async fn shutdown(self) {
+        for node in [self.xihu, self.binjiang, self.zhejiang, self.national] {
+            node.shutdown().await.expect("shutdown");
+        }
+    }
+}
+
+fn input(
+    collection: &str,
+    jurisdiction: &str,
+    seed: u64,
+) -> serde_json::Map<String, serde_json::Value> {
+    let model = licnode_model::collection(collection).expect("collection");
+    licnode_gen::Generator::new(seed).record(model, jurisdiction)
+}
+
+async fn create(node: &NodeHandle, collection: &str, jurisdiction: &str, seed: u64) -> String {
+    node.archive()
+        .create(
+            collection,
+            Some(jurisdiction),
+            &input(collection, jurisdiction, seed),
+            "tester",
+        )
+        .await
+        .expect("create")
+        .record
+        .id
+}
+
+/// Every record id a node's database holds, with its jurisdiction.
+async fn held(node: &NodeHandle) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = node
+        .archive()
+        .store
+        .changes_after(0, None, 1_000_000)
+        .await
+        .expect("changes")
+        .into_iter()
+        .map(|row| (row.record_id, row.jurisdiction))
+        .collect();
+    rows.sort();
+    rows.dedup();
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_flow_up_registries_flow_down_siblings_stay_apart_and_forgeries_are_quarantined() {
+    for backend in licnode_testkit::BACKENDS {
+        scenario(backend).await;
+    }
+}
+
+async fn scenario(backend: licnode_testkit::Backend) {
+    let tree = Tree::start(backend).await;
+
+    // A licence at the province, a quality archive at each county, a reviewer at national.
+    let licence = create(&tree.zhejiang, "licences", "330106", 1).await;
+    let xihu_archive = create(&tree.xihu, "quality_archives", "330106", 2).await;
+    let binjiang_archive = create(&tree.binjiang, "quality_archives", "330108", 3).await;
+    let reviewer = create(&tree.national, "reviewers", "100000", 4).await;
+    // A notice of the province addressed to Xihu: up to national, down to Xihu only.
+    let notice = create(&tree.zhejiang, "notices", "330106", 8).await;
+
+    let first = tree.sync_all().await;
+    assert_eq!(first[0].pushed, 1, "{first:?}");
+    assert_eq!(first[1].pushed, 1, "{first:?}");
+    assert_eq!(first[0].pulled, 1, "{first:?}");
+    assert_eq!(first[1].pulled, 0, "{first:?}");
+    assert_eq!(first[2].pushed, 4, "{first:?}");
+    assert_eq!(first[2].pulled, 1, "{first:?}");
+    assert!(first[3].pulled == 1 && first[4].pulled == 1, "{first:?}");
+    for report in &first {
+        assert_eq!(
+            report.push_quarantined + report.pull_quarantined,
+            0,
+            "{report:?}"
+        );
+    }
+
+    // Up-flow: the province's licence and both counties' archives reach national.
+    for id in [&licence, &xihu_archive, &binjiang_archive, &notice] {
+        assert!(
+            tree.national
+                .archive()
+                .store
+                .get(id)
+                .await
+                .expect("get")
+                .is_some(),
+            "{id}"
+        );
+    }
+    // Down-flow: the reviewer reaches the province and both counties.
+    for node in [&tree.zhejiang, &tree.xihu, &tree.binjiang] {
+        assert!(
+            node.archive()
+                .store
+                .get(&reviewer)
+                .await
+                .expect("get")
+                .is_some()
+        );
+    }
+    // The notice reaches the division it is addressed to, and only that one.
+    assert!(
+        tree.xihu
+            .archive()
+            .store
+            .get(&notice)
+            .await
+            .expect("get")
+            .is_some()
+    );
+    assert!(
+        tree.binjiang
+            .archive()
+            .store
+            .get(&notice)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    // Sibling isolation, in each county's database.
+    let binjiang_holds = held(&tree.binjiang).await;
+    assert!(
+        binjiang_holds.iter().all(|(_, j)| !j.starts_with("330106")),
+        "{binjiang_holds:?}"
+    );
+    assert!(
+        tree.binjiang
+            .archive()
+            .store
+            .get(&xihu_archive)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    assert!(
+        tree.binjiang
+            .archive()
+            .store
+            .get(&licence)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    let xihu_holds = held(&tree.xihu).await;
+    assert!(
+        xihu_holds.iter().all(|(_, j)| !j.starts_with("330108")),
+        "{xihu_holds:?}"
+    );
+
+    // Idempotence: a second round moves nothing.
+    let before = tree.national.archive().store.last_seq().await.expect("seq");
+    for report in tree.sync_all().await {
+        assert_eq!(
+            (
+                report.pushed,
+                report.pulled,
+                report.push_duplicates,
+                report.pull_duplicates
+            ),
+            (0, 0, 0, 0),
+            "{report:?}"
+        );
+    }
+    assert_eq!(
+        tree.national.archive().store.last_seq().await.expect("seq"),
+        before
+    );
+
+    // A hostile Xihu pushes, bypassing its own routing: a record of its sibling's
+    // jurisdiction, and a change authored in the sibling's name.
+    let now = licnode_store::now_ms();
+    let forge = |actor_code: &str, jurisdiction: &str, seed: u64| {
+        let meta = licnode_doc::RecordMeta {
+            id: uuid::Uuid::now_v7().to_string(),
+            collection: "quality_archives".into(),
+            jurisdiction: jurisdiction.into(),
+        };
+        let actor = licnode_doc::actor::fresh(actor_code);
+        let (_, change) = licnode_doc::RecordDoc::create(
+            &meta,
+            &input("quality_archives", jurisdiction, seed),
+            licnode_doc::Authoring {
+                actor: &actor,
+                user: "forger",
+                time_ms: now,
+            },
+        )
+        .expect("forge");
+        (meta, change)
+    };
+    let client = PeerClient::for_node(
+        tree.xihu.tls().expect("tls"),
+        ExpectedPeer::Code("330000".into()),
+    )
+    .expect("client");
+    let cursor: CursorResponse = client
+        .get_json(&format!("{}{CURSOR_PATH}", tree.zhejiang_url))
+        .await
+        .expect("cursor");
+    let forged = [forge("330106", "330108", 5), forge("330108", "330108", 6)];
+    let changes = forged
+        .iter()
+        .enumerate()
+        .map(|(i, (meta, change))| licnode_sync::protocol::WireChange {
+            seq: cursor.acknowledged + 1 + i as i64,
+            hash: change.hash.to_string(),
+            record_id: meta.id.clone(),
+            collection: meta.collection.clone(),
+            jurisdiction: meta.jurisdiction.clone(),
+            author_node: "330106".into(),
+            author_user: "forger".into(),
+            at_ms: now,
+            bytes: change.bytes.clone(),
+        })
+        .collect();
+    let answer: PushResponse = client
+        .post_json(
+            &format!("{}{PUSH_PATH}", tree.zhejiang_url),
+            &PushRequest {
+                after: cursor.acknowledged,
+                up_to: cursor.acknowledged + 2,
+                changes,
+            },
+        )
+        .await
+        .expect("push");
+    assert_eq!((answer.applied, answer.quarantined), (0, 2), "{answer:?}");
+    assert_eq!(answer.acknowledged, cursor.acknowledged + 2);
+    let quarantined = tree
+        .zhejiang
+        .archive()
+        .store
+        .quarantined(10)
+        .await
+        .expect("list");
+    assert_eq!(quarantined.len(), 2, "{quarantined:?}");
+    for ((meta, change), entry) in forged.iter().zip(&quarantined) {
+        assert_eq!(entry.peer, "330106");
+        assert_eq!(entry.hash, change.hash.to_string());
+        assert_eq!(entry.bytes, change.bytes);
+        assert!(
+            tree.zhejiang
+                .archive()
+                .store
+                .get(&meta.id)
+                .await
+                .expect("get")
+                .is_none()
+        );
+    }
+    assert_eq!(quarantined[0].author_node, "330106");
+    assert_eq!(
+        quarantined[0].reason, "outside_jurisdiction",
+        "{quarantined:?}"
+    );
+    assert_eq!(quarantined[1].author_node, "330108");
+    assert_eq!(
+        quarantined[1].reason, "author_not_on_sender_side",
+        "{quarantined:?}"
+    );
+    // A batch that does not follow what the parent stored is refused and changes nothing.
+    let gap: Result<PushResponse, _> = client
+        .post_json(
+            &format!("{}{PUSH_PATH}", tree.zhejiang_url),
+            &PushRequest {
+                after: answer.acknowledged + 5,
+                up_to: answer.acknowledged + 6,
+                changes: Vec::new(),
+            },
+        )
+        .await;
+    assert!(gap.is_err(), "{gap:?}");
+    let cursor: CursorResponse = client
+        .get_json(&format!("{}{CURSOR_PATH}", tree.zhejiang_url))
+        .await
+        .expect("cursor");
+    assert_eq!(cursor.acknowledged, answer.acknowledged);
+    // The same batch again is harmless: nothing applied, nothing quarantined twice.
+    let again = tree.sync_all().await;
+    assert!(
+        again.iter().all(|r| r.pushed == 0 && r.pulled == 0),
+        "{again:?}"
+    );
+    assert_eq!(
+        tree.zhejiang
+            .archive()
+            .store
+            .quarantined(10)
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
+
+    // More than one batch each way: 1,100 archives at Binjiang travel up in several batches.
+    let mut writes = tokio::task::JoinSet::new();
+    for seed in 0..1_100u64 {
+        let archive = tree.binjiang.archive().clone();
+        writes.spawn(async move {
+            archive
+                .create(
+                    "quality_archives",
+                    Some("330108"),
+                    &input("quality_archives", "330108", 1_000 + seed),
+                    "tester",
+                )
+                .await
+                .expect("create")
+        });
+    }
+    while let Some(done) = writes.join_next().await {
+        done.expect("join");
+    }
+    let up = Tree::sync(&tree.binjiang, &tree.zhejiang_url).await;
+    assert_eq!((up.pushed, up.push_quarantined), (1_100, 0), "{up:?}");
+    let up = Tree::sync(&tree.zhejiang, &tree.national_url).await;
+    assert_eq!(up.pushed, 1_100, "{up:?}");
+    let binjiang_at_national = held(&tree.national)
+        .await
+        .into_iter()
+        .filter(|(_, j)| j == "330108")
+        .count();
+    assert_eq!(binjiang_at_national, 1_101);
+
+    // `licnode sync now` runs one session from the command line (SQLite: the file is shared
+    // with the running node).
+    if backend == licnode_testkit::Backend::Sqlite {
+        let licence = create(&tree.zhejiang, "licences", "330108", 7).await;
+        let output = Command::new(env!("CARGO_BIN_EXE_licnode"))
+            .args(["sync", "now", "--config", "zhejiang/licnode.toml"])
+            .env("LICNODE_NODE__PARENT_URL", &tree.national_url)
+            .current_dir(tree.dir.path())
+            .output()
+            .expect("run licnode");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.contains("synced with 100000 (national): pushed 1 (")
+                && stdout.contains("pulled 0 ("),
+            "{stdout}"
+        );
+        assert!(
+            tree.national
+                .archive()
+                .store
+                .get(&licence)
+                .await
+                .expect("get")
+                .is_some()
+        );
+    }
+
+    tree.shutdown().await;
+}
