@@ -43,8 +43,9 @@ pub use ca::{CertificateAuthority, CertificateKind, IssueOptions, IssuedCertific
 pub use client::{ClientError, PeerClient};
 pub use enroll::{EnrollmentAuthority, EnrollmentError, EnrollmentRequest, EnrollmentResponse};
 pub use error::PkiError;
+pub use rustls::pki_types::CertificateDer;
 pub use serve::{serve_mutual_tls, serve_server_tls};
-pub use tls::{ExpectedPeer, NodeTls, NodeTlsSettings, OwnIdentity};
+pub use tls::{ExpectedPeer, NodeTls, NodeTlsSettings, OwnIdentity, Signed};
 pub use verify::{PeerIdentity, Refusal, RefusalLog, RefusalReason};
 
 const DAY: u64 = 24 * 60 * 60;

@@ -34,6 +34,16 @@ use crate::verify::{
 };
 use crate::{DEFAULT_MAX_CRL_AGE, RENEW_BEFORE};
 
+/// A message signed by [`NodeTls::sign`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// The TLS signature scheme's code point.
+    pub scheme: u16,
+    pub signature: Vec<u8>,
+    /// The signer's certificate chain, leaf first (DER).
+    pub chain: Vec<Vec<u8>>,
+}
+
 /// ALPN protocols offered and accepted: HTTP/2 first.
 pub const ALPN_PROTOCOLS: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
@@ -150,6 +160,80 @@ impl NodeTls {
             mutual: Arc::new(mutual),
             server_only: Arc::new(server_only),
         })
+    }
+
+    /// Signs `message` with the node's key (offline bundles): the signature scheme (its TLS
+    /// code point), the signature, and the node's certificate chain (leaf first, DER).
+    pub fn sign(&self, message: &[u8]) -> Result<Signed, PkiError> {
+        let material = self.shared.current();
+        let key = &material.certified_key;
+        let signer = key
+            .key
+            .choose_scheme(&[
+                SignatureScheme::ED25519,
+                SignatureScheme::ECDSA_NISTP256_SHA256,
+                SignatureScheme::ECDSA_NISTP384_SHA384,
+                SignatureScheme::RSA_PSS_SHA256,
+            ])
+            .ok_or_else(|| PkiError::Credentials("the node key cannot sign".into()))?;
+        let signature = signer
+            .sign(message)
+            .map_err(|error| PkiError::Credentials(format!("cannot sign: {error}")))?;
+        let chain = key.cert.iter().map(|der| der.to_vec()).collect();
+        Ok(Signed {
+            scheme: u16::from(signer.scheme()),
+            signature,
+            chain,
+        })
+    }
+
+    /// Verifies a signed message from another node (offline bundles): its chain is checked
+    /// exactly as a mutual-TLS peer's (root, subtree, expiry, revocation, fresh CRLs), then
+    /// the signature over `message` with the leaf's key. Returns the signer's identity, or
+    /// why it is refused (`bad_signature` when the chain is good but the signature is not).
+    pub fn verify_signed(
+        &self,
+        chain: &[CertificateDer<'_>],
+        message: &[u8],
+        scheme: u16,
+        signature: &[u8],
+    ) -> Result<PeerIdentity, (String, String)> {
+        let material = self.shared.current();
+        let policy = ChainPolicy::accepting(self.shared.settings.max_crl_age);
+        let (leaf, intermediates) = chain.split_first().ok_or_else(|| {
+            (
+                "no_certificate".to_owned(),
+                "no certificate chain".to_owned(),
+            )
+        })?;
+        let identity = verify_node_chain(
+            &material.trust,
+            leaf,
+            intermediates,
+            UnixTime::now(),
+            &policy,
+        )
+        .map_err(|refusal| (refusal.reason.code().to_owned(), refusal.detail))?;
+        let bad = |detail: &str| ("bad_signature".to_owned(), detail.to_owned());
+        let scheme = SignatureScheme::from(scheme);
+        let provider = crate::provider();
+        let algorithms = provider
+            .signature_verification_algorithms
+            .mapping
+            .iter()
+            .find(|(known, _)| *known == scheme)
+            .map(|(_, algorithms)| *algorithms)
+            .ok_or_else(|| bad("unsupported signature scheme"))?;
+        let cert = webpki::EndEntityCert::try_from(leaf)
+            .map_err(|error| bad(&format!("unusable certificate: {error}")))?;
+        if algorithms.iter().any(|algorithm| {
+            cert.verify_signature(*algorithm, message, signature)
+                .is_ok()
+        }) {
+            Ok(identity)
+        } else {
+            Err(bad("the signature does not match the signed bytes"))
+        }
     }
 
     /// Re-reads the files if any changed. A new certificate is taken only if it matches its

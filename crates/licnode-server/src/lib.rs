@@ -50,6 +50,8 @@ pub struct AppState {
     pub node: Arc<NodeInfo>,
     pub metrics: Arc<Metrics>,
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// The link to the parent, when this node has one.
+    pub link: Option<Arc<sync::LinkHandle>>,
 }
 
 impl AppState {
@@ -60,7 +62,14 @@ impl AppState {
             node: Arc::new(node),
             metrics: Arc::new(Metrics::default()),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
+            link: None,
         }
+    }
+
+    /// The same state, with the link to the parent.
+    pub fn with_link(mut self, link: Arc<sync::LinkHandle>) -> AppState {
+        self.link = Some(link);
+        self
     }
 }
 
@@ -162,14 +171,41 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
     let last_seq = state.archive.store.last_seq().await.unwrap_or(-1);
-    let body = state.metrics.render(&[
+    let quarantined = state.archive.store.quarantine_count().await.unwrap_or(-1);
+    let mut gauges = vec![
         ("licnode_up", "1 while the node serves.", 1.0),
         (
             "licnode_change_log_last_seq",
             "Highest sequence number in this node's change log.",
             last_seq as f64,
         ),
-    ]);
+        (
+            "licnode_sync_quarantined_changes",
+            "Received changes refused and kept in quarantine.",
+            quarantined as f64,
+        ),
+    ];
+    if let Some(link) = &state.link {
+        let status = link.snapshot();
+        gauges.extend([
+            (
+                "licnode_sync_lag_up_changes",
+                "Changes of this node's log the parent has not acknowledged.",
+                (last_seq - status.acknowledged).max(0) as f64,
+            ),
+            (
+                "licnode_sync_last_success_timestamp_seconds",
+                "When the last session with the parent succeeded.",
+                status.last_success_ms.unwrap_or(0) as f64 / 1000.0,
+            ),
+            (
+                "licnode_sync_consecutive_failures",
+                "Failed sessions with the parent since the last success.",
+                f64::from(status.consecutive_failures),
+            ),
+        ]);
+    }
+    let body = state.metrics.render(&gauges);
     (
         [(
             header::CONTENT_TYPE,

@@ -31,6 +31,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/search", get(search))
         .route("/changes", get(changes))
         .route("/sync/quarantine", get(crate::sync::quarantine))
+        .route("/sync/status", get(crate::sync::status))
+        .route("/sync/now", axum::routing::post(crate::sync::now))
 }
 
 type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;

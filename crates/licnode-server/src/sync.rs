@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use licnode_pki::PeerIdentity;
 use licnode_store::sync_state::{STREAM_PUSH, SyncBatch};
-use licnode_store::{Refusal, RemoteChange};
+use licnode_store::{Archive, Refusal, RemoteChange};
 use licnode_sync::protocol::{
     CURSOR_PATH, CursorResponse, MAX_BATCH, MAX_BATCH_BODY_BYTES, PULL_PATH, PUSH_PATH,
     PullRequest, PullResponse, PushRequest, PushResponse, WireChange, author_ref, batch_len,
@@ -86,8 +86,30 @@ async fn push(
     Extension(peer): Extension<PeerIdentity>,
     Json(request): Json<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
-    let (local, child) = child_link(&state, &peer, Flow::Receive)?;
-    let store = &state.archive.store;
+    let child = NodeRef::new(peer.code.clone(), peer.level);
+    Ok(Json(apply_push(&state.archive, &child, request).await?))
+}
+
+/// Applies a push batch from `child` exactly as `POST /sync/v1/push` does (the HTTP handler
+/// and `licnode bundle import` both call this): the child must be a child of this node that
+/// may send anything; the batch must follow what this node stored of the child's log; every
+/// change is checked on arrival, the allowed ones applied, the others quarantined and the
+/// child's push cursor advanced — in one transaction. A batch already stored is harmless.
+pub async fn apply_push(
+    archive: &Archive,
+    child: &NodeRef,
+    request: PushRequest,
+) -> Result<PushResponse, ApiError> {
+    let local = archive.scope.node_ref();
+    if collections_for(&local, child, Link::Child, Flow::Receive).is_empty() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_a_child",
+            format!("{child} is not a child of {local}"),
+        ));
+    }
+    let child = child.clone();
+    let store = &archive.store;
     let acknowledged = store.sync_cursor(&child.code, STREAM_PUSH).await?;
     if request.up_to < request.after
         || request
@@ -112,12 +134,12 @@ async fn push(
         .with_details(json!({ "acknowledged": acknowledged })));
     }
     if request.up_to <= acknowledged {
-        return Ok(Json(PushResponse {
+        return Ok(PushResponse {
             acknowledged,
             applied: 0,
             duplicates: request.changes.len(),
             quarantined: 0,
-        }));
+        });
     }
     let changes = request
         .changes
@@ -143,12 +165,12 @@ async fn push(
             "changes from a child quarantined"
         );
     }
-    Ok(Json(PushResponse {
+    Ok(PushResponse {
         acknowledged,
         applied: outcome.applied.len(),
         duplicates: outcome.duplicates,
         quarantined: outcome.refused.len() + outcome.pending.len(),
-    }))
+    })
 }
 
 /// This node's changes after `after` that go down to the child, never one it received from the
@@ -275,4 +297,85 @@ pub(crate) async fn quarantine(
     let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
     let entries = state.archive.store.quarantined(limit).await?;
     Ok(Json(json!({ "quarantined": entries })))
+}
+
+/// The state of this node's link to its parent, as the sync loop keeps it.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct LinkStatus {
+    pub parent_url: String,
+    /// The parent, as its certificate named it at the last session.
+    pub parent: Option<String>,
+    pub last_attempt_ms: Option<i64>,
+    pub last_success_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub sessions: u64,
+    pub pushed_total: u64,
+    pub pulled_total: u64,
+    pub quarantined_by_parent_total: u64,
+    /// The last sequence number of this node's log the parent acknowledged.
+    pub acknowledged: i64,
+    /// Changes pulled in the last session (0 once caught up).
+    pub pulled_last_session: u64,
+    /// When the loop will next try, if no write or request wakes it sooner.
+    pub next_attempt_ms: Option<i64>,
+}
+
+/// The running sync loop's status and wake-up bell, shared with the API.
+#[derive(Default)]
+pub struct LinkHandle {
+    pub status: std::sync::Mutex<LinkStatus>,
+    pub wake: tokio::sync::Notify,
+}
+
+impl LinkHandle {
+    /// A copy of the current status.
+    pub fn snapshot(&self) -> LinkStatus {
+        self.status
+            .lock()
+            .map(|status| status.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// `GET /api/v1/sync/status`: the link to the parent, lag in changes each way, quarantine.
+pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Value>, crate::ApiError> {
+    let last_seq = state.archive.store.last_seq().await?;
+    let quarantined = state.archive.store.quarantine_count().await?;
+    let link = state.link.as_ref().map(|link| {
+        let status = link.snapshot();
+        json!({
+            "status": status,
+            "lag_up": (last_seq - status.acknowledged).max(0),
+            "lag_down": status.pulled_last_session,
+        })
+    });
+    Ok(Json(json!({
+        "node": state.node.code,
+        "last_seq": last_seq,
+        "quarantined": quarantined,
+        "parent": link,
+    })))
+}
+
+/// `POST /api/v1/sync/now`: wake the sync loop at once.
+pub(crate) async fn now(
+    State(state): State<AppState>,
+    Extension(staff): Extension<crate::auth::Staff>,
+) -> Result<(axum::http::StatusCode, Json<Value>), crate::ApiError> {
+    staff.require_write()?;
+    match &state.link {
+        Some(link) => {
+            link.wake.notify_one();
+            Ok((
+                axum::http::StatusCode::ACCEPTED,
+                Json(json!({ "triggered": true, "status": link.snapshot() })),
+            ))
+        }
+        None => Err(crate::ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "no_parent_link",
+            "this node has no parent link (no parent_url, or no certificate yet)",
+        )),
+    }
 }

@@ -102,6 +102,8 @@ pub struct Store {
     pub(crate) db: Db,
     /// Single-record inserts queued for group commit (started on first use).
     pub(crate) group: std::sync::Arc<std::sync::OnceLock<write::GroupSender>>,
+    /// Signalled after every commit that added to the change log.
+    pub(crate) changed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -152,6 +154,7 @@ impl Store {
         let store = Store {
             db,
             group: Default::default(),
+            changed: Default::default(),
         };
         migrate::run(&store).await?;
         Ok(store)

@@ -37,6 +37,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0004_sync.sql"),
         postgres: include_str!("../../../migrations/postgres/0004_sync.sql"),
     },
+    Migration {
+        version: 5,
+        name: "links",
+        sqlite: include_str!("../../../migrations/sqlite/0005_links.sql"),
+        postgres: include_str!("../../../migrations/postgres/0005_links.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

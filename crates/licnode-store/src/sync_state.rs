@@ -331,3 +331,73 @@ where
         received_at_ms: row.try_get(9)?,
     })
 }
+
+impl Store {
+    /// Saves the link state to `peer` (a JSON document of the sync loop's).
+    pub async fn save_link_state(
+        &self,
+        peer: &str,
+        state: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let now = crate::now_ms();
+        let text = state.to_string();
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                sqlx::query(
+                    "INSERT INTO link_state (peer, state, updated_at_ms) VALUES (?, ?, ?) \
+                     ON CONFLICT (peer) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms",
+                )
+                .bind(peer)
+                .bind(text)
+                .bind(now)
+                .execute(writer)
+                .await?;
+            }
+            Db::Postgres { pool } => {
+                sqlx::query(
+                    "INSERT INTO link_state (peer, state, updated_at_ms) VALUES ($1, $2, $3) \
+                     ON CONFLICT (peer) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms",
+                )
+                .bind(peer)
+                .bind(text)
+                .bind(now)
+                .execute(pool)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every saved link state, by peer.
+    pub async fn link_states(&self) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let sql = "SELECT peer, state FROM link_state ORDER BY peer";
+        let rows: Vec<(String, String)> = match &self.db {
+            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_all(reader).await?,
+            Db::Postgres { pool } => sqlx::query_as(sql).fetch_all(pool).await?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(peer, state)| {
+                (
+                    peer,
+                    serde_json::from_str(&state).unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .collect())
+    }
+
+    /// How many received changes sit in quarantine.
+    pub async fn quarantine_count(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM quarantine";
+        Ok(match &self.db {
+            Db::Sqlite { reader, .. } => sqlx::query_scalar(sql).fetch_one(reader).await?,
+            Db::Postgres { pool } => sqlx::query_scalar(sql).fetch_one(pool).await?,
+        })
+    }
+
+    /// Resolves when something was written to this node's change log since the last call
+    /// (local writes and received changes alike): the sync loop's "shortly after a write".
+    pub async fn changed(&self) {
+        self.changed.notified().await;
+    }
+}

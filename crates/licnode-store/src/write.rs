@@ -120,16 +120,22 @@ impl Store {
             .send((record, reply))
             .await
             .map_err(|_| StoreError::GroupCommit("the committer has stopped".into()))?;
-        answer
+        let seq = answer
             .await
             .map_err(|_| StoreError::GroupCommit("the committer dropped the write".into()))?
-            .map_err(StoreError::GroupCommit)
+            .map_err(StoreError::GroupCommit)?;
+        self.changed.notify_one();
+        Ok(seq)
     }
 
     /// Inserts new records in one transaction (the bulk path). Returns their change sequence
     /// numbers.
     pub async fn insert_new(&self, records: &[PreparedRecord]) -> Result<Vec<i64>, StoreError> {
-        insert_new(&self.db, records).await
+        let seqs = insert_new(&self.db, records).await?;
+        if !seqs.is_empty() {
+            self.changed.notify_one();
+        }
+        Ok(seqs)
     }
 
     /// Changes one record: loads its document inside a write transaction (so concurrent writers
@@ -163,6 +169,7 @@ impl Store {
                     .await?;
                 sqlite_insert_changes(&mut tx, &[(seq, &row)]).await?;
                 tx.commit().await?;
+                self.changed.notify_one();
                 Ok(StoredRecord::from_projection(loaded.key, seq, projection))
             }
             Db::Postgres { pool } => {
@@ -186,6 +193,7 @@ impl Store {
                 pg_store_existing(&mut tx, &loaded, &projection, &bytes, chunk_count, seq).await?;
                 pg_insert_changes(&mut tx, &[(seq, &row)]).await?;
                 tx.commit().await?;
+                self.changed.notify_one();
                 Ok(StoredRecord::from_projection(loaded.key, seq, projection))
             }
         }
@@ -347,6 +355,9 @@ impl Store {
                 }
                 tx.commit().await?;
             }
+        }
+        if !outcome.applied.is_empty() {
+            self.changed.notify_one();
         }
         Ok(outcome)
     }

@@ -26,6 +26,9 @@ pub struct Config {
     /// Node-to-node endpoints over mutual TLS; absent means this node accepts no children.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer: Option<PeerSection>,
+    /// When this node syncs with its parent (only with a parent_url and a certificate).
+    #[serde(default)]
+    pub sync: SyncSection,
     /// Where the file was read from; relative paths in it are relative to its directory.
     #[serde(skip)]
     pub path: PathBuf,
@@ -135,6 +138,52 @@ pub struct PeerSection {
 
 fn default_max_crl_age() -> String {
     "45d".to_string()
+}
+
+/// When a child syncs with its parent: shortly after a write, on an interval, on demand; with
+/// exponential backoff and jitter while the parent is unreachable. Durations like `90s`, `5m`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSection {
+    /// Whether the node syncs by itself (`false`: only `licnode sync now`).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// A session at least this often.
+    #[serde(default = "default_sync_interval")]
+    pub interval: String,
+    /// After a write, wait this long for more before syncing.
+    #[serde(default = "default_sync_debounce")]
+    pub debounce: String,
+    /// The longest wait between attempts while the parent is unreachable.
+    #[serde(default = "default_sync_max_backoff")]
+    pub max_backoff: String,
+}
+
+impl Default for SyncSection {
+    fn default() -> Self {
+        SyncSection {
+            enabled: true,
+            interval: default_sync_interval(),
+            debounce: default_sync_debounce(),
+            max_backoff: default_sync_max_backoff(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_sync_interval() -> String {
+    "60s".to_string()
+}
+
+fn default_sync_debounce() -> String {
+    "2s".to_string()
+}
+
+fn default_sync_max_backoff() -> String {
+    "10m".to_string()
 }
 
 /// Logging.
@@ -248,6 +297,17 @@ fn apply_env_overrides(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_example_configurations_load() {
+        for name in ["national", "province", "county"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../config")
+                .join(format!("{name}.toml"));
+            let config = Config::load(&path).unwrap_or_else(|error| panic!("{name}: {error:#}"));
+            assert!(!config.node.code.is_empty(), "{name}");
+        }
+    }
 
     #[test]
     fn environment_overrides_a_key_of_a_section() {

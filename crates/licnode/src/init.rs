@@ -51,6 +51,7 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
             max_crl_age: "45d".to_string(),
             enroll_listen: None,
         }),
+        sync: Default::default(),
         path: config_path.clone(),
     };
     config.check()?;

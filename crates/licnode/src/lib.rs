@@ -5,12 +5,14 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod bundle;
 pub mod config;
 pub mod demo;
 pub mod init;
 pub mod node;
 pub mod pki_cli;
 pub mod sync_cli;
+pub mod sync_loop;
 pub mod transfer;
 
 pub use config::Config;

@@ -115,6 +115,11 @@ enum Command {
         #[command(subcommand)]
         command: PeerCommand,
     },
+    /// This node's replication state: change log, link to the parent, lag, quarantine.
+    Status {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Staff accounts of this node.
     User {
         #[command(subcommand)]
@@ -151,6 +156,11 @@ enum Command {
     Sync {
         #[command(subcommand)]
         command: licnode::sync_cli::SyncCommand,
+    },
+    /// Offline bundles: changes carried to the parent on a file, signed.
+    Bundle {
+        #[command(subcommand)]
+        command: licnode::bundle::BundleCommand,
     },
     /// Benchmarks of this machine and database; prints a table.
     Bench {
@@ -340,6 +350,66 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn status_command(config: &Config) -> anyhow::Result<()> {
+    let archive = open_archive(config).await?;
+    let store = &archive.store;
+    let last_seq = store.last_seq().await?;
+    println!(
+        "node            {} ({}, {})",
+        config.node.code, config.node.name, config.node.level
+    );
+    println!("change log      {last_seq} changes");
+    println!(
+        "quarantined     {} received changes",
+        store.quarantine_count().await?
+    );
+    let links = store.link_states().await?;
+    match (&config.node.parent_url, links.first()) {
+        (None, _) => println!("parent          none (the root of the tree)"),
+        (Some(url), None) => println!("parent          {url}: no session yet"),
+        (Some(url), Some((_, state))) => {
+            let millis = |key: &str| {
+                state[key]
+                    .as_i64()
+                    .and_then(chrono::DateTime::from_timestamp_millis)
+                    .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_else(|| "never".to_string())
+            };
+            let acknowledged = state["acknowledged"].as_i64().unwrap_or(0);
+            println!(
+                "parent          {url} ({})",
+                state["parent"].as_str().unwrap_or("unknown")
+            );
+            println!("last success    {}", millis("last_success_ms"));
+            println!("last attempt    {}", millis("last_attempt_ms"));
+            println!(
+                "last error      {}",
+                state["last_error"].as_str().unwrap_or("none")
+            );
+            println!(
+                "failures        {} in a row",
+                state["consecutive_failures"].as_u64().unwrap_or(0)
+            );
+            println!(
+                "lag up          {} changes not acknowledged by the parent",
+                (last_seq - acknowledged).max(0)
+            );
+            println!(
+                "lag down        {} changes pulled in the last session",
+                state["pulled_last_session"].as_u64().unwrap_or(0)
+            );
+            println!(
+                "totals          pushed {}, pulled {}, quarantined by the parent {}",
+                state["pushed_total"].as_u64().unwrap_or(0),
+                state["pulled_total"].as_u64().unwrap_or(0),
+                state["quarantined_by_parent_total"].as_u64().unwrap_or(0)
+            );
+        }
+    }
+    store.close().await;
+    Ok(())
 }
 
 async fn set_disabled(config: &ConfigArg, name: &str, disabled: bool) -> anyhow::Result<()> {
@@ -581,6 +651,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Sync { command } => {
             init_logging(LogFormat::Text, "warn");
             licnode::sync_cli::run(command).await
+        }
+        Command::Bundle { command } => {
+            init_logging(LogFormat::Text, "warn");
+            licnode::bundle::run(command).await
+        }
+        Command::Status { config } => {
+            let config = Config::load(&config.config)?;
+            init_logging(LogFormat::Text, "warn");
+            status_command(&config).await
         }
         Command::User { command } => user_command(command).await,
         Command::Bench { bench } => licnode::bench::run(bench).await,

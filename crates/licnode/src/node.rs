@@ -27,6 +27,8 @@ pub struct NodeHandle {
     enroll: Option<PublicListener>,
     /// The node's TLS material, when it has a certificate.
     tls: Option<licnode_pki::NodeTls>,
+    /// The sync loop's link to the parent, when it runs.
+    link: Option<std::sync::Arc<licnode_server::sync::LinkHandle>>,
 }
 
 struct PublicListener {
@@ -64,11 +66,25 @@ impl Node {
                 parent_url: config.node.parent_url.clone(),
             },
         );
+        let tls = load_tls(config)?;
+        let state = match (&config.node.parent_url, &tls) {
+            (Some(parent_url), Some(tls)) if config.sync.enabled => {
+                let timing = crate::sync_loop::SyncTiming::from_section(&config.sync)?;
+                let link = crate::sync_loop::spawn(
+                    archive.clone(),
+                    tls.clone(),
+                    parent_url.clone(),
+                    timing,
+                );
+                state.with_link(link)
+            }
+            _ => state,
+        };
+        let link = state.link.clone();
         let public = match &config.public {
             Some(section) => Some(start_public(section, state.clone()).await?),
             None => None,
         };
-        let tls = load_tls(config)?;
         let peer = match (&config.peer, &tls) {
             (Some(section), Some(tls)) => {
                 Some(start_peer(config, section, tls, state.clone()).await?)
@@ -112,6 +128,7 @@ impl Node {
             peer,
             enroll,
             tls,
+            link,
         })
     }
 }
@@ -299,6 +316,11 @@ impl NodeHandle {
     /// the node has a certificate.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer.as_ref().map(|peer| peer.local_addr)
+    }
+
+    /// The sync loop's link to the parent, when it runs.
+    pub fn link(&self) -> Option<&licnode_server::sync::LinkHandle> {
+        self.link.as_deref()
     }
 
     /// The node's TLS material, when it has a certificate.

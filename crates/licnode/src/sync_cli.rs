@@ -64,6 +64,8 @@ pub async fn run(command: SyncCommand) -> anyhow::Result<()> {
 pub struct SessionReport {
     /// The parent, as it named itself and its certificate confirmed.
     pub parent: String,
+    /// The last sequence number of this node's log the parent has acknowledged.
+    pub acknowledged: i64,
     /// Changes pushed to the parent and applied there.
     pub pushed: usize,
     /// Changes pushed that the parent already had.
@@ -134,50 +136,12 @@ pub async fn session(
     let mut acknowledged = cursor.acknowledged;
     if !up.is_empty() {
         loop {
-            let mut rows = store
-                .changes_after(acknowledged, Some(&up), MAX_BATCH)
-                .await?;
-            rows.truncate(batch_len(rows.iter().map(|row| row.bytes.len())));
-            let Some(last) = rows.last() else { break };
-            let up_to = last.seq;
-            let changes: Vec<WireChange> = rows
-                .into_iter()
-                .filter(|row| row.origin != parent.code)
-                .filter(|row| {
-                    author_ref(&row.author_node, &local, &parent).is_some_and(|author| {
-                        decide(
-                            &local,
-                            &parent,
-                            Link::Parent,
-                            Flow::Send,
-                            &row.collection,
-                            &row.jurisdiction,
-                            &author,
-                        )
-                        .is_allowed()
-                    })
-                })
-                .map(|row| WireChange {
-                    seq: row.seq,
-                    hash: row.hash,
-                    record_id: row.record_id,
-                    collection: row.collection,
-                    jurisdiction: row.jurisdiction,
-                    author_node: row.author_node,
-                    author_user: row.author_user,
-                    at_ms: row.at_ms,
-                    bytes: row.bytes,
-                })
-                .collect();
+            let Some(request) = push_batch(store, &local, &parent, &up, acknowledged).await? else {
+                break;
+            };
+            let up_to = request.up_to;
             let answer: PushResponse = client
-                .post_json(
-                    &format!("{base}{PUSH_PATH}"),
-                    &PushRequest {
-                        after: acknowledged,
-                        up_to,
-                        changes,
-                    },
-                )
+                .post_json(&format!("{base}{PUSH_PATH}"), &request)
                 .await?;
             if answer.acknowledged < up_to {
                 bail!(
@@ -190,6 +154,17 @@ pub async fn session(
             report.push_duplicates += answer.duplicates;
             report.push_quarantined += answer.quarantined;
         }
+    }
+    report.acknowledged = acknowledged;
+    // Remembered so that an offline bundle starts where the parent stands.
+    if acknowledged > store.sync_cursor(&parent.code, STREAM_ACKED).await? {
+        let batch = SyncBatch {
+            peer: parent.code.clone(),
+            stream: STREAM_ACKED.to_owned(),
+            cursor: acknowledged,
+            changes: Vec::new(),
+        };
+        store.apply_sync_batch(batch, |_, _| Ok(())).await?;
     }
 
     // Pull.
@@ -237,4 +212,61 @@ pub async fn session(
         }
     }
     Ok(report)
+}
+
+/// What the parent acknowledged of this node's log at the last session (or bundle export
+/// start): the cursor stream under the parent's code.
+pub const STREAM_ACKED: &str = "acked";
+
+/// The next push batch to `parent` after `after` (at most [`MAX_BATCH`] changes /
+/// [`licnode_sync::protocol::MAX_BATCH_CHANGE_BYTES`]; changes that do not go up are skipped,
+/// so `up_to` may lie past the last change's sequence number), or `None` when caught up. Used
+/// by network sessions and offline bundles alike.
+pub async fn push_batch(
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+    up: &[&str],
+    after: i64,
+) -> anyhow::Result<Option<PushRequest>> {
+    let mut rows = store.changes_after(after, Some(up), MAX_BATCH).await?;
+    rows.truncate(batch_len(rows.iter().map(|row| row.bytes.len())));
+    let Some(last) = rows.last() else {
+        return Ok(None);
+    };
+    let up_to = last.seq;
+    let changes: Vec<WireChange> = rows
+        .into_iter()
+        .filter(|row| row.origin != parent.code)
+        .filter(|row| {
+            author_ref(&row.author_node, local, parent).is_some_and(|author| {
+                decide(
+                    local,
+                    parent,
+                    Link::Parent,
+                    Flow::Send,
+                    &row.collection,
+                    &row.jurisdiction,
+                    &author,
+                )
+                .is_allowed()
+            })
+        })
+        .map(|row| WireChange {
+            seq: row.seq,
+            hash: row.hash,
+            record_id: row.record_id,
+            collection: row.collection,
+            jurisdiction: row.jurisdiction,
+            author_node: row.author_node,
+            author_user: row.author_user,
+            at_ms: row.at_ms,
+            bytes: row.bytes,
+        })
+        .collect();
+    Ok(Some(PushRequest {
+        after,
+        up_to,
+        changes,
+    }))
 }

@@ -259,6 +259,11 @@ struct Tree {
 
 impl Tree {
     async fn start(backend: licnode_testkit::Backend) -> Tree {
+        Tree::start_with(backend, false).await
+    }
+
+    /// The tree, with every child's sync loop running (`auto_sync`) or not.
+    async fn start_with(backend: licnode_testkit::Backend, auto_sync: bool) -> Tree {
         let dir = tempfile::tempdir().expect("dir");
         let root = dir.path().to_owned();
         tokio::task::spawn_blocking(move || make_tree(&root))
@@ -279,6 +284,10 @@ impl Tree {
                 Config::load(&dir.path().join(name).join("licnode.toml")).expect("config");
             config.node.parent_url = parent;
             config.storage.database_url = Some(urls[name].clone());
+            // Most tests drive every session themselves.
+            config.sync.enabled = auto_sync;
+            config.sync.interval = "1h".to_string();
+            config.sync.debounce = "1s".to_string();
             config
         };
         let national = Node::start(&load("national", None))
@@ -686,4 +695,339 @@ async fn scenario(backend: licnode_testkit::Backend) {
     }
 
     tree.shutdown().await;
+}
+
+/// Waits up to 30 s for `check` to hold.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_write_at_a_county_reaches_national_by_itself_shortly_after() {
+    let tree = Tree::start_with(licnode_testkit::Backend::Sqlite, true).await;
+    let collection = licnode_model::collection("quality_archives").expect("collection");
+    let fields = licnode_gen::Generator::new(77).record(collection, "330106");
+    let created = tree
+        .xihu
+        .archive()
+        .create("quality_archives", None, &fields, "clerk")
+        .await
+        .expect("create");
+    let id = created.record.id.clone();
+    eventually(
+        "the archive reaches national through the province",
+        || async {
+            tree.national
+                .archive()
+                .store
+                .get(&id)
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+        },
+    )
+    .await;
+    let link = tree.xihu.link().expect("xihu's loop runs").snapshot();
+    assert_eq!(
+        link.parent.as_deref().map(|p| p.starts_with("330000")),
+        Some(true),
+        "{link:?}"
+    );
+    assert!(
+        link.last_success_ms.is_some() && link.last_error.is_none(),
+        "{link:?}"
+    );
+    assert_eq!(
+        link.acknowledged,
+        tree.xihu.archive().store.last_seq().await.expect("seq"),
+        "nothing left to push: {link:?}"
+    );
+    tree.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_parent_is_retried_with_growing_waits_and_the_error_is_shown() {
+    let tree = Tree::start_with(licnode_testkit::Backend::Sqlite, false).await;
+    // A county whose parent address answers nothing.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let address = closed.local_addr().expect("address");
+    drop(closed);
+    let mut config =
+        Config::load(&tree.dir.path().join("binjiang").join("licnode.toml")).expect("config");
+    config.node.parent_url = Some(format!("https://{address}"));
+    config.storage.database_url = None;
+    config.storage.data_dir = tree.dir.path().join("binjiang-offline");
+    config.http.listen = "127.0.0.1:0".parse().expect("listen");
+    config.peer = None;
+    config.public = None;
+    config.sync.enabled = true;
+    config.sync.max_backoff = "2s".to_string();
+    let offline = Node::start(&config).await.expect("offline county");
+    let link = offline.link().expect("the loop runs");
+    eventually("three failed attempts", || async {
+        link.snapshot().consecutive_failures >= 3
+    })
+    .await;
+    let status = link.snapshot();
+    assert!(
+        status.last_error.as_deref().is_some_and(|e| !e.is_empty()),
+        "{status:?}"
+    );
+    assert!(status.last_success_ms.is_none(), "{status:?}");
+    let next_wait =
+        status.next_attempt_ms.expect("next attempt") - status.last_attempt_ms.expect("attempt");
+    assert!(
+        next_wait >= 750,
+        "backoff grows past the first second: {status:?}"
+    );
+    offline.shutdown().await.expect("shutdown");
+    tree.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_bundle_is_applied_as_a_push_and_refused_when_tampered() {
+    for backend in licnode_testkit::BACKENDS {
+        bundle_scenario(backend).await;
+    }
+}
+
+async fn bundle_scenario(backend: licnode_testkit::Backend) {
+    use licnode::bundle::{MAGIC, export, import};
+    use licnode_model::Level;
+    use licnode_store::sync_state::STREAM_PUSH;
+    use licnode_sync::NodeRef;
+
+    let tree = Tree::start(backend).await;
+    let zhejiang = NodeRef::new("330000", Level::Province);
+    let xihu_tls = tree.xihu.tls().expect("tls");
+    let zhejiang_tls = tree.zhejiang.tls().expect("tls");
+
+    // Xihu, offline, makes five records and writes a bundle for its province.
+    let mut made = Vec::new();
+    for seed in 0..5 {
+        made.push(create(&tree.xihu, "quality_archives", "330106", 100 + seed).await);
+    }
+    let (bundle, summary) = export(tree.xihu.archive(), xihu_tls, &zhejiang)
+        .await
+        .expect("export");
+    assert_eq!(summary.changes, 5, "{summary}");
+    assert_eq!(summary.after, 0, "{summary}");
+    assert!(summary.up_to >= 5, "{summary}");
+    assert!(bundle.starts_with(format!("{MAGIC}\n").as_bytes()));
+
+    let nothing_written = |label: &'static str| {
+        let tree = &tree;
+        let made = &made;
+        async move {
+            let held = held(&tree.zhejiang).await;
+            assert!(
+                made.iter()
+                    .all(|id| !held.iter().any(|(held, _)| held == id)),
+                "{label}: records written"
+            );
+            let store = &tree.zhejiang.archive().store;
+            assert_eq!(
+                store
+                    .sync_cursor("330106", STREAM_PUSH)
+                    .await
+                    .expect("cursor"),
+                0,
+                "{label}"
+            );
+            assert!(
+                store.quarantined(10).await.expect("q").is_empty(),
+                "{label}"
+            );
+        }
+    };
+
+    // One byte flipped in the payload: refused, nothing written.
+    let mut tampered = bundle.clone();
+    let at = MAGIC.len() + 40;
+    tampered[at] ^= 0x01;
+    let refused = import(tree.zhejiang.archive(), zhejiang_tls, &tampered)
+        .await
+        .expect_err("tampered");
+    assert_eq!(refused.code, "bad_signature", "{refused}");
+    nothing_written("tampered").await;
+
+    // Xihu's payload signed by Binjiang: the signature is good but the signer is not Xihu.
+    let payload_end = bundle
+        .iter()
+        .enumerate()
+        .filter(|(_, byte)| **byte == b'\n')
+        .nth(1)
+        .expect("payload line")
+        .0
+        + 1;
+    let signed = &bundle[..payload_end];
+    let sealed = tree
+        .binjiang
+        .tls()
+        .expect("tls")
+        .sign(signed)
+        .expect("sign");
+    let mut forged = signed.to_vec();
+    {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let trailer = serde_json::json!({
+            "scheme": sealed.scheme,
+            "signature": b64.encode(sealed.signature),
+            "chain": sealed.chain.iter().map(|der| b64.encode(der)).collect::<Vec<_>>(),
+        });
+        forged.extend(serde_json::to_vec(&trailer).expect("json"));
+        forged.push(b'\n');
+    }
+    let refused = import(tree.zhejiang.archive(), zhejiang_tls, &forged)
+        .await
+        .expect_err("forged");
+    assert_eq!(refused.code, "signer_mismatch", "{refused}");
+    // Xihu's signature line under Binjiang's own bundle: the signature does not match.
+    let (other, _) = export(
+        tree.binjiang.archive(),
+        tree.binjiang.tls().expect("tls"),
+        &zhejiang,
+    )
+    .await
+    .expect("export");
+    let other_end = other
+        .iter()
+        .enumerate()
+        .filter(|(_, byte)| **byte == b'\n')
+        .nth(1)
+        .expect("payload line")
+        .0
+        + 1;
+    let mut spliced = other[..other_end].to_vec();
+    spliced.extend_from_slice(&bundle[payload_end..]);
+    let refused = import(tree.zhejiang.archive(), zhejiang_tls, &spliced)
+        .await
+        .expect_err("spliced");
+    assert_eq!(refused.code, "bad_signature", "{refused}");
+    nothing_written("other signer").await;
+
+    // A bundle for another parent: refused at the province and at national.
+    let (for_national, _) = export(
+        tree.xihu.archive(),
+        xihu_tls,
+        &NodeRef::new("100000", Level::National),
+    )
+    .await
+    .expect("export");
+    let refused = import(tree.zhejiang.archive(), zhejiang_tls, &for_national)
+        .await
+        .expect_err("wrong parent");
+    assert_eq!(refused.code, "wrong_parent", "{refused}");
+    let refused = import(
+        tree.national.archive(),
+        tree.national.tls().expect("tls"),
+        &bundle,
+    )
+    .await
+    .expect_err("wrong parent");
+    assert_eq!(refused.code, "wrong_parent", "{refused}");
+    nothing_written("wrong parent").await;
+
+    // The real bundle: applied as a push, the child's cursor advanced.
+    let report = import(tree.zhejiang.archive(), zhejiang_tls, &bundle)
+        .await
+        .expect("import");
+    assert_eq!(report.applied, 5, "{report}");
+    assert_eq!(report.quarantined, 0, "{report}");
+    assert_eq!(report.acknowledged, summary.up_to, "{report}");
+    let held_at_province = held(&tree.zhejiang).await;
+    for id in &made {
+        assert!(
+            held_at_province
+                .iter()
+                .any(|(held, jurisdiction)| held == id && jurisdiction == "330106"),
+            "{id} not at the province"
+        );
+    }
+
+    // Twice: harmless.
+    let again = import(tree.zhejiang.archive(), zhejiang_tls, &bundle)
+        .await
+        .expect("import again");
+    assert_eq!(again.applied, 0, "{again}");
+    assert_eq!(again.acknowledged, summary.up_to, "{again}");
+    assert_eq!(held(&tree.zhejiang).await, held_at_province);
+
+    // The next network session sends nothing new.
+    let next = Tree::sync(&tree.xihu, &tree.zhejiang_url).await;
+    assert_eq!(next.pushed, 0, "{next:?}");
+    assert_eq!(next.push_duplicates, 0, "{next:?}");
+    // And the next bundle starts where the province stands.
+    create(&tree.xihu, "quality_archives", "330106", 200).await;
+    let (_, summary) = export(tree.xihu.archive(), xihu_tls, &zhejiang)
+        .await
+        .expect("export");
+    assert_eq!(summary.changes, 1, "{summary}");
+    assert!(summary.after >= report.acknowledged, "{summary}");
+
+    tree.shutdown().await;
+}
+
+#[test]
+fn the_bundle_commands_export_import_and_refuse_a_tampered_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    make_tree(dir.path());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_licnode"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("run licnode")
+    };
+    let exported = run(&[
+        "bundle",
+        "export",
+        "--config",
+        "xihu/licnode.toml",
+        "--parent",
+        "330000",
+        "--out",
+        "xihu.bundle",
+    ]);
+    let stdout = String::from_utf8_lossy(&exported.stdout);
+    assert!(exported.status.success(), "{stdout}");
+    assert!(stdout.contains("changes"), "{stdout}");
+    let imported = run(&[
+        "bundle",
+        "import",
+        "--config",
+        "zhejiang/licnode.toml",
+        "xihu.bundle",
+    ]);
+    let stdout = String::from_utf8_lossy(&imported.stdout);
+    assert!(imported.status.success(), "{stdout}");
+    assert!(stdout.contains("bundle from 330106"), "{stdout}");
+
+    let path = dir.path().join("xihu.bundle");
+    let mut bytes = std::fs::read(&path).expect("read");
+    bytes[licnode::bundle::MAGIC.len() + 10] ^= 0x01;
+    std::fs::write(&path, bytes).expect("write");
+    let refused = run(&[
+        "bundle",
+        "import",
+        "--config",
+        "zhejiang/licnode.toml",
+        "xihu.bundle",
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("bad_signature"), "{stderr}");
 }
