@@ -1031,3 +1031,64 @@ fn the_bundle_commands_export_import_and_refuse_a_tampered_file() {
     assert!(!refused.status.success());
     assert!(stderr.contains("bad_signature"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_revocation_at_national_wins_over_a_concurrent_status_edit_at_the_province() {
+    for backend in licnode_testkit::BACKENDS {
+        let tree = Tree::start(backend).await;
+        let licence = create(&tree.zhejiang, "licences", "330106", 31).await;
+        Tree::sync(&tree.zhejiang, &tree.national_url).await;
+        let patch = |value: serde_json::Value| match value {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("patches are objects"),
+        };
+        // Concurrently: national revokes (Art. 28, 撤销); the province marks it expired and
+        // adds a remark, not knowing.
+        tree.national
+            .archive()
+            .update(
+                &licence,
+                &patch(serde_json::json!({ "status": "revoked" })),
+                "approver",
+            )
+            .await
+            .expect("national revokes");
+        tree.zhejiang
+            .archive()
+            .update(
+                &licence,
+                &patch(serde_json::json!({ "status": "expired", "remarks": "有效期届满" })),
+                "clerk",
+            )
+            .await
+            .expect("province edits");
+        let report = Tree::sync(&tree.zhejiang, &tree.national_url).await;
+        assert_eq!(report.pushed, 1, "{backend}: {report:?}");
+        let merged = tree
+            .national
+            .archive()
+            .get(&licence)
+            .await
+            .expect("licence");
+        assert_eq!(
+            merged.data["status"],
+            serde_json::json!("revoked"),
+            "{backend}: the terminal state wins"
+        );
+        assert_eq!(
+            merged.data["remarks"],
+            serde_json::json!("有效期届满"),
+            "{backend}: no field lost"
+        );
+        let conflicts = tree
+            .national
+            .archive()
+            .conflicts(&licence)
+            .await
+            .expect("conflicts");
+        assert_eq!(conflicts.len(), 1, "{backend}: {conflicts:?}");
+        assert_eq!(conflicts[0].field, "status");
+        assert_eq!(conflicts[0].shown, serde_json::json!("revoked"));
+        tree.shutdown().await;
+    }
+}
