@@ -2,7 +2,7 @@
 //! the W3C WebDriver HTTP API, against a node serving the public service on its own listener
 //! (`[public] listen`). A visitor types two characters of an enterprise's name into the search
 //! form, submits it, and finds the enterprise; a screenshot is kept under
-//! `target/test-artifacts/`.
+//! `target/test-artifacts/`. Also: a node's `[public]` listener answers nothing but `/public`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the
 //! test fails when `CI` is set and is skipped, saying why, otherwise.
@@ -334,6 +334,49 @@ async fn a_visitor_finds_an_enterprise_by_two_characters_of_its_name_in_chromium
 
     session.close().await;
     drop(driver);
+    node.shutdown().await.expect("node stops");
+}
+
+#[tokio::test]
+async fn a_node_with_a_public_section_serves_only_the_public_service_on_that_listener() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config_path = dir.path().join("licnode.toml");
+    std::fs::write(
+        &config_path,
+        "[node]\ncode = \"330000\"\nlevel = \"province\"\nname = \"浙江省市场监督管理局\"\n\
+         [http]\nlisten = \"127.0.0.1:0\"\n[public]\nlisten = \"127.0.0.1:0\"\n",
+    )
+    .expect("config");
+    let config = Config::load(&config_path).expect("config loads");
+    let node = Node::start(&config).await.expect("node starts");
+    let public = format!("http://{}", node.public_addr().expect("public listener"));
+    let staff = format!("http://{}", node.local_addr());
+    let client = reqwest::Client::new();
+    let status = |url: String| {
+        let client = client.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .expect("answer")
+                .status()
+                .as_u16()
+        }
+    };
+    for path in [
+        "/healthz",
+        "/metrics",
+        "/openapi.json",
+        "/api/v1/collections",
+    ] {
+        assert_eq!(status(format!("{public}{path}")).await, 404, "{path}");
+    }
+    assert_eq!(status(format!("{public}/public/licences")).await, 200);
+    assert_eq!(status(format!("{public}/public/api/licences")).await, 200);
+    // The staff listener serves the same pages under the same prefix.
+    assert_eq!(status(format!("{staff}/public/api/licences")).await, 200);
+    assert_eq!(status(format!("{staff}/healthz")).await, 200);
     node.shutdown().await.expect("node stops");
 }
 
