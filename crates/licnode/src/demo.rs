@@ -1,7 +1,9 @@
-//! `licnode demo`: a live demonstration on the embedded default (SQLite). It creates a node
-//! directory, seeds it with realistic generated records through the bulk path, starts the node,
-//! and walks through the staff API over real HTTP — create, read, partial update, list, search,
-//! history — printing each step, then keeps serving until interrupted.
+//! `licnode demo`: a live demonstration on the embedded default (SQLite). It builds a real
+//! hierarchy on this machine — the national node, two provinces, two counties under each, with
+//! real division codes — issues their certificates, starts every node on loopback, seeds
+//! realistic records through the bulk path, shows licences and archives flowing up and the
+//! registries flowing down over mutual TLS until the tree is in step, walks through a
+//! province's staff API over HTTP, prints each node's URL, and keeps serving until interrupted.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,42 +27,382 @@ pub struct DemoOptions {
     pub exit: bool,
 }
 
-/// Runs the demonstration.
-pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
-    let config_path = options.dir.join("licnode.toml");
-    if !config_path.exists() {
+/// One node of the demo tree.
+struct DemoNode {
+    dir_name: &'static str,
+    code: &'static str,
+    level: &'static str,
+    name: &'static str,
+    /// Index of the parent in [`TREE`].
+    parent: Option<usize>,
+}
+
+/// The national node, two provinces, two counties under each: real division codes.
+const TREE: [DemoNode; 7] = [
+    DemoNode {
+        dir_name: "national",
+        code: "100000",
+        level: "national",
+        name: "全国工业产品生产许可证审查中心",
+        parent: None,
+    },
+    DemoNode {
+        dir_name: "zhejiang",
+        code: "330000",
+        level: "province",
+        name: "浙江省市场监督管理局",
+        parent: Some(0),
+    },
+    DemoNode {
+        dir_name: "jiangsu",
+        code: "320000",
+        level: "province",
+        name: "江苏省市场监督管理局",
+        parent: Some(0),
+    },
+    DemoNode {
+        dir_name: "xihu",
+        code: "330106",
+        level: "county",
+        name: "杭州市西湖区市场监督管理局",
+        parent: Some(1),
+    },
+    DemoNode {
+        dir_name: "binjiang",
+        code: "330108",
+        level: "county",
+        name: "杭州市滨江区市场监督管理局",
+        parent: Some(1),
+    },
+    DemoNode {
+        dir_name: "xuanwu",
+        code: "320102",
+        level: "county",
+        name: "南京市玄武区市场监督管理局",
+        parent: Some(2),
+    },
+    DemoNode {
+        dir_name: "gulou",
+        code: "320106",
+        level: "county",
+        name: "南京市鼓楼区市场监督管理局",
+        parent: Some(2),
+    },
+];
+
+/// The staff and peer addresses of node `index`, from the base address.
+fn addresses(base: SocketAddr, index: usize) -> (SocketAddr, SocketAddr) {
+    let port = base.port() + 10 * index as u16;
+    (
+        SocketAddr::new(base.ip(), port),
+        SocketAddr::new(base.ip(), port + 1),
+    )
+}
+
+#[derive(clap::Parser)]
+struct PkiLine {
+    #[command(subcommand)]
+    command: crate::pki_cli::PkiCommand,
+}
+
+/// Runs one `licnode pki …` command in-process.
+async fn pki(arguments: &[&str]) -> anyhow::Result<()> {
+    use clap::Parser;
+    let line = PkiLine::try_parse_from(std::iter::once("pki").chain(arguments.iter().copied()))?;
+    crate::pki_cli::run(line.command)
+        .await
+        .with_context(|| format!("licnode pki {}", arguments.join(" ")))
+}
+
+/// Creates the seven node directories and their certificates, as README's "Setting up a
+/// hierarchy" does by hand.
+async fn build_tree(dir: &std::path::Path, base: SocketAddr) -> anyhow::Result<()> {
+    let path = |name: &str| dir.join(name).display().to_string();
+    for (index, node) in TREE.iter().enumerate() {
+        let (listen, peer) = addresses(base, index);
         crate::init::init(crate::init::InitOptions {
-            dir: options.dir.clone(),
-            code: "330000".into(),
-            level: "province".into(),
-            name: "浙江省市场监督管理局".into(),
-            parent_url: None,
+            dir: dir.join(node.dir_name),
+            code: node.code.into(),
+            level: node.level.into(),
+            name: node.name.into(),
+            parent_url: node
+                .parent
+                .map(|parent| format!("https://{}", addresses(base, parent).1)),
             database_url: None,
-            listen: options.listen,
-            peer_listen: None,
+            listen,
+            peer_listen: (node.level != "county").then_some(peer),
             force: false,
         })?;
     }
-    let mut config = Config::load(&config_path)?;
-    config.http.listen = options.listen;
-    println!(
-        "== licnode demo: node 330000 浙江省市场监督管理局, SQLite in {}",
-        config.data_dir().display()
-    );
-
-    let node = Node::start(&config).await?;
-    let archive = node.archive().clone();
-    let existing: i64 = archive.store.counts().await?.iter().map(|(_, n)| n).sum();
-    if existing == 0 {
-        seed(&archive, options.licences).await?;
-    } else {
-        println!("-- the node already holds {existing} records; not seeding again");
+    let root_ca = path("national/pki/ca");
+    let root = path("national/pki/ca/root.crt");
+    let national_crl = path("national/pki/ca/crl.pem");
+    pki(&["init-root", "--ca-dir", &root_ca]).await?;
+    for node in &TREE {
+        let node_dir = path(node.dir_name);
+        let csr = path(&format!("{}/pki/request.csr", node.dir_name));
+        let certificate = path(&format!("{}.crt", node.dir_name));
+        match node.parent {
+            None => {
+                pki(&[
+                    "request", "--dir", &node_dir, "--code", node.code, "--level", node.level,
+                ])
+                .await?;
+                pki(&[
+                    "sign",
+                    "--ca-dir",
+                    &root_ca,
+                    "--csr",
+                    &csr,
+                    "--out",
+                    &certificate,
+                ])
+                .await?;
+                pki(&[
+                    "install",
+                    "--dir",
+                    &node_dir,
+                    "--cert",
+                    &certificate,
+                    "--root",
+                    &root,
+                ])
+                .await?;
+            }
+            Some(0) => {
+                // A province: an intermediate CA for its subtree, and its node certificate.
+                let ca_dir = path(&format!("{}/pki/ca", node.dir_name));
+                let ca_csr = path(&format!("{}/pki/ca/request.csr", node.dir_name));
+                let ca_certificate = path(&format!("{}-ca.crt", node.dir_name));
+                pki(&[
+                    "request", "--ca-dir", &ca_dir, "--code", node.code, "--level", node.level,
+                ])
+                .await?;
+                pki(&[
+                    "sign",
+                    "--ca-dir",
+                    &root_ca,
+                    "--csr",
+                    &ca_csr,
+                    "--ca",
+                    "--out",
+                    &ca_certificate,
+                ])
+                .await?;
+                pki(&[
+                    "install",
+                    "--ca-dir",
+                    &ca_dir,
+                    "--cert",
+                    &ca_certificate,
+                    "--root",
+                    &root,
+                ])
+                .await?;
+                pki(&[
+                    "request", "--dir", &node_dir, "--code", node.code, "--level", node.level,
+                ])
+                .await?;
+                pki(&[
+                    "sign",
+                    "--ca-dir",
+                    &root_ca,
+                    "--csr",
+                    &csr,
+                    "--out",
+                    &certificate,
+                ])
+                .await?;
+                pki(&[
+                    "install",
+                    "--dir",
+                    &node_dir,
+                    "--cert",
+                    &certificate,
+                    "--root",
+                    &root,
+                    "--crl",
+                    &national_crl,
+                ])
+                .await?;
+                let province_crl = path(&format!("{}/pki/ca/crl.pem", node.dir_name));
+                pki(&[
+                    "install",
+                    "--dir",
+                    &path("national"),
+                    "--crl",
+                    &province_crl,
+                ])
+                .await?;
+            }
+            Some(parent) => {
+                let parent_name = TREE[parent].dir_name;
+                let parent_ca = path(&format!("{parent_name}/pki/ca"));
+                let parent_crl = path(&format!("{parent_name}/pki/ca/crl.pem"));
+                pki(&[
+                    "request", "--dir", &node_dir, "--code", node.code, "--level", node.level,
+                ])
+                .await?;
+                pki(&[
+                    "sign",
+                    "--ca-dir",
+                    &parent_ca,
+                    "--csr",
+                    &csr,
+                    "--out",
+                    &certificate,
+                ])
+                .await?;
+                pki(&[
+                    "install",
+                    "--dir",
+                    &node_dir,
+                    "--cert",
+                    &certificate,
+                    "--root",
+                    &root,
+                    "--crl",
+                    &national_crl,
+                    "--crl",
+                    &parent_crl,
+                ])
+                .await?;
+            }
+        }
     }
+    Ok(())
+}
+
+/// Runs the demonstration.
+pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
+    let dir = &options.dir;
+    if !dir.join("national").join("licnode.toml").exists() {
+        println!(
+            "== building the tree in {}: 7 nodes, their certificates",
+            dir.display()
+        );
+        build_tree(dir, options.listen).await?;
+    }
+    let mut handles = Vec::new();
+    for node in &TREE {
+        let mut config = Config::load(&dir.join(node.dir_name).join("licnode.toml"))?;
+        // A demo wants to see things move: sync often.
+        config.sync.interval = "5s".to_string();
+        config.sync.debounce = "1s".to_string();
+        let handle = Node::start(&config).await?;
+        handles.push(handle);
+    }
+    println!("== 7 nodes serving on SQLite, children dialling their parents over mutual TLS");
+
+    let empty = handles[0].archive().store.counts().await?.is_empty();
+    if empty {
+        let started = Instant::now();
+        seed(
+            handles[0].archive(),
+            &[
+                ("reviewers", 120),
+                ("inspection_bodies", 12),
+                ("publications", 10),
+            ],
+            "100000",
+        )
+        .await?;
+        for province in [1, 2] {
+            let count = options.licences;
+            seed(
+                handles[province].archive(),
+                &[("licences", count), ("refusals", count / 20)],
+                TREE[province].code,
+            )
+            .await?;
+        }
+        for county in 3..7 {
+            seed(
+                handles[county].archive(),
+                &[("quality_archives", 50), ("applications", 100)],
+                TREE[county].code,
+            )
+            .await?;
+        }
+        println!(
+            "-- seeded in {:.1} s: registries at national, licences at the provinces, archives at the counties",
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    // Watch records flow up and registries flow down until the tree is in step.
+    let expected_licences = 2 * options.licences as i64;
+    let deadline = Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        let mut table = Vec::new();
+        for (index, handle) in handles.iter().enumerate() {
+            let counts: std::collections::HashMap<String, i64> =
+                handle.archive().store.counts().await?.into_iter().collect();
+            table.push((index, counts));
+        }
+        let count =
+            |index: usize, collection: &str| table[index].1.get(collection).copied().unwrap_or(0);
+        let national_has_all =
+            count(0, "licences") >= expected_licences && count(0, "quality_archives") >= 200;
+        let counties_have_registries = (3..7).all(|county| count(county, "reviewers") >= 120);
+        println!("\n   node      licences  refusals  archives  reviewers  insp.bodies");
+        for (index, _) in &table {
+            println!(
+                "   {:<8} {:>9} {:>9} {:>9} {:>10} {:>12}",
+                TREE[*index].code,
+                count(*index, "licences"),
+                count(*index, "refusals"),
+                count(*index, "quality_archives"),
+                count(*index, "reviewers"),
+                count(*index, "inspection_bodies")
+            );
+        }
+        if national_has_all && counties_have_registries {
+            // Sibling isolation, checked in each county's database: every archive it holds is
+            // its own.
+            let mut isolated = true;
+            for county in 3..7 {
+                let own = handles[county]
+                    .archive()
+                    .store
+                    .list(&licnode_store::ListQuery {
+                        collection: "quality_archives".into(),
+                        jurisdiction: Some(TREE[county].code.into()),
+                        limit: 1_000,
+                        ..Default::default()
+                    })
+                    .await?
+                    .items
+                    .len() as i64;
+                isolated &= own == count(county, "quality_archives");
+            }
+            println!(
+                "-- in step: every licence and archive reached national; the registries reached every county"
+            );
+            println!(
+                "   sibling isolation: {}",
+                if isolated {
+                    "every county holds only its own archives"
+                } else {
+                    "VIOLATED — a county holds another county's archives"
+                }
+            );
+            anyhow::ensure!(isolated, "sibling isolation violated");
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the tree did not get in step within 3 minutes"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+
+    let zhejiang = handles[1].archive();
     for (name, display_name, role) in [
         ("wang", "王芳（受理员）", licnode_store::Role::Clerk),
         ("li", "李强（审批人）", licnode_store::Role::Approver),
     ] {
-        match archive
+        match zhejiang
             .store
             .add_user(name, display_name, role, DEMO_PASSWORD)
             .await
@@ -69,59 +411,74 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             Err(error) => return Err(error.into()),
         }
     }
-    let base = format!("http://{}", node.local_addr());
+    let base = format!("http://{}", handles[1].local_addr());
+    println!("\n== the staff API of 330000 浙江省市场监督管理局");
     walk_through(&base).await?;
-    println!("\n== the node serves at {base}");
-    println!("   accounts: wang (clerk) and li (approver), password {DEMO_PASSWORD:?}");
+
+    println!(
+        "\n== the nodes (staff API; accounts wang and li on 330000, password {DEMO_PASSWORD:?}):"
+    );
+    for (index, handle) in handles.iter().enumerate() {
+        println!(
+            "   {} {:<28} http://{}",
+            TREE[index].code,
+            TREE[index].name,
+            handle.local_addr()
+        );
+    }
+    println!(
+        "   public search: http://{}/public/licences",
+        handles[0].local_addr()
+    );
     println!(
         "   try: TOKEN=$(curl -s -X POST {base}/api/v1/auth/login -H 'content-type: application/json' \\\n\
          \x20           -d '{{\"name\": \"wang\", \"password\": \"{DEMO_PASSWORD}\"}}' | sed -n 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/p')"
     );
-    println!(
-        "        curl -s -H \"authorization: Bearer $TOKEN\" -G {base}/api/v1/search --data-urlencode q=电缆"
-    );
-    println!("        curl -s {base}/openapi.json | head -c 300");
+    println!("        curl -s -H \"authorization: Bearer $TOKEN\" {base}/api/v1/sync/status");
     if options.exit {
-        return node.shutdown().await;
+        for handle in handles {
+            handle.shutdown().await?;
+        }
+        return Ok(());
     }
-    println!(
-        "   ctrl-c stops it; the data stays in {}",
-        config.data_dir().display()
-    );
-    node.run_until_signal().await
+    println!("   ctrl-c stops them; the data stays in {}", dir.display());
+    let _ = tokio::signal::ctrl_c().await;
+    for handle in handles {
+        handle.shutdown().await?;
+    }
+    Ok(())
 }
 
-async fn seed(archive: &licnode_store::Archive, licences: usize) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let mut generator = licnode_gen::Generator::new(2026);
-    let counties = licnode_model::divisions::counties_within("330000");
-    let plan = [
-        ("licences", licences),
-        ("applications", licences / 4),
-        ("refusals", licences / 20),
-        ("quality_archives", licences / 10),
-    ];
+async fn seed(
+    archive: &licnode_store::Archive,
+    plan: &[(&str, usize)],
+    within: &str,
+) -> anyhow::Result<()> {
+    let mut generator = licnode_gen::Generator::new(2026 ^ within.parse::<u64>().unwrap_or(0));
+    let counties = licnode_model::divisions::counties_within(within);
     for (name, count) in plan {
         let collection = licnode_model::collection(name).context("collection")?;
         let mut writer = licnode_store::BulkWriter::new(archive, name, "demo")?;
         let mut rows = Vec::with_capacity(1_000);
-        for index in 0..count {
-            let county = &counties[index % counties.len()].code;
+        for index in 0..*count {
+            let jurisdiction = if counties.is_empty() {
+                within.to_string()
+            } else {
+                counties[index % counties.len()].code.clone()
+            };
             rows.push(licnode_store::BulkRow {
-                jurisdiction: Some(county.clone()),
-                fields: generator.record(collection, county),
+                fields: generator.record(collection, &jurisdiction),
+                jurisdiction: Some(jurisdiction),
             });
-            if rows.len() == 1_000 || index + 1 == count {
+            if rows.len() == 1_000 || index + 1 == *count {
                 let (refused, _) = writer.write(std::mem::take(&mut rows)).await?;
                 if let Some((_, error)) = refused.first() {
-                    anyhow::bail!("seeding {name}: {error}");
+                    anyhow::bail!("seeding {name} at {within}: {error}");
                 }
             }
         }
         writer.finish().await?;
-        println!("-- seeded {count:>6} {name}");
     }
-    println!("-- seeding took {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

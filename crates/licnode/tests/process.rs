@@ -279,20 +279,25 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
 }
 
 #[test]
-fn the_demo_seeds_a_node_and_walks_through_the_api() {
+fn the_demo_builds_a_tree_shows_records_flowing_and_walks_through_the_api() {
     let dir = licnode_testkit::temp_dir().expect("dir");
     let port = free_port();
     let stdout = run(licnode().args([
         "demo",
         "--exit",
         "--licences",
-        "400",
+        "200",
         "--dir",
         &dir.path().join("demo").display().to_string(),
         "--listen",
         &format!("127.0.0.1:{port}"),
     ]));
-    assert!(stdout.contains("seeded    400 licences"), "{stdout}");
+    assert!(stdout.contains("7 nodes serving"), "{stdout}");
+    assert!(stdout.contains("-- in step"), "{stdout}");
+    assert!(
+        stdout.contains("every county holds only its own archives"),
+        "{stdout}"
+    );
     assert!(stdout.contains("201 Created"), "{stdout}");
     assert!(
         stdout.contains("杭州恒远电缆有限公司"),
@@ -308,5 +313,16 @@ fn the_demo_seeds_a_node_and_walks_through_the_api() {
     assert!(
         after_list.trim_start().starts_with("3301"),
         "the list shows Hangzhou's records: {stdout}"
+    );
+    // The last table: national holds both provinces' 200 licences.
+    let national_row = stdout
+        .lines()
+        .rev()
+        .find(|line| line.trim_start().starts_with("100000 ") && !line.contains("http"))
+        .unwrap_or_default();
+    assert_eq!(
+        national_row.split_whitespace().nth(1),
+        Some("400"),
+        "{national_row}"
     );
 }
