@@ -18,7 +18,7 @@
 //!
 //! ring, and only ring: `cargo tree -i aws-lc-sys` finds nothing. A clean build is faster with
 //! it — aws-lc-rs compiles the large aws-lc C library and added ~40 s to a clean debug build on
-//! the project's 2-core machines (STACK.md) — and rcgen defaults to it, so certificate
+//! a 2-core machine — and rcgen defaults to it, so certificate
 //! generation and TLS share one implementation. Every configuration is
 //! built with an explicit provider ([`provider`]); [`install_crypto_provider`] also makes ring
 //! the process default for code that asks rustls for one.
