@@ -1092,3 +1092,43 @@ async fn a_revocation_at_national_wins_over_a_concurrent_status_edit_at_the_prov
         tree.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_county_offline_through_a_thousand_edits_catches_up_when_it_reconnects() {
+    let tree = Tree::start(licnode_testkit::Backend::Sqlite).await;
+    // Offline: no session runs while the county records 100 archives and edits them 900 times.
+    let mut ids = Vec::new();
+    for seed in 0..100 {
+        ids.push(create(&tree.xihu, "quality_archives", "330106", 1_000 + seed).await);
+    }
+    let mut expected = std::collections::HashMap::new();
+    for edit in 0..900usize {
+        let id = &ids[edit % ids.len()];
+        let remark = format!("第{edit}次巡查记录");
+        let patch = match serde_json::json!({ "remarks": remark }) {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("an object"),
+        };
+        tree.xihu
+            .archive()
+            .update(id, &patch, "clerk")
+            .await
+            .unwrap_or_else(|error| panic!("edit {edit}: {error}"));
+        expected.insert(id.clone(), remark);
+    }
+    assert_eq!(tree.xihu.archive().store.last_seq().await.expect("seq"), 1_000);
+    // Reconnect: one session with the province, one of the province with national.
+    let county = Tree::sync(&tree.xihu, &tree.zhejiang_url).await;
+    assert_eq!(county.pushed, 1_000, "{county:?}");
+    let province = Tree::sync(&tree.zhejiang, &tree.national_url).await;
+    assert_eq!(province.pushed, 1_000, "{province:?}");
+    for node in [&tree.zhejiang, &tree.national] {
+        for (id, remark) in &expected {
+            let record = node.archive().get(id).await.expect("record");
+            assert_eq!(record.data["remarks"], serde_json::json!(remark));
+        }
+    }
+    let again = Tree::sync(&tree.xihu, &tree.zhejiang_url).await;
+    assert_eq!((again.pushed, again.push_duplicates), (0, 0), "{again:?}");
+    tree.shutdown().await;
+}
