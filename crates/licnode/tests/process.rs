@@ -326,3 +326,180 @@ fn the_demo_builds_a_tree_shows_records_flowing_and_walks_through_the_api() {
         "{national_row}"
     );
 }
+
+/// `licnode <args>` in `dir`, which must succeed.
+fn licnode_in(dir: &Path, args: &[&str]) -> String {
+    run(licnode().args(args).current_dir(dir))
+}
+
+/// A client that sends `token` with every request.
+fn client_with(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn kill_9_in_the_middle_of_syncs_twenty_times_loses_nothing_and_counts_nothing_twice() {
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    let root = dir.path();
+    let (province_port, peer_port, county_port) = (free_port(), free_port(), free_port());
+    let parent_url = format!("https://127.0.0.1:{peer_port}");
+    licnode_in(
+        root,
+        &[
+            "init",
+            "--dir",
+            "zhejiang",
+            "--code",
+            "330000",
+            "--level",
+            "province",
+            "--name",
+            "浙江省市场监督管理局",
+            "--listen",
+            &format!("127.0.0.1:{province_port}"),
+            "--peer-listen",
+            &format!("127.0.0.1:{peer_port}"),
+        ],
+    );
+    licnode_in(
+        root,
+        &[
+            "init",
+            "--dir",
+            "xihu",
+            "--code",
+            "330106",
+            "--level",
+            "county",
+            "--name",
+            "杭州市西湖区市场监督管理局",
+            "--listen",
+            &format!("127.0.0.1:{county_port}"),
+            "--parent-url",
+            &parent_url,
+        ],
+    );
+    for line in [
+        "pki init-root --ca-dir national/pki/ca",
+        "pki request --ca-dir zhejiang/pki/ca --code 330000 --level province",
+        "pki sign --ca-dir national/pki/ca --csr zhejiang/pki/ca/request.csr --ca --out zhejiang-ca.crt",
+        "pki install --ca-dir zhejiang/pki/ca --cert zhejiang-ca.crt --root national/pki/ca/root.crt",
+        "pki request --dir zhejiang --code 330000 --level province",
+        "pki sign --ca-dir national/pki/ca --csr zhejiang/pki/request.csr --out zhejiang.crt",
+        "pki install --dir zhejiang --cert zhejiang.crt --root national/pki/ca/root.crt --crl national/pki/ca/crl.pem",
+        "pki request --dir xihu --code 330106 --level county",
+        "pki sign --ca-dir zhejiang/pki/ca --csr xihu/pki/request.csr --out xihu.crt",
+        "pki install --dir xihu --cert xihu.crt --root national/pki/ca/root.crt --crl national/pki/ca/crl.pem --crl zhejiang/pki/ca/crl.pem",
+    ] {
+        licnode_in(root, &line.split(' ').collect::<Vec<_>>());
+    }
+    // The county syncs every second and a second after each write.
+    let county_config = root.join("xihu/licnode.toml");
+    let text = std::fs::read_to_string(&county_config)
+        .expect("config")
+        .replace("interval = \"60s\"", "interval = \"1s\"")
+        .replace("debounce = \"2s\"", "debounce = \"1s\"")
+        .replace("max_backoff = \"10m\"", "max_backoff = \"2s\"");
+    assert!(
+        text.contains("interval = \"1s\"") && text.contains("max_backoff = \"2s\""),
+        "{text}"
+    );
+    std::fs::write(&county_config, text).expect("config");
+    let token = clerk_token(&root.join("xihu"));
+    let county = client_with(&token);
+    let county_base = format!("http://127.0.0.1:{county_port}");
+    let province_base = format!("http://127.0.0.1:{province_port}");
+    let plain = reqwest::Client::new();
+
+    let mut province_process = serve(&root.join("zhejiang"));
+    let mut county_process = serve(&root.join("xihu"));
+    wait_healthy(&plain, &province_base, &mut province_process).await;
+    wait_healthy(&plain, &county_base, &mut county_process).await;
+    let collection = licnode_model::collection("quality_archives").expect("collection");
+    let mut generator = licnode_gen::Generator::new(2020);
+    let mut acknowledged = Vec::new();
+    for round in 0..20u64 {
+        for _ in 0..10 {
+            let input = Value::Object(generator.record(collection, "330106"));
+            let response = county
+                .post(format!("{county_base}/api/v1/quality_archives/records"))
+                .json(&input)
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(response.status().as_u16(), 201, "round {round}");
+            let body: Value = response.json().await.expect("json");
+            acknowledged.push(body["id"].as_str().expect("id").to_string());
+        }
+        // Let a session start (debounce 1 s), then kill one side in its middle.
+        tokio::time::sleep(Duration::from_millis(900 + 37 * round)).await;
+        let (victim, dir_name, base) = if round % 2 == 0 {
+            (&mut county_process, "xihu", &county_base)
+        } else {
+            (&mut province_process, "zhejiang", &province_base)
+        };
+        victim.kill().expect("kill -9");
+        victim.wait().expect("reap");
+        *victim = serve(&root.join(dir_name));
+        wait_healthy(&plain, base, victim).await;
+    }
+    // Both converge: every acknowledged write reaches the province, once.
+    let province_token = {
+        let config = root.join("zhejiang/licnode.toml").display().to_string();
+        run(licnode()
+            .args([
+                "user", "add", "--config", &config, "--name", "auditor", "--role", "auditor",
+            ])
+            .env("LICNODE_PASSWORD", "a long enough password"));
+        run(licnode().args(["user", "token", "--config", &config, "--name", "auditor"]))
+            .trim()
+            .to_string()
+    };
+    let province = client_with(&province_token);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let log: Value = province
+            .get(format!("{province_base}/api/v1/changes?after=0&limit=500"))
+            .send()
+            .await
+            .expect("changes")
+            .json()
+            .await
+            .expect("json");
+        let changes = log["changes"].as_array().cloned().unwrap_or_default();
+        let mut records: Vec<String> = changes
+            .iter()
+            .map(|change| change["record_id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        if records.len() >= acknowledged.len() || Instant::now() > deadline {
+            records.sort();
+            let before = records.len();
+            records.dedup();
+            assert_eq!(
+                before,
+                records.len(),
+                "a change was stored twice at the province"
+            );
+            let mut expected = acknowledged.clone();
+            expected.sort();
+            assert_eq!(
+                records, expected,
+                "every acknowledged write reached the province"
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    for child in [&mut county_process, &mut province_process] {
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+    }
+}

@@ -1116,7 +1116,10 @@ async fn a_county_offline_through_a_thousand_edits_catches_up_when_it_reconnects
             .unwrap_or_else(|error| panic!("edit {edit}: {error}"));
         expected.insert(id.clone(), remark);
     }
-    assert_eq!(tree.xihu.archive().store.last_seq().await.expect("seq"), 1_000);
+    assert_eq!(
+        tree.xihu.archive().store.last_seq().await.expect("seq"),
+        1_000
+    );
     // Reconnect: one session with the province, one of the province with national.
     let county = Tree::sync(&tree.xihu, &tree.zhejiang_url).await;
     assert_eq!(county.pushed, 1_000, "{county:?}");
