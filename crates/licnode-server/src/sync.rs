@@ -183,6 +183,11 @@ async fn pull(
     let (local, child) = child_link(&state, &peer, Flow::Send)?;
     let collections = collections_for(&local, &child, Link::Child, Flow::Send);
     let limit = request.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
+    // Every change numbered up to `high` is committed (numbers become visible in order), so
+    // when the query finds fewer than `limit`, the child has considered everything up to
+    // `high`: its cursor moves there even if nothing was for it, and the next round starts at
+    // the end of the log instead of scanning it again.
+    let high = state.archive.store.last_seq().await?;
     let mut rows = state
         .archive
         .store
@@ -194,7 +199,11 @@ async fn pull(
         rows.truncate(fits);
         caught_up = false;
     }
-    let next = rows.last().map_or(request.after, |row| row.seq);
+    let next = match rows.last() {
+        Some(row) if !caught_up => row.seq,
+        Some(row) => row.seq.max(high),
+        None => request.after.max(high),
+    };
     let changes = rows
         .into_iter()
         .filter(|row| row.origin != child.code)

@@ -116,7 +116,7 @@ async fn pki(arguments: &[&str]) -> anyhow::Result<()> {
 
 /// Creates the seven node directories and their certificates, as README's "Setting up a
 /// hierarchy" does by hand.
-async fn build_tree(dir: &std::path::Path, base: SocketAddr) -> anyhow::Result<()> {
+pub(crate) async fn build_tree(dir: &std::path::Path, base: SocketAddr) -> anyhow::Result<()> {
     let path = |name: &str| dir.join(name).display().to_string();
     for (index, node) in TREE.iter().enumerate() {
         let (listen, peer) = addresses(base, index);
