@@ -142,35 +142,11 @@ pub(crate) async fn build_tree(dir: &std::path::Path, base: SocketAddr) -> anyho
         let node_dir = path(node.dir_name);
         let csr = path(&format!("{}/pki/request.csr", node.dir_name));
         let certificate = path(&format!("{}.crt", node.dir_name));
-        match node.parent {
-            None => {
-                pki(&[
-                    "request", "--dir", &node_dir, "--code", node.code, "--level", node.level,
-                ])
-                .await?;
-                pki(&[
-                    "sign",
-                    "--ca-dir",
-                    &root_ca,
-                    "--csr",
-                    &csr,
-                    "--out",
-                    &certificate,
-                ])
-                .await?;
-                pki(&[
-                    "install",
-                    "--dir",
-                    &node_dir,
-                    "--cert",
-                    &certificate,
-                    "--root",
-                    &root,
-                ])
-                .await?;
-            }
+        // Who signs the node certificate, and the CRLs of the CAs above the node.
+        let (signing_ca, crls) = match node.parent {
+            None => (root_ca.clone(), Vec::new()),
             Some(0) => {
-                // A province: an intermediate CA for its subtree, and its node certificate.
+                // A province: first an intermediate CA for its subtree, signed by the root.
                 let ca_dir = path(&format!("{}/pki/ca", node.dir_name));
                 let ca_csr = path(&format!("{}/pki/ca/request.csr", node.dir_name));
                 let ca_certificate = path(&format!("{}-ca.crt", node.dir_name));
@@ -199,32 +175,7 @@ pub(crate) async fn build_tree(dir: &std::path::Path, base: SocketAddr) -> anyho
                     &root,
                 ])
                 .await?;
-                pki(&[
-                    "request", "--dir", &node_dir, "--code", node.code, "--level", node.level,
-                ])
-                .await?;
-                pki(&[
-                    "sign",
-                    "--ca-dir",
-                    &root_ca,
-                    "--csr",
-                    &csr,
-                    "--out",
-                    &certificate,
-                ])
-                .await?;
-                pki(&[
-                    "install",
-                    "--dir",
-                    &node_dir,
-                    "--cert",
-                    &certificate,
-                    "--root",
-                    &root,
-                    "--crl",
-                    &national_crl,
-                ])
-                .await?;
+                // The national node checks the province CA's revocations too.
                 let province_crl = path(&format!("{}/pki/ca/crl.pem", node.dir_name));
                 pki(&[
                     "install",
@@ -234,41 +185,46 @@ pub(crate) async fn build_tree(dir: &std::path::Path, base: SocketAddr) -> anyho
                     &province_crl,
                 ])
                 .await?;
+                (root_ca.clone(), vec![national_crl.clone()])
             }
             Some(parent) => {
                 let parent_name = TREE[parent].dir_name;
-                let parent_ca = path(&format!("{parent_name}/pki/ca"));
-                let parent_crl = path(&format!("{parent_name}/pki/ca/crl.pem"));
-                pki(&[
-                    "request", "--dir", &node_dir, "--code", node.code, "--level", node.level,
-                ])
-                .await?;
-                pki(&[
-                    "sign",
-                    "--ca-dir",
-                    &parent_ca,
-                    "--csr",
-                    &csr,
-                    "--out",
-                    &certificate,
-                ])
-                .await?;
-                pki(&[
-                    "install",
-                    "--dir",
-                    &node_dir,
-                    "--cert",
-                    &certificate,
-                    "--root",
-                    &root,
-                    "--crl",
-                    &national_crl,
-                    "--crl",
-                    &parent_crl,
-                ])
-                .await?;
+                (
+                    path(&format!("{parent_name}/pki/ca")),
+                    vec![
+                        national_crl.clone(),
+                        path(&format!("{parent_name}/pki/ca/crl.pem")),
+                    ],
+                )
             }
+        };
+        pki(&[
+            "request", "--dir", &node_dir, "--code", node.code, "--level", node.level,
+        ])
+        .await?;
+        pki(&[
+            "sign",
+            "--ca-dir",
+            &signing_ca,
+            "--csr",
+            &csr,
+            "--out",
+            &certificate,
+        ])
+        .await?;
+        let mut install = vec![
+            "install",
+            "--dir",
+            &node_dir,
+            "--cert",
+            &certificate,
+            "--root",
+            &root,
+        ];
+        for crl in &crls {
+            install.extend(["--crl", crl.as_str()]);
         }
+        pki(&install).await?;
     }
     Ok(())
 }
