@@ -7,6 +7,7 @@
 
 mod accounts;
 mod archive;
+pub mod clock;
 mod migrate;
 mod projection;
 pub mod public;
@@ -24,6 +25,7 @@ use sqlx::sqlite::{
 
 pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKind, User};
 pub use archive::{Archive, ArchiveError, BulkRow, BulkWriter, Created, NodeScope, Updated};
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;
 pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};

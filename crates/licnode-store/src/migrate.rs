@@ -43,6 +43,24 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0005_links.sql"),
         postgres: include_str!("../../../migrations/postgres/0005_links.sql"),
     },
+    Migration {
+        version: 6,
+        name: "reports",
+        sqlite: include_str!("../../../migrations/sqlite/0006_reports.sql"),
+        postgres: include_str!("../../../migrations/postgres/0006_reports.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "audit",
+        sqlite: include_str!("../../../migrations/sqlite/0007_audit.sql"),
+        postgres: include_str!("../../../migrations/postgres/0007_audit.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "retention",
+        sqlite: include_str!("../../../migrations/sqlite/0008_retention.sql"),
+        postgres: include_str!("../../../migrations/postgres/0008_retention.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
