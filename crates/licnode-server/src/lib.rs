@@ -52,6 +52,8 @@ pub struct AppState {
     pub login_limiter: Arc<auth::LoginLimiter>,
     /// The link to the parent, when this node has one.
     pub link: Option<Arc<sync::LinkHandle>>,
+    /// The node's clock (injected in tests).
+    pub clock: licnode_store::SharedClock,
 }
 
 impl AppState {
@@ -63,7 +65,14 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             link: None,
+            clock: Arc::new(licnode_store::SystemClock),
         }
+    }
+
+    /// The same state, with another clock.
+    pub fn with_clock(mut self, clock: licnode_store::SharedClock) -> AppState {
+        self.clock = clock;
+        self
     }
 
     /// The same state, with the link to the parent.

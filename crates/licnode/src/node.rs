@@ -40,6 +40,14 @@ struct PublicListener {
 impl Node {
     /// Opens the node's database (creating and migrating it), binds the staff API and serves.
     pub async fn start(config: &Config) -> anyhow::Result<NodeHandle> {
+        Node::start_with_clock(config, std::sync::Arc::new(licnode_store::SystemClock)).await
+    }
+
+    /// [`Node::start`] with an injected clock, for tests that move time.
+    pub async fn start_with_clock(
+        config: &Config,
+        clock: licnode_store::SharedClock,
+    ) -> anyhow::Result<NodeHandle> {
         std::fs::create_dir_all(config.data_dir()).with_context(|| {
             format!(
                 "cannot create the data directory {}",
@@ -65,7 +73,8 @@ impl Node {
                 name: config.node.name.clone(),
                 parent_url: config.node.parent_url.clone(),
             },
-        );
+        )
+        .with_clock(clock.clone());
         let tls = load_tls(config)?;
         let state = match (&config.node.parent_url, &tls) {
             (Some(parent_url), Some(tls)) if config.sync.enabled => {
