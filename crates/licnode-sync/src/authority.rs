@@ -21,7 +21,9 @@
 //! 1. the collection, the three nodes, the link and the jurisdiction are well formed
 //!    (`unknown_collection`, `invalid_node`, `invalid_link`, `unknown_jurisdiction`);
 //! 2. the collection leaves the node at all (`collection_is_local`) and flows this way along the
-//!    link — up from child to parent, or down from parent to child (`wrong_direction`);
+//!    link — up from child to parent, or down from parent to child (`wrong_direction`). An `Up`
+//!    collection comes back down only to bureaus that may write it for their own territory, so
+//!    that every node keeping a record receives every edit of it;
 //! 3. the change's author lies on the sender's side of the link: the child's side is the child
 //!    and its subtree, the parent's side everything else. A neighbour relays only what its side
 //!    made, so a child cannot pass off another subtree's change, and nothing echoes back
@@ -29,7 +31,8 @@
 //! 4. the author's level may write the collection (`author_not_allowed`) for this jurisdiction
 //!    (`outside_jurisdiction`);
 //! 5. the record concerns the receiver (`not_addressed_to_peer`): going up, the parent's
-//!    territory holds the jurisdiction; going down, a `Down` collection reaches every node below
+//!    territory holds the jurisdiction; going down, an `Up` collection reaches the nodes whose
+//!    territory holds the record, a `Down` collection every node below
 //!    its author, a `Both` collection only the nodes on the addressed division's path and in its
 //!    subtree, no deeper than the row allows. A child never receives a sibling's records.
 
@@ -164,7 +167,8 @@ pub enum Scope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
-    /// Reported towards the national node; never sent down.
+    /// Reported towards the national node. Edits made above come back down only to the bureaus
+    /// that keep the record: those whose territory holds it and whose level may write it.
     Up,
     /// Copied down to every node below its author; never sent up.
     Down,
@@ -708,7 +712,7 @@ fn check(
             collection: rule.collection.to_owned(),
         });
     }
-    if !rule.route.flows(edge.movement) {
+    if !flows(rule, &edge) {
         return Err(DenyReason::WrongDirection {
             collection: rule.collection.to_owned(),
             route: rule.route.to_string(),
@@ -742,6 +746,27 @@ fn check(
             rule: problem,
         }),
     }
+}
+
+/// Whether `rule`'s collection flows along `edge` at all. An up-going collection comes back down
+/// only to the nodes that may write it themselves (for their own territory): the nodes on the
+/// way up keep one record together, so an edit a province makes to a county's application
+/// reaches that county and the two copies converge (DESIGN principle 4). Whether this record
+/// concerns this receiver is the addressing check's question.
+fn flows(rule: &Rule, edge: &Edge<'_>) -> bool {
+    match (rule.route, edge.movement) {
+        (Route::Up, Movement::Down) => keeps_up_records(rule, edge.receiver),
+        (route, movement) => route.flows(movement),
+    }
+}
+
+/// Whether `receiver` keeps records of an up-going collection that nodes above it edit: a
+/// bureau whose level may author the collection for its own territory.
+fn keeps_up_records(rule: &Rule, receiver: &NodeRef) -> bool {
+    receiver.level.is_territorial()
+        && rule
+            .author(receiver.level)
+            .is_some_and(|author| author.scope == Scope::Territory)
 }
 
 /// Why the record does not concern the receiver, if it does not.
@@ -788,9 +813,20 @@ fn addressing_problem(
                 )
             })
         }
-        (Movement::Down, Route::Up | Route::Local) => {
-            Some(format!("{} does not go down", rule.collection))
+        // Up, coming back down: only a bureau's edit (a review department's or inspection
+        // body's files go to the national node only, Art. 21–23), and only into the node whose
+        // territory holds the record.
+        (Movement::Down, Route::Up) => {
+            let addressed =
+                author.level.is_territorial() && divisions::is_within(jurisdiction, &receiver.code);
+            (!addressed).then(|| {
+                format!(
+                    "{} comes down only from a bureau above, to the nodes whose territory holds it",
+                    rule.collection
+                )
+            })
         }
+        (Movement::Down, Route::Local) => Some(format!("{} does not go down", rule.collection)),
     }
 }
 
@@ -820,7 +856,7 @@ pub fn collections_for(
 /// Whether some change of `rule`'s collection could cross `edge`: the route flows that way, some
 /// author level could stand on the sender's side, and the receiver could be addressed.
 fn could_cross(rule: &Rule, edge: &Edge<'_>) -> bool {
-    if !rule.route.flows(edge.movement) {
+    if !flows(rule, edge) {
         return false;
     }
     match edge.movement {
@@ -854,7 +890,8 @@ fn could_cross(rule: &Rule, edge: &Edge<'_>) -> bool {
                             above_receiver(author) || author.scope == Scope::Nationwide
                         })
                 }
-                Route::Up | Route::Local => false,
+                Route::Up => rule.authors.iter().any(above_receiver),
+                Route::Local => false,
             }
         }
     }

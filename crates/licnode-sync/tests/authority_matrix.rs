@@ -29,7 +29,10 @@
 //! Where the answers come from (DOMAIN.md, the regulation's articles):
 //! - up-only collections (applications Art. 18, review plans Art. 21, site verifications Art. 22,
 //!   refusals/licences/licence events Art. 19, 27, 28, quality archives and supervision reports
-//!   Art. 20, reports Art. 18–20) are never sent down: `dir`;
+//!   Art. 20, reports Art. 18–20) go up. An edit made above comes back down only to a bureau
+//!   that may write the collection itself and whose territory holds the record (`ok` for own
+//!   and descendant, `addr` otherwise), so every node keeping a record converges on it; to a
+//!   bureau that may not write it, or to a review department or inspection body: `dir`;
 //! - registries (reviewers, review departments, inspection bodies: Art. 15–17, 30–32) are written
 //!   by the national node only and sent down to every node: `ok` down from national whatever the
 //!   jurisdiction, `author` for any other writer, `dir` up;
@@ -47,19 +50,19 @@ use licnode_sync::{Flow, Link, NodeRef, Relation, decide, relation};
 
 const MATRIX: &str = "
 # collection         edge                        | up:   own    desc   anc    sib    unrel | down: own    desc   anc    sib    unrel
-applications         national/province           |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
-applications         province/prefecture         |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
-applications         prefecture/county           |       ok     -      juris  juris  juris |       dir    -      dir    dir    dir
+applications         national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
+applications         province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   juris
+applications         prefecture/county           |       ok     -      juris  juris  juris |       ok     -      addr   addr   juris
 applications         national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
 applications         national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
 
-review_plans         national/province           |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
+review_plans         national/province           |       ok     ok     juris  juris  juris |       author author author author author
 review_plans         province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
 review_plans         prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
 review_plans         national/review_department  |       -      -      -      -      ok    |       -      -      -      -      dir
 review_plans         national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
 
-site_verifications   national/province           |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
+site_verifications   national/province           |       ok     ok     juris  juris  juris |       author author author author author
 site_verifications   province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
 site_verifications   prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
 site_verifications   national/review_department  |       -      -      -      -      ok    |       -      -      -      -      dir
@@ -71,27 +74,27 @@ inspections          prefecture/county           |       author -      author au
 inspections          national/review_department  |       -      -      -      -      author|       -      -      -      -      author
 inspections          national/inspection_body    |       -      -      -      -      ok    |       -      -      -      -      author
 
-refusals             national/province           |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
+refusals             national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
 refusals             province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
 refusals             prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
 refusals             national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
 refusals             national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
 
-licences             national/province           |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
+licences             national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
 licences             province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
 licences             prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
 licences             national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
 licences             national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
 
-licence_events       national/province           |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
+licence_events       national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
 licence_events       province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
 licence_events       prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
 licence_events       national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
 licence_events       national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
 
-quality_archives     national/province           |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
-quality_archives     province/prefecture         |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
-quality_archives     prefecture/county           |       ok     -      juris  juris  juris |       dir    -      dir    dir    dir
+quality_archives     national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
+quality_archives     province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   juris
+quality_archives     prefecture/county           |       ok     -      juris  juris  juris |       ok     -      addr   addr   juris
 quality_archives     national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
 quality_archives     national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
 
@@ -131,15 +134,15 @@ publications         prefecture/county           |       dir    -      dir    di
 publications         national/review_department  |       -      -      -      -      dir   |       -      -      -      -      ok
 publications         national/inspection_body    |       -      -      -      -      dir   |       -      -      -      -      ok
 
-supervision_reports  national/province           |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
-supervision_reports  province/prefecture         |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
-supervision_reports  prefecture/county           |       ok     -      juris  juris  juris |       dir    -      dir    dir    dir
+supervision_reports  national/province           |       ok     ok     juris  juris  juris |       author author author author author
+supervision_reports  province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   juris
+supervision_reports  prefecture/county           |       ok     -      juris  juris  juris |       ok     -      addr   addr   juris
 supervision_reports  national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
 supervision_reports  national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
 
-reports              national/province           |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
-reports              province/prefecture         |       ok     ok     juris  juris  juris |       dir    dir    dir    dir    dir
-reports              prefecture/county           |       ok     -      juris  juris  juris |       dir    -      dir    dir    dir
+reports              national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
+reports              province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   juris
+reports              prefecture/county           |       ok     -      juris  juris  juris |       ok     -      addr   addr   juris
 reports              national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
 reports              national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
 ";

@@ -132,7 +132,24 @@ fn a_provinces_licence_reaches_the_national_node_and_no_bureau_below() {
         reach("licences", "330106", "330000"),
         set(&["330000", "100000"])
     );
-    assert_eq!(reach("licences", "330106", "100000"), set(&["100000"]));
+    // A licence the national node grants (or a national revocation) of an enterprise in
+    // Zhejiang comes down to Zhejiang, which keeps the licences of its territory for supervision
+    // (Art. 20, 28) — and no further, since prefectures and counties keep no licences.
+    assert_eq!(
+        reach("licences", "330106", "100000"),
+        set(&["100000", "330000"])
+    );
+}
+
+#[test]
+fn an_application_edited_at_any_level_reaches_every_bureau_that_keeps_it_and_no_sibling() {
+    for author in ["330106", "330100", "330000", "100000"] {
+        assert_eq!(
+            reach("applications", "330106", author),
+            set(&["330106", "330100", "330000", "100000"]),
+            "edited at {author}"
+        );
+    }
 }
 
 #[test]

@@ -11,7 +11,8 @@
 //!   only; a prefecture or province: its subtree; the national node: everything);
 //!   `Nationwide` is for review departments and inspection bodies, which have no territory and
 //!   serve enterprises anywhere for the products assigned to them.
-//! - `route`: [`Route::Up`] is reported towards the national node and never sent down;
+//! - `route`: [`Route::Up`] is reported towards the national node, and edits made above come
+//!   back down only to the bureaus that keep the record (see [`Route::Up`]);
 //!   [`Route::Down`] is copied to every node below its author and never sent up;
 //!   [`Route::Both`] goes up towards the national node and down into the subtree of the division
 //!   the record is addressed to (its jurisdiction), no deeper than `deepest_receiver`;

@@ -227,7 +227,8 @@ fn a_sibling_county_never_receives_another_countys_licence() {
     );
     assert_eq!(receive.code(), Some("wrong_direction"));
     assert!(!collections_for(&hangzhou(), &xihu(), Link::Child, Flow::Send).contains(&"licences"));
-    // Binjiang's own records (a quality archive) are not relayed sideways either.
+    // Binjiang's own records (a quality archive) are not relayed sideways either: quality
+    // archives come back down only into the territory that holds them …
     let sideways = decide(
         &hangzhou(),
         &xihu(),
@@ -237,7 +238,72 @@ fn a_sibling_county_never_receives_another_countys_licence() {
         "330108",
         &binjiang(),
     );
-    assert_eq!(sideways.code(), Some("wrong_direction"));
+    assert_eq!(sideways.code(), Some("not_addressed_to_peer"));
+    // … nor is a prefecture's edit of Binjiang's archive sent to Xihu.
+    let edited_above = decide(
+        &hangzhou(),
+        &xihu(),
+        Link::Child,
+        Flow::Send,
+        "quality_archives",
+        "330108",
+        &hangzhou(),
+    );
+    assert_eq!(edited_above.code(), Some("not_addressed_to_peer"));
+}
+
+#[test]
+fn an_edit_made_above_comes_back_down_to_the_county_that_keeps_the_record() {
+    // Xihu's application, edited at the province, reaches Xihu through Hangzhou.
+    for (sender, receiver) in [(zhejiang(), hangzhou()), (hangzhou(), xihu())] {
+        let decision = decide(
+            &sender,
+            &receiver,
+            Link::Child,
+            Flow::Send,
+            "applications",
+            "330106",
+            &zhejiang(),
+        );
+        assert_eq!(decision, Decision::Allow, "{sender} -> {receiver}");
+    }
+    // Xihu's own change is never echoed back to it.
+    let echo = decide(
+        &hangzhou(),
+        &xihu(),
+        Link::Child,
+        Flow::Send,
+        "applications",
+        "330106",
+        &xihu(),
+    );
+    assert_eq!(echo.code(), Some("author_not_on_sender_side"));
+    // A county keeps no licences (it may not write them), so a province's licence of a county
+    // enterprise stays above the county.
+    let licence = decide(
+        &hangzhou(),
+        &xihu(),
+        Link::Child,
+        Flow::Send,
+        "licences",
+        "330106",
+        &zhejiang(),
+    );
+    assert_eq!(licence.code(), Some("wrong_direction"));
+    // A national revocation of a Zhejiang licence reaches Zhejiang, and not Jiangsu.
+    let revocation = |receiver: &NodeRef| {
+        decide(
+            &national(),
+            receiver,
+            Link::Child,
+            Flow::Send,
+            "licences",
+            "330106",
+            &national(),
+        )
+    };
+    assert_eq!(revocation(&zhejiang()), Decision::Allow);
+    assert_eq!(revocation(&jiangsu()).code(), Some("not_addressed_to_peer"));
 }
 
 #[test]
@@ -818,12 +884,22 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     );
     assert_eq!(up(&inspection_body(), &national()), ["inspections"]);
 
-    let mut national_to_province = vec!["inspections"];
+    // Down: the registries, notices and publications, and the national node's own edits of the
+    // up-going records a province keeps too (a national revocation of a provincial licence).
+    let mut national_to_province = vec![
+        "applications",
+        "inspections",
+        "refusals",
+        "licences",
+        "licence_events",
+        "quality_archives",
+    ];
     national_to_province.extend(registries);
-    national_to_province.extend(["notices", "publications"]);
+    national_to_province.extend(["notices", "publications", "reports"]);
     assert_eq!(down(&national(), &zhejiang()), national_to_province);
-    let mut below_province = registries.to_vec();
-    below_province.extend(["notices", "publications"]);
+    let mut below_province = vec!["applications", "quality_archives"];
+    below_province.extend(registries);
+    below_province.extend(["notices", "publications", "supervision_reports", "reports"]);
     assert_eq!(down(&zhejiang(), &hangzhou()), below_province);
     assert_eq!(down(&hangzhou(), &xihu()), below_province);
     let mut to_review_department = registries.to_vec();
