@@ -1135,3 +1135,83 @@ async fn a_county_offline_through_a_thousand_edits_catches_up_when_it_reconnects
     assert_eq!((again.pushed, again.push_duplicates), (0, 0), "{again:?}");
     tree.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_application_edited_concurrently_at_a_county_and_its_province_merges_everywhere() {
+    for backend in licnode_testkit::BACKENDS {
+        let tree = Tree::start(backend).await;
+        // Xihu accepts an application (Art. 34 entrusted acceptance) and reports it up.
+        let application = create(&tree.xihu, "applications", "330106", 41).await;
+        Tree::sync(&tree.xihu, &tree.zhejiang_url).await;
+        let patch = |value: serde_json::Value| match value {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("patches are objects"),
+        };
+        // Concurrently, neither side knowing: the county corrects the contact person, the
+        // province the phone; both change the postcode.
+        tree.xihu
+            .archive()
+            .update(
+                &application,
+                &patch(serde_json::json!({ "contact_person": "王县联", "postcode": "310012" })),
+                "clerk",
+            )
+            .await
+            .expect("county edits");
+        tree.zhejiang
+            .archive()
+            .update(
+                &application,
+                &patch(
+                    serde_json::json!({ "contact_phone": "0571-87654321", "postcode": "310013" }),
+                ),
+                "clerk",
+            )
+            .await
+            .expect("province edits");
+        tree.sync_all().await;
+        let mut copies = Vec::new();
+        for (name, node) in [
+            ("xihu", &tree.xihu),
+            ("zhejiang", &tree.zhejiang),
+            ("national", &tree.national),
+        ] {
+            let record = node.archive().get(&application).await.expect("record");
+            assert_eq!(
+                record.data["contact_person"],
+                serde_json::json!("王县联"),
+                "{backend} {name}: the county's edit is kept"
+            );
+            assert_eq!(
+                record.data["contact_phone"],
+                serde_json::json!("0571-87654321"),
+                "{backend} {name}: the province's edit is kept"
+            );
+            let conflicts = node
+                .archive()
+                .conflicts(&application)
+                .await
+                .expect("conflicts");
+            assert_eq!(conflicts.len(), 1, "{backend} {name}: {conflicts:?}");
+            assert_eq!(conflicts[0].field, "postcode");
+            copies.push((name, record.data));
+        }
+        // One record, the same everywhere it is kept — and never at the sibling.
+        for (name, data) in &copies[1..] {
+            assert_eq!(data, &copies[0].1, "{backend}: {name} differs from xihu");
+        }
+        assert!(
+            tree.binjiang.archive().get(&application).await.is_err(),
+            "{backend}: the sibling never holds it"
+        );
+        // In step: another round moves nothing.
+        for report in tree.sync_all().await {
+            assert_eq!(
+                (report.pushed, report.pulled),
+                (0, 0),
+                "{backend}: {report:?}"
+            );
+        }
+        tree.shutdown().await;
+    }
+}
