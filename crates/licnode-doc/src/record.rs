@@ -331,6 +331,13 @@ impl RecordDoc {
             .collect()
     }
 
+    /// The node that created the record: the author of its first change.
+    pub fn creator_node(&mut self) -> Option<String> {
+        let heads_of_nothing: &[ChangeHash] = &[];
+        let first = self.doc.get_changes(heads_of_nothing).into_iter().next()?;
+        actor::node_of(first.actor_id())
+    }
+
     /// The whole document in its compact form.
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()
@@ -344,5 +351,43 @@ impl RecordDoc {
     /// Every change of the document, in causal order.
     pub fn changes(&mut self) -> Vec<Change> {
         self.doc.get_changes(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> RecordMeta {
+        RecordMeta {
+            id: "0190-test".into(),
+            collection: "quality_archives".into(),
+            jurisdiction: "330106".into(),
+        }
+    }
+
+    #[test]
+    fn a_document_loads_from_its_change_chunks_alone() {
+        // The receiving side stores a new record's document as the change bytes it received
+        // (no save): loading them must give the same record.
+        let actor = crate::actor::fresh("330106");
+        let who = |time_ms| Authoring {
+            actor: &actor,
+            user: "clerk",
+            time_ms,
+        };
+        let mut values = Map::new();
+        values.insert("enterprise_name".into(), Value::from("杭州某某电器有限公司"));
+        values.insert("remarks".into(), Value::from("初次"));
+        let (mut doc, created) = RecordDoc::create(&meta(), &values, who(1)).expect("create");
+        let mut patch = Map::new();
+        patch.insert("remarks".into(), Value::from("复查"));
+        let edited = doc.update(&patch, who(2)).expect("update").expect("a change");
+        let mut bytes = created.bytes.clone();
+        bytes.extend_from_slice(&edited.bytes);
+        let mut loaded = RecordDoc::load(&bytes).expect("load from changes");
+        assert_eq!(loaded.meta().expect("meta"), meta());
+        assert_eq!(loaded.fields(), doc.fields());
+        assert_eq!(loaded.heads(), doc.heads());
     }
 }

@@ -384,7 +384,66 @@ impl Generator {
             let value = self.field_value(&context, field, None);
             record.insert(field.name.to_owned(), value);
         }
+        if collection.name == "destructions" {
+            self.destruction_request(&mut record, jurisdiction);
+        }
         record
+    }
+
+    /// A destruction request as a bureau writes it and its superior decides it (Art. 37, 38):
+    /// the ids of some of its records, its own code, the superior's approval a few days later
+    /// valid for thirty days, carried out two days after that. The `approval` has the shape of a
+    /// signed decision but no signature: generated approvals never verify.
+    fn destruction_request(&mut self, record: &mut Map<String, Value>, jurisdiction: &str) {
+        let count = self.rng.random_range(1..=20_usize);
+        let ids: Vec<String> = (0..count).map(|_| self.record_id()).collect();
+        let superior = licnode_model::divisions::lookup(jurisdiction)
+            .and_then(|division| division.parent.clone())
+            .unwrap_or_else(|| licnode_model::divisions::NATIONAL_CODE.to_owned());
+        let requested = self.date_between(date(2019, 1, 1), date(2025, 6, 30));
+        let at = |days: u64, hour: u32| {
+            let day = requested + chrono::Days::new(days);
+            format!("{}T{hour:02}:00:00+08:00", format_date(day))
+        };
+        let approver = record
+            .get("approver")
+            .and_then(Value::as_str)
+            .unwrap_or("王审批")
+            .to_owned();
+        let payload = serde_json::json!({
+            "request_id": self.record_id(),
+            "requesting_node": jurisdiction,
+            "approving_node": superior,
+            "decision": "approved",
+            "record_ids": ids,
+            "approver": approver,
+        });
+        let values = [
+            ("record_ids", Value::String(ids.join("\n"))),
+            ("requesting_node", Value::String(jurisdiction.to_owned())),
+            ("requested_date", Value::String(format_date(requested))),
+            (
+                "reason",
+                Value::String("档案保存期满五年（第三十七条），申请销毁。".to_owned()),
+            ),
+            ("decision", Value::String("approved".to_owned())),
+            ("approving_node", Value::String(superior)),
+            ("approved_at", Value::String(at(3, 10))),
+            ("expires_at", Value::String(at(33, 10))),
+            ("decision_remarks", Value::String("同意销毁。".to_owned())),
+            (
+                "approval",
+                Value::String(
+                    serde_json::json!({"payload": payload.to_string(), "scheme": 2055,
+                                       "signature": "", "chain": []})
+                    .to_string(),
+                ),
+            ),
+            ("destroyed_at", Value::String(at(5, 15))),
+        ];
+        for (field, value) in values {
+            record.insert(field.to_owned(), value);
+        }
     }
 
     fn field_value(

@@ -1,5 +1,5 @@
-//! The sixteen collections the regulation asks for (Chapter 2), with their fields and how each
-//! field is classified (Chapter 5).
+//! The collections the regulation asks for (Chapter 2: sixteen; Chapter 6: the approvals of
+//! destructions, Art. 38), with their fields and how each field is classified (Chapter 5).
 //!
 //! Classification follows the articles that say what is published: the licence list (Art. 27),
 //! the cancellation list (Art. 28), registered reviewers (Art. 30), the contacts of review
@@ -206,6 +206,13 @@ pub const REPORT_KIND_VALUES: &[EnumValue] = &[value("monthly", "月报"), value
 /// Draft or sent.
 pub const REPORT_STATUS_VALUES: &[EnumValue] =
     &[value("draft", "草稿"), value("submitted", "已报送")];
+
+/// The superior's decision on a destruction request (Art. 38).
+pub const DESTRUCTION_DECISION_VALUES: &[EnumValue] = &[
+    value("pending", "待审批"),
+    value("approved", "批准"),
+    value("refused", "不予批准"),
+];
 
 // ---------------------------------------------------------------------------------------------
 // Table row definitions.
@@ -1556,7 +1563,56 @@ const REPORT_FIELDS: &[Field] = &[
     field("remarks", "备注", T::LongText, OPTIONAL, Internal),
 ];
 
-static COLLECTIONS: [Collection; 16] = [
+// Art. 37, 38: a node asks its superior to approve destroying records whose five years are
+// over; the superior's signed decision comes back in the same record (`approval`: the signed
+// payload, the signature and the signer's certificate chain), and the node destroys only what a
+// valid approval names.
+const DESTRUCTION_FIELDS: &[Field] = &[
+    field("record_ids", "待销毁记录", T::LongText, REQUIRED, Internal),
+    field(
+        "requesting_node",
+        "申请单位代码",
+        T::Text,
+        REQUIRED,
+        Internal,
+    ),
+    field("requested_date", "申请日期", T::Date, REQUIRED, Internal),
+    field("reason", "销毁理由", T::LongText, OPTIONAL, Internal),
+    field(
+        "decision",
+        "审批结果",
+        T::Enum(DESTRUCTION_DECISION_VALUES),
+        REQUIRED,
+        Internal,
+    ),
+    field(
+        "approving_node",
+        "审批单位代码",
+        T::Text,
+        OPTIONAL,
+        Internal,
+    ),
+    field("approver", "审批人", T::Text, OPTIONAL, Internal),
+    field("approved_at", "审批时间", T::DateTime, OPTIONAL, Internal),
+    field(
+        "expires_at",
+        "批准有效期至",
+        T::DateTime,
+        OPTIONAL,
+        Internal,
+    ),
+    field(
+        "decision_remarks",
+        "审批意见",
+        T::LongText,
+        OPTIONAL,
+        Internal,
+    ),
+    field("approval", "审批签名", T::LongText, OPTIONAL, Internal),
+    field("destroyed_at", "销毁时间", T::DateTime, OPTIONAL, Internal),
+];
+
+static COLLECTIONS: [Collection; 17] = [
     Collection {
         name: "applications",
         label_zh: "申请许可证企业",
@@ -1766,9 +1822,22 @@ static COLLECTIONS: [Collection; 16] = [
         credit_code_field: None,
         status_field: Some("status"),
     },
+    Collection {
+        name: "destructions",
+        label_zh: "档案销毁审批",
+        articles: &[37, 38],
+        direction: Direction::Both,
+        authoring_levels: &[National, Province, Prefecture, County],
+        public: false,
+        fields: DESTRUCTION_FIELDS,
+        enterprise_name_field: None,
+        licence_number_field: None,
+        credit_code_field: None,
+        status_field: Some("decision"),
+    },
 ];
 
-/// All sixteen collections.
+/// All seventeen collections.
 pub fn collections() -> &'static [Collection] {
     &COLLECTIONS
 }
@@ -1808,10 +1877,10 @@ mod tests {
     }
 
     #[test]
-    fn there_are_sixteen_collections_with_unique_snake_case_names() {
-        assert_eq!(collections().len(), 16);
+    fn there_are_seventeen_collections_with_unique_snake_case_names() {
+        assert_eq!(collections().len(), 17);
         let names: HashSet<_> = collections().iter().map(|c| c.name).collect();
-        assert_eq!(names.len(), 16);
+        assert_eq!(names.len(), 17);
         for collection in collections() {
             assert!(is_field_name(collection.name), "{}", collection.name);
             assert!(!collection.label_zh.is_empty());
@@ -2108,6 +2177,8 @@ mod tests {
             assert_eq!(direction(name), Some(Direction::Down), "{name}");
         }
         assert_eq!(direction("notices"), Some(Direction::Both));
+        // Art. 38: the request goes up to the superior, its decision comes back down.
+        assert_eq!(direction("destructions"), Some(Direction::Both));
     }
 
     #[test]

@@ -1,4 +1,19 @@
-//! The time limits the regulation sets, in days or years, for schedulers and reports.
+//! The time limits the regulation sets, as data: for each duty, which collection holds it, which
+//! date starts the clock, what fulfils it and how long it may take; and the pure date arithmetic
+//! that says what is due and what is late on a given day.
+//!
+//! How days are counted: every limit in the regulation is written "N日内" (Art. 23, 27, 28, 30,
+//! 31), in 日 (days), never 工作日 (working days), so limits here are calendar days. As usual in
+//! Chinese law the day of the event itself is not counted: a result finished on 1 May with a
+//! 5-day limit is due by the end of 6 May, and late from 7 May. The monthly reports are due "于每
+//! 月初" (Art. 18, 19), early in the month, without a number; we read 月初 as the first ten days
+//! of the month (上旬): the report of a month is due by the 10th of the next month
+//! ([`MONTHLY_REPORT_DUE_DAY`]). The yearly report is due "每年10月" (Art. 20): by 31 October of
+//! the year it is about.
+
+use serde::Serialize;
+
+use crate::date::CalendarDate;
 
 /// Art. 23: an inspection body reports product-inspection results within 5 days of finishing.
 pub const INSPECTION_RESULT_REPORT_DAYS: u32 = 5;
@@ -18,3 +33,754 @@ pub const FILING_UPDATE_DAYS: u32 = 5;
 pub const YEARLY_SUPERVISION_REPORT_MONTH: u32 = 10;
 /// Art. 37: archives and databases are kept 5 years.
 pub const RETENTION_YEARS: u32 = 5;
+/// Art. 18, 19: "于每月初", read as the first ten days of the month: last month's report is due
+/// by the 10th.
+pub const MONTHLY_REPORT_DUE_DAY: u32 = 10;
+/// How many past monthly periods the report rules look at (older gaps are for the archive, not
+/// the clock).
+pub const REPORT_LOOKBACK_MONTHS: u32 = 12;
+/// How many yearly periods (this one included, once October has begun) the yearly rule looks at.
+pub const REPORT_LOOKBACK_YEARS: u32 = 2;
+
+/// What starts a rule's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockStart {
+    /// A date field of the record.
+    Field(&'static str),
+    /// The day of the record's last change: used where the collection holds no date of the
+    /// event (an application has no approval date; the approval is the last step of its file,
+    /// Art. 6).
+    LastChange,
+    /// A date column of each row of a table field (one clock per row).
+    TableRow {
+        table: &'static str,
+        field: &'static str,
+    },
+    /// The end of the report period.
+    PeriodEnd,
+}
+
+/// What fulfils a rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fulfilment {
+    /// A field of the same record is filled in.
+    FieldFilled(&'static str),
+    /// A record of `collection` refers to this one through `field`.
+    ReferencedBy {
+        collection: &'static str,
+        field: &'static str,
+    },
+    /// The record this one refers to through `reference` has reached a terminal licence status
+    /// (a terminal licence cannot change status any more, Art. 28; DESIGN.md principle 2).
+    ReferencedTerminal { reference: &'static str },
+    /// The record's current value of the changed item equals the row's value after the change
+    /// (Attachment 3).
+    ChangeApplied,
+    /// A submitted report of the kind and period from the reporting division.
+    ReportSubmitted { report_kind: &'static str },
+}
+
+/// How the due date follows from the start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// Calendar days after the start, the start day not counted.
+    Days(u32),
+    /// This day of the month after the period (monthly reports).
+    DayOfNextMonth(u32),
+    /// The last day of this month of the period's year (yearly reports).
+    EndOfMonth(u32),
+}
+
+/// One statutory limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeadlineRule {
+    /// Stable machine name, used in the API and the metrics.
+    pub code: &'static str,
+    /// The articles that set it.
+    pub articles: &'static [u32],
+    /// What the duty is, in Chinese.
+    pub label_zh: &'static str,
+    /// The collection whose records carry the duty.
+    pub collection: &'static str,
+    /// Only records whose field has this value.
+    pub only: Option<(&'static str, &'static str)>,
+    pub start: ClockStart,
+    pub fulfilment: Fulfilment,
+    pub limit: Limit,
+}
+
+/// Every rule, in the order of the articles.
+pub const RULES: &[DeadlineRule] = &[
+    // Art. 23: 检验机构在完成产品检验后5日内向审查组织单位报送产品检验信息.
+    DeadlineRule {
+        code: "inspection_result",
+        articles: &[23],
+        label_zh: "产品检验信息报送审查组织单位",
+        collection: "inspections",
+        only: None,
+        start: ClockStart::Field("completion_date"),
+        fulfilment: Fulfilment::FieldFilled("reported_date"),
+        limit: Limit::Days(INSPECTION_RESULT_REPORT_DAYS),
+    },
+    // Art. 27: 申请企业获批准10日内更新获证企业数据库. An approved application (准予许可) waits
+    // for its licence record: one of the same enterprise (credit code) that names it, or, as
+    // the reference is optional, is for the same product and approved no earlier than the
+    // application was made. The national centre's duty for provincial licences ("收到…后10日
+    // 内") is met on arrival, since replication stores what it receives.
+    DeadlineRule {
+        code: "licence_entry",
+        articles: &[27],
+        label_zh: "获批准企业录入获证企业数据库",
+        collection: "applications",
+        only: Some(("stage", "approved")),
+        start: ClockStart::LastChange,
+        fulfilment: Fulfilment::ReferencedBy {
+            collection: "licences",
+            field: "application",
+        },
+        limit: Limit::Days(LICENCE_DATABASE_UPDATE_DAYS),
+    },
+    // Art. 28: 国家发证获证企业许可证被注销5日内更新国家注销企业数据库. A recorded cancellation
+    // (注销, dated `event_date`) is applied once the licence itself shows it. At the national
+    // node the clock of a provincial cancellation also starts on its date, not on receipt (no
+    // receipt date is kept): stricter than the article by the replication delay.
+    DeadlineRule {
+        code: "national_cancellation",
+        articles: &[28],
+        label_zh: "国家发证注销更新注销企业数据库",
+        collection: "licence_events",
+        only: Some(("event_kind", "cancellation")),
+        start: ClockStart::Field("event_date"),
+        fulfilment: Fulfilment::ReferencedTerminal {
+            reference: "licence",
+        },
+        limit: Limit::Days(NATIONAL_CANCELLATION_UPDATE_DAYS),
+    },
+    // Art. 28: 省级发证获证企业被注销10日内更新省级发证注销企业数据库 (a licence not held here,
+    // whose issuing level is unknown, gets the longer limit).
+    DeadlineRule {
+        code: "provincial_cancellation",
+        articles: &[28],
+        label_zh: "省级发证注销更新注销企业数据库",
+        collection: "licence_events",
+        only: Some(("event_kind", "cancellation")),
+        start: ClockStart::Field("event_date"),
+        fulfilment: Fulfilment::ReferencedTerminal {
+            reference: "licence",
+        },
+        limit: Limit::Days(PROVINCIAL_CANCELLATION_UPDATE_DAYS),
+    },
+    // Art. 30: 核查人员资质被批准后5日内更新数据库. The registration date is the approval; the
+    // reviewer counts as registered once the record carries its registration status.
+    DeadlineRule {
+        code: "reviewer_registration",
+        articles: &[30],
+        label_zh: "审查员资质批准后更新审查员数据库",
+        collection: "reviewers",
+        only: None,
+        start: ClockStart::Field("registration_date"),
+        fulfilment: Fulfilment::FieldFilled("status"),
+        limit: Limit::Days(REVIEWER_REGISTRATION_DAYS),
+    },
+    // Art. 31: 审查部…备案信息变更后5日内更新数据库.
+    DeadlineRule {
+        code: "review_department_filing",
+        articles: &[31],
+        label_zh: "审查部备案后更新数据库",
+        collection: "review_departments",
+        only: None,
+        start: ClockStart::Field("filing_date"),
+        fulfilment: Fulfilment::FieldFilled("status"),
+        limit: Limit::Days(FILING_UPDATE_DAYS),
+    },
+    // Art. 31: …检验机构备案信息变更后5日内更新数据库.
+    DeadlineRule {
+        code: "inspection_body_filing",
+        articles: &[31],
+        label_zh: "检验机构备案后更新数据库",
+        collection: "inspection_bodies",
+        only: None,
+        start: ClockStart::Field("filing_date"),
+        fulfilment: Fulfilment::FieldFilled("status"),
+        limit: Limit::Days(FILING_UPDATE_DAYS),
+    },
+    // Art. 26, 31: a change filing (Attachment 3) is applied to the body's current details
+    // within 5 days of the filing.
+    DeadlineRule {
+        code: "inspection_body_change",
+        articles: &[26, 31],
+        label_zh: "检验机构信息变更备案后更新数据库",
+        collection: "inspection_bodies",
+        only: None,
+        start: ClockStart::TableRow {
+            table: "change_filings",
+            field: "filing_date",
+        },
+        fulfilment: Fulfilment::ChangeApplied,
+        limit: Limit::Days(FILING_UPDATE_DAYS),
+    },
+    // Art. 18, 19: 每月初报送上月… (Attachment 1).
+    DeadlineRule {
+        code: "monthly_report",
+        articles: &[18, 19],
+        label_zh: "省级发证工作信息月报",
+        collection: "reports",
+        only: Some(("report_kind", "monthly")),
+        start: ClockStart::PeriodEnd,
+        fulfilment: Fulfilment::ReportSubmitted {
+            report_kind: "monthly",
+        },
+        limit: Limit::DayOfNextMonth(MONTHLY_REPORT_DUE_DAY),
+    },
+    // Art. 20: 每年10月就本年度获证企业后续监管工作情况报告.
+    DeadlineRule {
+        code: "yearly_report",
+        articles: &[20],
+        label_zh: "获证企业后续监管年度报告",
+        collection: "reports",
+        only: Some(("report_kind", "yearly")),
+        start: ClockStart::PeriodEnd,
+        fulfilment: Fulfilment::ReportSubmitted {
+            report_kind: "yearly",
+        },
+        limit: Limit::EndOfMonth(YEARLY_SUPERVISION_REPORT_MONTH),
+    },
+];
+
+/// The rule with this code.
+pub fn rule(code: &str) -> Option<&'static DeadlineRule> {
+    RULES.iter().find(|rule| rule.code == code)
+}
+
+/// Whether an item is still within its limit or past it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineState {
+    /// Not fulfilled, due date not passed (today may be the due date).
+    Due,
+    /// Not fulfilled and the due date has passed.
+    Late,
+}
+
+impl DeadlineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Due => "due",
+            Self::Late => "late",
+        }
+    }
+
+    /// `due` or `late`.
+    pub fn parse(text: &str) -> Option<DeadlineState> {
+        match text {
+            "due" => Some(Self::Due),
+            "late" => Some(Self::Late),
+            _ => None,
+        }
+    }
+}
+
+/// Where an unfulfilled item stands on a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assessment {
+    pub due_date: CalendarDate,
+    pub state: DeadlineState,
+    /// Days past the due date (0 while due).
+    pub days_late: i64,
+    /// Days until the due date (0 on the due date and when late).
+    pub days_left: i64,
+}
+
+/// The date `days` calendar days after `date`.
+pub fn add_days(date: CalendarDate, days: i64) -> Option<CalendarDate> {
+    from_day_number(date.day_number() + days)
+}
+
+/// The date of a day number (days since 1970-01-01), if within the accepted years.
+pub fn from_day_number(day_number: i64) -> Option<CalendarDate> {
+    // Howard Hinnant's civil_from_days, the inverse of `CalendarDate::day_number`.
+    let z = day_number + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    CalendarDate::new(
+        u16::try_from(year).ok()?,
+        u8::try_from(month).ok()?,
+        u8::try_from(day).ok()?,
+    )
+}
+
+/// The due date of a day-counted limit that starts on `start`.
+pub fn due_after(start: CalendarDate, limit: Limit) -> Option<CalendarDate> {
+    match limit {
+        Limit::Days(days) => add_days(start, i64::from(days)),
+        Limit::DayOfNextMonth(_) | Limit::EndOfMonth(_) => None,
+    }
+}
+
+/// Where an unfulfilled item with this due date stands on `today`.
+pub fn assess(due_date: CalendarDate, today: CalendarDate) -> Assessment {
+    let difference = today.day_number() - due_date.day_number();
+    if difference > 0 {
+        Assessment {
+            due_date,
+            state: DeadlineState::Late,
+            days_late: difference,
+            days_left: 0,
+        }
+    } else {
+        Assessment {
+            due_date,
+            state: DeadlineState::Due,
+            days_late: 0,
+            days_left: -difference,
+        }
+    }
+}
+
+/// A report period that the clock is running for: when it opened (the period ended) and when
+/// the report is due.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportPeriod {
+    /// `2026-10` or `2026`, as in `reports.period`.
+    pub period: String,
+    pub opens: CalendarDate,
+    pub due_date: CalendarDate,
+}
+
+/// The monthly period `YYYY-MM`: opens on the 1st of the next month, due on its 10th.
+pub fn monthly_period(year: u16, month: u8) -> Option<ReportPeriod> {
+    let (next_year, next_month) = if month == 12 {
+        (year.checked_add(1)?, 1)
+    } else {
+        (year, month.checked_add(1)?)
+    };
+    CalendarDate::new(year, month, 1)?;
+    let due_day = u8::try_from(MONTHLY_REPORT_DUE_DAY).ok()?;
+    Some(ReportPeriod {
+        period: format!("{year:04}-{month:02}"),
+        opens: CalendarDate::new(next_year, next_month, 1)?,
+        due_date: CalendarDate::new(next_year, next_month, due_day)?,
+    })
+}
+
+/// The yearly period `YYYY`: opens on 1 October, due on 31 October (Art. 20).
+pub fn yearly_period(year: u16) -> Option<ReportPeriod> {
+    let month = u8::try_from(YEARLY_SUPERVISION_REPORT_MONTH).ok()?;
+    Some(ReportPeriod {
+        period: format!("{year:04}"),
+        opens: CalendarDate::new(year, month, 1)?,
+        due_date: CalendarDate::new(year, month, 31)?,
+    })
+}
+
+/// The monthly periods whose report is owed on `today`: the last [`REPORT_LOOKBACK_MONTHS`]
+/// months that have ended, newest first.
+pub fn monthly_periods(today: CalendarDate) -> Vec<ReportPeriod> {
+    let mut periods = Vec::new();
+    let (mut year, mut month) = (today.year(), today.month());
+    for _ in 0..REPORT_LOOKBACK_MONTHS {
+        if month == 1 {
+            year -= 1;
+            month = 12;
+        } else {
+            month -= 1;
+        }
+        if let Some(period) = monthly_period(year, month) {
+            periods.push(period);
+        }
+    }
+    periods
+}
+
+/// The yearly periods whose report is owed on `today`: this year once October has begun, and
+/// the years before, [`REPORT_LOOKBACK_YEARS`] in all, newest first.
+pub fn yearly_periods(today: CalendarDate) -> Vec<ReportPeriod> {
+    let mut year = today.year();
+    if u32::from(today.month()) < YEARLY_SUPERVISION_REPORT_MONTH {
+        year -= 1;
+    }
+    (0..REPORT_LOOKBACK_YEARS)
+        .filter_map(|back| yearly_period(year.checked_sub(u16::try_from(back).ok()?)?))
+        .collect()
+}
+
+/// The field of `inspection_bodies` that a change-filing item (Attachment 3, 变更事项) changes;
+/// `None` for 其他, which names no field.
+pub fn inspection_body_field(changed_item: &str) -> Option<&'static str> {
+    let item = crate::collections::INSPECTION_BODY_CHANGE_ITEM_VALUES
+        .iter()
+        .find(|value| value.value == changed_item || value.label_zh == changed_item)?;
+    match item.value {
+        "name" => Some("name"),
+        "competent_authority" => Some("competent_authority"),
+        "host_unit" => Some("host_unit"),
+        "nature" => Some("nature"),
+        "asset_nature" => Some("asset_nature"),
+        "address" => Some("address"),
+        "postcode" => Some("postcode"),
+        "phone" => Some("phone"),
+        "fax" => Some("fax"),
+        "email" => Some("email"),
+        "contact_person" => Some("contact_person"),
+        _ => None,
+    }
+}
+
+/// Whether a record's current `value` of a field is the filed `value_after`: equal after
+/// trimming, or, for an enumerated field, the value's Chinese label (a filing is written in
+/// words: 企业, not `enterprise`).
+pub fn change_is_applied(field: &str, current: Option<&str>, value_after: &str) -> bool {
+    let Some(current) = current.map(str::trim) else {
+        return false;
+    };
+    let value_after = value_after.trim();
+    if current == value_after {
+        return true;
+    }
+    let label = crate::collection("inspection_bodies")
+        .and_then(|collection| collection.field(field))
+        .and_then(|field| match field.field_type {
+            crate::schema::FieldType::Enum(values) => values
+                .iter()
+                .find(|value| value.value == current)
+                .map(|value| value.label_zh),
+            _ => None,
+        });
+    label == Some(value_after)
+}
+
+/// One unfulfilled duty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeadlineItem {
+    /// The rule's code.
+    pub rule: &'static str,
+    pub articles: &'static [u32],
+    pub collection: &'static str,
+    /// The record that carries the duty; `None` for a report not received at all.
+    pub record_id: Option<String>,
+    /// The division the duty belongs to (the record's jurisdiction, or the reporting division).
+    pub jurisdiction: String,
+    /// The province of the jurisdiction; the national code for national duties.
+    pub province: String,
+    /// What it is about: an enterprise, a reviewer, a body, a report period.
+    pub subject: String,
+    /// When the clock started.
+    pub started: String,
+    pub due_date: String,
+    pub state: DeadlineState,
+    pub days_late: i64,
+    pub days_left: i64,
+}
+
+impl DeadlineItem {
+    /// An item of `rule` started on `started`, due on `assessment.due_date`.
+    pub fn new(
+        rule: &'static DeadlineRule,
+        record_id: Option<String>,
+        jurisdiction: String,
+        subject: String,
+        started: CalendarDate,
+        assessment: Assessment,
+    ) -> DeadlineItem {
+        let province = province_code(&jurisdiction);
+        DeadlineItem {
+            rule: rule.code,
+            articles: rule.articles,
+            collection: rule.collection,
+            record_id,
+            jurisdiction,
+            province,
+            subject,
+            started: started.to_string(),
+            due_date: assessment.due_date.to_string(),
+            state: assessment.state,
+            days_late: assessment.days_late,
+            days_left: assessment.days_left,
+        }
+    }
+}
+
+/// The province code of a jurisdiction; the national code for the national level (and for a
+/// code that is not a division).
+pub fn province_code(jurisdiction: &str) -> String {
+    crate::divisions::province_of(jurisdiction).map_or_else(
+        || crate::divisions::NATIONAL_CODE.to_string(),
+        |province| province.code.clone(),
+    )
+}
+
+/// Counts of one rule within a province.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RuleCounts {
+    pub due: u64,
+    pub late: u64,
+    pub max_days_late: i64,
+}
+
+/// The items of one province, counted (the national roll-up).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProvinceRollUp {
+    pub province: String,
+    pub province_name: String,
+    pub due: u64,
+    pub late: u64,
+    pub max_days_late: i64,
+    /// Per rule code.
+    pub rules: std::collections::BTreeMap<&'static str, RuleCounts>,
+    /// The report periods this province has not submitted (`monthly 2026-10`, `yearly 2026`).
+    pub missing_reports: Vec<String>,
+}
+
+/// Groups items per province, provinces in code order.
+pub fn roll_up(items: &[DeadlineItem]) -> Vec<ProvinceRollUp> {
+    let mut provinces: std::collections::BTreeMap<&str, ProvinceRollUp> = Default::default();
+    for item in items {
+        let entry = provinces
+            .entry(item.province.as_str())
+            .or_insert_with(|| ProvinceRollUp {
+                province: item.province.clone(),
+                province_name: crate::divisions::lookup(&item.province)
+                    .map_or_else(String::new, |division| division.name.clone()),
+                due: 0,
+                late: 0,
+                max_days_late: 0,
+                rules: Default::default(),
+                missing_reports: Vec::new(),
+            });
+        let counts = entry.rules.entry(item.rule).or_default();
+        match item.state {
+            DeadlineState::Due => {
+                entry.due += 1;
+                counts.due += 1;
+            }
+            DeadlineState::Late => {
+                entry.late += 1;
+                counts.late += 1;
+            }
+        }
+        entry.max_days_late = entry.max_days_late.max(item.days_late);
+        counts.max_days_late = counts.max_days_late.max(item.days_late);
+        if item.record_id.is_none() && item.collection == "reports" {
+            let kind = if item.rule == "yearly_report" {
+                "yearly"
+            } else {
+                "monthly"
+            };
+            entry
+                .missing_reports
+                .push(format!("{kind} {}", item.subject));
+        }
+    }
+    provinces.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> CalendarDate {
+        CalendarDate::parse(text).unwrap()
+    }
+
+    #[test]
+    fn every_rule_has_a_unique_code_and_names_an_existing_collection_and_fields() {
+        let mut codes = std::collections::HashSet::new();
+        for rule in RULES {
+            assert!(codes.insert(rule.code), "{} twice", rule.code);
+            let collection = crate::collection(rule.collection).unwrap();
+            if let Some((field, value)) = rule.only {
+                let field = collection.field(field).unwrap();
+                let crate::schema::FieldType::Enum(values) = field.field_type else {
+                    panic!("{}: {} is not an enumeration", rule.code, field.name);
+                };
+                assert!(values.iter().any(|candidate| candidate.value == value));
+            }
+            match rule.start {
+                ClockStart::Field(name) => {
+                    let field = collection.field(name).unwrap();
+                    assert_eq!(field.field_type, crate::schema::FieldType::Date);
+                }
+                ClockStart::TableRow { table, field } => {
+                    let crate::schema::FieldType::Table(rows) =
+                        collection.field(table).unwrap().field_type
+                    else {
+                        panic!("{table} is not a table");
+                    };
+                    assert!(rows.iter().any(|row| row.name == field));
+                }
+                ClockStart::LastChange | ClockStart::PeriodEnd => {}
+            }
+            match rule.fulfilment {
+                Fulfilment::FieldFilled(name) => assert!(collection.field(name).is_some()),
+                Fulfilment::ReferencedBy { collection, field } => {
+                    let referring = crate::collection(collection).unwrap();
+                    assert_eq!(
+                        referring.field(field).unwrap().field_type,
+                        crate::schema::FieldType::RecordRef(rule.collection)
+                    );
+                }
+                Fulfilment::ReferencedTerminal { reference } => {
+                    assert_eq!(
+                        collection.field(reference).unwrap().field_type,
+                        crate::schema::FieldType::RecordRef("licences")
+                    );
+                }
+                Fulfilment::ChangeApplied | Fulfilment::ReportSubmitted { .. } => {}
+            }
+        }
+    }
+
+    #[test]
+    fn the_limits_are_the_articles_numbers() {
+        let days = |code: &str| match rule(code).unwrap().limit {
+            Limit::Days(days) => days,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(days("inspection_result"), 5); // Art. 23
+        assert_eq!(days("licence_entry"), 10); // Art. 27
+        assert_eq!(days("national_cancellation"), 5); // Art. 28
+        assert_eq!(days("provincial_cancellation"), 10); // Art. 28
+        assert_eq!(days("reviewer_registration"), 5); // Art. 30
+        assert_eq!(days("review_department_filing"), 5); // Art. 31
+        assert_eq!(days("inspection_body_change"), 5); // Art. 31
+    }
+
+    #[test]
+    fn a_five_day_limit_is_due_through_the_fifth_day_and_late_from_the_sixth() {
+        let finished = date("2026-04-28");
+        let due = due_after(finished, Limit::Days(5)).unwrap();
+        assert_eq!(due, date("2026-05-03"));
+        assert_eq!(
+            assess(due, date("2026-04-28")),
+            Assessment {
+                due_date: due,
+                state: DeadlineState::Due,
+                days_late: 0,
+                days_left: 5
+            }
+        );
+        assert_eq!(assess(due, due).state, DeadlineState::Due);
+        assert_eq!(assess(due, due).days_left, 0);
+        let next_day = assess(due, date("2026-05-04"));
+        assert_eq!(
+            (next_day.state, next_day.days_late),
+            (DeadlineState::Late, 1)
+        );
+        assert_eq!(assess(due, date("2026-06-02")).days_late, 30);
+    }
+
+    #[test]
+    fn day_numbers_round_trip_across_leap_days_and_year_ends() {
+        for text in [
+            "2024-02-28",
+            "2024-02-29",
+            "2024-12-31",
+            "2000-03-01",
+            "1970-01-01",
+        ] {
+            let day = date(text);
+            assert_eq!(from_day_number(day.day_number()), Some(day));
+        }
+        assert_eq!(add_days(date("2024-02-25"), 5), Some(date("2024-03-01")));
+        assert_eq!(add_days(date("2025-02-25"), 5), Some(date("2025-03-02")));
+        assert_eq!(add_days(date("2026-12-28"), 10), Some(date("2027-01-07")));
+    }
+
+    #[test]
+    fn a_monthly_report_is_due_on_the_tenth_of_the_next_month() {
+        let october = monthly_period(2026, 10).unwrap();
+        assert_eq!(october.period, "2026-10");
+        assert_eq!(october.opens, date("2026-11-01"));
+        assert_eq!(october.due_date, date("2026-11-10"));
+        let december = monthly_period(2026, 12).unwrap();
+        assert_eq!(december.due_date, date("2027-01-10"));
+    }
+
+    #[test]
+    fn the_monthly_periods_owed_are_the_last_twelve_ended_months() {
+        let periods = monthly_periods(date("2026-01-05"));
+        assert_eq!(periods.len(), 12);
+        assert_eq!(periods[0].period, "2025-12");
+        assert_eq!(periods[11].period, "2025-01");
+    }
+
+    #[test]
+    fn the_yearly_report_is_owed_from_october_and_due_at_its_end() {
+        let september: Vec<String> = yearly_periods(date("2026-09-30"))
+            .into_iter()
+            .map(|period| period.period)
+            .collect();
+        assert_eq!(september, ["2025", "2024"]);
+        let october = yearly_periods(date("2026-10-01"));
+        assert_eq!(october[0].period, "2026");
+        assert_eq!(october[0].due_date, date("2026-10-31"));
+    }
+
+    #[test]
+    fn a_change_filing_is_applied_when_the_field_holds_the_value_after_or_its_label() {
+        assert_eq!(inspection_body_field("phone"), Some("phone"));
+        assert_eq!(inspection_body_field("通信地址"), Some("address"));
+        assert_eq!(inspection_body_field("other"), None);
+        assert!(change_is_applied(
+            "phone",
+            Some("0571-88880000"),
+            " 0571-88880000"
+        ));
+        assert!(!change_is_applied(
+            "phone",
+            Some("0571-88880001"),
+            "0571-88880000"
+        ));
+        assert!(change_is_applied("nature", Some("enterprise"), "企业"));
+        assert!(!change_is_applied(
+            "nature",
+            Some("public_institution"),
+            "企业"
+        ));
+        assert!(!change_is_applied("phone", None, "0571-88880000"));
+    }
+
+    #[test]
+    fn the_roll_up_counts_per_province_and_names_missing_reports() {
+        let today = date("2026-11-20");
+        let started = date("2026-11-01");
+        let late = assess(date("2026-11-10"), today);
+        let items = vec![
+            DeadlineItem::new(
+                rule("monthly_report").unwrap(),
+                None,
+                "320000".into(),
+                "2026-10".into(),
+                started,
+                late,
+            ),
+            DeadlineItem::new(
+                rule("inspection_result").unwrap(),
+                Some("a".into()),
+                "330106".into(),
+                "杭州恒远电缆有限公司".into(),
+                started,
+                assess(date("2026-11-25"), today),
+            ),
+        ];
+        let rolled = roll_up(&items);
+        assert_eq!(rolled.len(), 2);
+        assert_eq!(rolled[0].province, "320000");
+        assert_eq!(rolled[0].province_name, "江苏省");
+        assert_eq!((rolled[0].late, rolled[0].max_days_late), (1, 10));
+        assert_eq!(rolled[0].missing_reports, ["monthly 2026-10"]);
+        assert_eq!(rolled[1].province, "330000");
+        assert_eq!((rolled[1].due, rolled[1].late), (1, 0));
+    }
+}

@@ -22,6 +22,7 @@ pub mod level;
 pub mod licence_number;
 pub mod phone;
 pub mod postcode;
+pub mod retention;
 mod rules;
 pub mod schema;
 pub mod status;

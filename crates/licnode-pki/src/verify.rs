@@ -250,11 +250,13 @@ pub struct RefusalRecord {
 }
 
 /// The most recent refusals, in memory, with a count per reason since start (for tests now,
-/// metrics later). Every refusal recorded here is also logged at WARN with its reason code.
+/// metrics later). Every refusal recorded here is also logged at WARN with its reason code, and
+/// sent to [`RefusalLog::subscribe`]rs (the node writes them to its audit log).
 #[derive(Debug)]
 pub struct RefusalLog {
     capacity: usize,
     inner: Mutex<RefusalLogInner>,
+    reports: tokio::sync::broadcast::Sender<RefusalRecord>,
 }
 
 #[derive(Debug, Default)]
@@ -275,7 +277,14 @@ impl RefusalLog {
         RefusalLog {
             capacity: capacity.max(1),
             inner: Mutex::new(RefusalLogInner::default()),
+            reports: tokio::sync::broadcast::Sender::new(capacity.max(1)),
         }
+    }
+
+    /// Every refusal recorded from now on. A subscriber that falls more than the log's capacity
+    /// behind is told how many it missed (`RecvError::Lagged`).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<RefusalRecord> {
+        self.reports.subscribe()
     }
 
     /// Records and logs a refusal.
@@ -304,6 +313,8 @@ impl RefusalLog {
         if inner.recent.len() == self.capacity {
             inner.recent.pop_front();
         }
+        // No subscriber is not an error.
+        let _ = self.reports.send(record.clone());
         inner.recent.push_back(record);
     }
 
@@ -629,4 +640,28 @@ fn refusal_of_webpki(error: webpki::Error) -> Refusal {
         _ => RefusalReason::InvalidChain,
     };
     Refusal::new(reason, error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscribers_receive_every_refusal_recorded_after_they_subscribed() {
+        let log = RefusalLog::with_capacity(4);
+        log.record(
+            Side::Accepting,
+            None,
+            &Refusal::new(RefusalReason::HandshakeFailed, "before"),
+        );
+        let mut reports = log.subscribe();
+        let refusal =
+            Refusal::new(RefusalReason::HandshakeFailed, "after").claiming(Some("330106"));
+        log.record(Side::Dialling, None, &refusal);
+        let received = reports.try_recv().expect("one refusal");
+        assert_eq!(received.detail, "after");
+        assert_eq!(received.claimed_code.as_deref(), Some("330106"));
+        assert_eq!(received.side, Side::Dialling);
+        assert!(reports.try_recv().is_err(), "nothing else");
+    }
 }

@@ -15,7 +15,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Extension, Json, Router};
-use licnode_store::{AccountError, Role, TokenKind, User};
+use licnode_store::audit::kinds;
+use licnode_store::{AccountError, AuditEntry, Role, TokenKind, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -241,6 +242,14 @@ async fn login(
         if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
+        audit_login(
+            &state,
+            kinds::LOGIN_FAILED,
+            &body.name,
+            &address_key,
+            "too_many_attempts",
+        )
+        .await?;
         return Ok(response);
     }
     match state
@@ -262,17 +271,43 @@ async fn login(
                 )
                 .await?;
             tracing::info!(user = %user.name, "login");
+            audit_login(&state, kinds::LOGIN, &user.name, &address_key, "password").await?;
             Ok(Json(json!({ "token": issued.token, "expires_at_ms": issued.expires_at_ms, "user": user })).into_response())
         }
         None => {
             state.login_limiter.record_failure(&address_key);
             state.login_limiter.record_failure(&user_key);
             tracing::warn!(user = %body.name, "login refused");
+            audit_login(
+                &state,
+                kinds::LOGIN_FAILED,
+                &body.name,
+                &address_key,
+                "wrong_credentials",
+            )
+            .await?;
             // The same answer whether the name or the password was wrong, or the account
             // disabled.
             Err(unauthenticated("the name or the password is wrong"))
         }
     }
+}
+
+/// Records a login or a refused one in the audit log (Art. 37; DESIGN principle 9). The name
+/// is the one given, cut short: a refused login may carry anything.
+async fn audit_login(
+    state: &AppState,
+    kind: &str,
+    name: &str,
+    address_key: &str,
+    how: &str,
+) -> Result<(), ApiError> {
+    let name: String = name.chars().take(64).collect();
+    let entry = AuditEntry::new(kind, &state.node.code, &name, state.clock.now_ms()).detail(
+        json!({ "client": address_key.strip_prefix("ip:").unwrap_or(address_key), "how": how }),
+    );
+    state.archive.store.audit(entry).await?;
+    Ok(())
 }
 
 async fn me(Extension(staff): Extension<Staff>) -> Json<Value> {

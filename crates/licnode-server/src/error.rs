@@ -79,7 +79,7 @@ impl From<ArchiveError> for ApiError {
             ArchiveError::InvalidJurisdiction(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string())
             }
-            ArchiveError::TerminalLicence(_) => {
+            ArchiveError::TerminalLicence(_) | ArchiveError::ReadOnlyCopy { .. } => {
                 ApiError::new(StatusCode::CONFLICT, code, error.to_string())
             }
             ArchiveError::Store(ref inner) => ApiError::internal(inner),

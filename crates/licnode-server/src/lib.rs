@@ -4,13 +4,17 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 pub mod auth;
+pub mod deadlines;
 pub mod error;
 pub mod metrics;
 mod openapi;
 pub mod peer;
 pub mod public;
 mod records;
+mod reports;
+pub mod retention;
 pub mod sync;
 
 use std::net::SocketAddr;
@@ -54,6 +58,8 @@ pub struct AppState {
     pub link: Option<Arc<sync::LinkHandle>>,
     /// The node's clock (injected in tests).
     pub clock: licnode_store::SharedClock,
+    /// Retention length, approval validity and the node key (Art. 37, 38).
+    pub retention: Arc<retention::RetentionSettings>,
 }
 
 impl AppState {
@@ -66,7 +72,14 @@ impl AppState {
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             link: None,
             clock: Arc::new(licnode_store::SystemClock),
+            retention: Arc::default(),
         }
+    }
+
+    /// The same state, with these retention settings.
+    pub fn with_retention(mut self, settings: retention::RetentionSettings) -> AppState {
+        self.retention = Arc::new(settings);
+        self
     }
 
     /// The same state, with another clock.
@@ -90,9 +103,18 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .nest(
             "/api/v1",
-            auth::open_router().merge(records::router().merge(auth::staff_router()).route_layer(
-                middleware::from_fn_with_state(state.clone(), auth::authenticate),
-            )),
+            auth::open_router().merge(
+                records::router()
+                    .merge(auth::staff_router())
+                    .merge(audit::router())
+                    .merge(deadlines::router())
+                    .merge(reports::router())
+                    .merge(retention::router())
+                    .route_layer(middleware::from_fn_with_state(
+                        state.clone(),
+                        auth::authenticate,
+                    )),
+            ),
         )
         .merge(public::router(&state))
         .fallback(unknown_route)
@@ -214,7 +236,8 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
             ),
         ]);
     }
-    let body = state.metrics.render(&gauges);
+    let mut body = state.metrics.render(&gauges);
+    body.push_str(&deadlines::metrics_text(&state).await);
     (
         [(
             header::CONTENT_TYPE,

@@ -181,15 +181,27 @@ async fn pull(
     Json(request): Json<PullRequest>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let (local, child) = child_link(&state, &peer, Flow::Send)?;
+    Ok(Json(serve_pull(&state.archive, &local, &child, request).await?))
+}
+
+/// Answers a pull of `child` exactly as `POST /sync/v1/pull` does (the HTTP handler calls
+/// this; simulations drive it directly): the next batch of this node's log after
+/// `request.after` that goes down to the child, and the cursor the child moves to.
+pub async fn serve_pull(
+    archive: &Archive,
+    local: &NodeRef,
+    child: &NodeRef,
+    request: PullRequest,
+) -> Result<PullResponse, ApiError> {
+    let (local, child) = (local.clone(), child.clone());
     let collections = collections_for(&local, &child, Link::Child, Flow::Send);
     let limit = request.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
     // Every change numbered up to `high` is committed (numbers become visible in order), so
     // when the query finds fewer than `limit`, the child has considered everything up to
     // `high`: its cursor moves there even if nothing was for it, and the next round starts at
     // the end of the log instead of scanning it again.
-    let high = state.archive.store.last_seq().await?;
-    let mut rows = state
-        .archive
+    let high = archive.store.last_seq().await?;
+    let mut rows = archive
         .store
         .changes_after(request.after, Some(&collections), limit)
         .await?;
@@ -233,11 +245,11 @@ async fn pull(
             bytes: row.bytes,
         })
         .collect();
-    Ok(Json(PullResponse {
+    Ok(PullResponse {
         changes,
         next,
         caught_up,
-    }))
+    })
 }
 
 /// A change on the wire as the store receives it from `origin`.

@@ -31,6 +31,16 @@ pub enum ArchiveError {
         "licence {0} is in a terminal state (撤回/撤销/吊销/注销) and its status cannot change"
     )]
     TerminalLicence(String),
+    /// A record of a collection that flows down (registries, publications) is kept by the node
+    /// that made it; the copies below follow it and are not edited (Art. 32).
+    #[error(
+        "record {id} is a copy of {creator}'s {collection}: only {creator} edits it, and the change reaches this node"
+    )]
+    ReadOnlyCopy {
+        id: String,
+        collection: String,
+        creator: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("document: {0}")]
@@ -54,6 +64,7 @@ impl ArchiveError {
             ArchiveError::InvalidJurisdiction(_) => "invalid_jurisdiction",
             ArchiveError::NotAuthorised(reason) => reason.code(),
             ArchiveError::TerminalLicence(_) => "licence_terminal",
+            ArchiveError::ReadOnlyCopy { .. } => "read_only_copy",
             ArchiveError::Store(_) | ArchiveError::Document(_) => "internal",
         }
     }
@@ -171,12 +182,28 @@ impl Archive {
         user: &str,
         at_ms: i64,
     ) -> Result<(PreparedRecord, Vec<Issue>), ArchiveError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        self.prepare_with_id(id, collection, jurisdiction, input, user, at_ms)
+    }
+
+    /// [`Archive::prepare`] with the record's id given: for records whose id is derived from
+    /// what they are, so that building one twice names the same record (a report per node,
+    /// kind and period).
+    pub fn prepare_with_id(
+        &self,
+        id: String,
+        collection: &str,
+        jurisdiction: Option<&str>,
+        input: &Map<String, Value>,
+        user: &str,
+        at_ms: i64,
+    ) -> Result<(PreparedRecord, Vec<Issue>), ArchiveError> {
         let model = Self::collection(collection)?;
         let jurisdiction = self.jurisdiction(model, jurisdiction)?;
         let validated =
             licnode_model::validate(model, input, Mode::Create).map_err(ArchiveError::Invalid)?;
         let meta = RecordMeta {
-            id: uuid::Uuid::now_v7().to_string(),
+            id,
             collection: model.name.to_string(),
             jurisdiction,
         };
@@ -242,8 +269,20 @@ impl Archive {
             .await?
             .ok_or_else(|| ArchiveError::NotFound(id.to_string()))?;
         let model = Self::collection(&current.collection)?;
+        // The same authority as for creating it: a node edits only what it may write, for
+        // jurisdictions it may write for.
+        let decision = licnode_sync::may_author(
+            &self.scope.node_ref(),
+            &current.collection,
+            &current.jurisdiction,
+        );
+        if let licnode_sync::Decision::Deny { reason } = decision {
+            return Err(ArchiveError::NotAuthorised(reason));
+        }
         let validated =
             licnode_model::validate(model, patch, Mode::Patch).map_err(ArchiveError::Invalid)?;
+        let read_only = licnode_sync::rule(&current.collection)
+            .is_some_and(|rule| rule.route == licnode_sync::authority::Route::Down);
         let at_ms = crate::now_ms();
         let attribution = Attribution {
             node: self.scope.node_code.clone(),
@@ -259,6 +298,16 @@ impl Archive {
         let result = self
             .store
             .modify(id, &attribution, |doc| {
+                if read_only
+                    && let Some(creator) = doc.creator_node()
+                    && creator != self.scope.node_code
+                {
+                    return Err(ArchiveError::ReadOnlyCopy {
+                        id: id.to_string(),
+                        collection: model.name.to_string(),
+                        creator,
+                    });
+                }
                 guard_terminal_status(model, id, doc, &validated.values)?;
                 let change = doc.update(&validated.values, who)?;
                 changed = change.is_some();

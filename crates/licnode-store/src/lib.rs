@@ -7,11 +7,16 @@
 
 mod accounts;
 mod archive;
+pub mod audit;
+mod backup;
 pub mod clock;
+pub mod deadlines;
 mod migrate;
 mod projection;
 pub mod public;
 mod read;
+pub mod reports;
+pub mod retention;
 pub mod sync_state;
 mod write;
 
@@ -25,10 +30,17 @@ use sqlx::sqlite::{
 
 pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKind, User};
 pub use archive::{Archive, ArchiveError, BulkRow, BulkWriter, Created, NodeScope, Updated};
+pub use audit::{AuditEntry, AuditFinding, AuditRecord, AuditReport};
+pub use backup::{DatabaseSummary, PgSnapshot};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use deadlines::DeadlineQuery;
 pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;
 pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
+pub use reports::{
+    PeriodSummary, ReportError, ReportRun, ReportSettings, ReporterStatus, Reports, RunResult,
+    report_id,
+};
 pub use sync_state::{QuarantineEntry, Refusal, SyncBatch};
 pub use write::{
     ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord, RemoteChange,

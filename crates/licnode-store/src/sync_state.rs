@@ -23,8 +23,12 @@ pub const STREAM_PULL: &str = "pull";
 pub const REASON_MALFORMED: &str = "malformed_change";
 /// Reason code of a change the record's document refused (metadata that contradicts it).
 pub const REASON_REFUSED_BY_DOCUMENT: &str = "refused_by_document";
-/// Reason code of a change whose dependencies this node does not have.
+/// Reason code of a change whose dependencies this node does not have (yet: such changes are
+/// applied again after every batch that brought something, see [`Store::retry_waiting`]).
 pub const REASON_MISSING_DEPENDENCY: &str = "missing_dependency";
+
+/// Most waiting changes applied again at once.
+const RETRY_BATCH: i64 = 500;
 
 /// Why a received change is not applied: a reason code and a message for people.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,7 +174,98 @@ impl Store {
                 .refused
                 .push((denied.hash.clone(), denied.reason.clone()));
         }
+        if !outcome.applied.is_empty() {
+            let retried = self.retry_waiting().await?;
+            outcome.applied.extend(retried);
+        }
         Ok(outcome)
+    }
+
+    /// Applies again the changes quarantined for want of a dependency (a batch delivered out of
+    /// order, a link that carried the dependency later): those that apply now, or that this
+    /// node holds by now, leave the quarantine. They passed the authority check when they
+    /// arrived. Returns the hashes applied. Runs after every batch that applied something; an
+    /// interruption between applying and clearing is harmless (the next run finds them held).
+    pub async fn retry_waiting(&self) -> Result<Vec<String>, StoreError> {
+        let mut applied = Vec::new();
+        loop {
+            let waiting = self.waiting(RETRY_BATCH).await?;
+            if waiting.is_empty() {
+                break;
+            }
+            let changes: Vec<RemoteChange> = waiting
+                .iter()
+                .map(|entry| RemoteChange {
+                    record_id: entry.record_id.clone(),
+                    collection: entry.collection.clone(),
+                    jurisdiction: entry.jurisdiction.clone(),
+                    author_user: String::new(),
+                    at_ms: entry.received_at_ms,
+                    origin: entry.peer.clone(),
+                    bytes: entry.bytes.clone(),
+                })
+                .collect();
+            let outcome = self.apply_remote(&changes).await?;
+            self.clear_resolved_waiting().await?;
+            if outcome.applied.is_empty() {
+                break;
+            }
+            applied.extend(outcome.applied);
+        }
+        Ok(applied)
+    }
+
+    /// Quarantined changes waiting for a dependency, oldest first.
+    async fn waiting(&self, limit: i64) -> Result<Vec<QuarantineEntry>, StoreError> {
+        let select = "SELECT peer, hash, record_id, collection, jurisdiction, author_node, \
+                      reason, message, bytes, received_at_ms FROM quarantine WHERE reason = ";
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{select} ? ORDER BY id LIMIT ?"
+                )))
+                .bind(REASON_MISSING_DEPENDENCY)
+                .bind(limit)
+                .fetch_all(writer)
+                .await?;
+                rows.iter().map(quarantine_row).collect()
+            }
+            Db::Postgres { pool } => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{select} $1 ORDER BY id LIMIT $2"
+                )))
+                .bind(REASON_MISSING_DEPENDENCY)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(quarantine_row).collect()
+            }
+        }
+    }
+
+    /// Removes from the quarantine the waiting changes this node now holds.
+    async fn clear_resolved_waiting(&self) -> Result<(), StoreError> {
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                sqlx::query(
+                    "DELETE FROM quarantine WHERE reason = ? \
+                     AND hash IN (SELECT hash FROM changes)",
+                )
+                .bind(REASON_MISSING_DEPENDENCY)
+                .execute(writer)
+                .await?;
+            }
+            Db::Postgres { pool } => {
+                sqlx::query(
+                    "DELETE FROM quarantine WHERE reason = $1 \
+                     AND hash IN (SELECT hash FROM changes)",
+                )
+                .bind(REASON_MISSING_DEPENDENCY)
+                .execute(pool)
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     /// The quarantined changes, oldest first, at most `limit`.
@@ -240,7 +335,8 @@ pub(crate) async fn sqlite_finish(
     tail: &SyncTail,
     outcome: &ApplyOutcome,
 ) -> Result<(), StoreError> {
-    for row in quarantine_rows(tail, outcome) {
+    let rows = quarantine_rows(tail, outcome);
+    for row in &rows {
         sqlx::query(
             "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
              author_node, reason, message, bytes, received_at_ms) \
@@ -259,6 +355,8 @@ pub(crate) async fn sqlite_finish(
         .execute(&mut **tx)
         .await?;
     }
+    // Every refused change leaves an audit entry (Art. 37).
+    crate::audit::append_sqlite(tx, &crate::audit::refusal_entries(&rows)).await?;
     sqlx::query(
         "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms) VALUES (?, ?, ?, ?) \
          ON CONFLICT (peer, stream) DO UPDATE SET seq = MAX(sync_cursors.seq, excluded.seq), \
@@ -278,7 +376,8 @@ pub(crate) async fn pg_finish(
     tail: &SyncTail,
     outcome: &ApplyOutcome,
 ) -> Result<(), StoreError> {
-    for row in quarantine_rows(tail, outcome) {
+    let rows = quarantine_rows(tail, outcome);
+    for row in &rows {
         sqlx::query(
             "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
              author_node, reason, message, bytes, received_at_ms) \
@@ -297,6 +396,8 @@ pub(crate) async fn pg_finish(
         .execute(&mut **tx)
         .await?;
     }
+    // Every refused change leaves an audit entry (Art. 37).
+    crate::audit::append_pg(tx, &crate::audit::refusal_entries(&rows)).await?;
     sqlx::query(
         "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (peer, stream) DO UPDATE SET seq = GREATEST(sync_cursors.seq, excluded.seq), \

@@ -91,6 +91,10 @@ pub struct Attribution {
     pub at_ms: i64,
 }
 
+/// A stored document as loaded with its record: id, key, bytes, chunk count (the integer
+/// type its database gives) and enterprise name.
+type DocumentRow<Count> = (String, i64, Vec<u8>, Count, Option<String>);
+
 /// The stored state of one record's document inside a write transaction.
 struct LoadedDocument {
     key: i64,
@@ -208,87 +212,67 @@ impl Store {
 
     /// [`Store::apply_remote`], and in the same transaction whatever replication must record
     /// with the batch (quarantined changes, the peer's cursor): see `sync_state`.
+    ///
+    /// The batch is applied set-wise: one query for the hashes already held, one for the stored
+    /// documents of every record it touches, the documents merged on every core, then one
+    /// counter update for all sequence numbers and multi-row inserts for new records and for the
+    /// change log. Only records that already existed are updated row by row.
     pub(crate) async fn apply_remote_with(
         &self,
         changes: &[RemoteChange],
         tail: Option<&crate::sync_state::SyncTail>,
     ) -> Result<ApplyOutcome, StoreError> {
         let mut outcome = ApplyOutcome::default();
-        let mut by_record: Vec<(&str, Vec<(&RemoteChange, licnode_doc::IncomingChange)>)> =
-            Vec::new();
-        let mut record_index: HashMap<&str, usize> = HashMap::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        for remote in changes {
-            match licnode_doc::parse_change(&remote.bytes) {
-                Ok(incoming) => {
-                    if !seen.insert(incoming.hash.to_string()) {
-                        outcome.duplicates += 1;
-                        continue;
-                    }
-                    let index = *record_index.entry(&remote.record_id).or_insert_with(|| {
-                        by_record.push((&remote.record_id, Vec::new()));
-                        by_record.len() - 1
-                    });
-                    by_record[index].1.push((remote, incoming));
-                }
-                Err(error) => outcome
-                    .refused
-                    .push((String::new(), format!("malformed change: {error}"))),
-            }
-        }
+        let by_record = group_by_record(changes, &mut outcome);
+        let hashes: Vec<String> = by_record
+            .iter()
+            .flat_map(|(_, incoming)| incoming.iter().map(|(_, c)| c.hash.to_string()))
+            .collect();
+        let ids: Vec<&str> = by_record.iter().map(|(id, _)| *id).collect();
         match &self.db {
             Db::Sqlite { writer, .. } => {
                 let mut tx = writer.begin().await?;
-                for (record_id, incoming) in by_record {
-                    let hashes: Vec<String> =
-                        incoming.iter().map(|(_, c)| c.hash.to_string()).collect();
-                    let known = sqlite_known_hashes(&mut tx, &hashes).await?;
-                    let loaded = sqlite_load_document(&mut tx, record_id).await?;
-                    let Some(plan) =
-                        plan_remote(record_id, loaded, incoming, &known, &mut outcome)?
-                    else {
-                        continue;
+                // No resurrection (Art. 38): changes to records destroyed here are dropped.
+                let by_record =
+                    crate::retention::sqlite_without_destroyed(&mut tx, by_record, &mut outcome)
+                        .await?;
+                let known = sqlite_known_hashes(&mut tx, &hashes).await?;
+                let loaded = sqlite_load_documents(&mut tx, &ids).await?;
+                let plans = plan_all(by_record, loaded, &known, &mut outcome)?;
+                if !plans.is_empty() {
+                    let (rows, new_count) = plan_sizes(&plans);
+                    let first_seq = sqlite_take(&mut tx, "change_seq", rows).await?;
+                    let first_key = match new_count {
+                        0 => 0,
+                        count => sqlite_take(&mut tx, "record_key", count).await?,
                     };
-                    let first_seq =
-                        sqlite_take(&mut tx, "change_seq", plan.rows.len() as i64).await?;
-                    let last_seq = first_seq + plan.rows.len() as i64 - 1;
-                    match &plan.existing {
-                        Some(loaded) => {
+                    let numbered = number_plans(&plans, first_seq, first_key);
+                    for chunk in numbered.new_records.chunks(ROWS_PER_STATEMENT) {
+                        let rows: Vec<(i64, i64, &PreparedRecord)> = chunk
+                            .iter()
+                            .map(|(key, seq, record, _)| (*key, *seq, record))
+                            .collect();
+                        let chunk_counts: Vec<i64> =
+                            chunk.iter().map(|(_, _, _, count)| *count).collect();
+                        sqlite_insert_record_rows(&mut tx, &rows, &chunk_counts).await?;
+                    }
+                    for (plan, last_seq) in &numbered.existing {
+                        if let Some(loaded) = &plan.existing {
                             sqlite_store_existing(
                                 &mut tx,
                                 loaded,
                                 &plan.projection,
                                 &plan.bytes,
                                 plan.chunk_count,
-                                last_seq,
-                            )
-                            .await?
-                        }
-                        None => {
-                            let key = sqlite_take(&mut tx, "record_key", 1).await?;
-                            let record = PreparedRecord {
-                                projection: plan.projection.clone(),
-                                doc_bytes: plan.bytes.clone(),
-                                change: plan.rows[0].clone(),
-                            };
-                            sqlite_insert_record_rows(
-                                &mut tx,
-                                &[(key, last_seq, &record)],
-                                plan.chunk_count,
+                                *last_seq,
                             )
                             .await?;
                         }
                     }
-                    let numbered: Vec<(i64, &PreparedChange)> = plan
-                        .rows
-                        .iter()
-                        .enumerate()
-                        .map(|(i, row)| (first_seq + i as i64, row))
-                        .collect();
-                    sqlite_insert_changes(&mut tx, &numbered).await?;
+                    sqlite_insert_changes(&mut tx, &numbered.changes).await?;
                     outcome
                         .applied
-                        .extend(plan.rows.iter().map(|row| row.hash.clone()));
+                        .extend(numbered.changes.iter().map(|(_, row)| row.hash.clone()));
                 }
                 if let Some(tail) = tail {
                     crate::sync_state::sqlite_finish(&mut tx, tail, &outcome).await?;
@@ -298,57 +282,54 @@ impl Store {
             Db::Postgres { pool } => {
                 let mut tx = pool.begin().await?;
                 pg_lock_log(&mut tx).await?;
-                for (record_id, incoming) in by_record {
-                    let hashes: Vec<String> =
-                        incoming.iter().map(|(_, c)| c.hash.to_string()).collect();
-                    let known = pg_known_hashes(&mut tx, &hashes).await?;
-                    let loaded = pg_load_document(&mut tx, record_id).await?;
-                    let Some(plan) =
-                        plan_remote(record_id, loaded, incoming, &known, &mut outcome)?
-                    else {
-                        continue;
+                // No resurrection (Art. 38): changes to records destroyed here are dropped.
+                let by_record =
+                    crate::retention::pg_without_destroyed(&mut tx, by_record, &mut outcome)
+                        .await?;
+                let known = pg_known_hashes(&mut tx, &hashes).await?;
+                let loaded = pg_load_documents(&mut tx, &ids).await?;
+                let plans = plan_all(by_record, loaded, &known, &mut outcome)?;
+                if !plans.is_empty() {
+                    let (rows, new_count) = plan_sizes(&plans);
+                    let first_seq = pg_take(&mut tx, "change_seq", rows).await?;
+                    let first_key = match new_count {
+                        0 => 0,
+                        count => pg_take(&mut tx, "record_key", count).await?,
                     };
-                    let first_seq = pg_take(&mut tx, "change_seq", plan.rows.len() as i64).await?;
-                    let last_seq = first_seq + plan.rows.len() as i64 - 1;
-                    match &plan.existing {
-                        Some(loaded) => {
+                    let numbered = number_plans(&plans, first_seq, first_key);
+                    for chunk in numbered.new_records.chunks(2_000) {
+                        pg_insert_record_rows(
+                            &mut tx,
+                            &chunk.iter().map(|(key, ..)| *key).collect::<Vec<_>>(),
+                            &chunk.iter().map(|(_, seq, ..)| *seq).collect::<Vec<_>>(),
+                            &chunk
+                                .iter()
+                                .map(|(_, _, record, _)| record.clone())
+                                .collect::<Vec<_>>(),
+                            &chunk
+                                .iter()
+                                .map(|(.., count)| *count as i32)
+                                .collect::<Vec<_>>(),
+                        )
+                        .await?;
+                    }
+                    for (plan, last_seq) in &numbered.existing {
+                        if let Some(loaded) = &plan.existing {
                             pg_store_existing(
                                 &mut tx,
                                 loaded,
                                 &plan.projection,
                                 &plan.bytes,
                                 plan.chunk_count,
-                                last_seq,
-                            )
-                            .await?
-                        }
-                        None => {
-                            let key = pg_take(&mut tx, "record_key", 1).await?;
-                            let record = PreparedRecord {
-                                projection: plan.projection.clone(),
-                                doc_bytes: plan.bytes.clone(),
-                                change: plan.rows[0].clone(),
-                            };
-                            pg_insert_record_rows(
-                                &mut tx,
-                                key,
-                                last_seq,
-                                &[record],
-                                plan.chunk_count,
+                                *last_seq,
                             )
                             .await?;
                         }
                     }
-                    let numbered: Vec<(i64, &PreparedChange)> = plan
-                        .rows
-                        .iter()
-                        .enumerate()
-                        .map(|(i, row)| (first_seq + i as i64, row))
-                        .collect();
-                    pg_insert_changes(&mut tx, &numbered).await?;
+                    pg_insert_changes(&mut tx, &numbered.changes).await?;
                     outcome
                         .applied
-                        .extend(plan.rows.iter().map(|row| row.hash.clone()));
+                        .extend(numbered.changes.iter().map(|(_, row)| row.hash.clone()));
                 }
                 if let Some(tail) = tail {
                     crate::sync_state::pg_finish(&mut tx, tail, &outcome).await?;
@@ -361,6 +342,150 @@ impl Store {
         }
         Ok(outcome)
     }
+}
+
+/// Received changes, parsed and grouped by record in order of first appearance; changes
+/// repeated within the batch are counted as duplicates, malformed ones refused.
+type ByRecord<'a> = Vec<(
+    &'a str,
+    Vec<(&'a RemoteChange, licnode_doc::IncomingChange)>,
+)>;
+
+fn group_by_record<'a>(changes: &'a [RemoteChange], outcome: &mut ApplyOutcome) -> ByRecord<'a> {
+    let mut by_record: ByRecord<'a> = Vec::new();
+    let mut record_index: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashSet<licnode_doc::ChangeHash> = HashSet::new();
+    for remote in changes {
+        match licnode_doc::parse_change(&remote.bytes) {
+            Ok(incoming) => {
+                if !seen.insert(incoming.hash) {
+                    outcome.duplicates += 1;
+                    continue;
+                }
+                let index = *record_index.entry(&remote.record_id).or_insert_with(|| {
+                    by_record.push((&remote.record_id, Vec::new()));
+                    by_record.len() - 1
+                });
+                by_record[index].1.push((remote, incoming));
+            }
+            Err(error) => outcome
+                .refused
+                .push((String::new(), format!("malformed change: {error}"))),
+        }
+    }
+    by_record
+}
+
+/// Fewest records worth a second thread when merging a batch.
+const PARALLEL_PLAN_MIN_RECORDS: usize = 32;
+
+/// Merges every record's received changes into its document, on every core for a large batch.
+/// Plans come back in the batch's record order, so sequence numbers follow arrival order.
+fn plan_all(
+    by_record: ByRecord<'_>,
+    mut loaded: HashMap<String, LoadedDocument>,
+    known: &HashSet<String>,
+    outcome: &mut ApplyOutcome,
+) -> Result<Vec<RemotePlan>, StoreError> {
+    let work: Vec<_> = by_record
+        .into_iter()
+        .map(|(id, incoming)| (id, loaded.remove(id), incoming))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .min(work.len() / PARALLEL_PLAN_MIN_RECORDS)
+        .max(1);
+    let plan_chunk = |chunk: Vec<_>| -> Result<(Vec<RemotePlan>, ApplyOutcome), StoreError> {
+        let mut partial = ApplyOutcome::default();
+        let mut plans = Vec::new();
+        for (id, loaded, incoming) in chunk {
+            if let Some(plan) = plan_remote(id, loaded, incoming, known, &mut partial)? {
+                plans.push(plan);
+            }
+        }
+        Ok((plans, partial))
+    };
+    let results = if threads == 1 {
+        vec![plan_chunk(work)]
+    } else {
+        let per_thread = work.len().div_ceil(threads);
+        let mut chunks = Vec::new();
+        let mut rest = work;
+        while !rest.is_empty() {
+            let tail = rest.split_off(per_thread.min(rest.len()));
+            chunks.push(std::mem::replace(&mut rest, tail));
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|chunk| scope.spawn(move || plan_chunk(chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().expect("merging documents panicked"))
+                .collect()
+        })
+    };
+    let mut plans = Vec::new();
+    for result in results {
+        let (part, partial) = result?;
+        plans.extend(part);
+        outcome.duplicates += partial.duplicates;
+        outcome.pending.extend(partial.pending);
+        outcome.refused.extend(partial.refused);
+    }
+    Ok(plans)
+}
+
+/// How many change-log rows and how many new records the plans need.
+fn plan_sizes(plans: &[RemotePlan]) -> (i64, i64) {
+    let rows = plans.iter().map(|plan| plan.rows.len() as i64).sum();
+    let new = plans.iter().filter(|plan| plan.existing.is_none()).count() as i64;
+    (rows, new)
+}
+
+/// The plans with their sequence numbers and, for new records, their keys.
+struct NumberedPlans<'a> {
+    /// (key, last sequence number, record, chunk count) of each new record.
+    new_records: Vec<(i64, i64, PreparedRecord, i64)>,
+    /// Plans of records already stored, with their last sequence number.
+    existing: Vec<(&'a RemotePlan, i64)>,
+    /// Every change-log row, numbered.
+    changes: Vec<(i64, &'a PreparedChange)>,
+}
+
+fn number_plans(plans: &[RemotePlan], first_seq: i64, first_key: i64) -> NumberedPlans<'_> {
+    let mut numbered = NumberedPlans {
+        new_records: Vec::new(),
+        existing: Vec::new(),
+        changes: Vec::new(),
+    };
+    let (mut seq, mut key) = (first_seq, first_key);
+    for plan in plans {
+        for row in &plan.rows {
+            numbered.changes.push((seq, row));
+            seq += 1;
+        }
+        let last_seq = seq - 1;
+        match plan.existing {
+            Some(_) => numbered.existing.push((plan, last_seq)),
+            None => {
+                numbered.new_records.push((
+                    key,
+                    last_seq,
+                    PreparedRecord {
+                        projection: plan.projection.clone(),
+                        doc_bytes: plan.bytes.clone(),
+                        change: plan.rows[0].clone(),
+                    },
+                    plan.chunk_count,
+                ));
+                key += 1;
+            }
+        }
+    }
+    numbered
 }
 
 /// Most records one group commit carries.
@@ -481,9 +606,12 @@ fn plan_remote(
         refuse_all(format!("change does not apply: {error}"), outcome);
         return Ok(None);
     }
+    // Nothing waiting for a missing dependency means every change applied; otherwise ask
+    // change by change (a costlier lookup).
+    let all_applied = doc.missing_deps().is_empty();
     let mut applied = Vec::new();
     for (remote, change) in &fresh {
-        if doc.has_change(&change.hash) {
+        if all_applied || doc.has_change(&change.hash) {
             applied.push((*remote, change));
         } else {
             outcome.pending.push(change.hash.to_string());
@@ -521,6 +649,12 @@ fn plan_remote(
     let appended: Vec<&[u8]> = applied.iter().map(|(r, _)| r.bytes.as_slice()).collect();
     let (bytes, chunk_count) = match &loaded {
         Some(loaded) => next_bytes(&mut doc, loaded, &appended),
+        // A new record's document is the changes themselves, as received: a document loads
+        // from change chunks, and saving (compressing) it here would cost more than the rest
+        // of the merge. It is compacted like any other once it has grown.
+        None if appended.len() as i64 <= MAX_APPENDED_CHUNKS => {
+            (appended.concat(), appended.len() as i64)
+        }
         None => (doc.save(), 1),
     };
     let rows = applied
@@ -610,7 +744,7 @@ async fn sqlite_insert_records(
     tx: &mut SqliteTx<'_>,
     rows: &[(i64, i64, &PreparedRecord)],
 ) -> Result<(), StoreError> {
-    sqlite_insert_record_rows(tx, rows, 1).await?;
+    sqlite_insert_record_rows(tx, rows, &vec![1; rows.len()]).await?;
     let changes: Vec<(i64, &PreparedChange)> = rows
         .iter()
         .map(|(_, seq, record)| (*seq, &record.change))
@@ -618,11 +752,12 @@ async fn sqlite_insert_records(
     sqlite_insert_changes(tx, &changes).await
 }
 
-/// Inserts projection, document and name-index rows (not the change rows).
+/// Inserts projection, document and name-index rows (not the change rows); `chunk_counts`
+/// holds each document's chunk count, in the order of `rows`.
 async fn sqlite_insert_record_rows(
     tx: &mut SqliteTx<'_>,
     rows: &[(i64, i64, &PreparedRecord)],
-    chunk_count: i64,
+    chunk_counts: &[i64],
 ) -> Result<(), StoreError> {
     let mut insert = QueryBuilder::<Sqlite>::new(
         "INSERT INTO records (key, id, collection, jurisdiction, data, enterprise_name, \
@@ -650,11 +785,14 @@ async fn sqlite_insert_record_rows(
 
     let mut documents =
         QueryBuilder::<Sqlite>::new("INSERT INTO documents (key, bytes, chunk_count) ");
-    documents.push_values(rows, |mut row, (key, _, record)| {
-        row.push_bind(*key)
-            .push_bind(record.doc_bytes.clone())
-            .push_bind(chunk_count);
-    });
+    documents.push_values(
+        rows.iter().zip(chunk_counts),
+        |mut row, ((key, _, record), chunk_count)| {
+            row.push_bind(*key)
+                .push_bind(record.doc_bytes.clone())
+                .push_bind(*chunk_count);
+        },
+    );
     documents.build().execute(&mut **tx).await?;
 
     let named: Vec<(i64, String)> = rows
@@ -697,6 +835,8 @@ async fn sqlite_insert_changes(
         });
         insert.build().execute(&mut **tx).await?;
     }
+    // Every stored change leaves an audit entry, in the same transaction (Art. 37).
+    crate::audit::append_sqlite(tx, &crate::audit::write_entries(rows)).await?;
     Ok(())
 }
 
@@ -719,6 +859,39 @@ async fn sqlite_load_document(
             old_name,
         }),
     )
+}
+
+/// The stored documents of the records `ids` that exist, by id.
+async fn sqlite_load_documents(
+    tx: &mut SqliteTx<'_>,
+    ids: &[&str],
+) -> Result<HashMap<String, LoadedDocument>, StoreError> {
+    let mut loaded = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name \
+             FROM records r JOIN documents d ON d.key = r.key WHERE r.id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        let rows: Vec<DocumentRow<i64>> =
+            query.build_query_as().fetch_all(&mut **tx).await?;
+        for (id, key, bytes, chunk_count, old_name) in rows {
+            loaded.insert(
+                id,
+                LoadedDocument {
+                    key,
+                    bytes,
+                    chunk_count,
+                    old_name,
+                },
+            );
+        }
+    }
+    Ok(loaded)
 }
 
 async fn sqlite_store_existing(
@@ -822,7 +995,15 @@ async fn pg_insert_records(
     first_seq: i64,
     records: &[PreparedRecord],
 ) -> Result<(), StoreError> {
-    pg_insert_record_rows(tx, first_key, first_seq, records, 1).await?;
+    let count = records.len() as i64;
+    pg_insert_record_rows(
+        tx,
+        &(first_key..first_key + count).collect::<Vec<_>>(),
+        &(first_seq..first_seq + count).collect::<Vec<_>>(),
+        records,
+        &vec![1; records.len()],
+    )
+    .await?;
     let numbered: Vec<(i64, &PreparedChange)> = records
         .iter()
         .enumerate()
@@ -831,18 +1012,15 @@ async fn pg_insert_records(
     pg_insert_changes(tx, &numbered).await
 }
 
-/// Inserts projection and document rows for consecutive keys and sequence numbers starting at
-/// `first_key` / `first_seq` (when one record is inserted, `first_seq` is its last change).
+/// Inserts projection and document rows: record `i` gets key `keys[i]`, last sequence number
+/// `seqs[i]` and a document of `chunk_counts[i]` chunks.
 async fn pg_insert_record_rows(
     tx: &mut PgTx<'_>,
-    first_key: i64,
-    first_seq: i64,
+    keys: &[i64],
+    seqs: &[i64],
     records: &[PreparedRecord],
-    chunk_count: i64,
+    chunk_counts: &[i32],
 ) -> Result<(), StoreError> {
-    let count = records.len() as i64;
-    let keys: Vec<i64> = (first_key..first_key + count).collect();
-    let seqs: Vec<i64> = (first_seq..first_seq + count).collect();
     let column = |f: fn(&Projection) -> Option<String>| -> Vec<Option<String>> {
         records.iter().map(|r| f(&r.projection)).collect()
     };
@@ -860,7 +1038,7 @@ async fn pg_insert_record_rows(
                 licence_number_bare, credit_code, status, conflict_count, created_at_ms, \
                 updated_at_ms, last_seq)",
     )
-    .bind(&keys)
+    .bind(keys)
     .bind(records.iter().map(|r| r.projection.id.clone()).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.projection.collection.clone()).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.projection.jurisdiction.clone()).collect::<Vec<_>>())
@@ -874,21 +1052,22 @@ async fn pg_insert_record_rows(
     .bind(records.iter().map(|r| r.projection.conflict_count as i32).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.projection.created_at_ms).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.projection.updated_at_ms).collect::<Vec<_>>())
-    .bind(&seqs)
+    .bind(seqs)
     .execute(&mut **tx)
     .await?;
     sqlx::query(
         "INSERT INTO documents (key, bytes, chunk_count) \
-         SELECT key, bytes, $3 FROM UNNEST($1::bigint[], $2::bytea[]) AS t(key, bytes)",
+         SELECT key, bytes, chunk_count \
+         FROM UNNEST($1::bigint[], $2::bytea[], $3::int[]) AS t(key, bytes, chunk_count)",
     )
-    .bind(&keys)
+    .bind(keys)
     .bind(
         records
             .iter()
             .map(|r| r.doc_bytes.clone())
             .collect::<Vec<_>>(),
     )
-    .bind(chunk_count as i32)
+    .bind(chunk_counts)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -926,6 +1105,9 @@ async fn pg_insert_changes(
         .execute(&mut **tx)
         .await?;
     }
+    // Every stored change leaves an audit entry, in the same transaction (Art. 37); the audit
+    // lock is taken after the change log's, as everywhere.
+    crate::audit::append_pg(tx, &crate::audit::write_entries(rows)).await?;
     Ok(())
 }
 
@@ -948,6 +1130,35 @@ async fn pg_load_document(
             old_name,
         }),
     )
+}
+
+/// The stored documents of the records `ids` that exist, by id, locked for this transaction.
+async fn pg_load_documents(
+    tx: &mut PgTx<'_>,
+    ids: &[&str],
+) -> Result<HashMap<String, LoadedDocument>, StoreError> {
+    let rows: Vec<DocumentRow<i32>> = sqlx::query_as(
+        "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name \
+         FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ANY($1) \
+         ORDER BY r.key FOR UPDATE OF r, d",
+    )
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, key, bytes, chunk_count, old_name)| {
+            (
+                id,
+                LoadedDocument {
+                    key,
+                    bytes,
+                    chunk_count: i64::from(chunk_count),
+                    old_name,
+                },
+            )
+        })
+        .collect())
 }
 
 async fn pg_store_existing(

@@ -41,6 +41,9 @@
 //!   sibling is never addressed (`addr`);
 //! - inspections (Art. 9, 23): only inspection bodies write them;
 //! - letters and visits (Art. 14) stay where they are kept: `local`;
+//! - destruction requests (Art. 37, 38): every bureau asks for its own territory; the request
+//!   goes up and the superior's decision comes down into the requesting division only, like a
+//!   notice, and never to a review department or inspection body (`addr`);
 //! - a bureau writes only within its own territory: a county its own code, a prefecture or
 //!   province its subtree (`juris` for ancestors, siblings and other branches); review
 //!   departments and inspection bodies write nationwide what their articles give them.
@@ -145,6 +148,12 @@ reports              province/prefecture         |       ok     ok     juris  ju
 reports              prefecture/county           |       ok     -      juris  juris  juris |       ok     -      addr   addr   juris
 reports              national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
 reports              national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
+
+destructions         national/province           |       ok     ok     juris  juris  juris |       ok     ok     ok     addr   addr
+destructions         province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     ok     addr   juris
+destructions         prefecture/county           |       ok     -      juris  juris  juris |       ok     -      ok     addr   juris
+destructions         national/review_department  |       -      -      -      -      author|       -      -      -      -      addr
+destructions         national/inspection_body    |       -      -      -      -      author|       -      -      -      -      addr
 ";
 
 const RELATIONS: [Relation; 5] = [

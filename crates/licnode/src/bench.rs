@@ -11,6 +11,20 @@ use licnode_store::{Archive, SearchQuery, Store};
 /// Benchmarks.
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
+    /// The monthly roll-up (Art. 18, 19; Attachment 1) over a province's archive: applications,
+    /// licences, refusals and licence events spread over 2019–2026, then one month's report
+    /// built from them, on SQLite and/or PostgreSQL.
+    Reports {
+        /// Records in all, across the four collections the roll-up reads.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Timed roll-ups of the month (after one untimed warm-up).
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        /// `sqlite`, `postgres`, or both (comma-separated), as for `bench store`.
+        #[arg(long, default_value = "sqlite,postgres")]
+        backends: String,
+    },
     /// Replicate records county → province → national over mutual TLS (SQLite, one process
     /// hosting the three nodes): cold, then a thousand changed records, then an empty round.
     Sync {
@@ -65,6 +79,21 @@ pub enum BenchCommand {
 /// Runs a benchmark.
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
+        BenchCommand::Reports {
+            records,
+            repeats,
+            backends,
+        } => {
+            let mut rows = Vec::new();
+            for backend in backends.split(',').map(str::trim) {
+                let result = reports_bench(backend, records, repeats)
+                    .await
+                    .with_context(|| format!("reports benchmark on {backend}"))?;
+                rows.extend(result);
+            }
+            print_table(&rows);
+            Ok(())
+        }
         BenchCommand::Store {
             records,
             api_records,
@@ -661,6 +690,9 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
     for name in ["national", "zhejiang", "xihu"] {
         let mut config = crate::Config::load(&dir.path().join(name).join("licnode.toml"))?;
         config.sync.enabled = false;
+        // Only the records made here move: no report is scheduled.
+        config.schedule.monthly.clear();
+        config.schedule.yearly.clear();
         config.http.listen = "127.0.0.1:0".parse()?;
         if let Some(peer) = config.peer.as_mut() {
             peer.listen = "127.0.0.1:0".parse()?;
@@ -698,18 +730,46 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
         .sum();
 
     let (zhejiang_url_ref, national_url_ref) = (&zhejiang_url, &national_url);
+    // The province relays while the county is still pushing, as its sync loop does: sessions
+    // of the province with national run back to back until the county's session is over and
+    // one more province session finds nothing new.
     let round = |label: &'static str| async move {
         let started = Instant::now();
-        let up = session(xihu.archive(), xihu.tls().context("tls")?, zhejiang_url_ref).await?;
-        let county_done = started.elapsed();
-        let on = session(
-            zhejiang.archive(),
-            zhejiang.tls().context("tls")?,
-            national_url_ref,
-        )
-        .await?;
+        let county = async {
+            let report =
+                session(xihu.archive(), xihu.tls().context("tls")?, zhejiang_url_ref).await?;
+            anyhow::Ok((report, started.elapsed()))
+        };
+        let county_finished = std::sync::atomic::AtomicBool::new(false);
+        let province = async {
+            let mut relayed = 0;
+            loop {
+                let done = county_finished.load(std::sync::atomic::Ordering::SeqCst);
+                let report = session(
+                    zhejiang.archive(),
+                    zhejiang.tls().context("tls")?,
+                    national_url_ref,
+                )
+                .await?;
+                relayed += report.pushed;
+                if done && report.pushed == 0 {
+                    break;
+                }
+                if report.pushed == 0 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            anyhow::Ok(relayed)
+        };
+        let county = async {
+            let result = county.await;
+            county_finished.store(true, std::sync::atomic::Ordering::SeqCst);
+            result
+        };
+        let (county, relayed) = tokio::join!(county, province);
+        let (up, county_done) = county?;
         let total = started.elapsed();
-        anyhow::Ok((label, up.pushed, on.pushed, county_done, total))
+        anyhow::Ok((label, up.pushed, relayed?, county_done, total))
     };
     let (_, pushed, relayed, county_done, total) = round("cold").await?;
     anyhow::ensure!(
@@ -783,5 +843,123 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
     for node in nodes {
         node.shutdown().await?;
     }
+    Ok(rows)
+}
+
+/// `licnode bench reports`: loads `records` records of the four collections the monthly
+/// roll-up reads into one province (every date spread evenly over the 96 months of 2019–2026),
+/// then times the roll-up of June 2024 and a whole report run (roll-up, content, the record).
+async fn reports_bench(backend: &str, records: usize, repeats: usize) -> anyhow::Result<Vec<Row>> {
+    use chrono::Datelike;
+    let mut rows = Vec::new();
+    let mut push = |measure: &str, value: String| {
+        eprintln!("[{backend}] {measure}: {value}");
+        rows.push(Row {
+            backend: backend.to_string(),
+            measure: measure.to_string(),
+            value,
+        })
+    };
+    let dir = tempfile::tempdir()?;
+    let node_code = "330000";
+    let counties = licnode_model::divisions::counties_within(node_code);
+    let (store, _database) = open_store(backend, dir.path(), "reports").await?;
+    let archive = Archive::new(store.clone(), node_code);
+    // Shares of the archive: applications, licences, refusals, licence events.
+    let shares = [
+        ("applications", "application_date", 3),
+        ("licences", "issue_date", 4),
+        ("refusals", "refusal_date", 1),
+        ("licence_events", "event_date", 2),
+    ];
+    let first_day = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).context("date")?;
+    let mut generator = licnode_gen::Generator::new(2024);
+    let started = Instant::now();
+    let mut loaded = 0u64;
+    for (collection_name, date_field, share) in shares {
+        let collection = licnode_model::collection(collection_name).context("collection")?;
+        let count = records * share / 10;
+        let mut writer = licnode_store::BulkWriter::new(&archive, collection_name, "bench")?;
+        let mut batch = Vec::with_capacity(1_000);
+        for index in 0..count {
+            let county = counties[index % counties.len()].code.clone();
+            let mut fields = generator.record(collection, &county);
+            // Month `index % 96` from January 2019, day 1–28.
+            let month = first_day
+                .checked_add_months(chrono::Months::new((index % 96) as u32))
+                .context("month")?;
+            let date = month
+                .with_day(1 + (index / 96 % 28) as u32)
+                .context("day")?;
+            fields.insert(
+                date_field.into(),
+                serde_json::Value::String(date.format("%Y-%m-%d").to_string()),
+            );
+            batch.push(licnode_store::BulkRow {
+                jurisdiction: Some(county),
+                fields,
+            });
+            if batch.len() == 1_000 || index + 1 == count {
+                let (refused, _) = writer.write(std::mem::take(&mut batch)).await?;
+                anyhow::ensure!(
+                    refused.is_empty(),
+                    "generated {collection_name} refused: {:?}",
+                    refused.first()
+                );
+            }
+        }
+        loaded += writer.finish().await?;
+    }
+    push(
+        &format!("load {loaded} records (bulk path)"),
+        format!("{:.1} s", started.elapsed().as_secs_f64()),
+    );
+
+    let period = licnode_reports::Period::Month {
+        year: 2024,
+        month: 6,
+    };
+    let warm = store.rollup_monthly(node_code, &period).await?;
+    let found =
+        warm.applications.len() + warm.licences.len() + warm.refusals.len() + warm.events.len();
+    let mut samples = Vec::with_capacity(repeats);
+    for _ in 0..repeats.max(1) {
+        let query_started = Instant::now();
+        let source = store.rollup_monthly(node_code, &period).await?;
+        samples.push(query_started.elapsed());
+        std::hint::black_box(source);
+    }
+    push(
+        &format!(
+            "monthly roll-up of {period}: {found} rows (median / worst of {})",
+            samples.len()
+        ),
+        format!(
+            "{} / {}",
+            millis(percentile(&mut samples, 0.5)),
+            millis(percentile(&mut samples, 1.0))
+        ),
+    );
+    let clock = licnode_store::ManualClock::at_date(
+        chrono::NaiveDate::from_ymd_opt(2024, 7, 2).context("date")?,
+    );
+    let reports = licnode_store::Reports::new(
+        archive.clone(),
+        clock,
+        licnode_store::ReportSettings {
+            unit_name: "浙江省市场监督管理局".into(),
+            auto_submit: false,
+        },
+    );
+    let run_started = Instant::now();
+    let result = reports
+        .run(&period, "bench")
+        .await
+        .map_err(|error| anyhow::anyhow!("{}: {error}", error.code()))?;
+    push(
+        &format!("report run of {period} ({})", result.run.outcome),
+        millis(run_started.elapsed()),
+    );
+    store.close().await;
     Ok(rows)
 }

@@ -243,6 +243,21 @@ pub async fn export(
         after: start,
         up_to: after,
     };
+    // Changes leaving the node on a file leave a trace in its audit log (Art. 37).
+    let entry = licnode_store::AuditEntry::new(
+        licnode_store::audit::kinds::EXPORT,
+        &local.code,
+        "",
+        licnode_store::now_ms(),
+    )
+    .detail(serde_json::json!({
+        "via": "licnode bundle export",
+        "to": parent.code,
+        "changes": summary.changes,
+        "after": summary.after,
+        "up_to": summary.up_to,
+    }));
+    store.audit(entry).await?;
     let payload = Payload {
         from: local.code.clone(),
         from_level: local.level,

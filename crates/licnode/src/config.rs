@@ -29,6 +29,12 @@ pub struct Config {
     /// When this node syncs with its parent (only with a parent_url and a certificate).
     #[serde(default)]
     pub sync: SyncSection,
+    /// When the statutory reports are built (Art. 18–20).
+    #[serde(default)]
+    pub schedule: ScheduleSection,
+    /// How long archives are kept and how destruction approvals run (Art. 37, 38).
+    #[serde(default)]
+    pub retention: crate::retention_cli::RetentionSection,
     /// Where the file was read from; relative paths in it are relative to its directory.
     #[serde(skip)]
     pub path: PathBuf,
@@ -184,6 +190,50 @@ fn default_sync_debounce() -> String {
 
 fn default_sync_max_backoff() -> String {
     "10m".to_string()
+}
+
+/// When the statutory reports are built: cron expressions in China time, with a seconds field
+/// (`sec min hour day month weekday`). Provinces build the monthly report (Art. 18, 19); every
+/// bureau below the national node builds the yearly one (Art. 20). An empty expression turns a
+/// report off. A node that was down when a report was due builds it when it starts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSection {
+    /// The monthly report of last month; by default at 02:00 on the 1st.
+    #[serde(default = "default_monthly_cron")]
+    pub monthly: String,
+    /// The yearly report of this year; by default at 03:00 on 1 October.
+    #[serde(default = "default_yearly_cron")]
+    pub yearly: String,
+    /// Submit reports as soon as they are built, without an approver.
+    #[serde(default)]
+    pub auto_submit: bool,
+    /// How often the scheduler checks what is due.
+    #[serde(default = "default_schedule_check_every")]
+    pub check_every: String,
+}
+
+impl Default for ScheduleSection {
+    fn default() -> Self {
+        ScheduleSection {
+            monthly: default_monthly_cron(),
+            yearly: default_yearly_cron(),
+            auto_submit: false,
+            check_every: default_schedule_check_every(),
+        }
+    }
+}
+
+fn default_monthly_cron() -> String {
+    "0 0 2 1 * *".to_string()
+}
+
+fn default_yearly_cron() -> String {
+    "0 0 3 1 10 *".to_string()
+}
+
+fn default_schedule_check_every() -> String {
+    "60s".to_string()
 }
 
 /// Logging.

@@ -52,6 +52,8 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
             enroll_listen: None,
         }),
         sync: Default::default(),
+        schedule: Default::default(),
+        retention: Default::default(),
         path: config_path.clone(),
     };
     config.check()?;

@@ -4,13 +4,19 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit_cli;
+pub mod backup;
 pub mod bench;
 pub mod bundle;
 pub mod config;
+pub mod deadlines_cli;
 pub mod demo;
 pub mod init;
 pub mod node;
 pub mod pki_cli;
+pub mod report_cli;
+pub mod retention_cli;
+pub mod scheduler;
 pub mod sync_cli;
 pub mod sync_loop;
 pub mod transfer;

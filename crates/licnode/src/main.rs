@@ -162,6 +162,27 @@ enum Command {
         #[command(subcommand)]
         command: licnode::bundle::BundleCommand,
     },
+    /// The statutory reports (Art. 18-21, 26): run, list, show, submit, export the forms.
+    Report {
+        #[command(subcommand)]
+        command: licnode::report_cli::ReportCommand,
+    },
+    /// Statutory limits due and late today (Art. 18-20, 23, 27, 28, 30, 31), as a table.
+    Deadlines(licnode::deadlines_cli::DeadlinesArgs),
+    /// The hash-chained audit log: verify it, export it.
+    Audit {
+        #[command(subcommand)]
+        command: licnode::audit_cli::AuditCommand,
+    },
+    /// Keeping and destroying (Art. 37, 38): what is due, requests, approvals, destruction.
+    Retention {
+        #[command(subcommand)]
+        command: licnode::retention_cli::RetentionCommand,
+    },
+    /// Copy the node's database while it serves, with a manifest of what it holds.
+    Backup(licnode::backup::BackupArgs),
+    /// Verify a backup and put it in place of a stopped node's database (or only verify).
+    Restore(licnode::backup::RestoreArgs),
     /// Benchmarks of this machine and database; prints a table.
     Bench {
         #[command(subcommand)]
@@ -662,7 +683,41 @@ async fn run(command: Command) -> anyhow::Result<()> {
             status_command(&config).await
         }
         Command::User { command } => user_command(command).await,
+        Command::Audit { command } => {
+            init_logging(LogFormat::Text, "warn");
+            licnode::audit_cli::run(command).await
+        }
+        Command::Backup(args) => {
+            init_logging(LogFormat::Text, "warn");
+            let file = args.file.display().to_string();
+            let manifest = licnode::backup::backup(args).await?;
+            println!(
+                "backup written to {file}: {} records, change log to {}, audit log to {} (SHA-256 {})",
+                manifest.summary.records,
+                manifest.summary.last_change_seq,
+                manifest.summary.audit_seq,
+                manifest.sha256
+            );
+            Ok(())
+        }
+        Command::Restore(args) => {
+            init_logging(LogFormat::Text, "warn");
+            println!("{}", licnode::backup::restore(args).await?);
+            Ok(())
+        }
         Command::Bench { bench } => licnode::bench::run(bench).await,
+        Command::Report { command } => {
+            init_logging(LogFormat::Text, "warn");
+            licnode::report_cli::run(command).await
+        }
+        Command::Deadlines(args) => {
+            init_logging(LogFormat::Text, "warn");
+            licnode::deadlines_cli::run(args).await
+        }
+        Command::Retention { command } => {
+            init_logging(LogFormat::Text, "warn");
+            licnode::retention_cli::run(command).await
+        }
     }
 }
 

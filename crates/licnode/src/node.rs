@@ -29,6 +29,10 @@ pub struct NodeHandle {
     tls: Option<licnode_pki::NodeTls>,
     /// The sync loop's link to the parent, when it runs.
     link: Option<std::sync::Arc<licnode_server::sync::LinkHandle>>,
+    /// The report scheduler, when the node's level builds reports.
+    scheduler: Option<JoinHandle<()>>,
+    /// The data directory's lock, held shared while the node serves (a restore waits for it).
+    _data_lock: Option<std::fs::File>,
 }
 
 struct PublicListener {
@@ -54,6 +58,7 @@ impl Node {
                 config.data_dir().display()
             )
         })?;
+        let data_lock = crate::backup::hold_data_dir(config)?;
         let store = Store::open(&config.database_url()).await?;
         let level: licnode_model::Level = config
             .node
@@ -76,6 +81,15 @@ impl Node {
         )
         .with_clock(clock.clone());
         let tls = load_tls(config)?;
+        let state = state.with_retention(crate::retention_cli::settings(config, tls.as_ref()));
+        crate::retention_cli::spawn_sweep(archive.clone(), clock.clone(), config)?;
+        if let Some(tls) = &tls {
+            crate::audit_cli::spawn_certificate_refusal_audit(
+                tls,
+                archive.store.clone(),
+                config.node.code.clone(),
+            );
+        }
         let state = match (&config.node.parent_url, &tls) {
             (Some(parent_url), Some(tls)) if config.sync.enabled => {
                 let timing = crate::sync_loop::SyncTiming::from_section(&config.sync)?;
@@ -110,6 +124,18 @@ impl Node {
         if let (Some(parent_url), Some(tls)) = (&config.node.parent_url, &tls) {
             spawn_certificate_upkeep(config.base_dir(), parent_url.clone(), tls.clone());
         }
+        let schedule = crate::scheduler::ReportSchedule::from_section(&config.schedule, level)?;
+        let scheduler = (!schedule.reports.is_empty()).then(|| {
+            let reports = licnode_store::Reports::new(
+                archive.clone(),
+                clock.clone(),
+                licnode_store::ReportSettings {
+                    unit_name: config.node.name.clone(),
+                    auto_submit: config.schedule.auto_submit,
+                },
+            );
+            crate::scheduler::spawn(reports, schedule)
+        });
         let enroll = match (&config.peer, &tls) {
             (Some(section), Some(tls)) => match section.enroll_listen {
                 Some(address) => Some(start_enroll(config, address, tls).await?),
@@ -138,6 +164,8 @@ impl Node {
             enroll,
             tls,
             link,
+            scheduler,
+            _data_lock: data_lock,
         })
     }
 }
@@ -344,6 +372,9 @@ impl NodeHandle {
 
     /// Stops accepting, finishes running requests, and closes the database.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(scheduler) = self.scheduler.take() {
+            scheduler.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -186,32 +186,45 @@ pub async fn session(
             );
         }
         let progressed = answer.next > after;
+        let caught_up = answer.caught_up;
         if progressed {
-            let batch = SyncBatch {
-                peer: parent.code.clone(),
-                stream: STREAM_PULL.to_owned(),
-                cursor: answer.next,
-                changes: answer
-                    .changes
-                    .into_iter()
-                    .map(|change| remote(change, &parent.code))
-                    .collect(),
-            };
-            let outcome = store
-                .apply_sync_batch(batch, |change, author| {
-                    check_arrival(&local, &parent, Link::Parent, change, author)
-                })
-                .await?;
+            after = answer.next;
+            let outcome = apply_pulled(store, &local, &parent, answer).await?;
             report.pulled += outcome.applied.len();
             report.pull_duplicates += outcome.duplicates;
             report.pull_quarantined += outcome.refused.len() + outcome.pending.len();
-            after = answer.next;
         }
-        if answer.caught_up || !progressed {
+        if caught_up || !progressed {
             break;
         }
     }
     Ok(report)
+}
+
+/// Stores a pull answer of `parent`: every change checked on arrival, the allowed ones applied,
+/// the others quarantined, and the pull cursor moved to `answer.next` — in one transaction. A
+/// stale or repeated answer is harmless (the cursor never moves back; held changes are skipped).
+pub async fn apply_pulled(
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+    answer: PullResponse,
+) -> anyhow::Result<licnode_store::ApplyOutcome> {
+    let batch = SyncBatch {
+        peer: parent.code.clone(),
+        stream: STREAM_PULL.to_owned(),
+        cursor: answer.next,
+        changes: answer
+            .changes
+            .into_iter()
+            .map(|change| remote(change, &parent.code))
+            .collect(),
+    };
+    Ok(store
+        .apply_sync_batch(batch, |change, author| {
+            check_arrival(local, parent, Link::Parent, change, author)
+        })
+        .await?)
 }
 
 /// What the parent acknowledged of this node's log at the last session (or bundle export

@@ -404,5 +404,20 @@ pub async fn export(
         Sink::Csv(writer) => writer.flush()?,
         Sink::Jsonl(out) => out.flush()?,
     }
+    // Records leaving the node leave a trace in its audit log (Art. 37).
+    let entry = licnode_store::AuditEntry::new(
+        licnode_store::audit::kinds::EXPORT,
+        &archive.scope.node_code,
+        "",
+        licnode_store::now_ms(),
+    )
+    .detail(serde_json::json!({
+        "via": "licnode export",
+        "collection": collection.name,
+        "format": format!("{format:?}").to_lowercase(),
+        "within": within,
+        "records": written,
+    }));
+    archive.store.audit(entry).await?;
     Ok(written)
 }

@@ -39,7 +39,7 @@ const fn by(level: licnode_model::Level, scope: Scope, articles: &'static [u16])
 use Scope::{Nationwide, Territory};
 
 /// The rows, in the model's collection order.
-pub(super) static RULES: [Rule; 16] = [
+pub(super) static RULES: [Rule; 17] = [
     // Art. 5, 6: the provincial licensing departments keep the applicant database and the
     // licence file (application → acceptance → on-site review → inspection → approval).
     // Art. 6: for nationally issued products the national centre archives its part.
@@ -240,5 +240,23 @@ pub(super) static RULES: [Rule; 16] = [
         ],
         route: Route::Up,
         route_articles: &[18, 19, 20],
+    },
+    // Art. 37, 38: a bureau asks its superior's approval before destroying archives whose five
+    // years are over. The request (jurisdiction: the requesting bureau's own code) goes up; the
+    // superior's decision, written into the same record, comes back down to the requesting
+    // bureau and no further. Every bureau keeps archives, so every bureau may author both halves
+    // for its territory.
+    Rule {
+        collection: "destructions",
+        authors: &[
+            by(National, Territory, &[38]),
+            by(Province, Territory, &[37, 38]),
+            by(Prefecture, Territory, &[37, 38]),
+            by(County, Territory, &[37, 38]),
+        ],
+        route: Route::Both {
+            deepest_receiver: County,
+        },
+        route_articles: &[38],
     },
 ];

@@ -850,7 +850,8 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
             "applications",
             "quality_archives",
             "supervision_reports",
-            "reports"
+            "reports",
+            "destructions"
         ]
     );
     assert_eq!(
@@ -860,7 +861,8 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
             "quality_archives",
             "notices",
             "supervision_reports",
-            "reports"
+            "reports",
+            "destructions"
         ]
     );
     assert_eq!(
@@ -875,7 +877,8 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
             "quality_archives",
             "notices",
             "supervision_reports",
-            "reports"
+            "reports",
+            "destructions"
         ]
     );
     assert_eq!(
@@ -895,11 +898,17 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
         "quality_archives",
     ];
     national_to_province.extend(registries);
-    national_to_province.extend(["notices", "publications", "reports"]);
+    national_to_province.extend(["notices", "publications", "reports", "destructions"]);
     assert_eq!(down(&national(), &zhejiang()), national_to_province);
     let mut below_province = vec!["applications", "quality_archives"];
     below_province.extend(registries);
-    below_province.extend(["notices", "publications", "supervision_reports", "reports"]);
+    below_province.extend([
+        "notices",
+        "publications",
+        "supervision_reports",
+        "reports",
+        "destructions",
+    ]);
     assert_eq!(down(&zhejiang(), &hangzhou()), below_province);
     assert_eq!(down(&hangzhou(), &xihu()), below_province);
     let mut to_review_department = registries.to_vec();

@@ -1,0 +1,169 @@
+//! `GET /api/v1/deadlines`: the statutory limits this node is keeping or missing today (Art.
+//! 18–20, 23, 27, 28, 30, 31), item by item and rolled up per province; and the late counts per
+//! rule for `/metrics`.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use licnode_model::Level;
+use licnode_model::deadlines::{DeadlineItem, DeadlineState, RULES, roll_up};
+use licnode_store::DeadlineQuery;
+use serde_json::{Value, json};
+
+use crate::{ApiError, AppState};
+
+/// Default and largest number of items in an answer (the counts and the roll-up cover all).
+const DEFAULT_LIMIT: usize = 500;
+const MAX_LIMIT: usize = 5_000;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/deadlines", get(list))
+}
+
+fn node_level(state: &AppState) -> Result<Level, ApiError> {
+    state.node.level.parse().map_err(|_| {
+        tracing::error!(level = %state.node.level, "the node's level is not a level");
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the node could not complete the request; the error is in its log",
+        )
+    })
+}
+
+/// The query of the node's duties as of its clock's today.
+fn base_query(state: &AppState) -> Result<DeadlineQuery, ApiError> {
+    Ok(DeadlineQuery::new(
+        state.clock.today(),
+        &state.node.code,
+        node_level(state)?,
+    ))
+}
+
+/// `GET /api/v1/deadlines?state=due|late&rule=<code>&province=<division code>&limit=<n>`.
+async fn list(
+    State(state): State<AppState>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(params) = params?;
+    let mut query = base_query(&state)?;
+    let mut limit = DEFAULT_LIMIT;
+    for (name, value) in &params {
+        match name.as_str() {
+            "state" => {
+                query.state = Some(DeadlineState::parse(value).ok_or_else(|| {
+                    ApiError::bad_request("bad_state", "state must be due or late")
+                })?);
+            }
+            "rule" => {
+                query.rule = Some(licnode_model::deadlines::rule(value).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "unknown_rule",
+                        format!(
+                            "unknown rule {value:?}; the rules are {}",
+                            RULES
+                                .iter()
+                                .map(|rule| rule.code)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?);
+            }
+            "province" => {
+                let division = licnode_model::divisions::lookup(value).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "bad_province",
+                        format!("{value:?} is not a division code"),
+                    )
+                })?;
+                // Any code narrows to its province (100000: the national centre's own duties).
+                query.province = Some(licnode_model::deadlines::province_code(&division.code));
+            }
+            "limit" => {
+                limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            "bad_limit",
+                            format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+                        )
+                    })?;
+            }
+            other => {
+                return Err(ApiError::bad_request(
+                    "unknown_filter",
+                    format!("unknown parameter {other:?}; use state, rule, province or limit"),
+                ));
+            }
+        }
+    }
+    let items = state.archive.store.deadlines(&query).await?;
+    Ok(Json(answer(&query, items, limit)))
+}
+
+fn answer(query: &DeadlineQuery, items: Vec<DeadlineItem>, limit: usize) -> Value {
+    let late = items
+        .iter()
+        .filter(|item| item.state == DeadlineState::Late)
+        .count();
+    let provinces = roll_up(&items);
+    let total = items.len();
+    let shown: Vec<DeadlineItem> = items.into_iter().take(limit).collect();
+    json!({
+        "today": query.today.to_string(),
+        "node": query.node_code,
+        "due": total - late,
+        "late": late,
+        "items": shown,
+        "truncated": total > limit,
+        "provinces": provinces,
+    })
+}
+
+/// Late items per rule, in Prometheus text format (`licnode_deadlines_late{rule="…"}`), for
+/// `/metrics`; empty when the store cannot answer (the scrape still succeeds).
+pub async fn metrics_text(state: &AppState) -> String {
+    let Ok(mut query) = base_query(state) else {
+        return String::new();
+    };
+    query.state = Some(DeadlineState::Late);
+    let Ok(items) = state.archive.store.deadlines(&query).await else {
+        return String::new();
+    };
+    let mut text = String::from(
+        "# HELP licnode_deadlines_late Statutory duties past their limit, per rule.\n\
+         # TYPE licnode_deadlines_late gauge\n",
+    );
+    for rule in RULES {
+        let late = items.iter().filter(|item| item.rule == rule.code).count();
+        text.push_str(&format!(
+            "licnode_deadlines_late{{rule=\"{}\"}} {late}\n",
+            rule.code
+        ));
+    }
+    text
+}
+
+/// The route in the OpenAPI document.
+pub(crate) fn openapi_path() -> Value {
+    let rules: Vec<&str> = RULES.iter().map(|rule| rule.code).collect();
+    json!({ "get": {
+        "summary": "Statutory limits due and late today (Art. 18-20, 23, 27, 28, 30, 31), per item and rolled up per province",
+        "parameters": [
+            { "name": "state", "in": "query", "schema": { "type": "string", "enum": ["due", "late"] } },
+            { "name": "rule", "in": "query", "schema": { "type": "string", "enum": rules } },
+            { "name": "province", "in": "query", "schema": { "type": "string" }, "description": "a division code; its province's items" },
+            { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
+        ],
+        "responses": {
+            "200": { "description": "today, due and late counts, the items (late first) and the per-province roll-up" },
+            "400": { "description": "bad_state, unknown_rule, bad_province, bad_limit or unknown_filter",
+                     "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+        }
+    } })
+}

@@ -1,0 +1,291 @@
+//! Keeping and destroying (Art. 37, 38) over HTTP:
+//!
+//! - `GET  /api/v1/retention/due` — the records whose five years are over, as of the node's clock;
+//! - `POST /api/v1/retention/requests` `{"record_ids": [...]?, "reason"?}` — ask the superior to
+//!   approve destroying them (all due records when `record_ids` is absent);
+//! - `POST /api/v1/retention/requests/{id}/approve` `{"remarks"?, "valid_days"?}` and
+//!   `…/refuse` `{"remarks"?}` — the superior's signed decision (approver role);
+//! - `POST /api/v1/retention/requests/{id}/destroy` — carry out a valid approval (approver role);
+//! - `GET  /api/v1/retention/certificates` — the destruction certificates.
+//!
+//! The signing and verifying key is the node's PKI key ([`PkiNodeKey`]); a node without a
+//! certificate can list and request but not decide or destroy (`no_node_key`).
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use licnode_store::retention::{
+    DEFAULT_APPROVAL_DAYS, NodeKey, RetentionError, Signature, years_or_default,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Staff;
+use crate::{ApiError, AppState};
+
+/// Longest validity an approval may be given, in days.
+const MAX_APPROVAL_DAYS: u32 = 366;
+
+/// How this node keeps and destroys: the retention length, how long its approvals are valid,
+/// and its node key.
+#[derive(Clone)]
+pub struct RetentionSettings {
+    /// Years records are kept (Art. 37; `[retention] years`).
+    pub years: u32,
+    /// Days an approval this node signs stays valid (`[retention] approval_days`).
+    pub approval_days: u32,
+    /// The node's key; `None` without a certificate.
+    pub key: Option<Arc<dyn NodeKey>>,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            years: years_or_default(None),
+            approval_days: DEFAULT_APPROVAL_DAYS,
+            key: None,
+        }
+    }
+}
+
+/// A node's PKI key as the destruction approval uses it: signatures with the node key,
+/// verification exactly as a mutual-TLS peer's chain (root, subtree, expiry, revocation).
+#[derive(Clone)]
+pub struct PkiNodeKey(pub licnode_pki::NodeTls);
+
+impl NodeKey for PkiNodeKey {
+    fn sign(&self, message: &[u8]) -> Result<Signature, String> {
+        let signed = self.0.sign(message).map_err(|error| error.to_string())?;
+        Ok(Signature {
+            scheme: signed.scheme,
+            signature: signed.signature,
+            chain: signed.chain,
+        })
+    }
+
+    fn verify(
+        &self,
+        chain: &[Vec<u8>],
+        message: &[u8],
+        scheme: u16,
+        signature: &[u8],
+    ) -> Result<String, (String, String)> {
+        let chain: Vec<licnode_pki::CertificateDer<'_>> = chain
+            .iter()
+            .map(|der| licnode_pki::CertificateDer::from(der.as_slice()))
+            .collect();
+        self.0
+            .verify_signed(&chain, message, scheme, signature)
+            .map(|identity| identity.code)
+    }
+}
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/retention/due", get(due))
+        .route("/retention/requests", post(request))
+        .route("/retention/requests/{id}/approve", post(approve))
+        .route("/retention/requests/{id}/refuse", post(refuse))
+        .route("/retention/requests/{id}/destroy", post(destroy))
+        .route("/retention/certificates", get(certificates))
+}
+
+/// The API error of a refused retention step.
+pub fn api_error(error: RetentionError) -> ApiError {
+    let code = error.code();
+    let status = match &error {
+        RetentionError::RequestNotFound(_) => StatusCode::NOT_FOUND,
+        RetentionError::NotASuperior { .. } | RetentionError::NotFromASuperior { .. } => {
+            StatusCode::FORBIDDEN
+        }
+        RetentionError::AlreadyDecided(_) | RetentionError::AlreadyDestroyed(_) => {
+            StatusCode::CONFLICT
+        }
+        RetentionError::Archive(_) => return ApiError::from(unwrap_archive(error)),
+        RetentionError::Store(_) | RetentionError::Signing(_) => {
+            tracing::error!(%error, "retention step failed");
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the node could not complete the request; the error is in its log",
+            );
+        }
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, code, error.to_string())
+}
+
+fn unwrap_archive(error: RetentionError) -> licnode_store::ArchiveError {
+    match error {
+        RetentionError::Archive(inner) => inner,
+        other => licnode_store::ArchiveError::Store(licnode_store::StoreError::GroupCommit(
+            other.to_string(),
+        )),
+    }
+}
+
+fn key(state: &AppState) -> Result<Arc<dyn NodeKey>, ApiError> {
+    state.retention.key.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_node_key",
+            "this node has no certificate: it can neither sign nor verify approvals",
+        )
+    })
+}
+
+/// An optional JSON body: absent or empty means the defaults.
+fn body<T: for<'de> Deserialize<'de> + Default>(
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<T, ApiError> {
+    let value = match body {
+        Ok(Json(value)) => value,
+        Err(JsonRejection::MissingJsonContentType(_)) => return Ok(T::default()),
+        Err(rejection) => return Err(rejection.into()),
+    };
+    serde_json::from_value(value)
+        .map_err(|error| ApiError::bad_request("invalid_body", error.to_string()))
+}
+
+async fn due(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let today = state.clock.today();
+    let items = state
+        .archive
+        .store
+        .due_records(today, state.retention.years)
+        .await?;
+    Ok(Json(json!({
+        "today": today.to_string(),
+        "years": state.retention.years,
+        "count": items.len(),
+        "items": items,
+    })))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestBody {
+    record_ids: Option<Vec<String>>,
+    reason: Option<String>,
+}
+
+async fn request(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    input: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    staff.require_write()?;
+    let input: RequestBody = body(input)?;
+    let record = state
+        .archive
+        .request_destruction(
+            input.record_ids.as_deref(),
+            state.clock.as_ref(),
+            state.retention.years,
+            input.reason.as_deref(),
+            &staff.user.name,
+        )
+        .await
+        .map_err(api_error)?;
+    Ok((StatusCode::CREATED, Json(json!(record))).into_response())
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    remarks: Option<String>,
+    valid_days: Option<u32>,
+}
+
+async fn decide(
+    state: AppState,
+    staff: Staff,
+    id: String,
+    approve: bool,
+    input: DecisionBody,
+) -> Result<Json<Value>, ApiError> {
+    staff.require_approve()?;
+    let valid_days = input.valid_days.unwrap_or(state.retention.approval_days);
+    if valid_days == 0 || valid_days > MAX_APPROVAL_DAYS {
+        return Err(ApiError::bad_request(
+            "invalid_valid_days",
+            format!("valid_days must be 1 to {MAX_APPROVAL_DAYS}"),
+        ));
+    }
+    let key = key(&state)?;
+    let record = state
+        .archive
+        .decide_destruction(
+            &id,
+            approve,
+            key.as_ref(),
+            state.clock.as_ref(),
+            state.retention.years,
+            valid_days,
+            input.remarks.as_deref(),
+            &staff.user.name,
+        )
+        .await
+        .map_err(api_error)?;
+    Ok(Json(json!(record)))
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(id): Path<String>,
+    input: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    decide(state, staff, id, true, body(input)?).await
+}
+
+async fn refuse(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(id): Path<String>,
+    input: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let input: DecisionBody = body(input)?;
+    if input.valid_days.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "a refusal has no validity",
+        ));
+    }
+    decide(state, staff, id, false, input).await
+}
+
+async fn destroy(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    staff.require_approve()?;
+    let key = key(&state)?;
+    let certificate = state
+        .archive
+        .destroy_approved(
+            &id,
+            key.as_ref(),
+            state.clock.as_ref(),
+            state.retention.years,
+            &staff.user.name,
+        )
+        .await
+        .map_err(api_error)?;
+    state.metrics.increment(
+        "licnode_records_destroyed_total",
+        certificate.records.len() as u64,
+    );
+    Ok(Json(json!(certificate)))
+}
+
+async fn certificates(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let items = state.archive.store.destruction_certificates().await?;
+    Ok(Json(json!({ "count": items.len(), "items": items })))
+}

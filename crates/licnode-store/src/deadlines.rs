@@ -1,0 +1,463 @@
+//! The deadline clock (Art. 18–20, 23, 27, 28, 30, 31): which duties of this node are due or
+//! late on a given day, read from the records' projections. The rules and the date arithmetic
+//! are in `licnode_model::deadlines`; this module only finds the unfulfilled candidates.
+//!
+//! Every query selects only what is still open (a field not filled in, a record not referred
+//! to, a licence not yet terminal), so the work grows with the backlog, not with the archive.
+//! The report rules read the small `reports` collection whole.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+use licnode_model::Level;
+use licnode_model::date::CalendarDate;
+use licnode_model::deadlines::{
+    ClockStart, DeadlineItem, DeadlineRule, DeadlineState, Fulfilment, Limit, RULES, ReportPeriod,
+    assess, change_is_applied, due_after, inspection_body_field, monthly_periods, yearly_periods,
+};
+use licnode_model::status::LicenceStatus;
+use serde_json::{Map, Value};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Db, Store, StoreError};
+
+/// What to list.
+#[derive(Clone, Debug)]
+pub struct DeadlineQuery {
+    /// The day to judge on (the node's clock, China date).
+    pub today: NaiveDate,
+    /// The node's own code and level: who owes which reports.
+    pub node_code: String,
+    pub level: Level,
+    /// Only this rule.
+    pub rule: Option<&'static DeadlineRule>,
+    /// Only due or only late items.
+    pub state: Option<DeadlineState>,
+    /// Only items of this province (a province code).
+    pub province: Option<String>,
+}
+
+impl DeadlineQuery {
+    /// Every rule, both states, every province, for the node `node_code` on `today`.
+    pub fn new(today: NaiveDate, node_code: &str, level: Level) -> DeadlineQuery {
+        DeadlineQuery {
+            today,
+            node_code: node_code.to_string(),
+            level,
+            rule: None,
+            state: None,
+            province: None,
+        }
+    }
+}
+
+/// The date of a projection's date field.
+fn calendar_date(text: Option<&str>) -> Option<CalendarDate> {
+    CalendarDate::parse(text?).ok()
+}
+
+fn calendar(date: NaiveDate) -> Option<CalendarDate> {
+    CalendarDate::new(
+        u16::try_from(date.year()).ok()?,
+        u8::try_from(date.month()).ok()?,
+        u8::try_from(date.day()).ok()?,
+    )
+}
+
+/// The China date of a millisecond timestamp.
+fn china_date(millis: i64) -> Option<CalendarDate> {
+    let time = chrono::DateTime::from_timestamp_millis(millis)?;
+    calendar(time.with_timezone(&crate::clock::china()).date_naive())
+}
+
+/// The licence statuses that end a licence: a cancellation is applied once its licence has one.
+fn terminal_statuses() -> String {
+    LicenceStatus::ALL
+        .iter()
+        .filter(|status| status.is_terminal())
+        .map(|status| format!("'{}'", status.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// The unfulfilled duties of this node as of `query.today`: late ones first (most late
+    /// first), then due ones (soonest first).
+    pub async fn deadlines(&self, query: &DeadlineQuery) -> Result<Vec<DeadlineItem>, StoreError> {
+        let Some(today) = calendar(query.today) else {
+            return Ok(Vec::new());
+        };
+        let mut items = Vec::new();
+        for rule in RULES {
+            if query.rule.is_some_and(|only| only.code != rule.code) {
+                continue;
+            }
+            self.rule_items(rule, query, today, &mut items).await?;
+        }
+        items.retain(|item| {
+            query.state.is_none_or(|state| item.state == state)
+                && query
+                    .province
+                    .as_deref()
+                    .is_none_or(|province| item.province == province)
+        });
+        items.sort_by(|left, right| {
+            right
+                .state
+                .cmp(&left.state)
+                .then(right.days_late.cmp(&left.days_late))
+                .then(left.days_left.cmp(&right.days_left))
+                .then(left.rule.cmp(right.rule))
+                .then(left.jurisdiction.cmp(&right.jurisdiction))
+                .then(left.subject.cmp(&right.subject))
+        });
+        Ok(items)
+    }
+
+    async fn rule_items(
+        &self,
+        rule: &'static DeadlineRule,
+        query: &DeadlineQuery,
+        today: CalendarDate,
+        items: &mut Vec<DeadlineItem>,
+    ) -> Result<(), StoreError> {
+        let backend = self.backend();
+        let field = |alias: &str, name: &str| match backend {
+            crate::Backend::Sqlite => format!("json_extract({alias}.data, '$.{name}')"),
+            crate::Backend::Postgres => format!("({alias}.data->>'{name}')"),
+        };
+        let only = rule
+            .only
+            .map(|(name, value)| format!(" AND {} = '{value}'", field("r", name)))
+            .unwrap_or_default();
+        let mut push = |record_id: Option<String>,
+                        jurisdiction: Option<String>,
+                        subject: Option<String>,
+                        started: CalendarDate,
+                        limit: Limit| {
+            if let Some(due_date) = due_after(started, limit) {
+                items.push(DeadlineItem::new(
+                    rule,
+                    record_id,
+                    jurisdiction.unwrap_or_default(),
+                    subject.unwrap_or_default(),
+                    started,
+                    assess(due_date, today),
+                ));
+            }
+        };
+        match (rule.start, rule.fulfilment) {
+            (ClockStart::Field(start), Fulfilment::FieldFilled(fulfilled)) => {
+                // Art. 23, 30, 31: a date is set and the field that records the duty is not.
+                let start = field("r", start);
+                let fulfilled = field("r", fulfilled);
+                let sql = format!(
+                    "SELECT r.id, r.jurisdiction, r.enterprise_name, {start} FROM records r \
+                     WHERE r.collection = '{}'{only} AND {start} IS NOT NULL \
+                     AND ({fulfilled} IS NULL OR {fulfilled} = '')",
+                    rule.collection
+                );
+                for row in self.text_rows::<4>(sql).await? {
+                    let [id, jurisdiction, subject, start] = row;
+                    if let Some(started) = calendar_date(start.as_deref()) {
+                        push(id, jurisdiction, subject, started, rule.limit);
+                    }
+                }
+            }
+            (
+                ClockStart::LastChange,
+                Fulfilment::ReferencedBy {
+                    collection,
+                    field: by,
+                },
+            ) => {
+                // Art. 27: an approved application without a licence. The licence is looked up
+                // through the enterprise's credit code (indexed): it fulfils when it names the
+                // application, or is for the same product and approved no earlier than the
+                // application was made (the reference is optional). SQLite is kept off the
+                // collection index for that lookup (`+c.collection`): without statistics it
+                // would scan every licence for every application.
+                let collection_column = match backend {
+                    crate::Backend::Sqlite => "+c.collection",
+                    crate::Backend::Postgres => "c.collection",
+                };
+                let updated = match backend {
+                    crate::Backend::Sqlite => "CAST(r.updated_at_ms AS TEXT)",
+                    crate::Backend::Postgres => "r.updated_at_ms::text",
+                };
+                let sql = format!(
+                    "SELECT r.id, r.jurisdiction, r.enterprise_name, {updated} FROM records r \
+                     WHERE r.collection = '{}'{only} \
+                     AND NOT EXISTS (SELECT 1 FROM records c WHERE c.credit_code = r.credit_code \
+                       AND {collection_column} = '{collection}' \
+                       AND ({} = r.id OR ({} = {} AND {} >= COALESCE({}, ''))))",
+                    rule.collection,
+                    field("c", by),
+                    field("c", "product_name"),
+                    field("r", "product_name"),
+                    field("c", "approval_date"),
+                    field("r", "application_date"),
+                );
+                for row in self.text_rows::<4>(sql).await? {
+                    let [id, jurisdiction, subject, updated] = row;
+                    let started = updated
+                        .and_then(|millis| millis.parse::<i64>().ok())
+                        .and_then(china_date);
+                    if let Some(started) = started {
+                        push(id, jurisdiction, subject, started, rule.limit);
+                    }
+                }
+            }
+            (ClockStart::Field(start), Fulfilment::ReferencedTerminal { reference }) => {
+                // Art. 28: a recorded cancellation whose licence does not show it yet. The
+                // licence's issuing level picks the 5- or the 10-day rule.
+                let start = field("e", start);
+                let level = field("l", "issuing_level");
+                let status = field("l", "status");
+                let only = rule
+                    .only
+                    .map(|(name, value)| format!(" AND {} = '{value}'", field("e", name)))
+                    .unwrap_or_default();
+                let sql = format!(
+                    "SELECT e.id, e.jurisdiction, e.enterprise_name, {start}, {level} \
+                     FROM records e LEFT JOIN records l ON l.id = {} \
+                     WHERE e.collection = '{}'{only} AND {start} IS NOT NULL \
+                     AND (l.id IS NULL OR {status} IS NULL OR {status} NOT IN ({}))",
+                    field("e", reference),
+                    rule.collection,
+                    terminal_statuses(),
+                );
+                let national = rule.code == "national_cancellation";
+                for row in self.text_rows::<5>(sql).await? {
+                    let [id, jurisdiction, subject, start, level] = row;
+                    if (level.as_deref() == Some("national")) != national {
+                        continue;
+                    }
+                    if let Some(started) = calendar_date(start.as_deref()) {
+                        push(id, jurisdiction, subject, started, rule.limit);
+                    }
+                }
+            }
+            (ClockStart::TableRow { table, field: date }, Fulfilment::ChangeApplied) => {
+                // Art. 26, 31: the latest filing of each item must show in the current details.
+                let data = match backend {
+                    crate::Backend::Sqlite => "r.data",
+                    crate::Backend::Postgres => "r.data::text",
+                };
+                let sql = format!(
+                    "SELECT r.id, r.jurisdiction, r.enterprise_name, {data} FROM records r \
+                     WHERE r.collection = '{}' AND {} IS NOT NULL",
+                    rule.collection,
+                    match backend {
+                        crate::Backend::Sqlite => format!("json_extract(r.data, '$.{table}')"),
+                        crate::Backend::Postgres => format!("(r.data->'{table}')"),
+                    }
+                );
+                for row in self.text_rows::<4>(sql).await? {
+                    let [id, jurisdiction, subject, data] = row;
+                    let Some(data) = data
+                        .and_then(|text| serde_json::from_str::<Map<String, Value>>(&text).ok())
+                    else {
+                        continue;
+                    };
+                    for started in unapplied_changes(&data, table, date) {
+                        push(
+                            id.clone(),
+                            jurisdiction.clone(),
+                            subject.clone(),
+                            started,
+                            rule.limit,
+                        );
+                    }
+                }
+            }
+            (ClockStart::PeriodEnd, Fulfilment::ReportSubmitted { report_kind }) => {
+                let reporters = self.reporters(query, report_kind).await?;
+                if reporters.is_empty() {
+                    return Ok(());
+                }
+                let submitted = self.submitted_reports(report_kind).await?;
+                let periods = match rule.limit {
+                    Limit::DayOfNextMonth(_) => monthly_periods(today),
+                    _ => yearly_periods(today),
+                };
+                for ReportPeriod {
+                    period,
+                    opens,
+                    due_date,
+                } in periods
+                {
+                    if today < opens {
+                        continue;
+                    }
+                    for reporter in &reporters {
+                        if !submitted.contains(&(reporter.clone(), period.clone())) {
+                            items.push(DeadlineItem::new(
+                                rule,
+                                None,
+                                reporter.clone(),
+                                period.clone(),
+                                opens,
+                                assess(due_date, today),
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Who owes this node reports of `report_kind`: at the national node, every province it
+    /// hears from (a child that pushes to it, or whose licences or reports it holds, Art. 18–20);
+    /// a province owes its own; a bureau below a province its own yearly report, and a province
+    /// or prefecture waits for the yearly reports of its child bureaus (Art. 20).
+    async fn reporters(
+        &self,
+        query: &DeadlineQuery,
+        report_kind: &str,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let mut reporters = BTreeSet::new();
+        match query.level {
+            Level::National => {
+                let sql = format!(
+                    "SELECT peer FROM sync_cursors WHERE stream = '{}' \
+                     UNION SELECT DISTINCT jurisdiction FROM records WHERE collection = 'reports' \
+                     UNION SELECT DISTINCT jurisdiction FROM records WHERE collection = 'licences'",
+                    crate::sync_state::STREAM_PUSH
+                );
+                for row in self.text_rows::<1>(sql).await? {
+                    let [Some(code)] = row else {
+                        continue;
+                    };
+                    if let Some(province) = licnode_model::divisions::province_of(&code) {
+                        reporters.insert(province.code.clone());
+                    }
+                }
+            }
+            Level::Province => {
+                reporters.insert(query.node_code.clone());
+            }
+            Level::Prefecture | Level::County if report_kind == "yearly" => {
+                reporters.insert(query.node_code.clone());
+            }
+            _ => {}
+        }
+        // Art. 20: the bureaus below report their yearly supervision to their superior, so a
+        // province or prefecture also waits for the yearly report of each child bureau that
+        // pushes to it.
+        if report_kind == "yearly" && matches!(query.level, Level::Province | Level::Prefecture) {
+            let sql = format!(
+                "SELECT peer FROM sync_cursors WHERE stream = '{}'",
+                crate::sync_state::STREAM_PUSH
+            );
+            for row in self.text_rows::<1>(sql).await? {
+                let [Some(peer)] = row else { continue };
+                if peer != query.node_code
+                    && licnode_model::divisions::is_within(&peer, &query.node_code)
+                {
+                    reporters.insert(peer);
+                }
+            }
+        }
+        Ok(reporters)
+    }
+
+    /// (reporting division, period) of every submitted report of `report_kind`; a report counts
+    /// for its jurisdiction and for the division it names as its reporter.
+    async fn submitted_reports(
+        &self,
+        report_kind: &str,
+    ) -> Result<HashSet<(String, String)>, StoreError> {
+        let field = |name: &str| match self.backend() {
+            crate::Backend::Sqlite => format!("json_extract(data, '$.{name}')"),
+            crate::Backend::Postgres => format!("(data->>'{name}')"),
+        };
+        let sql = format!(
+            "SELECT jurisdiction, {}, {} FROM records WHERE collection = 'reports' \
+             AND {} = '{report_kind}' AND {} = 'submitted'",
+            field("reporting_division"),
+            field("period"),
+            field("report_kind"),
+            field("status"),
+        );
+        let mut submitted = HashSet::new();
+        for row in self.text_rows::<3>(sql).await? {
+            let [jurisdiction, division, period] = row;
+            let Some(period) = period else { continue };
+            for reporter in [jurisdiction, division].into_iter().flatten() {
+                submitted.insert((reporter, period.clone()));
+            }
+        }
+        Ok(submitted)
+    }
+
+    /// Runs `sql` (built from the rules' constants only, never from input) and reads the first
+    /// `N` columns of every row as text.
+    async fn text_rows<const N: usize>(
+        &self,
+        sql: String,
+    ) -> Result<Vec<[Option<String>; N]>, StoreError> {
+        fn columns<const N: usize, R: Row>(row: &R) -> Result<[Option<String>; N], sqlx::Error>
+        where
+            usize: sqlx::ColumnIndex<R>,
+            for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        {
+            let mut values = [const { None }; N];
+            for (index, value) in values.iter_mut().enumerate() {
+                *value = row.try_get::<Option<String>, _>(index)?;
+            }
+            Ok(values)
+        }
+        let rows = match &self.db {
+            Db::Sqlite { reader, .. } => sqlx::query(AssertSqlSafe(sql))
+                .fetch_all(reader)
+                .await?
+                .iter()
+                .map(columns::<N, _>)
+                .collect::<Result<_, _>>()?,
+            Db::Postgres { pool } => sqlx::query(AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(columns::<N, _>)
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(rows)
+    }
+}
+
+/// The filing dates of the change filings in `data[table]` not yet applied: per changed item
+/// only the latest filing counts (an earlier one was overtaken by it); 其他 names no field and is
+/// not checked.
+fn unapplied_changes(data: &Map<String, Value>, table: &str, date: &str) -> Vec<CalendarDate> {
+    let Some(rows) = data.get(table).and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let mut latest: std::collections::BTreeMap<&'static str, (CalendarDate, &str)> =
+        Default::default();
+    for row in rows {
+        let text = |name: &str| row.get(name).and_then(Value::as_str);
+        let (Some(item), Some(filed), Some(after)) = (
+            text("changed_item").and_then(inspection_body_field),
+            calendar_date(text(date)),
+            text("value_after"),
+        ) else {
+            continue;
+        };
+        if latest
+            .get(item)
+            .is_none_or(|(previous, _)| filed >= *previous)
+        {
+            latest.insert(item, (filed, after));
+        }
+    }
+    latest
+        .into_iter()
+        .filter(|(field, (_, after))| {
+            !change_is_applied(field, data.get(*field).and_then(Value::as_str), after)
+        })
+        .map(|(_, (filed, _))| filed)
+        .collect()
+}

@@ -1,0 +1,153 @@
+//! The report scheduler: cron expressions from `[schedule]` (China time, with a seconds field)
+//! say when the monthly (Art. 18, 19) and yearly (Art. 20) reports are built. The scheduler
+//! works from the node's clock and the persisted runs, not from timers: every check asks "which
+//! periods are due by now and have no successful run?" So a node that was down when a run was
+//! due catches up when it starts, and a test moves the clock instead of waiting.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use licnode_model::Level;
+use licnode_reports::{Period, ReportKind};
+use licnode_store::{Reports, RunResult};
+
+use crate::config::ScheduleSection;
+
+/// At most this many missed periods of one kind are caught up at once (two years of months).
+const MAX_CATCH_UP: usize = 24;
+
+/// One scheduled report.
+#[derive(Clone, Debug)]
+pub struct ScheduledReport {
+    pub kind: ReportKind,
+    pub cron: cron::Schedule,
+}
+
+/// The node's schedule: what it reports and when, and how often it checks.
+#[derive(Clone, Debug)]
+pub struct ReportSchedule {
+    pub reports: Vec<ScheduledReport>,
+    pub check_every: Duration,
+}
+
+impl ReportSchedule {
+    /// The schedule of a node of `level`: monthly reports are the provinces' (Art. 18, 19);
+    /// yearly ones every bureau's below the national node (Art. 20). An empty expression turns
+    /// a report off.
+    pub fn from_section(section: &ScheduleSection, level: Level) -> anyhow::Result<Self> {
+        let mut reports = Vec::new();
+        let wanted = [
+            (
+                ReportKind::Monthly,
+                &section.monthly,
+                level == Level::Province,
+            ),
+            (
+                ReportKind::Yearly,
+                &section.yearly,
+                matches!(level, Level::Province | Level::Prefecture | Level::County),
+            ),
+        ];
+        for (kind, expression, applies) in wanted {
+            if !applies || expression.trim().is_empty() {
+                continue;
+            }
+            let cron = cron::Schedule::from_str(expression).map_err(|error| {
+                anyhow::anyhow!(
+                    "[schedule] {}: {expression:?} is not a cron expression \
+                     (sec min hour day month weekday): {error}",
+                    kind.as_str()
+                )
+            })?;
+            reports.push(ScheduledReport { kind, cron });
+        }
+        let check_every = licnode_pki::parse_duration(&section.check_every)
+            .map_err(|error| anyhow::anyhow!("[schedule] check_every: {error}"))
+            .context("bad [schedule] section")?;
+        Ok(ReportSchedule {
+            reports,
+            check_every,
+        })
+    }
+}
+
+/// The periods of `scheduled` that are due by now and have not run successfully: the period of
+/// the latest firing time, and, when an earlier period ran, every period between (a node down
+/// for months catches up each of them). A node that never ran starts with the latest only.
+pub async fn due_periods(
+    reports: &Reports,
+    scheduled: &ScheduledReport,
+) -> anyhow::Result<Vec<Period>> {
+    let now = reports.clock.now_china() + chrono::Duration::seconds(1);
+    let Some(last_firing) = scheduled.cron.after(&now).next_back() else {
+        return Ok(Vec::new());
+    };
+    let latest = Period::due_on(scheduled.kind, last_firing.date_naive());
+    let done: Vec<Period> = reports
+        .archive
+        .store
+        .periods_run(scheduled.kind)
+        .await?
+        .iter()
+        .filter_map(|text| Period::parse(scheduled.kind, text).ok())
+        .collect();
+    let mut due = Vec::new();
+    let mut period = match done.iter().filter(|period| **period < latest).max() {
+        Some(previous) => previous.next(),
+        None => latest,
+    };
+    while period <= latest && due.len() < MAX_CATCH_UP {
+        if !done.contains(&period) {
+            due.push(period);
+        }
+        period = period.next();
+    }
+    Ok(due)
+}
+
+/// One check: runs every due period of every scheduled report; returns what ran.
+pub async fn check(reports: &Reports, schedule: &ReportSchedule) -> Vec<RunResult> {
+    let mut ran = Vec::new();
+    for scheduled in &schedule.reports {
+        let due = match due_periods(reports, scheduled).await {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::warn!(%error, kind = scheduled.kind.as_str(), "cannot read report runs");
+                continue;
+            }
+        };
+        for period in due {
+            match reports.run(&period, "schedule").await {
+                Ok(result) => {
+                    tracing::info!(
+                        kind = scheduled.kind.as_str(),
+                        period = %period,
+                        outcome = %result.run.outcome,
+                        "scheduled report built"
+                    );
+                    ran.push(result);
+                }
+                Err(error) => tracing::warn!(
+                    %error,
+                    kind = scheduled.kind.as_str(),
+                    period = %period,
+                    "scheduled report failed"
+                ),
+            }
+        }
+    }
+    ran
+}
+
+/// Runs [`check`] at start and then every `check_every`, until the task is aborted.
+pub fn spawn(reports: Reports, schedule: ReportSchedule) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(schedule.check_every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            check(&reports, &schedule).await;
+        }
+    })
+}

@@ -1,0 +1,509 @@
+//! The statutory reports between real nodes (Art. 18–20): a national node and the province
+//! 330000, over real mutual TLS on loopback, with one injected clock. The province's scheduler
+//! builds and submits its monthly report by itself, catches up a month it was down for, and
+//! replication brings the reports to the national node with no manual step; a correction after
+//! submission arrives there as revision 2; the national summary names the provinces that did not
+//! report and how late they are; the forms come back from the API as XLSX whose headings are
+//! the original's.
+
+use std::io::Cursor;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use licnode::{Config, Node, NodeHandle};
+use licnode_reports::{Period, ReportKind};
+use licnode_store::{ManualClock, SharedClock, report_id};
+use serde_json::{Value, json};
+
+fn licnode(dir: &Path, args: &[&str]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_licnode"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run licnode");
+    assert!(
+        output.status.success(),
+        "licnode {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The national node (with the root CA) and the province 330000, certificates made with the
+/// CLI as the README does.
+fn make_pair(dir: &Path) {
+    let any = "127.0.0.1:0";
+    licnode(
+        dir,
+        &[
+            "init",
+            "--dir",
+            "national",
+            "--code",
+            "100000",
+            "--level",
+            "national",
+            "--name",
+            "全国工业产品生产许可证审查中心",
+            "--listen",
+            any,
+            "--peer-listen",
+            any,
+        ],
+    );
+    licnode(dir, &["pki", "init-root", "--ca-dir", "national/pki/ca"]);
+    for (node, code, level, name) in [
+        ("national", "100000", "national", ""),
+        ("zhejiang", "330000", "province", "浙江省市场监督管理局"),
+    ] {
+        if node != "national" {
+            licnode(
+                dir,
+                &[
+                    "init",
+                    "--dir",
+                    node,
+                    "--code",
+                    code,
+                    "--level",
+                    level,
+                    "--name",
+                    name,
+                    "--listen",
+                    any,
+                    "--parent-url",
+                    "https://127.0.0.1:1",
+                ],
+            );
+        }
+        licnode(
+            dir,
+            &[
+                "pki", "request", "--dir", node, "--code", code, "--level", level,
+            ],
+        );
+        let csr = format!("{node}/pki/request.csr");
+        let crt = format!("{node}.crt");
+        licnode(
+            dir,
+            &[
+                "pki",
+                "sign",
+                "--ca-dir",
+                "national/pki/ca",
+                "--csr",
+                &csr,
+                "--out",
+                &crt,
+            ],
+        );
+        let mut install = vec![
+            "pki",
+            "install",
+            "--dir",
+            node,
+            "--cert",
+            &crt,
+            "--root",
+            "national/pki/ca/root.crt",
+        ];
+        if node != "national" {
+            install.extend(["--crl", "national/pki/ca/crl.pem"]);
+        }
+        licnode(dir, &install);
+    }
+}
+
+fn day(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).expect("date")
+}
+
+/// Waits up to 60 s for `check` to hold.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A staff client of `node` with an approver's API token.
+async fn approver(node: &NodeHandle) -> (reqwest::Client, String) {
+    let store = &node.archive().store;
+    store
+        .add_user(
+            "approver",
+            "审批人",
+            licnode_store::Role::Approver,
+            "approver-password",
+        )
+        .await
+        .expect("user");
+    let token = store
+        .issue_token("approver", licnode_store::TokenKind::Api, "test", None)
+        .await
+        .expect("token")
+        .token;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client");
+    (client, format!("http://{}/api/v1", node.local_addr()))
+}
+
+async fn licence_issued_on(node: &NodeHandle, date: &str, seed: u64) -> String {
+    let collection = licnode_model::collection("licences").expect("licences");
+    let mut fields = licnode_gen::Generator::new(seed).record(collection, "330000");
+    fields.insert("issue_date".into(), json!(date));
+    node.archive()
+        .create("licences", None, &fields, "clerk")
+        .await
+        .expect("licence")
+        .record
+        .id
+}
+
+async fn held(node: &NodeHandle, id: &str) -> Option<serde_json::Map<String, Value>> {
+    node.archive()
+        .store
+        .get(id)
+        .await
+        .ok()
+        .flatten()
+        .map(|record| record.data)
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::String(text) => text.clone(),
+        Data::Empty => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provinces_reports_reach_national_by_themselves_and_late_corrections_are_revisions() {
+    for backend in licnode_testkit::BACKENDS {
+        scenario(backend).await;
+    }
+}
+
+async fn scenario(backend: licnode_testkit::Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || make_pair(&root))
+        .await
+        .expect("certificates");
+    let mut databases = Vec::new();
+    let mut urls = std::collections::HashMap::new();
+    for name in ["national", "zhejiang"] {
+        let (url, database) =
+            licnode_testkit::database_url(backend, &dir.path().join(name).join("data"))
+                .await
+                .expect("database");
+        urls.insert(name, url);
+        databases.extend(database);
+    }
+    let clock = ManualClock::at_date(day(2026, 10, 20));
+    let shared: SharedClock = clock.clone();
+    let load = |name: &str, parent: Option<String>| {
+        let mut config = Config::load(&dir.path().join(name).join("licnode.toml")).expect("config");
+        config.node.parent_url = parent;
+        config.storage.database_url = Some(urls[name].clone());
+        config.sync.enabled = true;
+        config.sync.interval = "1s".to_string();
+        config.sync.debounce = "1s".to_string();
+        config.schedule.check_every = "1s".to_string();
+        config.schedule.auto_submit = true;
+        config
+    };
+    let national = Node::start_with_clock(&load("national", None), Arc::clone(&shared))
+        .await
+        .expect("national");
+    let national_url = format!("https://{}", national.peer_addr().expect("peer"));
+    let zhejiang_config = load("zhejiang", Some(national_url.clone()));
+    let zhejiang = Node::start_with_clock(&zhejiang_config, Arc::clone(&shared))
+        .await
+        .expect("zhejiang");
+
+    // On 20 October the province's scheduler builds September's report at start and submits
+    // it; replication carries it up.
+    let september = Period::Month {
+        year: 2026,
+        month: 9,
+    };
+    let september_id = report_id("330000", ReportKind::Monthly, &september, 1);
+    eventually("September's report reaches national", || async {
+        held(&national, &september_id)
+            .await
+            .is_some_and(|data| data["status"] == json!("submitted"))
+    })
+    .await;
+
+    // A licence of October, then the province is down across 1 November.
+    licence_issued_on(&zhejiang, "2026-10-05", 1).await;
+    zhejiang.shutdown().await.expect("shutdown");
+    clock.set_date(day(2026, 11, 3));
+    let zhejiang = Node::start_with_clock(&zhejiang_config, Arc::clone(&shared))
+        .await
+        .expect("zhejiang again");
+
+    // It catches October up when it starts, and national receives it with no manual step.
+    let october = Period::Month {
+        year: 2026,
+        month: 10,
+    };
+    let first_id = report_id("330000", ReportKind::Monthly, &october, 1);
+    eventually("October's report reaches national", || async {
+        held(&national, &first_id)
+            .await
+            .is_some_and(|data| data["status"] == json!("submitted"))
+    })
+    .await;
+    let first = held(&national, &first_id).await.expect("held");
+    assert_eq!(first["granted_count"], json!(1));
+    assert_eq!(first["reporting_unit"], json!("浙江省市场监督管理局"));
+    let runs = zhejiang
+        .archive()
+        .store
+        .report_runs(Some(ReportKind::Monthly), 10)
+        .await
+        .expect("runs");
+    assert_eq!(
+        runs.iter()
+            .filter(|run| run.period == "2026-10" && run.outcome == "created")
+            .count(),
+        1,
+        "{runs:?}"
+    );
+
+    // A licence of October entered late; an approver reruns the period by hand: revision 2.
+    licence_issued_on(&zhejiang, "2026-10-30", 2).await;
+    let (client, api) = approver(&zhejiang).await;
+    let response = client
+        .post(format!("{api}/reports/runs"))
+        .json(&json!({"kind": "monthly", "period": "2026-10"}))
+        .send()
+        .await
+        .expect("run");
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["run"]["outcome"], json!("revised"));
+    let second_id = body["report"]["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        second_id,
+        report_id("330000", ReportKind::Monthly, &october, 2)
+    );
+    // Running it again changes nothing.
+    let again: Value = client
+        .post(format!("{api}/reports/runs"))
+        .json(&json!({"kind": "monthly", "period": "2026-10"}))
+        .send()
+        .await
+        .expect("run")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["run"]["outcome"], json!("unchanged"));
+    assert_eq!(again["report"]["id"], json!(second_id));
+    let bad = client
+        .post(format!("{api}/reports/runs"))
+        .json(&json!({"kind": "monthly", "period": "2026-13"}))
+        .send()
+        .await
+        .expect("run");
+    assert_eq!(bad.status(), 400);
+    let bad: Value = bad.json().await.expect("json");
+    assert_eq!(bad["error"]["code"], json!("invalid_period"));
+    let submitted = client
+        .post(format!("{api}/reports/{second_id}/submit"))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(submitted.status(), 200);
+    let twice = client
+        .post(format!("{api}/reports/{second_id}/submit"))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(twice.status(), 409);
+
+    eventually("revision 2 reaches national", || async {
+        held(&national, &second_id)
+            .await
+            .is_some_and(|data| data["status"] == json!("submitted"))
+    })
+    .await;
+    let second = held(&national, &second_id).await.expect("held");
+    assert_eq!(second["revision"], json!(2));
+    assert_eq!(second["supersedes"], json!(first_id));
+    assert_eq!(second["granted_count"], json!(2));
+
+    // The national summary, five days after the due date (the 10th).
+    clock.set_date(day(2026, 11, 15));
+    let (national_client, national_api) = approver(&national).await;
+    let summary: Value = national_client
+        .get(format!("{national_api}/reports/periods/monthly/2026-10"))
+        .send()
+        .await
+        .expect("summary")
+        .json()
+        .await
+        .expect("json");
+    let received = &summary["received"];
+    let missing: Vec<&str> = received["missing"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(!missing.contains(&"330000"), "{missing:?}");
+    assert!(missing.contains(&"320000"), "{missing:?}");
+    let reporters = received["reporters"].as_array().expect("reporters");
+    let by_code = |code: &str| {
+        reporters
+            .iter()
+            .find(|reporter| reporter["division"] == json!(code))
+            .cloned()
+            .expect("reporter")
+    };
+    assert_eq!(by_code("330000")["revision"], json!(2));
+    assert_eq!(by_code("330000")["days_late"], json!(0));
+    assert_eq!(by_code("320000")["days_late"], json!(5));
+    assert_eq!(received["totals"][1], json!(2));
+
+    // Attachment 1 from the national node's copy, as XLSX: the headings are the original's.
+    let response = national_client
+        .get(format!(
+            "{national_api}/reports/forms/attachment1/{second_id}?format=xlsx"
+        ))
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("bytes").to_vec();
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("xlsx");
+    let sheet = workbook.worksheet_range("获证企业").expect("sheet");
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|row| row.iter().map(cell_text).collect())
+        .collect();
+    assert_eq!(rows[0][0], "获得工业产品生产许可证企业汇总表");
+    assert_eq!(rows[1][0], "填报单位（章）：浙江省市场监督管理局");
+    assert_eq!(
+        rows[2],
+        [
+            "序号",
+            "企业名称",
+            "住所",
+            "生产地址",
+            "产品类别",
+            "产品名称",
+            "申证单元",
+            "证书编号",
+            "有效期",
+            "发证日期",
+            "备注"
+        ]
+    );
+    assert_eq!(rows[3][0], "1");
+    assert_eq!(rows[4][0], "2");
+    assert_eq!(rows[4][9], "2026-10-30");
+    let csv = national_client
+        .get(format!(
+            "{national_api}/reports/forms/attachment1/{second_id}?format=csv"
+        ))
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(
+        csv.headers()[reqwest::header::CONTENT_TYPE],
+        "text/csv; charset=utf-8"
+    );
+    let unknown = national_client
+        .get(format!(
+            "{national_api}/reports/forms/attachment9/{second_id}"
+        ))
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(unknown.status(), 404);
+
+    zhejiang.shutdown().await.expect("shutdown");
+    national.shutdown().await.expect("shutdown");
+    drop(databases);
+}
+
+#[tokio::test]
+async fn a_node_down_for_months_catches_up_every_missed_month_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
+    let store = licnode_store::Store::open(&url).await.expect("store");
+    let clock = ManualClock::at_date(day(2026, 10, 20));
+    let reports = licnode_store::Reports::new(
+        licnode_store::Archive::new(store.clone(), "330000"),
+        clock.clone(),
+        licnode_store::ReportSettings {
+            unit_name: "浙江省市场监督管理局".into(),
+            auto_submit: false,
+        },
+    );
+    let section = licnode::config::ScheduleSection::default();
+    let schedule =
+        licnode::scheduler::ReportSchedule::from_section(&section, licnode_model::Level::Province)
+            .expect("schedule");
+    let periods = |ran: Vec<licnode_store::RunResult>| -> Vec<String> {
+        ran.into_iter().map(|result| result.run.period).collect()
+    };
+    assert_eq!(
+        periods(licnode::scheduler::check(&reports, &schedule).await),
+        ["2026-09", "2026"],
+        "last month's report and, since 1 October, this year's"
+    );
+    assert!(
+        licnode::scheduler::check(&reports, &schedule)
+            .await
+            .is_empty()
+    );
+    // Down from 20 October to 5 January: October, November and December, once each.
+    clock.set_date(day(2027, 1, 5));
+    assert_eq!(
+        periods(licnode::scheduler::check(&reports, &schedule).await),
+        ["2026-10", "2026-11", "2026-12"]
+    );
+    assert!(
+        licnode::scheduler::check(&reports, &schedule)
+            .await
+            .is_empty()
+    );
+    store.close().await;
+
+    // The national node builds no report; a bad expression is refused with its section named.
+    let national =
+        licnode::scheduler::ReportSchedule::from_section(&section, licnode_model::Level::National)
+            .expect("schedule");
+    assert!(national.reports.is_empty());
+    let bad = licnode::config::ScheduleSection {
+        monthly: "0 0 2 1 *".into(),
+        ..Default::default()
+    };
+    let error =
+        licnode::scheduler::ReportSchedule::from_section(&bad, licnode_model::Level::Province)
+            .unwrap_err();
+    assert!(error.to_string().contains("[schedule] monthly"), "{error}");
+}
