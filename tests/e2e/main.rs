@@ -42,6 +42,12 @@ async fn every_collection_accepts_generated_records_from_its_authors_and_keeps_t
             let body = Value::Object(generator.record(collection, "330106"));
             let path = format!("/api/v1/{}/records?jurisdiction=330106", collection.name);
             let (status, answer) = nodes[author].post(&path, &body).await.expect("post");
+            if collection.name == "destructions" {
+                // Written only through the retention routes (Art. 38), never generically.
+                assert_eq!(status, 409, "{backend}: {answer}");
+                assert_eq!(answer["error"]["code"], "use_retention_api");
+                continue;
+            }
             assert_eq!(
                 status, 201,
                 "{backend} {} at {}: {answer}",
@@ -75,11 +81,8 @@ async fn every_collection_accepts_generated_records_from_its_authors_and_keeps_t
                 .expect("log");
             logged += log["changes"].as_array().map_or(0, Vec::len);
         }
-        assert_eq!(
-            logged,
-            licnode_model::collections().len(),
-            "{backend}: one change per record"
-        );
+        assert_eq!(logged, created.len(), "{backend}: one change per record");
+        assert_eq!(created.len(), licnode_model::collections().len() - 1);
         for mut node in nodes {
             if let Some(handle) = node.handle.take() {
                 handle.shutdown().await.expect("shutdown");

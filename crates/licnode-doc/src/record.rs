@@ -377,12 +377,18 @@ mod tests {
             time_ms,
         };
         let mut values = Map::new();
-        values.insert("enterprise_name".into(), Value::from("杭州某某电器有限公司"));
+        values.insert(
+            "enterprise_name".into(),
+            Value::from("杭州某某电器有限公司"),
+        );
         values.insert("remarks".into(), Value::from("初次"));
         let (mut doc, created) = RecordDoc::create(&meta(), &values, who(1)).expect("create");
         let mut patch = Map::new();
         patch.insert("remarks".into(), Value::from("复查"));
-        let edited = doc.update(&patch, who(2)).expect("update").expect("a change");
+        let edited = doc
+            .update(&patch, who(2))
+            .expect("update")
+            .expect("a change");
         let mut bytes = created.bytes.clone();
         bytes.extend_from_slice(&edited.bytes);
         let mut loaded = RecordDoc::load(&bytes).expect("load from changes");

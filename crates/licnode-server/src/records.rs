@@ -63,6 +63,15 @@ fn authorise_write(
     fields: &Map<String, Value>,
 ) -> Result<(), ApiError> {
     staff.require_write()?;
+    // A destruction request is written only by the retention routes, which check what may be
+    // destroyed and sign decisions (Art. 38); a generic write could spoil a pending request.
+    if collection.name == "destructions" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "use_retention_api",
+            "destruction requests and decisions are made through /api/v1/retention/requests",
+        ));
+    }
     if needs_approval(collection, fields) {
         staff.require_approve()?;
     }

@@ -181,7 +181,9 @@ async fn pull(
     Json(request): Json<PullRequest>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let (local, child) = child_link(&state, &peer, Flow::Send)?;
-    Ok(Json(serve_pull(&state.archive, &local, &child, request).await?))
+    Ok(Json(
+        serve_pull(&state.archive, &local, &child, request).await?,
+    ))
 }
 
 /// Answers a pull of `child` exactly as `POST /sync/v1/pull` does (the HTTP handler calls

@@ -877,8 +877,7 @@ async fn sqlite_load_documents(
             list.push_bind(*id);
         }
         query.push(")");
-        let rows: Vec<DocumentRow<i64>> =
-            query.build_query_as().fetch_all(&mut **tx).await?;
+        let rows: Vec<DocumentRow<i64>> = query.build_query_as().fetch_all(&mut **tx).await?;
         for (id, key, bytes, chunk_count, old_name) in rows {
             loaded.insert(
                 id,
