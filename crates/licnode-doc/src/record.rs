@@ -291,6 +291,8 @@ impl RecordDoc {
             }
             fields.insert(key.clone(), shown);
         }
+        // The same order on every node (the hydrated map iterates in no fixed order).
+        conflicts.sort_by(|a, b| a.field.cmp(&b.field));
         (fields, conflicts)
     }
 

@@ -235,3 +235,70 @@ async fn form(
     )
         .into_response())
 }
+
+/// The reports routes for the OpenAPI document.
+pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
+    let error = |codes: &str| {
+        json!({ "description": codes,
+                "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+    };
+    let mut paths = serde_json::Map::new();
+    paths.insert("/api/v1/reports/runs".into(), json!({
+        "get": {
+            "summary": "The latest report runs, newest first (kind, period, started, finished, outcome)",
+            "parameters": [
+                { "name": "kind", "in": "query", "schema": { "type": "string", "enum": ["monthly", "yearly"] } },
+                { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } }
+            ],
+            "responses": { "200": { "description": "runs" }, "400": error("unknown_report_kind") }
+        },
+        "post": {
+            "summary": "Build (or rebuild) this node's report of a period now (Art. 18-20); clerks and up",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                "type": "object", "required": ["kind", "period"],
+                "properties": { "kind": { "type": "string", "enum": ["monthly", "yearly"] },
+                                "period": { "type": "string", "description": "YYYY-MM or YYYY" } } } } } },
+            "responses": {
+                "201": { "description": "a report or a new revision was created" },
+                "200": { "description": "the draft was updated, or nothing changed" },
+                "400": error("unknown_report_kind or invalid_period"),
+                "403": error("forbidden_role"),
+                "409": error("period_not_ended")
+            }
+        }
+    }));
+    paths.insert("/api/v1/reports/periods/{kind}/{period}".into(), json!({ "get": {
+        "summary": "This node's revisions of a period, and the reports received from below: counts per reporter, totals, who is missing and how many days late",
+        "parameters": [
+            { "name": "kind", "in": "path", "required": true, "schema": { "type": "string", "enum": ["monthly", "yearly"] } },
+            { "name": "period", "in": "path", "required": true, "schema": { "type": "string" } }
+        ],
+        "responses": { "200": { "description": "revisions and received" }, "400": error("unknown_report_kind or invalid_period") }
+    } }));
+    paths.insert("/api/v1/reports/{id}/submit".into(), json!({ "post": {
+        "summary": "Submit (freeze) a draft report; approvers only (Art. 19)",
+        "parameters": [ { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } } ],
+        "responses": {
+            "200": { "description": "the submitted report" },
+            "403": error("approval_required or report_not_own"),
+            "404": error("not_found"),
+            "409": error("report_already_submitted or narrative_missing")
+        }
+    } }));
+    paths.insert("/api/v1/reports/forms/{form}/{record}".into(), json!({ "get": {
+        "summary": "An official form as XLSX or CSV: attachment1 from a monthly report, attachment2 from a review plan, attachment3 from an inspection body",
+        "parameters": [
+            { "name": "form", "in": "path", "required": true, "schema": { "type": "string", "enum": ["attachment1", "attachment2", "attachment3"] } },
+            { "name": "record", "in": "path", "required": true, "schema": { "type": "string" } },
+            { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["xlsx", "csv"] } },
+            { "name": "filing_date", "in": "query", "schema": { "type": "string", "format": "date" } }
+        ],
+        "responses": {
+            "200": { "description": "the file" },
+            "400": error("bad_format"),
+            "404": error("unknown_form or not_found"),
+            "409": error("wrong_report_kind")
+        }
+    } }));
+    paths
+}

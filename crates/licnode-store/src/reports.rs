@@ -618,6 +618,16 @@ impl Reports {
         Ok(fields)
     }
 
+    /// True when this node has a report of `period` whose content no longer matches the
+    /// records (a late entry or correction): running the period again would change it.
+    pub async fn is_stale(&self, period: &Period) -> Result<bool, ReportError> {
+        let Some(latest) = self.revisions(period).await?.pop() else {
+            return Ok(false);
+        };
+        let fields = self.build(period).await?;
+        Ok(text(&latest.data, "content") != text(&fields, "content"))
+    }
+
     /// Builds (or rebuilds) this node's report of `period` and records the run.
     ///
     /// - no report yet: revision 1 is created;

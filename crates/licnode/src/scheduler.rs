@@ -73,8 +73,13 @@ impl ReportSchedule {
 }
 
 /// The periods of `scheduled` that are due by now and have not run successfully: the period of
-/// the latest firing time, and, when an earlier period ran, every period between (a node down
-/// for months catches up each of them). A node that never ran starts with the latest only.
+/// the latest firing time, and every period since the last one that ran (a node down for months
+/// catches up each of them).
+///
+/// A node's first check builds nothing: it records the period then due as `skipped` (it fell
+/// due before the node's schedule began) and reports from the next firing on. A node put in
+/// service mid-month does not send a report of a month it did not keep; staff can still run
+/// any past period by hand.
 pub async fn due_periods(
     reports: &Reports,
     scheduled: &ScheduledReport,
@@ -84,6 +89,23 @@ pub async fn due_periods(
         return Ok(Vec::new());
     };
     let latest = Period::due_on(scheduled.kind, last_firing.date_naive());
+    let store = &reports.archive.store;
+    if store.report_runs(Some(scheduled.kind), 1).await?.is_empty() {
+        let at_ms = reports.clock.now_ms();
+        let run = store
+            .start_report_run(scheduled.kind, &latest, "schedule", at_ms)
+            .await?;
+        store
+            .finish_report_run(
+                run,
+                at_ms,
+                "skipped",
+                None,
+                Some("due before the node's schedule began; run it by hand if it is needed"),
+            )
+            .await?;
+        return Ok(Vec::new());
+    }
     let done: Vec<Period> = reports
         .archive
         .store
@@ -106,12 +128,46 @@ pub async fn due_periods(
     Ok(due)
 }
 
-/// One check: runs every due period of every scheduled report; returns what ran.
+/// The latest monthly period that has a report, when the records no longer match it: a late
+/// entry or a correction, to be rebuilt (a draft is updated; a submitted report gets its next
+/// revision, Art. 19). One indexed roll-up per check. Yearly reports are not compared (their
+/// figures read a territory's whole archive); a correction to one is run by hand.
+async fn stale_period(
+    reports: &Reports,
+    scheduled: &ScheduledReport,
+) -> anyhow::Result<Option<Period>> {
+    if scheduled.kind != ReportKind::Monthly {
+        return Ok(None);
+    }
+    let latest = reports
+        .archive
+        .store
+        .report_runs(Some(scheduled.kind), 50)
+        .await?
+        .into_iter()
+        .filter(|run| run.report_id.is_some())
+        .filter_map(|run| Period::parse(scheduled.kind, &run.period).ok())
+        .max();
+    let Some(period) = latest else {
+        return Ok(None);
+    };
+    Ok(reports.is_stale(&period).await?.then_some(period))
+}
+
+/// One check: runs every due period of every scheduled report, and rebuilds the latest
+/// reported period when the records no longer match it; returns what ran.
 pub async fn check(reports: &Reports, schedule: &ReportSchedule) -> Vec<RunResult> {
     let mut ran = Vec::new();
     for scheduled in &schedule.reports {
         let due = match due_periods(reports, scheduled).await {
-            Ok(due) => due,
+            Ok(mut due) => {
+                match stale_period(reports, scheduled).await {
+                    Ok(Some(stale)) if !due.contains(&stale) => due.push(stale),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "cannot compare the latest report"),
+                }
+                due
+            }
             Err(error) => {
                 tracing::warn!(%error, kind = scheduled.kind.as_str(), "cannot read report runs");
                 continue;

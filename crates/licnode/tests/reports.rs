@@ -241,18 +241,22 @@ async fn scenario(backend: licnode_testkit::Backend) {
         .await
         .expect("zhejiang");
 
-    // On 20 October the province's scheduler builds September's report at start and submits
-    // it; replication carries it up.
-    let september = Period::Month {
-        year: 2026,
-        month: 9,
-    };
-    let september_id = report_id("330000", ReportKind::Monthly, &september, 1);
-    eventually("September's report reaches national", || async {
-        held(&national, &september_id)
+    // On 20 October the province's first check builds nothing: September fell due before its
+    // schedule began (it is recorded as skipped; staff may run it by hand).
+    let september_skipped = || async {
+        zhejiang
+            .archive()
+            .store
+            .report_runs(Some(ReportKind::Monthly), 10)
             .await
-            .is_some_and(|data| data["status"] == json!("submitted"))
-    })
+            .expect("runs")
+            .iter()
+            .any(|run| run.period == "2026-09" && run.outcome == "skipped")
+    };
+    eventually(
+        "the first check records September as skipped",
+        september_skipped,
+    )
     .await;
 
     // A licence of October, then the province is down across 1 November.
@@ -292,24 +296,19 @@ async fn scenario(backend: licnode_testkit::Backend) {
         "{runs:?}"
     );
 
-    // A licence of October entered late; an approver reruns the period by hand: revision 2.
+    // A licence of October entered late: the scheduler's next check sees that the submitted
+    // report no longer matches the records and builds revision 2, which goes up by itself.
     licence_issued_on(&zhejiang, "2026-10-30", 2).await;
+    let second_id = report_id("330000", ReportKind::Monthly, &october, 2);
+    eventually("revision 2 reaches national", || async {
+        held(&national, &second_id)
+            .await
+            .is_some_and(|data| data["status"] == json!("submitted"))
+    })
+    .await;
+
+    // Running the period by hand now changes nothing; a bad period is refused with its code.
     let (client, api) = approver(&zhejiang).await;
-    let response = client
-        .post(format!("{api}/reports/runs"))
-        .json(&json!({"kind": "monthly", "period": "2026-10"}))
-        .send()
-        .await
-        .expect("run");
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.expect("json");
-    assert_eq!(body["run"]["outcome"], json!("revised"));
-    let second_id = body["report"]["id"].as_str().expect("id").to_string();
-    assert_eq!(
-        second_id,
-        report_id("330000", ReportKind::Monthly, &october, 2)
-    );
-    // Running it again changes nothing.
     let again: Value = client
         .post(format!("{api}/reports/runs"))
         .json(&json!({"kind": "monthly", "period": "2026-10"}))
@@ -330,12 +329,30 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(bad.status(), 400);
     let bad: Value = bad.json().await.expect("json");
     assert_eq!(bad["error"]["code"], json!("invalid_period"));
-    let submitted = client
+
+    // Clerks do not submit; a submitted report is not submitted twice.
+    let store = &zhejiang.archive().store;
+    store
+        .add_user(
+            "clerk",
+            "办事员",
+            licnode_store::Role::Clerk,
+            "clerk-password",
+        )
+        .await
+        .expect("clerk");
+    let clerk_token = store
+        .issue_token("clerk", licnode_store::TokenKind::Api, "test", None)
+        .await
+        .expect("token")
+        .token;
+    let by_clerk = reqwest::Client::new()
         .post(format!("{api}/reports/{second_id}/submit"))
+        .bearer_auth(clerk_token)
         .send()
         .await
         .expect("submit");
-    assert_eq!(submitted.status(), 200);
+    assert_eq!(by_clerk.status(), 403);
     let twice = client
         .post(format!("{api}/reports/{second_id}/submit"))
         .send()
@@ -343,12 +360,6 @@ async fn scenario(backend: licnode_testkit::Backend) {
         .expect("submit");
     assert_eq!(twice.status(), 409);
 
-    eventually("revision 2 reaches national", || async {
-        held(&national, &second_id)
-            .await
-            .is_some_and(|data| data["status"] == json!("submitted"))
-    })
-    .await;
     let second = held(&national, &second_id).await.expect("held");
     assert_eq!(second["revision"], json!(2));
     assert_eq!(second["supersedes"], json!(first_id));
@@ -472,9 +483,12 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     };
     assert_eq!(
         periods(licnode::scheduler::check(&reports, &schedule).await),
-        ["2026-09", "2026"],
-        "last month's report and, since 1 October, this year's"
+        Vec::<String>::new(),
+        "the first check only marks where the schedule begins"
     );
+    let runs = store.report_runs(None, 10).await.expect("runs");
+    assert!(runs.iter().all(|run| run.outcome == "skipped"), "{runs:?}");
+    assert_eq!(runs.len(), 2, "September and the year 2026: {runs:?}");
     assert!(
         licnode::scheduler::check(&reports, &schedule)
             .await
@@ -485,6 +499,32 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     assert_eq!(
         periods(licnode::scheduler::check(&reports, &schedule).await),
         ["2026-10", "2026-11", "2026-12"]
+    );
+    assert!(
+        licnode::scheduler::check(&reports, &schedule)
+            .await
+            .is_empty()
+    );
+    // A licence of December entered late: the next check brings December's report up to date,
+    // once.
+    let collection = licnode_model::collection("licences").expect("licences");
+    let mut fields = licnode_gen::Generator::new(3).record(collection, "330000");
+    fields.insert("issue_date".into(), json!("2026-12-30"));
+    reports
+        .archive
+        .create("licences", None, &fields, "clerk")
+        .await
+        .expect("licence");
+    let ran = licnode::scheduler::check(&reports, &schedule).await;
+    assert_eq!(ran.len(), 1);
+    assert_eq!(ran[0].run.period, "2026-12");
+    assert_eq!(ran[0].run.outcome, "updated");
+    assert_eq!(
+        ran[0]
+            .report
+            .as_ref()
+            .map(|report| report.data["granted_count"].clone()),
+        Some(json!(1))
     );
     assert!(
         licnode::scheduler::check(&reports, &schedule)
@@ -506,4 +546,130 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
         licnode::scheduler::ReportSchedule::from_section(&bad, licnode_model::Level::Province)
             .unwrap_err();
     assert!(error.to_string().contains("[schedule] monthly"), "{error}");
+}
+
+fn licnode_output(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_licnode"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run licnode")
+}
+
+#[test]
+fn the_report_commands_run_list_submit_and_export_the_forms() {
+    let dir = tempfile::tempdir().expect("dir");
+    licnode(
+        dir.path(),
+        &[
+            "init",
+            "--dir",
+            "zhejiang",
+            "--code",
+            "330000",
+            "--level",
+            "province",
+            "--name",
+            "浙江省市场监督管理局",
+        ],
+    );
+    let config = dir.path().join("zhejiang").join("licnode.toml");
+    let config = config.to_str().expect("path");
+    let ran = licnode_output(
+        dir.path(),
+        &[
+            "report", "run", "--config", config, "--kind", "monthly", "--period", "2020-01",
+        ],
+    );
+    assert!(ran.status.success(), "{ran:?}");
+    let ran: Value = serde_json::from_slice(&ran.stdout).expect("json");
+    assert_eq!(ran["run"]["outcome"], json!("created"));
+    let id = ran["report"]["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        id,
+        report_id(
+            "330000",
+            ReportKind::Monthly,
+            &Period::Month {
+                year: 2020,
+                month: 1
+            },
+            1
+        )
+    );
+
+    let listed = licnode_output(dir.path(), &["report", "list", "--config", config]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("\"period\":\"2020-01\""));
+
+    let bad = licnode_output(
+        dir.path(),
+        &[
+            "report", "run", "--config", config, "--kind", "weekly", "--period", "2020-01",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown report kind"));
+
+    licnode(dir.path(), &["report", "submit", "--config", config, &id]);
+    let xlsx = dir.path().join("attachment1.xlsx");
+    licnode(
+        dir.path(),
+        &[
+            "report",
+            "export",
+            "--config",
+            config,
+            "--form",
+            "attachment1",
+            "--record",
+            &id,
+            "--output",
+            xlsx.to_str().expect("path"),
+        ],
+    );
+    let mut workbook: Xlsx<_> =
+        Xlsx::new(Cursor::new(std::fs::read(&xlsx).expect("file"))).expect("xlsx");
+    let sheet = workbook
+        .worksheet_range("撤回撤销吊销注销企业")
+        .expect("sheet");
+    let heading: Vec<String> = sheet
+        .rows()
+        .nth(2)
+        .expect("heading")
+        .iter()
+        .map(cell_text)
+        .collect();
+    assert_eq!(
+        heading,
+        [
+            "序号",
+            "企业名称",
+            "住所",
+            "生产地址",
+            "产品类别",
+            "产品名称",
+            "申证单元",
+            "证书编号",
+            "注销原因",
+            "注销时间",
+            "备注"
+        ]
+    );
+    let wrong = licnode_output(
+        dir.path(),
+        &[
+            "report",
+            "export",
+            "--config",
+            config,
+            "--form",
+            "attachment2",
+            "--record",
+            &id,
+            "--output",
+            "x.xlsx",
+        ],
+    );
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("not_found"));
 }
