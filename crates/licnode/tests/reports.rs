@@ -6,6 +6,10 @@
 //! report and how late they are; the forms come back from the API as XLSX whose headings are
 //! the original's.
 
+mod support;
+
+use support::{NATIONAL, Planned, ZHEJIANG, licnode};
+
 use std::io::Cursor;
 use std::path::Path;
 use std::process::Command;
@@ -18,103 +22,19 @@ use licnode_reports::{Period, ReportKind};
 use licnode_store::{ManualClock, SharedClock, report_id};
 use serde_json::{Value, json};
 
-fn licnode(dir: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_licnode"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run licnode");
-    assert!(
-        output.status.success(),
-        "licnode {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// The national node (with the root CA) and the province 330000, certificates made with the
 /// CLI as the README does.
 fn make_pair(dir: &Path) {
-    let any = "127.0.0.1:0";
-    licnode(
+    support::issue_tree(
         dir,
         &[
-            "init",
-            "--dir",
-            "national",
-            "--code",
-            "100000",
-            "--level",
-            "national",
-            "--name",
-            "全国工业产品生产许可证审查中心",
-            "--listen",
-            any,
-            "--peer-listen",
-            any,
+            NATIONAL,
+            Planned {
+                has_children: false,
+                ..ZHEJIANG
+            },
         ],
     );
-    licnode(dir, &["pki", "init-root", "--ca-dir", "national/pki/ca"]);
-    for (node, code, level, name) in [
-        ("national", "100000", "national", ""),
-        ("zhejiang", "330000", "province", "浙江省市场监督管理局"),
-    ] {
-        if node != "national" {
-            licnode(
-                dir,
-                &[
-                    "init",
-                    "--dir",
-                    node,
-                    "--code",
-                    code,
-                    "--level",
-                    level,
-                    "--name",
-                    name,
-                    "--listen",
-                    any,
-                    "--parent-url",
-                    "https://127.0.0.1:1",
-                ],
-            );
-        }
-        licnode(
-            dir,
-            &[
-                "pki", "request", "--dir", node, "--code", code, "--level", level,
-            ],
-        );
-        let csr = format!("{node}/pki/request.csr");
-        let crt = format!("{node}.crt");
-        licnode(
-            dir,
-            &[
-                "pki",
-                "sign",
-                "--ca-dir",
-                "national/pki/ca",
-                "--csr",
-                &csr,
-                "--out",
-                &crt,
-            ],
-        );
-        let mut install = vec![
-            "pki",
-            "install",
-            "--dir",
-            node,
-            "--cert",
-            &crt,
-            "--root",
-            "national/pki/ca/root.crt",
-        ];
-        if node != "national" {
-            install.extend(["--crl", "national/pki/ca/crl.pem"]);
-        }
-        licnode(dir, &install);
-    }
 }
 
 fn day(year: i32, month: u32, day: u32) -> NaiveDate {

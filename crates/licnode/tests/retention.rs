@@ -5,8 +5,11 @@
 //! and the record does not come back. Clocks are injected and moved five years on. Certificates
 //! are made with the CLI as the README does.
 
+mod support;
+
+use support::{NATIONAL, Planned, XIHU, ZHEJIANG};
+
 use std::path::Path;
-use std::process::Command;
 
 use chrono::{Days, NaiveDate};
 use licnode::sync_cli::{SessionReport, session};
@@ -16,170 +19,17 @@ use serde_json::{Map, Value, json};
 
 const YEARS: u32 = 5;
 
-fn licnode(dir: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_licnode"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run licnode");
-    assert!(
-        output.status.success(),
-        "licnode {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// A root CA, the province (an intermediate CA and a node certificate) and one county.
 fn make_tree(dir: &Path) {
-    let any = "127.0.0.1:0";
-    licnode(dir, &["pki", "init-root", "--ca-dir", "national/pki/ca"]);
-    licnode(
+    support::issue_tree(
         dir,
         &[
-            "init",
-            "--dir",
-            "zhejiang",
-            "--code",
-            "330000",
-            "--level",
-            "province",
-            "--name",
-            "浙江省市场监督管理局",
-            "--listen",
-            any,
-            "--peer-listen",
-            any,
-        ],
-    );
-    licnode(
-        dir,
-        &[
-            "pki",
-            "request",
-            "--ca-dir",
-            "zhejiang/pki/ca",
-            "--code",
-            "330000",
-            "--level",
-            "province",
-        ],
-    );
-    licnode(
-        dir,
-        &[
-            "pki",
-            "sign",
-            "--ca-dir",
-            "national/pki/ca",
-            "--csr",
-            "zhejiang/pki/ca/request.csr",
-            "--ca",
-            "--out",
-            "zhejiang-ca.crt",
-        ],
-    );
-    licnode(
-        dir,
-        &[
-            "pki",
-            "install",
-            "--ca-dir",
-            "zhejiang/pki/ca",
-            "--cert",
-            "zhejiang-ca.crt",
-            "--root",
-            "national/pki/ca/root.crt",
-        ],
-    );
-    licnode(
-        dir,
-        &[
-            "pki", "request", "--dir", "zhejiang", "--code", "330000", "--level", "province",
-        ],
-    );
-    licnode(
-        dir,
-        &[
-            "pki",
-            "sign",
-            "--ca-dir",
-            "national/pki/ca",
-            "--csr",
-            "zhejiang/pki/request.csr",
-            "--out",
-            "zhejiang.crt",
-        ],
-    );
-    licnode(
-        dir,
-        &[
-            "pki",
-            "install",
-            "--dir",
-            "zhejiang",
-            "--cert",
-            "zhejiang.crt",
-            "--root",
-            "national/pki/ca/root.crt",
-            "--crl",
-            "national/pki/ca/crl.pem",
-            "--crl",
-            "zhejiang/pki/ca/crl.pem",
-        ],
-    );
-    licnode(
-        dir,
-        &[
-            "init",
-            "--dir",
-            "xihu",
-            "--code",
-            "330106",
-            "--level",
-            "county",
-            "--name",
-            "杭州市西湖区市场监督管理局",
-            "--listen",
-            any,
-            "--parent-url",
-            "https://127.0.0.1:1",
-        ],
-    );
-    licnode(
-        dir,
-        &[
-            "pki", "request", "--dir", "xihu", "--code", "330106", "--level", "county",
-        ],
-    );
-    licnode(
-        dir,
-        &[
-            "pki",
-            "sign",
-            "--ca-dir",
-            "zhejiang/pki/ca",
-            "--csr",
-            "xihu/pki/request.csr",
-            "--out",
-            "xihu.crt",
-        ],
-    );
-    licnode(
-        dir,
-        &[
-            "pki",
-            "install",
-            "--dir",
-            "xihu",
-            "--cert",
-            "xihu.crt",
-            "--root",
-            "national/pki/ca/root.crt",
-            "--crl",
-            "national/pki/ca/crl.pem",
-            "--crl",
-            "zhejiang/pki/ca/crl.pem",
+            Planned {
+                runs: false,
+                ..NATIONAL
+            },
+            ZHEJIANG,
+            XIHU,
         ],
     );
 }
