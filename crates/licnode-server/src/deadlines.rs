@@ -125,12 +125,31 @@ fn answer(query: &DeadlineQuery, items: Vec<DeadlineItem>, limit: usize) -> Valu
     })
 }
 
+/// The gauge as last rendered, and the (day, audit-log position) it holds for.
+pub(crate) type GaugeCache = tokio::sync::Mutex<Option<((chrono::NaiveDate, i64), String)>>;
+
 /// Late items per rule, in Prometheus text format (`licnode_deadlines_late{rule="…"}`), for
 /// `/metrics`; empty when the store cannot answer (the scrape still succeeds).
+///
+/// Evaluating every rule reads whole collections (about a second at a few hundred thousand
+/// records), while the answer depends only on the day and the records: it is computed again
+/// only when the date or the audit log (every write and destruction) moved since the last scrape.
 pub async fn metrics_text(state: &AppState) -> String {
     let Ok(mut query) = base_query(state) else {
         return String::new();
     };
+    // Every write and every destruction appends to the audit log: its head moves whenever the
+    // records do.
+    let Ok((audit_seq, _)) = state.archive.store.audit_head().await else {
+        return String::new();
+    };
+    let key = (state.clock.today(), audit_seq);
+    let mut cache = state.deadline_gauge.lock().await;
+    if let Some((cached_key, text)) = cache.as_ref()
+        && *cached_key == key
+    {
+        return text.clone();
+    }
     query.state = Some(DeadlineState::Late);
     let Ok(items) = state.archive.store.deadlines(&query).await else {
         return String::new();
@@ -146,6 +165,7 @@ pub async fn metrics_text(state: &AppState) -> String {
             rule.code
         ));
     }
+    *cache = Some((key, text.clone()));
     text
 }
 

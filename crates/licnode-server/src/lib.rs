@@ -60,6 +60,9 @@ pub struct AppState {
     pub clock: licnode_store::SharedClock,
     /// Retention length, approval validity and the node key (Art. 37, 38).
     pub retention: Arc<retention::RetentionSettings>,
+    /// The last late-deadline gauge rendered for `/metrics`, with the day and audit-log
+    /// position it was computed at (see `deadlines::metrics_text`).
+    pub(crate) deadline_gauge: Arc<deadlines::GaugeCache>,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             link: None,
             clock: Arc::new(licnode_store::SystemClock),
             retention: Arc::default(),
+            deadline_gauge: Arc::default(),
         }
     }
 

@@ -213,6 +213,29 @@ async fn the_national_node_lists_due_and_late_duties_per_province_on_its_clock()
             "{metrics}"
         );
         assert!(metrics.contains("licnode_deadlines_late{rule=\"licence_entry\"} 0\n"));
+
+        // The gauge is computed again when the records change …
+        arrive(
+            Archive::with_level(store.clone(), "IB0001", Level::InspectionBody),
+            "inspections",
+            "330108",
+            json!({ "completion_date": "2026-03-01", "reported_date": null }),
+        )
+        .await;
+        let (_, metrics) = get(&node, "/metrics", None).await;
+        let metrics = metrics.as_str().expect("text").to_string();
+        assert!(
+            metrics.contains("licnode_deadlines_late{rule=\"inspection_result\"} 2\n"),
+            "{backend:?}: a new late inspection counts: {metrics}"
+        );
+        // … and when the day changes (back before either limit passed).
+        node.clock.set_date(date("2026-03-05"));
+        let (_, metrics) = get(&node, "/metrics", None).await;
+        let metrics = metrics.as_str().expect("text").to_string();
+        assert!(
+            metrics.contains("licnode_deadlines_late{rule=\"inspection_result\"} 0\n"),
+            "{backend:?}: {metrics}"
+        );
     }
 }
 
