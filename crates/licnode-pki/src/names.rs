@@ -47,7 +47,7 @@ pub enum NameError {
     #[error("{code:?} is not a GB/T 2260 division code of a {level} bureau")]
     NotADivisionOfLevel { code: String, level: Level },
     #[error(
-        "{code:?} is not a valid code for a {level}: use 1–32 ASCII capital letters, digits or '-', not a division code (e.g. RD0001)"
+        "{code:?} is not a valid code for a {level}: use 1–32 ASCII capital letters, digits or '-', starting RD for a review department and IB for an inspection body (e.g. RD0001, IB0001)"
     )]
     InvalidNonDivisionCode { code: String, level: Level },
     #[error("a {level} holds no CA: only the national, provincial and prefectural bureaus do")]
@@ -77,7 +77,14 @@ pub fn check_node(code: &str, level: Level) -> Result<(), NameError> {
                 .bytes()
                 .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'-')
             && !code.bytes().all(|byte| byte.is_ascii_digit());
-        if well_formed && divisions::lookup(code).is_none() {
+        // The code names the level (`licnode_sync::level_of_code`): a node receiving a change
+        // relayed from a review department or inspection body learns its level from it.
+        let prefix = if level == Level::ReviewDepartment {
+            "RD"
+        } else {
+            "IB"
+        };
+        if well_formed && code.starts_with(prefix) && divisions::lookup(code).is_none() {
             Ok(())
         } else {
             Err(NameError::InvalidNonDivisionCode {

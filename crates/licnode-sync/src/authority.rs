@@ -8,7 +8,8 @@
 //! prefecture `330100`, county `330106`) and sit where the division tree puts them; a link joins
 //! a division to one of its ancestors (normally its parent; an intermediate bureau that runs no
 //! node may be skipped). Review departments and inspection bodies have codes of their own
-//! (`RD0001`, `IB0001`), no territory, and hang under the national node.
+//! (`RD0001`, `IB0001`: the prefix names the kind, see [`level_of_code`]), no territory, and
+//! hang under the national node.
 //!
 //! ## Both questions are one
 //!
@@ -456,6 +457,30 @@ fn depth(level: Level) -> Option<u8> {
     }
 }
 
+/// The prefix of every review department's code (`RD0001`).
+pub const REVIEW_DEPARTMENT_PREFIX: &str = "RD";
+/// The prefix of every inspection body's code (`IB0001`).
+pub const INSPECTION_BODY_PREFIX: &str = "IB";
+
+/// The level a node code names: a bureau's by its division, a review department's or
+/// inspection body's by its prefix. This is how a node that receives a relayed change learns
+/// its author's level (the actor id carries only the code); certificates are issued only to
+/// codes that name their level this way (`licnode_pki::names::check_node`).
+pub fn level_of_code(code: &str) -> Option<Level> {
+    if let Some(division) = divisions::lookup(code) {
+        return Some(Level::for_division(division.level));
+    }
+    let level = if code.starts_with(REVIEW_DEPARTMENT_PREFIX) {
+        Level::ReviewDepartment
+    } else if code.starts_with(INSPECTION_BODY_PREFIX) {
+        Level::InspectionBody
+    } else {
+        return None;
+    };
+    let node = NodeRef::new(code, level);
+    node_problem(&node).is_none().then_some(level)
+}
+
 /// Why `node` cannot be a node of its level, if it cannot.
 fn node_problem(node: &NodeRef) -> Option<String> {
     if node.level.is_territorial() {
@@ -477,7 +502,12 @@ fn node_problem(node: &NodeRef) -> Option<String> {
              or '-', not all digits like a division code (e.g. RD0001)"
         ))
     } else {
-        None
+        let prefix = match node.level {
+            Level::ReviewDepartment => REVIEW_DEPARTMENT_PREFIX,
+            _ => INSPECTION_BODY_PREFIX,
+        };
+        (!node.code.starts_with(prefix))
+            .then(|| format!("a {}'s code starts with {prefix}", node.level))
     }
 }
 

@@ -10,5 +10,5 @@ pub mod protocol;
 
 pub use authority::{
     Author, Decision, DenyReason, Flow, Link, Movement, NodeRef, NodeRole, Relation, Route, Rule,
-    Scope, collections_for, decide, may_author, relation, rule, rules,
+    Scope, collections_for, decide, level_of_code, may_author, relation, rule, rules,
 };

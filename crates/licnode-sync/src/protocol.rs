@@ -6,7 +6,6 @@
 //! (`POST /sync/v1/pull`) until caught up. Each receiving side checks every change with
 //! [`crate::decide`] and stores the batch and its cursor in one transaction.
 
-use licnode_model::{Level, divisions};
 use serde::{Deserialize, Serialize};
 
 use crate::authority::NodeRef;
@@ -103,8 +102,9 @@ pub struct PullResponse {
 }
 
 /// The node an author code names, as seen from a link between `local` and `peer`: one of the
-/// two ends, or a bureau whose level follows from its division code. `None` for a code that is
-/// neither (an unknown division, a review department or inspection body not on this link).
+/// two ends, or a node whose level follows from its code (a bureau's division, a review
+/// department's `RD…` or an inspection body's `IB…`), so that a change relayed from a review
+/// department or inspection body is judged by its author's level. `None` for any other code.
 pub fn author_ref(code: &str, local: &NodeRef, peer: &NodeRef) -> Option<NodeRef> {
     if code == peer.code {
         return Some(peer.clone());
@@ -112,7 +112,7 @@ pub fn author_ref(code: &str, local: &NodeRef, peer: &NodeRef) -> Option<NodeRef
     if code == local.code {
         return Some(local.clone());
     }
-    divisions::lookup(code).map(|division| NodeRef::new(code, Level::for_division(division.level)))
+    crate::level_of_code(code).map(|level| NodeRef::new(code, level))
 }
 
 mod base64_bytes {
@@ -133,6 +133,31 @@ mod base64_bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use licnode_model::Level;
+
+    #[test]
+    fn a_relayed_authors_level_follows_from_its_code() {
+        let province = NodeRef::new("330000", Level::Province);
+        let national = NodeRef::national();
+        let author = |code: &str| author_ref(code, &province, &national).map(|node| node.level);
+        assert_eq!(author("IB0001"), Some(Level::InspectionBody));
+        assert_eq!(author("RD0001"), Some(Level::ReviewDepartment));
+        assert_eq!(author("330106"), Some(Level::County));
+        assert_eq!(author("XX0001"), None);
+        assert_eq!(author("999999"), None);
+        // An inspection body's result, relayed by the national node, is accepted at the
+        // enterprise's province (Art. 23) — not refused as an unknown author.
+        let decision = crate::decide(
+            &province,
+            &national,
+            crate::Link::Parent,
+            crate::Flow::Receive,
+            "inspections",
+            "330106",
+            &author_ref("IB0001", &province, &national).expect("known"),
+        );
+        assert!(decision.is_allowed(), "{decision:?}");
+    }
 
     #[test]
     fn change_bytes_travel_as_base64() {
@@ -164,7 +189,7 @@ mod tests {
     }
 
     #[test]
-    fn authors_are_the_link_ends_or_bureaus_of_known_divisions() {
+    fn authors_are_the_link_ends_or_nodes_whose_code_names_their_level() {
         let county = NodeRef::new("330106", Level::County);
         let province = NodeRef::new("330000", Level::Province);
         assert_eq!(
@@ -175,6 +200,10 @@ mod tests {
             author_ref("100000", &province, &county),
             Some(NodeRef::national())
         );
-        assert_eq!(author_ref("RD0001", &province, &county), None);
+        assert_eq!(
+            author_ref("RD0001", &province, &county),
+            Some(NodeRef::new("RD0001", Level::ReviewDepartment))
+        );
+        assert_eq!(author_ref("ZZ0001", &province, &county), None);
     }
 }

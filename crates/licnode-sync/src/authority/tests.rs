@@ -621,6 +621,20 @@ fn only_the_national_node_authors_the_registries() {
     }
 }
 
+#[test]
+fn a_review_departments_or_inspection_bodys_code_names_its_level() {
+    assert_eq!(level_of_code("RD0001"), Some(ReviewDepartment));
+    assert_eq!(level_of_code("IB-12"), Some(InspectionBody));
+    assert_eq!(level_of_code("330106"), Some(County));
+    assert_eq!(level_of_code("QA0001"), None);
+    // A review department whose code does not say so is not a node.
+    let misnamed = NodeRef::new("IB0002", ReviewDepartment);
+    assert_eq!(
+        may_author(&misnamed, "review_plans", "330106").code(),
+        Some("invalid_node")
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Malformed questions.
 
