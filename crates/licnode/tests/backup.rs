@@ -2,119 +2,29 @@
 //! real `licnode serve` (Art. 37: archives are kept five years and survive the loss of a disk;
 //! DESIGN principle 9: nothing acknowledged is lost).
 
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{
+    PASSWORD, binary, client_with, free_port, init_node, run, serve, user_token, wait_healthy,
+};
 
 use licnode_testkit::Backend;
 use serde_json::Value;
 
 const ZHEJIANG: (&str, &str, &str) = ("330000", "province", "浙江省市场监督管理局");
-const PASSWORD: &str = "a long enough password";
-
-fn licnode() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_licnode"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
 
 fn output(command: &mut Command) -> Output {
     command.output().expect("run licnode")
 }
 
-fn run(command: &mut Command) -> String {
-    let output = output(command);
-    assert!(
-        output.status.success(),
-        "licnode failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 /// Runs licnode off the async runtime (the node answers writes meanwhile).
 async fn run_async(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || licnode().args(args).output().expect("run licnode"))
+    tokio::task::spawn_blocking(move || binary().args(args).output().expect("run licnode"))
         .await
         .expect("join")
-}
-
-fn init_node(dir: &Path, port: u16, database_url: Option<&str>) -> String {
-    let (code, level, name) = ZHEJIANG;
-    let mut command = licnode();
-    command.args([
-        "init",
-        "--dir",
-        &dir.display().to_string(),
-        "--code",
-        code,
-        "--level",
-        level,
-        "--name",
-        name,
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-    ]);
-    if let Some(url) = database_url {
-        command.args(["--database-url", url]);
-    }
-    run(&mut command);
-    dir.join("licnode.toml").display().to_string()
-}
-
-fn token(config: &str, name: &str, role: &str) -> String {
-    run(licnode()
-        .args([
-            "user", "add", "--config", config, "--name", name, "--role", role,
-        ])
-        .env("LICNODE_PASSWORD", PASSWORD));
-    run(licnode().args(["user", "token", "--config", config, "--name", name]))
-        .trim()
-        .to_string()
-}
-
-fn serve(config: &str) -> Child {
-    licnode()
-        .args(["serve", "--config", config])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn licnode serve")
-}
-
-fn client(token: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .expect("client")
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
-            && response.status().is_success()
-        {
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("licnode serve exited early: {status}");
-        }
-        assert!(Instant::now() < deadline, "node did not become healthy");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Writers creating licences over HTTP until told to stop; every acknowledged id is pushed to
@@ -159,9 +69,9 @@ async fn wait_for_writes(acknowledged: &Arc<Mutex<Vec<String>>>, count: usize) {
 async fn a_backup_taken_during_writes_restores_every_write_acknowledged_before_it() {
     let dir = licnode_testkit::temp_dir().expect("dir");
     let port = free_port();
-    let config = init_node(dir.path(), port, None);
-    let clerk = client(&token(&config, "clerk", "clerk"));
-    let auditor = client(&token(&config, "auditor", "auditor"));
+    let config = init_node(dir.path(), ZHEJIANG, port, None);
+    let clerk = client_with(&user_token(&config, "clerk", "clerk"));
+    let auditor = client_with(&user_token(&config, "auditor", "auditor"));
     let base = format!("http://127.0.0.1:{port}");
     let mut node = serve(&config);
     wait_healthy(&clerk, &base, &mut node).await;
@@ -236,7 +146,7 @@ async fn a_backup_taken_during_writes_restores_every_write_acknowledged_before_i
 
     // Nothing replaces the database under a running node.
     let database = dir.path().join("data").join("licnode.db");
-    let under_node = output(licnode().args([
+    let under_node = output(binary().args([
         "restore",
         "--config",
         &config,
@@ -249,7 +159,7 @@ async fn a_backup_taken_during_writes_restores_every_write_acknowledged_before_i
         String::from_utf8_lossy(&under_node.stderr)
     );
     // Verifying a backup is harmless while the node serves.
-    run(licnode().args([
+    run(binary().args([
         "restore",
         "--verify-only",
         "--config",
@@ -259,7 +169,7 @@ async fn a_backup_taken_during_writes_restores_every_write_acknowledged_before_i
 
     node.kill().expect("kill");
     node.wait().expect("reap");
-    let restored = run(licnode().args([
+    let restored = run(binary().args([
         "restore",
         "--config",
         &config,
@@ -267,7 +177,7 @@ async fn a_backup_taken_during_writes_restores_every_write_acknowledged_before_i
     ]));
     assert!(restored.contains("previous database is kept"), "{restored}");
     assert!(database.exists());
-    let audit = run(licnode().args(["audit", "verify", "--config", &config]));
+    let audit = run(binary().args(["audit", "verify", "--config", &config]));
     assert!(audit.contains("intact"), "{audit}");
 
     let mut node = serve(&config);
@@ -344,7 +254,7 @@ async fn a_backup_taken_during_writes_restores_every_write_acknowledged_before_i
         serde_json::to_vec(&edited_manifest).expect("json"),
     )
     .expect("write manifest");
-    let refused = output(licnode().args([
+    let refused = output(binary().args([
         "restore",
         "--config",
         &config,
@@ -359,7 +269,7 @@ async fn a_backup_taken_during_writes_restores_every_write_acknowledged_before_i
     assert!(said.contains("audit log"), "{said}");
     // And a file that is not the one its manifest describes is refused before anything else.
     std::fs::write(&edited, b"not a database").expect("write");
-    let refused = output(licnode().args([
+    let refused = output(binary().args([
         "restore",
         "--config",
         &config,
@@ -368,7 +278,7 @@ async fn a_backup_taken_during_writes_restores_every_write_acknowledged_before_i
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("SHA-256"));
     // The restored node's database was left alone by both refusals.
-    run(licnode().args(["audit", "verify", "--config", &config]));
+    run(binary().args(["audit", "verify", "--config", &config]));
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -384,8 +294,8 @@ async fn on_postgresql_a_pg_dump_taken_during_writes_restores_and_verifies() {
         .expect("db");
     let database = database.expect("postgres");
     let port = free_port();
-    let config = init_node(dir.path(), port, Some(&database.url));
-    let clerk = client(&token(&config, "clerk", "clerk"));
+    let config = init_node(dir.path(), ZHEJIANG, port, Some(&database.url));
+    let clerk = client_with(&user_token(&config, "clerk", "clerk"));
     let base = format!("http://127.0.0.1:{port}");
     let mut node = serve(&config);
     wait_healthy(&clerk, &base, &mut node).await;
@@ -437,7 +347,7 @@ async fn on_postgresql_a_pg_dump_taken_during_writes_restores_and_verifies() {
     }
     node.kill().expect("kill");
     node.wait().expect("reap");
-    run(licnode().args([
+    run(binary().args([
         "export",
         "--config",
         &config,
@@ -446,7 +356,7 @@ async fn on_postgresql_a_pg_dump_taken_during_writes_restores_and_verifies() {
         "--output",
         &dir.path().join("licences.csv").display().to_string(),
     ]));
-    let said = run(licnode().args(["restore", "--verify-only", "--config", &config]));
+    let said = run(binary().args(["restore", "--verify-only", "--config", &config]));
     assert!(said.contains("verifies"), "{said}");
     // The dump goes into an empty database, which verifies against the manifest and holds
     // every write acknowledged before the backup started.
@@ -463,8 +373,8 @@ async fn on_postgresql_a_pg_dump_taken_during_writes_restores_and_verifies() {
         String::from_utf8_lossy(&restored.stderr)
     );
     let other = dir.path().join("restored");
-    let restored_config = init_node(&other, free_port(), Some(&target.url));
-    let said = run(licnode().args([
+    let restored_config = init_node(&other, ZHEJIANG, free_port(), Some(&target.url));
+    let said = run(binary().args([
         "restore",
         "--verify-only",
         "--config",
@@ -472,7 +382,7 @@ async fn on_postgresql_a_pg_dump_taken_during_writes_restores_and_verifies() {
         &backup.display().to_string(),
     ]));
     assert!(said.contains("verifies"), "{said}");
-    let listed = run(licnode().args([
+    let listed = run(binary().args([
         "export",
         "--config",
         &restored_config,
@@ -488,7 +398,7 @@ async fn on_postgresql_a_pg_dump_taken_during_writes_restores_and_verifies() {
         );
     }
     // Restoring over the configured database is left to pg_restore.
-    let refused = output(licnode().args([
+    let refused = output(binary().args([
         "restore",
         "--config",
         &restored_config,
@@ -497,7 +407,7 @@ async fn on_postgresql_a_pg_dump_taken_during_writes_restores_and_verifies() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("pg_restore"));
 
-    let exported = run(licnode().args(["audit", "export", "--config", &config]));
+    let exported = run(binary().args(["audit", "export", "--config", &config]));
     let writes = exported
         .lines()
         .filter(|line| line.contains("\"kind\":\"write\"") && line.contains("\"user\":\"clerk\""))

@@ -1,104 +1,17 @@
 //! The `licnode` binary as a user runs it: init, serve, kill -9, import, export.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{
+    binary, client_with, config_of, free_port, init_node, run, serve, user_token, wait_healthy,
+};
 
 use licnode_testkit::{BACKENDS, Backend};
 use serde_json::{Value, json};
 
 const ZHEJIANG: (&str, &str, &str) = ("330000", "province", "浙江省市场监督管理局");
-
-fn licnode() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_licnode"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
-
-fn run(command: &mut Command) -> String {
-    let output = command.output().expect("run licnode");
-    assert!(
-        output.status.success(),
-        "licnode failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// `licnode init` for a node on `port`, on SQLite or the given PostgreSQL URL.
-fn init_node(
-    dir: &Path,
-    (code, level, name): (&str, &str, &str),
-    port: u16,
-    database_url: Option<&str>,
-) {
-    let mut command = licnode();
-    command.args([
-        "init",
-        "--dir",
-        &dir.display().to_string(),
-        "--code",
-        code,
-        "--level",
-        level,
-        "--name",
-        name,
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-    ]);
-    if let Some(url) = database_url {
-        command.args(["--database-url", url]);
-    }
-    run(&mut command);
-}
-
-/// Adds a clerk with `licnode user add` and returns an API token from `licnode user token`.
-fn clerk_token(dir: &Path) -> String {
-    let config = dir.join("licnode.toml").display().to_string();
-    run(licnode()
-        .args([
-            "user", "add", "--config", &config, "--name", "clerk", "--role", "clerk",
-        ])
-        .env("LICNODE_PASSWORD", "a long enough password"));
-    run(licnode().args(["user", "token", "--config", &config, "--name", "clerk"]))
-        .trim()
-        .to_string()
-}
-
-fn serve(dir: &Path) -> Child {
-    licnode()
-        .args([
-            "serve",
-            "--config",
-            &dir.join("licnode.toml").display().to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn licnode serve")
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
-            && response.status().is_success()
-        {
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("licnode serve exited early: {status}");
-        }
-        assert!(Instant::now() < deadline, "node did not become healthy");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test]
 async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
@@ -114,7 +27,7 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
             port,
             database.as_ref().map(|d| d.url.as_str()),
         );
-        let token = clerk_token(dir.path());
+        let token = user_token(&config_of(dir.path()), "clerk", "clerk");
         let base = format!("http://127.0.0.1:{port}");
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
@@ -129,7 +42,7 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
         let mut generator = licnode_gen::Generator::new(99);
         let mut acknowledged: Vec<(String, Value)> = Vec::new();
         for round in 0..3 {
-            let mut child = serve(dir.path());
+            let mut child = serve(&config_of(dir.path()));
             wait_healthy(&client, &base, &mut child).await;
             // Everything acknowledged before is there.
             for (id, name) in &acknowledged {
@@ -168,7 +81,7 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
             child.kill().expect("kill -9");
             child.wait().expect("reap");
         }
-        let mut child = serve(dir.path());
+        let mut child = serve(&config_of(dir.path()));
         wait_healthy(&client, &base, &mut child).await;
         for (id, _) in &acknowledged {
             let response = client
@@ -240,7 +153,7 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
     }
     let path = dir.path().join("reviewers.csv");
     std::fs::write(&path, csv.into_inner().expect("csv")).expect("write csv");
-    let stdout = run(licnode().args([
+    let stdout = run(binary().args([
         "import",
         "--config",
         &config,
@@ -255,7 +168,7 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
     assert!(stdout.contains("line 5: validation_failed"), "{stdout}");
     assert!(stdout.contains("line 9: validation_failed"), "{stdout}");
 
-    let exported = run(licnode().args([
+    let exported = run(binary().args([
         "export",
         "--config",
         &config,
@@ -267,7 +180,7 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
     assert_eq!(exported.lines().count(), 8);
     let again = dir.path().join("again.jsonl");
     std::fs::write(&again, &exported).expect("write");
-    let stdout = run(licnode().args([
+    let stdout = run(binary().args([
         "import",
         "--config",
         &config,
@@ -282,7 +195,7 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
 fn the_demo_builds_a_tree_shows_records_flowing_and_walks_through_the_api() {
     let dir = licnode_testkit::temp_dir().expect("dir");
     let port = free_port();
-    let stdout = run(licnode().args([
+    let stdout = run(binary().args([
         "demo",
         "--exit",
         "--licences",
@@ -329,20 +242,7 @@ fn the_demo_builds_a_tree_shows_records_flowing_and_walks_through_the_api() {
 
 /// `licnode <args>` in `dir`, which must succeed.
 fn licnode_in(dir: &Path, args: &[&str]) -> String {
-    run(licnode().args(args).current_dir(dir))
-}
-
-/// A client that sends `token` with every request.
-fn client_with(token: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .expect("client")
+    run(binary().args(args).current_dir(dir))
 }
 
 #[tokio::test]
@@ -413,14 +313,14 @@ async fn kill_9_in_the_middle_of_syncs_twenty_times_loses_nothing_and_counts_not
         "{text}"
     );
     std::fs::write(&county_config, text).expect("config");
-    let token = clerk_token(&root.join("xihu"));
+    let token = user_token(&config_of(&root.join("xihu")), "clerk", "clerk");
     let county = client_with(&token);
     let county_base = format!("http://127.0.0.1:{county_port}");
     let province_base = format!("http://127.0.0.1:{province_port}");
     let plain = reqwest::Client::new();
 
-    let mut province_process = serve(&root.join("zhejiang"));
-    let mut county_process = serve(&root.join("xihu"));
+    let mut province_process = serve(&config_of(&root.join("zhejiang")));
+    let mut county_process = serve(&config_of(&root.join("xihu")));
     wait_healthy(&plain, &province_base, &mut province_process).await;
     wait_healthy(&plain, &county_base, &mut county_process).await;
     let collection = licnode_model::collection("quality_archives").expect("collection");
@@ -448,18 +348,18 @@ async fn kill_9_in_the_middle_of_syncs_twenty_times_loses_nothing_and_counts_not
         };
         victim.kill().expect("kill -9");
         victim.wait().expect("reap");
-        *victim = serve(&root.join(dir_name));
+        *victim = serve(&config_of(&root.join(dir_name)));
         wait_healthy(&plain, base, victim).await;
     }
     // Both converge: every acknowledged write reaches the province, once.
     let province_token = {
         let config = root.join("zhejiang/licnode.toml").display().to_string();
-        run(licnode()
+        run(binary()
             .args([
                 "user", "add", "--config", &config, "--name", "auditor", "--role", "auditor",
             ])
             .env("LICNODE_PASSWORD", "a long enough password"));
-        run(licnode().args(["user", "token", "--config", &config, "--name", "auditor"]))
+        run(binary().args(["user", "token", "--config", &config, "--name", "auditor"]))
             .trim()
             .to_string()
     };

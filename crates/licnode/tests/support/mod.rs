@@ -203,3 +203,123 @@ pub fn issue_tree(dir: &Path, nodes: &[Planned]) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// One node as an operator runs it: separate `licnode` processes.
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "a long enough password";
+
+/// A command running the `licnode` binary.
+pub fn binary() -> std::process::Command {
+    Command::new(env!("CARGO_BIN_EXE_licnode"))
+}
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// Runs `command`, which must succeed, and returns its standard output.
+pub fn run(command: &mut Command) -> String {
+    let output = command.output().expect("run licnode");
+    assert!(
+        output.status.success(),
+        "licnode failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The configuration file `licnode init --dir dir` writes.
+pub fn config_of(dir: &Path) -> String {
+    dir.join("licnode.toml").display().to_string()
+}
+
+/// `licnode init` of the node (code, level, name) in `dir`, its staff API on `port`, on SQLite
+/// or the given PostgreSQL URL; returns its configuration file.
+pub fn init_node(
+    dir: &Path,
+    (code, level, name): (&str, &str, &str),
+    port: u16,
+    database_url: Option<&str>,
+) -> String {
+    let mut command = binary();
+    command.args([
+        "init",
+        "--dir",
+        &dir.display().to_string(),
+        "--code",
+        code,
+        "--level",
+        level,
+        "--name",
+        name,
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    if let Some(url) = database_url {
+        command.args(["--database-url", url]);
+    }
+    run(&mut command);
+    config_of(dir)
+}
+
+/// Adds a user with `licnode user add` and returns an API token from `licnode user token`.
+pub fn user_token(config: &str, name: &str, role: &str) -> String {
+    run(binary()
+        .args([
+            "user", "add", "--config", config, "--name", name, "--role", role,
+        ])
+        .env("LICNODE_PASSWORD", PASSWORD));
+    run(binary().args(["user", "token", "--config", config, "--name", name]))
+        .trim()
+        .to_string()
+}
+
+/// `licnode serve` as a child process.
+pub fn serve(config: &str) -> std::process::Child {
+    binary()
+        .args(["serve", "--config", config])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn licnode serve")
+}
+
+/// Waits until the node at `base` answers `/healthz`, failing if its process exits first.
+pub async fn wait_healthy(client: &reqwest::Client, base: &str, child: &mut std::process::Child) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
+            && response.status().is_success()
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("licnode serve exited early: {status}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node did not become healthy"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A client that sends `token` with every request.
+pub fn client_with(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
