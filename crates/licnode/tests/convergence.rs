@@ -141,6 +141,8 @@ fn seven_nodes_converge_through_partitions_lost_repeated_and_reordered_messages_
     };
     let mut totals = Totals::default();
     for seed in seeds {
+        // Shown with the output of a failing test: the case to replay.
+        eprintln!("case LICNODE_PROPTEST_SEED={seed}");
         let summary = runtime.block_on(run_case(seed));
         totals.add(&summary);
     }
