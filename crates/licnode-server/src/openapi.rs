@@ -181,6 +181,7 @@ pub(crate) async fn document() -> Json<Value> {
     paths.insert("/api/v1/deadlines".into(), crate::deadlines::openapi_path());
     paths.extend(crate::audit::openapi_paths());
     paths.extend(crate::reports::openapi_paths());
+    paths.extend(crate::retention::openapi_paths());
     paths.insert("/api/v1/node".into(), json!({ "get": { "summary": "This node", "responses": { "200": { "description": "node" } } } }));
     paths.insert("/healthz".into(), json!({ "get": { "summary": "Liveness and database reachability", "responses": { "200": { "description": "ok" }, "503": { "description": "database unreachable" } } } }));
     paths.insert("/metrics".into(), json!({ "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "text format" } } } }));

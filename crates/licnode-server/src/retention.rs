@@ -289,3 +289,75 @@ async fn certificates(State(state): State<AppState>) -> Result<Json<Value>, ApiE
     let items = state.archive.store.destruction_certificates().await?;
     Ok(Json(json!({ "count": items.len(), "items": items })))
 }
+
+/// The retention routes in the OpenAPI document.
+pub(crate) fn openapi_paths() -> Vec<(String, Value)> {
+    let id =
+        json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } });
+    let refusals = "not_approved, approval_refused, approval_for_other_records, approval_signature_invalid, approval_malformed, approval_expired, approval_from_the_future, record_not_due";
+    vec![
+        (
+            "/api/v1/retention/due".into(),
+            json!({ "get": {
+                "summary": "Records whose retention period (Art. 37, `[retention] years` from when their matter ended) has passed, as of the node's clock",
+                "responses": { "200": { "description": "the due records, with the date each became due" } } } }),
+        ),
+        (
+            "/api/v1/retention/requests".into(),
+            json!({ "post": {
+                "summary": "Ask the parent's approval to destroy due records (Art. 38); the request replicates up",
+                "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": {
+                    "record_ids": { "type": "array", "items": { "type": "string" }, "description": "default: every due record" },
+                    "reason": { "type": "string" } } } } } },
+                "responses": {
+                    "201": { "description": "the destructions record of the request" },
+                    "403": { "description": "forbidden_role" },
+                    "422": { "description": "nothing_due, no_superior, too_many_records, record_not_due, record_never_due, record_unknown" } } } }),
+        ),
+        (
+            "/api/v1/retention/requests/{id}/approve".into(),
+            json!({ "post": {
+                "summary": "Approve a child's request (approvers, at the parent): checks due-ness on this node's copy and clock and signs the exact decision with the node key",
+                "parameters": [id],
+                "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": {
+                    "remarks": { "type": "string" },
+                    "valid_days": { "type": "integer", "minimum": 1, "maximum": MAX_APPROVAL_DAYS } } } } } },
+                "responses": {
+                    "200": { "description": "the request with its signed decision" },
+                    "403": { "description": "approval_required, or not_a_superior (only the requesting node's parent decides)" },
+                    "404": { "description": "not_found" },
+                    "409": { "description": "already_decided" },
+                    "422": { "description": "record_not_due (by this node's copy and clock), not_a_destruction_request" } } } }),
+        ),
+        (
+            "/api/v1/retention/requests/{id}/refuse".into(),
+            json!({ "post": {
+                "summary": "Refuse a child's request (approvers, at the parent); the signed refusal replicates back",
+                "parameters": [id],
+                "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": {
+                    "remarks": { "type": "string" } } } } } },
+                "responses": {
+                    "200": { "description": "the request with its signed refusal" },
+                    "403": { "description": "approval_required, or not_a_superior" },
+                    "404": { "description": "not_found" },
+                    "409": { "description": "already_decided" } } } }),
+        ),
+        (
+            "/api/v1/retention/requests/{id}/destroy".into(),
+            json!({ "post": {
+                "summary": "Destroy exactly the approved records (approvers, at the requesting node): document, history, projection and search entries; leaves a destruction certificate",
+                "parameters": [id],
+                "responses": {
+                    "200": { "description": "the destruction certificate" },
+                    "403": { "description": "approval_required, or approval_not_from_a_superior" },
+                    "409": { "description": "already_destroyed" },
+                    "422": { "description": format!("refused, nothing destroyed: {refusals}") } } } }),
+        ),
+        (
+            "/api/v1/retention/certificates".into(),
+            json!({ "get": {
+                "summary": "Destruction certificates: what was destroyed, when, on whose signed approval (kept for good)",
+                "responses": { "200": { "description": "the certificates, newest first" } } } }),
+        ),
+    ]
+}

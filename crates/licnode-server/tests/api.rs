@@ -360,6 +360,18 @@ async fn health_metrics_and_openapi_are_served() {
             "{path} missing from the OpenAPI document"
         );
     }
+    for path in [
+        "/api/v1/deadlines",
+        "/api/v1/audit",
+        "/api/v1/retention/due",
+        "/api/v1/retention/requests/{id}/approve",
+        "/api/v1/retention/requests/{id}/destroy",
+    ] {
+        assert!(
+            openapi["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
     let (status, schema) = call(&node, "GET", "/api/v1/collections/reviewers", None).await;
     assert_eq!(status, StatusCode::OK);
     let id_number = schema["fields"]
