@@ -137,7 +137,8 @@ impl Store {
                 )),
                 Ok(incoming) => {
                     let hash = incoming.hash.to_string();
-                    let author = incoming.author_node.as_deref();
+                    let author = incoming.author_node.clone();
+                    let author = author.as_deref();
                     match check(change, author) {
                         Ok(()) => {
                             offered.insert(
@@ -152,7 +153,7 @@ impl Store {
                                     },
                                 ),
                             );
-                            allowed.push(change.clone());
+                            allowed.push((change, Ok(incoming)));
                         }
                         Err(refusal) => {
                             denied.push(entry(change, hash, author.unwrap_or(""), refusal))
@@ -168,7 +169,7 @@ impl Store {
             denied,
             offered,
         };
-        let mut outcome = self.apply_remote_with(&allowed, Some(&tail)).await?;
+        let mut outcome = self.apply_remote_with(allowed, Some(&tail)).await?;
         for denied in &tail.denied {
             outcome
                 .refused

@@ -207,7 +207,7 @@ impl Store {
     /// skipped, so duplicated and re-ordered deliveries are harmless; each applied change gets
     /// a new local sequence number, so it travels on to this node's other neighbours.
     pub async fn apply_remote(&self, changes: &[RemoteChange]) -> Result<ApplyOutcome, StoreError> {
-        self.apply_remote_with(changes, None).await
+        self.apply_remote_with(parse_all(changes), None).await
     }
 
     /// [`Store::apply_remote`], and in the same transaction whatever replication must record
@@ -219,7 +219,7 @@ impl Store {
     /// change log. Only records that already existed are updated row by row.
     pub(crate) async fn apply_remote_with(
         &self,
-        changes: &[RemoteChange],
+        changes: Vec<Parsed<'_>>,
         tail: Option<&crate::sync_state::SyncTail>,
     ) -> Result<ApplyOutcome, StoreError> {
         let mut outcome = ApplyOutcome::default();
@@ -351,12 +351,31 @@ type ByRecord<'a> = Vec<(
     Vec<(&'a RemoteChange, licnode_doc::IncomingChange)>,
 )>;
 
-fn group_by_record<'a>(changes: &'a [RemoteChange], outcome: &mut ApplyOutcome) -> ByRecord<'a> {
+/// A received change with its bytes parsed (once: the authority check on arrival needs the
+/// author, the merge needs the change), or why they could not be.
+pub(crate) type Parsed<'a> = (
+    &'a RemoteChange,
+    Result<licnode_doc::IncomingChange, String>,
+);
+
+/// Parses every change of a batch.
+pub(crate) fn parse_all(changes: &[RemoteChange]) -> Vec<Parsed<'_>> {
+    changes
+        .iter()
+        .map(|change| {
+            let parsed =
+                licnode_doc::parse_change(&change.bytes).map_err(|error| error.to_string());
+            (change, parsed)
+        })
+        .collect()
+}
+
+fn group_by_record<'a>(changes: Vec<Parsed<'a>>, outcome: &mut ApplyOutcome) -> ByRecord<'a> {
     let mut by_record: ByRecord<'a> = Vec::new();
     let mut record_index: HashMap<&str, usize> = HashMap::new();
     let mut seen: HashSet<licnode_doc::ChangeHash> = HashSet::new();
-    for remote in changes {
-        match licnode_doc::parse_change(&remote.bytes) {
+    for (remote, parsed) in changes {
+        match parsed {
             Ok(incoming) => {
                 if !seen.insert(incoming.hash) {
                     outcome.duplicates += 1;
