@@ -110,12 +110,13 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    /// The keys an attempt by `user` from `client` is counted under.
+    /// The keys an attempt by `user` from `client` is counted under. The name is cut to the
+    /// longest a user name can be (64), so that the counts stay small whatever is sent.
     fn keys(user: &str, client: ClientAddress) -> [LoginKey; 2] {
         let address = client.counting_key();
         [
             LoginKey::UserAtAddress {
-                user: user.to_owned(),
+                user: user.chars().take(64).collect(),
                 address,
             },
             LoginKey::Address(address),
