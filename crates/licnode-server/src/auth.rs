@@ -503,3 +503,33 @@ async fn change_user(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_name_is_counted_under_its_first_64_characters() {
+        let client = ClientAddress([192, 0, 2, 1].into());
+        let [user_at_address, _] = LoginLimiter::keys(&"名".repeat(100_000), client);
+        let LoginKey::UserAtAddress { user, .. } = user_at_address else {
+            panic!("the first key is the user at the address");
+        };
+        assert_eq!(user.chars().count(), 64);
+    }
+
+    #[test]
+    fn a_throttled_address_is_audited_once_a_minute_with_the_count_in_between() {
+        let limiter = LoginLimiter::default();
+        let address: IpAddr = [192, 0, 2, 1].into();
+        assert_eq!(limiter.throttled_attempt(address, 60_000), Some(0));
+        assert_eq!(limiter.throttled_attempt(address, 60_001), None);
+        assert_eq!(limiter.throttled_attempt(address, 119_999), None);
+        assert_eq!(limiter.throttled_attempt(address, 120_000), Some(2));
+        // Another address has its own minute.
+        assert_eq!(
+            limiter.throttled_attempt([192, 0, 2, 2].into(), 120_001),
+            Some(0)
+        );
+    }
+}
