@@ -104,6 +104,10 @@ async fn flood(backend: licnode_testkit::Backend) {
         .into_iter()
         .filter(|entry| entry.kind == "certificate_refused")
         .collect();
+    eprintln!(
+        "{backend}: {refused} refused handshakes in {flood_took:?}: {} audit entries",
+        entries.len()
+    );
     // One entry for the source address, or two when the flood crossed a minute boundary.
     assert!(
         (1..=2).contains(&entries.len()),
