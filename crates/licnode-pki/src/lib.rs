@@ -46,7 +46,7 @@ pub use error::PkiError;
 pub use rustls::pki_types::CertificateDer;
 pub use serve::{serve_mutual_tls, serve_server_tls};
 pub use tls::{ExpectedPeer, NodeTls, NodeTlsSettings, OwnIdentity, Signed};
-pub use verify::{PeerIdentity, Refusal, RefusalLog, RefusalReason};
+pub use verify::{PeerIdentity, Refusal, RefusalLog, RefusalReason, RefusalRecord, Side};
 
 const DAY: u64 = 24 * 60 * 60;
 

@@ -7,8 +7,8 @@
 //! node URI, no CA certificate as a leaf, every code within its issuer's subtree, and CRLs no
 //! older than the configured limit.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::net::SocketAddr;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -250,8 +250,9 @@ pub struct RefusalRecord {
 }
 
 /// The most recent refusals, in memory, with a count per reason since start (for tests now,
-/// metrics later). Every refusal recorded here is also logged at WARN with its reason code, and
-/// sent to [`RefusalLog::subscribe`]rs (the node writes them to its audit log).
+/// metrics later). Every refusal recorded here is logged with its reason code — at WARN the
+/// first from each source address in a minute, at DEBUG the rest, so a flood cannot flood the
+/// log — and sent to [`RefusalLog::subscribe`]rs (the node counts them into its audit log).
 #[derive(Debug)]
 pub struct RefusalLog {
     capacity: usize,
@@ -263,6 +264,29 @@ pub struct RefusalLog {
 struct RefusalLogInner {
     recent: VecDeque<RefusalRecord>,
     counts: BTreeMap<RefusalReason, u64>,
+    /// The minute each source address was last logged at WARN (issue 11, item 8).
+    warned: HashMap<Option<IpAddr>, u64>,
+}
+
+/// Source addresses remembered for [`RefusalLogInner::warned`] before the stale ones go.
+const WARNED_ADDRESSES_KEPT: usize = 4096;
+
+impl RefusalLogInner {
+    /// Whether this is the first refusal from `source` in `minute` (then logged at WARN).
+    fn first_this_minute(&mut self, source: Option<IpAddr>, minute: u64) -> bool {
+        if self.warned.get(&source) == Some(&minute) {
+            return false;
+        }
+        if self.warned.len() >= WARNED_ADDRESSES_KEPT {
+            self.warned.retain(|_, warned_at| *warned_at == minute);
+            if self.warned.len() >= WARNED_ADDRESSES_KEPT {
+                // So many addresses this minute: one WARN for all of them is enough.
+                return false;
+            }
+        }
+        self.warned.insert(source, minute);
+        true
+    }
 }
 
 impl Default for RefusalLog {
@@ -289,14 +313,6 @@ impl RefusalLog {
 
     /// Records and logs a refusal.
     pub fn record(&self, side: Side, remote: Option<SocketAddr>, refusal: &Refusal) {
-        tracing::warn!(
-            reason = refusal.reason.code(),
-            side = ?side,
-            remote = ?remote,
-            claimed_code = ?refusal.claimed_code,
-            detail = %refusal.detail,
-            "peer refused"
-        );
         let record = RefusalRecord {
             at: SystemTime::now(),
             side,
@@ -305,17 +321,43 @@ impl RefusalLog {
             claimed_code: refusal.claimed_code.clone(),
             detail: refusal.detail.clone(),
         };
-        let mut inner = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *inner.counts.entry(record.reason).or_default() += 1;
-        if inner.recent.len() == self.capacity {
-            inner.recent.pop_front();
+        let minute = record
+            .at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs() / 60);
+        let first_this_minute = {
+            let mut inner = self
+                .inner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *inner.counts.entry(record.reason).or_default() += 1;
+            if inner.recent.len() == self.capacity {
+                inner.recent.pop_front();
+            }
+            // No subscriber is not an error.
+            let _ = self.reports.send(record.clone());
+            inner.recent.push_back(record);
+            inner.first_this_minute(remote.map(|address| address.ip().to_canonical()), minute)
+        };
+        if first_this_minute {
+            tracing::warn!(
+                reason = refusal.reason.code(),
+                side = ?side,
+                remote = ?remote,
+                claimed_code = ?refusal.claimed_code,
+                detail = %refusal.detail,
+                "peer refused (further refusals from this address this minute are logged at DEBUG)"
+            );
+        } else {
+            tracing::debug!(
+                reason = refusal.reason.code(),
+                side = ?side,
+                remote = ?remote,
+                claimed_code = ?refusal.claimed_code,
+                detail = %refusal.detail,
+                "peer refused"
+            );
         }
-        // No subscriber is not an error.
-        let _ = self.reports.send(record.clone());
-        inner.recent.push_back(record);
     }
 
     /// The kept refusals, oldest first.
@@ -663,5 +705,23 @@ mod tests {
         assert_eq!(received.claimed_code.as_deref(), Some("330106"));
         assert_eq!(received.side, Side::Dialling);
         assert!(reports.try_recv().is_err(), "nothing else");
+    }
+
+    #[test]
+    fn only_the_first_refusal_from_an_address_in_a_minute_is_a_warning() {
+        let mut inner = RefusalLogInner::default();
+        let flooder: Option<IpAddr> = Some([192, 0, 2, 7].into());
+        let other: Option<IpAddr> = Some([198, 51, 100, 1].into());
+        assert!(inner.first_this_minute(flooder, 1000));
+        for _ in 0..299 {
+            assert!(!inner.first_this_minute(flooder, 1000));
+        }
+        assert!(inner.first_this_minute(other, 1000));
+        assert!(inner.first_this_minute(flooder, 1001), "the next minute");
+        // Many addresses in one minute cannot grow the memory without bound.
+        for index in 0..(WARNED_ADDRESSES_KEPT as u32 * 2) {
+            inner.first_this_minute(Some(IpAddr::from(index.to_be_bytes())), 1002);
+        }
+        assert!(inner.warned.len() <= WARNED_ADDRESSES_KEPT);
     }
 }

@@ -4,12 +4,12 @@
 //! typed [`Staff`].
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -20,13 +20,17 @@ use licnode_store::{AccountError, AuditEntry, Role, TokenKind, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::client_address::ClientAddress;
 use crate::{ApiError, AppState};
 
 /// How long a login session lasts.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 60 * 60);
 
-/// Failed logins allowed per client address and per user name in one window.
-const MAX_FAILURES: u32 = 10;
+/// Failed logins allowed in one window per (user name, client address) and per client address.
+/// A user name alone is never locked: wrong passwords from one address lock that address out,
+/// not the clerk who types the right one elsewhere (issue 11, item 8).
+const MAX_FAILURES_PER_USER_AT_ADDRESS: u32 = 10;
+const MAX_FAILURES_PER_ADDRESS: u32 = 10;
 const FAILURE_WINDOW: Duration = Duration::from_secs(5 * 60);
 
 /// The staff member a request acts for.
@@ -76,41 +80,112 @@ impl Staff {
     }
 }
 
-/// Counts failed logins per key (client address, user name) in a sliding window.
+/// What failed logins are counted under. Addresses are counted as the limiters count them
+/// (IPv6 by its /64, [`ClientAddress::counting_key`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum LoginKey {
+    /// One user name tried from one client address.
+    UserAtAddress { user: String, address: IpAddr },
+    /// Every name tried from one client address.
+    Address(IpAddr),
+}
+
+impl LoginKey {
+    fn limit(&self) -> u32 {
+        match self {
+            LoginKey::UserAtAddress { .. } => MAX_FAILURES_PER_USER_AT_ADDRESS,
+            LoginKey::Address(_) => MAX_FAILURES_PER_ADDRESS,
+        }
+    }
+}
+
+/// Counts failed logins per (user name, client address) and per client address, each in a
+/// window that starts at its first failure.
 #[derive(Default)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    failures: Mutex<HashMap<LoginKey, (u32, Instant)>>,
+    /// Per client address: the minute of the last throttled attempt that was audited, and the
+    /// throttled attempts since that were not.
+    throttled: Mutex<HashMap<IpAddr, (i64, u64)>>,
 }
 
 impl LoginLimiter {
+    /// The keys an attempt by `user` from `client` is counted under. The name is cut to the
+    /// longest a user name can be (64), so that the counts stay small whatever is sent.
+    fn keys(user: &str, client: ClientAddress) -> [LoginKey; 2] {
+        let address = client.counting_key();
+        [
+            LoginKey::UserAtAddress {
+                user: user.chars().take(64).collect(),
+                address,
+            },
+            LoginKey::Address(address),
+        ]
+    }
+
     /// Seconds to wait if `key` has failed too often, else `None`.
-    fn blocked_for(&self, key: &str) -> Option<u64> {
-        let failures = self.failures.lock().ok()?;
+    fn blocked_for(&self, key: &LoginKey) -> Option<u64> {
+        let failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (count, since) = failures.get(key)?;
         let elapsed = since.elapsed();
-        (*count >= MAX_FAILURES && elapsed < FAILURE_WINDOW)
+        (*count >= key.limit() && elapsed < FAILURE_WINDOW)
             .then(|| (FAILURE_WINDOW - elapsed).as_secs().max(1))
     }
 
-    fn record_failure(&self, key: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            if failures.len() > 100_000 {
-                failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+    fn record_failure(&self, key: LoginKey) {
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failures.len() > 100_000 {
+            failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+        }
+        let entry = failures.entry(key).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= FAILURE_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+
+    /// Counts a throttled attempt from `address` at `now_ms`. The first of each minute is
+    /// audited, carrying how many came since the last audited one (returned); the others are
+    /// only counted, so a locked-out guesser cannot grow the audit log at will (issue 11,
+    /// item 8).
+    fn throttled_attempt(&self, address: IpAddr, now_ms: i64) -> Option<u64> {
+        let minute = now_ms.div_euclid(60_000);
+        let mut throttled = self
+            .throttled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if throttled.len() > 100_000 {
+            throttled.retain(|_, (audited_minute, _)| *audited_minute >= minute);
+        }
+        match throttled.get_mut(&address) {
+            Some((audited_minute, not_audited)) if *audited_minute >= minute => {
+                *not_audited += 1;
+                None
             }
-            let entry = failures
-                .entry(key.to_string())
-                .or_insert((0, Instant::now()));
-            if entry.1.elapsed() >= FAILURE_WINDOW {
-                *entry = (0, Instant::now());
+            Some((audited_minute, not_audited)) => {
+                let since_last_entry = *not_audited;
+                *audited_minute = minute;
+                *not_audited = 0;
+                Some(since_last_entry)
             }
-            entry.0 += 1;
+            None => {
+                throttled.insert(address, (minute, 0));
+                Some(0)
+            }
         }
     }
 
-    fn clear(&self, key: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(key);
-        }
+    fn clear(&self, key: &LoginKey) {
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
     }
 }
 
@@ -220,18 +295,15 @@ fn parse<T: serde::de::DeserializeOwned>(
 
 async fn login(
     State(state): State<AppState>,
-    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    client: ClientAddress,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let body: LoginBody = parse(body)?;
-    let address_key = client
-        .map(|Extension(ConnectInfo(address))| format!("ip:{}", address.ip()))
-        .unwrap_or_else(|| "ip:unknown".to_string());
-    let user_key = format!("user:{}", body.name);
+    let [user_at_address, address] = LoginLimiter::keys(&body.name, client);
     if let Some(seconds) = state
         .login_limiter
-        .blocked_for(&address_key)
-        .or_else(|| state.login_limiter.blocked_for(&user_key))
+        .blocked_for(&user_at_address)
+        .or_else(|| state.login_limiter.blocked_for(&address))
     {
         let mut response = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -242,14 +314,25 @@ async fn login(
         if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
-        audit_login(
-            &state,
-            kinds::LOGIN_FAILED,
-            &body.name,
-            &address_key,
-            "too_many_attempts",
-        )
-        .await?;
+        if let Some(not_audited) = state
+            .login_limiter
+            .throttled_attempt(client.counting_key(), state.clock.now_ms())
+        {
+            let name: String = body.name.chars().take(64).collect();
+            let entry = AuditEntry::new(
+                kinds::LOGIN_FAILED,
+                &state.node.code,
+                &name,
+                state.clock.now_ms(),
+            )
+            .detail(json!({
+                "client": client.to_string(),
+                "how": "too_many_attempts",
+                // Throttled attempts from this address since its last entry, not each audited.
+                "throttled_not_audited": not_audited,
+            }));
+            state.archive.store.audit(entry).await?;
+        }
         return Ok(response);
     }
     match state
@@ -259,7 +342,8 @@ async fn login(
         .await?
     {
         Some(user) => {
-            state.login_limiter.clear(&user_key);
+            // The address's own count stays: one good account does not buy more guesses.
+            state.login_limiter.clear(&user_at_address);
             let issued = state
                 .archive
                 .store
@@ -270,19 +354,19 @@ async fn login(
                     Some(SESSION_LIFETIME.as_millis() as i64),
                 )
                 .await?;
-            tracing::info!(user = %user.name, "login");
-            audit_login(&state, kinds::LOGIN, &user.name, &address_key, "password").await?;
+            tracing::info!(user = %user.name, %client, "login");
+            audit_login(&state, kinds::LOGIN, &user.name, client, "password").await?;
             Ok(Json(json!({ "token": issued.token, "expires_at_ms": issued.expires_at_ms, "user": user })).into_response())
         }
         None => {
-            state.login_limiter.record_failure(&address_key);
-            state.login_limiter.record_failure(&user_key);
-            tracing::warn!(user = %body.name, "login refused");
+            state.login_limiter.record_failure(user_at_address);
+            state.login_limiter.record_failure(address);
+            tracing::warn!(user = %body.name, %client, "login refused");
             audit_login(
                 &state,
                 kinds::LOGIN_FAILED,
                 &body.name,
-                &address_key,
+                client,
                 "wrong_credentials",
             )
             .await?;
@@ -299,13 +383,13 @@ async fn audit_login(
     state: &AppState,
     kind: &str,
     name: &str,
-    address_key: &str,
+    client: ClientAddress,
     how: &str,
 ) -> Result<(), ApiError> {
     let name: String = name.chars().take(64).collect();
-    let entry = AuditEntry::new(kind, &state.node.code, &name, state.clock.now_ms()).detail(
-        json!({ "client": address_key.strip_prefix("ip:").unwrap_or(address_key), "how": how }),
-    );
+    // The client as decided from the peer and the trusted proxies (issue 11, item 9).
+    let entry = AuditEntry::new(kind, &state.node.code, &name, state.clock.now_ms())
+        .detail(json!({ "client": client.to_string(), "how": how }));
     state.archive.store.audit(entry).await?;
     Ok(())
 }
@@ -418,4 +502,34 @@ async fn change_user(
         .set_user_disabled(&name, body.disabled)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_name_is_counted_under_its_first_64_characters() {
+        let client = ClientAddress([192, 0, 2, 1].into());
+        let [user_at_address, _] = LoginLimiter::keys(&"名".repeat(100_000), client);
+        let LoginKey::UserAtAddress { user, .. } = user_at_address else {
+            panic!("the first key is the user at the address");
+        };
+        assert_eq!(user.chars().count(), 64);
+    }
+
+    #[test]
+    fn a_throttled_address_is_audited_once_a_minute_with_the_count_in_between() {
+        let limiter = LoginLimiter::default();
+        let address: IpAddr = [192, 0, 2, 1].into();
+        assert_eq!(limiter.throttled_attempt(address, 60_000), Some(0));
+        assert_eq!(limiter.throttled_attempt(address, 60_001), None);
+        assert_eq!(limiter.throttled_attempt(address, 119_999), None);
+        assert_eq!(limiter.throttled_attempt(address, 120_000), Some(2));
+        // Another address has its own minute.
+        assert_eq!(
+            limiter.throttled_attempt([192, 0, 2, 2].into(), 120_001),
+            Some(0)
+        );
+    }
 }

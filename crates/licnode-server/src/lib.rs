@@ -6,6 +6,7 @@
 
 mod audit;
 pub mod auth;
+pub mod client_address;
 pub mod deadlines;
 pub mod error;
 pub mod metrics;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub node: Arc<NodeInfo>,
     pub metrics: Arc<Metrics>,
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// The reverse proxies whose `X-Forwarded-For` is believed (`[http] trusted_proxies`).
+    pub trusted_proxies: Arc<client_address::TrustedProxies>,
     /// The link to the parent, when this node has one.
     pub link: Option<Arc<sync::LinkHandle>>,
     /// The node's clock (injected in tests).
@@ -73,6 +76,7 @@ impl AppState {
             node: Arc::new(node),
             metrics: Arc::new(Metrics::default()),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
+            trusted_proxies: Arc::default(),
             link: None,
             clock: Arc::new(licnode_store::SystemClock),
             retention: Arc::default(),
@@ -83,6 +87,15 @@ impl AppState {
     /// The same state, with these retention settings.
     pub fn with_retention(mut self, settings: retention::RetentionSettings) -> AppState {
         self.retention = Arc::new(settings);
+        self
+    }
+
+    /// The same state, believing `X-Forwarded-For` from these reverse proxies only.
+    pub fn with_trusted_proxies(
+        mut self,
+        trusted_proxies: client_address::TrustedProxies,
+    ) -> AppState {
+        self.trusted_proxies = Arc::new(trusted_proxies);
         self
     }
 
@@ -128,6 +141,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             request_context,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.trusted_proxies.clone(),
+            client_address::remember_client_address,
+        ))
         .with_state(state)
 }
 
@@ -162,11 +179,13 @@ async fn request_context(State(state): State<AppState>, request: Request, next: 
         .map(|path| path.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let method = request.method().to_string();
+    let client = client_address::ClientAddress::of(request.extensions());
     let span = tracing::info_span!(
         "request",
         %request_id,
         %method,
         path = %request.uri().path(),
+        %client,
         user = tracing::field::Empty
     );
     let mut response = next.run(request).instrument(span.clone()).await;

@@ -87,13 +87,31 @@ pub struct HttpSection {
     /// Address the staff API listens on.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// Reverse proxies in front of the staff API and the public service, as addresses or
+    /// networks (`["10.0.0.0/8", "127.0.0.1", "fd00::/8"]`). A request from one of them is
+    /// counted — login throttling, the public rate limit, the audit log — under the right-most
+    /// address of its `X-Forwarded-For` that is not itself a trusted proxy; everybody else's
+    /// `X-Forwarded-For` is ignored. Empty (the default): nobody's is believed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for HttpSection {
     fn default() -> Self {
         HttpSection {
             listen: default_listen(),
+            trusted_proxies: Vec::new(),
         }
+    }
+}
+
+impl HttpSection {
+    /// `trusted_proxies`, parsed; an entry that is neither an address nor a network is named.
+    pub fn trusted_proxies(
+        &self,
+    ) -> anyhow::Result<licnode_server::client_address::TrustedProxies> {
+        licnode_server::client_address::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|error| anyhow::anyhow!("[http] trusted_proxies: {error}"))
     }
 }
 
@@ -283,6 +301,7 @@ impl Config {
                 self.node.code
             );
         }
+        self.http.trusted_proxies()?;
         Ok(())
     }
 
@@ -386,5 +405,34 @@ mod tests {
         let public = config.public.expect("public section");
         assert_eq!(public.listen, SocketAddr::from(([0, 0, 0, 0], 8080)));
         assert!(public.requests_per_second > 0.0 && public.burst > 0);
+    }
+
+    #[test]
+    fn trusted_proxies_are_checked_when_the_configuration_is_loaded() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("licnode.toml");
+        let base = "[node]\ncode = \"330000\"\nlevel = \"province\"\nname = \"x\"\n";
+        std::fs::write(
+            &path,
+            format!(
+                "{base}[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\", \"fd00::/8\"]\n"
+            ),
+        )
+        .expect("write");
+        let config = Config::load(&path).expect("valid proxies");
+        let trusted = config.http.trusted_proxies().expect("parsed");
+        assert!(trusted.contains([10, 1, 2, 3].into()));
+        assert!(!trusted.contains([192, 0, 2, 1].into()));
+
+        std::fs::write(
+            &path,
+            format!("{base}[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"10.0.0.0/40\"]\n"),
+        )
+        .expect("write");
+        let error = format!("{:#}", Config::load(&path).expect_err("a bad network"));
+        assert!(
+            error.contains("[http] trusted_proxies") && error.contains("10.0.0.0/40"),
+            "{error}"
+        );
     }
 }

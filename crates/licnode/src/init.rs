@@ -43,6 +43,7 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
         },
         http: HttpSection {
             listen: options.listen,
+            trusted_proxies: Vec::new(),
         },
         log: LogSection::default(),
         public: None,

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod init;
 pub mod node;
 pub mod pki_cli;
+pub mod refusal_audit;
 pub mod report_cli;
 pub mod retention_cli;
 pub mod scheduler;

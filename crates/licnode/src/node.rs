@@ -31,6 +31,8 @@ pub struct NodeHandle {
     link: Option<std::sync::Arc<licnode_server::sync::LinkHandle>>,
     /// The report scheduler, when the node's level builds reports.
     scheduler: Option<JoinHandle<()>>,
+    /// The writer of refused handshakes to the audit log, when the node has a certificate.
+    refusal_audit: Option<crate::refusal_audit::RefusalAudit>,
     /// The data directory's lock, held shared while the node serves (a restore waits for it).
     _data_lock: Option<std::fs::File>,
 }
@@ -79,17 +81,18 @@ impl Node {
                 parent_url: config.node.parent_url.clone(),
             },
         )
-        .with_clock(clock.clone());
+        .with_clock(clock.clone())
+        .with_trusted_proxies(config.http.trusted_proxies()?);
         let tls = load_tls(config)?;
         let state = state.with_retention(crate::retention_cli::settings(config, tls.as_ref()));
         crate::retention_cli::spawn_sweep(archive.clone(), clock.clone(), config)?;
-        if let Some(tls) = &tls {
-            crate::audit_cli::spawn_certificate_refusal_audit(
-                tls,
+        let refusal_audit = tls.as_ref().map(|tls| {
+            crate::refusal_audit::RefusalAudit::spawn(
+                &tls.refusals(),
                 archive.store.clone(),
                 config.node.code.clone(),
-            );
-        }
+            )
+        });
         let state = match (&config.node.parent_url, &tls) {
             (Some(parent_url), Some(tls)) if config.sync.enabled => {
                 let timing = crate::sync_loop::SyncTiming::from_section(&config.sync)?;
@@ -165,6 +168,7 @@ impl Node {
             tls,
             link,
             scheduler,
+            refusal_audit,
             _data_lock: data_lock,
         })
     }
@@ -392,6 +396,10 @@ impl NodeHandle {
             (&mut listener.task).await.context("listener task")??;
         }
         (&mut self.task).await.context("server task")??;
+        // Nothing is accepted any more: the refusals still counted are written now.
+        if let Some(refusal_audit) = self.refusal_audit.take() {
+            refusal_audit.stop().await;
+        }
         self.archive.store.close().await;
         Ok(())
     }

@@ -42,7 +42,7 @@ impl RateLimiter {
         if self.per_second == 0.0 {
             return Ok(());
         }
-        let key = client_key(client);
+        let key = crate::client_address::ClientAddress(client).counting_key();
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
@@ -68,22 +68,6 @@ impl RateLimiter {
                 (1.0 - bucket.tokens) / self.per_second,
             ))
         }
-    }
-}
-
-/// The address a client is counted under: IPv4 as is (also when mapped into IPv6), IPv6 by
-/// its /64 network.
-fn client_key(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V4(_) => address,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut segments = v6.segments();
-                segments[4..].fill(0);
-                IpAddr::V6(segments.into())
-            }
-        },
     }
 }
 

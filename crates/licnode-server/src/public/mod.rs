@@ -15,13 +15,13 @@ mod limit;
 mod listing;
 mod view;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
+use axum::extract::{MatchedPath, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -31,6 +31,7 @@ use licnode_store::{Archive, StoreError};
 use serde_json::{Value, json};
 use tracing::Instrument;
 
+use crate::client_address::{ClientAddress, remember_client_address};
 use crate::{AppState, Metrics, NodeInfo};
 use limit::RateLimiter;
 use listing::{LISTINGS, Listing, Params};
@@ -145,6 +146,10 @@ pub fn public_app(state: AppState, options: PublicOptions) -> Router {
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             request_context,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.trusted_proxies.clone(),
+            remember_client_address,
         ))
 }
 
@@ -345,13 +350,11 @@ fn entity_tag(body: &[u8]) -> String {
     format!("\"{hash:016x}-{:x}\"", body.len())
 }
 
-/// Per-client rate limiting, by peer address (429 with `Retry-After`).
+/// Per-client rate limiting, by client address: the peer, or the client a trusted proxy
+/// forwarded for (429 with `Retry-After`).
 async fn rate_limit(State(state): State<PublicState>, request: Request, next: Next) -> Response {
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-    match state.limiter.check(client, Instant::now()) {
+    let client = ClientAddress::of(request.extensions());
+    match state.limiter.check(client.0, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             tracing::debug!(%client, "public service: rate limited");
@@ -382,8 +385,14 @@ async fn request_context(
         .map(|path| path.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let method = request.method().to_string();
-    let span =
-        tracing::info_span!("public_request", %request_id, %method, path = %request.uri().path());
+    let client = ClientAddress::of(request.extensions());
+    let span = tracing::info_span!(
+        "public_request",
+        %request_id,
+        %method,
+        path = %request.uri().path(),
+        %client
+    );
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
