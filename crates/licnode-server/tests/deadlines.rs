@@ -85,7 +85,8 @@ async fn arrive(author: Archive, collection: &str, jurisdiction: &str, fields: V
             collection,
             Some(jurisdiction),
             &record(collection, jurisdiction, fields),
-            &Author::clerk("clerk"),
+            // Generated records hold decisions (terminal licences, submitted reports).
+            &Author::approver("approver"),
         )
         .await
         .expect("record");

@@ -155,7 +155,9 @@ async fn create(node: &TestNode, collection: &str, input: &Map<String, Value>) -
                 collection,
                 Some(COUNTY),
                 input,
-                &Author::clerk("clerk-wang"),
+                // Generated records hold decisions (terminal licences, events, submitted
+                // reports): an approver's to write.
+                &Author::approver("approver-li"),
             )
             .await
         {

@@ -102,7 +102,8 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 input.insert("change_items".into(), json!("企业名称"));
             }
             let created = province
-                .create(collection_name, None, &input, &Author::clerk("clerk"))
+                // Generated events and licences hold decisions: an approver's to write.
+                .create(collection_name, None, &input, &Author::approver("approver"))
                 .await
                 .expect("create");
             if in_october {
@@ -121,7 +122,12 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 let mut foreign = generator.record(collection, "320000");
                 foreign.insert(date_field.into(), json!("2026-10-15"));
                 national
-                    .create(collection_name, None, &foreign, &Author::clerk("clerk"))
+                    .create(
+                        collection_name,
+                        None,
+                        &foreign,
+                        &Author::approver("approver"),
+                    )
                     .await
                     .expect("create foreign");
             }

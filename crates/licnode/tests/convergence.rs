@@ -369,11 +369,12 @@ async fn edit(
         if patch.is_empty() {
             return;
         }
-        // Refusals by the write path's domain rules (a terminal licence status) are fine: only
-        // acknowledged writes must survive.
+        // Refusals by the write path's domain rules (a terminal licence status, a submitted
+        // report) are fine: only acknowledged writes must survive. Generated values hold
+        // decisions, so the writer is an approver.
         if node
             .archive
-            .update(id, &patch, &Author::clerk("clerk"))
+            .update(id, &patch, &Author::approver("approver"))
             .await
             .is_ok()
         {
@@ -400,7 +401,7 @@ async fn edit(
             collection,
             Some(jurisdiction),
             &input,
-            &Author::clerk("clerk"),
+            &Author::approver("approver"),
         )
         .await
     {
