@@ -11,7 +11,8 @@ pub const REQUIRED_FIELD_CLEARED: &str = "required_field_cleared";
 pub const WRONG_TYPE: &str = "wrong_type";
 /// Text longer than the field allows, or a table with too many rows.
 pub const TOO_LONG: &str = "too_long";
-/// Text containing characters that cannot be stored (NUL, other control characters).
+/// Text containing characters that cannot be stored (NUL, other control characters) or
+/// invisible bidirectional and zero-width characters that change how text is displayed.
 pub const INVALID_TEXT: &str = "invalid_text";
 /// Not a real calendar date.
 pub const INVALID_DATE: &str = "invalid_date";

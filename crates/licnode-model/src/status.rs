@@ -1,4 +1,5 @@
-//! A licence's states and the events that move it between them (Art. 13, 19, 28).
+//! A licence's states and the events that move it between them (Art. 13, 19, 28), and the
+//! states of a statutory report (Art. 18–20).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -235,6 +236,61 @@ impl FromStr for EventKind {
     }
 }
 
+/// The state of a statutory report (the `status` field of `reports`, Art. 18–20).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    /// 草稿: still being built and corrected.
+    Draft,
+    /// 已报送: sent up (Art. 19 "报送"); frozen from then on, a correction is the next revision.
+    Submitted,
+}
+
+impl ReportStatus {
+    /// Every report status.
+    pub const ALL: [ReportStatus; 2] = [Self::Draft, Self::Submitted];
+
+    /// The serialised value, as stored in `reports.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Submitted => "submitted",
+        }
+    }
+
+    /// The Chinese label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Draft => "草稿",
+            Self::Submitted => "已报送",
+        }
+    }
+}
+
+impl fmt::Display for ReportStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// The text was not a known report status.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown report status {0:?}")]
+pub struct UnknownReportStatus(pub String);
+
+impl FromStr for ReportStatus {
+    type Err = UnknownReportStatus;
+
+    /// Accepts the serialised value or the Chinese label.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let trimmed = text.trim();
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == trimmed || status.label_zh() == trimmed)
+            .ok_or_else(|| UnknownReportStatus(text.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +337,17 @@ mod tests {
             let status = kind.terminal_status();
             assert!(status.is_some_and(LicenceStatus::is_terminal), "{kind}");
             assert_eq!(status.map(LicenceStatus::label_zh), Some(kind.label_zh()));
+        }
+    }
+
+    #[test]
+    fn report_status_enum_values_match_the_rust_enum() {
+        let values = crate::collections::REPORT_STATUS_VALUES;
+        assert_eq!(values.len(), ReportStatus::ALL.len());
+        for (status, enum_value) in ReportStatus::ALL.iter().zip(values) {
+            assert_eq!(status.as_str(), enum_value.value);
+            assert_eq!(status.label_zh(), enum_value.label_zh);
+            assert_eq!(enum_value.value.parse::<ReportStatus>(), Ok(*status));
         }
     }
 

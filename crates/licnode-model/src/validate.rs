@@ -363,6 +363,18 @@ fn text_of<'a>(raw: &'a Value, path: &str, label: &str) -> Result<&'a str, Issue
                     codes::INVALID_TEXT,
                     format!("{label} contains a control character that cannot be stored"),
                 ))
+            } else if let Some(character) = crate::text::first_invisible_format_character(text) {
+                // Issue 11: an invisible bidirectional or zero-width character makes a name
+                // display as another name in public listings.
+                Err(Issue::new(
+                    path,
+                    codes::INVALID_TEXT,
+                    format!(
+                        "{label} contains the invisible character U+{:04X}, which would change \
+                         how the text is displayed",
+                        u32::from(character)
+                    ),
+                ))
             } else {
                 Ok(text)
             }
@@ -791,6 +803,39 @@ mod tests {
                 ("enterprise_name", codes::INVALID_TEXT),
                 ("product_name", codes::TOO_LONG)
             ]
+        );
+    }
+
+    #[test]
+    fn text_with_bidirectional_or_zero_width_characters_is_refused_in_every_text_field() {
+        let input = object(json!({
+            "enterprise_name": "恒远\u{202E}司公限有缆电",
+            "remarks": "备注\u{200B}",
+            "status": "valid\u{2060}",
+            "licence_number": "(浙)XK06-001-00123\u{FEFF}",
+        }));
+        let Err(errors) = validate(licences(), &input, Mode::Patch) else {
+            panic!("expected errors");
+        };
+        assert_eq!(
+            codes_of(&errors),
+            [
+                ("enterprise_name", codes::INVALID_TEXT),
+                ("licence_number", codes::INVALID_TEXT),
+                ("remarks", codes::INVALID_TEXT),
+                ("status", codes::INVALID_TEXT),
+            ]
+        );
+        let rows = object(json!({"team_members": [{
+            "name": "张\u{200D}伟", "team_role": "组长",
+            "employer": "浙江省产品质量安全检测研究院", "phone": "13812345678"
+        }]}));
+        let Err(errors) = validate(review_plans(), &rows, Mode::Patch) else {
+            panic!("expected errors");
+        };
+        assert_eq!(
+            codes_of(&errors),
+            [("team_members[0].name", codes::INVALID_TEXT)]
         );
     }
 

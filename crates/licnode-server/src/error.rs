@@ -73,13 +73,18 @@ impl From<ArchiveError> for ApiError {
             ArchiveError::UnknownCollection(_) | ArchiveError::NotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, code, error.to_string())
             }
-            ArchiveError::OutsideJurisdiction { .. } | ArchiveError::NotAuthorised(_) => {
+            ArchiveError::OutsideJurisdiction { .. }
+            | ArchiveError::NotAuthorised(_)
+            | ArchiveError::ReadOnlyRole { .. }
+            | ArchiveError::ApprovalRequired { .. } => {
                 ApiError::new(StatusCode::FORBIDDEN, code, error.to_string())
             }
             ArchiveError::InvalidJurisdiction(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string())
             }
-            ArchiveError::TerminalLicence(_) | ArchiveError::ReadOnlyCopy { .. } => {
+            ArchiveError::TerminalLicence(_)
+            | ArchiveError::ReadOnlyCopy { .. }
+            | ArchiveError::ReportSubmitted(_) => {
                 ApiError::new(StatusCode::CONFLICT, code, error.to_string())
             }
             ArchiveError::Store(ref inner) => ApiError::internal(inner),

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod client_address;
 pub mod deadlines;
 pub mod error;
+pub mod json_body;
 pub mod metrics;
 mod openapi;
 pub mod peer;
@@ -120,18 +121,22 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .nest(
             "/api/v1",
-            auth::open_router().merge(
-                records::router()
-                    .merge(auth::staff_router())
-                    .merge(audit::router())
-                    .merge(deadlines::router())
-                    .merge(reports::router())
-                    .merge(retention::router())
-                    .route_layer(middleware::from_fn_with_state(
-                        state.clone(),
-                        auth::authenticate,
-                    )),
-            ),
+            auth::open_router()
+                .route_layer(middleware::from_fn(json_body::refuse_duplicate_keys))
+                .merge(
+                    records::router()
+                        .merge(auth::staff_router())
+                        .merge(audit::router())
+                        .merge(deadlines::router())
+                        .merge(reports::router())
+                        .merge(retention::router())
+                        // Inside authentication: a request without a token is refused first.
+                        .route_layer(middleware::from_fn(json_body::refuse_duplicate_keys))
+                        .route_layer(middleware::from_fn_with_state(
+                            state.clone(),
+                            auth::authenticate,
+                        )),
+                ),
         )
         .merge(public::router(&state))
         .fallback(unknown_route)

@@ -73,7 +73,7 @@ pub(crate) async fn document() -> Json<Value> {
         json!({
             "type": "object",
             "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
-                "code": { "type": "string", "description": "stable machine code, e.g. malformed_json, unknown_field, validation_failed, unknown_collection, not_found, payload_too_large, outside_jurisdiction, licence_terminal" },
+                "code": { "type": "string", "description": "stable machine code, e.g. malformed_json, duplicate_key, unknown_field, validation_failed, unknown_collection, not_found, payload_too_large, outside_jurisdiction, approval_required, licence_terminal, report_submitted" },
                 "message": { "type": "string" },
                 "details": { "description": "per-field issues for validation_failed" } } } },
         }),
@@ -117,7 +117,7 @@ pub(crate) async fn document() -> Json<Value> {
                                      "description": "division code at or below this node (default: the node's own)" }],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } } },
                     "responses": { "201": { "description": "created", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Record" } } } },
-                                   "400": error_response("malformed body"), "403": error_response("outside jurisdiction"),
+                                   "400": error_response("malformed body, or a key repeated in an object (duplicate_key)"), "403": error_response("outside jurisdiction, or approval_required (a terminal licence status, a licence event other than a change, a submitted report)"),
                                    "413": error_response("body too large"), "422": error_response("validation failed") }
                 },
                 "get": {
@@ -145,7 +145,9 @@ pub(crate) async fn document() -> Json<Value> {
         "patch": { "summary": "Change some fields (null clears a field)",
                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } },
                    "responses": { "200": { "description": "the record after the change" }, "404": error_response("no such record"),
-                                  "409": error_response("licence in a terminal state"), "422": error_response("validation failed") } }
+                                  "400": error_response("malformed body, or a key repeated in an object (duplicate_key)"),
+                                  "403": error_response("approval_required (a terminal licence status, a licence event other than a change or an edit of one, a submitted report)"),
+                                  "409": error_response("licence in a terminal state, or report_submitted (a submitted report is not edited; the correction is the next revision)"), "422": error_response("validation failed") } }
     }));
     paths.insert("/api/v1/records/{id}/history".into(), json!({ "parameters": id_parameter,
         "get": { "summary": "Every change of a record with its author node, user and time", "responses": { "200": { "description": "history" } } } }));

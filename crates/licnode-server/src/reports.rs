@@ -142,7 +142,7 @@ async fn submit(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     staff.require_approve()?;
-    let record = reports(&state).submit(&id, &staff.user.name).await?;
+    let record = reports(&state).submit(&id, &staff.author()).await?;
     Ok(Json(json!(record)))
 }
 

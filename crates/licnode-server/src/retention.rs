@@ -188,7 +188,7 @@ async fn request(
             state.clock.as_ref(),
             state.retention.years,
             input.reason.as_deref(),
-            &staff.user.name,
+            &staff.author(),
         )
         .await
         .map_err(api_error)?;
@@ -228,7 +228,7 @@ async fn decide(
             state.retention.years,
             valid_days,
             input.remarks.as_deref(),
-            &staff.user.name,
+            &staff.author(),
         )
         .await
         .map_err(api_error)?;
@@ -274,7 +274,7 @@ async fn destroy(
             key.as_ref(),
             state.clock.as_ref(),
             state.retention.years,
-            &staff.user.name,
+            &staff.author(),
         )
         .await
         .map_err(api_error)?;

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use licnode_model::Level;
 use licnode_server::{AppState, NodeInfo, app};
+use licnode_store::Author;
 use licnode_store::{Archive, ManualClock, Role, Store, TokenKind};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
@@ -84,7 +85,8 @@ async fn arrive(author: Archive, collection: &str, jurisdiction: &str, fields: V
             collection,
             Some(jurisdiction),
             &record(collection, jurisdiction, fields),
-            "clerk",
+            // Generated records hold decisions (terminal licences, submitted reports).
+            &Author::approver("approver"),
         )
         .await
         .expect("record");

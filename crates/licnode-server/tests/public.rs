@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use licnode_model::{Collection, FieldType, Level, Mode};
 use licnode_server::public::{self, PublicOptions};
 use licnode_server::{AppState, NodeInfo, app};
+use licnode_store::Author;
 use licnode_store::{Archive, ArchiveError, Store, StoredRecord};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
@@ -150,7 +151,14 @@ async fn create(node: &TestNode, collection: &str, input: &Map<String, Value>) -
     ];
     for author in &authors {
         match author
-            .create(collection, Some(COUNTY), input, "clerk-wang")
+            .create(
+                collection,
+                Some(COUNTY),
+                input,
+                // Generated records hold decisions (terminal licences, events, submitted
+                // reports): an approver's to write.
+                &Author::approver("approver-li"),
+            )
             .await
         {
             Ok(created) => return created.record,
@@ -663,7 +671,7 @@ async fn a_renamed_enterprise_is_found_by_its_new_name_and_not_its_old_one() {
         patch.insert("enterprise_name".into(), json!("杭州沣渚电缆有限公司"));
         let store = node.state.archive.store.clone();
         let updated = Archive::new(store, NODE_CODE)
-            .update(&record.id, &patch, "clerk-wang")
+            .update(&record.id, &patch, &Author::clerk("clerk-wang"))
             .await;
         assert!(updated.is_ok(), "{backend}: {updated:?}");
 

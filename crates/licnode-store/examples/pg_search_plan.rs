@@ -1,6 +1,7 @@
 //! Query plans of the name search on PostgreSQL at 100,000 licences, before and after ANALYZE.
 //! `cargo run --release -p licnode-store --example pg_search_plan`.
 
+use licnode_store::Author;
 use licnode_store::{Archive, BulkRow, BulkWriter, Store};
 use sqlx::Row;
 
@@ -12,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
     let collection = licnode_model::collection("licences").expect("licences");
     let counties = licnode_model::divisions::counties_within("330000");
     let mut generator = licnode_gen::Generator::new(42);
-    let mut writer = BulkWriter::new(&archive, "licences", "plan")?;
+    let mut writer = BulkWriter::new(&archive, "licences", &Author::clerk("plan"))?;
     for batch in 0..100 {
         let rows = (0..1_000)
             .map(|index| {

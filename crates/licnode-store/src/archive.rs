@@ -1,11 +1,14 @@
 //! The write path of a node's archive: validate the input against the regulation's model,
 //! write it through the record's automerge document, and commit document, projection and
-//! change log together. The HTTP API and the CLI both write through here.
+//! change log together. The HTTP API and the CLI both write through here, and the role checks
+//! that depend on what is written are made here, after validation, on the typed values
+//! ([`crate::author`]).
 
 use licnode_doc::{ActorId, Authoring, Conflict, HistoryEntry, RecordDoc, RecordMeta};
 use licnode_model::{Collection, Issue, Mode, ValidationErrors};
 use serde_json::{Map, Value};
 
+use crate::author::{Approval, Author, approval_needed, is_submitted_report};
 use crate::projection::Projection;
 use crate::read::StoredRecord;
 use crate::write::{Attribution, ModifyError, PreparedChange, PreparedRecord};
@@ -41,6 +44,22 @@ pub enum ArchiveError {
         collection: String,
         creator: String,
     },
+    /// The author's role may read but not write (an auditor).
+    #[error("{user} is a {role} and may read but not write", role = role.as_str())]
+    ReadOnlyRole { user: String, role: crate::Role },
+    /// The write is an approver's and the author is not one (Art. 13, 18–20, 28).
+    #[error("{approval} needs an approver; {user} is a {role}", role = role.as_str())]
+    ApprovalRequired {
+        user: String,
+        role: crate::Role,
+        approval: Approval,
+    },
+    /// A submitted report is frozen for every role; a correction is the next revision
+    /// (Art. 18–20).
+    #[error(
+        "report {0} is submitted and is not edited any more; a correction is the next revision (run the period again)"
+    )]
+    ReportSubmitted(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("document: {0}")]
@@ -65,6 +84,9 @@ impl ArchiveError {
             ArchiveError::NotAuthorised(reason) => reason.code(),
             ArchiveError::TerminalLicence(_) => "licence_terminal",
             ArchiveError::ReadOnlyCopy { .. } => "read_only_copy",
+            ArchiveError::ReadOnlyRole { .. } => "forbidden_role",
+            ArchiveError::ApprovalRequired { .. } => "approval_required",
+            ArchiveError::ReportSubmitted(_) => "report_submitted",
             ArchiveError::Store(_) | ArchiveError::Document(_) => "internal",
         }
     }
@@ -179,11 +201,11 @@ impl Archive {
         collection: &str,
         jurisdiction: Option<&str>,
         input: &Map<String, Value>,
-        user: &str,
+        author: &Author,
         at_ms: i64,
     ) -> Result<(PreparedRecord, Vec<Issue>), ArchiveError> {
         let id = uuid::Uuid::now_v7().to_string();
-        self.prepare_with_id(id, collection, jurisdiction, input, user, at_ms)
+        self.prepare_with_id(id, collection, jurisdiction, input, author, at_ms)
     }
 
     /// [`Archive::prepare`] with the record's id given: for records whose id is derived from
@@ -195,13 +217,17 @@ impl Archive {
         collection: &str,
         jurisdiction: Option<&str>,
         input: &Map<String, Value>,
-        user: &str,
+        author: &Author,
         at_ms: i64,
     ) -> Result<(PreparedRecord, Vec<Issue>), ArchiveError> {
+        require_write(author)?;
         let model = Self::collection(collection)?;
         let jurisdiction = self.jurisdiction(model, jurisdiction)?;
         let validated =
             licnode_model::validate(model, input, Mode::Create).map_err(ArchiveError::Invalid)?;
+        // Decided on what will be stored, never on the input's spelling (issue 11, item 1).
+        require_approval(author, approval_needed(model.name, &validated.values, None))?;
+        let user = author.user();
         let meta = RecordMeta {
             id,
             collection: model.name.to_string(),
@@ -241,10 +267,10 @@ impl Archive {
         collection: &str,
         jurisdiction: Option<&str>,
         input: &Map<String, Value>,
-        user: &str,
+        author: &Author,
     ) -> Result<Created, ArchiveError> {
         let (prepared, warnings) =
-            self.prepare(collection, jurisdiction, input, user, crate::now_ms())?;
+            self.prepare(collection, jurisdiction, input, author, crate::now_ms())?;
         let id = prepared.projection.id.clone();
         let seq = self.store.insert_one(prepared).await?;
         let record = self
@@ -261,8 +287,10 @@ impl Archive {
         &self,
         id: &str,
         patch: &Map<String, Value>,
-        user: &str,
+        author: &Author,
     ) -> Result<Updated, ArchiveError> {
+        require_write(author)?;
+        let user = author.user();
         let current = self
             .store
             .get(id)
@@ -308,7 +336,18 @@ impl Archive {
                         creator,
                     });
                 }
-                guard_terminal_status(model, id, doc, &validated.values)?;
+                let stored = doc.fields();
+                // Art. 18–20: a submitted report is frozen for every role, whatever the patch.
+                if is_submitted_report(model.name, &stored) {
+                    return Err(ArchiveError::ReportSubmitted(id.to_string()));
+                }
+                // Decided on the validated patch and the stored record, inside the write, so
+                // the record cannot change between the check and the write (issue 11, item 1).
+                require_approval(
+                    author,
+                    approval_needed(model.name, &validated.values, Some(&stored)),
+                )?;
+                guard_terminal_status(model, id, &stored, &validated.values)?;
                 let change = doc.update(&validated.values, who)?;
                 changed = change.is_some();
                 Ok::<_, ArchiveError>(change)
@@ -361,12 +400,36 @@ impl Archive {
     }
 }
 
+/// Auditors read and write nothing.
+fn require_write(author: &Author) -> Result<(), ArchiveError> {
+    if author.role().may_write() {
+        Ok(())
+    } else {
+        Err(ArchiveError::ReadOnlyRole {
+            user: author.user().to_string(),
+            role: author.role(),
+        })
+    }
+}
+
+/// Refuses a write that needs an approver unless the author may approve.
+fn require_approval(author: &Author, approval: Option<Approval>) -> Result<(), ArchiveError> {
+    match approval {
+        Some(approval) if !author.role().may_approve() => Err(ArchiveError::ApprovalRequired {
+            user: author.user().to_string(),
+            role: author.role(),
+            approval,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Art. 28 (and DESIGN.md principle 2): a licence withdrawn, revoked or cancelled stays so; its
 /// status is not edited back to a non-terminal value.
 fn guard_terminal_status(
     model: &Collection,
     id: &str,
-    doc: &RecordDoc,
+    current: &Map<String, Value>,
     values: &Map<String, Value>,
 ) -> Result<(), ArchiveError> {
     let Some(status_field) = model.status_field else {
@@ -378,7 +441,6 @@ fn guard_terminal_status(
     let Some(new_status) = values.get(status_field) else {
         return Ok(());
     };
-    let current = doc.fields();
     let Some(old_status) = current.get(status_field) else {
         return Ok(());
     };
@@ -400,22 +462,22 @@ pub struct BulkRow {
 pub struct BulkWriter {
     archive: Archive,
     collection: &'static Collection,
-    user: String,
+    author: Author,
     in_flight: Option<tokio::task::JoinHandle<Result<usize, StoreError>>>,
     inserted: u64,
 }
 
 impl BulkWriter {
-    /// A bulk writer of `collection` records attributed to `user`.
+    /// A bulk writer of `collection` records written by `author`.
     pub fn new(
         archive: &Archive,
         collection: &str,
-        user: &str,
+        author: &Author,
     ) -> Result<BulkWriter, ArchiveError> {
         Ok(BulkWriter {
             archive: archive.clone(),
             collection: Archive::collection(collection)?,
-            user: user.to_string(),
+            author: author.clone(),
             in_flight: None,
             inserted: 0,
         })
@@ -429,7 +491,7 @@ impl BulkWriter {
     ) -> Result<(Vec<(usize, ArchiveError)>, Vec<Vec<Issue>>), StoreError> {
         let archive = self.archive.clone();
         let collection = self.collection.name;
-        let user = self.user.clone();
+        let author = self.author.clone();
         let built = tokio::task::spawn_blocking(move || {
             let at_ms = crate::now_ms();
             let threads = std::thread::available_parallelism()
@@ -441,7 +503,7 @@ impl BulkWriter {
                     .chunks(chunk)
                     .enumerate()
                     .map(|(part_index, part)| {
-                        let (archive, user) = (&archive, user.as_str());
+                        let (archive, author) = (&archive, &author);
                         scope.spawn(move || {
                             part.iter()
                                 .enumerate()
@@ -451,7 +513,7 @@ impl BulkWriter {
                                         collection,
                                         row.jurisdiction.as_deref(),
                                         &row.fields,
-                                        user,
+                                        author,
                                         at_ms,
                                     );
                                     (index, built)

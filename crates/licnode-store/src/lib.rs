@@ -8,6 +8,7 @@
 mod accounts;
 mod archive;
 pub mod audit;
+pub mod author;
 mod backup;
 pub mod clock;
 pub mod deadlines;
@@ -31,6 +32,7 @@ use sqlx::sqlite::{
 pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKind, User};
 pub use archive::{Archive, ArchiveError, BulkRow, BulkWriter, Created, NodeScope, Updated};
 pub use audit::{AuditEntry, AuditFinding, AuditRecord, AuditReport};
+pub use author::{Approval, Author};
 pub use backup::{DatabaseSummary, PgSnapshot};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use deadlines::DeadlineQuery;

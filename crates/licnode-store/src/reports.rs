@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::archive::{Archive, ArchiveError};
+use crate::author::Author;
 use crate::clock::SharedClock;
 use crate::read::{StoredRecord, subtree_prefix};
 use crate::{Db, Store, StoreError};
@@ -722,7 +723,10 @@ impl Reports {
                         "fill_date".into(),
                         json!(self.clock.today().format("%Y-%m-%d").to_string()),
                     );
-                    let updated = self.archive.update(&latest.id, &patch, "scheduler").await?;
+                    let updated = self
+                        .archive
+                        .update(&latest.id, &patch, &Author::report_scheduler())
+                        .await?;
                     ("updated", updated.record)
                 }
             }
@@ -733,7 +737,7 @@ impl Reports {
             period.kind() == ReportKind::Monthly || !text(&record.data, "remarks").is_empty();
         let record =
             if self.settings.auto_submit && ready && text(&record.data, "status") == "draft" {
-                self.submit(&record.id, "scheduler").await?
+                self.submit(&record.id, &Author::report_scheduler()).await?
             } else {
                 record
             };
@@ -767,7 +771,7 @@ impl Reports {
             "reports",
             None,
             &fields,
-            "scheduler",
+            &Author::report_scheduler(),
             self.clock.now_ms(),
         )?;
         if let Err(error) = self.archive.store.insert_one(prepared).await {
@@ -781,8 +785,9 @@ impl Reports {
     }
 
     /// Submits (freezes) a draft of this node: Art. 19 "报送". A submitted report is never
-    /// edited; a later correction is a new revision.
-    pub async fn submit(&self, id: &str, user: &str) -> Result<StoredRecord, ReportError> {
+    /// edited; a later correction is a new revision. Submitting is an approver's act, which
+    /// the write path checks on `author`'s role.
+    pub async fn submit(&self, id: &str, author: &Author) -> Result<StoredRecord, ReportError> {
         let record = self
             .archive
             .store
@@ -804,7 +809,7 @@ impl Reports {
         let mut patch = Map::new();
         patch.insert("status".into(), json!("submitted"));
         patch.insert("submitted_at".into(), json!(now_rfc3339(&self.clock)));
-        Ok(self.archive.update(id, &patch, user).await?.record)
+        Ok(self.archive.update(id, &patch, author).await?.record)
     }
 
     /// The bureaus expected to report `kind` to this node: every province to the national

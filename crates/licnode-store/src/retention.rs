@@ -52,6 +52,7 @@ use serde_json::{Map, Value, json};
 use sqlx::{Postgres, Row, Sqlite};
 
 use crate::archive::{Archive, ArchiveError};
+use crate::author::Author;
 use crate::clock::{Clock, china};
 use crate::read::StoredRecord;
 use crate::{Db, Store, StoreError};
@@ -524,7 +525,7 @@ impl Archive {
         clock: &dyn Clock,
         years: u32,
         reason: Option<&str>,
-        user: &str,
+        author: &Author,
     ) -> Result<StoredRecord, RetentionError> {
         if self.scope.level == licnode_model::Level::National {
             return Err(RetentionError::NoSuperior);
@@ -564,7 +565,7 @@ impl Archive {
         if let Some(reason) = reason.filter(|reason| !reason.trim().is_empty()) {
             input.insert("reason".into(), json!(reason));
         }
-        let created = self.create(DESTRUCTIONS, None, &input, user).await?;
+        let created = self.create(DESTRUCTIONS, None, &input, author).await?;
         Ok(created.record)
     }
 
@@ -604,8 +605,9 @@ impl Archive {
         years: u32,
         valid_days: u32,
         remarks: Option<&str>,
-        user: &str,
+        author: &Author,
     ) -> Result<StoredRecord, RetentionError> {
+        let user = author.user();
         let request = self.load_request(request_id).await?;
         let text = |field: &str| {
             request
@@ -703,7 +705,7 @@ impl Archive {
                     .map_err(|e| RetentionError::Signing(e.to_string()))?
             ),
         );
-        Ok(self.update(request_id, &patch, user).await?.record)
+        Ok(self.update(request_id, &patch, author).await?.record)
     }
 
     /// Checks the request's signed approval; see the module's notes on clocks.
@@ -790,8 +792,9 @@ impl Archive {
         key: &dyn NodeKey,
         clock: &dyn Clock,
         years: u32,
-        user: &str,
+        author: &Author,
     ) -> Result<DestructionCertificate, RetentionError> {
+        let user = author.user();
         let request = self.load_request(request_id).await?;
         let verified = self.verify_approval(&request, key, clock).await?;
         let now = clock.now_ms();
@@ -833,7 +836,7 @@ impl Archive {
         // gone.
         let mut patch = Map::new();
         patch.insert("destroyed_at".into(), json!(rfc3339(now)));
-        if let Err(error) = self.update(request_id, &patch, user).await {
+        if let Err(error) = self.update(request_id, &patch, author).await {
             tracing::warn!(%error, request_id, "cannot note the destruction in its request");
         }
         Ok(certificate)

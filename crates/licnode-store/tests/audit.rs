@@ -3,6 +3,7 @@
 //! re-orderings made directly in SQL is reported with its entry's number. Every test runs
 //! against SQLite and PostgreSQL.
 
+use licnode_store::Author;
 use licnode_store::audit::kinds;
 use licnode_store::{Archive, AuditEntry, AuditReport, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
@@ -118,7 +119,7 @@ async fn fill(store: &Store, entries: usize) {
                 "quality_archives",
                 None,
                 &record("quality_archives", "330106", seed),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("create");
@@ -170,12 +171,13 @@ async fn every_stored_change_leaves_an_entry_and_an_untouched_log_verifies() {
                 "quality_archives",
                 None,
                 &record("quality_archives", "330106", 1),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("create");
         let mut writer =
-            licnode_store::BulkWriter::new(&archive, "quality_archives", "loader").expect("writer");
+            licnode_store::BulkWriter::new(&archive, "quality_archives", &Author::clerk("loader"))
+                .expect("writer");
         let rows = (0..450)
             .map(|seed| licnode_store::BulkRow {
                 jurisdiction: None,
@@ -243,7 +245,7 @@ async fn concurrent_writers_and_events_keep_one_gap_free_chain() {
                             "quality_archives",
                             None,
                             &record("quality_archives", "330106", task * 100 + i),
-                            "clerk",
+                            &Author::clerk("clerk"),
                         )
                         .await
                         .expect("create");
@@ -507,7 +509,7 @@ async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused(
                 "quality_archives",
                 None,
                 &record("quality_archives", "330106", 1),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("create");
@@ -516,7 +518,7 @@ async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused(
                 "licences",
                 Some("330106"),
                 &record("licences", "330106", 2),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("create");

@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use licnode_model::Level;
 use licnode_model::deadlines::{DeadlineItem, DeadlineState, roll_up};
+use licnode_store::Author;
 use licnode_store::{Archive, Clock, DeadlineQuery, ManualClock, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
@@ -74,7 +75,7 @@ async fn an_inspection_result_is_due_through_day_five_late_from_day_six_and_gone
                     "330106",
                     json!({ "completion_date": "2026-03-02", "reported_date": null }),
                 ),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("inspection")
@@ -88,7 +89,7 @@ async fn an_inspection_result_is_due_through_day_five_late_from_day_six_and_gone
                 "330106",
                 json!({ "completion_date": "2026-03-02", "reported_date": "2026-03-04" }),
             ),
-            "clerk",
+            &Author::clerk("clerk"),
         )
         .await
         .expect("reported inspection");
@@ -141,7 +142,7 @@ async fn an_inspection_result_is_due_through_day_five_late_from_day_six_and_gone
         // Reported, even late: fulfilled, gone.
         let mut patch = Map::new();
         patch.insert("reported_date".into(), json!("2026-03-19"));
-        body.update(&open_result.id, &patch, "clerk")
+        body.update(&open_result.id, &patch, &Author::clerk("clerk"))
             .await
             .expect("report");
         assert!(
@@ -168,7 +169,7 @@ async fn a_cancellation_is_applied_within_five_days_for_national_and_ten_for_pro
                     "330106",
                     json!({ "issuing_level": "provincial", "status": "valid" }),
                 ),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("provincial licence")
@@ -183,7 +184,7 @@ async fn a_cancellation_is_applied_within_five_days_for_national_and_ten_for_pro
                     json!({ "issuing_level": "national", "status": "valid",
                             "licence_number": "(浙)xk06-001-00999" }),
                 ),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("national licence")
@@ -203,7 +204,7 @@ async fn a_cancellation_is_applied_within_five_days_for_national_and_ten_for_pro
                                 "event_date": "2026-03-02", "change_items": null,
                                 "change_details": null }),
                     ),
-                    "approver",
+                    &Author::approver("approver"),
                 )
                 .await
                 .expect("cancellation");
@@ -256,7 +257,11 @@ async fn a_cancellation_is_applied_within_five_days_for_national_and_ten_for_pro
         let mut patch = Map::new();
         patch.insert("status".into(), json!("cancelled"));
         province
-            .update(&provincial_licence.id, &patch, "approver")
+            .update(
+                &provincial_licence.id,
+                &patch,
+                &Author::approver("approver"),
+            )
             .await
             .expect("cancel");
         assert!(
@@ -290,7 +295,7 @@ async fn an_approved_application_waits_ten_days_for_its_licence() {
                     "330106",
                     json!({ "stage": "approved", "application_date": "2026-01-05" }),
                 ),
-                "clerk",
+                &Author::clerk("clerk"),
                 approved_at,
             )
             .expect("application");
@@ -330,7 +335,7 @@ async fn an_approved_application_waits_ten_days_for_its_licence() {
                     "330106",
                     json!({ "approval_date": "2026-03-02", "credit_code": other_credit_code }),
                 ),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("another licence");
@@ -352,7 +357,7 @@ async fn an_approved_application_waits_ten_days_for_its_licence() {
                     json!({ "application": application_id, "credit_code": credit_code,
                             "approval_date": "2026-03-02" }),
                 ),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("licence");
@@ -382,7 +387,7 @@ async fn an_inspection_body_change_filing_is_late_until_the_new_value_is_entered
                           "value_after": "0571-88881111", "filing_date": "2026-03-02" }
                     ] }),
                 ),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("body")
@@ -406,7 +411,7 @@ async fn an_inspection_body_change_filing_is_late_until_the_new_value_is_entered
         let mut patch = Map::new();
         patch.insert("phone".into(), json!("0571-88881111"));
         national
-            .update(&body.id, &patch, "clerk")
+            .update(&body.id, &patch, &Author::clerk("clerk"))
             .await
             .expect("apply");
         assert!(
@@ -435,7 +440,7 @@ async fn report(store: &Store, province: &str, period: &str, status: &str) {
                 json!({ "report_kind": "monthly", "period": period, "status": status,
                         "reporting_division": province, "revision": 1 }),
             ),
-            "approver",
+            &Author::approver("approver"),
         )
         .await
         .expect("report");
@@ -556,7 +561,7 @@ async fn a_province_waits_for_its_own_and_its_pushing_counties_yearly_reports() 
                     json!({ "report_kind": "yearly", "period": "2026", "status": "submitted",
                             "reporting_division": "330106", "revision": 1 }),
                 ),
-                "approver",
+                &Author::approver("approver"),
             )
             .await
             .expect("county report");

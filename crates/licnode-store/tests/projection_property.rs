@@ -3,6 +3,7 @@
 //! SQLite and PostgreSQL; `LICNODE_SLOW_TESTS=1` runs more cases.
 
 use licnode_doc::RecordDoc;
+use licnode_store::Author;
 use licnode_store::{Archive, Store};
 use licnode_testkit::BACKENDS;
 use proptest::prelude::*;
@@ -50,7 +51,7 @@ fn projection_equals_document_after_any_sequence_of_updates() {
         proptest!(config, |(patches in prop::collection::vec(patch_strategy(), 1..8))| {
             runtime.block_on(async {
                 let input = generator.lock().expect("generator").record(collection, "330106");
-                let created = archive.create("licences", Some("330106"), &input, "clerk").await.expect("create");
+                let created = archive.create("licences", Some("330106"), &input, &Author::clerk("clerk")).await.expect("create");
                 let mut expected: Map<String, Value> = created.record.data.clone();
                 for patch in &patches {
                     let mut body = Map::new();
@@ -63,7 +64,7 @@ fn projection_equals_document_after_any_sequence_of_updates() {
                         }
                     }
                     if body.is_empty() { continue; }
-                    match archive.update(&created.record.id, &body, "clerk").await {
+                    match archive.update(&created.record.id, &body, &Author::clerk("clerk")).await {
                         Ok(_) => {
                             for (name, value) in &body {
                                 let text = value.as_str().map(str::trim);

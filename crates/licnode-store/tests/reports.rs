@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use licnode_reports::{MonthlyContent, Period, ReportKind};
+use licnode_store::Author;
 use licnode_store::{
     Archive, ManualClock, RemoteChange, ReportSettings, Reports, SharedClock, Store, report_id,
 };
@@ -101,7 +102,8 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 input.insert("change_items".into(), json!("企业名称"));
             }
             let created = province
-                .create(collection_name, None, &input, "clerk")
+                // Generated events and licences hold decisions: an approver's to write.
+                .create(collection_name, None, &input, &Author::approver("approver"))
                 .await
                 .expect("create");
             if in_october {
@@ -120,7 +122,12 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 let mut foreign = generator.record(collection, "320000");
                 foreign.insert(date_field.into(), json!("2026-10-15"));
                 national
-                    .create(collection_name, None, &foreign, "clerk")
+                    .create(
+                        collection_name,
+                        None,
+                        &foreign,
+                        &Author::approver("approver"),
+                    )
                     .await
                     .expect("create foreign");
             }
@@ -220,18 +227,21 @@ async fn a_change_after_submission_is_revision_2_and_both_reach_the_national_sto
         input.insert("issue_date".into(), json!("2026-10-20"));
         province
             .archive
-            .create("licences", None, &input, "clerk")
+            .create("licences", None, &input, &Author::clerk("clerk"))
             .await
             .expect("licence");
 
         let draft = province.run(&OCTOBER, "schedule").await.expect("run");
         let first_id = draft.report.expect("report").id;
         let submitted = province
-            .submit(&first_id, "approver")
+            .submit(&first_id, &Author::approver("approver"))
             .await
             .expect("submit");
         assert_eq!(submitted.data["status"], json!("submitted"));
-        let again = province.submit(&first_id, "approver").await.unwrap_err();
+        let again = province
+            .submit(&first_id, &Author::approver("approver"))
+            .await
+            .unwrap_err();
         assert_eq!(again.code(), "report_already_submitted");
         let cursor = ship(&province_store, &national_store, "330000", 0).await;
 
@@ -252,7 +262,7 @@ async fn a_change_after_submission_is_revision_2_and_both_reach_the_national_sto
         late.insert("issue_date".into(), json!("2026-10-31"));
         province
             .archive
-            .create("licences", None, &late, "clerk")
+            .create("licences", None, &late, &Author::clerk("clerk"))
             .await
             .expect("late licence");
         clock.set_date(day(2026, 11, 13));
@@ -267,7 +277,7 @@ async fn a_change_after_submission_is_revision_2_and_both_reach_the_national_sto
         assert_eq!(second.data["supersedes"], json!(first_id));
         assert_eq!(second.data["granted_count"], json!(2));
         province
-            .submit(&second.id, "approver")
+            .submit(&second.id, &Author::approver("approver"))
             .await
             .expect("submit 2");
         ship(&province_store, &national_store, "330000", cursor).await;
@@ -331,7 +341,7 @@ async fn the_yearly_report_counts_the_years_supervision_and_waits_for_its_narrat
             input.insert("approval_date".into(), json!(issued));
             input.insert("valid_until".into(), json!(valid_until));
             archive
-                .create("licences", None, &input, "clerk")
+                .create("licences", None, &input, &Author::clerk("clerk"))
                 .await
                 .expect("licence");
         }
@@ -339,7 +349,7 @@ async fn the_yearly_report_counts_the_years_supervision_and_waits_for_its_narrat
             let mut input = generator.record(model("site_verifications"), "330000");
             input.insert("verification_date".into(), json!(date));
             archive
-                .create("site_verifications", None, &input, "clerk")
+                .create("site_verifications", None, &input, &Author::clerk("clerk"))
                 .await
                 .expect("verification");
         }
@@ -358,7 +368,7 @@ async fn the_yearly_report_counts_the_years_supervision_and_waits_for_its_narrat
             let mut input = generator.record(model("quality_archives"), "330000");
             input.insert("supervision_records".into(), visits);
             archive
-                .create("quality_archives", None, &input, "clerk")
+                .create("quality_archives", None, &input, &Author::clerk("clerk"))
                 .await
                 .expect("quality archive");
         }
@@ -381,7 +391,10 @@ async fn the_yearly_report_counts_the_years_supervision_and_waits_for_its_narrat
         assert_eq!(figures["periodic_supervision_count"], json!(1));
         assert_eq!(figures["problem_enterprise_count"], json!(1));
 
-        let refused = reports.submit(&record.id, "approver").await.unwrap_err();
+        let refused = reports
+            .submit(&record.id, &Author::approver("approver"))
+            .await
+            .unwrap_err();
         assert_eq!(refused.code(), "narrative_missing");
         let mut narrative = serde_json::Map::new();
         narrative.insert(
@@ -391,11 +404,11 @@ async fn the_yearly_report_counts_the_years_supervision_and_waits_for_its_narrat
             ),
         );
         archive
-            .update(&record.id, &narrative, "clerk")
+            .update(&record.id, &narrative, &Author::clerk("clerk"))
             .await
             .expect("narrative");
         let submitted = reports
-            .submit(&record.id, "approver")
+            .submit(&record.id, &Author::approver("approver"))
             .await
             .expect("submit");
         assert_eq!(submitted.data["status"], json!("submitted"));

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
+use licnode_store::Author;
 use licnode_store::public::PublicQuery;
 use licnode_store::retention::{NodeKey, Signature};
 use licnode_store::{Archive, Clock as _, ManualClock, RemoteChange, SearchQuery, Store};
@@ -138,13 +139,23 @@ async fn setup(backend: Backend) -> Setup {
     let province = Archive::new(store.clone(), PROVINCE);
     let start = real_today().checked_add_days(Days::new(40)).expect("date");
     let archive_id = county
-        .create("quality_archives", None, &quality_archive(start), "clerk")
+        .create(
+            "quality_archives",
+            None,
+            &quality_archive(start),
+            &Author::clerk("clerk"),
+        )
         .await
         .expect("archive")
         .record
         .id;
     let licence_id = province
-        .create("licences", Some(COUNTY), &licence(start), "clerk")
+        .create(
+            "licences",
+            Some(COUNTY),
+            &licence(start),
+            &Author::clerk("clerk"),
+        )
         .await
         .expect("licence")
         .record
@@ -194,14 +205,14 @@ async fn a_record_comes_due_exactly_at_five_years_and_not_a_day_before() {
                 clock.as_ref(),
                 YEARS,
                 None,
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await;
         assert_eq!(code(early), "record_not_due");
         assert_eq!(
             code(
                 s.county
-                    .request_destruction(None, clock.as_ref(), YEARS, None, "clerk")
+                    .request_destruction(None, clock.as_ref(), YEARS, None, &Author::clerk("clerk"))
                     .await
             ),
             "nothing_due"
@@ -243,7 +254,13 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
         // The request names both due records.
         let request = s
             .county
-            .request_destruction(None, county_clock.as_ref(), YEARS, Some("到期"), "clerk")
+            .request_destruction(
+                None,
+                county_clock.as_ref(),
+                YEARS,
+                Some("到期"),
+                &Author::clerk("clerk"),
+            )
             .await
             .expect("request");
         assert_eq!(request.collection, "destructions");
@@ -256,7 +273,13 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
             let county_key = county_key.clone();
             async move {
                 county
-                    .destroy_approved(&id, &county_key, clock.as_ref(), YEARS, "clerk")
+                    .destroy_approved(
+                        &id,
+                        &county_key,
+                        clock.as_ref(),
+                        YEARS,
+                        &Author::clerk("clerk"),
+                    )
                     .await
             }
         };
@@ -273,7 +296,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
                 YEARS,
                 30,
                 None,
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await;
         assert_eq!(code(own), "not_a_superior");
@@ -286,7 +309,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
                 county_clock.as_ref(),
                 YEARS,
                 None,
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("request");
@@ -299,7 +322,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
                 YEARS,
                 30,
                 Some("尚需保存"),
-                "approver",
+                &Author::approver("approver"),
             )
             .await
             .expect("refuse");
@@ -320,7 +343,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
                 YEARS,
                 30,
                 None,
-                "approver",
+                &Author::approver("approver"),
             )
             .await;
         assert_eq!(code(not_yet), "record_not_due");
@@ -337,7 +360,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
                 YEARS,
                 30,
                 None,
-                "approver",
+                &Author::approver("approver"),
             )
             .await
             .expect("approve");
@@ -353,7 +376,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
                 county_clock.as_ref(),
                 YEARS,
                 None,
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("request");
@@ -377,7 +400,13 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
         signed["payload"] = json!(decision.to_string());
         let tampered_request = s
             .county
-            .request_destruction(None, county_clock.as_ref(), YEARS, None, "clerk")
+            .request_destruction(
+                None,
+                county_clock.as_ref(),
+                YEARS,
+                None,
+                &Author::clerk("clerk"),
+            )
             .await
             .expect("request");
         decision["request_id"] = json!(tampered_request.id);
@@ -593,7 +622,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
                         county_clock.as_ref(),
                         YEARS,
                         None,
-                        "clerk",
+                        &Author::clerk("clerk"),
                     )
                     .await
             ),
@@ -604,7 +633,11 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
 
 async fn patch(archive: &Archive, id: &str, values: Value) {
     archive
-        .update(id, values.as_object().expect("object"), "clerk")
+        .update(
+            id,
+            values.as_object().expect("object"),
+            &Author::clerk("clerk"),
+        )
         .await
         .expect("patch");
 }

@@ -1,5 +1,6 @@
 //! Storage tests. Every test runs against SQLite and PostgreSQL.
 
+use licnode_store::Author;
 use licnode_store::{Archive, ArchiveError, ListQuery, RemoteChange, SearchQuery, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
@@ -79,7 +80,7 @@ async fn created_record_reads_back_with_normalised_values_on_both_backends() {
                     "(浙)xk06-001-00123",
                     &code.to_lowercase(),
                 ),
-                "clerk-a",
+                &Author::clerk("clerk-a"),
             )
             .await
             .expect("create");
@@ -108,7 +109,7 @@ async fn search_finds_by_two_character_fragment_licence_number_and_credit_code()
                 "licences",
                 Some("330106"),
                 &licence("杭州恒远电缆有限公司", "(浙)XK06-001-00123", &code),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("create");
@@ -121,7 +122,7 @@ async fn search_finds_by_two_character_fragment_licence_number_and_credit_code()
                     "XK13-005-00002",
                     &credit_code("91330200MA2H3K7Q1"),
                 ),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("create other");
@@ -199,7 +200,7 @@ async fn list_filters_by_subtree_and_field_and_pages_in_stable_order() {
                     "licences",
                     Some(county),
                     &generator.record(collection, county),
-                    "clerk",
+                    &Author::clerk("clerk"),
                 )
                 .await
                 .expect("create");
@@ -272,7 +273,7 @@ async fn change_log_is_gap_free_and_monotonic_across_restarts() {
                         "reviewers",
                         None,
                         &generator.record(collection, "100000"),
-                        "admin",
+                        &Author::clerk("admin"),
                     )
                     .await
                     .expect("create");
@@ -282,7 +283,7 @@ async fn change_log_is_gap_free_and_monotonic_across_restarts() {
                 .update(
                     &ids[0],
                     &fields(json!({ "employer": format!("单位{}", ids.len()) })),
-                    "admin",
+                    &Author::clerk("admin"),
                 )
                 .await
                 .expect("update");
@@ -327,7 +328,7 @@ async fn concurrent_edits_at_a_province_and_the_national_centre_merge_keeping_bo
                 "licences",
                 Some("330106"),
                 &licence("杭州恒远电缆有限公司", "XK06-001-00123", &code),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("create");
@@ -337,14 +338,14 @@ async fn concurrent_edits_at_a_province_and_the_national_centre_merge_keeping_bo
 
         // Concurrently: each side edits its own field, and both edit the address.
         county
-            .update(&id, &fields(json!({ "production_address": "西湖区文三路1号", "residence_address": "县里写的地址" })), "clerk")
+            .update(&id, &fields(json!({ "production_address": "西湖区文三路1号", "residence_address": "县里写的地址" })), &Author::clerk("clerk"))
             .await
             .expect("county edit");
         province
             .update(
                 &id,
                 &fields(json!({ "product_name": "电力电缆", "residence_address": "省里写的地址" })),
-                "approver",
+                &Author::approver("approver"),
             )
             .await
             .expect("province edit");
@@ -382,7 +383,7 @@ async fn concurrent_edits_at_a_province_and_the_national_centre_merge_keeping_bo
             .update(
                 &id,
                 &fields(json!({ "residence_address": "核实后的地址" })),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("resolve");
@@ -419,7 +420,7 @@ async fn received_changes_are_idempotent_and_travel_on_with_new_sequence_numbers
                     "applications",
                     None,
                     &generator.record(collection, "330106"),
-                    "clerk",
+                    &Author::clerk("clerk"),
                 )
                 .await
                 .expect("create");
@@ -510,7 +511,7 @@ async fn invalid_input_and_foreign_jurisdiction_are_refused_and_write_nothing() 
                 "licences",
                 Some("320102"),
                 &licence("南京某某有限公司", "XK06-001-00001", &code),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await;
         assert!(
@@ -520,7 +521,7 @@ async fn invalid_input_and_foreign_jurisdiction_are_refused_and_write_nothing() 
         let mut bad = licence("杭州恒远电缆有限公司", "XK06-001-00123", &code);
         bad.insert("no_such_field".into(), json!("x"));
         let invalid = archive
-            .create("licences", Some("330106"), &bad, "clerk")
+            .create("licences", Some("330106"), &bad, &Author::clerk("clerk"))
             .await;
         let county = Archive::new(store.clone(), "330106");
         let not_authorised = county
@@ -528,7 +529,7 @@ async fn invalid_input_and_foreign_jurisdiction_are_refused_and_write_nothing() 
                 "licences",
                 None,
                 &licence("杭州恒远电缆有限公司", "XK06-001-00123", &code),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await;
         assert!(
@@ -540,7 +541,12 @@ async fn invalid_input_and_foreign_jurisdiction_are_refused_and_write_nothing() 
             "{backend}"
         );
         let unknown = archive
-            .create("no_such_collection", None, &Map::new(), "clerk")
+            .create(
+                "no_such_collection",
+                None,
+                &Map::new(),
+                &Author::clerk("clerk"),
+            )
             .await;
         assert!(
             matches!(unknown, Err(ArchiveError::UnknownCollection(_))),
@@ -570,17 +576,25 @@ async fn a_cancelled_licence_cannot_be_edited_back_to_valid() {
                     "XK06-001-00123",
                     &credit_code("91330106MA2H3K7Q0"),
                 ),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("create");
         let id = created.record.id;
         archive
-            .update(&id, &fields(json!({ "status": "cancelled" })), "approver")
+            .update(
+                &id,
+                &fields(json!({ "status": "cancelled" })),
+                &Author::approver("approver"),
+            )
             .await
             .expect("cancel");
         let back = archive
-            .update(&id, &fields(json!({ "status": "valid" })), "clerk")
+            .update(
+                &id,
+                &fields(json!({ "status": "valid" })),
+                &Author::clerk("clerk"),
+            )
             .await;
         assert!(
             matches!(back, Err(ArchiveError::TerminalLicence(_))),

@@ -1,6 +1,7 @@
 //! Replication state: a received batch, its quarantine and its cursor are stored together, and
 //! a duplicated or re-ordered batch is harmless. Every test runs against SQLite and PostgreSQL.
 
+use licnode_store::Author;
 use licnode_store::sync_state::{
     REASON_MALFORMED, REASON_MISSING_DEPENDENCY, STREAM_PUSH, SyncBatch,
 };
@@ -68,7 +69,7 @@ async fn a_batch_its_quarantine_and_its_cursor_are_stored_together_and_replays_a
                 "quality_archives",
                 None,
                 &record("quality_archives", "330106"),
-                "u",
+                &Author::clerk("u"),
             )
             .await
             .expect("create");
@@ -78,7 +79,7 @@ async fn a_batch_its_quarantine_and_its_cursor_are_stored_together_and_replays_a
                 "licences",
                 Some("330106"),
                 &record("licences", "330106"),
-                "u",
+                &Author::clerk("u"),
             )
             .await
             .expect("create");
@@ -167,14 +168,14 @@ async fn malformed_changes_and_changes_missing_a_dependency_are_quarantined() {
                 "quality_archives",
                 None,
                 &record("quality_archives", "330106"),
-                "u",
+                &Author::clerk("u"),
             )
             .await
             .expect("create");
         let mut patch = serde_json::Map::new();
         patch.insert("product_name".into(), json!("电线电缆（复查）"));
         archive
-            .update(&created.record.id, &patch, "u")
+            .update(&created.record.id, &patch, &Author::clerk("u"))
             .await
             .expect("update");
         // Only the second change: its dependency never arrives.

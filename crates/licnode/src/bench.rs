@@ -231,7 +231,11 @@ async fn store_bench(
     let (store, _database) = open_store(backend, dir.path(), "bulk").await?;
     let archive = Archive::new(store.clone(), node_code);
     let started = Instant::now();
-    let mut writer = licnode_store::BulkWriter::new(&archive, "licences", "bench")?;
+    let mut writer = licnode_store::BulkWriter::new(
+        &archive,
+        "licences",
+        &licnode_store::Author::operator("bench"),
+    )?;
     for batch in inputs.chunks(1_000) {
         let rows = batch
             .iter()
@@ -460,7 +464,11 @@ async fn public_bench(
     // Bulk load, generated batch by batch (a million inputs do not fit in memory at once);
     // names and numbers are sampled for the queries.
     let mut generator = licnode_gen::Generator::new(6);
-    let mut writer = licnode_store::BulkWriter::new(&archive, "licences", "bench")?;
+    let mut writer = licnode_store::BulkWriter::new(
+        &archive,
+        "licences",
+        &licnode_store::Author::operator("bench"),
+    )?;
     let sample_every = (licences / 20_000).max(1);
     let mut names = Vec::new();
     let mut numbers = Vec::new();
@@ -710,7 +718,11 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
     let county = xihu.archive();
     let collection = licnode_model::collection("quality_archives").context("collection")?;
     let mut generator = licnode_gen::Generator::new(7);
-    let mut writer = licnode_store::BulkWriter::new(county, "quality_archives", "bench")?;
+    let mut writer = licnode_store::BulkWriter::new(
+        county,
+        "quality_archives",
+        &licnode_store::Author::operator("bench"),
+    )?;
     for start in (0..records).step_by(1_000) {
         let rows = (start..(start + 1_000).min(records))
             .map(|_| licnode_store::BulkRow {
@@ -801,7 +813,13 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
     for (index, record) in page.items.iter().enumerate() {
         let mut patch = serde_json::Map::new();
         patch.insert("remarks".into(), serde_json::json!(format!("复查 {index}")));
-        county.update(&record.id, &patch, "bench").await?;
+        county
+            .update(
+                &record.id,
+                &patch,
+                &licnode_store::Author::operator("bench"),
+            )
+            .await?;
     }
     let (_, pushed, relayed, county_done, total) = round("changed").await?;
     anyhow::ensure!(
@@ -879,7 +897,11 @@ async fn reports_bench(backend: &str, records: usize, repeats: usize) -> anyhow:
     for (collection_name, date_field, share) in shares {
         let collection = licnode_model::collection(collection_name).context("collection")?;
         let count = records * share / 10;
-        let mut writer = licnode_store::BulkWriter::new(&archive, collection_name, "bench")?;
+        let mut writer = licnode_store::BulkWriter::new(
+            &archive,
+            collection_name,
+            &licnode_store::Author::operator("bench"),
+        )?;
         let mut batch = Vec::with_capacity(1_000);
         for index in 0..count {
             let county = counties[index % counties.len()].code.clone();

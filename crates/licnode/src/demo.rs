@@ -414,7 +414,11 @@ async fn seed(
     let counties = licnode_model::divisions::counties_within(within);
     for (name, count) in plan {
         let collection = licnode_model::collection(name).context("collection")?;
-        let mut writer = licnode_store::BulkWriter::new(archive, name, "demo")?;
+        let mut writer = licnode_store::BulkWriter::new(
+            archive,
+            name,
+            &licnode_store::Author::operator("demo"),
+        )?;
         let mut rows = Vec::with_capacity(1_000);
         for index in 0..*count {
             let jurisdiction = if counties.is_empty() {

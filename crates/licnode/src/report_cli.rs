@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use licnode_reports::{FormName, Period, ReportKind};
-use licnode_store::{Archive, ReportSettings, Reports, SharedClock, Store, SystemClock};
+use licnode_store::{Archive, Author, ReportSettings, Reports, SharedClock, Store, SystemClock};
 
 use crate::config::Config;
 
@@ -164,7 +164,7 @@ pub async fn run(command: ReportCommand) -> anyhow::Result<()> {
         }
         ReportCommand::Submit { config, id, user } => {
             let reports = open_reports(&load(&config)?, clock).await?;
-            let result = reports.submit(&id, &user).await;
+            let result = reports.submit(&id, &Author::operator(user)).await;
             reports.archive.store.close().await;
             let record = result.map_err(|error| anyhow::anyhow!("{}: {error}", error.code()))?;
             println!("{}", serde_json::to_string_pretty(&record)?);

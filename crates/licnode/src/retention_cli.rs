@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use licnode_server::retention::{PkiNodeKey, RetentionSettings};
 use licnode_store::retention::{DEFAULT_APPROVAL_DAYS, NodeKey, RetentionError, years_or_default};
-use licnode_store::{Archive, SharedClock, Store};
+use licnode_store::{Archive, Author, SharedClock, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -183,8 +183,9 @@ fn node_key(config: &Config) -> anyhow::Result<PkiNodeKey> {
     Ok(PkiNodeKey(tls))
 }
 
-/// The account must exist, be enabled and hold a role that may `approve` (else write).
-async fn check_user(archive: &Archive, name: &str, approve: bool) -> anyhow::Result<()> {
+/// The account must exist, be enabled and hold a role that may `approve` (else write); the
+/// write is then made as that account, with its role.
+async fn check_user(archive: &Archive, name: &str, approve: bool) -> anyhow::Result<Author> {
     let user = archive
         .store
         .users()
@@ -206,7 +207,7 @@ async fn check_user(archive: &Archive, name: &str, approve: bool) -> anyhow::Res
             user.role.as_str()
         );
     }
-    Ok(())
+    Ok(Author::staff(user.name, user.role))
 }
 
 fn refused(error: RetentionError) -> anyhow::Error {
@@ -240,7 +241,7 @@ pub async fn run(command: RetentionCommand) -> anyhow::Result<()> {
             user,
         } => {
             let (config, archive) = open(&config).await?;
-            check_user(&archive, &user, false).await?;
+            let author = check_user(&archive, &user, false).await?;
             let years = years_or_default(Some(config.retention.years));
             let ids = (!ids.is_empty()).then_some(ids);
             let record = archive
@@ -249,7 +250,7 @@ pub async fn run(command: RetentionCommand) -> anyhow::Result<()> {
                     clock.as_ref(),
                     years,
                     reason.as_deref(),
-                    &user,
+                    &author,
                 )
                 .await
                 .map_err(refused)?;
@@ -274,11 +275,11 @@ pub async fn run(command: RetentionCommand) -> anyhow::Result<()> {
             user,
         } => {
             let (config, archive) = open(&config).await?;
-            check_user(&archive, &user, true).await?;
+            let author = check_user(&archive, &user, true).await?;
             let key = node_key(&config)?;
             let years = years_or_default(Some(config.retention.years));
             let certificate = archive
-                .destroy_approved(&request, &key, clock.as_ref(), years, &user)
+                .destroy_approved(&request, &key, clock.as_ref(), years, &author)
                 .await
                 .map_err(refused)?;
             println!("{}", serde_json::to_string_pretty(&certificate)?);
@@ -302,7 +303,7 @@ async fn decide(
     clock: &SharedClock,
 ) -> anyhow::Result<()> {
     let (config, archive) = open(config).await?;
-    check_user(&archive, user, true).await?;
+    let author = check_user(&archive, user, true).await?;
     let key = node_key(&config)?;
     let years = years_or_default(Some(config.retention.years));
     let record = archive
@@ -314,7 +315,7 @@ async fn decide(
             years,
             valid_days.unwrap_or(config.retention.approval_days).max(1),
             remarks.as_deref(),
-            user,
+            &author,
         )
         .await
         .map_err(refused)?;

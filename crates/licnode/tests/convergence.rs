@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use licnode::sync_cli::{apply_pulled, push_batch};
 use licnode_model::Level;
 use licnode_server::sync::{apply_push, serve_pull};
+use licnode_store::Author;
 use licnode_store::{Archive, Store};
 use licnode_sync::authority::Scope;
 use licnode_sync::protocol::{PullRequest, PullResponse, PushRequest};
@@ -215,7 +216,7 @@ async fn run_case(seed: u64) -> Totals {
             "applications",
             Some("330106"),
             &generator.record(model, "330106"),
-            "clerk",
+            &Author::clerk("clerk"),
         )
         .await
         .expect("create");
@@ -224,7 +225,10 @@ async fn run_case(seed: u64) -> Totals {
     for contact in ["王审核", "李复核"] {
         let mut patch = serde_json::Map::new();
         patch.insert("contact_person".into(), serde_json::json!(contact));
-        national.update(&id, &patch, "clerk").await.expect("edit");
+        national
+            .update(&id, &patch, &Author::clerk("clerk"))
+            .await
+            .expect("edit");
     }
     session(
         &nodes,
@@ -365,9 +369,15 @@ async fn edit(
         if patch.is_empty() {
             return;
         }
-        // Refusals by the write path's domain rules (a terminal licence status) are fine: only
-        // acknowledged writes must survive.
-        if node.archive.update(id, &patch, "clerk").await.is_ok() {
+        // Refusals by the write path's domain rules (a terminal licence status, a submitted
+        // report) are fine: only acknowledged writes must survive. Generated values hold
+        // decisions, so the writer is an approver.
+        if node
+            .archive
+            .update(id, &patch, &Author::approver("approver"))
+            .await
+            .is_ok()
+        {
             totals.writes += 1;
             totals.updates += 1;
         }
@@ -387,7 +397,12 @@ async fn edit(
     let input = generator.record(model, jurisdiction);
     match node
         .archive
-        .create(collection, Some(jurisdiction), &input, "clerk")
+        .create(
+            collection,
+            Some(jurisdiction),
+            &input,
+            &Author::approver("approver"),
+        )
         .await
     {
         Ok(created) => {

@@ -7,6 +7,7 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the
 //! test fails when `CI` is set and is skipped, saying why, otherwise.
 
+use licnode_store::Author;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -172,7 +173,12 @@ async fn a_visitor_finds_an_enterprise_by_two_characters_of_its_name_in_chromium
     for _ in 0..5 {
         let input = generator.record(model, "330106");
         node.archive()
-            .create("licences", Some("330106"), &input, "clerk-wang")
+            .create(
+                "licences",
+                Some("330106"),
+                &input,
+                &Author::clerk("clerk-wang"),
+            )
             .await
             .expect("noise licence");
     }
@@ -180,7 +186,12 @@ async fn a_visitor_finds_an_enterprise_by_two_characters_of_its_name_in_chromium
     let enterprise_name = "杭州澜湄精密电缆有限公司";
     input.insert("enterprise_name".into(), json!(enterprise_name));
     node.archive()
-        .create("licences", Some("330106"), &input, "clerk-wang")
+        .create(
+            "licences",
+            Some("330106"),
+            &input,
+            &Author::clerk("clerk-wang"),
+        )
         .await
         .expect("licence");
     let fragment = "澜湄";

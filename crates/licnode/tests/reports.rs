@@ -19,6 +19,7 @@ use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use licnode::{Config, Node, NodeHandle};
 use licnode_reports::{Period, ReportKind};
+use licnode_store::Author;
 use licnode_store::{ManualClock, SharedClock, report_id};
 use serde_json::{Value, json};
 
@@ -91,7 +92,7 @@ async fn licence_issued_on(node: &NodeHandle, date: &str, seed: u64) -> String {
     let mut fields = licnode_gen::Generator::new(seed).record(collection, "330000");
     fields.insert("issue_date".into(), json!(date));
     node.archive()
-        .create("licences", None, &fields, "clerk")
+        .create("licences", None, &fields, &Author::clerk("clerk"))
         .await
         .expect("licence")
         .record
@@ -432,7 +433,7 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     fields.insert("issue_date".into(), json!("2026-12-30"));
     reports
         .archive
-        .create("licences", None, &fields, "clerk")
+        .create("licences", None, &fields, &Author::clerk("clerk"))
         .await
         .expect("licence");
     let ran = licnode::scheduler::check(&reports, &schedule).await;

@@ -14,6 +14,7 @@ use std::path::Path;
 use chrono::{Days, NaiveDate};
 use licnode::sync_cli::{SessionReport, session};
 use licnode::{Config, Node, NodeHandle};
+use licnode_store::Author;
 use licnode_store::{Clock as _, ManualClock, Role, TokenKind};
 use serde_json::{Map, Value, json};
 
@@ -119,7 +120,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
                 1,
                 json!({"valid_until": start.to_string(), "supervision_records": []}),
             ),
-            "clerk",
+            &Author::clerk("clerk"),
         )
         .await
         .expect("archive")
@@ -136,7 +137,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
                 json!({"issue_date": start.to_string(), "response_deadline": start.to_string(),
                        "status": "handled"}),
             ),
-            "clerk",
+            &Author::clerk("clerk"),
         )
         .await
         .expect("notice")
@@ -217,7 +218,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
         .update(
             &notice,
             &object(json!({"handling_result": "已整改，复查合格"})),
-            "clerk",
+            &Author::clerk("clerk"),
         )
         .await
         .expect("edit");

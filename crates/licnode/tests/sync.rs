@@ -12,6 +12,7 @@ use std::process::Command;
 use licnode::sync_cli::{SessionReport, session};
 use licnode::{Config, Node, NodeHandle};
 use licnode_pki::{ExpectedPeer, PeerClient};
+use licnode_store::Author;
 use licnode_sync::protocol::{CURSOR_PATH, CursorResponse, PUSH_PATH, PushRequest, PushResponse};
 
 /// Creates the four node directories with their certificates.
@@ -129,7 +130,7 @@ async fn create(node: &NodeHandle, collection: &str, jurisdiction: &str, seed: u
             collection,
             Some(jurisdiction),
             &input(collection, jurisdiction, seed),
-            "tester",
+            &Author::clerk("tester"),
         )
         .await
         .expect("create")
@@ -415,7 +416,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
                     "quality_archives",
                     Some("330108"),
                     &input("quality_archives", "330108", 1_000 + seed),
-                    "tester",
+                    &Author::clerk("tester"),
                 )
                 .await
                 .expect("create")
@@ -494,7 +495,7 @@ async fn a_write_at_a_county_reaches_national_by_itself_shortly_after() {
     let created = tree
         .xihu
         .archive()
-        .create("quality_archives", None, &fields, "clerk")
+        .create("quality_archives", None, &fields, &Author::clerk("clerk"))
         .await
         .expect("create");
     let id = created.record.id.clone();
@@ -822,7 +823,7 @@ async fn a_revocation_at_national_wins_over_a_concurrent_status_edit_at_the_prov
             .update(
                 &licence,
                 &patch(serde_json::json!({ "status": "revoked" })),
-                "approver",
+                &Author::approver("approver"),
             )
             .await
             .expect("national revokes");
@@ -831,7 +832,7 @@ async fn a_revocation_at_national_wins_over_a_concurrent_status_edit_at_the_prov
             .update(
                 &licence,
                 &patch(serde_json::json!({ "status": "expired", "remarks": "有效期届满" })),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("province edits");
@@ -884,7 +885,7 @@ async fn a_county_offline_through_a_thousand_edits_catches_up_when_it_reconnects
         };
         tree.xihu
             .archive()
-            .update(id, &patch, "clerk")
+            .update(id, &patch, &Author::clerk("clerk"))
             .await
             .unwrap_or_else(|error| panic!("edit {edit}: {error}"));
         expected.insert(id.clone(), remark);
@@ -927,7 +928,7 @@ async fn an_application_edited_concurrently_at_a_county_and_its_province_merges_
             .update(
                 &application,
                 &patch(serde_json::json!({ "contact_person": "王县联", "postcode": "310012" })),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("county edits");
@@ -938,7 +939,7 @@ async fn an_application_edited_concurrently_at_a_county_and_its_province_merges_
                 &patch(
                     serde_json::json!({ "contact_phone": "0571-87654321", "postcode": "310013" }),
                 ),
-                "clerk",
+                &Author::clerk("clerk"),
             )
             .await
             .expect("province edits");
