@@ -16,7 +16,7 @@ CREATE TABLE audit_anchors (
     previous_hash  TEXT NOT NULL,
     signed_at_ms   BIGINT NOT NULL,
     payload        TEXT NOT NULL,
-    scheme         INTEGER NOT NULL,
+    scheme         BIGINT NOT NULL,
     signature      TEXT NOT NULL UNIQUE,
     chain          TEXT NOT NULL,
     received_from  TEXT NOT NULL,
