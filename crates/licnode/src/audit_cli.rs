@@ -256,9 +256,13 @@ async fn check_parent(
                 problem: "anchor_not_extended",
                 message: format!(
                     "the parent {parent_code} found that this chain no longer extended the \
-                     anchor it held at entry {}: the anchor of entry {} it received at {} ms \
-                     did not follow it",
-                    broken.previous_seq, broken.audit_seq, broken.received_at_ms
+                     anchor it held at entry {}: the anchor of entry {} it received at {} did \
+                     not follow it",
+                    broken.previous_seq,
+                    broken.audit_seq,
+                    chrono::DateTime::from_timestamp_millis(broken.received_at_ms)
+                        .map(|at| at.to_rfc3339())
+                        .unwrap_or_else(|| format!("{} ms", broken.received_at_ms))
                 ),
             }),
         });

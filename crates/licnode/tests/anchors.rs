@@ -111,6 +111,18 @@ async fn set_head(pool: &sqlx::SqlitePool, seq: i64, hash: &str) {
         .expect("head");
 }
 
+/// An audit entry's hashed columns, as stored.
+type EntryRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
 /// Edits who acted in entry `seq`, then recomputes every later hash and the head: the chain is
 /// consistent again.
 async fn edit_and_rechain(pool: &sqlx::SqlitePool, seq: i64) {
@@ -119,16 +131,7 @@ async fn edit_and_rechain(pool: &sqlx::SqlitePool, seq: i64) {
         .execute(pool)
         .await
         .expect("edit");
-    let rows: Vec<(
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-    )> = sqlx::query_as(
+    let rows: Vec<EntryRow> = sqlx::query_as(
         "SELECT seq, at_ms, kind, node, user_name, record_id, change_hash, detail \
              FROM audit_log WHERE seq >= ? ORDER BY seq",
     )
