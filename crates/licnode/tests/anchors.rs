@@ -12,9 +12,13 @@ use std::process::Output;
 
 use licnode::sync_cli::session;
 use licnode::{Config, Node, NodeHandle};
-use licnode_store::anchors::AUDIT_CHAIN_BROKEN;
+use licnode_pki::{ClientError, ExpectedPeer, PeerClient};
+use licnode_server::anchors::{ANCHOR_PATH, RELAY_PATH, RelayRequest, RelayResponse};
+use licnode_server::retention::PkiNodeKey;
+use licnode_store::anchors::{AUDIT_CHAIN_BROKEN, SignedAnchor};
 use licnode_store::audit::{entry_hash, kinds};
-use licnode_store::{AuditEntry, Store};
+use licnode_store::retention::NodeKey;
+use licnode_store::{AuditEntry, Role, Store, TokenKind};
 use support::{NATIONAL, XIHU, ZHEJIANG, binary};
 
 /// The placeholder parent URL `issue_tree` writes.
@@ -419,6 +423,164 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
         1,
         "national judges the relayed anchor the same way"
     );
+
+    // (d) The staff API reports the change-log cross-check and the last anchor known locally:
+    // the last two entries (a write among them) deleted and the head rewritten.
+    let store = &xihu.archive().store;
+    store
+        .add_user("auditor", "auditor", Role::Auditor, support::PASSWORD)
+        .await
+        .expect("auditor");
+    let token = store
+        .issue_token("auditor", TokenKind::Api, "test", None)
+        .await
+        .expect("token")
+        .token;
+    let pool = raw(dir).await;
+    let (head_seq, _) = head(&pool).await;
+    sqlx::query("DELETE FROM audit_log WHERE seq > ?")
+        .bind(head_seq - 2)
+        .execute(&pool)
+        .await
+        .expect("delete");
+    let kept_hash = hash_at(&pool, head_seq - 2).await;
+    set_head(&pool, head_seq - 2, &kept_hash).await;
+    pool.close().await;
+    let verified: serde_json::Value = support::client_with(&token)
+        .get(format!("http://{}/api/v1/audit/verify", xihu.local_addr()))
+        .send()
+        .await
+        .expect("verify")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(verified["intact"], false, "{verified}");
+    assert_eq!(
+        verified["report"]["findings"],
+        serde_json::json!([]),
+        "{verified}"
+    );
+    assert_eq!(verified["change_log"]["without_entry"], 1, "{verified}");
+    let problems: Vec<&str> = verified["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|finding| finding["problem"].as_str())
+        .collect();
+    assert_eq!(
+        problems,
+        ["change_without_entry", "anchor_mismatch"],
+        "{verified}"
+    );
+
+    for node in [xihu, zhejiang, national] {
+        node.shutdown().await.expect("shutdown");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_keeps_only_anchors_its_child_signed_or_relays_from_below_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || support::issue_tree(&root, &[NATIONAL, ZHEJIANG, XIHU]))
+        .await
+        .expect("tree");
+    let dir = dir.path();
+    let national = Node::start(&node_config(dir, "national", None))
+        .await
+        .expect("national");
+    let national_url = format!("https://{}", national.peer_addr().expect("peer"));
+    let zhejiang = Node::start(&node_config(dir, "zhejiang", Some(national_url.clone())))
+        .await
+        .expect("zhejiang");
+    let zhejiang_url = format!("https://{}", zhejiang.peer_addr().expect("peer"));
+    let xihu = Node::start(&node_config(dir, "xihu", Some(zhejiang_url.clone())))
+        .await
+        .expect("xihu");
+    create_archive(&xihu, 1).await;
+    let tls = xihu.tls().expect("tls");
+    let key = PkiNodeKey(tls.clone());
+    let (_, signed) = xihu
+        .archive()
+        .store
+        .sign_anchor("330106", &key, 0, licnode_store::now_ms())
+        .await
+        .expect("sign");
+    let client = PeerClient::for_node(tls, ExpectedPeer::Code("330000".into())).expect("client");
+    let refused_code = |result: Result<serde_json::Value, ClientError>| match result {
+        Err(ClientError::Refused { code, .. }) => code,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+
+    // A payload changed after signing.
+    let mut forged = signed.clone();
+    forged.payload = forged.payload.replace("\"audit_seq\":", "\"audit_seq\":1");
+    let answer = client
+        .post_json(&format!("{zhejiang_url}{ANCHOR_PATH}"), &forged)
+        .await;
+    assert_eq!(refused_code(answer), "anchor_signature_invalid");
+
+    // An anchor naming another node than its signer.
+    let payload = licnode_store::anchors::AnchorPayload {
+        node: "330108".into(),
+        audit_seq: 1,
+        audit_hash: "00".into(),
+        previous_seq: 0,
+        previous_hash: licnode_store::audit::GENESIS_HASH.into(),
+        signed_at_ms: 0,
+    };
+    let text = serde_json::to_string(&payload).expect("json");
+    let signature = key
+        .sign(&licnode_store::anchors::signed_message(&text))
+        .expect("sign");
+    let impostor = SignedAnchor {
+        payload: text,
+        scheme: signature.scheme,
+        signature: hex::encode(&signature.signature),
+        chain: signature.chain.iter().map(hex::encode).collect(),
+    };
+    let answer = client
+        .post_json(&format!("{zhejiang_url}{ANCHOR_PATH}"), &impostor)
+        .await;
+    assert_eq!(refused_code(answer), "anchor_signer_mismatch");
+
+    // A county relays nothing: its own anchor is not below it.
+    let relayed: RelayResponse = client
+        .post_json(
+            &format!("{zhejiang_url}{RELAY_PATH}"),
+            &RelayRequest {
+                anchors: vec![signed.clone()],
+            },
+        )
+        .await
+        .expect("relay");
+    assert_eq!(relayed.stored, 0);
+    assert_eq!(relayed.refused.len(), 1);
+    assert_eq!(relayed.refused[0].code, "anchor_not_below_sender");
+
+    // Nothing of the above was kept; the genuine anchor is, once.
+    assert!(
+        zhejiang
+            .archive()
+            .store
+            .newest_anchor("330106")
+            .await
+            .expect("anchor")
+            .is_none()
+    );
+    for _ in 0..2 {
+        let _: serde_json::Value = client
+            .post_json(&format!("{zhejiang_url}{ANCHOR_PATH}"), &signed)
+            .await
+            .expect("hand up");
+    }
+    let held = zhejiang
+        .archive()
+        .store
+        .anchors_after(0, "330000", 100)
+        .await
+        .expect("held");
+    assert_eq!(held.len(), 1);
 
     for node in [xihu, zhejiang, national] {
         node.shutdown().await.expect("shutdown");
