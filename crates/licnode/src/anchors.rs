@@ -43,7 +43,20 @@ pub async fn hand_up(
     let store = &archive.store;
     let own_code = archive.scope.node_ref().code;
     let mut report = HandUpReport::default();
-    let standing: AnchorStanding = client.get_json(&format!("{base}{ANCHOR_PATH}")).await?;
+    let standing: AnchorStanding = match client.get_json(&format!("{base}{ANCHOR_PATH}")).await {
+        Ok(standing) => standing,
+        // A parent that does not keep anchors yet (an older release during an upgrade): the
+        // session's data has moved; say so rather than fail every session.
+        Err(ClientError::Refused { status: 404, .. }) => {
+            tracing::warn!(
+                parent = parent_code,
+                "the parent keeps no audit anchors (older release): this node's audit head is \
+                 not anchored"
+            );
+            return Ok(HandUpReport::default());
+        }
+        Err(error) => return Err(error.into()),
+    };
     let (head_seq, head_hash) = store.audit_head().await?;
     let already_anchored = standing
         .newest
