@@ -120,6 +120,15 @@ fn refused(error: licnode_store::anchors::AnchorError) -> ApiError {
     }
 }
 
+/// A node with no parent relays nothing: of each node it keeps the newest anchor and those
+/// that did not extend. (A node with a parent prunes what it relayed, after each relay.)
+async fn prune_at_the_top(state: &AppState, node: &str) -> Result<(), ApiError> {
+    if state.node.parent_url.is_none() {
+        state.archive.store.prune_anchors(Some(node), None).await?;
+    }
+    Ok(())
+}
+
 async fn standing(
     State(state): State<AppState>,
     Extension(peer): Extension<PeerIdentity>,
@@ -156,6 +165,7 @@ async fn hand_up(
         .store
         .record_anchor(&payload, &signed, &child.code, &state.node.code, None, now)
         .await?;
+    prune_at_the_top(&state, &child.code).await?;
     if !arrival.extends {
         let (held_seq, held_hash) = arrival.previous_held.unwrap_or_default();
         tracing::error!(
@@ -239,6 +249,7 @@ async fn relay(
             continue;
         }
         response.stored += 1;
+        prune_at_the_top(&state, &payload.node).await?;
         if !arrival.extends {
             response.not_extending += 1;
             tracing::error!(

@@ -592,6 +592,41 @@ impl Store {
             .collect())
     }
 
+    /// Deletes the anchors later ones make redundant: an anchor that extended the one before
+    /// it, when a newer anchor of its node is held (which extends it in turn, or is kept as
+    /// evidence), and it has been relayed to the parent (`anchor_key <= relayed_up_to`; `None`
+    /// when this node has no parent). Only of `node` when given. Anchors that did not extend
+    /// are kept for good. Returns how many were deleted.
+    pub async fn prune_anchors(
+        &self,
+        node: Option<&str>,
+        relayed_up_to: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM audit_anchors WHERE extends AND anchor_key <= ? \
+                   AND (? = '' OR node = ?) \
+                   AND anchor_key < (SELECT MAX(newer.anchor_key) FROM audit_anchors newer \
+                                     WHERE newer.node = audit_anchors.node)";
+        let up_to = relayed_up_to.unwrap_or(i64::MAX);
+        let node = node.unwrap_or("");
+        let result = match &self.db {
+            Db::Sqlite { writer, .. } => sqlx::query(sql)
+                .bind(up_to)
+                .bind(node)
+                .bind(node)
+                .execute(writer)
+                .await?
+                .rows_affected(),
+            Db::Postgres { pool } => sqlx::query(sqlx::AssertSqlSafe(numbered(sql)))
+                .bind(up_to)
+                .bind(node)
+                .bind(node)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        };
+        Ok(result)
+    }
+
     /// Checks that the chain still holds entry `seq` with `hash`, as `source` recorded it.
     pub async fn audit_check_point(
         &self,

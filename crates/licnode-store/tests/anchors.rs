@@ -384,6 +384,21 @@ async fn a_witness_keeps_an_anchor_that_no_longer_extends_the_last_one_and_flags
             3,
             "{backend:?}"
         );
+        // Pruning keeps the newest of each node and every anchor that did not extend; an
+        // anchor not yet relayed to the parent (past `relayed_up_to`) stays.
+        let pruned = store.prune_anchors(None, Some(1)).await.expect("prune");
+        assert_eq!(pruned, 1, "{backend:?}");
+        let pruned = store.prune_anchors(None, None).await.expect("prune");
+        assert_eq!(pruned, 1, "{backend:?}");
+        let left = store.anchors_after(0, "330100", 100).await.expect("left");
+        assert_eq!(
+            left.iter()
+                .map(|anchor| anchor.audit_seq)
+                .collect::<Vec<_>>(),
+            vec![25, 17],
+            "{backend:?}"
+        );
+        assert_eq!(store.prune_anchors(None, None).await.expect("prune"), 0);
         store.close().await;
     }
 }

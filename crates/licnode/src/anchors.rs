@@ -90,6 +90,8 @@ pub async fn hand_up(
         store
             .record_anchor(&payload, &signed, &own_code, &own_code, Some(verdict), now)
             .await?;
+        // The newest own anchor (and every one the parent refused) is all this node keeps.
+        store.prune_anchors(Some(&own_code), None).await?;
         report.anchored_seq = Some(payload.audit_seq);
     }
     report.relayed = relay(archive, client, base, parent_code).await?;
@@ -139,6 +141,8 @@ async fn relay(
             changes: Vec::new(),
         };
         store.apply_sync_batch(batch, |_, _| Ok(())).await?;
+        // What the parent now holds need not be kept here, but the newest of each node.
+        store.prune_anchors(None, Some(cursor)).await?;
     }
     Ok(stored)
 }

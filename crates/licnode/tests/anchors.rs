@@ -423,6 +423,21 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
         1,
         "national judges the relayed anchor the same way"
     );
+    // Once relayed, the province keeps of the county only the newest anchor (here the one
+    // that broke the chain); national, with no parent, the same.
+    for (witness, own) in [(&zhejiang, "330000"), (&national, "100000")] {
+        let county: Vec<_> = witness
+            .archive()
+            .store
+            .anchors_after(0, own, 100)
+            .await
+            .expect("held")
+            .into_iter()
+            .filter(|anchor| anchor.node == "330106")
+            .collect();
+        assert_eq!(county.len(), 1, "{own}: {county:?}");
+        assert!(!county[0].extends);
+    }
 
     // (d) The staff API reports the change-log cross-check and the last anchor known locally:
     // the last two entries (a write among them) deleted and the head rewritten.
