@@ -1,6 +1,8 @@
 //! The audit log over HTTP, for auditors and administrators: the entries after a cursor
-//! (`GET /api/v1/audit`) and a verification of the whole chain (`GET /api/v1/audit/verify`)
-//! (Art. 37, 38; DESIGN principle 9).
+//! (`GET /api/v1/audit`), a verification of the whole chain, of the change log against it and of
+//! the chain at the last anchor this node signed (`GET /api/v1/audit/verify`), and the audit
+//! anchors this node holds of itself and of the nodes below it (`GET /api/v1/audit/anchors`)
+//! (Art. 37, 38; DESIGN principles 9 and 10).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -22,6 +24,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/audit", get(entries))
         .route("/audit/verify", get(verify))
+        .route("/audit/anchors", get(anchors))
 }
 
 /// The log is read by those who check the others: auditors and administrators.
@@ -86,11 +89,42 @@ async fn verify(
     Extension(staff): Extension<Staff>,
 ) -> Result<Json<Value>, ApiError> {
     require_audit_reader(&staff)?;
-    let report = state.archive.store.audit_verify().await?;
+    let check = state.archive.store.audit_check(&state.node.code).await?;
     Ok(Json(json!({
-        "intact": report.is_clean(),
-        "report": report,
+        "intact": check.is_clean(),
+        "report": check.chain,
+        "change_log": check.change_log,
+        "findings": check.findings(),
+        "anchors": check.points,
+        "not_checked": check.not_checked,
     })))
+}
+
+/// The newest anchor held of every node (this one and those below it), with how many of each
+/// node's anchors did not extend the one before: a node listed with `broken` above 0 had its
+/// audit chain rewritten after it was anchored (issue 11 item 5).
+async fn anchors(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+) -> Result<Json<Value>, ApiError> {
+    require_audit_reader(&staff)?;
+    let held = state.archive.store.anchors_by_node().await?;
+    let nodes: Vec<Value> = held
+        .into_iter()
+        .map(|(anchor, broken)| {
+            json!({
+                "node": anchor.node,
+                "audit_seq": anchor.audit_seq,
+                "audit_hash": anchor.audit_hash,
+                "signed_at_ms": anchor.signed_at_ms,
+                "received_from": anchor.received_from,
+                "received_at_ms": anchor.received_at_ms,
+                "extends": anchor.extends,
+                "broken": broken,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "nodes": nodes })))
 }
 
 /// The audit routes in the OpenAPI document.
@@ -114,9 +148,18 @@ pub(crate) fn openapi_paths() -> Vec<(String, Value)> {
         (
             "/api/v1/audit/verify".into(),
             json!({ "get": {
-                "summary": "Verify the whole audit chain: every altered, deleted or re-ordered entry, with its number",
+                "summary": "Verify the whole audit chain: every altered, deleted or re-ordered entry, with its number; every change of the change log without its audit entry; the chain at the last anchor this node signed",
                 "responses": {
-                    "200": { "description": "`intact`, and the report: entries, head, findings" },
+                    "200": { "description": "`intact`, the chain's report (entries, head, findings), `change_log`, `anchors` (points checked), `findings` (all of them), `not_checked`" },
+                    "403": forbidden
+                } } }),
+        ),
+        (
+            "/api/v1/audit/anchors".into(),
+            json!({ "get": {
+                "summary": "The newest signed audit anchor held of this node and of every node below it, and how many of each node's anchors did not extend the one before (its chain was rewritten)",
+                "responses": {
+                    "200": { "description": "`nodes`: node, audit_seq, audit_hash, signed_at_ms, received_from, received_at_ms, extends, broken" },
                     "403": forbidden
                 } } }),
         ),

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod anchors;
 mod audit;
 pub mod auth;
 pub mod client_address;

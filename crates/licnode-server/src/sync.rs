@@ -30,6 +30,7 @@ pub fn peer_router(state: AppState) -> Router {
         .route(CURSOR_PATH, get(cursor))
         .route(PUSH_PATH, post(push))
         .route(PULL_PATH, post(pull))
+        .merge(crate::anchors::router())
         .layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES))
         .with_state(state)
 }

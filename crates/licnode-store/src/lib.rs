@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+pub mod anchors;
 mod archive;
 pub mod audit;
 pub mod author;

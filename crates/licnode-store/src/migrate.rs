@@ -61,6 +61,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0008_retention.sql"),
         postgres: include_str!("../../../migrations/postgres/0008_retention.sql"),
     },
+    Migration {
+        version: 10,
+        name: "audit_anchors",
+        sqlite: include_str!("../../../migrations/sqlite/0010_audit_anchors.sql"),
+        postgres: include_str!("../../../migrations/postgres/0010_audit_anchors.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

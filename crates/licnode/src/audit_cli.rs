@@ -1,19 +1,29 @@
 //! `licnode audit verify` and `licnode audit export`: the node's hash-chained audit log checked
-//! end to end, or written out as JSON lines for an auditor (Art. 37, 38).
+//! end to end — the chain, the change log against it, backup manifests and the anchors signed
+//! for the parent, the newest of which the parent holds (issue 11 item 5) — or written out as
+//! JSON lines for an auditor (Art. 37, 38).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use licnode_store::{AuditReport, Store};
+use licnode_pki::{NodeTls, NodeTlsSettings};
+use licnode_server::anchors::AnchorStanding;
+use licnode_store::anchors::{AuditCheck, PointCheck};
+use licnode_store::{AuditFinding, AuditReport, Store};
 
+use crate::backup::{MANIFEST_FORMAT, Manifest};
 use crate::config::Config;
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Check every entry of the audit log against its hash and its place in the chain; list
-    /// every altered, deleted or re-ordered entry. Exits non-zero when anything is found.
+    /// Check every entry of the audit log against its hash and its place in the chain; every
+    /// change of the change log against its audit entry; the chain at the audit head recorded
+    /// by each backup manifest (`--backups`), by the last anchor this node signed, and by the
+    /// newest anchor its parent holds (dialled over mutual TLS). Lists every altered, deleted
+    /// or re-ordered entry. Exits non-zero when anything is found, or when the parent cannot be
+    /// reached (`--offline` skips it, and says so).
     Verify {
         /// The node's configuration file.
         #[arg(long, short, env = "LICNODE_CONFIG", default_value = "licnode.toml")]
@@ -21,6 +31,12 @@ pub enum AuditCommand {
         /// Print the report as JSON instead of lines for people.
         #[arg(long)]
         json: bool,
+        /// A directory of backups: every `*.manifest.json` of this node in it is checked.
+        #[arg(long, env = "LICNODE_BACKUPS")]
+        backups: Option<PathBuf>,
+        /// Do not dial the parent: the check against the anchor it holds is skipped.
+        #[arg(long)]
+        offline: bool,
     },
     /// Write the audit log as JSON lines, one entry a line, in order.
     Export {
@@ -39,21 +55,32 @@ pub enum AuditCommand {
 /// Runs a `licnode audit` command.
 pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
     match command {
-        AuditCommand::Verify { config, json } => {
+        AuditCommand::Verify {
+            config,
+            json,
+            backups,
+            offline,
+        } => {
             let config = Config::load(&config)?;
             let store = Store::open(&config.database_url()).await?;
-            let report = store.audit_verify().await;
+            let outcome = verify(&store, &config, backups.as_deref(), offline).await;
             store.close().await;
-            let report = report?;
+            let (check, unreachable) = outcome?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                println!("{}", serde_json::to_string_pretty(&check)?);
             } else {
-                print_report(&report);
+                print_check(&check);
             }
-            if !report.is_clean() {
+            if !check.is_clean() {
                 bail!(
                     "the audit log is not intact: {} finding(s)",
-                    report.findings.len()
+                    check.findings().len()
+                );
+            }
+            if let Some(reason) = unreachable {
+                bail!(
+                    "the chain was not checked against the parent's anchor: {reason} (run with \
+                     --offline to check without it)"
                 );
             }
             Ok(())
@@ -89,6 +116,203 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
             eprintln!("exported {written} audit entries");
             Ok(())
         }
+    }
+}
+
+/// Every check of `licnode audit verify`; also returns why the parent could not be asked, when
+/// it could not.
+async fn verify(
+    store: &Store,
+    config: &Config,
+    backups: Option<&Path>,
+    offline: bool,
+) -> anyhow::Result<(AuditCheck, Option<String>)> {
+    let mut check = store.audit_check(&config.node.code).await?;
+    match backups {
+        Some(directory) => check_backups(store, config, directory, &mut check).await?,
+        None => check
+            .not_checked
+            .push("backups: no backup directory given (--backups)".to_owned()),
+    }
+    let mut unreachable = None;
+    match (&config.node.parent_url, offline) {
+        (_, true) => check.not_checked.push(
+            "parent: --offline, the chain was not checked against the anchor the parent holds"
+                .to_owned(),
+        ),
+        (None, false) => check.not_checked.push(
+            "parent: this node has no parent (no parent_url): no anchor is held above it"
+                .to_owned(),
+        ),
+        (Some(parent_url), false) => {
+            let standing = match NodeTls::load(NodeTlsSettings::for_node_dir(&config.base_dir())) {
+                Ok(tls) => crate::anchors::parent_standing(&tls, parent_url).await,
+                Err(error) => {
+                    Err(anyhow::Error::from(error).context("the node has no certificate"))
+                }
+            };
+            match standing {
+                Ok((parent_code, standing)) => {
+                    check_parent(store, &parent_code, &standing, &mut check).await?
+                }
+                Err(error) => {
+                    let reason = format!("{error:#}");
+                    check.not_checked.push(format!("parent: {reason}"));
+                    unreachable = Some(reason);
+                }
+            }
+        }
+    }
+    Ok((check, unreachable))
+}
+
+/// The chain at the audit head each manifest of this node in `directory` recorded.
+async fn check_backups(
+    store: &Store,
+    config: &Config,
+    directory: &Path,
+    check: &mut AuditCheck,
+) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(directory)
+        .with_context(|| format!("cannot read the backup directory {}", directory.display()))?;
+    let mut manifests: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.to_string_lossy().ends_with(".manifest.json"))
+        .collect();
+    manifests.sort();
+    if manifests.is_empty() {
+        check
+            .not_checked
+            .push(format!("backups: no manifest in {}", directory.display()));
+    }
+    for path in manifests {
+        let manifest = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
+            .filter(|manifest| manifest.format == MANIFEST_FORMAT);
+        let Some(manifest) = manifest else {
+            check
+                .not_checked
+                .push(format!("backups: {} is not a manifest", path.display()));
+            continue;
+        };
+        if manifest.node != config.node.code {
+            check.not_checked.push(format!(
+                "backups: {} is a backup of {}",
+                path.display(),
+                manifest.node
+            ));
+            continue;
+        }
+        let source = format!("the backup manifest {}", path.display());
+        check.points.push(
+            store
+                .audit_check_point(
+                    &source,
+                    manifest.summary.audit_seq,
+                    &manifest.summary.audit_hash,
+                    "backup_mismatch",
+                )
+                .await?,
+        );
+    }
+    Ok(())
+}
+
+/// The chain at the newest anchor the parent holds, and every anchor the parent found not to
+/// extend the one before.
+async fn check_parent(
+    store: &Store,
+    parent_code: &str,
+    standing: &AnchorStanding,
+    check: &mut AuditCheck,
+) -> anyhow::Result<()> {
+    match &standing.newest {
+        Some(newest) => {
+            let source = format!("the parent {parent_code}'s newest anchor");
+            check.points.push(
+                store
+                    .audit_check_point(
+                        &source,
+                        newest.audit_seq,
+                        &newest.audit_hash,
+                        "anchor_mismatch",
+                    )
+                    .await?,
+            );
+        }
+        None => check.not_checked.push(format!(
+            "parent: {parent_code} holds no anchor of this node yet (none until the next session)"
+        )),
+    }
+    for broken in &standing.broken {
+        check.points.push(PointCheck {
+            source: format!("the parent {parent_code}"),
+            audit_seq: broken.audit_seq,
+            audit_hash: broken.audit_hash.clone(),
+            finding: Some(AuditFinding {
+                seq: broken.previous_seq,
+                until_seq: broken.audit_seq.max(broken.previous_seq),
+                problem: "anchor_not_extended",
+                message: format!(
+                    "the parent {parent_code} found that this chain no longer extended the \
+                     anchor it held at entry {}: the anchor of entry {} it received at {} did \
+                     not follow it",
+                    broken.previous_seq,
+                    broken.audit_seq,
+                    chrono::DateTime::from_timestamp_millis(broken.received_at_ms)
+                        .map(|at| at.to_rfc3339())
+                        .unwrap_or_else(|| format!("{} ms", broken.received_at_ms))
+                ),
+            }),
+        });
+    }
+    Ok(())
+}
+
+/// Prints every check of `licnode audit verify` for people: the chain, the change log, each
+/// point checked, what was not checked, then one line per finding.
+pub fn print_check(check: &AuditCheck) {
+    let chain = &check.chain;
+    println!(
+        "audit log: {} entries, head {} ({})",
+        chain.entries, chain.head_seq, chain.head_hash
+    );
+    if chain.is_clean() {
+        println!("chain: intact, every entry matches its hash and follows the one before");
+    }
+    if check.change_log.without_entry == 0 {
+        println!(
+            "change log: {} changes, every one has its audit entry",
+            check.change_log.changes
+        );
+    }
+    for point in &check.points {
+        if point.finding.is_none() {
+            println!(
+                "holds entry {} as {}: {}",
+                point.audit_seq, point.source, point.audit_hash
+            );
+        }
+    }
+    for reason in &check.not_checked {
+        println!("not checked: {reason}");
+    }
+    let findings = check.findings();
+    if findings.is_empty() {
+        println!("intact: nothing found");
+        return;
+    }
+    for finding in &findings {
+        let at = if finding.until_seq == finding.seq {
+            format!("{}", finding.seq)
+        } else {
+            format!("{}-{}", finding.seq, finding.until_seq)
+        };
+        println!("{:<20} {:<12} {}", finding.problem, at, finding.message);
+    }
+    if chain.truncated {
+        println!("… more findings not listed");
     }
 }
 

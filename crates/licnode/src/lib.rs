@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod anchors;
 pub mod audit_cli;
 pub mod backup;
 pub mod bench;

@@ -198,6 +198,8 @@ pub async fn session(
             break;
         }
     }
+    // The signed head of this node's audit chain goes to its witness (issue 11 item 5).
+    crate::anchors::hand_up(archive, tls, &client, base, &parent.code).await?;
     Ok(report)
 }
 

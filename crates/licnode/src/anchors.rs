@@ -1,0 +1,169 @@
+//! Audit anchors, the child's side (issue 11 item 5; DESIGN principle 10): at the end of every
+//! successful session the node signs the head of its audit chain with its node key and hands it
+//! to its parent, then relays the anchors its own children handed up, so every ancestor holds
+//! the newest anchor of every node below it. `licnode audit verify` asks the parent for the
+//! newest anchor it holds of this node ([`parent_standing`]).
+
+use anyhow::{Context, bail};
+use licnode_pki::{ClientError, ExpectedPeer, NodeTls, PeerClient};
+use licnode_server::anchors::{
+    ANCHOR_PATH, AnchorStanding, HandUpResponse, MAX_RELAY_BATCH, RELAY_PATH, RelayRequest,
+    RelayResponse,
+};
+use licnode_server::retention::PkiNodeKey;
+use licnode_store::Archive;
+use licnode_store::sync_state::SyncBatch;
+
+/// The cursor stream, under the parent's code, of the anchors relayed to it (by local
+/// `anchor_key`).
+pub const STREAM_ANCHORS_RELAYED: &str = "anchors_relayed";
+
+/// What one hand-up did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HandUpReport {
+    /// The entry number anchored, when a new anchor was signed (none when the parent already
+    /// held the current head).
+    pub anchored_seq: Option<i64>,
+    /// Anchors of the subtree relayed and stored by the parent.
+    pub relayed: usize,
+}
+
+/// Hands the signed head of this node's audit chain to the parent at `base` (through `client`,
+/// which holds the parent's certificate to `parent_code`), then relays the subtree's anchors
+/// the parent has not had yet. Fails with `audit_chain_not_extended` when the parent finds that
+/// this node's chain no longer extends the last anchor it holds (the anchor is kept there and
+/// here as evidence, with an audit entry on both sides).
+pub async fn hand_up(
+    archive: &Archive,
+    tls: &NodeTls,
+    client: &PeerClient,
+    base: &str,
+    parent_code: &str,
+) -> anyhow::Result<HandUpReport> {
+    let store = &archive.store;
+    let own_code = archive.scope.node_ref().code;
+    let mut report = HandUpReport::default();
+    let standing: AnchorStanding = match client.get_json(&format!("{base}{ANCHOR_PATH}")).await {
+        Ok(standing) => standing,
+        // A parent that does not keep anchors yet (an older release during an upgrade): the
+        // session's data has moved; say so rather than fail every session.
+        Err(ClientError::Refused { status: 404, .. }) => {
+            tracing::warn!(
+                parent = parent_code,
+                "the parent keeps no audit anchors (older release): this node's audit head is \
+                 not anchored"
+            );
+            return Ok(HandUpReport::default());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let (head_seq, head_hash) = store.audit_head().await?;
+    let already_anchored = standing
+        .newest
+        .as_ref()
+        .is_some_and(|newest| newest.audit_seq == head_seq && newest.audit_hash == head_hash);
+    let mut broken = None;
+    if !already_anchored {
+        let previous_seq = standing
+            .newest
+            .as_ref()
+            .map_or(0, |newest| newest.audit_seq);
+        let key = PkiNodeKey(tls.clone());
+        let now = licnode_store::now_ms();
+        let (payload, signed) = store
+            .sign_anchor(&own_code, &key, previous_seq, now)
+            .await?;
+        let answer: Result<HandUpResponse, ClientError> = client
+            .post_json(&format!("{base}{ANCHOR_PATH}"), &signed)
+            .await;
+        let verdict = match answer {
+            Ok(_) => true,
+            Err(ClientError::Refused { code, message, .. })
+                if code == "audit_chain_not_extended" =>
+            {
+                tracing::error!(parent = parent_code, %message, "the parent finds this node's audit chain rewritten");
+                broken = Some(message);
+                false
+            }
+            Err(error) => return Err(error.into()),
+        };
+        store
+            .record_anchor(&payload, &signed, &own_code, &own_code, Some(verdict), now)
+            .await?;
+        // The newest own anchor (and every one the parent refused) is all this node keeps.
+        store.prune_anchors(Some(&own_code), None).await?;
+        report.anchored_seq = Some(payload.audit_seq);
+    }
+    report.relayed = relay(archive, client, base, parent_code).await?;
+    if let Some(message) = broken {
+        bail!("audit_chain_not_extended: {message}");
+    }
+    Ok(report)
+}
+
+/// Relays to the parent the anchors of other nodes that arrived here after the relay cursor,
+/// in order, advancing the cursor after each answered batch. Returns how many the parent
+/// stored.
+async fn relay(
+    archive: &Archive,
+    client: &PeerClient,
+    base: &str,
+    parent_code: &str,
+) -> anyhow::Result<usize> {
+    let store = &archive.store;
+    let own_code = archive.scope.node_ref().code;
+    let mut cursor = store
+        .sync_cursor(parent_code, STREAM_ANCHORS_RELAYED)
+        .await?;
+    let mut stored = 0;
+    loop {
+        let held = store
+            .anchors_after(cursor, &own_code, MAX_RELAY_BATCH as i64)
+            .await?;
+        let Some(last_key) = held.last().map(|anchor| anchor.anchor_key) else {
+            break;
+        };
+        let request = RelayRequest {
+            anchors: held.into_iter().map(|anchor| anchor.signed).collect(),
+        };
+        let answer: RelayResponse = client
+            .post_json(&format!("{base}{RELAY_PATH}"), &request)
+            .await?;
+        for refusal in &answer.refused {
+            tracing::warn!(parent = parent_code, code = %refusal.code, message = %refusal.message, "the parent refused a relayed anchor");
+        }
+        stored += answer.stored;
+        cursor = last_key;
+        let batch = SyncBatch {
+            peer: parent_code.to_owned(),
+            stream: STREAM_ANCHORS_RELAYED.to_owned(),
+            cursor,
+            changes: Vec::new(),
+        };
+        store.apply_sync_batch(batch, |_, _| Ok(())).await?;
+        // What the parent now holds need not be kept here, but the newest of each node.
+        store.prune_anchors(None, Some(cursor)).await?;
+    }
+    Ok(stored)
+}
+
+/// Dials the parent at `parent_url` over mutual TLS, as a session does, and returns its code
+/// and what it holds of this node's chain.
+pub async fn parent_standing(
+    tls: &NodeTls,
+    parent_url: &str,
+) -> anyhow::Result<(String, AnchorStanding)> {
+    let base = parent_url.trim_end_matches('/');
+    let hello: serde_json::Value = PeerClient::for_node(tls, ExpectedPeer::AnyNode)?
+        .get_json(&format!("{base}/sync/v1/hello"))
+        .await
+        .with_context(|| format!("cannot reach the parent at {base}"))?;
+    let parent_code = hello
+        .pointer("/me/code")
+        .and_then(|code| code.as_str())
+        .context("the parent's hello names no node")?
+        .to_owned();
+    let client = PeerClient::for_node(tls, ExpectedPeer::Code(parent_code.clone()))?;
+    let standing: AnchorStanding = client.get_json(&format!("{base}{ANCHOR_PATH}")).await?;
+    Ok((parent_code, standing))
+}
