@@ -186,7 +186,7 @@ async fn fill(store: &Store, logins: usize) {
                 "quality_archives",
                 None,
                 &licnode_gen::Generator::new(seed).record(model, "330106"),
-                "clerk",
+                &licnode_store::Author::clerk("clerk"),
             )
             .await
             .expect("create");
