@@ -61,6 +61,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0008_retention.sql"),
         postgres: include_str!("../../../migrations/postgres/0008_retention.sql"),
     },
+    Migration {
+        version: 9,
+        name: "sync_trust",
+        sqlite: include_str!("../../../migrations/sqlite/0009_sync_trust.sql"),
+        postgres: include_str!("../../../migrations/postgres/0009_sync_trust.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

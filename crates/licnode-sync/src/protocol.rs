@@ -16,6 +16,10 @@ pub const CURSOR_PATH: &str = "/sync/v1/cursor";
 pub const PUSH_PATH: &str = "/sync/v1/push";
 /// Path of the pull endpoint.
 pub const PULL_PATH: &str = "/sync/v1/pull";
+/// Path of the endpoint that gives a child back the changes it sent (after a restore).
+pub const RECOVER_PATH: &str = "/sync/v1/recover";
+/// Path of the hello endpoint: who the peer is and who this node is.
+pub const HELLO_PATH: &str = "/sync/v1/hello";
 /// Most changes in one batch.
 pub const MAX_BATCH: i64 = 500;
 /// A batch stops growing once its change bytes reach this size (at least one change is sent),
@@ -60,6 +64,11 @@ pub struct WireChange {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CursorResponse {
     pub acknowledged: i64,
+    /// The hash of the child's change at `acknowledged`, as the child named it when it pushed:
+    /// the child checks that its own log still holds that change there (issue 11 item 4).
+    /// Absent for a cursor stored before hashes were kept, and at 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_hash: Option<String>,
 }
 
 /// A batch of the child's changes.
@@ -70,6 +79,15 @@ pub struct PushRequest {
     /// The last sequence number of the child's log the batch covers (changes that do not go
     /// to the parent are skipped, so it may be past the last change's).
     pub up_to: i64,
+    /// The hash of the child's change at `up_to` (carried or not): stored with the cursor, so
+    /// that the child can tell later whether its log still holds it. Required when `up_to` > 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_to_hash: Option<String>,
+    /// The child found that its log and the parent's cursor diverged and pushes its log again
+    /// from the start: the parent's cursor for it moves to this batch's `up_to`, even backwards.
+    /// Only with `after` = 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restart: bool,
     pub changes: Vec<WireChange>,
 }
 

@@ -53,6 +53,11 @@ pub struct NodeSection {
     /// The parent node's URL for replication; absent at the national node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_url: Option<String>,
+    /// At a province: the prefectures below it that run a node of their own (`["330100"]`).
+    /// Their counties link to them, and this node refuses those counties (`not_a_child`); the
+    /// counties of every other prefecture link to this province directly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub child_prefectures: Vec<String>,
 }
 
 /// Where the node keeps its archives.
@@ -282,6 +287,12 @@ impl Config {
                 "node code {:?} is not a GB/T 2260 division code (national is 100000)",
                 self.node.code
             );
+        }
+        let node = licnode_sync::NodeRef::new(self.node.code.clone(), level);
+        if let Some(problem) =
+            licnode_sync::child_prefectures_problem(&node, &self.node.child_prefectures)
+        {
+            bail!("[node] child_prefectures: {problem}");
         }
         Ok(())
     }
