@@ -742,10 +742,12 @@ fn refuse_all_as(
 }
 
 /// Issue 11 item 6: a received change is applied only if the record it leaves passes the
-/// validation a local write must pass. A new record: every field it holds, as a patch checks
-/// them, and every required field present (the create-only rules are not asked of a record
-/// whose later edits may have changed what its creation gave). A stored record: the fields the
-/// changes altered, as a patch of those fields is checked (a field gone is a field cleared).
+/// validation a local write must pass, field by field: every field the changes altered (all of
+/// a new record's) is a field of the collection and holds a value its type accepts, and no
+/// required field is missing or cleared. The rules across fields are not asked of the merged
+/// record: a local write checks them over the fields it gives, so a sequence of valid writes —
+/// or two concurrent ones — may leave a combination no single write gave, and refusing it on
+/// arrival would split the copies for good.
 fn validate_received(
     collection: &str,
     loaded: Option<&LoadedDocument>,
@@ -757,47 +759,54 @@ fn validate_received(
     let old: Option<serde_json::Map<String, serde_json::Value>> = loaded
         .and_then(|loaded| loaded.old_data.as_deref())
         .and_then(|text| serde_json::from_str(text).ok());
-    let to_check = match (loaded, old) {
-        (Some(_), Some(old)) => {
-            let mut changed: serde_json::Map<String, serde_json::Value> = fields
-                .iter()
-                .filter(|(name, value)| old.get(*name) != Some(*value))
-                .map(|(name, value)| (name.clone(), value.clone()))
-                .collect();
-            for name in old.keys() {
-                if !fields.contains_key(name) {
-                    changed.insert(name.clone(), serde_json::Value::Null);
+    let null = serde_json::Value::Null;
+    let mut to_check: Vec<(&str, &serde_json::Value)> = Vec::new();
+    match &old {
+        Some(old) => {
+            for (name, value) in fields {
+                if old.get(name) != Some(value) {
+                    to_check.push((name, value));
                 }
             }
-            changed
-        }
-        _ => {
-            let missing: Vec<&str> = model
-                .fields
-                .iter()
-                .filter(|field| field.required)
-                .filter(|field| {
-                    fields
-                        .get(field.name)
-                        .is_none_or(serde_json::Value::is_null)
-                })
-                .map(|field| field.name)
-                .collect();
-            if !missing.is_empty() {
-                return Err(format!(
-                    "the record lacks required fields: {}",
-                    missing.join(", ")
-                ));
+            for name in old.keys() {
+                if !fields.contains_key(name) {
+                    to_check.push((name, &null));
+                }
             }
-            fields.clone()
         }
-    };
-    if to_check.is_empty() {
-        return Ok(());
+        None => {
+            to_check.extend(fields.iter().map(|(name, value)| (name.as_str(), value)));
+            for field in model.fields.iter().filter(|field| field.required) {
+                if !fields.contains_key(field.name) {
+                    to_check.push((field.name, &null));
+                }
+            }
+        }
     }
-    licnode_model::validate(model, &to_check, licnode_model::Mode::Patch)
-        .map(|_| ())
-        .map_err(|errors| errors.to_string())
+    let mut problems = Vec::new();
+    for (name, value) in to_check {
+        let Some(field) = model.fields.iter().find(|field| field.name == name) else {
+            problems.push(format!("{name}: no such field in {collection}"));
+            continue;
+        };
+        if value.is_null() {
+            if field.required {
+                problems.push(format!("{name}: required, missing or cleared"));
+            }
+            continue;
+        }
+        if let Err(errors) = licnode_model::validate_field(field, value) {
+            problems.extend(errors.0.iter().map(ToString::to_string));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the record would fail validation: {}",
+            problems.join("; ")
+        ))
+    }
 }
 
 fn decode(id: &str, bytes: &[u8]) -> Result<RecordDoc, StoreError> {
