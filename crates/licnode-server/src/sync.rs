@@ -238,14 +238,10 @@ pub async fn apply_push(
         )
         .with_details(json!({ "acknowledged": acknowledged })));
     }
-    if !request.restart && request.up_to <= acknowledged {
-        return Ok(PushResponse {
-            acknowledged,
-            applied: 0,
-            duplicates: request.changes.len(),
-            quarantined: 0,
-        });
-    }
+    // A batch this cursor already covers (a repeated or late batch, an offline bundle from a
+    // child restored from a backup) is still applied — held changes are skipped by hash, so
+    // nothing it carries is dropped — but it does not move the cursor or its hash.
+    let covered = !request.restart && request.up_to <= acknowledged;
     if request.restart {
         tracing::warn!(
             peer = %child.code,
@@ -254,7 +250,11 @@ pub async fn apply_push(
         );
     }
     let cursor_move = CursorMove {
-        hash: request.up_to_hash.clone(),
+        hash: if covered {
+            None
+        } else {
+            request.up_to_hash.clone()
+        },
         reset: request.restart,
     };
     let changes = request
@@ -265,7 +265,7 @@ pub async fn apply_push(
     let batch = SyncBatch {
         peer: child.code.clone(),
         stream: STREAM_PUSH.to_owned(),
-        cursor: request.up_to,
+        cursor: if covered { acknowledged } else { request.up_to },
         changes,
     };
     let outcome = store

@@ -389,3 +389,94 @@ async fn a_push_claiming_more_than_it_carried_cannot_make_the_county_lose_later_
         tree.shutdown().await;
     }
 }
+
+/// Issue 11 item 6, through a push: a change in Xihu's name after which its record fails the
+/// model (an impossible date) is quarantined at the province as `invalid_record`, and the
+/// province's copy stays as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pushed_change_that_breaks_the_model_is_quarantined_and_changes_nothing() {
+    let tree = Tree::start(licnode_testkit::Backend::Sqlite, &[]).await;
+    let id = write_archives(&tree.xihu, 1, 700).await.remove(0);
+    tree.sync_xihu().await;
+    let before = tree
+        .zhejiang
+        .archive()
+        .get(&id)
+        .await
+        .expect("at the province");
+    let bytes = tree
+        .xihu
+        .archive()
+        .store
+        .document(&id)
+        .await
+        .expect("document")
+        .expect("held");
+    let mut doc = licnode_doc::RecordDoc::load(&bytes).expect("load");
+    let mut values = serde_json::Map::new();
+    values.insert("valid_until".into(), serde_json::json!("2024-13-45"));
+    let actor = licnode_doc::actor::fresh("330106");
+    let change = doc
+        .update(
+            &values,
+            licnode_doc::Authoring {
+                actor: &actor,
+                user: "forger",
+                time_ms: 1,
+            },
+        )
+        .expect("update")
+        .expect("a change");
+    let client = PeerClient::for_node(
+        tree.xihu.tls().expect("tls"),
+        ExpectedPeer::Code("330000".into()),
+    )
+    .expect("client");
+    let cursor: CursorResponse = client
+        .get_json(&format!("{}{CURSOR_PATH}", tree.zhejiang_url))
+        .await
+        .expect("cursor");
+    let seq = cursor.acknowledged + 1;
+    let answer: PushResponse = client
+        .post_json(
+            &format!("{}{PUSH_PATH}", tree.zhejiang_url),
+            &PushRequest {
+                after: cursor.acknowledged,
+                up_to: seq,
+                up_to_hash: Some(change.hash.to_string()),
+                restart: false,
+                changes: vec![licnode_sync::protocol::WireChange {
+                    seq,
+                    hash: change.hash.to_string(),
+                    record_id: id.clone(),
+                    collection: "quality_archives".into(),
+                    jurisdiction: "330106".into(),
+                    author_node: "330106".into(),
+                    author_user: "forger".into(),
+                    at_ms: 1,
+                    bytes: change.bytes.clone(),
+                }],
+            },
+        )
+        .await
+        .expect("push");
+    assert_eq!((answer.applied, answer.quarantined), (0, 1), "{answer:?}");
+    let quarantined = tree
+        .zhejiang
+        .archive()
+        .store
+        .quarantined(10)
+        .await
+        .expect("quarantine");
+    assert_eq!(quarantined.len(), 1, "{quarantined:?}");
+    assert_eq!(quarantined[0].reason, "invalid_record");
+    assert_eq!(quarantined[0].hash, change.hash.to_string());
+    let after = tree
+        .zhejiang
+        .archive()
+        .get(&id)
+        .await
+        .expect("at the province");
+    assert_eq!(after.data, before.data);
+    tree.shutdown().await;
+}
