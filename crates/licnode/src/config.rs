@@ -398,4 +398,36 @@ mod tests {
         assert_eq!(public.listen, SocketAddr::from(([0, 0, 0, 0], 8080)));
         assert!(public.requests_per_second > 0.0 && public.burst > 0);
     }
+
+    #[test]
+    fn only_a_province_names_child_prefectures_and_only_its_own() {
+        let node = |code: &str, level: &str, children: &str| {
+            format!(
+                "[node]\ncode = \"{code}\"\nlevel = \"{level}\"\nname = \"x\"\n\
+                 child_prefectures = {children}\n"
+            )
+        };
+        let check = |text: String| {
+            toml::from_str::<Config>(&text)
+                .expect("parses")
+                .check()
+                .map_err(|error| error.to_string())
+        };
+        assert!(check(node("330000", "province", "[\"330100\"]")).is_ok());
+        assert!(check(node("330000", "province", "[]")).is_ok());
+        for (code, level, children) in [
+            ("330000", "province", "[\"320100\"]"),
+            ("330000", "province", "[\"330106\"]"),
+            ("330100", "prefecture", "[\"330100\"]"),
+            ("100000", "national", "[\"330100\"]"),
+        ] {
+            let refused = check(node(code, level, children));
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|error| error.contains("child_prefectures")),
+                "{code} {children}: {refused:?}"
+            );
+        }
+    }
 }
