@@ -344,6 +344,7 @@ pub async fn serve_recover(
     Ok(PullResponse {
         changes: rows.into_iter().map(wire).collect(),
         next,
+        next_hash: None,
         caught_up,
     })
 }
@@ -380,6 +381,35 @@ pub async fn serve_pull(
     // `high`: its cursor moves there even if nothing was for it, and the next round starts at
     // the end of the log instead of scanning it again.
     let high = archive.store.last_seq().await?;
+    // The child's cursor names a change of this log: if this log no longer holds it there
+    // (this node was restored from a backup), the child's cursor would skip what this node
+    // writes next. It is told so, and pulls again from the start (held changes are skipped).
+    if request.after > 0
+        && let Some(expected) = &request.after_hash
+    {
+        let held = match archive.store.change_hash_at(request.after).await? {
+            Some(own) => own == *expected,
+            None => request.after <= high,
+        };
+        if !held || request.after > high {
+            tracing::warn!(
+                peer = %child.code,
+                after = request.after,
+                high,
+                "a child's pull cursor names a change this log does not hold there"
+            );
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "pull_cursor_diverged",
+                format!(
+                    "this node's log does not hold, at {}, the change the pull cursor names; \
+                     pull again from the start",
+                    request.after
+                ),
+            )
+            .with_details(json!({ "last_seq": high })));
+        }
+    }
     let mut rows = archive
         .store
         .changes_after(request.after, Some(&collections), limit)
@@ -414,9 +444,14 @@ pub async fn serve_pull(
         })
         .map(wire)
         .collect();
+    let next_hash = match next {
+        0 => None,
+        next => archive.store.change_hash_at(next).await?,
+    };
     Ok(PullResponse {
         changes,
         next,
+        next_hash,
         caught_up,
     })
 }

@@ -105,6 +105,11 @@ pub struct PushResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRequest {
     pub after: i64,
+    /// The hash of the parent's change at `after`, as the parent named it (`next_hash`): the
+    /// parent refuses the pull (`pull_cursor_diverged`) when its log no longer holds that change
+    /// there — it was restored from a backup — and the child pulls again from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
@@ -115,6 +120,9 @@ pub struct PullResponse {
     pub changes: Vec<WireChange>,
     /// The cursor to ask after next time.
     pub next: i64,
+    /// The hash of the sender's change at `next`, to name with it next time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_hash: Option<String>,
     /// True when nothing more is waiting.
     pub caught_up: bool,
 }

@@ -14,11 +14,11 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use licnode_pki::{ExpectedPeer, NodeTls, NodeTlsSettings, PeerClient};
+use licnode_pki::{ClientError, ExpectedPeer, NodeTls, NodeTlsSettings, PeerClient};
 use licnode_server::sync::{check_arrival, remote, wire};
 use licnode_store::audit::kinds;
 use licnode_store::sync_state::{STREAM_PULL, STREAM_RECOVER, SyncBatch};
-use licnode_store::{Archive, AuditEntry, Refusal, Store};
+use licnode_store::{Archive, AuditEntry, CursorMove, Refusal, Store};
 use licnode_sync::protocol::{
     CURSOR_PATH, CursorResponse, HELLO_PATH, MAX_BATCH, PULL_PATH, PUSH_PATH, PullRequest,
     PullResponse, PushRequest, PushResponse, RECOVER_PATH, WireChange, author_ref, batch_len,
@@ -236,17 +236,51 @@ pub async fn session(
     }
 
     // Pull.
-    let mut after = store.sync_cursor(&parent.code, STREAM_PULL).await?;
+    let (mut after, mut after_hash) = store
+        .sync_cursor_with_hash(&parent.code, STREAM_PULL)
+        .await?;
     loop {
-        let answer: PullResponse = client
-            .post_json(
+        let asked = client
+            .post_json::<_, PullResponse>(
                 &format!("{base}{PULL_PATH}"),
                 &PullRequest {
                     after,
+                    after_hash: after_hash.clone(),
                     limit: Some(MAX_BATCH),
                 },
             )
-            .await?;
+            .await;
+        let answer = match asked {
+            Err(ClientError::Refused { code, .. }) if code == "pull_cursor_diverged" => {
+                // The parent's log no longer holds the change this cursor stands on (the
+                // parent was restored from a backup): pull again from the start.
+                let divergence = format!(
+                    "the parent's log does not hold, at {after}, the change this node's pull \
+                     cursor names"
+                );
+                tracing::warn!(parent = %parent, %divergence, "pulling again from the start");
+                let entry = AuditEntry::new(
+                    kinds::SYNC_DIVERGED,
+                    &local.code,
+                    "",
+                    licnode_store::now_ms(),
+                )
+                .detail(serde_json::json!({
+                    "parent": parent.code,
+                    "stream": STREAM_PULL,
+                    "after": after,
+                    "reason": divergence,
+                }));
+                store.audit(entry).await?;
+                store
+                    .reset_sync_cursor(&parent.code, STREAM_PULL, 0)
+                    .await?;
+                report.diverged.get_or_insert(divergence);
+                (after, after_hash) = (0, None);
+                continue;
+            }
+            other => other?,
+        };
         if answer.next < after {
             bail!(
                 "the parent answered a cursor {} before {after}",
@@ -257,6 +291,7 @@ pub async fn session(
         let caught_up = answer.caught_up;
         if progressed {
             after = answer.next;
+            after_hash = answer.next_hash.clone();
             let outcome = apply_pulled(store, &local, &parent, answer).await?;
             report.pulled += outcome.applied.len();
             report.pull_duplicates += outcome.duplicates;
@@ -315,6 +350,7 @@ async fn recover_own_changes(
                 &format!("{base}{RECOVER_PATH}"),
                 &PullRequest {
                     after,
+                    after_hash: None,
                     limit: Some(MAX_BATCH),
                 },
             )
@@ -377,6 +413,10 @@ pub async fn apply_pulled(
     parent: &NodeRef,
     answer: PullResponse,
 ) -> anyhow::Result<licnode_store::ApplyOutcome> {
+    let cursor_move = CursorMove {
+        hash: answer.next_hash.clone(),
+        reset: false,
+    };
     let batch = SyncBatch {
         peer: parent.code.clone(),
         stream: STREAM_PULL.to_owned(),
@@ -388,7 +428,7 @@ pub async fn apply_pulled(
             .collect(),
     };
     Ok(store
-        .apply_sync_batch(batch, |change, author| {
+        .apply_sync_batch_moving(batch, cursor_move, |change, author| {
             check_arrival(local, parent, Link::Parent, change, author)
         })
         .await?)

@@ -492,6 +492,7 @@ async fn session(
             me,
             PullRequest {
                 after,
+                after_hash: None,
                 limit: Some(limit),
             },
         )
@@ -513,6 +514,7 @@ async fn session(
                 me,
                 PullRequest {
                     after: first.next,
+                    after_hash: None,
                     limit: Some(limit),
                 },
             )

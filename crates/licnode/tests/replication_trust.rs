@@ -198,12 +198,16 @@ async fn a_county_that_skips_its_parent_is_refused_at_the_first_request_and_audi
     tree.shutdown().await;
 }
 
-/// A copy of Xihu's database as it is now: a SQLite file or a PostgreSQL dump.
-async fn back_up(tree: &Tree, backend: licnode_testkit::Backend) -> std::path::PathBuf {
-    let path = tree.dir.path().join(format!("xihu-{backend}.backup"));
+/// A copy of the database of the node `name` as it is now: a SQLite file or a PostgreSQL dump.
+async fn back_up(
+    tree: &Tree,
+    node: &NodeHandle,
+    name: &str,
+    backend: licnode_testkit::Backend,
+) -> std::path::PathBuf {
+    let path = tree.dir.path().join(format!("{name}-{backend}.backup"));
     match backend {
-        licnode_testkit::Backend::Sqlite => tree
-            .xihu
+        licnode_testkit::Backend::Sqlite => node
             .archive()
             .store
             .backup_into(&path)
@@ -214,7 +218,7 @@ async fn back_up(tree: &Tree, backend: licnode_testkit::Backend) -> std::path::P
                 .args(["--format=custom", "--no-owner", "--file"])
                 .arg(&path)
                 .arg("--dbname")
-                .arg(&tree.urls["xihu"])
+                .arg(&tree.urls[name])
                 .output()
                 .expect("pg_dump");
             assert!(
@@ -227,11 +231,16 @@ async fn back_up(tree: &Tree, backend: licnode_testkit::Backend) -> std::path::P
     path
 }
 
-/// A fresh database holding the backup: the database URL Xihu restarts on.
-async fn restore(tree: &mut Tree, backend: licnode_testkit::Backend, backup: &Path) -> String {
+/// A fresh database holding the backup: the database URL the node restarts on.
+async fn restore(
+    tree: &mut Tree,
+    name: &str,
+    backend: licnode_testkit::Backend,
+    backup: &Path,
+) -> String {
     match backend {
         licnode_testkit::Backend::Sqlite => {
-            let restored = tree.dir.path().join("xihu-restored.db");
+            let restored = tree.dir.path().join(format!("{name}-restored.db"));
             std::fs::copy(backup, &restored).expect("copy the backup");
             format!("sqlite://{}?mode=rwc", restored.display())
         }
@@ -265,14 +274,14 @@ async fn a_county_restored_from_a_backup_takes_back_what_it_had_sent_and_loses_n
         let mut tree = Tree::start(backend, &[]).await;
         let early = write_archives(&tree.xihu, 1, 100).await;
         tree.sync_xihu().await;
-        let backup = back_up(&tree, backend).await;
+        let backup = back_up(&tree, &tree.xihu, "xihu", backend).await;
 
         let before_restore = write_archives(&tree.xihu, 10, 200).await;
         let report = tree.sync_xihu().await;
         assert_eq!(report.pushed, 10, "{backend}: {report:?}");
 
         // The county's disk is lost; it comes back from the backup.
-        let url = restore(&mut tree, backend, &backup).await;
+        let url = restore(&mut tree, "xihu", backend, &backup).await;
         let old = std::mem::replace(
             &mut tree.xihu,
             Node::start(&config(
@@ -479,4 +488,69 @@ async fn a_pushed_change_that_breaks_the_model_is_quarantined_and_changes_nothin
         .expect("at the province");
     assert_eq!(after.data, before.data);
     tree.shutdown().await;
+}
+
+/// Creates `count` notices of the province addressed to Xihu (they go down to it).
+async fn write_notices(node: &NodeHandle, count: u64, seed: u64) -> Vec<String> {
+    let model = licnode_model::collection("notices").expect("collection");
+    let mut ids = Vec::new();
+    for offset in 0..count {
+        let input = licnode_gen::Generator::new(seed + offset).record(model, "330106");
+        let created = node
+            .archive()
+            .create("notices", Some("330106"), &input, "clerk")
+            .await
+            .expect("create");
+        ids.push(created.record.id);
+    }
+    ids
+}
+
+/// The same for the other direction: the province restored from a backup names, at the
+/// county's pull cursor, another change than it had (or none), so the county pulls again from
+/// the start and receives what the province writes after the restore.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_county_pulls_what_its_province_writes_after_the_province_was_restored() {
+    for backend in licnode_testkit::BACKENDS {
+        let mut tree = Tree::start(backend, &[]).await;
+        write_archives(&tree.xihu, 1, 800).await;
+        tree.sync_xihu().await;
+        let backup = back_up(&tree, &tree.zhejiang, "zhejiang", backend).await;
+        let lost = write_notices(&tree.zhejiang, 5, 900).await;
+        let report = tree.sync_xihu().await;
+        assert_eq!(report.pulled, 5, "{backend}: {report:?}");
+
+        let url = restore(&mut tree, "zhejiang", backend, &backup).await;
+        let restarted = Node::start(&config(
+            tree.dir.path(),
+            "zhejiang",
+            Some(tree.national_url.clone()),
+            &url,
+        ))
+        .await
+        .expect("restored zhejiang");
+        tree.zhejiang_url = format!("https://{}", restarted.peer_addr().expect("peer"));
+        let old = std::mem::replace(&mut tree.zhejiang, restarted);
+        old.shutdown().await.expect("shutdown");
+        for id in &lost {
+            assert!(
+                !holds(&tree.zhejiang, id).await,
+                "{backend}: backup holds {id}"
+            );
+        }
+
+        let written_after = write_notices(&tree.zhejiang, 5, 1_000).await;
+        let report = tree.sync_xihu().await;
+        assert!(report.diverged.is_some(), "{backend}: {report:?}");
+        for id in &written_after {
+            assert!(
+                holds(&tree.xihu, id).await,
+                "{backend}: {id} never reached the county"
+            );
+        }
+        let again = tree.sync_xihu().await;
+        assert_eq!(again.diverged, None, "{backend}: {again:?}");
+        assert_eq!((again.pushed, again.pulled), (0, 0), "{backend}: {again:?}");
+        tree.shutdown().await;
+    }
 }
