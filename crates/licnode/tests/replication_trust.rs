@@ -554,3 +554,51 @@ async fn a_county_pulls_what_its_province_writes_after_the_province_was_restored
         tree.shutdown().await;
     }
 }
+
+/// A batch the province's cursor already covers — a late batch, or an offline bundle from a
+/// county restored from a backup, whose log reuses numbers the province acknowledged — is still
+/// applied (held changes are skipped by hash), and moves neither the cursor nor its hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_the_cursor_already_covers_is_applied_without_moving_the_cursor() {
+    let tree = Tree::start(licnode_testkit::Backend::Sqlite, &[]).await;
+    write_archives(&tree.xihu, 3, 1_100).await;
+    tree.sync_xihu().await;
+    let store = &tree.zhejiang.archive().store;
+    let before = store
+        .sync_cursor_with_hash("330106", "push")
+        .await
+        .expect("cursor");
+    // A change Xihu never pushed, numbered inside what the province acknowledged.
+    let id = write_archives(&tree.xihu, 1, 1_200).await.remove(0);
+    let mut batch = licnode::sync_cli::push_batch(
+        &tree.xihu.archive().store,
+        &tree.xihu.archive().scope.node_ref(),
+        &tree.zhejiang.archive().scope.node_ref(),
+        &["quality_archives"],
+        before.0,
+    )
+    .await
+    .expect("batch")
+    .expect("the new change");
+    for change in &mut batch.changes {
+        change.seq = before.0;
+    }
+    batch.after = before.0 - 1;
+    batch.up_to = before.0;
+    batch.up_to_hash = batch.changes.last().map(|change| change.hash.clone());
+    let answer = licnode_server::sync::apply_push(
+        tree.zhejiang.archive(),
+        &tree.xihu.archive().scope.node_ref(),
+        batch,
+    )
+    .await
+    .expect("applied");
+    assert_eq!(answer.applied, 1, "{answer:?}");
+    assert!(holds(&tree.zhejiang, &id).await);
+    let after = store
+        .sync_cursor_with_hash("330106", "push")
+        .await
+        .expect("cursor");
+    assert_eq!(after, before);
+    tree.shutdown().await;
+}
