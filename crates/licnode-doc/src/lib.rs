@@ -15,6 +15,6 @@ pub mod rules;
 
 pub use automerge::{ActorId, Change, ChangeHash};
 pub use record::{
-    Authoring, Conflict, DocError, HistoryEntry, IncomingChange, LocalChange, RecordDoc,
-    RecordMeta, parse_change,
+    Authoring, Conflict, DocError, HistoryEntry, IDENTITY_KEYS, IncomingChange, LocalChange,
+    RecordDoc, RecordMeta, parse_change,
 };

@@ -90,6 +90,9 @@ pub struct Conflict {
     pub values: Vec<Value>,
 }
 
+/// The reserved keys that name a record, fixed at creation.
+pub const IDENTITY_KEYS: [&str; 3] = ["_id", "_collection", "_jurisdiction"];
+
 #[derive(Serialize, Deserialize)]
 struct ChangeMessage<'a> {
     #[serde(borrow)]
@@ -162,6 +165,32 @@ impl RecordDoc {
             id: self.meta_text("_id")?,
             collection: self.meta_text("_collection")?,
             jurisdiction: self.meta_text("_jurisdiction")?,
+        })
+    }
+
+    /// Why the record's identity is not single, if it is not: each identity key
+    /// ([`IDENTITY_KEYS`]) must hold exactly one text value. A merge that gave one of them a
+    /// second value — even a losing concurrent one — would give the record a second id,
+    /// collection or jurisdiction (issue 11 item 6).
+    pub fn identity_problem(&self) -> Option<String> {
+        IDENTITY_KEYS.iter().find_map(|key| {
+            let values = match self.doc.get_all(ROOT, *key) {
+                Ok(values) => values,
+                Err(error) => return Some(format!("{key} cannot be read: {error}")),
+            };
+            let texts = values
+                .iter()
+                .filter(|(value, _)| {
+                    matches!(value, automerge::Value::Scalar(scalar)
+                        if matches!(scalar.as_ref(), automerge::ScalarValue::Str(_)))
+                })
+                .count();
+            match (values.len(), texts) {
+                (1, 1) => None,
+                (0, _) => Some(format!("{key} is missing")),
+                (1, _) => Some(format!("{key} is not text")),
+                (count, _) => Some(format!("{key} holds {count} concurrent values")),
+            }
         })
     }
 

@@ -6,16 +6,21 @@
 //! (`POST /sync/v1/pull`). Every pushed change is checked with the one authority function on
 //! arrival; a refused change is quarantined with its reason, never applied.
 
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use licnode_pki::PeerIdentity;
+use licnode_store::audit::kinds;
 use licnode_store::sync_state::{STREAM_PUSH, SyncBatch};
-use licnode_store::{Archive, Refusal, RemoteChange};
+use licnode_store::{Archive, AuditEntry, CursorMove, Refusal, RemoteChange};
 use licnode_sync::protocol::{
-    CURSOR_PATH, CursorResponse, MAX_BATCH, MAX_BATCH_BODY_BYTES, PULL_PATH, PUSH_PATH,
-    PullRequest, PullResponse, PushRequest, PushResponse, WireChange, author_ref, batch_len,
+    CURSOR_PATH, CursorResponse, HELLO_PATH, MAX_BATCH, MAX_BATCH_BODY_BYTES, PULL_PATH, PUSH_PATH,
+    PullRequest, PullResponse, PushRequest, PushResponse, RECOVER_PATH, WireChange, author_ref,
+    batch_len,
 };
 use licnode_sync::{Flow, Link, NodeRef, collections_for, decide};
 use serde_json::{Value, json};
@@ -23,16 +28,85 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::error::ApiError;
 
-/// The node-to-node router (mount it on the mutual-TLS listener only).
+/// The node-to-node router (mount it on the mutual-TLS listener only). Every route answers
+/// only a direct child of this node (issue 11 item 3), and every error — axum's own rejections
+/// and unknown routes included — is JSON with a stable code, like the staff API's.
 pub fn peer_router(state: AppState) -> Router {
     Router::new()
-        .route("/sync/v1/hello", get(hello))
+        .route(HELLO_PATH, get(hello))
         .route(CURSOR_PATH, get(cursor))
         .route(PUSH_PATH, post(push))
         .route(PULL_PATH, post(pull))
+        .route(RECOVER_PATH, post(recover))
         .merge(crate::anchors::router())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_direct_child,
+        ))
+        .fallback(unknown_peer_route)
+        .method_not_allowed_fallback(peer_method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES))
         .with_state(state)
+}
+
+async fn unknown_peer_route() -> ApiError {
+    ApiError::not_found("no such node-to-node endpoint")
+}
+
+async fn peer_method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
+}
+
+/// Refuses, at its first request, any peer that is not a direct child of this node in the tree
+/// (`not_a_child`, 403), and records the refusal in the audit log.
+async fn require_direct_child(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(peer) = request.extensions().get::<PeerIdentity>().cloned() else {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "no_peer_identity",
+            "node-to-node endpoints answer only peers with a verified certificate",
+        )
+        .into_response();
+    };
+    let child = NodeRef::new(peer.code.clone(), peer.level);
+    match refuse_unless_direct_child(&state.archive, &child, request.uri().path()).await {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `Ok` when `peer` is a direct child of this node; otherwise the refusal (`not_a_child`),
+/// audited and logged. `doing` says what the peer tried (a route, a bundle import).
+pub async fn refuse_unless_direct_child(
+    archive: &Archive,
+    peer: &NodeRef,
+    doing: &str,
+) -> Result<(), ApiError> {
+    let Some(problem) = archive.scope.not_a_child(peer) else {
+        return Ok(());
+    };
+    tracing::warn!(peer = %peer, %problem, doing, "a peer that is not a direct child refused");
+    let entry = AuditEntry::new(kinds::PEER_REFUSED, &peer.code, "", licnode_store::now_ms())
+        .detail(json!({
+            "level": peer.level.as_str(),
+            "doing": doing,
+            "reason": problem,
+        }));
+    archive.store.audit(entry).await?;
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "not_a_child",
+        format!("{peer} is not a direct child of this node: {problem}"),
+    )
+    .with_details(json!({ "peer": peer.code, "level": peer.level.as_str() })))
 }
 
 /// Who the peer is, as its certificate proves, and who this node is.
@@ -66,18 +140,21 @@ fn child_link(
     Ok((local, child))
 }
 
-/// What this node has stored of the child's log.
+/// What this node has stored of the child's log, and the hash of the child's change there.
 async fn cursor(
     State(state): State<AppState>,
     Extension(peer): Extension<PeerIdentity>,
 ) -> Result<Json<CursorResponse>, ApiError> {
     child_link(&state, &peer, Flow::Receive)?;
-    let acknowledged = state
+    let (acknowledged, acknowledged_hash) = state
         .archive
         .store
-        .sync_cursor(&peer.code, STREAM_PUSH)
+        .sync_cursor_with_hash(&peer.code, STREAM_PUSH)
         .await?;
-    Ok(Json(CursorResponse { acknowledged }))
+    Ok(Json(CursorResponse {
+        acknowledged,
+        acknowledged_hash,
+    }))
 }
 
 /// Stores a batch of the child's changes: each checked on arrival, the allowed ones applied,
@@ -85,22 +162,27 @@ async fn cursor(
 async fn push(
     State(state): State<AppState>,
     Extension(peer): Extension<PeerIdentity>,
-    Json(request): Json<PushRequest>,
+    body: Result<Json<PushRequest>, JsonRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
+    let Json(request) = body?;
     let child = NodeRef::new(peer.code.clone(), peer.level);
     Ok(Json(apply_push(&state.archive, &child, request).await?))
 }
 
 /// Applies a push batch from `child` exactly as `POST /sync/v1/push` does (the HTTP handler
-/// and `licnode bundle import` both call this): the child must be a child of this node that
-/// may send anything; the batch must follow what this node stored of the child's log; every
-/// change is checked on arrival, the allowed ones applied, the others quarantined and the
-/// child's push cursor advanced — in one transaction. A batch already stored is harmless.
+/// and `licnode bundle import` both call this): the child must be a direct child of this node
+/// that may send anything; the batch must follow what this node stored of the child's log and
+/// name the hash of the child's change at its end; every change is checked on arrival, the
+/// allowed ones applied, the others quarantined and the child's push cursor moved, with that
+/// hash — in one transaction. A batch already stored is harmless. A batch marked `restart`
+/// (the child found its log and this cursor diverged) starts at 0 and moves the cursor to its
+/// end even backwards; nothing else moves it back.
 pub async fn apply_push(
     archive: &Archive,
     child: &NodeRef,
     request: PushRequest,
 ) -> Result<PushResponse, ApiError> {
+    refuse_unless_direct_child(archive, child, PUSH_PATH).await?;
     let local = archive.scope.node_ref();
     if collections_for(&local, child, Link::Child, Flow::Receive).is_empty() {
         return Err(ApiError::new(
@@ -123,7 +205,30 @@ pub async fn apply_push(
             "every change of a batch lies in (after, up_to]",
         ));
     }
-    if request.after > acknowledged {
+    // Issue 11 item 4: the cursor is stored with the hash of the child's change at it, so the
+    // child can tell whether its log still holds what this node acknowledged.
+    if request.up_to > 0 && request.up_to_hash.is_none() {
+        return Err(ApiError::bad_request(
+            "bad_batch",
+            "a batch names the hash of the child's change at up_to (up_to_hash)",
+        ));
+    }
+    if let Some(last) = request.changes.last()
+        && last.seq == request.up_to
+        && request.up_to_hash.as_deref() != Some(last.hash.as_str())
+    {
+        return Err(ApiError::bad_request(
+            "bad_batch",
+            "up_to_hash is not the hash of the batch's change at up_to",
+        ));
+    }
+    if request.restart && request.after != 0 {
+        return Err(ApiError::bad_request(
+            "bad_batch",
+            "a restarted push starts at the beginning of the child's log (after = 0)",
+        ));
+    }
+    if !request.restart && request.after > acknowledged {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "cursor_gap",
@@ -134,14 +239,25 @@ pub async fn apply_push(
         )
         .with_details(json!({ "acknowledged": acknowledged })));
     }
-    if request.up_to <= acknowledged {
-        return Ok(PushResponse {
-            acknowledged,
-            applied: 0,
-            duplicates: request.changes.len(),
-            quarantined: 0,
-        });
+    // A batch this cursor already covers (a repeated or late batch, an offline bundle from a
+    // child restored from a backup) is still applied — held changes are skipped by hash, so
+    // nothing it carries is dropped — but it does not move the cursor or its hash.
+    let covered = !request.restart && request.up_to <= acknowledged;
+    if request.restart {
+        tracing::warn!(
+            peer = %child.code,
+            was = acknowledged,
+            "a child pushes its log again from the start (its log and this cursor diverged)"
+        );
     }
+    let cursor_move = CursorMove {
+        hash: if covered {
+            None
+        } else {
+            request.up_to_hash.clone()
+        },
+        reset: request.restart,
+    };
     let changes = request
         .changes
         .into_iter()
@@ -150,11 +266,11 @@ pub async fn apply_push(
     let batch = SyncBatch {
         peer: child.code.clone(),
         stream: STREAM_PUSH.to_owned(),
-        cursor: request.up_to,
+        cursor: if covered { acknowledged } else { request.up_to },
         changes,
     };
     let outcome = store
-        .apply_sync_batch(batch, |change, author| {
+        .apply_sync_batch_moving(batch, cursor_move, |change, author| {
             check_arrival(&local, &child, Link::Child, change, author)
         })
         .await?;
@@ -179,12 +295,74 @@ pub async fn apply_push(
 async fn pull(
     State(state): State<AppState>,
     Extension(peer): Extension<PeerIdentity>,
-    Json(request): Json<PullRequest>,
+    body: Result<Json<PullRequest>, JsonRejection>,
 ) -> Result<Json<PullResponse>, ApiError> {
+    let Json(request) = body?;
     let (local, child) = child_link(&state, &peer, Flow::Send)?;
     Ok(Json(
         serve_pull(&state.archive, &local, &child, request).await?,
     ))
+}
+
+/// The changes this node received from the child, after `after`: what a child whose log
+/// diverged from this node's cursor (restored from a backup, reinstalled) takes back.
+async fn recover(
+    State(state): State<AppState>,
+    Extension(peer): Extension<PeerIdentity>,
+    body: Result<Json<PullRequest>, JsonRejection>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let Json(request) = body?;
+    let (_, child) = child_link(&state, &peer, Flow::Receive)?;
+    Ok(Json(serve_recover(&state.archive, &child, request).await?))
+}
+
+/// Answers `POST /sync/v1/recover` of `child`: the next batch of the changes this node stored
+/// from the child (by origin: the child's own and those it relayed from below), after
+/// `request.after` in this node's log, and the cursor to ask after next (DESIGN principle 10:
+/// a parent is its children's memory). A normal pull never sends a child what came from it.
+pub async fn serve_recover(
+    archive: &Archive,
+    child: &NodeRef,
+    request: PullRequest,
+) -> Result<PullResponse, ApiError> {
+    let limit = request.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
+    let high = archive.store.last_seq().await?;
+    let mut rows = archive
+        .store
+        .changes_from_origin(&child.code, request.after, limit)
+        .await?;
+    let mut caught_up = (rows.len() as i64) < limit;
+    let fits = batch_len(rows.iter().map(|row| row.bytes.len()));
+    if fits < rows.len() {
+        rows.truncate(fits);
+        caught_up = false;
+    }
+    let next = match rows.last() {
+        Some(row) if !caught_up => row.seq,
+        Some(row) => row.seq.max(high),
+        None => request.after.max(high),
+    };
+    Ok(PullResponse {
+        changes: rows.into_iter().map(wire).collect(),
+        next,
+        next_hash: None,
+        caught_up,
+    })
+}
+
+/// A change-log row on the wire.
+pub fn wire(row: licnode_store::ChangeRow) -> WireChange {
+    WireChange {
+        seq: row.seq,
+        hash: row.hash,
+        record_id: row.record_id,
+        collection: row.collection,
+        jurisdiction: row.jurisdiction,
+        author_node: row.author_node,
+        author_user: row.author_user,
+        at_ms: row.at_ms,
+        bytes: row.bytes,
+    }
 }
 
 /// Answers a pull of `child` exactly as `POST /sync/v1/pull` does (the HTTP handler calls
@@ -204,6 +382,35 @@ pub async fn serve_pull(
     // `high`: its cursor moves there even if nothing was for it, and the next round starts at
     // the end of the log instead of scanning it again.
     let high = archive.store.last_seq().await?;
+    // The child's cursor names a change of this log: if this log no longer holds it there
+    // (this node was restored from a backup), the child's cursor would skip what this node
+    // writes next. It is told so, and pulls again from the start (held changes are skipped).
+    if request.after > 0
+        && let Some(expected) = &request.after_hash
+    {
+        let held = match archive.store.change_hash_at(request.after).await? {
+            Some(own) => own == *expected,
+            None => request.after <= high,
+        };
+        if !held || request.after > high {
+            tracing::warn!(
+                peer = %child.code,
+                after = request.after,
+                high,
+                "a child's pull cursor names a change this log does not hold there"
+            );
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "pull_cursor_diverged",
+                format!(
+                    "this node's log does not hold, at {}, the change the pull cursor names; \
+                     pull again from the start",
+                    request.after
+                ),
+            )
+            .with_details(json!({ "last_seq": high })));
+        }
+    }
     let mut rows = archive
         .store
         .changes_after(request.after, Some(&collections), limit)
@@ -236,21 +443,16 @@ pub async fn serve_pull(
                 .is_allowed()
             })
         })
-        .map(|row| WireChange {
-            seq: row.seq,
-            hash: row.hash,
-            record_id: row.record_id,
-            collection: row.collection,
-            jurisdiction: row.jurisdiction,
-            author_node: row.author_node,
-            author_user: row.author_user,
-            at_ms: row.at_ms,
-            bytes: row.bytes,
-        })
+        .map(wire)
         .collect();
+    let next_hash = match next {
+        0 => None,
+        next => archive.store.change_hash_at(next).await?,
+    };
     Ok(PullResponse {
         changes,
         next,
+        next_hash,
         caught_up,
     })
 }
@@ -343,6 +545,17 @@ pub struct LinkStatus {
     pub pulled_last_session: u64,
     /// When the loop will next try, if no write or request wakes it sooner.
     pub next_attempt_ms: Option<i64>,
+    /// Sessions that found this node's log and the parent's cursor for it diverged (a restore,
+    /// a reinstall, a forged push) and recovered: pushed the log again, took back its own
+    /// changes.
+    #[serde(default)]
+    pub divergences_total: u64,
+    /// What the last divergence was.
+    #[serde(default)]
+    pub last_divergence: Option<String>,
+    /// Own changes taken back from the parent after divergences.
+    #[serde(default)]
+    pub recovered_total: u64,
 }
 
 /// The running sync loop's status and wake-up bell, shared with the API.

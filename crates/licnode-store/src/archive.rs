@@ -98,6 +98,9 @@ impl ArchiveError {
 pub struct NodeScope {
     pub node_code: String,
     pub level: licnode_model::Level,
+    /// For a province: the prefectures below it that run a node of their own, whose counties
+    /// are their children and not this node's (see `licnode_sync::tree`).
+    pub child_prefectures: Vec<String>,
 }
 
 impl NodeScope {
@@ -109,6 +112,11 @@ impl NodeScope {
     /// This node as the authority table names it.
     pub fn node_ref(&self) -> licnode_sync::NodeRef {
         licnode_sync::NodeRef::new(self.node_code.clone(), self.level)
+    }
+
+    /// Why `peer` is not a direct child of this node, if it is not (issue 11 item 3).
+    pub fn not_a_child(&self, peer: &licnode_sync::NodeRef) -> Option<String> {
+        licnode_sync::direct_child_problem(&self.node_ref(), peer, &self.child_prefectures)
     }
 }
 
@@ -155,9 +163,16 @@ impl Archive {
             scope: NodeScope {
                 node_code: node_code.to_string(),
                 level,
+                child_prefectures: Vec::new(),
             },
             actor: licnode_doc::actor::fresh(node_code),
         }
+    }
+
+    /// The same archive, for a province some of whose prefectures run nodes of their own.
+    pub fn with_child_prefectures(mut self, child_prefectures: Vec<String>) -> Archive {
+        self.scope.child_prefectures = child_prefectures;
+        self
     }
 
     /// This process's automerge actor id.

@@ -44,6 +44,11 @@ pub mod kinds {
     pub const BACKUP: &str = "backup";
     /// A backup restored.
     pub const RESTORE: &str = "restore";
+    /// A peer refused because it is not a direct child of this node (issue 11 item 3).
+    pub const PEER_REFUSED: &str = "peer_refused";
+    /// This node's log and its parent's cursor for it diverged (a restore, a reinstall, a
+    /// forged push): it pushes its log again and takes back its own changes (issue 11 item 4).
+    pub const SYNC_DIVERGED: &str = "sync_diverged";
 }
 
 /// Rows per multi-row INSERT statement (SQLite binds at most 32,766 parameters).

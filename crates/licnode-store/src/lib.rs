@@ -44,9 +44,10 @@ pub use reports::{
     PeriodSummary, ReportError, ReportRun, ReportSettings, ReporterStatus, Reports, RunResult,
     report_id,
 };
-pub use sync_state::{QuarantineEntry, Refusal, SyncBatch};
+pub use sync_state::{CursorMove, QuarantineEntry, Refusal, SyncBatch};
 pub use write::{
-    ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord, RemoteChange,
+    ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord,
+    REASON_IDENTITY_CONFLICT, REASON_INVALID_RECORD, RemoteChange,
 };
 
 /// Errors of the store.

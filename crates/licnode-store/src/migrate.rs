@@ -62,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0008_retention.sql"),
     },
     Migration {
+        version: 9,
+        name: "sync_trust",
+        sqlite: include_str!("../../../migrations/sqlite/0009_sync_trust.sql"),
+        postgres: include_str!("../../../migrations/postgres/0009_sync_trust.sql"),
+    },
+    Migration {
         version: 10,
         name: "audit_anchors",
         sqlite: include_str!("../../../migrations/sqlite/0010_audit_anchors.sql"),

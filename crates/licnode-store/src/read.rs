@@ -493,7 +493,7 @@ fn pg_record(row: &sqlx::postgres::PgRow) -> Result<StoredRecord, StoreError> {
     )
 }
 
-fn change_row<R: Row>(row: &R) -> Result<ChangeRow, StoreError>
+pub(crate) fn change_row<R: Row>(row: &R) -> Result<ChangeRow, StoreError>
 where
     usize: sqlx::ColumnIndex<R>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,

@@ -18,6 +18,9 @@ use crate::{Db, Store, StoreError};
 pub const STREAM_PUSH: &str = "push";
 /// The stream a child stores its parent's changes under.
 pub const STREAM_PULL: &str = "pull";
+/// The stream a child stores, under its parent's code, how far it took back its own changes
+/// from the parent after its log and the parent's cursor diverged.
+pub const STREAM_RECOVER: &str = "recover";
 
 /// Reason code of a change whose bytes are not an automerge change.
 pub const REASON_MALFORMED: &str = "malformed_change";
@@ -65,11 +68,24 @@ pub struct QuarantineEntry {
     pub received_at_ms: i64,
 }
 
+/// How a stored batch moves its stream's cursor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CursorMove {
+    /// The hash of the sender's change at the new cursor, kept with it (a parent keeps the hash
+    /// of the child's change at the child's push cursor, issue 11 item 4).
+    pub hash: Option<String>,
+    /// Move the cursor to the batch's even when that is behind it: a child that found its log
+    /// and the parent's cursor diverged pushes its log again from the start. Otherwise a cursor
+    /// never moves backwards.
+    pub reset: bool,
+}
+
 /// What the write transaction records besides the applied changes.
 pub(crate) struct SyncTail {
     peer: String,
     stream: String,
     cursor: i64,
+    cursor_move: CursorMove,
     /// Changes refused before applying (authority, malformed bytes).
     denied: Vec<QuarantineEntry>,
     /// Every change offered for applying, by hash, in case the document refuses it.
@@ -98,13 +114,154 @@ impl Store {
         Ok(seq.unwrap_or(0))
     }
 
+    /// The cursor of `stream` with `peer` and the hash stored with it: (0, `None`) when nothing
+    /// was stored yet; no hash for a cursor stored without one.
+    pub async fn sync_cursor_with_hash(
+        &self,
+        peer: &str,
+        stream: &str,
+    ) -> Result<(i64, Option<String>), StoreError> {
+        let sql = match &self.db {
+            Db::Sqlite { .. } => "SELECT seq, hash FROM sync_cursors WHERE peer = ? AND stream = ?",
+            Db::Postgres { .. } => {
+                "SELECT seq, hash FROM sync_cursors WHERE peer = $1 AND stream = $2"
+            }
+        };
+        let row: Option<(i64, Option<String>)> = match &self.db {
+            Db::Sqlite { reader, .. } => {
+                sqlx::query_as(sql)
+                    .bind(peer)
+                    .bind(stream)
+                    .fetch_optional(reader)
+                    .await?
+            }
+            Db::Postgres { pool } => {
+                sqlx::query_as(sql)
+                    .bind(peer)
+                    .bind(stream)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        Ok(row.unwrap_or((0, None)))
+    }
+
+    /// Sets the cursor of `stream` with `peer` to `seq`, even backwards, without a hash: for a
+    /// child whose log diverged from what its parent acknowledged.
+    pub async fn reset_sync_cursor(
+        &self,
+        peer: &str,
+        stream: &str,
+        seq: i64,
+    ) -> Result<(), StoreError> {
+        let now = crate::now_ms();
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                sqlx::query(
+                    "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
+                     VALUES (?, ?, ?, ?, NULL) ON CONFLICT (peer, stream) DO UPDATE SET \
+                     seq = excluded.seq, hash = NULL, updated_at_ms = excluded.updated_at_ms",
+                )
+                .bind(peer)
+                .bind(stream)
+                .bind(seq)
+                .bind(now)
+                .execute(writer)
+                .await?;
+            }
+            Db::Postgres { pool } => {
+                sqlx::query(
+                    "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
+                     VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (peer, stream) DO UPDATE SET \
+                     seq = excluded.seq, hash = NULL, updated_at_ms = excluded.updated_at_ms",
+                )
+                .bind(peer)
+                .bind(stream)
+                .bind(seq)
+                .bind(now)
+                .execute(pool)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The hash of this node's change numbered `seq`, if its log holds one there.
+    pub async fn change_hash_at(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        Ok(match &self.db {
+            Db::Sqlite { reader, .. } => {
+                sqlx::query_scalar("SELECT hash FROM changes WHERE seq = ?")
+                    .bind(seq)
+                    .fetch_optional(reader)
+                    .await?
+            }
+            Db::Postgres { pool } => {
+                sqlx::query_scalar("SELECT hash FROM changes WHERE seq = $1")
+                    .bind(seq)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        })
+    }
+
+    /// Change-log rows received from `origin` after `after`, in sequence order, at most
+    /// `limit`: what a child sent, given back to it after it lost its copy.
+    pub async fn changes_from_origin(
+        &self,
+        origin: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::ChangeRow>, StoreError> {
+        let columns = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
+                       origin, at_ms, bytes";
+        match &self.db {
+            Db::Sqlite { reader, .. } => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {columns} FROM changes WHERE origin = ? AND seq > ? \
+                     ORDER BY seq LIMIT ?"
+                )))
+                .bind(origin)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(reader)
+                .await?;
+                rows.iter().map(crate::read::change_row).collect()
+            }
+            Db::Postgres { pool } => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {columns} FROM changes WHERE origin = $1 AND seq > $2 \
+                     ORDER BY seq LIMIT $3"
+                )))
+                .bind(origin)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(crate::read::change_row).collect()
+            }
+        }
+    }
+
     /// Stores a received batch: `check` decides, for each change and the node its actor id is
     /// bound to, whether it may be applied. Allowed changes are applied; refused ones (by
-    /// `check`, malformed, refused by their document, or missing a dependency) are quarantined;
-    /// the cursor advances to `batch.cursor` (never backwards) — in one transaction.
+    /// `check`, malformed, refused by their document or the model, or missing a dependency) are
+    /// quarantined; the cursor advances to `batch.cursor` (never backwards) — in one
+    /// transaction.
     pub async fn apply_sync_batch(
         &self,
         batch: SyncBatch,
+        check: impl FnMut(&RemoteChange, Option<&str>) -> Result<(), Refusal>,
+    ) -> Result<ApplyOutcome, StoreError> {
+        self.apply_sync_batch_moving(batch, CursorMove::default(), check)
+            .await
+    }
+
+    /// [`Store::apply_sync_batch`], the cursor moved as `cursor_move` says: with the hash of
+    /// the sender's change at it, and backwards only on a reset.
+    pub async fn apply_sync_batch_moving(
+        &self,
+        batch: SyncBatch,
+        cursor_move: CursorMove,
         mut check: impl FnMut(&RemoteChange, Option<&str>) -> Result<(), Refusal>,
     ) -> Result<ApplyOutcome, StoreError> {
         let now = crate::now_ms();
@@ -166,6 +323,7 @@ impl Store {
             peer: batch.peer.clone(),
             stream: batch.stream.clone(),
             cursor: batch.cursor,
+            cursor_move,
             denied,
             offered,
         };
@@ -319,7 +477,12 @@ fn quarantine_rows(tail: &SyncTail, outcome: &ApplyOutcome) -> Vec<QuarantineEnt
         }
     };
     for (hash, message) in &outcome.refused {
-        from_outcome(hash, REASON_REFUSED_BY_DOCUMENT, message);
+        let code = outcome
+            .refusal_codes
+            .get(hash)
+            .copied()
+            .unwrap_or(REASON_REFUSED_BY_DOCUMENT);
+        from_outcome(hash, code, message);
     }
     for hash in &outcome.pending {
         from_outcome(
@@ -358,15 +521,25 @@ pub(crate) async fn sqlite_finish(
     }
     // Every refused change leaves an audit entry (Art. 37).
     crate::audit::append_sqlite(tx, &crate::audit::refusal_entries(&rows)).await?;
-    sqlx::query(
-        "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms) VALUES (?, ?, ?, ?) \
-         ON CONFLICT (peer, stream) DO UPDATE SET seq = MAX(sync_cursors.seq, excluded.seq), \
-         updated_at_ms = excluded.updated_at_ms",
-    )
+    let update = if tail.cursor_move.reset {
+        "seq = excluded.seq, hash = excluded.hash"
+    } else {
+        // The hash follows the sequence number it names.
+        "seq = MAX(sync_cursors.seq, excluded.seq), hash = CASE \
+         WHEN excluded.seq > sync_cursors.seq THEN excluded.hash \
+         WHEN excluded.seq = sync_cursors.seq THEN COALESCE(excluded.hash, sync_cursors.hash) \
+         ELSE sync_cursors.hash END"
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (peer, stream) DO UPDATE SET {update}, \
+         updated_at_ms = excluded.updated_at_ms"
+    )))
     .bind(&tail.peer)
     .bind(&tail.stream)
     .bind(tail.cursor)
     .bind(crate::now_ms())
+    .bind(&tail.cursor_move.hash)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -399,15 +572,25 @@ pub(crate) async fn pg_finish(
     }
     // Every refused change leaves an audit entry (Art. 37).
     crate::audit::append_pg(tx, &crate::audit::refusal_entries(&rows)).await?;
-    sqlx::query(
-        "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (peer, stream) DO UPDATE SET seq = GREATEST(sync_cursors.seq, excluded.seq), \
-         updated_at_ms = excluded.updated_at_ms",
-    )
+    let update = if tail.cursor_move.reset {
+        "seq = excluded.seq, hash = excluded.hash"
+    } else {
+        // The hash follows the sequence number it names.
+        "seq = GREATEST(sync_cursors.seq, excluded.seq), hash = CASE \
+         WHEN excluded.seq > sync_cursors.seq THEN excluded.hash \
+         WHEN excluded.seq = sync_cursors.seq THEN COALESCE(excluded.hash, sync_cursors.hash) \
+         ELSE sync_cursors.hash END"
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (peer, stream) DO UPDATE SET {update}, \
+         updated_at_ms = excluded.updated_at_ms"
+    )))
     .bind(&tail.peer)
     .bind(&tail.stream)
     .bind(tail.cursor)
     .bind(crate::now_ms())
+    .bind(&tail.cursor_move.hash)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -64,7 +64,17 @@ pub struct ApplyOutcome {
     /// Changes refused, with the reason: malformed bytes, or metadata that contradicts the
     /// record's document.
     pub refused: Vec<(String, String)>,
+    /// The reason code of refused changes (by hash) that the document did not refuse itself:
+    /// `identity_conflict`, `invalid_record`. Every other refusal is `refused_by_document`.
+    pub refusal_codes: HashMap<String, &'static str>,
 }
+
+/// Reason code of a received change that would give a record a second id, collection or
+/// jurisdiction, even as a losing concurrent value (issue 11 item 6).
+pub const REASON_IDENTITY_CONFLICT: &str = "identity_conflict";
+/// Reason code of a received change after which the record fails the validation a local write
+/// of the same fields must pass (issue 11 item 6).
+pub const REASON_INVALID_RECORD: &str = "invalid_record";
 
 /// The outcome of [`Store::modify`].
 #[derive(Debug, thiserror::Error)]
@@ -92,8 +102,8 @@ pub struct Attribution {
 }
 
 /// A stored document as loaded with its record: id, key, bytes, chunk count (the integer
-/// type its database gives) and enterprise name.
-type DocumentRow<Count> = (String, i64, Vec<u8>, Count, Option<String>);
+/// type its database gives), enterprise name and the projection's fields as JSON text.
+type DocumentRow<Count> = (String, i64, Vec<u8>, Count, Option<String>, String);
 
 /// The stored state of one record's document inside a write transaction.
 struct LoadedDocument {
@@ -101,6 +111,9 @@ struct LoadedDocument {
     bytes: Vec<u8>,
     chunk_count: i64,
     old_name: Option<String>,
+    /// The projection's fields as stored (JSON text), when loaded for applying received
+    /// changes: what they changed is validated.
+    old_data: Option<String>,
 }
 
 impl Store {
@@ -453,6 +466,7 @@ fn plan_all(
         outcome.duplicates += partial.duplicates;
         outcome.pending.extend(partial.pending);
         outcome.refused.extend(partial.refused);
+        outcome.refusal_codes.extend(partial.refusal_codes);
     }
     Ok(plans)
 }
@@ -663,8 +677,22 @@ fn plan_remote(
             return Ok(None);
         }
     }
+    // Issue 11 item 6: no merge gives a record a second identity, not even as a losing value.
+    if let Some(problem) = doc.identity_problem() {
+        refuse_all_as(
+            &fresh,
+            REASON_IDENTITY_CONFLICT,
+            format!("the change gives the record a second identity: {problem}"),
+            outcome,
+        );
+        return Ok(None);
+    }
     let at_ms = applied.iter().map(|(r, _)| r.at_ms).max().unwrap_or(0);
     let projection = Projection::of(&doc, at_ms)?;
+    if let Err(problem) = validate_received(&meta.collection, loaded.as_ref(), &projection) {
+        refuse_all_as(&fresh, REASON_INVALID_RECORD, problem, outcome);
+        return Ok(None);
+    }
     let appended: Vec<&[u8]> = applied.iter().map(|(r, _)| r.bytes.as_slice()).collect();
     let (bytes, chunk_count) = match &loaded {
         Some(loaded) => next_bytes(&mut doc, loaded, &appended),
@@ -697,6 +725,88 @@ fn plan_remote(
         chunk_count,
         rows,
     }))
+}
+
+/// Refuses every change of `fresh` with the reason `code`.
+fn refuse_all_as(
+    fresh: &[(&RemoteChange, licnode_doc::IncomingChange)],
+    code: &'static str,
+    message: String,
+    outcome: &mut ApplyOutcome,
+) {
+    for (_, change) in fresh {
+        let hash = change.hash.to_string();
+        outcome.refusal_codes.insert(hash.clone(), code);
+        outcome.refused.push((hash, message.clone()));
+    }
+}
+
+/// Issue 11 item 6: a received change is applied only if the record it leaves passes the
+/// validation a local write must pass, field by field: every field the changes altered (all of
+/// a new record's) is a field of the collection and holds a value its type accepts, and no
+/// required field is missing or cleared. The rules across fields are not asked of the merged
+/// record: a local write checks them over the fields it gives, so a sequence of valid writes —
+/// or two concurrent ones — may leave a combination no single write gave, and refusing it on
+/// arrival would split the copies for good.
+fn validate_received(
+    collection: &str,
+    loaded: Option<&LoadedDocument>,
+    projection: &Projection,
+) -> Result<(), String> {
+    let model = licnode_model::collection(collection)
+        .ok_or_else(|| format!("{collection:?} is not a collection of the model"))?;
+    let fields = &projection.data;
+    let old: Option<serde_json::Map<String, serde_json::Value>> = loaded
+        .and_then(|loaded| loaded.old_data.as_deref())
+        .and_then(|text| serde_json::from_str(text).ok());
+    let null = serde_json::Value::Null;
+    let mut to_check: Vec<(&str, &serde_json::Value)> = Vec::new();
+    match &old {
+        Some(old) => {
+            for (name, value) in fields {
+                if old.get(name) != Some(value) {
+                    to_check.push((name, value));
+                }
+            }
+            for name in old.keys() {
+                if !fields.contains_key(name) {
+                    to_check.push((name, &null));
+                }
+            }
+        }
+        None => {
+            to_check.extend(fields.iter().map(|(name, value)| (name.as_str(), value)));
+            for field in model.fields.iter().filter(|field| field.required) {
+                if !fields.contains_key(field.name) {
+                    to_check.push((field.name, &null));
+                }
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for (name, value) in to_check {
+        let Some(field) = model.fields.iter().find(|field| field.name == name) else {
+            problems.push(format!("{name}: no such field in {collection}"));
+            continue;
+        };
+        if value.is_null() {
+            if field.required {
+                problems.push(format!("{name}: required, missing or cleared"));
+            }
+            continue;
+        }
+        if let Err(errors) = licnode_model::validate_field(field, value) {
+            problems.extend(errors.0.iter().map(ToString::to_string));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the record would fail validation: {}",
+            problems.join("; ")
+        ))
+    }
 }
 
 fn decode(id: &str, bytes: &[u8]) -> Result<RecordDoc, StoreError> {
@@ -876,6 +986,7 @@ async fn sqlite_load_document(
             bytes,
             chunk_count,
             old_name,
+            old_data: None,
         }),
     )
 }
@@ -888,7 +999,7 @@ async fn sqlite_load_documents(
     let mut loaded = HashMap::new();
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name \
+            "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data \
              FROM records r JOIN documents d ON d.key = r.key WHERE r.id IN (",
         );
         let mut list = query.separated(", ");
@@ -897,7 +1008,7 @@ async fn sqlite_load_documents(
         }
         query.push(")");
         let rows: Vec<DocumentRow<i64>> = query.build_query_as().fetch_all(&mut **tx).await?;
-        for (id, key, bytes, chunk_count, old_name) in rows {
+        for (id, key, bytes, chunk_count, old_name, old_data) in rows {
             loaded.insert(
                 id,
                 LoadedDocument {
@@ -905,6 +1016,7 @@ async fn sqlite_load_documents(
                     bytes,
                     chunk_count,
                     old_name,
+                    old_data: Some(old_data),
                 },
             );
         }
@@ -1146,6 +1258,7 @@ async fn pg_load_document(
             bytes,
             chunk_count: i64::from(chunk_count),
             old_name,
+            old_data: None,
         }),
     )
 }
@@ -1156,7 +1269,7 @@ async fn pg_load_documents(
     ids: &[&str],
 ) -> Result<HashMap<String, LoadedDocument>, StoreError> {
     let rows: Vec<DocumentRow<i32>> = sqlx::query_as(
-        "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name \
+        "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data::text \
          FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ANY($1) \
          ORDER BY r.key FOR UPDATE OF r, d",
     )
@@ -1165,7 +1278,7 @@ async fn pg_load_documents(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, key, bytes, chunk_count, old_name)| {
+        .map(|(id, key, bytes, chunk_count, old_name, old_data)| {
             (
                 id,
                 LoadedDocument {
@@ -1173,6 +1286,7 @@ async fn pg_load_documents(
                     bytes,
                     chunk_count: i64::from(chunk_count),
                     old_name,
+                    old_data: Some(old_data),
                 },
             )
         })

@@ -223,3 +223,233 @@ async fn malformed_changes_and_changes_missing_a_dependency_are_quarantined() {
         province.close().await;
     }
 }
+
+/// A record made at a county node, and its stored document.
+async fn county_record(store: &Store) -> (String, Vec<u8>) {
+    let archive = Archive::new(store.clone(), "330106");
+    let created = archive
+        .create(
+            "quality_archives",
+            None,
+            &record("quality_archives", "330106"),
+            &licnode_store::Author::clerk("clerk"),
+        )
+        .await
+        .expect("create");
+    let id = created.record.id;
+    let bytes = store.document(&id).await.expect("document").expect("held");
+    (id, bytes)
+}
+
+/// A change of the county's record made elsewhere, with `values` written as they are (no
+/// validation: what a hostile or broken node could send).
+fn forged_update(bytes: &[u8], values: serde_json::Value) -> RemoteChange {
+    let mut doc = licnode_doc::RecordDoc::load(bytes).expect("load");
+    let meta = doc.meta().expect("meta");
+    let actor = licnode_doc::actor::fresh("330106");
+    let values = values.as_object().expect("object").clone();
+    let change = doc
+        .update(
+            &values,
+            licnode_doc::Authoring {
+                actor: &actor,
+                user: "forger",
+                time_ms: 2,
+            },
+        )
+        .expect("update")
+        .expect("a change");
+    RemoteChange {
+        record_id: meta.id,
+        collection: meta.collection,
+        jurisdiction: meta.jurisdiction,
+        author_user: "forger".into(),
+        at_ms: 2,
+        origin: "330106".into(),
+        bytes: change.bytes,
+    }
+}
+
+/// Stores `changes` as a batch from the county, allowed by the authority check, and returns the
+/// quarantine's reasons by hash.
+async fn receive(store: &Store, changes: Vec<RemoteChange>) -> Vec<(String, String)> {
+    let batch = SyncBatch {
+        peer: "330106".into(),
+        stream: STREAM_PUSH.into(),
+        cursor: 1,
+        changes,
+    };
+    store
+        .apply_sync_batch(batch, |_, _| Ok(()))
+        .await
+        .expect("apply");
+    store
+        .quarantined(100)
+        .await
+        .expect("quarantine")
+        .into_iter()
+        .map(|entry| (entry.hash, entry.reason))
+        .collect()
+}
+
+/// Issue 11 item 6: a received change is applied only if the record passes the validation a
+/// local write of the same fields passes; a refused change is quarantined as `invalid_record`.
+#[tokio::test]
+async fn a_received_change_that_breaks_the_model_is_quarantined_as_invalid_record() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (county, _a) = open(backend, &dir.path().join("county")).await;
+        let (province, _b) = open(backend, &dir.path().join("province")).await;
+        let (id, bytes) = county_record(&county).await;
+        let created = rows(&county, 0, "330106").await;
+        receive(&province, created).await;
+        let before = province.get(&id).await.expect("get").expect("held");
+
+        let invalid = [
+            json!({ "valid_until": "2024-13-45" }),
+            json!({ "valid_until": null }),
+            json!({ "employee_count": "many" }),
+            json!({ "no_such_field": "x" }),
+        ];
+        for values in invalid {
+            let change = forged_update(&bytes, values.clone());
+            let hash = licnode_doc::parse_change(&change.bytes)
+                .expect("parse")
+                .hash
+                .to_string();
+            let quarantined = receive(&province, vec![change]).await;
+            assert!(
+                quarantined.contains(&(hash, "invalid_record".to_string())),
+                "{backend} {values}: {quarantined:?}"
+            );
+            let after = province.get(&id).await.expect("get").expect("held");
+            assert_eq!(after.data, before.data, "{backend} {values}: applied");
+        }
+
+        // A valid change of the same record is applied.
+        let valid = forged_update(&bytes, json!({ "quality_notes": "复查合格" }));
+        receive(&province, vec![valid]).await;
+        let after = province.get(&id).await.expect("get").expect("held");
+        assert_eq!(after.data["quality_notes"], json!("复查合格"), "{backend}");
+
+        // A new record that lacks a required field is refused too.
+        let actor = licnode_doc::actor::fresh("330106");
+        let mut fields = record("quality_archives", "330106");
+        fields.remove("licence_number");
+        let meta = licnode_doc::RecordMeta {
+            id: "0190f0f0-0000-7000-8000-000000000001".into(),
+            collection: "quality_archives".into(),
+            jurisdiction: "330106".into(),
+        };
+        let (_, change) = licnode_doc::RecordDoc::create(
+            &meta,
+            &fields,
+            licnode_doc::Authoring {
+                actor: &actor,
+                user: "forger",
+                time_ms: 3,
+            },
+        )
+        .expect("create");
+        let quarantined = receive(
+            &province,
+            vec![RemoteChange {
+                record_id: meta.id.clone(),
+                collection: meta.collection.clone(),
+                jurisdiction: meta.jurisdiction.clone(),
+                author_user: "forger".into(),
+                at_ms: 3,
+                origin: "330106".into(),
+                bytes: change.bytes.clone(),
+            }],
+        )
+        .await;
+        assert!(
+            quarantined.contains(&(change.hash.to_string(), "invalid_record".to_string())),
+            "{backend}: {quarantined:?}"
+        );
+        assert!(province.get(&meta.id).await.expect("get").is_none());
+    }
+}
+
+/// Issue 11 item 6: no merge gives a record a second id, collection or jurisdiction, not even
+/// as a losing concurrent value; such a change is quarantined as `identity_conflict`.
+#[tokio::test]
+async fn a_received_change_cannot_give_a_record_a_second_identity_even_as_a_losing_value() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (county, _a) = open(backend, &dir.path().join("county")).await;
+        let (province, _b) = open(backend, &dir.path().join("province")).await;
+        let (id, bytes) = county_record(&county).await;
+        receive(&province, rows(&county, 0, "330106").await).await;
+        let original = licnode_doc::RecordDoc::load(&bytes)
+            .expect("load")
+            .meta()
+            .expect("meta");
+
+        // A second creation of the same id, concurrent with the real one, naming another
+        // jurisdiction: after the merge the real values may still win, with the forged ones
+        // kept as losing conflict values. Try actors until the forged values lose.
+        let losing = (0..64)
+            .find_map(|attempt| {
+                let actor = licnode_doc::actor::fresh("330106");
+                let forged_meta = licnode_doc::RecordMeta {
+                    id: id.clone(),
+                    collection: "quality_archives".into(),
+                    jurisdiction: "330108".into(),
+                };
+                let (_, change) = licnode_doc::RecordDoc::create(
+                    &forged_meta,
+                    &record("quality_archives", "330108"),
+                    licnode_doc::Authoring {
+                        actor: &actor,
+                        user: "forger",
+                        time_ms: attempt,
+                    },
+                )
+                .expect("forge");
+                let mut merged = licnode_doc::RecordDoc::load(&bytes).expect("load");
+                merged
+                    .apply(vec![
+                        licnode_doc::parse_change(&change.bytes)
+                            .expect("parse")
+                            .change,
+                    ])
+                    .expect("merge");
+                (merged.meta().ok() == Some(original.clone())).then_some(change)
+            })
+            .expect("a forged creation that loses the merge");
+        let quarantined = receive(
+            &province,
+            vec![RemoteChange {
+                record_id: id.clone(),
+                collection: "quality_archives".into(),
+                jurisdiction: "330106".into(),
+                author_user: "forger".into(),
+                at_ms: 4,
+                origin: "330106".into(),
+                bytes: losing.bytes.clone(),
+            }],
+        )
+        .await;
+        assert!(
+            quarantined.contains(&(losing.hash.to_string(), "identity_conflict".to_string())),
+            "{backend}: {quarantined:?}"
+        );
+        let document = province.document(&id).await.expect("doc").expect("held");
+        let held = licnode_doc::RecordDoc::load(&document).expect("load");
+        assert_eq!(held.meta().expect("meta"), original, "{backend}");
+        assert!(
+            held.conflicts().is_empty(),
+            "{backend}: the forged values were merged: {:?}",
+            held.conflicts()
+        );
+        let history = province.record_changes(&id).await.expect("changes");
+        assert!(
+            history
+                .iter()
+                .all(|row| row.hash != losing.hash.to_string()),
+            "{backend}: the forged creation is in the log"
+        );
+    }
+}

@@ -16,6 +16,10 @@ pub const CURSOR_PATH: &str = "/sync/v1/cursor";
 pub const PUSH_PATH: &str = "/sync/v1/push";
 /// Path of the pull endpoint.
 pub const PULL_PATH: &str = "/sync/v1/pull";
+/// Path of the endpoint that gives a child back the changes it sent (after a restore).
+pub const RECOVER_PATH: &str = "/sync/v1/recover";
+/// Path of the hello endpoint: who the peer is and who this node is.
+pub const HELLO_PATH: &str = "/sync/v1/hello";
 /// Most changes in one batch.
 pub const MAX_BATCH: i64 = 500;
 /// A batch stops growing once its change bytes reach this size (at least one change is sent),
@@ -60,6 +64,11 @@ pub struct WireChange {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CursorResponse {
     pub acknowledged: i64,
+    /// The hash of the child's change at `acknowledged`, as the child named it when it pushed:
+    /// the child checks that its own log still holds that change there (issue 11 item 4).
+    /// Absent for a cursor stored before hashes were kept, and at 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_hash: Option<String>,
 }
 
 /// A batch of the child's changes.
@@ -70,6 +79,15 @@ pub struct PushRequest {
     /// The last sequence number of the child's log the batch covers (changes that do not go
     /// to the parent are skipped, so it may be past the last change's).
     pub up_to: i64,
+    /// The hash of the child's change at `up_to` (carried or not): stored with the cursor, so
+    /// that the child can tell later whether its log still holds it. Required when `up_to` > 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_to_hash: Option<String>,
+    /// The child found that its log and the parent's cursor diverged and pushes its log again
+    /// from the start: the parent's cursor for it moves to this batch's `up_to`, even backwards.
+    /// Only with `after` = 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restart: bool,
     pub changes: Vec<WireChange>,
 }
 
@@ -87,6 +105,11 @@ pub struct PushResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRequest {
     pub after: i64,
+    /// The hash of the parent's change at `after`, as the parent named it (`next_hash`): the
+    /// parent refuses the pull (`pull_cursor_diverged`) when its log no longer holds that change
+    /// there — it was restored from a backup — and the child pulls again from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
@@ -97,6 +120,9 @@ pub struct PullResponse {
     pub changes: Vec<WireChange>,
     /// The cursor to ask after next time.
     pub next: i64,
+    /// The hash of the sender's change at `next`, to name with it next time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_hash: Option<String>,
     /// True when nothing more is waiting.
     pub caught_up: bool,
 }

@@ -206,7 +206,9 @@ async fn open(config: &std::path::Path) -> anyhow::Result<(Archive, NodeTls)> {
     let tls = NodeTls::load(NodeTlsSettings::for_node_dir(&config.base_dir()))
         .context("the node has no certificate yet: see `licnode pki request` / `install`")?;
     let store = Store::open(&config.database_url()).await?;
-    Ok((Archive::with_level(store, &config.node.code, level), tls))
+    let archive = Archive::with_level(store, &config.node.code, level)
+        .with_child_prefectures(config.node.child_prefectures.clone());
+    Ok((archive, tls))
 }
 
 fn division_level(code: &str) -> Option<Level> {

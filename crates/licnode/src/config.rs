@@ -53,6 +53,11 @@ pub struct NodeSection {
     /// The parent node's URL for replication; absent at the national node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_url: Option<String>,
+    /// At a province: the prefectures below it that run a node of their own (`["330100"]`).
+    /// Their counties link to them, and this node refuses those counties (`not_a_child`); the
+    /// counties of every other prefecture link to this province directly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub child_prefectures: Vec<String>,
 }
 
 /// Where the node keeps its archives.
@@ -302,6 +307,12 @@ impl Config {
             );
         }
         self.http.trusted_proxies()?;
+        let node = licnode_sync::NodeRef::new(self.node.code.clone(), level);
+        if let Some(problem) =
+            licnode_sync::child_prefectures_problem(&node, &self.node.child_prefectures)
+        {
+            bail!("[node] child_prefectures: {problem}");
+        }
         Ok(())
     }
 
@@ -434,5 +445,37 @@ mod tests {
             error.contains("[http] trusted_proxies") && error.contains("10.0.0.0/40"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn only_a_province_names_child_prefectures_and_only_its_own() {
+        let node = |code: &str, level: &str, children: &str| {
+            format!(
+                "[node]\ncode = \"{code}\"\nlevel = \"{level}\"\nname = \"x\"\n\
+                 child_prefectures = {children}\n"
+            )
+        };
+        let check = |text: String| {
+            toml::from_str::<Config>(&text)
+                .expect("parses")
+                .check()
+                .map_err(|error| error.to_string())
+        };
+        assert!(check(node("330000", "province", "[\"330100\"]")).is_ok());
+        assert!(check(node("330000", "province", "[]")).is_ok());
+        for (code, level, children) in [
+            ("330000", "province", "[\"320100\"]"),
+            ("330000", "province", "[\"330106\"]"),
+            ("330100", "prefecture", "[\"330100\"]"),
+            ("100000", "national", "[\"330100\"]"),
+        ] {
+            let refused = check(node(code, level, children));
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|error| error.contains("child_prefectures")),
+                "{code} {children}: {refused:?}"
+            );
+        }
     }
 }

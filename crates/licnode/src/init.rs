@@ -36,6 +36,7 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
             level: options.level,
             name: options.name,
             parent_url: options.parent_url,
+            child_prefectures: Vec::new(),
         },
         storage: StorageSection {
             data_dir: PathBuf::from("data"),

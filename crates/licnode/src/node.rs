@@ -67,7 +67,8 @@ impl Node {
             .level
             .parse()
             .map_err(|_| anyhow::anyhow!("unknown node level {:?}", config.node.level))?;
-        let archive = Archive::with_level(store, &config.node.code, level);
+        let archive = Archive::with_level(store, &config.node.code, level)
+            .with_child_prefectures(config.node.child_prefectures.clone());
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.http.listen))?;

@@ -3,17 +3,25 @@
 //! parent's changes after this node's pull cursor until caught up. Each pulled batch is checked
 //! change by change with the authority function and stored with the pull cursor in one
 //! transaction; refused changes are quarantined. `licnode sync now` runs one session.
+//!
+//! Before pushing, the child checks that its own log holds, at the cursor the parent
+//! acknowledged, the change the parent names there (issue 11 item 4). When it does not — the
+//! node was restored from a backup, reinstalled, or someone pushed in its name — the logs
+//! diverged: the child says so (a warning, an audit entry, the session report and the link
+//! status), takes back from the parent its own changes (which a pull never returns), and pushes
+//! its log again from the start, so that nothing it wrote is left behind.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use licnode_pki::{ExpectedPeer, NodeTls, NodeTlsSettings, PeerClient};
-use licnode_server::sync::{check_arrival, remote};
-use licnode_store::sync_state::{STREAM_PULL, SyncBatch};
-use licnode_store::{Archive, Store};
+use licnode_pki::{ClientError, ExpectedPeer, NodeTls, NodeTlsSettings, PeerClient};
+use licnode_server::sync::{check_arrival, remote, wire};
+use licnode_store::audit::kinds;
+use licnode_store::sync_state::{STREAM_PULL, STREAM_RECOVER, SyncBatch};
+use licnode_store::{Archive, AuditEntry, CursorMove, Refusal, Store};
 use licnode_sync::protocol::{
-    CURSOR_PATH, CursorResponse, MAX_BATCH, PULL_PATH, PUSH_PATH, PullRequest, PullResponse,
-    PushRequest, PushResponse, WireChange, author_ref, batch_len,
+    CURSOR_PATH, CursorResponse, HELLO_PATH, MAX_BATCH, PULL_PATH, PUSH_PATH, PullRequest,
+    PullResponse, PushRequest, PushResponse, RECOVER_PATH, WireChange, author_ref, batch_len,
 };
 use licnode_sync::{Flow, Link, NodeRef, collections_for, decide};
 
@@ -78,6 +86,11 @@ pub struct SessionReport {
     pub pull_duplicates: usize,
     /// Changes pulled that this node quarantined.
     pub pull_quarantined: usize,
+    /// Why this node's log and the parent's cursor for it diverged, when they did: the session
+    /// then took back this node's own changes and pushed its log again from the start.
+    pub diverged: Option<String>,
+    /// Own changes taken back from the parent after a divergence (and applied here).
+    pub recovered: usize,
 }
 
 impl std::fmt::Display for SessionReport {
@@ -93,7 +106,16 @@ impl std::fmt::Display for SessionReport {
             self.pulled,
             self.pull_duplicates,
             self.pull_quarantined
-        )
+        )?;
+        if let Some(divergence) = &self.diverged {
+            write!(
+                formatter,
+                "; this node's log had diverged from what the parent acknowledged ({divergence}): \
+                 took back {} of its own changes and pushed its log again",
+                self.recovered
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -118,7 +140,7 @@ pub async fn session(
     let base = parent_url.trim_end_matches('/');
     // Learn the parent's code, then hold the connection to a server whose certificate names it.
     let hello: Hello = PeerClient::for_node(tls, ExpectedPeer::AnyNode)?
-        .get_json(&format!("{base}/sync/v1/hello"))
+        .get_json(&format!("{base}{HELLO_PATH}"))
         .await
         .with_context(|| format!("cannot reach the parent at {base}"))?;
     let parent = NodeRef::new(hello.me.code, hello.me.level);
@@ -134,11 +156,54 @@ pub async fn session(
     let up: Vec<&str> = collections_for(&local, &parent, Link::Parent, Flow::Send);
     let cursor: CursorResponse = client.get_json(&format!("{base}{CURSOR_PATH}")).await?;
     let mut acknowledged = cursor.acknowledged;
-    if !up.is_empty() {
+    let mut restart = false;
+    if let Some(divergence) = divergence(store, &cursor).await? {
+        tracing::warn!(
+            parent = %parent,
+            %divergence,
+            "this node's log diverged from what the parent acknowledged: taking back its own \
+             changes and pushing the log again"
+        );
+        let entry = AuditEntry::new(
+            kinds::SYNC_DIVERGED,
+            &local.code,
+            "",
+            licnode_store::now_ms(),
+        )
+        .detail(serde_json::json!({
+            "parent": parent.code,
+            "acknowledged": cursor.acknowledged,
+            "acknowledged_hash": cursor.acknowledged_hash,
+            "reason": divergence,
+        }));
+        store.audit(entry).await?;
+        report.recovered = recover_own_changes(&client, base, store, &local, &parent).await?;
+        // What the parent acknowledged is no longer known: bundles start from the beginning.
+        store
+            .reset_sync_cursor(&parent.code, STREAM_ACKED, 0)
+            .await?;
+        report.diverged = Some(divergence);
+        acknowledged = 0;
+        restart = true;
+    }
+    if !up.is_empty() || restart {
         loop {
-            let Some(request) = push_batch(store, &local, &parent, &up, acknowledged).await? else {
-                break;
+            let batch = push_batch(store, &local, &parent, &up, acknowledged).await?;
+            let mut request = match batch {
+                Some(request) => request,
+                // Nothing to push again: the restart still tells the parent where this log
+                // stands, so that the next session finds the two in agreement.
+                None if restart => PushRequest {
+                    after: 0,
+                    up_to: 0,
+                    up_to_hash: None,
+                    restart: true,
+                    changes: Vec::new(),
+                },
+                None => break,
             };
+            request.restart = restart;
+            restart = false;
             let up_to = request.up_to;
             let answer: PushResponse = client
                 .post_json(&format!("{base}{PUSH_PATH}"), &request)
@@ -153,6 +218,9 @@ pub async fn session(
             report.pushed += answer.applied;
             report.push_duplicates += answer.duplicates;
             report.push_quarantined += answer.quarantined;
+            if up.is_empty() {
+                break;
+            }
         }
     }
     report.acknowledged = acknowledged;
@@ -168,17 +236,51 @@ pub async fn session(
     }
 
     // Pull.
-    let mut after = store.sync_cursor(&parent.code, STREAM_PULL).await?;
+    let (mut after, mut after_hash) = store
+        .sync_cursor_with_hash(&parent.code, STREAM_PULL)
+        .await?;
     loop {
-        let answer: PullResponse = client
-            .post_json(
+        let asked = client
+            .post_json::<_, PullResponse>(
                 &format!("{base}{PULL_PATH}"),
                 &PullRequest {
                     after,
+                    after_hash: after_hash.clone(),
                     limit: Some(MAX_BATCH),
                 },
             )
-            .await?;
+            .await;
+        let answer = match asked {
+            Err(ClientError::Refused { code, .. }) if code == "pull_cursor_diverged" => {
+                // The parent's log no longer holds the change this cursor stands on (the
+                // parent was restored from a backup): pull again from the start.
+                let divergence = format!(
+                    "the parent's log does not hold, at {after}, the change this node's pull \
+                     cursor names"
+                );
+                tracing::warn!(parent = %parent, %divergence, "pulling again from the start");
+                let entry = AuditEntry::new(
+                    kinds::SYNC_DIVERGED,
+                    &local.code,
+                    "",
+                    licnode_store::now_ms(),
+                )
+                .detail(serde_json::json!({
+                    "parent": parent.code,
+                    "stream": STREAM_PULL,
+                    "after": after,
+                    "reason": divergence,
+                }));
+                store.audit(entry).await?;
+                store
+                    .reset_sync_cursor(&parent.code, STREAM_PULL, 0)
+                    .await?;
+                report.diverged.get_or_insert(divergence);
+                (after, after_hash) = (0, None);
+                continue;
+            }
+            other => other?,
+        };
         if answer.next < after {
             bail!(
                 "the parent answered a cursor {} before {after}",
@@ -189,6 +291,7 @@ pub async fn session(
         let caught_up = answer.caught_up;
         if progressed {
             after = answer.next;
+            after_hash = answer.next_hash.clone();
             let outcome = apply_pulled(store, &local, &parent, answer).await?;
             report.pulled += outcome.applied.len();
             report.pull_duplicates += outcome.duplicates;
@@ -203,6 +306,106 @@ pub async fn session(
     Ok(report)
 }
 
+/// Why this node's log and the parent's cursor for it (`cursor`) diverged, if they did: the
+/// parent acknowledged past the end of this log, or names another change than this log holds
+/// at that place. A cursor stored without a hash is checked by length only; a place whose change
+/// an approved destruction removed (Art. 38) cannot be checked and is taken as agreeing.
+pub async fn divergence(store: &Store, cursor: &CursorResponse) -> anyhow::Result<Option<String>> {
+    if cursor.acknowledged <= 0 {
+        return Ok(None);
+    }
+    let last = store.last_seq().await?;
+    if last < cursor.acknowledged {
+        return Ok(Some(format!(
+            "the parent acknowledged change {} of this node's log, which ends at {last}",
+            cursor.acknowledged
+        )));
+    }
+    let Some(expected) = &cursor.acknowledged_hash else {
+        return Ok(None);
+    };
+    match store.change_hash_at(cursor.acknowledged).await? {
+        Some(own) if own != *expected => Ok(Some(format!(
+            "the parent acknowledged change {} as {expected}, but this node's change there is {own}",
+            cursor.acknowledged
+        ))),
+        _ => Ok(None),
+    }
+}
+
+/// Takes back from `parent` the changes this node sent it (its own and those it relayed from
+/// below) that this node no longer holds, from the start of the parent's log; returns how many
+/// were applied. Each is checked as one this node could have sent up (the author on this
+/// node's side, a collection and jurisdiction it may send); held ones are skipped.
+async fn recover_own_changes(
+    client: &PeerClient,
+    base: &str,
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+) -> anyhow::Result<usize> {
+    let mut after = 0;
+    let mut recovered = 0;
+    loop {
+        let answer: PullResponse = client
+            .post_json(
+                &format!("{base}{RECOVER_PATH}"),
+                &PullRequest {
+                    after,
+                    after_hash: None,
+                    limit: Some(MAX_BATCH),
+                },
+            )
+            .await?;
+        if answer.next < after {
+            bail!(
+                "the parent answered a cursor {} before {after}",
+                answer.next
+            );
+        }
+        let progressed = answer.next > after;
+        let caught_up = answer.caught_up;
+        if progressed {
+            after = answer.next;
+            let outcome = apply_recovered(store, local, parent, answer).await?;
+            recovered += outcome.applied.len();
+        }
+        if caught_up || !progressed {
+            return Ok(recovered);
+        }
+    }
+}
+
+/// Stores a recovery answer of `parent`: this node's own changes given back. Every change must
+/// be one this node may send the parent (so a parent cannot slip anything else in this way);
+/// the others are quarantined.
+pub async fn apply_recovered(
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+    answer: PullResponse,
+) -> anyhow::Result<licnode_store::ApplyOutcome> {
+    let batch = SyncBatch {
+        peer: parent.code.clone(),
+        stream: STREAM_RECOVER.to_owned(),
+        cursor: answer.next,
+        changes: answer
+            .changes
+            .into_iter()
+            .map(|change| remote(change, &parent.code))
+            .collect(),
+    };
+    Ok(store
+        .apply_sync_batch(batch, |change, author| {
+            // The same question as when this node pushed the change: may it go up?
+            check_arrival(parent, local, Link::Child, change, author).map_err(|refusal| Refusal {
+                code: refusal.code,
+                message: format!("not a change this node sent up: {}", refusal.message),
+            })
+        })
+        .await?)
+}
+
 /// Stores a pull answer of `parent`: every change checked on arrival, the allowed ones applied,
 /// the others quarantined, and the pull cursor moved to `answer.next` — in one transaction. A
 /// stale or repeated answer is harmless (the cursor never moves back; held changes are skipped).
@@ -212,6 +415,10 @@ pub async fn apply_pulled(
     parent: &NodeRef,
     answer: PullResponse,
 ) -> anyhow::Result<licnode_store::ApplyOutcome> {
+    let cursor_move = CursorMove {
+        hash: answer.next_hash.clone(),
+        reset: false,
+    };
     let batch = SyncBatch {
         peer: parent.code.clone(),
         stream: STREAM_PULL.to_owned(),
@@ -223,7 +430,7 @@ pub async fn apply_pulled(
             .collect(),
     };
     Ok(store
-        .apply_sync_batch(batch, |change, author| {
+        .apply_sync_batch_moving(batch, cursor_move, |change, author| {
             check_arrival(local, parent, Link::Parent, change, author)
         })
         .await?)
@@ -250,6 +457,7 @@ pub async fn push_batch(
         return Ok(None);
     };
     let up_to = last.seq;
+    let up_to_hash = Some(last.hash.clone());
     let changes: Vec<WireChange> = rows
         .into_iter()
         .filter(|row| row.origin != parent.code)
@@ -267,21 +475,13 @@ pub async fn push_batch(
                 .is_allowed()
             })
         })
-        .map(|row| WireChange {
-            seq: row.seq,
-            hash: row.hash,
-            record_id: row.record_id,
-            collection: row.collection,
-            jurisdiction: row.jurisdiction,
-            author_node: row.author_node,
-            author_user: row.author_user,
-            at_ms: row.at_ms,
-            bytes: row.bytes,
-        })
+        .map(wire)
         .collect();
     Ok(Some(PushRequest {
         after,
         up_to,
+        up_to_hash,
+        restart: false,
         changes,
     }))
 }

@@ -89,6 +89,11 @@ pub fn spawn(
                         status.quarantined_by_parent_total += report.push_quarantined as u64;
                         status.pulled_last_session = report.pulled as u64;
                         status.acknowledged = report.acknowledged;
+                        if let Some(divergence) = &report.diverged {
+                            status.divergences_total += 1;
+                            status.last_divergence = Some(divergence.clone());
+                            status.recovered_total += report.recovered as u64;
+                        }
                         wait = timing.interval;
                     }
                     Err(error) => {

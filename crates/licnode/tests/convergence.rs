@@ -507,6 +507,7 @@ async fn session(
             me,
             PullRequest {
                 after,
+                after_hash: None,
                 limit: Some(limit),
             },
         )
@@ -528,6 +529,7 @@ async fn session(
                 me,
                 PullRequest {
                     after: first.next,
+                    after_hash: None,
                     limit: Some(limit),
                 },
             )

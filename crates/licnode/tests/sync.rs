@@ -333,6 +333,8 @@ async fn scenario(backend: licnode_testkit::Backend) {
             &PushRequest {
                 after: cursor.acknowledged,
                 up_to: cursor.acknowledged + 2,
+                up_to_hash: Some(forged[1].1.hash.to_string()),
+                restart: false,
                 changes,
             },
         )
@@ -379,6 +381,8 @@ async fn scenario(backend: licnode_testkit::Backend) {
             &PushRequest {
                 after: answer.acknowledged + 5,
                 up_to: answer.acknowledged + 6,
+                up_to_hash: Some("0".repeat(64)),
+                restart: false,
                 changes: Vec::new(),
             },
         )
