@@ -556,6 +556,10 @@ pub struct LinkStatus {
     /// Own changes taken back from the parent after divergences.
     #[serde(default)]
     pub recovered_total: u64,
+    /// The parent's last finding that this node's audit chain no longer extended the anchor it
+    /// held (`audit_chain_not_extended`): the chain was rewritten after it was anchored.
+    #[serde(default)]
+    pub audit_chain_broken: Option<String>,
 }
 
 /// The running sync loop's status and wake-up bell, shared with the API.

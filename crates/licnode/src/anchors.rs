@@ -4,7 +4,7 @@
 //! the newest anchor of every node below it. `licnode audit verify` asks the parent for the
 //! newest anchor it holds of this node ([`parent_standing`]).
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use licnode_pki::{ClientError, ExpectedPeer, NodeTls, PeerClient};
 use licnode_server::anchors::{
     ANCHOR_PATH, AnchorStanding, HandUpResponse, MAX_RELAY_BATCH, RELAY_PATH, RelayRequest,
@@ -26,13 +26,20 @@ pub struct HandUpReport {
     pub anchored_seq: Option<i64>,
     /// Anchors of the subtree relayed and stored by the parent.
     pub relayed: usize,
+    /// The parent's finding (`audit_chain_not_extended`) when this node's chain no longer
+    /// extends the last anchor it held: the chain was rewritten since (a restore from a backup,
+    /// or tampering). The anchor is kept on both sides as evidence, with an audit entry.
+    pub chain_broken: Option<String>,
 }
 
 /// Hands the signed head of this node's audit chain to the parent at `base` (through `client`,
 /// which holds the parent's certificate to `parent_code`), then relays the subtree's anchors
-/// the parent has not had yet. Fails with `audit_chain_not_extended` when the parent finds that
-/// this node's chain no longer extends the last anchor it holds (the anchor is kept there and
-/// here as evidence, with an audit entry on both sides).
+/// the parent has not had yet. When the parent finds that this node's chain no longer extends
+/// the last anchor it holds (`audit_chain_not_extended`), the anchor is kept there and here as
+/// evidence, with an audit entry on both sides, and the finding is in the report: the session's
+/// changes have moved, and the next anchor extends the flagged one, so replication goes on while
+/// the break stays on record (a restore from a backup is such a break, and the restored node
+/// must still recover its changes through the session).
 pub async fn hand_up(
     archive: &Archive,
     tls: &NodeTls,
@@ -95,9 +102,7 @@ pub async fn hand_up(
         report.anchored_seq = Some(payload.audit_seq);
     }
     report.relayed = relay(archive, client, base, parent_code).await?;
-    if let Some(message) = broken {
-        bail!("audit_chain_not_extended: {message}");
-    }
+    report.chain_broken = broken;
     Ok(report)
 }
 

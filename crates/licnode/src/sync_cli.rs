@@ -91,6 +91,9 @@ pub struct SessionReport {
     pub diverged: Option<String>,
     /// Own changes taken back from the parent after a divergence (and applied here).
     pub recovered: usize,
+    /// The parent's finding when this node's audit chain no longer extends the last anchor it
+    /// held (`audit_chain_not_extended`): the chain was rewritten since it was anchored.
+    pub audit_chain_broken: Option<String>,
 }
 
 impl std::fmt::Display for SessionReport {
@@ -113,6 +116,13 @@ impl std::fmt::Display for SessionReport {
                 "; this node's log had diverged from what the parent acknowledged ({divergence}): \
                  took back {} of its own changes and pushed its log again",
                 self.recovered
+            )?;
+        }
+        if let Some(finding) = &self.audit_chain_broken {
+            write!(
+                formatter,
+                "; audit_chain_not_extended: the parent found this node's audit chain rewritten \
+                 since its last anchor ({finding})"
             )?;
         }
         Ok(())
@@ -302,7 +312,8 @@ pub async fn session(
         }
     }
     // The signed head of this node's audit chain goes to its witness (issue 11 item 5).
-    crate::anchors::hand_up(archive, tls, &client, base, &parent.code).await?;
+    let anchored = crate::anchors::hand_up(archive, tls, &client, base, &parent.code).await?;
+    report.audit_chain_broken = anchored.chain_broken;
     Ok(report)
 }
 

@@ -94,6 +94,9 @@ pub fn spawn(
                             status.last_divergence = Some(divergence.clone());
                             status.recovered_total += report.recovered as u64;
                         }
+                        if let Some(finding) = &report.audit_chain_broken {
+                            status.audit_chain_broken = Some(finding.clone());
+                        }
                         wait = timing.interval;
                     }
                     Err(error) => {

@@ -311,6 +311,15 @@ async fn a_county_restored_from_a_backup_takes_back_what_it_had_sent_and_loses_n
         assert!(report.diverged.is_some(), "{backend}: {report:?}");
         assert_eq!(report.recovered, 10, "{backend}: {report:?}");
         assert_eq!(report.pushed, 10, "{backend}: {report:?}");
+        // The restore rewound the audit chain past what the province had anchored: the
+        // province says so (the evidence is kept), and the session's changes still moved.
+        assert!(
+            report
+                .audit_chain_broken
+                .as_deref()
+                .is_some_and(|finding| finding.contains("rewritten")),
+            "{backend}: {report:?}"
+        );
         for id in early.iter().chain(&before_restore).chain(&after_restore) {
             assert!(
                 holds(&tree.zhejiang, id).await,
