@@ -529,3 +529,150 @@ impl NodeHandle {
         self.shutdown().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::WhenTaskDies;
+    use licnode_testkit::{BACKENDS, Backend};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    /// A province node's configuration in `dir` on `backend`, its staff API on a free port.
+    async fn province(
+        dir: &std::path::Path,
+        backend: Backend,
+    ) -> (Config, Option<licnode_testkit::TestDatabase>) {
+        let (url, database) = licnode_testkit::database_url(backend, dir)
+            .await
+            .expect("database");
+        let path = crate::init::init(crate::init::InitOptions {
+            dir: dir.to_path_buf(),
+            code: "330000".into(),
+            level: "province".into(),
+            name: "浙江省市场监督管理局".into(),
+            parent_url: None,
+            database_url: Some(url),
+            listen: "127.0.0.1:0".parse().expect("address"),
+            peer_listen: None,
+            force: false,
+        })
+        .expect("init");
+        (Config::load(&path).expect("config"), database)
+    }
+
+    // Issue 17, item 5: the store is closed only under stopped tasks.
+    #[tokio::test]
+    async fn shutdown_waits_for_every_task_before_the_store_is_closed() {
+        for backend in BACKENDS {
+            let dir = licnode_testkit::temp_dir().expect("dir");
+            let (config, _database) = province(dir.path(), backend).await;
+            let node = Node::start(&config).await.expect("start");
+            let supervisor = node.supervisor().clone();
+            assert!(
+                supervisor.running().contains(&"report scheduler")
+                    && supervisor.running().contains(&"retention sweep"),
+                "{backend}: {:?}",
+                supervisor.running()
+            );
+            // A task that still writes after it is told to stop: the write must land before
+            // the store is closed.
+            let written: Arc<Mutex<Option<Result<(), String>>>> = Arc::default();
+            let outcome = written.clone();
+            let store = node.archive().store.clone();
+            supervisor.spawn("late writer", WhenTaskDies::Restart, move |cancel| {
+                let store = store.clone();
+                let outcome = outcome.clone();
+                async move {
+                    cancel.cancelled().await;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    let result = store
+                        .save_link_state("late writer", &serde_json::json!({"stopping": true}))
+                        .await
+                        .map_err(|error| error.to_string());
+                    *outcome
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+                }
+            });
+            node.shutdown().await.expect("shutdown");
+            let written = written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            assert_eq!(written, Some(Ok(())), "{backend}");
+            assert!(supervisor.running().is_empty(), "{backend}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_start_stops_every_task_it_had_started() {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (mut config, _database) = province(dir.path(), Backend::Sqlite).await;
+        // The public service's address is taken: the start fails after the sweep started.
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        config.public = Some(crate::config::PublicSection {
+            listen: taken.local_addr().expect("address"),
+            requests_per_second: 10.0,
+            burst: 10,
+        });
+        let supervisor = Supervisor::new();
+        let error = Node::start_supervised(
+            &config,
+            Arc::new(licnode_store::SystemClock),
+            supervisor.clone(),
+        )
+        .await
+        .err()
+        .expect("the start fails");
+        assert!(format!("{error:#}").contains("[public]"), "{error:#}");
+        assert!(supervisor.spawned() >= 1, "nothing had been started");
+        assert!(
+            supervisor.running().is_empty(),
+            "{:?}",
+            supervisor.running()
+        );
+        // The supervisor is shut down: nothing more starts under it.
+        supervisor.spawn("after", WhenTaskDies::Restart, |cancel| async move {
+            cancel.cancelled().await
+        });
+        assert!(supervisor.running().is_empty());
+        // The node can start again at once: the data directory and the store were let go.
+        config.public = None;
+        let node = Node::start(&config).await.expect("a second start");
+        node.shutdown().await.expect("shutdown");
+    }
+
+    #[tokio::test]
+    async fn a_task_that_must_not_die_stops_the_node_with_an_error() {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (config, _database) = province(dir.path(), Backend::Sqlite).await;
+        let node = Node::start(&config).await.expect("start");
+        let address = node.local_addr();
+        node.supervisor()
+            .spawn("audit writer", WhenTaskDies::StopNode, |_cancel| async {
+                panic!("the audit log cannot be written");
+            });
+        tokio::time::timeout(Duration::from_secs(10), node.supervisor().node_must_stop())
+            .await
+            .expect("the node is told to stop");
+        // The staff listener stops accepting.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(address).await.is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the listener still accepts"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let error = node
+            .shutdown()
+            .await
+            .expect_err("the node stopped with an error");
+        let message = format!("{error:#}");
+        assert!(
+            message.contains("audit writer") && message.contains("cannot be written"),
+            "{message}"
+        );
+    }
+}

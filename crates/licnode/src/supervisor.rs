@@ -55,23 +55,48 @@ pub struct Supervisor {
 struct Shared {
     /// The supervising tasks; `None` once shut down (nothing more is started).
     tasks: Mutex<Option<JoinSet<()>>>,
-    /// The run of each task under way, to name and abort one that does not stop.
+    /// Every task started and not ended, to name and abort one that does not stop.
     running: Mutex<Vec<RunningTask>>,
-    next_run: AtomicU64,
+    next_task: AtomicU64,
     /// Cancelled at shutdown: every task stops.
     cancel_tasks: CancellationToken,
     /// Cancelled when a task with [`WhenTaskDies::StopNode`] died: the node stops.
     stop_node: CancellationToken,
     failure: Mutex<Option<TaskFailure>>,
     restarts: AtomicU64,
+    spawned: AtomicU64,
     backoff_first: Duration,
     backoff_max: Duration,
 }
 
 struct RunningTask {
-    run: u64,
+    id: u64,
     name: &'static str,
-    abort: AbortHandle,
+    /// The task's current run, while one is under way.
+    abort: Option<AbortHandle>,
+}
+
+/// Removes a task from [`Shared::running`] when its supervision ends, however it ends.
+struct Registered {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Registered {
+    fn set_run(&self, abort: Option<AbortHandle>) {
+        if let Some(task) = lock(&self.shared.running)
+            .iter_mut()
+            .find(|task| task.id == self.id)
+        {
+            task.abort = abort;
+        }
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        lock(&self.shared.running).retain(|task| task.id != self.id);
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -96,11 +121,12 @@ impl Supervisor {
             shared: Arc::new(Shared {
                 tasks: Mutex::new(Some(JoinSet::new())),
                 running: Mutex::new(Vec::new()),
-                next_run: AtomicU64::new(0),
+                next_task: AtomicU64::new(0),
                 cancel_tasks: CancellationToken::new(),
                 stop_node: CancellationToken::new(),
                 failure: Mutex::new(None),
                 restarts: AtomicU64::new(0),
+                spawned: AtomicU64::new(0),
                 backoff_first: first,
                 backoff_max: max.max(first),
             }),
@@ -121,7 +147,18 @@ impl Supervisor {
             return;
         };
         let first = make(self.shared.cancel_tasks.clone());
-        tasks.spawn(supervise(self.shared.clone(), name, when_dies, first, make));
+        self.shared.spawned.fetch_add(1, Ordering::Relaxed);
+        let id = self.shared.next_task.fetch_add(1, Ordering::Relaxed);
+        lock(&self.shared.running).push(RunningTask {
+            id,
+            name,
+            abort: None,
+        });
+        let registered = Registered {
+            shared: self.shared.clone(),
+            id,
+        };
+        tasks.spawn(supervise(registered, name, when_dies, first, make));
     }
 
     /// Resolves once a task with [`WhenTaskDies::StopNode`] died.
@@ -144,7 +181,12 @@ impl Supervisor {
         self.shared.restarts.load(Ordering::Relaxed)
     }
 
-    /// The names of the tasks running now (a task waiting to be started again is not).
+    /// How many tasks were started (not counting restarts).
+    pub fn spawned(&self) -> u64 {
+        self.shared.spawned.load(Ordering::Relaxed)
+    }
+
+    /// The names of the tasks started and not ended (one waiting to be started again too).
     pub fn running(&self) -> Vec<&'static str> {
         lock(&self.shared.running)
             .iter()
@@ -166,7 +208,7 @@ impl Supervisor {
         if tasks.is_empty() {
             return Vec::new();
         }
-        let stuck: Vec<(&'static str, AbortHandle)> = lock(&self.shared.running)
+        let stuck: Vec<(&'static str, Option<AbortHandle>)> = lock(&self.shared.running)
             .iter()
             .map(|running| (running.name, running.abort.clone()))
             .collect();
@@ -176,8 +218,11 @@ impl Supervisor {
                 wait_ms = wait.as_millis() as u64,
                 "background task did not stop when the node shut down; aborting it"
             );
-            abort.abort();
+            if let Some(abort) = abort {
+                abort.abort();
+            }
         }
+        tasks.abort_all();
         // An aborted task stops at its next await; one blocked outside the runtime is given up.
         let deadline = tokio::time::Instant::now() + wait;
         while let Ok(Some(joined)) = tokio::time::timeout_at(deadline, tasks.join_next()).await {
@@ -219,7 +264,7 @@ fn what_ended(error: JoinError) -> String {
 
 /// Runs one task to its end, starting it again or stopping the node when it dies.
 async fn supervise<Make, Task>(
-    shared: Arc<Shared>,
+    registered: Registered,
     name: &'static str,
     when_dies: WhenTaskDies,
     first: Task,
@@ -228,6 +273,7 @@ async fn supervise<Make, Task>(
     Make: FnMut(CancellationToken) -> Task + Send + 'static,
     Task: Future<Output = ()> + Send + 'static,
 {
+    let shared = registered.shared.clone();
     let mut next = Some(first);
     let mut deaths_in_a_row: u32 = 0;
     loop {
@@ -239,14 +285,9 @@ async fn supervise<Make, Task>(
         // Its own tokio task, so that a panic comes back as a JoinError instead of unwinding
         // through the supervisor.
         let handle = tokio::spawn(task);
-        let run = shared.next_run.fetch_add(1, Ordering::Relaxed);
-        lock(&shared.running).push(RunningTask {
-            run,
-            name,
-            abort: handle.abort_handle(),
-        });
+        registered.set_run(Some(handle.abort_handle()));
         let outcome = handle.await;
-        lock(&shared.running).retain(|running| running.run != run);
+        registered.set_run(None);
         let what = match outcome {
             Ok(()) if shared.cancel_tasks.is_cancelled() => return,
             Err(error) if error.is_cancelled() => return,
