@@ -19,8 +19,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|error| format!("{text:?} is not {DURATION_EXAMPLES} ({error})"))
 }
 
-/// Writes a duration in the largest unit that divides it exactly (`45d`, `12h`, `10m`, `90s`),
-/// so that what [`parse_duration`] reads back is the same duration.
+/// Writes a duration in the largest unit that divides it exactly, but in the next smaller one
+/// rather than a count of one (`45d`, `24h`, `10m`, `60s`, as people write them), so that what
+/// [`parse_duration`] reads back is the same duration.
 pub fn format_duration(duration: Duration) -> String {
     const UNITS: [(u64, &str); 4] = [(24 * 60 * 60, "d"), (60 * 60, "h"), (60, "m"), (1, "s")];
     if duration.subsec_nanos() == 0 {
@@ -29,7 +30,7 @@ pub fn format_duration(duration: Duration) -> String {
             return "0s".to_string();
         }
         for (unit_seconds, unit) in UNITS {
-            if seconds.is_multiple_of(unit_seconds) {
+            if seconds.is_multiple_of(unit_seconds) && (seconds > unit_seconds || unit == "s") {
                 return format!("{}{unit}", seconds / unit_seconds);
             }
         }
@@ -122,7 +123,9 @@ mod tests {
     fn a_written_duration_reads_back_as_the_same_duration() {
         for (duration, text) in [
             (Duration::from_secs(45 * DAY), "45d"),
-            (Duration::from_secs(DAY), "1d"),
+            (Duration::from_secs(DAY), "24h"),
+            (Duration::from_secs(60), "60s"),
+            (Duration::from_secs(1), "1s"),
             (Duration::from_secs(12 * 60 * 60), "12h"),
             (Duration::from_secs(600), "10m"),
             (Duration::from_secs(90), "90s"),
