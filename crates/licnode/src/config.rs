@@ -344,6 +344,23 @@ impl Config {
             );
         }
         self.http.trusted_proxies()?;
+        if let Some(parent_url) = &self.node.parent_url {
+            // Children dial their parent over mutual TLS only (DESIGN principle 6).
+            match reqwest::Url::parse(parent_url) {
+                Ok(url) if url.scheme() == "https" && url.host().is_some() => {}
+                Ok(_) => bail!("[node] parent_url: {parent_url:?} is not an https:// URL"),
+                Err(error) => bail!("[node] parent_url: {parent_url:?} is not a URL ({error})"),
+            }
+        }
+        if let Some(public) = &self.public
+            && !(public.requests_per_second.is_finite() && public.requests_per_second >= 0.0)
+        {
+            bail!(
+                "[public] requests_per_second: {} is not a rate (a number of requests per \
+                 second, 0 for no limit)",
+                public.requests_per_second
+            );
+        }
         let node = licnode_sync::NodeRef::new(self.node.code.clone(), level);
         if let Some(problem) =
             licnode_sync::child_prefectures_problem(&node, &self.node.child_prefectures)
@@ -644,6 +661,32 @@ mod tests {
         );
         let peer = config.peer.as_ref().expect("peer");
         assert_eq!(peer.max_crl_age, licnode_pki::DEFAULT_MAX_CRL_AGE);
+    }
+
+    #[test]
+    fn a_parent_url_that_is_not_https_or_a_rate_that_is_not_a_number_stops_the_load() {
+        for (text, key) in [
+            ("parent_url = \"hangzhou:8641\"", "[node] parent_url"),
+            ("parent_url = \"http://hangzhou:8641\"", "[node] parent_url"),
+            ("parent_url = \"https://\"", "[node] parent_url"),
+        ] {
+            let error = format!(
+                "{:#}",
+                load_text(&format!("{PROVINCE}{text}\n"), &[]).expect_err(text)
+            );
+            assert!(error.contains(key), "{text}: {error}");
+        }
+        assert!(load_text(&format!("{PROVINCE}parent_url = \"https://h:8641\"\n"), &[]).is_ok());
+        for rate in ["-1.0", "nan", "inf"] {
+            let text = format!(
+                "{PROVINCE}[public]\nlisten = \"127.0.0.1:0\"\nrequests_per_second = {rate}\n"
+            );
+            let error = format!("{:#}", load_text(&text, &[]).expect_err(rate));
+            assert!(
+                error.contains("[public] requests_per_second"),
+                "{rate}: {error}"
+            );
+        }
     }
 
     #[test]
