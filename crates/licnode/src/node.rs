@@ -211,12 +211,12 @@ async fn start_serving(
     };
     let link = state.link.clone();
     if let Some(section) = &config.public {
-        starting.public = Some(start_public(section, state.clone(), &starting.stop).await?);
+        starting.public = Some(start_public(section, state.clone(), &supervisor).await?);
     }
     match (&config.peer, &tls) {
         (Some(section), Some(tls)) => {
             starting.peer =
-                Some(start_peer(config, section, tls, state.clone(), &starting.stop).await?);
+                Some(start_peer(config, section, tls, state.clone(), &supervisor).await?);
         }
         (Some(_), None) => {
             tracing::warn!(
@@ -251,14 +251,14 @@ async fn start_serving(
     if let (Some(section), Some(tls)) = (&config.peer, &tls)
         && let Some(address) = section.enroll_listen
     {
-        starting.enroll = Some(start_enroll(config, address, tls, &starting.stop).await?);
+        starting.enroll = Some(start_enroll(config, address, tls, &supervisor).await?);
     }
     let stopped = starting.stop.clone();
-    let task = tokio::spawn(licnode_server::serve(
-        listener,
-        state,
-        stopped.cancelled_owned(),
-    ));
+    let task = spawn_listener(
+        &starting.supervisor,
+        "staff API listener",
+        licnode_server::serve(listener, state, stopped.cancelled_owned()),
+    );
     tracing::info!(
         node = %config.node.code,
         %local_addr,
@@ -344,7 +344,7 @@ async fn start_enroll(
     config: &Config,
     address: SocketAddr,
     tls: &licnode_pki::NodeTls,
-    stop: &CancellationToken,
+    supervisor: &Supervisor,
 ) -> anyhow::Result<PublicListener> {
     let ca_dir = config.base_dir().join("pki").join("ca");
     anyhow::ensure!(
@@ -359,12 +359,16 @@ async fn start_enroll(
     let router = licnode_server::peer::enrollment_router(licnode_pki::EnrollmentAuthority::new(
         &ca_dir, None,
     ));
-    let task = tokio::spawn(licnode_pki::serve_server_tls(
-        listener,
-        tls.clone(),
-        router,
-        stop.clone().cancelled_owned(),
-    ));
+    let task = spawn_listener(
+        supervisor,
+        "enrollment listener",
+        licnode_pki::serve_server_tls(
+            listener,
+            tls.clone(),
+            router,
+            supervisor.stop_node_token().cancelled_owned(),
+        ),
+    );
     tracing::info!(%local_addr, "enrollment endpoint serving");
     Ok(PublicListener { local_addr, task })
 }
@@ -375,7 +379,7 @@ async fn start_peer(
     section: &crate::config::PeerSection,
     tls: &licnode_pki::NodeTls,
     state: AppState,
-    stop: &CancellationToken,
+    supervisor: &Supervisor,
 ) -> anyhow::Result<PublicListener> {
     let listener = tokio::net::TcpListener::bind(section.listen)
         .await
@@ -392,12 +396,16 @@ async fn start_peer(
         );
         router = router.merge(licnode_server::peer::peer_pki_router(authority));
     }
-    let task = tokio::spawn(licnode_pki::serve_mutual_tls(
-        listener,
-        tls.clone(),
-        router,
-        stop.clone().cancelled_owned(),
-    ));
+    let task = spawn_listener(
+        supervisor,
+        "node-to-node listener",
+        licnode_pki::serve_mutual_tls(
+            listener,
+            tls.clone(),
+            router,
+            supervisor.stop_node_token().cancelled_owned(),
+        ),
+    );
     tracing::info!(%local_addr, "node-to-node endpoints serving over mutual TLS");
     Ok(PublicListener { local_addr, task })
 }
@@ -406,7 +414,7 @@ async fn start_peer(
 async fn start_public(
     section: &crate::config::PublicSection,
     state: AppState,
-    stop: &CancellationToken,
+    supervisor: &Supervisor,
 ) -> anyhow::Result<PublicListener> {
     let listener = tokio::net::TcpListener::bind(section.listen)
         .await
@@ -416,14 +424,67 @@ async fn start_public(
         requests_per_second: section.requests_per_second,
         burst: section.burst,
     };
-    let task = tokio::spawn(licnode_server::public::serve(
-        listener,
-        state,
-        options,
-        stop.clone().cancelled_owned(),
-    ));
+    let task = spawn_listener(
+        supervisor,
+        "public listener",
+        licnode_server::public::serve(
+            listener,
+            state,
+            options,
+            supervisor.stop_node_token().cancelled_owned(),
+        ),
+    );
     tracing::info!(%local_addr, "public query service serving");
     Ok(PublicListener { local_addr, task })
+}
+
+/// Spawns a listener's serving future. A listener that ends, fails or panics while the node
+/// runs stops the node with an error naming it: never silently gone.
+fn spawn_listener<Serving>(
+    supervisor: &Supervisor,
+    name: &'static str,
+    serving: Serving,
+) -> JoinHandle<std::io::Result<()>>
+where
+    Serving: std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+{
+    let guard = ListenerGuard {
+        supervisor: supervisor.clone(),
+        name,
+        ended: None,
+    };
+    tokio::spawn(async move {
+        let mut guard = guard;
+        let result = serving.await;
+        guard.ended_with(&result);
+        result
+    })
+}
+
+/// Stops the node when a listener's task ends before the node was told to stop, however it
+/// ends (a panic unwinds through this).
+struct ListenerGuard {
+    supervisor: Supervisor,
+    name: &'static str,
+    ended: Option<String>,
+}
+
+impl ListenerGuard {
+    fn ended_with(&mut self, result: &std::io::Result<()>) {
+        self.ended = Some(match result {
+            Ok(()) => "stopped serving".to_string(),
+            Err(error) => format!("failed: {error}"),
+        });
+    }
+}
+
+impl Drop for ListenerGuard {
+    fn drop(&mut self) {
+        if !self.supervisor.stop_node_token().is_cancelled() {
+            let what = self.ended.take().unwrap_or_else(|| "panicked".to_string());
+            self.supervisor.stop_node_because(self.name, what);
+        }
+    }
 }
 
 /// Keeps in `outcome` the first failure of a stopped listener.
@@ -641,6 +702,32 @@ mod tests {
         config.public = None;
         let node = Node::start(&config).await.expect("a second start");
         node.shutdown().await.expect("shutdown");
+    }
+
+    #[tokio::test]
+    async fn a_listener_that_ends_while_the_node_runs_stops_the_node_naming_it() {
+        let supervisor = Supervisor::new();
+        let listener = spawn_listener(&supervisor, "staff API listener", async {
+            Err(std::io::Error::other("accept failed"))
+        });
+        tokio::time::timeout(Duration::from_secs(10), supervisor.node_must_stop())
+            .await
+            .expect("the node is told to stop");
+        assert!(listener.await.expect("joined").is_err());
+        let failure = supervisor.failure().expect("the failure");
+        assert_eq!(failure.task, "staff API listener");
+        assert!(failure.what.contains("accept failed"), "{failure}");
+
+        // A listener that ends because the node stops is no failure.
+        let supervisor = Supervisor::new();
+        let stop = supervisor.stop_node_token();
+        let listener = spawn_listener(&supervisor, "public listener", async move {
+            stop.cancelled().await;
+            Ok(())
+        });
+        supervisor.stop_node_token().cancel();
+        assert!(listener.await.expect("joined").is_ok());
+        assert!(supervisor.failure().is_none());
     }
 
     #[tokio::test]

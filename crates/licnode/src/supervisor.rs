@@ -171,6 +171,14 @@ impl Supervisor {
         self.shared.stop_node.clone()
     }
 
+    /// Stops the node because `task` (one not run by this supervisor, e.g. a listener) died;
+    /// logged, and kept as the node's failure unless another came first.
+    pub fn stop_node_because(&self, task: &'static str, what: String) {
+        tracing::error!(task, %what, "stopping the node");
+        lock(&self.shared.failure).get_or_insert(TaskFailure { task, what });
+        self.shared.stop_node.cancel();
+    }
+
     /// The task that died and stopped the node, if one did.
     pub fn failure(&self) -> Option<TaskFailure> {
         lock(&self.shared.failure).clone()
@@ -322,9 +330,7 @@ async fn supervise<Make, Task>(
                 }
             }
             WhenTaskDies::StopNode => {
-                tracing::error!(task = name, %what, "background task died; stopping the node");
-                lock(&shared.failure).get_or_insert(TaskFailure { task: name, what });
-                shared.stop_node.cancel();
+                Supervisor { shared }.stop_node_because(name, what);
                 return;
             }
         }
