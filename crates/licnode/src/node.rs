@@ -168,32 +168,7 @@ async fn start_serving(
     let state = state.with_retention(crate::retention_cli::settings(config, tls.as_ref()));
     crate::retention_cli::spawn_sweep(&supervisor, archive.clone(), clock.clone(), config);
     if let Some(tls) = &tls {
-        let refusals = tls.refusals();
-        let store = archive.store.clone();
-        let refused_by = config.node.code.clone();
-        // Subscribed now, before any listener accepts (the first future is made at once).
-        supervisor.spawn(
-            "refused-handshake audit",
-            WhenTaskDies::StopNode,
-            move |cancel| {
-                crate::refusal_audit::record_refusals(
-                    refusals.subscribe(),
-                    store.clone(),
-                    refused_by.clone(),
-                    cancel,
-                )
-            },
-        );
-        // Renewed certificates and new CRLs are picked up without a restart.
-        let reloaded = tls.clone();
-        supervisor.spawn("certificate reload", WhenTaskDies::Restart, move |cancel| {
-            let tls = reloaded.clone();
-            async move {
-                cancel
-                    .run_until_cancelled(tls.reload_every(TLS_RELOAD_INTERVAL))
-                    .await;
-            }
-        });
+        spawn_certificate_tasks(&supervisor, config, &archive, tls);
     }
     let state = match (&config.node.parent_url, &tls) {
         (Some(parent_url), Some(tls)) if config.sync.enabled => {
@@ -226,28 +201,7 @@ async fn start_serving(
         }
         (None, _) => {}
     }
-    if let (Some(parent_url), Some(tls)) = (&config.node.parent_url, &tls) {
-        let node_dir = config.base_dir();
-        let parent_url = parent_url.clone();
-        let tls = tls.clone();
-        supervisor.spawn("certificate upkeep", WhenTaskDies::Restart, move |cancel| {
-            keep_certificates_current(node_dir.clone(), parent_url.clone(), tls.clone(), cancel)
-        });
-    }
-    let schedule = crate::scheduler::ReportSchedule::from_section(&config.schedule, level);
-    if !schedule.reports.is_empty() {
-        let reports = licnode_store::Reports::new(
-            archive.clone(),
-            clock.clone(),
-            licnode_store::ReportSettings {
-                unit_name: config.node.name.clone(),
-                auto_submit: config.schedule.auto_submit,
-            },
-        );
-        supervisor.spawn("report scheduler", WhenTaskDies::Restart, move |cancel| {
-            crate::scheduler::run(reports.clone(), schedule.clone(), cancel)
-        });
-    }
+    spawn_report_scheduler(&supervisor, config, &archive, clock);
     if let (Some(section), Some(tls)) = (&config.peer, &tls)
         && let Some(address) = section.enroll_listen
     {
@@ -273,6 +227,76 @@ async fn start_serving(
         tls,
         link,
     })
+}
+
+/// The tasks of a node with a certificate, under `supervisor`: the refused-handshake audit
+/// (subscribed now, before any listener accepts), the reload of the certificate material from
+/// disk, and, with a parent, the upkeep of CRLs and certificate from the parent.
+fn spawn_certificate_tasks(
+    supervisor: &Supervisor,
+    config: &Config,
+    archive: &Archive,
+    tls: &licnode_pki::NodeTls,
+) {
+    let refusals = tls.refusals();
+    let store = archive.store.clone();
+    let refused_by = config.node.code.clone();
+    // The first future is made at once, so the subscription starts now.
+    supervisor.spawn(
+        "refused-handshake audit",
+        WhenTaskDies::StopNode,
+        move |cancel| {
+            crate::refusal_audit::record_refusals(
+                refusals.subscribe(),
+                store.clone(),
+                refused_by.clone(),
+                cancel,
+            )
+        },
+    );
+    // Renewed certificates and new CRLs are picked up without a restart.
+    let reloaded = tls.clone();
+    supervisor.spawn("certificate reload", WhenTaskDies::Restart, move |cancel| {
+        let tls = reloaded.clone();
+        async move {
+            cancel
+                .run_until_cancelled(tls.reload_every(TLS_RELOAD_INTERVAL))
+                .await;
+        }
+    });
+    if let Some(parent_url) = &config.node.parent_url {
+        let node_dir = config.base_dir();
+        let parent_url = parent_url.clone();
+        let tls = tls.clone();
+        supervisor.spawn("certificate upkeep", WhenTaskDies::Restart, move |cancel| {
+            keep_certificates_current(node_dir.clone(), parent_url.clone(), tls.clone(), cancel)
+        });
+    }
+}
+
+/// The report scheduler under `supervisor`, when the node's level builds reports (Art. 18–20).
+fn spawn_report_scheduler(
+    supervisor: &Supervisor,
+    config: &Config,
+    archive: &Archive,
+    clock: licnode_store::SharedClock,
+) {
+    let schedule =
+        crate::scheduler::ReportSchedule::from_section(&config.schedule, config.node.level);
+    if schedule.reports.is_empty() {
+        return;
+    }
+    let reports = licnode_store::Reports::new(
+        archive.clone(),
+        clock,
+        licnode_store::ReportSettings {
+            unit_name: config.node.name.clone(),
+            auto_submit: config.schedule.auto_submit,
+        },
+    );
+    supervisor.spawn("report scheduler", WhenTaskDies::Restart, move |cancel| {
+        crate::scheduler::run(reports.clone(), schedule.clone(), cancel)
+    });
 }
 
 /// The node's certificate material, if `licnode pki install` put it in `<node dir>/pki`.
