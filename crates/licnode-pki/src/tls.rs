@@ -286,23 +286,26 @@ impl NodeTls {
     /// Calls [`Self::reload`] every `interval` until the returned task is aborted; failures
     /// are logged and the current material kept.
     pub fn spawn_reloader(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
-        let tls = self.clone();
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::spawn(self.clone().reload_every(interval))
+    }
+
+    /// Calls [`Self::reload`] every `interval`, for as long as the future is polled; failures
+    /// are logged and the current material kept.
+    pub async fn reload_every(self, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
             ticker.tick().await;
-            loop {
-                ticker.tick().await;
-                let attempt = tls.clone();
-                match tokio::task::spawn_blocking(move || attempt.reload()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(error)) => {
-                        tracing::warn!(error = %error, "TLS reload failed; keeping the current certificate")
-                    }
-                    Err(error) => tracing::error!(error = %error, "TLS reload task failed"),
+            let attempt = self.clone();
+            match tokio::task::spawn_blocking(move || attempt.reload()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(error = %error, "TLS reload failed; keeping the current certificate")
                 }
+                Err(error) => tracing::error!(error = %error, "TLS reload task failed"),
             }
-        })
+        }
     }
 
     /// The node's own identity, as currently loaded.

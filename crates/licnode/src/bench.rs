@@ -699,8 +699,8 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
         let mut config = crate::Config::load(&dir.path().join(name).join("licnode.toml"))?;
         config.sync.enabled = false;
         // Only the records made here move: no report is scheduled.
-        config.schedule.monthly.clear();
-        config.schedule.yearly.clear();
+        config.schedule.monthly = None;
+        config.schedule.yearly = None;
         config.http.listen = "127.0.0.1:0".parse()?;
         if let Some(peer) = config.peer.as_mut() {
             peer.listen = "127.0.0.1:0".parse()?;

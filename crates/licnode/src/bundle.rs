@@ -198,11 +198,7 @@ pub async fn run(command: BundleCommand) -> anyhow::Result<()> {
 
 async fn open(config: &std::path::Path) -> anyhow::Result<(Archive, NodeTls)> {
     let config = Config::load(config)?;
-    let level: Level = config
-        .node
-        .level
-        .parse()
-        .map_err(|_| anyhow::anyhow!("unknown node level {:?}", config.node.level))?;
+    let level = config.node.level;
     let tls = NodeTls::load(NodeTlsSettings::for_node_dir(&config.base_dir()))
         .context("the node has no certificate yet: see `licnode pki request` / `install`")?;
     let store = Store::open(&config.database_url()).await?;

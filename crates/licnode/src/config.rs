@@ -1,12 +1,21 @@
 //! The node's configuration: one TOML file (`licnode.toml`), one documented struct per
 //! section, overridable from the environment (`LICNODE_HTTP__LISTEN=0.0.0.0:8640` sets
-//! `[http] listen`).
+//! `[http] listen`). Values are typed when the file is read — levels, addresses, durations,
+//! cron expressions — so a bad one stops the node at load, naming its `[section] key`, before
+//! anything starts (issue 17, item 4).
+
+mod values;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use licnode_model::Level;
 use serde::{Deserialize, Serialize};
+
+use values::{cron_or_off, nonzero_human_duration};
+pub use values::{format_duration, human_duration, parse_cron, parse_duration};
 
 /// The whole configuration file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -47,7 +56,7 @@ pub struct NodeSection {
     /// GB/T 2260 division code of the bureau (`330106`), `100000` for the national node.
     pub code: String,
     /// national, province, prefecture, county, review_department or inspection_body.
-    pub level: String,
+    pub level: Level,
     /// The agency's name, e.g. 杭州市西湖区市场监督管理局.
     pub name: String,
     /// The parent node's URL for replication; absent at the national node.
@@ -157,16 +166,16 @@ pub struct PeerSection {
     /// Address the mutual-TLS listener binds, e.g. `0.0.0.0:8641`.
     pub listen: SocketAddr,
     /// Refuse every peer once the CRLs are older than this (fail closed), e.g. `45d`.
-    #[serde(default = "default_max_crl_age")]
-    pub max_crl_age: String,
+    #[serde(default = "default_max_crl_age", with = "human_duration")]
+    pub max_crl_age: Duration,
     /// Address of the enrollment endpoint (server-authenticated TLS only: a child without a
     /// certificate presents a one-time token from `licnode pki token`). Nodes with a CA only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enroll_listen: Option<SocketAddr>,
 }
 
-fn default_max_crl_age() -> String {
-    "45d".to_string()
+fn default_max_crl_age() -> Duration {
+    licnode_pki::DEFAULT_MAX_CRL_AGE
 }
 
 /// When a child syncs with its parent: shortly after a write, on an interval, on demand; with
@@ -178,14 +187,14 @@ pub struct SyncSection {
     #[serde(default = "default_true")]
     pub enabled: bool,
     /// A session at least this often.
-    #[serde(default = "default_sync_interval")]
-    pub interval: String,
+    #[serde(default = "default_sync_interval", with = "nonzero_human_duration")]
+    pub interval: Duration,
     /// After a write, wait this long for more before syncing.
-    #[serde(default = "default_sync_debounce")]
-    pub debounce: String,
+    #[serde(default = "default_sync_debounce", with = "human_duration")]
+    pub debounce: Duration,
     /// The longest wait between attempts while the parent is unreachable.
-    #[serde(default = "default_sync_max_backoff")]
-    pub max_backoff: String,
+    #[serde(default = "default_sync_max_backoff", with = "nonzero_human_duration")]
+    pub max_backoff: Duration,
 }
 
 impl Default for SyncSection {
@@ -203,16 +212,16 @@ fn default_true() -> bool {
     true
 }
 
-fn default_sync_interval() -> String {
-    "60s".to_string()
+fn default_sync_interval() -> Duration {
+    Duration::from_secs(60)
 }
 
-fn default_sync_debounce() -> String {
-    "2s".to_string()
+fn default_sync_debounce() -> Duration {
+    Duration::from_secs(2)
 }
 
-fn default_sync_max_backoff() -> String {
-    "10m".to_string()
+fn default_sync_max_backoff() -> Duration {
+    Duration::from_secs(10 * 60)
 }
 
 /// When the statutory reports are built: cron expressions in China time, with a seconds field
@@ -223,17 +232,20 @@ fn default_sync_max_backoff() -> String {
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSection {
     /// The monthly report of last month; by default at 02:00 on the 1st.
-    #[serde(default = "default_monthly_cron")]
-    pub monthly: String,
+    #[serde(default = "default_monthly_cron", with = "cron_or_off")]
+    pub monthly: Option<cron::Schedule>,
     /// The yearly report of this year; by default at 03:00 on 1 October.
-    #[serde(default = "default_yearly_cron")]
-    pub yearly: String,
+    #[serde(default = "default_yearly_cron", with = "cron_or_off")]
+    pub yearly: Option<cron::Schedule>,
     /// Submit reports as soon as they are built, without an approver.
     #[serde(default)]
     pub auto_submit: bool,
     /// How often the scheduler checks what is due.
-    #[serde(default = "default_schedule_check_every")]
-    pub check_every: String,
+    #[serde(
+        default = "default_schedule_check_every",
+        with = "nonzero_human_duration"
+    )]
+    pub check_every: Duration,
 }
 
 impl Default for ScheduleSection {
@@ -247,16 +259,24 @@ impl Default for ScheduleSection {
     }
 }
 
-fn default_monthly_cron() -> String {
-    "0 0 2 1 * *".to_string()
+/// The built-in schedule `text`, which is a valid expression (a unit test parses both).
+fn built_in_cron(text: &str) -> Option<cron::Schedule> {
+    parse_cron(text).unwrap_or_default()
 }
 
-fn default_yearly_cron() -> String {
-    "0 0 3 1 10 *".to_string()
+const DEFAULT_MONTHLY_CRON: &str = "0 0 2 1 * *";
+const DEFAULT_YEARLY_CRON: &str = "0 0 3 1 10 *";
+
+fn default_monthly_cron() -> Option<cron::Schedule> {
+    built_in_cron(DEFAULT_MONTHLY_CRON)
 }
 
-fn default_schedule_check_every() -> String {
-    "60s".to_string()
+fn default_yearly_cron() -> Option<cron::Schedule> {
+    built_in_cron(DEFAULT_YEARLY_CRON)
+}
+
+fn default_schedule_check_every() -> Duration {
+    Duration::from_secs(60)
 }
 
 /// Logging.
@@ -278,28 +298,45 @@ pub enum LogFormat {
 
 impl Config {
     /// Reads the file at `path`, applies `LICNODE_<SECTION>__<KEY>` environment overrides and
-    /// checks it.
+    /// checks it: every value is typed here, so a bad one is refused now, naming its key.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
+        Config::load_with_environment(path, std::env::vars())
+    }
+
+    /// [`Config::load`] with the environment given (`LICNODE_…` variables are read from it).
+    pub fn load_with_environment(
+        path: &Path,
+        environment: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the configuration {}", path.display()))?;
         let mut value: toml::Table = toml::from_str(&text)
             .with_context(|| format!("{} is not valid TOML", path.display()))?;
-        apply_env_overrides(&mut value, std::env::vars())?;
-        let mut config: Config = toml::Value::Table(value)
-            .try_into()
+        let overridden = apply_env_overrides(&mut value, environment)?;
+        let mut config = Config::from_table(value, &overridden)
             .with_context(|| format!("{} is not a valid licnode configuration", path.display()))?;
         config.path = path.to_path_buf();
         config.check()?;
         Ok(config)
     }
 
+    /// Deserializes the typed configuration; a value that does not fit its key is named as
+    /// `[section] key`, with the environment variable that set it, if one did.
+    fn from_table(table: toml::Table, overridden: &[Override]) -> anyhow::Result<Config> {
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|error| {
+            let key = key_of(error.path());
+            let set_by = overridden
+                .iter()
+                .find(|set| format!("[{}] {}", set.section, set.key) == key)
+                .map(|set| format!(" (set by {})", set.variable))
+                .unwrap_or_default();
+            anyhow::anyhow!("{key}{set_by}: {}", error.inner().message())
+        })
+    }
+
     /// Refuses what would make a broken node.
     pub fn check(&self) -> anyhow::Result<()> {
-        let level: licnode_model::Level = self
-            .node
-            .level
-            .parse()
-            .map_err(|_| anyhow::anyhow!("unknown node level {:?}", self.node.level))?;
+        let level = self.node.level;
         if level.is_territorial() && licnode_model::divisions::lookup(&self.node.code).is_none() {
             bail!(
                 "node code {:?} is not a GB/T 2260 division code (national is 100000)",
@@ -307,6 +344,23 @@ impl Config {
             );
         }
         self.http.trusted_proxies()?;
+        if let Some(parent_url) = &self.node.parent_url {
+            // Children dial their parent over mutual TLS only (DESIGN principle 6).
+            match reqwest::Url::parse(parent_url) {
+                Ok(url) if url.scheme() == "https" && url.host().is_some() => {}
+                Ok(_) => bail!("[node] parent_url: {parent_url:?} is not an https:// URL"),
+                Err(error) => bail!("[node] parent_url: {parent_url:?} is not a URL ({error})"),
+            }
+        }
+        if let Some(public) = &self.public
+            && !(public.requests_per_second.is_finite() && public.requests_per_second >= 0.0)
+        {
+            bail!(
+                "[public] requests_per_second: {} is not a rate (a number of requests per \
+                 second, 0 for no limit)",
+                public.requests_per_second
+            );
+        }
         let node = licnode_sync::NodeRef::new(self.node.code.clone(), level);
         if let Some(problem) =
             licnode_sync::child_prefectures_problem(&node, &self.node.child_prefectures)
@@ -342,12 +396,50 @@ impl Config {
     }
 }
 
+/// A key set from the environment.
+struct Override {
+    variable: String,
+    section: String,
+    key: String,
+}
+
+/// A deserialization path as the file spells it: `[sync] interval`, `[node] child_prefectures[0]`.
+fn key_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut segments = path
+        .iter()
+        .filter(|segment| !matches!(segment, Segment::Unknown));
+    let section = match segments.next() {
+        Some(Segment::Map { key }) => format!("[{key}]"),
+        Some(other) => other.to_string(),
+        None => return "the file's top level".to_string(),
+    };
+    let mut key = String::new();
+    for segment in segments {
+        match segment {
+            Segment::Seq { index } => key.push_str(&format!("[{index}]")),
+            other => {
+                if !key.is_empty() {
+                    key.push('.');
+                }
+                key.push_str(&other.to_string());
+            }
+        }
+    }
+    if key.is_empty() {
+        section
+    } else {
+        format!("{section} {key}")
+    }
+}
+
 /// `LICNODE_HTTP__LISTEN=…` sets `[http] listen`. Values are read as TOML when they parse as
-/// such (numbers, booleans), and as strings otherwise.
+/// such (numbers, booleans), and as strings otherwise. Returns what was set.
 fn apply_env_overrides(
     table: &mut toml::Table,
     vars: impl Iterator<Item = (String, String)>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Override>> {
+    let mut overridden = Vec::new();
     for (name, value) in vars {
         let Some(rest) = name.strip_prefix("LICNODE_") else {
             continue;
@@ -366,12 +458,17 @@ fn apply_env_overrides(
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         match entry {
             toml::Value::Table(inner) => {
-                inner.insert(key, parsed);
+                inner.insert(key.clone(), parsed);
             }
             _ => bail!("{name}: [{section}] is not a section"),
         }
+        overridden.push(Override {
+            variable: name,
+            section,
+            key,
+        });
     }
-    Ok(())
+    Ok(overridden)
 }
 
 #[cfg(test)]
@@ -444,6 +541,190 @@ mod tests {
         assert!(
             error.contains("[http] trusted_proxies") && error.contains("10.0.0.0/40"),
             "{error}"
+        );
+    }
+
+    const PROVINCE: &str = "[node]\ncode = \"330000\"\nlevel = \"province\"\nname = \"x\"\n";
+
+    /// Loads `text` as a configuration file, with `environment` as the process environment.
+    fn load_text(text: &str, environment: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("licnode.toml");
+        std::fs::write(&path, text).expect("write");
+        Config::load_with_environment(
+            &path,
+            environment
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string())),
+        )
+    }
+
+    /// Every typed key: its section's header, the key, and a value it must refuse.
+    const TYPED_KEYS: [(&str, &str, &str); 15] = [
+        ("node", "level", "\"town\""),
+        ("http", "listen", "\"localhost\""),
+        ("public", "listen", "\"0.0.0.0\""),
+        ("peer", "listen", "\"8641\""),
+        ("peer", "enroll_listen", "\"[::1]\""),
+        ("peer", "max_crl_age", "\"45\""),
+        ("sync", "interval", "\"soon\""),
+        ("sync", "interval", "\"0s\""),
+        ("sync", "debounce", "\"2 fortnights\""),
+        ("sync", "max_backoff", "\"0m\""),
+        ("schedule", "monthly", "\"0 0 2 1 *\""),
+        ("schedule", "yearly", "\"on 1 October\""),
+        ("schedule", "check_every", "\"-1s\""),
+        ("schedule", "check_every", "60"),
+        ("retention", "sweep_every", "\"daily\""),
+    ];
+
+    /// The rest of a section that needs more than the key under test.
+    fn section_with(section: &str, key: &str, value: &str) -> String {
+        let mut text = format!("[{section}]\n{key} = {value}\n");
+        if matches!(section, "public" | "peer") && key != "listen" {
+            text.push_str("listen = \"127.0.0.1:0\"\n");
+        }
+        text
+    }
+
+    #[test]
+    fn a_bad_value_of_any_typed_key_stops_the_load_naming_the_key() {
+        for (section, key, value) in TYPED_KEYS {
+            let text = if section == "node" {
+                format!("[node]\ncode = \"330000\"\nname = \"x\"\n{key} = {value}\n")
+            } else {
+                format!("{PROVINCE}{}", section_with(section, key, value))
+            };
+            let error = format!("{:#}", load_text(&text, &[]).expect_err(&text));
+            assert!(
+                error.contains(&format!("[{section}] {key}:")),
+                "{section}.{key} = {value}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_value_from_the_environment_stops_the_load_naming_the_key_and_the_variable() {
+        for (section, key, value) in TYPED_KEYS {
+            let base = match section {
+                "node" => {
+                    "[node]\ncode = \"330000\"\nlevel = \"province\"\nname = \"x\"\n".to_string()
+                }
+                "public" | "peer" if key != "listen" => {
+                    format!("{PROVINCE}[{section}]\nlisten = \"127.0.0.1:0\"\n")
+                }
+                _ => PROVINCE.to_string(),
+            };
+            let variable = format!("LICNODE_{}__{}", section.to_uppercase(), key.to_uppercase());
+            let value = value.trim_matches('"');
+            let error = format!(
+                "{:#}",
+                load_text(&base, &[(&variable, value)]).expect_err(&variable)
+            );
+            assert!(
+                error.contains(&format!("[{section}] {key} (set by {variable}):")),
+                "{variable}={value}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn typed_values_are_read_and_good_values_from_the_environment_apply() {
+        let config = load_text(
+            &format!(
+                "{PROVINCE}[sync]\ninterval = \"90s\"\n[schedule]\nmonthly = \"\"\n\
+                 check_every = \"1h 30m\"\n[peer]\nlisten = \"127.0.0.1:0\"\n"
+            ),
+            &[
+                ("LICNODE_SYNC__DEBOUNCE", "5s"),
+                ("LICNODE_RETENTION__SWEEP_EVERY", "12h"),
+                ("LICNODE_SCHEDULE__YEARLY", "0 0 4 2 10 *"),
+            ],
+        )
+        .expect("valid");
+        assert_eq!(config.node.level, Level::Province);
+        assert_eq!(config.sync.interval, Duration::from_secs(90));
+        assert_eq!(config.sync.debounce, Duration::from_secs(5));
+        assert_eq!(config.sync.max_backoff, Duration::from_secs(600));
+        assert_eq!(config.schedule.check_every, Duration::from_secs(5400));
+        assert!(
+            config.schedule.monthly.is_none(),
+            "an empty expression is off"
+        );
+        assert_eq!(
+            config.schedule.yearly.as_ref().map(cron::Schedule::source),
+            Some("0 0 4 2 10 *")
+        );
+        assert_eq!(
+            config.retention.sweep_every,
+            Duration::from_secs(12 * 60 * 60)
+        );
+        let peer = config.peer.as_ref().expect("peer");
+        assert_eq!(peer.max_crl_age, licnode_pki::DEFAULT_MAX_CRL_AGE);
+    }
+
+    #[test]
+    fn a_parent_url_that_is_not_https_or_a_rate_that_is_not_a_number_stops_the_load() {
+        for (text, key) in [
+            ("parent_url = \"hangzhou:8641\"", "[node] parent_url"),
+            ("parent_url = \"http://hangzhou:8641\"", "[node] parent_url"),
+            ("parent_url = \"https://\"", "[node] parent_url"),
+        ] {
+            let error = format!(
+                "{:#}",
+                load_text(&format!("{PROVINCE}{text}\n"), &[]).expect_err(text)
+            );
+            assert!(error.contains(key), "{text}: {error}");
+        }
+        assert!(load_text(&format!("{PROVINCE}parent_url = \"https://h:8641\"\n"), &[]).is_ok());
+        for rate in ["-1.0", "nan", "inf"] {
+            let text = format!(
+                "{PROVINCE}[public]\nlisten = \"127.0.0.1:0\"\nrequests_per_second = {rate}\n"
+            );
+            let error = format!("{:#}", load_text(&text, &[]).expect_err(rate));
+            assert!(
+                error.contains("[public] requests_per_second"),
+                "{rate}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_built_in_schedules_are_cron_expressions() {
+        let schedule = ScheduleSection::default();
+        assert_eq!(
+            schedule.monthly.as_ref().map(cron::Schedule::source),
+            Some(DEFAULT_MONTHLY_CRON)
+        );
+        assert_eq!(
+            schedule.yearly.as_ref().map(cron::Schedule::source),
+            Some(DEFAULT_YEARLY_CRON)
+        );
+    }
+
+    #[test]
+    fn a_written_configuration_reads_back_the_same_values() {
+        let config = load_text(
+            &format!(
+                "{PROVINCE}[sync]\ninterval = \"90s\"\nmax_backoff = \"1h\"\n\
+                 [peer]\nlisten = \"127.0.0.1:0\"\nmax_crl_age = \"30d\"\n\
+                 [schedule]\nyearly = \"\"\n"
+            ),
+            &[],
+        )
+        .expect("valid");
+        let written = toml::to_string_pretty(&config).expect("serialize");
+        let again = load_text(&written, &[]).expect("reads back");
+        assert_eq!(again.sync.interval, config.sync.interval);
+        assert_eq!(again.sync.max_backoff, config.sync.max_backoff);
+        assert_eq!(
+            again.peer.as_ref().map(|peer| peer.max_crl_age),
+            Some(Duration::from_secs(30 * 24 * 60 * 60))
+        );
+        assert!(again.schedule.yearly.is_none());
+        assert_eq!(
+            again.schedule.monthly.as_ref().map(cron::Schedule::source),
+            Some(DEFAULT_MONTHLY_CRON)
         );
     }
 

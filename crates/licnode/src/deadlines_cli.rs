@@ -40,11 +40,7 @@ pub struct DeadlinesArgs {
 /// Runs `licnode deadlines`.
 pub async fn run(args: DeadlinesArgs) -> anyhow::Result<()> {
     let config = Config::load(&args.config)?;
-    let level: licnode_model::Level = config
-        .node
-        .level
-        .parse()
-        .map_err(|_| anyhow::anyhow!("unknown node level {:?}", config.node.level))?;
+    let level = config.node.level;
     let query = query(&args, &config.node.code, level)?;
     let store = Store::open(&config.database_url())
         .await

@@ -243,8 +243,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     for node in &TREE {
         let mut config = Config::load(&dir.join(node.dir_name).join("licnode.toml"))?;
         // A demo wants to see things move: sync often.
-        config.sync.interval = "5s".to_string();
-        config.sync.debounce = "1s".to_string();
+        config.sync.interval = std::time::Duration::from_secs(5);
+        config.sync.debounce = std::time::Duration::from_secs(1);
         let handle = Node::start(&config).await?;
         handles.push(handle);
     }

@@ -33,7 +33,13 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
     let config = Config {
         node: NodeSection {
             code: options.code,
-            level: options.level,
+            level: options.level.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "unknown node level {:?} (national, province, prefecture, county, \
+                     review_department or inspection_body)",
+                    options.level
+                )
+            })?,
             name: options.name,
             parent_url: options.parent_url,
             child_prefectures: Vec::new(),
@@ -50,7 +56,7 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
         public: None,
         peer: options.peer_listen.map(|listen| PeerSection {
             listen,
-            max_crl_age: "45d".to_string(),
+            max_crl_age: licnode_pki::DEFAULT_MAX_CRL_AGE,
             enroll_listen: None,
         }),
         sync: Default::default(),
@@ -59,8 +65,8 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
         path: config_path.clone(),
     };
     config.check()?;
-    if let Ok(level) = config.node.level.parse::<licnode_model::Level>()
-        && let Some(division) = licnode_model::divisions::lookup(&config.node.code)
+    let level = config.node.level;
+    if let Some(division) = licnode_model::divisions::lookup(&config.node.code)
         && level.is_territorial()
         && licnode_model::Level::for_division(division.level) != level
     {

@@ -19,8 +19,11 @@ pub mod refusal_audit;
 pub mod report_cli;
 pub mod retention_cli;
 pub mod scheduler;
+pub mod supervisor;
 pub mod sync_cli;
 pub mod sync_loop;
+#[cfg(test)]
+mod test_logs;
 pub mod transfer;
 
 pub use config::Config;

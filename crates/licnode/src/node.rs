@@ -1,14 +1,17 @@
 //! A node is a value: [`Node::start`] opens its store, binds its listener and serves until
-//! [`NodeHandle::shutdown`].
+//! [`NodeHandle::shutdown`]. The node owns its background tasks through a [`Supervisor`]:
+//! shutdown stops the listeners, then every task, then closes the store; a start that fails
+//! stops whatever it had started.
 
 use anyhow::Context;
 use licnode_server::{AppState, NodeInfo};
 use licnode_store::{Archive, Store};
 use std::net::SocketAddr;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::supervisor::{DEFAULT_STOP_WAIT, Supervisor, WhenTaskDies};
 
 /// Starts nodes.
 pub struct Node;
@@ -17,7 +20,8 @@ pub struct Node;
 pub struct NodeHandle {
     local_addr: SocketAddr,
     archive: Archive,
-    stop: Option<oneshot::Sender<()>>,
+    /// Cancelled to stop every listener: at shutdown, or when a task that must not die died.
+    stop: CancellationToken,
     task: JoinHandle<std::io::Result<()>>,
     /// The public query service's own listener, when `[public]` is configured.
     public: Option<PublicListener>,
@@ -29,19 +33,42 @@ pub struct NodeHandle {
     tls: Option<licnode_pki::NodeTls>,
     /// The sync loop's link to the parent, when it runs.
     link: Option<std::sync::Arc<licnode_server::sync::LinkHandle>>,
-    /// The report scheduler, when the node's level builds reports.
-    scheduler: Option<JoinHandle<()>>,
-    /// The writer of refused handshakes to the audit log, when the node has a certificate.
-    refusal_audit: Option<crate::refusal_audit::RefusalAudit>,
+    /// The node's background tasks: the sync loop, the report scheduler, the retention sweep,
+    /// the certificate upkeep and reload, the refused-handshake audit.
+    supervisor: Supervisor,
     /// The data directory's lock, held shared while the node serves (a restore waits for it).
     _data_lock: Option<std::fs::File>,
 }
 
 struct PublicListener {
     local_addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
+
+/// What a start has set going so far, stopped again if the start fails.
+struct Starting {
+    supervisor: Supervisor,
+    stop: CancellationToken,
+    public: Option<PublicListener>,
+    peer: Option<PublicListener>,
+    enroll: Option<PublicListener>,
+}
+
+impl Starting {
+    /// Stops the listeners and the tasks started so far.
+    async fn abandon(self) {
+        self.stop.cancel();
+        for listener in [self.public, self.peer, self.enroll].into_iter().flatten() {
+            if let Err(error) = listener.task.await {
+                tracing::warn!(%error, "a listener of the failed start did not stop cleanly");
+            }
+        }
+        self.supervisor.shutdown(DEFAULT_STOP_WAIT).await;
+    }
+}
+
+/// How often the node reloads its certificate material from disk.
+const TLS_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Node {
     /// Opens the node's database (creating and migrating it), binds the staff API and serves.
@@ -54,6 +81,16 @@ impl Node {
         config: &Config,
         clock: licnode_store::SharedClock,
     ) -> anyhow::Result<NodeHandle> {
+        Node::start_supervised(config, clock, Supervisor::new()).await
+    }
+
+    /// [`Node::start_with_clock`] with the supervisor its tasks run under. When the start
+    /// fails, every task and listener it had started is stopped and the store closed.
+    pub(crate) async fn start_supervised(
+        config: &Config,
+        clock: licnode_store::SharedClock,
+        supervisor: Supervisor,
+    ) -> anyhow::Result<NodeHandle> {
         std::fs::create_dir_all(config.data_dir()).with_context(|| {
             format!(
                 "cannot create the data directory {}",
@@ -62,117 +99,204 @@ impl Node {
         })?;
         let data_lock = crate::backup::hold_data_dir(config)?;
         let store = Store::open(&config.database_url()).await?;
-        let level: licnode_model::Level = config
-            .node
-            .level
-            .parse()
-            .map_err(|_| anyhow::anyhow!("unknown node level {:?}", config.node.level))?;
-        let archive = Archive::with_level(store, &config.node.code, level)
-            .with_child_prefectures(config.node.child_prefectures.clone());
-        let listener = tokio::net::TcpListener::bind(config.http.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.http.listen))?;
-        let local_addr = listener.local_addr()?;
-        let state = AppState::new(
-            archive.clone(),
-            NodeInfo {
-                code: config.node.code.clone(),
-                level: config.node.level.clone(),
-                name: config.node.name.clone(),
-                parent_url: config.node.parent_url.clone(),
-            },
-        )
-        .with_clock(clock.clone())
-        .with_trusted_proxies(config.http.trusted_proxies()?);
-        let tls = load_tls(config)?;
-        let state = state.with_retention(crate::retention_cli::settings(config, tls.as_ref()));
-        crate::retention_cli::spawn_sweep(archive.clone(), clock.clone(), config)?;
-        let refusal_audit = tls.as_ref().map(|tls| {
-            crate::refusal_audit::RefusalAudit::spawn(
-                &tls.refusals(),
-                archive.store.clone(),
-                config.node.code.clone(),
-            )
-        });
-        let state = match (&config.node.parent_url, &tls) {
-            (Some(parent_url), Some(tls)) if config.sync.enabled => {
-                let timing = crate::sync_loop::SyncTiming::from_section(&config.sync)?;
-                let link = crate::sync_loop::spawn(
-                    archive.clone(),
-                    tls.clone(),
-                    parent_url.clone(),
-                    timing,
-                );
-                state.with_link(link)
-            }
-            _ => state,
+        let mut starting = Starting {
+            stop: supervisor.stop_node_token(),
+            supervisor,
+            public: None,
+            peer: None,
+            enroll: None,
         };
-        let link = state.link.clone();
-        let public = match &config.public {
-            Some(section) => Some(start_public(section, state.clone()).await?),
-            None => None,
-        };
-        let peer = match (&config.peer, &tls) {
-            (Some(section), Some(tls)) => {
-                Some(start_peer(config, section, tls, state.clone()).await?)
+        match start_serving(config, clock, store.clone(), &mut starting).await {
+            Ok(parts) => Ok(NodeHandle {
+                local_addr: parts.local_addr,
+                archive: parts.archive,
+                stop: starting.stop,
+                task: parts.task,
+                public: starting.public,
+                peer: starting.peer,
+                enroll: starting.enroll,
+                tls: parts.tls,
+                link: parts.link,
+                supervisor: starting.supervisor,
+                _data_lock: data_lock,
+            }),
+            Err(error) => {
+                starting.abandon().await;
+                store.close().await;
+                Err(error)
             }
-            (Some(_), None) => {
-                tracing::warn!(
-                    "[peer] is configured but the node has no certificate yet \
-                     (licnode pki install --dir …): not accepting children"
-                );
-                None
-            }
-            (None, _) => None,
-        };
-        if let (Some(parent_url), Some(tls)) = (&config.node.parent_url, &tls) {
-            spawn_certificate_upkeep(config.base_dir(), parent_url.clone(), tls.clone());
         }
-        let schedule = crate::scheduler::ReportSchedule::from_section(&config.schedule, level)?;
-        let scheduler = (!schedule.reports.is_empty()).then(|| {
-            let reports = licnode_store::Reports::new(
-                archive.clone(),
-                clock.clone(),
-                licnode_store::ReportSettings {
-                    unit_name: config.node.name.clone(),
-                    auto_submit: config.schedule.auto_submit,
-                },
-            );
-            crate::scheduler::spawn(reports, schedule)
-        });
-        let enroll = match (&config.peer, &tls) {
-            (Some(section), Some(tls)) => match section.enroll_listen {
-                Some(address) => Some(start_enroll(config, address, tls).await?),
-                None => None,
-            },
-            _ => None,
-        };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(licnode_server::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
-        tracing::info!(
-            node = %config.node.code,
-            %local_addr,
-            backend = archive.store.backend().name(),
-            actor = %archive.actor(),
-            "node serving"
-        );
-        Ok(NodeHandle {
-            local_addr,
-            archive,
-            stop: Some(stop),
-            task,
-            public,
-            peer,
-            enroll,
-            tls,
-            link,
-            scheduler,
-            refusal_audit,
-            _data_lock: data_lock,
-        })
     }
+}
+
+/// What [`start_serving`] built beside the listeners and tasks it put in [`Starting`].
+struct Serving {
+    local_addr: SocketAddr,
+    archive: Archive,
+    task: JoinHandle<std::io::Result<()>>,
+    tls: Option<licnode_pki::NodeTls>,
+    link: Option<std::sync::Arc<licnode_server::sync::LinkHandle>>,
+}
+
+/// Binds the listeners and starts the tasks, recording each in `starting` as it goes.
+async fn start_serving(
+    config: &Config,
+    clock: licnode_store::SharedClock,
+    store: Store,
+    starting: &mut Starting,
+) -> anyhow::Result<Serving> {
+    let level = config.node.level;
+    let archive = Archive::with_level(store, &config.node.code, level)
+        .with_child_prefectures(config.node.child_prefectures.clone());
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+    let local_addr = listener.local_addr()?;
+    let state = AppState::new(
+        archive.clone(),
+        NodeInfo {
+            code: config.node.code.clone(),
+            level: level.as_str().to_string(),
+            name: config.node.name.clone(),
+            parent_url: config.node.parent_url.clone(),
+        },
+    )
+    .with_clock(clock.clone())
+    .with_trusted_proxies(config.http.trusted_proxies()?);
+    let tls = load_tls(config)?;
+    let supervisor = starting.supervisor.clone();
+    let state = state.with_retention(crate::retention_cli::settings(config, tls.as_ref()));
+    crate::retention_cli::spawn_sweep(&supervisor, archive.clone(), clock.clone(), config);
+    if let Some(tls) = &tls {
+        spawn_certificate_tasks(&supervisor, config, &archive, tls);
+    }
+    let state = match (&config.node.parent_url, &tls) {
+        (Some(parent_url), Some(tls)) if config.sync.enabled => {
+            let timing = crate::sync_loop::SyncTiming::from_section(&config.sync);
+            let link = crate::sync_loop::spawn(
+                &supervisor,
+                archive.clone(),
+                tls.clone(),
+                parent_url.clone(),
+                timing,
+            );
+            state.with_link(link)
+        }
+        _ => state,
+    };
+    let link = state.link.clone();
+    if let Some(section) = &config.public {
+        starting.public = Some(start_public(section, state.clone(), &supervisor).await?);
+    }
+    match (&config.peer, &tls) {
+        (Some(section), Some(tls)) => {
+            starting.peer =
+                Some(start_peer(config, section, tls, state.clone(), &supervisor).await?);
+        }
+        (Some(_), None) => {
+            tracing::warn!(
+                "[peer] is configured but the node has no certificate yet \
+                 (licnode pki install --dir …): not accepting children"
+            );
+        }
+        (None, _) => {}
+    }
+    spawn_report_scheduler(&supervisor, config, &archive, clock);
+    if let (Some(section), Some(tls)) = (&config.peer, &tls)
+        && let Some(address) = section.enroll_listen
+    {
+        starting.enroll = Some(start_enroll(config, address, tls, &supervisor).await?);
+    }
+    let stopped = starting.stop.clone();
+    let task = spawn_listener(
+        &starting.supervisor,
+        "staff API listener",
+        licnode_server::serve(listener, state, stopped.cancelled_owned()),
+    );
+    tracing::info!(
+        node = %config.node.code,
+        %local_addr,
+        backend = archive.store.backend().name(),
+        actor = %archive.actor(),
+        "node serving"
+    );
+    Ok(Serving {
+        local_addr,
+        archive,
+        task,
+        tls,
+        link,
+    })
+}
+
+/// The tasks of a node with a certificate, under `supervisor`: the refused-handshake audit
+/// (subscribed now, before any listener accepts), the reload of the certificate material from
+/// disk, and, with a parent, the upkeep of CRLs and certificate from the parent.
+fn spawn_certificate_tasks(
+    supervisor: &Supervisor,
+    config: &Config,
+    archive: &Archive,
+    tls: &licnode_pki::NodeTls,
+) {
+    let refusals = tls.refusals();
+    let store = archive.store.clone();
+    let refused_by = config.node.code.clone();
+    // The first future is made at once, so the subscription starts now.
+    supervisor.spawn(
+        "refused-handshake audit",
+        WhenTaskDies::StopNode,
+        move |cancel| {
+            crate::refusal_audit::record_refusals(
+                refusals.subscribe(),
+                store.clone(),
+                refused_by.clone(),
+                cancel,
+            )
+        },
+    );
+    // Renewed certificates and new CRLs are picked up without a restart.
+    let reloaded = tls.clone();
+    supervisor.spawn("certificate reload", WhenTaskDies::Restart, move |cancel| {
+        let tls = reloaded.clone();
+        async move {
+            cancel
+                .run_until_cancelled(tls.reload_every(TLS_RELOAD_INTERVAL))
+                .await;
+        }
+    });
+    if let Some(parent_url) = &config.node.parent_url {
+        let node_dir = config.base_dir();
+        let parent_url = parent_url.clone();
+        let tls = tls.clone();
+        supervisor.spawn("certificate upkeep", WhenTaskDies::Restart, move |cancel| {
+            keep_certificates_current(node_dir.clone(), parent_url.clone(), tls.clone(), cancel)
+        });
+    }
+}
+
+/// The report scheduler under `supervisor`, when the node's level builds reports (Art. 18–20).
+fn spawn_report_scheduler(
+    supervisor: &Supervisor,
+    config: &Config,
+    archive: &Archive,
+    clock: licnode_store::SharedClock,
+) {
+    let schedule =
+        crate::scheduler::ReportSchedule::from_section(&config.schedule, config.node.level);
+    if schedule.reports.is_empty() {
+        return;
+    }
+    let reports = licnode_store::Reports::new(
+        archive.clone(),
+        clock,
+        licnode_store::ReportSettings {
+            unit_name: config.node.name.clone(),
+            auto_submit: config.schedule.auto_submit,
+        },
+    );
+    supervisor.spawn("report scheduler", WhenTaskDies::Restart, move |cancel| {
+        crate::scheduler::run(reports.clone(), schedule.clone(), cancel)
+    });
 }
 
 /// The node's certificate material, if `licnode pki install` put it in `<node dir>/pki`.
@@ -182,9 +306,7 @@ fn load_tls(config: &Config) -> anyhow::Result<Option<licnode_pki::NodeTls>> {
         return Ok(None);
     }
     let max_crl_age = match &config.peer {
-        Some(section) => licnode_pki::parse_duration(&section.max_crl_age).map_err(|error| {
-            anyhow::anyhow!("[peer] max_crl_age {:?}: {error}", section.max_crl_age)
-        })?,
+        Some(section) => section.max_crl_age,
         None => licnode_pki::DEFAULT_MAX_CRL_AGE,
     };
     let tls = licnode_pki::NodeTls::load(licnode_pki::NodeTlsSettings {
@@ -192,8 +314,6 @@ fn load_tls(config: &Config) -> anyhow::Result<Option<licnode_pki::NodeTls>> {
         max_crl_age,
     })
     .context("cannot load the node's certificate")?;
-    // Renewed certificates and new CRLs are picked up without a restart.
-    tls.spawn_reloader(std::time::Duration::from_secs(60));
     Ok(Some(tls))
 }
 
@@ -202,17 +322,22 @@ const CERTIFICATE_UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::fr
 
 /// Keeps the node's trust material current from its parent, over mutual TLS: the CRLs of the
 /// CAs above (so revocations flow down the tree), and the node's certificate, renewed once it
-/// is within the renewal window. The serving listeners pick both up without a restart.
-fn spawn_certificate_upkeep(
+/// is within the renewal window. The serving listeners pick both up without a restart. Runs
+/// until `cancel` (a round under way is finished first).
+async fn keep_certificates_current(
     node_dir: std::path::PathBuf,
     parent_url: String,
     tls: licnode_pki::NodeTls,
+    cancel: CancellationToken,
 ) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(CERTIFICATE_UPKEEP_INTERVAL);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticker = tokio::time::interval(CERTIFICATE_UPKEEP_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    {
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
             let client =
                 match licnode_pki::PeerClient::for_node(&tls, licnode_pki::ExpectedPeer::AnyNode) {
                     Ok(client) => client,
@@ -235,7 +360,7 @@ fn spawn_certificate_upkeep(
                 tracing::warn!(%error, "cannot reload the certificate material");
             }
         }
-    });
+    }
 }
 
 /// Binds and serves the enrollment endpoint over server-authenticated TLS.
@@ -243,6 +368,7 @@ async fn start_enroll(
     config: &Config,
     address: SocketAddr,
     tls: &licnode_pki::NodeTls,
+    supervisor: &Supervisor,
 ) -> anyhow::Result<PublicListener> {
     let ca_dir = config.base_dir().join("pki").join("ca");
     anyhow::ensure!(
@@ -257,21 +383,18 @@ async fn start_enroll(
     let router = licnode_server::peer::enrollment_router(licnode_pki::EnrollmentAuthority::new(
         &ca_dir, None,
     ));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(licnode_pki::serve_server_tls(
-        listener,
-        tls.clone(),
-        router,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let task = spawn_listener(
+        supervisor,
+        "enrollment listener",
+        licnode_pki::serve_server_tls(
+            listener,
+            tls.clone(),
+            router,
+            supervisor.stop_node_token().cancelled_owned(),
+        ),
+    );
     tracing::info!(%local_addr, "enrollment endpoint serving");
-    Ok(PublicListener {
-        local_addr,
-        stop: Some(stop),
-        task,
-    })
+    Ok(PublicListener { local_addr, task })
 }
 
 /// Binds and serves the node-to-node endpoints over mutual TLS (`[peer] listen`).
@@ -280,6 +403,7 @@ async fn start_peer(
     section: &crate::config::PeerSection,
     tls: &licnode_pki::NodeTls,
     state: AppState,
+    supervisor: &Supervisor,
 ) -> anyhow::Result<PublicListener> {
     let listener = tokio::net::TcpListener::bind(section.listen)
         .await
@@ -296,27 +420,25 @@ async fn start_peer(
         );
         router = router.merge(licnode_server::peer::peer_pki_router(authority));
     }
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(licnode_pki::serve_mutual_tls(
-        listener,
-        tls.clone(),
-        router,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let task = spawn_listener(
+        supervisor,
+        "node-to-node listener",
+        licnode_pki::serve_mutual_tls(
+            listener,
+            tls.clone(),
+            router,
+            supervisor.stop_node_token().cancelled_owned(),
+        ),
+    );
     tracing::info!(%local_addr, "node-to-node endpoints serving over mutual TLS");
-    Ok(PublicListener {
-        local_addr,
-        stop: Some(stop),
-        task,
-    })
+    Ok(PublicListener { local_addr, task })
 }
 
 /// Binds and serves the public query service alone (`[public] listen`).
 async fn start_public(
     section: &crate::config::PublicSection,
     state: AppState,
+    supervisor: &Supervisor,
 ) -> anyhow::Result<PublicListener> {
     let listener = tokio::net::TcpListener::bind(section.listen)
         .await
@@ -326,21 +448,85 @@ async fn start_public(
         requests_per_second: section.requests_per_second,
         burst: section.burst,
     };
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(licnode_server::public::serve(
-        listener,
-        state,
-        options,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let task = spawn_listener(
+        supervisor,
+        "public listener",
+        licnode_server::public::serve(
+            listener,
+            state,
+            options,
+            supervisor.stop_node_token().cancelled_owned(),
+        ),
+    );
     tracing::info!(%local_addr, "public query service serving");
-    Ok(PublicListener {
-        local_addr,
-        stop: Some(stop),
-        task,
+    Ok(PublicListener { local_addr, task })
+}
+
+/// Spawns a listener's serving future. A listener that ends, fails or panics while the node
+/// runs stops the node with an error naming it: never silently gone.
+fn spawn_listener<Serving>(
+    supervisor: &Supervisor,
+    name: &'static str,
+    serving: Serving,
+) -> JoinHandle<std::io::Result<()>>
+where
+    Serving: std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+{
+    let guard = ListenerGuard {
+        supervisor: supervisor.clone(),
+        name,
+        ended: None,
+    };
+    tokio::spawn(async move {
+        let mut guard = guard;
+        let result = serving.await;
+        guard.ended_with(&result);
+        result
     })
+}
+
+/// Stops the node when a listener's task ends before the node was told to stop, however it
+/// ends (a panic unwinds through this).
+struct ListenerGuard {
+    supervisor: Supervisor,
+    name: &'static str,
+    ended: Option<String>,
+}
+
+impl ListenerGuard {
+    fn ended_with(&mut self, result: &std::io::Result<()>) {
+        self.ended = Some(match result {
+            Ok(()) => "stopped serving".to_string(),
+            Err(error) => format!("failed: {error}"),
+        });
+    }
+}
+
+impl Drop for ListenerGuard {
+    fn drop(&mut self) {
+        if !self.supervisor.stop_node_token().is_cancelled() {
+            let what = self.ended.take().unwrap_or_else(|| "panicked".to_string());
+            self.supervisor.stop_node_because(self.name, what);
+        }
+    }
+}
+
+/// Keeps in `outcome` the first failure of a stopped listener.
+fn keep_first_error(
+    outcome: &mut anyhow::Result<()>,
+    stopped: Result<std::io::Result<()>, tokio::task::JoinError>,
+    what: &str,
+) {
+    let error = match stopped {
+        Ok(Ok(())) => return,
+        Ok(Err(error)) => anyhow::Error::from(error).context(what.to_string()),
+        Err(error) => anyhow::Error::from(error).context(what.to_string()),
+    };
+    if outcome.is_ok() {
+        *outcome = Err(error);
+    } else {
+        tracing::error!(error = %format!("{error:#}"), "{what} failed");
+    }
 }
 
 impl NodeHandle {
@@ -375,37 +561,36 @@ impl NodeHandle {
         &self.archive
     }
 
-    /// Stops accepting, finishes running requests, and closes the database.
-    pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        if let Some(scheduler) = self.scheduler.take() {
-            scheduler.abort();
-        }
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        for listener in [
-            self.public.as_mut(),
-            self.peer.as_mut(),
-            self.enroll.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if let Some(stop) = listener.stop.take() {
-                let _ = stop.send(());
-            }
-            (&mut listener.task).await.context("listener task")??;
-        }
-        (&mut self.task).await.context("server task")??;
-        // Nothing is accepted any more: the refusals still counted are written now.
-        if let Some(refusal_audit) = self.refusal_audit.take() {
-            refusal_audit.stop().await;
-        }
-        self.archive.store.close().await;
-        Ok(())
+    /// The node's background tasks (for tests and tools that add one of their own).
+    pub fn supervisor(&self) -> &Supervisor {
+        &self.supervisor
     }
 
-    /// Serves until the task ends (an error) or ctrl-c / SIGTERM arrives.
+    /// Stops accepting and finishes running requests; then stops every background task and
+    /// waits for it (a task that does not stop within [`DEFAULT_STOP_WAIT`] is aborted and
+    /// named in the log); then closes the database. Fails when a listener failed, or when a
+    /// task that must not die died.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        let mut outcome: anyhow::Result<()> = Ok(());
+        for listener in [self.public.take(), self.peer.take(), self.enroll.take()]
+            .into_iter()
+            .flatten()
+        {
+            keep_first_error(&mut outcome, listener.task.await, "listener task");
+        }
+        keep_first_error(&mut outcome, (&mut self.task).await, "server task");
+        // Nothing is accepted any more: the tasks stop now (the refused-handshake audit writes
+        // the refusals it still holds), and only then is the store closed under them.
+        self.supervisor.shutdown(DEFAULT_STOP_WAIT).await;
+        self.archive.store.close().await;
+        if let Some(failure) = self.supervisor.failure() {
+            return Err(anyhow::anyhow!("{failure}"));
+        }
+        outcome
+    }
+
+    /// Serves until ctrl-c or SIGTERM arrives, or a task that must not die died (an error).
     pub async fn run_until_signal(self) -> anyhow::Result<()> {
         let terminate = async {
             #[cfg(unix)]
@@ -420,10 +605,185 @@ impl NodeHandle {
             std::future::pending::<()>().await;
         };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate => {}
+            _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
+            _ = terminate => tracing::info!("shutting down"),
+            _ = self.supervisor.node_must_stop() => {
+                tracing::error!("a background task died: shutting down");
+            }
         }
-        tracing::info!("shutting down");
         self.shutdown().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::WhenTaskDies;
+    use licnode_testkit::{BACKENDS, Backend};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    /// A province node's configuration in `dir` on `backend`, its staff API on a free port.
+    async fn province(
+        dir: &std::path::Path,
+        backend: Backend,
+    ) -> (Config, Option<licnode_testkit::TestDatabase>) {
+        let (url, database) = licnode_testkit::database_url(backend, dir)
+            .await
+            .expect("database");
+        let path = crate::init::init(crate::init::InitOptions {
+            dir: dir.to_path_buf(),
+            code: "330000".into(),
+            level: "province".into(),
+            name: "浙江省市场监督管理局".into(),
+            parent_url: None,
+            database_url: Some(url),
+            listen: "127.0.0.1:0".parse().expect("address"),
+            peer_listen: None,
+            force: false,
+        })
+        .expect("init");
+        (Config::load(&path).expect("config"), database)
+    }
+
+    // Issue 17, item 5: the store is closed only under stopped tasks.
+    #[tokio::test]
+    async fn shutdown_waits_for_every_task_before_the_store_is_closed() {
+        for backend in BACKENDS {
+            let dir = licnode_testkit::temp_dir().expect("dir");
+            let (config, _database) = province(dir.path(), backend).await;
+            let node = Node::start(&config).await.expect("start");
+            let supervisor = node.supervisor().clone();
+            assert!(
+                supervisor.running().contains(&"report scheduler")
+                    && supervisor.running().contains(&"retention sweep"),
+                "{backend}: {:?}",
+                supervisor.running()
+            );
+            // A task that still writes after it is told to stop: the write must land before
+            // the store is closed.
+            let written: Arc<Mutex<Option<Result<(), String>>>> = Arc::default();
+            let outcome = written.clone();
+            let store = node.archive().store.clone();
+            supervisor.spawn("late writer", WhenTaskDies::Restart, move |cancel| {
+                let store = store.clone();
+                let outcome = outcome.clone();
+                async move {
+                    cancel.cancelled().await;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    let result = store
+                        .save_link_state("late writer", &serde_json::json!({"stopping": true}))
+                        .await
+                        .map_err(|error| error.to_string());
+                    *outcome
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+                }
+            });
+            node.shutdown().await.expect("shutdown");
+            let written = written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            assert_eq!(written, Some(Ok(())), "{backend}");
+            assert!(supervisor.running().is_empty(), "{backend}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_start_stops_every_task_it_had_started() {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (mut config, _database) = province(dir.path(), Backend::Sqlite).await;
+        // The public service's address is taken: the start fails after the sweep started.
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        config.public = Some(crate::config::PublicSection {
+            listen: taken.local_addr().expect("address"),
+            requests_per_second: 10.0,
+            burst: 10,
+        });
+        let supervisor = Supervisor::new();
+        let error = Node::start_supervised(
+            &config,
+            Arc::new(licnode_store::SystemClock),
+            supervisor.clone(),
+        )
+        .await
+        .err()
+        .expect("the start fails");
+        assert!(format!("{error:#}").contains("[public]"), "{error:#}");
+        assert!(supervisor.spawned() >= 1, "nothing had been started");
+        assert!(
+            supervisor.running().is_empty(),
+            "{:?}",
+            supervisor.running()
+        );
+        // The supervisor is shut down: nothing more starts under it.
+        supervisor.spawn("after", WhenTaskDies::Restart, |cancel| async move {
+            cancel.cancelled().await
+        });
+        assert!(supervisor.running().is_empty());
+        // The node can start again at once: the data directory and the store were let go.
+        config.public = None;
+        let node = Node::start(&config).await.expect("a second start");
+        node.shutdown().await.expect("shutdown");
+    }
+
+    #[tokio::test]
+    async fn a_listener_that_ends_while_the_node_runs_stops_the_node_naming_it() {
+        let supervisor = Supervisor::new();
+        let listener = spawn_listener(&supervisor, "staff API listener", async {
+            Err(std::io::Error::other("accept failed"))
+        });
+        tokio::time::timeout(Duration::from_secs(10), supervisor.node_must_stop())
+            .await
+            .expect("the node is told to stop");
+        assert!(listener.await.expect("joined").is_err());
+        let failure = supervisor.failure().expect("the failure");
+        assert_eq!(failure.task, "staff API listener");
+        assert!(failure.what.contains("accept failed"), "{failure}");
+
+        // A listener that ends because the node stops is no failure.
+        let supervisor = Supervisor::new();
+        let stop = supervisor.stop_node_token();
+        let listener = spawn_listener(&supervisor, "public listener", async move {
+            stop.cancelled().await;
+            Ok(())
+        });
+        supervisor.stop_node_token().cancel();
+        assert!(listener.await.expect("joined").is_ok());
+        assert!(supervisor.failure().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_task_that_must_not_die_stops_the_node_with_an_error() {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (config, _database) = province(dir.path(), Backend::Sqlite).await;
+        let node = Node::start(&config).await.expect("start");
+        let address = node.local_addr();
+        node.supervisor()
+            .spawn("audit writer", WhenTaskDies::StopNode, |_cancel| async {
+                panic!("the audit log cannot be written");
+            });
+        tokio::time::timeout(Duration::from_secs(10), node.supervisor().node_must_stop())
+            .await
+            .expect("the node is told to stop");
+        // The staff listener stops accepting.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(address).await.is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the listener still accepts"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let error = node
+            .shutdown()
+            .await
+            .expect_err("the node stopped with an error");
+        let message = format!("{error:#}");
+        assert!(
+            message.contains("audit writer") && message.contains("cannot be written"),
+            "{message}"
+        );
     }
 }

@@ -90,8 +90,8 @@ pub enum PkiCommand {
         #[arg(long)]
         level: Level,
         /// How long the token stays valid (`7d`, `12h`).
-        #[arg(long, default_value = "7d")]
-        valid_for: String,
+        #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+        valid_for: std::time::Duration,
     },
     /// Enroll with the parent's enrollment endpoint: posts `<dir>/pki/request.csr` with a
     /// token and installs the certificate and CRLs it answers.
@@ -279,8 +279,7 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<()> {
             valid_for,
         } => {
             let authority = open_ca(&ca_dir)?;
-            let lifetime = licnode_pki::parse_duration(&valid_for).map_err(anyhow::Error::msg)?;
-            let token = licnode_pki::enroll::create_token(&authority, &code, level, lifetime)?;
+            let token = licnode_pki::enroll::create_token(&authority, &code, level, valid_for)?;
             eprintln!(
                 "one-time enrollment token for {} ({}), valid until {}:",
                 token.code,

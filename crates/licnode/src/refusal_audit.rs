@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use licnode_pki::{RefusalLog, RefusalRecord, Side};
+use licnode_pki::{RefusalRecord, Side};
 use licnode_store::{AuditEntry, Store};
+use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 const MINUTE_MS: i64 = 60_000;
 
@@ -197,68 +197,52 @@ fn entry(key: TallyKey, tally: Tally, refused_by: &str) -> AuditEntry {
     .detail(detail)
 }
 
-/// The task that writes the node's refused handshakes to its audit log, a minute at a time.
-pub struct RefusalAudit {
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-}
-
-impl RefusalAudit {
-    /// Counts every refusal `refusals` records from now on and writes each closed minute's
-    /// entries to `store`.
-    pub fn spawn(refusals: &RefusalLog, store: Store, refused_by: String) -> RefusalAudit {
-        let mut receiver = refusals.subscribe();
-        let (stop, mut stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let mut tally = RefusalTally::default();
-            let mut ticker = tokio::time::interval(FLUSH_CHECK_INTERVAL);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => break,
-                    received = receiver.recv() => match received {
-                        Ok(record) => tally.add(&record),
-                        // Refusals came faster than they were counted: count the missed ones.
-                        Err(RecvError::Lagged(missed)) => {
-                            tally.add_not_seen(missed, millis(SystemTime::now()));
-                        }
-                        Err(RecvError::Closed) => break,
-                    },
-                    _ = ticker.tick() => {
-                        if !tally.is_empty() {
-                            let closed = tally.take_closed(millis(SystemTime::now()), &refused_by);
-                            write(&store, &closed).await;
-                        }
-                    }
+/// The task that writes the node's refused handshakes to its audit log, a minute at a time:
+/// counts every refusal `receiver` hears and writes each closed minute's entries to `store`;
+/// once `cancel`, writes what is held, whether its minute closed or not, and ends. Subscribe
+/// the receiver before the listeners start, so that no refusal goes unheard.
+///
+/// The node's supervisor stops the node if this task dies: a restarted one would have lost the
+/// refusals it held, a gap in the audit trail nobody would see (Art. 37).
+pub async fn record_refusals(
+    mut receiver: Receiver<RefusalRecord>,
+    store: Store,
+    refused_by: String,
+    cancel: CancellationToken,
+) {
+    let mut tally = RefusalTally::default();
+    let mut ticker = tokio::time::interval(FLUSH_CHECK_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            received = receiver.recv() => match received {
+                Ok(record) => tally.add(&record),
+                // Refusals came faster than they were counted: count the missed ones.
+                Err(RecvError::Lagged(missed)) => {
+                    tally.add_not_seen(missed, millis(SystemTime::now()));
+                }
+                Err(RecvError::Closed) => break,
+            },
+            _ = ticker.tick() => {
+                if !tally.is_empty() {
+                    let closed = tally.take_closed(millis(SystemTime::now()), &refused_by);
+                    write(&store, &closed).await;
                 }
             }
-            // What was refused before the stop and not yet counted, then everything held.
-            loop {
-                match receiver.try_recv() {
-                    Ok(record) => tally.add(&record),
-                    Err(TryRecvError::Lagged(missed)) => {
-                        tally.add_not_seen(missed, millis(SystemTime::now()));
-                    }
-                    Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-                }
+        }
+    }
+    // What was refused before the stop and not yet counted, then everything held.
+    loop {
+        match receiver.try_recv() {
+            Ok(record) => tally.add(&record),
+            Err(TryRecvError::Lagged(missed)) => {
+                tally.add_not_seen(missed, millis(SystemTime::now()));
             }
-            write(&store, &tally.take_all(&refused_by)).await;
-        });
-        RefusalAudit {
-            stop: Some(stop),
-            task,
+            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
         }
     }
-
-    /// Stops counting and writes what is held, whether its minute closed or not.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Err(error) = (&mut self.task).await {
-            tracing::warn!(%error, "the refused-handshake audit task failed");
-        }
-    }
+    write(&store, &tally.take_all(&refused_by)).await;
 }
 
 async fn write(store: &Store, entries: &[AuditEntry]) {

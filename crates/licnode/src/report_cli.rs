@@ -95,11 +95,7 @@ pub async fn open_reports(config: &Config, clock: SharedClock) -> anyhow::Result
     std::fs::create_dir_all(config.data_dir())
         .with_context(|| format!("cannot create {}", config.data_dir().display()))?;
     let store = Store::open(&config.database_url()).await?;
-    let level: licnode_model::Level = config
-        .node
-        .level
-        .parse()
-        .map_err(|_| anyhow::anyhow!("unknown node level {:?}", config.node.level))?;
+    let level = config.node.level;
     Ok(Reports::new(
         Archive::with_level(store, &config.node.code, level),
         clock,

@@ -17,6 +17,8 @@ use licnode_store::{Archive, Author, SharedClock, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::supervisor::{Supervisor, WhenTaskDies};
+use tokio_util::sync::CancellationToken;
 
 /// `[retention]`: how long archives are kept (Art. 37) and how long approvals are valid.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -28,9 +30,12 @@ pub struct RetentionSection {
     /// Days an approval this node signs stays valid.
     #[serde(default = "default_approval_days")]
     pub approval_days: u32,
-    /// How often the sweep lists what has come due.
-    #[serde(default = "default_sweep_every")]
-    pub sweep_every: String,
+    /// How often the sweep lists what has come due (at least once a minute is kept to).
+    #[serde(
+        default = "default_sweep_every",
+        with = "crate::config::human_duration"
+    )]
+    pub sweep_every: Duration,
 }
 
 impl Default for RetentionSection {
@@ -51,8 +56,8 @@ fn default_approval_days() -> u32 {
     DEFAULT_APPROVAL_DAYS
 }
 
-fn default_sweep_every() -> String {
-    "24h".to_string()
+fn default_sweep_every() -> Duration {
+    Duration::from_secs(24 * 60 * 60)
 }
 
 /// The node's retention settings for the HTTP API, with its PKI key when it has a certificate.
@@ -64,35 +69,44 @@ pub fn settings(config: &Config, tls: Option<&licnode_pki::NodeTls>) -> Retentio
     }
 }
 
-/// The scheduled sweep: lists what has come due as of the node's clock, at start and then every
-/// `[retention] sweep_every` (daily). It destroys nothing — that needs an approval.
-pub fn spawn_sweep(
+/// The scheduled sweep, under the node's supervisor (started again if it dies: every sweep
+/// stands on its own): lists what has come due as of the node's clock, at start and then every
+/// `[retention] sweep_every` (daily), until the node stops. It destroys nothing — that needs an
+/// approval.
+pub fn spawn_sweep(supervisor: &Supervisor, archive: Archive, clock: SharedClock, config: &Config) {
+    let every = config.retention.sweep_every.max(Duration::from_secs(60));
+    let years = years_or_default(Some(config.retention.years));
+    supervisor.spawn("retention sweep", WhenTaskDies::Restart, move |cancel| {
+        sweep(archive.clone(), clock.clone(), every, years, cancel)
+    });
+}
+
+async fn sweep(
     archive: Archive,
     clock: SharedClock,
-    config: &Config,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let every = licnode_pki::parse_duration(&config.retention.sweep_every)
-        .map_err(|error| anyhow::anyhow!("[retention] sweep_every: {error}"))?
-        .max(Duration::from_secs(60));
-    let years = years_or_default(Some(config.retention.years));
-    Ok(tokio::spawn(async move {
-        loop {
-            let today = clock.today();
-            match archive.store.due_records(today, years).await {
-                Ok(due) if due.is_empty() => {
-                    tracing::debug!(%today, "retention sweep: nothing due")
-                }
-                Ok(due) => tracing::info!(
-                    %today,
-                    due = due.len(),
-                    "retention sweep: records whose retention period is over \
-                     (licnode retention request asks the superior's approval)"
-                ),
-                Err(error) => tracing::warn!(%error, "retention sweep failed"),
+    every: Duration,
+    years: u32,
+    cancel: CancellationToken,
+) {
+    loop {
+        let today = clock.today();
+        match archive.store.due_records(today, years).await {
+            Ok(due) if due.is_empty() => {
+                tracing::debug!(%today, "retention sweep: nothing due")
             }
-            tokio::time::sleep(every).await;
+            Ok(due) => tracing::info!(
+                %today,
+                due = due.len(),
+                "retention sweep: records whose retention period is over \
+                 (licnode retention request asks the superior's approval)"
+            ),
+            Err(error) => tracing::warn!(%error, "retention sweep failed"),
         }
-    }))
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -161,11 +175,7 @@ pub enum RetentionCommand {
 async fn open(config: &Path) -> anyhow::Result<(Config, Archive)> {
     let config = Config::load(config)?;
     let store = Store::open(&config.database_url()).await?;
-    let level: licnode_model::Level = config
-        .node
-        .level
-        .parse()
-        .map_err(|_| anyhow::anyhow!("unknown node level {:?}", config.node.level))?;
+    let level = config.node.level;
     let archive = Archive::with_level(store, &config.node.code, level);
     Ok((config, archive))
 }

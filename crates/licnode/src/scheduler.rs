@@ -4,13 +4,12 @@
 //! periods are due by now and have no successful run?" So a node that was down when a run was
 //! due catches up when it starts, and a test moves the clock instead of waiting.
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use anyhow::Context;
 use licnode_model::Level;
 use licnode_reports::{Period, ReportKind};
 use licnode_store::{Reports, RunResult};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::ScheduleSection;
 
@@ -34,8 +33,8 @@ pub struct ReportSchedule {
 impl ReportSchedule {
     /// The schedule of a node of `level`: monthly reports are the provinces' (Art. 18, 19);
     /// yearly ones every bureau's below the national node (Art. 20). An empty expression turns
-    /// a report off.
-    pub fn from_section(section: &ScheduleSection, level: Level) -> anyhow::Result<Self> {
+    /// a report off. The expressions were parsed when the configuration was read.
+    pub fn from_section(section: &ScheduleSection, level: Level) -> Self {
         let mut reports = Vec::new();
         let wanted = [
             (
@@ -49,26 +48,18 @@ impl ReportSchedule {
                 matches!(level, Level::Province | Level::Prefecture | Level::County),
             ),
         ];
-        for (kind, expression, applies) in wanted {
-            if !applies || expression.trim().is_empty() {
-                continue;
+        for (kind, cron, applies) in wanted {
+            if let (true, Some(cron)) = (applies, cron) {
+                reports.push(ScheduledReport {
+                    kind,
+                    cron: cron.clone(),
+                });
             }
-            let cron = cron::Schedule::from_str(expression).map_err(|error| {
-                anyhow::anyhow!(
-                    "[schedule] {}: {expression:?} is not a cron expression \
-                     (sec min hour day month weekday): {error}",
-                    kind.as_str()
-                )
-            })?;
-            reports.push(ScheduledReport { kind, cron });
         }
-        let check_every = licnode_pki::parse_duration(&section.check_every)
-            .map_err(|error| anyhow::anyhow!("[schedule] check_every: {error}"))
-            .context("bad [schedule] section")?;
-        Ok(ReportSchedule {
+        ReportSchedule {
             reports,
-            check_every,
-        })
+            check_every: section.check_every,
+        }
     }
 }
 
@@ -196,14 +187,17 @@ pub async fn check(reports: &Reports, schedule: &ReportSchedule) -> Vec<RunResul
     ran
 }
 
-/// Runs [`check`] at start and then every `check_every`, until the task is aborted.
-pub fn spawn(reports: Reports, schedule: ReportSchedule) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(schedule.check_every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            check(&reports, &schedule).await;
+/// Runs [`check`] at start and then every `check_every`, until `cancel` (a check under way is
+/// finished first). Every check stands on its own (the runs are persisted), so the node's
+/// supervisor starts this again if it dies.
+pub async fn run(reports: Reports, schedule: ReportSchedule, cancel: CancellationToken) {
+    let mut ticker = tokio::time::interval(schedule.check_every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = ticker.tick() => {}
         }
-    })
+        check(&reports, &schedule).await;
+    }
 }

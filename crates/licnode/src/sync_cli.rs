@@ -49,11 +49,7 @@ pub async fn run(command: SyncCommand) -> anyhow::Result<()> {
                 .parent_url
                 .clone()
                 .context("this node has no parent_url: it is the root of the tree")?;
-            let level: licnode_model::Level = config
-                .node
-                .level
-                .parse()
-                .map_err(|_| anyhow::anyhow!("unknown node level {:?}", config.node.level))?;
+            let level = config.node.level;
             let tls = NodeTls::load(NodeTlsSettings::for_node_dir(&config.base_dir())).context(
                 "the node has no certificate yet: see `licnode pki request` / `install`",
             )?;

@@ -1,7 +1,8 @@
 //! The child's sync loop: a session with the parent shortly after a write (debounced), on an
 //! interval, and on demand (`POST /api/v1/sync/now`); exponential backoff with jitter while the
 //! parent is unreachable. Its state is shared with the API and metrics and saved for
-//! `licnode status`.
+//! `licnode status`. The loop runs under the node's [`Supervisor`]: a panic starts it again
+//! (every session stands on its own), and it stops between sessions when the node shuts down.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,9 @@ use licnode_pki::NodeTls;
 use licnode_server::sync::{LinkHandle, LinkStatus};
 use licnode_store::Archive;
 use rand::Rng;
+use tokio_util::sync::CancellationToken;
+
+use crate::supervisor::{Supervisor, WhenTaskDies};
 
 /// The loop's timing.
 #[derive(Clone, Copy, Debug)]
@@ -20,17 +24,13 @@ pub struct SyncTiming {
 }
 
 impl SyncTiming {
-    /// The timing of `[sync]`.
-    pub fn from_section(section: &crate::config::SyncSection) -> anyhow::Result<SyncTiming> {
-        let parse = |name: &str, text: &str| {
-            licnode_pki::parse_duration(text)
-                .map_err(|error| anyhow::anyhow!("[sync] {name} {text:?}: {error}"))
-        };
-        Ok(SyncTiming {
-            interval: parse("interval", &section.interval)?,
-            debounce: parse("debounce", &section.debounce)?,
-            max_backoff: parse("max_backoff", &section.max_backoff)?,
-        })
+    /// The timing of `[sync]` (checked when the configuration was read).
+    pub fn from_section(section: &crate::config::SyncSection) -> SyncTiming {
+        SyncTiming {
+            interval: section.interval,
+            debounce: section.debounce,
+            max_backoff: section.max_backoff,
+        }
     }
 }
 
@@ -47,8 +47,9 @@ pub fn backoff(failures: u32, max: Duration) -> Duration {
     base.mul_f64(jitter).min(max)
 }
 
-/// Starts the loop; returns the handle the API and metrics read.
+/// Starts the loop under `supervisor`; returns the handle the API and metrics read.
 pub fn spawn(
+    supervisor: &Supervisor,
     archive: Archive,
     tls: NodeTls,
     parent_url: String,
@@ -59,71 +60,97 @@ pub fn spawn(
         status.parent_url = parent_url.clone();
     }
     let shared = handle.clone();
-    tokio::spawn(async move {
-        let mut wait = Duration::from_millis(200);
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = shared.wake.notified() => {}
-                _ = archive.store.changed() => {
-                    // More writes usually follow the first: wait a little for them.
-                    tokio::time::sleep(timing.debounce).await;
-                }
-            }
-            let started = licnode_store::now_ms();
-            let result = crate::sync_cli::session(&archive, &tls, &parent_url).await;
-            let snapshot = {
-                let Ok(mut status) = shared.status.lock() else {
-                    break;
-                };
-                status.last_attempt_ms = Some(started);
-                status.sessions += 1;
-                match &result {
-                    Ok(report) => {
-                        status.parent = Some(report.parent.clone());
-                        status.last_success_ms = Some(licnode_store::now_ms());
-                        status.last_error = None;
-                        status.consecutive_failures = 0;
-                        status.pushed_total += report.pushed as u64;
-                        status.pulled_total += report.pulled as u64;
-                        status.quarantined_by_parent_total += report.push_quarantined as u64;
-                        status.pulled_last_session = report.pulled as u64;
-                        status.acknowledged = report.acknowledged;
-                        if let Some(divergence) = &report.diverged {
-                            status.divergences_total += 1;
-                            status.last_divergence = Some(divergence.clone());
-                            status.recovered_total += report.recovered as u64;
-                        }
-                        if let Some(finding) = &report.audit_chain_broken {
-                            status.audit_chain_broken = Some(finding.clone());
-                        }
-                        wait = timing.interval;
-                    }
-                    Err(error) => {
-                        status.last_error = Some(format!("{error:#}"));
-                        status.consecutive_failures += 1;
-                        wait = backoff(status.consecutive_failures, timing.max_backoff);
-                    }
-                }
-                status.next_attempt_ms = Some(licnode_store::now_ms() + wait.as_millis() as i64);
-                status.clone()
-            };
-            match &result {
-                Ok(report) if report.pushed + report.pulled > 0 => {
-                    tracing::info!(%report, "synced")
-                }
-                Ok(_) => tracing::debug!("in step with the parent"),
-                Err(error) => tracing::warn!(
-                    error = %format!("{error:#}"),
-                    failures = snapshot.consecutive_failures,
-                    retry_in_ms = wait.as_millis() as u64,
-                    "sync with the parent failed"
-                ),
-            }
-            save(&archive, &snapshot).await;
-        }
+    supervisor.spawn("sync loop", WhenTaskDies::Restart, move |cancel| {
+        run(
+            shared.clone(),
+            archive.clone(),
+            tls.clone(),
+            parent_url.clone(),
+            timing,
+            cancel,
+        )
     });
     handle
+}
+
+/// Sessions with the parent until `cancel` (a session under way is finished first).
+async fn run(
+    shared: Arc<LinkHandle>,
+    archive: Archive,
+    tls: NodeTls,
+    parent_url: String,
+    timing: SyncTiming,
+    cancel: CancellationToken,
+) {
+    let mut wait = Duration::from_millis(200);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+            _ = shared.wake.notified() => {}
+            _ = archive.store.changed() => {
+                // More writes usually follow the first: wait a little for them.
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(timing.debounce) => {}
+                }
+            }
+        }
+        let started = licnode_store::now_ms();
+        let result = crate::sync_cli::session(&archive, &tls, &parent_url).await;
+        let snapshot = {
+            // A panic while the status was held (the loop is then started again) leaves it
+            // usable: every field is written whole.
+            let mut status = shared
+                .status
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            status.last_attempt_ms = Some(started);
+            status.sessions += 1;
+            match &result {
+                Ok(report) => {
+                    status.parent = Some(report.parent.clone());
+                    status.last_success_ms = Some(licnode_store::now_ms());
+                    status.last_error = None;
+                    status.consecutive_failures = 0;
+                    status.pushed_total += report.pushed as u64;
+                    status.pulled_total += report.pulled as u64;
+                    status.quarantined_by_parent_total += report.push_quarantined as u64;
+                    status.pulled_last_session = report.pulled as u64;
+                    status.acknowledged = report.acknowledged;
+                    if let Some(divergence) = &report.diverged {
+                        status.divergences_total += 1;
+                        status.last_divergence = Some(divergence.clone());
+                        status.recovered_total += report.recovered as u64;
+                    }
+                    if let Some(finding) = &report.audit_chain_broken {
+                        status.audit_chain_broken = Some(finding.clone());
+                    }
+                    wait = timing.interval;
+                }
+                Err(error) => {
+                    status.last_error = Some(format!("{error:#}"));
+                    status.consecutive_failures += 1;
+                    wait = backoff(status.consecutive_failures, timing.max_backoff);
+                }
+            }
+            status.next_attempt_ms = Some(licnode_store::now_ms() + wait.as_millis() as i64);
+            status.clone()
+        };
+        match &result {
+            Ok(report) if report.pushed + report.pulled > 0 => {
+                tracing::info!(%report, "synced")
+            }
+            Ok(_) => tracing::debug!("in step with the parent"),
+            Err(error) => tracing::warn!(
+                error = %format!("{error:#}"),
+                failures = snapshot.consecutive_failures,
+                retry_in_ms = wait.as_millis() as u64,
+                "sync with the parent failed"
+            ),
+        }
+        save(&archive, &snapshot).await;
+    }
 }
 
 async fn save(archive: &Archive, status: &LinkStatus) {

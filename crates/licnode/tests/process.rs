@@ -240,6 +240,72 @@ fn the_demo_builds_a_tree_shows_records_flowing_and_walks_through_the_api() {
     );
 }
 
+// Issue 17, item 4: a bad value stops the node before anything starts, naming its key — read
+// from the file or from the environment alike.
+#[test]
+fn serve_with_a_bad_sync_interval_exits_before_anything_starts_naming_the_key() {
+    for from_environment in [false, true] {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let port = free_port();
+        let config = init_node(dir.path(), ZHEJIANG, port, None);
+        let mut serve = binary();
+        serve.args(["serve", "--config", &config]);
+        if from_environment {
+            serve.env("LICNODE_SYNC__INTERVAL", "soon");
+        } else {
+            let text = std::fs::read_to_string(&config).expect("read");
+            let written = text
+                .lines()
+                .map(|line| {
+                    if line.starts_with("interval =") {
+                        "interval = \"soon\""
+                    } else {
+                        line
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert_ne!(written, text, "init writes [sync] interval");
+            std::fs::write(&config, written).expect("write");
+        }
+        let mut child = serve
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn licnode serve");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                child.kill().expect("kill");
+                child.wait().expect("reap");
+                panic!("licnode serve kept running with a bad [sync] interval");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let output = child.wait_with_output().expect("output");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!status.success(), "{stderr}");
+        assert!(stderr.contains("[sync] interval"), "{stderr}");
+        assert!(stderr.contains("soon"), "{stderr}");
+        if from_environment {
+            assert!(stderr.contains("LICNODE_SYNC__INTERVAL"), "{stderr}");
+        }
+        // Nothing started: the store was never opened, so no listener was bound.
+        assert!(!stderr.contains("node serving"), "{stderr}");
+        assert!(
+            !dir.path().join("data").join("licnode.db").exists(),
+            "the node opened its database"
+        );
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "the staff port is held"
+        );
+    }
+}
+
 /// `licnode <args>` in `dir`, which must succeed.
 fn licnode_in(dir: &Path, args: &[&str]) -> String {
     run(binary().args(args).current_dir(dir))

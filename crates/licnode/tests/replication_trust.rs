@@ -32,7 +32,7 @@ fn config(dir: &Path, name: &str, parent_url: Option<String>, database_url: &str
     config.node.parent_url = parent_url;
     config.storage.database_url = Some(database_url.to_owned());
     config.sync.enabled = false;
-    config.sync.interval = "1h".to_string();
+    config.sync.interval = std::time::Duration::from_secs(3600);
     config
 }
 

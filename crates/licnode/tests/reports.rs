@@ -147,9 +147,9 @@ async fn scenario(backend: licnode_testkit::Backend) {
         config.node.parent_url = parent;
         config.storage.database_url = Some(urls[name].clone());
         config.sync.enabled = true;
-        config.sync.interval = "1s".to_string();
-        config.sync.debounce = "1s".to_string();
-        config.schedule.check_every = "1s".to_string();
+        config.sync.interval = std::time::Duration::from_secs(1);
+        config.sync.debounce = std::time::Duration::from_secs(1);
+        config.schedule.check_every = std::time::Duration::from_secs(1);
         config.schedule.auto_submit = true;
         config
     };
@@ -397,8 +397,7 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     );
     let section = licnode::config::ScheduleSection::default();
     let schedule =
-        licnode::scheduler::ReportSchedule::from_section(&section, licnode_model::Level::Province)
-            .expect("schedule");
+        licnode::scheduler::ReportSchedule::from_section(&section, licnode_model::Level::Province);
     let periods = |ran: Vec<licnode_store::RunResult>| -> Vec<String> {
         ran.into_iter().map(|result| result.run.period).collect()
     };
@@ -454,18 +453,19 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     );
     store.close().await;
 
-    // The national node builds no report; a bad expression is refused with its section named.
+    // The national node builds no report; a bad expression is refused with its section named,
+    // when the configuration is read.
     let national =
-        licnode::scheduler::ReportSchedule::from_section(&section, licnode_model::Level::National)
-            .expect("schedule");
+        licnode::scheduler::ReportSchedule::from_section(&section, licnode_model::Level::National);
     assert!(national.reports.is_empty());
-    let bad = licnode::config::ScheduleSection {
-        monthly: "0 0 2 1 *".into(),
-        ..Default::default()
-    };
-    let error =
-        licnode::scheduler::ReportSchedule::from_section(&bad, licnode_model::Level::Province)
-            .unwrap_err();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[node]\ncode = \"330000\"\nlevel = \"province\"\nname = \"x\"\n\
+         [schedule]\nmonthly = \"0 0 2 1 *\"\n",
+    )
+    .expect("write");
+    let error = format!("{:#}", Config::load(&bad).expect_err("a bad expression"));
     assert!(error.to_string().contains("[schedule] monthly"), "{error}");
 }
 

@@ -60,8 +60,8 @@ impl Tree {
             config.storage.database_url = Some(urls[name].clone());
             // Most tests drive every session themselves.
             config.sync.enabled = auto_sync;
-            config.sync.interval = "1h".to_string();
-            config.sync.debounce = "1s".to_string();
+            config.sync.interval = std::time::Duration::from_secs(3600);
+            config.sync.debounce = std::time::Duration::from_secs(1);
             config
         };
         let national = Node::start(&load("national", None))
@@ -551,7 +551,7 @@ async fn an_unreachable_parent_is_retried_with_growing_waits_and_the_error_is_sh
     config.peer = None;
     config.public = None;
     config.sync.enabled = true;
-    config.sync.max_backoff = "2s".to_string();
+    config.sync.max_backoff = std::time::Duration::from_secs(2);
     let offline = Node::start(&config).await.expect("offline county");
     let link = offline.link().expect("the loop runs");
     eventually("three failed attempts", || async {
