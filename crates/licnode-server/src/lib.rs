@@ -192,8 +192,8 @@ fn described_app(state: &AppState, document: Arc<OnceLock<Bytes>>) -> Routes<App
             .tag("node")
             .answers_content(
                 200,
-                "text format 0.0.4",
-                "text/plain",
+                "OpenMetrics text",
+                "application/openmetrics-text",
                 json!({ "type": "string" }),
             ),
         )
@@ -336,16 +336,10 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
             ),
         ]);
     }
-    let mut body = state.metrics.render(&gauges);
-    body.push_str(&deadlines::metrics_text(&state).await);
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
+    let body = state
+        .metrics
+        .render(&gauges, &deadlines::metrics_text(&state).await);
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body).into_response()
 }
 
 async fn unknown_route() -> ApiError {
