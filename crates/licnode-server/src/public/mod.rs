@@ -441,7 +441,7 @@ fn entity_tag(body: &[u8]) -> String {
 /// forwarded for (429 with `Retry-After`).
 async fn rate_limit(State(state): State<PublicState>, request: Request, next: Next) -> Response {
     let client = ClientAddress::of(request.extensions());
-    match state.limiter.check(client.0, Instant::now()) {
+    match state.limiter.check(client.0) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             tracing::debug!(%client, "public service: rate limited");
