@@ -158,6 +158,17 @@ impl Operation {
         self
     }
 
+    /// A refusal answered as an HTML page for people (the public service's pages): the
+    /// status and what it means, no machine code.
+    pub(crate) fn refuses_with_page(self, status: u16, description: &str) -> Operation {
+        self.answers_content(
+            status,
+            description,
+            "text/html",
+            json!({ "type": "string" }),
+        )
+    }
+
     /// Marks the operation as needing a staff bearer token, refused without one.
     pub(crate) fn requiring_login(mut self) -> Operation {
         self.fields

@@ -275,11 +275,13 @@ async fn every_refusal_the_document_describes_names_its_error_codes() {
                 continue;
             };
             for (status, response) in responses {
-                // A refusal (4xx) carries the error body, and every error body names its codes.
+                // A refusal (4xx) is the error body, or a page for people on the public
+                // service's HTML pages; every error body names its codes.
                 let error_body = response["content"]["application/json"]["schema"]["$ref"]
                     == "#/components/schemas/Error";
+                let page = response["content"]["text/html"].is_object() && !path.contains("/api");
                 let codes = response["x-error-codes"].as_array().map_or(0, Vec::len);
-                if (status.starts_with('4') && !error_body) || (error_body && codes == 0) {
+                if (status.starts_with('4') && !error_body && !page) || (error_body && codes == 0) {
                     bare.push(format!("{method} {path} {status}"));
                 }
             }

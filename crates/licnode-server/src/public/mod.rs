@@ -163,7 +163,7 @@ where
 /// What a refused over-eager client is told.
 const RATE_LIMITED: &str = "too many requests from this client address (an IPv6 /64 counts as one); `Retry-After` says when to come back";
 
-/// An HTML page of the public service.
+/// An HTML page of the public service: its refusals are pages too.
 fn page_operation(summary: &str) -> Operation {
     Operation::new(summary)
         .tag("public")
@@ -174,7 +174,7 @@ fn page_operation(summary: &str) -> Operation {
             json!({ "type": "string" }),
         )
         .answers(304, "not modified (If-None-Match)")
-        .refuses(429, &["rate_limited"], RATE_LIMITED)
+        .refuses_with_page(429, RATE_LIMITED)
 }
 
 /// A listing, as an HTML page or as JSON: the public fields of the public records (Art. 36).
@@ -207,20 +207,25 @@ fn listing_operation(listing: &Listing, format: Format) -> Operation {
             .answers(304, "not modified (If-None-Match)")
             .refuses(429, &["rate_limited"], RATE_LIMITED),
     };
-    operation.parameters(serde_json::Value::Array(parameters)).refuses(
-        400,
-        &[
-            "bad_query",
-            "unknown_parameter",
-            "query_too_short",
-            "query_too_long",
-            "bad_province",
-            "bad_kind",
-            "bad_cursor",
-            "bad_limit",
-        ],
-        "a malformed or unknown parameter (answered as an HTML page on the pages, JSON under /public/api)",
-    )
+    let operation = operation.parameters(serde_json::Value::Array(parameters));
+    let refused = "a malformed or unknown parameter";
+    match format {
+        Format::Html => operation.refuses_with_page(400, refused),
+        Format::Json => operation.refuses(
+            400,
+            &[
+                "bad_query",
+                "unknown_parameter",
+                "query_too_short",
+                "query_too_long",
+                "bad_province",
+                "bad_kind",
+                "bad_cursor",
+                "bad_limit",
+            ],
+            refused,
+        ),
+    }
 }
 
 /// The public service alone, for its own listener: `/` leads to [`PREFIX`]; nothing of the
