@@ -306,3 +306,24 @@ async fn the_node_to_node_routes_are_neither_served_nor_described_on_the_staff_l
             .all(|(_, path)| !path.starts_with("/sync/v1"))
     );
 }
+
+#[tokio::test]
+async fn the_public_listener_serves_only_what_the_document_describes_as_the_public_service() {
+    let node = node().await;
+    let document = document(&app(node.state.clone())).await;
+    let public_operations: BTreeSet<(String, String)> = operations_of(&document)
+        .into_iter()
+        .filter(|(_, path)| path == "/public" || path.starts_with("/public/"))
+        .collect();
+    let public_listener = licnode_server::public::public_app(
+        node.state.clone(),
+        licnode_server::public::PublicOptions::default(),
+    );
+    let served: BTreeSet<(String, String)> = routes_of(&public_listener)
+        .into_iter()
+        // `/` leads to `/public` on the public listener (said in the document's description).
+        .filter(|(_, route)| route != "/" && !is_catch_all(route))
+        .collect();
+    assert!(!served.is_empty());
+    assert_eq!(served, public_operations);
+}
