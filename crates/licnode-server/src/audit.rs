@@ -7,24 +7,49 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use licnode_store::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::Staff;
+use crate::routes::{Operation, Routes};
 use crate::{ApiError, AppState};
 
 /// Default and largest page sizes.
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1_000;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/audit", get(entries))
-        .route("/audit/verify", get(verify))
-        .route("/audit/anchors", get(anchors))
+/// The audit routes, each with its description (auditors and administrators only).
+pub(crate) fn routes() -> Routes<AppState> {
+    let readers_only = "only auditors and administrators read the audit log";
+    Routes::new()
+        .get(
+            "/audit",
+            entries,
+            Operation::new("The audit log after an entry number: every write, login, export, refused sync change or certificate, destruction, backup and restore, hash-chained (Art. 37, 38)")
+                .parameters(json!([
+                    { "name": "after", "in": "query", "schema": { "type": "integer", "minimum": 0 } },
+                    { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
+                ]))
+                .answers(200, "entries in order, and `next` (the cursor of the next page, null at the end)")
+                .refuses(400, &["bad_query"], "a malformed cursor or limit")
+                .refuses(403, &["forbidden_role"], readers_only),
+        )
+        .get(
+            "/audit/verify",
+            verify,
+            Operation::new("Verify the whole audit chain: every altered, deleted or re-ordered entry, with its number; every change of the change log without its audit entry; the chain at the last anchor this node signed")
+                .answers(200, "`intact`, the chain's report (entries, head, findings), `change_log`, `anchors` (points checked), `findings` (all of them), `not_checked`")
+                .refuses(403, &["forbidden_role"], readers_only),
+        )
+        .get(
+            "/audit/anchors",
+            anchors,
+            Operation::new("The newest signed audit anchor held of this node and of every node below it, and how many of each node's anchors did not extend the one before (its chain was rewritten)")
+                .answers(200, "`nodes`: node, audit_seq, audit_hash, signed_at_ms, received_from, received_at_ms, extends, broken")
+                .refuses(403, &["forbidden_role"], readers_only),
+        )
 }
 
 /// The log is read by those who check the others: auditors and administrators.
@@ -125,43 +150,4 @@ async fn anchors(
         })
         .collect();
     Ok(Json(json!({ "nodes": nodes })))
-}
-
-/// The audit routes in the OpenAPI document.
-pub(crate) fn openapi_paths() -> Vec<(String, Value)> {
-    let forbidden = json!({ "description": "forbidden_role: only auditors and administrators" });
-    vec![
-        (
-            "/api/v1/audit".into(),
-            json!({ "get": {
-                "summary": "The audit log after an entry number: every write, login, export, refused sync change or certificate, destruction, backup and restore, hash-chained (Art. 37, 38)",
-                "parameters": [
-                    { "name": "after", "in": "query", "schema": { "type": "integer", "minimum": 0 } },
-                    { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
-                ],
-                "responses": {
-                    "200": { "description": "entries in order, and `next` (the cursor of the next page, null at the end)" },
-                    "400": { "description": "bad_query" },
-                    "403": forbidden
-                } } }),
-        ),
-        (
-            "/api/v1/audit/verify".into(),
-            json!({ "get": {
-                "summary": "Verify the whole audit chain: every altered, deleted or re-ordered entry, with its number; every change of the change log without its audit entry; the chain at the last anchor this node signed",
-                "responses": {
-                    "200": { "description": "`intact`, the chain's report (entries, head, findings), `change_log`, `anchors` (points checked), `findings` (all of them), `not_checked`" },
-                    "403": forbidden
-                } } }),
-        ),
-        (
-            "/api/v1/audit/anchors".into(),
-            json!({ "get": {
-                "summary": "The newest signed audit anchor held of this node and of every node below it, and how many of each node's anchors did not extend the one before (its chain was rewritten)",
-                "responses": {
-                    "200": { "description": "`nodes`: node, audit_seq, audit_hash, signed_at_ms, received_from, received_at_ms, extends, broken" },
-                    "403": forbidden
-                } } }),
-        ),
-    ]
 }

@@ -13,14 +13,14 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use licnode_store::audit::kinds;
 use licnode_store::{AccountError, AuditEntry, Role, TokenKind, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::client_address::ClientAddress;
+use crate::routes::{Operation, Routes};
 use crate::{ApiError, AppState};
 
 /// How long a login session lasts.
@@ -195,18 +195,79 @@ impl LoginLimiter {
 }
 
 /// Routes that need no token: login.
-pub(crate) fn open_router() -> Router<AppState> {
-    Router::new().route("/auth/login", post(login))
+pub(crate) fn open_routes() -> Routes<AppState> {
+    Routes::new().post(
+        "/auth/login",
+        login,
+        Operation::new("Log in with a name and a password: a session token for 8 hours")
+            .json_body(json!({ "type": "object", "required": ["name", "password"], "additionalProperties": false,
+                "properties": { "name": { "type": "string" }, "password": { "type": "string" } } }))
+            .answers(200, "`token`, `expires_at_ms`, `user`")
+            .refuses(400, &["malformed_json", "bad_body"], "malformed body")
+            .refuses(401, &["unauthenticated"], "the name or the password is wrong, or the account is disabled")
+            .refuses(415, &["unsupported_media_type"], "no JSON content type")
+            .refuses(429, &["too_many_attempts"], "too many failed logins from this address or for this name; `Retry-After` says when to try again"),
+    )
 }
 
 /// Routes that need a token: the session, API tokens, accounts.
-pub(crate) fn staff_router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/me", get(me))
-        .route("/auth/logout", post(logout))
-        .route("/auth/tokens", post(issue_api_token))
-        .route("/users", get(list_users).post(add_user))
-        .route("/users/{name}", patch(change_user))
+pub(crate) fn staff_routes() -> Routes<AppState> {
+    let administrators_only = "only administrators";
+    Routes::new()
+        .get(
+            "/auth/me",
+            me,
+            Operation::new("The user the token belongs to").answers(200, "`user`: name, display name, role, disabled"),
+        )
+        .post(
+            "/auth/logout",
+            logout,
+            Operation::new("End the session: the token stops working").answers(204, "logged out"),
+        )
+        .post(
+            "/auth/tokens",
+            issue_api_token,
+            Operation::new("Issue an API token for scripts (for another user: administrators only)")
+                .json_body(json!({ "type": "object", "required": ["label"], "additionalProperties": false,
+                    "properties": { "label": { "type": "string" }, "user": { "type": "string" },
+                                    "expires_in_days": { "type": "integer", "minimum": 0 } } }))
+                .answers(201, "the token (shown once), its label, user and expiry")
+                .refuses(400, &["malformed_json", "bad_body"], "malformed body")
+                .refuses(403, &["forbidden_role"], administrators_only)
+                .refuses(404, &["not_found"], "no such user"),
+        )
+        .get(
+            "/users",
+            list_users,
+            Operation::new("The staff accounts of this node (administrators)")
+                .answers(200, "`users`")
+                .refuses(403, &["forbidden_role"], administrators_only),
+        )
+        .post(
+            "/users",
+            add_user,
+            Operation::new("Add a staff account (administrators): clerk, approver, administrator or auditor")
+                .json_body(json!({ "type": "object", "required": ["name", "role", "password"], "additionalProperties": false,
+                    "properties": { "name": { "type": "string" }, "display_name": { "type": "string" },
+                                    "role": { "type": "string", "enum": ["clerk", "approver", "administrator", "auditor"] },
+                                    "password": { "type": "string" } } }))
+                .answers(201, "`user`")
+                .refuses(400, &["malformed_json", "bad_body"], "malformed body")
+                .refuses(403, &["forbidden_role"], administrators_only)
+                .refuses(409, &["user_exists"], "the name is taken")
+                .refuses(422, &["bad_role", "bad_user_name", "weak_password"], "an unknown role, a name that is not allowed, a password too weak"),
+        )
+        .patch(
+            "/users/{name}",
+            change_user,
+            Operation::new("Disable or enable a staff account (administrators)")
+                .json_body(json!({ "type": "object", "required": ["disabled"], "additionalProperties": false,
+                    "properties": { "disabled": { "type": "boolean" } } }))
+                .answers(204, "changed")
+                .refuses(400, &["malformed_json", "bad_body"], "malformed body")
+                .refuses(403, &["forbidden_role"], administrators_only)
+                .refuses(404, &["not_found"], "no such user"),
+        )
 }
 
 fn unauthenticated(message: &str) -> ApiError {

@@ -3,23 +3,36 @@
 //! rule for `/metrics`.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::routing::get;
 use licnode_model::Level;
 use licnode_model::deadlines::{DeadlineItem, DeadlineState, RULES, roll_up};
 use licnode_store::DeadlineQuery;
 use serde_json::{Value, json};
 
+use crate::routes::{Operation, Routes};
 use crate::{ApiError, AppState};
 
 /// Default and largest number of items in an answer (the counts and the roll-up cover all).
 const DEFAULT_LIMIT: usize = 500;
 const MAX_LIMIT: usize = 5_000;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/deadlines", get(list))
+/// The deadlines route, with its description.
+pub(crate) fn routes() -> Routes<AppState> {
+    let rules: Vec<&str> = RULES.iter().map(|rule| rule.code).collect();
+    Routes::new().get(
+        "/deadlines",
+        list,
+        Operation::new("Statutory limits due and late today (Art. 18-20, 23, 27, 28, 30, 31), per item and rolled up per province")
+            .parameters(json!([
+                { "name": "state", "in": "query", "schema": { "type": "string", "enum": ["due", "late"] } },
+                { "name": "rule", "in": "query", "schema": { "type": "string", "enum": rules } },
+                { "name": "province", "in": "query", "schema": { "type": "string" }, "description": "a division code; its province's items" },
+                { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
+            ]))
+            .answers(200, "today, due and late counts, the items (late first) and the per-province roll-up")
+            .refuses(400, &["bad_query", "bad_state", "unknown_rule", "bad_province", "bad_limit", "unknown_filter"], "a malformed or unknown parameter"),
+    )
 }
 
 fn node_level(state: &AppState) -> Result<Level, ApiError> {
@@ -167,23 +180,4 @@ pub async fn metrics_text(state: &AppState) -> String {
     }
     *cache = Some((key, text.clone()));
     text
-}
-
-/// The route in the OpenAPI document.
-pub(crate) fn openapi_path() -> Value {
-    let rules: Vec<&str> = RULES.iter().map(|rule| rule.code).collect();
-    json!({ "get": {
-        "summary": "Statutory limits due and late today (Art. 18-20, 23, 27, 28, 30, 31), per item and rolled up per province",
-        "parameters": [
-            { "name": "state", "in": "query", "schema": { "type": "string", "enum": ["due", "late"] } },
-            { "name": "rule", "in": "query", "schema": { "type": "string", "enum": rules } },
-            { "name": "province", "in": "query", "schema": { "type": "string" }, "description": "a division code; its province's items" },
-            { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
-        ],
-        "responses": {
-            "200": { "description": "today, due and late counts, the items (late first) and the per-province roll-up" },
-            "400": { "description": "bad_state, unknown_rule, bad_province, bad_limit or unknown_filter",
-                     "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
-        }
-    } })
 }

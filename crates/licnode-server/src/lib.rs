@@ -18,19 +18,21 @@ pub mod public;
 mod records;
 mod reports;
 pub mod retention;
+mod routes;
 pub mod sync;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use licnode_store::Archive;
+use routes::{Operation, Routes};
 use serde::Serialize;
 use serde_json::json;
 use tracing::Instrument;
@@ -116,30 +118,11 @@ impl AppState {
 
 /// The whole HTTP application of a node.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text))
-        .route("/openapi.json", get(openapi::document))
-        .nest(
-            "/api/v1",
-            auth::open_router()
-                .route_layer(middleware::from_fn(json_body::refuse_duplicate_keys))
-                .merge(
-                    records::router()
-                        .merge(auth::staff_router())
-                        .merge(audit::router())
-                        .merge(deadlines::router())
-                        .merge(reports::router())
-                        .merge(retention::router())
-                        // Inside authentication: a request without a token is refused first.
-                        .route_layer(middleware::from_fn(json_body::refuse_duplicate_keys))
-                        .route_layer(middleware::from_fn_with_state(
-                            state.clone(),
-                            auth::authenticate,
-                        )),
-                ),
-        )
-        .merge(public::router(&state))
+    let document: Arc<OnceLock<Bytes>> = Arc::default();
+    let (router, operations) = described_app(&state, document.clone()).into_parts();
+    // Rendered once, from the operations of every route just declared.
+    let _ = document.set(Bytes::from(openapi::document(&operations).to_string()));
+    router
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -152,6 +135,85 @@ pub fn app(state: AppState) -> Router {
             client_address::remember_client_address,
         ))
         .with_state(state)
+}
+
+/// Every route of the application, each declared with its description: the staff API, the
+/// public service, health, metrics and `/openapi.json`, which serves `document` once `app` has
+/// rendered it from these operations.
+fn described_app(state: &AppState, document: Arc<OnceLock<Bytes>>) -> Routes<AppState> {
+    let staff = records::routes()
+        .merge(auth::staff_routes())
+        .merge(audit::routes())
+        .merge(deadlines::routes())
+        .merge(reports::routes())
+        .merge(retention::routes())
+        .map_operations(Operation::requiring_login)
+        .map_router(|router| {
+            router
+                // Inside authentication: a request without a token is refused first.
+                .route_layer(middleware::from_fn(json_body::refuse_duplicate_keys))
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    auth::authenticate,
+                ))
+        });
+    let api = auth::open_routes()
+        .map_router(|router| {
+            router.route_layer(middleware::from_fn(json_body::refuse_duplicate_keys))
+        })
+        .merge(staff)
+        .map_operations(|operation| {
+            if operation.has_body() {
+                operation.refuses(400, &["duplicate_key"], "a key repeated in one JSON object")
+            } else {
+                operation
+            }
+        })
+        .map_operations(|operation| operation.tag("staff"));
+    Routes::new()
+        .get(
+            "/healthz",
+            healthz,
+            Operation::new("Liveness and database reachability")
+                .tag("node")
+                .answers_json(200, "ok", health_schema())
+                .answers_json(
+                    503,
+                    "degraded: the database is unreachable",
+                    health_schema(),
+                ),
+        )
+        .get(
+            "/metrics",
+            metrics_text,
+            Operation::new(
+                "Prometheus metrics: requests, latency, change log, sync link, late deadlines",
+            )
+            .tag("node")
+            .answers_content(
+                200,
+                "OpenMetrics text",
+                "application/openmetrics-text",
+                json!({ "type": "string" }),
+            ),
+        )
+        .get(
+            "/openapi.json",
+            move || {
+                let document = document.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        document.get().cloned().unwrap_or_default(),
+                    )
+                }
+            },
+            Operation::new("This document: every route the staff listener serves")
+                .tag("node")
+                .answers_json(200, "OpenAPI 3.1", json!({ "type": "object" })),
+        )
+        .nest("/api/v1", api)
+        .merge(public::routes(state))
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves.
@@ -213,6 +275,15 @@ async fn request_context(State(state): State<AppState>, request: Request, next: 
     response
 }
 
+/// The body of `/healthz`, whatever its status.
+fn health_schema() -> serde_json::Value {
+    json!({ "type": "object", "properties": {
+        "status": { "type": "string", "enum": ["ok", "degraded"] },
+        "node": { "type": "string" },
+        "database": { "type": "string", "enum": ["ok", "unreachable"] },
+        "backend": { "type": "string", "enum": ["sqlite", "postgres"] } } })
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
     let database = state.archive.store.ping().await;
     let status = if database {
@@ -265,16 +336,10 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
             ),
         ]);
     }
-    let mut body = state.metrics.render(&gauges);
-    body.push_str(&deadlines::metrics_text(&state).await);
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
+    let body = state
+        .metrics
+        .render(&gauges, &deadlines::metrics_text(&state).await);
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body).into_response()
 }
 
 async fn unknown_route() -> ApiError {

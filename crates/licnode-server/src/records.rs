@@ -2,37 +2,161 @@
 //! filters and pagination, search, history, conflicts, and the change log.
 
 use axum::Extension;
+use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use licnode_model::Collection;
 use licnode_store::{ListQuery, SearchQuery, StoredRecord};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Staff;
+use crate::routes::{Operation, Routes};
 use crate::{ApiError, AppState};
 
 /// Default and largest page sizes.
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/node", get(node))
-        .route("/collections", get(collections))
-        .route("/collections/{collection}", get(collection_schema))
-        .route("/{collection}/records", get(list).post(create))
-        .route("/records/{id}", get(read).patch(update))
-        .route("/records/{id}/history", get(history))
-        .route("/records/{id}/conflicts", get(conflicts))
-        .route("/search", get(search))
-        .route("/changes", get(changes))
-        .route("/sync/quarantine", get(crate::sync::quarantine))
-        .route("/sync/status", get(crate::sync::status))
-        .route("/sync/now", axum::routing::post(crate::sync::now))
+/// The records routes, each with its description.
+pub(crate) fn routes() -> Routes<AppState> {
+    let page = json!({ "$ref": "#/components/schemas/Page" });
+    let record = json!({ "$ref": "#/components/schemas/Record" });
+    let paging = json!([
+        { "name": "after", "in": "query", "schema": { "type": "string" }, "description": "the `next` of the previous page" },
+        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
+    ]);
+    let bad_paging = ["bad_query", "bad_cursor", "bad_limit"];
+    Routes::new()
+        .get(
+            "/node",
+            node,
+            Operation::new("This node: code, level, name, parent, database backend, actor id")
+                .answers(200, "the node"),
+        )
+        .get(
+            "/collections",
+            collections,
+            Operation::new("The regulation's collections").answers(200, "collections"),
+        )
+        .get(
+            "/collections/{collection}",
+            collection_schema,
+            Operation::new(
+                "A collection's fields: name, Chinese label, type, required, classification",
+            )
+            .answers(200, "the collection")
+            .refuses(404, &["unknown_collection"], "no such collection"),
+        )
+        .get_each(
+            "/{collection}/records",
+            list,
+            licnode_model::collections().iter().map(|collection| {
+                let operation = Operation::new(format!("List records of {}", collection.name))
+                    .description("Any other parameter `<field>=<value>` (or `field.<field>=<value>`) filters on a field of the collection.")
+                    .parameters(json!([
+                        { "name": "jurisdiction", "in": "query", "schema": { "type": "string" } },
+                        { "name": "within", "in": "query", "schema": { "type": "string" }, "description": "division code; its whole subtree" },
+                        { "name": "status", "in": "query", "schema": { "type": "string" } },
+                        { "name": "conflicted", "in": "query", "schema": { "type": "boolean" } }
+                    ]))
+                    .parameters(paging.clone())
+                    .answers_json(200, "a page", page.clone())
+                    .refuses(400, &["unknown_filter"], "a parameter that is no field of the collection")
+                    .refuses(400, &bad_paging, "a malformed cursor or limit");
+                (format!("/{}/records", collection.name), operation)
+            }),
+        )
+        .post_each(
+            "/{collection}/records",
+            create,
+            licnode_model::collections().iter().map(|collection| {
+                let operation = Operation::new(format!(
+                    "Create a record of {} ({})",
+                    collection.name, collection.label_zh
+                ))
+                .parameters(json!([{ "name": "jurisdiction", "in": "query", "schema": { "type": "string" },
+                                     "description": "division code at or below this node (default: the node's own)" }]))
+                .json_body(crate::openapi::fields_schema(collection))
+                .answers_json(201, "created", record.clone())
+                .refuses(400, &["malformed_json", "expected_object", "bad_body", "bad_query"], "malformed body or query")
+                .refuses(403, &["forbidden_role", "outside_jurisdiction", "approval_required"], "a role that may not write, a territory outside this node's, or approval_required (a terminal licence status, a licence event other than a change, a submitted report)")
+                .refuses(409, &["use_retention_api", "report_submitted"], "destruction requests are made through /api/v1/retention/requests")
+                .refuses(413, &["payload_too_large"], "body over 1 MiB")
+                .refuses(415, &["unsupported_media_type"], "no JSON content type")
+                .refuses(422, &["validation_failed", "wrong_type", "invalid_jurisdiction"], "a field failed validation (details per field)");
+                (format!("/{}/records", collection.name), operation)
+            }),
+        )
+        .get(
+            "/records/{id}",
+            read,
+            Operation::new("Read a record")
+                .answers_json(200, "the record", record.clone())
+                .refuses(404, &["not_found"], "no such record"),
+        )
+        .patch(
+            "/records/{id}",
+            update,
+            Operation::new("Change some fields (null clears a field)")
+                .json_body(json!({ "type": "object" }))
+                .answers_json(200, "the record after the change", record)
+                .refuses(400, &["malformed_json", "expected_object", "bad_body"], "malformed body")
+                .refuses(403, &["forbidden_role", "outside_jurisdiction", "approval_required"], "approval_required: a terminal licence status, a licence event other than a change or an edit of one, a submitted report")
+                .refuses(404, &["not_found"], "no such record")
+                .refuses(409, &["licence_terminal", "read_only_copy", "report_submitted", "use_retention_api"], "a licence in a terminal state (Art. 28), a copy of a record another node authors (Art. 32), a submitted report (the correction is the next revision)")
+                .refuses(413, &["payload_too_large"], "body over 1 MiB")
+                .refuses(415, &["unsupported_media_type"], "no JSON content type")
+                .refuses(422, &["validation_failed", "wrong_type"], "a field failed validation"),
+        )
+        .get(
+            "/records/{id}/history",
+            history,
+            Operation::new("Every change of a record with its author node, user and time")
+                .answers(200, "history")
+                .refuses(404, &["not_found"], "no such record"),
+        )
+        .get(
+            "/records/{id}/conflicts",
+            conflicts,
+            Operation::new("Fields holding concurrent values")
+                .answers(200, "conflicts")
+                .refuses(404, &["not_found"], "no such record"),
+        )
+        .get(
+            "/search",
+            search,
+            Operation::new(
+                "Search by enterprise name fragment (2+ characters), licence number or credit code",
+            )
+            .parameters(json!([
+                { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "licence number, credit code, or name fragment" },
+                { "name": "name", "in": "query", "schema": { "type": "string" } },
+                { "name": "licence_number", "in": "query", "schema": { "type": "string" } },
+                { "name": "credit_code", "in": "query", "schema": { "type": "string" } },
+                { "name": "collection", "in": "query", "schema": { "type": "string" } }
+            ]))
+            .parameters(paging.clone())
+            .answers_json(200, "a page", page)
+            .refuses(400, &["query_too_short", "missing_query", "unknown_filter"], "query too short, missing, or an unknown parameter")
+            .refuses(400, &bad_paging, "a malformed cursor or limit")
+            .refuses(404, &["unknown_collection"], "no such collection"),
+        )
+        .get(
+            "/changes",
+            changes,
+            Operation::new("The node's change log after a sequence number")
+                .parameters(json!([
+                    { "name": "after", "in": "query", "schema": { "type": "integer" } },
+                    { "name": "collections", "in": "query", "schema": { "type": "string" }, "description": "comma-separated" },
+                    { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
+                ]))
+                .answers(200, "change-log rows and `next`")
+                .refuses(400, &bad_paging, "a malformed cursor or limit")
+                .refuses(404, &["unknown_collection"], "no such collection"),
+        )
+        .merge(crate::sync::staff_routes())
 }
 
 type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;

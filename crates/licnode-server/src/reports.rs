@@ -10,26 +10,79 @@
 //! - `GET  /reports/forms/{form}/{record}?format=xlsx|csv&filing_date=` — an official form.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use licnode_reports::{FormName, Period, ReportKind};
 use licnode_store::{ReportError, ReportSettings, Reports};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::Staff;
+use crate::routes::{Operation, Routes};
 use crate::{ApiError, AppState};
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/reports/runs", get(list_runs).post(run))
-        .route("/reports/periods/{kind}/{period}", get(period))
-        .route("/reports/{id}/submit", post(submit))
-        .route("/reports/forms/{form}/{record}", get(form))
+/// The reports routes, each with its description.
+pub(crate) fn routes() -> Routes<AppState> {
+    let kinds = json!({ "type": "string", "enum": ["monthly", "yearly"] });
+    Routes::new()
+        .get(
+            "/reports/runs",
+            list_runs,
+            Operation::new("The latest report runs, newest first (kind, period, started, finished, outcome)")
+                .parameters(json!([
+                    { "name": "kind", "in": "query", "schema": kinds },
+                    { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } }
+                ]))
+                .answers(200, "runs")
+                .refuses(400, &["bad_query", "unknown_report_kind"], "a malformed query or an unknown kind"),
+        )
+        .post(
+            "/reports/runs",
+            run,
+            Operation::new("Build (or rebuild) this node's report of a period now (Art. 18-20); clerks and up")
+                .json_body(json!({
+                    "type": "object", "required": ["kind", "period"],
+                    "properties": { "kind": kinds,
+                                    "period": { "type": "string", "description": "YYYY-MM or YYYY" } } }))
+                .answers(201, "a report or a new revision was created")
+                .answers(200, "the draft was updated, or nothing changed")
+                .refuses(400, &["malformed_json", "bad_body", "unknown_report_kind", "invalid_period"], "malformed body, an unknown kind or a malformed period")
+                .refuses(403, &["forbidden_role"], "auditors only read")
+                .refuses(409, &["period_not_ended"], "the period has not ended"),
+        )
+        .get(
+            "/reports/periods/{kind}/{period}",
+            period,
+            Operation::new("This node's revisions of a period, and the reports received from below: counts per reporter, totals, who is missing and how many days late")
+                .parameters(json!([{ "name": "kind", "in": "path", "required": true, "schema": kinds }]))
+                .answers(200, "revisions and received")
+                .refuses(400, &["unknown_report_kind", "invalid_period"], "an unknown kind or a malformed period"),
+        )
+        .post(
+            "/reports/{id}/submit",
+            submit,
+            Operation::new("Submit (freeze) a draft report; approvers only (Art. 19)")
+                .answers(200, "the submitted report")
+                .refuses(403, &["approval_required", "report_not_own"], "not an approver, or a report of another node")
+                .refuses(404, &["not_found"], "no such report")
+                .refuses(409, &["report_already_submitted", "narrative_missing"], "already submitted, or the narrative is missing"),
+        )
+        .get(
+            "/reports/forms/{form}/{record}",
+            form,
+            Operation::new("An official form as XLSX or CSV: attachment1 from a monthly report, attachment2 from a review plan, attachment3 from an inspection body")
+                .parameters(json!([
+                    { "name": "form", "in": "path", "required": true, "schema": { "type": "string", "enum": ["attachment1", "attachment2", "attachment3"] } },
+                    { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["xlsx", "csv"] } },
+                    { "name": "filing_date", "in": "query", "schema": { "type": "string", "format": "date" } }
+                ]))
+                .answers_content(200, "the form as XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", json!({ "type": "string", "format": "binary" }))
+                .refuses(400, &["bad_query", "bad_format"], "a malformed query or an unknown format")
+                .refuses(404, &["unknown_form", "not_found"], "an unknown form or no such record")
+                .refuses(409, &["wrong_report_kind"], "attachment1 is made from a monthly report"),
+        )
 }
 
 fn reports(state: &AppState) -> Reports {
@@ -234,71 +287,4 @@ async fn form(
         bytes,
     )
         .into_response())
-}
-
-/// The reports routes for the OpenAPI document.
-pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
-    let error = |codes: &str| {
-        json!({ "description": codes,
-                "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
-    };
-    let mut paths = serde_json::Map::new();
-    paths.insert("/api/v1/reports/runs".into(), json!({
-        "get": {
-            "summary": "The latest report runs, newest first (kind, period, started, finished, outcome)",
-            "parameters": [
-                { "name": "kind", "in": "query", "schema": { "type": "string", "enum": ["monthly", "yearly"] } },
-                { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } }
-            ],
-            "responses": { "200": { "description": "runs" }, "400": error("unknown_report_kind") }
-        },
-        "post": {
-            "summary": "Build (or rebuild) this node's report of a period now (Art. 18-20); clerks and up",
-            "requestBody": { "required": true, "content": { "application/json": { "schema": {
-                "type": "object", "required": ["kind", "period"],
-                "properties": { "kind": { "type": "string", "enum": ["monthly", "yearly"] },
-                                "period": { "type": "string", "description": "YYYY-MM or YYYY" } } } } } },
-            "responses": {
-                "201": { "description": "a report or a new revision was created" },
-                "200": { "description": "the draft was updated, or nothing changed" },
-                "400": error("unknown_report_kind or invalid_period"),
-                "403": error("forbidden_role"),
-                "409": error("period_not_ended")
-            }
-        }
-    }));
-    paths.insert("/api/v1/reports/periods/{kind}/{period}".into(), json!({ "get": {
-        "summary": "This node's revisions of a period, and the reports received from below: counts per reporter, totals, who is missing and how many days late",
-        "parameters": [
-            { "name": "kind", "in": "path", "required": true, "schema": { "type": "string", "enum": ["monthly", "yearly"] } },
-            { "name": "period", "in": "path", "required": true, "schema": { "type": "string" } }
-        ],
-        "responses": { "200": { "description": "revisions and received" }, "400": error("unknown_report_kind or invalid_period") }
-    } }));
-    paths.insert("/api/v1/reports/{id}/submit".into(), json!({ "post": {
-        "summary": "Submit (freeze) a draft report; approvers only (Art. 19)",
-        "parameters": [ { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } } ],
-        "responses": {
-            "200": { "description": "the submitted report" },
-            "403": error("approval_required or report_not_own"),
-            "404": error("not_found"),
-            "409": error("report_already_submitted or narrative_missing")
-        }
-    } }));
-    paths.insert("/api/v1/reports/forms/{form}/{record}".into(), json!({ "get": {
-        "summary": "An official form as XLSX or CSV: attachment1 from a monthly report, attachment2 from a review plan, attachment3 from an inspection body",
-        "parameters": [
-            { "name": "form", "in": "path", "required": true, "schema": { "type": "string", "enum": ["attachment1", "attachment2", "attachment3"] } },
-            { "name": "record", "in": "path", "required": true, "schema": { "type": "string" } },
-            { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["xlsx", "csv"] } },
-            { "name": "filing_date", "in": "query", "schema": { "type": "string", "format": "date" } }
-        ],
-        "responses": {
-            "200": { "description": "the file" },
-            "400": error("bad_format"),
-            "404": error("unknown_form or not_found"),
-            "409": error("wrong_report_kind")
-        }
-    } }));
-    paths
 }

@@ -17,8 +17,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use licnode_store::retention::{
     DEFAULT_APPROVAL_DAYS, NodeKey, RetentionError, Signature, years_or_default,
 };
@@ -26,6 +25,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::Staff;
+use crate::routes::{Operation, Routes};
 use crate::{ApiError, AppState};
 
 /// Longest validity an approval may be given, in days.
@@ -85,14 +85,75 @@ impl NodeKey for PkiNodeKey {
     }
 }
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/retention/due", get(due))
-        .route("/retention/requests", post(request))
-        .route("/retention/requests/{id}/approve", post(approve))
-        .route("/retention/requests/{id}/refuse", post(refuse))
-        .route("/retention/requests/{id}/destroy", post(destroy))
-        .route("/retention/certificates", get(certificates))
+/// The retention routes, each with its description (Art. 37, 38).
+pub(crate) fn routes() -> Routes<AppState> {
+    let body_refusals = ["malformed_json", "wrong_type", "invalid_body"];
+    let no_key = "this node has no certificate: it can neither sign nor verify approvals";
+    Routes::new()
+        .get(
+            "/retention/due",
+            due,
+            Operation::new("Records whose retention period (Art. 37, `[retention] years` from when their matter ended) has passed, as of the node's clock")
+                .answers(200, "the due records, with the date each became due"),
+        )
+        .post(
+            "/retention/requests",
+            request,
+            Operation::new("Ask the parent's approval to destroy due records (Art. 38); the request replicates up")
+                .optional_json_body(json!({ "type": "object", "properties": {
+                    "record_ids": { "type": "array", "items": { "type": "string" }, "description": "default: every due record" },
+                    "reason": { "type": "string" } } }))
+                .answers(201, "the destructions record of the request")
+                .refuses(400, &body_refusals, "malformed body")
+                .refuses(403, &["forbidden_role"], "auditors only read")
+                .refuses(422, &["nothing_due", "no_superior", "too_many_records", "record_not_due", "record_never_due", "record_unknown"], "nothing to ask for, no parent, or records that are not due"),
+        )
+        .post(
+            "/retention/requests/{id}/approve",
+            approve,
+            Operation::new("Approve a child's request (approvers, at the parent): checks due-ness on this node's copy and clock and signs the exact decision with the node key")
+                .optional_json_body(json!({ "type": "object", "properties": {
+                    "remarks": { "type": "string" },
+                    "valid_days": { "type": "integer", "minimum": 1, "maximum": MAX_APPROVAL_DAYS } } }))
+                .answers(200, "the request with its signed decision")
+                .refuses(400, &body_refusals, "malformed body")
+                .refuses(400, &["invalid_valid_days"], "valid_days out of range")
+                .refuses(403, &["approval_required", "not_a_superior"], "not an approver, or not the requesting node's parent (only it decides)")
+                .refuses(404, &["not_found"], "no such request")
+                .refuses(409, &["already_decided"], "the request was decided")
+                .refuses(422, &["record_not_due", "not_a_destruction_request"], "a record not due by this node's copy and clock, or not a destruction request")
+                .refuses(503, &["no_node_key"], no_key),
+        )
+        .post(
+            "/retention/requests/{id}/refuse",
+            refuse,
+            Operation::new("Refuse a child's request (approvers, at the parent); the signed refusal replicates back")
+                .optional_json_body(json!({ "type": "object", "properties": { "remarks": { "type": "string" } } }))
+                .answers(200, "the request with its signed refusal")
+                .refuses(400, &body_refusals, "malformed body, or a validity (a refusal has none)")
+                .refuses(403, &["approval_required", "not_a_superior"], "not an approver, or not the requesting node's parent")
+                .refuses(404, &["not_found"], "no such request")
+                .refuses(409, &["already_decided"], "the request was decided")
+                .refuses(422, &["not_a_destruction_request"], "not a destruction request")
+                .refuses(503, &["no_node_key"], no_key),
+        )
+        .post(
+            "/retention/requests/{id}/destroy",
+            destroy,
+            Operation::new("Destroy exactly the approved records (approvers, at the requesting node): document, history, projection and search entries; leaves a destruction certificate")
+                .answers(200, "the destruction certificate")
+                .refuses(403, &["approval_required", "approval_not_from_a_superior"], "not an approver, or an approval not signed by this node's parent")
+                .refuses(404, &["not_found"], "no such request")
+                .refuses(409, &["already_destroyed"], "the records were destroyed")
+                .refuses(422, &["not_approved", "approval_refused", "approval_for_other_records", "approval_signature_invalid", "approval_malformed", "approval_expired", "approval_from_the_future", "record_not_due"], "refused, nothing destroyed")
+                .refuses(503, &["no_node_key"], no_key),
+        )
+        .get(
+            "/retention/certificates",
+            certificates,
+            Operation::new("Destruction certificates: what was destroyed, when, on whose signed approval (kept for good)")
+                .answers(200, "the certificates, newest first"),
+        )
 }
 
 /// The API error of a refused retention step.
@@ -288,76 +349,4 @@ async fn destroy(
 async fn certificates(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let items = state.archive.store.destruction_certificates().await?;
     Ok(Json(json!({ "count": items.len(), "items": items })))
-}
-
-/// The retention routes in the OpenAPI document.
-pub(crate) fn openapi_paths() -> Vec<(String, Value)> {
-    let id =
-        json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } });
-    let refusals = "not_approved, approval_refused, approval_for_other_records, approval_signature_invalid, approval_malformed, approval_expired, approval_from_the_future, record_not_due";
-    vec![
-        (
-            "/api/v1/retention/due".into(),
-            json!({ "get": {
-                "summary": "Records whose retention period (Art. 37, `[retention] years` from when their matter ended) has passed, as of the node's clock",
-                "responses": { "200": { "description": "the due records, with the date each became due" } } } }),
-        ),
-        (
-            "/api/v1/retention/requests".into(),
-            json!({ "post": {
-                "summary": "Ask the parent's approval to destroy due records (Art. 38); the request replicates up",
-                "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": {
-                    "record_ids": { "type": "array", "items": { "type": "string" }, "description": "default: every due record" },
-                    "reason": { "type": "string" } } } } } },
-                "responses": {
-                    "201": { "description": "the destructions record of the request" },
-                    "403": { "description": "forbidden_role" },
-                    "422": { "description": "nothing_due, no_superior, too_many_records, record_not_due, record_never_due, record_unknown" } } } }),
-        ),
-        (
-            "/api/v1/retention/requests/{id}/approve".into(),
-            json!({ "post": {
-                "summary": "Approve a child's request (approvers, at the parent): checks due-ness on this node's copy and clock and signs the exact decision with the node key",
-                "parameters": [id],
-                "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": {
-                    "remarks": { "type": "string" },
-                    "valid_days": { "type": "integer", "minimum": 1, "maximum": MAX_APPROVAL_DAYS } } } } } },
-                "responses": {
-                    "200": { "description": "the request with its signed decision" },
-                    "403": { "description": "approval_required, or not_a_superior (only the requesting node's parent decides)" },
-                    "404": { "description": "not_found" },
-                    "409": { "description": "already_decided" },
-                    "422": { "description": "record_not_due (by this node's copy and clock), not_a_destruction_request" } } } }),
-        ),
-        (
-            "/api/v1/retention/requests/{id}/refuse".into(),
-            json!({ "post": {
-                "summary": "Refuse a child's request (approvers, at the parent); the signed refusal replicates back",
-                "parameters": [id],
-                "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": {
-                    "remarks": { "type": "string" } } } } } },
-                "responses": {
-                    "200": { "description": "the request with its signed refusal" },
-                    "403": { "description": "approval_required, or not_a_superior" },
-                    "404": { "description": "not_found" },
-                    "409": { "description": "already_decided" } } } }),
-        ),
-        (
-            "/api/v1/retention/requests/{id}/destroy".into(),
-            json!({ "post": {
-                "summary": "Destroy exactly the approved records (approvers, at the requesting node): document, history, projection and search entries; leaves a destruction certificate",
-                "parameters": [id],
-                "responses": {
-                    "200": { "description": "the destruction certificate" },
-                    "403": { "description": "approval_required, or approval_not_from_a_superior" },
-                    "409": { "description": "already_destroyed" },
-                    "422": { "description": format!("refused, nothing destroyed: {refusals}") } } } }),
-        ),
-        (
-            "/api/v1/retention/certificates".into(),
-            json!({ "get": {
-                "summary": "Destruction certificates: what was destroyed, when, on whose signed approval (kept for good)",
-                "responses": { "200": { "description": "the certificates, newest first" } } } }),
-        ),
-    ]
 }

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::routes::{Operation, Routes};
 
 /// The node-to-node router (mount it on the mutual-TLS listener only). Every route answers
 /// only a direct child of this node (issue 11 item 3), and every error — axum's own rejections
@@ -508,15 +509,43 @@ pub fn check_arrival(
     }
 }
 
+/// The staff routes about the link to the parent (under `/api/v1`, behind the login), each with
+/// its description.
+pub(crate) fn staff_routes() -> Routes<AppState> {
+    Routes::new()
+        .get(
+            "/sync/quarantine",
+            quarantine,
+            Operation::new("Changes received from a neighbour and refused, with their reason codes (kept, never applied)")
+                .parameters(json!([{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } }]))
+                .answers(200, "`quarantined`: the refused changes, oldest first")
+                .refuses(400, &["bad_query"], "a malformed limit"),
+        )
+        .get(
+            "/sync/status",
+            status,
+            Operation::new("The link to the parent: last attempt and success, failures, changes pushed and pulled, lag each way, quarantine")
+                .answers(200, "`node`, `last_seq`, `quarantined`, and `parent` (null without a link): the sync loop's status, `lag_up`, `lag_down`"),
+        )
+        .post(
+            "/sync/now",
+            now,
+            Operation::new("Wake the sync loop: a session with the parent starts at once (clerks and up)")
+                .answers(202, "`triggered` and the link's status")
+                .refuses(403, &["forbidden_role"], "auditors only read")
+                .refuses(409, &["no_parent_link"], "this node has no parent link (no parent_url, or no certificate yet)"),
+        )
+}
+
 /// `?limit=` of the quarantine listing.
 #[derive(serde::Deserialize)]
-pub(crate) struct QuarantineQuery {
+struct QuarantineQuery {
     limit: Option<i64>,
 }
 
 /// The changes this node received and refused, oldest first, with their reasons (staff API:
 /// `GET /api/v1/sync/quarantine?limit=`).
-pub(crate) async fn quarantine(
+async fn quarantine(
     State(state): State<AppState>,
     Query(query): Query<QuarantineQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -580,7 +609,7 @@ impl LinkHandle {
 }
 
 /// `GET /api/v1/sync/status`: the link to the parent, lag in changes each way, quarantine.
-pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Value>, crate::ApiError> {
+async fn status(State(state): State<AppState>) -> Result<Json<Value>, crate::ApiError> {
     let last_seq = state.archive.store.last_seq().await?;
     let quarantined = state.archive.store.quarantine_count().await?;
     let link = state.link.as_ref().map(|link| {
@@ -600,7 +629,7 @@ pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Value>,
 }
 
 /// `POST /api/v1/sync/now`: wake the sync loop at once.
-pub(crate) async fn now(
+async fn now(
     State(state): State<AppState>,
     Extension(staff): Extension<crate::auth::Staff>,
 ) -> Result<(axum::http::StatusCode, Json<Value>), crate::ApiError> {

@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 
 use crate::client_address::{ClientAddress, remember_client_address};
+use crate::routes::{Operation, Routes};
 use crate::{AppState, Metrics, NodeInfo};
 use limit::RateLimiter;
 use listing::{LISTINGS, Listing, Params};
@@ -96,44 +97,135 @@ pub fn router_with<S>(state: &AppState, options: PublicOptions) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
+    routes_with(state, options).into_parts().0
+}
+
+/// The public service with default options and the description of each page and JSON
+/// endpoint, for mounting on the staff application.
+pub(crate) fn routes(state: &AppState) -> Routes<AppState> {
+    routes_with(state, PublicOptions::default())
+}
+
+/// The public service's routes, each with its description, and its own rate limiter.
+fn routes_with<S>(state: &AppState, options: PublicOptions) -> Routes<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     let public_state = PublicState {
         archive: state.archive.clone(),
         node: state.node.clone(),
         limiter: Arc::new(RateLimiter::new(options.requests_per_second, options.burst)),
         provinces: Arc::new(provinces_in_scope(&state.node.code)),
     };
-    let mut router = Router::new()
-        .route(PREFIX, get(home))
-        .route(&format!("{PREFIX}/"), get(home))
-        .route(&format!("{PREFIX}/api"), get(api_index))
-        .route(&format!("{PREFIX}/api/"), get(api_index))
-        .route(&format!("{PREFIX}/api/{{*rest}}"), get(not_found_json))
-        .route(&format!("{PREFIX}/{{*rest}}"), get(not_found_html));
+    let home_page =
+        || page_operation("The home page of the public query service (Art. 27, 28, 30, 31, 33-35)");
+    let index = || {
+        Operation::new("The public listings: title, legal basis, HTML and JSON paths and parameters of each, and the provinces a visitor may filter by")
+            .tag("public")
+            .answers_json(200, "the listings (cached by ETag)", json!({ "type": "object" }))
+            .answers(304, "not modified (If-None-Match)")
+            .refuses(429, &["rate_limited"], RATE_LIMITED)
+    };
+    let mut routes = Routes::new()
+        .get(PREFIX, home, home_page())
+        .get(&format!("{PREFIX}/"), home, home_page())
+        .get(&format!("{PREFIX}/api"), api_index, index())
+        .get(&format!("{PREFIX}/api/"), api_index, index())
+        .not_found_below(&format!("{PREFIX}/api/{{*rest}}"), not_found_json)
+        .not_found_below(&format!("{PREFIX}/{{*rest}}"), not_found_html);
     for listing in LISTINGS {
-        router = router
-            .route(
+        routes = routes
+            .get(
                 &format!("{PREFIX}/{}", listing.slug),
-                get(
-                    move |state: State<PublicState>, headers: HeaderMap, query: RawQuery| {
-                        listing_html(state, listing, headers, query)
-                    },
-                ),
+                move |state: State<PublicState>, headers: HeaderMap, query: RawQuery| {
+                    listing_html(state, listing, headers, query)
+                },
+                listing_operation(listing, Format::Html),
             )
-            .route(
+            .get(
                 &format!("{PREFIX}/api/{}", listing.slug),
-                get(
-                    move |state: State<PublicState>, headers: HeaderMap, query: RawQuery| {
-                        listing_json(state, listing, headers, query)
-                    },
-                ),
+                move |state: State<PublicState>, headers: HeaderMap, query: RawQuery| {
+                    listing_json(state, listing, headers, query)
+                },
+                listing_operation(listing, Format::Json),
             );
     }
-    router
-        .layer(middleware::from_fn_with_state(
-            public_state.clone(),
-            rate_limit,
-        ))
+    routes
+        .map_router(|router| {
+            router.layer(middleware::from_fn_with_state(
+                public_state.clone(),
+                rate_limit,
+            ))
+        })
         .with_state(public_state)
+}
+
+/// What a refused over-eager client is told.
+const RATE_LIMITED: &str = "too many requests from this client address (an IPv6 /64 counts as one); `Retry-After` says when to come back";
+
+/// An HTML page of the public service: its refusals are pages too.
+fn page_operation(summary: &str) -> Operation {
+    Operation::new(summary)
+        .tag("public")
+        .answers_content(
+            200,
+            "the page (cached by ETag)",
+            HTML,
+            json!({ "type": "string" }),
+        )
+        .answers(304, "not modified (If-None-Match)")
+        .refuses_with_page(429, RATE_LIMITED)
+}
+
+/// A listing, as an HTML page or as JSON: the public fields of the public records (Art. 36).
+fn listing_operation(listing: &Listing, format: Format) -> Operation {
+    let mut parameters = vec![
+        json!({ "name": "q", "in": "query", "schema": { "type": "string" }, "description": listing.query_hint_zh }),
+    ];
+    if listing.by_category {
+        parameters.push(json!({ "name": "category", "in": "query", "schema": { "type": "string" }, "description": "product category" }));
+    }
+    if listing.by_province {
+        parameters.push(json!({ "name": "province", "in": "query", "schema": { "type": "string" }, "description": "two-digit province prefix" }));
+    }
+    if let Some(field) = listing.kind_field {
+        let kinds: Vec<&str> = listing
+            .kind_choices()
+            .into_iter()
+            .map(|(value, _)| value)
+            .collect();
+        parameters.push(json!({ "name": "kind", "in": "query", "schema": { "type": "string", "enum": kinds }, "description": field }));
+    }
+    parameters.push(json!({ "name": "after", "in": "query", "schema": { "type": "string" }, "description": "the `next` of the previous page" }));
+    parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": listing::MAX_LIMIT } }));
+    let summary = format!("{} ({})", listing.title_zh, listing.basis_zh);
+    let operation = match format {
+        Format::Html => page_operation(&summary),
+        Format::Json => Operation::new(summary)
+            .tag("public")
+            .answers_json(200, "`listing`, `title`, `basis`, `collection`, `fields` (the public ones), `items`, `next` (cached by ETag)", json!({ "type": "object" }))
+            .answers(304, "not modified (If-None-Match)")
+            .refuses(429, &["rate_limited"], RATE_LIMITED),
+    };
+    let operation = operation.parameters(serde_json::Value::Array(parameters));
+    let refused = "a malformed or unknown parameter";
+    match format {
+        Format::Html => operation.refuses_with_page(400, refused),
+        Format::Json => operation.refuses(
+            400,
+            &[
+                "bad_query",
+                "unknown_parameter",
+                "query_too_short",
+                "query_too_long",
+                "bad_province",
+                "bad_kind",
+                "bad_cursor",
+                "bad_limit",
+            ],
+            refused,
+        ),
+    }
 }
 
 /// The public service alone, for its own listener: `/` leads to [`PREFIX`]; nothing of the
@@ -354,7 +446,7 @@ fn entity_tag(body: &[u8]) -> String {
 /// forwarded for (429 with `Retry-After`).
 async fn rate_limit(State(state): State<PublicState>, request: Request, next: Next) -> Response {
     let client = ClientAddress::of(request.extensions());
-    match state.limiter.check(client.0, Instant::now()) {
+    match state.limiter.check(client.0) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             tracing::debug!(%client, "public service: rate limited");
