@@ -42,8 +42,8 @@ pub struct Staff {
 
 impl Staff {
     /// This staff member as the write path judges a write: name and role.
-    pub fn author(&self) -> licnode_store::Author {
-        licnode_store::Author::staff(self.user.name.clone(), self.user.role)
+    pub fn author(&self) -> licnode_app::Author {
+        licnode_app::Author::staff(self.user.name.clone(), self.user.role)
     }
 
     /// Refuses unless the role may create and edit records.

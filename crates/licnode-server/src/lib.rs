@@ -30,7 +30,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use licnode_store::Archive;
+use licnode_app::Archive;
 use serde::Serialize;
 use serde_json::json;
 use tracing::Instrument;
@@ -62,7 +62,7 @@ pub struct AppState {
     /// The link to the parent, when this node has one.
     pub link: Option<Arc<sync::LinkHandle>>,
     /// The node's clock (injected in tests).
-    pub clock: licnode_store::SharedClock,
+    pub clock: licnode_app::SharedClock,
     /// Retention length, approval validity and the node key (Art. 37, 38).
     pub retention: Arc<retention::RetentionSettings>,
     /// The last late-deadline gauge rendered for `/metrics`, with the day and audit-log
@@ -80,7 +80,7 @@ impl AppState {
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             trusted_proxies: Arc::default(),
             link: None,
-            clock: Arc::new(licnode_store::SystemClock),
+            clock: Arc::new(licnode_app::SystemClock),
             retention: Arc::default(),
             deadline_gauge: Arc::default(),
         }
@@ -102,7 +102,7 @@ impl AppState {
     }
 
     /// The same state, with another clock.
-    pub fn with_clock(mut self, clock: licnode_store::SharedClock) -> AppState {
+    pub fn with_clock(mut self, clock: licnode_app::SharedClock) -> AppState {
         self.clock = clock;
         self
     }

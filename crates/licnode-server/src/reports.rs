@@ -16,8 +16,8 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use licnode_app::{ReportError, ReportSettings, Reports};
 use licnode_reports::{FormName, Period, ReportKind};
-use licnode_store::{ReportError, ReportSettings, Reports};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

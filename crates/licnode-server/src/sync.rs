@@ -13,10 +13,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use licnode_app::Archive;
 use licnode_pki::PeerIdentity;
 use licnode_store::audit::kinds;
 use licnode_store::sync_state::{STREAM_PUSH, SyncBatch};
-use licnode_store::{Archive, AuditEntry, CursorMove, Refusal, RemoteChange};
+use licnode_store::{AuditEntry, CursorMove, Refusal, RemoteChange};
 use licnode_sync::protocol::{
     CURSOR_PATH, CursorResponse, HELLO_PATH, MAX_BATCH, MAX_BATCH_BODY_BYTES, PULL_PATH, PUSH_PATH,
     PullRequest, PullResponse, PushRequest, PushResponse, RECOVER_PATH, WireChange, author_ref,

@@ -3,8 +3,9 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use licnode_app::Archive;
 use licnode_server::{AppState, NodeInfo, app};
-use licnode_store::{Archive, Role, Store, TokenKind};
+use licnode_store::{Role, Store, TokenKind};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Value, json};
 use tower::ServiceExt;

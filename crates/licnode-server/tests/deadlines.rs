@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use licnode_app::Author;
+use licnode_app::{Archive, ManualClock};
 use licnode_model::Level;
 use licnode_server::{AppState, NodeInfo, app};
-use licnode_store::Author;
-use licnode_store::{Archive, ManualClock, Role, Store, TokenKind};
+use licnode_store::{Role, Store, TokenKind};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;

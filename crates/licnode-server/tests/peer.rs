@@ -4,11 +4,12 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use licnode_app::Archive;
 use licnode_model::Level;
 use licnode_pki::PeerIdentity;
 use licnode_server::sync::peer_router;
 use licnode_server::{AppState, NodeInfo};
-use licnode_store::{Archive, Store};
+use licnode_store::Store;
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::Value;
 use tower::ServiceExt;

@@ -5,9 +5,10 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use licnode_app::Archive;
 use licnode_model::{EventKind, FieldType, LicenceStatus, ReportStatus};
 use licnode_server::{AppState, NodeInfo, app};
-use licnode_store::{Archive, Role, Store, TokenKind};
+use licnode_store::{Role, Store, TokenKind};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
@@ -44,7 +45,7 @@ async fn node(backend: Backend) -> TestNode {
             .expect("token");
         tokens.insert(name, issued.token);
     }
-    let clock = licnode_store::ManualClock::at_date(
+    let clock = licnode_app::ManualClock::at_date(
         chrono::NaiveDate::from_ymd_opt(2026, 3, 10).expect("date"),
     );
     TestNode {

@@ -1,7 +1,8 @@
 //! Storage tests. Every test runs against SQLite and PostgreSQL.
 
-use licnode_store::Author;
-use licnode_store::{Archive, ArchiveError, ListQuery, RemoteChange, SearchQuery, Store};
+use licnode_app::Author;
+use licnode_app::{Archive, ArchiveError};
+use licnode_store::{ListQuery, RemoteChange, SearchQuery, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 

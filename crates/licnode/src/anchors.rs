@@ -5,13 +5,13 @@
 //! newest anchor it holds of this node ([`parent_standing`]).
 
 use anyhow::{Context, bail};
+use licnode_app::Archive;
 use licnode_pki::{ClientError, ExpectedPeer, NodeTls, PeerClient};
 use licnode_server::anchors::{
     ANCHOR_PATH, AnchorStanding, HandUpResponse, MAX_RELAY_BATCH, RELAY_PATH, RelayRequest,
     RelayResponse,
 };
 use licnode_server::retention::PkiNodeKey;
-use licnode_store::Archive;
 use licnode_store::sync_state::SyncBatch;
 
 /// The cursor stream, under the parent's code, of the anchors relayed to it (by local

@@ -7,10 +7,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
+use licnode_app::{Clock, SystemClock};
 use licnode_model::deadlines::{
     DeadlineItem, DeadlineState, ProvinceRollUp, RULES, province_code, roll_up, rule,
 };
-use licnode_store::{Clock, DeadlineQuery, Store, SystemClock};
+use licnode_store::{DeadlineQuery, Store};
 
 use crate::config::Config;
 

@@ -406,7 +406,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
 }
 
 async fn seed(
-    archive: &licnode_store::Archive,
+    archive: &licnode_app::Archive,
     plan: &[(&str, usize)],
     within: &str,
 ) -> anyhow::Result<()> {
@@ -414,11 +414,8 @@ async fn seed(
     let counties = licnode_model::divisions::counties_within(within);
     for (name, count) in plan {
         let collection = licnode_model::collection(name).context("collection")?;
-        let mut writer = licnode_store::BulkWriter::new(
-            archive,
-            name,
-            &licnode_store::Author::operator("demo"),
-        )?;
+        let mut writer =
+            licnode_app::BulkWriter::new(archive, name, &licnode_app::Author::operator("demo"))?;
         let mut rows = Vec::with_capacity(1_000);
         for index in 0..*count {
             let jurisdiction = if counties.is_empty() {
@@ -426,7 +423,7 @@ async fn seed(
             } else {
                 counties[index % counties.len()].code.clone()
             };
-            rows.push(licnode_store::BulkRow {
+            rows.push(licnode_app::BulkRow {
                 fields: generator.record(collection, &jurisdiction),
                 jurisdiction: Some(jurisdiction),
             });

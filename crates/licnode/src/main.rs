@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 use licnode::config::{Config, LogFormat};
 use licnode::transfer::{Format, ImportSummary};
 use licnode::{Node, init_logging};
-use licnode_store::{Archive, Store};
+use licnode_app::Archive;
+use licnode_store::Store;
 
 /// One node of the production-licence information network (工业产品生产许可证信息管理规定).
 #[derive(Parser)]

@@ -2,8 +2,9 @@
 //! [`NodeHandle::shutdown`].
 
 use anyhow::Context;
+use licnode_app::Archive;
 use licnode_server::{AppState, NodeInfo};
-use licnode_store::{Archive, Store};
+use licnode_store::Store;
 use std::net::SocketAddr;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -46,13 +47,13 @@ struct PublicListener {
 impl Node {
     /// Opens the node's database (creating and migrating it), binds the staff API and serves.
     pub async fn start(config: &Config) -> anyhow::Result<NodeHandle> {
-        Node::start_with_clock(config, std::sync::Arc::new(licnode_store::SystemClock)).await
+        Node::start_with_clock(config, std::sync::Arc::new(licnode_app::SystemClock)).await
     }
 
     /// [`Node::start`] with an injected clock, for tests that move time.
     pub async fn start_with_clock(
         config: &Config,
-        clock: licnode_store::SharedClock,
+        clock: licnode_app::SharedClock,
     ) -> anyhow::Result<NodeHandle> {
         std::fs::create_dir_all(config.data_dir()).with_context(|| {
             format!(
@@ -130,10 +131,10 @@ impl Node {
         }
         let schedule = crate::scheduler::ReportSchedule::from_section(&config.schedule, level)?;
         let scheduler = (!schedule.reports.is_empty()).then(|| {
-            let reports = licnode_store::Reports::new(
+            let reports = licnode_app::Reports::new(
                 archive.clone(),
                 clock.clone(),
-                licnode_store::ReportSettings {
+                licnode_app::ReportSettings {
                     unit_name: config.node.name.clone(),
                     auto_submit: config.schedule.auto_submit,
                 },

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use licnode_app::{Archive, Author, ReportSettings, Reports, SharedClock, SystemClock};
 use licnode_reports::{FormName, Period, ReportKind};
-use licnode_store::{Archive, Author, ReportSettings, Reports, SharedClock, Store, SystemClock};
+use licnode_store::Store;
 
 use crate::config::Config;
 

@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use licnode_app::retention::{DEFAULT_APPROVAL_DAYS, RetentionError, years_or_default};
+use licnode_app::{Archive, Author, SharedClock};
 use licnode_server::retention::{PkiNodeKey, RetentionSettings};
-use licnode_store::retention::{DEFAULT_APPROVAL_DAYS, NodeKey, RetentionError, years_or_default};
-use licnode_store::{Archive, Author, SharedClock, Store};
+use licnode_store::Store;
+use licnode_store::retention::NodeKey;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -78,7 +80,7 @@ pub fn spawn_sweep(
     Ok(tokio::spawn(async move {
         loop {
             let today = clock.today();
-            match archive.store.due_records(today, years).await {
+            match archive.due_records(today, years).await {
                 Ok(due) if due.is_empty() => {
                     tracing::debug!(%today, "retention sweep: nothing due")
                 }
@@ -216,12 +218,12 @@ fn refused(error: RetentionError) -> anyhow::Error {
 
 /// Runs a `licnode retention` command.
 pub async fn run(command: RetentionCommand) -> anyhow::Result<()> {
-    let clock: SharedClock = Arc::new(licnode_store::SystemClock);
+    let clock: SharedClock = Arc::new(licnode_app::SystemClock);
     match command {
         RetentionCommand::Due { config, json } => {
             let (config, archive) = open(&config).await?;
             let years = years_or_default(Some(config.retention.years));
-            let due = archive.store.due_records(clock.today(), years).await?;
+            let due = archive.due_records(clock.today(), years).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&due)?);
             } else {

@@ -8,9 +8,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use licnode_app::{Reports, RunResult};
 use licnode_model::Level;
 use licnode_reports::{Period, ReportKind};
-use licnode_store::{Reports, RunResult};
 
 use crate::config::ScheduleSection;
 

@@ -14,11 +14,12 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use licnode_app::Archive;
 use licnode_pki::{ClientError, ExpectedPeer, NodeTls, NodeTlsSettings, PeerClient};
 use licnode_server::sync::{check_arrival, remote, wire};
 use licnode_store::audit::kinds;
 use licnode_store::sync_state::{STREAM_PULL, STREAM_RECOVER, SyncBatch};
-use licnode_store::{Archive, AuditEntry, CursorMove, Refusal, Store};
+use licnode_store::{AuditEntry, CursorMove, Refusal, Store};
 use licnode_sync::protocol::{
     CURSOR_PATH, CursorResponse, HELLO_PATH, MAX_BATCH, PULL_PATH, PUSH_PATH, PullRequest,
     PullResponse, PushRequest, PushResponse, RECOVER_PATH, WireChange, author_ref, batch_len,

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use licnode_app::Archive;
 use licnode_pki::NodeTls;
 use licnode_server::sync::{LinkHandle, LinkStatus};
-use licnode_store::Archive;
 use rand::Rng;
 
 /// The loop's timing.

@@ -8,8 +8,9 @@ use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use licnode_app::{Archive, ArchiveError, Author, BulkRow, BulkWriter};
 use licnode_model::{Collection, FieldType, Issue};
-use licnode_store::{Archive, ArchiveError, Author, BulkRow, BulkWriter, ListQuery};
+use licnode_store::ListQuery;
 use serde_json::{Map, Value};
 
 /// CSV (a header row of field names or Chinese labels) or JSON lines (one object per line).

@@ -196,7 +196,7 @@ async fn create_archive(node: &NodeHandle, seed: u64) {
             "quality_archives",
             Some("330106"),
             &licnode_gen::Generator::new(seed).record(model, "330106"),
-            &licnode_store::Author::clerk("clerk"),
+            &licnode_app::Author::clerk("clerk"),
         )
         .await
         .expect("create");

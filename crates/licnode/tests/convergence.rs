@@ -23,10 +23,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use licnode::sync_cli::{apply_pulled, push_batch};
+use licnode_app::Archive;
+use licnode_app::Author;
 use licnode_model::Level;
 use licnode_server::sync::{apply_push, serve_pull};
-use licnode_store::Author;
-use licnode_store::{Archive, Store};
+use licnode_store::Store;
 use licnode_sync::authority::Scope;
 use licnode_sync::protocol::{PullRequest, PullResponse, PushRequest};
 use licnode_sync::{Flow, Link, NodeRef, collections_for, decide, may_author, rules};

@@ -120,7 +120,7 @@ async fn write_archives(node: &NodeHandle, count: u64, seed: u64) -> Vec<String>
                 "quality_archives",
                 Some("330106"),
                 &input,
-                &licnode_store::Author::clerk("clerk"),
+                &licnode_app::Author::clerk("clerk"),
             )
             .await
             .expect("create");
@@ -507,7 +507,7 @@ async fn write_notices(node: &NodeHandle, count: u64, seed: u64) -> Vec<String> 
                 "notices",
                 Some("330106"),
                 &input,
-                &licnode_store::Author::clerk("clerk"),
+                &licnode_app::Author::clerk("clerk"),
             )
             .await
             .expect("create");

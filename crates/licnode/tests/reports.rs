@@ -18,9 +18,9 @@ use std::sync::Arc;
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use licnode::{Config, Node, NodeHandle};
+use licnode_app::Author;
+use licnode_app::{ManualClock, SharedClock, report_id};
 use licnode_reports::{Period, ReportKind};
-use licnode_store::Author;
-use licnode_store::{ManualClock, SharedClock, report_id};
 use serde_json::{Value, json};
 
 /// The national node (with the root CA) and the province 330000, certificates made with the
@@ -387,10 +387,10 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
     let store = licnode_store::Store::open(&url).await.expect("store");
     let clock = ManualClock::at_date(day(2026, 10, 20));
-    let reports = licnode_store::Reports::new(
-        licnode_store::Archive::new(store.clone(), "330000"),
+    let reports = licnode_app::Reports::new(
+        licnode_app::Archive::new(store.clone(), "330000"),
         clock.clone(),
-        licnode_store::ReportSettings {
+        licnode_app::ReportSettings {
             unit_name: "浙江省市场监督管理局".into(),
             auto_submit: false,
         },
@@ -399,7 +399,7 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     let schedule =
         licnode::scheduler::ReportSchedule::from_section(&section, licnode_model::Level::Province)
             .expect("schedule");
-    let periods = |ran: Vec<licnode_store::RunResult>| -> Vec<String> {
+    let periods = |ran: Vec<licnode_app::RunResult>| -> Vec<String> {
         ran.into_iter().map(|result| result.run.period).collect()
     };
     assert_eq!(

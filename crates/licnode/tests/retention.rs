@@ -14,8 +14,9 @@ use std::path::Path;
 use chrono::{Days, NaiveDate};
 use licnode::sync_cli::{SessionReport, session};
 use licnode::{Config, Node, NodeHandle};
-use licnode_store::Author;
-use licnode_store::{Clock as _, ManualClock, Role, TokenKind};
+use licnode_app::Author;
+use licnode_app::{Clock as _, ManualClock};
+use licnode_store::{Role, TokenKind};
 use serde_json::{Map, Value, json};
 
 const YEARS: u32 = 5;
@@ -85,7 +86,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
         urls.insert(name, url);
         databases.extend(database);
     }
-    let today = licnode_store::SystemClock.today();
+    let today = licnode_app::SystemClock.today();
     let province_clock = ManualClock::at_date(today);
     let county_clock = ManualClock::at_date(today);
     let province_config = config(dir.path(), "zhejiang", &urls["zhejiang"], None);
@@ -156,7 +157,6 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert!(
         county
             .archive()
-            .store
             .due_records(county_clock.today(), YEARS)
             .await
             .expect("due")

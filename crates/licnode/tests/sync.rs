@@ -11,8 +11,8 @@ use std::process::Command;
 
 use licnode::sync_cli::{SessionReport, session};
 use licnode::{Config, Node, NodeHandle};
+use licnode_app::Author;
 use licnode_pki::{ExpectedPeer, PeerClient};
-use licnode_store::Author;
 use licnode_sync::protocol::{CURSOR_PATH, CursorResponse, PUSH_PATH, PushRequest, PushResponse};
 
 /// Creates the four node directories with their certificates.

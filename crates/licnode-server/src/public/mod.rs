@@ -27,7 +27,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use licnode_store::{Archive, StoreError};
+use licnode_app::Archive;
+use licnode_store::StoreError;
 use serde_json::{Value, json};
 use tracing::Instrument;
 

@@ -2,17 +2,21 @@
 //! write it through the record's automerge document, and commit document, projection and
 //! change log together. The HTTP API and the CLI both write through here, and the role checks
 //! that depend on what is written are made here, after validation, on the typed values
-//! ([`crate::author`]).
+//! ([`author`]). The store below only carries out what this service decided.
+
+pub mod author;
 
 use licnode_doc::{ActorId, Authoring, Conflict, HistoryEntry, RecordDoc, RecordMeta};
 use licnode_model::{Collection, Issue, Mode, ValidationErrors};
 use serde_json::{Map, Value};
 
-use crate::author::{Approval, Author, approval_needed, is_submitted_report};
-use crate::projection::Projection;
-use crate::read::StoredRecord;
-use crate::write::{Attribution, ModifyError, PreparedChange, PreparedRecord};
-use crate::{Store, StoreError};
+use licnode_store::{
+    Attribution, ModifyError, PreparedChange, PreparedRecord, Projection, Role, Store, StoreError,
+    StoredRecord,
+};
+
+pub use author::{Approval, Author};
+use author::{approval_needed, is_submitted_report};
 
 /// Refusals of the write path, each with a stable machine code.
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +50,12 @@ pub enum ArchiveError {
     },
     /// The author's role may read but not write (an auditor).
     #[error("{user} is a {role} and may read but not write", role = role.as_str())]
-    ReadOnlyRole { user: String, role: crate::Role },
+    ReadOnlyRole { user: String, role: Role },
     /// The write is an approver's and the author is not one (Art. 13, 18–20, 28).
     #[error("{approval} needs an approver; {user} is a {role}", role = role.as_str())]
     ApprovalRequired {
         user: String,
-        role: crate::Role,
+        role: Role,
         approval: Approval,
     },
     /// A submitted report is frozen for every role; a correction is the next revision
@@ -139,6 +143,8 @@ pub struct Updated {
 /// A node's archive: its store, its scope and this process's actor id.
 #[derive(Clone)]
 pub struct Archive {
+    /// Private: callers outside this crate go through the services, so every write is decided
+    /// here (DESIGN principle 13, "one rule, every door").
     pub store: Store,
     pub scope: NodeScope,
     actor: ActorId,
@@ -284,8 +290,13 @@ impl Archive {
         input: &Map<String, Value>,
         author: &Author,
     ) -> Result<Created, ArchiveError> {
-        let (prepared, warnings) =
-            self.prepare(collection, jurisdiction, input, author, crate::now_ms())?;
+        let (prepared, warnings) = self.prepare(
+            collection,
+            jurisdiction,
+            input,
+            author,
+            licnode_store::now_ms(),
+        )?;
         let id = prepared.projection.id.clone();
         let seq = self.store.insert_one(prepared).await?;
         let record = self
@@ -326,7 +337,7 @@ impl Archive {
             licnode_model::validate(model, patch, Mode::Patch).map_err(ArchiveError::Invalid)?;
         let read_only = licnode_sync::rule(&current.collection)
             .is_some_and(|rule| rule.route == licnode_sync::authority::Route::Down);
-        let at_ms = crate::now_ms();
+        let at_ms = licnode_store::now_ms();
         let attribution = Attribution {
             node: self.scope.node_code.clone(),
             user: user.to_string(),
@@ -508,7 +519,7 @@ impl BulkWriter {
         let collection = self.collection.name;
         let author = self.author.clone();
         let built = tokio::task::spawn_blocking(move || {
-            let at_ms = crate::now_ms();
+            let at_ms = licnode_store::now_ms();
             let threads = std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .min(8);
