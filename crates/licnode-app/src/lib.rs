@@ -6,6 +6,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod audit;
 pub mod clock;
 pub mod deadlines;
 pub mod records;

@@ -146,6 +146,17 @@ fn now_rfc3339(clock: &SharedClock) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
+impl Archive {
+    /// The latest report runs, of one kind or all, newest first.
+    pub async fn report_runs(
+        &self,
+        kind: Option<ReportKind>,
+        limit: i64,
+    ) -> Result<Vec<ReportRun>, StoreError> {
+        self.store.report_runs(kind, limit).await
+    }
+}
+
 impl Reports {
     pub fn new(archive: Archive, clock: SharedClock, settings: ReportSettings) -> Reports {
         Reports {
@@ -157,6 +168,37 @@ impl Reports {
 
     fn node(&self) -> &str {
         &self.archive.scope.node_code
+    }
+
+    /// The latest runs, of one kind or all, newest first.
+    pub async fn runs(
+        &self,
+        kind: Option<ReportKind>,
+        limit: i64,
+    ) -> Result<Vec<ReportRun>, StoreError> {
+        self.archive.report_runs(kind, limit).await
+    }
+
+    /// The periods of `kind` that have a finished run.
+    pub async fn periods_run(&self, kind: ReportKind) -> Result<Vec<String>, StoreError> {
+        self.archive.store.periods_run(kind).await
+    }
+
+    /// Records a run of `period` that was not carried out, and why (`detail`).
+    pub async fn record_skipped_run(
+        &self,
+        period: &Period,
+        started_by: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let store = &self.archive.store;
+        let at_ms = self.clock.now_ms();
+        let run = store
+            .start_report_run(period.kind(), period, started_by, at_ms)
+            .await?;
+        store
+            .finish_report_run(run, at_ms, "skipped", None, Some(detail))
+            .await
     }
 
     /// Every revision of this node's report of `period` it holds, oldest first.

@@ -214,7 +214,7 @@ async fn request_context(State(state): State<AppState>, request: Request, next: 
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    let database = state.archive.store.ping().await;
+    let database = state.archive.ping().await;
     let status = if database {
         StatusCode::OK
     } else {
@@ -224,14 +224,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
         "status": if database { "ok" } else { "degraded" },
         "node": state.node.code,
         "database": if database { "ok" } else { "unreachable" },
-        "backend": state.archive.store.backend().name(),
+        "backend": state.archive.backend().name(),
     });
     (status, Json(body)).into_response()
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
-    let last_seq = state.archive.store.last_seq().await.unwrap_or(-1);
-    let quarantined = state.archive.store.quarantine_count().await.unwrap_or(-1);
+    let last_seq = state.archive.last_seq().await.unwrap_or(-1);
+    let quarantined = state.archive.quarantine_count().await.unwrap_or(-1);
     let mut gauges = vec![
         ("licnode_up", "1 while the node serves.", 1.0),
         (

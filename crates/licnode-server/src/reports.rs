@@ -94,7 +94,6 @@ async fn list_runs(
         .map_err(|error| ApiError::bad_request(error.code(), error.to_string()))?;
     let runs = state
         .archive
-        .store
         .report_runs(kind, query.limit.unwrap_or(50))
         .await?;
     Ok(Json(json!({ "items": runs })))
@@ -179,8 +178,7 @@ async fn form(
     };
     let stored = state
         .archive
-        .store
-        .get(&record)
+        .find(&record)
         .await?
         .filter(|stored| stored.collection == form.collection())
         .ok_or_else(|| {

@@ -284,7 +284,7 @@ async fn destroy(
 }
 
 async fn certificates(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let items = state.archive.store.destruction_certificates().await?;
+    let items = state.archive.destruction_certificates().await?;
     Ok(Json(json!({ "count": items.len(), "items": items })))
 }
 

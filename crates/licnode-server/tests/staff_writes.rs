@@ -108,7 +108,7 @@ fn generated(collection: &str, seed: u64) -> Map<String, Value> {
 /// Everything a refused write could have touched: the change log's end, and the record's
 /// fields and history when there is one.
 async fn footprint(node: &TestNode, id: Option<&str>) -> (i64, Value, usize) {
-    let last_seq = node.state.archive.store.last_seq().await.expect("seq");
+    let last_seq = node.state.archive.last_seq().await.expect("seq");
     let Some(id) = id else {
         return (last_seq, Value::Null, 0);
     };

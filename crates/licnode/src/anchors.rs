@@ -40,7 +40,7 @@ pub async fn hand_up(
     base: &str,
     parent_code: &str,
 ) -> anyhow::Result<HandUpReport> {
-    let store = &archive.store;
+    let store = archive.replication_store();
     let own_code = archive.scope.node_ref().code;
     let mut report = HandUpReport::default();
     let standing: AnchorStanding = match client.get_json(&format!("{base}{ANCHOR_PATH}")).await {
@@ -110,7 +110,7 @@ async fn relay(
     base: &str,
     parent_code: &str,
 ) -> anyhow::Result<usize> {
-    let store = &archive.store;
+    let store = archive.replication_store();
     let own_code = archive.scope.node_ref().code;
     let mut cursor = store
         .sync_cursor(parent_code, STREAM_ANCHORS_RELAYED)

@@ -735,7 +735,6 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
     }
     writer.finish().await?;
     let payload: usize = county
-        .store
         .changes_after(0, None, i64::MAX)
         .await?
         .iter()
@@ -804,7 +803,6 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
     );
 
     let page = county
-        .store
         .list(&licnode_store::ListQuery {
             collection: "quality_archives".into(),
             limit: changed as i64,

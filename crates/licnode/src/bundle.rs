@@ -182,7 +182,7 @@ pub async fn run(command: BundleCommand) -> anyhow::Result<()> {
                 "bundle for {parent} written to {}: {summary}",
                 out.display()
             );
-            archive.store.close().await;
+            archive.close().await;
             Ok(())
         }
         BundleCommand::Import { config, file } => {
@@ -190,7 +190,7 @@ pub async fn run(command: BundleCommand) -> anyhow::Result<()> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let result = import(&archive, &tls, &bytes).await;
-            archive.store.close().await;
+            archive.close().await;
             println!("{}", result?);
             Ok(())
         }
@@ -229,7 +229,7 @@ pub async fn export(
     parent: &NodeRef,
 ) -> anyhow::Result<(Vec<u8>, ExportSummary)> {
     let local = archive.scope.node_ref();
-    let store = &archive.store;
+    let store = archive.replication_store();
     let up = collections_for(&local, parent, Link::Parent, Flow::Send);
     let start = store.sync_cursor(&parent.code, STREAM_ACKED).await?;
     let mut after = start;
@@ -360,7 +360,7 @@ pub async fn import(
     }
     if report.acknowledged == 0 {
         report.acknowledged = archive
-            .store
+            .replication_store()
             .sync_cursor(&child.code, licnode_store::sync_state::STREAM_PUSH)
             .await
             .map_err(|error| BundleError::new("internal", error.to_string()))?;

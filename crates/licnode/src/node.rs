@@ -91,7 +91,7 @@ impl Node {
         let refusal_audit = tls.as_ref().map(|tls| {
             crate::refusal_audit::RefusalAudit::spawn(
                 &tls.refusals(),
-                archive.store.clone(),
+                archive.clone(),
                 config.node.code.clone(),
             )
         });
@@ -155,7 +155,7 @@ impl Node {
         tracing::info!(
             node = %config.node.code,
             %local_addr,
-            backend = archive.store.backend().name(),
+            backend = archive.backend().name(),
             actor = %archive.actor(),
             "node serving"
         );
@@ -402,7 +402,7 @@ impl NodeHandle {
         if let Some(refusal_audit) = self.refusal_audit.take() {
             refusal_audit.stop().await;
         }
-        self.archive.store.close().await;
+        self.archive.close().await;
         Ok(())
     }
 

@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use licnode_app::Archive;
 use licnode_pki::{RefusalLog, RefusalRecord, Side};
-use licnode_store::{AuditEntry, Store};
+use licnode_store::AuditEntry;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -205,8 +206,8 @@ pub struct RefusalAudit {
 
 impl RefusalAudit {
     /// Counts every refusal `refusals` records from now on and writes each closed minute's
-    /// entries to `store`.
-    pub fn spawn(refusals: &RefusalLog, store: Store, refused_by: String) -> RefusalAudit {
+    /// entries to the node's audit log.
+    pub fn spawn(refusals: &RefusalLog, archive: Archive, refused_by: String) -> RefusalAudit {
         let mut receiver = refusals.subscribe();
         let (stop, mut stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -227,7 +228,7 @@ impl RefusalAudit {
                     _ = ticker.tick() => {
                         if !tally.is_empty() {
                             let closed = tally.take_closed(millis(SystemTime::now()), &refused_by);
-                            write(&store, &closed).await;
+                            write(&archive, &closed).await;
                         }
                     }
                 }
@@ -242,7 +243,7 @@ impl RefusalAudit {
                     Err(TryRecvError::Empty | TryRecvError::Closed) => break,
                 }
             }
-            write(&store, &tally.take_all(&refused_by)).await;
+            write(&archive, &tally.take_all(&refused_by)).await;
         });
         RefusalAudit {
             stop: Some(stop),
@@ -261,11 +262,11 @@ impl RefusalAudit {
     }
 }
 
-async fn write(store: &Store, entries: &[AuditEntry]) {
+async fn write(archive: &Archive, entries: &[AuditEntry]) {
     if entries.is_empty() {
         return;
     }
-    if let Err(error) = store.audit_all(entries).await {
+    if let Err(error) = archive.audit_all(entries).await {
         tracing::warn!(
             %error,
             entries = entries.len(),

@@ -189,7 +189,6 @@ fn node_key(config: &Config) -> anyhow::Result<PkiNodeKey> {
 /// write is then made as that account, with its role.
 async fn check_user(archive: &Archive, name: &str, approve: bool) -> anyhow::Result<Author> {
     let user = archive
-        .store
         .users()
         .await?
         .into_iter()
@@ -288,7 +287,7 @@ pub async fn run(command: RetentionCommand) -> anyhow::Result<()> {
         }
         RetentionCommand::Certificates { config } => {
             let (_, archive) = open(&config).await?;
-            let certificates = archive.store.destruction_certificates().await?;
+            let certificates = archive.destruction_certificates().await?;
             println!("{}", serde_json::to_string_pretty(&certificates)?);
         }
     }

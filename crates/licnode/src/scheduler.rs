@@ -89,26 +89,17 @@ pub async fn due_periods(
         return Ok(Vec::new());
     };
     let latest = Period::due_on(scheduled.kind, last_firing.date_naive());
-    let store = &reports.archive.store;
-    if store.report_runs(Some(scheduled.kind), 1).await?.is_empty() {
-        let at_ms = reports.clock.now_ms();
-        let run = store
-            .start_report_run(scheduled.kind, &latest, "schedule", at_ms)
-            .await?;
-        store
-            .finish_report_run(
-                run,
-                at_ms,
-                "skipped",
-                None,
-                Some("due before the node's schedule began; run it by hand if it is needed"),
+    if reports.runs(Some(scheduled.kind), 1).await?.is_empty() {
+        reports
+            .record_skipped_run(
+                &latest,
+                "schedule",
+                "due before the node's schedule began; run it by hand if it is needed",
             )
             .await?;
         return Ok(Vec::new());
     }
     let done: Vec<Period> = reports
-        .archive
-        .store
         .periods_run(scheduled.kind)
         .await?
         .iter()
@@ -140,9 +131,7 @@ async fn stale_period(
         return Ok(None);
     }
     let latest = reports
-        .archive
-        .store
-        .report_runs(Some(scheduled.kind), 50)
+        .runs(Some(scheduled.kind), 50)
         .await?
         .into_iter()
         .filter(|run| run.report_id.is_some())

@@ -62,7 +62,7 @@ pub async fn run(command: SyncCommand) -> anyhow::Result<()> {
             let archive = Archive::with_level(store, &config.node.code, level);
             let report = session(&archive, &tls, &parent_url).await?;
             println!("{report}");
-            archive.store.close().await;
+            archive.close().await;
             Ok(())
         }
     }
@@ -147,7 +147,7 @@ pub async fn session(
     let parent = NodeRef::new(hello.me.code, hello.me.level);
     let client = PeerClient::for_node(tls, ExpectedPeer::Code(parent.code.clone()))?;
     let local = archive.scope.node_ref();
-    let store = &archive.store;
+    let store = archive.replication_store();
     let mut report = SessionReport {
         parent: parent.to_string(),
         ..SessionReport::default()

@@ -65,7 +65,7 @@ pub fn spawn(
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = shared.wake.notified() => {}
-                _ = archive.store.changed() => {
+                _ = archive.replication_store().changed() => {
                     // More writes usually follow the first: wait a little for them.
                     tokio::time::sleep(timing.debounce).await;
                 }
@@ -125,7 +125,11 @@ pub fn spawn(
 
 async fn save(archive: &Archive, status: &LinkStatus) {
     let value = serde_json::to_value(status).unwrap_or_default();
-    if let Err(error) = archive.store.save_link_state("parent", &value).await {
+    if let Err(error) = archive
+        .replication_store()
+        .save_link_state("parent", &value)
+        .await
+    {
         tracing::warn!(%error, "cannot save the link state");
     }
 }

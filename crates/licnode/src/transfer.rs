@@ -365,7 +365,6 @@ pub async fn export(
     };
     loop {
         let page = archive
-            .store
             .list(&ListQuery {
                 collection: collection.name.to_string(),
                 within: within.clone(),
@@ -421,6 +420,6 @@ pub async fn export(
         "within": within,
         "records": written,
     }));
-    archive.store.audit(entry).await?;
+    archive.audit(entry).await?;
     Ok(written)
 }

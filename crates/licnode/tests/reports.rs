@@ -60,7 +60,7 @@ where
 
 /// A staff client of `node` with an approver's API token.
 async fn approver(node: &NodeHandle) -> (reqwest::Client, String) {
-    let store = &node.archive().store;
+    let store = node.archive().replication_store();
     store
         .add_user(
             "approver",
@@ -101,8 +101,7 @@ async fn licence_issued_on(node: &NodeHandle, date: &str, seed: u64) -> String {
 
 async fn held(node: &NodeHandle, id: &str) -> Option<serde_json::Map<String, Value>> {
     node.archive()
-        .store
-        .get(id)
+        .find(id)
         .await
         .ok()
         .flatten()
@@ -167,7 +166,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     let september_skipped = || async {
         zhejiang
             .archive()
-            .store
+            .replication_store()
             .report_runs(Some(ReportKind::Monthly), 10)
             .await
             .expect("runs")
@@ -205,7 +204,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(first["reporting_unit"], json!("浙江省市场监督管理局"));
     let runs = zhejiang
         .archive()
-        .store
+        .replication_store()
         .report_runs(Some(ReportKind::Monthly), 10)
         .await
         .expect("runs");
@@ -252,7 +251,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(bad["error"]["code"], json!("invalid_period"));
 
     // Clerks do not submit; a submitted report is not submitted twice.
-    let store = &zhejiang.archive().store;
+    let store = zhejiang.archive().replication_store();
     store
         .add_user(
             "clerk",

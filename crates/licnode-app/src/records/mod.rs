@@ -10,9 +10,10 @@ use licnode_doc::{ActorId, Authoring, Conflict, HistoryEntry, RecordDoc, RecordM
 use licnode_model::{Collection, Issue, Mode, ValidationErrors};
 use serde_json::{Map, Value};
 
+use licnode_store::public::{PublicPage, PublicQuery};
 use licnode_store::{
-    Attribution, ModifyError, PreparedChange, PreparedRecord, Projection, Role, Store, StoreError,
-    StoredRecord,
+    Attribution, Backend, ChangeRow, ListQuery, ModifyError, Page, PreparedChange, PreparedRecord,
+    Projection, Role, SearchQuery, Store, StoreError, StoredRecord,
 };
 
 pub use author::{Approval, Author};
@@ -145,7 +146,7 @@ pub struct Updated {
 pub struct Archive {
     /// Private: callers outside this crate go through the services, so every write is decided
     /// here (DESIGN principle 13, "one rule, every door").
-    pub store: Store,
+    pub(crate) store: Store,
     pub scope: NodeScope,
     actor: ActorId,
 }
@@ -179,6 +180,29 @@ impl Archive {
     pub fn with_child_prefectures(mut self, child_prefectures: Vec<String>) -> Archive {
         self.scope.child_prefectures = child_prefectures;
         self
+    }
+
+    /// The store, for the replication engine alone: sessions, bundles, the node-to-node
+    /// endpoints and audit anchors move changes, cursors and anchors that are not written
+    /// through the records service (received changes are checked by the authority table inside
+    /// the store's apply path). Nothing else takes this door.
+    pub fn replication_store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Which database the node runs on.
+    pub fn backend(&self) -> Backend {
+        self.store.backend()
+    }
+
+    /// True when the database answers.
+    pub async fn ping(&self) -> bool {
+        self.store.ping().await
+    }
+
+    /// Closes the database, waiting for running statements.
+    pub async fn close(&self) {
+        self.store.close().await
     }
 
     /// This process's automerge actor id.
@@ -398,6 +422,51 @@ impl Archive {
             .get(id)
             .await?
             .ok_or_else(|| ArchiveError::NotFound(id.to_string()))
+    }
+
+    /// One record, or `None` when this node holds no record `id`.
+    pub async fn find(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+        self.store.get(id).await
+    }
+
+    /// A page of records.
+    pub async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        self.store.list(query).await
+    }
+
+    /// A page of records whose enterprise name, licence number or credit code matches.
+    pub async fn search(&self, query: &SearchQuery) -> Result<Page, StoreError> {
+        self.store.search(query).await
+    }
+
+    /// A page of public records (Art. 36), for the public query service.
+    pub async fn public_records(&self, query: &PublicQuery) -> Result<PublicPage, StoreError> {
+        self.store.public_records(query).await
+    }
+
+    /// How many records each collection holds.
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.store.counts().await
+    }
+
+    /// The change log after `after`, optionally of some collections only.
+    pub async fn changes_after(
+        &self,
+        after: i64,
+        collections: Option<&[&str]>,
+        limit: i64,
+    ) -> Result<Vec<ChangeRow>, StoreError> {
+        self.store.changes_after(after, collections, limit).await
+    }
+
+    /// The number of the last change stored.
+    pub async fn last_seq(&self) -> Result<i64, StoreError> {
+        self.store.last_seq().await
+    }
+
+    /// How many received changes are held in quarantine.
+    pub async fn quarantine_count(&self) -> Result<i64, StoreError> {
+        self.store.quarantine_count().await
     }
 
     /// The document of a record, loaded.

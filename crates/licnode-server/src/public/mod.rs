@@ -464,7 +464,6 @@ async fn load(
     let store_query = listing::query(listing, &params)?;
     let page = state
         .archive
-        .store
         .public_records(&store_query)
         .await
         .map_err(PublicError::store)?;
