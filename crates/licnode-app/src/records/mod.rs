@@ -142,6 +142,23 @@ pub struct Updated {
 }
 
 /// A node's archive: its store, its scope and this process's actor id.
+///
+/// The store is private to the services, so code outside this crate cannot write past their
+/// rules (DESIGN principle 13, "one rule, every door"); replication names its own door:
+///
+/// ```
+/// fn replication(archive: &licnode_app::Archive) -> &licnode_store::Store {
+///     archive.replication_store()
+/// }
+/// ```
+///
+/// and reaching for the store itself does not compile:
+///
+/// ```compile_fail
+/// fn reach_past(archive: &licnode_app::Archive) -> &licnode_store::Store {
+///     &archive.store
+/// }
+/// ```
 #[derive(Clone)]
 pub struct Archive {
     /// Private: callers outside this crate go through the services, so every write is decided
