@@ -2,7 +2,7 @@
 //! (logins, exports, refusals), and reading and checking it. Every stored change is audited by
 //! the store in the transaction that stores it; this is the door for everything else.
 
-use licnode_store::anchors::AuditCheck;
+use licnode_store::anchors::{AuditCheck, PointCheck};
 use licnode_store::{AuditEntry, AuditRecord, StoreError};
 
 use crate::records::Archive;
@@ -30,6 +30,20 @@ impl Archive {
     /// The audit log's last number and hash.
     pub async fn audit_head(&self) -> Result<(i64, String), StoreError> {
         self.store.audit_head().await
+    }
+
+    /// Whether the chain holds `hash` at entry `seq`, as `source` (a backup manifest, the
+    /// parent's anchor) recorded it; `problem` names the finding when it does not.
+    pub async fn audit_check_point(
+        &self,
+        source: &str,
+        seq: i64,
+        hash: &str,
+        problem: &'static str,
+    ) -> Result<PointCheck, StoreError> {
+        self.store
+            .audit_check_point(source, seq, hash, problem)
+            .await
     }
 
     /// Verifies the audit chain of this node (`node`) end to end, and against the anchors its
