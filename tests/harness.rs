@@ -34,7 +34,7 @@ pub async fn spawn_node(backend: Backend, code: &str, level: &str) -> anyhow::Re
     })?;
     let config = Config::load(&config_path)?;
     let handle = Node::start(&config).await?;
-    let store = &handle.archive().store;
+    let store = handle.archive().replication_store();
     store
         .add_user(
             "e2e",

@@ -124,7 +124,11 @@ fn refused(error: licnode_store::anchors::AnchorError) -> ApiError {
 /// that did not extend. (A node with a parent prunes what it relayed, after each relay.)
 async fn prune_at_the_top(state: &AppState, node: &str) -> Result<(), ApiError> {
     if state.node.parent_url.is_none() {
-        state.archive.store.prune_anchors(Some(node), None).await?;
+        state
+            .archive
+            .replication_store()
+            .prune_anchors(Some(node), None)
+            .await?;
     }
     Ok(())
 }
@@ -134,7 +138,7 @@ async fn standing(
     Extension(peer): Extension<PeerIdentity>,
 ) -> Result<Json<AnchorStanding>, ApiError> {
     let child = child_of(&state, &peer)?;
-    let store = &state.archive.store;
+    let store = state.archive.replication_store();
     Ok(Json(AnchorStanding {
         newest: store.newest_anchor(&child.code).await?,
         broken: store.broken_anchors(&child.code).await?,
@@ -162,7 +166,7 @@ async fn hand_up(
     let now = state.clock.now_ms();
     let arrival = state
         .archive
-        .store
+        .replication_store()
         .record_anchor(&payload, &signed, &child.code, &state.node.code, None, now)
         .await?;
     prune_at_the_top(&state, &child.code).await?;
@@ -241,7 +245,7 @@ async fn relay(
         }
         let arrival = state
             .archive
-            .store
+            .replication_store()
             .record_anchor(&payload, signed, &child.code, &state.node.code, None, now)
             .await?;
         if arrival.duplicate {

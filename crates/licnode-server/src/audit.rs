@@ -97,11 +97,7 @@ async fn entries(
             format!("limit must be between 1 and {MAX_LIMIT}"),
         ));
     }
-    let rows = state
-        .archive
-        .store
-        .audit_entries(paging.after, limit)
-        .await?;
+    let rows = state.archive.audit_entries(paging.after, limit).await?;
     // A full page may have more behind it; a short one is the end of the log for now.
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|row| row.seq))
@@ -114,7 +110,7 @@ async fn verify(
     Extension(staff): Extension<Staff>,
 ) -> Result<Json<Value>, ApiError> {
     require_audit_reader(&staff)?;
-    let check = state.archive.store.audit_check(&state.node.code).await?;
+    let check = state.archive.audit_check(&state.node.code).await?;
     Ok(Json(json!({
         "intact": check.is_clean(),
         "report": check.chain,
@@ -133,7 +129,7 @@ async fn anchors(
     Extension(staff): Extension<Staff>,
 ) -> Result<Json<Value>, ApiError> {
     require_audit_reader(&staff)?;
-    let held = state.archive.store.anchors_by_node().await?;
+    let held = state.archive.replication_store().anchors_by_node().await?;
     let nodes: Vec<Value> = held
         .into_iter()
         .map(|(anchor, broken)| {

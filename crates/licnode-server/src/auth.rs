@@ -42,8 +42,8 @@ pub struct Staff {
 
 impl Staff {
     /// This staff member as the write path judges a write: name and role.
-    pub fn author(&self) -> licnode_store::Author {
-        licnode_store::Author::staff(self.user.name.clone(), self.user.role)
+    pub fn author(&self) -> licnode_app::Author {
+        licnode_app::Author::staff(self.user.name.clone(), self.user.role)
     }
 
     /// Refuses unless the role may create and edit records.
@@ -293,7 +293,7 @@ pub(crate) async fn authenticate(
             "log in first: POST /api/v1/auth/login, then send Authorization: Bearer <token>",
         ));
     };
-    match state.archive.store.user_for_token(&token).await {
+    match state.archive.user_for_token(&token).await {
         Ok(Some(user)) => {
             tracing::Span::current().record("user", user.name.as_str());
             request.extensions_mut().insert(Staff { user, token });
@@ -397,13 +397,12 @@ async fn login(
                 // Throttled attempts from this address since its last entry, not each audited.
                 "throttled_not_audited": not_audited,
             }));
-            state.archive.store.audit(entry).await?;
+            state.archive.audit(entry).await?;
         }
         return Ok(response);
     }
     match state
         .archive
-        .store
         .check_password(&body.name, &body.password)
         .await?
     {
@@ -412,7 +411,6 @@ async fn login(
             state.login_limiter.clear(&user_at_address);
             let issued = state
                 .archive
-                .store
                 .issue_token(
                     &user.name,
                     TokenKind::Session,
@@ -456,7 +454,7 @@ async fn audit_login(
     // The client as decided from the peer and the trusted proxies (issue 11, item 9).
     let entry = AuditEntry::new(kind, &state.node.code, &name, state.clock.now_ms())
         .detail(json!({ "client": client.to_string(), "how": how }));
-    state.archive.store.audit(entry).await?;
+    state.archive.audit(entry).await?;
     Ok(())
 }
 
@@ -468,7 +466,7 @@ async fn logout(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
 ) -> Result<StatusCode, ApiError> {
-    state.archive.store.revoke_token(&staff.token).await?;
+    state.archive.revoke_token(&staff.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -501,7 +499,6 @@ async fn issue_api_token(
         .map(|days| i64::from(days) * 86_400_000);
     let issued = state
         .archive
-        .store
         .issue_token(&user, TokenKind::Api, &body.label, lifetime)
         .await?;
     Ok((StatusCode::CREATED, Json(json!(issued))).into_response())
@@ -512,7 +509,7 @@ async fn list_users(
     Extension(staff): Extension<Staff>,
 ) -> Result<Json<Value>, ApiError> {
     staff.require_administer()?;
-    Ok(Json(json!({ "users": state.archive.store.users().await? })))
+    Ok(Json(json!({ "users": state.archive.users().await? })))
 }
 
 #[derive(Deserialize)]
@@ -537,7 +534,6 @@ async fn add_user(
     })?;
     let user = state
         .archive
-        .store
         .add_user(
             &body.name,
             body.display_name.as_deref().unwrap_or(&body.name),
@@ -564,7 +560,6 @@ async fn change_user(
     let body: ChangeUser = parse(body)?;
     state
         .archive
-        .store
         .set_user_disabled(&name, body.disabled)
         .await?;
     Ok(StatusCode::NO_CONTENT)

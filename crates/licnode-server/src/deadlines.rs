@@ -115,7 +115,7 @@ async fn list(
             }
         }
     }
-    let items = state.archive.store.deadlines(&query).await?;
+    let items = state.archive.deadlines(&query).await?;
     Ok(Json(answer(&query, items, limit)))
 }
 
@@ -153,7 +153,7 @@ pub async fn metrics_text(state: &AppState) -> String {
     };
     // Every write and every destruction appends to the audit log: its head moves whenever the
     // records do.
-    let Ok((audit_seq, _)) = state.archive.store.audit_head().await else {
+    let Ok((audit_seq, _)) = state.archive.audit_head().await else {
         return String::new();
     };
     let key = (state.clock.today(), audit_seq);
@@ -164,7 +164,7 @@ pub async fn metrics_text(state: &AppState) -> String {
         return text.clone();
     }
     query.state = Some(DeadlineState::Late);
-    let Ok(items) = state.archive.store.deadlines(&query).await else {
+    let Ok(items) = state.archive.deadlines(&query).await else {
         return String::new();
     };
     let mut text = String::from(

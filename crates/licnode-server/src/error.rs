@@ -5,7 +5,8 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use licnode_store::{ArchiveError, StoreError};
+use licnode_app::ArchiveError;
+use licnode_store::StoreError;
 use serde_json::{Value, json};
 
 /// An error answered to an API client.

@@ -31,7 +31,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use licnode_store::Archive;
+use licnode_app::Archive;
 use routes::{Operation, Routes};
 use serde::Serialize;
 use serde_json::json;
@@ -64,7 +64,7 @@ pub struct AppState {
     /// The link to the parent, when this node has one.
     pub link: Option<Arc<sync::LinkHandle>>,
     /// The node's clock (injected in tests).
-    pub clock: licnode_store::SharedClock,
+    pub clock: licnode_app::SharedClock,
     /// Retention length, approval validity and the node key (Art. 37, 38).
     pub retention: Arc<retention::RetentionSettings>,
     /// The last late-deadline gauge rendered for `/metrics`, with the day and audit-log
@@ -82,7 +82,7 @@ impl AppState {
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             trusted_proxies: Arc::default(),
             link: None,
-            clock: Arc::new(licnode_store::SystemClock),
+            clock: Arc::new(licnode_app::SystemClock),
             retention: Arc::default(),
             deadline_gauge: Arc::default(),
         }
@@ -104,7 +104,7 @@ impl AppState {
     }
 
     /// The same state, with another clock.
-    pub fn with_clock(mut self, clock: licnode_store::SharedClock) -> AppState {
+    pub fn with_clock(mut self, clock: licnode_app::SharedClock) -> AppState {
         self.clock = clock;
         self
     }
@@ -285,7 +285,7 @@ fn health_schema() -> serde_json::Value {
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    let database = state.archive.store.ping().await;
+    let database = state.archive.ping().await;
     let status = if database {
         StatusCode::OK
     } else {
@@ -295,14 +295,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
         "status": if database { "ok" } else { "degraded" },
         "node": state.node.code,
         "database": if database { "ok" } else { "unreachable" },
-        "backend": state.archive.store.backend().name(),
+        "backend": state.archive.backend().name(),
     });
     (status, Json(body)).into_response()
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
-    let last_seq = state.archive.store.last_seq().await.unwrap_or(-1);
-    let quarantined = state.archive.store.quarantine_count().await.unwrap_or(-1);
+    let last_seq = state.archive.last_seq().await.unwrap_or(-1);
+    let quarantined = state.archive.quarantine_count().await.unwrap_or(-1);
     let mut gauges = vec![
         ("licnode_up", "1 while the node serves.", 1.0),
         (

@@ -261,7 +261,7 @@ fn page_json(page: licnode_store::Page) -> Value {
 async fn node(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "node": *state.node,
-        "backend": state.archive.store.backend().name(),
+        "backend": state.archive.backend().name(),
         "actor": state.archive.actor().to_string(),
     }))
 }
@@ -368,7 +368,7 @@ async fn list(
             }
         }
     }
-    Ok(Json(page_json(state.archive.store.list(&query).await?)))
+    Ok(Json(page_json(state.archive.list(&query).await?)))
 }
 
 /// `q` is read as a licence number when it parses as one, as a credit code when it is 18
@@ -422,7 +422,7 @@ async fn search(State(state): State<AppState>, params: Params) -> Result<Json<Va
             "give q, name, licence_number or credit_code",
         ));
     }
-    Ok(Json(page_json(state.archive.store.search(&query).await?)))
+    Ok(Json(page_json(state.archive.search(&query).await?)))
 }
 
 async fn history(
@@ -466,7 +466,6 @@ async fn changes(State(state): State<AppState>, params: Params) -> Result<Json<V
         .map(|list| list.iter().map(String::as_str).collect());
     let rows = state
         .archive
-        .store
         .changes_after(paging.after.unwrap_or(0), names.as_deref(), paging.limit)
         .await?;
     let next = rows.last().map(|row| row.seq);

@@ -14,8 +14,8 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use licnode_app::{ReportError, ReportSettings, Reports};
 use licnode_reports::{FormName, Period, ReportKind};
-use licnode_store::{ReportError, ReportSettings, Reports};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -147,7 +147,6 @@ async fn list_runs(
         .map_err(|error| ApiError::bad_request(error.code(), error.to_string()))?;
     let runs = state
         .archive
-        .store
         .report_runs(kind, query.limit.unwrap_or(50))
         .await?;
     Ok(Json(json!({ "items": runs })))
@@ -232,8 +231,7 @@ async fn form(
     };
     let stored = state
         .archive
-        .store
-        .get(&record)
+        .find(&record)
         .await?
         .filter(|stored| stored.collection == form.collection())
         .ok_or_else(|| {

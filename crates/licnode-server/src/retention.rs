@@ -18,9 +18,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use licnode_store::retention::{
-    DEFAULT_APPROVAL_DAYS, NodeKey, RetentionError, Signature, years_or_default,
-};
+use licnode_app::retention::{DEFAULT_APPROVAL_DAYS, RetentionError, years_or_default};
+use licnode_store::retention::{NodeKey, Signature};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -181,10 +180,10 @@ pub fn api_error(error: RetentionError) -> ApiError {
     ApiError::new(status, code, error.to_string())
 }
 
-fn unwrap_archive(error: RetentionError) -> licnode_store::ArchiveError {
+fn unwrap_archive(error: RetentionError) -> licnode_app::ArchiveError {
     match error {
         RetentionError::Archive(inner) => inner,
-        other => licnode_store::ArchiveError::Store(licnode_store::StoreError::GroupCommit(
+        other => licnode_app::ArchiveError::Store(licnode_store::StoreError::GroupCommit(
             other.to_string(),
         )),
     }
@@ -217,7 +216,6 @@ async fn due(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let today = state.clock.today();
     let items = state
         .archive
-        .store
         .due_records(today, state.retention.years)
         .await?;
     Ok(Json(json!({
@@ -347,6 +345,6 @@ async fn destroy(
 }
 
 async fn certificates(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let items = state.archive.store.destruction_certificates().await?;
+    let items = state.archive.destruction_certificates().await?;
     Ok(Json(json!({ "count": items.len(), "items": items })))
 }

@@ -13,10 +13,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use licnode_app::Archive;
 use licnode_pki::PeerIdentity;
 use licnode_store::audit::kinds;
 use licnode_store::sync_state::{STREAM_PUSH, SyncBatch};
-use licnode_store::{Archive, AuditEntry, CursorMove, Refusal, RemoteChange};
+use licnode_store::{AuditEntry, CursorMove, Refusal, RemoteChange};
 use licnode_sync::protocol::{
     CURSOR_PATH, CursorResponse, HELLO_PATH, MAX_BATCH, MAX_BATCH_BODY_BYTES, PULL_PATH, PUSH_PATH,
     PullRequest, PullResponse, PushRequest, PushResponse, RECOVER_PATH, WireChange, author_ref,
@@ -101,7 +102,7 @@ pub async fn refuse_unless_direct_child(
             "doing": doing,
             "reason": problem,
         }));
-    archive.store.audit(entry).await?;
+    archive.audit(entry).await?;
     Err(ApiError::new(
         StatusCode::FORBIDDEN,
         "not_a_child",
@@ -149,7 +150,7 @@ async fn cursor(
     child_link(&state, &peer, Flow::Receive)?;
     let (acknowledged, acknowledged_hash) = state
         .archive
-        .store
+        .replication_store()
         .sync_cursor_with_hash(&peer.code, STREAM_PUSH)
         .await?;
     Ok(Json(CursorResponse {
@@ -193,7 +194,7 @@ pub async fn apply_push(
         ));
     }
     let child = child.clone();
-    let store = &archive.store;
+    let store = archive.replication_store();
     let acknowledged = store.sync_cursor(&child.code, STREAM_PUSH).await?;
     if request.up_to < request.after
         || request
@@ -327,9 +328,9 @@ pub async fn serve_recover(
     request: PullRequest,
 ) -> Result<PullResponse, ApiError> {
     let limit = request.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
-    let high = archive.store.last_seq().await?;
+    let high = archive.last_seq().await?;
     let mut rows = archive
-        .store
+        .replication_store()
         .changes_from_origin(&child.code, request.after, limit)
         .await?;
     let mut caught_up = (rows.len() as i64) < limit;
@@ -382,14 +383,18 @@ pub async fn serve_pull(
     // when the query finds fewer than `limit`, the child has considered everything up to
     // `high`: its cursor moves there even if nothing was for it, and the next round starts at
     // the end of the log instead of scanning it again.
-    let high = archive.store.last_seq().await?;
+    let high = archive.last_seq().await?;
     // The child's cursor names a change of this log: if this log no longer holds it there
     // (this node was restored from a backup), the child's cursor would skip what this node
     // writes next. It is told so, and pulls again from the start (held changes are skipped).
     if request.after > 0
         && let Some(expected) = &request.after_hash
     {
-        let held = match archive.store.change_hash_at(request.after).await? {
+        let held = match archive
+            .replication_store()
+            .change_hash_at(request.after)
+            .await?
+        {
             Some(own) => own == *expected,
             None => request.after <= high,
         };
@@ -413,7 +418,6 @@ pub async fn serve_pull(
         }
     }
     let mut rows = archive
-        .store
         .changes_after(request.after, Some(&collections), limit)
         .await?;
     let mut caught_up = (rows.len() as i64) < limit;
@@ -448,7 +452,7 @@ pub async fn serve_pull(
         .collect();
     let next_hash = match next {
         0 => None,
-        next => archive.store.change_hash_at(next).await?,
+        next => archive.replication_store().change_hash_at(next).await?,
     };
     Ok(PullResponse {
         changes,
@@ -550,7 +554,7 @@ async fn quarantine(
     Query(query): Query<QuarantineQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
-    let entries = state.archive.store.quarantined(limit).await?;
+    let entries = state.archive.replication_store().quarantined(limit).await?;
     Ok(Json(json!({ "quarantined": entries })))
 }
 
@@ -610,8 +614,8 @@ impl LinkHandle {
 
 /// `GET /api/v1/sync/status`: the link to the parent, lag in changes each way, quarantine.
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, crate::ApiError> {
-    let last_seq = state.archive.store.last_seq().await?;
-    let quarantined = state.archive.store.quarantine_count().await?;
+    let last_seq = state.archive.last_seq().await?;
+    let quarantined = state.archive.quarantine_count().await?;
     let link = state.link.as_ref().map(|link| {
         let status = link.snapshot();
         json!({

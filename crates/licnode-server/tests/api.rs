@@ -3,8 +3,9 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use licnode_app::Archive;
 use licnode_server::{AppState, NodeInfo, app};
-use licnode_store::{Archive, Role, Store, TokenKind};
+use licnode_store::{Role, Store, TokenKind};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -299,7 +300,7 @@ async fn malformed_input_gets_a_stable_error_code_and_writes_nothing() {
             "{answer}"
         );
         assert_eq!(
-            node.state.archive.store.last_seq().await.expect("seq"),
+            node.state.archive.last_seq().await.expect("seq"),
             0,
             "{backend}: nothing written"
         );
@@ -430,7 +431,7 @@ async fn an_auditor_cannot_write() {
         (status, answer["error"]["code"].clone()),
         (StatusCode::FORBIDDEN, json!("forbidden_role"))
     );
-    assert_eq!(node.state.archive.store.last_seq().await.expect("seq"), 0);
+    assert_eq!(node.state.archive.last_seq().await.expect("seq"), 0);
 }
 
 #[tokio::test]

@@ -9,10 +9,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use licnode_app::Archive;
 use licnode_server::client_address::TrustedProxies;
 use licnode_server::public::{self, PublicOptions};
 use licnode_server::{AppState, NodeInfo, app};
-use licnode_store::{Archive, Role, Store};
+use licnode_store::{Role, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -115,7 +116,6 @@ async fn login(
 async fn audited_logins(node: &TestNode) -> Vec<(String, String, String)> {
     node.state
         .archive
-        .store
         .audit_entries(0, 10_000)
         .await
         .expect("audit entries")
@@ -286,7 +286,7 @@ async fn the_public_rate_limit_counts_the_forwarded_client_only_behind_a_trusted
 #[tokio::test]
 async fn a_locked_out_guesser_adds_one_audit_entry_a_minute_however_often_it_tries() {
     let mut node = node(Backend::Sqlite, &[]).await;
-    let clock = licnode_store::ManualClock::new(1_767_225_600_000);
+    let clock = licnode_app::ManualClock::new(1_767_225_600_000);
     node.state = node.state.clone().with_clock(clock.clone());
     let guesser = "192.0.2.10";
     for _ in 0..LIMIT {
@@ -306,7 +306,7 @@ async fn a_locked_out_guesser_adds_one_audit_entry_a_minute_however_often_it_tri
             .map(|entry| entry.detail)
             .collect()
     };
-    let store = &node.state.archive.store;
+    let store = node.state.archive.replication_store();
     let entries = throttled_entries(store.audit_entries(0, 10_000).await.expect("audit"));
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0]["client"], guesser);

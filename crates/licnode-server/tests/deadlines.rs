@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use licnode_app::Author;
+use licnode_app::{Archive, ManualClock};
 use licnode_model::Level;
 use licnode_server::{AppState, NodeInfo, app};
-use licnode_store::Author;
-use licnode_store::{Archive, ManualClock, Role, Store, TokenKind};
+use licnode_store::{Role, Store, TokenKind};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
@@ -114,7 +115,7 @@ async fn get(node: &TestNode, uri: &str, token: Option<&str>) -> (StatusCode, Va
 async fn the_national_node_lists_due_and_late_duties_per_province_on_its_clock() {
     for backend in BACKENDS {
         let node = national_node(backend, "2026-03-05").await;
-        let store = node.state.archive.store.clone();
+        let store = node.state.archive.replication_store().clone();
         // Zhejiang reported February; Jiangsu, whose licences arrive here, did not.
         arrive(
             Archive::new(store.clone(), "330000"),

@@ -4,11 +4,12 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use licnode_app::Archive;
 use licnode_model::Level;
 use licnode_pki::PeerIdentity;
 use licnode_server::sync::peer_router;
 use licnode_server::{AppState, NodeInfo};
-use licnode_store::{Archive, Store};
+use licnode_store::Store;
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -149,7 +150,7 @@ async fn peer_endpoints_answer_every_error_as_json_with_a_stable_code() {
         let cursor = province
             .state
             .archive
-            .store
+            .replication_store()
             .sync_cursor("330212", "push")
             .await
             .expect("cursor");
@@ -182,7 +183,6 @@ async fn a_province_refuses_a_county_whose_prefecture_runs_a_node_at_the_first_r
         let audit = province
             .state
             .archive
-            .store
             .audit_entries(0, 100)
             .await
             .expect("audit");

@@ -10,11 +10,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use licnode_app::Author;
+use licnode_app::{Archive, ArchiveError};
 use licnode_model::{Collection, FieldType, Level, Mode};
 use licnode_server::public::{self, PublicOptions};
 use licnode_server::{AppState, NodeInfo, app};
-use licnode_store::Author;
-use licnode_store::{Archive, ArchiveError, Store, StoredRecord};
+use licnode_store::{Store, StoredRecord};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
@@ -140,7 +141,7 @@ fn collection(name: &str) -> &'static Collection {
 /// Creates a record as a node that may author it (the authority table decides), writing into
 /// the test node's database as replication would deliver it.
 async fn create(node: &TestNode, collection: &str, input: &Map<String, Value>) -> StoredRecord {
-    let store = node.state.archive.store.clone();
+    let store = node.state.archive.replication_store().clone();
     let authors = [
         Archive::new(store.clone(), "100000"),
         Archive::new(store.clone(), NODE_CODE),
@@ -669,7 +670,7 @@ async fn a_renamed_enterprise_is_found_by_its_new_name_and_not_its_old_one() {
 
         let mut patch = Map::new();
         patch.insert("enterprise_name".into(), json!("杭州沣渚电缆有限公司"));
-        let store = node.state.archive.store.clone();
+        let store = node.state.archive.replication_store().clone();
         let updated = Archive::new(store, NODE_CODE)
             .update(&record.id, &patch, &Author::clerk("clerk-wang"))
             .await;

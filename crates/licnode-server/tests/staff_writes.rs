@@ -5,9 +5,10 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use licnode_app::Archive;
 use licnode_model::{EventKind, FieldType, LicenceStatus, ReportStatus};
 use licnode_server::{AppState, NodeInfo, app};
-use licnode_store::{Archive, Role, Store, TokenKind};
+use licnode_store::{Role, Store, TokenKind};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
@@ -44,7 +45,7 @@ async fn node(backend: Backend) -> TestNode {
             .expect("token");
         tokens.insert(name, issued.token);
     }
-    let clock = licnode_store::ManualClock::at_date(
+    let clock = licnode_app::ManualClock::at_date(
         chrono::NaiveDate::from_ymd_opt(2026, 3, 10).expect("date"),
     );
     TestNode {
@@ -107,7 +108,7 @@ fn generated(collection: &str, seed: u64) -> Map<String, Value> {
 /// Everything a refused write could have touched: the change log's end, and the record's
 /// fields and history when there is one.
 async fn footprint(node: &TestNode, id: Option<&str>) -> (i64, Value, usize) {
-    let last_seq = node.state.archive.store.last_seq().await.expect("seq");
+    let last_seq = node.state.archive.last_seq().await.expect("seq");
     let Some(id) = id else {
         return (last_seq, Value::Null, 0);
     };

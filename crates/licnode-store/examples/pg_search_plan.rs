@@ -1,8 +1,9 @@
 //! Query plans of the name search on PostgreSQL at 100,000 licences, before and after ANALYZE.
 //! `cargo run --release -p licnode-store --example pg_search_plan`.
 
-use licnode_store::Author;
-use licnode_store::{Archive, BulkRow, BulkWriter, Store};
+use licnode_app::Author;
+use licnode_app::{Archive, BulkRow, BulkWriter};
+use licnode_store::Store;
 use sqlx::Row;
 
 #[tokio::main]

@@ -67,7 +67,9 @@ fn calendar(date: NaiveDate) -> Option<CalendarDate> {
 /// The China date of a millisecond timestamp.
 fn china_date(millis: i64) -> Option<CalendarDate> {
     let time = chrono::DateTime::from_timestamp_millis(millis)?;
-    calendar(time.with_timezone(&crate::clock::china()).date_naive())
+    // UTC+8, the offset every date in the regulation is counted in.
+    let china = chrono::FixedOffset::east_opt(8 * 3600)?;
+    calendar(time.with_timezone(&china).date_naive())
 }
 
 /// The licence statuses that end a licence: a cancellation is applied once its licence has one.

@@ -1,17 +1,16 @@
 //! Persistence of a node's archives: record documents, their queryable projections, the name
 //! index and the local change log, on SQLite (the default) or PostgreSQL. This is the only
-//! crate that speaks SQL. [`Archive`] is the write path on top of it: validate → document →
-//! commit.
+//! crate that speaks SQL. It is a repository: reads, and writes at the level of a transaction;
+//! the rules that decide what may be written (validation, authority, approval, frozen reports,
+//! due-ness, signatures) are the application services' (`licnode-app`), which pass a rule in
+//! where it must run inside a write transaction (`Store::modify`, `Store::destroy_records`).
 
 #![forbid(unsafe_code)]
 
 mod accounts;
 pub mod anchors;
-mod archive;
 pub mod audit;
-pub mod author;
 mod backup;
-pub mod clock;
 pub mod deadlines;
 mod migrate;
 mod projection;
@@ -31,19 +30,13 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKind, User};
-pub use archive::{Archive, ArchiveError, BulkRow, BulkWriter, Created, NodeScope, Updated};
 pub use audit::{AuditEntry, AuditFinding, AuditRecord, AuditReport};
-pub use author::{Approval, Author};
 pub use backup::{DatabaseSummary, PgSnapshot};
-pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use deadlines::DeadlineQuery;
 pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;
 pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
-pub use reports::{
-    PeriodSummary, ReportError, ReportRun, ReportSettings, ReporterStatus, Reports, RunResult,
-    report_id,
-};
+pub use reports::ReportRun;
 pub use sync_state::{CursorMove, QuarantineEntry, Refusal, SyncBatch};
 pub use write::{
     ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord,

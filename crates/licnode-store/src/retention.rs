@@ -1,114 +1,25 @@
-//! Keeping and destroying (Art. 37, 38): which records have come due, the request to the
-//! superior, its signed decision, destruction on a valid approval only, tombstones and
-//! destruction certificates.
-//!
-//! ## The flow
-//!
-//! 1. [`Store::due_records`] lists what has come due as of the node's clock (the rule per
-//!    collection is `licnode_model::retention`).
-//! 2. [`Archive::request_destruction`] writes a `destructions` record (jurisdiction: this node)
-//!    naming the due records; replication carries it up to the superior.
-//! 3. At the superior — the node the request reached straight from the requesting node, its
-//!    parent — [`Archive::decide_destruction`] checks every named record against its own copy
-//!    and clock, and writes the decision into the same record with a signature over the exact
-//!    decision (request, nodes, record ids, approved/expiry times, approver) by its node key;
-//!    replication carries it back down.
-//! 4. [`Archive::destroy_approved`] verifies that signature against the node PKI (a node
-//!    certificate of a strict ancestor of this node, and of the parent it replicates with once
-//!    it has synced), the request, the records, the times and due-ness, then in one transaction
-//!    removes each record's document, projection, name index, change-log and quarantine rows,
-//!    leaves a tombstone per record and a destruction certificate, and appends one audit entry
-//!    per record to the hash-chained audit log.
+//! Keeping and destroying (Art. 37, 38), the store's side: the scan the retention service
+//! judges due-ness on, the tombstones and destruction certificates, and the one transaction
+//! that carries out an approved destruction. The rules — what is due, who may approve, whether
+//! an approval's signature and times hold — are the retention service's (`licnode-app`), which
+//! passes its due-ness judgement into [`Store::destroy_records`] so that it runs inside the
+//! transaction, on the rows as they are then.
 //!
 //! A destroyed record cannot come back: the apply path drops every received change to a
 //! tombstoned id (`sqlite_without_destroyed`), whether it comes from a sync session, an
 //! offline bundle or a peer that was offline during the destruction.
-//!
-//! ## Clocks
-//!
-//! Two clocks meet here: this node's and the superior's (its signed `approved_at`). Neither is
-//! trusted alone where trusting it could destroy early:
-//!
-//! - due-ness is judged on the *earlier* of the two dates. A clock running fast at either end
-//!   cannot make a record due early: the superior checked due-ness at `approved_at` with its own
-//!   copy, and this node checks again at its own today, and both must agree;
-//! - expiry is judged on the *later* of the two instants, which can only refuse more;
-//! - an approval signed more than [`MAX_CLOCK_SKEW_MS`] ahead of this node's clock is refused
-//!   (`approval_from_the_future`): one of the clocks is wrong, and a validity window pushed into
-//!   the future is what a superior with a fast clock would produce.
-//!
-//! What remains: a node whose clock runs slow may carry out a valid approval after it expired
-//! by the real calendar. It still destroys only records that both clocks hold due, named by a
-//! genuine approval of its superior; the worst it does is destroy late.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
-use chrono::{Datelike, NaiveDate, TimeZone};
 use futures_util::TryStreamExt;
-use licnode_model::date::CalendarDate;
-use licnode_model::retention::{DEFAULT_YEARS, rule_of};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sqlx::{Postgres, Row, Sqlite};
 
-use crate::archive::{Archive, ArchiveError};
-use crate::author::Author;
-use crate::clock::{Clock, china};
-use crate::read::StoredRecord;
 use crate::{Db, Store, StoreError};
 
 /// The collection holding destruction requests and decisions.
 pub const DESTRUCTIONS: &str = "destructions";
-
-/// How long an approval is valid by default, in days.
-pub const DEFAULT_APPROVAL_DAYS: u32 = 30;
-
-/// How far ahead of this node's clock an approval's signing time may be.
-pub const MAX_CLOCK_SKEW_MS: i64 = 24 * 3600 * 1000;
-
-/// What the signature of a decision is over: a version tag and this payload's JSON text.
-const SIGNED_CONTEXT: &str = "licnode destruction decision v1\n";
-
-/// Most records one destruction request may name.
-pub const MAX_RECORDS_PER_REQUEST: usize = 10_000;
-
-/// A record whose retention period is over.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct DueRecord {
-    pub id: String,
-    pub collection: String,
-    pub jurisdiction: String,
-    /// The first day it may be destroyed (`YYYY-MM-DD`).
-    pub due_on: String,
-}
-
-/// The decision a superior signs.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct DecisionPayload {
-    pub request_id: String,
-    pub requesting_node: String,
-    pub approving_node: String,
-    /// `approved` or `refused`.
-    pub decision: String,
-    /// Sorted, unique.
-    pub record_ids: Vec<String>,
-    pub approved_at_ms: i64,
-    pub expires_at_ms: i64,
-    pub approver: String,
-}
-
-/// A signed decision as stored in the request's `approval` field.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SignedDecision {
-    /// The JSON text of a [`DecisionPayload`], exactly as signed.
-    pub payload: String,
-    /// The TLS signature scheme's code point.
-    pub scheme: u16,
-    /// Hex.
-    pub signature: String,
-    /// The signer's certificate chain, leaf first, DER in hex.
-    pub chain: Vec<String>,
-}
 
 /// A signature made with a node key.
 #[derive(Clone, Debug)]
@@ -162,165 +73,22 @@ pub struct DestructionCertificate {
     pub records: Vec<DestroyedRecord>,
 }
 
-/// Why a retention step is refused; each with a stable machine code ([`RetentionError::code`]).
-/// A refusal changes nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum RetentionError {
-    #[error("no destruction request {0:?}")]
-    RequestNotFound(String),
-    #[error("record {0:?} is not a destruction request")]
-    NotARequest(String),
-    #[error("nothing has come due")]
-    NothingDue,
-    #[error("the national node has no superior to approve a destruction (Art. 38)")]
-    NoSuperior,
-    #[error("a request names at most {MAX_RECORDS_PER_REQUEST} records")]
-    TooManyRecords,
-    #[error("record {id} is not due until {due_on}")]
-    RecordNotDue { id: String, due_on: String },
-    #[error("record {0} is open or kept for good: it never comes due")]
-    RecordNeverDue(String),
-    #[error("record {0} is not held by this node")]
-    RecordUnknown(String),
-    #[error("only a superior of {requesting_node} may decide its request")]
-    NotASuperior { requesting_node: String },
-    #[error("request {0} was already decided")]
-    AlreadyDecided(String),
-    #[error("request {0} has no approval")]
-    NotApproved(String),
-    #[error("request {0} was refused by the superior")]
-    ApprovalRefused(String),
-    #[error("the approval is unreadable: {0}")]
-    ApprovalMalformed(String),
-    #[error("the approval's signature is not valid ({code}): {message}")]
-    BadSignature { code: String, message: String },
-    #[error("the approval is signed by {signer}, which is not a superior of this node")]
-    NotFromASuperior { signer: String },
-    #[error("the approval is for other records or another request")]
-    ApprovalForOtherRecords,
-    #[error("the approval expired")]
-    ApprovalExpired,
-    #[error("the approval is signed more than a day ahead of this node's clock")]
-    ApprovalFromTheFuture,
-    #[error("request {0} was already carried out")]
-    AlreadyDestroyed(String),
-    #[error("cannot sign: {0}")]
-    Signing(String),
-    #[error(transparent)]
-    Archive(#[from] ArchiveError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for RetentionError {
-    fn from(error: sqlx::Error) -> Self {
-        RetentionError::Store(StoreError::Database(error))
-    }
-}
-
-impl RetentionError {
-    /// The stable machine code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            RetentionError::RequestNotFound(_) => "not_found",
-            RetentionError::NotARequest(_) => "not_a_destruction_request",
-            RetentionError::NothingDue => "nothing_due",
-            RetentionError::NoSuperior => "no_superior",
-            RetentionError::TooManyRecords => "too_many_records",
-            RetentionError::RecordNotDue { .. } => "record_not_due",
-            RetentionError::RecordNeverDue(_) => "record_never_due",
-            RetentionError::RecordUnknown(_) => "record_unknown",
-            RetentionError::NotASuperior { .. } => "not_a_superior",
-            RetentionError::AlreadyDecided(_) => "already_decided",
-            RetentionError::NotApproved(_) => "not_approved",
-            RetentionError::ApprovalRefused(_) => "approval_refused",
-            RetentionError::ApprovalMalformed(_) => "approval_malformed",
-            RetentionError::BadSignature { .. } => "approval_signature_invalid",
-            RetentionError::NotFromASuperior { .. } => "approval_not_from_a_superior",
-            RetentionError::ApprovalForOtherRecords => "approval_for_other_records",
-            RetentionError::ApprovalExpired => "approval_expired",
-            RetentionError::ApprovalFromTheFuture => "approval_from_the_future",
-            RetentionError::AlreadyDestroyed(_) => "already_destroyed",
-            RetentionError::Signing(_) => "internal",
-            RetentionError::Archive(error) => error.code(),
-            RetentionError::Store(_) => "internal",
-        }
-    }
-}
-
-fn calendar(date: NaiveDate) -> Option<CalendarDate> {
-    CalendarDate::new(
-        u16::try_from(date.year()).ok()?,
-        u8::try_from(date.month()).ok()?,
-        u8::try_from(date.day()).ok()?,
-    )
-}
-
-fn china_date_of_ms(ms: i64) -> Option<CalendarDate> {
-    let instant = chrono::Utc.timestamp_millis_opt(ms).single()?;
-    calendar(instant.with_timezone(&china()).date_naive())
-}
-
-fn date_text(date: CalendarDate) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
-}
-
-fn rfc3339(ms: i64) -> String {
-    chrono::Utc
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|instant| {
-            instant
-                .with_timezone(&china())
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-        })
-        .unwrap_or_default()
-}
-
-/// When a record held with `data`, last changed at `updated_at_ms`, comes due: `None` while it
-/// is open or kept for good.
-pub fn due_on(
-    collection: &str,
-    data: &Map<String, Value>,
-    updated_at_ms: i64,
-    years: u32,
-) -> Option<CalendarDate> {
-    let rule = rule_of(collection)?;
-    let last_change = china_date_of_ms(updated_at_ms)?;
-    rule.due_on(data, last_change, years)
-}
-
-/// The record ids a request names: its `record_ids` field, one id per line (spaces and commas
-/// also separate), sorted and unique.
-pub fn parse_record_ids(text: &str) -> Vec<String> {
-    let ids: BTreeSet<String> = text
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-        .collect();
-    ids.into_iter().collect()
-}
-
-/// True when `ancestor` is a bureau strictly above `node` in the division tree.
-fn is_superior(ancestor: &str, node: &str) -> bool {
-    ancestor != node && licnode_model::divisions::is_within(node, ancestor)
-}
-
-/// id, collection, jurisdiction, data, updated_at_ms.
-type DueRow = (String, String, String, String, i64);
-/// key, collection, jurisdiction, data, updated_at_ms, enterprise_name.
-type HeldRow = (i64, String, String, String, i64, Option<String>);
-
-/// A record as a due check needs it.
-struct HeldRecord {
+/// A record as a retention judgement needs it.
+#[derive(Clone, Debug)]
+pub struct HeldRecord {
     key: i64,
-    id: String,
-    collection: String,
-    jurisdiction: String,
-    data: Map<String, Value>,
-    updated_at_ms: i64,
+    pub id: String,
+    pub collection: String,
+    pub jurisdiction: String,
+    pub data: Map<String, Value>,
+    pub updated_at_ms: i64,
     enterprise_name: Option<String>,
 }
+
+/// key, id, collection, jurisdiction, data, updated_at_ms, enterprise_name.
+type ScanRow = (i64, String, String, String, String, i64, Option<String>);
+/// key, collection, jurisdiction, data, updated_at_ms, enterprise_name.
+type HeldRow = (i64, String, String, String, i64, Option<String>);
 
 fn parse_data(id: &str, text: &str) -> Result<Map<String, Value>, StoreError> {
     match serde_json::from_str::<Value>(text) {
@@ -334,32 +102,31 @@ fn parse_data(id: &str, text: &str) -> Result<Map<String, Value>, StoreError> {
 }
 
 impl Store {
-    /// Every record held whose retention period of `years` is over on `today` (China date),
-    /// oldest due first. Destruction requests are kept for good and never listed.
-    pub async fn due_records(
-        &self,
-        today: NaiveDate,
-        years: u32,
-    ) -> Result<Vec<DueRecord>, StoreError> {
-        let Some(today) = calendar(today) else {
-            return Ok(Vec::new());
-        };
-        // Streamed, so that a sweep of millions of records holds only the due ones in memory.
-        let mut due = Vec::new();
-        let mut keep = |(id, collection, jurisdiction, data, updated_at_ms): DueRow| {
-            let data = parse_data(&id, &data)?;
-            if let Some(date) = due_on(&collection, &data, updated_at_ms, years)
-                && date <= today
-            {
-                due.push((date, id, collection, jurisdiction));
-            }
-            Ok::<_, StoreError>(())
-        };
+    /// Visits every record held but the destruction requests (kept for good), in key order,
+    /// streamed so that a sweep of millions of records holds only what the visitor keeps. The
+    /// retention service judges which have come due.
+    pub async fn for_each_retained_record<F>(&self, mut visit: F) -> Result<(), StoreError>
+    where
+        F: FnMut(HeldRecord),
+    {
+        let mut keep =
+            |(key, id, collection, jurisdiction, data, updated_at_ms, enterprise_name): ScanRow| {
+                visit(HeldRecord {
+                    data: parse_data(&id, &data)?,
+                    key,
+                    id,
+                    collection,
+                    jurisdiction,
+                    updated_at_ms,
+                    enterprise_name,
+                });
+                Ok::<_, StoreError>(())
+            };
         match &self.db {
             Db::Sqlite { reader, .. } => {
-                let mut rows = sqlx::query_as::<_, DueRow>(
-                    "SELECT id, collection, jurisdiction, data, updated_at_ms FROM records \
-                     WHERE collection <> ? ORDER BY key",
+                let mut rows = sqlx::query_as::<_, ScanRow>(
+                    "SELECT key, id, collection, jurisdiction, data, updated_at_ms, \
+                     enterprise_name FROM records WHERE collection <> ? ORDER BY key",
                 )
                 .bind(DESTRUCTIONS)
                 .fetch(reader);
@@ -368,9 +135,9 @@ impl Store {
                 }
             }
             Db::Postgres { pool } => {
-                let mut rows = sqlx::query_as::<_, DueRow>(
-                    "SELECT id, collection, jurisdiction, data::text, updated_at_ms FROM records \
-                     WHERE collection <> $1 ORDER BY key",
+                let mut rows = sqlx::query_as::<_, ScanRow>(
+                    "SELECT key, id, collection, jurisdiction, data::text, updated_at_ms, \
+                     enterprise_name FROM records WHERE collection <> $1 ORDER BY key",
                 )
                 .bind(DESTRUCTIONS)
                 .fetch(pool);
@@ -379,21 +146,12 @@ impl Store {
                 }
             }
         }
-        due.sort();
-        Ok(due
-            .into_iter()
-            .map(|(date, id, collection, jurisdiction)| DueRecord {
-                id,
-                collection,
-                jurisdiction,
-                due_on: date_text(date),
-            })
-            .collect())
+        Ok(())
     }
 
     /// The parent this node pulls changes from, as its replication cursors name it: `None`
     /// before its first session (or at the national node).
-    async fn pulled_from(&self) -> Result<Option<String>, StoreError> {
+    pub async fn pulled_from(&self) -> Result<Option<String>, StoreError> {
         let stream = crate::sync_state::STREAM_PULL;
         let sql = "SELECT peer FROM sync_cursors WHERE stream = ";
         Ok(match &self.db {
@@ -460,6 +218,35 @@ impl Store {
             .collect::<Result<Vec<_>, _>>(),
         }
     }
+
+    /// Carries out an approved destruction in one transaction: each named record's document,
+    /// projection, name index, change-log and quarantine rows go; a tombstone per record, a
+    /// destruction certificate and one audit entry per record stay. `judge` is asked, inside
+    /// the transaction and on the rows as they are now, whether each held record is due and
+    /// returns its due date; its refusal rolls everything back.
+    pub async fn destroy_records<J, E>(
+        &self,
+        order: &DestructionOrder<'_>,
+        judge: J,
+    ) -> Result<DestructionCertificate, DestroyError<E>>
+    where
+        J: Fn(&HeldRecord) -> Result<String, E>,
+    {
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                let mut tx = writer.begin().await?;
+                let certificate = carry_out_sqlite(&mut tx, order, &judge).await?;
+                tx.commit().await?;
+                Ok(certificate)
+            }
+            Db::Postgres { pool } => {
+                let mut tx = pool.begin().await?;
+                let certificate = carry_out_pg(&mut tx, order, &judge).await?;
+                tx.commit().await?;
+                Ok(certificate)
+            }
+        }
+    }
 }
 
 fn certificate_row<R: Row>(row: &R) -> Result<DestructionCertificate, StoreError>
@@ -489,430 +276,78 @@ where
     })
 }
 
-/// What [`Archive::destroy_approved`] has checked and will carry out.
-struct Verified {
-    payload: DecisionPayload,
-    approval_text: String,
-    /// The date due-ness is judged on: the earlier of this node's and the approval's.
-    judged_on: CalendarDate,
+/// What an approved destruction names, as the retention service verified it.
+#[derive(Clone, Copy, Debug)]
+pub struct DestructionOrder<'a> {
+    pub request_id: &'a str,
+    /// Sorted, unique.
+    pub record_ids: &'a [String],
+    pub certificate_id: &'a str,
+    /// This node.
+    pub node: &'a str,
+    pub destroyed_by: &'a str,
+    pub destroyed_at_ms: i64,
+    pub approving_node: &'a str,
+    pub approver: &'a str,
+    pub approved_at_ms: i64,
+    /// The signed approval exactly as verified.
+    pub approval: &'a str,
 }
 
-impl Archive {
-    fn request_of(record: &StoredRecord) -> Result<(), RetentionError> {
-        if record.collection == DESTRUCTIONS {
-            Ok(())
-        } else {
-            Err(RetentionError::NotARequest(record.id.clone()))
+impl DestructionOrder<'_> {
+    fn certificate(&self, records: Vec<DestroyedRecord>) -> DestructionCertificate {
+        DestructionCertificate {
+            id: self.certificate_id.to_owned(),
+            request_id: self.request_id.to_owned(),
+            node: self.node.to_owned(),
+            destroyed_by: self.destroyed_by.to_owned(),
+            destroyed_at_ms: self.destroyed_at_ms,
+            approving_node: self.approving_node.to_owned(),
+            approver: self.approver.to_owned(),
+            approved_at_ms: self.approved_at_ms,
+            approval: self.approval.to_owned(),
+            records,
         }
-    }
-
-    async fn load_request(&self, request_id: &str) -> Result<StoredRecord, RetentionError> {
-        let record = self
-            .store
-            .get(request_id)
-            .await?
-            .ok_or_else(|| RetentionError::RequestNotFound(request_id.to_owned()))?;
-        Self::request_of(&record)?;
-        Ok(record)
-    }
-
-    /// Asks this node's superior to approve destroying `ids` (or, when `None`, everything due
-    /// today, up to [`MAX_RECORDS_PER_REQUEST`]): writes a `destructions` record for this node's own jurisdiction. Every id must
-    /// be held and due by this node's clock.
-    pub async fn request_destruction(
-        &self,
-        ids: Option<&[String]>,
-        clock: &dyn Clock,
-        years: u32,
-        reason: Option<&str>,
-        author: &Author,
-    ) -> Result<StoredRecord, RetentionError> {
-        if self.scope.level == licnode_model::Level::National {
-            return Err(RetentionError::NoSuperior);
-        }
-        let today = clock.today();
-        let due = self.store.due_records(today, years).await?;
-        let record_ids: Vec<String> = match ids {
-            // The oldest due first, as many as one request may name; the rest wait for the
-            // next request.
-            None => due
-                .iter()
-                .take(MAX_RECORDS_PER_REQUEST)
-                .map(|record| record.id.clone())
-                .collect(),
-            Some(ids) => {
-                let due_ids: HashSet<&str> = due.iter().map(|record| record.id.as_str()).collect();
-                for id in ids {
-                    if !due_ids.contains(id.as_str()) {
-                        return Err(self.why_not_due(id, years).await);
-                    }
-                }
-                ids.to_vec()
-            }
-        };
-        let record_ids = parse_record_ids(&record_ids.join("\n"));
-        if record_ids.is_empty() {
-            return Err(RetentionError::NothingDue);
-        }
-        if record_ids.len() > MAX_RECORDS_PER_REQUEST {
-            return Err(RetentionError::TooManyRecords);
-        }
-        let mut input = Map::new();
-        input.insert("record_ids".into(), json!(record_ids.join("\n")));
-        input.insert("requesting_node".into(), json!(self.scope.node_code));
-        input.insert("requested_date".into(), json!(today.to_string()));
-        input.insert("decision".into(), json!("pending"));
-        if let Some(reason) = reason.filter(|reason| !reason.trim().is_empty()) {
-            input.insert("reason".into(), json!(reason));
-        }
-        let created = self.create(DESTRUCTIONS, None, &input, author).await?;
-        Ok(created.record)
-    }
-
-    /// Why `id` may not be destroyed now.
-    async fn why_not_due(&self, id: &str, years: u32) -> RetentionError {
-        match self.store.get(id).await {
-            Ok(Some(record)) => {
-                match due_on(
-                    &record.collection,
-                    &record.data,
-                    record.updated_at_ms,
-                    years,
-                ) {
-                    Some(date) => RetentionError::RecordNotDue {
-                        id: id.to_owned(),
-                        due_on: date_text(date),
-                    },
-                    None => RetentionError::RecordNeverDue(id.to_owned()),
-                }
-            }
-            Ok(None) => RetentionError::RecordUnknown(id.to_owned()),
-            Err(error) => error.into(),
-        }
-    }
-
-    /// The superior's decision on a request of one of the nodes below it: approves (every
-    /// named record must be due by this node's own copy and clock, or already destroyed here)
-    /// or refuses, and signs the decision with `key`. The decision travels back to the
-    /// requesting node in the same record.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn decide_destruction(
-        &self,
-        request_id: &str,
-        approve: bool,
-        key: &dyn NodeKey,
-        clock: &dyn Clock,
-        years: u32,
-        valid_days: u32,
-        remarks: Option<&str>,
-        author: &Author,
-    ) -> Result<StoredRecord, RetentionError> {
-        let user = author.user();
-        let request = self.load_request(request_id).await?;
-        let text = |field: &str| {
-            request
-                .data
-                .get(field)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let requesting_node = text("requesting_node");
-        if !is_superior(&self.scope.node_code, &request.jurisdiction)
-            || requesting_node != request.jurisdiction
-        {
-            return Err(RetentionError::NotASuperior { requesting_node });
-        }
-        // The parent decides: the request must have reached this node straight from the
-        // requesting node (its first change's origin), not relayed by a node in between.
-        let first_origin = self
-            .store
-            .record_changes(request_id)
-            .await?
-            .first()
-            .map(|change| change.origin.clone());
-        if first_origin.as_deref() != Some(request.jurisdiction.as_str()) {
-            return Err(RetentionError::NotASuperior { requesting_node });
-        }
-        if text("decision") != "pending" || request.data.contains_key("approval") {
-            return Err(RetentionError::AlreadyDecided(request_id.to_owned()));
-        }
-        let record_ids = parse_record_ids(&text("record_ids"));
-        if approve {
-            let today = calendar(clock.today()).ok_or(RetentionError::NothingDue)?;
-            for id in &record_ids {
-                match self.store.get(id).await? {
-                    Some(record) => {
-                        match due_on(
-                            &record.collection,
-                            &record.data,
-                            record.updated_at_ms,
-                            years,
-                        ) {
-                            Some(date) if date <= today => {}
-                            Some(date) => {
-                                return Err(RetentionError::RecordNotDue {
-                                    id: id.clone(),
-                                    due_on: date_text(date),
-                                });
-                            }
-                            None => return Err(RetentionError::RecordNeverDue(id.clone())),
-                        }
-                    }
-                    // Destroyed here on an earlier approval: it was due then.
-                    None if self.store.is_destroyed(id).await? => {}
-                    None => return Err(RetentionError::RecordUnknown(id.clone())),
-                }
-            }
-        }
-        let now = clock.now_ms();
-        let payload = DecisionPayload {
-            request_id: request_id.to_owned(),
-            requesting_node,
-            approving_node: self.scope.node_code.clone(),
-            decision: if approve { "approved" } else { "refused" }.to_owned(),
-            record_ids,
-            approved_at_ms: now,
-            expires_at_ms: now + i64::from(valid_days) * 24 * 3600 * 1000,
-            approver: user.to_owned(),
-        };
-        let payload_text =
-            serde_json::to_string(&payload).map_err(|e| RetentionError::Signing(e.to_string()))?;
-        let signature = key
-            .sign(&signed_message(&payload_text))
-            .map_err(RetentionError::Signing)?;
-        let signed = SignedDecision {
-            payload: payload_text,
-            scheme: signature.scheme,
-            signature: hex::encode(&signature.signature),
-            chain: signature.chain.iter().map(hex::encode).collect(),
-        };
-        let mut patch = Map::new();
-        patch.insert("decision".into(), json!(payload.decision));
-        patch.insert("approving_node".into(), json!(payload.approving_node));
-        patch.insert("approver".into(), json!(user));
-        patch.insert("approved_at".into(), json!(rfc3339(now)));
-        if approve {
-            patch.insert("expires_at".into(), json!(rfc3339(payload.expires_at_ms)));
-        }
-        if let Some(remarks) = remarks.filter(|remarks| !remarks.trim().is_empty()) {
-            patch.insert("decision_remarks".into(), json!(remarks));
-        }
-        patch.insert(
-            "approval".into(),
-            json!(
-                serde_json::to_string(&signed)
-                    .map_err(|e| RetentionError::Signing(e.to_string()))?
-            ),
-        );
-        Ok(self.update(request_id, &patch, author).await?.record)
-    }
-
-    /// Checks the request's signed approval; see the module's notes on clocks.
-    async fn verify_approval(
-        &self,
-        request: &StoredRecord,
-        key: &dyn NodeKey,
-        clock: &dyn Clock,
-    ) -> Result<Verified, RetentionError> {
-        let field = |name: &str| request.data.get(name).and_then(Value::as_str);
-        let Some(approval_text) = field("approval") else {
-            return Err(if field("decision") == Some("refused") {
-                RetentionError::ApprovalRefused(request.id.clone())
-            } else {
-                RetentionError::NotApproved(request.id.clone())
-            });
-        };
-        let signed: SignedDecision = serde_json::from_str(approval_text)
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
-        let signature = hex::decode(&signed.signature)
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
-        let chain = signed
-            .chain
-            .iter()
-            .map(hex::decode)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
-        let signer = key
-            .verify(
-                &chain,
-                &signed_message(&signed.payload),
-                signed.scheme,
-                &signature,
-            )
-            .map_err(|(code, message)| RetentionError::BadSignature { code, message })?;
-        let payload: DecisionPayload = serde_json::from_str(&signed.payload)
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
-        let own = &self.scope.node_code;
-        if signer != payload.approving_node || !is_superior(&signer, own) {
-            return Err(RetentionError::NotFromASuperior { signer });
-        }
-        // The superior is the parent this node replicates with, once it has one.
-        if let Some(parent) = self.store.pulled_from().await?
-            && parent != signer
-        {
-            return Err(RetentionError::NotFromASuperior { signer });
-        }
-        if payload.decision != "approved" {
-            return Err(RetentionError::ApprovalRefused(request.id.clone()));
-        }
-        let requested = parse_record_ids(field("record_ids").unwrap_or_default());
-        if payload.request_id != request.id
-            || payload.requesting_node != *own
-            || request.jurisdiction != *own
-            || payload.record_ids != requested
-            || payload.record_ids != parse_record_ids(&payload.record_ids.join("\n"))
-        {
-            return Err(RetentionError::ApprovalForOtherRecords);
-        }
-        let now = clock.now_ms();
-        if payload.approved_at_ms > now + MAX_CLOCK_SKEW_MS {
-            return Err(RetentionError::ApprovalFromTheFuture);
-        }
-        if now.max(payload.approved_at_ms) > payload.expires_at_ms {
-            return Err(RetentionError::ApprovalExpired);
-        }
-        let local_today = calendar(clock.today()).ok_or(RetentionError::ApprovalExpired)?;
-        let approval_day = china_date_of_ms(payload.approved_at_ms)
-            .ok_or_else(|| RetentionError::ApprovalMalformed("approved_at".into()))?;
-        Ok(Verified {
-            payload,
-            approval_text: approval_text.to_owned(),
-            judged_on: local_today.min(approval_day),
-        })
-    }
-
-    /// Destroys the records a request's valid approval names, in one transaction: each record's
-    /// document, projection, name index, change-log and quarantine rows go; a tombstone per
-    /// record and a destruction certificate stay. Refused (changing nothing) without a valid
-    /// approval by a superior for exactly these records, or when a record is not due.
-    pub async fn destroy_approved(
-        &self,
-        request_id: &str,
-        key: &dyn NodeKey,
-        clock: &dyn Clock,
-        years: u32,
-        author: &Author,
-    ) -> Result<DestructionCertificate, RetentionError> {
-        let user = author.user();
-        let request = self.load_request(request_id).await?;
-        let verified = self.verify_approval(&request, key, clock).await?;
-        let now = clock.now_ms();
-        let certificate_id = uuid::Uuid::now_v7().to_string();
-        let certificate = match &self.store.db {
-            Db::Sqlite { writer, .. } => {
-                let mut tx = writer.begin().await?;
-                let certificate = carry_out_sqlite(
-                    &mut tx,
-                    &verified,
-                    &certificate_id,
-                    &self.scope.node_code,
-                    user,
-                    now,
-                    years,
-                )
-                .await?;
-                tx.commit().await?;
-                certificate
-            }
-            Db::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
-                let certificate = carry_out_pg(
-                    &mut tx,
-                    &verified,
-                    &certificate_id,
-                    &self.scope.node_code,
-                    user,
-                    now,
-                    years,
-                )
-                .await?;
-                tx.commit().await?;
-                certificate
-            }
-        };
-        // The request record tells the superior the destruction was carried out. Best effort:
-        // the certificate is the proof, and a failure here must not hide that the records are
-        // gone.
-        let mut patch = Map::new();
-        patch.insert("destroyed_at".into(), json!(rfc3339(now)));
-        if let Err(error) = self.update(request_id, &patch, author).await {
-            tracing::warn!(%error, request_id, "cannot note the destruction in its request");
-        }
-        Ok(certificate)
     }
 }
 
-fn signed_message(payload: &str) -> Vec<u8> {
-    let mut message = SIGNED_CONTEXT.as_bytes().to_vec();
-    message.extend_from_slice(payload.as_bytes());
-    message
+/// Why [`Store::destroy_records`] carried nothing out.
+#[derive(Debug, thiserror::Error)]
+pub enum DestroyError<E> {
+    /// A certificate for this request exists already.
+    #[error("the request was already carried out")]
+    AlreadyDestroyed,
+    /// The caller's judge refused a record.
+    #[error("refused")]
+    Refused(E),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-/// Checks one held record against the approval and returns what its certificate lists.
-fn check_due(
-    record: &HeldRecord,
-    verified: &Verified,
-    years: u32,
-) -> Result<String, RetentionError> {
-    match due_on(
-        &record.collection,
-        &record.data,
-        record.updated_at_ms,
-        years,
-    ) {
-        Some(date) if date <= verified.judged_on => Ok(date_text(date)),
-        Some(date) => Err(RetentionError::RecordNotDue {
-            id: record.id.clone(),
-            due_on: date_text(date),
-        }),
-        None => Err(RetentionError::RecordNeverDue(record.id.clone())),
+impl<E> From<sqlx::Error> for DestroyError<E> {
+    fn from(error: sqlx::Error) -> Self {
+        DestroyError::Store(StoreError::Database(error))
     }
 }
 
-fn certificate_of(
-    verified: &Verified,
-    id: &str,
-    node: &str,
-    user: &str,
-    now: i64,
-    records: Vec<DestroyedRecord>,
-) -> DestructionCertificate {
-    DestructionCertificate {
-        id: id.to_owned(),
-        request_id: verified.payload.request_id.clone(),
-        node: node.to_owned(),
-        destroyed_by: user.to_owned(),
-        destroyed_at_ms: now,
-        approving_node: verified.payload.approving_node.clone(),
-        approver: verified.payload.approver.clone(),
-        approved_at_ms: verified.payload.approved_at_ms,
-        approval: verified.approval_text.clone(),
-        records,
-    }
-}
-
-async fn carry_out_sqlite(
+async fn carry_out_sqlite<J, E>(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
-    verified: &Verified,
-    certificate_id: &str,
-    node: &str,
-    user: &str,
-    now: i64,
-    years: u32,
-) -> Result<DestructionCertificate, RetentionError> {
+    order: &DestructionOrder<'_>,
+    judge: &J,
+) -> Result<DestructionCertificate, DestroyError<E>>
+where
+    J: Fn(&HeldRecord) -> Result<String, E>,
+{
     let done: Option<String> =
         sqlx::query_scalar("SELECT id FROM destruction_certificates WHERE request_id = ?")
-            .bind(&verified.payload.request_id)
+            .bind(order.request_id)
             .fetch_optional(&mut **tx)
             .await?;
     if done.is_some() {
-        return Err(RetentionError::AlreadyDestroyed(
-            verified.payload.request_id.clone(),
-        ));
+        return Err(DestroyError::AlreadyDestroyed);
     }
     let mut held = Vec::new();
-    for id in &verified.payload.record_ids {
+    for id in order.record_ids {
         let row: Option<HeldRow> = sqlx::query_as(
             "SELECT key, collection, jurisdiction, data, updated_at_ms, enterprise_name \
              FROM records WHERE id = ?",
@@ -934,10 +369,8 @@ async fn carry_out_sqlite(
     }
     let mut destroyed = Vec::new();
     for record in &held {
-        if record.collection == DESTRUCTIONS {
-            return Err(RetentionError::RecordNeverDue(record.id.clone()));
-        }
-        let due_on = check_due(record, verified, years)?;
+        // The rule is the caller's: the store only carries out what it is told is due.
+        let due_on = judge(record).map_err(DestroyError::Refused)?;
         destroyed.push((record, due_on));
     }
     let mut listed = Vec::new();
@@ -972,8 +405,8 @@ async fn carry_out_sqlite(
         .bind(&record.id)
         .bind(&record.collection)
         .bind(&record.jurisdiction)
-        .bind(now)
-        .bind(certificate_id)
+        .bind(order.destroyed_at_ms)
+        .bind(order.certificate_id)
         .execute(&mut **tx)
         .await?;
         listed.push(DestroyedRecord {
@@ -984,7 +417,7 @@ async fn carry_out_sqlite(
             changes: changes as i64,
         });
     }
-    let certificate = certificate_of(verified, certificate_id, node, user, now, listed);
+    let certificate = order.certificate(listed);
     sqlx::query(
         "INSERT INTO destruction_certificates (id, request_id, node, destroyed_by, \
          destroyed_at_ms, approving_node, approver, approved_at_ms, approval, records) \
@@ -1039,15 +472,14 @@ fn records_json(certificate: &DestructionCertificate) -> String {
     serde_json::to_string(&certificate.records).unwrap_or_else(|_| "[]".to_owned())
 }
 
-async fn carry_out_pg(
+async fn carry_out_pg<J, E>(
     tx: &mut sqlx::Transaction<'_, Postgres>,
-    verified: &Verified,
-    certificate_id: &str,
-    node: &str,
-    user: &str,
-    now: i64,
-    years: u32,
-) -> Result<DestructionCertificate, RetentionError> {
+    order: &DestructionOrder<'_>,
+    judge: &J,
+) -> Result<DestructionCertificate, DestroyError<E>>
+where
+    J: Fn(&HeldRecord) -> Result<String, E>,
+{
     // The change log's lock first, as every writer takes it (write.rs): received changes to
     // these records wait for the destruction and then meet the tombstones.
     sqlx::query("SELECT value FROM node_counters WHERE name = 'change_seq' FOR UPDATE")
@@ -1055,16 +487,14 @@ async fn carry_out_pg(
         .await?;
     let done: Option<String> =
         sqlx::query_scalar("SELECT id FROM destruction_certificates WHERE request_id = $1")
-            .bind(&verified.payload.request_id)
+            .bind(order.request_id)
             .fetch_optional(&mut **tx)
             .await?;
     if done.is_some() {
-        return Err(RetentionError::AlreadyDestroyed(
-            verified.payload.request_id.clone(),
-        ));
+        return Err(DestroyError::AlreadyDestroyed);
     }
     let mut held = Vec::new();
-    for id in &verified.payload.record_ids {
+    for id in order.record_ids {
         let row: Option<HeldRow> = sqlx::query_as(
             "SELECT key, collection, jurisdiction, data::text, updated_at_ms, enterprise_name \
              FROM records WHERE id = $1 FOR UPDATE",
@@ -1086,10 +516,8 @@ async fn carry_out_pg(
     }
     let mut destroyed = Vec::new();
     for record in &held {
-        if record.collection == DESTRUCTIONS {
-            return Err(RetentionError::RecordNeverDue(record.id.clone()));
-        }
-        let due_on = check_due(record, verified, years)?;
+        // The rule is the caller's: the store only carries out what it is told is due.
+        let due_on = judge(record).map_err(DestroyError::Refused)?;
         destroyed.push((record, due_on));
     }
     let mut listed = Vec::new();
@@ -1119,8 +547,8 @@ async fn carry_out_pg(
         .bind(&record.id)
         .bind(&record.collection)
         .bind(&record.jurisdiction)
-        .bind(now)
-        .bind(certificate_id)
+        .bind(order.destroyed_at_ms)
+        .bind(order.certificate_id)
         .execute(&mut **tx)
         .await?;
         listed.push(DestroyedRecord {
@@ -1131,7 +559,7 @@ async fn carry_out_pg(
             changes: changes as i64,
         });
     }
-    let certificate = certificate_of(verified, certificate_id, node, user, now, listed);
+    let certificate = order.certificate(listed);
     sqlx::query(
         "INSERT INTO destruction_certificates (id, request_id, node, destroyed_by, \
          destroyed_at_ms, approving_node, approver, approved_at_ms, approval, records) \
@@ -1187,11 +615,6 @@ pub(crate) async fn pg_tombstoned(
             .fetch_all(&mut **tx)
             .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
-}
-
-/// The retention period of a config value: `None` or 0 means the regulation's five years.
-pub fn years_or_default(years: Option<u32>) -> u32 {
-    years.filter(|years| *years > 0).unwrap_or(DEFAULT_YEARS)
 }
 
 /// The received changes of `by_record` without those to records this node destroyed, which

@@ -5,9 +5,10 @@
 //! done in SQL directly, as an insider with access to the database would. Every test runs
 //! against SQLite and PostgreSQL.
 
+use licnode_app::Archive;
 use licnode_store::anchors::{AUDIT_CHAIN_BROKEN, AnchorPayload, SignedAnchor};
 use licnode_store::audit::{entry_hash, kinds};
-use licnode_store::{Archive, AuditEntry, Store};
+use licnode_store::{AuditEntry, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 
 /// A direct connection to the store's database, as an insider with SQL access has.
@@ -186,7 +187,7 @@ async fn fill(store: &Store, logins: usize) {
                 "quality_archives",
                 None,
                 &licnode_gen::Generator::new(seed).record(model, "330106"),
-                &licnode_store::Author::clerk("clerk"),
+                &licnode_app::Author::clerk("clerk"),
             )
             .await
             .expect("create");

@@ -3,9 +3,10 @@
 //! re-orderings made directly in SQL is reported with its entry's number. Every test runs
 //! against SQLite and PostgreSQL.
 
-use licnode_store::Author;
+use licnode_app::Archive;
+use licnode_app::Author;
 use licnode_store::audit::kinds;
-use licnode_store::{Archive, AuditEntry, AuditReport, Store};
+use licnode_store::{AuditEntry, AuditReport, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -176,10 +177,10 @@ async fn every_stored_change_leaves_an_entry_and_an_untouched_log_verifies() {
             .await
             .expect("create");
         let mut writer =
-            licnode_store::BulkWriter::new(&archive, "quality_archives", &Author::clerk("loader"))
+            licnode_app::BulkWriter::new(&archive, "quality_archives", &Author::clerk("loader"))
                 .expect("writer");
         let rows = (0..450)
-            .map(|seed| licnode_store::BulkRow {
+            .map(|seed| licnode_app::BulkRow {
                 jurisdiction: None,
                 fields: record("quality_archives", "330106", 100 + seed),
             })

@@ -2,9 +2,10 @@
 //! document, and both equal the updates applied in order (DESIGN.md principle 1). Runs against
 //! SQLite and PostgreSQL; `LICNODE_SLOW_TESTS=1` runs more cases.
 
+use licnode_app::Archive;
+use licnode_app::Author;
 use licnode_doc::RecordDoc;
-use licnode_store::Author;
-use licnode_store::{Archive, Store};
+use licnode_store::Store;
 use licnode_testkit::BACKENDS;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -75,7 +76,7 @@ fn projection_equals_document_after_any_sequence_of_updates() {
                             }
                         }
                         // Whitespace-only text for a required field is refused; nothing changes.
-                        Err(licnode_store::ArchiveError::Invalid(_)) => {}
+                        Err(licnode_app::ArchiveError::Invalid(_)) => {}
                         Err(other) => panic!("update failed: {other}"),
                     }
                 }

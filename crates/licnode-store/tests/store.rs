@@ -1,7 +1,8 @@
 //! Storage tests. Every test runs against SQLite and PostgreSQL.
 
-use licnode_store::Author;
-use licnode_store::{Archive, ArchiveError, ListQuery, RemoteChange, SearchQuery, Store};
+use licnode_app::Author;
+use licnode_app::{Archive, ArchiveError};
+use licnode_store::{ListQuery, RemoteChange, SearchQuery, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 
@@ -603,6 +604,95 @@ async fn a_cancelled_licence_cannot_be_edited_back_to_valid() {
         assert_eq!(
             archive.get(&id).await.expect("get").data["status"],
             json!("cancelled")
+        );
+        store.close().await;
+    }
+}
+
+/// The store carries out a destruction only as far as the judge passed in lets it: a refusal
+/// rolls the whole transaction back (Art. 38: nothing is destroyed without every record being
+/// due), and a request carried out once is not carried out again.
+#[tokio::test]
+async fn a_destruction_the_judge_refuses_changes_nothing_and_one_carried_out_is_not_repeated() {
+    use licnode_store::retention::{DestroyError, DestructionOrder};
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _db) = open(backend, dir.path()).await;
+        let archive = Archive::new(store.clone(), "330000");
+        let code = credit_code("91330106MA2H3K7Q0");
+        let created = archive
+            .create(
+                "licences",
+                Some("330106"),
+                &licence("杭州恒远电缆有限公司", "(浙)XK06-001-00123", &code),
+                &Author::clerk("clerk-a"),
+            )
+            .await
+            .expect("create");
+        let id = created.record.id.clone();
+        let record_ids = vec![id.clone()];
+        let order = DestructionOrder {
+            request_id: "request-1",
+            record_ids: &record_ids,
+            certificate_id: "certificate-1",
+            node: "330000",
+            destroyed_by: "clerk-a",
+            destroyed_at_ms: 1_000,
+            approving_node: "000000",
+            approver: "approver-n",
+            approved_at_ms: 900,
+            approval: "{}",
+        };
+        let audit_head = store.audit_head().await.expect("audit head");
+
+        let refused = store
+            .destroy_records(&order, |held| {
+                Err::<String, String>(format!("{} is not due", held.id))
+            })
+            .await;
+        match refused {
+            Err(DestroyError::Refused(reason)) => {
+                assert_eq!(reason, format!("{id} is not due"), "{backend}")
+            }
+            other => panic!("{backend}: expected the judge's refusal, got {other:?}"),
+        }
+        assert!(store.get(&id).await.expect("get").is_some(), "{backend}");
+        assert!(
+            !store.is_destroyed(&id).await.expect("tombstone"),
+            "{backend}"
+        );
+        assert!(
+            store
+                .destruction_certificates()
+                .await
+                .expect("certificates")
+                .is_empty(),
+            "{backend}"
+        );
+        assert_eq!(
+            store.audit_head().await.expect("audit head"),
+            audit_head,
+            "{backend}"
+        );
+
+        let certificate = store
+            .destroy_records(&order, |_| Ok::<String, String>("2026-01-01".into()))
+            .await
+            .expect("destroyed");
+        assert_eq!(certificate.records.len(), 1, "{backend}");
+        assert_eq!(certificate.records[0].due_on, "2026-01-01", "{backend}");
+        assert!(store.get(&id).await.expect("get").is_none(), "{backend}");
+        assert!(
+            store.is_destroyed(&id).await.expect("tombstone"),
+            "{backend}"
+        );
+
+        let again = store
+            .destroy_records(&order, |_| Ok::<String, String>("2026-01-01".into()))
+            .await;
+        assert!(
+            matches!(again, Err(DestroyError::AlreadyDestroyed)),
+            "{backend}: {again:?}"
         );
         store.close().await;
     }

@@ -1,11 +1,12 @@
 //! Replication state: a received batch, its quarantine and its cursor are stored together, and
 //! a duplicated or re-ordered batch is harmless. Every test runs against SQLite and PostgreSQL.
 
-use licnode_store::Author;
+use licnode_app::Archive;
+use licnode_app::Author;
 use licnode_store::sync_state::{
     REASON_MALFORMED, REASON_MISSING_DEPENDENCY, STREAM_PUSH, SyncBatch,
 };
-use licnode_store::{Archive, Refusal, RemoteChange, Store};
+use licnode_store::{Refusal, RemoteChange, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::json;
 
@@ -232,7 +233,7 @@ async fn county_record(store: &Store) -> (String, Vec<u8>) {
             "quality_archives",
             None,
             &record("quality_archives", "330106"),
-            &licnode_store::Author::clerk("clerk"),
+            &licnode_app::Author::clerk("clerk"),
         )
         .await
         .expect("create");

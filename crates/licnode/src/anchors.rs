@@ -5,13 +5,13 @@
 //! newest anchor it holds of this node ([`parent_standing`]).
 
 use anyhow::Context;
+use licnode_app::Archive;
 use licnode_pki::{ClientError, ExpectedPeer, NodeTls, PeerClient};
 use licnode_server::anchors::{
     ANCHOR_PATH, AnchorStanding, HandUpResponse, MAX_RELAY_BATCH, RELAY_PATH, RelayRequest,
     RelayResponse,
 };
 use licnode_server::retention::PkiNodeKey;
-use licnode_store::Archive;
 use licnode_store::sync_state::SyncBatch;
 
 /// The cursor stream, under the parent's code, of the anchors relayed to it (by local
@@ -47,7 +47,7 @@ pub async fn hand_up(
     base: &str,
     parent_code: &str,
 ) -> anyhow::Result<HandUpReport> {
-    let store = &archive.store;
+    let store = archive.replication_store();
     let own_code = archive.scope.node_ref().code;
     let mut report = HandUpReport::default();
     let standing: AnchorStanding = match client.get_json(&format!("{base}{ANCHOR_PATH}")).await {
@@ -115,7 +115,7 @@ async fn relay(
     base: &str,
     parent_code: &str,
 ) -> anyhow::Result<usize> {
-    let store = &archive.store;
+    let store = archive.replication_store();
     let own_code = archive.scope.node_ref().code;
     let mut cursor = store
         .sync_cursor(parent_code, STREAM_ANCHORS_RELAYED)

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use licnode_app::Archive;
 use licnode_pki::{NodeTls, NodeTlsSettings};
 use licnode_server::anchors::AnchorStanding;
 use licnode_store::anchors::{AuditCheck, PointCheck};
@@ -62,9 +63,9 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
             offline,
         } => {
             let config = Config::load(&config)?;
-            let store = Store::open(&config.database_url()).await?;
-            let outcome = verify(&store, &config, backups.as_deref(), offline).await;
-            store.close().await;
+            let archive = open(&config).await?;
+            let outcome = verify(&archive, &config, backups.as_deref(), offline).await;
+            archive.close().await;
             let (check, unreachable) = outcome?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&check)?);
@@ -91,7 +92,7 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
             output,
         } => {
             let config = Config::load(&config)?;
-            let store = Store::open(&config.database_url()).await?;
+            let archive = open(&config).await?;
             let mut out: Box<dyn Write> = match &output {
                 Some(path) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(path)
@@ -102,7 +103,7 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
             let mut cursor = after;
             let mut written = 0_u64;
             loop {
-                let page = store.audit_entries(cursor, 5_000).await?;
+                let page = archive.audit_entries(cursor, 5_000).await?;
                 let Some(last) = page.last() else { break };
                 cursor = last.seq;
                 for entry in &page {
@@ -112,24 +113,30 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
             }
             out.flush()?;
             drop(out);
-            store.close().await;
+            archive.close().await;
             eprintln!("exported {written} audit entries");
             Ok(())
         }
     }
 }
 
+/// The node's archive, for the audit service: the database in the configuration.
+async fn open(config: &Config) -> anyhow::Result<Archive> {
+    let store = Store::open(&config.database_url()).await?;
+    Ok(Archive::new(store, &config.node.code))
+}
+
 /// Every check of `licnode audit verify`; also returns why the parent could not be asked, when
 /// it could not.
 async fn verify(
-    store: &Store,
+    archive: &Archive,
     config: &Config,
     backups: Option<&Path>,
     offline: bool,
 ) -> anyhow::Result<(AuditCheck, Option<String>)> {
-    let mut check = store.audit_check(&config.node.code).await?;
+    let mut check = archive.audit_check(&config.node.code).await?;
     match backups {
-        Some(directory) => check_backups(store, config, directory, &mut check).await?,
+        Some(directory) => check_backups(archive, config, directory, &mut check).await?,
         None => check
             .not_checked
             .push("backups: no backup directory given (--backups)".to_owned()),
@@ -153,7 +160,7 @@ async fn verify(
             };
             match standing {
                 Ok((parent_code, standing)) => {
-                    check_parent(store, &parent_code, &standing, &mut check).await?
+                    check_parent(archive, &parent_code, &standing, &mut check).await?
                 }
                 Err(error) => {
                     let reason = format!("{error:#}");
@@ -168,7 +175,7 @@ async fn verify(
 
 /// The chain at the audit head each manifest of this node in `directory` recorded.
 async fn check_backups(
-    store: &Store,
+    archive: &Archive,
     config: &Config,
     directory: &Path,
     check: &mut AuditCheck,
@@ -206,7 +213,7 @@ async fn check_backups(
         }
         let source = format!("the backup manifest {}", path.display());
         check.points.push(
-            store
+            archive
                 .audit_check_point(
                     &source,
                     manifest.summary.audit_seq,
@@ -222,7 +229,7 @@ async fn check_backups(
 /// The chain at the newest anchor the parent holds, and every anchor the parent found not to
 /// extend the one before.
 async fn check_parent(
-    store: &Store,
+    archive: &Archive,
     parent_code: &str,
     standing: &AnchorStanding,
     check: &mut AuditCheck,
@@ -231,7 +238,7 @@ async fn check_parent(
         Some(newest) => {
             let source = format!("the parent {parent_code}'s newest anchor");
             check.points.push(
-                store
+                archive
                     .audit_check_point(
                         &source,
                         newest.audit_seq,

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use licnode_app::Archive;
 use licnode_server::{AppState, NodeInfo};
-use licnode_store::{Archive, SearchQuery, Store};
+use licnode_store::{SearchQuery, Store};
 
 /// Benchmarks.
 #[derive(clap::Subcommand)]
@@ -231,15 +232,15 @@ async fn store_bench(
     let (store, _database) = open_store(backend, dir.path(), "bulk").await?;
     let archive = Archive::new(store.clone(), node_code);
     let started = Instant::now();
-    let mut writer = licnode_store::BulkWriter::new(
+    let mut writer = licnode_app::BulkWriter::new(
         &archive,
         "licences",
-        &licnode_store::Author::operator("bench"),
+        &licnode_app::Author::operator("bench"),
     )?;
     for batch in inputs.chunks(1_000) {
         let rows = batch
             .iter()
-            .map(|(county, fields)| licnode_store::BulkRow {
+            .map(|(county, fields)| licnode_app::BulkRow {
                 jurisdiction: Some(county.clone()),
                 fields: fields.clone(),
             })
@@ -464,10 +465,10 @@ async fn public_bench(
     // Bulk load, generated batch by batch (a million inputs do not fit in memory at once);
     // names and numbers are sampled for the queries.
     let mut generator = licnode_gen::Generator::new(6);
-    let mut writer = licnode_store::BulkWriter::new(
+    let mut writer = licnode_app::BulkWriter::new(
         &archive,
         "licences",
-        &licnode_store::Author::operator("bench"),
+        &licnode_app::Author::operator("bench"),
     )?;
     let sample_every = (licences / 20_000).max(1);
     let mut names = Vec::new();
@@ -495,7 +496,7 @@ async fn public_bench(
             .collect();
         let rows = batch
             .into_iter()
-            .map(|(county, fields)| licnode_store::BulkRow {
+            .map(|(county, fields)| licnode_app::BulkRow {
                 jurisdiction: Some(county),
                 fields,
             })
@@ -718,14 +719,14 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
     let county = xihu.archive();
     let collection = licnode_model::collection("quality_archives").context("collection")?;
     let mut generator = licnode_gen::Generator::new(7);
-    let mut writer = licnode_store::BulkWriter::new(
+    let mut writer = licnode_app::BulkWriter::new(
         county,
         "quality_archives",
-        &licnode_store::Author::operator("bench"),
+        &licnode_app::Author::operator("bench"),
     )?;
     for start in (0..records).step_by(1_000) {
         let rows = (start..(start + 1_000).min(records))
-            .map(|_| licnode_store::BulkRow {
+            .map(|_| licnode_app::BulkRow {
                 jurisdiction: Some("330106".into()),
                 fields: generator.record(collection, "330106"),
             })
@@ -734,7 +735,6 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
     }
     writer.finish().await?;
     let payload: usize = county
-        .store
         .changes_after(0, None, i64::MAX)
         .await?
         .iter()
@@ -803,7 +803,6 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
     );
 
     let page = county
-        .store
         .list(&licnode_store::ListQuery {
             collection: "quality_archives".into(),
             limit: changed as i64,
@@ -814,11 +813,7 @@ async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> 
         let mut patch = serde_json::Map::new();
         patch.insert("remarks".into(), serde_json::json!(format!("复查 {index}")));
         county
-            .update(
-                &record.id,
-                &patch,
-                &licnode_store::Author::operator("bench"),
-            )
+            .update(&record.id, &patch, &licnode_app::Author::operator("bench"))
             .await?;
     }
     let (_, pushed, relayed, county_done, total) = round("changed").await?;
@@ -897,10 +892,10 @@ async fn reports_bench(backend: &str, records: usize, repeats: usize) -> anyhow:
     for (collection_name, date_field, share) in shares {
         let collection = licnode_model::collection(collection_name).context("collection")?;
         let count = records * share / 10;
-        let mut writer = licnode_store::BulkWriter::new(
+        let mut writer = licnode_app::BulkWriter::new(
             &archive,
             collection_name,
-            &licnode_store::Author::operator("bench"),
+            &licnode_app::Author::operator("bench"),
         )?;
         let mut batch = Vec::with_capacity(1_000);
         for index in 0..count {
@@ -917,7 +912,7 @@ async fn reports_bench(backend: &str, records: usize, repeats: usize) -> anyhow:
                 date_field.into(),
                 serde_json::Value::String(date.format("%Y-%m-%d").to_string()),
             );
-            batch.push(licnode_store::BulkRow {
+            batch.push(licnode_app::BulkRow {
                 jurisdiction: Some(county),
                 fields,
             });
@@ -962,13 +957,13 @@ async fn reports_bench(backend: &str, records: usize, repeats: usize) -> anyhow:
             millis(percentile(&mut samples, 1.0))
         ),
     );
-    let clock = licnode_store::ManualClock::at_date(
+    let clock = licnode_app::ManualClock::at_date(
         chrono::NaiveDate::from_ymd_opt(2024, 7, 2).context("date")?,
     );
-    let reports = licnode_store::Reports::new(
+    let reports = licnode_app::Reports::new(
         archive.clone(),
         clock,
-        licnode_store::ReportSettings {
+        licnode_app::ReportSettings {
             unit_name: "浙江省市场监督管理局".into(),
             auto_submit: false,
         },

@@ -24,11 +24,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use licnode_app::Archive;
 use licnode_model::Level;
 use licnode_model::divisions::{self, DivisionLevel};
 use licnode_pki::{NodeTls, NodeTlsSettings};
 use licnode_server::sync::apply_push;
-use licnode_store::{Archive, Store};
+use licnode_store::Store;
 use licnode_sync::protocol::PushRequest;
 use licnode_sync::{Flow, Link, NodeRef, collections_for};
 use serde::{Deserialize, Serialize};
@@ -181,7 +182,7 @@ pub async fn run(command: BundleCommand) -> anyhow::Result<()> {
                 "bundle for {parent} written to {}: {summary}",
                 out.display()
             );
-            archive.store.close().await;
+            archive.close().await;
             Ok(())
         }
         BundleCommand::Import { config, file } => {
@@ -189,7 +190,7 @@ pub async fn run(command: BundleCommand) -> anyhow::Result<()> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let result = import(&archive, &tls, &bytes).await;
-            archive.store.close().await;
+            archive.close().await;
             println!("{}", result?);
             Ok(())
         }
@@ -224,7 +225,7 @@ pub async fn export(
     parent: &NodeRef,
 ) -> anyhow::Result<(Vec<u8>, ExportSummary)> {
     let local = archive.scope.node_ref();
-    let store = &archive.store;
+    let store = archive.replication_store();
     let up = collections_for(&local, parent, Link::Parent, Flow::Send);
     let start = store.sync_cursor(&parent.code, STREAM_ACKED).await?;
     let mut after = start;
@@ -355,7 +356,7 @@ pub async fn import(
     }
     if report.acknowledged == 0 {
         report.acknowledged = archive
-            .store
+            .replication_store()
             .sync_cursor(&child.code, licnode_store::sync_state::STREAM_PUSH)
             .await
             .map_err(|error| BundleError::new("internal", error.to_string()))?;

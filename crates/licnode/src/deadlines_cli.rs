@@ -7,10 +7,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
+use licnode_app::{Archive, Clock, SystemClock};
 use licnode_model::deadlines::{
     DeadlineItem, DeadlineState, ProvinceRollUp, RULES, province_code, roll_up, rule,
 };
-use licnode_store::{Clock, DeadlineQuery, Store, SystemClock};
+use licnode_store::{DeadlineQuery, Store};
 
 use crate::config::Config;
 
@@ -45,8 +46,9 @@ pub async fn run(args: DeadlinesArgs) -> anyhow::Result<()> {
     let store = Store::open(&config.database_url())
         .await
         .context("cannot open the node's database")?;
-    let items = store.deadlines(&query).await;
-    store.close().await;
+    let archive = Archive::with_level(store, &config.node.code, level);
+    let items = archive.deadlines(&query).await;
+    archive.close().await;
     let items = items?;
     let text = if args.by_province {
         province_table(&roll_up(&items))

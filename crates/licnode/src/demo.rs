@@ -250,7 +250,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
     println!("== 7 nodes serving on SQLite, children dialling their parents over mutual TLS");
 
-    let empty = handles[0].archive().store.counts().await?.is_empty();
+    let empty = handles[0].archive().counts().await?.is_empty();
     if empty {
         let started = Instant::now();
         seed(
@@ -293,7 +293,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         let mut table = Vec::new();
         for (index, handle) in handles.iter().enumerate() {
             let counts: std::collections::HashMap<String, i64> =
-                handle.archive().store.counts().await?.into_iter().collect();
+                handle.archive().counts().await?.into_iter().collect();
             table.push((index, counts));
         }
         let count =
@@ -320,7 +320,6 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             for county in 3..7 {
                 let own = handles[county]
                     .archive()
-                    .store
                     .list(&licnode_store::ListQuery {
                         collection: "quality_archives".into(),
                         jurisdiction: Some(TREE[county].code.into()),
@@ -359,7 +358,6 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         ("li", "李强（审批人）", licnode_store::Role::Approver),
     ] {
         match zhejiang
-            .store
             .add_user(name, display_name, role, DEMO_PASSWORD)
             .await
         {
@@ -406,7 +404,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
 }
 
 async fn seed(
-    archive: &licnode_store::Archive,
+    archive: &licnode_app::Archive,
     plan: &[(&str, usize)],
     within: &str,
 ) -> anyhow::Result<()> {
@@ -414,11 +412,8 @@ async fn seed(
     let counties = licnode_model::divisions::counties_within(within);
     for (name, count) in plan {
         let collection = licnode_model::collection(name).context("collection")?;
-        let mut writer = licnode_store::BulkWriter::new(
-            archive,
-            name,
-            &licnode_store::Author::operator("demo"),
-        )?;
+        let mut writer =
+            licnode_app::BulkWriter::new(archive, name, &licnode_app::Author::operator("demo"))?;
         let mut rows = Vec::with_capacity(1_000);
         for index in 0..*count {
             let jurisdiction = if counties.is_empty() {
@@ -426,7 +421,7 @@ async fn seed(
             } else {
                 counties[index % counties.len()].code.clone()
             };
-            rows.push(licnode_store::BulkRow {
+            rows.push(licnode_app::BulkRow {
                 fields: generator.record(collection, &jurisdiction),
                 jurisdiction: Some(jurisdiction),
             });

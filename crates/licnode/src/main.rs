@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 use licnode::config::{Config, LogFormat};
 use licnode::transfer::{Format, ImportSummary};
 use licnode::{Node, init_logging};
-use licnode_store::{Archive, Store};
+use licnode_app::Archive;
+use licnode_store::Store;
 
 /// One node of the production-licence information network (工业产品生产许可证信息管理规定).
 #[derive(Parser)]
@@ -320,7 +321,6 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
             };
             let archive = open_archive(&config).await?;
             let user = archive
-                .store
                 .add_user(
                     &name,
                     display_name.as_deref().unwrap_or(&name),
@@ -328,14 +328,14 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
                     &password,
                 )
                 .await?;
-            archive.store.close().await;
+            archive.close().await;
             println!("added {} ({})", user.name, user.role.as_str());
             Ok(())
         }
         UserCommand::List { config } => {
             let config = Config::load(&config.config)?;
             let archive = open_archive(&config).await?;
-            for user in archive.store.users().await? {
+            for user in archive.users().await? {
                 println!(
                     "{:<20} {:<14} {:<20} {}",
                     user.name,
@@ -344,7 +344,7 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
                     if user.disabled { "disabled" } else { "enabled" }
                 );
             }
-            archive.store.close().await;
+            archive.close().await;
             Ok(())
         }
         UserCommand::Disable { config, name } => set_disabled(&config, &name, true).await,
@@ -358,7 +358,6 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
             let config = Config::load(&config.config)?;
             let archive = open_archive(&config).await?;
             let issued = archive
-                .store
                 .issue_token(
                     &name,
                     licnode_store::TokenKind::Api,
@@ -366,7 +365,7 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
                     days.map(|d| i64::from(d) * 86_400_000),
                 )
                 .await?;
-            archive.store.close().await;
+            archive.close().await;
             println!("{}", issued.token);
             Ok(())
         }
@@ -375,8 +374,7 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
 
 async fn status_command(config: &Config) -> anyhow::Result<()> {
     let archive = open_archive(config).await?;
-    let store = &archive.store;
-    let last_seq = store.last_seq().await?;
+    let last_seq = archive.last_seq().await?;
     println!(
         "node            {} ({}, {})",
         config.node.code, config.node.name, config.node.level
@@ -384,9 +382,9 @@ async fn status_command(config: &Config) -> anyhow::Result<()> {
     println!("change log      {last_seq} changes");
     println!(
         "quarantined     {} received changes",
-        store.quarantine_count().await?
+        archive.quarantine_count().await?
     );
-    let links = store.link_states().await?;
+    let links = archive.replication_store().link_states().await?;
     match (&config.node.parent_url, links.first()) {
         (None, _) => println!("parent          none (the root of the tree)"),
         (Some(url), None) => println!("parent          {url}: no session yet"),
@@ -429,15 +427,15 @@ async fn status_command(config: &Config) -> anyhow::Result<()> {
             );
         }
     }
-    store.close().await;
+    archive.close().await;
     Ok(())
 }
 
 async fn set_disabled(config: &ConfigArg, name: &str, disabled: bool) -> anyhow::Result<()> {
     let config = Config::load(&config.config)?;
     let archive = open_archive(&config).await?;
-    archive.store.set_user_disabled(name, disabled).await?;
-    archive.store.close().await;
+    archive.set_user_disabled(name, disabled).await?;
+    archive.close().await;
     println!(
         "{name} {}",
         if disabled {
@@ -555,7 +553,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             if interactive {
                 eprintln!();
             }
-            archive.store.close().await;
+            archive.close().await;
             println!(
                 "read {} rows: imported {}, refused {} ({} imported with warnings) in {:.1} s",
                 summary.read,
@@ -619,7 +617,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             )
             .await?;
             drop(out);
-            archive.store.close().await;
+            archive.close().await;
             eprintln!("exported {written} records of {}", collection.name);
             Ok(())
         }

@@ -4,8 +4,9 @@
 //! stops whatever it had started.
 
 use anyhow::Context;
+use licnode_app::Archive;
 use licnode_server::{AppState, NodeInfo};
-use licnode_store::{Archive, Store};
+use licnode_store::Store;
 use std::net::SocketAddr;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -73,13 +74,13 @@ const TLS_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(
 impl Node {
     /// Opens the node's database (creating and migrating it), binds the staff API and serves.
     pub async fn start(config: &Config) -> anyhow::Result<NodeHandle> {
-        Node::start_with_clock(config, std::sync::Arc::new(licnode_store::SystemClock)).await
+        Node::start_with_clock(config, std::sync::Arc::new(licnode_app::SystemClock)).await
     }
 
     /// [`Node::start`] with an injected clock, for tests that move time.
     pub async fn start_with_clock(
         config: &Config,
-        clock: licnode_store::SharedClock,
+        clock: licnode_app::SharedClock,
     ) -> anyhow::Result<NodeHandle> {
         Node::start_supervised(config, clock, Supervisor::new()).await
     }
@@ -88,7 +89,7 @@ impl Node {
     /// fails, every task and listener it had started is stopped and the store closed.
     pub(crate) async fn start_supervised(
         config: &Config,
-        clock: licnode_store::SharedClock,
+        clock: licnode_app::SharedClock,
         supervisor: Supervisor,
     ) -> anyhow::Result<NodeHandle> {
         std::fs::create_dir_all(config.data_dir()).with_context(|| {
@@ -141,7 +142,7 @@ struct Serving {
 /// Binds the listeners and starts the tasks, recording each in `starting` as it goes.
 async fn start_serving(
     config: &Config,
-    clock: licnode_store::SharedClock,
+    clock: licnode_app::SharedClock,
     store: Store,
     starting: &mut Starting,
 ) -> anyhow::Result<Serving> {
@@ -216,7 +217,7 @@ async fn start_serving(
     tracing::info!(
         node = %config.node.code,
         %local_addr,
-        backend = archive.store.backend().name(),
+        backend = archive.backend().name(),
         actor = %archive.actor(),
         "node serving"
     );
@@ -239,7 +240,7 @@ fn spawn_certificate_tasks(
     tls: &licnode_pki::NodeTls,
 ) {
     let refusals = tls.refusals();
-    let store = archive.store.clone();
+    let audited = archive.clone();
     let refused_by = config.node.code.clone();
     // The first future is made at once, so the subscription starts now.
     supervisor.spawn(
@@ -248,7 +249,7 @@ fn spawn_certificate_tasks(
         move |cancel| {
             crate::refusal_audit::record_refusals(
                 refusals.subscribe(),
-                store.clone(),
+                audited.clone(),
                 refused_by.clone(),
                 cancel,
             )
@@ -279,17 +280,17 @@ fn spawn_report_scheduler(
     supervisor: &Supervisor,
     config: &Config,
     archive: &Archive,
-    clock: licnode_store::SharedClock,
+    clock: licnode_app::SharedClock,
 ) {
     let schedule =
         crate::scheduler::ReportSchedule::from_section(&config.schedule, config.node.level);
     if schedule.reports.is_empty() {
         return;
     }
-    let reports = licnode_store::Reports::new(
+    let reports = licnode_app::Reports::new(
         archive.clone(),
         clock,
-        licnode_store::ReportSettings {
+        licnode_app::ReportSettings {
             unit_name: config.node.name.clone(),
             auto_submit: config.schedule.auto_submit,
         },
@@ -583,7 +584,7 @@ impl NodeHandle {
         // Nothing is accepted any more: the tasks stop now (the refused-handshake audit writes
         // the refusals it still holds), and only then is the store closed under them.
         self.supervisor.shutdown(DEFAULT_STOP_WAIT).await;
-        self.archive.store.close().await;
+        self.archive.close().await;
         if let Some(failure) = self.supervisor.failure() {
             return Err(anyhow::anyhow!("{failure}"));
         }
@@ -664,7 +665,7 @@ mod tests {
             // the store is closed.
             let written: Arc<Mutex<Option<Result<(), String>>>> = Arc::default();
             let outcome = written.clone();
-            let store = node.archive().store.clone();
+            let store = node.archive().replication_store().clone();
             supervisor.spawn("late writer", WhenTaskDies::Restart, move |cancel| {
                 let store = store.clone();
                 let outcome = outcome.clone();
@@ -704,7 +705,7 @@ mod tests {
         let supervisor = Supervisor::new();
         let error = Node::start_supervised(
             &config,
-            Arc::new(licnode_store::SystemClock),
+            Arc::new(licnode_app::SystemClock),
             supervisor.clone(),
         )
         .await

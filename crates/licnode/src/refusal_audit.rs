@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use licnode_app::Archive;
 use licnode_pki::{RefusalRecord, Side};
-use licnode_store::{AuditEntry, Store};
+use licnode_store::AuditEntry;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio_util::sync::CancellationToken;
@@ -198,7 +199,7 @@ fn entry(key: TallyKey, tally: Tally, refused_by: &str) -> AuditEntry {
 }
 
 /// The task that writes the node's refused handshakes to its audit log, a minute at a time:
-/// counts every refusal `receiver` hears and writes each closed minute's entries to `store`;
+/// counts every refusal `receiver` hears and writes each closed minute's entries to the audit log of `archive`;
 /// once `cancel`, writes what is held, whether its minute closed or not, and ends. Subscribe
 /// the receiver before the listeners start, so that no refusal goes unheard.
 ///
@@ -206,7 +207,7 @@ fn entry(key: TallyKey, tally: Tally, refused_by: &str) -> AuditEntry {
 /// refusals it held, a gap in the audit trail nobody would see (Art. 37).
 pub async fn record_refusals(
     mut receiver: Receiver<RefusalRecord>,
-    store: Store,
+    archive: Archive,
     refused_by: String,
     cancel: CancellationToken,
 ) {
@@ -227,7 +228,7 @@ pub async fn record_refusals(
             _ = ticker.tick() => {
                 if !tally.is_empty() {
                     let closed = tally.take_closed(millis(SystemTime::now()), &refused_by);
-                    write(&store, &closed).await;
+                    write(&archive, &closed).await;
                 }
             }
         }
@@ -242,14 +243,14 @@ pub async fn record_refusals(
             Err(TryRecvError::Empty | TryRecvError::Closed) => break,
         }
     }
-    write(&store, &tally.take_all(&refused_by)).await;
+    write(&archive, &tally.take_all(&refused_by)).await;
 }
 
-async fn write(store: &Store, entries: &[AuditEntry]) {
+async fn write(archive: &Archive, entries: &[AuditEntry]) {
     if entries.is_empty() {
         return;
     }
-    if let Err(error) = store.audit_all(entries).await {
+    if let Err(error) = archive.audit_all(entries).await {
         tracing::warn!(
             %error,
             entries = entries.len(),

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use licnode_app::{Archive, Author, ReportSettings, Reports, SharedClock, SystemClock};
 use licnode_reports::{FormName, Period, ReportKind};
-use licnode_store::{Archive, Author, ReportSettings, Reports, SharedClock, Store, SystemClock};
+use licnode_store::Store;
 
 use crate::config::Config;
 
@@ -124,7 +125,7 @@ pub async fn run(command: ReportCommand) -> anyhow::Result<()> {
             let reports = open_reports(&load(&config)?, clock).await?;
             let period = period_of(&kind, &period)?;
             let result = reports.run(&period, &user).await;
-            reports.archive.store.close().await;
+            reports.archive.close().await;
             let result = result.map_err(|error| anyhow::anyhow!("{}: {error}", error.code()))?;
             println!("{}", serde_json::to_string_pretty(&result)?);
         }
@@ -135,10 +136,10 @@ pub async fn run(command: ReportCommand) -> anyhow::Result<()> {
         } => {
             let reports = open_reports(&load(&config)?, clock).await?;
             let kind = kind.as_deref().map(ReportKind::parse).transpose()?;
-            for run in reports.archive.store.report_runs(kind, limit).await? {
+            for run in reports.archive.report_runs(kind, limit).await? {
                 println!("{}", serde_json::to_string(&run)?);
             }
-            reports.archive.store.close().await;
+            reports.archive.close().await;
         }
         ReportCommand::Show {
             config,
@@ -149,7 +150,7 @@ pub async fn run(command: ReportCommand) -> anyhow::Result<()> {
             let period = period_of(&kind, &period)?;
             let revisions = reports.revisions(&period).await?;
             let summary = reports.summary(&period).await?;
-            reports.archive.store.close().await;
+            reports.archive.close().await;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
@@ -161,7 +162,7 @@ pub async fn run(command: ReportCommand) -> anyhow::Result<()> {
         ReportCommand::Submit { config, id, user } => {
             let reports = open_reports(&load(&config)?, clock).await?;
             let result = reports.submit(&id, &Author::operator(user)).await;
-            reports.archive.store.close().await;
+            reports.archive.close().await;
             let record = result.map_err(|error| anyhow::anyhow!("{}: {error}", error.code()))?;
             println!("{}", serde_json::to_string_pretty(&record)?);
         }
@@ -177,8 +178,8 @@ pub async fn run(command: ReportCommand) -> anyhow::Result<()> {
                 bail!("unknown_form: {form:?} (attachment1, attachment2 or attachment3)");
             };
             let reports = open_reports(&load(&config)?, clock).await?;
-            let stored = reports.archive.store.get(&record).await?;
-            reports.archive.store.close().await;
+            let stored = reports.archive.find(&record).await?;
+            reports.archive.close().await;
             let Some(stored) = stored.filter(|stored| stored.collection == form.collection())
             else {
                 bail!("not_found: no {} record {record:?}", form.collection());

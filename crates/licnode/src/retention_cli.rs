@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use licnode_app::retention::{DEFAULT_APPROVAL_DAYS, RetentionError, years_or_default};
+use licnode_app::{Archive, Author, SharedClock};
 use licnode_server::retention::{PkiNodeKey, RetentionSettings};
-use licnode_store::retention::{DEFAULT_APPROVAL_DAYS, NodeKey, RetentionError, years_or_default};
-use licnode_store::{Archive, Author, SharedClock, Store};
+use licnode_store::Store;
+use licnode_store::retention::NodeKey;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -90,7 +92,7 @@ async fn sweep(
 ) {
     loop {
         let today = clock.today();
-        match archive.store.due_records(today, years).await {
+        match archive.due_records(today, years).await {
             Ok(due) if due.is_empty() => {
                 tracing::debug!(%today, "retention sweep: nothing due")
             }
@@ -197,7 +199,6 @@ fn node_key(config: &Config) -> anyhow::Result<PkiNodeKey> {
 /// write is then made as that account, with its role.
 async fn check_user(archive: &Archive, name: &str, approve: bool) -> anyhow::Result<Author> {
     let user = archive
-        .store
         .users()
         .await?
         .into_iter()
@@ -226,12 +227,12 @@ fn refused(error: RetentionError) -> anyhow::Error {
 
 /// Runs a `licnode retention` command.
 pub async fn run(command: RetentionCommand) -> anyhow::Result<()> {
-    let clock: SharedClock = Arc::new(licnode_store::SystemClock);
+    let clock: SharedClock = Arc::new(licnode_app::SystemClock);
     match command {
         RetentionCommand::Due { config, json } => {
             let (config, archive) = open(&config).await?;
             let years = years_or_default(Some(config.retention.years));
-            let due = archive.store.due_records(clock.today(), years).await?;
+            let due = archive.due_records(clock.today(), years).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&due)?);
             } else {
@@ -296,7 +297,7 @@ pub async fn run(command: RetentionCommand) -> anyhow::Result<()> {
         }
         RetentionCommand::Certificates { config } => {
             let (_, archive) = open(&config).await?;
-            let certificates = archive.store.destruction_certificates().await?;
+            let certificates = archive.destruction_certificates().await?;
             println!("{}", serde_json::to_string_pretty(&certificates)?);
         }
     }

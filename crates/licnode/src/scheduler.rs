@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
+use licnode_app::{Reports, RunResult};
 use licnode_model::Level;
 use licnode_reports::{Period, ReportKind};
-use licnode_store::{Reports, RunResult};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ScheduleSection;
@@ -80,26 +80,17 @@ pub async fn due_periods(
         return Ok(Vec::new());
     };
     let latest = Period::due_on(scheduled.kind, last_firing.date_naive());
-    let store = &reports.archive.store;
-    if store.report_runs(Some(scheduled.kind), 1).await?.is_empty() {
-        let at_ms = reports.clock.now_ms();
-        let run = store
-            .start_report_run(scheduled.kind, &latest, "schedule", at_ms)
-            .await?;
-        store
-            .finish_report_run(
-                run,
-                at_ms,
-                "skipped",
-                None,
-                Some("due before the node's schedule began; run it by hand if it is needed"),
+    if reports.runs(Some(scheduled.kind), 1).await?.is_empty() {
+        reports
+            .record_skipped_run(
+                &latest,
+                "schedule",
+                "due before the node's schedule began; run it by hand if it is needed",
             )
             .await?;
         return Ok(Vec::new());
     }
     let done: Vec<Period> = reports
-        .archive
-        .store
         .periods_run(scheduled.kind)
         .await?
         .iter()
@@ -131,9 +122,7 @@ async fn stale_period(
         return Ok(None);
     }
     let latest = reports
-        .archive
-        .store
-        .report_runs(Some(scheduled.kind), 50)
+        .runs(Some(scheduled.kind), 50)
         .await?
         .into_iter()
         .filter(|run| run.report_id.is_some())

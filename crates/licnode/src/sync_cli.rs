@@ -14,11 +14,12 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use licnode_app::Archive;
 use licnode_pki::{ClientError, ExpectedPeer, NodeTls, NodeTlsSettings, PeerClient};
 use licnode_server::sync::{check_arrival, remote, wire};
 use licnode_store::audit::kinds;
 use licnode_store::sync_state::{STREAM_PULL, STREAM_RECOVER, SyncBatch};
-use licnode_store::{Archive, AuditEntry, CursorMove, Refusal, Store};
+use licnode_store::{AuditEntry, CursorMove, Refusal, Store};
 use licnode_sync::protocol::{
     CURSOR_PATH, CursorResponse, HELLO_PATH, MAX_BATCH, PULL_PATH, PUSH_PATH, PullRequest,
     PullResponse, PushRequest, PushResponse, RECOVER_PATH, WireChange, author_ref, batch_len,
@@ -57,7 +58,7 @@ pub async fn run(command: SyncCommand) -> anyhow::Result<()> {
             let archive = Archive::with_level(store, &config.node.code, level);
             let report = session(&archive, &tls, &parent_url).await?;
             println!("{report}");
-            archive.store.close().await;
+            archive.close().await;
             Ok(())
         }
     }
@@ -152,7 +153,7 @@ pub async fn session(
     let parent = NodeRef::new(hello.me.code, hello.me.level);
     let client = PeerClient::for_node(tls, ExpectedPeer::Code(parent.code.clone()))?;
     let local = archive.scope.node_ref();
-    let store = &archive.store;
+    let store = archive.replication_store();
     let mut report = SessionReport {
         parent: parent.to_string(),
         ..SessionReport::default()

@@ -7,9 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use licnode_app::Archive;
 use licnode_pki::NodeTls;
 use licnode_server::sync::{LinkHandle, LinkStatus};
-use licnode_store::Archive;
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
@@ -88,7 +88,7 @@ async fn run(
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
             _ = shared.wake.notified() => {}
-            _ = archive.store.changed() => {
+            _ = archive.replication_store().changed() => {
                 // More writes usually follow the first: wait a little for them.
                 tokio::select! {
                     _ = cancel.cancelled() => return,
@@ -155,7 +155,11 @@ async fn run(
 
 async fn save(archive: &Archive, status: &LinkStatus) {
     let value = serde_json::to_value(status).unwrap_or_default();
-    if let Err(error) = archive.store.save_link_state("parent", &value).await {
+    if let Err(error) = archive
+        .replication_store()
+        .save_link_state("parent", &value)
+        .await
+    {
         tracing::warn!(%error, "cannot save the link state");
     }
 }

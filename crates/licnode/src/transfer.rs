@@ -8,8 +8,9 @@ use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use licnode_app::{Archive, ArchiveError, Author, BulkRow, BulkWriter};
 use licnode_model::{Collection, FieldType, Issue};
-use licnode_store::{Archive, ArchiveError, Author, BulkRow, BulkWriter, ListQuery};
+use licnode_store::ListQuery;
 use serde_json::{Map, Value};
 
 /// CSV (a header row of field names or Chinese labels) or JSON lines (one object per line).
@@ -364,7 +365,6 @@ pub async fn export(
     };
     loop {
         let page = archive
-            .store
             .list(&ListQuery {
                 collection: collection.name.to_string(),
                 within: within.clone(),
@@ -420,6 +420,6 @@ pub async fn export(
         "within": within,
         "records": written,
     }));
-    archive.store.audit(entry).await?;
+    archive.audit(entry).await?;
     Ok(written)
 }

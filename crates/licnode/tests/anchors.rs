@@ -196,7 +196,7 @@ async fn create_archive(node: &NodeHandle, seed: u64) {
             "quality_archives",
             Some("330106"),
             &licnode_gen::Generator::new(seed).record(model, "330106"),
-            &licnode_store::Author::clerk("clerk"),
+            &licnode_app::Author::clerk("clerk"),
         )
         .await
         .expect("create");
@@ -252,7 +252,6 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     .expect("backup");
     for user in ["a", "b", "c"] {
         xihu.archive()
-            .store
             .audit(AuditEntry::new(
                 kinds::LOGIN,
                 "330106",
@@ -262,7 +261,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
             .await
             .expect("login");
     }
-    let (anchored_seq, anchored_hash) = xihu.archive().store.audit_head().await.expect("head");
+    let (anchored_seq, anchored_hash) = xihu.archive().audit_head().await.expect("head");
 
     // A session hands the signed head up; the province relays it to national.
     session(xihu.archive(), xihu.tls().expect("tls"), &zhejiang_url)
@@ -277,7 +276,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     .expect("province session");
     let at_province = zhejiang
         .archive()
-        .store
+        .replication_store()
         .newest_anchor("330106")
         .await
         .expect("anchor")
@@ -291,7 +290,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
         assert!(
             national
                 .archive()
-                .store
+                .replication_store()
                 .newest_anchor(code)
                 .await
                 .expect("anchor")
@@ -305,7 +304,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
         .expect("county session");
     let county_anchors = zhejiang
         .archive()
-        .store
+        .replication_store()
         .anchors_after(0, "330000", 100)
         .await
         .expect("held");
@@ -386,20 +385,20 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     assert!(finding.contains("rewritten"), "{finding}");
     let broken = zhejiang
         .archive()
-        .store
+        .replication_store()
         .broken_anchors("330106")
         .await
         .expect("broken");
     assert_eq!(broken.len(), 1);
     assert_eq!(broken[0].previous_seq, anchored_seq);
     assert!(
-        kinds_in_log(&zhejiang.archive().store)
+        kinds_in_log(zhejiang.archive().replication_store())
             .await
             .iter()
             .any(|kind| kind == AUDIT_CHAIN_BROKEN)
     );
     assert!(
-        kinds_in_log(&xihu.archive().store)
+        kinds_in_log(xihu.archive().replication_store())
             .await
             .iter()
             .any(|kind| kind == AUDIT_CHAIN_BROKEN),
@@ -422,7 +421,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     assert_eq!(
         national
             .archive()
-            .store
+            .replication_store()
             .broken_anchors("330106")
             .await
             .expect("broken")
@@ -435,7 +434,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     for (witness, own) in [(&zhejiang, "330000"), (&national, "100000")] {
         let county: Vec<_> = witness
             .archive()
-            .store
+            .replication_store()
             .anchors_after(0, own, 100)
             .await
             .expect("held")
@@ -448,7 +447,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
 
     // (d) The staff API reports the change-log cross-check and the last anchor known locally:
     // the last two entries (a write among them) deleted and the head rewritten.
-    let store = &xihu.archive().store;
+    let store = xihu.archive().replication_store();
     store
         .add_user("auditor", "auditor", Role::Auditor, support::PASSWORD)
         .await
@@ -524,7 +523,7 @@ async fn a_parent_keeps_only_anchors_its_child_signed_or_relays_from_below_it() 
     let key = PkiNodeKey(tls.clone());
     let (_, signed) = xihu
         .archive()
-        .store
+        .replication_store()
         .sign_anchor("330106", &key, 0, licnode_store::now_ms())
         .await
         .expect("sign");
@@ -584,7 +583,7 @@ async fn a_parent_keeps_only_anchors_its_child_signed_or_relays_from_below_it() 
     assert!(
         zhejiang
             .archive()
-            .store
+            .replication_store()
             .newest_anchor("330106")
             .await
             .expect("anchor")
@@ -598,7 +597,7 @@ async fn a_parent_keeps_only_anchors_its_child_signed_or_relays_from_below_it() 
     }
     let held = zhejiang
         .archive()
-        .store
+        .replication_store()
         .anchors_after(0, "330000", 100)
         .await
         .expect("held");

@@ -23,10 +23,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use licnode::sync_cli::{apply_pulled, push_batch};
+use licnode_app::Archive;
+use licnode_app::Author;
 use licnode_model::Level;
 use licnode_server::sync::{apply_push, serve_pull};
-use licnode_store::Author;
-use licnode_store::{Archive, Store};
+use licnode_store::Store;
 use licnode_sync::authority::Scope;
 use licnode_sync::protocol::{PullRequest, PullResponse, PushRequest};
 use licnode_sync::{Flow, Link, NodeRef, collections_for, decide, may_author, rules};
@@ -65,7 +66,7 @@ impl SimNode {
     /// A restart: the process goes away (its connections closed) and comes back with a new
     /// actor id, as after a crash or an upgrade.
     async fn restart(&mut self) {
-        self.archive.store.close().await;
+        self.archive.close().await;
         *self = SimNode::open(self.node.clone(), self.url.clone()).await;
     }
 }
@@ -311,7 +312,7 @@ async fn run_case(seed: u64) -> Totals {
     check(&nodes, &creators, seed).await;
     totals.records = creators.len() as u64;
     for node in &nodes {
-        node.archive.store.close().await;
+        node.archive.close().await;
     }
     totals
 }
@@ -444,15 +445,20 @@ async fn session(
     let up = collections_for(me, them, Link::Parent, Flow::Send);
     let mut acknowledged = upper
         .archive
-        .store
+        .replication_store()
         .sync_cursor(&me.code, licnode_store::sync_state::STREAM_PUSH)
         .await
         .expect("cursor");
     loop {
-        let Some(request) = push_batch(&local.archive.store, me, them, &up, acknowledged)
-            .await
-            .expect("push batch")
-        else {
+        let Some(request) = push_batch(
+            local.archive.replication_store(),
+            me,
+            them,
+            &up,
+            acknowledged,
+        )
+        .await
+        .expect("push batch") else {
             break;
         };
         mailbox
@@ -489,13 +495,13 @@ async fn session(
         && let Some(old) = pick(mailbox.pulls.get(&child), rng)
     {
         totals.replayed += 1;
-        apply_pulled(&local.archive.store, me, them, old)
+        apply_pulled(local.archive.replication_store(), me, them, old)
             .await
             .expect("a stale pull answer is harmless");
     }
     let mut after = local
         .archive
-        .store
+        .replication_store()
         .sync_cursor(&them.code, licnode_store::sync_state::STREAM_PULL)
         .await
         .expect("cursor");
@@ -536,7 +542,7 @@ async fn session(
             .await
             .expect("pull");
             totals.reordered += 1;
-            let early = apply_pulled(&local.archive.store, me, them, second.clone())
+            let early = apply_pulled(local.archive.replication_store(), me, them, second.clone())
                 .await
                 .expect("apply the later batch first");
             totals.waited_for_dependency += early.pending.len() as u64;
@@ -545,13 +551,13 @@ async fn session(
         }
         let caught_up = first.caught_up;
         let next = first.next;
-        let outcome = apply_pulled(&local.archive.store, me, them, first.clone())
+        let outcome = apply_pulled(local.archive.replication_store(), me, them, first.clone())
             .await
             .expect("apply pulled");
         moved += outcome.applied.len();
         if rng.random_bool(weather.repeat) {
             totals.repeated += 1;
-            let again = apply_pulled(&local.archive.store, me, them, first)
+            let again = apply_pulled(local.archive.replication_store(), me, them, first)
                 .await
                 .expect("apply a repeated answer");
             assert!(
@@ -561,7 +567,7 @@ async fn session(
         }
         after = local
             .archive
-            .store
+            .replication_store()
             .sync_cursor(&them.code, licnode_store::sync_state::STREAM_PULL)
             .await
             .expect("cursor")
@@ -624,7 +630,6 @@ async fn check(nodes: &[SimNode], creators: &BTreeMap<String, (usize, String, St
         let mut by_record: HashMap<String, BTreeSet<String>> = HashMap::new();
         for row in node
             .archive
-            .store
             .changes_after(0, None, i64::MAX)
             .await
             .expect("log")
@@ -634,7 +639,7 @@ async fn check(nodes: &[SimNode], creators: &BTreeMap<String, (usize, String, St
         logs.push(by_record);
         let quarantined = node
             .archive
-            .store
+            .replication_store()
             .quarantined(10)
             .await
             .expect("quarantine");

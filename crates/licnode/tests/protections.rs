@@ -163,7 +163,6 @@ async fn the_node_believes_x_forwarded_for_only_from_its_configured_proxies() {
     config.http.trusted_proxies = vec!["127.0.0.1".to_owned()];
     let node = Node::start(&config).await.expect("national");
     node.archive()
-        .store
         .add_user("clerk", "clerk", Role::Clerk, support::PASSWORD)
         .await
         .expect("user");
@@ -187,7 +186,6 @@ async fn the_node_believes_x_forwarded_for_only_from_its_configured_proxies() {
 
     let clients: Vec<String> = node
         .archive()
-        .store
         .audit_entries(0, 1_000)
         .await
         .expect("audit")

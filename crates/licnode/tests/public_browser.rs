@@ -7,7 +7,7 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the
 //! test fails when `CI` is set and is skipped, saying why, otherwise.
 
-use licnode_store::Author;
+use licnode_app::Author;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -120,7 +120,7 @@ async fn write_archives(node: &NodeHandle, count: u64, seed: u64) -> Vec<String>
                 "quality_archives",
                 Some("330106"),
                 &input,
-                &licnode_store::Author::clerk("clerk"),
+                &licnode_app::Author::clerk("clerk"),
             )
             .await
             .expect("create");
@@ -130,7 +130,7 @@ async fn write_archives(node: &NodeHandle, count: u64, seed: u64) -> Vec<String>
 }
 
 async fn holds(node: &NodeHandle, id: &str) -> bool {
-    node.archive().store.get(id).await.expect("get").is_some()
+    node.archive().find(id).await.expect("get").is_some()
 }
 
 fn refused_code<T: std::fmt::Debug>(result: Result<T, ClientError>) -> (u16, String) {
@@ -142,7 +142,6 @@ fn refused_code<T: std::fmt::Debug>(result: Result<T, ClientError>) -> (u16, Str
 
 async fn peer_refusals(node: &NodeHandle, peer: &str) -> usize {
     node.archive()
-        .store
         .audit_entries(0, 10_000)
         .await
         .expect("audit")
@@ -175,7 +174,7 @@ async fn a_county_that_skips_its_parent_is_refused_at_the_first_request_and_audi
         assert_eq!(refused_code(cursor), (403, "not_a_child".into()), "{url}");
         // What the county would push is refused whole.
         let batch = licnode::sync_cli::push_batch(
-            &tree.xihu.archive().store,
+            tree.xihu.archive().replication_store(),
             &tree.xihu.archive().scope.node_ref(),
             &licnode_sync::NodeRef::new(parent_code, parent.archive().scope.node_ref().level),
             &["quality_archives"],
@@ -214,7 +213,7 @@ async fn back_up(
     match backend {
         licnode_testkit::Backend::Sqlite => node
             .archive()
-            .store
+            .replication_store()
             .backup_into(&path)
             .await
             .expect("backup"),
@@ -331,13 +330,17 @@ async fn a_county_restored_from_a_backup_takes_back_what_it_had_sent_and_loses_n
             );
         }
         for node in [&tree.zhejiang, &tree.xihu] {
-            let quarantined = node.archive().store.quarantined(100).await.expect("list");
+            let quarantined = node
+                .archive()
+                .replication_store()
+                .quarantined(100)
+                .await
+                .expect("list");
             assert!(quarantined.is_empty(), "{backend}: {quarantined:?}");
         }
         let audited = tree
             .xihu
             .archive()
-            .store
             .audit_entries(0, 10_000)
             .await
             .expect("audit")
@@ -430,7 +433,7 @@ async fn a_pushed_change_that_breaks_the_model_is_quarantined_and_changes_nothin
     let bytes = tree
         .xihu
         .archive()
-        .store
+        .replication_store()
         .document(&id)
         .await
         .expect("document")
@@ -487,7 +490,7 @@ async fn a_pushed_change_that_breaks_the_model_is_quarantined_and_changes_nothin
     let quarantined = tree
         .zhejiang
         .archive()
-        .store
+        .replication_store()
         .quarantined(10)
         .await
         .expect("quarantine");
@@ -516,7 +519,7 @@ async fn write_notices(node: &NodeHandle, count: u64, seed: u64) -> Vec<String> 
                 "notices",
                 Some("330106"),
                 &input,
-                &licnode_store::Author::clerk("clerk"),
+                &licnode_app::Author::clerk("clerk"),
             )
             .await
             .expect("create");
@@ -582,7 +585,7 @@ async fn a_batch_the_cursor_already_covers_is_applied_without_moving_the_cursor(
     let tree = Tree::start(licnode_testkit::Backend::Sqlite, &[]).await;
     write_archives(&tree.xihu, 3, 1_100).await;
     tree.sync_xihu().await;
-    let store = &tree.zhejiang.archive().store;
+    let store = tree.zhejiang.archive().replication_store();
     let before = store
         .sync_cursor_with_hash("330106", "push")
         .await
@@ -590,7 +593,7 @@ async fn a_batch_the_cursor_already_covers_is_applied_without_moving_the_cursor(
     // A change Xihu never pushed, numbered inside what the province acknowledged.
     let id = write_archives(&tree.xihu, 1, 1_200).await.remove(0);
     let mut batch = licnode::sync_cli::push_batch(
-        &tree.xihu.archive().store,
+        tree.xihu.archive().replication_store(),
         &tree.xihu.archive().scope.node_ref(),
         &tree.zhejiang.archive().scope.node_ref(),
         &["quality_archives"],

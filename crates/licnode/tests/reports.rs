@@ -18,9 +18,9 @@ use std::sync::Arc;
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use licnode::{Config, Node, NodeHandle};
+use licnode_app::Author;
+use licnode_app::{ManualClock, SharedClock, report_id};
 use licnode_reports::{Period, ReportKind};
-use licnode_store::Author;
-use licnode_store::{ManualClock, SharedClock, report_id};
 use serde_json::{Value, json};
 
 /// The national node (with the root CA) and the province 330000, certificates made with the
@@ -60,7 +60,7 @@ where
 
 /// A staff client of `node` with an approver's API token.
 async fn approver(node: &NodeHandle) -> (reqwest::Client, String) {
-    let store = &node.archive().store;
+    let store = node.archive().replication_store();
     store
         .add_user(
             "approver",
@@ -101,8 +101,7 @@ async fn licence_issued_on(node: &NodeHandle, date: &str, seed: u64) -> String {
 
 async fn held(node: &NodeHandle, id: &str) -> Option<serde_json::Map<String, Value>> {
     node.archive()
-        .store
-        .get(id)
+        .find(id)
         .await
         .ok()
         .flatten()
@@ -167,7 +166,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     let september_skipped = || async {
         zhejiang
             .archive()
-            .store
+            .replication_store()
             .report_runs(Some(ReportKind::Monthly), 10)
             .await
             .expect("runs")
@@ -205,7 +204,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(first["reporting_unit"], json!("浙江省市场监督管理局"));
     let runs = zhejiang
         .archive()
-        .store
+        .replication_store()
         .report_runs(Some(ReportKind::Monthly), 10)
         .await
         .expect("runs");
@@ -252,7 +251,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(bad["error"]["code"], json!("invalid_period"));
 
     // Clerks do not submit; a submitted report is not submitted twice.
-    let store = &zhejiang.archive().store;
+    let store = zhejiang.archive().replication_store();
     store
         .add_user(
             "clerk",
@@ -387,10 +386,10 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
     let store = licnode_store::Store::open(&url).await.expect("store");
     let clock = ManualClock::at_date(day(2026, 10, 20));
-    let reports = licnode_store::Reports::new(
-        licnode_store::Archive::new(store.clone(), "330000"),
+    let reports = licnode_app::Reports::new(
+        licnode_app::Archive::new(store.clone(), "330000"),
         clock.clone(),
-        licnode_store::ReportSettings {
+        licnode_app::ReportSettings {
             unit_name: "浙江省市场监督管理局".into(),
             auto_submit: false,
         },
@@ -398,7 +397,7 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     let section = licnode::config::ScheduleSection::default();
     let schedule =
         licnode::scheduler::ReportSchedule::from_section(&section, licnode_model::Level::Province);
-    let periods = |ran: Vec<licnode_store::RunResult>| -> Vec<String> {
+    let periods = |ran: Vec<licnode_app::RunResult>| -> Vec<String> {
         ran.into_iter().map(|result| result.run.period).collect()
     };
     assert_eq!(

@@ -14,8 +14,9 @@ use std::path::Path;
 use chrono::{Days, NaiveDate};
 use licnode::sync_cli::{SessionReport, session};
 use licnode::{Config, Node, NodeHandle};
-use licnode_store::Author;
-use licnode_store::{Clock as _, ManualClock, Role, TokenKind};
+use licnode_app::Author;
+use licnode_app::{Clock as _, ManualClock};
+use licnode_store::{Role, TokenKind};
 use serde_json::{Map, Value, json};
 
 const YEARS: u32 = 5;
@@ -85,7 +86,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
         urls.insert(name, url);
         databases.extend(database);
     }
-    let today = licnode_store::SystemClock.today();
+    let today = licnode_app::SystemClock.today();
     let province_clock = ManualClock::at_date(today);
     let county_clock = ManualClock::at_date(today);
     let province_config = config(dir.path(), "zhejiang", &urls["zhejiang"], None);
@@ -146,7 +147,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     sync(&county, &province).await;
     for node in [&county, &province] {
         for id in [&archive, &notice] {
-            assert!(node.archive().store.get(id).await.expect("get").is_some());
+            assert!(node.archive().find(id).await.expect("get").is_some());
         }
     }
 
@@ -156,7 +157,6 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert!(
         county
             .archive()
-            .store
             .due_records(county_clock.today(), YEARS)
             .await
             .expect("due")
@@ -238,7 +238,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     expected.sort();
     assert_eq!(destroyed, expected);
     for id in [&archive, &notice] {
-        let store = &county.archive().store;
+        let store = county.archive().replication_store();
         assert!(store.get(id).await.expect("get").is_none(), "{backend}");
         assert!(store.record_changes(id).await.expect("changes").is_empty());
         assert!(store.is_destroyed(id).await.expect("tombstone"));
@@ -246,7 +246,6 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(
         county
             .archive()
-            .store
             .destruction_certificates()
             .await
             .expect("certificates"),
@@ -283,23 +282,12 @@ async fn scenario(backend: licnode_testkit::Backend) {
     let again = sync(&county, &province).await;
     for id in [&archive, &notice] {
         assert!(
-            county.archive().store.get(id).await.expect("get").is_none(),
+            county.archive().find(id).await.expect("get").is_none(),
             "{backend}: {report:?} {again:?}"
         );
-        assert!(
-            province
-                .archive()
-                .store
-                .get(id)
-                .await
-                .expect("get")
-                .is_some()
-        );
+        assert!(province.archive().find(id).await.expect("get").is_some());
     }
-    assert_eq!(
-        county.archive().store.quarantine_count().await.expect("q"),
-        0
-    );
+    assert_eq!(county.archive().quarantine_count().await.expect("q"), 0);
     // The request, kept for good, tells the province the destruction was carried out.
     let (status, listed) = county_api.get("auditor", "/retention/certificates").await;
     assert_eq!(
@@ -324,7 +312,7 @@ struct Api {
 
 impl Api {
     async fn new(node: &NodeHandle) -> Api {
-        let store = &node.archive().store;
+        let store = node.archive().replication_store();
         let mut tokens = std::collections::HashMap::new();
         for (name, role) in [
             ("clerk", Role::Clerk),

@@ -11,8 +11,8 @@ use std::process::Command;
 
 use licnode::sync_cli::{SessionReport, session};
 use licnode::{Config, Node, NodeHandle};
+use licnode_app::Author;
 use licnode_pki::{ExpectedPeer, PeerClient};
-use licnode_store::Author;
 use licnode_sync::protocol::{CURSOR_PATH, CursorResponse, PUSH_PATH, PushRequest, PushResponse};
 
 /// Creates the four node directories with their certificates.
@@ -142,7 +142,6 @@ async fn create(node: &NodeHandle, collection: &str, jurisdiction: &str, seed: u
 async fn held(node: &NodeHandle) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = node
         .archive()
-        .store
         .changes_after(0, None, 1_000_000)
         .await
         .expect("changes")
@@ -193,8 +192,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
         assert!(
             tree.national
                 .archive()
-                .store
-                .get(id)
+                .find(id)
                 .await
                 .expect("get")
                 .is_some(),
@@ -203,21 +201,13 @@ async fn scenario(backend: licnode_testkit::Backend) {
     }
     // Down-flow: the reviewer reaches the province and both counties.
     for node in [&tree.zhejiang, &tree.xihu, &tree.binjiang] {
-        assert!(
-            node.archive()
-                .store
-                .get(&reviewer)
-                .await
-                .expect("get")
-                .is_some()
-        );
+        assert!(node.archive().find(&reviewer).await.expect("get").is_some());
     }
     // The notice reaches the division it is addressed to, and only that one.
     assert!(
         tree.xihu
             .archive()
-            .store
-            .get(&notice)
+            .find(&notice)
             .await
             .expect("get")
             .is_some()
@@ -225,8 +215,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert!(
         tree.binjiang
             .archive()
-            .store
-            .get(&notice)
+            .find(&notice)
             .await
             .expect("get")
             .is_none()
@@ -240,8 +229,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert!(
         tree.binjiang
             .archive()
-            .store
-            .get(&xihu_archive)
+            .find(&xihu_archive)
             .await
             .expect("get")
             .is_none()
@@ -249,8 +237,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert!(
         tree.binjiang
             .archive()
-            .store
-            .get(&licence)
+            .find(&licence)
             .await
             .expect("get")
             .is_none()
@@ -262,7 +249,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     );
 
     // Idempotence: a second round moves nothing.
-    let before = tree.national.archive().store.last_seq().await.expect("seq");
+    let before = tree.national.archive().last_seq().await.expect("seq");
     for report in tree.sync_all().await {
         assert_eq!(
             (
@@ -276,7 +263,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
         );
     }
     assert_eq!(
-        tree.national.archive().store.last_seq().await.expect("seq"),
+        tree.national.archive().last_seq().await.expect("seq"),
         before
     );
 
@@ -345,7 +332,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     let quarantined = tree
         .zhejiang
         .archive()
-        .store
+        .replication_store()
         .quarantined(10)
         .await
         .expect("list");
@@ -357,8 +344,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
         assert!(
             tree.zhejiang
                 .archive()
-                .store
-                .get(&meta.id)
+                .find(&meta.id)
                 .await
                 .expect("get")
                 .is_none()
@@ -402,7 +388,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(
         tree.zhejiang
             .archive()
-            .store
+            .replication_store()
             .quarantined(10)
             .await
             .expect("list")
@@ -464,8 +450,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
         assert!(
             tree.national
                 .archive()
-                .store
-                .get(&licence)
+                .find(&licence)
                 .await
                 .expect("get")
                 .is_some()
@@ -508,8 +493,7 @@ async fn a_write_at_a_county_reaches_national_by_itself_shortly_after() {
         || async {
             tree.national
                 .archive()
-                .store
-                .get(&id)
+                .find(&id)
                 .await
                 .ok()
                 .flatten()
@@ -529,7 +513,7 @@ async fn a_write_at_a_county_reaches_national_by_itself_shortly_after() {
     );
     assert_eq!(
         link.acknowledged,
-        tree.xihu.archive().store.last_seq().await.expect("seq"),
+        tree.xihu.archive().last_seq().await.expect("seq"),
         "nothing left to push: {link:?}"
     );
     tree.shutdown().await;
@@ -615,7 +599,7 @@ async fn bundle_scenario(backend: licnode_testkit::Backend) {
                     .all(|id| !held.iter().any(|(held, _)| held == id)),
                 "{label}: records written"
             );
-            let store = &tree.zhejiang.archive().store;
+            let store = tree.zhejiang.archive().replication_store();
             assert_eq!(
                 store
                     .sync_cursor("330106", STREAM_PUSH)
@@ -894,10 +878,7 @@ async fn a_county_offline_through_a_thousand_edits_catches_up_when_it_reconnects
             .unwrap_or_else(|error| panic!("edit {edit}: {error}"));
         expected.insert(id.clone(), remark);
     }
-    assert_eq!(
-        tree.xihu.archive().store.last_seq().await.expect("seq"),
-        1_000
-    );
+    assert_eq!(tree.xihu.archive().last_seq().await.expect("seq"), 1_000);
     // Reconnect: one session with the province, one of the province with national.
     let county = Tree::sync(&tree.xihu, &tree.zhejiang_url).await;
     assert_eq!(county.pushed, 1_000, "{county:?}");

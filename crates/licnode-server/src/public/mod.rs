@@ -27,7 +27,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use licnode_store::{Archive, StoreError};
+use licnode_app::Archive;
+use licnode_store::StoreError;
 use serde_json::{Value, json};
 use tracing::Instrument;
 
@@ -555,7 +556,6 @@ async fn load(
     let store_query = listing::query(listing, &params)?;
     let page = state
         .archive
-        .store
         .public_records(&store_query)
         .await
         .map_err(PublicError::store)?;

@@ -8,7 +8,7 @@ use std::fmt;
 use licnode_model::{EventKind, LicenceStatus, ReportStatus};
 use serde_json::{Map, Value};
 
-use crate::accounts::Role;
+use licnode_store::Role;
 
 /// The author of a write: the user name recorded with the change, and the role the write is
 /// judged by.

@@ -4,10 +4,11 @@
 //! and names a province that did not report.
 
 use chrono::NaiveDate;
+use licnode_app::Author;
+use licnode_app::{Archive, Clock, ManualClock};
 use licnode_model::Level;
 use licnode_model::deadlines::{DeadlineItem, DeadlineState, roll_up};
-use licnode_store::Author;
-use licnode_store::{Archive, Clock, DeadlineQuery, ManualClock, Store};
+use licnode_store::{DeadlineQuery, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 
@@ -285,7 +286,7 @@ async fn an_approved_application_waits_ten_days_for_its_licence() {
         let (store, _database) = open(backend, dir.path()).await;
         let province = Archive::new(store.clone(), "330000");
         // Approved on 2 March (China time): the application's last change.
-        let approved_at = licnode_store::clock::start_of_day_ms(date("2026-03-02")) + 3_600_000;
+        let approved_at = licnode_app::clock::start_of_day_ms(date("2026-03-02")) + 3_600_000;
         let (prepared, _) = province
             .prepare(
                 "applications",

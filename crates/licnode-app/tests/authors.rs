@@ -3,11 +3,12 @@
 //! items 1 and 2).
 
 use chrono::NaiveDate;
-use licnode_reports::Period;
-use licnode_store::{
+use licnode_app::{
     Approval, Archive, ArchiveError, Author, BulkRow, BulkWriter, ManualClock, ReportError,
-    ReportSettings, Reports, Role, SharedClock, Store,
+    ReportSettings, Reports, SharedClock,
 };
+use licnode_reports::Period;
+use licnode_store::{Role, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 

@@ -53,7 +53,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
-        crate::now_ms()
+        licnode_store::now_ms()
     }
 }
 

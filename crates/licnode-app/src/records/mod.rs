@@ -2,17 +2,22 @@
 //! write it through the record's automerge document, and commit document, projection and
 //! change log together. The HTTP API and the CLI both write through here, and the role checks
 //! that depend on what is written are made here, after validation, on the typed values
-//! ([`crate::author`]).
+//! ([`author`]). The store below only carries out what this service decided.
+
+pub mod author;
 
 use licnode_doc::{ActorId, Authoring, Conflict, HistoryEntry, RecordDoc, RecordMeta};
 use licnode_model::{Collection, Issue, Mode, ValidationErrors};
 use serde_json::{Map, Value};
 
-use crate::author::{Approval, Author, approval_needed, is_submitted_report};
-use crate::projection::Projection;
-use crate::read::StoredRecord;
-use crate::write::{Attribution, ModifyError, PreparedChange, PreparedRecord};
-use crate::{Store, StoreError};
+use licnode_store::public::{PublicPage, PublicQuery};
+use licnode_store::{
+    Attribution, Backend, ChangeRow, ListQuery, ModifyError, Page, PreparedChange, PreparedRecord,
+    Projection, Role, SearchQuery, Store, StoreError, StoredRecord,
+};
+
+pub use author::{Approval, Author};
+use author::{approval_needed, is_submitted_report};
 
 /// Refusals of the write path, each with a stable machine code.
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +51,12 @@ pub enum ArchiveError {
     },
     /// The author's role may read but not write (an auditor).
     #[error("{user} is a {role} and may read but not write", role = role.as_str())]
-    ReadOnlyRole { user: String, role: crate::Role },
+    ReadOnlyRole { user: String, role: Role },
     /// The write is an approver's and the author is not one (Art. 13, 18–20, 28).
     #[error("{approval} needs an approver; {user} is a {role}", role = role.as_str())]
     ApprovalRequired {
         user: String,
-        role: crate::Role,
+        role: Role,
         approval: Approval,
     },
     /// A submitted report is frozen for every role; a correction is the next revision
@@ -137,9 +142,28 @@ pub struct Updated {
 }
 
 /// A node's archive: its store, its scope and this process's actor id.
+///
+/// The store is private to the services, so code outside this crate cannot write past their
+/// rules (DESIGN principle 13, "one rule, every door"); replication names its own door:
+///
+/// ```
+/// fn replication(archive: &licnode_app::Archive) -> &licnode_store::Store {
+///     archive.replication_store()
+/// }
+/// ```
+///
+/// and reaching for the store itself does not compile:
+///
+/// ```compile_fail
+/// fn reach_past(archive: &licnode_app::Archive) -> &licnode_store::Store {
+///     &archive.store
+/// }
+/// ```
 #[derive(Clone)]
 pub struct Archive {
-    pub store: Store,
+    /// Private: callers outside this crate go through the services, so every write is decided
+    /// here (DESIGN principle 13, "one rule, every door").
+    pub(crate) store: Store,
     pub scope: NodeScope,
     actor: ActorId,
 }
@@ -173,6 +197,29 @@ impl Archive {
     pub fn with_child_prefectures(mut self, child_prefectures: Vec<String>) -> Archive {
         self.scope.child_prefectures = child_prefectures;
         self
+    }
+
+    /// The store, for the replication engine alone: sessions, bundles, the node-to-node
+    /// endpoints and audit anchors move changes, cursors and anchors that are not written
+    /// through the records service (received changes are checked by the authority table inside
+    /// the store's apply path). Nothing else takes this door.
+    pub fn replication_store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Which database the node runs on.
+    pub fn backend(&self) -> Backend {
+        self.store.backend()
+    }
+
+    /// True when the database answers.
+    pub async fn ping(&self) -> bool {
+        self.store.ping().await
+    }
+
+    /// Closes the database, waiting for running statements.
+    pub async fn close(&self) {
+        self.store.close().await
     }
 
     /// This process's automerge actor id.
@@ -284,8 +331,13 @@ impl Archive {
         input: &Map<String, Value>,
         author: &Author,
     ) -> Result<Created, ArchiveError> {
-        let (prepared, warnings) =
-            self.prepare(collection, jurisdiction, input, author, crate::now_ms())?;
+        let (prepared, warnings) = self.prepare(
+            collection,
+            jurisdiction,
+            input,
+            author,
+            licnode_store::now_ms(),
+        )?;
         let id = prepared.projection.id.clone();
         let seq = self.store.insert_one(prepared).await?;
         let record = self
@@ -326,7 +378,7 @@ impl Archive {
             licnode_model::validate(model, patch, Mode::Patch).map_err(ArchiveError::Invalid)?;
         let read_only = licnode_sync::rule(&current.collection)
             .is_some_and(|rule| rule.route == licnode_sync::authority::Route::Down);
-        let at_ms = crate::now_ms();
+        let at_ms = licnode_store::now_ms();
         let attribution = Attribution {
             node: self.scope.node_code.clone(),
             user: user.to_string(),
@@ -387,6 +439,51 @@ impl Archive {
             .get(id)
             .await?
             .ok_or_else(|| ArchiveError::NotFound(id.to_string()))
+    }
+
+    /// One record, or `None` when this node holds no record `id`.
+    pub async fn find(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+        self.store.get(id).await
+    }
+
+    /// A page of records.
+    pub async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        self.store.list(query).await
+    }
+
+    /// A page of records whose enterprise name, licence number or credit code matches.
+    pub async fn search(&self, query: &SearchQuery) -> Result<Page, StoreError> {
+        self.store.search(query).await
+    }
+
+    /// A page of public records (Art. 36), for the public query service.
+    pub async fn public_records(&self, query: &PublicQuery) -> Result<PublicPage, StoreError> {
+        self.store.public_records(query).await
+    }
+
+    /// How many records each collection holds.
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.store.counts().await
+    }
+
+    /// The change log after `after`, optionally of some collections only.
+    pub async fn changes_after(
+        &self,
+        after: i64,
+        collections: Option<&[&str]>,
+        limit: i64,
+    ) -> Result<Vec<ChangeRow>, StoreError> {
+        self.store.changes_after(after, collections, limit).await
+    }
+
+    /// The number of the last change stored.
+    pub async fn last_seq(&self) -> Result<i64, StoreError> {
+        self.store.last_seq().await
+    }
+
+    /// How many received changes are held in quarantine.
+    pub async fn quarantine_count(&self) -> Result<i64, StoreError> {
+        self.store.quarantine_count().await
     }
 
     /// The document of a record, loaded.
@@ -508,7 +605,7 @@ impl BulkWriter {
         let collection = self.collection.name;
         let author = self.author.clone();
         let built = tokio::task::spawn_blocking(move || {
-            let at_ms = crate::now_ms();
+            let at_ms = licnode_store::now_ms();
             let threads = std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .min(8);

@@ -7,11 +7,10 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+use licnode_app::Author;
+use licnode_app::{Archive, ManualClock, ReportSettings, Reports, SharedClock, report_id};
 use licnode_reports::{MonthlyContent, Period, ReportKind};
-use licnode_store::Author;
-use licnode_store::{
-    Archive, ManualClock, RemoteChange, ReportSettings, Reports, SharedClock, Store, report_id,
-};
+use licnode_store::{RemoteChange, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};

@@ -8,10 +8,11 @@
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
-use licnode_store::Author;
+use licnode_app::Author;
+use licnode_app::{Archive, Clock as _, ManualClock};
 use licnode_store::public::PublicQuery;
 use licnode_store::retention::{NodeKey, Signature};
-use licnode_store::{Archive, Clock as _, ManualClock, RemoteChange, SearchQuery, Store};
+use licnode_store::{RemoteChange, SearchQuery, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -85,7 +86,7 @@ impl NodeKey for TestKey {
 
 /// Today in China by the machine's clock: records written now carry it as their last change.
 fn real_today() -> NaiveDate {
-    licnode_store::SystemClock.today()
+    licnode_app::SystemClock.today()
 }
 
 /// A quality archive of the county whose five years start on `start`.
@@ -176,7 +177,7 @@ fn day_before(date: NaiveDate) -> NaiveDate {
     date.pred_opt().expect("date")
 }
 
-fn code<T: std::fmt::Debug>(result: Result<T, licnode_store::retention::RetentionError>) -> String {
+fn code<T: std::fmt::Debug>(result: Result<T, licnode_app::retention::RetentionError>) -> String {
     match result {
         Ok(value) => panic!("expected a refusal, got {value:?}"),
         Err(error) => error.code().to_owned(),
@@ -191,7 +192,7 @@ async fn a_record_comes_due_exactly_at_five_years_and_not_a_day_before() {
         // 23:59:59.999 China time the day before: still not due.
         clock.advance_ms(24 * 3600 * 1000 - 1);
         assert!(
-            s.store
+            s.county
                 .due_records(clock.today(), YEARS)
                 .await
                 .expect("due")
@@ -221,7 +222,7 @@ async fn a_record_comes_due_exactly_at_five_years_and_not_a_day_before() {
         clock.advance_ms(1);
         assert_eq!(clock.today(), s.due);
         let due = s
-            .store
+            .county
             .due_records(clock.today(), YEARS)
             .await
             .expect("due");
@@ -233,7 +234,7 @@ async fn a_record_comes_due_exactly_at_five_years_and_not_a_day_before() {
         assert!(due.iter().all(|record| record.due_on == s.due.to_string()));
         // The length comes from the configuration.
         assert!(
-            s.store
+            s.county
                 .due_records(clock.today(), 6)
                 .await
                 .expect("due")
@@ -480,7 +481,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
         );
         // A clock less than a day behind: the approval is accepted but due-ness is judged on
         // the earlier date, so nothing is destroyed early.
-        county_clock.set_ms(licnode_store::clock::start_of_day_ms(s.due) - 3600 * 1000);
+        county_clock.set_ms(licnode_app::clock::start_of_day_ms(s.due) - 3600 * 1000);
         assert_eq!(code(destroy(request.id.clone()).await), "record_not_due");
 
         // Every refusal changed nothing.
@@ -561,7 +562,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
             "{backend:?}"
         );
         assert!(
-            s.store
+            s.county
                 .due_records(county_clock.today(), YEARS)
                 .await
                 .expect("due")

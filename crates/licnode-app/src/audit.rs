@@ -1,0 +1,54 @@
+//! The audit service: appending to the node's hash-chained audit log what the doors record
+//! (logins, exports, refusals), and reading and checking it. Every stored change is audited by
+//! the store in the transaction that stores it; this is the door for everything else.
+
+use licnode_store::anchors::{AuditCheck, PointCheck};
+use licnode_store::{AuditEntry, AuditRecord, StoreError};
+
+use crate::records::Archive;
+
+impl Archive {
+    /// Appends one entry to the audit log; returns its number.
+    pub async fn audit(&self, entry: AuditEntry) -> Result<i64, StoreError> {
+        self.store.audit(entry).await
+    }
+
+    /// Appends entries to the audit log in one transaction; returns the last number.
+    pub async fn audit_all(&self, entries: &[AuditEntry]) -> Result<i64, StoreError> {
+        self.store.audit_all(entries).await
+    }
+
+    /// Up to `limit` audit entries after number `after_seq`, oldest first.
+    pub async fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        self.store.audit_entries(after_seq, limit).await
+    }
+
+    /// The audit log's last number and hash.
+    pub async fn audit_head(&self) -> Result<(i64, String), StoreError> {
+        self.store.audit_head().await
+    }
+
+    /// Whether the chain holds `hash` at entry `seq`, as `source` (a backup manifest, the
+    /// parent's anchor) recorded it; `problem` names the finding when it does not.
+    pub async fn audit_check_point(
+        &self,
+        source: &str,
+        seq: i64,
+        hash: &str,
+        problem: &'static str,
+    ) -> Result<PointCheck, StoreError> {
+        self.store
+            .audit_check_point(source, seq, hash, problem)
+            .await
+    }
+
+    /// Verifies the audit chain of this node (`node`) end to end, and against the anchors its
+    /// parent holds.
+    pub async fn audit_check(&self, node: &str) -> Result<AuditCheck, StoreError> {
+        self.store.audit_check(node).await
+    }
+}
