@@ -1,5 +1,5 @@
 //! Records as automerge documents: every write goes through a document, and the queryable row
-//! is a projection rebuilt from it (DESIGN.md principle 1). This crate does no IO.
+//! is a projection rebuilt from it (ARCHITECTURE.md, principle 1). This crate does no IO.
 //!
 //! Layout of a record document: the root map holds one key per field of the collection
 //! (scalars as automerge scalars, tables as a list of maps), plus reserved metadata keys that

@@ -23,7 +23,7 @@ pub enum DocError {
 pub struct RecordMeta {
     pub id: String,
     pub collection: String,
-    /// GB/T 2260 division code the record belongs to; routing follows it (DESIGN.md principle 4).
+    /// GB/T 2260 division code the record belongs to; routing follows it (ARCHITECTURE.md, principle 4).
     pub jurisdiction: String,
 }
 
@@ -277,7 +277,7 @@ impl RecordDoc {
         self.fields_and_conflicts().0
     }
 
-    /// Fields that hold concurrent values (DESIGN.md principle 1: the loser is kept and shown).
+    /// Fields that hold concurrent values (ARCHITECTURE.md, principle 1: the loser is kept and shown).
     pub fn conflicts(&self) -> Vec<Conflict> {
         self.fields_and_conflicts().1
     }

@@ -1,4 +1,4 @@
-//! Domain rules that sit on top of the merge (DESIGN.md principle 2).
+//! Domain rules that sit on top of the merge (ARCHITECTURE.md, principle 2).
 //!
 //! Automerge picks one winner among concurrent values of a key by op id. For most fields that
 //! is fine (the loser stays listed as a conflict). For a licence's status it is not: a licence

@@ -71,7 +71,7 @@ pub enum Fulfilment {
         field: &'static str,
     },
     /// The record this one refers to through `reference` has reached a terminal licence status
-    /// (a terminal licence cannot change status any more, Art. 28; DESIGN.md principle 2).
+    /// (a terminal licence cannot change status any more, Art. 28; ARCHITECTURE.md, principle 2).
     ReferencedTerminal { reference: &'static str },
     /// The record's current value of the changed item equals the row's value after the change
     /// (Attachment 3).

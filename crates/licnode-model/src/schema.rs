@@ -207,7 +207,7 @@ impl Collection {
     }
 
     /// The fields that may be published: public fields of a public collection, nothing otherwise
-    /// (DESIGN.md principle 8; Art. 27, 28, 30, 31, 33–35).
+    /// (ARCHITECTURE.md, principle 8; Art. 27, 28, 30, 31, 33–35).
     pub fn public_fields(&self) -> impl Iterator<Item = &'static Field> + use<> {
         let collection_is_public = self.public;
         let fields: &'static [Field] = self.fields;

@@ -64,7 +64,7 @@ impl LicenceStatus {
     }
 
     /// Whether no later edit may bring the licence back: withdrawn, revoked, revoked as a
-    /// penalty or cancelled (Art. 19, 28; DESIGN.md principle 2). An expired licence is not
+    /// penalty or cancelled (Art. 19, 28; ARCHITECTURE.md, principle 2). An expired licence is not
     /// terminal: a corrected validity date may make it valid again.
     pub fn is_terminal(self) -> bool {
         matches!(

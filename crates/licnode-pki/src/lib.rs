@@ -1,4 +1,4 @@
-//! Node identity (DESIGN.md principle 5): the hierarchical PKI of the licence administration —
+//! Node identity (ARCHITECTURE.md, principle 5): the hierarchical PKI of the licence administration —
 //! a national root CA, an intermediate CA per province and prefecture for its subtree, one
 //! certificate per node naming it by `urn:licnode:node:<code>` — with enrollment, renewal,
 //! revocation lists, and mutual TLS between nodes that hands every request the verified peer

@@ -5,7 +5,7 @@
 //! certificate carries exactly one URI SAN, `urn:licnode:ca:<code>`, and its subject is
 //! `O=licnode, OU=<level>, CN=licnode CA <code>`. The code in a certificate's *issuer* name
 //! therefore names the CA that signed it, and every link of a chain can be checked against the
-//! division tree: a CA issues only within its own subtree (DESIGN.md principle 5).
+//! division tree: a CA issues only within its own subtree (ARCHITECTURE.md, principle 5).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

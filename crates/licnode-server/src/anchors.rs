@@ -1,4 +1,4 @@
-//! Audit anchors between nodes, served only over mutual TLS (issue 11 item 5; DESIGN principle
+//! Audit anchors between nodes, served only over mutual TLS (issue 11 item 5; ARCHITECTURE.md, principle
 //! 10: a parent is the node's witness):
 //!
 //! - `GET  /sync/v1/anchor` — the newest anchor this node holds of the calling child, and every

@@ -2,7 +2,7 @@
 //! (`GET /api/v1/audit`), a verification of the whole chain, of the change log against it and of
 //! the chain at the last anchor this node signed (`GET /api/v1/audit/verify`), and the audit
 //! anchors this node holds of itself and of the nodes below it (`GET /api/v1/audit/anchors`)
-//! (Art. 37, 38; DESIGN principles 9 and 10).
+//! (Art. 37, 38; ARCHITECTURE.md, principles 9 and 10).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};

@@ -441,7 +441,7 @@ async fn login(
     }
 }
 
-/// Records a login or a refused one in the audit log (Art. 37; DESIGN principle 9). The name
+/// Records a login or a refused one in the audit log (Art. 37; ARCHITECTURE.md, principle 9). The name
 /// is the one given, cut short: a refused login may carry anything.
 async fn audit_login(
     state: &AppState,

@@ -320,7 +320,7 @@ async fn recover(
 
 /// Answers `POST /sync/v1/recover` of `child`: the next batch of the changes this node stored
 /// from the child (by origin: the child's own and those it relayed from below), after
-/// `request.after` in this node's log, and the cursor to ask after next (DESIGN principle 10:
+/// `request.after` in this node's log, and the cursor to ask after next (ARCHITECTURE.md, principle 10:
 /// a parent is its children's memory). A normal pull never sends a child what came from it.
 pub async fn serve_recover(
     archive: &Archive,

@@ -1,4 +1,4 @@
-//! Anchors of audit chains outside the database (issue 11 item 5; DESIGN principle 10: the
+//! Anchors of audit chains outside the database (issue 11 item 5; ARCHITECTURE.md, principle 10: the
 //! parent is the node's witness): a node signs the head of its audit chain with its node key
 //! and hands it to its parent at every session; the parent keeps it, checks that it extends the
 //! last anchor it holds of that node, and relays it further up. `licnode audit verify` then

@@ -1,7 +1,7 @@
 //! The audit log: every write, login, export, refused sync change or certificate, destruction,
 //! backup and restore of this node, hash-chained so that an altered, deleted or re-ordered entry
 //! is found (Art. 37, 38: the archive is only trusted if what was done to it leaves a trace that
-//! cannot be changed unnoticed; DESIGN principle 9).
+//! cannot be changed unnoticed; ARCHITECTURE.md, principle 9).
 //!
 //! Entry `seq` (gap-free, from 1) has `hash = sha256(prev_hash ‖ canonical)`, hex, where
 //! `prev_hash` is entry `seq - 1`'s hash (64 zeros for the first) and `canonical` is the JSON

@@ -1,4 +1,4 @@
-//! The audit log (Art. 37, 38; DESIGN principle 9): every stored change leaves an entry, the
+//! The audit log (Art. 37, 38; ARCHITECTURE.md, principle 9): every stored change leaves an entry, the
 //! chain of an untouched log verifies, and every one of hundreds of random flips, deletions and
 //! re-orderings made directly in SQL is reported with its entry's number. Every test runs
 //! against SQLite and PostgreSQL.

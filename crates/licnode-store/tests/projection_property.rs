@@ -1,5 +1,5 @@
 //! Property: after any sequence of partial updates, the stored projection equals the record's
-//! document, and both equal the updates applied in order (DESIGN.md principle 1). Runs against
+//! document, and both equal the updates applied in order (ARCHITECTURE.md, principle 1). Runs against
 //! SQLite and PostgreSQL; `LICNODE_SLOW_TESTS=1` runs more cases.
 
 use licnode_app::Archive;

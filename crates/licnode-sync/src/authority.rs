@@ -781,7 +781,7 @@ fn check(
 /// Whether `rule`'s collection flows along `edge` at all. An up-going collection comes back down
 /// only to the nodes that may write it themselves (for their own territory): the nodes on the
 /// way up keep one record together, so an edit a province makes to a county's application
-/// reaches that county and the two copies converge (DESIGN principle 4). Whether this record
+/// reaches that county and the two copies converge (ARCHITECTURE.md, principle 4). Whether this record
 /// concerns this receiver is the addressing check's question.
 fn flows(rule: &Rule, edge: &Edge<'_>) -> bool {
     match (rule.route, edge.movement) {

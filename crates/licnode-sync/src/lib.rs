@@ -1,4 +1,4 @@
-//! Routing and authority across the tree of agencies (DESIGN.md principles 4 and 5).
+//! Routing and authority across the tree of agencies (ARCHITECTURE.md, principles 4 and 5).
 //!
 //! [`authority`] holds the one table of who may author each collection, for which
 //! jurisdictions, and which way it flows, and the one function, [`authority::decide`], that every

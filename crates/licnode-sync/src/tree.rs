@@ -1,5 +1,5 @@
 //! Who is whose direct child: a parent talks only to the nodes directly below it in the tree of
-//! agencies (DESIGN.md principle 10; issue 11 item 3), never to a grandchild that dials past its
+//! agencies (ARCHITECTURE.md, principle 10; issue 11 item 3), never to a grandchild that dials past its
 //! own parent.
 //!
 //! The tree follows from the nodes' codes and levels, which their certificates prove, except

@@ -1,4 +1,4 @@
-//! Audit anchors, the child's side (issue 11 item 5; DESIGN principle 10): at the end of every
+//! Audit anchors, the child's side (issue 11 item 5; ARCHITECTURE.md, principle 10): at the end of every
 //! successful session the node signs the head of its audit chain with its node key and hands it
 //! to its parent, then relays the anchors its own children handed up, so every ancestor holds
 //! the newest anchor of every node below it. `licnode audit verify` asks the parent for the

@@ -345,7 +345,7 @@ impl Config {
         }
         self.http.trusted_proxies()?;
         if let Some(parent_url) = &self.node.parent_url {
-            // Children dial their parent over mutual TLS only (DESIGN principle 6).
+            // Children dial their parent over mutual TLS only (ARCHITECTURE.md, principle 6).
             match reqwest::Url::parse(parent_url) {
                 Ok(url) if url.scheme() == "https" && url.host().is_some() => {}
                 Ok(_) => bail!("[node] parent_url: {parent_url:?} is not an https:// URL"),

@@ -1,6 +1,6 @@
 //! `licnode pki …`: the national root, intermediate CAs for provinces and prefectures, node
 //! certificates, enrollment tokens, renewal, revocation and CRLs — all as files an operator
-//! can carry between machines (DESIGN.md principle 5).
+//! can carry between machines (ARCHITECTURE.md, principle 5).
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,5 @@
 //! Audit anchors between real nodes over mutual TLS, and `licnode audit verify` as an operator
-//! runs it (issue 11 item 5; DESIGN principle 10: the parent is the node's witness). A county
+//! runs it (issue 11 item 5; ARCHITECTURE.md, principle 10: the parent is the node's witness). A county
 //! (330106) anchors its chain at its province (330000), which relays the anchor to national
 //! (100000). Tampering that keeps the chain consistent — editing an entry and recomputing every
 //! later hash, deleting the last entries and rewriting `audit_head` — is done in SQL on the

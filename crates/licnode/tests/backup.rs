@@ -1,6 +1,6 @@
 //! `licnode backup`, `licnode restore` and `licnode audit` as an operator runs them, against a
 //! real `licnode serve` (Art. 37: archives are kept five years and survive the loss of a disk;
-//! DESIGN principle 9: nothing acknowledged is lost).
+//! ARCHITECTURE.md, principle 9: nothing acknowledged is lost).
 
 mod support;
 

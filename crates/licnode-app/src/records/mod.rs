@@ -144,7 +144,7 @@ pub struct Updated {
 /// A node's archive: its store, its scope and this process's actor id.
 ///
 /// The store is private to the services, so code outside this crate cannot write past their
-/// rules (DESIGN principle 13, "one rule, every door"); replication names its own door:
+/// rules (ARCHITECTURE.md, principle 13, "one rule, every door"); replication names its own door:
 ///
 /// ```
 /// fn replication(archive: &licnode_app::Archive) -> &licnode_store::Store {
@@ -162,7 +162,7 @@ pub struct Updated {
 #[derive(Clone)]
 pub struct Archive {
     /// Private: callers outside this crate go through the services, so every write is decided
-    /// here (DESIGN principle 13, "one rule, every door").
+    /// here (ARCHITECTURE.md, principle 13, "one rule, every door").
     pub(crate) store: Store,
     pub scope: NodeScope,
     actor: ActorId,
@@ -536,7 +536,7 @@ fn require_approval(author: &Author, approval: Option<Approval>) -> Result<(), A
     }
 }
 
-/// Art. 28 (and DESIGN.md principle 2): a licence withdrawn, revoked or cancelled stays so; its
+/// Art. 28 (and ARCHITECTURE.md, principle 2): a licence withdrawn, revoked or cancelled stays so; its
 /// status is not edited back to a non-terminal value.
 fn guard_terminal_status(
     model: &Collection,

@@ -1,4 +1,4 @@
-//! The one mechanism that decides what of a record the public may see (Art. 36; DESIGN.md
+//! The one mechanism that decides what of a record the public may see (Art. 36; ARCHITECTURE.md,
 //! principle 8): [`public_view`] keeps the fields the model classifies public, in a collection
 //! the model marks public, and nothing else. Every public response, HTML or JSON, is rendered
 //! from a [`PublicRecord`], and a `PublicRecord` can only be made here.
