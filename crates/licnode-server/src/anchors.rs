@@ -16,7 +16,6 @@
 //!   already held (same signature) is skipped.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use licnode_pki::PeerIdentity;
@@ -88,11 +87,10 @@ fn child_of(state: &AppState, peer: &PeerIdentity) -> Result<NodeRef, ApiError> 
     let local = state.archive.scope.node_ref();
     let child = NodeRef::new(peer.code.clone(), peer.level);
     if collections_for(&local, &child, Link::Child, Flow::Receive).is_empty() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_a_child",
-            format!("{child} is not a child of {local}"),
-        ));
+        return Err(ApiError::NotAChild {
+            reason: format!("{child} is not a child of {local}"),
+            peer: None,
+        });
     }
     Ok(child)
 }
@@ -100,24 +98,17 @@ fn child_of(state: &AppState, peer: &PeerIdentity) -> Result<NodeRef, ApiError> 
 fn node_key(
     state: &AppState,
 ) -> Result<std::sync::Arc<dyn licnode_store::retention::NodeKey>, ApiError> {
-    state.retention.key.clone().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_node_key",
-            "this node has no certificate: it cannot verify anchors",
-        )
-    })
+    state
+        .retention
+        .key
+        .clone()
+        .ok_or_else(|| ApiError::NoNodeKey {
+            cannot: "it cannot verify anchors",
+        })
 }
 
 fn refused(error: licnode_store::anchors::AnchorError) -> ApiError {
-    match error {
-        licnode_store::anchors::AnchorError::Store(error) => ApiError::from(error),
-        other => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            other.code(),
-            other.to_string(),
-        ),
-    }
+    ApiError::from(error)
 }
 
 /// A node with no parent relays nothing: of each node it keeps the newest anchor and those
@@ -154,14 +145,10 @@ async fn hand_up(
     let key = node_key(&state)?;
     let payload = verify_anchor(key.as_ref(), &signed).map_err(refused)?;
     if payload.node != child.code {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "anchor_signer_mismatch",
-            format!(
-                "{} hands up an anchor of {}: a child hands up its own",
-                child.code, payload.node
-            ),
-        ));
+        return Err(ApiError::AnchorSignerMismatch {
+            child: child.code.clone(),
+            named: payload.node.clone(),
+        });
     }
     let now = state.clock.now_ms();
     let arrival = state
@@ -178,23 +165,21 @@ async fn hand_up(
             anchored_seq = payload.audit_seq,
             "a child's audit chain no longer extends the last anchor held of it"
         );
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "audit_chain_not_extended",
-            format!(
+        return Err(ApiError::AuditChainNotExtended {
+            message: format!(
                 "{} holds entry {held_seq} of {}'s audit chain with hash {held_hash}, but the \
                  chain now has {:?} there: it was rewritten after it was anchored; the anchor is \
                  kept as evidence",
                 state.node.code, child.code, payload.previous_hash
             ),
-        )
-        .with_details(json!({
-            "held_seq": held_seq,
-            "held_hash": held_hash,
-            "previous_seq": payload.previous_seq,
-            "previous_hash": payload.previous_hash,
-            "audit_seq": payload.audit_seq,
-        })));
+            details: json!({
+                "held_seq": held_seq,
+                "held_hash": held_hash,
+                "previous_seq": payload.previous_seq,
+                "previous_hash": payload.previous_hash,
+                "audit_seq": payload.audit_seq,
+            }),
+        });
     }
     Ok(Json(HandUpResponse {
         stored: !arrival.duplicate,
@@ -208,10 +193,9 @@ async fn relay(
 ) -> Result<Json<RelayResponse>, ApiError> {
     let child = child_of(&state, &peer)?;
     if request.anchors.len() > MAX_RELAY_BATCH {
-        return Err(ApiError::bad_request(
-            "bad_batch",
-            format!("a relay carries at most {MAX_RELAY_BATCH} anchors"),
-        ));
+        return Err(ApiError::BadBatch {
+            reason: format!("a relay carries at most {MAX_RELAY_BATCH} anchors"),
+        });
     }
     let key = node_key(&state)?;
     let now = state.clock.now_ms();

@@ -6,7 +6,6 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::{Extension, Json};
 use licnode_store::Role;
 use serde::Deserialize;
@@ -57,14 +56,12 @@ fn require_audit_reader(staff: &Staff) -> Result<(), ApiError> {
     if matches!(staff.user.role, Role::Auditor | Role::Administrator) {
         return Ok(());
     }
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden_role",
-        format!(
+    Err(ApiError::ForbiddenRole {
+        reason: format!(
             "only an auditor or an administrator reads the audit log, not a {}",
             staff.user.role.as_str()
         ),
-    ))
+    })
 }
 
 #[derive(Deserialize)]
@@ -85,17 +82,15 @@ async fn entries(
     require_audit_reader(&staff)?;
     let Query(paging) = paging?;
     if paging.after < 0 {
-        return Err(ApiError::bad_request(
-            "bad_query",
-            "after must be an entry number, 0 or more",
-        ));
+        return Err(ApiError::BadQuery {
+            reason: "after must be an entry number, 0 or more".to_string(),
+        });
     }
     let limit = paging.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "bad_query",
-            format!("limit must be between 1 and {MAX_LIMIT}"),
-        ));
+        return Err(ApiError::BadQuery {
+            reason: format!("limit must be between 1 and {MAX_LIMIT}"),
+        });
     }
     let rows = state.archive.audit_entries(paging.after, limit).await?;
     // A full page may have more behind it; a short one is the end of the log for now.

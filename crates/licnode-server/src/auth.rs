@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use licnode_store::audit::kinds;
-use licnode_store::{AccountError, AuditEntry, Role, TokenKind, User};
+use licnode_store::{AuditEntry, Role, TokenKind, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -51,11 +51,9 @@ impl Staff {
         if self.user.role.may_write() {
             return Ok(());
         }
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_role",
-            format!("a {} may read but not write", self.user.role.as_str()),
-        ))
+        Err(ApiError::ForbiddenRole {
+            reason: format!("a {} may read but not write", self.user.role.as_str()),
+        })
     }
 
     /// Refuses unless the role may approve.
@@ -63,25 +61,18 @@ impl Staff {
         if self.user.role.may_approve() {
             return Ok(());
         }
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "approval_required",
-            format!(
-                "this change needs an approver; a {} may not make it",
-                self.user.role.as_str()
-            ),
-        ))
+        Err(ApiError::ApprovalRequired {
+            role: self.user.role,
+        })
     }
 
     fn require_administer(&self) -> Result<(), ApiError> {
         if self.user.role.may_administer() {
             return Ok(());
         }
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_role",
-            "only an administrator manages accounts",
-        ))
+        Err(ApiError::ForbiddenRole {
+            reason: "only an administrator manages accounts".to_string(),
+        })
     }
 }
 
@@ -271,7 +262,9 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
 }
 
 fn unauthenticated(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+    ApiError::Unauthenticated {
+        reason: message.to_string(),
+    }
 }
 
 /// Middleware: resolves the bearer token to a [`Staff`] or answers 401.
@@ -314,36 +307,6 @@ fn with_challenge(error: ApiError) -> Response {
     response
 }
 
-impl From<AccountError> for ApiError {
-    fn from(error: AccountError) -> Self {
-        match error {
-            AccountError::Exists(_) => {
-                ApiError::new(StatusCode::CONFLICT, "user_exists", error.to_string())
-            }
-            AccountError::NoSuchUser(_) => ApiError::not_found(error.to_string()),
-            AccountError::BadName => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "bad_user_name",
-                error.to_string(),
-            ),
-            AccountError::WeakPassword => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "weak_password",
-                error.to_string(),
-            ),
-            AccountError::Store(inner) => ApiError::from(inner),
-            AccountError::Hash(message) => {
-                tracing::error!(%message, "password hashing failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the node could not complete the request; the error is in its log",
-                )
-            }
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LoginBody {
@@ -355,8 +318,10 @@ fn parse<T: serde::de::DeserializeOwned>(
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<T, ApiError> {
     let Json(value) = body?;
-    serde_json::from_value(value)
-        .map_err(|error| ApiError::bad_request("bad_body", error.to_string()))
+    serde_json::from_value(value).map_err(|error| ApiError::BadBody {
+        status: StatusCode::BAD_REQUEST,
+        reason: error.to_string(),
+    })
 }
 
 async fn login(
@@ -371,11 +336,9 @@ async fn login(
         .blocked_for(&user_at_address)
         .or_else(|| state.login_limiter.blocked_for(&address))
     {
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!("too many failed logins; try again in {seconds} s"),
-        )
+        let mut response = ApiError::TooManyAttempts {
+            retry_after_seconds: seconds,
+        }
         .into_response();
         if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -529,9 +492,10 @@ async fn add_user(
 ) -> Result<Response, ApiError> {
     staff.require_administer()?;
     let body: NewUser = parse(body)?;
-    let role: Role = body.role.parse().map_err(|message: String| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_role", message)
-    })?;
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|message: String| ApiError::BadRole { reason: message })?;
     let user = state
         .archive
         .add_user(

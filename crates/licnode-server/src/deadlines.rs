@@ -38,11 +38,7 @@ pub(crate) fn routes() -> Routes<AppState> {
 fn node_level(state: &AppState) -> Result<Level, ApiError> {
     state.node.level.parse().map_err(|_| {
         tracing::error!(level = %state.node.level, "the node's level is not a level");
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the node could not complete the request; the error is in its log",
-        )
+        ApiError::Internal
     })
 }
 
@@ -66,31 +62,25 @@ async fn list(
     for (name, value) in &params {
         match name.as_str() {
             "state" => {
-                query.state = Some(DeadlineState::parse(value).ok_or_else(|| {
-                    ApiError::bad_request("bad_state", "state must be due or late")
-                })?);
+                query.state = Some(DeadlineState::parse(value).ok_or_else(|| ApiError::BadState)?);
             }
             "rule" => {
                 query.rule = Some(licnode_model::deadlines::rule(value).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "unknown_rule",
-                        format!(
-                            "unknown rule {value:?}; the rules are {}",
-                            RULES
-                                .iter()
-                                .map(|rule| rule.code)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    )
+                    ApiError::UnknownRule {
+                        rule: value.to_string(),
+                        known: RULES
+                            .iter()
+                            .map(|rule| rule.code)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    }
                 })?);
             }
             "province" => {
                 let division = licnode_model::divisions::lookup(value).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "bad_province",
-                        format!("{value:?} is not a division code"),
-                    )
+                    ApiError::BadProvince {
+                        value: value.to_string(),
+                    }
                 })?;
                 // Any code narrows to its province (100000: the national centre's own duties).
                 query.province = Some(licnode_model::deadlines::province_code(&division.code));
@@ -100,18 +90,16 @@ async fn list(
                     .parse::<usize>()
                     .ok()
                     .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "bad_limit",
-                            format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
-                        )
+                    .ok_or_else(|| ApiError::BadLimit {
+                        reason: format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
                     })?;
             }
             other => {
-                return Err(ApiError::bad_request(
-                    "unknown_filter",
-                    format!("unknown parameter {other:?}; use state, rule, province or limit"),
-                ));
+                return Err(ApiError::UnknownFilter {
+                    reason: format!(
+                        "unknown parameter {other:?}; use state, rule, province or limit"
+                    ),
+                });
             }
         }
     }

@@ -1,4 +1,6 @@
-//! The API's one error type: a stable machine code, a message for people, the right status.
+//! The API's one error type: each refusal a variant with its context, one mapping to a status
+//! and one to the stable machine code (issue 17, item 3). The codes are the wire contract:
+//! `{"error":{"code","message","details"}}`, byte for byte the same as before the enum.
 //! Internal errors are logged (with the request id of the span) and never leak details.
 
 use axum::Json;
@@ -6,90 +8,652 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use licnode_app::ArchiveError;
-use licnode_store::StoreError;
+use licnode_app::reports::ReportError;
+use licnode_app::retention::RetentionError;
+use licnode_reports::PeriodError;
+use licnode_store::anchors::AnchorError;
+use licnode_store::{AccountError, Role, StoreError};
 use serde_json::{Value, json};
 
-/// An error answered to an API client.
+/// The message of every internal error: the cause is in the node's log, never in the answer.
+const INTERNAL_MESSAGE: &str = "the node could not complete the request; the error is in its log";
+
+/// An error answered to an API client: one variant per refusal.
 #[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub details: Option<Value>,
+pub enum ApiError {
+    /// The node failed; the cause was logged when the error was made.
+    Internal,
+    /// No such thing (record, user, endpoint…): the text says what was looked for.
+    NotFound {
+        what: String,
+    },
+    MethodNotAllowed,
+    /// A body that is not JSON.
+    MalformedJson {
+        reason: String,
+    },
+    /// JSON of the wrong shape for the endpoint.
+    WrongType {
+        reason: String,
+    },
+    UnsupportedMediaType {
+        reason: String,
+    },
+    PayloadTooLarge {
+        reason: String,
+    },
+    /// Any other unreadable body, with the status the extractor chose.
+    BadBody {
+        status: StatusCode,
+        reason: String,
+    },
+    /// The same key twice in one object (the node never guesses which one counts).
+    DuplicateKey {
+        key: String,
+        path: String,
+    },
+    ExpectedObject,
+    BadQuery {
+        reason: String,
+    },
+    BadCursor,
+    BadLimit {
+        reason: String,
+    },
+    UnknownFilter {
+        reason: String,
+    },
+    QueryTooShort,
+    MissingQuery,
+    BadState,
+    UnknownRule {
+        rule: String,
+        known: String,
+    },
+    BadProvince {
+        value: String,
+    },
+    UnknownForm {
+        form: String,
+    },
+    UnknownCollection {
+        name: String,
+    },
+    BadFormat {
+        format: String,
+    },
+    /// Attachment 1 is made from a monthly report only.
+    WrongReportKind,
+    /// Destruction goes through the retention API (Art. 38).
+    UseRetentionApi,
+    InvalidBody {
+        reason: String,
+    },
+    InvalidValidDays {
+        max_days: u32,
+    },
+    Unauthenticated {
+        reason: String,
+    },
+    ForbiddenRole {
+        reason: String,
+    },
+    /// The change needs an approver (Art. 13, 18–20, 28).
+    ApprovalRequired {
+        role: Role,
+    },
+    BadRole {
+        reason: String,
+    },
+    TooManyAttempts {
+        retry_after_seconds: u64,
+    },
+    NoPeerIdentity,
+    /// A parent talks only to its direct children.
+    NotAChild {
+        reason: String,
+        peer: Option<(String, String)>,
+    },
+    BadBatch {
+        reason: String,
+    },
+    CursorGap {
+        after: i64,
+        acknowledged: i64,
+    },
+    PullCursorDiverged {
+        after: i64,
+        last_seq: i64,
+    },
+    NoParentLink,
+    NoNodeKey {
+        cannot: &'static str,
+    },
+    AnchorSignerMismatch {
+        child: String,
+        named: String,
+    },
+    AuditChainNotExtended {
+        message: String,
+        details: Value,
+    },
+    /// Refused by the records service, under its own stable codes.
+    Archive(ArchiveError),
+    Report(ReportError),
+    Period(PeriodError),
+    Retention(RetentionError),
+    Anchor(AnchorError),
+    Account(AccountError),
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            details: None,
+    /// Logs `error` and answers an internal error that names nothing of it.
+    pub fn internal(error: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %error, "internal error");
+        ApiError::Internal
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        ApiError::NotFound { what: what.into() }
+    }
+
+    /// The HTTP status of this refusal.
+    pub fn status(&self) -> StatusCode {
+        use ApiError::*;
+        match self {
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            NotFound { .. } | UnknownForm { .. } | UnknownCollection { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BadBody { status, .. } => *status,
+            MalformedJson { .. }
+            | DuplicateKey { .. }
+            | ExpectedObject
+            | BadQuery { .. }
+            | BadCursor
+            | BadLimit { .. }
+            | UnknownFilter { .. }
+            | QueryTooShort
+            | MissingQuery
+            | BadState
+            | UnknownRule { .. }
+            | BadProvince { .. }
+            | BadFormat { .. }
+            | InvalidBody { .. }
+            | InvalidValidDays { .. }
+            | BadBatch { .. }
+            | Period(_) => StatusCode::BAD_REQUEST,
+            WrongType { .. } | BadRole { .. } | AnchorSignerMismatch { .. } | Anchor(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ForbiddenRole { .. } | ApprovalRequired { .. } | NoPeerIdentity | NotAChild { .. } => {
+                StatusCode::FORBIDDEN
+            }
+            TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WrongReportKind
+            | UseRetentionApi
+            | CursorGap { .. }
+            | PullCursorDiverged { .. }
+            | NoParentLink
+            | AuditChainNotExtended { .. } => StatusCode::CONFLICT,
+            NoNodeKey { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Archive(error) => archive_status(error),
+            Report(error) => match error {
+                ReportError::Period(_) => StatusCode::BAD_REQUEST,
+                ReportError::Archive(inner) => archive_status(inner),
+                ReportError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                ReportError::NotFound(_) => StatusCode::NOT_FOUND,
+                ReportError::AlreadySubmitted(_)
+                | ReportError::PeriodNotEnded(_)
+                | ReportError::NarrativeMissing(_) => StatusCode::CONFLICT,
+                ReportError::NotOwnReport(_) => StatusCode::FORBIDDEN,
+            },
+            Retention(error) => match error {
+                RetentionError::RequestNotFound(_) => StatusCode::NOT_FOUND,
+                RetentionError::NotASuperior { .. } | RetentionError::NotFromASuperior { .. } => {
+                    StatusCode::FORBIDDEN
+                }
+                RetentionError::AlreadyDecided(_) | RetentionError::AlreadyDestroyed(_) => {
+                    StatusCode::CONFLICT
+                }
+                RetentionError::Archive(inner) => archive_status(inner),
+                RetentionError::Store(_) | RetentionError::Signing(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            },
+            Account(error) => match error {
+                AccountError::Exists(_) => StatusCode::CONFLICT,
+                AccountError::NoSuchUser(_) => StatusCode::NOT_FOUND,
+                AccountError::BadName | AccountError::WeakPassword => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                AccountError::Hash(_) | AccountError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+    /// The stable machine code of this refusal: the wire contract.
+    pub fn code(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            Internal => "internal",
+            NotFound { .. } => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            MalformedJson { .. } => "malformed_json",
+            WrongType { .. } => "wrong_type",
+            UnsupportedMediaType { .. } => "unsupported_media_type",
+            PayloadTooLarge { .. } => "payload_too_large",
+            BadBody { .. } => "bad_body",
+            DuplicateKey { .. } => "duplicate_key",
+            ExpectedObject => "expected_object",
+            BadQuery { .. } => "bad_query",
+            BadCursor => "bad_cursor",
+            BadLimit { .. } => "bad_limit",
+            UnknownFilter { .. } => "unknown_filter",
+            QueryTooShort => "query_too_short",
+            MissingQuery => "missing_query",
+            BadState => "bad_state",
+            UnknownRule { .. } => "unknown_rule",
+            BadProvince { .. } => "bad_province",
+            UnknownForm { .. } => "unknown_form",
+            UnknownCollection { .. } => "unknown_collection",
+            BadFormat { .. } => "bad_format",
+            WrongReportKind => "wrong_report_kind",
+            UseRetentionApi => "use_retention_api",
+            InvalidBody { .. } => "invalid_body",
+            InvalidValidDays { .. } => "invalid_valid_days",
+            Unauthenticated { .. } => "unauthenticated",
+            ForbiddenRole { .. } => "forbidden_role",
+            ApprovalRequired { .. } => "approval_required",
+            BadRole { .. } => "bad_role",
+            TooManyAttempts { .. } => "too_many_attempts",
+            NoPeerIdentity => "no_peer_identity",
+            NotAChild { .. } => "not_a_child",
+            BadBatch { .. } => "bad_batch",
+            CursorGap { .. } => "cursor_gap",
+            PullCursorDiverged { .. } => "pull_cursor_diverged",
+            NoParentLink => "no_parent_link",
+            NoNodeKey { .. } => "no_node_key",
+            AnchorSignerMismatch { .. } => "anchor_signer_mismatch",
+            AuditChainNotExtended { .. } => "audit_chain_not_extended",
+            Archive(error) => error.code(),
+            Report(error) => error.code(),
+            Period(error) => error.code(),
+            Retention(error) => error.code(),
+            Anchor(error) => error.code(),
+            Account(error) => match error {
+                AccountError::Exists(_) => "user_exists",
+                AccountError::NoSuchUser(_) => "not_found",
+                AccountError::BadName => "bad_user_name",
+                AccountError::WeakPassword => "weak_password",
+                AccountError::Hash(_) | AccountError::Store(_) => "internal",
+            },
+        }
     }
 
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    /// The message for people, built from the variant's context.
+    pub fn message(&self) -> String {
+        use ApiError::*;
+        match self {
+            Internal => INTERNAL_MESSAGE.to_string(),
+            NotFound { what } => what.clone(),
+            MethodNotAllowed => "this endpoint does not take that method".to_string(),
+            MalformedJson { reason }
+            | WrongType { reason }
+            | UnsupportedMediaType { reason }
+            | BadBody { reason, .. }
+            | PayloadTooLarge { reason }
+            | BadQuery { reason }
+            | BadLimit { reason }
+            | UnknownFilter { reason }
+            | InvalidBody { reason }
+            | Unauthenticated { reason }
+            | ForbiddenRole { reason }
+            | BadRole { reason }
+            | NotAChild { reason, .. }
+            | BadBatch { reason } => reason.clone(),
+            DuplicateKey { key, path } => {
+                format!("the key {key:?} appears more than once in the object at {path}")
+            }
+            ExpectedObject => "the body must be a JSON object of field names to values".to_string(),
+            BadCursor => "`after` must be a cursor from `next`".to_string(),
+            QueryTooShort => "a name fragment needs at least two characters".to_string(),
+            MissingQuery => "give q, name, licence_number or credit_code".to_string(),
+            BadState => "state must be due or late".to_string(),
+            UnknownRule { rule, known } => format!("unknown rule {rule:?}; the rules are {known}"),
+            BadProvince { value } => format!("{value:?} is not a division code"),
+            UnknownForm { form } => {
+                format!("unknown form {form:?}: attachment1, attachment2 or attachment3")
+            }
+            UnknownCollection { name } => {
+                format!("unknown collection {name:?}; see /api/v1/collections")
+            }
+            BadFormat { format } => format!("format {format:?}: xlsx or csv"),
+            WrongReportKind => "Attachment 1 is made from a monthly report".to_string(),
+            UseRetentionApi => "destruction requests and decisions are made through \
+                                /api/v1/retention/requests"
+                .to_string(),
+            InvalidValidDays { max_days } => format!("valid_days must be 1 to {max_days}"),
+            ApprovalRequired { role } => format!(
+                "this change needs an approver; a {} may not make it",
+                role.as_str()
+            ),
+            TooManyAttempts {
+                retry_after_seconds,
+            } => format!("too many failed logins; try again in {retry_after_seconds} s"),
+            NoPeerIdentity => {
+                "node-to-node endpoints answer only peers with a verified certificate".to_string()
+            }
+            CursorGap {
+                after,
+                acknowledged,
+            } => format!("the batch follows {after} but this node has stored up to {acknowledged}"),
+            PullCursorDiverged { after, .. } => format!(
+                "this node's log does not hold, at {after}, the change the pull cursor names; \
+                 pull again from the start"
+            ),
+            NoParentLink => {
+                "this node has no parent link (no parent_url, or no certificate yet)".to_string()
+            }
+            NoNodeKey { cannot } => format!("this node has no certificate: {cannot}"),
+            AnchorSignerMismatch { child, named } => {
+                format!("{child} hands up an anchor of {named}: a child hands up its own")
+            }
+            AuditChainNotExtended { message, .. } => message.clone(),
+            Archive(ArchiveError::Invalid(errors)) => {
+                format!("{} field(s) failed validation", errors.0.len())
+            }
+            Report(ReportError::Archive(ArchiveError::Invalid(errors)))
+            | Retention(RetentionError::Archive(ArchiveError::Invalid(errors))) => {
+                format!("{} field(s) failed validation", errors.0.len())
+            }
+            Archive(error) => error.to_string(),
+            Report(error) => error.to_string(),
+            Period(error) => error.to_string(),
+            Retention(error) => error.to_string(),
+            Anchor(error) => error.to_string(),
+            Account(error) => error.to_string(),
+        }
     }
 
-    pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
-        self
+    /// The machine-readable context of the refusal, when it has some.
+    pub fn details(&self) -> Option<Value> {
+        use ApiError::*;
+        match self {
+            DuplicateKey { key, path } => Some(json!({ "key": key, "path": path })),
+            NotAChild {
+                peer: Some((peer, level)),
+                ..
+            } => Some(json!({ "peer": peer, "level": level })),
+            CursorGap { acknowledged, .. } => Some(json!({ "acknowledged": acknowledged })),
+            PullCursorDiverged { last_seq, .. } => Some(json!({ "last_seq": last_seq })),
+            AuditChainNotExtended { details, .. } => Some(details.clone()),
+            Archive(ArchiveError::Invalid(errors))
+            | Report(ReportError::Archive(ArchiveError::Invalid(errors)))
+            | Retention(RetentionError::Archive(ArchiveError::Invalid(errors))) => {
+                Some(serde_json::to_value(&errors.0).unwrap_or(Value::Null))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ApiError {
+    /// One refusal of each of the server's own variants, with placeholder context.
+    fn one_of_each_own_variant() -> Vec<ApiError> {
+        let text = String::new;
+        vec![
+            ApiError::Internal,
+            ApiError::NotFound { what: text() },
+            ApiError::MethodNotAllowed,
+            ApiError::MalformedJson { reason: text() },
+            ApiError::WrongType { reason: text() },
+            ApiError::UnsupportedMediaType { reason: text() },
+            ApiError::PayloadTooLarge { reason: text() },
+            ApiError::BadBody {
+                status: StatusCode::BAD_REQUEST,
+                reason: text(),
+            },
+            ApiError::DuplicateKey {
+                key: text(),
+                path: text(),
+            },
+            ApiError::ExpectedObject,
+            ApiError::BadQuery { reason: text() },
+            ApiError::BadCursor,
+            ApiError::BadLimit { reason: text() },
+            ApiError::UnknownFilter { reason: text() },
+            ApiError::QueryTooShort,
+            ApiError::MissingQuery,
+            ApiError::BadState,
+            ApiError::UnknownRule {
+                rule: text(),
+                known: text(),
+            },
+            ApiError::BadProvince { value: text() },
+            ApiError::UnknownForm { form: text() },
+            ApiError::UnknownCollection { name: text() },
+            ApiError::BadFormat { format: text() },
+            ApiError::WrongReportKind,
+            ApiError::UseRetentionApi,
+            ApiError::InvalidBody { reason: text() },
+            ApiError::InvalidValidDays { max_days: 1 },
+            ApiError::Unauthenticated { reason: text() },
+            ApiError::ForbiddenRole { reason: text() },
+            ApiError::ApprovalRequired { role: Role::Clerk },
+            ApiError::BadRole { reason: text() },
+            ApiError::TooManyAttempts {
+                retry_after_seconds: 1,
+            },
+            ApiError::NoPeerIdentity,
+            ApiError::NotAChild {
+                reason: text(),
+                peer: None,
+            },
+            ApiError::BadBatch { reason: text() },
+            ApiError::CursorGap {
+                after: 0,
+                acknowledged: 0,
+            },
+            ApiError::PullCursorDiverged {
+                after: 0,
+                last_seq: 0,
+            },
+            ApiError::NoParentLink,
+            ApiError::NoNodeKey { cannot: "" },
+            ApiError::AnchorSignerMismatch {
+                child: text(),
+                named: text(),
+            },
+            ApiError::AuditChainNotExtended {
+                message: text(),
+                details: Value::Null,
+            },
+        ]
     }
 
-    fn internal(error: &dyn std::error::Error) -> Self {
-        tracing::error!(error = %error, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the node could not complete the request; the error is in its log",
-        )
+    /// One refusal of each variant of the services' error types the API passes on.
+    fn one_of_each_service_refusal() -> Vec<ApiError> {
+        let text = String::new;
+        let mut refusals = vec![
+            ApiError::Archive(ArchiveError::UnknownCollection(text())),
+            ApiError::Archive(ArchiveError::NotFound(text())),
+            ApiError::Archive(ArchiveError::Invalid(licnode_model::ValidationErrors(
+                Vec::new(),
+            ))),
+            ApiError::Archive(ArchiveError::OutsideJurisdiction {
+                jurisdiction: text(),
+                node: text(),
+            }),
+            ApiError::Archive(ArchiveError::InvalidJurisdiction(text())),
+            ApiError::Archive(ArchiveError::TerminalLicence(text())),
+            ApiError::Archive(ArchiveError::ReadOnlyCopy {
+                id: text(),
+                collection: text(),
+                creator: text(),
+            }),
+            ApiError::Archive(ArchiveError::ReportSubmitted(text())),
+            ApiError::Report(ReportError::NotFound(text())),
+            ApiError::Report(ReportError::AlreadySubmitted(text())),
+            ApiError::Report(ReportError::NotOwnReport(text())),
+            ApiError::Report(ReportError::PeriodNotEnded(text())),
+            ApiError::Report(ReportError::NarrativeMissing(text())),
+            ApiError::Period(PeriodError::UnknownKind(text())),
+            ApiError::Period(PeriodError::Malformed(text())),
+            ApiError::Anchor(AnchorError::Malformed(text())),
+            ApiError::Anchor(AnchorError::BadSignature {
+                code: text(),
+                message: text(),
+            }),
+            ApiError::Anchor(AnchorError::SignerMismatch {
+                signer: text(),
+                named: text(),
+            }),
+            ApiError::Anchor(AnchorError::Signing(text())),
+            ApiError::Account(AccountError::Exists(text())),
+            ApiError::Account(AccountError::NoSuchUser(text())),
+            ApiError::Account(AccountError::BadName),
+            ApiError::Account(AccountError::WeakPassword),
+        ];
+        refusals.extend(
+            [
+                RetentionError::RequestNotFound(text()),
+                RetentionError::NotARequest(text()),
+                RetentionError::NothingDue,
+                RetentionError::NoSuperior,
+                RetentionError::TooManyRecords,
+                RetentionError::RecordNotDue {
+                    id: text(),
+                    due_on: text(),
+                },
+                RetentionError::RecordNeverDue(text()),
+                RetentionError::RecordUnknown(text()),
+                RetentionError::NotASuperior {
+                    requesting_node: text(),
+                },
+                RetentionError::AlreadyDecided(text()),
+                RetentionError::NotApproved(text()),
+                RetentionError::ApprovalRefused(text()),
+                RetentionError::ApprovalMalformed(text()),
+                RetentionError::BadSignature {
+                    code: text(),
+                    message: text(),
+                },
+                RetentionError::NotFromASuperior { signer: text() },
+                RetentionError::ApprovalForOtherRecords,
+                RetentionError::ApprovalExpired,
+                RetentionError::ApprovalFromTheFuture,
+                RetentionError::AlreadyDestroyed(text()),
+            ]
+            .map(ApiError::Retention),
+        );
+        refusals
+    }
+
+    /// Every stable code the staff and node-to-node API can answer: the server's own and those
+    /// of the services it passes on (the authority table's refusals included). A route's
+    /// description names only these (checked by a test over `/openapi.json`).
+    pub fn every_code() -> std::collections::BTreeSet<&'static str> {
+        let mut codes: std::collections::BTreeSet<&'static str> = Self::one_of_each_own_variant()
+            .iter()
+            .chain(Self::one_of_each_service_refusal().iter())
+            .map(ApiError::code)
+            .collect();
+        codes.extend(licnode_sync::DenyReason::CODES);
+        codes
+    }
+}
+
+fn archive_status(error: &ArchiveError) -> StatusCode {
+    match error {
+        ArchiveError::Invalid(_) | ArchiveError::InvalidJurisdiction(_) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        ArchiveError::UnknownCollection(_) | ArchiveError::NotFound(_) => StatusCode::NOT_FOUND,
+        ArchiveError::OutsideJurisdiction { .. }
+        | ArchiveError::NotAuthorised(_)
+        | ArchiveError::ReadOnlyRole { .. }
+        | ArchiveError::ApprovalRequired { .. } => StatusCode::FORBIDDEN,
+        ArchiveError::TerminalLicence(_)
+        | ArchiveError::ReadOnlyCopy { .. }
+        | ArchiveError::ReportSubmitted(_) => StatusCode::CONFLICT,
+        ArchiveError::Store(_) | ArchiveError::Document(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "code": self.code, "message": self.message });
-        if let Some(details) = self.details {
+        let mut body = json!({ "code": self.code(), "message": self.message() });
+        if let Some(details) = self.details() {
             body["details"] = details;
         }
-        (self.status, Json(json!({ "error": body }))).into_response()
+        (self.status(), Json(json!({ "error": body }))).into_response()
     }
 }
 
 impl From<ArchiveError> for ApiError {
     fn from(error: ArchiveError) -> Self {
-        let code = error.code();
         match error {
-            ArchiveError::Invalid(errors) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                code,
-                format!("{} field(s) failed validation", errors.0.len()),
-            )
-            .with_details(serde_json::to_value(&errors.0).unwrap_or(Value::Null)),
-            ArchiveError::UnknownCollection(_) | ArchiveError::NotFound(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, code, error.to_string())
-            }
-            ArchiveError::OutsideJurisdiction { .. }
-            | ArchiveError::NotAuthorised(_)
-            | ArchiveError::ReadOnlyRole { .. }
-            | ArchiveError::ApprovalRequired { .. } => {
-                ApiError::new(StatusCode::FORBIDDEN, code, error.to_string())
-            }
-            ArchiveError::InvalidJurisdiction(_) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string())
-            }
-            ArchiveError::TerminalLicence(_)
-            | ArchiveError::ReadOnlyCopy { .. }
-            | ArchiveError::ReportSubmitted(_) => {
-                ApiError::new(StatusCode::CONFLICT, code, error.to_string())
-            }
             ArchiveError::Store(ref inner) => ApiError::internal(inner),
             ArchiveError::Document(ref inner) => ApiError::internal(inner),
+            refusal => ApiError::Archive(refusal),
+        }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(error: ReportError) -> Self {
+        match error {
+            ReportError::Archive(inner) => ApiError::from(inner),
+            ReportError::Store(ref inner) => ApiError::internal(inner),
+            ReportError::Period(inner) => ApiError::Period(inner),
+            refusal => ApiError::Report(refusal),
+        }
+    }
+}
+
+impl From<PeriodError> for ApiError {
+    fn from(error: PeriodError) -> Self {
+        ApiError::Period(error)
+    }
+}
+
+impl From<RetentionError> for ApiError {
+    fn from(error: RetentionError) -> Self {
+        match error {
+            RetentionError::Archive(inner) => ApiError::from(inner),
+            RetentionError::Store(_) | RetentionError::Signing(_) => {
+                tracing::error!(%error, "retention step failed");
+                ApiError::Internal
+            }
+            refusal => ApiError::Retention(refusal),
+        }
+    }
+}
+
+impl From<AnchorError> for ApiError {
+    fn from(error: AnchorError) -> Self {
+        match error {
+            AnchorError::Store(inner) => ApiError::from(inner),
+            refusal => ApiError::Anchor(refusal),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Store(inner) => ApiError::from(inner),
+            AccountError::Hash(message) => {
+                tracing::error!(%message, "password hashing failed");
+                ApiError::Internal
+            }
+            refusal => ApiError::Account(refusal),
         }
     }
 }
@@ -103,19 +667,76 @@ impl From<StoreError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         let status = rejection.status();
-        let code = match &rejection {
-            JsonRejection::JsonSyntaxError(_) => "malformed_json",
-            JsonRejection::JsonDataError(_) => "wrong_type",
-            JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
-            _ if status == StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-            _ => "bad_body",
-        };
-        ApiError::new(status, code, rejection.body_text())
+        let reason = rejection.body_text();
+        match &rejection {
+            // axum answers these three with 400, 422 and 415, the statuses of the variants.
+            JsonRejection::JsonSyntaxError(_) => ApiError::MalformedJson { reason },
+            JsonRejection::JsonDataError(_) => ApiError::WrongType { reason },
+            JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType { reason },
+            _ if status == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { reason },
+            _ => ApiError::BadBody { status, reason },
+        }
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        ApiError::bad_request("bad_query", rejection.body_text())
+        ApiError::BadQuery {
+            reason: rejection.body_text(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_own_variant_has_its_own_code() {
+        let refusals = ApiError::one_of_each_own_variant();
+        let codes: std::collections::BTreeSet<&str> = refusals.iter().map(ApiError::code).collect();
+        assert_eq!(
+            codes.len(),
+            refusals.len(),
+            "two variants share a code: {codes:?}"
+        );
+    }
+
+    #[test]
+    fn codes_are_snake_case_and_statuses_are_errors() {
+        for refusal in ApiError::one_of_each_own_variant()
+            .into_iter()
+            .chain(ApiError::one_of_each_service_refusal())
+        {
+            let code = refusal.code();
+            assert!(
+                !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code:?} is not snake case"
+            );
+            assert!(
+                refusal.status().is_client_error() || refusal.status().is_server_error(),
+                "{code} answers {}",
+                refusal.status()
+            );
+        }
+    }
+
+    #[test]
+    fn a_validation_refusal_keeps_its_wire_shape() {
+        let response = ApiError::from(ArchiveError::Invalid(licnode_model::ValidationErrors(
+            Vec::new(),
+        )));
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(response.code(), "validation_failed");
+        assert_eq!(response.message(), "0 field(s) failed validation");
+        assert_eq!(response.details(), Some(json!([])));
+    }
+
+    #[test]
+    fn a_store_failure_behind_a_service_answers_internal_and_names_nothing() {
+        let error = ApiError::from(RetentionError::Signing("key file unreadable".to_string()));
+        assert_eq!(error.code(), "internal");
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!error.message().contains("key file"));
     }
 }

@@ -8,11 +8,10 @@ use std::fmt;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
-use serde_json::json;
 
 use crate::ApiError;
 
@@ -146,26 +145,20 @@ pub(crate) async fn refuse_duplicate_keys(request: Request, next: Next) -> Respo
     let bytes = match axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!(
+            return ApiError::PayloadTooLarge {
+                reason: format!(
                     "the body is larger than {} bytes or could not be read",
                     crate::MAX_BODY_BYTES
                 ),
-            )
+            }
             .into_response();
         }
     };
     if let Some(duplicate) = first_duplicate_key(&bytes) {
-        return ApiError::bad_request(
-            "duplicate_key",
-            format!(
-                "the key {:?} appears more than once in the object at {}",
-                duplicate.key, duplicate.path
-            ),
-        )
-        .with_details(json!({ "key": duplicate.key, "path": duplicate.path }))
+        return ApiError::DuplicateKey {
+            key: duplicate.key,
+            path: duplicate.path,
+        }
         .into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))

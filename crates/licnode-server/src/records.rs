@@ -168,22 +168,14 @@ fn authorise_write(staff: &Staff, collection: &Collection) -> Result<(), ApiErro
     // A destruction request is written only by the retention routes, which check what may be
     // destroyed and sign decisions (Art. 38); a generic write could spoil a pending request.
     if collection.name == "destructions" {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "use_retention_api",
-            "destruction requests and decisions are made through /api/v1/retention/requests",
-        ));
+        return Err(ApiError::UseRetentionApi);
     }
     Ok(())
 }
 
 fn collection_of(name: &str) -> Result<&'static Collection, ApiError> {
-    licnode_model::collection(name).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_collection",
-            format!("unknown collection {name:?}; see /api/v1/collections"),
-        )
+    licnode_model::collection(name).ok_or_else(|| ApiError::UnknownCollection {
+        name: name.to_string(),
     })
 }
 
@@ -209,10 +201,7 @@ fn millis_text(millis: i64) -> String {
 fn body_object(body: Result<Json<Value>, JsonRejection>) -> Result<Map<String, Value>, ApiError> {
     match body? {
         Json(Value::Object(map)) => Ok(map),
-        Json(_) => Err(ApiError::bad_request(
-            "expected_object",
-            "the body must be a JSON object of field names to values",
-        )),
+        Json(_) => Err(ApiError::ExpectedObject),
     }
 }
 
@@ -228,21 +217,14 @@ fn paging(params: &[(String, String)]) -> Result<Paging, ApiError> {
     };
     for (name, value) in params {
         match name.as_str() {
-            "after" => {
-                paging.after = Some(value.parse().map_err(|_| {
-                    ApiError::bad_request("bad_cursor", "`after` must be a cursor from `next`")
-                })?)
-            }
+            "after" => paging.after = Some(value.parse().map_err(|_| ApiError::BadCursor)?),
             "limit" => {
                 paging.limit = value
                     .parse::<i64>()
                     .ok()
                     .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "bad_limit",
-                            format!("`limit` must be between 1 and {MAX_LIMIT}"),
-                        )
+                    .ok_or_else(|| ApiError::BadLimit {
+                        reason: format!("`limit` must be between 1 and {MAX_LIMIT}"),
                     })?
             }
             _ => {}
@@ -356,13 +338,12 @@ async fn list(
             other => {
                 let field = other.strip_prefix("field.").unwrap_or(other);
                 if model.field(field).is_none() {
-                    return Err(ApiError::bad_request(
-                        "unknown_filter",
-                        format!(
+                    return Err(ApiError::UnknownFilter {
+                        reason: format!(
                             "{other:?} is neither a filter (jurisdiction, within, status, \
                              conflicted, after, limit) nor a field of {collection}"
                         ),
-                    ));
+                    });
                 }
                 query.fields.push((field.to_string(), value.clone()));
             }
@@ -399,28 +380,21 @@ async fn search(State(state): State<AppState>, params: Params) -> Result<Json<Va
                 }
             }
             other => {
-                return Err(ApiError::bad_request(
-                    "unknown_filter",
-                    format!(
+                return Err(ApiError::UnknownFilter {
+                    reason: format!(
                         "{other:?} is not a search parameter (q, name, licence_number, credit_code, collection, after, limit)"
                     ),
-                ));
+                });
             }
         }
     }
     if let Some(name) = &query.name
         && name.chars().filter(|c| c.is_alphanumeric()).count() < 2
     {
-        return Err(ApiError::bad_request(
-            "query_too_short",
-            "a name fragment needs at least two characters",
-        ));
+        return Err(ApiError::QueryTooShort);
     }
     if query.name.is_none() && query.licence_number.is_none() && query.credit_code.is_none() {
-        return Err(ApiError::bad_request(
-            "missing_query",
-            "give q, name, licence_number or credit_code",
-        ));
+        return Err(ApiError::MissingQuery);
     }
     Ok(Json(page_json(state.archive.search(&query).await?)))
 }

@@ -14,7 +14,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use licnode_app::{ReportError, ReportSettings, Reports};
+use licnode_app::{ReportSettings, Reports};
 use licnode_reports::{FormName, Period, ReportKind};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -97,33 +97,9 @@ fn reports(state: &AppState) -> Reports {
     )
 }
 
-impl From<ReportError> for ApiError {
-    fn from(error: ReportError) -> Self {
-        let code = error.code();
-        match error {
-            ReportError::Archive(error) => error.into(),
-            ReportError::Store(error) => error.into(),
-            ReportError::Period(_) => ApiError::bad_request(code, error.to_string()),
-            ReportError::NotFound(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, code, error.to_string())
-            }
-            ReportError::AlreadySubmitted(_)
-            | ReportError::PeriodNotEnded(_)
-            | ReportError::NarrativeMissing(_) => {
-                ApiError::new(StatusCode::CONFLICT, code, error.to_string())
-            }
-            ReportError::NotOwnReport(_) => {
-                ApiError::new(StatusCode::FORBIDDEN, code, error.to_string())
-            }
-        }
-    }
-}
-
 fn period_of(kind: &str, period: &str) -> Result<Period, ApiError> {
-    let kind = ReportKind::parse(kind)
-        .map_err(|error| ApiError::bad_request(error.code(), error.to_string()))?;
-    Period::parse(kind, period)
-        .map_err(|error| ApiError::bad_request(error.code(), error.to_string()))
+    let kind = ReportKind::parse(kind)?;
+    Ok(Period::parse(kind, period)?)
 }
 
 #[derive(Deserialize)]
@@ -139,12 +115,7 @@ async fn list_runs(
     query: Result<Query<RunsQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    let kind = query
-        .kind
-        .as_deref()
-        .map(ReportKind::parse)
-        .transpose()
-        .map_err(|error| ApiError::bad_request(error.code(), error.to_string()))?;
+    let kind = query.kind.as_deref().map(ReportKind::parse).transpose()?;
     let runs = state
         .archive
         .report_runs(kind, query.limit.unwrap_or(50))
@@ -212,21 +183,16 @@ async fn form(
     query: Result<Query<FormQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
-    let form = FormName::parse(&form).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_form",
-            format!("unknown form {form:?}: attachment1, attachment2 or attachment3"),
-        )
+    let form = FormName::parse(&form).ok_or_else(|| ApiError::UnknownForm {
+        form: form.to_string(),
     })?;
     let xlsx = match query.format.as_deref().unwrap_or("xlsx") {
         "xlsx" => true,
         "csv" => false,
         other => {
-            return Err(ApiError::bad_request(
-                "bad_format",
-                format!("format {other:?}: xlsx or csv"),
-            ));
+            return Err(ApiError::BadFormat {
+                format: other.to_string(),
+            });
         }
     };
     let stored = state
@@ -239,13 +205,7 @@ async fn form(
         })?;
     let forms = form
         .build(&stored.data, query.filing_date.as_deref())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "wrong_report_kind",
-                "Attachment 1 is made from a monthly report",
-            )
-        })?;
+        .ok_or_else(|| ApiError::WrongReportKind)?;
     let written = if xlsx {
         licnode_reports::to_xlsx(&forms)
     } else {
@@ -253,11 +213,7 @@ async fn form(
     };
     let bytes = written.map_err(|error| {
         tracing::error!(%error, "cannot write the form");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the node could not complete the request; the error is in its log",
-        )
+        ApiError::Internal
     })?;
     let (content_type, extension) = if xlsx {
         (

@@ -157,46 +157,17 @@ pub(crate) fn routes() -> Routes<AppState> {
 
 /// The API error of a refused retention step.
 pub fn api_error(error: RetentionError) -> ApiError {
-    let code = error.code();
-    let status = match &error {
-        RetentionError::RequestNotFound(_) => StatusCode::NOT_FOUND,
-        RetentionError::NotASuperior { .. } | RetentionError::NotFromASuperior { .. } => {
-            StatusCode::FORBIDDEN
-        }
-        RetentionError::AlreadyDecided(_) | RetentionError::AlreadyDestroyed(_) => {
-            StatusCode::CONFLICT
-        }
-        RetentionError::Archive(_) => return ApiError::from(unwrap_archive(error)),
-        RetentionError::Store(_) | RetentionError::Signing(_) => {
-            tracing::error!(%error, "retention step failed");
-            return ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the node could not complete the request; the error is in its log",
-            );
-        }
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    ApiError::new(status, code, error.to_string())
-}
-
-fn unwrap_archive(error: RetentionError) -> licnode_app::ArchiveError {
-    match error {
-        RetentionError::Archive(inner) => inner,
-        other => licnode_app::ArchiveError::Store(licnode_store::StoreError::GroupCommit(
-            other.to_string(),
-        )),
-    }
+    ApiError::from(error)
 }
 
 fn key(state: &AppState) -> Result<Arc<dyn NodeKey>, ApiError> {
-    state.retention.key.clone().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_node_key",
-            "this node has no certificate: it can neither sign nor verify approvals",
-        )
-    })
+    state
+        .retention
+        .key
+        .clone()
+        .ok_or_else(|| ApiError::NoNodeKey {
+            cannot: "it can neither sign nor verify approvals",
+        })
 }
 
 /// An optional JSON body: absent or empty means the defaults.
@@ -208,8 +179,9 @@ fn body<T: for<'de> Deserialize<'de> + Default>(
         Err(JsonRejection::MissingJsonContentType(_)) => return Ok(T::default()),
         Err(rejection) => return Err(rejection.into()),
     };
-    serde_json::from_value(value)
-        .map_err(|error| ApiError::bad_request("invalid_body", error.to_string()))
+    serde_json::from_value(value).map_err(|error| ApiError::InvalidBody {
+        reason: error.to_string(),
+    })
 }
 
 async fn due(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -271,10 +243,9 @@ async fn decide(
     staff.require_approve()?;
     let valid_days = input.valid_days.unwrap_or(state.retention.approval_days);
     if valid_days == 0 || valid_days > MAX_APPROVAL_DAYS {
-        return Err(ApiError::bad_request(
-            "invalid_valid_days",
-            format!("valid_days must be 1 to {MAX_APPROVAL_DAYS}"),
-        ));
+        return Err(ApiError::InvalidValidDays {
+            max_days: MAX_APPROVAL_DAYS,
+        });
     }
     let key = key(&state)?;
     let record = state
@@ -311,10 +282,9 @@ async fn refuse(
 ) -> Result<Json<Value>, ApiError> {
     let input: DecisionBody = body(input)?;
     if input.valid_days.is_some() {
-        return Err(ApiError::bad_request(
-            "invalid_body",
-            "a refusal has no validity",
-        ));
+        return Err(ApiError::InvalidBody {
+            reason: "a refusal has no validity".to_string(),
+        });
     }
     decide(state, staff, id, false, input).await
 }

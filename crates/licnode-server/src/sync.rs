@@ -8,7 +8,6 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
-use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -56,11 +55,7 @@ async fn unknown_peer_route() -> ApiError {
 }
 
 async fn peer_method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this endpoint does not take that method",
-    )
+    ApiError::MethodNotAllowed
 }
 
 /// Refuses, at its first request, any peer that is not a direct child of this node in the tree
@@ -71,12 +66,7 @@ async fn require_direct_child(
     next: Next,
 ) -> Response {
     let Some(peer) = request.extensions().get::<PeerIdentity>().cloned() else {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "no_peer_identity",
-            "node-to-node endpoints answer only peers with a verified certificate",
-        )
-        .into_response();
+        return ApiError::NoPeerIdentity.into_response();
     };
     let child = NodeRef::new(peer.code.clone(), peer.level);
     match refuse_unless_direct_child(&state.archive, &child, request.uri().path()).await {
@@ -103,12 +93,10 @@ pub async fn refuse_unless_direct_child(
             "reason": problem,
         }));
     archive.audit(entry).await?;
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        "not_a_child",
-        format!("{peer} is not a direct child of this node: {problem}"),
-    )
-    .with_details(json!({ "peer": peer.code, "level": peer.level.as_str() })))
+    Err(ApiError::NotAChild {
+        reason: format!("{peer} is not a direct child of this node: {problem}"),
+        peer: Some((peer.code.clone(), peer.level.as_str().to_string())),
+    })
 }
 
 /// Who the peer is, as its certificate proves, and who this node is.
@@ -133,11 +121,10 @@ fn child_link(
     let local = state.archive.scope.node_ref();
     let child = NodeRef::new(peer.code.clone(), peer.level);
     if collections_for(&local, &child, Link::Child, flow).is_empty() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_a_child",
-            format!("{child} is not a child of {local}"),
-        ));
+        return Err(ApiError::NotAChild {
+            reason: format!("{child} is not a child of {local}"),
+            peer: None,
+        });
     }
     Ok((local, child))
 }
@@ -187,11 +174,10 @@ pub async fn apply_push(
     refuse_unless_direct_child(archive, child, PUSH_PATH).await?;
     let local = archive.scope.node_ref();
     if collections_for(&local, child, Link::Child, Flow::Receive).is_empty() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_a_child",
-            format!("{child} is not a child of {local}"),
-        ));
+        return Err(ApiError::NotAChild {
+            reason: format!("{child} is not a child of {local}"),
+            peer: None,
+        });
     }
     let child = child.clone();
     let store = archive.replication_store();
@@ -202,44 +188,37 @@ pub async fn apply_push(
             .iter()
             .any(|change| change.seq <= request.after || change.seq > request.up_to)
     {
-        return Err(ApiError::bad_request(
-            "bad_batch",
-            "every change of a batch lies in (after, up_to]",
-        ));
+        return Err(ApiError::BadBatch {
+            reason: "every change of a batch lies in (after, up_to]".to_string(),
+        });
     }
     // Issue 11 item 4: the cursor is stored with the hash of the child's change at it, so the
     // child can tell whether its log still holds what this node acknowledged.
     if request.up_to > 0 && request.up_to_hash.is_none() {
-        return Err(ApiError::bad_request(
-            "bad_batch",
-            "a batch names the hash of the child's change at up_to (up_to_hash)",
-        ));
+        return Err(ApiError::BadBatch {
+            reason: "a batch names the hash of the child's change at up_to (up_to_hash)"
+                .to_string(),
+        });
     }
     if let Some(last) = request.changes.last()
         && last.seq == request.up_to
         && request.up_to_hash.as_deref() != Some(last.hash.as_str())
     {
-        return Err(ApiError::bad_request(
-            "bad_batch",
-            "up_to_hash is not the hash of the batch's change at up_to",
-        ));
+        return Err(ApiError::BadBatch {
+            reason: "up_to_hash is not the hash of the batch's change at up_to".to_string(),
+        });
     }
     if request.restart && request.after != 0 {
-        return Err(ApiError::bad_request(
-            "bad_batch",
-            "a restarted push starts at the beginning of the child's log (after = 0)",
-        ));
+        return Err(ApiError::BadBatch {
+            reason: "a restarted push starts at the beginning of the child's log (after = 0)"
+                .to_string(),
+        });
     }
     if !request.restart && request.after > acknowledged {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "cursor_gap",
-            format!(
-                "the batch follows {} but this node has stored up to {acknowledged}",
-                request.after
-            ),
-        )
-        .with_details(json!({ "acknowledged": acknowledged })));
+        return Err(ApiError::CursorGap {
+            after: request.after,
+            acknowledged,
+        });
     }
     // A batch this cursor already covers (a repeated or late batch, an offline bundle from a
     // child restored from a backup) is still applied — held changes are skipped by hash, so
@@ -405,16 +384,10 @@ pub async fn serve_pull(
                 high,
                 "a child's pull cursor names a change this log does not hold there"
             );
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "pull_cursor_diverged",
-                format!(
-                    "this node's log does not hold, at {}, the change the pull cursor names; \
-                     pull again from the start",
-                    request.after
-                ),
-            )
-            .with_details(json!({ "last_seq": high })));
+            return Err(ApiError::PullCursorDiverged {
+                after: request.after,
+                last_seq: high,
+            });
         }
     }
     let mut rows = archive
@@ -646,10 +619,6 @@ async fn now(
                 Json(json!({ "triggered": true, "status": link.snapshot() })),
             ))
         }
-        None => Err(crate::ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "no_parent_link",
-            "this node has no parent link (no parent_url, or no certificate yet)",
-        )),
+        None => Err(crate::ApiError::NoParentLink),
     }
 }

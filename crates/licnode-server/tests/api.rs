@@ -335,6 +335,39 @@ fn unknown_field_body() -> String {
     input.to_string()
 }
 
+/// Issue 17, item 3: a route's description names only codes an `ApiError` can carry (the
+/// public service under /public answers its own bilingual errors and is not checked here).
+#[tokio::test]
+async fn every_error_code_a_route_declares_is_one_the_api_can_answer() {
+    let node = node(Backend::Sqlite, "330000").await;
+    let (status, openapi) = call(&node, "GET", "/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let known = licnode_server::ApiError::every_code();
+    let mut declared = 0;
+    let paths = openapi["paths"].as_object().expect("paths");
+    for (path, operations) in paths {
+        if path.starts_with("/public") {
+            continue;
+        }
+        for (method, operation) in operations.as_object().expect("operations") {
+            let Some(responses) = operation["responses"].as_object() else {
+                continue;
+            };
+            for (status, response) in responses {
+                for code in response["x-error-codes"].as_array().into_iter().flatten() {
+                    let code = code.as_str().expect("a code is a string");
+                    declared += 1;
+                    assert!(
+                        known.contains(code),
+                        "{method} {path} declares {status} {code:?}, which no ApiError carries"
+                    );
+                }
+            }
+        }
+    }
+    assert!(declared > 50, "only {declared} codes declared");
+}
+
 #[tokio::test]
 async fn health_metrics_and_openapi_are_served() {
     let node = node(Backend::Sqlite, "330000").await;

@@ -439,7 +439,7 @@ async fn session(
         totals.replayed += 1;
         // Refused (a gap) or counted as duplicates; never an error of the node.
         if let Err(error) = apply_push(&upper.archive, me, old).await {
-            assert_eq!(error.code, "cursor_gap", "seed {seed}: {error:?}");
+            assert_eq!(error.code(), "cursor_gap", "seed {seed}: {error:?}");
         }
     }
     let up = collections_for(me, them, Link::Parent, Flow::Send);
