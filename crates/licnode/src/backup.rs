@@ -562,3 +562,17 @@ fn verdict(problems: Vec<String>, what: &str) -> anyhow::Result<String> {
     }
     bail!("{what} does not verify: {} problem(s)", problems.len())
 }
+
+/// `licnode backup`: writes the backup and prints what it holds.
+pub async fn backup_command(args: BackupArgs) -> anyhow::Result<()> {
+    let file = args.file.display().to_string();
+    let manifest = backup(args).await?;
+    println!(
+        "backup written to {file}: {} records, change log to {}, audit log to {} (SHA-256 {})",
+        manifest.summary.records,
+        manifest.summary.last_change_seq,
+        manifest.summary.audit_seq,
+        manifest.sha256
+    );
+    Ok(())
+}

@@ -19,11 +19,19 @@ use crate::node::Node;
 const DEMO_PASSWORD: &str = "demo-password";
 
 /// What `licnode demo` is told.
+#[derive(clap::Args)]
 pub struct DemoOptions {
+    /// The demo node's directory (kept between runs).
+    #[arg(long, default_value = "licnode-demo")]
     pub dir: PathBuf,
+    /// Address of the demo node's staff API.
+    #[arg(long, default_value = "127.0.0.1:8640")]
     pub listen: SocketAddr,
+    /// Licences to seed.
+    #[arg(long, default_value_t = 20_000)]
     pub licences: usize,
     /// Stop after the walk-through instead of serving until interrupted.
+    #[arg(long)]
     pub exit: bool,
 }
 

@@ -92,3 +92,14 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
 fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
+
+/// `licnode init`: writes the node directory and says how to start the node.
+pub fn run(options: InitOptions) -> anyhow::Result<()> {
+    let path = init(options)?;
+    println!("wrote {}", path.display());
+    println!(
+        "start the node with: licnode serve --config {}",
+        path.display()
+    );
+    Ok(())
+}

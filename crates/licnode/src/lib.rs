@@ -1,30 +1,40 @@
-//! The licnode binary's library: configuration, the node value, and the commands (`init`,
-//! `serve`, `import`, `export`, `generate`, `bench`). `main.rs` only parses arguments and calls
-//! into here.
+//! The licnode binary's library: configuration, the node value, and each command's body in a
+//! module of its own (`*_cli`, `init`, `transfer`, `backup`, …). `main.rs` only parses
+//! arguments and calls into here. `bench` and `demo` are development tools behind the
+//! `dev-tools` feature, which alone pulls in the test kit.
 
 #![forbid(unsafe_code)]
 
 pub mod anchors;
 pub mod audit_cli;
 pub mod backup;
+#[cfg(feature = "dev-tools")]
 pub mod bench;
 pub mod bundle;
+pub mod cli;
 pub mod config;
 pub mod deadlines_cli;
+#[cfg(feature = "dev-tools")]
 pub mod demo;
+pub mod generate_cli;
 pub mod init;
 pub mod node;
+pub mod peer_cli;
 pub mod pki_cli;
 pub mod refusal_audit;
 pub mod report_cli;
 pub mod retention_cli;
 pub mod scheduler;
+pub mod serve_cli;
+pub mod status_cli;
 pub mod supervisor;
 pub mod sync_cli;
 pub mod sync_loop;
 #[cfg(test)]
 mod test_logs;
 pub mod transfer;
+pub mod transfer_cli;
+pub mod user_cli;
 
 pub use config::Config;
 pub use node::{Node, NodeHandle};
