@@ -34,6 +34,17 @@ impl Drop for WebNode {
 }
 
 async fn spawn(backend: Backend, code: &str, level: &str, name: &str) -> WebNode {
+    spawn_behind(backend, code, level, name, &[]).await
+}
+
+/// A node believing `X-Forwarded-*` from these reverse proxies.
+async fn spawn_behind(
+    backend: Backend,
+    code: &str,
+    level: &str,
+    name: &str,
+    trusted_proxies: &[&str],
+) -> WebNode {
     let dir = licnode_testkit::temp_dir().expect("dir");
     let (url, database) = licnode_testkit::database_url(backend, dir.path())
         .await
@@ -58,6 +69,9 @@ async fn spawn(backend: Backend, code: &str, level: &str, name: &str) -> WebNode
             name: name.into(),
             parent_url: None,
         },
+    )
+    .with_trusted_proxies(
+        licnode_server::client_address::TrustedProxies::parse(trusted_proxies).expect("proxies"),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -715,4 +729,54 @@ async fn a_list_filters_searches_by_two_characters_and_pages() {
         .get("/collections/quality_archives?jurisdiction=330102")
         .await;
     assert!(nowhere.body.contains("没有符合条件的记录"));
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_a_trusted_proxy_served_the_page_over_tls() {
+    let node = spawn_behind(
+        Backend::Sqlite,
+        "330000",
+        "province",
+        "浙江省市场监督管理局",
+        &["127.0.0.1"],
+    )
+    .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = client
+        .get(format!("{}/login", node.base))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .expect("page");
+    let cookie = page
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    // Without the proxy's word, the same request over plain HTTP gets no Secure cookie.
+    let plain = spawn(
+        Backend::Sqlite,
+        "330000",
+        "province",
+        "浙江省市场监督管理局",
+    )
+    .await;
+    let page = client
+        .get(format!("{}/login", plain.base))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .expect("page");
+    let cookie = page
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(!cookie.contains("Secure"), "{cookie}");
 }
