@@ -780,3 +780,30 @@ async fn the_session_cookie_is_secure_when_a_trusted_proxy_served_the_page_over_
         .to_string();
     assert!(!cookie.contains("Secure"), "{cookie}");
 }
+
+#[tokio::test]
+async fn web_sign_in_is_throttled_by_the_same_limiter_as_the_api_login() {
+    let node = province(Backend::Sqlite).await;
+    let mut browser = Browser::new(&node);
+    for attempt in 0..10 {
+        let refused = browser.sign_in("clerk", "wrong password").await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    // The right password from the same address waits, like the API's login.
+    let throttled = browser.sign_in("clerk", PASSWORD).await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.headers.contains_key("retry-after"));
+    assert!(throttled.body.contains("too_many_attempts"));
+    assert!(!browser.cookies.contains_key("licnode_session"));
+    let api = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/login", node.base))
+        .json(&serde_json::json!({ "name": "approver", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("api login");
+    assert_eq!(api.status(), StatusCode::TOO_MANY_REQUESTS);
+}
