@@ -27,8 +27,7 @@ pub use session::SESSION_COOKIE;
 /// The plain style sheet of every page, embedded in the binary.
 const STYLE_SHEET: &str = include_str!("style.css");
 
-/// Where the style sheet is served; the name changes with its content, so it may be cached for
-/// long (`STYLE_SHEET_CACHE`).
+/// Where the style sheet is served; browsers keep it for a day (`STYLE_SHEET_CACHE`).
 pub(crate) const STYLE_SHEET_PATH: &str = "/web/style.css";
 const STYLE_SHEET_CACHE: &str = "public, max-age=86400";
 
