@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use licnode_store::audit::kinds;
-use licnode_store::{AuditEntry, Role, TokenKind, User};
+use licnode_store::{AuditEntry, IssuedToken, Role, TokenKind, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -324,30 +324,36 @@ fn parse<T: serde::de::DeserializeOwned>(
     })
 }
 
-async fn login(
-    State(state): State<AppState>,
+/// How a password login ended, decided once for every door that signs staff in (the JSON
+/// API's `/auth/login` and the web application's sign-in page).
+pub(crate) enum LoginOutcome {
+    /// The name and password are right: a session token for [`SESSION_LIFETIME`].
+    SignedIn { user: User, issued: IssuedToken },
+    /// The name or the password is wrong, or the account is disabled (one answer for all).
+    Refused,
+    /// Too many failed logins from this address or for this name: wait this many seconds.
+    Throttled { retry_after_seconds: u64 },
+}
+
+/// Checks a password login from `client` through the node's one [`LoginLimiter`], audits it,
+/// and on success issues a session token (only its SHA-256 is stored).
+pub(crate) async fn password_login(
+    state: &AppState,
+    name: &str,
+    password: &str,
     client: ClientAddress,
-    body: Result<Json<Value>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    let body: LoginBody = parse(body)?;
-    let [user_at_address, address] = LoginLimiter::keys(&body.name, client);
+) -> Result<LoginOutcome, ApiError> {
+    let [user_at_address, address] = LoginLimiter::keys(name, client);
     if let Some(seconds) = state
         .login_limiter
         .blocked_for(&user_at_address)
         .or_else(|| state.login_limiter.blocked_for(&address))
     {
-        let mut response = ApiError::TooManyAttempts {
-            retry_after_seconds: seconds,
-        }
-        .into_response();
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
         if let Some(not_audited) = state
             .login_limiter
             .throttled_attempt(client.counting_key(), state.clock.now_ms())
         {
-            let name: String = body.name.chars().take(64).collect();
+            let name: String = name.chars().take(64).collect();
             let entry = AuditEntry::new(
                 kinds::LOGIN_FAILED,
                 &state.node.code,
@@ -362,13 +368,11 @@ async fn login(
             }));
             state.archive.audit(entry).await?;
         }
-        return Ok(response);
+        return Ok(LoginOutcome::Throttled {
+            retry_after_seconds: seconds,
+        });
     }
-    match state
-        .archive
-        .check_password(&body.name, &body.password)
-        .await?
-    {
+    match state.archive.check_password(name, password).await? {
         Some(user) => {
             // The address's own count stays: one good account does not buy more guesses.
             state.login_limiter.clear(&user_at_address);
@@ -382,24 +386,50 @@ async fn login(
                 )
                 .await?;
             tracing::info!(user = %user.name, %client, "login");
-            audit_login(&state, kinds::LOGIN, &user.name, client, "password").await?;
-            Ok(Json(json!({ "token": issued.token, "expires_at_ms": issued.expires_at_ms, "user": user })).into_response())
+            audit_login(state, kinds::LOGIN, &user.name, client, "password").await?;
+            Ok(LoginOutcome::SignedIn { user, issued })
         }
         None => {
             state.login_limiter.record_failure(user_at_address);
             state.login_limiter.record_failure(address);
-            tracing::warn!(user = %body.name, %client, "login refused");
+            tracing::warn!(user = %name, %client, "login refused");
             audit_login(
-                &state,
+                state,
                 kinds::LOGIN_FAILED,
-                &body.name,
+                name,
                 client,
                 "wrong_credentials",
             )
             .await?;
-            // The same answer whether the name or the password was wrong, or the account
-            // disabled.
-            Err(unauthenticated("the name or the password is wrong"))
+            Ok(LoginOutcome::Refused)
+        }
+    }
+}
+
+async fn login(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let body: LoginBody = parse(body)?;
+    match password_login(&state, &body.name, &body.password, client).await? {
+        LoginOutcome::SignedIn { user, issued } => Ok(Json(
+            json!({ "token": issued.token, "expires_at_ms": issued.expires_at_ms, "user": user }),
+        )
+        .into_response()),
+        // The same answer whether the name or the password was wrong, or the account disabled.
+        LoginOutcome::Refused => Err(unauthenticated("the name or the password is wrong")),
+        LoginOutcome::Throttled {
+            retry_after_seconds,
+        } => {
+            let mut response = ApiError::TooManyAttempts {
+                retry_after_seconds,
+            }
+            .into_response();
+            if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Ok(response)
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The only crate that knows HTTP: the staff API (records, search, history, conflicts, the
-//! change log), the OpenAPI document, `/healthz` and `/metrics`, with JSON errors carrying a
-//! stable code and a request id on every request.
+//! change log), the staff web application at `/`, the OpenAPI document, `/healthz` and
+//! `/metrics`, with JSON errors carrying a stable code and a request id on every request.
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +20,7 @@ mod reports;
 pub mod retention;
 mod routes;
 pub mod sync;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -214,6 +215,7 @@ fn described_app(state: &AppState, document: Arc<OnceLock<Bytes>>) -> Routes<App
         )
         .nest("/api/v1", api)
         .merge(public::routes(state))
+        .merge(web::routes(state))
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves.

@@ -163,7 +163,7 @@ type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 /// The checks that do not depend on what is written. Which values need an approver is decided
 /// by the write path (`Archive`) after validation, on the typed values it stores.
-fn authorise_write(staff: &Staff, collection: &Collection) -> Result<(), ApiError> {
+pub(crate) fn authorise_write(staff: &Staff, collection: &Collection) -> Result<(), ApiError> {
     staff.require_write()?;
     // A destruction request is written only by the retention routes, which check what may be
     // destroyed and sign decisions (Art. 38); a generic write could spoil a pending request.
@@ -173,7 +173,7 @@ fn authorise_write(staff: &Staff, collection: &Collection) -> Result<(), ApiErro
     Ok(())
 }
 
-fn collection_of(name: &str) -> Result<&'static Collection, ApiError> {
+pub(crate) fn collection_of(name: &str) -> Result<&'static Collection, ApiError> {
     licnode_model::collection(name).ok_or_else(|| ApiError::UnknownCollection {
         name: name.to_string(),
     })
@@ -192,7 +192,7 @@ fn record_json(record: &StoredRecord) -> Value {
     })
 }
 
-fn millis_text(millis: i64) -> String {
+pub(crate) fn millis_text(millis: i64) -> String {
     chrono::DateTime::from_timestamp_millis(millis)
         .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
@@ -321,14 +321,25 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let model = collection_of(&collection)?;
     let Query(params) = params?;
-    let paging = paging(&params)?;
+    let query = list_query(model, &params)?;
+    Ok(Json(page_json(state.archive.list(&query).await?)))
+}
+
+/// A list of `model`'s records as the query parameters ask for it: `jurisdiction`, `within`,
+/// `status`, `conflicted`, paging, and `<field>=<value>` (or `field.<field>=<value>`) on any
+/// field of the collection. The JSON API and the web application's lists read filters here.
+pub(crate) fn list_query(
+    model: &Collection,
+    params: &[(String, String)],
+) -> Result<ListQuery, ApiError> {
+    let paging = paging(params)?;
     let mut query = ListQuery {
         collection: model.name.to_string(),
         after: paging.after,
         limit: paging.limit,
         ..ListQuery::default()
     };
-    for (name, value) in &params {
+    for (name, value) in params {
         match name.as_str() {
             "after" | "limit" => {}
             "jurisdiction" => query.jurisdiction = Some(value.clone()),
@@ -341,7 +352,8 @@ async fn list(
                     return Err(ApiError::UnknownFilter {
                         reason: format!(
                             "{other:?} is neither a filter (jurisdiction, within, status, \
-                             conflicted, after, limit) nor a field of {collection}"
+                             conflicted, after, limit) nor a field of {}",
+                            model.name
                         ),
                     });
                 }
@@ -349,20 +361,28 @@ async fn list(
             }
         }
     }
-    Ok(Json(page_json(state.archive.list(&query).await?)))
+    Ok(query)
 }
 
 /// `q` is read as a licence number when it parses as one, as a credit code when it is 18
 /// characters of the code's alphabet, and as a name fragment otherwise.
 async fn search(State(state): State<AppState>, params: Params) -> Result<Json<Value>, ApiError> {
     let Query(params) = params?;
-    let paging = paging(&params)?;
+    let query = search_query(&params)?;
+    Ok(Json(page_json(state.archive.search(&query).await?)))
+}
+
+/// A search as the query parameters ask for it (`q`, `name`, `licence_number`, `credit_code`,
+/// `collection`, paging); a name fragment needs two characters. The JSON API and the web
+/// application's lists read searches here.
+pub(crate) fn search_query(params: &[(String, String)]) -> Result<SearchQuery, ApiError> {
+    let paging = paging(params)?;
     let mut query = SearchQuery {
         after: paging.after,
         limit: paging.limit,
         ..SearchQuery::default()
     };
-    for (name, value) in &params {
+    for (name, value) in params {
         let value = value.trim().to_string();
         match name.as_str() {
             "after" | "limit" => {}
@@ -396,7 +416,7 @@ async fn search(State(state): State<AppState>, params: Params) -> Result<Json<Va
     if query.name.is_none() && query.licence_number.is_none() && query.credit_code.is_none() {
         return Err(ApiError::MissingQuery);
     }
-    Ok(Json(page_json(state.archive.search(&query).await?)))
+    Ok(query)
 }
 
 async fn history(

@@ -364,20 +364,9 @@ impl Archive {
             .await?
             .ok_or_else(|| ArchiveError::NotFound(id.to_string()))?;
         let model = Self::collection(&current.collection)?;
-        // The same authority as for creating it: a node edits only what it may write, for
-        // jurisdictions it may write for.
-        let decision = licnode_sync::may_author(
-            &self.scope.node_ref(),
-            &current.collection,
-            &current.jurisdiction,
-        );
-        if let licnode_sync::Decision::Deny { reason } = decision {
-            return Err(ArchiveError::NotAuthorised(reason));
-        }
+        self.require_authority_over(&current)?;
         let validated =
             licnode_model::validate(model, patch, Mode::Patch).map_err(ArchiveError::Invalid)?;
-        let read_only = licnode_sync::rule(&current.collection)
-            .is_some_and(|rule| rule.route == licnode_sync::authority::Route::Down);
         let at_ms = licnode_store::now_ms();
         let attribution = Attribution {
             node: self.scope.node_code.clone(),
@@ -393,21 +382,8 @@ impl Archive {
         let result = self
             .store
             .modify(id, &attribution, |doc| {
-                if read_only
-                    && let Some(creator) = doc.creator_node()
-                    && creator != self.scope.node_code
-                {
-                    return Err(ArchiveError::ReadOnlyCopy {
-                        id: id.to_string(),
-                        collection: model.name.to_string(),
-                        creator,
-                    });
-                }
                 let stored = doc.fields();
-                // Art. 18–20: a submitted report is frozen for every role, whatever the patch.
-                if is_submitted_report(model.name, &stored) {
-                    return Err(ArchiveError::ReportSubmitted(id.to_string()));
-                }
+                self.require_editable(model, id, doc.creator_node(), &stored)?;
                 // Decided on the validated patch and the stored record, inside the write, so
                 // the record cannot change between the check and the write (issue 11, item 1).
                 require_approval(
@@ -431,6 +407,68 @@ impl Archive {
             warnings: validated.warnings,
             changed,
         })
+    }
+
+    /// Why `author` may not edit the record `id` at this node, if it may not — the checks
+    /// [`Archive::update`] makes before it reads a patch: the role (auditors read only), the
+    /// authority table, a read-only copy of a record that flows down (Art. 32), a submitted
+    /// report (Art. 18–20). The web application asks it before offering an edit; the write
+    /// itself is decided by `update` again.
+    pub async fn edit_refusal(
+        &self,
+        id: &str,
+        author: &Author,
+    ) -> Result<Option<ArchiveError>, ArchiveError> {
+        let current = self.get(id).await?;
+        let model = Self::collection(&current.collection)?;
+        let mut document = self.document(id).await?;
+        let creator = document.creator_node();
+        let refusal = require_write(author)
+            .and_then(|()| self.require_authority_over(&current))
+            .and_then(|()| self.require_editable(model, id, creator, &document.fields()))
+            .err();
+        Ok(refusal)
+    }
+
+    /// The same authority as for creating a record: a node edits only what it may write, for
+    /// jurisdictions it may write for.
+    fn require_authority_over(&self, current: &StoredRecord) -> Result<(), ArchiveError> {
+        let decision = licnode_sync::may_author(
+            &self.scope.node_ref(),
+            &current.collection,
+            &current.jurisdiction,
+        );
+        match decision {
+            licnode_sync::Decision::Allow => Ok(()),
+            licnode_sync::Decision::Deny { reason } => Err(ArchiveError::NotAuthorised(reason)),
+        }
+    }
+
+    /// Refuses an edit of a copy of a record another node authors and that flows down
+    /// (Art. 32), and of a submitted report, frozen for every role (Art. 18–20).
+    fn require_editable(
+        &self,
+        model: &Collection,
+        id: &str,
+        creator: Option<String>,
+        stored: &Map<String, Value>,
+    ) -> Result<(), ArchiveError> {
+        let read_only = licnode_sync::rule(model.name)
+            .is_some_and(|rule| rule.route == licnode_sync::authority::Route::Down);
+        if read_only
+            && let Some(creator) = creator
+            && creator != self.scope.node_code
+        {
+            return Err(ArchiveError::ReadOnlyCopy {
+                id: id.to_string(),
+                collection: model.name.to_string(),
+                creator,
+            });
+        }
+        if is_submitted_report(model.name, stored) {
+            return Err(ArchiveError::ReportSubmitted(id.to_string()));
+        }
+        Ok(())
     }
 
     /// One record.
