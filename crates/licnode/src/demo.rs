@@ -360,17 +360,21 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     }
 
-    let zhejiang = handles[1].archive();
-    for (name, display_name, role) in [
-        ("wang", "王芳（受理员）", licnode_store::Role::Clerk),
-        ("li", "李强（审批人）", licnode_store::Role::Approver),
-    ] {
-        match zhejiang
-            .add_user(name, display_name, role, DEMO_PASSWORD)
-            .await
-        {
-            Ok(_) | Err(licnode_store::AccountError::Exists(_)) => {}
-            Err(error) => return Err(error.into()),
+    // Every node gets a clerk and an approver, so each node's web application can be signed
+    // into at once.
+    for handle in &handles {
+        for (name, display_name, role) in [
+            ("wang", "王芳（受理员）", licnode_store::Role::Clerk),
+            ("li", "李强（审批人）", licnode_store::Role::Approver),
+        ] {
+            match handle
+                .archive()
+                .add_user(name, display_name, role, DEMO_PASSWORD)
+                .await
+            {
+                Ok(_) | Err(licnode_store::AccountError::Exists(_)) => {}
+                Err(error) => return Err(error.into()),
+            }
         }
     }
     let base = format!("http://{}", handles[1].local_addr());
@@ -378,11 +382,12 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     walk_through(&base).await?;
 
     println!(
-        "\n== the nodes (staff API; accounts wang and li on 330000, password {DEMO_PASSWORD:?}):"
+        "\n== the nodes: open the web application in a browser and sign in as wang (clerk) or li \
+         (approver), password {DEMO_PASSWORD:?}; the staff API is under /api/v1:"
     );
     for (index, handle) in handles.iter().enumerate() {
         println!(
-            "   {} {:<28} http://{}",
+            "   {} {:<28} http://{}/",
             TREE[index].code,
             TREE[index].name,
             handle.local_addr()
