@@ -10,6 +10,7 @@ use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::dialect::with_writer;
 use crate::{Db, Store, StoreError};
 
 /// What a staff member may do.
@@ -240,42 +241,23 @@ impl Store {
 
     /// Disables or re-enables an account; disabling also revokes its tokens.
     pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<(), AccountError> {
-        let changed = match &self.db {
-            Db::Sqlite { writer, .. } => {
-                let mut tx = writer.begin().await?;
-                let changed = sqlx::query("UPDATE users SET disabled = ? WHERE name = ?")
-                    .bind(disabled)
+        let changed = with_writer!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
+                .bind(disabled)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if disabled {
+                sqlx::query("UPDATE tokens SET revoked = TRUE WHERE user_name = $1")
                     .bind(name)
                     .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if disabled {
-                    sqlx::query("UPDATE tokens SET revoked = TRUE WHERE user_name = ?")
-                        .bind(name)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                changed
+                    .await?;
             }
-            Db::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
-                let changed = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
-                    .bind(disabled)
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if disabled {
-                    sqlx::query("UPDATE tokens SET revoked = TRUE WHERE user_name = $1")
-                        .bind(name)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                changed
-            }
-        };
+            tx.commit().await?;
+            changed
+        });
         if changed == 0 {
             return Err(AccountError::NoSuchUser(name.to_string()));
         }

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
+use crate::dialect::with_reader;
 use crate::{Db, Store, StoreError};
 
 /// The `prev_hash` of the first entry.
@@ -231,6 +232,24 @@ fn chain<'a>(head_seq: i64, head_hash: &str, entries: &'a [AuditEntry]) -> Vec<C
             }
         })
         .collect()
+}
+
+/// Appends audit entries inside a write transaction of either database.
+pub(crate) trait AuditTx {
+    /// Appends `entries`; returns the number of the first, or 0 when there are none.
+    async fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<i64, StoreError>;
+}
+
+impl AuditTx for sqlx::Transaction<'_, Sqlite> {
+    async fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<i64, StoreError> {
+        append_sqlite(self, entries).await
+    }
+}
+
+impl AuditTx for sqlx::Transaction<'_, Postgres> {
+    async fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<i64, StoreError> {
+        append_pg(self, entries).await
+    }
 }
 
 /// Appends `entries` inside `tx` (SQLite). Returns the number of the first, or 0 when there are
@@ -585,26 +604,15 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let limit = limit.clamp(1, 10_000);
-        let rows: Vec<Row> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{SELECT_ROWS} WHERE seq > ? ORDER BY seq LIMIT ?"
-                )))
-                .bind(after_seq)
-                .bind(limit)
-                .fetch_all(reader)
-                .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{SELECT_ROWS} WHERE seq > $1 ORDER BY seq LIMIT $2"
-                )))
-                .bind(after_seq)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-            }
-        };
+        let rows: Vec<Row> = with_reader!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{SELECT_ROWS} WHERE seq > $1 ORDER BY seq LIMIT $2"
+            )))
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
         Ok(rows.into_iter().map(record).collect())
     }
 
@@ -612,10 +620,9 @@ impl Store {
     /// log is empty).
     pub async fn audit_head(&self) -> Result<(i64, String), StoreError> {
         let sql = "SELECT seq, hash FROM audit_head WHERE id = 1";
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_one(reader).await?,
-            Db::Postgres { pool } => sqlx::query_as(sql).fetch_one(pool).await?,
-        })
+        Ok(with_reader!(&self.db, |pool| sqlx::query_as(sql)
+            .fetch_one(pool)
+            .await?))
     }
 
     /// Checks the whole log: every entry against its hash, every link, the numbering, and the
@@ -634,28 +641,16 @@ impl Store {
         // Entries appended while verifying lie past the head read above and are not looked at.
         let mut after = i64::MIN;
         loop {
-            let rows: Vec<Row> = match &self.db {
-                Db::Sqlite { reader, .. } => {
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "{SELECT_ROWS} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
-                    )))
-                    .bind(after)
-                    .bind(head_seq)
-                    .bind(VERIFY_PAGE)
-                    .fetch_all(reader)
-                    .await?
-                }
-                Db::Postgres { pool } => {
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "{SELECT_ROWS} WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
-                    )))
-                    .bind(after)
-                    .bind(head_seq)
-                    .bind(VERIFY_PAGE)
-                    .fetch_all(pool)
-                    .await?
-                }
-            };
+            let rows: Vec<Row> = with_reader!(&self.db, |pool| {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{SELECT_ROWS} WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+                )))
+                .bind(after)
+                .bind(head_seq)
+                .bind(VERIFY_PAGE)
+                .fetch_all(pool)
+                .await?
+            });
             let Some(last) = rows.last() else { break };
             after = last.0;
             for row in &rows {

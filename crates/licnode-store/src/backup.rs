@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dialect::with_reader;
 use crate::{Db, Store, StoreError};
 
 /// What a database holds, read in one snapshot: the part of a backup manifest that a restored
@@ -68,28 +69,17 @@ impl Store {
             Vec<(String, i64)>,
             i64,
             (i64, String),
-        ) = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                // A read transaction in WAL mode sees one snapshot from its first read on.
-                let mut tx = reader.begin().await?;
-                let counts = sqlx::query_as(counts_sql).fetch_all(&mut *tx).await?;
-                let seq = sqlx::query_scalar(seq_sql).fetch_one(&mut *tx).await?;
-                let head = sqlx::query_as(head_sql).fetch_one(&mut *tx).await?;
-                tx.rollback().await?;
-                (counts, seq, head)
+        ) = with_reader!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            if let Some(statement) = self.db.dialect().one_snapshot_statement() {
+                sqlx::query(statement).execute(&mut *tx).await?;
             }
-            Db::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .execute(&mut *tx)
-                    .await?;
-                let counts = sqlx::query_as(counts_sql).fetch_all(&mut *tx).await?;
-                let seq = sqlx::query_scalar(seq_sql).fetch_one(&mut *tx).await?;
-                let head = sqlx::query_as(head_sql).fetch_one(&mut *tx).await?;
-                tx.rollback().await?;
-                (counts, seq, head)
-            }
-        };
+            let counts = sqlx::query_as(counts_sql).fetch_all(&mut *tx).await?;
+            let seq = sqlx::query_scalar(seq_sql).fetch_one(&mut *tx).await?;
+            let head = sqlx::query_as(head_sql).fetch_one(&mut *tx).await?;
+            tx.rollback().await?;
+            (counts, seq, head)
+        });
         Ok(DatabaseSummary {
             records: counts.iter().map(|(_, count)| count).sum(),
             collections: counts.into_iter().collect(),

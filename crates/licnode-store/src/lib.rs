@@ -12,6 +12,7 @@ pub mod anchors;
 pub mod audit;
 mod backup;
 pub mod deadlines;
+mod dialect;
 mod migrate;
 mod projection;
 pub mod public;

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use sqlx::{Postgres, Row, Sqlite};
+use sqlx::Row;
 
 use crate::write::{ApplyOutcome, RemoteChange};
 use crate::{Db, Store, StoreError};
@@ -494,107 +494,68 @@ fn quarantine_rows(tail: &SyncTail, outcome: &ApplyOutcome) -> Vec<QuarantineEnt
     rows
 }
 
-pub(crate) async fn sqlite_finish(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    tail: &SyncTail,
-    outcome: &ApplyOutcome,
-) -> Result<(), StoreError> {
-    let rows = quarantine_rows(tail, outcome);
-    for row in &rows {
-        sqlx::query(
-            "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
-             author_node, reason, message, bytes, received_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, hash) DO NOTHING",
-        )
-        .bind(&row.peer)
-        .bind(&row.hash)
-        .bind(&row.record_id)
-        .bind(&row.collection)
-        .bind(&row.jurisdiction)
-        .bind(&row.author_node)
-        .bind(&row.reason)
-        .bind(&row.message)
-        .bind(&row.bytes)
-        .bind(row.received_at_ms)
-        .execute(&mut **tx)
-        .await?;
-    }
-    // Every refused change leaves an audit entry (Art. 37).
-    crate::audit::append_sqlite(tx, &crate::audit::refusal_entries(&rows)).await?;
-    let update = if tail.cursor_move.reset {
-        "seq = excluded.seq, hash = excluded.hash"
-    } else {
-        // The hash follows the sequence number it names.
-        "seq = MAX(sync_cursors.seq, excluded.seq), hash = CASE \
-         WHEN excluded.seq > sync_cursors.seq THEN excluded.hash \
-         WHEN excluded.seq = sync_cursors.seq THEN COALESCE(excluded.hash, sync_cursors.hash) \
-         ELSE sync_cursors.hash END"
-    };
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (peer, stream) DO UPDATE SET {update}, \
-         updated_at_ms = excluded.updated_at_ms"
-    )))
-    .bind(&tail.peer)
-    .bind(&tail.stream)
-    .bind(tail.cursor)
-    .bind(crate::now_ms())
-    .bind(&tail.cursor_move.hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+/// What replication records with a batch, inside the batch's write transaction.
+pub(crate) trait SyncTx {
+    /// Quarantines the batch's refused and pending changes (with an audit entry each, Art. 37)
+    /// and moves the peer's cursor.
+    async fn finish(&mut self, tail: &SyncTail, outcome: &ApplyOutcome) -> Result<(), StoreError>;
 }
 
-pub(crate) async fn pg_finish(
-    tx: &mut sqlx::Transaction<'_, Postgres>,
-    tail: &SyncTail,
-    outcome: &ApplyOutcome,
-) -> Result<(), StoreError> {
-    let rows = quarantine_rows(tail, outcome);
-    for row in &rows {
-        sqlx::query(
-            "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
-             author_node, reason, message, bytes, received_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (peer, hash) DO NOTHING",
-        )
-        .bind(&row.peer)
-        .bind(&row.hash)
-        .bind(&row.record_id)
-        .bind(&row.collection)
-        .bind(&row.jurisdiction)
-        .bind(&row.author_node)
-        .bind(&row.reason)
-        .bind(&row.message)
-        .bind(&row.bytes)
-        .bind(row.received_at_ms)
-        .execute(&mut **tx)
+crate::dialect::impl_for_each_transaction!(SyncTx {
+    async fn finish(&mut self, tail: &SyncTail, outcome: &ApplyOutcome) -> Result<(), StoreError> {
+        use crate::audit::AuditTx as _;
+        use crate::dialect::BackendTx as _;
+        let rows = quarantine_rows(tail, outcome);
+        for row in &rows {
+            sqlx::query(
+                "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
+                 author_node, reason, message, bytes, received_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (peer, hash) DO NOTHING",
+            )
+            .bind(&row.peer)
+            .bind(&row.hash)
+            .bind(&row.record_id)
+            .bind(&row.collection)
+            .bind(&row.jurisdiction)
+            .bind(&row.author_node)
+            .bind(&row.reason)
+            .bind(&row.message)
+            .bind(&row.bytes)
+            .bind(row.received_at_ms)
+            .execute(&mut **self)
+            .await?;
+        }
+        // Every refused change leaves an audit entry (Art. 37).
+        self.append_audit(&crate::audit::refusal_entries(&rows)).await?;
+        let update = if tail.cursor_move.reset {
+            "seq = excluded.seq, hash = excluded.hash".to_string()
+        } else {
+            // The hash follows the sequence number it names.
+            format!(
+                "seq = {greatest}(sync_cursors.seq, excluded.seq), hash = CASE \
+                 WHEN excluded.seq > sync_cursors.seq THEN excluded.hash \
+                 WHEN excluded.seq = sync_cursors.seq \
+                 THEN COALESCE(excluded.hash, sync_cursors.hash) \
+                 ELSE sync_cursors.hash END",
+                greatest = Self::DIALECT.greatest()
+            )
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (peer, stream) DO UPDATE SET {update}, \
+             updated_at_ms = excluded.updated_at_ms"
+        )))
+        .bind(&tail.peer)
+        .bind(&tail.stream)
+        .bind(tail.cursor)
+        .bind(crate::now_ms())
+        .bind(&tail.cursor_move.hash)
+        .execute(&mut **self)
         .await?;
+        Ok(())
     }
-    // Every refused change leaves an audit entry (Art. 37).
-    crate::audit::append_pg(tx, &crate::audit::refusal_entries(&rows)).await?;
-    let update = if tail.cursor_move.reset {
-        "seq = excluded.seq, hash = excluded.hash"
-    } else {
-        // The hash follows the sequence number it names.
-        "seq = GREATEST(sync_cursors.seq, excluded.seq), hash = CASE \
-         WHEN excluded.seq > sync_cursors.seq THEN excluded.hash \
-         WHEN excluded.seq = sync_cursors.seq THEN COALESCE(excluded.hash, sync_cursors.hash) \
-         ELSE sync_cursors.hash END"
-    };
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (peer, stream) DO UPDATE SET {update}, \
-         updated_at_ms = excluded.updated_at_ms"
-    )))
-    .bind(&tail.peer)
-    .bind(&tail.stream)
-    .bind(tail.cursor)
-    .bind(crate::now_ms())
-    .bind(&tail.cursor_move.hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
+});
 
 fn quarantine_row<R: Row>(row: &R) -> Result<QuarantineEntry, StoreError>
 where
