@@ -10,7 +10,7 @@ use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::dialect::with_writer;
+use crate::dialect::{with_reader, with_writer};
 use crate::{Db, Store, StoreError};
 
 /// What a staff member may do.
@@ -187,32 +187,18 @@ impl Store {
         }
         let password_hash = hash_password(password)?;
         let now = crate::now_ms();
-        let result = match &self.db {
-            Db::Sqlite { writer, .. } => sqlx::query(
-                "INSERT INTO users (name, display_name, role, password_hash, disabled, created_at_ms) \
-                 VALUES (?, ?, ?, ?, FALSE, ?)",
-            )
-            .bind(name)
-            .bind(display_name)
-            .bind(role.as_str())
-            .bind(&password_hash)
-            .bind(now)
-            .execute(writer)
-            .await
-            .map(|_| ()),
-            Db::Postgres { pool } => sqlx::query(
-                "INSERT INTO users (name, display_name, role, password_hash, disabled, created_at_ms) \
+        let result = with_writer!(&self.db, |pool| sqlx::query(
+            "INSERT INTO users (name, display_name, role, password_hash, disabled, created_at_ms) \
                  VALUES ($1, $2, $3, $4, FALSE, $5)",
-            )
-            .bind(name)
-            .bind(display_name)
-            .bind(role.as_str())
-            .bind(&password_hash)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ()),
-        };
+        )
+        .bind(name)
+        .bind(display_name)
+        .bind(role.as_str())
+        .bind(&password_hash)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()));
         match result {
             Ok(()) => Ok(User {
                 name: name.to_string(),
@@ -232,10 +218,8 @@ impl Store {
     pub async fn users(&self) -> Result<Vec<User>, AccountError> {
         let sql =
             "SELECT name, display_name, role, disabled, created_at_ms FROM users ORDER BY name";
-        let rows: Vec<UserRow> = match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_all(reader).await?,
-            Db::Postgres { pool } => sqlx::query_as(sql).fetch_all(pool).await?,
-        };
+        let rows: Vec<UserRow> =
+            with_reader!(&self.db, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         rows.into_iter().map(user_of).collect()
     }
 
@@ -339,18 +323,11 @@ impl Store {
         if !exists {
             return Err(AccountError::NoSuchUser(user.to_string()));
         }
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query("INSERT INTO tokens (token_hash, user_name, kind, label, created_at_ms, expires_at_ms, revoked) VALUES (?, ?, ?, ?, ?, ?, FALSE)")
-                    .bind(hash_token(&token)).bind(user).bind(kind.as_str()).bind(label).bind(now).bind(expires_at_ms)
-                    .execute(writer).await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query("INSERT INTO tokens (token_hash, user_name, kind, label, created_at_ms, expires_at_ms, revoked) VALUES ($1, $2, $3, $4, $5, $6, FALSE)")
+        with_writer!(&self.db, |pool| {
+            sqlx::query("INSERT INTO tokens (token_hash, user_name, kind, label, created_at_ms, expires_at_ms, revoked) VALUES ($1, $2, $3, $4, $5, $6, FALSE)")
                     .bind(hash_token(&token)).bind(user).bind(kind.as_str()).bind(label).bind(now).bind(expires_at_ms)
                     .execute(pool).await?;
-            }
-        }
+        });
         Ok(IssuedToken {
             token,
             kind,
@@ -363,49 +340,28 @@ impl Store {
     pub async fn user_for_token(&self, token: &str) -> Result<Option<User>, AccountError> {
         let now = crate::now_ms();
         let columns = "u.name, u.display_name, u.role, u.disabled, u.created_at_ms";
-        let row: Option<UserRow> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {columns} FROM tokens t JOIN users u ON u.name = t.user_name \
-                 WHERE t.token_hash = ? AND NOT t.revoked AND NOT u.disabled \
-                 AND (t.expires_at_ms IS NULL OR t.expires_at_ms > ?)"
-                )))
-                .bind(hash_token(token))
-                .bind(now)
-                .fetch_optional(reader)
-                .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {columns} FROM tokens t JOIN users u ON u.name = t.user_name \
+        let row: Option<UserRow> = with_reader!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {columns} FROM tokens t JOIN users u ON u.name = t.user_name \
                  WHERE t.token_hash = $1 AND NOT t.revoked AND NOT u.disabled \
                  AND (t.expires_at_ms IS NULL OR t.expires_at_ms > $2)"
-                )))
-                .bind(hash_token(token))
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
-            }
-        };
+            )))
+            .bind(hash_token(token))
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
         row.map(user_of).transpose()
     }
 
     /// Revokes a token (logout). Unknown tokens are ignored.
     pub async fn revoke_token(&self, token: &str) -> Result<(), AccountError> {
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query("UPDATE tokens SET revoked = TRUE WHERE token_hash = ?")
-                    .bind(hash_token(token))
-                    .execute(writer)
-                    .await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query("UPDATE tokens SET revoked = TRUE WHERE token_hash = $1")
-                    .bind(hash_token(token))
-                    .execute(pool)
-                    .await?;
-            }
-        }
+        with_writer!(&self.db, |pool| {
+            sqlx::query("UPDATE tokens SET revoked = TRUE WHERE token_hash = $1")
+                .bind(hash_token(token))
+                .execute(pool)
+                .await?;
+        });
         Ok(())
     }
 }

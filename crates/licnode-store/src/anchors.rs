@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditEntry, AuditFinding, AuditReport, GENESIS_HASH};
+use crate::dialect::with_reader;
 use crate::retention::NodeKey;
 use crate::{Db, Store, StoreError};
 
@@ -578,10 +579,8 @@ impl Store {
             )
             .await?;
         let sql = "SELECT node, COUNT(*) FROM audit_anchors WHERE NOT extends GROUP BY node";
-        let broken: Vec<(String, i64)> = match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_all(reader).await?,
-            Db::Postgres { pool } => sqlx::query_as(sql).fetch_all(pool).await?,
-        };
+        let broken: Vec<(String, i64)> =
+            with_reader!(&self.db, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         let broken: std::collections::HashMap<String, i64> = broken.into_iter().collect();
         Ok(newest
             .into_iter()

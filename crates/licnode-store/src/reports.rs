@@ -288,34 +288,19 @@ impl Store {
         report_id: Option<&str>,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query(
-                    "UPDATE report_runs SET finished_at_ms = ?, outcome = ?, report_id = ?, \
-                     detail = ? WHERE id = ?",
-                )
-                .bind(at_ms)
-                .bind(outcome)
-                .bind(report_id)
-                .bind(detail)
-                .bind(run)
-                .execute(writer)
-                .await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query(
-                    "UPDATE report_runs SET finished_at_ms = $1, outcome = $2, report_id = $3, \
+        with_writer!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE report_runs SET finished_at_ms = $1, outcome = $2, report_id = $3, \
                      detail = $4 WHERE id = $5",
-                )
-                .bind(at_ms)
-                .bind(outcome)
-                .bind(report_id)
-                .bind(detail)
-                .bind(run)
-                .execute(pool)
-                .await?;
-            }
-        }
+            )
+            .bind(at_ms)
+            .bind(outcome)
+            .bind(report_id)
+            .bind(detail)
+            .bind(run)
+            .execute(pool)
+            .await?;
+        });
         Ok(())
     }
 
@@ -359,25 +344,14 @@ impl Store {
 
     /// The periods of `kind` with a run that did not fail.
     pub async fn periods_run(&self, kind: ReportKind) -> Result<Vec<String>, StoreError> {
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar(
-                    "SELECT DISTINCT period FROM report_runs \
-                     WHERE kind = ? AND outcome NOT IN ('failed', 'running') ORDER BY period",
-                )
-                .bind(kind.as_str())
-                .fetch_all(reader)
-                .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar(
-                    "SELECT DISTINCT period FROM report_runs \
+        Ok(with_reader!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT DISTINCT period FROM report_runs \
                      WHERE kind = $1 AND outcome NOT IN ('failed', 'running') ORDER BY period",
-                )
-                .bind(kind.as_str())
-                .fetch_all(pool)
-                .await?
-            }
-        })
+            )
+            .bind(kind.as_str())
+            .fetch_all(pool)
+            .await?
+        }))
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 
-use crate::dialect::with_writer;
+use crate::dialect::{with_reader, with_writer};
 use crate::write::WriteTx as _;
 use crate::{Db, Store, StoreError};
 
@@ -156,42 +156,24 @@ impl Store {
     pub async fn pulled_from(&self) -> Result<Option<String>, StoreError> {
         let stream = crate::sync_state::STREAM_PULL;
         let sql = "SELECT peer FROM sync_cursors WHERE stream = ";
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "{sql}? ORDER BY updated_at_ms DESC LIMIT 1"
-                )))
-                .bind(stream)
-                .fetch_optional(reader)
-                .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "{sql}$1 ORDER BY updated_at_ms DESC LIMIT 1"
-                )))
-                .bind(stream)
-                .fetch_optional(pool)
-                .await?
-            }
-        })
+        Ok(with_reader!(&self.db, |pool| {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "{sql}$1 ORDER BY updated_at_ms DESC LIMIT 1"
+            )))
+            .bind(stream)
+            .fetch_optional(pool)
+            .await?
+        }))
     }
 
     /// Whether this node destroyed the record `id`.
     pub async fn is_destroyed(&self, id: &str) -> Result<bool, StoreError> {
-        let found: Option<String> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar("SELECT record_id FROM tombstones WHERE record_id = ?")
-                    .bind(id)
-                    .fetch_optional(reader)
-                    .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar("SELECT record_id FROM tombstones WHERE record_id = $1")
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let found: Option<String> = with_reader!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT record_id FROM tombstones WHERE record_id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(found.is_some())
     }
 

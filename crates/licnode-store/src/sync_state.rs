@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::dialect::{with_reader, with_writer};
 use crate::write::{ApplyOutcome, RemoteChange};
 use crate::{Db, Store, StoreError};
 
@@ -95,22 +96,13 @@ pub(crate) struct SyncTail {
 impl Store {
     /// The cursor of `stream` with `peer`: 0 when nothing was stored yet.
     pub async fn sync_cursor(&self, peer: &str, stream: &str) -> Result<i64, StoreError> {
-        let seq: Option<i64> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar("SELECT seq FROM sync_cursors WHERE peer = ? AND stream = ?")
-                    .bind(peer)
-                    .bind(stream)
-                    .fetch_optional(reader)
-                    .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar("SELECT seq FROM sync_cursors WHERE peer = $1 AND stream = $2")
-                    .bind(peer)
-                    .bind(stream)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let seq: Option<i64> = with_reader!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT seq FROM sync_cursors WHERE peer = $1 AND stream = $2")
+                .bind(peer)
+                .bind(stream)
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(seq.unwrap_or(0))
     }
 
@@ -127,22 +119,13 @@ impl Store {
                 "SELECT seq, hash FROM sync_cursors WHERE peer = $1 AND stream = $2"
             }
         };
-        let row: Option<(i64, Option<String>)> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_as(sql)
-                    .bind(peer)
-                    .bind(stream)
-                    .fetch_optional(reader)
-                    .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_as(sql)
-                    .bind(peer)
-                    .bind(stream)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let row: Option<(i64, Option<String>)> = with_reader!(&self.db, |pool| {
+            sqlx::query_as(sql)
+                .bind(peer)
+                .bind(stream)
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(row.unwrap_or((0, None)))
     }
 
@@ -155,53 +138,30 @@ impl Store {
         seq: i64,
     ) -> Result<(), StoreError> {
         let now = crate::now_ms();
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query(
-                    "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
-                     VALUES (?, ?, ?, ?, NULL) ON CONFLICT (peer, stream) DO UPDATE SET \
-                     seq = excluded.seq, hash = NULL, updated_at_ms = excluded.updated_at_ms",
-                )
-                .bind(peer)
-                .bind(stream)
-                .bind(seq)
-                .bind(now)
-                .execute(writer)
-                .await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query(
-                    "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
+        with_writer!(&self.db, |pool| {
+            sqlx::query(
+                "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
                      VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (peer, stream) DO UPDATE SET \
                      seq = excluded.seq, hash = NULL, updated_at_ms = excluded.updated_at_ms",
-                )
-                .bind(peer)
-                .bind(stream)
-                .bind(seq)
-                .bind(now)
-                .execute(pool)
-                .await?;
-            }
-        }
+            )
+            .bind(peer)
+            .bind(stream)
+            .bind(seq)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
         Ok(())
     }
 
     /// The hash of this node's change numbered `seq`, if its log holds one there.
     pub async fn change_hash_at(&self, seq: i64) -> Result<Option<String>, StoreError> {
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar("SELECT hash FROM changes WHERE seq = ?")
-                    .bind(seq)
-                    .fetch_optional(reader)
-                    .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar("SELECT hash FROM changes WHERE seq = $1")
-                    .bind(seq)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        })
+        Ok(with_reader!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT hash FROM changes WHERE seq = $1")
+                .bind(seq)
+                .fetch_optional(pool)
+                .await?
+        }))
     }
 
     /// Change-log rows received from `origin` after `after`, in sequence order, at most
@@ -214,32 +174,18 @@ impl Store {
     ) -> Result<Vec<crate::ChangeRow>, StoreError> {
         let columns = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
                        origin, at_ms, bytes";
-        match &self.db {
-            Db::Sqlite { reader, .. } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {columns} FROM changes WHERE origin = ? AND seq > ? \
-                     ORDER BY seq LIMIT ?"
-                )))
-                .bind(origin)
-                .bind(after)
-                .bind(limit)
-                .fetch_all(reader)
-                .await?;
-                rows.iter().map(crate::read::change_row).collect()
-            }
-            Db::Postgres { pool } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {columns} FROM changes WHERE origin = $1 AND seq > $2 \
+        with_reader!(&self.db, |pool| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {columns} FROM changes WHERE origin = $1 AND seq > $2 \
                      ORDER BY seq LIMIT $3"
-                )))
-                .bind(origin)
-                .bind(after)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                rows.iter().map(crate::read::change_row).collect()
-            }
-        }
+            )))
+            .bind(origin)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(crate::read::change_row).collect()
+        })
     }
 
     /// Stores a received batch: `check` decides, for each change and the node its actor id is
@@ -378,79 +324,44 @@ impl Store {
     async fn waiting(&self, limit: i64) -> Result<Vec<QuarantineEntry>, StoreError> {
         let select = "SELECT peer, hash, record_id, collection, jurisdiction, author_node, \
                       reason, message, bytes, received_at_ms FROM quarantine WHERE reason = ";
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{select} ? ORDER BY id LIMIT ?"
-                )))
-                .bind(REASON_MISSING_DEPENDENCY)
-                .bind(limit)
-                .fetch_all(writer)
-                .await?;
-                rows.iter().map(quarantine_row).collect()
-            }
-            Db::Postgres { pool } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{select} $1 ORDER BY id LIMIT $2"
-                )))
-                .bind(REASON_MISSING_DEPENDENCY)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                rows.iter().map(quarantine_row).collect()
-            }
-        }
+        with_writer!(&self.db, |pool| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{select} $1 ORDER BY id LIMIT $2"
+            )))
+            .bind(REASON_MISSING_DEPENDENCY)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(quarantine_row).collect()
+        })
     }
 
     /// Removes from the quarantine the waiting changes this node now holds.
     async fn clear_resolved_waiting(&self) -> Result<(), StoreError> {
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query(
-                    "DELETE FROM quarantine WHERE reason = ? \
+        with_writer!(&self.db, |pool| {
+            sqlx::query(
+                "DELETE FROM quarantine WHERE reason = $1 \
                      AND hash IN (SELECT hash FROM changes)",
-                )
-                .bind(REASON_MISSING_DEPENDENCY)
-                .execute(writer)
-                .await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query(
-                    "DELETE FROM quarantine WHERE reason = $1 \
-                     AND hash IN (SELECT hash FROM changes)",
-                )
-                .bind(REASON_MISSING_DEPENDENCY)
-                .execute(pool)
-                .await?;
-            }
-        }
+            )
+            .bind(REASON_MISSING_DEPENDENCY)
+            .execute(pool)
+            .await?;
+        });
         Ok(())
     }
 
     /// The quarantined changes, oldest first, at most `limit`.
     pub async fn quarantined(&self, limit: i64) -> Result<Vec<QuarantineEntry>, StoreError> {
-        match &self.db {
-            Db::Sqlite { reader, .. } => {
-                let rows = sqlx::query(
-                    "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
-                     message, bytes, received_at_ms FROM quarantine ORDER BY id LIMIT ?",
-                )
-                .bind(limit)
-                .fetch_all(reader)
-                .await?;
-                rows.iter().map(quarantine_row).collect()
-            }
-            Db::Postgres { pool } => {
-                let rows = sqlx::query(
-                    "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
+        with_reader!(&self.db, |pool| {
+            let rows = sqlx::query(
+                "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
                      message, bytes, received_at_ms FROM quarantine ORDER BY id LIMIT $1",
-                )
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                rows.iter().map(quarantine_row).collect()
-            }
-        }
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(quarantine_row).collect()
+        })
     }
 }
 
@@ -587,20 +498,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = crate::now_ms();
         let text = state.to_string();
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query(
-                    "INSERT INTO link_state (peer, state, updated_at_ms) VALUES (?, ?, ?) \
-                     ON CONFLICT (peer) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms",
-                )
-                .bind(peer)
-                .bind(text)
-                .bind(now)
-                .execute(writer)
-                .await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query(
+        with_writer!(&self.db, |pool| {
+            sqlx::query(
                     "INSERT INTO link_state (peer, state, updated_at_ms) VALUES ($1, $2, $3) \
                      ON CONFLICT (peer) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms",
                 )
@@ -609,18 +508,15 @@ impl Store {
                 .bind(now)
                 .execute(pool)
                 .await?;
-            }
-        }
+        });
         Ok(())
     }
 
     /// Every saved link state, by peer.
     pub async fn link_states(&self) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
         let sql = "SELECT peer, state FROM link_state ORDER BY peer";
-        let rows: Vec<(String, String)> = match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_all(reader).await?,
-            Db::Postgres { pool } => sqlx::query_as(sql).fetch_all(pool).await?,
-        };
+        let rows: Vec<(String, String)> =
+            with_reader!(&self.db, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         Ok(rows
             .into_iter()
             .map(|(peer, state)| {
@@ -635,10 +531,9 @@ impl Store {
     /// How many received changes sit in quarantine.
     pub async fn quarantine_count(&self) -> Result<i64, StoreError> {
         let sql = "SELECT COUNT(*) FROM quarantine";
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_scalar(sql).fetch_one(reader).await?,
-            Db::Postgres { pool } => sqlx::query_scalar(sql).fetch_one(pool).await?,
-        })
+        Ok(with_reader!(&self.db, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await?))
     }
 
     /// Resolves when something was written to this node's change log since the last call
