@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::dialect::{with_reader, with_writer};
-use crate::{Db, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// What a staff member may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -187,7 +187,8 @@ impl Store {
         }
         let password_hash = hash_password(password)?;
         let now = crate::now_ms();
-        let result = with_writer!(&self.db, |pool| sqlx::query(
+        let result = with_writer!(&self.db, |pool| {
+            sqlx::query(
             "INSERT INTO users (name, display_name, role, password_hash, disabled, created_at_ms) \
                  VALUES ($1, $2, $3, $4, FALSE, $5)",
         )
@@ -198,7 +199,8 @@ impl Store {
         .bind(now)
         .execute(pool)
         .await
-        .map(|_| ()));
+        .map(|_| ())
+        });
         match result {
             Ok(()) => Ok(User {
                 name: name.to_string(),
@@ -255,22 +257,12 @@ impl Store {
         name: &str,
         password: &str,
     ) -> Result<Option<User>, AccountError> {
-        let sql_sqlite = "SELECT name, display_name, role, disabled, created_at_ms, password_hash FROM users WHERE name = ?";
-        let sql_pg = "SELECT name, display_name, role, disabled, created_at_ms, password_hash FROM users WHERE name = $1";
-        let row: Option<(String, String, String, bool, i64, String)> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_as(sql_sqlite)
-                    .bind(name)
-                    .fetch_optional(reader)
-                    .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_as(sql_pg)
-                    .bind(name)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let sql = "SELECT name, display_name, role, disabled, created_at_ms, password_hash FROM users WHERE name = $1";
+        let row: Option<(String, String, String, bool, i64, String)> =
+            with_reader!(&self.db, |pool| sqlx::query_as(sql)
+                .bind(name)
+                .fetch_optional(pool)
+                .await?);
         // Verify against a fixed hash when the user does not exist, so that the time taken
         // does not tell whether the name exists.
         const ABSENT: &str = "$argon2id$v=19$m=19456,t=2,p=1$bGljbm9kZWFic2VudA$0pYb5zrFChTGdEo3h8DkN43ySsd6X/uoKEDr2d14+4c";

@@ -476,7 +476,7 @@ impl Store {
                 let arrival = store_in!(
                     &mut tx,
                     |sql: &str| sql.to_owned(),
-                    crate::audit::append_sqlite
+                    crate::audit::AuditTx::append_audit
                 );
                 tx.commit().await?;
                 Ok(arrival)
@@ -488,7 +488,7 @@ impl Store {
                 sqlx::query("LOCK TABLE audit_anchors IN SHARE ROW EXCLUSIVE MODE")
                     .execute(&mut *tx)
                     .await?;
-                let arrival = store_in!(&mut tx, numbered, crate::audit::append_pg);
+                let arrival = store_in!(&mut tx, numbered, crate::audit::AuditTx::append_audit);
                 tx.commit().await?;
                 Ok(arrival)
             }

@@ -183,24 +183,14 @@ impl Store {
     ) -> Result<Vec<DestructionCertificate>, StoreError> {
         const COLUMNS: &str = "id, request_id, node, destroyed_by, destroyed_at_ms, \
              approving_node, approver, approved_at_ms, approval, records";
-        match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM destruction_certificates ORDER BY destroyed_at_ms, id"
-            )))
-            .fetch_all(reader)
-            .await?
-            .iter()
-            .map(certificate_row)
-            .collect::<Result<Vec<_>, _>>(),
-            Db::Postgres { pool } => sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM destruction_certificates ORDER BY destroyed_at_ms, id"
-            )))
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(certificate_row)
-            .collect::<Result<Vec<_>, _>>(),
-        }
+        with_reader!(&self.db, |pool| sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM destruction_certificates ORDER BY destroyed_at_ms, id"
+        )))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(certificate_row)
+        .collect::<Result<Vec<_>, _>>())
     }
 
     /// Carries out an approved destruction in one transaction: each named record's document,

@@ -120,9 +120,6 @@ pub(crate) trait WriteTx {
     /// Takes the change log's lock (PostgreSQL), before any record's, so that writers of several
     /// records take their locks in one order and cannot deadlock.
     async fn lock_log(&mut self) -> Result<(), StoreError>;
-    /// Takes `count` numbers from a gap-free counter; returns the first. The numbers become
-    /// visible in order, at commit.
-    async fn take(&mut self, counter: &str, count: i64) -> Result<i64, StoreError>;
     /// Inserts projection, document and name-index rows (not the change rows).
     async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError>;
     /// Inserts change-log rows and their audit entries (Art. 37).
@@ -150,6 +147,26 @@ pub(crate) trait WriteTx {
     /// resurrection, Art. 38).
     async fn tombstoned(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError>;
 }
+
+/// The node's gap-free counters (`change_seq`, `record_key`), inside a write transaction.
+pub(crate) trait CounterTx {
+    /// Takes `count` numbers from the counter; returns the first. On PostgreSQL the row lock
+    /// is held until commit, so numbers become visible in order; SQLite has one writer.
+    async fn take(&mut self, counter: &str, count: i64) -> Result<i64, StoreError>;
+}
+
+crate::dialect::impl_for_each_transaction!(CounterTx {
+    async fn take(&mut self, counter: &str, count: i64) -> Result<i64, StoreError> {
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE node_counters SET value = value + $1 WHERE name = $2 RETURNING value",
+        )
+        .bind(count)
+        .bind(counter)
+        .fetch_one(&mut **self)
+        .await?;
+        Ok(last - count + 1)
+    }
+});
 
 /// The stored state of one record's document inside a write transaction.
 pub(crate) struct LoadedDocument {

@@ -24,19 +24,6 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         Ok(())
     }
 
-    /// Takes `count` numbers from a gap-free counter; returns the first. The row lock is held
-    /// until commit, so numbers become visible in order.
-    async fn take(&mut self, counter: &str, count: i64) -> Result<i64, StoreError> {
-        let last: i64 = sqlx::query_scalar(
-            "UPDATE node_counters SET value = value + $1 WHERE name = $2 RETURNING value",
-        )
-        .bind(count)
-        .bind(counter)
-        .fetch_one(&mut **self)
-        .await?;
-        Ok(last - count + 1)
-    }
-
     /// Inserts projection and document rows, each statement binding one array a column; the
     /// name's grams go into the records row itself (`name_grams`), where the trigram index reads
     /// them.
@@ -128,7 +115,7 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         }
         // Every stored change leaves an audit entry, in the same transaction (Art. 37); the audit
         // lock is taken after the change log's, as everywhere.
-        crate::audit::append_pg(self, &crate::audit::write_entries(rows)).await?;
+        crate::audit::AuditTx::append_audit(self, &crate::audit::write_entries(rows)).await?;
         Ok(())
     }
 

@@ -21,18 +21,6 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         Ok(())
     }
 
-    /// Takes `count` numbers from a gap-free counter; returns the first.
-    async fn take(&mut self, counter: &str, count: i64) -> Result<i64, StoreError> {
-        let last: i64 = sqlx::query_scalar(
-            "UPDATE node_counters SET value = value + ? WHERE name = ? RETURNING value",
-        )
-        .bind(count)
-        .bind(counter)
-        .fetch_one(&mut **self)
-        .await?;
-        Ok(last - count + 1)
-    }
-
     /// Inserts projection, document and name-index rows (not the change rows).
     async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError> {
         let mut insert = QueryBuilder::<Sqlite>::new(
@@ -106,7 +94,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
             insert.build().execute(&mut **self).await?;
         }
         // Every stored change leaves an audit entry, in the same transaction (Art. 37).
-        crate::audit::append_sqlite(self, &crate::audit::write_entries(rows)).await?;
+        crate::audit::AuditTx::append_audit(self, &crate::audit::write_entries(rows)).await?;
         Ok(())
     }
 
