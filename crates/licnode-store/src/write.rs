@@ -13,6 +13,10 @@ use crate::{Db, Store, StoreError};
 
 mod postgres;
 mod sqlite;
+mod transaction;
+
+pub(crate) use transaction::{CounterTx, LoadedDocument, WriteTx};
+use transaction::{DocumentRow, NewRecordRow, NextDocument};
 
 /// A document is saved whole again once this many changes were appended to its bytes.
 const MAX_APPENDED_CHUNKS: i64 = 24;
@@ -104,81 +108,6 @@ pub struct Attribution {
     pub at_ms: i64,
 }
 
-/// A stored document as loaded with its record: id, key, bytes, chunk count (the integer
-/// type its database gives), enterprise name and the projection's fields as JSON text.
-type DocumentRow<Count> = (String, i64, Vec<u8>, Count, Option<String>, String);
-
-/// A new record's row to insert: key, last sequence number, the record and its document's
-/// chunk count.
-type NewRecordRow<'a> = (i64, i64, &'a PreparedRecord, i64);
-
-/// What a write transaction does, on either database. Each backend implements it once
-/// (`write/sqlite.rs`, `write/postgres.rs`); the write paths above are written once against it.
-pub(crate) trait WriteTx {
-    /// Rows per multi-row statement.
-    const ROWS_PER_BATCH: usize;
-    /// Takes the change log's lock (PostgreSQL), before any record's, so that writers of several
-    /// records take their locks in one order and cannot deadlock.
-    async fn lock_log(&mut self) -> Result<(), StoreError>;
-    /// Inserts projection, document and name-index rows (not the change rows).
-    async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError>;
-    /// Inserts change-log rows and their audit entries (Art. 37).
-    async fn insert_changes(&mut self, rows: &[(i64, &PreparedChange)]) -> Result<(), StoreError>;
-    /// The stored document of record `id`, locked for this transaction.
-    async fn load_document(&mut self, id: &str) -> Result<Option<LoadedDocument>, StoreError>;
-    /// The stored documents of the records `ids` that exist, by id, locked for this
-    /// transaction.
-    async fn load_documents(
-        &mut self,
-        ids: &[&str],
-    ) -> Result<HashMap<String, LoadedDocument>, StoreError>;
-    /// Stores a record's new document and projection.
-    async fn store_existing(
-        &mut self,
-        loaded: &LoadedDocument,
-        projection: &Projection,
-        bytes: &[u8],
-        chunk_count: i64,
-        last_seq: i64,
-    ) -> Result<(), StoreError>;
-    /// The hashes among `hashes` already in the change log.
-    async fn known_hashes(&mut self, hashes: &[String]) -> Result<HashSet<String>, StoreError>;
-    /// The ids among `ids` this node destroyed: received changes to them are dropped (no
-    /// resurrection, Art. 38).
-    async fn tombstoned(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError>;
-}
-
-/// The node's gap-free counters (`change_seq`, `record_key`), inside a write transaction.
-pub(crate) trait CounterTx {
-    /// Takes `count` numbers from the counter; returns the first. On PostgreSQL the row lock
-    /// is held until commit, so numbers become visible in order; SQLite has one writer.
-    async fn take(&mut self, counter: &str, count: i64) -> Result<i64, StoreError>;
-}
-
-crate::dialect::impl_for_each_transaction!(CounterTx {
-    async fn take(&mut self, counter: &str, count: i64) -> Result<i64, StoreError> {
-        let last: i64 = sqlx::query_scalar(
-            "UPDATE node_counters SET value = value + $1 WHERE name = $2 RETURNING value",
-        )
-        .bind(count)
-        .bind(counter)
-        .fetch_one(&mut **self)
-        .await?;
-        Ok(last - count + 1)
-    }
-});
-
-/// The stored state of one record's document inside a write transaction.
-pub(crate) struct LoadedDocument {
-    key: i64,
-    bytes: Vec<u8>,
-    chunk_count: i64,
-    old_name: Option<String>,
-    /// The projection's fields as stored (JSON text), when loaded for applying received
-    /// changes: what they changed is validated.
-    old_data: Option<String>,
-}
-
 impl Store {
     /// Inserts one new record and returns its change sequence number once it is committed.
     ///
@@ -246,8 +175,13 @@ impl Store {
             let projection = Projection::of(&doc, attribution.at_ms)?;
             let seq = tx.take("change_seq", 1).await?;
             let row = local_change_row(&projection, &local, attribution);
-            tx.store_existing(&loaded, &projection, &bytes, chunk_count, seq)
-                .await?;
+            let next = NextDocument {
+                projection: &projection,
+                bytes: &bytes,
+                chunk_count,
+                last_seq: seq,
+            };
+            tx.store_existing(&loaded, next).await?;
             tx.insert_changes(&[(seq, &row)]).await?;
             tx.commit().await?;
             self.changed.notify_one();
@@ -309,14 +243,13 @@ impl Store {
                 }
                 for (plan, last_seq) in &numbered.existing {
                     if let Some(loaded) = &plan.existing {
-                        tx.store_existing(
-                            loaded,
-                            &plan.projection,
-                            &plan.bytes,
-                            plan.chunk_count,
-                            *last_seq,
-                        )
-                        .await?;
+                        let next = NextDocument {
+                            projection: &plan.projection,
+                            bytes: &plan.bytes,
+                            chunk_count: plan.chunk_count,
+                            last_seq: *last_seq,
+                        };
+                        tx.store_existing(loaded, next).await?;
                     }
                 }
                 tx.insert_changes(&numbered.changes).await?;

@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Postgres;
 
 use super::{
-    DocumentRow, LoadedDocument, NewRecordRow, PreparedChange, PreparedRecord, WriteTx, data_text,
+    DocumentRow, LoadedDocument, NewRecordRow, NextDocument, PreparedChange, PreparedRecord,
+    WriteTx, data_text,
 };
 use crate::StoreError;
 use crate::projection::Projection;
@@ -127,15 +128,9 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         .bind(id)
         .fetch_optional(&mut **self)
         .await?;
-        Ok(
-            row.map(|(key, bytes, chunk_count, old_name)| LoadedDocument {
-                key,
-                bytes,
-                chunk_count: i64::from(chunk_count),
-                old_name,
-                old_data: None,
-            }),
-        )
+        Ok(row.map(|(key, bytes, chunk_count, old_name)| {
+            LoadedDocument::new(key, bytes, i64::from(chunk_count), old_name, None)
+        }))
     }
 
     /// The stored documents of the records `ids` that exist, by id, locked for this transaction.
@@ -156,13 +151,13 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
             .map(|(id, key, bytes, chunk_count, old_name, old_data)| {
                 (
                     id,
-                    LoadedDocument {
+                    LoadedDocument::new(
                         key,
                         bytes,
-                        chunk_count: i64::from(chunk_count),
+                        i64::from(chunk_count),
                         old_name,
-                        old_data: Some(old_data),
-                    },
+                        Some(old_data),
+                    ),
                 )
             })
             .collect())
@@ -171,11 +166,14 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
     async fn store_existing(
         &mut self,
         loaded: &LoadedDocument,
-        projection: &Projection,
-        bytes: &[u8],
-        chunk_count: i64,
-        last_seq: i64,
+        next: NextDocument<'_>,
     ) -> Result<(), StoreError> {
+        let NextDocument {
+            projection,
+            bytes,
+            chunk_count,
+            last_seq,
+        } = next;
         sqlx::query(
             "UPDATE records SET data = $1::jsonb, enterprise_name = $2, \
              name_grams = string_to_array(NULLIF($3, ''), ' '), licence_number = $4, \

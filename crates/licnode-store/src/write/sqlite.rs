@@ -6,11 +6,10 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{
-    DocumentRow, LoadedDocument, NewRecordRow, PreparedChange, ROWS_PER_STATEMENT, WriteTx,
-    data_text,
+    DocumentRow, LoadedDocument, NewRecordRow, NextDocument, PreparedChange, ROWS_PER_STATEMENT,
+    WriteTx, data_text,
 };
 use crate::StoreError;
-use crate::projection::Projection;
 
 impl WriteTx for sqlx::Transaction<'_, Sqlite> {
     const ROWS_PER_BATCH: usize = ROWS_PER_STATEMENT;
@@ -106,15 +105,9 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         .bind(id)
         .fetch_optional(&mut **self)
         .await?;
-        Ok(
-            row.map(|(key, bytes, chunk_count, old_name)| LoadedDocument {
-                key,
-                bytes,
-                chunk_count,
-                old_name,
-                old_data: None,
-            }),
-        )
+        Ok(row.map(|(key, bytes, chunk_count, old_name)| {
+            LoadedDocument::new(key, bytes, chunk_count, old_name, None)
+        }))
     }
 
     /// The stored documents of the records `ids` that exist, by id.
@@ -137,13 +130,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
             for (id, key, bytes, chunk_count, old_name, old_data) in rows {
                 loaded.insert(
                     id,
-                    LoadedDocument {
-                        key,
-                        bytes,
-                        chunk_count,
-                        old_name,
-                        old_data: Some(old_data),
-                    },
+                    LoadedDocument::new(key, bytes, chunk_count, old_name, Some(old_data)),
                 );
             }
         }
@@ -153,11 +140,14 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
     async fn store_existing(
         &mut self,
         loaded: &LoadedDocument,
-        projection: &Projection,
-        bytes: &[u8],
-        chunk_count: i64,
-        last_seq: i64,
+        next: NextDocument<'_>,
     ) -> Result<(), StoreError> {
+        let NextDocument {
+            projection,
+            bytes,
+            chunk_count,
+            last_seq,
+        } = next;
         sqlx::query(
             "UPDATE records SET data = ?, enterprise_name = ?, licence_number = ?, \
              licence_number_bare = ?, credit_code = ?, status = ?, conflict_count = ?, \
