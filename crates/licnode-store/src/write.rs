@@ -181,7 +181,7 @@ impl Store {
                 chunk_count,
                 last_seq: seq,
             };
-            tx.store_existing(&loaded, next).await?;
+            tx.store_existing(&loaded, &next).await?;
             tx.insert_changes(&[(seq, &row)]).await?;
             tx.commit().await?;
             self.changed.notify_one();
@@ -249,7 +249,7 @@ impl Store {
                             chunk_count: plan.chunk_count,
                             last_seq: *last_seq,
                         };
-                        tx.store_existing(loaded, next).await?;
+                        tx.store_existing(loaded, &next).await?;
                     }
                 }
                 tx.insert_changes(&numbered.changes).await?;

@@ -166,36 +166,30 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
     async fn store_existing(
         &mut self,
         loaded: &LoadedDocument,
-        next: NextDocument<'_>,
+        next: &NextDocument<'_>,
     ) -> Result<(), StoreError> {
-        let NextDocument {
-            projection,
-            bytes,
-            chunk_count,
-            last_seq,
-        } = next;
         sqlx::query(
             "UPDATE records SET data = $1::jsonb, enterprise_name = $2, \
              name_grams = string_to_array(NULLIF($3, ''), ' '), licence_number = $4, \
              licence_number_bare = $5, credit_code = $6, status = $7, conflict_count = $8, \
              updated_at_ms = $9, last_seq = $10 WHERE key = $11",
         )
-        .bind(data_text(projection))
-        .bind(&projection.enterprise_name)
-        .bind(projection.grams().join(" "))
-        .bind(&projection.licence_number)
-        .bind(&projection.licence_number_bare)
-        .bind(&projection.credit_code)
-        .bind(&projection.status)
-        .bind(projection.conflict_count as i32)
-        .bind(projection.updated_at_ms)
-        .bind(last_seq)
+        .bind(data_text(next.projection))
+        .bind(&next.projection.enterprise_name)
+        .bind(next.projection.grams().join(" "))
+        .bind(&next.projection.licence_number)
+        .bind(&next.projection.licence_number_bare)
+        .bind(&next.projection.credit_code)
+        .bind(&next.projection.status)
+        .bind(next.projection.conflict_count as i32)
+        .bind(next.projection.updated_at_ms)
+        .bind(next.last_seq)
         .bind(loaded.key)
         .execute(&mut **self)
         .await?;
         sqlx::query("UPDATE documents SET bytes = $1, chunk_count = $2 WHERE key = $3")
-            .bind(bytes)
-            .bind(chunk_count as i32)
+            .bind(next.bytes)
+            .bind(next.chunk_count as i32)
             .bind(loaded.key)
             .execute(&mut **self)
             .await?;

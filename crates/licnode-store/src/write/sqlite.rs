@@ -140,45 +140,39 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
     async fn store_existing(
         &mut self,
         loaded: &LoadedDocument,
-        next: NextDocument<'_>,
+        next: &NextDocument<'_>,
     ) -> Result<(), StoreError> {
-        let NextDocument {
-            projection,
-            bytes,
-            chunk_count,
-            last_seq,
-        } = next;
         sqlx::query(
             "UPDATE records SET data = ?, enterprise_name = ?, licence_number = ?, \
              licence_number_bare = ?, credit_code = ?, status = ?, conflict_count = ?, \
              updated_at_ms = ?, last_seq = ? WHERE key = ?",
         )
-        .bind(data_text(projection))
-        .bind(&projection.enterprise_name)
-        .bind(&projection.licence_number)
-        .bind(&projection.licence_number_bare)
-        .bind(&projection.credit_code)
-        .bind(&projection.status)
-        .bind(projection.conflict_count)
-        .bind(projection.updated_at_ms)
-        .bind(last_seq)
+        .bind(data_text(next.projection))
+        .bind(&next.projection.enterprise_name)
+        .bind(&next.projection.licence_number)
+        .bind(&next.projection.licence_number_bare)
+        .bind(&next.projection.credit_code)
+        .bind(&next.projection.status)
+        .bind(next.projection.conflict_count)
+        .bind(next.projection.updated_at_ms)
+        .bind(next.last_seq)
         .bind(loaded.key)
         .execute(&mut **self)
         .await?;
         sqlx::query("UPDATE documents SET bytes = ?, chunk_count = ? WHERE key = ?")
-            .bind(bytes)
-            .bind(chunk_count)
+            .bind(next.bytes)
+            .bind(next.chunk_count)
             .bind(loaded.key)
             .execute(&mut **self)
             .await?;
-        if loaded.old_name != projection.enterprise_name {
+        if loaded.old_name != next.projection.enterprise_name {
             if loaded.old_name.is_some() {
                 sqlx::query("DELETE FROM name_index WHERE rowid = ?")
                     .bind(loaded.key)
                     .execute(&mut **self)
                     .await?;
             }
-            let grams = projection.grams();
+            let grams = next.projection.grams();
             if !grams.is_empty() {
                 sqlx::query("INSERT INTO name_index (rowid, grams) VALUES (?, ?)")
                     .bind(loaded.key)

@@ -39,7 +39,7 @@ pub(crate) trait WriteTx {
     async fn store_existing(
         &mut self,
         loaded: &LoadedDocument,
-        next: NextDocument<'_>,
+        next: &NextDocument<'_>,
     ) -> Result<(), StoreError>;
     /// The hashes among `hashes` already in the change log.
     async fn known_hashes(&mut self, hashes: &[String]) -> Result<HashSet<String>, StoreError>;
