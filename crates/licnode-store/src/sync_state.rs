@@ -23,13 +23,77 @@ pub const STREAM_PULL: &str = "pull";
 /// from the parent after its log and the parent's cursor diverged.
 pub const STREAM_RECOVER: &str = "recover";
 
+/// Why the store itself quarantines a received change. Refusals by the link's authority rules
+/// carry the rules' own codes (`outside_jurisdiction`, …) and are decided above the store. The
+/// spelling of each reason is stored in `quarantine.reason` and sent on the wire: `as_str` is
+/// the only place it is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QuarantineReason {
+    /// The change's bytes are not an automerge change.
+    MalformedChange,
+    /// The record's document refused the change (metadata that contradicts it).
+    RefusedByDocument,
+    /// The change depends on changes this node does not have (yet: such changes are applied
+    /// again after every batch that brought something, see [`Store::retry_waiting`]).
+    MissingDependency,
+    /// The change would give a record a second id, collection or jurisdiction, even as a losing
+    /// concurrent value (issue 11 item 6).
+    IdentityConflict,
+    /// After the change the record fails the validation a local write of the same fields must
+    /// pass (issue 11 item 6).
+    InvalidRecord,
+}
+
+impl QuarantineReason {
+    /// Every reason, for whoever lists them.
+    pub const ALL: [QuarantineReason; 5] = [
+        QuarantineReason::MalformedChange,
+        QuarantineReason::RefusedByDocument,
+        QuarantineReason::MissingDependency,
+        QuarantineReason::IdentityConflict,
+        QuarantineReason::InvalidRecord,
+    ];
+
+    /// The reason's code, as stored and sent.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            QuarantineReason::MalformedChange => "malformed_change",
+            QuarantineReason::RefusedByDocument => "refused_by_document",
+            QuarantineReason::MissingDependency => "missing_dependency",
+            QuarantineReason::IdentityConflict => "identity_conflict",
+            QuarantineReason::InvalidRecord => "invalid_record",
+        }
+    }
+}
+
+impl std::fmt::Display for QuarantineReason {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// A code that is not one of the store's own reasons (an authority rule's, or unknown).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a reason the store quarantines for")]
+pub struct NotAStoreReason(pub String);
+
+impl std::str::FromStr for QuarantineReason {
+    type Err = NotAStoreReason;
+
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        QuarantineReason::ALL
+            .into_iter()
+            .find(|reason| reason.as_str() == code)
+            .ok_or_else(|| NotAStoreReason(code.to_owned()))
+    }
+}
+
 /// Reason code of a change whose bytes are not an automerge change.
-pub const REASON_MALFORMED: &str = "malformed_change";
+pub const REASON_MALFORMED: &str = QuarantineReason::MalformedChange.as_str();
 /// Reason code of a change the record's document refused (metadata that contradicts it).
-pub const REASON_REFUSED_BY_DOCUMENT: &str = "refused_by_document";
-/// Reason code of a change whose dependencies this node does not have (yet: such changes are
-/// applied again after every batch that brought something, see [`Store::retry_waiting`]).
-pub const REASON_MISSING_DEPENDENCY: &str = "missing_dependency";
+pub const REASON_REFUSED_BY_DOCUMENT: &str = QuarantineReason::RefusedByDocument.as_str();
+/// Reason code of a change whose dependencies this node does not have.
+pub const REASON_MISSING_DEPENDENCY: &str = QuarantineReason::MissingDependency.as_str();
 
 /// Most waiting changes applied again at once.
 const RETRY_BATCH: i64 = 500;
@@ -379,26 +443,26 @@ fn malformed_id(bytes: &[u8]) -> String {
 /// could not apply for want of a dependency.
 fn quarantine_rows(tail: &SyncTail, outcome: &ApplyOutcome) -> Vec<QuarantineEntry> {
     let mut rows = tail.denied.clone();
-    let mut from_outcome = |hash: &str, code: &str, message: &str| {
+    let mut from_outcome = |hash: &str, reason: QuarantineReason, message: &str| {
         if let Some(offered) = tail.offered.get(hash) {
             let mut row = offered.clone();
-            row.reason = code.to_owned();
+            row.reason = reason.as_str().to_owned();
             row.message = message.to_owned();
             rows.push(row);
         }
     };
     for (hash, message) in &outcome.refused {
-        let code = outcome
+        let reason = outcome
             .refusal_codes
             .get(hash)
             .copied()
-            .unwrap_or(REASON_REFUSED_BY_DOCUMENT);
-        from_outcome(hash, code, message);
+            .unwrap_or(QuarantineReason::RefusedByDocument);
+        from_outcome(hash, reason, message);
     }
     for hash in &outcome.pending {
         from_outcome(
             hash,
-            REASON_MISSING_DEPENDENCY,
+            QuarantineReason::MissingDependency,
             "the change depends on changes this node does not have",
         );
     }
@@ -540,5 +604,34 @@ impl Store {
     /// (local writes and received changes alike): the sync loop's "shortly after a write".
     pub async fn changed(&self) {
         self.changed.notified().await;
+    }
+}
+
+#[cfg(test)]
+mod quarantine_reason_tests {
+    use super::QuarantineReason;
+
+    /// The codes are stored in `quarantine.reason` and sent to peers and staff: their spelling
+    /// is fixed (issue 17 item 3 keeps the strings byte for byte).
+    #[test]
+    fn each_quarantine_reason_keeps_its_stored_spelling_and_reads_back_from_it() {
+        let spelled = [
+            (QuarantineReason::MalformedChange, "malformed_change"),
+            (QuarantineReason::RefusedByDocument, "refused_by_document"),
+            (QuarantineReason::MissingDependency, "missing_dependency"),
+            (QuarantineReason::IdentityConflict, "identity_conflict"),
+            (QuarantineReason::InvalidRecord, "invalid_record"),
+        ];
+        assert_eq!(spelled.len(), QuarantineReason::ALL.len());
+        for (reason, code) in spelled {
+            assert_eq!(reason.as_str(), code);
+            assert_eq!(code.parse::<QuarantineReason>(), Ok(reason));
+        }
+    }
+
+    #[test]
+    fn an_authority_rules_code_is_not_read_as_a_store_reason() {
+        assert!("outside_jurisdiction".parse::<QuarantineReason>().is_err());
+        assert!("Invalid_Record".parse::<QuarantineReason>().is_err());
     }
 }

@@ -9,6 +9,7 @@ use licnode_doc::{LocalChange, RecordDoc};
 use crate::dialect::with_writer;
 use crate::projection::Projection;
 use crate::read::StoredRecord;
+use crate::sync_state::QuarantineReason;
 use crate::{Db, Store, StoreError};
 
 mod postgres;
@@ -73,15 +74,15 @@ pub struct ApplyOutcome {
     pub refused: Vec<(String, String)>,
     /// The reason code of refused changes (by hash) that the document did not refuse itself:
     /// `identity_conflict`, `invalid_record`. Every other refusal is `refused_by_document`.
-    pub refusal_codes: HashMap<String, &'static str>,
+    pub refusal_codes: HashMap<String, QuarantineReason>,
 }
 
 /// Reason code of a received change that would give a record a second id, collection or
 /// jurisdiction, even as a losing concurrent value (issue 11 item 6).
-pub const REASON_IDENTITY_CONFLICT: &str = "identity_conflict";
+pub const REASON_IDENTITY_CONFLICT: &str = QuarantineReason::IdentityConflict.as_str();
 /// Reason code of a received change after which the record fails the validation a local write
 /// of the same fields must pass (issue 11 item 6).
-pub const REASON_INVALID_RECORD: &str = "invalid_record";
+pub const REASON_INVALID_RECORD: &str = QuarantineReason::InvalidRecord.as_str();
 
 /// The outcome of [`Store::modify`].
 #[derive(Debug, thiserror::Error)]
@@ -584,7 +585,7 @@ fn plan_remote(
     if let Some(problem) = doc.identity_problem() {
         refuse_all_as(
             &fresh,
-            REASON_IDENTITY_CONFLICT,
+            QuarantineReason::IdentityConflict,
             format!("the change gives the record a second identity: {problem}"),
             outcome,
         );
@@ -593,7 +594,7 @@ fn plan_remote(
     let at_ms = applied.iter().map(|(r, _)| r.at_ms).max().unwrap_or(0);
     let projection = Projection::of(&doc, at_ms)?;
     if let Err(problem) = validate_received(&meta.collection, loaded.as_ref(), &projection) {
-        refuse_all_as(&fresh, REASON_INVALID_RECORD, problem, outcome);
+        refuse_all_as(&fresh, QuarantineReason::InvalidRecord, problem, outcome);
         return Ok(None);
     }
     let appended: Vec<&[u8]> = applied.iter().map(|(r, _)| r.bytes.as_slice()).collect();
@@ -630,16 +631,16 @@ fn plan_remote(
     }))
 }
 
-/// Refuses every change of `fresh` with the reason `code`.
+/// Refuses every change of `fresh` with the reason `reason`.
 fn refuse_all_as(
     fresh: &[(&RemoteChange, licnode_doc::IncomingChange)],
-    code: &'static str,
+    reason: QuarantineReason,
     message: String,
     outcome: &mut ApplyOutcome,
 ) {
     for (_, change) in fresh {
         let hash = change.hash.to_string();
-        outcome.refusal_codes.insert(hash.clone(), code);
+        outcome.refusal_codes.insert(hash.clone(), reason);
         outcome.refused.push((hash, message.clone()));
     }
 }
