@@ -40,6 +40,14 @@ impl Dialect {
         }
     }
 
+    /// A field of a record's JSON data (`alias.data`) as text.
+    pub(crate) fn json_field(self, alias: &str, field: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_extract({alias}.data, '$.{field}')"),
+            Dialect::Postgres => format!("({alias}.data->>'{field}')"),
+        }
+    }
+
     /// The row-lock clause of a `SELECT` inside a write transaction: PostgreSQL locks the rows
     /// read; SQLite's one writer holds the whole database already.
     pub(crate) fn for_update(self) -> &'static str {

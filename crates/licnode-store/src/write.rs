@@ -558,29 +558,13 @@ fn plan_remote(
         return Ok(None);
     }
     // The document's own metadata must agree with what the sender claimed, and must not change.
-    let meta = match doc.meta() {
+    let meta = match agreed_meta(&doc, before.as_ref(), &applied) {
         Ok(meta) => meta,
-        Err(_) => {
-            refuse_all("the record's document has no metadata".into(), outcome);
+        Err(reason) => {
+            refuse_all(reason.into(), outcome);
             return Ok(None);
         }
     };
-    if before.as_ref().is_some_and(|before| before != &meta) {
-        refuse_all("the change rewrites the record's identity".into(), outcome);
-        return Ok(None);
-    }
-    for (remote, _) in &applied {
-        if remote.record_id != meta.id
-            || remote.collection != meta.collection
-            || remote.jurisdiction != meta.jurisdiction
-        {
-            refuse_all(
-                "the change's metadata contradicts the record's document".into(),
-                outcome,
-            );
-            return Ok(None);
-        }
-    }
     // Issue 11 item 6: no merge gives a record a second identity, not even as a losing value.
     if let Some(problem) = doc.identity_problem() {
         refuse_all_as(
@@ -598,8 +582,49 @@ fn plan_remote(
         return Ok(None);
     }
     let appended: Vec<&[u8]> = applied.iter().map(|(r, _)| r.bytes.as_slice()).collect();
-    let (bytes, chunk_count) = match &loaded {
-        Some(loaded) => next_bytes(&mut doc, loaded, &appended),
+    let (bytes, chunk_count) = received_bytes(&mut doc, loaded.as_ref(), &appended);
+    let rows = received_rows(&applied, &meta);
+    Ok(Some(RemotePlan {
+        existing: loaded,
+        projection,
+        bytes,
+        chunk_count,
+        rows,
+    }))
+}
+
+/// The record's metadata after the merge, when it agrees with what the senders of `applied`
+/// claimed and with what it was `before`; otherwise why not.
+fn agreed_meta(
+    doc: &RecordDoc,
+    before: Option<&licnode_doc::RecordMeta>,
+    applied: &[(&RemoteChange, &licnode_doc::IncomingChange)],
+) -> Result<licnode_doc::RecordMeta, &'static str> {
+    let meta = doc
+        .meta()
+        .map_err(|_| "the record's document has no metadata")?;
+    if before.is_some_and(|before| before != &meta) {
+        return Err("the change rewrites the record's identity");
+    }
+    let contradicted = applied.iter().any(|(remote, _)| {
+        remote.record_id != meta.id
+            || remote.collection != meta.collection
+            || remote.jurisdiction != meta.jurisdiction
+    });
+    if contradicted {
+        return Err("the change's metadata contradicts the record's document");
+    }
+    Ok(meta)
+}
+
+/// The bytes to store for a record after applying received changes, and their chunk count.
+fn received_bytes(
+    doc: &mut RecordDoc,
+    loaded: Option<&LoadedDocument>,
+    appended: &[&[u8]],
+) -> (Vec<u8>, i64) {
+    match loaded {
+        Some(loaded) => next_bytes(doc, loaded, appended),
         // A new record's document is the changes themselves, as received: a document loads
         // from change chunks, and saving (compressing) it here would cost more than the rest
         // of the merge. It is compacted like any other once it has grown.
@@ -607,8 +632,15 @@ fn plan_remote(
             (appended.concat(), appended.len() as i64)
         }
         None => (doc.save(), 1),
-    };
-    let rows = applied
+    }
+}
+
+/// The change-log rows of the applied received changes of one record.
+fn received_rows(
+    applied: &[(&RemoteChange, &licnode_doc::IncomingChange)],
+    meta: &licnode_doc::RecordMeta,
+) -> Vec<PreparedChange> {
+    applied
         .iter()
         .map(|(remote, change)| PreparedChange {
             hash: change.hash.to_string(),
@@ -621,14 +653,7 @@ fn plan_remote(
             at_ms: remote.at_ms,
             bytes: remote.bytes.clone(),
         })
-        .collect();
-    Ok(Some(RemotePlan {
-        existing: loaded,
-        projection,
-        bytes,
-        chunk_count,
-        rows,
-    }))
+        .collect()
 }
 
 /// Refuses every change of `fresh` with the reason `reason`.
