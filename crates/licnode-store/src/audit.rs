@@ -336,7 +336,7 @@ pub(crate) fn write_entries(rows: &[(i64, &crate::write::PreparedChange)]) -> Ve
             node: change.author_node.clone(),
             user: change.author_user.clone(),
             record_id: Some(change.record_id.clone()),
-            change_hash: Some(change.hash.clone()),
+            change_hash: Some(change.hash.to_string()),
             detail: serde_json::json!({
                 "seq": seq,
                 "collection": change.collection,

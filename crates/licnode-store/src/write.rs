@@ -36,7 +36,8 @@ pub struct PreparedRecord {
 /// A change-log row before it has a sequence number.
 #[derive(Clone, Debug)]
 pub struct PreparedChange {
-    pub hash: String,
+    /// The change's hash, typed until it is bound into SQL (as lowercase hex, its stored form).
+    pub hash: licnode_doc::ChangeHash,
     pub record_id: String,
     pub collection: String,
     pub jurisdiction: String,
@@ -256,7 +257,7 @@ impl Store {
                 tx.insert_changes(&numbered.changes).await?;
                 outcome
                     .applied
-                    .extend(numbered.changes.iter().map(|(_, row)| row.hash.clone()));
+                    .extend(numbered.changes.iter().map(|(_, row)| row.hash.to_string()));
             }
             if let Some(tail) = tail {
                 crate::sync_state::SyncTx::finish(&mut tx, tail, &outcome).await?;
@@ -643,7 +644,7 @@ fn received_rows(
     applied
         .iter()
         .map(|(remote, change)| PreparedChange {
-            hash: change.hash.to_string(),
+            hash: change.hash,
             record_id: meta.id.clone(),
             collection: meta.collection.clone(),
             jurisdiction: meta.jurisdiction.clone(),
@@ -765,7 +766,7 @@ fn local_change_row(
     attribution: &Attribution,
 ) -> PreparedChange {
     PreparedChange {
-        hash: local.hash.to_string(),
+        hash: local.hash,
         record_id: projection.id.clone(),
         collection: projection.collection.clone(),
         jurisdiction: projection.jurisdiction.clone(),

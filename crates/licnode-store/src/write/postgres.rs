@@ -97,7 +97,12 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
                                       $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bytea[])",
             )
             .bind(chunk.iter().map(|(seq, _)| *seq).collect::<Vec<_>>())
-            .bind(text(|c| &c.hash))
+            .bind(
+                chunk
+                    .iter()
+                    .map(|(_, c)| c.hash.to_string())
+                    .collect::<Vec<_>>(),
+            )
             .bind(text(|c| &c.record_id))
             .bind(text(|c| &c.collection))
             .bind(text(|c| &c.jurisdiction))

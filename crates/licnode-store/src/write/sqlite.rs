@@ -80,7 +80,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
             );
             insert.push_values(chunk, |mut row, (seq, change)| {
                 row.push_bind(*seq)
-                    .push_bind(change.hash.clone())
+                    .push_bind(change.hash.to_string())
                     .push_bind(change.record_id.clone())
                     .push_bind(change.collection.clone())
                     .push_bind(change.jurisdiction.clone())
