@@ -10,7 +10,8 @@ use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{Db, Store, StoreError};
+use crate::dialect::{with_reader, with_writer};
+use crate::{Store, StoreError};
 
 /// What a staff member may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -186,32 +187,20 @@ impl Store {
         }
         let password_hash = hash_password(password)?;
         let now = crate::now_ms();
-        let result = match &self.db {
-            Db::Sqlite { writer, .. } => sqlx::query(
-                "INSERT INTO users (name, display_name, role, password_hash, disabled, created_at_ms) \
-                 VALUES (?, ?, ?, ?, FALSE, ?)",
-            )
-            .bind(name)
-            .bind(display_name)
-            .bind(role.as_str())
-            .bind(&password_hash)
-            .bind(now)
-            .execute(writer)
-            .await
-            .map(|_| ()),
-            Db::Postgres { pool } => sqlx::query(
-                "INSERT INTO users (name, display_name, role, password_hash, disabled, created_at_ms) \
+        let result = with_writer!(&self.db, |pool| {
+            sqlx::query(
+            "INSERT INTO users (name, display_name, role, password_hash, disabled, created_at_ms) \
                  VALUES ($1, $2, $3, $4, FALSE, $5)",
-            )
-            .bind(name)
-            .bind(display_name)
-            .bind(role.as_str())
-            .bind(&password_hash)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ()),
-        };
+        )
+        .bind(name)
+        .bind(display_name)
+        .bind(role.as_str())
+        .bind(&password_hash)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        });
         match result {
             Ok(()) => Ok(User {
                 name: name.to_string(),
@@ -231,51 +220,30 @@ impl Store {
     pub async fn users(&self) -> Result<Vec<User>, AccountError> {
         let sql =
             "SELECT name, display_name, role, disabled, created_at_ms FROM users ORDER BY name";
-        let rows: Vec<UserRow> = match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_all(reader).await?,
-            Db::Postgres { pool } => sqlx::query_as(sql).fetch_all(pool).await?,
-        };
+        let rows: Vec<UserRow> =
+            with_reader!(&self.db, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         rows.into_iter().map(user_of).collect()
     }
 
     /// Disables or re-enables an account; disabling also revokes its tokens.
     pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<(), AccountError> {
-        let changed = match &self.db {
-            Db::Sqlite { writer, .. } => {
-                let mut tx = writer.begin().await?;
-                let changed = sqlx::query("UPDATE users SET disabled = ? WHERE name = ?")
-                    .bind(disabled)
+        let changed = with_writer!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
+                .bind(disabled)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if disabled {
+                sqlx::query("UPDATE tokens SET revoked = TRUE WHERE user_name = $1")
                     .bind(name)
                     .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if disabled {
-                    sqlx::query("UPDATE tokens SET revoked = TRUE WHERE user_name = ?")
-                        .bind(name)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                changed
+                    .await?;
             }
-            Db::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
-                let changed = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
-                    .bind(disabled)
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if disabled {
-                    sqlx::query("UPDATE tokens SET revoked = TRUE WHERE user_name = $1")
-                        .bind(name)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                changed
-            }
-        };
+            tx.commit().await?;
+            changed
+        });
         if changed == 0 {
             return Err(AccountError::NoSuchUser(name.to_string()));
         }
@@ -289,22 +257,12 @@ impl Store {
         name: &str,
         password: &str,
     ) -> Result<Option<User>, AccountError> {
-        let sql_sqlite = "SELECT name, display_name, role, disabled, created_at_ms, password_hash FROM users WHERE name = ?";
-        let sql_pg = "SELECT name, display_name, role, disabled, created_at_ms, password_hash FROM users WHERE name = $1";
-        let row: Option<(String, String, String, bool, i64, String)> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_as(sql_sqlite)
-                    .bind(name)
-                    .fetch_optional(reader)
-                    .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_as(sql_pg)
-                    .bind(name)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let sql = "SELECT name, display_name, role, disabled, created_at_ms, password_hash FROM users WHERE name = $1";
+        let row: Option<(String, String, String, bool, i64, String)> =
+            with_reader!(&self.db, |pool| sqlx::query_as(sql)
+                .bind(name)
+                .fetch_optional(pool)
+                .await?);
         // Verify against a fixed hash when the user does not exist, so that the time taken
         // does not tell whether the name exists.
         const ABSENT: &str = "$argon2id$v=19$m=19456,t=2,p=1$bGljbm9kZWFic2VudA$0pYb5zrFChTGdEo3h8DkN43ySsd6X/uoKEDr2d14+4c";
@@ -357,18 +315,11 @@ impl Store {
         if !exists {
             return Err(AccountError::NoSuchUser(user.to_string()));
         }
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query("INSERT INTO tokens (token_hash, user_name, kind, label, created_at_ms, expires_at_ms, revoked) VALUES (?, ?, ?, ?, ?, ?, FALSE)")
-                    .bind(hash_token(&token)).bind(user).bind(kind.as_str()).bind(label).bind(now).bind(expires_at_ms)
-                    .execute(writer).await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query("INSERT INTO tokens (token_hash, user_name, kind, label, created_at_ms, expires_at_ms, revoked) VALUES ($1, $2, $3, $4, $5, $6, FALSE)")
+        with_writer!(&self.db, |pool| {
+            sqlx::query("INSERT INTO tokens (token_hash, user_name, kind, label, created_at_ms, expires_at_ms, revoked) VALUES ($1, $2, $3, $4, $5, $6, FALSE)")
                     .bind(hash_token(&token)).bind(user).bind(kind.as_str()).bind(label).bind(now).bind(expires_at_ms)
                     .execute(pool).await?;
-            }
-        }
+        });
         Ok(IssuedToken {
             token,
             kind,
@@ -381,49 +332,28 @@ impl Store {
     pub async fn user_for_token(&self, token: &str) -> Result<Option<User>, AccountError> {
         let now = crate::now_ms();
         let columns = "u.name, u.display_name, u.role, u.disabled, u.created_at_ms";
-        let row: Option<UserRow> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {columns} FROM tokens t JOIN users u ON u.name = t.user_name \
-                 WHERE t.token_hash = ? AND NOT t.revoked AND NOT u.disabled \
-                 AND (t.expires_at_ms IS NULL OR t.expires_at_ms > ?)"
-                )))
-                .bind(hash_token(token))
-                .bind(now)
-                .fetch_optional(reader)
-                .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {columns} FROM tokens t JOIN users u ON u.name = t.user_name \
+        let row: Option<UserRow> = with_reader!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {columns} FROM tokens t JOIN users u ON u.name = t.user_name \
                  WHERE t.token_hash = $1 AND NOT t.revoked AND NOT u.disabled \
                  AND (t.expires_at_ms IS NULL OR t.expires_at_ms > $2)"
-                )))
-                .bind(hash_token(token))
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
-            }
-        };
+            )))
+            .bind(hash_token(token))
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
         row.map(user_of).transpose()
     }
 
     /// Revokes a token (logout). Unknown tokens are ignored.
     pub async fn revoke_token(&self, token: &str) -> Result<(), AccountError> {
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query("UPDATE tokens SET revoked = TRUE WHERE token_hash = ?")
-                    .bind(hash_token(token))
-                    .execute(writer)
-                    .await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query("UPDATE tokens SET revoked = TRUE WHERE token_hash = $1")
-                    .bind(hash_token(token))
-                    .execute(pool)
-                    .await?;
-            }
-        }
+        with_writer!(&self.db, |pool| {
+            sqlx::query("UPDATE tokens SET revoked = TRUE WHERE token_hash = $1")
+                .bind(hash_token(token))
+                .execute(pool)
+                .await?;
+        });
         Ok(())
     }
 }

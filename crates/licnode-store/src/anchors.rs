@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditEntry, AuditFinding, AuditReport, GENESIS_HASH};
+use crate::dialect::with_reader;
 use crate::retention::NodeKey;
 use crate::{Db, Store, StoreError};
 
@@ -475,7 +476,7 @@ impl Store {
                 let arrival = store_in!(
                     &mut tx,
                     |sql: &str| sql.to_owned(),
-                    crate::audit::append_sqlite
+                    crate::audit::AuditTx::append_audit
                 );
                 tx.commit().await?;
                 Ok(arrival)
@@ -487,7 +488,7 @@ impl Store {
                 sqlx::query("LOCK TABLE audit_anchors IN SHARE ROW EXCLUSIVE MODE")
                     .execute(&mut *tx)
                     .await?;
-                let arrival = store_in!(&mut tx, numbered, crate::audit::append_pg);
+                let arrival = store_in!(&mut tx, numbered, crate::audit::AuditTx::append_audit);
                 tx.commit().await?;
                 Ok(arrival)
             }
@@ -578,10 +579,8 @@ impl Store {
             )
             .await?;
         let sql = "SELECT node, COUNT(*) FROM audit_anchors WHERE NOT extends GROUP BY node";
-        let broken: Vec<(String, i64)> = match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_all(reader).await?,
-            Db::Postgres { pool } => sqlx::query_as(sql).fetch_all(pool).await?,
-        };
+        let broken: Vec<(String, i64)> =
+            with_reader!(&self.db, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         let broken: std::collections::HashMap<String, i64> = broken.into_iter().collect();
         Ok(newest
             .into_iter()

@@ -9,9 +9,8 @@
 //! `change_hash` may be `null`; `detail` is the stored JSON text as a string). The number is in
 //! the hashed bytes, so an entry moved to another place no longer verifies there.
 //!
-//! An entry is appended in the transaction of what it records ([`append_sqlite`],
-//! [`append_pg`]), so it exists exactly when that did. Appenders serialise on the `audit_head`
-//! row (SQLite has one writer; PostgreSQL holds the row lock until commit). A transaction that
+//! An entry is appended in the transaction of what it records (`AuditTx::append_audit`), so it
+//! exists exactly when that did. Appenders serialise on the `audit_head` row (SQLite has one writer; PostgreSQL holds the row lock until commit). A transaction that
 //! also writes the change log takes the change log's lock first, and the audit lock last, so
 //! the lock order is the same everywhere.
 
@@ -19,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
+use crate::dialect::with_reader;
 use crate::{Db, Store, StoreError};
 
 /// The `prev_hash` of the first entry.
@@ -233,98 +233,98 @@ fn chain<'a>(head_seq: i64, head_hash: &str, entries: &'a [AuditEntry]) -> Vec<C
         .collect()
 }
 
-/// Appends `entries` inside `tx` (SQLite). Returns the number of the first, or 0 when there are
-/// none.
-pub(crate) async fn append_sqlite(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    entries: &[AuditEntry],
-) -> Result<i64, StoreError> {
-    if entries.is_empty() {
-        return Ok(0);
-    }
-    let (head_seq, head_hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await?;
-    let chained = chain(head_seq, &head_hash, entries);
-    for chunk in chained.chunks(ROWS_PER_STATEMENT) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO audit_log (seq, at_ms, kind, node, user_name, record_id, change_hash, \
-             detail, prev_hash, hash) ",
-        );
-        insert.push_values(chunk, |mut row, c| {
-            row.push_bind(c.seq)
-                .push_bind(c.entry.at_ms)
-                .push_bind(c.entry.kind.clone())
-                .push_bind(c.entry.node.clone())
-                .push_bind(c.entry.user.clone())
-                .push_bind(c.entry.record_id.clone())
-                .push_bind(c.entry.change_hash.clone())
-                .push_bind(c.detail.clone())
-                .push_bind(c.prev_hash.clone())
-                .push_bind(c.hash.clone());
-        });
-        insert.build().execute(&mut **tx).await?;
-    }
-    let last = chained.last().map(|c| (c.seq, c.hash.clone()));
-    if let Some((seq, hash)) = last {
-        sqlx::query("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")
-            .bind(seq)
-            .bind(hash)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(head_seq + 1)
+/// Appends audit entries inside a write transaction of either database.
+pub(crate) trait AuditTx {
+    /// Appends `entries`; returns the number of the first, or 0 when there are none.
+    async fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<i64, StoreError>;
 }
 
-/// Appends `entries` inside `tx` (PostgreSQL), holding the head row's lock until commit. Returns
-/// the number of the first, or 0 when there are none.
-pub(crate) async fn append_pg(
-    tx: &mut sqlx::Transaction<'_, Postgres>,
-    entries: &[AuditEntry],
-) -> Result<i64, StoreError> {
-    if entries.is_empty() {
-        return Ok(0);
-    }
-    let (head_seq, head_hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
-            .fetch_one(&mut **tx)
-            .await?;
-    let chained = chain(head_seq, &head_hash, entries);
-    for chunk in chained.chunks(2_000) {
-        let text = |f: fn(&Chained) -> String| -> Vec<String> { chunk.iter().map(f).collect() };
-        let optional = |f: fn(&Chained) -> Option<String>| -> Vec<Option<String>> {
-            chunk.iter().map(f).collect()
-        };
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at_ms, kind, node, user_name, record_id, change_hash, \
-             detail, prev_hash, hash) \
-             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
-                                  $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], \
-                                  $10::text[])",
-        )
-        .bind(chunk.iter().map(|c| c.seq).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|c| c.entry.at_ms).collect::<Vec<_>>())
-        .bind(text(|c| c.entry.kind.clone()))
-        .bind(text(|c| c.entry.node.clone()))
-        .bind(text(|c| c.entry.user.clone()))
-        .bind(optional(|c| c.entry.record_id.clone()))
-        .bind(optional(|c| c.entry.change_hash.clone()))
-        .bind(text(|c| c.detail.clone()))
-        .bind(text(|c| c.prev_hash.clone()))
-        .bind(text(|c| c.hash.clone()))
-        .execute(&mut **tx)
+crate::dialect::impl_for_each_transaction!(AuditTx {
+    async fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<i64, StoreError> {
+        use crate::dialect::BackendTx as _;
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        // PostgreSQL holds the head row's lock until commit, so appenders serialise on it;
+        // SQLite's one writer holds the whole database already.
+        let (head_seq, head_hash): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT seq, hash FROM audit_head WHERE id = 1{}",
+            Self::DIALECT.for_update()
+        )))
+        .fetch_one(&mut **self)
         .await?;
+        let chained = chain(head_seq, &head_hash, entries);
+        self.insert_audit_rows(&chained).await?;
+        if let Some(last) = chained.last() {
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(last.seq)
+                .bind(&last.hash)
+                .execute(&mut **self)
+                .await?;
+        }
+        Ok(head_seq + 1)
     }
-    let last = chained.last().map(|c| (c.seq, c.hash.clone()));
-    if let Some((seq, hash)) = last {
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(hash)
-            .execute(&mut **tx)
+});
+
+/// Inserts chained audit rows: multi-row `VALUES` on SQLite, one array a column on PostgreSQL.
+trait AuditRowsTx {
+    async fn insert_audit_rows(&mut self, chained: &[Chained<'_>]) -> Result<(), StoreError>;
+}
+
+impl AuditRowsTx for sqlx::Transaction<'_, Sqlite> {
+    async fn insert_audit_rows(&mut self, chained: &[Chained<'_>]) -> Result<(), StoreError> {
+        for chunk in chained.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO audit_log (seq, at_ms, kind, node, user_name, record_id, change_hash, \
+                 detail, prev_hash, hash) ",
+            );
+            insert.push_values(chunk, |mut row, c| {
+                row.push_bind(c.seq)
+                    .push_bind(c.entry.at_ms)
+                    .push_bind(c.entry.kind.clone())
+                    .push_bind(c.entry.node.clone())
+                    .push_bind(c.entry.user.clone())
+                    .push_bind(c.entry.record_id.clone())
+                    .push_bind(c.entry.change_hash.clone())
+                    .push_bind(c.detail.clone())
+                    .push_bind(c.prev_hash.clone())
+                    .push_bind(c.hash.clone());
+            });
+            insert.build().execute(&mut **self).await?;
+        }
+        Ok(())
+    }
+}
+
+impl AuditRowsTx for sqlx::Transaction<'_, Postgres> {
+    async fn insert_audit_rows(&mut self, chained: &[Chained<'_>]) -> Result<(), StoreError> {
+        for chunk in chained.chunks(2_000) {
+            let text = |f: fn(&Chained) -> String| -> Vec<String> { chunk.iter().map(f).collect() };
+            let optional = |f: fn(&Chained) -> Option<String>| -> Vec<Option<String>> {
+                chunk.iter().map(f).collect()
+            };
+            sqlx::query(
+                "INSERT INTO audit_log (seq, at_ms, kind, node, user_name, record_id, change_hash, \
+                 detail, prev_hash, hash) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
+                                      $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], \
+                                      $10::text[])",
+            )
+            .bind(chunk.iter().map(|c| c.seq).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.entry.at_ms).collect::<Vec<_>>())
+            .bind(text(|c| c.entry.kind.clone()))
+            .bind(text(|c| c.entry.node.clone()))
+            .bind(text(|c| c.entry.user.clone()))
+            .bind(optional(|c| c.entry.record_id.clone()))
+            .bind(optional(|c| c.entry.change_hash.clone()))
+            .bind(text(|c| c.detail.clone()))
+            .bind(text(|c| c.prev_hash.clone()))
+            .bind(text(|c| c.hash.clone()))
+            .execute(&mut **self)
             .await?;
+        }
+        Ok(())
     }
-    Ok(head_seq + 1)
 }
 
 /// The audit entries of stored changes: one `write` entry per change-log row.
@@ -336,7 +336,7 @@ pub(crate) fn write_entries(rows: &[(i64, &crate::write::PreparedChange)]) -> Ve
             node: change.author_node.clone(),
             user: change.author_user.clone(),
             record_id: Some(change.record_id.clone()),
-            change_hash: Some(change.hash.clone()),
+            change_hash: Some(change.hash.to_string()),
             detail: serde_json::json!({
                 "seq": seq,
                 "collection": change.collection,
@@ -565,13 +565,13 @@ impl Store {
                 // itself) may write between a deferred read and the write, which SQLite refuses
                 // at once instead of waiting.
                 let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-                let seq = append_sqlite(&mut tx, entries).await?;
+                let seq = tx.append_audit(entries).await?;
                 tx.commit().await?;
                 Ok(seq)
             }
             Db::Postgres { pool } => {
                 let mut tx = pool.begin().await?;
-                let seq = append_pg(&mut tx, entries).await?;
+                let seq = tx.append_audit(entries).await?;
                 tx.commit().await?;
                 Ok(seq)
             }
@@ -585,26 +585,15 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let limit = limit.clamp(1, 10_000);
-        let rows: Vec<Row> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{SELECT_ROWS} WHERE seq > ? ORDER BY seq LIMIT ?"
-                )))
-                .bind(after_seq)
-                .bind(limit)
-                .fetch_all(reader)
-                .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{SELECT_ROWS} WHERE seq > $1 ORDER BY seq LIMIT $2"
-                )))
-                .bind(after_seq)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-            }
-        };
+        let rows: Vec<Row> = with_reader!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{SELECT_ROWS} WHERE seq > $1 ORDER BY seq LIMIT $2"
+            )))
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
         Ok(rows.into_iter().map(record).collect())
     }
 
@@ -612,10 +601,9 @@ impl Store {
     /// log is empty).
     pub async fn audit_head(&self) -> Result<(i64, String), StoreError> {
         let sql = "SELECT seq, hash FROM audit_head WHERE id = 1";
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_one(reader).await?,
-            Db::Postgres { pool } => sqlx::query_as(sql).fetch_one(pool).await?,
-        })
+        Ok(with_reader!(&self.db, |pool| sqlx::query_as(sql)
+            .fetch_one(pool)
+            .await?))
     }
 
     /// Checks the whole log: every entry against its hash, every link, the numbering, and the
@@ -634,28 +622,16 @@ impl Store {
         // Entries appended while verifying lie past the head read above and are not looked at.
         let mut after = i64::MIN;
         loop {
-            let rows: Vec<Row> = match &self.db {
-                Db::Sqlite { reader, .. } => {
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "{SELECT_ROWS} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
-                    )))
-                    .bind(after)
-                    .bind(head_seq)
-                    .bind(VERIFY_PAGE)
-                    .fetch_all(reader)
-                    .await?
-                }
-                Db::Postgres { pool } => {
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "{SELECT_ROWS} WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
-                    )))
-                    .bind(after)
-                    .bind(head_seq)
-                    .bind(VERIFY_PAGE)
-                    .fetch_all(pool)
-                    .await?
-                }
-            };
+            let rows: Vec<Row> = with_reader!(&self.db, |pool| {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{SELECT_ROWS} WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+                )))
+                .bind(after)
+                .bind(head_seq)
+                .bind(VERIFY_PAGE)
+                .fetch_all(pool)
+                .await?
+            });
             let Some(last) = rows.last() else { break };
             after = last.0;
             for row in &rows {

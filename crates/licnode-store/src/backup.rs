@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dialect::with_reader;
 use crate::{Db, Store, StoreError};
 
 /// What a database holds, read in one snapshot: the part of a backup manifest that a restored
@@ -60,36 +61,38 @@ impl Store {
 
     /// Counts, the change log's end and the audit head, read in one snapshot.
     pub async fn summary(&self) -> Result<DatabaseSummary, StoreError> {
-        let counts_sql =
-            "SELECT collection, COUNT(*) FROM records GROUP BY collection ORDER BY collection";
-        let seq_sql = "SELECT value FROM node_counters WHERE name = 'change_seq'";
-        let head_sql = "SELECT seq, hash FROM audit_head WHERE id = 1";
-        let (counts, last_change_seq, (audit_seq, audit_hash)): (
-            Vec<(String, i64)>,
-            i64,
-            (i64, String),
-        ) = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                // A read transaction in WAL mode sees one snapshot from its first read on.
-                let mut tx = reader.begin().await?;
-                let counts = sqlx::query_as(counts_sql).fetch_all(&mut *tx).await?;
-                let seq = sqlx::query_scalar(seq_sql).fetch_one(&mut *tx).await?;
-                let head = sqlx::query_as(head_sql).fetch_one(&mut *tx).await?;
-                tx.rollback().await?;
-                (counts, seq, head)
+        with_reader!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            if let Some(statement) = self.db.dialect().one_snapshot_statement() {
+                sqlx::query(statement).execute(&mut *tx).await?;
             }
-            Db::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .execute(&mut *tx)
-                    .await?;
-                let counts = sqlx::query_as(counts_sql).fetch_all(&mut *tx).await?;
-                let seq = sqlx::query_scalar(seq_sql).fetch_one(&mut *tx).await?;
-                let head = sqlx::query_as(head_sql).fetch_one(&mut *tx).await?;
-                tx.rollback().await?;
-                (counts, seq, head)
-            }
-        };
+            let summary = tx.read_summary().await?;
+            tx.rollback().await?;
+            Ok(summary)
+        })
+    }
+}
+
+/// Reads a [`DatabaseSummary`] inside a transaction that sees one snapshot.
+trait SummaryTx {
+    async fn read_summary(&mut self) -> Result<DatabaseSummary, StoreError>;
+}
+
+crate::dialect::impl_for_each_transaction!(SummaryTx {
+    async fn read_summary(&mut self) -> Result<DatabaseSummary, StoreError> {
+        let counts: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT collection, COUNT(*) FROM records GROUP BY collection ORDER BY collection",
+        )
+        .fetch_all(&mut **self)
+        .await?;
+        let last_change_seq: i64 =
+            sqlx::query_scalar("SELECT value FROM node_counters WHERE name = 'change_seq'")
+                .fetch_one(&mut **self)
+                .await?;
+        let (audit_seq, audit_hash): (i64, String) =
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(&mut **self)
+                .await?;
         Ok(DatabaseSummary {
             records: counts.iter().map(|(_, count)| count).sum(),
             collections: counts.into_iter().collect(),
@@ -98,7 +101,7 @@ impl Store {
             audit_hash,
         })
     }
-}
+});
 
 /// A PostgreSQL snapshot held open and exported, so that `pg_dump --snapshot` copies exactly
 /// what [`PgSnapshot::summary`] counted, while writers go on.
@@ -115,26 +118,7 @@ impl PgSnapshot {
 
     /// Counts, the change log's end and the audit head, as of the snapshot.
     pub async fn summary(&mut self) -> Result<DatabaseSummary, StoreError> {
-        let counts: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT collection, COUNT(*) FROM records GROUP BY collection ORDER BY collection",
-        )
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let last_change_seq: i64 =
-            sqlx::query_scalar("SELECT value FROM node_counters WHERE name = 'change_seq'")
-                .fetch_one(&mut *self.tx)
-                .await?;
-        let (audit_seq, audit_hash): (i64, String) =
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-                .fetch_one(&mut *self.tx)
-                .await?;
-        Ok(DatabaseSummary {
-            records: counts.iter().map(|(_, count)| count).sum(),
-            collections: counts.into_iter().collect(),
-            last_change_seq,
-            audit_seq,
-            audit_hash,
-        })
+        self.tx.read_summary().await
     }
 
     /// Ends the snapshot (once `pg_dump` has started from it, or finished).

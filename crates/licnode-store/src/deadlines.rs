@@ -19,6 +19,7 @@ use licnode_model::status::LicenceStatus;
 use serde_json::{Map, Value};
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::dialect::Dialect;
 use crate::{Db, Store, StoreError};
 
 /// What to list.
@@ -123,15 +124,7 @@ impl Store {
         today: CalendarDate,
         items: &mut Vec<DeadlineItem>,
     ) -> Result<(), StoreError> {
-        let backend = self.backend();
-        let field = |alias: &str, name: &str| match backend {
-            crate::Backend::Sqlite => format!("json_extract({alias}.data, '$.{name}')"),
-            crate::Backend::Postgres => format!("({alias}.data->>'{name}')"),
-        };
-        let only = rule
-            .only
-            .map(|(name, value)| format!(" AND {} = '{value}'", field("r", name)))
-            .unwrap_or_default();
+        let dialect = self.db.dialect();
         let mut push = |record_id: Option<String>,
                         jurisdiction: Option<String>,
                         subject: Option<String>,
@@ -150,15 +143,7 @@ impl Store {
         };
         match (rule.start, rule.fulfilment) {
             (ClockStart::Field(start), Fulfilment::FieldFilled(fulfilled)) => {
-                // Art. 23, 30, 31: a date is set and the field that records the duty is not.
-                let start = field("r", start);
-                let fulfilled = field("r", fulfilled);
-                let sql = format!(
-                    "SELECT r.id, r.jurisdiction, r.enterprise_name, {start} FROM records r \
-                     WHERE r.collection = '{}'{only} AND {start} IS NOT NULL \
-                     AND ({fulfilled} IS NULL OR {fulfilled} = '')",
-                    rule.collection
-                );
+                let sql = field_filled_sql(rule, dialect, start, fulfilled);
                 for row in self.text_rows::<4>(sql).await? {
                     let [id, jurisdiction, subject, start] = row;
                     if let Some(started) = calendar_date(start.as_deref()) {
@@ -173,33 +158,7 @@ impl Store {
                     field: by,
                 },
             ) => {
-                // Art. 27: an approved application without a licence. The licence is looked up
-                // through the enterprise's credit code (indexed): it fulfils when it names the
-                // application, or is for the same product and approved no earlier than the
-                // application was made (the reference is optional). SQLite is kept off the
-                // collection index for that lookup (`+c.collection`): without statistics it
-                // would scan every licence for every application.
-                let collection_column = match backend {
-                    crate::Backend::Sqlite => "+c.collection",
-                    crate::Backend::Postgres => "c.collection",
-                };
-                let updated = match backend {
-                    crate::Backend::Sqlite => "CAST(r.updated_at_ms AS TEXT)",
-                    crate::Backend::Postgres => "r.updated_at_ms::text",
-                };
-                let sql = format!(
-                    "SELECT r.id, r.jurisdiction, r.enterprise_name, {updated} FROM records r \
-                     WHERE r.collection = '{}'{only} \
-                     AND NOT EXISTS (SELECT 1 FROM records c WHERE c.credit_code = r.credit_code \
-                       AND {collection_column} = '{collection}' \
-                       AND ({} = r.id OR ({} = {} AND {} >= COALESCE({}, ''))))",
-                    rule.collection,
-                    field("c", by),
-                    field("c", "product_name"),
-                    field("r", "product_name"),
-                    field("c", "approval_date"),
-                    field("r", "application_date"),
-                );
+                let sql = referenced_by_sql(rule, dialect, collection, by);
                 for row in self.text_rows::<4>(sql).await? {
                     let [id, jurisdiction, subject, updated] = row;
                     let started = updated
@@ -211,24 +170,7 @@ impl Store {
                 }
             }
             (ClockStart::Field(start), Fulfilment::ReferencedTerminal { reference }) => {
-                // Art. 28: a recorded cancellation whose licence does not show it yet. The
-                // licence's issuing level picks the 5- or the 10-day rule.
-                let start = field("e", start);
-                let level = field("l", "issuing_level");
-                let status = field("l", "status");
-                let only = rule
-                    .only
-                    .map(|(name, value)| format!(" AND {} = '{value}'", field("e", name)))
-                    .unwrap_or_default();
-                let sql = format!(
-                    "SELECT e.id, e.jurisdiction, e.enterprise_name, {start}, {level} \
-                     FROM records e LEFT JOIN records l ON l.id = {} \
-                     WHERE e.collection = '{}'{only} AND {start} IS NOT NULL \
-                     AND (l.id IS NULL OR {status} IS NULL OR {status} NOT IN ({}))",
-                    field("e", reference),
-                    rule.collection,
-                    terminal_statuses(),
-                );
+                let sql = referenced_terminal_sql(rule, dialect, start, reference);
                 let national = rule.code == "national_cancellation";
                 for row in self.text_rows::<5>(sql).await? {
                     let [id, jurisdiction, subject, start, level] = row;
@@ -241,20 +183,7 @@ impl Store {
                 }
             }
             (ClockStart::TableRow { table, field: date }, Fulfilment::ChangeApplied) => {
-                // Art. 26, 31: the latest filing of each item must show in the current details.
-                let data = match backend {
-                    crate::Backend::Sqlite => "r.data",
-                    crate::Backend::Postgres => "r.data::text",
-                };
-                let sql = format!(
-                    "SELECT r.id, r.jurisdiction, r.enterprise_name, {data} FROM records r \
-                     WHERE r.collection = '{}' AND {} IS NOT NULL",
-                    rule.collection,
-                    match backend {
-                        crate::Backend::Sqlite => format!("json_extract(r.data, '$.{table}')"),
-                        crate::Backend::Postgres => format!("(r.data->'{table}')"),
-                    }
-                );
+                let sql = table_row_sql(rule, dialect, table);
                 for row in self.text_rows::<4>(sql).await? {
                     let [id, jurisdiction, subject, data] = row;
                     let Some(data) = data
@@ -274,39 +203,53 @@ impl Store {
                 }
             }
             (ClockStart::PeriodEnd, Fulfilment::ReportSubmitted { report_kind }) => {
-                let reporters = self.reporters(query, report_kind).await?;
-                if reporters.is_empty() {
-                    return Ok(());
-                }
-                let submitted = self.submitted_reports(report_kind).await?;
-                let periods = match rule.limit {
-                    Limit::DayOfNextMonth(_) => monthly_periods(today),
-                    _ => yearly_periods(today),
-                };
-                for ReportPeriod {
-                    period,
-                    opens,
-                    due_date,
-                } in periods
-                {
-                    if today < opens {
-                        continue;
-                    }
-                    for reporter in &reporters {
-                        if !submitted.contains(&(reporter.clone(), period.clone())) {
-                            items.push(DeadlineItem::new(
-                                rule,
-                                None,
-                                reporter.clone(),
-                                period.clone(),
-                                opens,
-                                assess(due_date, today),
-                            ));
-                        }
-                    }
-                }
+                self.report_items(rule, report_kind, query, today, items)
+                    .await?;
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// The reports of `report_kind` owed to or by this node and not submitted (Art. 18–20).
+    async fn report_items(
+        &self,
+        rule: &'static DeadlineRule,
+        report_kind: &str,
+        query: &DeadlineQuery,
+        today: CalendarDate,
+        items: &mut Vec<DeadlineItem>,
+    ) -> Result<(), StoreError> {
+        let reporters = self.reporters(query, report_kind).await?;
+        if reporters.is_empty() {
+            return Ok(());
+        }
+        let submitted = self.submitted_reports(report_kind).await?;
+        let periods = match rule.limit {
+            Limit::DayOfNextMonth(_) => monthly_periods(today),
+            _ => yearly_periods(today),
+        };
+        for ReportPeriod {
+            period,
+            opens,
+            due_date,
+        } in periods
+        {
+            if today < opens {
+                continue;
+            }
+            for reporter in &reporters {
+                if !submitted.contains(&(reporter.clone(), period.clone())) {
+                    items.push(DeadlineItem::new(
+                        rule,
+                        None,
+                        reporter.clone(),
+                        period.clone(),
+                        opens,
+                        assess(due_date, today),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -462,4 +405,89 @@ fn unapplied_changes(data: &Map<String, Value>, table: &str, date: &str) -> Vec<
         })
         .map(|(_, (filed, _))| filed)
         .collect()
+}
+
+/// The rule's `only` condition on the record aliased `alias`, or nothing.
+fn only_condition(rule: &DeadlineRule, dialect: Dialect, alias: &str) -> String {
+    rule.only
+        .map(|(name, value)| format!(" AND {} = '{value}'", dialect.json_field(alias, name)))
+        .unwrap_or_default()
+}
+
+/// Art. 23, 30, 31: a date is set and the field that records the duty is not.
+fn field_filled_sql(rule: &DeadlineRule, dialect: Dialect, start: &str, fulfilled: &str) -> String {
+    let only = only_condition(rule, dialect, "r");
+    let start = dialect.json_field("r", start);
+    let fulfilled = dialect.json_field("r", fulfilled);
+    format!(
+        "SELECT r.id, r.jurisdiction, r.enterprise_name, {start} FROM records r \
+         WHERE r.collection = '{}'{only} AND {start} IS NOT NULL \
+         AND ({fulfilled} IS NULL OR {fulfilled} = '')",
+        rule.collection
+    )
+}
+
+/// Art. 27: an approved application without a licence. The licence is looked up through the
+/// enterprise's credit code (indexed): it fulfils when it names the application, or is for the
+/// same product and approved no earlier than the application was made (the reference is
+/// optional). SQLite is kept off the collection index for that lookup (`+c.collection`):
+/// without statistics it would scan every licence for every application.
+fn referenced_by_sql(rule: &DeadlineRule, dialect: Dialect, collection: &str, by: &str) -> String {
+    let only = only_condition(rule, dialect, "r");
+    let field = |alias: &str, name: &str| dialect.json_field(alias, name);
+    let (collection_column, updated) = match dialect {
+        Dialect::Sqlite => ("+c.collection", "CAST(r.updated_at_ms AS TEXT)"),
+        Dialect::Postgres => ("c.collection", "r.updated_at_ms::text"),
+    };
+    format!(
+        "SELECT r.id, r.jurisdiction, r.enterprise_name, {updated} FROM records r \
+         WHERE r.collection = '{}'{only} \
+         AND NOT EXISTS (SELECT 1 FROM records c WHERE c.credit_code = r.credit_code \
+           AND {collection_column} = '{collection}' \
+           AND ({} = r.id OR ({} = {} AND {} >= COALESCE({}, ''))))",
+        rule.collection,
+        field("c", by),
+        field("c", "product_name"),
+        field("r", "product_name"),
+        field("c", "approval_date"),
+        field("r", "application_date"),
+    )
+}
+
+/// Art. 28: a recorded cancellation whose licence does not show it yet. The licence's issuing
+/// level (the fifth column) picks the 5- or the 10-day rule.
+fn referenced_terminal_sql(
+    rule: &DeadlineRule,
+    dialect: Dialect,
+    start: &str,
+    reference: &str,
+) -> String {
+    let only = only_condition(rule, dialect, "e");
+    let start = dialect.json_field("e", start);
+    let level = dialect.json_field("l", "issuing_level");
+    let status = dialect.json_field("l", "status");
+    format!(
+        "SELECT e.id, e.jurisdiction, e.enterprise_name, {start}, {level} \
+         FROM records e LEFT JOIN records l ON l.id = {} \
+         WHERE e.collection = '{}'{only} AND {start} IS NOT NULL \
+         AND (l.id IS NULL OR {status} IS NULL OR {status} NOT IN ({}))",
+        dialect.json_field("e", reference),
+        rule.collection,
+        terminal_statuses(),
+    )
+}
+
+/// Art. 26, 31: the records whose table `table` holds filings; the latest filing of each item
+/// must show in the current details.
+fn table_row_sql(rule: &DeadlineRule, dialect: Dialect, table: &str) -> String {
+    let table_present = match dialect {
+        Dialect::Sqlite => format!("json_extract(r.data, '$.{table}')"),
+        Dialect::Postgres => format!("(r.data->'{table}')"),
+    };
+    format!(
+        "SELECT r.id, r.jurisdiction, r.enterprise_name, {} FROM records r \
+         WHERE r.collection = '{}' AND {table_present} IS NOT NULL",
+        dialect.json_as_text("r.data"),
+        rule.collection,
+    )
 }

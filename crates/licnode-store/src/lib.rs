@@ -12,6 +12,7 @@ pub mod anchors;
 pub mod audit;
 mod backup;
 pub mod deadlines;
+mod dialect;
 mod migrate;
 mod projection;
 pub mod public;
@@ -37,7 +38,7 @@ pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;
 pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
 pub use reports::ReportRun;
-pub use sync_state::{CursorMove, QuarantineEntry, Refusal, SyncBatch};
+pub use sync_state::{CursorMove, QuarantineEntry, QuarantineReason, Refusal, SyncBatch};
 pub use write::{
     ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord,
     REASON_IDENTITY_CONFLICT, REASON_INVALID_RECORD, RemoteChange,

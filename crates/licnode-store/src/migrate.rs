@@ -81,31 +81,57 @@ const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at_ms BIGINT NOT NULL
 )";
 
+/// One migration applied inside a transaction, on either database.
+trait MigrateTx {
+    /// Applies `migration` (its text for this database is `sql`) unless the ledger has it.
+    async fn apply_if_missing(
+        &mut self,
+        migration: &Migration,
+        sql: &'static str,
+    ) -> Result<(), StoreError>;
+}
+
+crate::dialect::impl_for_each_transaction!(MigrateTx {
+    async fn apply_if_missing(
+        &mut self,
+        migration: &Migration,
+        sql: &'static str,
+    ) -> Result<(), StoreError> {
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(migration.version)
+                .fetch_optional(&mut **self)
+                .await?;
+        if applied.is_some() {
+            return Ok(());
+        }
+        (&mut **self)
+            .execute(sqlx::raw_sql(AssertSqlSafe(sql)))
+            .await
+            .map_err(|source| StoreError::Migration {
+                version: migration.version,
+                source,
+            })?;
+        sqlx::query("INSERT INTO schema_migrations VALUES ($1, $2, $3)")
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(crate::now_ms())
+            .execute(&mut **self)
+            .await?;
+        Ok(())
+    }
+});
+
 /// Applies every migration the database does not have yet.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
     let failed = |version| move |source| StoreError::Migration { version, source };
     match &store.db {
         Db::Sqlite { writer, .. } => {
             writer.execute(CREATE_LEDGER).await.map_err(failed(0))?;
+            // One transaction a migration: SQLite's one writer is not held across all of them.
             for migration in MIGRATIONS {
                 let mut tx = writer.begin().await?;
-                let applied: Option<i64> =
-                    sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
-                        .bind(migration.version)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if applied.is_some() {
-                    continue;
-                }
-                tx.execute(sqlx::raw_sql(AssertSqlSafe(migration.sqlite)))
-                    .await
-                    .map_err(failed(migration.version))?;
-                sqlx::query("INSERT INTO schema_migrations VALUES (?, ?, ?)")
-                    .bind(migration.version)
-                    .bind(migration.name)
-                    .bind(crate::now_ms())
-                    .execute(&mut *tx)
-                    .await?;
+                tx.apply_if_missing(migration, migration.sqlite).await?;
                 tx.commit().await?;
             }
         }
@@ -117,23 +143,7 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
                 .await?;
             tx.execute(CREATE_LEDGER).await.map_err(failed(0))?;
             for migration in MIGRATIONS {
-                let applied: Option<i64> =
-                    sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                        .bind(migration.version)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if applied.is_some() {
-                    continue;
-                }
-                tx.execute(sqlx::raw_sql(AssertSqlSafe(migration.postgres)))
-                    .await
-                    .map_err(failed(migration.version))?;
-                sqlx::query("INSERT INTO schema_migrations VALUES ($1, $2, $3)")
-                    .bind(migration.version)
-                    .bind(migration.name)
-                    .bind(crate::now_ms())
-                    .execute(&mut *tx)
-                    .await?;
+                tx.apply_if_missing(migration, migration.postgres).await?;
             }
             tx.commit().await?;
         }

@@ -11,6 +11,7 @@ use licnode_model::Collection;
 use serde_json::{Map, Value};
 use sqlx::{Postgres, QueryBuilder, Row, Sqlite};
 
+use crate::dialect::with_reader;
 use crate::projection::{bare_licence_number, name_grams};
 use crate::{Db, Store, StoreError};
 
@@ -118,97 +119,31 @@ impl Store {
             .as_deref()
             .map(str::trim)
             .filter(|name| !name.is_empty());
-        let rows = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                let mut sql = QueryBuilder::<Sqlite>::new("");
-                if let Some(name) = name {
-                    // The grams as an FTS5 phrase: consecutive grams stand for the substring;
-                    // every hit is verified with a substring test.
-                    let phrase = format!("\"{}\"", name_grams(name).join(" ").replace('"', ""));
-                    sql.push(
-                        "SELECT r.key, r.data FROM name_index f CROSS JOIN records r ON r.key = f.rowid \
-                         WHERE name_index MATCH ",
-                    )
-                    .push_bind(phrase)
-                    .push(" AND instr(r.enterprise_name, ")
-                    .push_bind(name.to_string())
-                    .push(") > 0");
-                    if let Some(before) = query.before {
-                        sql.push(" AND f.rowid < ").push_bind(before);
-                    }
-                } else {
-                    sql.push("SELECT r.key, r.data FROM records r WHERE 1 = 1");
-                    if let Some(before) = query.before {
-                        sql.push(" AND r.key < ").push_bind(before);
-                    }
+        let rows = with_reader!(&self.db, |pool| {
+            let mut sql = QueryBuilder::new("");
+            let key_column = match name {
+                Some(name) => sql.push_name_match(query, name),
+                None => {
+                    sql.push(format!(
+                        "SELECT r.key, {} FROM records r WHERE 1 = 1",
+                        self.db.dialect().json_as_text("r.data")
+                    ));
+                    "r.key"
                 }
-                push_filters(&mut sql, query, |field| {
-                    format!("json_extract(r.data, '$.{field}')")
-                });
-                sql.push(if name.is_some() {
-                    " ORDER BY f.rowid DESC LIMIT "
-                } else {
-                    " ORDER BY r.key DESC LIMIT "
-                })
-                .push_bind(limit);
-                let rows = sql.build().fetch_all(reader).await?;
-                rows.iter()
-                    .map(|row| public_row(row.try_get(0)?, row.try_get(1)?))
-                    .collect::<Result<Vec<_>, StoreError>>()?
+            };
+            if let Some(before) = query.before {
+                sql.push(format!(" AND {key_column} < ")).push_bind(before);
             }
-            Db::Postgres { pool } => {
-                let collection = query.collection.name;
-                let mut sql = QueryBuilder::<Postgres>::new("");
-                if let Some(name) = name {
-                    // The newest records holding one gram of the fragment, from
-                    // `public_name_grams` (migration 0003) in key order, each verified with a
-                    // substring test. A longer fragment walks its rarest gram: the one with the
-                    // fewest entries, counted up to a bound.
-                    let mut grams = name_grams(name);
-                    grams.sort();
-                    grams.dedup();
-                    sql.push(
-                        "SELECT r.key, r.data::text FROM public_name_grams p \
-                         JOIN records r ON r.key = p.key WHERE p.collection = ",
-                    )
-                    .push_bind(collection);
-                    if let [gram] = grams.as_slice() {
-                        sql.push(" AND p.gram = ").push_bind(gram.clone());
-                    } else {
-                        sql.push(" AND p.gram = (SELECT g.gram FROM unnest(")
-                            .push_bind(grams)
-                            .push(
-                                "::text[]) AS g(gram) ORDER BY (SELECT count(*) FROM \
-                                 (SELECT 1 FROM public_name_grams q WHERE q.collection = ",
-                            )
-                            .push_bind(collection)
-                            .push(" AND q.gram = g.gram LIMIT 1000) AS c), g.gram LIMIT 1)");
-                    }
-                    sql.push(" AND strpos(r.enterprise_name, ")
-                        .push_bind(name.to_string())
-                        .push(") > 0");
-                    if let Some(before) = query.before {
-                        sql.push(" AND p.key < ").push_bind(before);
-                    }
-                } else {
-                    sql.push("SELECT r.key, r.data::text FROM records r WHERE 1 = 1");
-                    if let Some(before) = query.before {
-                        sql.push(" AND r.key < ").push_bind(before);
-                    }
-                }
-                push_filters(&mut sql, query, |field| format!("(r.data->>'{field}')"));
-                sql.push(if name.is_some() {
-                    " ORDER BY p.key DESC LIMIT "
-                } else {
-                    " ORDER BY r.key DESC LIMIT "
-                })
+            push_filters(&mut sql, query, |field| {
+                self.db.dialect().json_field("r", field)
+            });
+            sql.push(format!(" ORDER BY {key_column} DESC LIMIT "))
                 .push_bind(limit);
-                let rows = sql.build().fetch_all(pool).await?;
-                rows.iter()
-                    .map(|row| public_row(row.try_get(0)?, row.try_get(1)?))
-                    .collect::<Result<Vec<_>, StoreError>>()?
-            }
-        };
+            let rows = sql.build().fetch_all(pool).await?;
+            rows.iter()
+                .map(|row| public_row(row.try_get(0)?, row.try_get(1)?))
+                .collect::<Result<Vec<_>, StoreError>>()?
+        });
         let next = if rows.len() as i64 == limit {
             rows.last().map(|row| row.key)
         } else {
@@ -235,6 +170,67 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// The part of a public search that finds names: SQLite's FTS5 table, PostgreSQL's gram table.
+trait NameMatch {
+    /// Pushes the `SELECT … FROM … WHERE` of a search for the name fragment `name`; returns
+    /// the column that orders and pages the results.
+    fn push_name_match(&mut self, query: &PublicQuery, name: &str) -> &'static str;
+}
+
+impl NameMatch for QueryBuilder<Sqlite> {
+    fn push_name_match(&mut self, _query: &PublicQuery, name: &str) -> &'static str {
+        // The grams as an FTS5 phrase: consecutive grams stand for the substring;
+        // every hit is verified with a substring test.
+        let phrase = format!("\"{}\"", name_grams(name).join(" ").replace('"', ""));
+        self.push(
+            "SELECT r.key, r.data FROM name_index f CROSS JOIN records r ON r.key = f.rowid \
+                 WHERE name_index MATCH ",
+        )
+        .push_bind(phrase)
+        .push(" AND instr(r.enterprise_name, ")
+        .push_bind(name.to_string())
+        .push(") > 0");
+        "f.rowid"
+    }
+}
+
+impl NameMatch for QueryBuilder<Postgres> {
+    fn push_name_match(&mut self, query: &PublicQuery, name: &str) -> &'static str {
+        let collection = query.collection.name;
+        // The newest records holding one gram of the fragment, from
+        // `public_name_grams` (migration 0003) in key order, each verified with a
+        // substring test. A longer fragment walks its rarest gram: the one with the
+        // fewest entries, counted up to a bound.
+        let mut grams = name_grams(name);
+        grams.sort();
+        grams.dedup();
+        self.push(
+            "SELECT r.key, r.data::text FROM public_name_grams p \
+                 JOIN records r ON r.key = p.key WHERE p.collection = ",
+        )
+        .push_bind(collection);
+        if let [gram] = grams.as_slice() {
+            self.push(" AND p.gram = ").push_bind(gram.clone());
+        } else {
+            self.push(" AND p.gram = (SELECT g.gram FROM unnest(")
+                .push_bind(grams)
+                .push(
+                    "::text[]) AS g(gram) ORDER BY (SELECT count(*) FROM \
+                         (SELECT 1 FROM public_name_grams q WHERE q.collection = ",
+                )
+                .push_bind(collection)
+                .push(" AND q.gram = g.gram LIMIT 1000) AS c), g.gram LIMIT 1)");
+        }
+        self.push(" AND strpos(r.enterprise_name, ")
+            .push_bind(name.to_string())
+            .push(") > 0");
+        if let Some(before) = query.before {
+            self.push(" AND p.key < ").push_bind(before);
+        }
+        "p.key"
     }
 }
 

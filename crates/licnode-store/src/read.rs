@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Sqlite};
 
+use crate::dialect::with_reader;
 use crate::projection::{Projection, name_grams};
 use crate::{Db, Store, StoreError};
 
@@ -139,20 +140,12 @@ impl Store {
 
     /// The stored automerge document of a record.
     pub async fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        match &self.db {
-            Db::Sqlite { reader, .. } => Ok(sqlx::query_scalar(
-                "SELECT d.bytes FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ?",
-            )
-            .bind(id)
-            .fetch_optional(reader)
-            .await?),
-            Db::Postgres { pool } => Ok(sqlx::query_scalar(
-                "SELECT d.bytes FROM records r JOIN documents d ON d.key = r.key WHERE r.id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await?),
-        }
+        with_reader!(&self.db, |pool| Ok(sqlx::query_scalar(
+            "SELECT d.bytes FROM records r JOIN documents d ON d.key = r.key WHERE r.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?))
     }
 
     /// A page of one collection, in storage order, filtered.
@@ -305,45 +298,32 @@ impl Store {
     pub async fn record_changes(&self, record_id: &str) -> Result<Vec<ChangeRow>, StoreError> {
         let columns = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
                        origin, at_ms, bytes";
-        match &self.db {
-            Db::Sqlite { reader, .. } => {
-                let rows = sqlx::query(AssertSqlSafe(format!(
-                    "SELECT {columns} FROM changes WHERE record_id = ? ORDER BY seq"
-                )))
-                .bind(record_id)
-                .fetch_all(reader)
-                .await?;
-                rows.iter().map(change_row).collect()
-            }
-            Db::Postgres { pool } => {
-                let rows = sqlx::query(AssertSqlSafe(format!(
-                    "SELECT {columns} FROM changes WHERE record_id = $1 ORDER BY seq"
-                )))
-                .bind(record_id)
-                .fetch_all(pool)
-                .await?;
-                rows.iter().map(change_row).collect()
-            }
-        }
+        with_reader!(&self.db, |pool| {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {columns} FROM changes WHERE record_id = $1 ORDER BY seq"
+            )))
+            .bind(record_id)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(change_row).collect()
+        })
     }
 
     /// The highest change sequence number stored (0 when none).
     pub async fn last_seq(&self) -> Result<i64, StoreError> {
         let sql = "SELECT value FROM node_counters WHERE name = 'change_seq'";
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_scalar(sql).fetch_one(reader).await?,
-            Db::Postgres { pool } => sqlx::query_scalar(sql).fetch_one(pool).await?,
-        })
+        Ok(with_reader!(&self.db, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await?))
     }
 
     /// How many records there are, per collection.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let sql =
             "SELECT collection, COUNT(*) FROM records GROUP BY collection ORDER BY collection";
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_all(reader).await?,
-            Db::Postgres { pool } => sqlx::query_as(sql).fetch_all(pool).await?,
-        })
+        Ok(with_reader!(&self.db, |pool| sqlx::query_as(sql)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// After a bulk load: flushes the name index's pending list and refreshes the planner's

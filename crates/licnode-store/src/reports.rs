@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::Row;
 
+use crate::dialect::{with_reader, with_writer};
 use crate::read::{StoredRecord, subtree_prefix};
 use crate::{Db, Store, StoreError};
 
@@ -264,32 +265,18 @@ impl Store {
         at_ms: i64,
     ) -> Result<i64, StoreError> {
         let period = period.to_string();
-        Ok(match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query_scalar(
-                    "INSERT INTO report_runs (kind, period, started_by, started_at_ms, outcome) \
-                     VALUES (?, ?, ?, ?, 'running') RETURNING id",
-                )
-                .bind(kind.as_str())
-                .bind(period)
-                .bind(started_by)
-                .bind(at_ms)
-                .fetch_one(writer)
-                .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar(
-                    "INSERT INTO report_runs (kind, period, started_by, started_at_ms, outcome) \
-                     VALUES ($1, $2, $3, $4, 'running') RETURNING id",
-                )
-                .bind(kind.as_str())
-                .bind(period)
-                .bind(started_by)
-                .bind(at_ms)
-                .fetch_one(pool)
-                .await?
-            }
-        })
+        Ok(with_writer!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "INSERT INTO report_runs (kind, period, started_by, started_at_ms, outcome) \
+                 VALUES ($1, $2, $3, $4, 'running') RETURNING id",
+            )
+            .bind(kind.as_str())
+            .bind(period)
+            .bind(started_by)
+            .bind(at_ms)
+            .fetch_one(pool)
+            .await?
+        }))
     }
 
     /// Records how a run ended.
@@ -301,34 +288,19 @@ impl Store {
         report_id: Option<&str>,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query(
-                    "UPDATE report_runs SET finished_at_ms = ?, outcome = ?, report_id = ?, \
-                     detail = ? WHERE id = ?",
-                )
-                .bind(at_ms)
-                .bind(outcome)
-                .bind(report_id)
-                .bind(detail)
-                .bind(run)
-                .execute(writer)
-                .await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query(
-                    "UPDATE report_runs SET finished_at_ms = $1, outcome = $2, report_id = $3, \
+        with_writer!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE report_runs SET finished_at_ms = $1, outcome = $2, report_id = $3, \
                      detail = $4 WHERE id = $5",
-                )
-                .bind(at_ms)
-                .bind(outcome)
-                .bind(report_id)
-                .bind(detail)
-                .bind(run)
-                .execute(pool)
-                .await?;
-            }
-        }
+            )
+            .bind(at_ms)
+            .bind(outcome)
+            .bind(report_id)
+            .bind(detail)
+            .bind(run)
+            .execute(pool)
+            .await?;
+        });
         Ok(())
     }
 
@@ -342,84 +314,44 @@ impl Store {
         let kind = kind.map(ReportKind::as_str);
         const COLUMNS: &str = "id, kind, period, started_by, started_at_ms, finished_at_ms, \
                                outcome, report_id, detail";
-        match &self.db {
-            Db::Sqlite { reader, .. } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {COLUMNS} FROM report_runs WHERE (? IS NULL OR kind = ?) \
-                     ORDER BY id DESC LIMIT ?"
-                )))
-                .bind(kind)
-                .bind(kind)
-                .bind(limit)
-                .fetch_all(reader)
-                .await?;
-                Ok(rows
-                    .iter()
-                    .map(|row| -> Result<ReportRun, sqlx::Error> {
-                        Ok(ReportRun {
-                            id: row.try_get(0)?,
-                            kind: row.try_get(1)?,
-                            period: row.try_get(2)?,
-                            started_by: row.try_get(3)?,
-                            started_at_ms: row.try_get(4)?,
-                            finished_at_ms: row.try_get(5)?,
-                            outcome: row.try_get(6)?,
-                            report_id: row.try_get(7)?,
-                            detail: row.try_get(8)?,
-                        })
+        with_reader!(&self.db, |pool| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM report_runs WHERE (CAST($1 AS TEXT) IS NULL OR kind = $1) \
+                 ORDER BY id DESC LIMIT $2"
+            )))
+            .bind(kind)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|row| -> Result<ReportRun, sqlx::Error> {
+                    Ok(ReportRun {
+                        id: row.try_get(0)?,
+                        kind: row.try_get(1)?,
+                        period: row.try_get(2)?,
+                        started_by: row.try_get(3)?,
+                        started_at_ms: row.try_get(4)?,
+                        finished_at_ms: row.try_get(5)?,
+                        outcome: row.try_get(6)?,
+                        report_id: row.try_get(7)?,
+                        detail: row.try_get(8)?,
                     })
-                    .collect::<Result<_, _>>()?)
-            }
-            Db::Postgres { pool } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {COLUMNS} FROM report_runs WHERE ($1::text IS NULL OR kind = $1) \
-                     ORDER BY id DESC LIMIT $2"
-                )))
-                .bind(kind)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                Ok(rows
-                    .iter()
-                    .map(|row| -> Result<ReportRun, sqlx::Error> {
-                        Ok(ReportRun {
-                            id: row.try_get(0)?,
-                            kind: row.try_get(1)?,
-                            period: row.try_get(2)?,
-                            started_by: row.try_get(3)?,
-                            started_at_ms: row.try_get(4)?,
-                            finished_at_ms: row.try_get(5)?,
-                            outcome: row.try_get(6)?,
-                            report_id: row.try_get(7)?,
-                            detail: row.try_get(8)?,
-                        })
-                    })
-                    .collect::<Result<_, _>>()?)
-            }
-        }
+                })
+                .collect::<Result<_, _>>()?)
+        })
     }
 
     /// The periods of `kind` with a run that did not fail.
     pub async fn periods_run(&self, kind: ReportKind) -> Result<Vec<String>, StoreError> {
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar(
-                    "SELECT DISTINCT period FROM report_runs \
-                     WHERE kind = ? AND outcome NOT IN ('failed', 'running') ORDER BY period",
-                )
-                .bind(kind.as_str())
-                .fetch_all(reader)
-                .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar(
-                    "SELECT DISTINCT period FROM report_runs \
+        Ok(with_reader!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT DISTINCT period FROM report_runs \
                      WHERE kind = $1 AND outcome NOT IN ('failed', 'running') ORDER BY period",
-                )
-                .bind(kind.as_str())
-                .fetch_all(pool)
-                .await?
-            }
-        })
+            )
+            .bind(kind.as_str())
+            .fetch_all(pool)
+            .await?
+        }))
     }
 }

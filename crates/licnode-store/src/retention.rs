@@ -6,7 +6,7 @@
 //! transaction, on the rows as they are then.
 //!
 //! A destroyed record cannot come back: the apply path drops every received change to a
-//! tombstoned id (`sqlite_without_destroyed`), whether it comes from a sync session, an
+//! tombstoned id (`without_destroyed`), whether it comes from a sync session, an
 //! offline bundle or a peer that was offline during the destruction.
 
 use std::collections::HashSet;
@@ -14,8 +14,10 @@ use std::collections::HashSet;
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sqlx::{Postgres, Row, Sqlite};
+use sqlx::Row;
 
+use crate::dialect::{with_reader, with_writer};
+use crate::write::WriteTx as _;
 use crate::{Db, Store, StoreError};
 
 /// The collection holding destruction requests and decisions.
@@ -154,42 +156,24 @@ impl Store {
     pub async fn pulled_from(&self) -> Result<Option<String>, StoreError> {
         let stream = crate::sync_state::STREAM_PULL;
         let sql = "SELECT peer FROM sync_cursors WHERE stream = ";
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "{sql}? ORDER BY updated_at_ms DESC LIMIT 1"
-                )))
-                .bind(stream)
-                .fetch_optional(reader)
-                .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "{sql}$1 ORDER BY updated_at_ms DESC LIMIT 1"
-                )))
-                .bind(stream)
-                .fetch_optional(pool)
-                .await?
-            }
-        })
+        Ok(with_reader!(&self.db, |pool| {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "{sql}$1 ORDER BY updated_at_ms DESC LIMIT 1"
+            )))
+            .bind(stream)
+            .fetch_optional(pool)
+            .await?
+        }))
     }
 
     /// Whether this node destroyed the record `id`.
     pub async fn is_destroyed(&self, id: &str) -> Result<bool, StoreError> {
-        let found: Option<String> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar("SELECT record_id FROM tombstones WHERE record_id = ?")
-                    .bind(id)
-                    .fetch_optional(reader)
-                    .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar("SELECT record_id FROM tombstones WHERE record_id = $1")
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let found: Option<String> = with_reader!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT record_id FROM tombstones WHERE record_id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(found.is_some())
     }
 
@@ -199,24 +183,14 @@ impl Store {
     ) -> Result<Vec<DestructionCertificate>, StoreError> {
         const COLUMNS: &str = "id, request_id, node, destroyed_by, destroyed_at_ms, \
              approving_node, approver, approved_at_ms, approval, records";
-        match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM destruction_certificates ORDER BY destroyed_at_ms, id"
-            )))
-            .fetch_all(reader)
-            .await?
-            .iter()
-            .map(certificate_row)
-            .collect::<Result<Vec<_>, _>>(),
-            Db::Postgres { pool } => sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM destruction_certificates ORDER BY destroyed_at_ms, id"
-            )))
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(certificate_row)
-            .collect::<Result<Vec<_>, _>>(),
-        }
+        with_reader!(&self.db, |pool| sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM destruction_certificates ORDER BY destroyed_at_ms, id"
+        )))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(certificate_row)
+        .collect::<Result<Vec<_>, _>>())
     }
 
     /// Carries out an approved destruction in one transaction: each named record's document,
@@ -232,22 +206,165 @@ impl Store {
     where
         J: Fn(&HeldRecord) -> Result<String, E>,
     {
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                let mut tx = writer.begin().await?;
-                let certificate = carry_out_sqlite(&mut tx, order, &judge).await?;
-                tx.commit().await?;
-                Ok(certificate)
+        with_writer!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            // The change log's lock first, as every writer takes it (write.rs): received
+            // changes to these records wait for the destruction and then meet the tombstones.
+            tx.lock_log().await?;
+            let done: Option<String> =
+                sqlx::query_scalar("SELECT id FROM destruction_certificates WHERE request_id = $1")
+                    .bind(order.request_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if done.is_some() {
+                return Err(DestroyError::AlreadyDestroyed);
             }
-            Db::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
-                let certificate = carry_out_pg(&mut tx, order, &judge).await?;
-                tx.commit().await?;
-                Ok(certificate)
+            let held = tx.held_records(order.record_ids).await?;
+            let mut destroyed = Vec::new();
+            for record in &held {
+                // The rule is the caller's: the store only carries out what it is told is due.
+                let due_on = judge(record).map_err(DestroyError::Refused)?;
+                destroyed.push((record, due_on));
             }
-        }
+            let mut listed = Vec::new();
+            for (record, due_on) in destroyed {
+                let changes = tx.remove_record(record, order).await?;
+                listed.push(DestroyedRecord {
+                    id: record.id.clone(),
+                    collection: record.collection.clone(),
+                    jurisdiction: record.jurisdiction.clone(),
+                    due_on,
+                    changes,
+                });
+            }
+            let certificate = order.certificate(listed);
+            tx.record_certificate(&certificate).await?;
+            tx.commit().await?;
+            Ok(certificate)
+        })
     }
 }
+
+/// A destruction's steps inside its write transaction, on either database.
+trait DestroyTx {
+    /// The records of `ids` that exist, locked for this transaction.
+    async fn held_records(&mut self, ids: &[String]) -> Result<Vec<HeldRecord>, StoreError>;
+    /// Deletes a record, its document, its change-log rows and its quarantined changes, and
+    /// leaves its tombstone; returns how many changes went.
+    async fn remove_record(
+        &mut self,
+        record: &HeldRecord,
+        order: &DestructionOrder<'_>,
+    ) -> Result<i64, StoreError>;
+    /// Stores the certificate and one audit entry per destroyed record (Art. 37, 38).
+    async fn record_certificate(
+        &mut self,
+        certificate: &DestructionCertificate,
+    ) -> Result<(), StoreError>;
+}
+
+crate::dialect::impl_for_each_transaction!(DestroyTx {
+    async fn held_records(&mut self, ids: &[String]) -> Result<Vec<HeldRecord>, StoreError> {
+        use crate::dialect::BackendTx as _;
+        let dialect = Self::DIALECT;
+        let sql = format!(
+            "SELECT key, collection, jurisdiction, {data}, updated_at_ms, enterprise_name \
+             FROM records WHERE id = $1{lock}",
+            data = dialect.json_as_text("data"),
+            lock = dialect.for_update(),
+        );
+        let mut held = Vec::new();
+        for id in ids {
+            let row: Option<HeldRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .fetch_optional(&mut **self)
+                .await?;
+            if let Some((key, collection, jurisdiction, data, updated_at_ms, enterprise_name)) = row {
+                held.push(HeldRecord {
+                    key,
+                    id: id.clone(),
+                    data: parse_data(id, &data)?,
+                    collection,
+                    jurisdiction,
+                    updated_at_ms,
+                    enterprise_name,
+                });
+            }
+        }
+        Ok(held)
+    }
+
+    async fn remove_record(
+        &mut self,
+        record: &HeldRecord,
+        order: &DestructionOrder<'_>,
+    ) -> Result<i64, StoreError> {
+        use crate::dialect::BackendTx as _;
+        // On PostgreSQL the public name grams go with the row (trigger, migration 0003); SQLite
+        // keeps them in a separate full-text table.
+        if Self::DIALECT.has_separate_name_index() && record.enterprise_name.is_some() {
+            sqlx::query("DELETE FROM name_index WHERE rowid = $1")
+                .bind(record.key)
+                .execute(&mut **self)
+                .await?;
+        }
+        sqlx::query("DELETE FROM documents WHERE key = $1")
+            .bind(record.key)
+            .execute(&mut **self)
+            .await?;
+        sqlx::query("DELETE FROM records WHERE key = $1")
+            .bind(record.key)
+            .execute(&mut **self)
+            .await?;
+        let changes = sqlx::query("DELETE FROM changes WHERE record_id = $1")
+            .bind(&record.id)
+            .execute(&mut **self)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM quarantine WHERE record_id = $1")
+            .bind(&record.id)
+            .execute(&mut **self)
+            .await?;
+        sqlx::query(
+            "INSERT INTO tombstones (record_id, collection, jurisdiction, destroyed_at_ms, \
+             certificate_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (record_id) DO NOTHING",
+        )
+        .bind(&record.id)
+        .bind(&record.collection)
+        .bind(&record.jurisdiction)
+        .bind(order.destroyed_at_ms)
+        .bind(order.certificate_id)
+        .execute(&mut **self)
+        .await?;
+        Ok(changes as i64)
+    }
+
+    async fn record_certificate(
+        &mut self,
+        certificate: &DestructionCertificate,
+    ) -> Result<(), StoreError> {
+        use crate::audit::AuditTx as _;
+        sqlx::query(
+            "INSERT INTO destruction_certificates (id, request_id, node, destroyed_by, \
+             destroyed_at_ms, approving_node, approver, approved_at_ms, approval, records) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&certificate.id)
+        .bind(&certificate.request_id)
+        .bind(&certificate.node)
+        .bind(&certificate.destroyed_by)
+        .bind(certificate.destroyed_at_ms)
+        .bind(&certificate.approving_node)
+        .bind(&certificate.approver)
+        .bind(certificate.approved_at_ms)
+        .bind(&certificate.approval)
+        .bind(records_json(certificate))
+        .execute(&mut **self)
+        .await?;
+        self.append_audit(&audit_entries(certificate)).await?;
+        Ok(())
+    }
+});
 
 fn certificate_row<R: Row>(row: &R) -> Result<DestructionCertificate, StoreError>
 where
@@ -330,115 +447,6 @@ impl<E> From<sqlx::Error> for DestroyError<E> {
     }
 }
 
-async fn carry_out_sqlite<J, E>(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    order: &DestructionOrder<'_>,
-    judge: &J,
-) -> Result<DestructionCertificate, DestroyError<E>>
-where
-    J: Fn(&HeldRecord) -> Result<String, E>,
-{
-    let done: Option<String> =
-        sqlx::query_scalar("SELECT id FROM destruction_certificates WHERE request_id = ?")
-            .bind(order.request_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if done.is_some() {
-        return Err(DestroyError::AlreadyDestroyed);
-    }
-    let mut held = Vec::new();
-    for id in order.record_ids {
-        let row: Option<HeldRow> = sqlx::query_as(
-            "SELECT key, collection, jurisdiction, data, updated_at_ms, enterprise_name \
-             FROM records WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some((key, collection, jurisdiction, data, updated_at_ms, enterprise_name)) = row {
-            held.push(HeldRecord {
-                key,
-                id: id.clone(),
-                data: parse_data(id, &data)?,
-                collection,
-                jurisdiction,
-                updated_at_ms,
-                enterprise_name,
-            });
-        }
-    }
-    let mut destroyed = Vec::new();
-    for record in &held {
-        // The rule is the caller's: the store only carries out what it is told is due.
-        let due_on = judge(record).map_err(DestroyError::Refused)?;
-        destroyed.push((record, due_on));
-    }
-    let mut listed = Vec::new();
-    for (record, due_on) in destroyed {
-        if record.enterprise_name.is_some() {
-            sqlx::query("DELETE FROM name_index WHERE rowid = ?")
-                .bind(record.key)
-                .execute(&mut **tx)
-                .await?;
-        }
-        sqlx::query("DELETE FROM documents WHERE key = ?")
-            .bind(record.key)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("DELETE FROM records WHERE key = ?")
-            .bind(record.key)
-            .execute(&mut **tx)
-            .await?;
-        let changes = sqlx::query("DELETE FROM changes WHERE record_id = ?")
-            .bind(&record.id)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        sqlx::query("DELETE FROM quarantine WHERE record_id = ?")
-            .bind(&record.id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO tombstones (record_id, collection, jurisdiction, destroyed_at_ms, \
-             certificate_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING",
-        )
-        .bind(&record.id)
-        .bind(&record.collection)
-        .bind(&record.jurisdiction)
-        .bind(order.destroyed_at_ms)
-        .bind(order.certificate_id)
-        .execute(&mut **tx)
-        .await?;
-        listed.push(DestroyedRecord {
-            id: record.id.clone(),
-            collection: record.collection.clone(),
-            jurisdiction: record.jurisdiction.clone(),
-            due_on,
-            changes: changes as i64,
-        });
-    }
-    let certificate = order.certificate(listed);
-    sqlx::query(
-        "INSERT INTO destruction_certificates (id, request_id, node, destroyed_by, \
-         destroyed_at_ms, approving_node, approver, approved_at_ms, approval, records) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&certificate.id)
-    .bind(&certificate.request_id)
-    .bind(&certificate.node)
-    .bind(&certificate.destroyed_by)
-    .bind(certificate.destroyed_at_ms)
-    .bind(&certificate.approving_node)
-    .bind(&certificate.approver)
-    .bind(certificate.approved_at_ms)
-    .bind(&certificate.approval)
-    .bind(records_json(&certificate))
-    .execute(&mut **tx)
-    .await?;
-    crate::audit::append_sqlite(tx, &audit_entries(&certificate)).await?;
-    Ok(certificate)
-}
-
 /// One audit entry per destroyed record, in the destruction's transaction: the log says what
 /// went, when, by whom and on whose approval, even though the record itself is gone.
 fn audit_entries(certificate: &DestructionCertificate) -> Vec<crate::audit::AuditEntry> {
@@ -472,178 +480,12 @@ fn records_json(certificate: &DestructionCertificate) -> String {
     serde_json::to_string(&certificate.records).unwrap_or_else(|_| "[]".to_owned())
 }
 
-async fn carry_out_pg<J, E>(
-    tx: &mut sqlx::Transaction<'_, Postgres>,
-    order: &DestructionOrder<'_>,
-    judge: &J,
-) -> Result<DestructionCertificate, DestroyError<E>>
-where
-    J: Fn(&HeldRecord) -> Result<String, E>,
-{
-    // The change log's lock first, as every writer takes it (write.rs): received changes to
-    // these records wait for the destruction and then meet the tombstones.
-    sqlx::query("SELECT value FROM node_counters WHERE name = 'change_seq' FOR UPDATE")
-        .execute(&mut **tx)
-        .await?;
-    let done: Option<String> =
-        sqlx::query_scalar("SELECT id FROM destruction_certificates WHERE request_id = $1")
-            .bind(order.request_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if done.is_some() {
-        return Err(DestroyError::AlreadyDestroyed);
-    }
-    let mut held = Vec::new();
-    for id in order.record_ids {
-        let row: Option<HeldRow> = sqlx::query_as(
-            "SELECT key, collection, jurisdiction, data::text, updated_at_ms, enterprise_name \
-             FROM records WHERE id = $1 FOR UPDATE",
-        )
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some((key, collection, jurisdiction, data, updated_at_ms, enterprise_name)) = row {
-            held.push(HeldRecord {
-                key,
-                id: id.clone(),
-                data: parse_data(id, &data)?,
-                collection,
-                jurisdiction,
-                updated_at_ms,
-                enterprise_name,
-            });
-        }
-    }
-    let mut destroyed = Vec::new();
-    for record in &held {
-        // The rule is the caller's: the store only carries out what it is told is due.
-        let due_on = judge(record).map_err(DestroyError::Refused)?;
-        destroyed.push((record, due_on));
-    }
-    let mut listed = Vec::new();
-    for (record, due_on) in destroyed {
-        // The public name grams go with the row (trigger, migration 0003).
-        sqlx::query("DELETE FROM documents WHERE key = $1")
-            .bind(record.key)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("DELETE FROM records WHERE key = $1")
-            .bind(record.key)
-            .execute(&mut **tx)
-            .await?;
-        let changes = sqlx::query("DELETE FROM changes WHERE record_id = $1")
-            .bind(&record.id)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        sqlx::query("DELETE FROM quarantine WHERE record_id = $1")
-            .bind(&record.id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO tombstones (record_id, collection, jurisdiction, destroyed_at_ms, \
-             certificate_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (record_id) DO NOTHING",
-        )
-        .bind(&record.id)
-        .bind(&record.collection)
-        .bind(&record.jurisdiction)
-        .bind(order.destroyed_at_ms)
-        .bind(order.certificate_id)
-        .execute(&mut **tx)
-        .await?;
-        listed.push(DestroyedRecord {
-            id: record.id.clone(),
-            collection: record.collection.clone(),
-            jurisdiction: record.jurisdiction.clone(),
-            due_on,
-            changes: changes as i64,
-        });
-    }
-    let certificate = order.certificate(listed);
-    sqlx::query(
-        "INSERT INTO destruction_certificates (id, request_id, node, destroyed_by, \
-         destroyed_at_ms, approving_node, approver, approved_at_ms, approval, records) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&certificate.id)
-    .bind(&certificate.request_id)
-    .bind(&certificate.node)
-    .bind(&certificate.destroyed_by)
-    .bind(certificate.destroyed_at_ms)
-    .bind(&certificate.approving_node)
-    .bind(&certificate.approver)
-    .bind(certificate.approved_at_ms)
-    .bind(&certificate.approval)
-    .bind(records_json(&certificate))
-    .execute(&mut **tx)
-    .await?;
-    crate::audit::append_pg(tx, &audit_entries(&certificate)).await?;
-    Ok(certificate)
-}
-
-/// The ids among `ids` this node destroyed: received changes to them are dropped (no
-/// resurrection). Called by the apply path inside its write transaction.
-pub(crate) async fn sqlite_tombstoned(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    ids: &[&str],
-) -> Result<HashSet<String>, StoreError> {
-    let mut found = HashSet::new();
-    for chunk in ids.chunks(400) {
-        let mut query = sqlx::QueryBuilder::<Sqlite>::new(
-            "SELECT record_id FROM tombstones WHERE record_id IN (",
-        );
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(id.to_string());
-        }
-        query.push(")");
-        let rows: Vec<(String,)> = query.build_query_as().fetch_all(&mut **tx).await?;
-        found.extend(rows.into_iter().map(|(id,)| id));
-    }
-    Ok(found)
-}
-
-/// [`sqlite_tombstoned`] on PostgreSQL.
-pub(crate) async fn pg_tombstoned(
-    tx: &mut sqlx::Transaction<'_, Postgres>,
-    ids: &[&str],
-) -> Result<HashSet<String>, StoreError> {
-    let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT record_id FROM tombstones WHERE record_id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(&mut **tx)
-            .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
-}
-
-/// The received changes of `by_record` without those to records this node destroyed, which
-/// are dropped and counted as already held: the node had them and destroyed them on its
-/// superior's approval (Art. 38). They are not quarantined either, since the quarantine keeps
-/// a change's bytes. The apply path calls this inside its write transaction, so a destruction
-/// and a batch never interleave.
-pub(crate) async fn sqlite_without_destroyed<'a, T>(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    by_record: Vec<(&'a str, Vec<T>)>,
-    outcome: &mut crate::write::ApplyOutcome,
-) -> Result<Vec<(&'a str, Vec<T>)>, StoreError> {
-    let ids: Vec<&str> = by_record.iter().map(|(id, _)| *id).collect();
-    let destroyed = sqlite_tombstoned(tx, &ids).await?;
-    Ok(drop_destroyed(by_record, &destroyed, outcome))
-}
-
-/// [`sqlite_without_destroyed`] on PostgreSQL.
-pub(crate) async fn pg_without_destroyed<'a, T>(
-    tx: &mut sqlx::Transaction<'_, Postgres>,
-    by_record: Vec<(&'a str, Vec<T>)>,
-    outcome: &mut crate::write::ApplyOutcome,
-) -> Result<Vec<(&'a str, Vec<T>)>, StoreError> {
-    let ids: Vec<&str> = by_record.iter().map(|(id, _)| *id).collect();
-    let destroyed = pg_tombstoned(tx, &ids).await?;
-    Ok(drop_destroyed(by_record, &destroyed, outcome))
-}
-
-fn drop_destroyed<'a, T>(
+/// The received changes of `by_record` without those to records this node destroyed
+/// (`destroyed`, read by the apply path inside its write transaction, so a destruction and a
+/// batch never interleave), which are dropped and counted as already held: the node had them
+/// and destroyed them on its superior's approval (Art. 38). They are not quarantined either,
+/// since the quarantine keeps a change's bytes.
+pub(crate) fn without_destroyed<'a, T>(
     by_record: Vec<(&'a str, Vec<T>)>,
     destroyed: &HashSet<String>,
     outcome: &mut crate::write::ApplyOutcome,

@@ -9,8 +9,9 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use sqlx::{Postgres, Row, Sqlite};
+use sqlx::Row;
 
+use crate::dialect::{with_reader, with_writer};
 use crate::write::{ApplyOutcome, RemoteChange};
 use crate::{Db, Store, StoreError};
 
@@ -22,13 +23,77 @@ pub const STREAM_PULL: &str = "pull";
 /// from the parent after its log and the parent's cursor diverged.
 pub const STREAM_RECOVER: &str = "recover";
 
+/// Why the store itself quarantines a received change. Refusals by the link's authority rules
+/// carry the rules' own codes (`outside_jurisdiction`, …) and are decided above the store. The
+/// spelling of each reason is stored in `quarantine.reason` and sent on the wire: `as_str` is
+/// the only place it is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QuarantineReason {
+    /// The change's bytes are not an automerge change.
+    MalformedChange,
+    /// The record's document refused the change (metadata that contradicts it).
+    RefusedByDocument,
+    /// The change depends on changes this node does not have (yet: such changes are applied
+    /// again after every batch that brought something, see [`Store::retry_waiting`]).
+    MissingDependency,
+    /// The change would give a record a second id, collection or jurisdiction, even as a losing
+    /// concurrent value (issue 11 item 6).
+    IdentityConflict,
+    /// After the change the record fails the validation a local write of the same fields must
+    /// pass (issue 11 item 6).
+    InvalidRecord,
+}
+
+impl QuarantineReason {
+    /// Every reason, for whoever lists them.
+    pub const ALL: [QuarantineReason; 5] = [
+        QuarantineReason::MalformedChange,
+        QuarantineReason::RefusedByDocument,
+        QuarantineReason::MissingDependency,
+        QuarantineReason::IdentityConflict,
+        QuarantineReason::InvalidRecord,
+    ];
+
+    /// The reason's code, as stored and sent.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            QuarantineReason::MalformedChange => "malformed_change",
+            QuarantineReason::RefusedByDocument => "refused_by_document",
+            QuarantineReason::MissingDependency => "missing_dependency",
+            QuarantineReason::IdentityConflict => "identity_conflict",
+            QuarantineReason::InvalidRecord => "invalid_record",
+        }
+    }
+}
+
+impl std::fmt::Display for QuarantineReason {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// A code that is not one of the store's own reasons (an authority rule's, or unknown).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a reason the store quarantines for")]
+pub struct NotAStoreReason(pub String);
+
+impl std::str::FromStr for QuarantineReason {
+    type Err = NotAStoreReason;
+
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        QuarantineReason::ALL
+            .into_iter()
+            .find(|reason| reason.as_str() == code)
+            .ok_or_else(|| NotAStoreReason(code.to_owned()))
+    }
+}
+
 /// Reason code of a change whose bytes are not an automerge change.
-pub const REASON_MALFORMED: &str = "malformed_change";
+pub const REASON_MALFORMED: &str = QuarantineReason::MalformedChange.as_str();
 /// Reason code of a change the record's document refused (metadata that contradicts it).
-pub const REASON_REFUSED_BY_DOCUMENT: &str = "refused_by_document";
-/// Reason code of a change whose dependencies this node does not have (yet: such changes are
-/// applied again after every batch that brought something, see [`Store::retry_waiting`]).
-pub const REASON_MISSING_DEPENDENCY: &str = "missing_dependency";
+pub const REASON_REFUSED_BY_DOCUMENT: &str = QuarantineReason::RefusedByDocument.as_str();
+/// Reason code of a change whose dependencies this node does not have.
+pub const REASON_MISSING_DEPENDENCY: &str = QuarantineReason::MissingDependency.as_str();
 
 /// Most waiting changes applied again at once.
 const RETRY_BATCH: i64 = 500;
@@ -95,22 +160,13 @@ pub(crate) struct SyncTail {
 impl Store {
     /// The cursor of `stream` with `peer`: 0 when nothing was stored yet.
     pub async fn sync_cursor(&self, peer: &str, stream: &str) -> Result<i64, StoreError> {
-        let seq: Option<i64> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar("SELECT seq FROM sync_cursors WHERE peer = ? AND stream = ?")
-                    .bind(peer)
-                    .bind(stream)
-                    .fetch_optional(reader)
-                    .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar("SELECT seq FROM sync_cursors WHERE peer = $1 AND stream = $2")
-                    .bind(peer)
-                    .bind(stream)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let seq: Option<i64> = with_reader!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT seq FROM sync_cursors WHERE peer = $1 AND stream = $2")
+                .bind(peer)
+                .bind(stream)
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(seq.unwrap_or(0))
     }
 
@@ -127,22 +183,13 @@ impl Store {
                 "SELECT seq, hash FROM sync_cursors WHERE peer = $1 AND stream = $2"
             }
         };
-        let row: Option<(i64, Option<String>)> = match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_as(sql)
-                    .bind(peer)
-                    .bind(stream)
-                    .fetch_optional(reader)
-                    .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_as(sql)
-                    .bind(peer)
-                    .bind(stream)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let row: Option<(i64, Option<String>)> = with_reader!(&self.db, |pool| {
+            sqlx::query_as(sql)
+                .bind(peer)
+                .bind(stream)
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(row.unwrap_or((0, None)))
     }
 
@@ -155,53 +202,30 @@ impl Store {
         seq: i64,
     ) -> Result<(), StoreError> {
         let now = crate::now_ms();
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query(
-                    "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
-                     VALUES (?, ?, ?, ?, NULL) ON CONFLICT (peer, stream) DO UPDATE SET \
-                     seq = excluded.seq, hash = NULL, updated_at_ms = excluded.updated_at_ms",
-                )
-                .bind(peer)
-                .bind(stream)
-                .bind(seq)
-                .bind(now)
-                .execute(writer)
-                .await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query(
-                    "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
+        with_writer!(&self.db, |pool| {
+            sqlx::query(
+                "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
                      VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (peer, stream) DO UPDATE SET \
                      seq = excluded.seq, hash = NULL, updated_at_ms = excluded.updated_at_ms",
-                )
-                .bind(peer)
-                .bind(stream)
-                .bind(seq)
-                .bind(now)
-                .execute(pool)
-                .await?;
-            }
-        }
+            )
+            .bind(peer)
+            .bind(stream)
+            .bind(seq)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
         Ok(())
     }
 
     /// The hash of this node's change numbered `seq`, if its log holds one there.
     pub async fn change_hash_at(&self, seq: i64) -> Result<Option<String>, StoreError> {
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar("SELECT hash FROM changes WHERE seq = ?")
-                    .bind(seq)
-                    .fetch_optional(reader)
-                    .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar("SELECT hash FROM changes WHERE seq = $1")
-                    .bind(seq)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        })
+        Ok(with_reader!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT hash FROM changes WHERE seq = $1")
+                .bind(seq)
+                .fetch_optional(pool)
+                .await?
+        }))
     }
 
     /// Change-log rows received from `origin` after `after`, in sequence order, at most
@@ -214,32 +238,18 @@ impl Store {
     ) -> Result<Vec<crate::ChangeRow>, StoreError> {
         let columns = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
                        origin, at_ms, bytes";
-        match &self.db {
-            Db::Sqlite { reader, .. } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {columns} FROM changes WHERE origin = ? AND seq > ? \
-                     ORDER BY seq LIMIT ?"
-                )))
-                .bind(origin)
-                .bind(after)
-                .bind(limit)
-                .fetch_all(reader)
-                .await?;
-                rows.iter().map(crate::read::change_row).collect()
-            }
-            Db::Postgres { pool } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {columns} FROM changes WHERE origin = $1 AND seq > $2 \
+        with_reader!(&self.db, |pool| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {columns} FROM changes WHERE origin = $1 AND seq > $2 \
                      ORDER BY seq LIMIT $3"
-                )))
-                .bind(origin)
-                .bind(after)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                rows.iter().map(crate::read::change_row).collect()
-            }
-        }
+            )))
+            .bind(origin)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(crate::read::change_row).collect()
+        })
     }
 
     /// Stores a received batch: `check` decides, for each change and the node its actor id is
@@ -378,79 +388,44 @@ impl Store {
     async fn waiting(&self, limit: i64) -> Result<Vec<QuarantineEntry>, StoreError> {
         let select = "SELECT peer, hash, record_id, collection, jurisdiction, author_node, \
                       reason, message, bytes, received_at_ms FROM quarantine WHERE reason = ";
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{select} ? ORDER BY id LIMIT ?"
-                )))
-                .bind(REASON_MISSING_DEPENDENCY)
-                .bind(limit)
-                .fetch_all(writer)
-                .await?;
-                rows.iter().map(quarantine_row).collect()
-            }
-            Db::Postgres { pool } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{select} $1 ORDER BY id LIMIT $2"
-                )))
-                .bind(REASON_MISSING_DEPENDENCY)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                rows.iter().map(quarantine_row).collect()
-            }
-        }
+        with_writer!(&self.db, |pool| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{select} $1 ORDER BY id LIMIT $2"
+            )))
+            .bind(REASON_MISSING_DEPENDENCY)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(quarantine_row).collect()
+        })
     }
 
     /// Removes from the quarantine the waiting changes this node now holds.
     async fn clear_resolved_waiting(&self) -> Result<(), StoreError> {
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query(
-                    "DELETE FROM quarantine WHERE reason = ? \
+        with_writer!(&self.db, |pool| {
+            sqlx::query(
+                "DELETE FROM quarantine WHERE reason = $1 \
                      AND hash IN (SELECT hash FROM changes)",
-                )
-                .bind(REASON_MISSING_DEPENDENCY)
-                .execute(writer)
-                .await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query(
-                    "DELETE FROM quarantine WHERE reason = $1 \
-                     AND hash IN (SELECT hash FROM changes)",
-                )
-                .bind(REASON_MISSING_DEPENDENCY)
-                .execute(pool)
-                .await?;
-            }
-        }
+            )
+            .bind(REASON_MISSING_DEPENDENCY)
+            .execute(pool)
+            .await?;
+        });
         Ok(())
     }
 
     /// The quarantined changes, oldest first, at most `limit`.
     pub async fn quarantined(&self, limit: i64) -> Result<Vec<QuarantineEntry>, StoreError> {
-        match &self.db {
-            Db::Sqlite { reader, .. } => {
-                let rows = sqlx::query(
-                    "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
-                     message, bytes, received_at_ms FROM quarantine ORDER BY id LIMIT ?",
-                )
-                .bind(limit)
-                .fetch_all(reader)
-                .await?;
-                rows.iter().map(quarantine_row).collect()
-            }
-            Db::Postgres { pool } => {
-                let rows = sqlx::query(
-                    "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
+        with_reader!(&self.db, |pool| {
+            let rows = sqlx::query(
+                "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
                      message, bytes, received_at_ms FROM quarantine ORDER BY id LIMIT $1",
-                )
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                rows.iter().map(quarantine_row).collect()
-            }
-        }
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(quarantine_row).collect()
+        })
     }
 }
 
@@ -468,133 +443,94 @@ fn malformed_id(bytes: &[u8]) -> String {
 /// could not apply for want of a dependency.
 fn quarantine_rows(tail: &SyncTail, outcome: &ApplyOutcome) -> Vec<QuarantineEntry> {
     let mut rows = tail.denied.clone();
-    let mut from_outcome = |hash: &str, code: &str, message: &str| {
+    let mut from_outcome = |hash: &str, reason: QuarantineReason, message: &str| {
         if let Some(offered) = tail.offered.get(hash) {
             let mut row = offered.clone();
-            row.reason = code.to_owned();
+            row.reason = reason.as_str().to_owned();
             row.message = message.to_owned();
             rows.push(row);
         }
     };
     for (hash, message) in &outcome.refused {
-        let code = outcome
+        let reason = outcome
             .refusal_codes
             .get(hash)
             .copied()
-            .unwrap_or(REASON_REFUSED_BY_DOCUMENT);
-        from_outcome(hash, code, message);
+            .unwrap_or(QuarantineReason::RefusedByDocument);
+        from_outcome(hash, reason, message);
     }
     for hash in &outcome.pending {
         from_outcome(
             hash,
-            REASON_MISSING_DEPENDENCY,
+            QuarantineReason::MissingDependency,
             "the change depends on changes this node does not have",
         );
     }
     rows
 }
 
-pub(crate) async fn sqlite_finish(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    tail: &SyncTail,
-    outcome: &ApplyOutcome,
-) -> Result<(), StoreError> {
-    let rows = quarantine_rows(tail, outcome);
-    for row in &rows {
-        sqlx::query(
-            "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
-             author_node, reason, message, bytes, received_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, hash) DO NOTHING",
-        )
-        .bind(&row.peer)
-        .bind(&row.hash)
-        .bind(&row.record_id)
-        .bind(&row.collection)
-        .bind(&row.jurisdiction)
-        .bind(&row.author_node)
-        .bind(&row.reason)
-        .bind(&row.message)
-        .bind(&row.bytes)
-        .bind(row.received_at_ms)
-        .execute(&mut **tx)
-        .await?;
-    }
-    // Every refused change leaves an audit entry (Art. 37).
-    crate::audit::append_sqlite(tx, &crate::audit::refusal_entries(&rows)).await?;
-    let update = if tail.cursor_move.reset {
-        "seq = excluded.seq, hash = excluded.hash"
-    } else {
-        // The hash follows the sequence number it names.
-        "seq = MAX(sync_cursors.seq, excluded.seq), hash = CASE \
-         WHEN excluded.seq > sync_cursors.seq THEN excluded.hash \
-         WHEN excluded.seq = sync_cursors.seq THEN COALESCE(excluded.hash, sync_cursors.hash) \
-         ELSE sync_cursors.hash END"
-    };
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (peer, stream) DO UPDATE SET {update}, \
-         updated_at_ms = excluded.updated_at_ms"
-    )))
-    .bind(&tail.peer)
-    .bind(&tail.stream)
-    .bind(tail.cursor)
-    .bind(crate::now_ms())
-    .bind(&tail.cursor_move.hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+/// What replication records with a batch, inside the batch's write transaction.
+pub(crate) trait SyncTx {
+    /// Quarantines the batch's refused and pending changes (with an audit entry each, Art. 37)
+    /// and moves the peer's cursor.
+    async fn finish(&mut self, tail: &SyncTail, outcome: &ApplyOutcome) -> Result<(), StoreError>;
 }
 
-pub(crate) async fn pg_finish(
-    tx: &mut sqlx::Transaction<'_, Postgres>,
-    tail: &SyncTail,
-    outcome: &ApplyOutcome,
-) -> Result<(), StoreError> {
-    let rows = quarantine_rows(tail, outcome);
-    for row in &rows {
-        sqlx::query(
-            "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
-             author_node, reason, message, bytes, received_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (peer, hash) DO NOTHING",
-        )
-        .bind(&row.peer)
-        .bind(&row.hash)
-        .bind(&row.record_id)
-        .bind(&row.collection)
-        .bind(&row.jurisdiction)
-        .bind(&row.author_node)
-        .bind(&row.reason)
-        .bind(&row.message)
-        .bind(&row.bytes)
-        .bind(row.received_at_ms)
-        .execute(&mut **tx)
+crate::dialect::impl_for_each_transaction!(SyncTx {
+    async fn finish(&mut self, tail: &SyncTail, outcome: &ApplyOutcome) -> Result<(), StoreError> {
+        use crate::audit::AuditTx as _;
+        use crate::dialect::BackendTx as _;
+        let rows = quarantine_rows(tail, outcome);
+        for row in &rows {
+            sqlx::query(
+                "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
+                 author_node, reason, message, bytes, received_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (peer, hash) DO NOTHING",
+            )
+            .bind(&row.peer)
+            .bind(&row.hash)
+            .bind(&row.record_id)
+            .bind(&row.collection)
+            .bind(&row.jurisdiction)
+            .bind(&row.author_node)
+            .bind(&row.reason)
+            .bind(&row.message)
+            .bind(&row.bytes)
+            .bind(row.received_at_ms)
+            .execute(&mut **self)
+            .await?;
+        }
+        // Every refused change leaves an audit entry (Art. 37).
+        self.append_audit(&crate::audit::refusal_entries(&rows)).await?;
+        let update = if tail.cursor_move.reset {
+            "seq = excluded.seq, hash = excluded.hash".to_string()
+        } else {
+            // The hash follows the sequence number it names.
+            format!(
+                "seq = {greatest}(sync_cursors.seq, excluded.seq), hash = CASE \
+                 WHEN excluded.seq > sync_cursors.seq THEN excluded.hash \
+                 WHEN excluded.seq = sync_cursors.seq \
+                 THEN COALESCE(excluded.hash, sync_cursors.hash) \
+                 ELSE sync_cursors.hash END",
+                greatest = Self::DIALECT.greatest()
+            )
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (peer, stream) DO UPDATE SET {update}, \
+             updated_at_ms = excluded.updated_at_ms"
+        )))
+        .bind(&tail.peer)
+        .bind(&tail.stream)
+        .bind(tail.cursor)
+        .bind(crate::now_ms())
+        .bind(&tail.cursor_move.hash)
+        .execute(&mut **self)
         .await?;
+        Ok(())
     }
-    // Every refused change leaves an audit entry (Art. 37).
-    crate::audit::append_pg(tx, &crate::audit::refusal_entries(&rows)).await?;
-    let update = if tail.cursor_move.reset {
-        "seq = excluded.seq, hash = excluded.hash"
-    } else {
-        // The hash follows the sequence number it names.
-        "seq = GREATEST(sync_cursors.seq, excluded.seq), hash = CASE \
-         WHEN excluded.seq > sync_cursors.seq THEN excluded.hash \
-         WHEN excluded.seq = sync_cursors.seq THEN COALESCE(excluded.hash, sync_cursors.hash) \
-         ELSE sync_cursors.hash END"
-    };
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO sync_cursors (peer, stream, seq, updated_at_ms, hash) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (peer, stream) DO UPDATE SET {update}, \
-         updated_at_ms = excluded.updated_at_ms"
-    )))
-    .bind(&tail.peer)
-    .bind(&tail.stream)
-    .bind(tail.cursor)
-    .bind(crate::now_ms())
-    .bind(&tail.cursor_move.hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
+});
 
 fn quarantine_row<R: Row>(row: &R) -> Result<QuarantineEntry, StoreError>
 where
@@ -626,20 +562,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = crate::now_ms();
         let text = state.to_string();
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query(
-                    "INSERT INTO link_state (peer, state, updated_at_ms) VALUES (?, ?, ?) \
-                     ON CONFLICT (peer) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms",
-                )
-                .bind(peer)
-                .bind(text)
-                .bind(now)
-                .execute(writer)
-                .await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query(
+        with_writer!(&self.db, |pool| {
+            sqlx::query(
                     "INSERT INTO link_state (peer, state, updated_at_ms) VALUES ($1, $2, $3) \
                      ON CONFLICT (peer) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms",
                 )
@@ -648,18 +572,15 @@ impl Store {
                 .bind(now)
                 .execute(pool)
                 .await?;
-            }
-        }
+        });
         Ok(())
     }
 
     /// Every saved link state, by peer.
     pub async fn link_states(&self) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
         let sql = "SELECT peer, state FROM link_state ORDER BY peer";
-        let rows: Vec<(String, String)> = match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_as(sql).fetch_all(reader).await?,
-            Db::Postgres { pool } => sqlx::query_as(sql).fetch_all(pool).await?,
-        };
+        let rows: Vec<(String, String)> =
+            with_reader!(&self.db, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         Ok(rows
             .into_iter()
             .map(|(peer, state)| {
@@ -674,15 +595,43 @@ impl Store {
     /// How many received changes sit in quarantine.
     pub async fn quarantine_count(&self) -> Result<i64, StoreError> {
         let sql = "SELECT COUNT(*) FROM quarantine";
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query_scalar(sql).fetch_one(reader).await?,
-            Db::Postgres { pool } => sqlx::query_scalar(sql).fetch_one(pool).await?,
-        })
+        Ok(with_reader!(&self.db, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await?))
     }
 
     /// Resolves when something was written to this node's change log since the last call
     /// (local writes and received changes alike): the sync loop's "shortly after a write".
     pub async fn changed(&self) {
         self.changed.notified().await;
+    }
+}
+
+#[cfg(test)]
+mod quarantine_reason_tests {
+    use super::QuarantineReason;
+
+    /// The codes are stored in `quarantine.reason` and sent to peers and staff: their spelling
+    /// is fixed (issue 17 item 3 keeps the strings byte for byte).
+    #[test]
+    fn each_quarantine_reason_keeps_its_stored_spelling_and_reads_back_from_it() {
+        let spelled = [
+            (QuarantineReason::MalformedChange, "malformed_change"),
+            (QuarantineReason::RefusedByDocument, "refused_by_document"),
+            (QuarantineReason::MissingDependency, "missing_dependency"),
+            (QuarantineReason::IdentityConflict, "identity_conflict"),
+            (QuarantineReason::InvalidRecord, "invalid_record"),
+        ];
+        assert_eq!(spelled.len(), QuarantineReason::ALL.len());
+        for (reason, code) in spelled {
+            assert_eq!(reason.as_str(), code);
+            assert_eq!(code.parse::<QuarantineReason>(), Ok(reason));
+        }
+    }
+
+    #[test]
+    fn an_authority_rules_code_is_not_read_as_a_store_reason() {
+        assert!("outside_jurisdiction".parse::<QuarantineReason>().is_err());
+        assert!("Invalid_Record".parse::<QuarantineReason>().is_err());
     }
 }

@@ -5,11 +5,19 @@
 use std::collections::{HashMap, HashSet};
 
 use licnode_doc::{LocalChange, RecordDoc};
-use sqlx::{Postgres, QueryBuilder, Sqlite};
 
+use crate::dialect::with_writer;
 use crate::projection::Projection;
 use crate::read::StoredRecord;
+use crate::sync_state::QuarantineReason;
 use crate::{Db, Store, StoreError};
+
+mod postgres;
+mod sqlite;
+mod transaction;
+
+pub(crate) use transaction::{CounterTx, LoadedDocument, WriteTx};
+use transaction::{DocumentRow, NewRecordRow, NextDocument};
 
 /// A document is saved whole again once this many changes were appended to its bytes.
 const MAX_APPENDED_CHUNKS: i64 = 24;
@@ -28,7 +36,8 @@ pub struct PreparedRecord {
 /// A change-log row before it has a sequence number.
 #[derive(Clone, Debug)]
 pub struct PreparedChange {
-    pub hash: String,
+    /// The change's hash, typed until it is bound into SQL (as lowercase hex, its stored form).
+    pub hash: licnode_doc::ChangeHash,
     pub record_id: String,
     pub collection: String,
     pub jurisdiction: String,
@@ -66,15 +75,15 @@ pub struct ApplyOutcome {
     pub refused: Vec<(String, String)>,
     /// The reason code of refused changes (by hash) that the document did not refuse itself:
     /// `identity_conflict`, `invalid_record`. Every other refusal is `refused_by_document`.
-    pub refusal_codes: HashMap<String, &'static str>,
+    pub refusal_codes: HashMap<String, QuarantineReason>,
 }
 
 /// Reason code of a received change that would give a record a second id, collection or
 /// jurisdiction, even as a losing concurrent value (issue 11 item 6).
-pub const REASON_IDENTITY_CONFLICT: &str = "identity_conflict";
+pub const REASON_IDENTITY_CONFLICT: &str = QuarantineReason::IdentityConflict.as_str();
 /// Reason code of a received change after which the record fails the validation a local write
 /// of the same fields must pass (issue 11 item 6).
-pub const REASON_INVALID_RECORD: &str = "invalid_record";
+pub const REASON_INVALID_RECORD: &str = QuarantineReason::InvalidRecord.as_str();
 
 /// The outcome of [`Store::modify`].
 #[derive(Debug, thiserror::Error)]
@@ -99,21 +108,6 @@ pub struct Attribution {
     pub node: String,
     pub user: String,
     pub at_ms: i64,
-}
-
-/// A stored document as loaded with its record: id, key, bytes, chunk count (the integer
-/// type its database gives), enterprise name and the projection's fields as JSON text.
-type DocumentRow<Count> = (String, i64, Vec<u8>, Count, Option<String>, String);
-
-/// The stored state of one record's document inside a write transaction.
-struct LoadedDocument {
-    key: i64,
-    bytes: Vec<u8>,
-    chunk_count: i64,
-    old_name: Option<String>,
-    /// The projection's fields as stored (JSON text), when loaded for applying received
-    /// changes: what they changed is validated.
-    old_data: Option<String>,
 }
 
 impl Store {
@@ -164,56 +158,37 @@ impl Store {
         attribution: &Attribution,
         change: impl FnOnce(&mut RecordDoc) -> Result<Option<LocalChange>, E>,
     ) -> Result<StoredRecord, ModifyError<E>> {
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                let mut tx = writer.begin().await?;
-                let loaded = sqlite_load_document(&mut tx, id)
+        with_writer!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            tx.lock_log().await?;
+            let loaded = tx
+                .load_document(id)
+                .await?
+                .ok_or_else(|| ModifyError::NotFound(id.to_string()))?;
+            let mut doc = decode(id, &loaded.bytes)?;
+            let Some(local) = change(&mut doc).map_err(ModifyError::Rejected)? else {
+                tx.rollback().await?;
+                return self
+                    .get(id)
                     .await?
-                    .ok_or_else(|| ModifyError::NotFound(id.to_string()))?;
-                let mut doc = decode(id, &loaded.bytes)?;
-                let Some(local) = change(&mut doc).map_err(ModifyError::Rejected)? else {
-                    tx.rollback().await?;
-                    return self
-                        .get(id)
-                        .await?
-                        .ok_or_else(|| ModifyError::NotFound(id.into()));
-                };
-                let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
-                let projection = Projection::of(&doc, attribution.at_ms)?;
-                let seq = sqlite_take(&mut tx, "change_seq", 1).await?;
-                let row = local_change_row(&projection, &local, attribution);
-                sqlite_store_existing(&mut tx, &loaded, &projection, &bytes, chunk_count, seq)
-                    .await?;
-                sqlite_insert_changes(&mut tx, &[(seq, &row)]).await?;
-                tx.commit().await?;
-                self.changed.notify_one();
-                Ok(StoredRecord::from_projection(loaded.key, seq, projection))
-            }
-            Db::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
-                pg_lock_log(&mut tx).await?;
-                let loaded = pg_load_document(&mut tx, id)
-                    .await?
-                    .ok_or_else(|| ModifyError::NotFound(id.to_string()))?;
-                let mut doc = decode(id, &loaded.bytes)?;
-                let Some(local) = change(&mut doc).map_err(ModifyError::Rejected)? else {
-                    tx.rollback().await?;
-                    return self
-                        .get(id)
-                        .await?
-                        .ok_or_else(|| ModifyError::NotFound(id.into()));
-                };
-                let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
-                let projection = Projection::of(&doc, attribution.at_ms)?;
-                let seq = pg_take(&mut tx, "change_seq", 1).await?;
-                let row = local_change_row(&projection, &local, attribution);
-                pg_store_existing(&mut tx, &loaded, &projection, &bytes, chunk_count, seq).await?;
-                pg_insert_changes(&mut tx, &[(seq, &row)]).await?;
-                tx.commit().await?;
-                self.changed.notify_one();
-                Ok(StoredRecord::from_projection(loaded.key, seq, projection))
-            }
-        }
+                    .ok_or_else(|| ModifyError::NotFound(id.into()));
+            };
+            let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
+            let projection = Projection::of(&doc, attribution.at_ms)?;
+            let seq = tx.take("change_seq", 1).await?;
+            let row = local_change_row(&projection, &local, attribution);
+            let next = NextDocument {
+                projection: &projection,
+                bytes: &bytes,
+                chunk_count,
+                last_seq: seq,
+            };
+            tx.store_existing(&loaded, &next).await?;
+            tx.insert_changes(&[(seq, &row)]).await?;
+            tx.commit().await?;
+            self.changed.notify_one();
+            Ok(StoredRecord::from_projection(loaded.key, seq, projection))
+        })
     }
 
     /// Applies changes received from another node in one transaction. Changes already held are
@@ -242,114 +217,53 @@ impl Store {
             .flat_map(|(_, incoming)| incoming.iter().map(|(_, c)| c.hash.to_string()))
             .collect();
         let ids: Vec<&str> = by_record.iter().map(|(id, _)| *id).collect();
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                let mut tx = writer.begin().await?;
-                // No resurrection (Art. 38): changes to records destroyed here are dropped.
-                let by_record =
-                    crate::retention::sqlite_without_destroyed(&mut tx, by_record, &mut outcome)
-                        .await?;
-                let known = sqlite_known_hashes(&mut tx, &hashes).await?;
-                let loaded = sqlite_load_documents(&mut tx, &ids).await?;
-                let plans = plan_all(by_record, loaded, &known, &mut outcome)?;
-                if !plans.is_empty() {
-                    let (rows, new_count) = plan_sizes(&plans);
-                    let first_seq = sqlite_take(&mut tx, "change_seq", rows).await?;
-                    let first_key = match new_count {
-                        0 => 0,
-                        count => sqlite_take(&mut tx, "record_key", count).await?,
-                    };
-                    let numbered = number_plans(&plans, first_seq, first_key);
-                    for chunk in numbered.new_records.chunks(ROWS_PER_STATEMENT) {
-                        let rows: Vec<(i64, i64, &PreparedRecord)> = chunk
-                            .iter()
-                            .map(|(key, seq, record, _)| (*key, *seq, record))
-                            .collect();
-                        let chunk_counts: Vec<i64> =
-                            chunk.iter().map(|(_, _, _, count)| *count).collect();
-                        sqlite_insert_record_rows(&mut tx, &rows, &chunk_counts).await?;
-                    }
-                    for (plan, last_seq) in &numbered.existing {
-                        if let Some(loaded) = &plan.existing {
-                            sqlite_store_existing(
-                                &mut tx,
-                                loaded,
-                                &plan.projection,
-                                &plan.bytes,
-                                plan.chunk_count,
-                                *last_seq,
-                            )
-                            .await?;
-                        }
-                    }
-                    sqlite_insert_changes(&mut tx, &numbered.changes).await?;
-                    outcome
-                        .applied
-                        .extend(numbered.changes.iter().map(|(_, row)| row.hash.clone()));
+        with_writer!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            tx.lock_log().await?;
+            // No resurrection (Art. 38): changes to records destroyed here are dropped.
+            let destroyed = tx.tombstoned(&ids).await?;
+            let by_record =
+                crate::retention::without_destroyed(by_record, &destroyed, &mut outcome);
+            let known = tx.known_hashes(&hashes).await?;
+            let loaded = tx.load_documents(&ids).await?;
+            let plans = plan_all(by_record, loaded, &known, &mut outcome)?;
+            if !plans.is_empty() {
+                let (rows, new_count) = plan_sizes(&plans);
+                let first_seq = tx.take("change_seq", rows).await?;
+                let first_key = match new_count {
+                    0 => 0,
+                    count => tx.take("record_key", count).await?,
+                };
+                let numbered = number_plans(&plans, first_seq, first_key);
+                let new_rows: Vec<NewRecordRow<'_>> = numbered
+                    .new_records
+                    .iter()
+                    .map(|(key, seq, record, count)| (*key, *seq, record, *count))
+                    .collect();
+                for chunk in new_rows.chunks(batch_rows(&tx)) {
+                    tx.insert_record_rows(chunk).await?;
                 }
-                if let Some(tail) = tail {
-                    crate::sync_state::sqlite_finish(&mut tx, tail, &outcome).await?;
+                for (plan, last_seq) in &numbered.existing {
+                    if let Some(loaded) = &plan.existing {
+                        let next = NextDocument {
+                            projection: &plan.projection,
+                            bytes: &plan.bytes,
+                            chunk_count: plan.chunk_count,
+                            last_seq: *last_seq,
+                        };
+                        tx.store_existing(loaded, &next).await?;
+                    }
                 }
-                tx.commit().await?;
+                tx.insert_changes(&numbered.changes).await?;
+                outcome
+                    .applied
+                    .extend(numbered.changes.iter().map(|(_, row)| row.hash.to_string()));
             }
-            Db::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
-                pg_lock_log(&mut tx).await?;
-                // No resurrection (Art. 38): changes to records destroyed here are dropped.
-                let by_record =
-                    crate::retention::pg_without_destroyed(&mut tx, by_record, &mut outcome)
-                        .await?;
-                let known = pg_known_hashes(&mut tx, &hashes).await?;
-                let loaded = pg_load_documents(&mut tx, &ids).await?;
-                let plans = plan_all(by_record, loaded, &known, &mut outcome)?;
-                if !plans.is_empty() {
-                    let (rows, new_count) = plan_sizes(&plans);
-                    let first_seq = pg_take(&mut tx, "change_seq", rows).await?;
-                    let first_key = match new_count {
-                        0 => 0,
-                        count => pg_take(&mut tx, "record_key", count).await?,
-                    };
-                    let numbered = number_plans(&plans, first_seq, first_key);
-                    for chunk in numbered.new_records.chunks(2_000) {
-                        pg_insert_record_rows(
-                            &mut tx,
-                            &chunk.iter().map(|(key, ..)| *key).collect::<Vec<_>>(),
-                            &chunk.iter().map(|(_, seq, ..)| *seq).collect::<Vec<_>>(),
-                            &chunk
-                                .iter()
-                                .map(|(_, _, record, _)| record.clone())
-                                .collect::<Vec<_>>(),
-                            &chunk
-                                .iter()
-                                .map(|(.., count)| *count as i32)
-                                .collect::<Vec<_>>(),
-                        )
-                        .await?;
-                    }
-                    for (plan, last_seq) in &numbered.existing {
-                        if let Some(loaded) = &plan.existing {
-                            pg_store_existing(
-                                &mut tx,
-                                loaded,
-                                &plan.projection,
-                                &plan.bytes,
-                                plan.chunk_count,
-                                *last_seq,
-                            )
-                            .await?;
-                        }
-                    }
-                    pg_insert_changes(&mut tx, &numbered.changes).await?;
-                    outcome
-                        .applied
-                        .extend(numbered.changes.iter().map(|(_, row)| row.hash.clone()));
-                }
-                if let Some(tail) = tail {
-                    crate::sync_state::pg_finish(&mut tx, tail, &outcome).await?;
-                }
-                tx.commit().await?;
+            if let Some(tail) = tail {
+                crate::sync_state::SyncTx::finish(&mut tx, tail, &outcome).await?;
             }
-        }
+            tx.commit().await?;
+        });
         if !outcome.applied.is_empty() {
             self.changed.notify_one();
         }
@@ -532,41 +446,32 @@ async fn insert_new(db: &Db, records: &[PreparedRecord]) -> Result<Vec<i64>, Sto
         return Ok(Vec::new());
     }
     let count = records.len() as i64;
-    match db {
-        Db::Sqlite { writer, .. } => {
-            let mut tx = writer.begin().await?;
-            let first_key = sqlite_take(&mut tx, "record_key", count).await?;
-            let first_seq = sqlite_take(&mut tx, "change_seq", count).await?;
-            for (chunk_index, chunk) in records.chunks(ROWS_PER_STATEMENT).enumerate() {
-                let offset = (chunk_index * ROWS_PER_STATEMENT) as i64;
-                let rows: Vec<(i64, i64, &PreparedRecord)> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| {
-                        (
-                            first_key + offset + i as i64,
-                            first_seq + offset + i as i64,
-                            r,
-                        )
-                    })
-                    .collect();
-                sqlite_insert_records(&mut tx, &rows).await?;
-            }
-            tx.commit().await?;
-            Ok((first_seq..first_seq + count).collect())
+    with_writer!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        // The change log's counter first, as on every write path.
+        let first_seq = tx.take("change_seq", count).await?;
+        let first_key = tx.take("record_key", count).await?;
+        let rows: Vec<NewRecordRow<'_>> = records
+            .iter()
+            .enumerate()
+            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1))
+            .collect();
+        for chunk in rows.chunks(batch_rows(&tx)) {
+            tx.insert_record_rows(chunk).await?;
+            let changes: Vec<(i64, &PreparedChange)> = chunk
+                .iter()
+                .map(|(_, seq, record, _)| (*seq, &record.change))
+                .collect();
+            tx.insert_changes(&changes).await?;
         }
-        Db::Postgres { pool } => {
-            let mut tx = pool.begin().await?;
-            let first_seq = pg_take(&mut tx, "change_seq", count).await?;
-            let first_key = pg_take(&mut tx, "record_key", count).await?;
-            for (chunk_index, chunk) in records.chunks(2_000).enumerate() {
-                let offset = (chunk_index * 2_000) as i64;
-                pg_insert_records(&mut tx, first_key + offset, first_seq + offset, chunk).await?;
-            }
-            tx.commit().await?;
-            Ok((first_seq..first_seq + count).collect())
-        }
-    }
+        tx.commit().await?;
+        Ok((first_seq..first_seq + count).collect())
+    })
+}
+
+/// Rows per multi-row statement of the transaction's database.
+fn batch_rows<T: WriteTx>(_tx: &T) -> usize {
+    T::ROWS_PER_BATCH
 }
 
 /// Commits queued single-record inserts in groups until every sender is gone.
@@ -654,34 +559,18 @@ fn plan_remote(
         return Ok(None);
     }
     // The document's own metadata must agree with what the sender claimed, and must not change.
-    let meta = match doc.meta() {
+    let meta = match agreed_meta(&doc, before.as_ref(), &applied) {
         Ok(meta) => meta,
-        Err(_) => {
-            refuse_all("the record's document has no metadata".into(), outcome);
+        Err(reason) => {
+            refuse_all(reason.into(), outcome);
             return Ok(None);
         }
     };
-    if before.as_ref().is_some_and(|before| before != &meta) {
-        refuse_all("the change rewrites the record's identity".into(), outcome);
-        return Ok(None);
-    }
-    for (remote, _) in &applied {
-        if remote.record_id != meta.id
-            || remote.collection != meta.collection
-            || remote.jurisdiction != meta.jurisdiction
-        {
-            refuse_all(
-                "the change's metadata contradicts the record's document".into(),
-                outcome,
-            );
-            return Ok(None);
-        }
-    }
     // Issue 11 item 6: no merge gives a record a second identity, not even as a losing value.
     if let Some(problem) = doc.identity_problem() {
         refuse_all_as(
             &fresh,
-            REASON_IDENTITY_CONFLICT,
+            QuarantineReason::IdentityConflict,
             format!("the change gives the record a second identity: {problem}"),
             outcome,
         );
@@ -690,34 +579,12 @@ fn plan_remote(
     let at_ms = applied.iter().map(|(r, _)| r.at_ms).max().unwrap_or(0);
     let projection = Projection::of(&doc, at_ms)?;
     if let Err(problem) = validate_received(&meta.collection, loaded.as_ref(), &projection) {
-        refuse_all_as(&fresh, REASON_INVALID_RECORD, problem, outcome);
+        refuse_all_as(&fresh, QuarantineReason::InvalidRecord, problem, outcome);
         return Ok(None);
     }
     let appended: Vec<&[u8]> = applied.iter().map(|(r, _)| r.bytes.as_slice()).collect();
-    let (bytes, chunk_count) = match &loaded {
-        Some(loaded) => next_bytes(&mut doc, loaded, &appended),
-        // A new record's document is the changes themselves, as received: a document loads
-        // from change chunks, and saving (compressing) it here would cost more than the rest
-        // of the merge. It is compacted like any other once it has grown.
-        None if appended.len() as i64 <= MAX_APPENDED_CHUNKS => {
-            (appended.concat(), appended.len() as i64)
-        }
-        None => (doc.save(), 1),
-    };
-    let rows = applied
-        .iter()
-        .map(|(remote, change)| PreparedChange {
-            hash: change.hash.to_string(),
-            record_id: meta.id.clone(),
-            collection: meta.collection.clone(),
-            jurisdiction: meta.jurisdiction.clone(),
-            author_node: change.author_node.clone().unwrap_or_default(),
-            author_user: remote.author_user.clone(),
-            origin: remote.origin.clone(),
-            at_ms: remote.at_ms,
-            bytes: remote.bytes.clone(),
-        })
-        .collect();
+    let (bytes, chunk_count) = received_bytes(&mut doc, loaded.as_ref(), &appended);
+    let rows = received_rows(&applied, &meta);
     Ok(Some(RemotePlan {
         existing: loaded,
         projection,
@@ -727,16 +594,79 @@ fn plan_remote(
     }))
 }
 
-/// Refuses every change of `fresh` with the reason `code`.
+/// The record's metadata after the merge, when it agrees with what the senders of `applied`
+/// claimed and with what it was `before`; otherwise why not.
+fn agreed_meta(
+    doc: &RecordDoc,
+    before: Option<&licnode_doc::RecordMeta>,
+    applied: &[(&RemoteChange, &licnode_doc::IncomingChange)],
+) -> Result<licnode_doc::RecordMeta, &'static str> {
+    let meta = doc
+        .meta()
+        .map_err(|_| "the record's document has no metadata")?;
+    if before.is_some_and(|before| before != &meta) {
+        return Err("the change rewrites the record's identity");
+    }
+    let contradicted = applied.iter().any(|(remote, _)| {
+        remote.record_id != meta.id
+            || remote.collection != meta.collection
+            || remote.jurisdiction != meta.jurisdiction
+    });
+    if contradicted {
+        return Err("the change's metadata contradicts the record's document");
+    }
+    Ok(meta)
+}
+
+/// The bytes to store for a record after applying received changes, and their chunk count.
+fn received_bytes(
+    doc: &mut RecordDoc,
+    loaded: Option<&LoadedDocument>,
+    appended: &[&[u8]],
+) -> (Vec<u8>, i64) {
+    match loaded {
+        Some(loaded) => next_bytes(doc, loaded, appended),
+        // A new record's document is the changes themselves, as received: a document loads
+        // from change chunks, and saving (compressing) it here would cost more than the rest
+        // of the merge. It is compacted like any other once it has grown.
+        None if appended.len() as i64 <= MAX_APPENDED_CHUNKS => {
+            (appended.concat(), appended.len() as i64)
+        }
+        None => (doc.save(), 1),
+    }
+}
+
+/// The change-log rows of the applied received changes of one record.
+fn received_rows(
+    applied: &[(&RemoteChange, &licnode_doc::IncomingChange)],
+    meta: &licnode_doc::RecordMeta,
+) -> Vec<PreparedChange> {
+    applied
+        .iter()
+        .map(|(remote, change)| PreparedChange {
+            hash: change.hash,
+            record_id: meta.id.clone(),
+            collection: meta.collection.clone(),
+            jurisdiction: meta.jurisdiction.clone(),
+            author_node: change.author_node.clone().unwrap_or_default(),
+            author_user: remote.author_user.clone(),
+            origin: remote.origin.clone(),
+            at_ms: remote.at_ms,
+            bytes: remote.bytes.clone(),
+        })
+        .collect()
+}
+
+/// Refuses every change of `fresh` with the reason `reason`.
 fn refuse_all_as(
     fresh: &[(&RemoteChange, licnode_doc::IncomingChange)],
-    code: &'static str,
+    reason: QuarantineReason,
     message: String,
     outcome: &mut ApplyOutcome,
 ) {
     for (_, change) in fresh {
         let hash = change.hash.to_string();
-        outcome.refusal_codes.insert(hash.clone(), code);
+        outcome.refusal_codes.insert(hash.clone(), reason);
         outcome.refused.push((hash, message.clone()));
     }
 }
@@ -836,7 +766,7 @@ fn local_change_row(
     attribution: &Attribution,
 ) -> PreparedChange {
     PreparedChange {
-        hash: local.hash.to_string(),
+        hash: local.hash,
         record_id: projection.id.clone(),
         collection: projection.collection.clone(),
         jurisdiction: projection.jurisdiction.clone(),
@@ -850,492 +780,4 @@ fn local_change_row(
 
 fn data_text(projection: &Projection) -> String {
     serde_json::Value::Object(projection.data.clone()).to_string()
-}
-
-// ---------------------------------------------------------------------------------------------
-// SQLite
-
-type SqliteTx<'c> = sqlx::Transaction<'c, Sqlite>;
-
-/// Takes `count` numbers from a gap-free counter; returns the first.
-async fn sqlite_take(tx: &mut SqliteTx<'_>, counter: &str, count: i64) -> Result<i64, StoreError> {
-    let last: i64 = sqlx::query_scalar(
-        "UPDATE node_counters SET value = value + ? WHERE name = ? RETURNING value",
-    )
-    .bind(count)
-    .bind(counter)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(last - count + 1)
-}
-
-async fn sqlite_insert_records(
-    tx: &mut SqliteTx<'_>,
-    rows: &[(i64, i64, &PreparedRecord)],
-) -> Result<(), StoreError> {
-    sqlite_insert_record_rows(tx, rows, &vec![1; rows.len()]).await?;
-    let changes: Vec<(i64, &PreparedChange)> = rows
-        .iter()
-        .map(|(_, seq, record)| (*seq, &record.change))
-        .collect();
-    sqlite_insert_changes(tx, &changes).await
-}
-
-/// Inserts projection, document and name-index rows (not the change rows); `chunk_counts`
-/// holds each document's chunk count, in the order of `rows`.
-async fn sqlite_insert_record_rows(
-    tx: &mut SqliteTx<'_>,
-    rows: &[(i64, i64, &PreparedRecord)],
-    chunk_counts: &[i64],
-) -> Result<(), StoreError> {
-    let mut insert = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO records (key, id, collection, jurisdiction, data, enterprise_name, \
-         licence_number, licence_number_bare, credit_code, status, conflict_count, \
-         created_at_ms, updated_at_ms, last_seq) ",
-    );
-    insert.push_values(rows, |mut row, (key, seq, record)| {
-        let p = &record.projection;
-        row.push_bind(*key)
-            .push_bind(p.id.clone())
-            .push_bind(p.collection.clone())
-            .push_bind(p.jurisdiction.clone())
-            .push_bind(data_text(p))
-            .push_bind(p.enterprise_name.clone())
-            .push_bind(p.licence_number.clone())
-            .push_bind(p.licence_number_bare.clone())
-            .push_bind(p.credit_code.clone())
-            .push_bind(p.status.clone())
-            .push_bind(p.conflict_count)
-            .push_bind(p.created_at_ms)
-            .push_bind(p.updated_at_ms)
-            .push_bind(*seq);
-    });
-    insert.build().execute(&mut **tx).await?;
-
-    let mut documents =
-        QueryBuilder::<Sqlite>::new("INSERT INTO documents (key, bytes, chunk_count) ");
-    documents.push_values(
-        rows.iter().zip(chunk_counts),
-        |mut row, ((key, _, record), chunk_count)| {
-            row.push_bind(*key)
-                .push_bind(record.doc_bytes.clone())
-                .push_bind(*chunk_count);
-        },
-    );
-    documents.build().execute(&mut **tx).await?;
-
-    let named: Vec<(i64, String)> = rows
-        .iter()
-        .filter_map(|(key, _, record)| {
-            let grams = record.projection.grams();
-            (!grams.is_empty()).then(|| (*key, grams.join(" ")))
-        })
-        .collect();
-    if !named.is_empty() {
-        let mut index = QueryBuilder::<Sqlite>::new("INSERT INTO name_index (rowid, grams) ");
-        index.push_values(named, |mut row, (key, grams)| {
-            row.push_bind(key).push_bind(grams);
-        });
-        index.build().execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-async fn sqlite_insert_changes(
-    tx: &mut SqliteTx<'_>,
-    rows: &[(i64, &PreparedChange)],
-) -> Result<(), StoreError> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO changes (seq, hash, record_id, collection, jurisdiction, author_node, \
-             author_user, origin, at_ms, bytes) ",
-        );
-        insert.push_values(chunk, |mut row, (seq, change)| {
-            row.push_bind(*seq)
-                .push_bind(change.hash.clone())
-                .push_bind(change.record_id.clone())
-                .push_bind(change.collection.clone())
-                .push_bind(change.jurisdiction.clone())
-                .push_bind(change.author_node.clone())
-                .push_bind(change.author_user.clone())
-                .push_bind(change.origin.clone())
-                .push_bind(change.at_ms)
-                .push_bind(change.bytes.clone());
-        });
-        insert.build().execute(&mut **tx).await?;
-    }
-    // Every stored change leaves an audit entry, in the same transaction (Art. 37).
-    crate::audit::append_sqlite(tx, &crate::audit::write_entries(rows)).await?;
-    Ok(())
-}
-
-async fn sqlite_load_document(
-    tx: &mut SqliteTx<'_>,
-    id: &str,
-) -> Result<Option<LoadedDocument>, StoreError> {
-    let row: Option<(i64, Vec<u8>, i64, Option<String>)> = sqlx::query_as(
-        "SELECT r.key, d.bytes, d.chunk_count, r.enterprise_name \
-         FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ?",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(
-        row.map(|(key, bytes, chunk_count, old_name)| LoadedDocument {
-            key,
-            bytes,
-            chunk_count,
-            old_name,
-            old_data: None,
-        }),
-    )
-}
-
-/// The stored documents of the records `ids` that exist, by id.
-async fn sqlite_load_documents(
-    tx: &mut SqliteTx<'_>,
-    ids: &[&str],
-) -> Result<HashMap<String, LoadedDocument>, StoreError> {
-    let mut loaded = HashMap::new();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data \
-             FROM records r JOIN documents d ON d.key = r.key WHERE r.id IN (",
-        );
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        query.push(")");
-        let rows: Vec<DocumentRow<i64>> = query.build_query_as().fetch_all(&mut **tx).await?;
-        for (id, key, bytes, chunk_count, old_name, old_data) in rows {
-            loaded.insert(
-                id,
-                LoadedDocument {
-                    key,
-                    bytes,
-                    chunk_count,
-                    old_name,
-                    old_data: Some(old_data),
-                },
-            );
-        }
-    }
-    Ok(loaded)
-}
-
-async fn sqlite_store_existing(
-    tx: &mut SqliteTx<'_>,
-    loaded: &LoadedDocument,
-    projection: &Projection,
-    bytes: &[u8],
-    chunk_count: i64,
-    last_seq: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE records SET data = ?, enterprise_name = ?, licence_number = ?, \
-         licence_number_bare = ?, credit_code = ?, status = ?, conflict_count = ?, \
-         updated_at_ms = ?, last_seq = ? WHERE key = ?",
-    )
-    .bind(data_text(projection))
-    .bind(&projection.enterprise_name)
-    .bind(&projection.licence_number)
-    .bind(&projection.licence_number_bare)
-    .bind(&projection.credit_code)
-    .bind(&projection.status)
-    .bind(projection.conflict_count)
-    .bind(projection.updated_at_ms)
-    .bind(last_seq)
-    .bind(loaded.key)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE documents SET bytes = ?, chunk_count = ? WHERE key = ?")
-        .bind(bytes)
-        .bind(chunk_count)
-        .bind(loaded.key)
-        .execute(&mut **tx)
-        .await?;
-    if loaded.old_name != projection.enterprise_name {
-        if loaded.old_name.is_some() {
-            sqlx::query("DELETE FROM name_index WHERE rowid = ?")
-                .bind(loaded.key)
-                .execute(&mut **tx)
-                .await?;
-        }
-        let grams = projection.grams();
-        if !grams.is_empty() {
-            sqlx::query("INSERT INTO name_index (rowid, grams) VALUES (?, ?)")
-                .bind(loaded.key)
-                .bind(grams.join(" "))
-                .execute(&mut **tx)
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-async fn sqlite_known_hashes(
-    tx: &mut SqliteTx<'_>,
-    hashes: &[String],
-) -> Result<HashSet<String>, StoreError> {
-    let mut known = HashSet::new();
-    for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT hash FROM changes WHERE hash IN (");
-        let mut list = query.separated(", ");
-        for hash in chunk {
-            list.push_bind(hash.clone());
-        }
-        query.push(")");
-        let rows: Vec<(String,)> = query.build_query_as().fetch_all(&mut **tx).await?;
-        known.extend(rows.into_iter().map(|(hash,)| hash));
-    }
-    Ok(known)
-}
-
-// ---------------------------------------------------------------------------------------------
-// PostgreSQL
-
-type PgTx<'c> = sqlx::Transaction<'c, Postgres>;
-
-/// Takes the change log's lock first, so that every writer takes its locks in one order
-/// (log, then records) and writers of several records cannot deadlock.
-async fn pg_lock_log(tx: &mut PgTx<'_>) -> Result<(), StoreError> {
-    sqlx::query("SELECT value FROM node_counters WHERE name = 'change_seq' FOR UPDATE")
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Takes `count` numbers from a gap-free counter; returns the first. The row lock is held
-/// until commit, so numbers become visible in order.
-async fn pg_take(tx: &mut PgTx<'_>, counter: &str, count: i64) -> Result<i64, StoreError> {
-    let last: i64 = sqlx::query_scalar(
-        "UPDATE node_counters SET value = value + $1 WHERE name = $2 RETURNING value",
-    )
-    .bind(count)
-    .bind(counter)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(last - count + 1)
-}
-
-async fn pg_insert_records(
-    tx: &mut PgTx<'_>,
-    first_key: i64,
-    first_seq: i64,
-    records: &[PreparedRecord],
-) -> Result<(), StoreError> {
-    let count = records.len() as i64;
-    pg_insert_record_rows(
-        tx,
-        &(first_key..first_key + count).collect::<Vec<_>>(),
-        &(first_seq..first_seq + count).collect::<Vec<_>>(),
-        records,
-        &vec![1; records.len()],
-    )
-    .await?;
-    let numbered: Vec<(i64, &PreparedChange)> = records
-        .iter()
-        .enumerate()
-        .map(|(i, record)| (first_seq + i as i64, &record.change))
-        .collect();
-    pg_insert_changes(tx, &numbered).await
-}
-
-/// Inserts projection and document rows: record `i` gets key `keys[i]`, last sequence number
-/// `seqs[i]` and a document of `chunk_counts[i]` chunks.
-async fn pg_insert_record_rows(
-    tx: &mut PgTx<'_>,
-    keys: &[i64],
-    seqs: &[i64],
-    records: &[PreparedRecord],
-    chunk_counts: &[i32],
-) -> Result<(), StoreError> {
-    let column = |f: fn(&Projection) -> Option<String>| -> Vec<Option<String>> {
-        records.iter().map(|r| f(&r.projection)).collect()
-    };
-    sqlx::query(
-        "INSERT INTO records (key, id, collection, jurisdiction, data, enterprise_name, name_grams, \
-         licence_number, licence_number_bare, credit_code, status, conflict_count, created_at_ms, \
-         updated_at_ms, last_seq) \
-         SELECT key, id, collection, jurisdiction, data::jsonb, enterprise_name, \
-                string_to_array(NULLIF(grams, ''), ' '), licence_number, licence_number_bare, \
-                credit_code, status, conflict_count, created_at_ms, updated_at_ms, last_seq \
-         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
-                     $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], \
-                     $13::bigint[], $14::bigint[], $15::bigint[]) \
-           AS t(key, id, collection, jurisdiction, data, enterprise_name, grams, licence_number, \
-                licence_number_bare, credit_code, status, conflict_count, created_at_ms, \
-                updated_at_ms, last_seq)",
-    )
-    .bind(keys)
-    .bind(records.iter().map(|r| r.projection.id.clone()).collect::<Vec<_>>())
-    .bind(records.iter().map(|r| r.projection.collection.clone()).collect::<Vec<_>>())
-    .bind(records.iter().map(|r| r.projection.jurisdiction.clone()).collect::<Vec<_>>())
-    .bind(records.iter().map(|r| data_text(&r.projection)).collect::<Vec<_>>())
-    .bind(column(|p| p.enterprise_name.clone()))
-    .bind(records.iter().map(|r| r.projection.grams().join(" ")).collect::<Vec<_>>())
-    .bind(column(|p| p.licence_number.clone()))
-    .bind(column(|p| p.licence_number_bare.clone()))
-    .bind(column(|p| p.credit_code.clone()))
-    .bind(column(|p| p.status.clone()))
-    .bind(records.iter().map(|r| r.projection.conflict_count as i32).collect::<Vec<_>>())
-    .bind(records.iter().map(|r| r.projection.created_at_ms).collect::<Vec<_>>())
-    .bind(records.iter().map(|r| r.projection.updated_at_ms).collect::<Vec<_>>())
-    .bind(seqs)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO documents (key, bytes, chunk_count) \
-         SELECT key, bytes, chunk_count \
-         FROM UNNEST($1::bigint[], $2::bytea[], $3::int[]) AS t(key, bytes, chunk_count)",
-    )
-    .bind(keys)
-    .bind(
-        records
-            .iter()
-            .map(|r| r.doc_bytes.clone())
-            .collect::<Vec<_>>(),
-    )
-    .bind(chunk_counts)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn pg_insert_changes(
-    tx: &mut PgTx<'_>,
-    rows: &[(i64, &PreparedChange)],
-) -> Result<(), StoreError> {
-    for chunk in rows.chunks(2_000) {
-        let text = |f: fn(&PreparedChange) -> &String| -> Vec<String> {
-            chunk.iter().map(|(_, c)| f(c).clone()).collect()
-        };
-        sqlx::query(
-            "INSERT INTO changes (seq, hash, record_id, collection, jurisdiction, author_node, \
-             author_user, origin, at_ms, bytes) \
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
-                                  $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bytea[])",
-        )
-        .bind(chunk.iter().map(|(seq, _)| *seq).collect::<Vec<_>>())
-        .bind(text(|c| &c.hash))
-        .bind(text(|c| &c.record_id))
-        .bind(text(|c| &c.collection))
-        .bind(text(|c| &c.jurisdiction))
-        .bind(text(|c| &c.author_node))
-        .bind(text(|c| &c.author_user))
-        .bind(text(|c| &c.origin))
-        .bind(chunk.iter().map(|(_, c)| c.at_ms).collect::<Vec<_>>())
-        .bind(
-            chunk
-                .iter()
-                .map(|(_, c)| c.bytes.clone())
-                .collect::<Vec<_>>(),
-        )
-        .execute(&mut **tx)
-        .await?;
-    }
-    // Every stored change leaves an audit entry, in the same transaction (Art. 37); the audit
-    // lock is taken after the change log's, as everywhere.
-    crate::audit::append_pg(tx, &crate::audit::write_entries(rows)).await?;
-    Ok(())
-}
-
-async fn pg_load_document(
-    tx: &mut PgTx<'_>,
-    id: &str,
-) -> Result<Option<LoadedDocument>, StoreError> {
-    let row: Option<(i64, Vec<u8>, i32, Option<String>)> = sqlx::query_as(
-        "SELECT r.key, d.bytes, d.chunk_count, r.enterprise_name \
-         FROM records r JOIN documents d ON d.key = r.key WHERE r.id = $1 FOR UPDATE OF r, d",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(
-        row.map(|(key, bytes, chunk_count, old_name)| LoadedDocument {
-            key,
-            bytes,
-            chunk_count: i64::from(chunk_count),
-            old_name,
-            old_data: None,
-        }),
-    )
-}
-
-/// The stored documents of the records `ids` that exist, by id, locked for this transaction.
-async fn pg_load_documents(
-    tx: &mut PgTx<'_>,
-    ids: &[&str],
-) -> Result<HashMap<String, LoadedDocument>, StoreError> {
-    let rows: Vec<DocumentRow<i32>> = sqlx::query_as(
-        "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data::text \
-         FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ANY($1) \
-         ORDER BY r.key FOR UPDATE OF r, d",
-    )
-    .bind(ids)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, key, bytes, chunk_count, old_name, old_data)| {
-            (
-                id,
-                LoadedDocument {
-                    key,
-                    bytes,
-                    chunk_count: i64::from(chunk_count),
-                    old_name,
-                    old_data: Some(old_data),
-                },
-            )
-        })
-        .collect())
-}
-
-async fn pg_store_existing(
-    tx: &mut PgTx<'_>,
-    loaded: &LoadedDocument,
-    projection: &Projection,
-    bytes: &[u8],
-    chunk_count: i64,
-    last_seq: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE records SET data = $1::jsonb, enterprise_name = $2, \
-         name_grams = string_to_array(NULLIF($3, ''), ' '), licence_number = $4, \
-         licence_number_bare = $5, credit_code = $6, status = $7, conflict_count = $8, \
-         updated_at_ms = $9, last_seq = $10 WHERE key = $11",
-    )
-    .bind(data_text(projection))
-    .bind(&projection.enterprise_name)
-    .bind(projection.grams().join(" "))
-    .bind(&projection.licence_number)
-    .bind(&projection.licence_number_bare)
-    .bind(&projection.credit_code)
-    .bind(&projection.status)
-    .bind(projection.conflict_count as i32)
-    .bind(projection.updated_at_ms)
-    .bind(last_seq)
-    .bind(loaded.key)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE documents SET bytes = $1, chunk_count = $2 WHERE key = $3")
-        .bind(bytes)
-        .bind(chunk_count as i32)
-        .bind(loaded.key)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-async fn pg_known_hashes(
-    tx: &mut PgTx<'_>,
-    hashes: &[String],
-) -> Result<HashSet<String>, StoreError> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT hash FROM changes WHERE hash = ANY($1)")
-        .bind(hashes)
-        .fetch_all(&mut **tx)
-        .await?;
-    Ok(rows.into_iter().map(|(hash,)| hash).collect())
 }

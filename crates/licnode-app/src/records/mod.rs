@@ -306,7 +306,7 @@ impl Archive {
         Ok((
             PreparedRecord {
                 change: PreparedChange {
-                    hash: change.hash.to_string(),
+                    hash: change.hash,
                     record_id: meta.id,
                     collection: meta.collection,
                     jurisdiction: meta.jurisdiction,

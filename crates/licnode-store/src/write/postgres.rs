@@ -1,0 +1,222 @@
+//! The write transaction on PostgreSQL: one statement a batch with a bound array a column
+//! (`UNNEST`), row locks taken in one order (change log, then records), and the name's grams
+//! in the records row.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::Postgres;
+
+use super::{
+    DocumentRow, LoadedDocument, NewRecordRow, NextDocument, PreparedChange, PreparedRecord,
+    WriteTx, data_text,
+};
+use crate::StoreError;
+use crate::projection::Projection;
+
+impl WriteTx for sqlx::Transaction<'_, Postgres> {
+    const ROWS_PER_BATCH: usize = 2_000;
+
+    /// Takes the change log's lock first, so that every writer takes its locks in one order
+    /// (log, then records) and writers of several records cannot deadlock.
+    async fn lock_log(&mut self) -> Result<(), StoreError> {
+        sqlx::query("SELECT value FROM node_counters WHERE name = 'change_seq' FOR UPDATE")
+            .execute(&mut **self)
+            .await?;
+        Ok(())
+    }
+
+    /// Inserts projection and document rows, each statement binding one array a column; the
+    /// name's grams go into the records row itself (`name_grams`), where the trigram index reads
+    /// them.
+    async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError> {
+        let keys: Vec<i64> = rows.iter().map(|(key, ..)| *key).collect();
+        let seqs: Vec<i64> = rows.iter().map(|(_, seq, ..)| *seq).collect();
+        let records: Vec<&PreparedRecord> = rows.iter().map(|(_, _, record, _)| *record).collect();
+        let chunk_counts: Vec<i32> = rows.iter().map(|(.., count)| *count as i32).collect();
+        let column = |f: fn(&Projection) -> Option<String>| -> Vec<Option<String>> {
+            records.iter().map(|r| f(&r.projection)).collect()
+        };
+        sqlx::query(
+            "INSERT INTO records (key, id, collection, jurisdiction, data, enterprise_name, name_grams, \
+             licence_number, licence_number_bare, credit_code, status, conflict_count, created_at_ms, \
+             updated_at_ms, last_seq) \
+             SELECT key, id, collection, jurisdiction, data::jsonb, enterprise_name, \
+                    string_to_array(NULLIF(grams, ''), ' '), licence_number, licence_number_bare, \
+                    credit_code, status, conflict_count, created_at_ms, updated_at_ms, last_seq \
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+                         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], \
+                         $13::bigint[], $14::bigint[], $15::bigint[]) \
+               AS t(key, id, collection, jurisdiction, data, enterprise_name, grams, licence_number, \
+                    licence_number_bare, credit_code, status, conflict_count, created_at_ms, \
+                    updated_at_ms, last_seq)",
+        )
+        .bind(&keys)
+        .bind(records.iter().map(|r| r.projection.id.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.projection.collection.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.projection.jurisdiction.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| data_text(&r.projection)).collect::<Vec<_>>())
+        .bind(column(|p| p.enterprise_name.clone()))
+        .bind(records.iter().map(|r| r.projection.grams().join(" ")).collect::<Vec<_>>())
+        .bind(column(|p| p.licence_number.clone()))
+        .bind(column(|p| p.licence_number_bare.clone()))
+        .bind(column(|p| p.credit_code.clone()))
+        .bind(column(|p| p.status.clone()))
+        .bind(records.iter().map(|r| r.projection.conflict_count as i32).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.projection.created_at_ms).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.projection.updated_at_ms).collect::<Vec<_>>())
+        .bind(&seqs)
+        .execute(&mut **self)
+        .await?;
+        sqlx::query(
+            "INSERT INTO documents (key, bytes, chunk_count) \
+             SELECT key, bytes, chunk_count \
+             FROM UNNEST($1::bigint[], $2::bytea[], $3::int[]) AS t(key, bytes, chunk_count)",
+        )
+        .bind(&keys)
+        .bind(
+            records
+                .iter()
+                .map(|r| r.doc_bytes.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(&chunk_counts)
+        .execute(&mut **self)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_changes(&mut self, rows: &[(i64, &PreparedChange)]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(2_000) {
+            let text = |f: fn(&PreparedChange) -> &String| -> Vec<String> {
+                chunk.iter().map(|(_, c)| f(c).clone()).collect()
+            };
+            sqlx::query(
+                "INSERT INTO changes (seq, hash, record_id, collection, jurisdiction, author_node, \
+                 author_user, origin, at_ms, bytes) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                                      $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bytea[])",
+            )
+            .bind(chunk.iter().map(|(seq, _)| *seq).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|(_, c)| c.hash.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(text(|c| &c.record_id))
+            .bind(text(|c| &c.collection))
+            .bind(text(|c| &c.jurisdiction))
+            .bind(text(|c| &c.author_node))
+            .bind(text(|c| &c.author_user))
+            .bind(text(|c| &c.origin))
+            .bind(chunk.iter().map(|(_, c)| c.at_ms).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|(_, c)| c.bytes.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut **self)
+            .await?;
+        }
+        // Every stored change leaves an audit entry, in the same transaction (Art. 37); the audit
+        // lock is taken after the change log's, as everywhere.
+        crate::audit::AuditTx::append_audit(self, &crate::audit::write_entries(rows)).await?;
+        Ok(())
+    }
+
+    async fn load_document(&mut self, id: &str) -> Result<Option<LoadedDocument>, StoreError> {
+        let row: Option<(i64, Vec<u8>, i32, Option<String>)> = sqlx::query_as(
+            "SELECT r.key, d.bytes, d.chunk_count, r.enterprise_name \
+             FROM records r JOIN documents d ON d.key = r.key WHERE r.id = $1 FOR UPDATE OF r, d",
+        )
+        .bind(id)
+        .fetch_optional(&mut **self)
+        .await?;
+        Ok(row.map(|(key, bytes, chunk_count, old_name)| {
+            LoadedDocument::new(key, bytes, i64::from(chunk_count), old_name, None)
+        }))
+    }
+
+    /// The stored documents of the records `ids` that exist, by id, locked for this transaction.
+    async fn load_documents(
+        &mut self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, LoadedDocument>, StoreError> {
+        let rows: Vec<DocumentRow<i32>> = sqlx::query_as(
+            "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data::text \
+             FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ANY($1) \
+             ORDER BY r.key FOR UPDATE OF r, d",
+        )
+        .bind(ids)
+        .fetch_all(&mut **self)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, key, bytes, chunk_count, old_name, old_data)| {
+                (
+                    id,
+                    LoadedDocument::new(
+                        key,
+                        bytes,
+                        i64::from(chunk_count),
+                        old_name,
+                        Some(old_data),
+                    ),
+                )
+            })
+            .collect())
+    }
+
+    async fn store_existing(
+        &mut self,
+        loaded: &LoadedDocument,
+        next: &NextDocument<'_>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE records SET data = $1::jsonb, enterprise_name = $2, \
+             name_grams = string_to_array(NULLIF($3, ''), ' '), licence_number = $4, \
+             licence_number_bare = $5, credit_code = $6, status = $7, conflict_count = $8, \
+             updated_at_ms = $9, last_seq = $10 WHERE key = $11",
+        )
+        .bind(data_text(next.projection))
+        .bind(&next.projection.enterprise_name)
+        .bind(next.projection.grams().join(" "))
+        .bind(&next.projection.licence_number)
+        .bind(&next.projection.licence_number_bare)
+        .bind(&next.projection.credit_code)
+        .bind(&next.projection.status)
+        .bind(next.projection.conflict_count as i32)
+        .bind(next.projection.updated_at_ms)
+        .bind(next.last_seq)
+        .bind(loaded.key)
+        .execute(&mut **self)
+        .await?;
+        sqlx::query("UPDATE documents SET bytes = $1, chunk_count = $2 WHERE key = $3")
+            .bind(next.bytes)
+            .bind(next.chunk_count as i32)
+            .bind(loaded.key)
+            .execute(&mut **self)
+            .await?;
+        Ok(())
+    }
+
+    async fn known_hashes(&mut self, hashes: &[String]) -> Result<HashSet<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT hash FROM changes WHERE hash = ANY($1)")
+            .bind(hashes)
+            .fetch_all(&mut **self)
+            .await?;
+        Ok(rows.into_iter().map(|(hash,)| hash).collect())
+    }
+
+    /// The ids among `ids` this node destroyed.
+    async fn tombstoned(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError> {
+        let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT record_id FROM tombstones WHERE record_id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&mut **self)
+                .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+}

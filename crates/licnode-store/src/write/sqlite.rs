@@ -1,0 +1,220 @@
+//! The write transaction on SQLite: multi-row `VALUES` inserts in chunks of bound parameters,
+//! and the FTS5 name index kept beside the records table.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::{
+    DocumentRow, LoadedDocument, NewRecordRow, NextDocument, PreparedChange, ROWS_PER_STATEMENT,
+    WriteTx, data_text,
+};
+use crate::StoreError;
+
+impl WriteTx for sqlx::Transaction<'_, Sqlite> {
+    const ROWS_PER_BATCH: usize = ROWS_PER_STATEMENT;
+
+    /// SQLite has one writer connection: its transactions never overlap, so there is no lock
+    /// to take.
+    async fn lock_log(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Inserts projection, document and name-index rows (not the change rows).
+    async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError> {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO records (key, id, collection, jurisdiction, data, enterprise_name, \
+             licence_number, licence_number_bare, credit_code, status, conflict_count, \
+             created_at_ms, updated_at_ms, last_seq) ",
+        );
+        insert.push_values(rows, |mut row, (key, seq, record, _)| {
+            let p = &record.projection;
+            row.push_bind(*key)
+                .push_bind(p.id.clone())
+                .push_bind(p.collection.clone())
+                .push_bind(p.jurisdiction.clone())
+                .push_bind(data_text(p))
+                .push_bind(p.enterprise_name.clone())
+                .push_bind(p.licence_number.clone())
+                .push_bind(p.licence_number_bare.clone())
+                .push_bind(p.credit_code.clone())
+                .push_bind(p.status.clone())
+                .push_bind(p.conflict_count)
+                .push_bind(p.created_at_ms)
+                .push_bind(p.updated_at_ms)
+                .push_bind(*seq);
+        });
+        insert.build().execute(&mut **self).await?;
+
+        let mut documents =
+            QueryBuilder::<Sqlite>::new("INSERT INTO documents (key, bytes, chunk_count) ");
+        documents.push_values(rows, |mut row, (key, _, record, chunk_count)| {
+            row.push_bind(*key)
+                .push_bind(record.doc_bytes.clone())
+                .push_bind(*chunk_count);
+        });
+        documents.build().execute(&mut **self).await?;
+
+        let named: Vec<(i64, String)> = rows
+            .iter()
+            .filter_map(|(key, _, record, _)| {
+                let grams = record.projection.grams();
+                (!grams.is_empty()).then(|| (*key, grams.join(" ")))
+            })
+            .collect();
+        if !named.is_empty() {
+            let mut index = QueryBuilder::<Sqlite>::new("INSERT INTO name_index (rowid, grams) ");
+            index.push_values(named, |mut row, (key, grams)| {
+                row.push_bind(key).push_bind(grams);
+            });
+            index.build().execute(&mut **self).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_changes(&mut self, rows: &[(i64, &PreparedChange)]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO changes (seq, hash, record_id, collection, jurisdiction, author_node, \
+                 author_user, origin, at_ms, bytes) ",
+            );
+            insert.push_values(chunk, |mut row, (seq, change)| {
+                row.push_bind(*seq)
+                    .push_bind(change.hash.to_string())
+                    .push_bind(change.record_id.clone())
+                    .push_bind(change.collection.clone())
+                    .push_bind(change.jurisdiction.clone())
+                    .push_bind(change.author_node.clone())
+                    .push_bind(change.author_user.clone())
+                    .push_bind(change.origin.clone())
+                    .push_bind(change.at_ms)
+                    .push_bind(change.bytes.clone());
+            });
+            insert.build().execute(&mut **self).await?;
+        }
+        // Every stored change leaves an audit entry, in the same transaction (Art. 37).
+        crate::audit::AuditTx::append_audit(self, &crate::audit::write_entries(rows)).await?;
+        Ok(())
+    }
+
+    async fn load_document(&mut self, id: &str) -> Result<Option<LoadedDocument>, StoreError> {
+        let row: Option<(i64, Vec<u8>, i64, Option<String>)> = sqlx::query_as(
+            "SELECT r.key, d.bytes, d.chunk_count, r.enterprise_name \
+             FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&mut **self)
+        .await?;
+        Ok(row.map(|(key, bytes, chunk_count, old_name)| {
+            LoadedDocument::new(key, bytes, chunk_count, old_name, None)
+        }))
+    }
+
+    /// The stored documents of the records `ids` that exist, by id.
+    async fn load_documents(
+        &mut self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, LoadedDocument>, StoreError> {
+        let mut loaded = HashMap::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data \
+                 FROM records r JOIN documents d ON d.key = r.key WHERE r.id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            let rows: Vec<DocumentRow<i64>> = query.build_query_as().fetch_all(&mut **self).await?;
+            for (id, key, bytes, chunk_count, old_name, old_data) in rows {
+                loaded.insert(
+                    id,
+                    LoadedDocument::new(key, bytes, chunk_count, old_name, Some(old_data)),
+                );
+            }
+        }
+        Ok(loaded)
+    }
+
+    async fn store_existing(
+        &mut self,
+        loaded: &LoadedDocument,
+        next: &NextDocument<'_>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE records SET data = ?, enterprise_name = ?, licence_number = ?, \
+             licence_number_bare = ?, credit_code = ?, status = ?, conflict_count = ?, \
+             updated_at_ms = ?, last_seq = ? WHERE key = ?",
+        )
+        .bind(data_text(next.projection))
+        .bind(&next.projection.enterprise_name)
+        .bind(&next.projection.licence_number)
+        .bind(&next.projection.licence_number_bare)
+        .bind(&next.projection.credit_code)
+        .bind(&next.projection.status)
+        .bind(next.projection.conflict_count)
+        .bind(next.projection.updated_at_ms)
+        .bind(next.last_seq)
+        .bind(loaded.key)
+        .execute(&mut **self)
+        .await?;
+        sqlx::query("UPDATE documents SET bytes = ?, chunk_count = ? WHERE key = ?")
+            .bind(next.bytes)
+            .bind(next.chunk_count)
+            .bind(loaded.key)
+            .execute(&mut **self)
+            .await?;
+        if loaded.old_name != next.projection.enterprise_name {
+            if loaded.old_name.is_some() {
+                sqlx::query("DELETE FROM name_index WHERE rowid = ?")
+                    .bind(loaded.key)
+                    .execute(&mut **self)
+                    .await?;
+            }
+            let grams = next.projection.grams();
+            if !grams.is_empty() {
+                sqlx::query("INSERT INTO name_index (rowid, grams) VALUES (?, ?)")
+                    .bind(loaded.key)
+                    .bind(grams.join(" "))
+                    .execute(&mut **self)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn known_hashes(&mut self, hashes: &[String]) -> Result<HashSet<String>, StoreError> {
+        let mut known = HashSet::new();
+        for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new("SELECT hash FROM changes WHERE hash IN (");
+            let mut list = query.separated(", ");
+            for hash in chunk {
+                list.push_bind(hash.clone());
+            }
+            query.push(")");
+            let rows: Vec<(String,)> = query.build_query_as().fetch_all(&mut **self).await?;
+            known.extend(rows.into_iter().map(|(hash,)| hash));
+        }
+        Ok(known)
+    }
+
+    /// The ids among `ids` this node destroyed: received changes to them are dropped (no
+    /// resurrection). Called by the apply path inside its write transaction.
+    async fn tombstoned(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError> {
+        let mut found = HashSet::new();
+        for chunk in ids.chunks(400) {
+            let mut query = sqlx::QueryBuilder::<Sqlite>::new(
+                "SELECT record_id FROM tombstones WHERE record_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(id.to_string());
+            }
+            query.push(")");
+            let rows: Vec<(String,)> = query.build_query_as().fetch_all(&mut **self).await?;
+            found.extend(rows.into_iter().map(|(id,)| id));
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,106 @@
+//! The write transaction's interface: what each database implements once (`WriteTx`), what is
+//! written once for both (`CounterTx`), and the rows that pass through it.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{PreparedChange, PreparedRecord};
+use crate::StoreError;
+use crate::projection::Projection;
+
+/// A stored document as loaded with its record: id, key, bytes, chunk count (the integer
+/// type its database gives), enterprise name and the projection's fields as JSON text.
+pub(super) type DocumentRow<Count> = (String, i64, Vec<u8>, Count, Option<String>, String);
+
+/// A new record's row to insert: key, last sequence number, the record and its document's
+/// chunk count.
+pub(super) type NewRecordRow<'a> = (i64, i64, &'a PreparedRecord, i64);
+
+/// What a write transaction does, on either database. Each backend implements it once
+/// (`write/sqlite.rs`, `write/postgres.rs`); the write paths above are written once against it.
+pub(crate) trait WriteTx {
+    /// Rows per multi-row statement.
+    const ROWS_PER_BATCH: usize;
+    /// Takes the change log's lock (PostgreSQL), before any record's, so that writers of several
+    /// records take their locks in one order and cannot deadlock.
+    async fn lock_log(&mut self) -> Result<(), StoreError>;
+    /// Inserts projection, document and name-index rows (not the change rows).
+    async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError>;
+    /// Inserts change-log rows and their audit entries (Art. 37).
+    async fn insert_changes(&mut self, rows: &[(i64, &PreparedChange)]) -> Result<(), StoreError>;
+    /// The stored document of record `id`, locked for this transaction.
+    async fn load_document(&mut self, id: &str) -> Result<Option<LoadedDocument>, StoreError>;
+    /// The stored documents of the records `ids` that exist, by id, locked for this
+    /// transaction.
+    async fn load_documents(
+        &mut self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, LoadedDocument>, StoreError>;
+    /// Stores a record's new document and projection.
+    async fn store_existing(
+        &mut self,
+        loaded: &LoadedDocument,
+        next: &NextDocument<'_>,
+    ) -> Result<(), StoreError>;
+    /// The hashes among `hashes` already in the change log.
+    async fn known_hashes(&mut self, hashes: &[String]) -> Result<HashSet<String>, StoreError>;
+    /// The ids among `ids` this node destroyed: received changes to them are dropped (no
+    /// resurrection, Art. 38).
+    async fn tombstoned(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError>;
+}
+
+/// The node's gap-free counters (`change_seq`, `record_key`), inside a write transaction.
+pub(crate) trait CounterTx {
+    /// Takes `count` numbers from the counter; returns the first. On PostgreSQL the row lock
+    /// is held until commit, so numbers become visible in order; SQLite has one writer.
+    async fn take(&mut self, counter: &str, count: i64) -> Result<i64, StoreError>;
+}
+
+crate::dialect::impl_for_each_transaction!(CounterTx {
+    async fn take(&mut self, counter: &str, count: i64) -> Result<i64, StoreError> {
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE node_counters SET value = value + $1 WHERE name = $2 RETURNING value",
+        )
+        .bind(count)
+        .bind(counter)
+        .fetch_one(&mut **self)
+        .await?;
+        Ok(last - count + 1)
+    }
+});
+
+/// The stored state of one record's document inside a write transaction.
+pub(crate) struct LoadedDocument {
+    pub(super) key: i64,
+    pub(super) bytes: Vec<u8>,
+    pub(super) chunk_count: i64,
+    pub(super) old_name: Option<String>,
+    /// The projection's fields as stored (JSON text), when loaded for applying received
+    /// changes: what they changed is validated.
+    pub(super) old_data: Option<String>,
+}
+
+impl LoadedDocument {
+    pub(super) fn new(
+        key: i64,
+        bytes: Vec<u8>,
+        chunk_count: i64,
+        old_name: Option<String>,
+        old_data: Option<String>,
+    ) -> LoadedDocument {
+        LoadedDocument {
+            key,
+            bytes,
+            chunk_count,
+            old_name,
+            old_data,
+        }
+    }
+}
+
+/// A record's new document and projection, to store over its old one.
+pub(crate) struct NextDocument<'a> {
+    pub(super) projection: &'a Projection,
+    pub(super) bytes: &'a [u8],
+    pub(super) chunk_count: i64,
+    pub(super) last_seq: i64,
+}
