@@ -390,10 +390,15 @@ async fn a_received_change_cannot_give_a_record_a_second_identity_even_as_a_losi
 
         // A second creation of the same id, concurrent with the real one, naming another
         // jurisdiction: after the merge the real values may still win, with the forged ones
-        // kept as losing conflict values. Try actors until the forged values lose.
+        // kept as losing conflict values. Concurrent values are ordered by op id (counter, then
+        // actor), so the forger takes the county's smallest actor ids (suffix 0, 1, …): below the
+        // real creation's random suffix, the forged values lose, every run.
         let losing = (0..64)
             .find_map(|attempt| {
-                let actor = licnode_doc::actor::fresh("330106");
+                let mut actor_bytes = vec![6u8];
+                actor_bytes.extend_from_slice(b"330106");
+                actor_bytes.extend_from_slice(&(attempt as u64).to_be_bytes());
+                let actor = licnode_doc::ActorId::from(actor_bytes);
                 let forged_meta = licnode_doc::RecordMeta {
                     id: id.clone(),
                     collection: "quality_archives".into(),
