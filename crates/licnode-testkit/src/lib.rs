@@ -37,6 +37,8 @@
 //! Note that the cluster is per process: a test runner that runs each test in its own process
 //! (cargo-nextest) starts one cluster per PostgreSQL test, which costs about a second each.
 
+#[cfg(feature = "browser")]
+pub mod browser;
 mod postgres;
 
 use std::fmt;
