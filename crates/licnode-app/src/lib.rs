@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod administration;
 pub mod audit;
 pub mod clock;
 pub mod deadlines;

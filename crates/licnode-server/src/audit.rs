@@ -7,7 +7,6 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::{Extension, Json};
-use licnode_store::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -52,16 +51,8 @@ pub(crate) fn routes() -> Routes<AppState> {
 }
 
 /// The log is read by those who check the others: auditors and administrators.
-fn require_audit_reader(staff: &Staff) -> Result<(), ApiError> {
-    if matches!(staff.user.role, Role::Auditor | Role::Administrator) {
-        return Ok(());
-    }
-    Err(ApiError::ForbiddenRole {
-        reason: format!(
-            "only an auditor or an administrator reads the audit log, not a {}",
-            staff.user.role.as_str()
-        ),
-    })
+pub(crate) fn require_audit_reader(staff: &Staff) -> Result<(), ApiError> {
+    staff.require_oversight()
 }
 
 #[derive(Deserialize)]

@@ -66,7 +66,23 @@ impl Staff {
         })
     }
 
-    fn require_administer(&self) -> Result<(), ApiError> {
+    /// Refuses unless the role oversees the node — administrators and auditors: the audit
+    /// log, the node's health (its links, certificates, database, backups).
+    pub(crate) fn require_oversight(&self) -> Result<(), ApiError> {
+        if matches!(self.user.role, Role::Auditor | Role::Administrator) {
+            return Ok(());
+        }
+        Err(ApiError::ForbiddenRole {
+            reason: format!(
+                "only an auditor or an administrator oversees the node, not a {}",
+                self.user.role.as_str()
+            ),
+        })
+    }
+
+    /// Refuses unless the role manages accounts: the one guard of the JSON API's and the web
+    /// application's account operations.
+    pub(crate) fn require_administer(&self) -> Result<(), ApiError> {
         if self.user.role.may_administer() {
             return Ok(());
         }
@@ -247,6 +263,24 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
                 .refuses(403, &["forbidden_role"], administrators_only)
                 .refuses(409, &["user_exists"], "the name is taken")
                 .refuses(422, &["bad_role", "bad_user_name", "weak_password"], "an unknown role, a name that is not allowed, a password too weak"),
+        )
+        .get(
+            "/users/{name}/tokens",
+            list_api_tokens,
+            Operation::new("The API tokens of an account without their secrets: identifier, label, created, expiry, revoked (administrators)")
+                .answers(200, "`tokens`, newest first")
+                .refuses(403, &["forbidden_role"], administrators_only),
+        )
+        .post(
+            "/users/{name}/tokens/revoke",
+            revoke_api_token,
+            Operation::new("Revoke an API token of an account by its identifier (administrators)")
+                .json_body(json!({ "type": "object", "required": ["id"], "additionalProperties": false,
+                    "properties": { "id": { "type": "string" } } }))
+                .answers(204, "revoked")
+                .refuses(400, &["malformed_json", "bad_body"], "malformed body")
+                .refuses(403, &["forbidden_role"], administrators_only)
+                .refuses(404, &["not_found"], "the account has no such API token"),
         )
         .patch(
             "/users/{name}",
@@ -556,6 +590,35 @@ async fn change_user(
         .archive
         .set_user_disabled(&name, body.disabled)
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_api_tokens(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    staff.require_administer()?;
+    Ok(Json(
+        json!({ "tokens": state.archive.api_tokens(&name).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeToken {
+    id: String,
+}
+
+async fn revoke_api_token(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(name): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    staff.require_administer()?;
+    let body: RevokeToken = parse(body)?;
+    state.archive.revoke_api_token(&name, &body.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -228,7 +228,7 @@ impl ApiError {
             },
             Account(error) => match error {
                 AccountError::Exists(_) => StatusCode::CONFLICT,
-                AccountError::NoSuchUser(_) => StatusCode::NOT_FOUND,
+                AccountError::NoSuchUser(_) | AccountError::NoSuchToken(_) => StatusCode::NOT_FOUND,
                 AccountError::BadName | AccountError::WeakPassword => {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }
@@ -288,7 +288,7 @@ impl ApiError {
             Anchor(error) => error.code(),
             Account(error) => match error {
                 AccountError::Exists(_) => "user_exists",
-                AccountError::NoSuchUser(_) => "not_found",
+                AccountError::NoSuchUser(_) | AccountError::NoSuchToken(_) => "not_found",
                 AccountError::BadName => "bad_user_name",
                 AccountError::WeakPassword => "weak_password",
                 AccountError::Hash(_) | AccountError::Store(_) => "internal",

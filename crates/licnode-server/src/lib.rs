@@ -71,6 +71,8 @@ pub struct AppState {
     /// The last late-deadline gauge rendered for `/metrics`, with the day and audit-log
     /// position it was computed at (see `deadlines::metrics_text`).
     pub(crate) deadline_gauge: Arc<deadlines::GaugeCache>,
+    /// The node's certificate and CRLs, when it has them (shown on the health page).
+    pub node_tls: Option<licnode_pki::NodeTls>,
 }
 
 impl AppState {
@@ -86,7 +88,14 @@ impl AppState {
             clock: Arc::new(licnode_app::SystemClock),
             retention: Arc::default(),
             deadline_gauge: Arc::default(),
+            node_tls: None,
         }
+    }
+
+    /// The same state, knowing the node's certificate and CRLs.
+    pub fn with_node_tls(mut self, node_tls: Option<licnode_pki::NodeTls>) -> AppState {
+        self.node_tls = node_tls;
+        self
     }
 
     /// The same state, with these retention settings.

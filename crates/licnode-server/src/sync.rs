@@ -610,14 +610,25 @@ async fn now(
     State(state): State<AppState>,
     Extension(staff): Extension<crate::auth::Staff>,
 ) -> Result<(axum::http::StatusCode, Json<Value>), crate::ApiError> {
+    let status = wake_sync_loop(&state, &staff)?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(json!({ "triggered": true, "status": status })),
+    ))
+}
+
+/// Wakes the sync loop so that a session with the parent starts at once, for every door (the
+/// JSON API's `POST /sync/now`, the health page's button): clerks and up, only with a parent
+/// link. Answers the link's status as it was when woken.
+pub(crate) fn wake_sync_loop(
+    state: &AppState,
+    staff: &crate::auth::Staff,
+) -> Result<LinkStatus, crate::ApiError> {
     staff.require_write()?;
     match &state.link {
         Some(link) => {
             link.wake.notify_one();
-            Ok((
-                axum::http::StatusCode::ACCEPTED,
-                Json(json!({ "triggered": true, "status": link.snapshot() })),
-            ))
+            Ok(link.snapshot())
         }
         None => Err(crate::ApiError::NoParentLink),
     }

@@ -117,6 +117,8 @@ pub enum AccountError {
     Exists(String),
     #[error("no user named {0:?}")]
     NoSuchUser(String),
+    #[error("the user has no API token {0:?}…")]
+    NoSuchToken(String),
     #[error("user names are 1–64 letters, digits, '.', '-' or '_'")]
     BadName,
     #[error("a password needs at least 10 characters")]

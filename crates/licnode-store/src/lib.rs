@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+pub mod administration;
 pub mod anchors;
 pub mod audit;
 mod backup;

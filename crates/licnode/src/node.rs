@@ -166,7 +166,9 @@ async fn start_serving(
     .with_trusted_proxies(config.http.trusted_proxies()?);
     let tls = load_tls(config)?;
     let supervisor = starting.supervisor.clone();
-    let state = state.with_retention(crate::retention_cli::settings(config, tls.as_ref()));
+    let state = state
+        .with_retention(crate::retention_cli::settings(config, tls.as_ref()))
+        .with_node_tls(tls.clone());
     crate::retention_cli::spawn_sweep(&supervisor, archive.clone(), clock.clone(), config);
     if let Some(tls) = &tls {
         spawn_certificate_tasks(&supervisor, config, &archive, tls);

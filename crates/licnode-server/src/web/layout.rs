@@ -67,6 +67,7 @@ pub(crate) fn page(
                         }
                     }
                 }
+                @if let Some(session) = session { nav.admin { @for (path, label) in super::admin::navigation(session) { a href=(path) { (label) } } } }
                 main { (body) }
             }
         }

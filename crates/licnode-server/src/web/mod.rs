@@ -7,10 +7,16 @@
 //! Pages need a cookie session ([`session`]); every POST carries the session's CSRF token,
 //! checked before any handler runs.
 
+mod admin;
+mod audit;
+mod deadlines;
+mod display;
 mod form;
+mod health;
 mod home;
 mod layout;
 mod messages;
+mod quarantine;
 mod records;
 mod session;
 
@@ -38,6 +44,7 @@ pub(crate) fn routes(state: &AppState) -> Routes<AppState> {
     let signed_in = home::routes()
         .merge(records::routes())
         .merge(session::signed_in_routes())
+        .merge(admin::routes().merge(audit::routes()).merge(health::routes()).merge(deadlines::routes()).merge(quarantine::routes()))
         .map_operations(|operation| {
             operation
                 .answers(303, "no session: to the sign-in page (`/login`)")

@@ -1,0 +1,349 @@
+//! The audit log for auditors and administrators (issue 12, item 6; Art. 37, 38): the entries
+//! newest first with filters (kind, user, date range, record) and paging, and the verification
+//! — the check `GET /api/v1/audit/verify` and `licnode audit verify` run (`Archive::
+//! audit_check`: the chain, the change log against it, the last anchor this node signed), the
+//! parent's standing on this node's anchors as the sync link last heard it, and the anchors
+//! held of the nodes below — with a green or red verdict and the first broken entry named.
+//!
+//! The list reads a bounded window of entry numbers per page (`AUDIT_SEARCH_WINDOW`), so it
+//! costs the same at any log size; the verification reads the whole chain, as the CLI does, so
+//! it has a page of its own.
+
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use licnode_store::administration::{AUDIT_SEARCH_WINDOW, AuditSearch};
+use licnode_store::anchors::AuditCheck;
+use licnode_store::audit::kinds;
+use licnode_store::{AuditFinding, AuditRecord};
+use maud::{Markup, html};
+
+use super::display::{china_day_start_ms, china_time, link_with, parameter};
+use super::layout::{WebError, page};
+use super::page_operation;
+use super::session::WebSession;
+use crate::audit::require_audit_reader;
+use crate::routes::Routes;
+use crate::{ApiError, AppState};
+
+type Pairs = Vec<(String, String)>;
+
+const BASIS: &str = "依据：第37、38条（档案保存与销毁须留有不可篡改的记录）";
+
+/// Entries on one page.
+const PAGE_SIZE: i64 = 50;
+
+/// Longest detail shown in a row; the whole entry is in `licnode audit export`.
+const DETAIL_CHARS: usize = 240;
+
+/// Every kind of entry, with its name in Chinese.
+const KINDS: [(&str, &str); 12] = [
+    (kinds::WRITE, "数据变更"),
+    (kinds::LOGIN, "登录"),
+    (kinds::LOGIN_FAILED, "登录失败"),
+    (kinds::EXPORT, "数据导出"),
+    (kinds::SYNC_REFUSED, "拒收的同步变更"),
+    (kinds::CERTIFICATE_REFUSED, "拒绝的证书"),
+    (kinds::DESTRUCTION, "档案销毁"),
+    (kinds::BACKUP, "备份"),
+    (kinds::RESTORE, "恢复"),
+    (kinds::PEER_REFUSED, "拒绝的节点"),
+    (kinds::SYNC_DIVERGED, "同步日志分歧"),
+    (
+        licnode_store::anchors::AUDIT_CHAIN_BROKEN,
+        "下级审计链被改写",
+    ),
+];
+
+pub(crate) fn routes() -> Routes<AppState> {
+    let readers = "neither an auditor nor an administrator (`forbidden_role`)";
+    Routes::new()
+        .get(
+            "/audit",
+            audit_log,
+            page_operation("The audit log, newest first, with filters (kind, user, from, until, record) and paging (before) (auditors and administrators)")
+                .refuses_with_page(403, readers),
+        )
+        .get(
+            "/audit/verify",
+            verification,
+            page_operation("The audit log verified end to end: the chain, the change log against it, the anchors; a green or red verdict with the first broken entry named (auditors and administrators)")
+                .refuses_with_page(403, readers),
+        )
+}
+
+/// A kind in Chinese (the code itself when it is not one of [`KINDS`]).
+pub(crate) fn kind_label(kind: &str) -> String {
+    KINDS
+        .iter()
+        .find(|(code, _)| *code == kind)
+        .map_or_else(|| kind.to_string(), |(_, label)| (*label).to_string())
+}
+
+/// What a verification finding means, in Chinese.
+fn problem_label(problem: &str) -> &'static str {
+    match problem {
+        "altered" => "记录内容被改动（与其哈希不符）",
+        "missing" => "记录被删除",
+        "moved" => "记录被移动到别的编号",
+        "chain_broken" => "哈希链在此断开（此条或前一条被改写）",
+        "head_mismatch" => "最后一条记录与链头不符（末尾被删除或替换）",
+        "change_without_entry" => "变更日志中的变更没有审计记录（其记录被删除）",
+        "anchor_mismatch" => "与本节点签发给上级的锚点不符（锚定后被改写）",
+        "backup_mismatch" => "与备份清单记录的链头不符",
+        _ => "其他问题",
+    }
+}
+
+/// The search the query asks for, or a refusal naming the parameter.
+fn search_of(params: &Pairs) -> Result<AuditSearch, WebError> {
+    let text =
+        |name: &str| Some(parameter(params, name).to_string()).filter(|value| !value.is_empty());
+    let bad = |what: &str| {
+        WebError::from(ApiError::BadQuery {
+            reason: format!("{what} is not valid"),
+        })
+    };
+    let day = |name: &str| match parameter(params, name) {
+        "" => Ok(None),
+        value => china_day_start_ms(value).map(Some).ok_or_else(|| bad(name)),
+    };
+    let before_seq = match parameter(params, "before") {
+        "" => None,
+        value => Some(
+            value
+                .parse::<i64>()
+                .ok()
+                .filter(|seq| *seq > 0)
+                .ok_or_else(|| bad("before"))?,
+        ),
+    };
+    Ok(AuditSearch {
+        kind: text("kind"),
+        user: text("user"),
+        record_id: text("record"),
+        from_ms: day("from")?,
+        // The last day named is included: entries before the next day's start.
+        until_ms: day("until")?.map(|start| start + 86_400_000),
+        before_seq,
+        limit: PAGE_SIZE,
+    })
+}
+
+fn filters(params: &Pairs) -> Markup {
+    let kind = parameter(params, "kind");
+    html! {
+        form.filters method="get" action="/audit" {
+            label { "类型"
+                select name="kind" {
+                    option value="" { "（全部）" }
+                    @for (code, label) in KINDS {
+                        option value=(code) selected[kind == code] { (label) }
+                    }
+                }
+            }
+            label { "用户" input type="text" name="user" value=(parameter(params, "user")); }
+            label { "自（日期）" input type="date" name="from" value=(parameter(params, "from")); }
+            label { "至（日期）" input type="date" name="until" value=(parameter(params, "until")); }
+            label { "记录编号" input type="text" name="record" value=(parameter(params, "record")); }
+            button type="submit" { "筛选" }
+        }
+    }
+}
+
+/// An entry's detail as one short line.
+fn detail_line(entry: &AuditRecord) -> String {
+    let text = match &entry.detail {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > DETAIL_CHARS {
+        let cut: String = text.chars().take(DETAIL_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+fn entries_table(entries: &[AuditRecord]) -> Markup {
+    html! {
+        div.table-scroll {
+            table.list #audit-entries {
+                thead { tr { th.number { "编号" } th { "时间" } th { "类型" } th { "用户" } th { "节点" } th { "记录" } th { "详情" } } }
+                tbody {
+                    @for entry in entries {
+                        tr data-seq=(entry.seq) {
+                            td.number { (entry.seq) }
+                            td { (china_time(entry.at_ms)) }
+                            td { (kind_label(&entry.kind)) }
+                            td { (entry.user) }
+                            td { (entry.node) }
+                            td {
+                                @if let Some(record_id) = &entry.record_id {
+                                    a href={ "/records/" (record_id) } { (record_id) }
+                                }
+                            }
+                            td.detail { (detail_line(entry)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    Extension(session): Extension<WebSession>,
+    Query(params): Query<Pairs>,
+) -> Result<Response, WebError> {
+    require_audit_reader(&session.staff)?;
+    let search = search_of(&params)?;
+    let found = state.archive.audit_search(&search).await?;
+    let body = html! {
+        h1 { "审计日志" }
+        p.basis { (BASIS) }
+        p { a.button href="/audit/verify" { "校验审计链" } }
+        (filters(&params))
+        p.empty {
+            "本页查看了编号 " (found.looked_from) "—" (found.looked_below - 1)
+            " 的记录（每页最多查看 " (AUDIT_SEARCH_WINDOW) " 条），新的在前。"
+        }
+        @if found.entries.is_empty() {
+            p.empty #no-entries { "这一段没有符合条件的记录。" }
+        } @else {
+            (entries_table(&found.entries))
+        }
+        @if let Some(before) = found.next_before_seq {
+            p.pager { a #older href=(link_with("/audit", &params, "before", &before.to_string())) { "更早的记录 →" } }
+        }
+    };
+    Ok(Html(page(&state.node, Some(&session), "审计日志", body).into_string()).into_response())
+}
+
+fn finding_rows(findings: &[AuditFinding]) -> Markup {
+    html! {
+        div.table-scroll {
+            table.list #findings {
+                thead { tr { th.number { "编号" } th { "问题" } th { "说明" } } }
+                tbody {
+                    @for finding in findings.iter().take(200) {
+                        tr data-problem=(finding.problem) {
+                            td.number {
+                                (finding.seq)
+                                @if finding.until_seq != finding.seq { "—" (finding.until_seq) }
+                            }
+                            td { (problem_label(finding.problem)) }
+                            td { (finding.message) }
+                        }
+                    }
+                }
+            }
+        }
+        @if findings.len() > 200 {
+            p { "……共 " (findings.len()) " 项，其余请用 licnode audit verify 查看。" }
+        }
+    }
+}
+
+fn verdict(check: &AuditCheck) -> Markup {
+    let findings = check.findings();
+    html! {
+        @if check.is_clean() {
+            section.verdict.verdict-intact #verdict data-intact="true" {
+                h2 { "✔ 审计链完整" }
+                p { "共校验 " (check.chain.entries) " 条记录，链头为第 " (check.chain.head_seq) " 条；变更日志中的 "
+                    (check.change_log.changes) " 项变更都有审计记录。" }
+            }
+        } @else {
+            section.verdict.verdict-broken #verdict data-intact="false" {
+                h2 { "✘ 审计链不完整：发现 " (findings.len()) " 项问题" }
+                @if let Some(first) = findings.first() {
+                    p #first-finding {
+                        "第一处：第 " strong { (first.seq) } " 条 — " (problem_label(first.problem))
+                    }
+                }
+            }
+            (finding_rows(&findings))
+        }
+    }
+}
+
+/// The parent's word on this node's anchors, as the sync link last heard it.
+fn parent_standing(state: &AppState) -> Markup {
+    let status = state.link.as_ref().map(|link| link.snapshot());
+    html! {
+        h2 { "上级节点保存的锚点" }
+        @match status {
+            None => p.empty { "本节点没有上级链路：没有上级保存它的锚点。" },
+            Some(status) => {
+                @match &status.audit_chain_broken {
+                    Some(finding) => p.error #parent-standing { "上级节点报告本节点的审计链在锚定后被改写：" (finding) },
+                    None => @match status.last_success_ms {
+                        Some(when) => p #parent-standing { "最近一次同步（" (china_time(when)) "）结束时，上级节点接受了本节点签发的锚点。" },
+                        None => p.empty #parent-standing { "尚未与上级完成同步：上级还没有本节点的锚点。" },
+                    },
+                }
+            }
+        }
+    }
+}
+
+async fn children_anchors(state: &AppState) -> Result<Markup, WebError> {
+    let held = state.archive.replication_store().anchors_by_node().await?;
+    let own = &state.node.code;
+    Ok(html! {
+        h2 { "本节点保存的下级审计锚点" }
+        @if held.iter().all(|(anchor, _)| &anchor.node == own) {
+            p.empty { "本节点没有下级的审计锚点。" }
+        } @else {
+            div.table-scroll {
+                table.list #child-anchors {
+                    thead { tr { th { "节点" } th.number { "锚定到第几条" } th { "签发时间" } th { "经由" } th.number { "未延续的锚点" } } }
+                    tbody {
+                        @for (anchor, broken) in held.iter().filter(|(anchor, _)| &anchor.node != own) {
+                            tr.broken[*broken > 0] data-node=(anchor.node) {
+                                td { (anchor.node) }
+                                td.number { (anchor.audit_seq) }
+                                td { (china_time(anchor.signed_at_ms)) }
+                                td { (anchor.received_from) }
+                                td.number { (broken) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+async fn verification(
+    State(state): State<AppState>,
+    Extension(session): Extension<WebSession>,
+) -> Result<Response, WebError> {
+    require_audit_reader(&session.staff)?;
+    let check = state.archive.audit_check(&state.node.code).await?;
+    let children = children_anchors(&state).await?;
+    let body = html! {
+        h1 { "审计链校验" }
+        p.basis { (BASIS) }
+        p { a href="/audit" { "← 审计日志" } }
+        (verdict(&check))
+        h2 { "本节点自行核对的点" }
+        ul {
+            @for point in &check.points {
+                li {
+                    (point.source) "：第 " (point.audit_seq) " 条 — "
+                    @match &point.finding { None => "一致", Some(finding) => (problem_label(finding.problem)) }
+                }
+            }
+            @for skipped in &check.not_checked {
+                li.empty { "未核对：" (skipped) }
+            }
+        }
+        (parent_standing(&state))
+        (children)
+    };
+    Ok(Html(page(&state.node, Some(&session), "审计链校验", body).into_string()).into_response())
+}

@@ -1,0 +1,333 @@
+//! The test harness of the administration pages: a node on a free port, a browser without
+//! JavaScript with a cookie jar kept by hand, and records and changes as they would arrive.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use licnode_app::{Archive, Author, ManualClock};
+use licnode_model::Level;
+use licnode_server::sync::LinkHandle;
+use licnode_server::{AppState, NodeInfo};
+use licnode_store::{RemoteChange, Role, Store, SyncBatch};
+use licnode_testkit::{Backend, TestDatabase};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+use serde_json::{Map, Value};
+
+pub(crate) const PASSWORD: &str = "correct horse battery";
+
+/// A node serving its staff listener on a free port.
+pub(crate) struct WebNode {
+    pub(crate) base: String,
+    pub(crate) url: String,
+    pub(crate) backend: Backend,
+    pub(crate) archive: Archive,
+    pub(crate) store: Store,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _database: Option<TestDatabase>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for WebNode {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// How a test node differs from a plain province.
+#[derive(Default)]
+pub(crate) struct Options {
+    pub(crate) national: bool,
+    pub(crate) clock: Option<Arc<ManualClock>>,
+    pub(crate) link: Option<Arc<LinkHandle>>,
+}
+
+pub(crate) async fn spawn(backend: Backend, options: Options) -> WebNode {
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    let (url, database) = licnode_testkit::database_url(backend, dir.path())
+        .await
+        .expect("database");
+    let store = Store::open(&url).await.expect("store");
+    for (user, role) in [
+        ("admin", Role::Administrator),
+        ("clerk", Role::Clerk),
+        ("approver", Role::Approver),
+        ("auditor", Role::Auditor),
+    ] {
+        store
+            .add_user(user, &format!("{user}-显示名"), role, PASSWORD)
+            .await
+            .expect("user");
+    }
+    let (code, level, name) = if options.national {
+        ("100000", "national", "全国工业产品生产许可证审查中心")
+    } else {
+        ("330000", "province", "浙江省市场监督管理局")
+    };
+    let archive = Archive::new(store.clone(), code);
+    let mut state = AppState::new(
+        archive.clone(),
+        NodeInfo {
+            code: code.into(),
+            level: level.into(),
+            name: name.into(),
+            parent_url: None,
+        },
+    );
+    if let Some(clock) = options.clock {
+        state = state.with_clock(clock);
+    }
+    if let Some(link) = options.link {
+        state = state.with_link(link);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listener");
+    let address = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(licnode_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    WebNode {
+        base: format!("http://{address}"),
+        url,
+        backend,
+        archive,
+        store,
+        stop: Some(stop),
+        _database: database,
+        _dir: dir,
+    }
+}
+
+pub(crate) async fn province(backend: Backend) -> WebNode {
+    spawn(backend, Options::default()).await
+}
+
+impl WebNode {
+    /// Runs `sql` on the database directly, past the node: what someone with the file can do.
+    pub(crate) async fn tamper(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.expect("sqlite");
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&pool)
+                    .await
+                    .expect("tamper");
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.expect("postgres");
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&pool)
+                    .await
+                    .expect("tamper");
+                pool.close().await;
+            }
+        }
+    }
+}
+
+/// One answer: status, headers, body.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
+}
+
+impl Answer {
+    pub(crate) fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The CSRF token of the first form on the page.
+    pub(crate) fn csrf_token(&self) -> String {
+        let marker = "name=\"csrf_token\" value=\"";
+        let at = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("a CSRF token on the page: {}", self.body));
+        let rest = &self.body[at + marker.len()..];
+        rest[..rest.find('"').expect("the value's end")].to_string()
+    }
+
+    /// The text between `before` and the next `after`, after the first `before`.
+    pub(crate) fn between(&self, before: &str, after: &str) -> String {
+        let at = self
+            .body
+            .find(before)
+            .unwrap_or_else(|| panic!("{before} on the page: {}", self.body));
+        let rest = &self.body[at + before.len()..];
+        rest[..rest.find(after).expect("the end")].to_string()
+    }
+}
+
+/// A browser without JavaScript: follows nothing by itself, keeps cookies.
+pub(crate) struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    pub(crate) fn new(node: &WebNode) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: node.base.clone(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub(crate) async fn answer(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        for value in headers.get_all(SET_COOKIE) {
+            let text = value.to_str().expect("ascii cookie").to_string();
+            let pair = text.split(';').next().unwrap_or_default();
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        let body = response.text().await.expect("body");
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub(crate) async fn get(&mut self, path: &str) -> Answer {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.answer(request).await
+    }
+
+    pub(crate) async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Answer {
+        let body = serde_urlencoded::to_string(pairs).expect("form");
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
+        self.answer(request).await
+    }
+
+    pub(crate) async fn sign_in(&mut self, user: &str, password: &str) -> Answer {
+        let page = self.get("/login").await;
+        let token = page.csrf_token();
+        self.post(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("name", user),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    pub(crate) async fn signed_in(node: &WebNode, user: &str) -> Browser {
+        let mut browser = Browser::new(node);
+        let answer = browser.sign_in(user, PASSWORD).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        browser
+    }
+
+    /// The session's CSRF token, from the home page's sign-out form.
+    pub(crate) async fn csrf(&mut self) -> String {
+        self.get("/").await.csrf_token()
+    }
+}
+
+pub(crate) async fn user_names(node: &WebNode) -> Vec<String> {
+    node.archive
+        .users()
+        .await
+        .expect("users")
+        .into_iter()
+        .map(|user| user.name)
+        .collect()
+}
+
+/// The status of `GET /api/v1/auth/me` with `token`.
+pub(crate) async fn token_status(node: &WebNode, token: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(format!("{}/api/v1/auth/me", node.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("response")
+        .status()
+}
+
+/// A change that is not an automerge change, as a child at `peer` might push it.
+pub(crate) fn garbage_from(peer: &str) -> SyncBatch {
+    SyncBatch {
+        peer: peer.to_string(),
+        stream: licnode_store::sync_state::STREAM_PUSH.to_string(),
+        cursor: 17,
+        changes: vec![RemoteChange {
+            record_id: "0190a6c8-0000-7000-8000-00000000abcd".to_string(),
+            collection: "quality_archives".to_string(),
+            jurisdiction: "330106".to_string(),
+            author_user: "someone".to_string(),
+            at_ms: 0,
+            origin: peer.to_string(),
+            bytes: b"<script>not a change</script>".to_vec(),
+        }],
+    }
+}
+
+/// A record as replication would deliver it to the national node, written by `author_code`.
+pub(crate) async fn arrive(
+    node: &WebNode,
+    author_code: &str,
+    level: Level,
+    collection: &str,
+    jurisdiction: &str,
+    fields: Value,
+) -> String {
+    let model = licnode_model::collection(collection).expect("collection");
+    let mut input: Map<String, Value> = licnode_gen::Generator::new(5).record(model, jurisdiction);
+    for (name, value) in fields.as_object().expect("fields") {
+        if value.is_null() {
+            input.remove(name);
+        } else {
+            input.insert(name.clone(), value.clone());
+        }
+    }
+    Archive::with_level(node.store.clone(), author_code, level)
+        .create(
+            collection,
+            Some(jurisdiction),
+            &input,
+            &Author::approver("approver"),
+        )
+        .await
+        .expect("record")
+        .record
+        .id
+}
