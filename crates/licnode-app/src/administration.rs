@@ -31,9 +31,9 @@ impl Archive {
         self.store.child_links().await
     }
 
-    /// The database's size in bytes.
+    /// The bytes the database occupies.
     pub async fn database_size_bytes(&self) -> Result<i64, StoreError> {
-        self.store.database_size_bytes().await
+        self.store.size_bytes().await
     }
 
     /// The API tokens of `user`, newest first.

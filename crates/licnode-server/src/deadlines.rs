@@ -126,6 +126,39 @@ fn answer(query: &DeadlineQuery, items: Vec<DeadlineItem>, limit: usize) -> Valu
     })
 }
 
+/// What a deadline evaluation depends on: the day, the audit log's position (every write and
+/// destruction appends to it, so it moves whenever the records do) and the province asked for.
+type BoardKey = (chrono::NaiveDate, i64, Option<String>);
+
+/// The deadline board's last evaluation and what it was computed for.
+pub(crate) type BoardCache =
+    tokio::sync::Mutex<Option<(BoardKey, std::sync::Arc<Vec<DeadlineItem>>)>>;
+
+/// The items `query` selects (its rule and state unset: the board narrows them itself), from
+/// the last evaluation when neither the day, nor the records, nor the province changed since:
+/// evaluating every rule reads the open items of several collections, and people look at the
+/// board again and again between writes.
+pub(crate) async fn board_items(
+    state: &AppState,
+    query: &DeadlineQuery,
+) -> Result<std::sync::Arc<Vec<DeadlineItem>>, ApiError> {
+    let (audit_seq, _) = state.archive.audit_head().await?;
+    let key = (query.today, audit_seq, query.province.clone());
+    let mut cache = state.deadline_board.lock().await;
+    if let Some((cached_key, items)) = cache.as_ref()
+        && *cached_key == key
+        && query.rule.is_none()
+        && query.state.is_none()
+    {
+        return Ok(items.clone());
+    }
+    let items = std::sync::Arc::new(state.archive.deadlines(query).await?);
+    if query.rule.is_none() && query.state.is_none() {
+        *cache = Some((key, items.clone()));
+    }
+    Ok(items)
+}
+
 /// The gauge as last rendered, and the (day, audit-log position) it holds for.
 pub(crate) type GaugeCache = tokio::sync::Mutex<Option<((chrono::NaiveDate, i64), String)>>;
 

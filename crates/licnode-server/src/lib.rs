@@ -71,6 +71,8 @@ pub struct AppState {
     /// The last late-deadline gauge rendered for `/metrics`, with the day and audit-log
     /// position it was computed at (see `deadlines::metrics_text`).
     pub(crate) deadline_gauge: Arc<deadlines::GaugeCache>,
+    /// The deadline board's last evaluation (see `deadlines::board_items`).
+    pub(crate) deadline_board: Arc<deadlines::BoardCache>,
     /// The node's certificate and CRLs, when it has them (shown on the health page).
     pub node_tls: Option<licnode_pki::NodeTls>,
 }
@@ -88,6 +90,7 @@ impl AppState {
             clock: Arc::new(licnode_app::SystemClock),
             retention: Arc::default(),
             deadline_gauge: Arc::default(),
+            deadline_board: Arc::default(),
             node_tls: None,
         }
     }

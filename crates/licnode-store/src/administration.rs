@@ -1,7 +1,7 @@
 //! What the node's administrators and auditors read about the node itself: the audit log
 //! searched newest first within a bounded window, the quarantine newest first, the links to
-//! the children as this node's cursors and quarantine record them, the database's size, and a
-//! user's API tokens (listed by an identifier, revoked by it).
+//! the children as this node's cursors and quarantine record them, and a user's API tokens
+//! (listed by an identifier, revoked by it).
 //!
 //! Every query here is bounded: by a primary-key range, a `LIMIT`, or a table that holds one
 //! row per neighbour or per token, so a page that calls it costs the same at any archive size.
@@ -12,7 +12,7 @@ use sqlx::Row;
 use crate::audit::AuditRecord;
 use crate::dialect::{with_reader, with_writer};
 use crate::sync_state::{QuarantineEntry, STREAM_PUSH};
-use crate::{AccountError, Db, Store, StoreError};
+use crate::{AccountError, Store, StoreError};
 
 /// Most audit entries one search looks at: entries are numbered, so the window is a range of
 /// the primary key and the cost of a search does not grow with the log.
@@ -256,24 +256,6 @@ impl Store {
             link.last_quarantined_ms = Some(newest);
         }
         Ok(links.into_values().collect())
-    }
-
-    /// The size of the database in bytes: SQLite's pages, PostgreSQL's `pg_database_size`.
-    pub async fn database_size_bytes(&self) -> Result<i64, StoreError> {
-        Ok(match &self.db {
-            Db::Sqlite { reader, .. } => {
-                sqlx::query_scalar(
-                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
-                )
-                .fetch_one(reader)
-                .await?
-            }
-            Db::Postgres { pool } => {
-                sqlx::query_scalar("SELECT pg_database_size(current_database())")
-                    .fetch_one(pool)
-                    .await?
-            }
-        })
     }
 
     /// The API tokens of `user`, newest first (login sessions are not listed).

@@ -95,6 +95,17 @@ fn problem_label(problem: &str) -> &'static str {
     }
 }
 
+/// A check's source or a check not made, in Chinese where the store's wording is known.
+fn check_label(text: &str) -> String {
+    match text {
+        "the last anchor this node signed" => "本节点最近签发的锚点".to_string(),
+        "this node has signed no anchor yet" => {
+            "本节点还没有签发过锚点（尚未与上级完成同步）".to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The search the query asks for, or a refusal naming the parameter.
 fn search_of(params: &Pairs) -> Result<AuditSearch, WebError> {
     let text =
@@ -334,12 +345,12 @@ async fn verification(
         ul {
             @for point in &check.points {
                 li {
-                    (point.source) "：第 " (point.audit_seq) " 条 — "
+                    (check_label(&point.source)) "：第 " (point.audit_seq) " 条 — "
                     @match &point.finding { None => "一致", Some(finding) => (problem_label(finding.problem)) }
                 }
             }
             @for skipped in &check.not_checked {
-                li.empty { "未核对：" (skipped) }
+                li.empty { "未核对：" (check_label(skipped)) }
             }
         }
         (parent_standing(&state))

@@ -231,7 +231,7 @@ async fn deadline_board(
     let mut query = state.archive.deadline_query(&*state.clock);
     query.province = filters.province.clone();
     // One evaluation for the counts and the list: rule and state narrow the list only.
-    let all = state.archive.deadlines(&query).await?;
+    let all = crate::deadlines::board_items(&state, &query).await?;
     let national = state.archive.scope.level == Level::National;
     let shown: Vec<&DeadlineItem> = all
         .iter()

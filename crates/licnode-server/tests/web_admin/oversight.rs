@@ -313,7 +313,7 @@ async fn the_deadline_board_puts_late_items_first_counts_them_by_rule_and_provin
         assert!(late_at < due_at, "{backend}: late first");
         assert!(board.body.contains("逾期 5 天"), "{}", board.body);
         assert!(board.body.contains("产品检验信息报送审查组织单位"));
-        // At national: by province, with the missing monthly reports.
+        // At national: by province.
         let by_province = board.between("<table class=\"list\" id=\"by-province\">", "</table>");
         assert!(
             by_province.contains("330000 浙江省") && by_province.contains("320000 江苏省"),
@@ -339,5 +339,54 @@ async fn the_deadline_board_puts_late_items_first_counts_them_by_rule_and_provin
             assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{backend} {bad}");
             assert!(refused.body.contains("错误代码"), "{bad}");
         }
+    }
+}
+
+#[tokio::test]
+async fn the_deadline_board_follows_new_records_and_the_clock_between_two_views() {
+    for backend in BACKENDS {
+        let clock = ManualClock::at_date("2026-03-12".parse().expect("date"));
+        let node = spawn(
+            backend,
+            Options {
+                national: true,
+                clock: Some(clock.clone()),
+                ..Options::default()
+            },
+        )
+        .await;
+        let inspection = |jurisdiction: &'static str| {
+            arrive(
+                &node,
+                "IB0001",
+                Level::InspectionBody,
+                "inspections",
+                jurisdiction,
+                json!({ "completion_date": "2026-03-02", "reported_date": null }),
+            )
+        };
+        let first = inspection("330106").await;
+        let mut clerk = Browser::signed_in(&node, "clerk").await;
+        let board = clerk.get("/deadlines?rule=inspection_result").await;
+        assert!(board.body.contains(first.as_str()) && board.body.contains("逾期 5 天"));
+
+        // A record arrives between two views: the second view shows it.
+        let second = inspection("320106").await;
+        let board = clerk.get("/deadlines?rule=inspection_result").await;
+        assert!(
+            board.body.contains(second.as_str()),
+            "{backend}: {}",
+            board.body
+        );
+
+        // The next day, each is a day later.
+        clock.set_date("2026-03-13".parse().expect("date"));
+        let board = clerk.get("/deadlines?rule=inspection_result").await;
+        assert_eq!(
+            board.body.matches("逾期 6 天").count(),
+            2,
+            "{backend}: {}",
+            board.body
+        );
     }
 }
