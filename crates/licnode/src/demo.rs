@@ -360,12 +360,18 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     }
 
-    // Every node gets a clerk and an approver, so each node's web application can be signed
-    // into at once.
+    // Every node gets a clerk, an approver, an administrator and an auditor, so each node's web
+    // application can be signed into at once, in every role.
     for handle in &handles {
         for (name, display_name, role) in [
             ("wang", "王芳（受理员）", licnode_store::Role::Clerk),
             ("li", "李强（审批人）", licnode_store::Role::Approver),
+            (
+                "zhang",
+                "张敏（系统管理员）",
+                licnode_store::Role::Administrator,
+            ),
+            ("zhao", "赵伟（审计员）", licnode_store::Role::Auditor),
         ] {
             match handle
                 .archive()
@@ -382,8 +388,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     walk_through(&base).await?;
 
     println!(
-        "\n== the nodes: open the web application in a browser and sign in as wang (clerk) or li \
-         (approver), password {DEMO_PASSWORD:?}; the staff API is under /api/v1:"
+        "\n== the nodes: open the web application in a browser and sign in as wang (clerk), li \
+         (approver), zhang (administrator) or zhao (auditor), password {DEMO_PASSWORD:?}; the staff API is under /api/v1:"
     );
     for (index, handle) in handles.iter().enumerate() {
         println!(

@@ -390,3 +390,26 @@ async fn the_deadline_board_follows_new_records_and_the_clock_between_two_views(
         );
     }
 }
+
+#[tokio::test]
+async fn a_hostile_name_tried_at_sign_in_comes_back_escaped_in_the_audit_log() {
+    for backend in BACKENDS {
+        let node = province(backend).await;
+        let hostile = "<script>alert(\"x\")</script>";
+        let refused = Browser::new(&node).sign_in(hostile, "wrong password").await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{backend}");
+        let mut auditor = Browser::signed_in(&node, "auditor").await;
+        let log = auditor.get("/audit?kind=login_failed").await;
+        assert_eq!(log.status, StatusCode::OK, "{backend}");
+        assert_eq!(log.body.matches("data-seq=").count(), 1, "{}", log.body);
+        assert!(
+            !log.body.contains("<script>alert"),
+            "{backend}: {}",
+            log.body
+        );
+        assert!(
+            log.body
+                .contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;")
+        );
+    }
+}
