@@ -250,8 +250,10 @@ async fn deadline_board(
         p.basis { "依据：第18—20、23、27、28、30、31条（按日历日计算，“日内”含当日）" }
         p #deadline-summary { "截至 " (query.today) "：" strong { "已逾期 " (late) " 项" } "，未到期 " (all.len() - late) " 项。" }
         (filter_form(&params, &all, national))
-        (by_rule(&params, &all))
-        @if national { (by_province(&params, &all)) }
+        @if !all.is_empty() {
+            (by_rule(&params, &all))
+            @if national { (by_province(&params, &all)) }
+        }
         h2 { "事项（逾期的在前）" }
         @if page_items.is_empty() {
             p.empty #no-deadlines { "没有符合条件的事项。" }
