@@ -1,12 +1,15 @@
 //! The audit log over HTTP, for auditors and administrators: the entries after a cursor
 //! (`GET /api/v1/audit`), a verification of the whole chain, of the change log against it and of
-//! the chain at the last anchor this node signed (`GET /api/v1/audit/verify`), and the audit
+//! the chain at the last anchor this node signed (`GET /api/v1/audit/verify`), the entries
+//! newest first with filters (`GET /api/v1/audit/search`, also the web application's audit
+//! page), and the audit
 //! anchors this node holds of itself and of the nodes below it (`GET /api/v1/audit/anchors`)
 //! (Art. 37, 38; ARCHITECTURE.md, principles 9 and 10).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::{Extension, Json};
+use licnode_store::administration::AuditSearch;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -32,6 +35,23 @@ pub(crate) fn routes() -> Routes<AppState> {
                 ]))
                 .answers(200, "entries in order, and `next` (the cursor of the next page, null at the end)")
                 .refuses(400, &["bad_query"], "a malformed cursor or limit")
+                .refuses(403, &["forbidden_role"], readers_only),
+        )
+        .get(
+            "/audit/search",
+            search,
+            Operation::new("The audit log newest first, filtered by kind, user, record and China dates; each answer looks at a bounded window of entry numbers below `before`, and `next_before` continues further back")
+                .parameters(json!([
+                    { "name": "kind", "in": "query", "schema": { "type": "string" } },
+                    { "name": "user", "in": "query", "schema": { "type": "string" } },
+                    { "name": "record", "in": "query", "schema": { "type": "string" } },
+                    { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "a China date, included" },
+                    { "name": "until", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "a China date, included" },
+                    { "name": "before", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
+                    { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
+                ]))
+                .answers(200, "`entries` newest first, `looked_from` and `looked_below` (the numbers looked at), `next_before` (null at the start of the log)")
+                .refuses(400, &["bad_query"], "a malformed date, cursor or limit, or an unknown parameter")
                 .refuses(403, &["forbidden_role"], readers_only),
         )
         .get(
@@ -89,6 +109,68 @@ async fn entries(
         .then(|| rows.last().map(|row| row.seq))
         .flatten();
     Ok(Json(json!({ "entries": rows, "next": next })))
+}
+
+/// The China date `text` (`2026-12-05`) as the millisecond its day starts.
+fn china_day_start_ms(text: &str) -> Option<i64> {
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis() - 8 * 3_600_000)
+}
+
+/// The audit search a query asks for (`kind`, `user`, `record`, `from`, `until`, `before`,
+/// `limit`; empty values mean "any"), for every door that searches the log.
+pub(crate) fn audit_search_of(
+    params: &[(String, String)],
+    default_limit: i64,
+) -> Result<AuditSearch, ApiError> {
+    let bad = |what: &str| ApiError::BadQuery {
+        reason: format!("{what} is not valid"),
+    };
+    let mut search = AuditSearch {
+        limit: default_limit,
+        ..AuditSearch::default()
+    };
+    for (name, value) in params {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let day = || china_day_start_ms(value).ok_or_else(|| bad(name));
+        let number = || value.parse::<i64>().ok().filter(|number| *number > 0);
+        match name.as_str() {
+            "kind" => search.kind = Some(value.to_string()),
+            "user" => search.user = Some(value.to_string()),
+            "record" => search.record_id = Some(value.to_string()),
+            "from" => search.from_ms = Some(day()?),
+            // The last day named is included: entries before the next day's start.
+            "until" => search.until_ms = Some(day()? + 86_400_000),
+            "before" => search.before_seq = Some(number().ok_or_else(|| bad("before"))?),
+            "limit" => {
+                search.limit = number()
+                    .filter(|limit| *limit <= MAX_LIMIT)
+                    .ok_or_else(|| bad("limit"))?;
+            }
+            other => return Err(bad(other)),
+        }
+    }
+    Ok(search)
+}
+
+async fn search(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    require_audit_reader(&staff)?;
+    let Query(params) = params?;
+    let search = audit_search_of(&params, DEFAULT_LIMIT)?;
+    let found = state.archive.audit_search(&search).await?;
+    Ok(Json(json!({
+        "entries": found.entries,
+        "looked_from": found.looked_from,
+        "looked_below": found.looked_below,
+        "next_before": found.next_before_seq,
+    })))
 }
 
 async fn verify(

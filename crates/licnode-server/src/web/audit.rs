@@ -12,19 +12,19 @@
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use licnode_store::administration::{AUDIT_SEARCH_WINDOW, AuditSearch};
+use licnode_store::administration::AUDIT_SEARCH_WINDOW;
 use licnode_store::anchors::AuditCheck;
 use licnode_store::audit::kinds;
 use licnode_store::{AuditFinding, AuditRecord};
 use maud::{Markup, html};
 
-use super::display::{china_day_start_ms, china_time, link_with, parameter};
+use super::display::{china_time, link_with, parameter};
 use super::layout::{WebError, page};
 use super::page_operation;
 use super::session::WebSession;
+use crate::AppState;
 use crate::audit::require_audit_reader;
 use crate::routes::Routes;
-use crate::{ApiError, AppState};
 
 type Pairs = Vec<(String, String)>;
 
@@ -106,41 +106,6 @@ fn check_label(text: &str) -> String {
     }
 }
 
-/// The search the query asks for, or a refusal naming the parameter.
-fn search_of(params: &Pairs) -> Result<AuditSearch, WebError> {
-    let text =
-        |name: &str| Some(parameter(params, name).to_string()).filter(|value| !value.is_empty());
-    let bad = |what: &str| {
-        WebError::from(ApiError::BadQuery {
-            reason: format!("{what} is not valid"),
-        })
-    };
-    let day = |name: &str| match parameter(params, name) {
-        "" => Ok(None),
-        value => china_day_start_ms(value).map(Some).ok_or_else(|| bad(name)),
-    };
-    let before_seq = match parameter(params, "before") {
-        "" => None,
-        value => Some(
-            value
-                .parse::<i64>()
-                .ok()
-                .filter(|seq| *seq > 0)
-                .ok_or_else(|| bad("before"))?,
-        ),
-    };
-    Ok(AuditSearch {
-        kind: text("kind"),
-        user: text("user"),
-        record_id: text("record"),
-        from_ms: day("from")?,
-        // The last day named is included: entries before the next day's start.
-        until_ms: day("until")?.map(|start| start + 86_400_000),
-        before_seq,
-        limit: PAGE_SIZE,
-    })
-}
-
 fn filters(params: &Pairs) -> Markup {
     let kind = parameter(params, "kind");
     html! {
@@ -210,7 +175,12 @@ async fn audit_log(
     Query(params): Query<Pairs>,
 ) -> Result<Response, WebError> {
     require_audit_reader(&session.staff)?;
-    let search = search_of(&params)?;
+    // The web page shows a fixed number of entries: a `limit` in the address is not read.
+    let params: Pairs = params
+        .into_iter()
+        .filter(|(name, _)| name != "limit")
+        .collect();
+    let search = crate::audit::audit_search_of(&params, PAGE_SIZE)?;
     let found = state.archive.audit_search(&search).await?;
     let body = html! {
         h1 { "审计日志" }

@@ -1,5 +1,5 @@
 //! How the administration pages show what they read: times in China time, sizes in bytes,
-//! durations, and the link to a page of the same view further on.
+//! and the link to a page of the same view further on.
 
 /// A moment as China time (UTC+8), to the second: `2026-12-05 16:14:00`.
 pub(crate) fn china_time(millis: i64) -> String {
@@ -34,13 +34,6 @@ pub(crate) fn byte_size(bytes: i64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
-}
-
-/// The China date `text` (`2026-12-05`) as the millisecond its day starts, China time.
-pub(crate) fn china_day_start_ms(text: &str) -> Option<i64> {
-    let date = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
-    let start = date.and_hms_opt(0, 0, 0)?;
-    Some(start.and_utc().timestamp_millis() - 8 * 3_600_000)
 }
 
 /// `path` with the query `params` (empty values left out) and `name=value` in place of any
@@ -78,11 +71,6 @@ mod tests {
     fn a_moment_is_shown_in_china_time() {
         // 2026-12-05T08:14:00Z is 16:14 in Beijing.
         assert_eq!(china_time(1_796_458_440_000), "2026-12-05 16:14:00");
-        assert_eq!(
-            china_day_start_ms("2026-12-05").map(china_time).as_deref(),
-            Some("2026-12-05 00:00:00")
-        );
-        assert_eq!(china_day_start_ms("5 December"), None);
     }
 
     #[test]

@@ -413,3 +413,70 @@ async fn a_hostile_name_tried_at_sign_in_comes_back_escaped_in_the_audit_log() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_json_api_searches_the_audit_log_newest_first_with_the_pages_filters() {
+    for backend in BACKENDS {
+        let node = province(backend).await;
+        for seed in 0..3 {
+            let model = licnode_model::collection("quality_archives").expect("collection");
+            let input = licnode_gen::Generator::new(seed).record(model, "330106");
+            node.archive
+                .create(
+                    "quality_archives",
+                    Some("330106"),
+                    &input,
+                    &Author::clerk("clerk"),
+                )
+                .await
+                .expect("record");
+        }
+        let token = |user: &'static str| {
+            let archive = node.archive.clone();
+            async move {
+                archive
+                    .issue_token(user, licnode_store::TokenKind::Api, "test", None)
+                    .await
+                    .expect("token")
+                    .token
+            }
+        };
+        let client = reqwest::Client::new();
+        let auditor = token("auditor").await;
+        let answer: serde_json::Value = client
+            .get(format!(
+                "{}/api/v1/audit/search?kind=write&limit=2",
+                node.base
+            ))
+            .bearer_auth(&auditor)
+            .send()
+            .await
+            .expect("response")
+            .json()
+            .await
+            .expect("json");
+        let numbers: Vec<i64> = answer["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|entry| entry["seq"].as_i64().expect("seq"))
+            .collect();
+        assert_eq!(numbers, vec![3, 2], "{backend}: newest first");
+        assert_eq!(answer["next_before"], json!(2));
+        let refused = client
+            .get(format!("{}/api/v1/audit/search?from=yesterday", node.base))
+            .bearer_auth(&auditor)
+            .send()
+            .await
+            .expect("response");
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{backend}");
+        let clerk = token("clerk").await;
+        let forbidden = client
+            .get(format!("{}/api/v1/audit/search", node.base))
+            .bearer_auth(&clerk)
+            .send()
+            .await
+            .expect("response");
+        assert_eq!(forbidden.status(), StatusCode::FORBIDDEN, "{backend}");
+    }
+}
