@@ -42,6 +42,8 @@ pub(crate) struct Options {
     pub(crate) national: bool,
     pub(crate) clock: Option<Arc<ManualClock>>,
     pub(crate) link: Option<Arc<LinkHandle>>,
+    /// Give the node a certificate from a root of its own.
+    pub(crate) certificate: bool,
 }
 
 pub(crate) async fn spawn(backend: Backend, options: Options) -> WebNode {
@@ -81,6 +83,9 @@ pub(crate) async fn spawn(backend: Backend, options: Options) -> WebNode {
     }
     if let Some(link) = options.link {
         state = state.with_link(link);
+    }
+    if options.certificate {
+        state = state.with_node_tls(Some(node_certificate(dir.path(), code, level)));
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -330,4 +335,22 @@ pub(crate) async fn arrive(
         .expect("record")
         .record
         .id
+}
+
+/// A node certificate for `code` signed by a fresh root, with the root's CRL, as `licnode pki`
+/// installs them in the node's directory.
+fn node_certificate(dir: &std::path::Path, code: &str, level: &str) -> licnode_pki::NodeTls {
+    let root = licnode_pki::CertificateAuthority::init_root(&dir.join("root-ca")).expect("root");
+    let node_dir = dir.join("node");
+    let level: Level = level.parse().expect("level");
+    let request = licnode_pki::node::create_request(&node_dir, code, level).expect("request");
+    let issued = root
+        .issue(&request.csr_pem, &licnode_pki::ca::IssueOptions::node())
+        .expect("issue");
+    let root_pem = root.root_pem().expect("root pem");
+    licnode_pki::node::install_certificate(&node_dir, &issued.chain_pem, Some(&root_pem))
+        .expect("install");
+    licnode_pki::node::install_crl(&node_dir, &root.crl_pem().expect("crl")).expect("crl");
+    licnode_pki::NodeTls::load(licnode_pki::NodeTlsSettings::for_node_dir(&node_dir))
+        .expect("the node's TLS loads")
 }

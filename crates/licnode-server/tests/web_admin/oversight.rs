@@ -480,3 +480,37 @@ async fn the_json_api_searches_the_audit_log_newest_first_with_the_pages_filters
         assert_eq!(forbidden.status(), StatusCode::FORBIDDEN, "{backend}");
     }
 }
+
+#[tokio::test]
+async fn the_health_page_shows_when_the_node_certificate_and_its_crls_expire() {
+    let node = spawn(
+        Backend::Sqlite,
+        Options {
+            certificate: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut auditor = Browser::signed_in(&node, "auditor").await;
+    let health = auditor.get("/health").await;
+    assert_eq!(health.status, StatusCode::OK, "{}", health.body);
+    let certificate = health.between("<dl class=\"fields\" id=\"certificate\"", "</dl>");
+    assert!(
+        certificate.contains("330000") && certificate.contains("省级"),
+        "{certificate}"
+    );
+    let days_left: i64 = health
+        .between("data-days-left=\"", "\"")
+        .parse()
+        .expect("days left");
+    assert!(
+        days_left > 30,
+        "a fresh certificate has time left: {days_left}"
+    );
+    let crls = health.between("<table class=\"list\" id=\"crls\">", "</table>");
+    assert_eq!(
+        crls.matches("<tr").count(),
+        2,
+        "a header and the root's CRL: {crls}"
+    );
+}
