@@ -178,6 +178,45 @@ pub(crate) struct Row {
     pub(crate) value: String,
 }
 
+/// The figures of one benchmark on one backend, each logged to stderr as it is measured.
+pub(crate) struct Measurements {
+    backend: String,
+    log_prefix: String,
+    rows: Vec<Row>,
+}
+
+impl Measurements {
+    /// Figures logged as `[backend] measure: value`.
+    pub(crate) fn new(backend: &str) -> Measurements {
+        Measurements::logged_with_prefix(backend, format!("[{backend}]"))
+    }
+
+    /// Figures logged as `{log_prefix} measure: value`.
+    pub(crate) fn logged_with_prefix(backend: &str, log_prefix: String) -> Measurements {
+        Measurements {
+            backend: backend.to_string(),
+            log_prefix,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Records one figure.
+    pub(crate) fn push(&mut self, measure: impl Into<String>, value: String) {
+        let measure = measure.into();
+        eprintln!("{} {measure}: {value}", self.log_prefix);
+        self.rows.push(Row {
+            backend: self.backend.clone(),
+            measure,
+            value,
+        });
+    }
+
+    /// The figures, in the order they were measured.
+    pub(crate) fn into_rows(self) -> Vec<Row> {
+        self.rows
+    }
+}
+
 pub(crate) fn print_table(rows: &[Row]) {
     let width = rows
         .iter()

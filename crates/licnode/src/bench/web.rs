@@ -17,7 +17,7 @@ use licnode_app::{Archive, Author, BulkRow, BulkWriter};
 use licnode_server::{AppState, NodeInfo};
 use licnode_store::Role;
 
-use super::{Row, millis, open_store, percentile};
+use super::{Measurements, Row, millis, open_store, percentile};
 
 /// The province the benchmark's node serves.
 const PROVINCE: &str = "330000";
@@ -32,15 +32,7 @@ pub(super) async fn web_bench(
     licences: usize,
     requests: usize,
 ) -> anyhow::Result<Vec<Row>> {
-    let mut rows = Vec::new();
-    let mut push = |measure: String, value: String| {
-        eprintln!("[{backend}] {measure}: {value}");
-        rows.push(Row {
-            backend: backend.to_string(),
-            measure,
-            value,
-        })
-    };
+    let mut measurements = Measurements::new(backend);
     let dir = tempfile::tempdir()?;
     let (store, _database) = open_store(backend, dir.path(), "web").await?;
     let roles = [
@@ -57,7 +49,7 @@ pub(super) async fn web_bench(
     let started = Instant::now();
     let fragment = load(&archive, licences).await?;
     store.refresh_statistics().await?;
-    push(
+    measurements.push(
         format!("load {licences} licences and {OTHER_RECORDS} of each other collection"),
         format!(
             "{:.0} s, database {:.0} MB",
@@ -66,6 +58,48 @@ pub(super) async fn web_bench(
         ),
     );
 
+    let (base, stop, server) = serve_staff(archive).await?;
+    let mut measured_shapes = HashSet::new();
+    let mut all_latencies = Vec::new();
+    for (name, role) in roles {
+        let client = sign_in(&base, name).await?;
+        let mut urls = crawl(&client, &base).await?;
+        urls.push(format!("/collections/licences?q={}", encode(&fragment)));
+        for (page_shape, urls) in urls_by_shape(urls) {
+            if !measured_shapes.insert(page_shape.clone()) {
+                continue;
+            }
+            let mut latencies = time_pages(&client, &base, &urls, requests, name).await?;
+            all_latencies.extend(latencies.iter().copied());
+            measurements.push(
+                format!("{page_shape} ({role:?}): p50 / p99 / max"),
+                three(&mut latencies),
+            );
+        }
+    }
+    measurements.push(
+        format!(
+            "every page above ({} shapes, {} requests): p50 / p99 / max",
+            measured_shapes.len(),
+            all_latencies.len()
+        ),
+        three(&mut all_latencies),
+    );
+    let _ = stop.send(());
+    server.await??;
+    store.close().await;
+    Ok(measurements.into_rows())
+}
+
+/// The staff web application of the province on a local port: its base URL, the sender that
+/// stops it and its task.
+async fn serve_staff(
+    archive: Archive,
+) -> anyhow::Result<(
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let state = AppState::new(
@@ -81,54 +115,42 @@ pub(super) async fn web_bench(
     let server = tokio::spawn(licnode_server::serve(listener, state, async move {
         let _ = stopped.await;
     }));
+    Ok((base, stop, server))
+}
 
-    let mut measured_shapes = HashSet::new();
-    let mut all_latencies = Vec::new();
-    for (name, role) in roles {
-        let client = sign_in(&base, name).await?;
-        let mut urls = crawl(&client, &base).await?;
-        urls.push(format!("/collections/licences?q={}", encode(&fragment)));
-        let mut by_shape: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for url in urls {
-            let entry = by_shape.entry(shape(&url)).or_default();
-            if entry.len() < URLS_PER_SHAPE {
-                entry.push(url);
-            }
-        }
-        for (page_shape, urls) in by_shape {
-            if !measured_shapes.insert(page_shape.clone()) {
-                continue;
-            }
-            let mut latencies = Vec::with_capacity(requests * urls.len());
-            for url in &urls {
-                for _ in 0..requests {
-                    let request_started = Instant::now();
-                    let response = client.get(format!("{base}{url}")).send().await?;
-                    let status = response.status();
-                    response.bytes().await?;
-                    latencies.push(request_started.elapsed());
-                    anyhow::ensure!(status.is_success(), "{url} as {name}: {status}");
-                }
-            }
-            all_latencies.extend(latencies.iter().copied());
-            push(
-                format!("{page_shape} ({role:?}): p50 / p99 / max"),
-                three(&mut latencies),
-            );
+/// The URLs grouped by their shape, at most [`URLS_PER_SHAPE`] of each.
+fn urls_by_shape(urls: Vec<String>) -> BTreeMap<String, Vec<String>> {
+    let mut by_shape: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for url in urls {
+        let entry = by_shape.entry(shape(&url)).or_default();
+        if entry.len() < URLS_PER_SHAPE {
+            entry.push(url);
         }
     }
-    push(
-        format!(
-            "every page above ({} shapes, {} requests): p50 / p99 / max",
-            measured_shapes.len(),
-            all_latencies.len()
-        ),
-        three(&mut all_latencies),
-    );
-    let _ = stop.send(());
-    server.await??;
-    store.close().await;
-    Ok(rows)
+    by_shape
+}
+
+/// Each of `urls` requested `requests` times by the client signed in as `name`; the latency
+/// of each request.
+async fn time_pages(
+    client: &reqwest::Client,
+    base: &str,
+    urls: &[String],
+    requests: usize,
+    name: &str,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut latencies = Vec::with_capacity(requests * urls.len());
+    for url in urls {
+        for _ in 0..requests {
+            let request_started = Instant::now();
+            let response = client.get(format!("{base}{url}")).send().await?;
+            let status = response.status();
+            response.bytes().await?;
+            latencies.push(request_started.elapsed());
+            anyhow::ensure!(status.is_success(), "{url} as {name}: {status}");
+        }
+    }
+    Ok(latencies)
 }
 
 fn three(latencies: &mut [Duration]) -> String {
