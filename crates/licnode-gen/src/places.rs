@@ -261,106 +261,146 @@ fn build_places() -> Places {
     let mut by_code = HashMap::with_capacity(all.len());
     let mut counties = Vec::new();
     for (index, division) in all.iter().enumerate() {
-        let chain = divisions::ancestors(&division.code);
-        let province = if division.level == DivisionLevel::Province {
-            Some(division)
-        } else {
-            chain
-                .iter()
-                .copied()
-                .find(|ancestor| ancestor.level == DivisionLevel::Province)
-        };
-        let prefecture = if division.level == DivisionLevel::Prefecture {
-            Some(division)
-        } else {
-            chain
-                .iter()
-                .copied()
-                .find(|ancestor| ancestor.level == DivisionLevel::Prefecture)
-        };
-        let own_short_name = short_name(&division.name);
-        let mut address_prefix = String::new();
-        for part in [province, prefecture].into_iter().flatten() {
-            if part.code != division.code {
-                address_prefix.push_str(&part.name);
-            }
-        }
-        if division.level != DivisionLevel::Country {
-            address_prefix.push_str(&division.name);
-        }
-        // Region words for enterprise names.
-        let upper_short = prefecture
-            .filter(|prefecture| prefecture.code != division.code)
-            .or(province.filter(|province| province.code != division.code))
-            .map(|upper| short_name(&upper.name));
-        let mut region_names = Vec::new();
-        match (division.level, &upper_short) {
-            (DivisionLevel::County, Some(upper)) if division.is_development_zone() => {
-                region_names.push(upper.clone());
-            }
-            (DivisionLevel::County, Some(upper)) => {
-                region_names.push(format!("{upper}{own_short_name}"));
-                region_names.push(upper.clone());
-                region_names.push(own_short_name.clone());
-            }
-            (_, Some(upper)) => {
-                region_names.push(own_short_name.clone());
-                region_names.push(format!("{upper}{own_short_name}"));
-            }
-            (_, None) => region_names.push(own_short_name.clone()),
-        }
-        let province_prefix = division.code.get(0..2).unwrap_or("11");
-        // The prefecture's number within its province (杭州 3301 → 1, as in 0571).
-        let prefecture_digit = prefecture.map_or(0, |prefecture| {
-            prefecture
-                .code
-                .get(2..4)
-                .and_then(|number| number.parse::<u32>().ok())
-                .map_or(0, |number| number % 10)
-        });
-        let postcode_prefix = format!(
-            "{}{}{}",
-            postcode_province_digits(province_prefix),
-            prefecture_digit,
-            digit_of(&division.code)
-        );
-        let stem = area_code_stem(province_prefix);
-        let area_code = if division.level == DivisionLevel::Country {
-            "010".to_owned()
-        } else if matches!(province_prefix, "11" | "12" | "31" | "50") {
-            stem.to_owned()
-        } else {
-            format!("{stem}{}", prefecture_digit)
-        };
-        let bureau_name = match division.level {
-            DivisionLevel::Country => "国家市场监督管理总局".to_owned(),
-            DivisionLevel::County if division.name.ends_with('区') => {
-                let upper = prefecture
-                    .or(province)
-                    .map_or("", |upper| upper.name.as_str());
-                format!("{upper}{}市场监督管理局", division.name)
-            }
-            _ => format!("{}市场监督管理局", division.name),
-        };
         if division.level == DivisionLevel::County {
             counties.push(index);
         }
         by_code.insert(division.code.as_str(), index);
-        places.push(Place {
-            division,
-            province,
-            address_prefix,
-            region_names,
-            short_name: own_short_name,
-            postcode_prefix,
-            area_code,
-            bureau_name,
-        });
+        places.push(place_of(division));
     }
     Places {
         places,
         by_code,
         counties,
+    }
+}
+
+/// The division itself if it is at `level`, otherwise its ancestor at `level`.
+fn self_or_ancestor_at(
+    division: &'static Division,
+    ancestors: &[&'static Division],
+    level: DivisionLevel,
+) -> Option<&'static Division> {
+    if division.level == level {
+        Some(division)
+    } else {
+        ancestors
+            .iter()
+            .copied()
+            .find(|ancestor| ancestor.level == level)
+    }
+}
+
+/// Everything the generator derives from one division.
+fn place_of(division: &'static Division) -> Place {
+    let chain = divisions::ancestors(&division.code);
+    let province = self_or_ancestor_at(division, &chain, DivisionLevel::Province);
+    let prefecture = self_or_ancestor_at(division, &chain, DivisionLevel::Prefecture);
+    let own_short_name = short_name(&division.name);
+    let province_prefix = division.code.get(0..2).unwrap_or("11");
+    // The prefecture's number within its province (杭州 3301 → 1, as in 0571).
+    let prefecture_digit = prefecture.map_or(0, |prefecture| {
+        prefecture
+            .code
+            .get(2..4)
+            .and_then(|number| number.parse::<u32>().ok())
+            .map_or(0, |number| number % 10)
+    });
+    let postcode_prefix = format!(
+        "{}{}{}",
+        postcode_province_digits(province_prefix),
+        prefecture_digit,
+        digit_of(&division.code)
+    );
+    Place {
+        division,
+        province,
+        address_prefix: address_prefix_of(division, province, prefecture),
+        region_names: region_names_of(division, province, prefecture, &own_short_name),
+        short_name: own_short_name,
+        postcode_prefix,
+        area_code: area_code_of(division, province_prefix, prefecture_digit),
+        bureau_name: bureau_name_of(division, province, prefecture),
+    }
+}
+
+/// The administrative part of an address: province, prefecture and the division itself.
+fn address_prefix_of(
+    division: &Division,
+    province: Option<&Division>,
+    prefecture: Option<&Division>,
+) -> String {
+    let mut address_prefix = String::new();
+    for part in [province, prefecture].into_iter().flatten() {
+        if part.code != division.code {
+            address_prefix.push_str(&part.name);
+        }
+    }
+    if division.level != DivisionLevel::Country {
+        address_prefix.push_str(&division.name);
+    }
+    address_prefix
+}
+
+/// Region words for enterprise names: the short names of the division and of the division
+/// above it, alone and combined.
+fn region_names_of(
+    division: &Division,
+    province: Option<&Division>,
+    prefecture: Option<&Division>,
+    own_short_name: &str,
+) -> Vec<String> {
+    let upper_short = prefecture
+        .filter(|prefecture| prefecture.code != division.code)
+        .or(province.filter(|province| province.code != division.code))
+        .map(|upper| short_name(&upper.name));
+    let mut region_names = Vec::new();
+    match (division.level, &upper_short) {
+        (DivisionLevel::County, Some(upper)) if division.is_development_zone() => {
+            region_names.push(upper.clone());
+        }
+        (DivisionLevel::County, Some(upper)) => {
+            region_names.push(format!("{upper}{own_short_name}"));
+            region_names.push(upper.clone());
+            region_names.push(own_short_name.to_owned());
+        }
+        (_, Some(upper)) => {
+            region_names.push(own_short_name.to_owned());
+            region_names.push(format!("{upper}{own_short_name}"));
+        }
+        (_, None) => region_names.push(own_short_name.to_owned()),
+    }
+    region_names
+}
+
+/// The landline area code: the province's stem, followed by the prefecture's digit outside
+/// the municipalities.
+fn area_code_of(division: &Division, province_prefix: &str, prefecture_digit: u32) -> String {
+    let stem = area_code_stem(province_prefix);
+    if division.level == DivisionLevel::Country {
+        "010".to_owned()
+    } else if matches!(province_prefix, "11" | "12" | "31" | "50") {
+        stem.to_owned()
+    } else {
+        format!("{stem}{}", prefecture_digit)
+    }
+}
+
+/// The market-regulation bureau of the division; a district's bureau carries the name of its
+/// city.
+fn bureau_name_of(
+    division: &Division,
+    province: Option<&Division>,
+    prefecture: Option<&Division>,
+) -> String {
+    match division.level {
+        DivisionLevel::Country => "国家市场监督管理总局".to_owned(),
+        DivisionLevel::County if division.name.ends_with('区') => {
+            let upper = prefecture
+                .or(province)
+                .map_or("", |upper| upper.name.as_str());
+            format!("{upper}{}市场监督管理局", division.name)
+        }
+        _ => format!("{}市场监督管理局", division.name),
     }
 }
 

@@ -17,6 +17,9 @@
 //! | `tokens.json` | enrollment tokens, hashed (see [`crate::enroll`]) |
 //! | `request.key`, `request.csr` | an intermediate CA's pending request, before it is signed |
 
+mod encoding;
+mod request;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,8 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use licnode_model::Level;
 use licnode_model::divisions::NATIONAL_CODE;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams,
-    CertificateSigningRequestParams, DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, ExtendedKeyUsagePurpose,
     IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData, RevokedCertParams, SanType,
     SerialNumber,
 };
@@ -38,6 +40,13 @@ use crate::names::{self, CertificateFacts};
 use crate::{
     CLOCK_SKEW_ALLOWANCE, CRL_VALIDITY, INTERMEDIATE_LIFETIME, LEAF_LIFETIME, ROOT_LIFETIME,
 };
+
+pub use request::SigningRequest;
+
+pub(crate) use encoding::{normalise_serial, pem_blocks, random_serial, to_time, unix_seconds};
+pub(crate) use request::{authority_subject, node_subject};
+
+use encoding::{authority_key_usages, push_pem, truncate_to_seconds};
 
 pub(crate) const CA_KEY_FILE: &str = "ca.key";
 pub(crate) const CA_CERTIFICATE_FILE: &str = "ca.crt";
@@ -193,105 +202,6 @@ pub struct RevokedRecord {
     /// Unix seconds.
     pub revoked_at: u64,
     pub reason: RevocationReason,
-}
-
-/// A certificate signing request, read and checked: it names one node or CA, consistently.
-#[derive(Debug)]
-pub struct SigningRequest {
-    pub code: String,
-    pub level: Level,
-    pub kind: CertificateKind,
-    params: CertificateSigningRequestParams,
-}
-
-impl SigningRequest {
-    /// Reads a PEM CSR made by [`crate::node::create_request`]: its signature must verify, it
-    /// must carry exactly one licnode URI SAN, and its subject must name the same code and a
-    /// level that fits it.
-    pub fn from_pem(csr_pem: &str) -> Result<Self, PkiError> {
-        let params = CertificateSigningRequestParams::from_pem(csr_pem)
-            .map_err(|error| PkiError::Request(format!("unreadable CSR: {error}")))?;
-        let uris: Vec<&str> = params
-            .params
-            .subject_alt_names
-            .iter()
-            .filter_map(|name| match name {
-                SanType::URI(uri) => Some(uri.as_str()),
-                _ => None,
-            })
-            .collect();
-        let uri = match uris.as_slice() {
-            [uri] => *uri,
-            [] => return Err(PkiError::Request("the CSR carries no URI SAN".to_owned())),
-            more => {
-                return Err(PkiError::Request(format!(
-                    "the CSR carries {} URI SANs; exactly one is allowed",
-                    more.len()
-                )));
-            }
-        };
-        let (kind, code) = if let Some(code) = uri.strip_prefix(names::NODE_URI_PREFIX) {
-            (CertificateKind::Node, code)
-        } else if let Some(code) = uri.strip_prefix(names::CA_URI_PREFIX) {
-            (CertificateKind::Authority, code)
-        } else {
-            return Err(PkiError::Request(format!(
-                "the URI SAN {uri:?} is not a licnode node or CA URI"
-            )));
-        };
-        let dn = &params.params.distinguished_name;
-        let level = dn_text(dn, DnType::OrganizationalUnitName)
-            .and_then(|unit| unit.parse::<Level>().ok())
-            .ok_or_else(|| PkiError::Request("the CSR's subject names no level (OU)".to_owned()))?;
-        let expected_common_name = match kind {
-            CertificateKind::Node => {
-                names::check_node(code, level)?;
-                code.to_owned()
-            }
-            CertificateKind::Authority => {
-                names::check_authority(code, level)?;
-                names::ca_common_name(code)
-            }
-        };
-        if dn_text(dn, DnType::CommonName) != Some(expected_common_name.as_str()) {
-            return Err(PkiError::Request(format!(
-                "the CSR's common name does not read {expected_common_name:?}"
-            )));
-        }
-        Ok(SigningRequest {
-            code: code.to_owned(),
-            level,
-            kind,
-            params,
-        })
-    }
-}
-
-fn dn_text(dn: &DistinguishedName, kind: DnType) -> Option<&str> {
-    match dn.get(&kind)? {
-        DnValue::Utf8String(text) => Some(text.as_str()),
-        DnValue::PrintableString(text) => Some(text.as_str()),
-        DnValue::Ia5String(text) => Some(text.as_str()),
-        _ => None,
-    }
-}
-
-/// The subject of a node certificate.
-pub(crate) fn node_subject(code: &str, level: Level) -> DistinguishedName {
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::OrganizationName, names::ORGANIZATION);
-    dn.push(DnType::OrganizationalUnitName, level.as_str());
-    dn.push(DnType::CommonName, code);
-    dn
-}
-
-/// The subject of a CA certificate.
-pub(crate) fn authority_subject(code: &str, level: Level) -> DistinguishedName {
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::OrganizationName, names::ORGANIZATION);
-    dn.push(DnType::OrganizationalUnitName, level.as_str());
-    dn.push(DnType::CommonName, names::ca_common_name(code));
-    dn
 }
 
 /// A CA opened from its directory.
@@ -758,76 +668,4 @@ pub fn install_authority(
     let authority = CertificateAuthority::open(ca_dir)?;
     authority.generate_crl()?;
     Ok(authority)
-}
-
-/// Splits a PEM text into its `-----BEGIN …-----` blocks, each ending with a newline.
-pub(crate) fn pem_blocks(text: &str) -> Vec<String> {
-    let mut blocks = Vec::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        if line.starts_with("-----BEGIN ") {
-            current.clear();
-        }
-        current.push_str(line.trim_end());
-        current.push('\n');
-        if line.starts_with("-----END ") {
-            blocks.push(std::mem::take(&mut current));
-        }
-    }
-    blocks
-}
-
-fn push_pem(target: &mut String, pem: &str) {
-    if pem.trim().is_empty() {
-        return;
-    }
-    if !target.ends_with('\n') {
-        target.push('\n');
-    }
-    target.push_str(pem.trim_end());
-    target.push('\n');
-}
-
-fn authority_key_usages() -> Vec<KeyUsagePurpose> {
-    vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ]
-}
-
-/// A random positive 16-byte serial whose first byte is 0x40–0x7f, so its DER encoding has
-/// neither a sign byte nor a stripped leading zero and its hex is the same everywhere.
-pub(crate) fn random_serial() -> SerialNumber {
-    let mut bytes: [u8; 16] = rand::random();
-    bytes[0] = (bytes[0] & 0x3f) | 0x40;
-    SerialNumber::from_slice(&bytes)
-}
-
-/// Lower-case hex without separators.
-pub(crate) fn normalise_serial(serial: &str) -> String {
-    serial
-        .chars()
-        .filter(|character| character.is_ascii_hexdigit())
-        .collect::<String>()
-        .to_ascii_lowercase()
-}
-
-pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|duration| duration.as_secs())
-        .unwrap_or(0)
-}
-
-fn truncate_to_seconds(time: SystemTime) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(unix_seconds(time))
-}
-
-/// X.509 times have whole seconds.
-pub(crate) fn to_time(time: SystemTime) -> time::OffsetDateTime {
-    let seconds = match time.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX),
-    };
-    time::OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }

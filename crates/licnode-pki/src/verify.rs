@@ -16,7 +16,8 @@ use licnode_model::Level;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, TrustAnchor, UnixTime};
 use webpki::{
     CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, OwnedCertRevocationList,
-    RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
+    RevocationCheckDepth, RevocationOptions, RevocationOptionsBuilder, UnknownStatusPolicy,
+    VerifiedPath,
 };
 
 use crate::error::PkiError;
@@ -532,27 +533,7 @@ pub fn verify_node_chain(
         Refusal::new(RefusalReason::MalformedCertificate, error.to_string()).claiming(claimed)
     })?;
     let crl_refs: Vec<&CertRevocationList<'_>> = trust.crls.iter().map(|crl| &crl.list).collect();
-    let revocation = match RevocationOptionsBuilder::new(&crl_refs) {
-        Ok(builder) => Some(
-            builder
-                .with_depth(RevocationCheckDepth::Chain)
-                .with_status_policy(if policy.require_crls {
-                    UnknownStatusPolicy::Deny
-                } else {
-                    UnknownStatusPolicy::Allow
-                })
-                .with_expiration_policy(ExpirationPolicy::Ignore)
-                .build(),
-        ),
-        Err(_) if policy.require_crls => {
-            return Err(Refusal::new(
-                RefusalReason::CrlMissing,
-                "this node holds no CRL: revocation cannot be checked",
-            )
-            .claiming(claimed));
-        }
-        Err(_) => None,
-    };
+    let revocation = revocation_options(&crl_refs, policy, claimed)?;
     let usage = match policy.usage {
         Usage::ClientAuth => KeyUsage::client_auth(),
         Usage::ServerAuth => KeyUsage::server_auth(),
@@ -571,12 +552,71 @@ pub fn verify_node_chain(
         .map_err(|error| refusal_of_webpki(error).claiming(claimed))?;
 
     // Every link within its issuer's subtree, and no CRL of the chain too old.
-    let mut child_code = code.clone();
+    let issuer_code = check_links_within_subtrees(trust, &code, &path, claimed)?;
+    if let Some(max_age) = policy.max_crl_age {
+        let mut chain_issuers: Vec<&[u8]> = vec![end_entity_cert.issuer()];
+        chain_issuers.extend(
+            path.intermediate_certificates()
+                .map(|certificate| certificate.issuer()),
+        );
+        check_crl_ages(trust, &chain_issuers, now, max_age, claimed)?;
+    }
+
+    let mut chain = vec![end_entity.clone().into_owned()];
+    chain.extend(
+        path.intermediate_certificates()
+            .map(|certificate| certificate.der().into_owned()),
+    );
+    Ok(PeerIdentity {
+        code,
+        level,
+        serial: facts.serial,
+        issuer_code,
+        not_after: facts.not_after,
+        chain,
+    })
+}
+
+/// How webpki checks revocation under `policy`: every certificate of the chain against the
+/// CRLs held. With no CRL held, a policy that requires CRLs refuses; the others skip the check.
+fn revocation_options<'crls>(
+    crl_refs: &'crls [&'crls CertRevocationList<'crls>],
+    policy: &ChainPolicy,
+    claimed: Option<&str>,
+) -> Result<Option<RevocationOptions<'crls>>, Refusal> {
+    match RevocationOptionsBuilder::new(crl_refs) {
+        Ok(builder) => Ok(Some(
+            builder
+                .with_depth(RevocationCheckDepth::Chain)
+                .with_status_policy(if policy.require_crls {
+                    UnknownStatusPolicy::Deny
+                } else {
+                    UnknownStatusPolicy::Allow
+                })
+                .with_expiration_policy(ExpirationPolicy::Ignore)
+                .build(),
+        )),
+        Err(_) if policy.require_crls => Err(Refusal::new(
+            RefusalReason::CrlMissing,
+            "this node holds no CRL: revocation cannot be checked",
+        )
+        .claiming(claimed)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Checks that every certificate of the verified path lies within its issuer's subtree, up to
+/// the root, and returns the code of the CA that signed the node's certificate.
+fn check_links_within_subtrees<'path>(
+    trust: &TrustMaterial,
+    node_code: &str,
+    path: &'path VerifiedPath<'path>,
+    claimed: Option<&str>,
+) -> Result<String, Refusal> {
+    let mut child_code = node_code.to_owned();
     let mut child_is_authority = false;
     let mut issuer_code_of_leaf = None;
-    let mut chain_issuers: Vec<&[u8]> = vec![end_entity_cert.issuer()];
     for certificate in path.intermediate_certificates() {
-        chain_issuers.push(certificate.issuer());
         let authority = CertificateFacts::parse(&certificate.der())
             .and_then(|facts| facts.authority())
             .map_err(|error| {
@@ -594,45 +634,40 @@ pub fn verify_node_chain(
     }
     check_link(&trust.root_code, &child_code, child_is_authority)
         .map_err(|refusal| refusal.claiming(claimed))?;
-    let issuer_code = issuer_code_of_leaf.unwrap_or_else(|| trust.root_code.clone());
+    Ok(issuer_code_of_leaf.unwrap_or_else(|| trust.root_code.clone()))
+}
 
-    if let Some(max_age) = policy.max_crl_age {
-        let now_time = SystemTime::UNIX_EPOCH + Duration::from_secs(now.as_secs());
-        for issuer in chain_issuers {
-            let Some(crl) = trust.crls.iter().find(|crl| crl.list.issuer() == issuer) else {
-                continue; // webpki refused already when a CRL is required
-            };
-            let age = now_time
-                .duration_since(crl.this_update)
-                .unwrap_or(Duration::ZERO);
-            if age > max_age {
-                return Err(Refusal::new(
-                    RefusalReason::CrlStale,
-                    format!(
-                        "the CRL of CA {} is {} days old; the limit is {} days",
-                        crl.issuer_code,
-                        age.as_secs() / 86_400,
-                        max_age.as_secs() / 86_400
-                    ),
-                )
-                .claiming(claimed));
-            }
+/// Refuses when the CRL held for any CA of the chain (named by `chain_issuers`) is older than
+/// `max_age` at `now`.
+fn check_crl_ages(
+    trust: &TrustMaterial,
+    chain_issuers: &[&[u8]],
+    now: UnixTime,
+    max_age: Duration,
+    claimed: Option<&str>,
+) -> Result<(), Refusal> {
+    let now_time = SystemTime::UNIX_EPOCH + Duration::from_secs(now.as_secs());
+    for issuer in chain_issuers {
+        let Some(crl) = trust.crls.iter().find(|crl| crl.list.issuer() == *issuer) else {
+            continue; // webpki refused already when a CRL is required
+        };
+        let age = now_time
+            .duration_since(crl.this_update)
+            .unwrap_or(Duration::ZERO);
+        if age > max_age {
+            return Err(Refusal::new(
+                RefusalReason::CrlStale,
+                format!(
+                    "the CRL of CA {} is {} days old; the limit is {} days",
+                    crl.issuer_code,
+                    age.as_secs() / 86_400,
+                    max_age.as_secs() / 86_400
+                ),
+            )
+            .claiming(claimed));
         }
     }
-
-    let mut chain = vec![end_entity.clone().into_owned()];
-    chain.extend(
-        path.intermediate_certificates()
-            .map(|certificate| certificate.der().into_owned()),
-    );
-    Ok(PeerIdentity {
-        code,
-        level,
-        serial: facts.serial,
-        issuer_code,
-        not_after: facts.not_after,
-        chain,
-    })
+    Ok(())
 }
 
 /// Checks that the CA `issuer_code` may have signed a certificate for `subject_code`.

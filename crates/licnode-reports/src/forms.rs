@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use crate::monthly::MonthlyContent;
+use crate::monthly::{ChangedRow, GrantedRow, MonthlyContent, RefusedRow, TerminatedRow};
 use crate::period::date_zh;
 
 /// One heading cell, spanning `rows` × `cols` cells from (`row`, `col`) of its block's header.
@@ -202,107 +202,127 @@ pub fn attachment_1(
     let above = filled_by(reporting_unit, fill_date);
     let tables = &content.tables;
     vec![
-        Form {
-            sheet_name: "获证企业".into(),
-            title: GRANTED_TITLE.into(),
-            above: above.clone(),
-            blocks: vec![Block {
-                header: granted_header(),
-                rows: numbered(&tables.granted, |row| {
-                    vec![
-                        row.enterprise_name.clone(),
-                        row.residence_address.clone(),
-                        row.production_address.clone(),
-                        row.product_category.clone(),
-                        row.product_name.clone(),
-                        row.application_units.clone(),
-                        row.licence_number.clone(),
-                        row.valid_until.clone(),
-                        row.issue_date.clone(),
-                        row.remark.clone(),
-                    ]
-                }),
-            }],
-            below: vec!["注：“备注”栏中注明“发证”或“换证”。".into()],
-        },
-        Form {
-            sheet_name: "不予许可企业".into(),
-            title: REFUSED_TITLE.into(),
-            above: above.clone(),
-            blocks: vec![Block {
-                header: refused_header(),
-                rows: numbered(&tables.refused, |row| {
-                    vec![
-                        row.enterprise_name.clone(),
-                        row.residence_address.clone(),
-                        row.production_address.clone(),
-                        row.product_category.clone(),
-                        row.product_name.clone(),
-                        row.application_units.clone(),
-                        row.refusal_reason.clone(),
-                        row.refusal_date.clone(),
-                        row.remark.clone(),
-                    ]
-                }),
-            }],
-            below: vec![
-                "注：1.“不予许可日期”填写发放不予许可决定书的日期；".into(),
-                "2.“备注”栏中注明“发证”或“换证”。".into(),
-            ],
-        },
-        Form {
-            sheet_name: "变更企业".into(),
-            title: CHANGED_TITLE.into(),
-            above: above.clone(),
-            blocks: vec![Block {
-                header: changed_header(),
-                rows: numbered(&tables.changed, |row| {
-                    vec![
-                        row.enterprise_name.clone(),
-                        row.residence_address.clone(),
-                        row.production_address.clone(),
-                        row.product_category.clone(),
-                        row.product_name.clone(),
-                        row.application_units.clone(),
-                        row.licence_number.clone(),
-                        row.valid_until.clone(),
-                        row.issue_date.clone(),
-                        row.change_items.clone(),
-                        row.change_date.clone(),
-                        row.remark.clone(),
-                    ]
-                }),
-            }],
-            below: vec!["注：“备注”栏若没有填写“无”。".into()],
-        },
-        Form {
-            sheet_name: "撤回撤销吊销注销企业".into(),
-            title: TERMINATED_TITLE.into(),
-            above,
-            blocks: vec![Block {
-                header: terminated_header(),
-                rows: numbered(&tables.terminated, |row| {
-                    vec![
-                        row.enterprise_name.clone(),
-                        row.residence_address.clone(),
-                        row.production_address.clone(),
-                        row.product_category.clone(),
-                        row.product_name.clone(),
-                        row.application_units.clone(),
-                        row.licence_number.clone(),
-                        row.reason.clone(),
-                        row.date.clone(),
-                        row.remark.clone(),
-                    ]
-                }),
-            }],
-            below: vec![
-                "注：1.“注销原因”栏应该按照《中华人民共和国行政许可法》及国家质检总局有关规定填写；"
-                    .into(),
-                "2.“备注”栏若没有填写“无”。".into(),
-            ],
-        },
+        granted_form(&tables.granted, above.clone()),
+        refused_form(&tables.refused, above.clone()),
+        changed_form(&tables.changed, above.clone()),
+        terminated_form(&tables.terminated, above),
     ]
+}
+
+/// Attachment 1, table 1: the enterprises granted a licence.
+fn granted_form(rows: &[GrantedRow], above: Vec<String>) -> Form {
+    Form {
+        sheet_name: "获证企业".into(),
+        title: GRANTED_TITLE.into(),
+        above,
+        blocks: vec![Block {
+            header: granted_header(),
+            rows: numbered(rows, |row| {
+                vec![
+                    row.enterprise_name.clone(),
+                    row.residence_address.clone(),
+                    row.production_address.clone(),
+                    row.product_category.clone(),
+                    row.product_name.clone(),
+                    row.application_units.clone(),
+                    row.licence_number.clone(),
+                    row.valid_until.clone(),
+                    row.issue_date.clone(),
+                    row.remark.clone(),
+                ]
+            }),
+        }],
+        below: vec!["注：“备注”栏中注明“发证”或“换证”。".into()],
+    }
+}
+
+/// Attachment 1, table 2: the enterprises refused a licence.
+fn refused_form(rows: &[RefusedRow], above: Vec<String>) -> Form {
+    Form {
+        sheet_name: "不予许可企业".into(),
+        title: REFUSED_TITLE.into(),
+        above,
+        blocks: vec![Block {
+            header: refused_header(),
+            rows: numbered(rows, |row| {
+                vec![
+                    row.enterprise_name.clone(),
+                    row.residence_address.clone(),
+                    row.production_address.clone(),
+                    row.product_category.clone(),
+                    row.product_name.clone(),
+                    row.application_units.clone(),
+                    row.refusal_reason.clone(),
+                    row.refusal_date.clone(),
+                    row.remark.clone(),
+                ]
+            }),
+        }],
+        below: vec![
+            "注：1.“不予许可日期”填写发放不予许可决定书的日期；".into(),
+            "2.“备注”栏中注明“发证”或“换证”。".into(),
+        ],
+    }
+}
+
+/// Attachment 1, table 3: the enterprises whose licence changed.
+fn changed_form(rows: &[ChangedRow], above: Vec<String>) -> Form {
+    Form {
+        sheet_name: "变更企业".into(),
+        title: CHANGED_TITLE.into(),
+        above,
+        blocks: vec![Block {
+            header: changed_header(),
+            rows: numbered(rows, |row| {
+                vec![
+                    row.enterprise_name.clone(),
+                    row.residence_address.clone(),
+                    row.production_address.clone(),
+                    row.product_category.clone(),
+                    row.product_name.clone(),
+                    row.application_units.clone(),
+                    row.licence_number.clone(),
+                    row.valid_until.clone(),
+                    row.issue_date.clone(),
+                    row.change_items.clone(),
+                    row.change_date.clone(),
+                    row.remark.clone(),
+                ]
+            }),
+        }],
+        below: vec!["注：“备注”栏若没有填写“无”。".into()],
+    }
+}
+
+/// Attachment 1, table 4: the licences withdrawn, revoked or cancelled.
+fn terminated_form(rows: &[TerminatedRow], above: Vec<String>) -> Form {
+    Form {
+        sheet_name: "撤回撤销吊销注销企业".into(),
+        title: TERMINATED_TITLE.into(),
+        above,
+        blocks: vec![Block {
+            header: terminated_header(),
+            rows: numbered(rows, |row| {
+                vec![
+                    row.enterprise_name.clone(),
+                    row.residence_address.clone(),
+                    row.production_address.clone(),
+                    row.product_category.clone(),
+                    row.product_name.clone(),
+                    row.application_units.clone(),
+                    row.licence_number.clone(),
+                    row.reason.clone(),
+                    row.date.clone(),
+                    row.remark.clone(),
+                ]
+            }),
+        }],
+        below: vec![
+            "注：1.“注销原因”栏应该按照《中华人民共和国行政许可法》及国家质检总局有关规定填写；"
+                .into(),
+            "2.“备注”栏若没有填写“无”。".into(),
+        ],
+    }
 }
 
 /// Attachment 1 of a stored monthly report (a `reports` record's fields): its frozen content,

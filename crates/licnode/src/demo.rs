@@ -13,7 +13,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use crate::config::Config;
-use crate::node::Node;
+use crate::node::{Node, NodeHandle};
 
 /// The demo accounts' password (a demonstration node on loopback only).
 const DEMO_PASSWORD: &str = "demo-password";
@@ -125,7 +125,12 @@ async fn pki(arguments: &[&str]) -> anyhow::Result<()> {
 /// Creates the seven node directories and their certificates, as README's "Setting up a
 /// hierarchy" does by hand.
 pub(crate) async fn build_tree(dir: &std::path::Path, base: SocketAddr) -> anyhow::Result<()> {
-    let path = |name: &str| dir.join(name).display().to_string();
+    init_node_directories(dir, base)?;
+    issue_certificates(dir).await
+}
+
+/// `licnode init` for every node of [`TREE`], each dialling its parent's peer address.
+fn init_node_directories(dir: &std::path::Path, base: SocketAddr) -> anyhow::Result<()> {
     for (index, node) in TREE.iter().enumerate() {
         let (listen, peer) = addresses(base, index);
         crate::init::init(crate::init::InitOptions {
@@ -142,6 +147,18 @@ pub(crate) async fn build_tree(dir: &std::path::Path, base: SocketAddr) -> anyho
             force: false,
         })?;
     }
+    Ok(())
+}
+
+/// A path under the demo directory, as a command-line argument.
+fn demo_path(dir: &std::path::Path, name: &str) -> String {
+    dir.join(name).display().to_string()
+}
+
+/// The root CA, an intermediate CA per province, and a certificate for every node, installed
+/// with the root and the CRLs of the CAs above it.
+async fn issue_certificates(dir: &std::path::Path) -> anyhow::Result<()> {
+    let path = |name: &str| demo_path(dir, name);
     let root_ca = path("national/pki/ca");
     let root = path("national/pki/ca/root.crt");
     let national_crl = path("national/pki/ca/crl.pem");
@@ -154,45 +171,7 @@ pub(crate) async fn build_tree(dir: &std::path::Path, base: SocketAddr) -> anyho
         let (signing_ca, crls) = match node.parent {
             None => (root_ca.clone(), Vec::new()),
             Some(0) => {
-                // A province: first an intermediate CA for its subtree, signed by the root.
-                let ca_dir = path(&format!("{}/pki/ca", node.dir_name));
-                let ca_csr = path(&format!("{}/pki/ca/request.csr", node.dir_name));
-                let ca_certificate = path(&format!("{}-ca.crt", node.dir_name));
-                pki(&[
-                    "request", "--ca-dir", &ca_dir, "--code", node.code, "--level", node.level,
-                ])
-                .await?;
-                pki(&[
-                    "sign",
-                    "--ca-dir",
-                    &root_ca,
-                    "--csr",
-                    &ca_csr,
-                    "--ca",
-                    "--out",
-                    &ca_certificate,
-                ])
-                .await?;
-                pki(&[
-                    "install",
-                    "--ca-dir",
-                    &ca_dir,
-                    "--cert",
-                    &ca_certificate,
-                    "--root",
-                    &root,
-                ])
-                .await?;
-                // The national node checks the province CA's revocations too.
-                let province_crl = path(&format!("{}/pki/ca/crl.pem", node.dir_name));
-                pki(&[
-                    "install",
-                    "--dir",
-                    &path("national"),
-                    "--crl",
-                    &province_crl,
-                ])
-                .await?;
+                issue_province_authority(dir, node, &root_ca, &root).await?;
                 (root_ca.clone(), vec![national_crl.clone()])
             }
             Some(parent) => {
@@ -237,6 +216,54 @@ pub(crate) async fn build_tree(dir: &std::path::Path, base: SocketAddr) -> anyho
     Ok(())
 }
 
+/// A province's intermediate CA for its subtree, signed by the root; the national node is
+/// given its CRL, to check the province CA's revocations too.
+async fn issue_province_authority(
+    dir: &std::path::Path,
+    node: &DemoNode,
+    root_ca: &str,
+    root: &str,
+) -> anyhow::Result<()> {
+    let path = |name: &str| demo_path(dir, name);
+    let ca_dir = path(&format!("{}/pki/ca", node.dir_name));
+    let ca_csr = path(&format!("{}/pki/ca/request.csr", node.dir_name));
+    let ca_certificate = path(&format!("{}-ca.crt", node.dir_name));
+    pki(&[
+        "request", "--ca-dir", &ca_dir, "--code", node.code, "--level", node.level,
+    ])
+    .await?;
+    pki(&[
+        "sign",
+        "--ca-dir",
+        root_ca,
+        "--csr",
+        &ca_csr,
+        "--ca",
+        "--out",
+        &ca_certificate,
+    ])
+    .await?;
+    pki(&[
+        "install",
+        "--ca-dir",
+        &ca_dir,
+        "--cert",
+        &ca_certificate,
+        "--root",
+        root,
+    ])
+    .await?;
+    let province_crl = path(&format!("{}/pki/ca/crl.pem", node.dir_name));
+    pki(&[
+        "install",
+        "--dir",
+        &path("national"),
+        "--crl",
+        &province_crl,
+    ])
+    .await
+}
+
 /// Runs the demonstration.
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let dir = &options.dir;
@@ -247,55 +274,89 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         );
         build_tree(dir, options.listen).await?;
     }
+    let handles = start_nodes(dir).await?;
+    println!("== 7 nodes serving on SQLite, children dialling their parents over mutual TLS");
+
+    let empty = handles[0].archive().counts().await?.is_empty();
+    if empty {
+        seed_tree(&handles, options.licences).await?;
+    }
+    wait_until_in_step(&handles, options.licences).await?;
+    add_demo_accounts(&handles).await?;
+    let base = format!("http://{}", handles[1].local_addr());
+    println!("\n== the staff API of 330000 浙江省市场监督管理局");
+    walk_through(&base).await?;
+    print_node_addresses(&handles, &base);
+    if options.exit {
+        for handle in handles {
+            handle.shutdown().await?;
+        }
+        return Ok(());
+    }
+    println!("   ctrl-c stops them; the data stays in {}", dir.display());
+    let _ = tokio::signal::ctrl_c().await;
+    for handle in handles {
+        handle.shutdown().await?;
+    }
+    Ok(())
+}
+
+/// Starts every node of [`TREE`] from its directory, syncing often: a demo wants to see
+/// things move.
+async fn start_nodes(dir: &std::path::Path) -> anyhow::Result<Vec<NodeHandle>> {
     let mut handles = Vec::new();
     for node in &TREE {
         let mut config = Config::load(&dir.join(node.dir_name).join("licnode.toml"))?;
-        // A demo wants to see things move: sync often.
         config.sync.interval = std::time::Duration::from_secs(5);
         config.sync.debounce = std::time::Duration::from_secs(1);
         let handle = Node::start(&config).await?;
         handles.push(handle);
     }
-    println!("== 7 nodes serving on SQLite, children dialling their parents over mutual TLS");
+    Ok(handles)
+}
 
-    let empty = handles[0].archive().counts().await?.is_empty();
-    if empty {
-        let started = Instant::now();
+/// Registries at national, `licences` licences (and refusals) at each province, archives and
+/// applications at the counties.
+async fn seed_tree(handles: &[NodeHandle], licences: usize) -> anyhow::Result<()> {
+    let started = Instant::now();
+    seed(
+        handles[0].archive(),
+        &[
+            ("reviewers", 120),
+            ("inspection_bodies", 12),
+            ("publications", 10),
+        ],
+        "100000",
+    )
+    .await?;
+    for province in [1, 2] {
+        let count = licences;
         seed(
-            handles[0].archive(),
-            &[
-                ("reviewers", 120),
-                ("inspection_bodies", 12),
-                ("publications", 10),
-            ],
-            "100000",
+            handles[province].archive(),
+            &[("licences", count), ("refusals", count / 20)],
+            TREE[province].code,
         )
         .await?;
-        for province in [1, 2] {
-            let count = options.licences;
-            seed(
-                handles[province].archive(),
-                &[("licences", count), ("refusals", count / 20)],
-                TREE[province].code,
-            )
-            .await?;
-        }
-        for county in 3..7 {
-            seed(
-                handles[county].archive(),
-                &[("quality_archives", 50), ("applications", 100)],
-                TREE[county].code,
-            )
-            .await?;
-        }
-        println!(
-            "-- seeded in {:.1} s: registries at national, licences at the provinces, archives at the counties",
-            started.elapsed().as_secs_f64()
-        );
     }
+    for county in 3..7 {
+        seed(
+            handles[county].archive(),
+            &[("quality_archives", 50), ("applications", 100)],
+            TREE[county].code,
+        )
+        .await?;
+    }
+    println!(
+        "-- seeded in {:.1} s: registries at national, licences at the provinces, archives at the counties",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
 
-    // Watch records flow up and registries flow down until the tree is in step.
-    let expected_licences = 2 * options.licences as i64;
+/// Watches records flow up and registries flow down until the tree is in step, printing each
+/// node's counts every two seconds; then checks sibling isolation. Gives up after 3 minutes.
+async fn wait_until_in_step(handles: &[NodeHandle], licences: usize) -> anyhow::Result<()> {
+    let expected_licences = 2 * licences as i64;
     let deadline = Instant::now() + std::time::Duration::from_secs(180);
     loop {
         let mut table = Vec::new();
@@ -322,23 +383,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             );
         }
         if national_has_all && counties_have_registries {
-            // Sibling isolation, checked in each county's database: every archive it holds is
-            // its own.
-            let mut isolated = true;
-            for county in 3..7 {
-                let own = handles[county]
-                    .archive()
-                    .list(&licnode_store::ListQuery {
-                        collection: "quality_archives".into(),
-                        jurisdiction: Some(TREE[county].code.into()),
-                        limit: 1_000,
-                        ..Default::default()
-                    })
-                    .await?
-                    .items
-                    .len() as i64;
-                isolated &= own == count(county, "quality_archives");
-            }
+            let isolated = counties_hold_only_their_own_archives(handles, &count).await?;
             println!(
                 "-- in step: every licence and archive reached national; the registries reached every county"
             );
@@ -351,7 +396,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
                 }
             );
             anyhow::ensure!(isolated, "sibling isolation violated");
-            break;
+            return Ok(());
         }
         anyhow::ensure!(
             Instant::now() < deadline,
@@ -359,10 +404,36 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         );
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     }
+}
 
-    // Every node gets a clerk, an approver, an administrator and an auditor, so each node's web
-    // application can be signed into at once, in every role.
-    for handle in &handles {
+/// Sibling isolation, checked in each county's database: every archive it holds (`count`) is
+/// its own.
+async fn counties_hold_only_their_own_archives(
+    handles: &[NodeHandle],
+    count: &impl Fn(usize, &str) -> i64,
+) -> anyhow::Result<bool> {
+    let mut isolated = true;
+    for county in 3..7 {
+        let own = handles[county]
+            .archive()
+            .list(&licnode_store::ListQuery {
+                collection: "quality_archives".into(),
+                jurisdiction: Some(TREE[county].code.into()),
+                limit: 1_000,
+                ..Default::default()
+            })
+            .await?
+            .items
+            .len() as i64;
+        isolated &= own == count(county, "quality_archives");
+    }
+    Ok(isolated)
+}
+
+/// Every node gets a clerk, an approver, an administrator and an auditor, so each node's web
+/// application can be signed into at once, in every role.
+async fn add_demo_accounts(handles: &[NodeHandle]) -> anyhow::Result<()> {
+    for handle in handles {
         for (name, display_name, role) in [
             ("wang", "王芳（受理员）", licnode_store::Role::Clerk),
             ("li", "李强（审批人）", licnode_store::Role::Approver),
@@ -383,10 +454,11 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             }
         }
     }
-    let base = format!("http://{}", handles[1].local_addr());
-    println!("\n== the staff API of 330000 浙江省市场监督管理局");
-    walk_through(&base).await?;
+    Ok(())
+}
 
+/// Where each node serves, the public search, and a curl line to try the staff API at `base`.
+fn print_node_addresses(handles: &[NodeHandle], base: &str) {
     println!(
         "\n== the nodes: open the web application in a browser and sign in as wang (clerk), li \
          (approver), zhang (administrator) or zhao (auditor), password {DEMO_PASSWORD:?}; the staff API is under /api/v1:"
@@ -408,18 +480,6 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
          \x20           -d '{{\"name\": \"wang\", \"password\": \"{DEMO_PASSWORD}\"}}' | sed -n 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/p')"
     );
     println!("        curl -s -H \"authorization: Bearer $TOKEN\" {base}/api/v1/sync/status");
-    if options.exit {
-        for handle in handles {
-            handle.shutdown().await?;
-        }
-        return Ok(());
-    }
-    println!("   ctrl-c stops them; the data stays in {}", dir.display());
-    let _ = tokio::signal::ctrl_c().await;
-    for handle in handles {
-        handle.shutdown().await?;
-    }
-    Ok(())
 }
 
 async fn seed(
@@ -470,15 +530,32 @@ async fn login(client: &reqwest::Client, base: &str, name: &str) -> anyhow::Resu
         .with_context(|| format!("login of {name} failed: {response}"))
 }
 
+/// Prints the title of a step of the walk-through.
+fn step(title: &str) {
+    println!("\n>> {title}");
+}
+
+/// A walk through the staff API at `base`: log in, create, correct, read the history, search,
+/// list a subtree, and two writes that are refused.
 async fn walk_through(base: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
-    let step = |title: &str| println!("\n>> {title}");
-
     step("POST /api/v1/auth/login — clerk 王芳 (wang) and approver 李强 (li) log in");
     let clerk = login(&client, base, "wang").await?;
     let approver = login(&client, base, "li").await?;
     println!("   session tokens issued (they expire after 8 hours)");
 
+    let (licence, id) = create_licence(&client, base, &clerk).await?;
+    correct_and_show_history(&client, base, &clerk, &approver, &id).await?;
+    search_and_list(&client, base, &clerk).await?;
+    show_refused_writes(&client, base, &clerk, &licence, &id).await
+}
+
+/// A clerk of 西湖区 creates a licence; the licence as sent and its id.
+async fn create_licence(
+    client: &reqwest::Client,
+    base: &str,
+    clerk: &str,
+) -> anyhow::Result<(Value, String)> {
     step("POST /api/v1/licences/records?jurisdiction=330106 — a new licence, as a clerk of 西湖区");
     let licence = json!({
         "enterprise_name": "杭州恒远电缆有限公司",
@@ -501,7 +578,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
         .post(format!(
             "{base}/api/v1/licences/records?jurisdiction=330106"
         ))
-        .bearer_auth(&clerk)
+        .bearer_auth(clerk)
         .json(&licence)
         .send()
         .await?;
@@ -515,11 +592,21 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
         .as_str()
         .context("the create answered no id")?
         .to_string();
+    Ok((licence, id))
+}
 
+/// An approver corrects the licence; its history shows who changed what.
+async fn correct_and_show_history(
+    client: &reqwest::Client,
+    base: &str,
+    clerk: &str,
+    approver: &str,
+    id: &str,
+) -> anyhow::Result<()> {
     step("PATCH /api/v1/records/{id} — an approver corrects the production address");
     let response = client
         .patch(format!("{base}/api/v1/records/{id}"))
-        .bearer_auth(&approver)
+        .bearer_auth(approver)
         .json(&json!({ "production_address": "杭州市西湖区三墩镇振华路 20 号" }))
         .send()
         .await?;
@@ -532,7 +619,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
     step("GET /api/v1/records/{id}/history — who changed what, where, when");
     let history: Value = client
         .get(format!("{base}/api/v1/records/{id}/history"))
-        .bearer_auth(&clerk)
+        .bearer_auth(clerk)
         .send()
         .await?
         .json()
@@ -548,6 +635,11 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
         );
     }
 
+    Ok(())
+}
+
+/// Searches by name fragment and licence number, and a page of a subtree's licences.
+async fn search_and_list(client: &reqwest::Client, base: &str, clerk: &str) -> anyhow::Result<()> {
     for (title, query) in [
         (
             "GET /api/v1/search?q=恒远 — a two-character fragment of the name",
@@ -567,7 +659,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
         let page: Value = client
             .get(format!("{base}/api/v1/search"))
             .query(&[("q", query), ("limit", "3")])
-            .bearer_auth(&clerk)
+            .bearer_auth(clerk)
             .send()
             .await?
             .json()
@@ -597,7 +689,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
         .get(format!(
             "{base}/api/v1/licences/records?within=330100&limit=3"
         ))
-        .bearer_auth(&clerk)
+        .bearer_auth(clerk)
         .send()
         .await?
         .json()
@@ -612,12 +704,23 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
         );
     }
 
+    Ok(())
+}
+
+/// A malformed licence and a clerk's attempt at an approver's change: both refused.
+async fn show_refused_writes(
+    client: &reqwest::Client,
+    base: &str,
+    clerk: &str,
+    licence: &Value,
+    id: &str,
+) -> anyhow::Result<()> {
     step("POST a licence with a malformed credit code — refused, nothing written");
     let mut bad = licence.clone();
     bad["credit_code"] = json!("NOT-A-CODE");
     let response = client
         .post(format!("{base}/api/v1/licences/records"))
-        .bearer_auth(&clerk)
+        .bearer_auth(clerk)
         .json(&bad)
         .send()
         .await?;
@@ -626,7 +729,7 @@ async fn walk_through(base: &str) -> anyhow::Result<()> {
     step("PATCH the licence's status to 注销 (cancelled) as the clerk — an approval, refused");
     let response = client
         .patch(format!("{base}/api/v1/records/{id}"))
-        .bearer_auth(&clerk)
+        .bearer_auth(clerk)
         .json(&json!({ "status": "cancelled" }))
         .send()
         .await?;

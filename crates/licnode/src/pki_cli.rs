@@ -164,226 +164,294 @@ pub enum PkiCommand {
 pub async fn run(command: PkiCommand) -> anyhow::Result<()> {
     licnode_pki::install_crypto_provider();
     match command {
-        PkiCommand::InitRoot { ca_dir } => {
-            let authority = CertificateAuthority::init_root(&ca_dir)
-                .with_context(|| format!("cannot create the root CA in {}", ca_dir.display()))?;
-            println!(
-                "root CA {} created in {} (valid until {}); distribute {}, keep {} safe",
-                authority.code(),
-                ca_dir.display(),
-                date(authority.not_after()),
-                ca_dir.join("root.crt").display(),
-                ca_dir.join("ca.key").display()
-            );
-        }
+        PkiCommand::InitRoot { ca_dir } => init_root(&ca_dir),
         PkiCommand::Request {
             dir,
             ca_dir,
             code,
             level,
-        } => {
-            let request = match (dir, ca_dir) {
-                (Some(dir), _) => node::create_request(&dir, &code, level)?,
-                (None, Some(ca_dir)) => node::create_authority_request(&ca_dir, &code, level)?,
-                (None, None) => bail!("give --dir (a node) or --ca-dir (an intermediate CA)"),
-            };
-            println!(
-                "{} request for {} ({}) written to {}; key in {}",
-                kind_name(request.kind),
-                request.code,
-                request.level,
-                request.csr_path.display(),
-                request.key_path.display()
-            );
-        }
+        } => request(dir, ca_dir, &code, level),
         PkiCommand::Sign {
             ca_dir,
             csr,
             out,
             ca,
-        } => {
-            let authority = open_ca(&ca_dir)?;
-            let csr_pem = read(&csr)?;
-            let options = if ca {
-                IssueOptions::authority()
-            } else {
-                IssueOptions::node()
-            };
-            let issued = authority
-                .issue(&csr_pem, &options)
-                .with_context(|| format!("CA {} refused {}", authority.code(), csr.display()))?;
-            write(&out, &issued.chain_pem)?;
-            println!(
-                "issued {} certificate for {} ({}), serial {}, valid until {}: {}",
-                kind_name(issued.kind),
-                issued.code,
-                issued.level,
-                issued.serial,
-                date(issued.not_after),
-                out.display()
-            );
-        }
+        } => sign(&ca_dir, &csr, &out, ca),
         PkiCommand::Install {
             dir,
             ca_dir,
             cert,
             root,
             crl,
-        } => {
-            let root_pem = root.as_deref().map(read).transpose()?;
-            match (dir, ca_dir) {
-                (Some(dir), _) => {
-                    for path in &crl {
-                        let issuer = node::install_crl(&dir, &read(path)?)
-                            .with_context(|| format!("cannot install {}", path.display()))?;
-                        println!("CRL of CA {issuer} installed");
-                    }
-                    if let Some(cert) = cert {
-                        let installed =
-                            node::install_certificate(&dir, &read(&cert)?, root_pem.as_deref())?;
-                        println!(
-                            "node certificate for {} ({}) installed, serial {}, valid until {}",
-                            installed.code,
-                            installed.level,
-                            installed.serial,
-                            date(installed.not_after)
-                        );
-                    } else if let Some(root_pem) = root_pem {
-                        let paths = NodePkiPaths::of_node_dir(&dir);
-                        write(&paths.root(), &root_pem)?;
-                        println!("root certificate installed");
-                    }
-                }
-                (None, Some(ca_dir)) => {
-                    let cert = cert.context("--cert is required for a CA directory")?;
-                    let root_pem = root_pem.context("--root is required for a CA directory")?;
-                    if !crl.is_empty() {
-                        bail!("--crl applies to node directories (--dir)");
-                    }
-                    let authority = ca::install_authority(&ca_dir, &read(&cert)?, &root_pem)?;
-                    println!(
-                        "CA {} ({}) installed in {}, valid until {}; first CRL published",
-                        authority.code(),
-                        authority.level(),
-                        ca_dir.display(),
-                        date(authority.not_after())
-                    );
-                }
-                (None, None) => bail!("give --dir (a node) or --ca-dir (an intermediate CA)"),
-            }
-        }
+        } => install(dir, ca_dir, cert, root, &crl),
         PkiCommand::Token {
             ca_dir,
             code,
             level,
             valid_for,
-        } => {
-            let authority = open_ca(&ca_dir)?;
-            let token = licnode_pki::enroll::create_token(&authority, &code, level, valid_for)?;
-            eprintln!(
-                "one-time enrollment token for {} ({}), valid until {}:",
-                token.code,
-                token.level,
-                date(token.expires_at)
-            );
-            println!("{}", token.token);
-        }
+        } => token(&ca_dir, &code, level, valid_for),
         PkiCommand::Enroll {
             dir,
             url,
             token,
             root,
-        } => {
-            let installed = licnode_pki::enroll::enroll(&dir, &url, &read(&root)?, &token)
-                .await
-                .with_context(|| format!("enrollment with {url} failed"))?;
-            println!(
-                "enrolled: node certificate for {} ({}), serial {}, valid until {}",
-                installed.code,
-                installed.level,
-                installed.serial,
-                date(installed.not_after)
-            );
-        }
+        } => enroll(&dir, &url, &token, &root).await,
         PkiCommand::Renew {
             dir,
             url,
             parent_code,
-        } => {
-            let tls = load_tls(&dir)?;
-            let own = tls.own_identity();
-            let paths = NodePkiPaths::of_node_dir(&dir);
-            if !paths.request_csr().exists() {
-                node::create_request(&dir, &own.code, own.level)?;
-            }
-            let client = PeerClient::for_node(&tls, expected(parent_code))?;
-            let installed = licnode_pki::enroll::renew(&dir, &client, &url)
-                .await
-                .with_context(|| format!("renewal with {url} failed"))?;
-            println!(
-                "renewed: serial {} replaces {}, valid until {}",
-                installed.serial,
-                own.serial,
-                date(installed.not_after)
-            );
-        }
+        } => renew(&dir, &url, parent_code).await,
         PkiCommand::FetchCrls {
             dir,
             url,
             parent_code,
-        } => {
-            let tls = load_tls(&dir)?;
-            let client = PeerClient::for_node(&tls, expected(parent_code))?;
-            let issuers = licnode_pki::enroll::refresh_crls(&dir, &client, &url)
-                .await
-                .with_context(|| format!("fetching CRLs from {url} failed"))?;
-            println!(
-                "CRLs of {} checked and installed where newer",
-                issuers.join(", ")
-            );
-        }
+        } => fetch_crls(&dir, &url, parent_code).await,
         PkiCommand::Revoke {
             ca_dir,
             serial,
             cert,
             reason,
-        } => {
-            let authority = open_ca(&ca_dir)?;
-            let record = match (serial, cert) {
-                (Some(serial), _) => authority.revoke(&serial, reason)?,
-                (None, Some(cert)) => authority.revoke_certificate(&read(&cert)?, reason)?,
-                (None, None) => bail!("give --serial or --cert"),
-            };
-            println!(
-                "serial {} revoked ({}); publish it with `licnode pki crl --ca-dir {}`",
-                record.serial,
-                record.reason.as_str(),
-                ca_dir.display()
-            );
-        }
-        PkiCommand::Crl { ca_dir, out } => {
-            let authority = open_ca(&ca_dir)?;
-            let pem = authority.generate_crl()?;
-            if let Some(out) = &out {
-                write(out, &pem)?;
-            }
-            println!(
-                "CRL of CA {} published: {}{}",
-                authority.code(),
-                ca_dir.join("crl.pem").display(),
-                out.map(|out| format!(" and {}", out.display()))
-                    .unwrap_or_default()
-            );
-        }
+        } => revoke(&ca_dir, serial, cert, reason),
+        PkiCommand::Crl { ca_dir, out } => crl(&ca_dir, out),
         PkiCommand::Show { cert, dir } => {
             let path = match (cert, dir) {
                 (Some(cert), _) => cert,
                 (None, Some(dir)) => NodePkiPaths::of_node_dir(&dir).certificate(),
                 (None, None) => bail!("give --cert or --dir"),
             };
-            show(&path)?;
+            show(&path)
         }
     }
+}
+
+/// `licnode pki init-root`.
+fn init_root(ca_dir: &Path) -> anyhow::Result<()> {
+    let authority = CertificateAuthority::init_root(ca_dir)
+        .with_context(|| format!("cannot create the root CA in {}", ca_dir.display()))?;
+    println!(
+        "root CA {} created in {} (valid until {}); distribute {}, keep {} safe",
+        authority.code(),
+        ca_dir.display(),
+        date(authority.not_after()),
+        ca_dir.join("root.crt").display(),
+        ca_dir.join("ca.key").display()
+    );
+    Ok(())
+}
+
+/// `licnode pki request`: for a node (`dir`) or an intermediate CA (`ca_dir`).
+fn request(
+    dir: Option<PathBuf>,
+    ca_dir: Option<PathBuf>,
+    code: &str,
+    level: Level,
+) -> anyhow::Result<()> {
+    let request = match (dir, ca_dir) {
+        (Some(dir), _) => node::create_request(&dir, code, level)?,
+        (None, Some(ca_dir)) => node::create_authority_request(&ca_dir, code, level)?,
+        (None, None) => bail!("give --dir (a node) or --ca-dir (an intermediate CA)"),
+    };
+    println!(
+        "{} request for {} ({}) written to {}; key in {}",
+        kind_name(request.kind),
+        request.code,
+        request.level,
+        request.csr_path.display(),
+        request.key_path.display()
+    );
+    Ok(())
+}
+
+/// `licnode pki sign`.
+fn sign(ca_dir: &Path, csr: &Path, out: &Path, ca: bool) -> anyhow::Result<()> {
+    let authority = open_ca(ca_dir)?;
+    let csr_pem = read(csr)?;
+    let options = if ca {
+        IssueOptions::authority()
+    } else {
+        IssueOptions::node()
+    };
+    let issued = authority
+        .issue(&csr_pem, &options)
+        .with_context(|| format!("CA {} refused {}", authority.code(), csr.display()))?;
+    write(out, &issued.chain_pem)?;
+    println!(
+        "issued {} certificate for {} ({}), serial {}, valid until {}: {}",
+        kind_name(issued.kind),
+        issued.code,
+        issued.level,
+        issued.serial,
+        date(issued.not_after),
+        out.display()
+    );
+    Ok(())
+}
+
+/// `licnode pki install`: into a node directory (`dir`) or a CA directory (`ca_dir`).
+fn install(
+    dir: Option<PathBuf>,
+    ca_dir: Option<PathBuf>,
+    cert: Option<PathBuf>,
+    root: Option<PathBuf>,
+    crl: &[PathBuf],
+) -> anyhow::Result<()> {
+    let root_pem = root.as_deref().map(read).transpose()?;
+    match (dir, ca_dir) {
+        (Some(dir), _) => install_into_node(&dir, cert, root_pem, crl),
+        (None, Some(ca_dir)) => {
+            let cert = cert.context("--cert is required for a CA directory")?;
+            let root_pem = root_pem.context("--root is required for a CA directory")?;
+            if !crl.is_empty() {
+                bail!("--crl applies to node directories (--dir)");
+            }
+            let authority = ca::install_authority(&ca_dir, &read(&cert)?, &root_pem)?;
+            println!(
+                "CA {} ({}) installed in {}, valid until {}; first CRL published",
+                authority.code(),
+                authority.level(),
+                ca_dir.display(),
+                date(authority.not_after())
+            );
+            Ok(())
+        }
+        (None, None) => bail!("give --dir (a node) or --ca-dir (an intermediate CA)"),
+    }
+}
+
+/// `licnode pki install --dir`: the CRLs, then the node's certificate or else the root alone.
+fn install_into_node(
+    dir: &Path,
+    cert: Option<PathBuf>,
+    root_pem: Option<String>,
+    crl: &[PathBuf],
+) -> anyhow::Result<()> {
+    for path in crl {
+        let issuer = node::install_crl(dir, &read(path)?)
+            .with_context(|| format!("cannot install {}", path.display()))?;
+        println!("CRL of CA {issuer} installed");
+    }
+    if let Some(cert) = cert {
+        let installed = node::install_certificate(dir, &read(&cert)?, root_pem.as_deref())?;
+        println!(
+            "node certificate for {} ({}) installed, serial {}, valid until {}",
+            installed.code,
+            installed.level,
+            installed.serial,
+            date(installed.not_after)
+        );
+    } else if let Some(root_pem) = root_pem {
+        let paths = NodePkiPaths::of_node_dir(dir);
+        write(&paths.root(), &root_pem)?;
+        println!("root certificate installed");
+    }
+    Ok(())
+}
+
+/// `licnode pki token`: the token on stdout, what it is for on stderr.
+fn token(
+    ca_dir: &Path,
+    code: &str,
+    level: Level,
+    valid_for: std::time::Duration,
+) -> anyhow::Result<()> {
+    let authority = open_ca(ca_dir)?;
+    let token = licnode_pki::enroll::create_token(&authority, code, level, valid_for)?;
+    eprintln!(
+        "one-time enrollment token for {} ({}), valid until {}:",
+        token.code,
+        token.level,
+        date(token.expires_at)
+    );
+    println!("{}", token.token);
+    Ok(())
+}
+
+/// `licnode pki enroll`.
+async fn enroll(dir: &Path, url: &str, token: &str, root: &Path) -> anyhow::Result<()> {
+    let installed = licnode_pki::enroll::enroll(dir, url, &read(root)?, token)
+        .await
+        .with_context(|| format!("enrollment with {url} failed"))?;
+    println!(
+        "enrolled: node certificate for {} ({}), serial {}, valid until {}",
+        installed.code,
+        installed.level,
+        installed.serial,
+        date(installed.not_after)
+    );
+    Ok(())
+}
+
+/// `licnode pki renew`: a new request unless one is pending, sent over mutual TLS.
+async fn renew(dir: &Path, url: &str, parent_code: Option<String>) -> anyhow::Result<()> {
+    let tls = load_tls(dir)?;
+    let own = tls.own_identity();
+    let paths = NodePkiPaths::of_node_dir(dir);
+    if !paths.request_csr().exists() {
+        node::create_request(dir, &own.code, own.level)?;
+    }
+    let client = PeerClient::for_node(&tls, expected(parent_code))?;
+    let installed = licnode_pki::enroll::renew(dir, &client, url)
+        .await
+        .with_context(|| format!("renewal with {url} failed"))?;
+    println!(
+        "renewed: serial {} replaces {}, valid until {}",
+        installed.serial,
+        own.serial,
+        date(installed.not_after)
+    );
+    Ok(())
+}
+
+/// `licnode pki fetch-crls`.
+async fn fetch_crls(dir: &Path, url: &str, parent_code: Option<String>) -> anyhow::Result<()> {
+    let tls = load_tls(dir)?;
+    let client = PeerClient::for_node(&tls, expected(parent_code))?;
+    let issuers = licnode_pki::enroll::refresh_crls(dir, &client, url)
+        .await
+        .with_context(|| format!("fetching CRLs from {url} failed"))?;
+    println!(
+        "CRLs of {} checked and installed where newer",
+        issuers.join(", ")
+    );
+    Ok(())
+}
+
+/// `licnode pki revoke`: by serial or by certificate file.
+fn revoke(
+    ca_dir: &Path,
+    serial: Option<String>,
+    cert: Option<PathBuf>,
+    reason: RevocationReason,
+) -> anyhow::Result<()> {
+    let authority = open_ca(ca_dir)?;
+    let record = match (serial, cert) {
+        (Some(serial), _) => authority.revoke(&serial, reason)?,
+        (None, Some(cert)) => authority.revoke_certificate(&read(&cert)?, reason)?,
+        (None, None) => bail!("give --serial or --cert"),
+    };
+    println!(
+        "serial {} revoked ({}); publish it with `licnode pki crl --ca-dir {}`",
+        record.serial,
+        record.reason.as_str(),
+        ca_dir.display()
+    );
+    Ok(())
+}
+
+/// `licnode pki crl`.
+fn crl(ca_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let authority = open_ca(ca_dir)?;
+    let pem = authority.generate_crl()?;
+    if let Some(out) = &out {
+        write(out, &pem)?;
+    }
+    println!(
+        "CRL of CA {} published: {}{}",
+        authority.code(),
+        ca_dir.join("crl.pem").display(),
+        out.map(|out| format!(" and {}", out.display()))
+            .unwrap_or_default()
+    );
     Ok(())
 }
 

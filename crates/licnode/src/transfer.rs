@@ -330,6 +330,55 @@ pub async fn export(
 ) -> anyhow::Result<u64> {
     let mut written = 0u64;
     let mut after = None;
+    let mut sink = match format {
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(output);
+            writer.write_record(export_header(collection, chinese_headers))?;
+            ExportSink::Csv(Box::new(writer))
+        }
+        Format::Jsonl => ExportSink::Jsonl(output),
+    };
+    loop {
+        let page = archive
+            .list(&ListQuery {
+                collection: collection.name.to_string(),
+                within: within.clone(),
+                after,
+                limit: 1_000,
+                ..ListQuery::default()
+            })
+            .await?;
+        for record in &page.items {
+            sink.write_record(collection, record)?;
+            written += 1;
+        }
+        match page.next {
+            Some(next) => after = next.parse().ok(),
+            None => break,
+        }
+    }
+    sink.flush()?;
+    // Records leaving the node leave a trace in its audit log (Art. 37).
+    let entry = licnode_store::AuditEntry::new(
+        licnode_store::audit::kinds::EXPORT,
+        &archive.scope.node_code,
+        "",
+        licnode_store::now_ms(),
+    )
+    .detail(serde_json::json!({
+        "via": "licnode export",
+        "collection": collection.name,
+        "format": format!("{format:?}").to_lowercase(),
+        "within": within,
+        "records": written,
+    }));
+    archive.audit(entry).await?;
+    Ok(written)
+}
+
+/// The CSV header of an export: the record id, the jurisdiction, then every field, by name or
+/// by Chinese label.
+fn export_header(collection: &Collection, chinese_headers: bool) -> Vec<String> {
     let mut header = vec![
         if chinese_headers {
             "记录编号"
@@ -351,75 +400,51 @@ pub async fn export(
             field.name.to_string()
         }
     }));
-    enum Sink<'a> {
-        Csv(Box<csv::Writer<&'a mut dyn Write>>),
-        Jsonl(&'a mut dyn Write),
-    }
-    let mut sink = match format {
-        Format::Csv => {
-            let mut writer = csv::Writer::from_writer(output);
-            writer.write_record(&header)?;
-            Sink::Csv(Box::new(writer))
-        }
-        Format::Jsonl => Sink::Jsonl(output),
-    };
-    loop {
-        let page = archive
-            .list(&ListQuery {
-                collection: collection.name.to_string(),
-                within: within.clone(),
-                after,
-                limit: 1_000,
-                ..ListQuery::default()
-            })
-            .await?;
-        for record in &page.items {
-            match &mut sink {
-                Sink::Csv(writer) => {
-                    let mut row = vec![record.id.clone(), record.jurisdiction.clone()];
-                    row.extend(collection.fields.iter().map(|field| {
-                        match record.data.get(field.name) {
-                            None | Some(Value::Null) => String::new(),
-                            Some(Value::String(text)) => text.clone(),
-                            Some(other) => other.to_string(),
-                        }
-                    }));
-                    writer.write_record(&row)?;
-                }
-                Sink::Jsonl(out) => {
-                    let line = serde_json::json!({
-                        "id": record.id,
-                        "jurisdiction": record.jurisdiction,
-                        "fields": record.data,
-                    });
-                    writeln!(out, "{line}")?;
-                }
+    header
+}
+
+/// Where exported records go: CSV rows, or one JSON object per line.
+enum ExportSink<'a> {
+    Csv(Box<csv::Writer<&'a mut dyn Write>>),
+    Jsonl(&'a mut dyn Write),
+}
+
+impl ExportSink<'_> {
+    /// Writes one record: in CSV its id, jurisdiction and every field as text (empty when
+    /// absent); in JSON lines its id, jurisdiction and fields.
+    fn write_record(
+        &mut self,
+        collection: &Collection,
+        record: &licnode_store::StoredRecord,
+    ) -> anyhow::Result<()> {
+        match self {
+            ExportSink::Csv(writer) => {
+                let mut row = vec![record.id.clone(), record.jurisdiction.clone()];
+                row.extend(collection.fields.iter().map(
+                    |field| match record.data.get(field.name) {
+                        None | Some(Value::Null) => String::new(),
+                        Some(Value::String(text)) => text.clone(),
+                        Some(other) => other.to_string(),
+                    },
+                ));
+                writer.write_record(&row)?;
             }
-            written += 1;
+            ExportSink::Jsonl(out) => {
+                let line = serde_json::json!({
+                    "id": record.id,
+                    "jurisdiction": record.jurisdiction,
+                    "fields": record.data,
+                });
+                writeln!(out, "{line}")?;
+            }
         }
-        match page.next {
-            Some(next) => after = next.parse().ok(),
-            None => break,
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            ExportSink::Csv(writer) => writer.flush(),
+            ExportSink::Jsonl(out) => out.flush(),
         }
     }
-    match &mut sink {
-        Sink::Csv(writer) => writer.flush()?,
-        Sink::Jsonl(out) => out.flush()?,
-    }
-    // Records leaving the node leave a trace in its audit log (Art. 37).
-    let entry = licnode_store::AuditEntry::new(
-        licnode_store::audit::kinds::EXPORT,
-        &archive.scope.node_code,
-        "",
-        licnode_store::now_ms(),
-    )
-    .detail(serde_json::json!({
-        "via": "licnode export",
-        "collection": collection.name,
-        "format": format!("{format:?}").to_lowercase(),
-        "within": within,
-        "records": written,
-    }));
-    archive.audit(entry).await?;
-    Ok(written)
 }

@@ -1,10 +1,9 @@
 //! Server-rendered pages of the public service: plain HTML in Chinese, readable on a phone,
-//! working without JavaScript (GET forms, links for paging). Every text that comes from data
-//! or from the request is escaped with [`escape`].
-
-use std::fmt::Write;
+//! working without JavaScript (GET forms, links for paging). The templates are maud's, as the
+//! staff web application's: checked at compile time, every interpolation escaped.
 
 use licnode_model::{Field, FieldType};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
 
 use super::PREFIX;
@@ -39,131 +38,101 @@ dt{color:#57606a}dd{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}\
 footer{color:#57606a;font-size:.8rem;padding:1rem;text-align:center}\
 @media(max-width:30rem){dl{grid-template-columns:1fr}dt{margin-top:.3rem}}";
 
-/// Escapes text for HTML element content and double- or single-quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len() + text.len() / 8);
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            _ => escaped.push(character),
+/// A whole page: the agency's banner, the navigation, `body`, and the footer.
+fn page(agency: &str, title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " - " (agency) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    div.agency { (agency) }
+                    a href=(PREFIX) { strong { "工业产品生产许可信息公开" } }
+                }
+                nav {
+                    @for listing in LISTINGS {
+                        a href={ (PREFIX) "/" (listing.slug) } { (listing.title_zh) }
+                    }
+                }
+                main { (body) }
+                footer {
+                    "本页信息由" (agency) "依据《工业产品生产许可证信息管理规定》第五章公开；"
+                    "企业的商业秘密和技术秘密不予公开（第三十六条）。数据另以 JSON 提供："
+                    a href={ (PREFIX) "/api" } { (PREFIX) "/api" }
+                }
+            }
         }
     }
-    escaped
-}
-
-/// A whole page: the agency's banner, the navigation, `body`, and the footer.
-pub(crate) fn page(agency: &str, title: &str, body: &str) -> String {
-    let mut html = String::with_capacity(body.len() + 4096);
-    let _ = write!(
-        html,
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} - {agency}</title><style>{STYLE}</style></head><body>\
-         <header><div class=\"agency\">{agency}</div>\
-         <a href=\"{PREFIX}\"><strong>工业产品生产许可信息公开</strong></a></header><nav>",
-        title = escape(title),
-        agency = escape(agency),
-    );
-    for listing in LISTINGS {
-        let _ = write!(
-            html,
-            "<a href=\"{PREFIX}/{}\">{}</a>",
-            listing.slug,
-            escape(listing.title_zh)
-        );
-    }
-    let _ = write!(
-        html,
-        "</nav><main>{body}</main><footer>本页信息由{agency}依据《工业产品生产许可证信息管理规定》\
-         第五章公开；企业的商业秘密和技术秘密不予公开（第三十六条）。\
-         数据另以 JSON 提供：<a href=\"{PREFIX}/api\">{PREFIX}/api</a></footer></body></html>",
-        agency = escape(agency),
-    );
-    html
+    .into_string()
 }
 
 /// The home page: what is published, with a search box for licences.
 pub(crate) fn home(agency: &str) -> String {
-    let mut body = String::new();
-    body.push_str("<h1>许可信息查询</h1><p class=\"basis\">依据《工业产品生产许可证信息管理规定》第二十七条至第三十五条公开。</p>");
-    let _ = write!(
-        body,
-        "<form method=\"get\" action=\"{PREFIX}/licences\" role=\"search\">\
-         <input type=\"search\" name=\"q\" placeholder=\"企业名称（至少两个字）、证书编号或统一社会信用代码\" \
-         aria-label=\"查询获证企业\"><button type=\"submit\">查询获证企业</button></form><ul>"
-    );
-    for listing in LISTINGS {
-        let _ = write!(
-            body,
-            "<li><a href=\"{PREFIX}/{}\">{}</a>（{}）</li>",
-            listing.slug,
-            escape(listing.title_zh),
-            escape(listing.basis_zh)
-        );
-    }
-    body.push_str("</ul>");
-    page(agency, "许可信息查询", &body)
+    let body = html! {
+        h1 { "许可信息查询" }
+        p.basis { "依据《工业产品生产许可证信息管理规定》第二十七条至第三十五条公开。" }
+        form method="get" action={ (PREFIX) "/licences" } role="search" {
+            input type="search" name="q"
+                placeholder="企业名称（至少两个字）、证书编号或统一社会信用代码"
+                aria-label="查询获证企业";
+            button type="submit" { "查询获证企业" }
+        }
+        ul {
+            @for listing in LISTINGS {
+                li {
+                    a href={ (PREFIX) "/" (listing.slug) } { (listing.title_zh) }
+                    "（" (listing.basis_zh) "）"
+                }
+            }
+        }
+    };
+    page(agency, "许可信息查询", body)
 }
 
 /// The form of a listing, filled with what was asked.
-fn form(listing: &Listing, params: &Params, provinces: &[(String, String)]) -> String {
-    let mut html = String::new();
-    let _ = write!(
-        html,
-        "<form method=\"get\" action=\"{PREFIX}/{slug}\" role=\"search\">\
-         <input type=\"search\" name=\"q\" value=\"{q}\" placeholder=\"{hint}\" aria-label=\"{hint}\">",
-        slug = listing.slug,
-        q = escape(&params.q),
-        hint = escape(listing.query_hint_zh),
-    );
-    if listing.by_category {
-        html.push_str("<select name=\"category\" aria-label=\"产品类别\"><option value=\"\">全部产品类别</option>");
-        for category in licnode_model::catalogue::categories() {
-            push_option(
-                &mut html,
-                category.name_zh,
-                category.name_zh,
-                &params.category,
-            );
-        }
-        html.push_str("</select>");
-    }
-    if listing.by_province && !provinces.is_empty() {
-        html.push_str(
-            "<select name=\"province\" aria-label=\"省份\"><option value=\"\">全部省份</option>",
-        );
-        for (code, name) in provinces {
-            push_option(&mut html, code, name, &params.province);
-        }
-        html.push_str("</select>");
-    }
+fn form(listing: &Listing, params: &Params, provinces: &[(String, String)]) -> Markup {
     let kinds = listing.kind_choices();
-    if !kinds.is_empty() {
-        html.push_str(
-            "<select name=\"kind\" aria-label=\"类型\"><option value=\"\">全部类型</option>",
-        );
-        for (value, label) in kinds {
-            push_option(&mut html, value, label, &params.kind);
+    html! {
+        form method="get" action={ (PREFIX) "/" (listing.slug) } role="search" {
+            input type="search" name="q" value=(params.q)
+                placeholder=(listing.query_hint_zh) aria-label=(listing.query_hint_zh);
+            @if listing.by_category {
+                select name="category" aria-label="产品类别" {
+                    option value="" { "全部产品类别" }
+                    @for category in licnode_model::catalogue::categories() {
+                        (choice(category.name_zh, category.name_zh, &params.category))
+                    }
+                }
+            }
+            @if listing.by_province && !provinces.is_empty() {
+                select name="province" aria-label="省份" {
+                    option value="" { "全部省份" }
+                    @for (code, name) in provinces {
+                        (choice(code, name, &params.province))
+                    }
+                }
+            }
+            @if !kinds.is_empty() {
+                select name="kind" aria-label="类型" {
+                    option value="" { "全部类型" }
+                    @for (value, label) in &kinds {
+                        (choice(value, label, &params.kind))
+                    }
+                }
+            }
+            button type="submit" { "查询" }
         }
-        html.push_str("</select>");
     }
-    html.push_str("<button type=\"submit\">查询</button></form>");
-    html
 }
 
-fn push_option(html: &mut String, value: &str, label: &str, selected: &str) {
+fn choice(value: &str, label: &str, selected: &str) -> Markup {
     let is_selected = !selected.is_empty() && (selected == value || selected == label);
-    let _ = write!(
-        html,
-        "<option value=\"{}\"{}>{}</option>",
-        escape(value),
-        if is_selected { " selected" } else { "" },
-        escape(label)
-    );
+    html! { option value=(value) selected[is_selected] { (label) } }
 }
 
 /// A listing's page: its form, a card per record, and the link to the next page.
@@ -175,76 +144,59 @@ pub(crate) fn listing(
     records: &[PublicRecord],
     next: Option<i64>,
 ) -> String {
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<h1>{}</h1><p class=\"basis\">依据{}公开</p>",
-        escape(listing.title_zh),
-        escape(listing.basis_zh)
-    );
-    body.push_str(&form(listing, params, provinces));
-    if records.is_empty() {
-        body.push_str("<p class=\"empty\">没有符合条件的记录。</p>");
-    } else {
-        let _ = write!(
-            body,
-            "<p class=\"count\">本页 {} 条{}</p>",
-            records.len(),
-            if params.after.is_some() {
-                "（续页）"
-            } else {
-                ""
+    let body = html! {
+        h1 { (listing.title_zh) }
+        p.basis { "依据" (listing.basis_zh) "公开" }
+        (form(listing, params, provinces))
+        @if records.is_empty() {
+            p.empty { "没有符合条件的记录。" }
+        } @else {
+            p.count {
+                "本页 " (records.len()) " 条"
+                @if params.after.is_some() { "（续页）" }
             }
-        );
-        for record in records {
-            body.push_str(&card(record));
+            @for record in records { (card(record)) }
         }
-    }
-    if let Some(next) = next {
-        let _ = write!(
-            body,
-            "<p class=\"pager\"><a rel=\"next\" href=\"{PREFIX}/{}?{}\">下一页</a></p>",
-            listing.slug,
-            escape(&params.query_string(Some(next), true))
-        );
-    }
-    if params.after.is_some() {
-        let _ = write!(
-            body,
-            "<p class=\"pager\"><a href=\"{PREFIX}/{}?{}\">回到第一页</a></p>",
-            listing.slug,
-            escape(&params.query_string(None, true))
-        );
-    }
-    page(agency, listing.title_zh, &body)
+        @if let Some(next) = next {
+            p.pager {
+                a rel="next" href={ (PREFIX) "/" (listing.slug) "?" (params.query_string(Some(next), true)) } {
+                    "下一页"
+                }
+            }
+        }
+        @if params.after.is_some() {
+            p.pager {
+                a href={ (PREFIX) "/" (listing.slug) "?" (params.query_string(None, true)) } {
+                    "回到第一页"
+                }
+            }
+        }
+    };
+    page(agency, listing.title_zh, body)
 }
 
 /// One record: its name as the heading, then every public field with its label.
-fn card(record: &PublicRecord) -> String {
-    let mut html = String::from("<section class=\"card\">");
+fn card(record: &PublicRecord) -> Markup {
     let heading_field = record.collection().enterprise_name_field;
-    if let Some(name) = heading_field.and_then(|field| record.fields().get(field)) {
-        let _ = write!(html, "<h2>{}</h2>", escape(&plain(name)));
-    }
-    html.push_str("<dl>");
-    for (field, value) in record.entries() {
-        if Some(field.name) == heading_field {
-            continue;
+    let heading = heading_field.and_then(|field| record.fields().get(field));
+    html! {
+        section.card {
+            @if let Some(name) = heading { h2 { (plain(name)) } }
+            dl {
+                @for (field, value) in record.entries() {
+                    @if Some(field.name) != heading_field {
+                        dt { (field.label_zh) }
+                        dd { (value_html(field, value)) }
+                    }
+                }
+            }
         }
-        let _ = write!(
-            html,
-            "<dt>{}</dt><dd>{}</dd>",
-            escape(field.label_zh),
-            value_html(field, value)
-        );
     }
-    html.push_str("</dl></section>");
-    html
 }
 
 /// A field's value as HTML: enumerations by their Chinese label, long texts folded, web
 /// addresses as links, tables as lists.
-fn value_html(field: &Field, value: &Value) -> String {
+fn value_html(field: &Field, value: &Value) -> Markup {
     match field.field_type {
         FieldType::Enum(values) => {
             let text = plain(value);
@@ -252,49 +204,41 @@ fn value_html(field: &Field, value: &Value) -> String {
                 .iter()
                 .find(|candidate| candidate.value == text)
                 .map_or(text.as_str(), |candidate| candidate.label_zh);
-            escape(label)
+            html! { (label) }
         }
         FieldType::Table(columns) => {
             let Value::Array(rows) = value else {
-                return String::new();
+                return html! {};
             };
-            let mut html = String::from("<ul>");
-            for row in rows {
-                let cells: Vec<String> = columns
-                    .iter()
-                    .filter_map(|column| {
-                        let cell = row.get(column.name)?;
-                        Some(format!(
-                            "{}：{}",
-                            escape(column.label_zh),
-                            value_html(column, cell)
-                        ))
-                    })
-                    .collect();
-                let _ = write!(html, "<li>{}</li>", cells.join("；"));
+            html! {
+                ul {
+                    @for row in rows {
+                        li {
+                            @for (index, (column, cell)) in columns
+                                .iter()
+                                .filter_map(|column| Some((column, row.get(column.name)?)))
+                                .enumerate()
+                            {
+                                @if index > 0 { "；" }
+                                (column.label_zh) "：" (value_html(column, cell))
+                            }
+                        }
+                    }
+                }
             }
-            html.push_str("</ul>");
-            html
         }
         _ => {
             let text = plain(value);
             if (text.starts_with("https://") || text.starts_with("http://"))
                 && !text.contains(char::is_whitespace)
             {
-                let escaped = escape(&text);
-                return format!(
-                    "<a href=\"{escaped}\" rel=\"nofollow noopener noreferrer\">{escaped}</a>"
-                );
+                return html! { a href=(text) rel="nofollow noopener noreferrer" { (text) } };
             }
             if text.chars().count() > FOLD_ABOVE_CHARS {
                 let summary: String = text.chars().take(60).collect();
-                return format!(
-                    "<details><summary>{}…</summary>{}</details>",
-                    escape(&summary),
-                    escape(&text)
-                );
+                return html! { details { summary { (summary) "…" } (text) } };
             }
-            escape(&text)
+            html! { (text) }
         }
     }
 }
@@ -310,11 +254,12 @@ fn plain(value: &Value) -> String {
 
 /// An error page.
 pub(crate) fn error(agency: &str, status: u16, message: &str) -> String {
-    let body = format!(
-        "<h1>无法完成查询</h1><p class=\"error\">{}（{status}）</p><p><a href=\"{PREFIX}\">返回首页</a></p>",
-        escape(message)
-    );
-    page(agency, "无法完成查询", &body)
+    let body = html! {
+        h1 { "无法完成查询" }
+        p.error { (message) "（" (status) "）" }
+        p { a href=(PREFIX) { "返回首页" } }
+    };
+    page(agency, "无法完成查询", body)
 }
 
 #[cfg(test)]
@@ -322,12 +267,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escape_neutralises_markup_and_quotes() {
-        assert_eq!(
-            escape("<a href=\"x\" title='y'>&</a>"),
-            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+    fn an_error_message_with_markup_and_quotes_is_escaped() {
+        let html = error("局", 400, "<a href=\"x\" title='y'>&</a>");
+        assert!(
+            html.contains("&lt;a href=&quot;x&quot; title='y'&gt;&amp;&lt;/a&gt;"),
+            "{html}"
         );
-        assert_eq!(escape("恒远电缆"), "恒远电缆");
+        assert!(!html.contains("<a href=\"x\""));
     }
 
     #[test]
@@ -343,12 +289,13 @@ mod tests {
         let field = licnode_model::collection("publications")
             .and_then(|c| c.field("url"))
             .expect("url field");
-        let html = value_html(field, &Value::String("javascript:alert(1)".into()));
+        let html = value_html(field, &Value::String("javascript:alert(1)".into())).into_string();
         assert!(!html.contains("<a"));
         let html = value_html(
             field,
             &Value::String("https://example.org/a?b=1&c=2".into()),
-        );
+        )
+        .into_string();
         assert!(html.contains("href=\"https://example.org/a?b=1&amp;c=2\""));
     }
 }

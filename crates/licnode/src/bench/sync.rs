@@ -1,0 +1,253 @@
+//! `licnode bench sync`: county → province → national over mutual TLS.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use licnode_app::Archive;
+
+use super::{Measurements, Row, millis, percentile};
+use crate::NodeHandle;
+use crate::sync_cli::session;
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MB.
+pub(super) fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kilobytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kilobytes / 1024.0)
+}
+
+/// What one round moved and how long it took.
+struct Round {
+    /// Changes the county pushed to the province.
+    pushed: usize,
+    /// Changes the province relayed to the national node.
+    relayed: usize,
+    /// When the county's session was over.
+    county_done: Duration,
+    /// When the province found nothing more to relay.
+    total: Duration,
+}
+
+pub(super) async fn sync_bench(records: usize, changed: usize) -> anyhow::Result<Vec<Row>> {
+    let mut measurements = Measurements::new("sqlite");
+    let dir = tempfile::tempdir()?;
+    let nodes = start_demo_tree(dir.path()).await?;
+    let url = |index: usize| -> anyhow::Result<String> {
+        Ok(format!(
+            "https://{}",
+            nodes[index].peer_addr().context("peer listener")?
+        ))
+    };
+    let (national_url, zhejiang_url) = (url(0)?, url(1)?);
+    let (zhejiang, xihu) = (&nodes[1], &nodes[2]);
+    let county = xihu.archive();
+    let payload = load_county_records(county, records).await?;
+
+    let round = run_round(xihu, zhejiang, &zhejiang_url, &national_url).await?;
+    anyhow::ensure!(
+        round.pushed == records && round.relayed == records,
+        "cold round moved {}/{}",
+        round.pushed,
+        round.relayed
+    );
+    measurements.push(
+        format!("cold: {records} records county → province → national"),
+        format!(
+            "{:.0} records/s end to end ({:.1} s; county → province {:.1} s)",
+            records as f64 / round.total.as_secs_f64(),
+            round.total.as_secs_f64(),
+            round.county_done.as_secs_f64()
+        ),
+    );
+    measurements.push(
+        "change bytes per record (automerge, before base64/JSON/TLS)".to_string(),
+        format!("{} B", payload / records.max(1)),
+    );
+
+    edit_county_records(county, changed).await?;
+    let round = run_round(xihu, zhejiang, &zhejiang_url, &national_url).await?;
+    anyhow::ensure!(
+        round.pushed == changed && round.relayed == changed,
+        "changed round moved {}/{}",
+        round.pushed,
+        round.relayed
+    );
+    measurements.push(
+        format!("{changed} changed records county → province → national"),
+        format!(
+            "{:.3} s end to end (county → province {:.3} s)",
+            round.total.as_secs_f64(),
+            round.county_done.as_secs_f64()
+        ),
+    );
+    let mut empty = time_empty_rounds(xihu, &zhejiang_url).await?;
+    measurements.push(
+        "empty round county ↔ province, new connections (p50 / p99 of 20)".to_string(),
+        format!(
+            "{} / {}",
+            millis(percentile(&mut empty, 0.5)),
+            millis(percentile(&mut empty, 0.99))
+        ),
+    );
+    if let Some(peak) = peak_memory_mb() {
+        measurements.push(
+            "peak memory of the process hosting all three nodes".to_string(),
+            format!("{peak:.0} MB"),
+        );
+    }
+    for node in nodes {
+        node.shutdown().await?;
+    }
+    Ok(measurements.into_rows())
+}
+
+/// The demo tree's national, Zhejiang and Xihu nodes, started in this process with their sync
+/// loops and reports off.
+async fn start_demo_tree(dir: &Path) -> anyhow::Result<Vec<NodeHandle>> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let base = listener.local_addr()?;
+    drop(listener);
+    crate::demo::build_tree(dir, base).await?;
+    let mut nodes = Vec::new();
+    for name in ["national", "zhejiang", "xihu"] {
+        let mut config = crate::Config::load(&dir.join(name).join("licnode.toml"))?;
+        config.sync.enabled = false;
+        // Only the records made here move: no report is scheduled.
+        config.schedule.monthly = None;
+        config.schedule.yearly = None;
+        config.http.listen = "127.0.0.1:0".parse()?;
+        if let Some(peer) = config.peer.as_mut() {
+            peer.listen = "127.0.0.1:0".parse()?;
+        }
+        nodes.push(crate::Node::start(&config).await?);
+    }
+    Ok(nodes)
+}
+
+/// Writes `records` quality archives at the county; the bytes of their changes.
+async fn load_county_records(county: &Archive, records: usize) -> anyhow::Result<usize> {
+    let collection = licnode_model::collection("quality_archives").context("collection")?;
+    let mut generator = licnode_gen::Generator::new(7);
+    let mut writer = licnode_app::BulkWriter::new(
+        county,
+        "quality_archives",
+        &licnode_app::Author::operator("bench"),
+    )?;
+    for start in (0..records).step_by(1_000) {
+        let rows = (start..(start + 1_000).min(records))
+            .map(|_| licnode_app::BulkRow {
+                jurisdiction: Some("330106".into()),
+                fields: generator.record(collection, "330106"),
+            })
+            .collect();
+        writer.write(rows).await?;
+    }
+    writer.finish().await?;
+    Ok(county
+        .changes_after(0, None, i64::MAX)
+        .await?
+        .iter()
+        .map(|row| row.bytes.len())
+        .sum())
+}
+
+/// Edits the remarks of `changed` records at the county.
+async fn edit_county_records(county: &Archive, changed: usize) -> anyhow::Result<()> {
+    let page = county
+        .list(&licnode_store::ListQuery {
+            collection: "quality_archives".into(),
+            limit: changed as i64,
+            ..Default::default()
+        })
+        .await?;
+    for (index, record) in page.items.iter().enumerate() {
+        let mut patch = serde_json::Map::new();
+        patch.insert("remarks".into(), serde_json::json!(format!("复查 {index}")));
+        county
+            .update(&record.id, &patch, &licnode_app::Author::operator("bench"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// One round: the county pushes to the province, and the province relays while the county is
+/// still pushing, as its sync loop does — sessions of the province with national run back to
+/// back until the county's session is over and one more province session finds nothing new.
+async fn run_round(
+    county_node: &NodeHandle,
+    province_node: &NodeHandle,
+    province_url: &str,
+    national_url: &str,
+) -> anyhow::Result<Round> {
+    let started = Instant::now();
+    let county = async {
+        let report = session(
+            county_node.archive(),
+            county_node.tls().context("tls")?,
+            province_url,
+        )
+        .await?;
+        anyhow::Ok((report, started.elapsed()))
+    };
+    let county_finished = std::sync::atomic::AtomicBool::new(false);
+    let province = async {
+        let mut relayed = 0;
+        loop {
+            let done = county_finished.load(std::sync::atomic::Ordering::SeqCst);
+            let report = session(
+                province_node.archive(),
+                province_node.tls().context("tls")?,
+                national_url,
+            )
+            .await?;
+            relayed += report.pushed;
+            if done && report.pushed == 0 {
+                break;
+            }
+            if report.pushed == 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        anyhow::Ok(relayed)
+    };
+    let county = async {
+        let result = county.await;
+        county_finished.store(true, std::sync::atomic::Ordering::SeqCst);
+        result
+    };
+    let (county, relayed) = tokio::join!(county, province);
+    let (up, county_done) = county?;
+    let total = started.elapsed();
+    Ok(Round {
+        pushed: up.pushed,
+        relayed: relayed?,
+        county_done,
+        total,
+    })
+}
+
+/// Twenty sessions of the county with the province that find nothing to move, each over a new
+/// connection; how long each took.
+async fn time_empty_rounds(
+    county_node: &NodeHandle,
+    province_url: &str,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut empty = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        let report = session(
+            county_node.archive(),
+            county_node.tls().context("tls")?,
+            province_url,
+        )
+        .await?;
+        empty.push(started.elapsed());
+        anyhow::ensure!(
+            report.pushed + report.pulled == 0,
+            "an empty round moved changes"
+        );
+    }
+    Ok(empty)
+}
