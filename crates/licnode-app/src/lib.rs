@@ -10,6 +10,8 @@ pub mod accounts;
 pub mod audit;
 pub mod clock;
 pub mod deadlines;
+pub mod network;
+pub mod overview;
 pub mod records;
 pub mod reports;
 pub mod retention;

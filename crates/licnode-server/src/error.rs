@@ -117,6 +117,10 @@ pub enum ApiError {
     BadBatch {
         reason: String,
     },
+    /// A child reported a link outside its own subtree (issue 12 item 7).
+    LinkReportOutsideSubtree {
+        reason: String,
+    },
     CursorGap {
         after: i64,
         acknowledged: i64,
@@ -190,9 +194,11 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            ForbiddenRole { .. } | ApprovalRequired { .. } | NoPeerIdentity | NotAChild { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            ForbiddenRole { .. }
+            | ApprovalRequired { .. }
+            | NoPeerIdentity
+            | NotAChild { .. }
+            | LinkReportOutsideSubtree { .. } => StatusCode::FORBIDDEN,
             TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             WrongReportKind
             | UseRetentionApi
@@ -275,6 +281,7 @@ impl ApiError {
             NoPeerIdentity => "no_peer_identity",
             NotAChild { .. } => "not_a_child",
             BadBatch { .. } => "bad_batch",
+            LinkReportOutsideSubtree { .. } => "link_report_outside_subtree",
             CursorGap { .. } => "cursor_gap",
             PullCursorDiverged { .. } => "pull_cursor_diverged",
             NoParentLink => "no_parent_link",
@@ -316,7 +323,8 @@ impl ApiError {
             | ForbiddenRole { reason }
             | BadRole { reason }
             | NotAChild { reason, .. }
-            | BadBatch { reason } => reason.clone(),
+            | BadBatch { reason }
+            | LinkReportOutsideSubtree { reason } => reason.clone(),
             DuplicateKey { key, path } => {
                 format!("the key {key:?} appears more than once in the object at {path}")
             }
@@ -456,6 +464,7 @@ impl ApiError {
                 peer: None,
             },
             ApiError::BadBatch { reason: text() },
+            ApiError::LinkReportOutsideSubtree { reason: text() },
             ApiError::CursorGap {
                 after: 0,
                 acknowledged: 0,
@@ -654,6 +663,21 @@ impl From<AccountError> for ApiError {
                 ApiError::Internal
             }
             refusal => ApiError::Account(refusal),
+        }
+    }
+}
+
+impl From<licnode_app::network::LinkReportError> for ApiError {
+    fn from(error: licnode_app::network::LinkReportError) -> Self {
+        use licnode_app::network::LinkReportError;
+        match error {
+            LinkReportError::TooMany(_) => ApiError::BadBatch {
+                reason: error.to_string(),
+            },
+            LinkReportError::OutsideSubtree(reason) => {
+                ApiError::LinkReportOutsideSubtree { reason }
+            }
+            LinkReportError::Store(error) => ApiError::from(error),
         }
     }
 }

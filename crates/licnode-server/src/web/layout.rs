@@ -67,6 +67,11 @@ pub(crate) fn page(
                         }
                     }
                 }
+                @if session.is_some() {
+                    nav.areas {
+                        a href=(super::national::NATIONAL_PATH) { "报送与链路" }
+                    }
+                }
                 main { (body) }
             }
         }

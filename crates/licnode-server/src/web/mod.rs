@@ -11,6 +11,7 @@ mod form;
 mod home;
 mod layout;
 mod messages;
+mod national;
 mod records;
 mod session;
 
@@ -37,6 +38,7 @@ const STYLE_SHEET_CACHE: &str = "public, max-age=86400";
 pub(crate) fn routes(state: &AppState) -> Routes<AppState> {
     let signed_in = home::routes()
         .merge(records::routes())
+        .merge(national::routes())
         .merge(session::signed_in_routes())
         .map_operations(|operation| {
             operation
