@@ -117,6 +117,10 @@ pub enum ApiError {
     BadBatch {
         reason: String,
     },
+    /// More records match than one export carries (issue 12 item 3).
+    ExportTooLarge {
+        limit: usize,
+    },
     /// A child reported a link outside its own subtree (issue 12 item 7).
     LinkReportOutsideSubtree {
         reason: String,
@@ -190,9 +194,11 @@ impl ApiError {
             | InvalidValidDays { .. }
             | BadBatch { .. }
             | Period(_) => StatusCode::BAD_REQUEST,
-            WrongType { .. } | BadRole { .. } | AnchorSignerMismatch { .. } | Anchor(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            WrongType { .. }
+            | BadRole { .. }
+            | AnchorSignerMismatch { .. }
+            | Anchor(_)
+            | ExportTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ForbiddenRole { .. }
             | ApprovalRequired { .. }
@@ -282,6 +288,7 @@ impl ApiError {
             NotAChild { .. } => "not_a_child",
             BadBatch { .. } => "bad_batch",
             LinkReportOutsideSubtree { .. } => "link_report_outside_subtree",
+            ExportTooLarge { .. } => "export_too_large",
             CursorGap { .. } => "cursor_gap",
             PullCursorDiverged { .. } => "pull_cursor_diverged",
             NoParentLink => "no_parent_link",
@@ -342,6 +349,10 @@ impl ApiError {
                 format!("unknown collection {name:?}; see /api/v1/collections")
             }
             BadFormat { format } => format!("format {format:?}: xlsx or csv"),
+            ExportTooLarge { limit } => format!(
+                "more than {limit} records match: narrow the filter (jurisdiction, status) and \
+                 export in parts"
+            ),
             WrongReportKind => "Attachment 1 is made from a monthly report".to_string(),
             UseRetentionApi => "destruction requests and decisions are made through \
                                 /api/v1/retention/requests"
@@ -465,6 +476,7 @@ impl ApiError {
             },
             ApiError::BadBatch { reason: text() },
             ApiError::LinkReportOutsideSubtree { reason: text() },
+            ApiError::ExportTooLarge { limit: 1 },
             ApiError::CursorGap {
                 after: 0,
                 acknowledged: 0,

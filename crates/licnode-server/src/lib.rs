@@ -10,6 +10,7 @@ pub mod auth;
 pub mod client_address;
 pub mod deadlines;
 pub mod error;
+mod export;
 pub mod json_body;
 pub mod links;
 pub mod metrics;

@@ -245,7 +245,7 @@ async fn a_records_page_shows_the_time_limits_it_is_part_of_and_where_it_travell
             reported_at_ms: node.clock_now(),
         };
         node.store
-            .record_link_reports(&[report.clone()], "330000", node.clock_now())
+            .record_link_reports(std::slice::from_ref(&report), "330000", node.clock_now())
             .await
             .expect("report");
         let page = browser.get(&format!("/records/{}", created.id)).await;
@@ -389,5 +389,63 @@ async fn choosing_a_value_is_a_normal_edit_so_a_clerk_cannot_choose_a_revocation
             )
             .await;
         assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn the_json_api_lists_newest_first_exports_a_filter_and_shows_the_network() {
+    for backend in BACKENDS {
+        let node = province(backend, "2026-11-20").await;
+        archives(&node, "330106", &["甲号企业", "乙号企业", "丙号企业"]).await;
+        let token = node
+            .store
+            .issue_token("auditor", licnode_store::TokenKind::Api, "test", None)
+            .await
+            .expect("token")
+            .token;
+        let client = reqwest::Client::new();
+        let get = |path: &str| {
+            client
+                .get(format!("{}{path}", node.base))
+                .bearer_auth(&token)
+                .send()
+        };
+
+        let newest: Value = get("/api/v1/quality_archives/records?order=desc&limit=2")
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        let names: Vec<&str> = newest["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|item| item["fields"]["enterprise_name"].as_str())
+            .collect();
+        assert_eq!(names, ["丙号企业", "乙号企业"], "{backend}");
+
+        let csv = get("/api/v1/quality_archives/records/export?format=csv&q=乙号")
+            .await
+            .expect("export");
+        assert_eq!(csv.status(), StatusCode::OK, "{backend}");
+        let text = csv.text().await.expect("text");
+        assert!(
+            text.contains("乙号企业") && !text.contains("甲号企业"),
+            "{text}"
+        );
+        let bad = get("/api/v1/quality_archives/records/export?format=pdf")
+            .await
+            .expect("export");
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+        let network: Value = get("/api/v1/sync/network")
+            .await
+            .expect("network")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(network["reported_total"], json!(0), "{backend}: {network}");
+        assert_eq!(network["page"], json!(1));
     }
 }

@@ -81,6 +81,21 @@ async fn the_national_view_shows_who_submitted_who_is_missing_and_how_many_days_
         // Art. 20: this year's report was due on 31 October; nobody has sent it.
         let (state, _) = cell(&page.body, "yearly", "330000", "2026");
         assert_eq!(state, "missing");
+        // The newest month in one line: who has not submitted it.
+        let summary_at = page
+            .body
+            .find("class=\"summary\" data-period=\"2026-10\"")
+            .expect("the newest month's summary");
+        let summary =
+            &page.body[summary_at..summary_at + page.body[summary_at..].find("</p>").expect("end")];
+        assert!(
+            summary.contains("已逾期未报送") && summary.contains("北京市"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("安徽省") && !summary.contains("浙江省"),
+            "{summary}"
+        );
         // Totals count the submitted reports only.
         assert!(page.body.contains("<td>2 / "), "{}", page.body);
     }

@@ -145,7 +145,10 @@ async fn the_national_user_sees_a_province_missing_from_a_months_report_in_chrom
         .expect("inspection")
         .record;
     browser
-        .open(&format!("{}/records/{}", node.base, inspection.id))
+        .open(&format!(
+            "{}/records/{}#deadlines",
+            node.base, inspection.id
+        ))
         .await
         .expect("the record's page");
     browser

@@ -203,7 +203,10 @@ async fn a_county_clerks_quality_archive_reaches_the_provinces_list_after_the_no
     province_browser.close().await.expect("close");
 
     // Back at the county: the record's page says the province acknowledged its newest change.
-    browser.open(&record_url).await.expect("record page");
+    browser
+        .open(&format!("{record_url}#deadlines"))
+        .await
+        .expect("record page");
     browser
         .wait_for_text("已确认收到", Duration::from_secs(10))
         .await

@@ -121,11 +121,33 @@ fn standing_cell(period: &str, standing: &ReportStanding) -> Markup {
     }
 }
 
+/// The newest period's standing in one line: who has not submitted it, and how late.
+fn newest_period_summary(matrix: &ReportMatrix) -> Markup {
+    let Some(newest) = matrix.periods.first() else {
+        return html! {};
+    };
+    let missing: Vec<&str> = matrix
+        .rows
+        .iter()
+        .filter(|row| matches!(row.cells.first(), Some(ReportStanding::Missing { .. })))
+        .map(|row| row.name.as_str())
+        .collect();
+    html! {
+        p.summary data-period=(newest.period) {
+            strong { (newest.period) } "：已报送" (newest.submitted) "个，未报送" (newest.missing) "个"
+            @if !missing.is_empty() {
+                "；已逾期未报送：" span.flag { (missing.join("、")) }
+            }
+        }
+    }
+}
+
 fn matrix_table(matrix: &ReportMatrix, nobody: &str) -> Markup {
     if matrix.rows.is_empty() {
         return html! { p.empty { (nobody) } };
     }
     html! {
+        (newest_period_summary(matrix))
         div.table-scroll { table.list.matrix data-kind=(matrix.kind.as_str()) {
             thead {
                 tr {

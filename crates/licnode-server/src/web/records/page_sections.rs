@@ -29,7 +29,7 @@ pub(super) fn routes() -> Routes<AppState> {
         resolve,
         page_operation("Make one of a field's conflicting values its value: a normal edit of that field, judged like any edit")
             .answers(303, "changed: to the record's page")
-            .refuses_with_page(400, "no field or an unreadable value (`bad_body`)")
+            .refuses_with_page(400, "no such field or an unreadable value (`invalid_body`)")
             .refuses_with_page(409, "a read-only copy, a terminal licence, a submitted report (their codes)")
             .refuses_with_page(422, "the value does not pass validation (`validation_failed`)"),
     )
