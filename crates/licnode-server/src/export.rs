@@ -5,19 +5,89 @@
 //! (`GET /api/v1/{collection}/records/export`) and the web application's lists both export
 //! through here.
 
+use axum::Extension;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use licnode_model::{Collection, FieldType};
 use licnode_store::{AuditEntry, ListQuery, SearchQuery, StoredRecord};
 use serde_json::{Value, json};
 
-use crate::records::millis_text;
+use crate::auth::Staff;
+use crate::records::{collection_of, list_query, millis_text, search_query};
+use crate::routes::{Operation, Routes};
 use crate::{ApiError, AppState};
 
 /// Most rows one export carries.
 pub(crate) const EXPORT_LIMIT: usize = 10_000;
 /// Rows read per query while exporting.
 const EXPORT_PAGE: i64 = 500;
+
+/// `GET /api/v1/{collection}/records/export` (staff, behind the login).
+pub(crate) fn routes() -> Routes<AppState> {
+    Routes::new()
+        .get_each(
+            "/{collection}/records/export",
+            export,
+            licnode_model::collections().iter().map(|collection| {
+                let operation = Operation::new(format!(
+                    "Export the records of {} matching a filter (the list's parameters, or `q` as in /search) as CSV or XLSX",
+                    collection.name
+                ))
+                .parameters(json!([
+                    { "name": "format", "in": "query", "required": true, "schema": { "type": "string", "enum": ["csv", "xlsx"] } },
+                    { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "a search instead of a filter" }
+                ]))
+                .answers_content(200, "the file (UTF-8 CSV with a byte-order mark, or XLSX)", "text/csv", json!({ "type": "string" }))
+                .refuses(400, &["bad_format", "unknown_filter", "bad_query", "query_too_short"], "an unknown format or filter")
+                .refuses(422, &["export_too_large"], "more records match than one export carries (10,000)");
+                (format!("/{}/records/export", collection.name), operation)
+            }),
+        )
+}
+
+/// Every record of the collection a filter (the list's parameters) or a search (`q`)
+/// matches, as a CSV or XLSX download (`format`); audited.
+async fn export(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    Path(collection): Path<String>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let model = collection_of(&collection)?;
+    let Query(params) = params?;
+    let mut format = None;
+    let mut filters: Vec<(String, String)> = Vec::new();
+    for (name, value) in params {
+        match name.as_str() {
+            "format" => format = Some(ExportFormat::parse(&value)?),
+            "after" | "limit" => {}
+            _ => filters.push((name, value)),
+        }
+    }
+    let format = format.ok_or_else(|| ApiError::BadFormat {
+        format: String::new(),
+    })?;
+    let searching = filters.iter().any(|(name, _)| name == "q");
+    let selection = if searching {
+        let mut search = filters.clone();
+        search.push(("collection".to_string(), model.name.to_string()));
+        Selection::Search(search_query(&search)?)
+    } else {
+        Selection::List(list_query(model, &filters)?)
+    };
+    download(
+        &state,
+        model,
+        selection,
+        format,
+        &staff.user.name,
+        "api",
+        &filters,
+    )
+    .await
+}
 
 /// The file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -69,24 +69,6 @@ pub(crate) fn routes() -> Routes<AppState> {
                 (format!("/{}/records", collection.name), operation)
             }),
         )
-        .get_each(
-            "/{collection}/records/export",
-            export,
-            licnode_model::collections().iter().map(|collection| {
-                let operation = Operation::new(format!(
-                    "Export the records of {} matching a filter (the list's parameters, or `q` as in /search) as CSV or XLSX",
-                    collection.name
-                ))
-                .parameters(json!([
-                    { "name": "format", "in": "query", "required": true, "schema": { "type": "string", "enum": ["csv", "xlsx"] } },
-                    { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "a search instead of a filter" }
-                ]))
-                .answers_content(200, "the file (UTF-8 CSV with a byte-order mark, or XLSX)", "text/csv", json!({ "type": "string" }))
-                .refuses(400, &["bad_format", "unknown_filter", "bad_query", "query_too_short"], "an unknown format or filter")
-                .refuses(422, &["export_too_large"], "more records match than one export carries (10,000)");
-                (format!("/{}/records/export", collection.name), operation)
-            }),
-        )
         .post_each(
             "/{collection}/records",
             create,
@@ -176,6 +158,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .refuses(404, &["unknown_collection"], "no such collection"),
         )
         .merge(crate::sync::staff_routes())
+        .merge(crate::export::routes())
 }
 
 type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
@@ -342,48 +325,6 @@ async fn list(
     let Query(params) = params?;
     let query = list_query(model, &params)?;
     Ok(Json(page_json(state.archive.list(&query).await?)))
-}
-
-/// Every record of the collection a filter (the list's parameters) or a search (`q`)
-/// matches, as a CSV or XLSX download (`format`); audited.
-async fn export(
-    State(state): State<AppState>,
-    Extension(staff): Extension<Staff>,
-    Path(collection): Path<String>,
-    params: Params,
-) -> Result<Response, ApiError> {
-    let model = collection_of(&collection)?;
-    let Query(params) = params?;
-    let mut format = None;
-    let mut filters: Vec<(String, String)> = Vec::new();
-    for (name, value) in params {
-        match name.as_str() {
-            "format" => format = Some(crate::export::ExportFormat::parse(&value)?),
-            "after" | "limit" => {}
-            _ => filters.push((name, value)),
-        }
-    }
-    let format = format.ok_or_else(|| ApiError::BadFormat {
-        format: String::new(),
-    })?;
-    let searching = filters.iter().any(|(name, _)| name == "q");
-    let selection = if searching {
-        let mut search = filters.clone();
-        search.push(("collection".to_string(), model.name.to_string()));
-        crate::export::Selection::Search(search_query(&search)?)
-    } else {
-        crate::export::Selection::List(list_query(model, &filters)?)
-    };
-    crate::export::download(
-        &state,
-        model,
-        selection,
-        format,
-        &staff.user.name,
-        "api",
-        &filters,
-    )
-    .await
 }
 
 /// A list of `model`'s records as the query parameters ask for it: `jurisdiction`, `within`,

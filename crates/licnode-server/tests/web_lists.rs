@@ -273,6 +273,21 @@ async fn a_records_page_shows_the_time_limits_it_is_part_of_and_where_it_travell
     }
 }
 
+/// Posts the choice of `value` (JSON text) for `field` from a record's page.
+async fn choose(
+    browser: &mut Browser,
+    path: &str,
+    token: &str,
+    field: &str,
+    value: &str,
+) -> web_support::Answer {
+    let mut form = pairs(&[("field", field), ("value", value)]);
+    if !token.is_empty() {
+        form.push(("csrf_token".to_string(), token.to_string()));
+    }
+    browser.post(path, &form).await
+}
+
 #[tokio::test]
 async fn choosing_a_value_is_a_normal_edit_so_a_clerk_cannot_choose_a_revocation() {
     for backend in BACKENDS {
@@ -294,16 +309,7 @@ async fn choosing_a_value_is_a_normal_edit_so_a_clerk_cannot_choose_a_revocation
         let mut clerk = Browser::signed_in(&node, "clerk").await;
         let page = clerk.get(&format!("/records/{}", licence.id)).await;
         let token = page.csrf_token();
-        let refused = clerk
-            .post(
-                &path,
-                &pairs(&[
-                    ("csrf_token", &token),
-                    ("field", "status"),
-                    ("value", "\"revoked\""),
-                ]),
-            )
-            .await;
+        let refused = choose(&mut clerk, &path, &token, "status", "\"revoked\"").await;
         assert_eq!(
             refused.status,
             StatusCode::FORBIDDEN,
@@ -321,26 +327,12 @@ async fn choosing_a_value_is_a_normal_edit_so_a_clerk_cannot_choose_a_revocation
         );
 
         // Without the session's CSRF token nothing is changed either.
-        let forged = clerk
-            .post(
-                &path,
-                &pairs(&[("field", "product_name"), ("value", "\"伪造\"")]),
-            )
-            .await;
+        let forged = choose(&mut clerk, &path, "", "product_name", "\"伪造\"").await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
         assert!(forged.body.contains("bad_csrf_token"));
 
         // A clerk's choice of an ordinary field is an edit like any other.
-        let chosen = clerk
-            .post(
-                &path,
-                &pairs(&[
-                    ("csrf_token", &token),
-                    ("field", "product_name"),
-                    ("value", "\"电线电缆\""),
-                ]),
-            )
-            .await;
+        let chosen = choose(&mut clerk, &path, &token, "product_name", "\"电线电缆\"").await;
         assert_eq!(
             chosen.status,
             StatusCode::SEE_OTHER,
@@ -357,16 +349,7 @@ async fn choosing_a_value_is_a_normal_edit_so_a_clerk_cannot_choose_a_revocation
             .get(&format!("/records/{}", licence.id))
             .await
             .csrf_token();
-        let approved = approver
-            .post(
-                &path,
-                &pairs(&[
-                    ("csrf_token", &token),
-                    ("field", "status"),
-                    ("value", "\"revoked\""),
-                ]),
-            )
-            .await;
+        let approved = choose(&mut approver, &path, &token, "status", "\"revoked\"").await;
         assert_eq!(
             approved.status,
             StatusCode::SEE_OTHER,
@@ -378,16 +361,7 @@ async fn choosing_a_value_is_a_normal_edit_so_a_clerk_cannot_choose_a_revocation
             json!("revoked")
         );
 
-        let unknown = approver
-            .post(
-                &path,
-                &pairs(&[
-                    ("csrf_token", &token),
-                    ("field", "no_such_field"),
-                    ("value", "1"),
-                ]),
-            )
-            .await;
+        let unknown = choose(&mut approver, &path, &token, "no_such_field", "1").await;
         assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{backend}");
     }
 }

@@ -40,22 +40,9 @@ async fn sign_in(browser: &Browser, base: &str, user: &str) {
         .expect("signed in");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_national_user_sees_a_province_missing_from_a_months_report_in_chromium() {
-    let Some(browser) = Browser::start(Viewport::Desktop)
-        .await
-        .expect("headless Chromium starts")
-    else {
-        return;
-    };
-    let node = national(BACKENDS[0], "2026-11-20").await;
-    report_arrives(
-        &node,
-        "330000",
-        "2026-10",
-        Some("2026-11-06T09:00:00+08:00"),
-    )
-    .await;
+/// The province's link up, healthy, and a county's link to the province, failing for three
+/// hours, as the province reported them.
+async fn links_reported(node: &web_support::WebNode) {
     let now = node.clock_now();
     node.store
         .record_link_reports(
@@ -92,6 +79,25 @@ async fn the_national_user_sees_a_province_missing_from_a_months_report_in_chrom
         )
         .await
         .expect("link reports");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_national_user_sees_a_province_missing_from_a_months_report_in_chromium() {
+    let Some(browser) = Browser::start(Viewport::Desktop)
+        .await
+        .expect("headless Chromium starts")
+    else {
+        return;
+    };
+    let node = national(BACKENDS[0], "2026-11-20").await;
+    report_arrives(
+        &node,
+        "330000",
+        "2026-10",
+        Some("2026-11-06T09:00:00+08:00"),
+    )
+    .await;
+    links_reported(&node).await;
 
     sign_in(&browser, &node.base, "auditor").await;
     browser

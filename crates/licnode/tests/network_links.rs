@@ -9,7 +9,7 @@ mod support;
 use std::path::Path;
 
 use licnode::sync_cli::session;
-use licnode::{Config, Node};
+use licnode::{Config, Node, NodeHandle};
 use licnode_pki::{ClientError, ExpectedPeer, PeerClient};
 use licnode_server::links::{LINKS_RELAY_PATH, LinkRelayRequest, LinkRelayResponse};
 use licnode_store::link_reports::{LinkDirection, LinkReport};
@@ -35,6 +35,72 @@ fn report(node: &str, peer: &str, direction: LinkDirection) -> LinkReport {
         acknowledged: None,
         pulled: None,
         reported_at_ms: licnode_store::now_ms(),
+    }
+}
+
+/// A province reporting another province's link is refused whole, nothing kept; a county,
+/// which is no child of national, is refused at its first request.
+async fn refuses_reports_from_outside_a_subtree(
+    national: &NodeHandle,
+    zhejiang: &NodeHandle,
+    xihu: &NodeHandle,
+    national_url: &str,
+) {
+    // The province may not report another province's link: refused whole, nothing kept.
+    let province_client = PeerClient::for_node(
+        zhejiang.tls().expect("tls"),
+        ExpectedPeer::Code("100000".into()),
+    )
+    .expect("client");
+    let before = national
+        .archive()
+        .network_links(licnode_store::now_ms(), 1)
+        .await
+        .expect("links")
+        .reported_total;
+    let foreign = LinkRelayRequest {
+        reports: vec![
+            report("330000", "100000", LinkDirection::Parent),
+            report("320106", "320000", LinkDirection::Parent),
+        ],
+    };
+    let refused: Result<LinkRelayResponse, ClientError> = province_client
+        .post_json(&format!("{national_url}{LINKS_RELAY_PATH}"), &foreign)
+        .await;
+    match refused {
+        Err(ClientError::Refused { status, code, .. }) => {
+            assert_eq!(
+                (status, code.as_str()),
+                (403, "link_report_outside_subtree")
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let after = national
+        .archive()
+        .network_links(licnode_store::now_ms(), 1)
+        .await
+        .expect("links")
+        .reported_total;
+    assert_eq!(before, after);
+
+    // The county is no child of national: refused at its first request.
+    let county_client = PeerClient::for_node(
+        xihu.tls().expect("tls"),
+        ExpectedPeer::Code("100000".into()),
+    )
+    .expect("client");
+    let own_only = LinkRelayRequest {
+        reports: vec![report("330106", "330000", LinkDirection::Parent)],
+    };
+    let refused: Result<LinkRelayResponse, ClientError> = county_client
+        .post_json(&format!("{national_url}{LINKS_RELAY_PATH}"), &own_only)
+        .await;
+    match refused {
+        Err(ClientError::Refused { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (403, "not_a_child"));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
     }
 }
 
@@ -138,62 +204,7 @@ async fn national_sees_the_county_province_link_after_two_sessions_and_refuses_r
         licnode_app::network::TravelState::Acknowledged
     );
 
-    // The province may not report another province's link: refused whole, nothing kept.
-    let province_client = PeerClient::for_node(
-        zhejiang.tls().expect("tls"),
-        ExpectedPeer::Code("100000".into()),
-    )
-    .expect("client");
-    let before = national
-        .archive()
-        .network_links(licnode_store::now_ms(), 1)
-        .await
-        .expect("links")
-        .reported_total;
-    let foreign = LinkRelayRequest {
-        reports: vec![
-            report("330000", "100000", LinkDirection::Parent),
-            report("320106", "320000", LinkDirection::Parent),
-        ],
-    };
-    let refused: Result<LinkRelayResponse, ClientError> = province_client
-        .post_json(&format!("{national_url}{LINKS_RELAY_PATH}"), &foreign)
-        .await;
-    match refused {
-        Err(ClientError::Refused { status, code, .. }) => {
-            assert_eq!(
-                (status, code.as_str()),
-                (403, "link_report_outside_subtree")
-            );
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-    let after = national
-        .archive()
-        .network_links(licnode_store::now_ms(), 1)
-        .await
-        .expect("links")
-        .reported_total;
-    assert_eq!(before, after);
-
-    // The county is no child of national: refused at its first request.
-    let county_client = PeerClient::for_node(
-        xihu.tls().expect("tls"),
-        ExpectedPeer::Code("100000".into()),
-    )
-    .expect("client");
-    let own_only = LinkRelayRequest {
-        reports: vec![report("330106", "330000", LinkDirection::Parent)],
-    };
-    let refused: Result<LinkRelayResponse, ClientError> = county_client
-        .post_json(&format!("{national_url}{LINKS_RELAY_PATH}"), &own_only)
-        .await;
-    match refused {
-        Err(ClientError::Refused { status, code, .. }) => {
-            assert_eq!((status, code.as_str()), (403, "not_a_child"));
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
+    refuses_reports_from_outside_a_subtree(&national, &zhejiang, &xihu, &national_url).await;
 
     xihu.shutdown().await.expect("shutdown");
     zhejiang.shutdown().await.expect("shutdown");

@@ -74,6 +74,57 @@ async fn fill_date(browser: &Browser, css: &str, iso: &str) {
     panic!("the date input did not take {iso}");
 }
 
+/// Fills the county's form for a new quality archive of `enterprise` and saves it; returns
+/// the record page's URL.
+async fn record_through_the_form(browser: &Browser, county: &str, enterprise: &str) -> String {
+    browser
+        .open(&format!("{county}/collections/quality_archives/new"))
+        .await
+        .expect("the form");
+    let model = licnode_model::collection("quality_archives").expect("collection");
+    let generated = licnode_gen::Generator::new(11).record(model, "330106");
+    let text = |name: &str| {
+        generated
+            .get(name)
+            .and_then(|value| value.as_str())
+            .expect("a generated value")
+            .to_string()
+    };
+    let (licence_number, credit_code) = (text("licence_number"), text("credit_code"));
+    for (name, value) in [
+        ("enterprise_name", enterprise),
+        ("licence_number", licence_number.as_str()),
+        ("credit_code", credit_code.as_str()),
+        ("product_category", "电线电缆"),
+        ("product_name", "额定电压450/750V及以下聚氯乙烯绝缘电缆"),
+    ] {
+        browser
+            .fill(&format!("[name='{name}']"), value)
+            .await
+            .expect("type a field");
+    }
+    browser
+        .choose("select[name=division_code]", "330106")
+        .await
+        .expect("the division");
+    fill_date(browser, "input[name=valid_until]", "2028-12-31").await;
+    browser
+        .click("form.record button[type=submit]")
+        .await
+        .expect("save");
+    if browser
+        .wait_for_text("修改记录", Duration::from_secs(10))
+        .await
+        .is_err()
+    {
+        let source = browser.source().await.unwrap_or_default();
+        panic!("the archive was not saved: {source}");
+    }
+    let record_url = browser.current_url().await.expect("url");
+    assert!(record_url.contains("/records/"), "{record_url}");
+    record_url
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_county_clerks_quality_archive_reaches_the_provinces_list_after_the_nodes_sync() {
     let Some(browser) = Browser::start(Viewport::Desktop)
@@ -111,52 +162,8 @@ async fn a_county_clerks_quality_archive_reaches_the_provinces_list_after_the_no
 
     // The county clerk records a quality archive through the form (Art. 12, 29).
     sign_in(&browser, &county, "clerk").await;
-    browser
-        .open(&format!("{county}/collections/quality_archives/new"))
-        .await
-        .expect("the form");
     let enterprise = "杭州西溪精工电器有限公司";
-    let model = licnode_model::collection("quality_archives").expect("collection");
-    let generated = licnode_gen::Generator::new(11).record(model, "330106");
-    let text = |name: &str| {
-        generated
-            .get(name)
-            .and_then(|value| value.as_str())
-            .expect("a generated value")
-            .to_string()
-    };
-    let (licence_number, credit_code) = (text("licence_number"), text("credit_code"));
-    for (name, value) in [
-        ("enterprise_name", enterprise),
-        ("licence_number", licence_number.as_str()),
-        ("credit_code", credit_code.as_str()),
-        ("product_category", "电线电缆"),
-        ("product_name", "额定电压450/750V及以下聚氯乙烯绝缘电缆"),
-    ] {
-        browser
-            .fill(&format!("[name='{name}']"), value)
-            .await
-            .expect("type a field");
-    }
-    browser
-        .choose("select[name=division_code]", "330106")
-        .await
-        .expect("the division");
-    fill_date(&browser, "input[name=valid_until]", "2028-12-31").await;
-    browser
-        .click("form.record button[type=submit]")
-        .await
-        .expect("save");
-    if browser
-        .wait_for_text("修改记录", Duration::from_secs(10))
-        .await
-        .is_err()
-    {
-        let source = browser.source().await.unwrap_or_default();
-        panic!("the archive was not saved: {source}");
-    }
-    let record_url = browser.current_url().await.expect("url");
-    assert!(record_url.contains("/records/"), "{record_url}");
+    let record_url = record_through_the_form(&browser, &county, enterprise).await;
 
     // The county syncs with its province.
     session(xihu.archive(), xihu.tls().expect("tls"), &zhejiang_url)
@@ -203,14 +210,16 @@ async fn a_county_clerks_quality_archive_reaches_the_provinces_list_after_the_no
     province_browser.close().await.expect("close");
 
     // Back at the county: the record's page says the province acknowledged its newest change.
-    browser
-        .open(&format!("{record_url}#deadlines"))
-        .await
-        .expect("record page");
+    browser.open(&record_url).await.expect("record page");
     browser
         .wait_for_text("已确认收到", Duration::from_secs(10))
         .await
         .expect("the province acknowledged it");
+    // Scrolled to the time limits and the travel (the same document: no reload).
+    browser
+        .open(&format!("{record_url}#deadlines"))
+        .await
+        .expect("record page");
     let travel = browser.text("#travel").await.expect("travel");
     assert!(travel.contains("330000"), "{travel}");
     assert!(browser.source().await.expect("source").contains("法定时限"));

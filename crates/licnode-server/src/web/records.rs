@@ -194,6 +194,31 @@ pub(super) async fn find_page(
     }
 }
 
+/// The order toggle (lists, not searches) and the export links of the current filter.
+fn list_tools(model: &Collection, params: &Pairs) -> Markup {
+    let searching = parameter(params, "q");
+    let ascending = parameter(params, "order") == "asc";
+    let list_path = format!("/collections/{}", model.name);
+    let export_path = format!("/collections/{}/export", model.name);
+    html! {
+        p.list-tools {
+            @if searching.is_empty() {
+                "排序：按本节点收录先后 "
+                @if ascending {
+                    a #order-toggle href=(link_with(&list_path, params, &[("order", "desc")])) { "最早在前 ↑（改为最新在前）" }
+                } @else {
+                    a #order-toggle href=(link_with(&list_path, params, &[("order", "asc")])) { "最新在前 ↓（改为最早在前）" }
+                }
+                " · "
+            }
+            "导出当前筛选结果（最多" (export::EXPORT_LIMIT) "条）："
+            a #export-csv href=(link_with(&export_path, params, &[("format", "csv")])) { "CSV" }
+            " "
+            a #export-xlsx href=(link_with(&export_path, params, &[("format", "xlsx")])) { "XLSX" }
+        }
+    }
+}
+
 async fn list(
     State(state): State<AppState>,
     Extension(session): Extension<WebSession>,
@@ -209,8 +234,6 @@ async fn list(
     let searching = parameter(&params, "q");
     let page_result = find_page(&state, model, &params).await?;
     let ascending = parameter(&params, "order") == "asc";
-    let list_path = format!("/collections/{}", model.name);
-    let export_path = format!("/collections/{}/export", model.name);
     let columns = list_fields(model);
     let status_values = model
         .status_field
@@ -243,21 +266,7 @@ async fn list(
             @if ascending { input type="hidden" name="order" value="asc"; }
             button type="submit" { "查询" }
         }
-        p.list-tools {
-            @if searching.is_empty() {
-                "排序：按入库时间 "
-                @if ascending {
-                    a #order-toggle href=(link_with(&list_path, &params, &[("order", "desc")])) { "最早在前 ↑（改为最新在前）" }
-                } @else {
-                    a #order-toggle href=(link_with(&list_path, &params, &[("order", "asc")])) { "最新在前 ↓（改为最早在前）" }
-                }
-                " · "
-            }
-            "导出当前筛选结果（最多" (export::EXPORT_LIMIT) "条）："
-            a #export-csv href=(link_with(&export_path, &params, &[("format", "csv")])) { "CSV" }
-            " "
-            a #export-xlsx href=(link_with(&export_path, &params, &[("format", "xlsx")])) { "XLSX" }
-        }
+        (list_tools(model, &params))
         @match &page_result {
             Err(refusal) => {
                 p.error role="alert" data-error-code=(refusal.code()) { (messages::refusal(refusal.code(), &refusal.message())) }
@@ -270,7 +279,7 @@ async fn list(
                         table.list {
                             thead { tr {
                                 @for field in &columns { th { (field.label_zh) } }
-                                th { "辖区" } th { "入库时间" } th { "更新时间" }
+                                th { "辖区" } th { "创建时间" } th { "更新时间" }
                             } }
                             tbody {
                                 @for record in &found.items {
