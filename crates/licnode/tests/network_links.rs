@@ -104,6 +104,46 @@ async fn refuses_reports_from_outside_a_subtree(
     }
 }
 
+/// National holds the county's report of its link up, the province's side of that link and
+/// the province's own link up, and knows its own side of its link to the province.
+async fn national_holds_every_link(national: &NodeHandle) {
+    let links = national
+        .archive()
+        .network_links(licnode_store::now_ms(), 1)
+        .await
+        .expect("links");
+    let reported = |node: &str, peer: &str| {
+        links
+            .reported
+            .iter()
+            .find(|held| held.report.node == node && held.report.peer == peer)
+            .map(|held| held.report.clone())
+    };
+    let county_link = reported("330106", "330000").expect("the county's link to its province");
+    assert_eq!(county_link.direction, LinkDirection::Parent);
+    assert_eq!(county_link.lag_up, Some(0), "{county_link:?}");
+    assert_eq!(county_link.consecutive_failures, Some(0));
+    assert!(county_link.last_success_ms.is_some());
+    assert!(
+        county_link.acknowledged.is_some_and(|seq| seq > 0),
+        "{county_link:?}"
+    );
+    let province_side = reported("330000", "330106").expect("the province's side of that link");
+    assert_eq!(province_side.direction, LinkDirection::Child);
+    assert_eq!(province_side.quarantined, Some(0));
+    let province_up = reported("330000", "100000").expect("the province's link to national");
+    assert_eq!(province_up.direction, LinkDirection::Parent);
+    // National's own side of its link to the province.
+    assert!(
+        links
+            .own
+            .iter()
+            .any(|own| own.node == "100000" && own.peer == "330000"),
+        "{:?}",
+        links.own
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn national_sees_the_county_province_link_after_two_sessions_and_refuses_reports_from_outside_a_subtree()
  {
@@ -148,41 +188,7 @@ async fn national_sees_the_county_province_link_after_two_sessions_and_refuses_r
     .await
     .expect("province session");
 
-    let links = national
-        .archive()
-        .network_links(licnode_store::now_ms(), 1)
-        .await
-        .expect("links");
-    let reported = |node: &str, peer: &str| {
-        links
-            .reported
-            .iter()
-            .find(|held| held.report.node == node && held.report.peer == peer)
-            .map(|held| held.report.clone())
-    };
-    let county_link = reported("330106", "330000").expect("the county's link to its province");
-    assert_eq!(county_link.direction, LinkDirection::Parent);
-    assert_eq!(county_link.lag_up, Some(0), "{county_link:?}");
-    assert_eq!(county_link.consecutive_failures, Some(0));
-    assert!(county_link.last_success_ms.is_some());
-    assert!(
-        county_link.acknowledged.is_some_and(|seq| seq > 0),
-        "{county_link:?}"
-    );
-    let province_side = reported("330000", "330106").expect("the province's side of that link");
-    assert_eq!(province_side.direction, LinkDirection::Child);
-    assert_eq!(province_side.quarantined, Some(0));
-    let province_up = reported("330000", "100000").expect("the province's link to national");
-    assert_eq!(province_up.direction, LinkDirection::Parent);
-    // National's own side of its link to the province.
-    assert!(
-        links
-            .own
-            .iter()
-            .any(|own| own.node == "100000" && own.peer == "330000"),
-        "{:?}",
-        links.own
-    );
+    national_holds_every_link(&national).await;
 
     // The county's newest change reached the province: its record page at the county says so.
     let record = xihu

@@ -125,6 +125,48 @@ async fn record_through_the_form(browser: &Browser, county: &str, enterprise: &s
     record_url
 }
 
+/// The province's clerk signs in, finds `enterprise` first in the province's list (newest
+/// first) and by two characters of its name.
+async fn province_clerk_finds(province: &str, enterprise: &str) {
+    let province_browser = Browser::start(Viewport::Desktop)
+        .await
+        .expect("a second browser")
+        .expect("Chromium is here");
+    sign_in(&province_browser, province, "clerk").await;
+    province_browser
+        .open(&format!("{province}/collections/quality_archives"))
+        .await
+        .expect("the list");
+    province_browser
+        .wait_for_text(enterprise, Duration::from_secs(10))
+        .await
+        .expect("the county's archive is in the province's list");
+    let first_row = province_browser
+        .text("table.list tbody tr")
+        .await
+        .expect("a row");
+    assert!(first_row.contains(enterprise), "{first_row}");
+    assert!(first_row.contains("330106"), "{first_row}");
+    province_browser
+        .screenshot("province-list-finds-county-quality-archive")
+        .await
+        .expect("screenshot");
+    // And by two characters of its name.
+    province_browser
+        .fill("input[name=q]", "西溪")
+        .await
+        .expect("search");
+    province_browser
+        .click("form.filters button[type=submit]")
+        .await
+        .expect("search");
+    province_browser
+        .wait_for_text(enterprise, Duration::from_secs(10))
+        .await
+        .expect("found by name");
+    province_browser.close().await.expect("close");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_county_clerks_quality_archive_reaches_the_provinces_list_after_the_nodes_sync() {
     let Some(browser) = Browser::start(Viewport::Desktop)
@@ -171,43 +213,7 @@ async fn a_county_clerks_quality_archive_reaches_the_provinces_list_after_the_no
         .expect("county session");
 
     // The province's clerk finds it in the province's list, newest first.
-    let province_browser = Browser::start(Viewport::Desktop)
-        .await
-        .expect("a second browser")
-        .expect("Chromium is here");
-    sign_in(&province_browser, &province, "clerk").await;
-    province_browser
-        .open(&format!("{province}/collections/quality_archives"))
-        .await
-        .expect("the list");
-    province_browser
-        .wait_for_text(enterprise, Duration::from_secs(10))
-        .await
-        .expect("the county's archive is in the province's list");
-    let first_row = province_browser
-        .text("table.list tbody tr")
-        .await
-        .expect("a row");
-    assert!(first_row.contains(enterprise), "{first_row}");
-    assert!(first_row.contains("330106"), "{first_row}");
-    province_browser
-        .screenshot("province-list-finds-county-quality-archive")
-        .await
-        .expect("screenshot");
-    // And by two characters of its name.
-    province_browser
-        .fill("input[name=q]", "西溪")
-        .await
-        .expect("search");
-    province_browser
-        .click("form.filters button[type=submit]")
-        .await
-        .expect("search");
-    province_browser
-        .wait_for_text(enterprise, Duration::from_secs(10))
-        .await
-        .expect("found by name");
-    province_browser.close().await.expect("close");
+    province_clerk_finds(&province, enterprise).await;
 
     // Back at the county: the record's page says the province acknowledged its newest change.
     browser.open(&record_url).await.expect("record page");
