@@ -144,6 +144,39 @@ async fn national_holds_every_link(national: &NodeHandle) {
     );
 }
 
+/// The province's own links: up, as its sync loop saved the link's state, and down to the
+/// county, as this end knows it.
+async fn province_knows_its_own_links(zhejiang: &NodeHandle) {
+    zhejiang
+        .archive()
+        .replication_store()
+        .save_link_state(
+            "parent",
+            &serde_json::json!({ "last_success_ms": 5, "consecutive_failures": 2,
+                                 "acknowledged": 1, "pulled_last_session": 0 }),
+        )
+        .await
+        .expect("link state");
+    let own = zhejiang
+        .archive()
+        .network_links(licnode_store::now_ms(), 1)
+        .await
+        .expect("links")
+        .own;
+    let up = own
+        .iter()
+        .find(|link| link.peer == "100000")
+        .expect("the province's link up");
+    assert_eq!(
+        (up.direction, up.consecutive_failures, up.last_success_ms),
+        (LinkDirection::Parent, Some(2), Some(5))
+    );
+    assert!(
+        own.iter()
+            .any(|link| link.peer == "330106" && link.direction == LinkDirection::Child)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn national_sees_the_county_province_link_after_two_sessions_and_refuses_reports_from_outside_a_subtree()
  {
@@ -189,6 +222,8 @@ async fn national_sees_the_county_province_link_after_two_sessions_and_refuses_r
     .expect("province session");
 
     national_holds_every_link(&national).await;
+
+    province_knows_its_own_links(&zhejiang).await;
 
     // The county's newest change reached the province: its record page at the county says so.
     let record = xihu
