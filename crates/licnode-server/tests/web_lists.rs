@@ -423,3 +423,144 @@ async fn the_json_api_lists_newest_first_exports_a_filter_and_shows_the_network(
         assert_eq!(network["page"], json!(1));
     }
 }
+
+/// Ships every change of `from` after `cursor` into `to`, as replication delivers it from
+/// `origin`; returns the new cursor.
+async fn ship(
+    from: &licnode_store::Store,
+    to: &licnode_store::Store,
+    origin: &str,
+    cursor: i64,
+) -> i64 {
+    let rows = from
+        .changes_after(cursor, None, 10_000)
+        .await
+        .expect("changes");
+    let last = rows.last().map_or(cursor, |row| row.seq);
+    let remote: Vec<licnode_store::RemoteChange> = rows
+        .into_iter()
+        .map(|row| licnode_store::RemoteChange {
+            record_id: row.record_id,
+            collection: row.collection,
+            jurisdiction: row.jurisdiction,
+            author_user: row.author_user,
+            at_ms: row.at_ms,
+            origin: origin.to_string(),
+            bytes: row.bytes,
+        })
+        .collect();
+    let outcome = to.apply_remote(&remote).await.expect("apply");
+    assert!(outcome.refused.is_empty(), "refused: {:?}", outcome.refused);
+    last
+}
+
+#[tokio::test]
+async fn concurrent_values_show_side_by_side_and_a_click_on_one_makes_it_the_value() {
+    for backend in BACKENDS {
+        let node = province(backend, "2026-11-20").await;
+        // The county's own database, replicating up to the province.
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (url, _database) = licnode_testkit::database_url(backend, dir.path())
+            .await
+            .expect("database");
+        let county_store = licnode_store::Store::open(&url).await.expect("store");
+        let county = Archive::new(county_store.clone(), "330106");
+        let created = county
+            .create(
+                "quality_archives",
+                Some("330106"),
+                &record("quality_archives", "330106", 21, json!({})),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("archive")
+            .record;
+        let cursor = ship(&county_store, &node.store, "330106", 0).await;
+        // Concurrently, the county and the province write another scale.
+        let scale = |text: &str| {
+            let mut patch = serde_json::Map::new();
+            patch.insert("production_scale".into(), json!(text));
+            patch
+        };
+        county
+            .update(
+                &created.id,
+                &scale("县里核定：中型"),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("county edit");
+        node.archive
+            .update(
+                &created.id,
+                &scale("省里核定：大型"),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("province edit");
+        ship(&county_store, &node.store, "330106", cursor).await;
+        assert_eq!(
+            node.archive
+                .conflicts(&created.id)
+                .await
+                .expect("conflicts")
+                .len(),
+            1,
+            "{backend}"
+        );
+
+        let mut clerk = Browser::signed_in(&node, "clerk").await;
+        let page = clerk.get(&format!("/records/{}", created.id)).await;
+        let conflicts = &page.body[page.body.find("id=\"conflicts\"").expect("the conflicts")..];
+        assert_eq!(
+            conflicts
+                .matches("<button type=\"submit\">采用此值</button>")
+                .count(),
+            2,
+            "{backend}: {conflicts}"
+        );
+        assert!(conflicts.contains("县里核定：中型") && conflicts.contains("省里核定：大型"));
+        let token = page.csrf_token();
+        let chosen = choose(
+            &mut clerk,
+            &format!("/records/{}/resolve", created.id),
+            &token,
+            "production_scale",
+            "\"县里核定：中型\"",
+        )
+        .await;
+        assert_eq!(
+            chosen.status,
+            StatusCode::SEE_OTHER,
+            "{backend}: {}",
+            chosen.body
+        );
+        assert!(
+            node.archive
+                .conflicts(&created.id)
+                .await
+                .expect("conflicts")
+                .is_empty()
+        );
+        let record = node.archive.get(&created.id).await.expect("record");
+        assert_eq!(record.data["production_scale"], json!("县里核定：中型"));
+        let page = clerk.get(&format!("/records/{}", created.id)).await;
+        assert!(!page.body.contains("id=\"conflicts\""), "{backend}");
+
+        // An auditor sees the values but gets no button.
+        let county_again = county
+            .update(&created.id, &scale("县里再次核定"), &Author::clerk("clerk"))
+            .await;
+        assert!(county_again.is_ok());
+        node.archive
+            .update(&created.id, &scale("省里再次核定"), &Author::clerk("clerk"))
+            .await
+            .expect("edit");
+        ship(&county_store, &node.store, "330106", cursor).await;
+        let mut auditor = Browser::signed_in(&node, "auditor").await;
+        let page = auditor.get(&format!("/records/{}", created.id)).await;
+        assert!(page.body.contains("id=\"conflicts\""), "{backend}");
+        assert!(!page.body.contains("class=\"choose\""));
+        assert!(!page.body.contains("采用此值"));
+    }
+}

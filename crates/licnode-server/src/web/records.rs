@@ -537,7 +537,10 @@ async fn record_page(
         @if !conflicts.is_empty() {
             section #conflicts {
                 h2 { "并发修改的字段" }
-                p.basis { "以下字段在不同节点被同时修改；页面显示其中一个值。点击“采用此值”即以普通修改确定取值（审批规则同样适用）。" }
+                p.basis {
+                    "以下字段在不同节点被同时修改；页面显示其中一个值。"
+                    @if editable { "点击“采用此值”即以普通修改确定取值（审批规则同样适用）。" }
+                }
                 div.table-scroll { table.list {
                     thead { tr { th { "字段" } th { "显示的值" } th { "并存的值" } } }
                     tbody {
