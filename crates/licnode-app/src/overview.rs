@@ -202,6 +202,18 @@ impl Archive {
             };
             deadlines.push(RecordDeadline { rule, open });
         }
+        // Rules that share a condition and differ by who issued the licence (Art. 28: 5 days
+        // for a national licence, 10 for a provincial one): once one of them runs, the other
+        // does not concern the record.
+        let running: Vec<(&str, Option<(&str, &str)>)> = deadlines
+            .iter()
+            .filter(|deadline| !deadline.open.is_empty())
+            .map(|deadline| (deadline.rule.collection, deadline.rule.only))
+            .collect();
+        deadlines.retain(|deadline| {
+            !deadline.open.is_empty()
+                || !running.contains(&(deadline.rule.collection, deadline.rule.only))
+        });
         Ok(deadlines)
     }
 }

@@ -564,3 +564,55 @@ async fn concurrent_values_show_side_by_side_and_a_click_on_one_makes_it_the_val
         assert!(!page.body.contains("采用此值"));
     }
 }
+
+#[tokio::test]
+async fn a_cancellations_page_shows_the_ten_days_to_record_it_on_its_licence() {
+    for backend in BACKENDS {
+        // Art. 28: a province records its own licences' cancellations within 10 days.
+        let node = province(backend, "2026-11-20").await;
+        let licence = node
+            .archive
+            .create(
+                "licences",
+                Some("330000"),
+                &record(
+                    "licences",
+                    "330000",
+                    31,
+                    json!({ "status": "valid", "issuing_level": "provincial" }),
+                ),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("licence")
+            .record;
+        let event = node
+            .archive
+            .create(
+                "licence_events",
+                Some("330000"),
+                &record(
+                    "licence_events",
+                    "330000",
+                    32,
+                    json!({ "event_kind": "cancellation", "licence": licence.id, "event_date": "2026-11-15" }),
+                ),
+                &Author::approver("approver"),
+            )
+            .await
+            .expect("event")
+            .record;
+        let mut browser = Browser::signed_in(&node, "clerk").await;
+        let page = browser.get(&format!("/records/{}", event.id)).await;
+        assert_eq!(page.status, StatusCode::OK, "{backend}: {}", page.body);
+        let deadlines = &page.body[page.body.find("id=\"deadlines\"").expect("deadlines")..];
+        assert!(
+            deadlines.contains("data-rule=\"provincial_cancellation\" data-state=\"due\""),
+            "{backend}: {deadlines}"
+        );
+        assert!(
+            deadlines.contains("2026-11-25") && deadlines.contains("还剩5天"),
+            "{deadlines}"
+        );
+    }
+}
