@@ -170,4 +170,24 @@ async fn the_national_user_sees_a_province_missing_from_a_months_report_in_chrom
         .await
         .expect("screenshot");
     browser.close().await.expect("close");
+
+    // On a phone the matrix scrolls sideways inside the page.
+    let phone = Browser::start(Viewport::Phone)
+        .await
+        .expect("a phone-sized browser")
+        .expect("Chromium is here");
+    sign_in(&phone, &node.base, "auditor").await;
+    phone
+        .open(&format!("{}/national", node.base))
+        .await
+        .expect("the national view");
+    phone
+        .wait_for_text("全国汇总", Duration::from_secs(10))
+        .await
+        .expect("the national view");
+    phone
+        .screenshot("national-view-on-a-phone")
+        .await
+        .expect("screenshot");
+    phone.close().await.expect("close");
 }
