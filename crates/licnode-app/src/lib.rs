@@ -11,6 +11,8 @@ pub mod administration;
 pub mod audit;
 pub mod clock;
 pub mod deadlines;
+pub mod network;
+pub mod overview;
 pub mod records;
 pub mod reports;
 pub mod retention;

@@ -117,6 +117,14 @@ pub enum ApiError {
     BadBatch {
         reason: String,
     },
+    /// More records match than one export carries (issue 12 item 3).
+    ExportTooLarge {
+        limit: usize,
+    },
+    /// A child reported a link outside its own subtree (issue 12 item 7).
+    LinkReportOutsideSubtree {
+        reason: String,
+    },
     CursorGap {
         after: i64,
         acknowledged: i64,
@@ -186,13 +194,17 @@ impl ApiError {
             | InvalidValidDays { .. }
             | BadBatch { .. }
             | Period(_) => StatusCode::BAD_REQUEST,
-            WrongType { .. } | BadRole { .. } | AnchorSignerMismatch { .. } | Anchor(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            WrongType { .. }
+            | BadRole { .. }
+            | AnchorSignerMismatch { .. }
+            | Anchor(_)
+            | ExportTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            ForbiddenRole { .. } | ApprovalRequired { .. } | NoPeerIdentity | NotAChild { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            ForbiddenRole { .. }
+            | ApprovalRequired { .. }
+            | NoPeerIdentity
+            | NotAChild { .. }
+            | LinkReportOutsideSubtree { .. } => StatusCode::FORBIDDEN,
             TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             WrongReportKind
             | UseRetentionApi
@@ -275,6 +287,8 @@ impl ApiError {
             NoPeerIdentity => "no_peer_identity",
             NotAChild { .. } => "not_a_child",
             BadBatch { .. } => "bad_batch",
+            LinkReportOutsideSubtree { .. } => "link_report_outside_subtree",
+            ExportTooLarge { .. } => "export_too_large",
             CursorGap { .. } => "cursor_gap",
             PullCursorDiverged { .. } => "pull_cursor_diverged",
             NoParentLink => "no_parent_link",
@@ -316,7 +330,8 @@ impl ApiError {
             | ForbiddenRole { reason }
             | BadRole { reason }
             | NotAChild { reason, .. }
-            | BadBatch { reason } => reason.clone(),
+            | BadBatch { reason }
+            | LinkReportOutsideSubtree { reason } => reason.clone(),
             DuplicateKey { key, path } => {
                 format!("the key {key:?} appears more than once in the object at {path}")
             }
@@ -334,6 +349,10 @@ impl ApiError {
                 format!("unknown collection {name:?}; see /api/v1/collections")
             }
             BadFormat { format } => format!("format {format:?}: xlsx or csv"),
+            ExportTooLarge { limit } => format!(
+                "more than {limit} records match: narrow the filter (jurisdiction, status) and \
+                 export in parts"
+            ),
             WrongReportKind => "Attachment 1 is made from a monthly report".to_string(),
             UseRetentionApi => "destruction requests and decisions are made through \
                                 /api/v1/retention/requests"
@@ -456,6 +475,8 @@ impl ApiError {
                 peer: None,
             },
             ApiError::BadBatch { reason: text() },
+            ApiError::LinkReportOutsideSubtree { reason: text() },
+            ApiError::ExportTooLarge { limit: 1 },
             ApiError::CursorGap {
                 after: 0,
                 acknowledged: 0,
@@ -654,6 +675,21 @@ impl From<AccountError> for ApiError {
                 ApiError::Internal
             }
             refusal => ApiError::Account(refusal),
+        }
+    }
+}
+
+impl From<licnode_app::network::LinkReportError> for ApiError {
+    fn from(error: licnode_app::network::LinkReportError) -> Self {
+        use licnode_app::network::LinkReportError;
+        match error {
+            LinkReportError::TooMany(_) => ApiError::BadBatch {
+                reason: error.to_string(),
+            },
+            LinkReportError::OutsideSubtree(reason) => {
+                ApiError::LinkReportOutsideSubtree { reason }
+            }
+            LinkReportError::Store(error) => ApiError::from(error),
         }
     }
 }

@@ -10,7 +10,9 @@ pub mod auth;
 pub mod client_address;
 pub mod deadlines;
 pub mod error;
+mod export;
 pub mod json_body;
+pub mod links;
 pub mod metrics;
 mod openapi;
 pub mod peer;
@@ -160,6 +162,7 @@ fn described_app(state: &AppState, document: Arc<OnceLock<Bytes>>) -> Routes<App
         .merge(deadlines::routes())
         .merge(reports::routes())
         .merge(retention::routes())
+        .merge(links::staff_routes())
         .map_operations(Operation::requiring_login)
         .map_router(|router| {
             router

@@ -59,11 +59,12 @@ pub(crate) fn routes() -> Routes<AppState> {
                         { "name": "jurisdiction", "in": "query", "schema": { "type": "string" } },
                         { "name": "within", "in": "query", "schema": { "type": "string" }, "description": "division code; its whole subtree" },
                         { "name": "status", "in": "query", "schema": { "type": "string" } },
-                        { "name": "conflicted", "in": "query", "schema": { "type": "boolean" } }
+                        { "name": "conflicted", "in": "query", "schema": { "type": "boolean" } },
+                        { "name": "order", "in": "query", "schema": { "type": "string", "enum": ["asc", "desc"] }, "description": "`asc` (default): the order this node stored the records in; `desc`: newest first. `after` is the `next` of the previous page in the same order" }
                     ]))
                     .parameters(paging.clone())
                     .answers_json(200, "a page", page.clone())
-                    .refuses(400, &["unknown_filter"], "a parameter that is no field of the collection")
+                    .refuses(400, &["unknown_filter", "bad_query"], "a parameter that is no field of the collection, or an unknown `order`")
                     .refuses(400, &bad_paging, "a malformed cursor or limit");
                 (format!("/{}/records", collection.name), operation)
             }),
@@ -157,6 +158,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .refuses(404, &["unknown_collection"], "no such collection"),
         )
         .merge(crate::sync::staff_routes())
+        .merge(crate::export::routes())
 }
 
 type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
@@ -326,7 +328,7 @@ async fn list(
 }
 
 /// A list of `model`'s records as the query parameters ask for it: `jurisdiction`, `within`,
-/// `status`, `conflicted`, paging, and `<field>=<value>` (or `field.<field>=<value>`) on any
+/// `status`, `conflicted`, `order` (`asc`, the default, or `desc`: newest first), paging, and `<field>=<value>` (or `field.<field>=<value>`) on any
 /// field of the collection. The JSON API and the web application's lists read filters here.
 pub(crate) fn list_query(
     model: &Collection,
@@ -342,6 +344,15 @@ pub(crate) fn list_query(
     for (name, value) in params {
         match name.as_str() {
             "after" | "limit" => {}
+            "order" => {
+                query.descending = match value.as_str() {
+                    "asc" => false,
+                    "desc" => true,
+                    _ => return Err(ApiError::BadQuery {
+                        reason: "`order` is `asc` (the order this node stored the records in) or `desc` (newest first)".to_string(),
+                    }),
+                }
+            }
             "jurisdiction" => query.jurisdiction = Some(value.clone()),
             "within" => query.within = Some(value.clone()),
             "status" => query.status = Some(value.clone()),
@@ -352,7 +363,7 @@ pub(crate) fn list_query(
                     return Err(ApiError::UnknownFilter {
                         reason: format!(
                             "{other:?} is neither a filter (jurisdiction, within, status, \
-                             conflicted, after, limit) nor a field of {}",
+                             conflicted, order, after, limit) nor a field of {}",
                             model.name
                         ),
                     });

@@ -40,6 +40,7 @@ pub fn peer_router(state: AppState) -> Router {
         .route(PULL_PATH, post(pull))
         .route(RECOVER_PATH, post(recover))
         .merge(crate::anchors::router())
+        .merge(crate::links::peer_router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_direct_child,

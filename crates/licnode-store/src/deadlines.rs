@@ -36,6 +36,9 @@ pub struct DeadlineQuery {
     pub state: Option<DeadlineState>,
     /// Only items of this province (a province code).
     pub province: Option<String>,
+    /// Only the items this record carries (a record's page); report periods not received, which
+    /// no record carries, are left out.
+    pub record_id: Option<String>,
 }
 
 impl DeadlineQuery {
@@ -48,6 +51,7 @@ impl DeadlineQuery {
             rule: None,
             state: None,
             province: None,
+            record_id: None,
         }
     }
 }
@@ -144,7 +148,7 @@ impl Store {
         match (rule.start, rule.fulfilment) {
             (ClockStart::Field(start), Fulfilment::FieldFilled(fulfilled)) => {
                 let sql = field_filled_sql(rule, dialect, start, fulfilled);
-                for row in self.text_rows::<4>(sql).await? {
+                for row in self.rule_rows::<4>(sql, "r", query).await? {
                     let [id, jurisdiction, subject, start] = row;
                     if let Some(started) = calendar_date(start.as_deref()) {
                         push(id, jurisdiction, subject, started, rule.limit);
@@ -159,7 +163,7 @@ impl Store {
                 },
             ) => {
                 let sql = referenced_by_sql(rule, dialect, collection, by);
-                for row in self.text_rows::<4>(sql).await? {
+                for row in self.rule_rows::<4>(sql, "r", query).await? {
                     let [id, jurisdiction, subject, updated] = row;
                     let started = updated
                         .and_then(|millis| millis.parse::<i64>().ok())
@@ -172,7 +176,7 @@ impl Store {
             (ClockStart::Field(start), Fulfilment::ReferencedTerminal { reference }) => {
                 let sql = referenced_terminal_sql(rule, dialect, start, reference);
                 let national = rule.code == "national_cancellation";
-                for row in self.text_rows::<5>(sql).await? {
+                for row in self.rule_rows::<5>(sql, "e", query).await? {
                     let [id, jurisdiction, subject, start, level] = row;
                     if (level.as_deref() == Some("national")) != national {
                         continue;
@@ -184,7 +188,7 @@ impl Store {
             }
             (ClockStart::TableRow { table, field: date }, Fulfilment::ChangeApplied) => {
                 let sql = table_row_sql(rule, dialect, table);
-                for row in self.text_rows::<4>(sql).await? {
+                for row in self.rule_rows::<4>(sql, "r", query).await? {
                     let [id, jurisdiction, subject, data] = row;
                     let Some(data) = data
                         .and_then(|text| serde_json::from_str::<Map<String, Value>>(&text).ok())
@@ -202,7 +206,9 @@ impl Store {
                     }
                 }
             }
-            (ClockStart::PeriodEnd, Fulfilment::ReportSubmitted { report_kind }) => {
+            (ClockStart::PeriodEnd, Fulfilment::ReportSubmitted { report_kind })
+                if query.record_id.is_none() =>
+            {
                 self.report_items(rule, report_kind, query, today, items)
                     .await?;
             }
@@ -338,11 +344,37 @@ impl Store {
         Ok(submitted)
     }
 
+    /// Runs a rule's `sql` whose record is aliased `alias`, only for `query.record_id` when it
+    /// names one (bound, never spliced into the text).
+    async fn rule_rows<const N: usize>(
+        &self,
+        sql: String,
+        alias: &str,
+        query: &DeadlineQuery,
+    ) -> Result<Vec<[Option<String>; N]>, StoreError> {
+        match &query.record_id {
+            Some(id) => {
+                self.text_rows_bound::<N>(format!("{sql} AND {alias}.id = $1"), Some(id))
+                    .await
+            }
+            None => self.text_rows::<N>(sql).await,
+        }
+    }
+
     /// Runs `sql` (built from the rules' constants only, never from input) and reads the first
     /// `N` columns of every row as text.
     async fn text_rows<const N: usize>(
         &self,
         sql: String,
+    ) -> Result<Vec<[Option<String>; N]>, StoreError> {
+        self.text_rows_bound::<N>(sql, None).await
+    }
+
+    /// [`Store::text_rows`] with `$1` bound to `bound`, when given.
+    async fn text_rows_bound<const N: usize>(
+        &self,
+        sql: String,
+        bound: Option<&str>,
     ) -> Result<Vec<[Option<String>; N]>, StoreError> {
         fn columns<const N: usize, R: Row>(row: &R) -> Result<[Option<String>; N], sqlx::Error>
         where
@@ -356,13 +388,21 @@ impl Store {
             Ok(values)
         }
         let rows = match &self.db {
-            Db::Sqlite { reader, .. } => sqlx::query(AssertSqlSafe(sql))
+            Db::Sqlite { reader, .. } => bound
+                .into_iter()
+                .fold(sqlx::query(AssertSqlSafe(sql)), |statement, value| {
+                    statement.bind(value.to_string())
+                })
                 .fetch_all(reader)
                 .await?
                 .iter()
                 .map(columns::<N, _>)
                 .collect::<Result<_, _>>()?,
-            Db::Postgres { pool } => sqlx::query(AssertSqlSafe(sql))
+            Db::Postgres { pool } => bound
+                .into_iter()
+                .fold(sqlx::query(AssertSqlSafe(sql)), |statement, value| {
+                    statement.bind(value.to_string())
+                })
                 .fetch_all(pool)
                 .await?
                 .iter()

@@ -14,6 +14,7 @@ pub mod audit;
 mod backup;
 pub mod deadlines;
 mod dialect;
+pub mod link_reports;
 mod migrate;
 mod projection;
 pub mod public;

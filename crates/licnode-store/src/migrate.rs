@@ -73,6 +73,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0010_audit_anchors.sql"),
         postgres: include_str!("../../../migrations/postgres/0010_audit_anchors.sql"),
     },
+    Migration {
+        version: 12,
+        name: "link_reports",
+        sqlite: include_str!("../../../migrations/sqlite/0012_link_reports.sql"),
+        postgres: include_str!("../../../migrations/postgres/0012_link_reports.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -72,9 +72,11 @@ pub struct ListQuery {
     pub fields: Vec<(String, String)>,
     /// Only records with concurrent values.
     pub conflicted: bool,
-    /// Keyset cursor: records after this key.
+    /// Keyset cursor: records after this key (before it when `descending`).
     pub after: Option<i64>,
     pub limit: i64,
+    /// Newest first: the reverse of the order this node stored the records in.
+    pub descending: bool,
 }
 
 /// A search of one collection (or all when `collection` is `None`).
@@ -148,7 +150,7 @@ impl Store {
         .await?))
     }
 
-    /// A page of one collection, in storage order, filtered.
+    /// A page of one collection, in storage order (or its reverse), filtered.
     pub async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
         let limit = query.limit.clamp(1, 1_000);
         match &self.db {
@@ -160,7 +162,7 @@ impl Store {
                 push_list_filters(&mut sql, query, |field| {
                     format!("json_extract(r.data, '$.{field}')")
                 });
-                sql.push(" ORDER BY r.key LIMIT ").push_bind(limit);
+                sql.push(list_order(query.descending)).push_bind(limit);
                 let rows = sql.build().fetch_all(reader).await?;
                 page(
                     rows.iter().map(sqlite_record).collect::<Result<_, _>>()?,
@@ -174,7 +176,7 @@ impl Store {
                 ));
                 sql.push_bind(query.collection.clone());
                 push_list_filters(&mut sql, query, |field| format!("r.data->>'{field}'"));
-                sql.push(" ORDER BY r.key LIMIT ").push_bind(limit);
+                sql.push(list_order(query.descending)).push_bind(limit);
                 let rows = sql.build().fetch_all(pool).await?;
                 page(rows.iter().map(pg_record).collect::<Result<_, _>>()?, limit)
             }
@@ -393,7 +395,23 @@ fn push_list_filters<DB: sqlx::Database>(
         sql.push(" AND r.conflict_count > 0");
     }
     if let Some(after) = query.after {
-        sql.push(" AND r.key > ").push_bind(after);
+        // The cursor is the last key of the page before, in the list's order.
+        let comparison = if query.descending {
+            " AND r.key < "
+        } else {
+            " AND r.key > "
+        };
+        sql.push(comparison).push_bind(after);
+    }
+}
+
+/// The `ORDER BY … LIMIT ` of a list: storage order, or newest first. Both databases walk the
+/// `(collection, key)` index either way.
+fn list_order(descending: bool) -> &'static str {
+    if descending {
+        " ORDER BY r.key DESC LIMIT "
+    } else {
+        " ORDER BY r.key LIMIT "
     }
 }
 

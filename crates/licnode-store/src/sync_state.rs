@@ -17,6 +17,9 @@ use crate::{Db, Store, StoreError};
 
 /// The stream a parent stores its child's pushed changes under.
 pub const STREAM_PUSH: &str = "push";
+/// At a child, under its parent's code: the last number of this node's log the parent
+/// acknowledged, as the last session learnt it.
+pub const STREAM_ACKED: &str = "acked";
 /// The stream a child stores its parent's changes under.
 pub const STREAM_PULL: &str = "pull";
 /// The stream a child stores, under its parent's code, how far it took back its own changes

@@ -18,6 +18,7 @@ pub mod deadlines_cli;
 pub mod demo;
 pub mod generate_cli;
 pub mod init;
+pub mod link_reports;
 pub mod node;
 pub mod peer_cli;
 pub mod pki_cli;

@@ -311,6 +311,13 @@ pub async fn session(
     // The signed head of this node's audit chain goes to its witness (issue 11 item 5).
     let anchored = crate::anchors::hand_up(archive, tls, &client, base, &parent.code).await?;
     report.audit_chain_broken = anchored.chain_broken;
+    // The state of this node's links, and of its subtree's, goes up too (issue 12 item 7).
+    let link = licnode_app::network::SessionLink {
+        parent: parent.code.clone(),
+        acknowledged: report.acknowledged,
+        pulled_this_session: i64::try_from(report.pulled).unwrap_or(i64::MAX),
+    };
+    crate::link_reports::hand_up(archive, &client, base, &link).await?;
     Ok(report)
 }
 
@@ -446,7 +453,7 @@ pub async fn apply_pulled(
 
 /// What the parent acknowledged of this node's log at the last session (or bundle export
 /// start): the cursor stream under the parent's code.
-pub const STREAM_ACKED: &str = "acked";
+pub use licnode_store::sync_state::STREAM_ACKED;
 
 /// The next push batch to `parent` after `after` (at most [`MAX_BATCH`] changes /
 /// [`licnode_sync::protocol::MAX_BATCH_CHANGE_BYTES`]; changes that do not go up are skipped,

@@ -429,7 +429,11 @@ async fn revoke_token(
 
 /// The administration pages `session`'s role may open, for the navigation: (path, label).
 pub(crate) fn navigation(session: &WebSession) -> Vec<(&'static str, &'static str)> {
-    let mut links = vec![("/deadlines", "期限"), ("/quarantine", "隔离区")];
+    let mut links = vec![
+        (super::national::NATIONAL_PATH, "报送与链路"),
+        ("/deadlines", "期限"),
+        ("/quarantine", "隔离区"),
+    ];
     if session.staff.require_oversight().is_ok() {
         links.push(("/audit", "审计日志"));
         links.push(("/health", "节点状态"));

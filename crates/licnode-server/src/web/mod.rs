@@ -16,6 +16,7 @@ mod health;
 mod home;
 mod layout;
 mod messages;
+mod national;
 mod quarantine;
 mod records;
 mod session;
@@ -43,6 +44,7 @@ const STYLE_SHEET_CACHE: &str = "public, max-age=86400";
 pub(crate) fn routes(state: &AppState) -> Routes<AppState> {
     let signed_in = home::routes()
         .merge(records::routes())
+        .merge(national::routes())
         .merge(session::signed_in_routes())
         .merge(admin::routes().merge(audit::routes()).merge(health::routes()).merge(deadlines::routes()).merge(quarantine::routes()))
         .map_operations(|operation| {

@@ -1,7 +1,12 @@
-//! A collection's list (the API's filters and search, paging), a record's page (its fields
-//! with Chinese labels, its history, its conflicts side by side), and the create and edit
-//! forms generated from the model. Writes go through `Archive::create`/`update` with the
-//! session's typed author; lists through the same query readers as the JSON API.
+//! A collection's list (the API's filters and search, newest first or oldest first, paging,
+//! CSV and XLSX export of the current filter), a record's page (its fields with Chinese labels,
+//! its history, its conflicts side by side with a button per value, the statutory time limits
+//! it is part of, where it has travelled), and the create and edit forms generated from the
+//! model. Writes go through `Archive::create`/`update` with the session's typed author; lists
+//! through the same query readers as the JSON API.
+
+mod export;
+mod page_sections;
 
 use std::collections::HashMap;
 
@@ -11,7 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use licnode_app::ArchiveError;
 use licnode_model::{Collection, FieldType};
-use licnode_store::StoredRecord;
+use licnode_store::{Page, StoreError, StoredRecord};
 use maud::{Markup, html};
 use serde_json::{Map, Value};
 
@@ -21,9 +26,9 @@ use super::layout::{WebError, articles_label, page};
 use super::messages;
 use super::page_operation;
 use super::session::{CSRF_FIELD, WebSession};
-use crate::AppState;
 use crate::records::{authorise_write, collection_of, list_query, millis_text, search_query};
 use crate::routes::Routes;
+use crate::{ApiError, AppState};
 
 type Pairs = Vec<(String, String)>;
 
@@ -40,7 +45,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 (
                     format!("/collections/{}", collection.name),
                     page_operation(&format!(
-                        "The records of {} with filters (jurisdiction, within, status, any field), search (q) and paging",
+                        "The records of {} with filters (jurisdiction, within, status, any field), search (q), order (newest first by default; `order=asc`) and paging",
                         collection.name
                     )),
                 )
@@ -85,6 +90,8 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .answers(303, "changed: to the record's page")
                 .refuses_with_page(422, "a field failed validation: the form again, each problem next to its field"),
         )
+        .merge(export::routes())
+        .merge(page_sections::routes())
 }
 
 /// The fields a list shows: the name, licence number, credit code and state first, then the
@@ -128,16 +135,88 @@ fn parameter<'a>(params: &'a Pairs, name: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-/// The link to the next page: the same filters, after `next`.
-fn next_page_link(collection: &str, params: &Pairs, next: &str) -> String {
+/// A link to `path` with the same filters, without the page cursor, plus `extra`.
+fn link_with(path: &str, params: &Pairs, extra: &[(&str, &str)]) -> String {
     let mut kept: Pairs = params
         .iter()
-        .filter(|(name, value)| name != "after" && !value.is_empty())
+        .filter(|(name, value)| {
+            name != "after" && !value.is_empty() && !extra.iter().any(|(known, _)| known == name)
+        })
         .cloned()
         .collect();
-    kept.push(("after".to_string(), next.to_string()));
+    kept.extend(
+        extra
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string())),
+    );
     let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
-    format!("/collections/{collection}?{query}")
+    format!("{path}?{query}")
+}
+
+/// The link to the next page: the same filters, after `next`.
+fn next_page_link(collection: &str, params: &Pairs, next: &str) -> String {
+    link_with(
+        &format!("/collections/{collection}"),
+        params,
+        &[("after", next)],
+    )
+}
+
+/// The page of `model`'s records that `params` asks for — a search when `q` is given (in the
+/// order the name index keeps), a filtered list otherwise (newest first unless `order=asc`) —
+/// through the same query readers as the JSON API. The outer error is the store's; the inner,
+/// a refusal of the parameters.
+pub(super) async fn find_page(
+    state: &AppState,
+    model: &'static Collection,
+    params: &Pairs,
+) -> Result<Result<Page, ApiError>, StoreError> {
+    let searching = parameter(params, "q");
+    if searching.is_empty() {
+        let mut list_params = params.clone();
+        if parameter(params, "order").is_empty() {
+            list_params.push(("order".to_string(), "desc".to_string()));
+        }
+        return match list_query(model, &list_params) {
+            Ok(query) => Ok(Ok(state.archive.list(&query).await?)),
+            Err(refusal) => Ok(Err(refusal)),
+        };
+    }
+    let search: Pairs = params
+        .iter()
+        .filter(|(name, _)| matches!(name.as_str(), "q" | "after" | "limit"))
+        .cloned()
+        .chain([("collection".to_string(), model.name.to_string())])
+        .collect();
+    match search_query(&search) {
+        Ok(query) => Ok(Ok(state.archive.search(&query).await?)),
+        Err(refusal) => Ok(Err(refusal)),
+    }
+}
+
+/// The order toggle (lists, not searches) and the export links of the current filter.
+fn list_tools(model: &Collection, params: &Pairs) -> Markup {
+    let searching = parameter(params, "q");
+    let ascending = parameter(params, "order") == "asc";
+    let list_path = format!("/collections/{}", model.name);
+    let export_path = format!("/collections/{}/export", model.name);
+    html! {
+        p.list-tools {
+            @if searching.is_empty() {
+                "排序：按本节点收录先后 "
+                @if ascending {
+                    a #order-toggle href=(link_with(&list_path, params, &[("order", "desc")])) { "最早在前 ↑（改为最新在前）" }
+                } @else {
+                    a #order-toggle href=(link_with(&list_path, params, &[("order", "asc")])) { "最新在前 ↓（改为最早在前）" }
+                }
+                " · "
+            }
+            "导出当前筛选结果（最多" (export::EXPORT_LIMIT) "条）："
+            a #export-csv href=(link_with(&export_path, params, &[("format", "csv")])) { "CSV" }
+            " "
+            a #export-xlsx href=(link_with(&export_path, params, &[("format", "xlsx")])) { "XLSX" }
+        }
+    }
 }
 
 async fn list(
@@ -153,23 +232,8 @@ async fn list(
         .filter(|(_, value)| !value.trim().is_empty())
         .collect();
     let searching = parameter(&params, "q");
-    let page_result = if searching.is_empty() {
-        match list_query(model, &params) {
-            Ok(query) => Ok(state.archive.list(&query).await?),
-            Err(refusal) => Err(refusal),
-        }
-    } else {
-        let search: Pairs = params
-            .iter()
-            .filter(|(name, _)| matches!(name.as_str(), "q" | "after" | "limit"))
-            .cloned()
-            .chain([("collection".to_string(), model.name.to_string())])
-            .collect();
-        match search_query(&search) {
-            Ok(query) => Ok(state.archive.search(&query).await?),
-            Err(refusal) => Err(refusal),
-        }
-    };
+    let page_result = find_page(&state, model, &params).await?;
+    let ascending = parameter(&params, "order") == "asc";
     let columns = list_fields(model);
     let status_values = model
         .status_field
@@ -199,8 +263,10 @@ async fn list(
                     }
                 }
             }
+            @if ascending { input type="hidden" name="order" value="asc"; }
             button type="submit" { "查询" }
         }
+        (list_tools(model, &params))
         @match &page_result {
             Err(refusal) => {
                 p.error role="alert" data-error-code=(refusal.code()) { (messages::refusal(refusal.code(), &refusal.message())) }
@@ -213,7 +279,7 @@ async fn list(
                         table.list {
                             thead { tr {
                                 @for field in &columns { th { (field.label_zh) } }
-                                th { "辖区" } th { "更新时间" }
+                                th { "辖区" } th { "创建时间" } th { "更新时间" }
                             } }
                             tbody {
                                 @for record in &found.items {
@@ -227,6 +293,7 @@ async fn list(
                                             }
                                         }
                                         td { (jurisdiction_label(&record.jurisdiction)) }
+                                        td { (millis_text(record.created_at_ms)) }
                                         td { (millis_text(record.updated_at_ms)) }
                                     }
                                 }
@@ -446,6 +513,8 @@ async fn record_page(
         .edit_refusal(&id, &session.staff.author())
         .await?;
     let editable = refusal.is_none() && authorise_write(&session.staff, model).is_ok();
+    let deadlines = page_sections::deadlines_section(&state, &record).await?;
+    let travel = page_sections::travel_section(&state, &record).await?;
     let body = html! {
         h1 { (record_title(model, &record)) }
         p.basis {
@@ -468,7 +537,10 @@ async fn record_page(
         @if !conflicts.is_empty() {
             section #conflicts {
                 h2 { "并发修改的字段" }
-                p.basis { "以下字段在不同节点被同时修改；页面显示其中一个值。修改该字段即确定取值。" }
+                p.basis {
+                    "以下字段在不同节点被同时修改；页面显示其中一个值。"
+                    @if editable { "点击“采用此值”即以普通修改确定取值（审批规则同样适用）。" }
+                }
                 div.table-scroll { table.list {
                     thead { tr { th { "字段" } th { "显示的值" } th { "并存的值" } } }
                     tbody {
@@ -477,15 +549,21 @@ async fn record_page(
                             tr {
                                 td { (field.map_or(conflict.field.as_str(), |field| field.label_zh)) }
                                 td { (shown_value(field, &conflict.shown)) }
-                                td { div.side-by-side {
-                                    @for value in &conflict.values { span.value { (shown_value(field, value)) } }
-                                } }
+                                td { (page_sections::conflict_values(
+                                    &record.id,
+                                    &conflict.field,
+                                    &conflict.values.iter().map(|value| (value.clone(), shown_value(field, value))).collect::<Vec<_>>(),
+                                    &session,
+                                    editable,
+                                )) }
                             }
                         }
                     }
                 } }
             }
         }
+        (deadlines)
+        (travel)
         section #history {
             h2 { "修改记录" }
             div.table-scroll { table.list {

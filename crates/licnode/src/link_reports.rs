@@ -1,0 +1,86 @@
+//! The state of the network's links, the child's side (issue 12 item 7): at the end of every
+//! session the node hands its parent the state of its own links — to the parent, as the
+//! session and the sync loop know it, and to each of its children — then relays what its
+//! subtree reported since the last relay, so the national node sees every link of the tree.
+
+use licnode_app::Archive;
+use licnode_app::network::{MAX_LINK_REPORT_BATCH, SessionLink};
+use licnode_pki::{ClientError, PeerClient};
+use licnode_server::links::{LINKS_RELAY_PATH, LinkRelayRequest, LinkRelayResponse};
+use licnode_store::link_reports::LinkReport;
+
+/// The cursor stream, under the parent's code, of the link reports relayed to it (by local
+/// `report_key`).
+pub const STREAM_LINKS_RELAYED: &str = "links_relayed";
+
+/// Hands the parent at `base` this node's links and its subtree's reports; returns how many
+/// reports the parent kept. A parent of an older release, which keeps no link reports, is
+/// noted and skipped: the session's changes have moved.
+pub async fn hand_up(
+    archive: &Archive,
+    client: &PeerClient,
+    base: &str,
+    session: &SessionLink,
+) -> anyhow::Result<usize> {
+    let own = archive
+        .own_link_reports(session, licnode_store::now_ms())
+        .await?;
+    let mut kept = 0;
+    for batch in own.chunks(MAX_LINK_REPORT_BATCH) {
+        match send(client, base, batch).await {
+            Ok(stored) => kept += stored,
+            Err(ClientError::Refused { status: 404, .. }) => {
+                tracing::warn!(
+                    parent = %session.parent,
+                    "the parent keeps no link reports (older release): this node's links are \
+                     not reported up"
+                );
+                return Ok(0);
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(kept + relay(archive, client, base, &session.parent).await?)
+}
+
+async fn send(
+    client: &PeerClient,
+    base: &str,
+    reports: &[LinkReport],
+) -> Result<usize, ClientError> {
+    let request = LinkRelayRequest {
+        reports: reports.to_vec(),
+    };
+    let answer: LinkRelayResponse = client
+        .post_json(&format!("{base}{LINKS_RELAY_PATH}"), &request)
+        .await?;
+    Ok(answer.stored)
+}
+
+/// Relays the reports that arrived here after the relay cursor, in arrival order, moving the
+/// cursor after each answered batch.
+async fn relay(
+    archive: &Archive,
+    client: &PeerClient,
+    base: &str,
+    parent_code: &str,
+) -> anyhow::Result<usize> {
+    let store = archive.replication_store();
+    let mut cursor = store.sync_cursor(parent_code, STREAM_LINKS_RELAYED).await?;
+    let mut kept = 0;
+    loop {
+        let held = archive
+            .link_reports_after(cursor, MAX_LINK_REPORT_BATCH as i64)
+            .await?;
+        let Some(last_key) = held.last().map(|held| held.report_key) else {
+            break;
+        };
+        let reports: Vec<LinkReport> = held.into_iter().map(|held| held.report).collect();
+        kept += send(client, base, &reports).await?;
+        cursor = last_key;
+        store
+            .reset_sync_cursor(parent_code, STREAM_LINKS_RELAYED, cursor)
+            .await?;
+    }
+    Ok(kept)
+}
