@@ -10,11 +10,13 @@ pub mod accounts;
 pub mod audit;
 pub mod clock;
 pub mod deadlines;
+pub mod licence_actions;
 pub mod records;
 pub mod reports;
 pub mod retention;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use licence_actions::LicenceActionError;
 pub use licnode_store::DeadlineQuery;
 pub use records::{
     Approval, Archive, ArchiveError, Author, BulkRow, BulkWriter, Created, NodeScope, Updated,

@@ -11,6 +11,7 @@ pub mod client_address;
 pub mod deadlines;
 pub mod error;
 pub mod json_body;
+mod licence_actions;
 pub mod metrics;
 mod openapi;
 pub mod peer;
@@ -148,6 +149,7 @@ fn described_app(state: &AppState, document: Arc<OnceLock<Bytes>>) -> Routes<App
         .merge(deadlines::routes())
         .merge(reports::routes())
         .merge(retention::routes())
+        .merge(licence_actions::routes())
         .map_operations(Operation::requiring_login)
         .map_router(|router| {
             router

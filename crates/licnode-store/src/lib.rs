@@ -13,6 +13,7 @@ pub mod audit;
 mod backup;
 pub mod deadlines;
 mod dialect;
+pub mod licence_actions;
 mod migrate;
 mod projection;
 pub mod public;
@@ -40,7 +41,7 @@ pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
 pub use reports::ReportRun;
 pub use sync_state::{CursorMove, QuarantineEntry, QuarantineReason, Refusal, SyncBatch};
 pub use write::{
-    ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord,
+    ApplyOutcome, ApprovedAction, Attribution, ModifyError, PreparedChange, PreparedRecord,
     REASON_IDENTITY_CONFLICT, REASON_INVALID_RECORD, RemoteChange,
 };
 

@@ -73,6 +73,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0010_audit_anchors.sql"),
         postgres: include_str!("../../../migrations/postgres/0010_audit_anchors.sql"),
     },
+    Migration {
+        version: 11,
+        name: "licence_actions",
+        sqlite: include_str!("../../../migrations/sqlite/0011_licence_actions.sql"),
+        postgres: include_str!("../../../migrations/postgres/0011_licence_actions.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
