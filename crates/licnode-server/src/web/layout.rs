@@ -56,6 +56,9 @@ pub(crate) fn page(
                         a href="/" { strong { (node.name) } }
                         span.node-code { (node.code) " · " (level_label(&node.level)) }
                     }
+                    @if session.is_some() {
+                        nav.areas { a href="/licence-actions" { "待审批" } a href="/reports" { "统计报表" } a href="/retention" { "档案保管" } }
+                    }
                     @if let Some(session) = session {
                         div.user {
                             span.user-name { (session.staff.user.display_name) " (" (session.staff.user.name) ")" }

@@ -7,11 +7,15 @@
 //! Pages need a cookie session ([`session`]); every POST carries the session's CSRF token,
 //! checked before any handler runs.
 
+mod flow_messages;
 mod form;
 mod home;
 mod layout;
+mod licence_actions;
 mod messages;
 mod records;
+mod reports;
+mod retention;
 mod session;
 
 use axum::http::header;
@@ -37,6 +41,9 @@ const STYLE_SHEET_CACHE: &str = "public, max-age=86400";
 pub(crate) fn routes(state: &AppState) -> Routes<AppState> {
     let signed_in = home::routes()
         .merge(records::routes())
+        .merge(licence_actions::routes())
+        .merge(reports::routes())
+        .merge(retention::routes())
         .merge(session::signed_in_routes())
         .map_operations(|operation| {
             operation
