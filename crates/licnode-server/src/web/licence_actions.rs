@@ -227,7 +227,12 @@ async fn new_action_form(
         .kind
         .filter(|kind| kind.parse::<EventKind>().is_ok())
         .unwrap_or_else(|| EventKind::Revocation.as_str().to_string());
-    let typed = typed_from_licence(&licence, &kind, model);
+    let mut typed = typed_from_licence(&licence, &kind, model);
+    // The event's date defaults to today (Art. 28 counts its days from the decision).
+    typed.insert(
+        "event_date".to_string(),
+        state.clock.today().format("%Y-%m-%d").to_string(),
+    );
     let markup = action_form_page(
         &state,
         &session,
