@@ -23,3 +23,7 @@ CREATE TABLE licence_actions (
 );
 CREATE INDEX licence_actions_by_state ON licence_actions (state, id);
 CREATE INDEX licence_actions_by_licence ON licence_actions (licence_id, id);
+
+-- The retention sweep (Art. 37) reads only records last changed five years ago or earlier: a
+-- record's retention period never starts before its last change.
+CREATE INDEX records_by_updated_at ON records (updated_at_ms);

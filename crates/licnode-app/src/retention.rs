@@ -267,12 +267,18 @@ impl Archive {
         today: NaiveDate,
         years: u32,
     ) -> Result<Vec<DueRecord>, StoreError> {
+        // A record's period starts no earlier than its last change: only records last changed
+        // `years` ago or earlier can be due (two days' margin for the calendar's edges).
+        let changed_before_ms = today
+            .checked_sub_months(chrono::Months::new(12 * years))
+            .and_then(|date| date.checked_add_days(chrono::Days::new(2)))
+            .map_or(i64::MAX, crate::clock::start_of_day_ms);
         let Some(today) = calendar(today) else {
             return Ok(Vec::new());
         };
         let mut due = Vec::new();
         self.store
-            .for_each_retained_record(|record| {
+            .for_each_retained_record(changed_before_ms, |record| {
                 if let Some(date) = due_on(
                     &record.collection,
                     &record.data,

@@ -31,6 +31,8 @@ const ARTICLES: &[u16] = &[37, 38];
 const DUE_SHOWN: usize = 200;
 /// Requests a page lists.
 const REQUESTS_SHOWN: i64 = 50;
+/// Certificates a page lists and verifies, newest first.
+const CERTIFICATES_SHOWN: usize = 100;
 
 pub(crate) fn routes() -> Routes<AppState> {
     Routes::new()
@@ -391,7 +393,7 @@ async fn certificates(
                     th.number { "档案数" } th { "验证结果" }
                 } }
                 tbody {
-                    @for certificate in certificates.iter().rev() {
+                    @for certificate in certificates.iter().rev().take(CERTIFICATES_SHOWN) {
                         @let verified = key.as_ref().map(|key| state.archive.verify_destruction_certificate(certificate, key.as_ref()));
                         tr data-certificate=(certificate.id) {
                             td { code { (certificate.id) } }
