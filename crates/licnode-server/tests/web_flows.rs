@@ -345,6 +345,42 @@ async fn a_post_without_its_csrf_token_is_refused_and_changes_nothing() {
     }
 }
 
+#[tokio::test]
+async fn a_county_holding_a_licence_is_offered_no_action_and_a_forged_one_is_refused() {
+    for backend in BACKENDS {
+        let db = database(backend).await;
+        // One database seen by the province, which keeps the licence, and by a county.
+        let province = serve(&db.store, PROVINCE, "province", today()).await;
+        let county = serve(&db.store, COUNTY, "county", today()).await;
+        let licence = licence(&province, 10).await;
+        let mut clerk = Browser::signed_in(&county, "clerk").await;
+        let page = clerk.get(&format!("/records/{licence}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("licence-actions"), "the panel is shown");
+        assert!(!page.body.contains("/actions/new?kind="), "{backend}");
+        // Art. 13, 19, 28: licence events are recorded by the national centre and provinces.
+        let forged = clerk
+            .submit(
+                &format!("/records/{licence}"),
+                &format!("/licences/{licence}/actions/new"),
+                &[
+                    ("event_kind", "revocation"),
+                    ("reason", "x"),
+                    ("event_date", "2026-11-20"),
+                ],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+        assert_eq!(forged.error_code(), "author_not_allowed");
+        let pending = county
+            .archive
+            .pending_licence_action_count()
+            .await
+            .expect("count");
+        assert_eq!(pending, 0);
+    }
+}
+
 /// A bearer token of `user` from the JSON API's login.
 async fn token(client: &reqwest::Client, node: &WebNode, user: &str) -> String {
     let answer: Value = client

@@ -222,6 +222,30 @@ async fn the_approver_runs_and_submits_a_monthly_report_and_downloads_attachment
         .await
         .expect("screenshot");
 
+    let workbook_text = download_xlsx(&browser, &base, &period.to_string()).await;
+    assert!(
+        workbook_text
+            .iter()
+            .any(|cell| cell == "宁波海曙恒达阀门有限公司")
+    );
+
+    // The print view.
+    browser.click("#print-view").await.expect("print view");
+    browser
+        .wait_for_text("填表人", WAIT)
+        .await
+        .expect("print view");
+    browser
+        .screenshot("web-report-attachment-1-print")
+        .await
+        .expect("screenshot");
+    browser.close().await.expect("browser closes");
+    node.shutdown().await.expect("node stops");
+}
+
+/// Follows the report page's XLSX link with the session's cookie; the first table's cells of
+/// the workbook, which must be a real XLSX.
+async fn download_xlsx(browser: &Browser, base: &str, period: &str) -> Vec<String> {
     // The XLSX link, followed with the session's cookie.
     let href = browser
         .find("#download-xlsx")
@@ -259,22 +283,8 @@ async fn the_approver_runs_and_submits_a_monthly_report_and_downloads_attachment
     let sheet = workbook
         .worksheet_range("获证企业")
         .expect("the first table");
-    let text: Vec<String> = sheet
+    sheet
         .rows()
         .flat_map(|row| row.iter().map(|cell| cell.to_string()))
-        .collect();
-    assert!(text.iter().any(|cell| cell == "宁波海曙恒达阀门有限公司"));
-
-    // The print view.
-    browser.click("#print-view").await.expect("print view");
-    browser
-        .wait_for_text("填表人", WAIT)
-        .await
-        .expect("print view");
-    browser
-        .screenshot("web-report-attachment-1-print")
-        .await
-        .expect("screenshot");
-    browser.close().await.expect("browser closes");
-    node.shutdown().await.expect("node stops");
+        .collect()
 }

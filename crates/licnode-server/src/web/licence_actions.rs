@@ -105,7 +105,13 @@ fn may_approve(session: &WebSession) -> bool {
 
 /// The licence work flow's part of a licence's page: what a clerk may prepare, and the link to
 /// the licence's actions.
-pub(crate) fn licence_panel(record: &StoredRecord, session: &WebSession) -> Markup {
+pub(crate) fn licence_panel(
+    state: &AppState,
+    record: &StoredRecord,
+    session: &WebSession,
+) -> Markup {
+    // Only a node that records licence events (national, provinces) offers to prepare one.
+    let records_events = super::home::may_author_collection(state, "licence_events");
     let status = record.data.get("status").and_then(Value::as_str);
     let active = status
         .and_then(|status| status.parse::<licnode_model::LicenceStatus>().ok())
@@ -114,7 +120,7 @@ pub(crate) fn licence_panel(record: &StoredRecord, session: &WebSession) -> Mark
         section #licence-actions {
             h2 { "许可证变更、撤回、撤销、吊销和注销" }
             p.basis { "依据：" (articles_label(ARTICLES)) "。经办人提出，审批人批准后写入事件记录和证书状态。" }
-            @if active && may_write(session) {
+            @if active && records_events && may_write(session) {
                 p.action-links {
                     @for kind in EventKind::ALL {
                         a.button href={ "/licences/" (record.id) "/actions/new?kind=" (kind.as_str()) } { "办理" (kind.label_zh()) }

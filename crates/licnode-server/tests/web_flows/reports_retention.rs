@@ -133,49 +133,65 @@ async fn a_clerk_runs_a_month_and_only_the_approver_submits_it_and_downloads_att
             "data-period=\"{period}\" data-status=\"submitted\""
         )));
 
-        // The downloads are the JSON API's bytes.
-        let csv = approver
-            .get(&format!("{report_path}/attachment1?format=csv"))
-            .await;
-        let (status, api_csv) = api_bytes(
+        downloads_are_the_apis_and_the_print_view_frames_the_form(
+            &mut approver,
             &node,
-            &format!("/api/v1/reports/forms/attachment1/{id}?format=csv"),
-        )
-        .await;
-        assert_eq!((csv.status, status), (StatusCode::OK, StatusCode::OK));
-        assert_eq!(csv.bytes, api_csv);
-        let xlsx = approver
-            .get(&format!("{report_path}/attachment1?format=xlsx"))
-            .await;
-        let (_, api_xlsx) = api_bytes(
-            &node,
-            &format!("/api/v1/reports/forms/attachment1/{id}?format=xlsx"),
-        )
-        .await;
-        assert!(xlsx.bytes.starts_with(b"PK"));
-        assert_eq!(xlsx.bytes.len(), api_xlsx.len());
-        assert_eq!(
-            xlsx.headers["content-type"],
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        );
-
-        // The print view reproduces the form's frame, printed on A4 landscape.
-        let print = approver.get(&format!("{report_path}/print")).await;
-        for text in [
-            licnode_reports::forms::ATTACHMENT_1_TITLE,
-            "填报单位",
-            "填表人",
-            "审核人",
-            "日期",
+            &report_path,
             &period,
-        ] {
-            assert!(print.body.contains(text), "{text}");
-        }
-        let style = approver.get("/web/style.css").await;
-        assert!(
-            style.body.contains("@page{size:A4 landscape") && style.body.contains("@media print")
-        );
+        )
+        .await;
     }
+}
+
+/// The downloads of a report's page are the JSON API's bytes; the print view reproduces the
+/// form's frame, printed on A4 landscape.
+async fn downloads_are_the_apis_and_the_print_view_frames_the_form(
+    approver: &mut Browser,
+    node: &WebNode,
+    report_path: &str,
+    period: &str,
+) {
+    let id = report_path.rsplit('/').next().expect("id");
+    // The downloads are the JSON API's bytes.
+    let csv = approver
+        .get(&format!("{report_path}/attachment1?format=csv"))
+        .await;
+    let (status, api_csv) = api_bytes(
+        node,
+        &format!("/api/v1/reports/forms/attachment1/{id}?format=csv"),
+    )
+    .await;
+    assert_eq!((csv.status, status), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(csv.bytes, api_csv);
+    let xlsx = approver
+        .get(&format!("{report_path}/attachment1?format=xlsx"))
+        .await;
+    let (_, api_xlsx) = api_bytes(
+        node,
+        &format!("/api/v1/reports/forms/attachment1/{id}?format=xlsx"),
+    )
+    .await;
+    assert!(xlsx.bytes.starts_with(b"PK"));
+    assert_eq!(xlsx.bytes.len(), api_xlsx.len());
+    assert_eq!(
+        xlsx.headers["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+
+    // The print view reproduces the form's frame, printed on A4 landscape.
+    let print = approver.get(&format!("{report_path}/print")).await;
+    for text in [
+        licnode_reports::forms::ATTACHMENT_1_TITLE,
+        "填报单位",
+        "填表人",
+        "审核人",
+        "日期",
+        period,
+    ] {
+        assert!(print.body.contains(text), "{text}");
+    }
+    let style = approver.get("/web/style.css").await;
+    assert!(style.body.contains("@page{size:A4 landscape") && style.body.contains("@media print"));
 }
 
 /// A quality archive of the county whose five years start on `start`.
@@ -286,23 +302,33 @@ async fn a_county_requests_destruction_and_only_its_parents_approver_decides_it(
         assert!(page.body.contains("data-decision=\"approved\""));
         assert_escaped(&page.body);
 
-        // The county carries it out; the certificate's signed approval verifies.
-        let destroyed = county_approver
-            .submit(&request_path, &format!("{request_path}/destroy"), &[])
-            .await;
-        assert_eq!(
-            destroyed.status,
-            StatusCode::SEE_OTHER,
-            "{}",
-            destroyed.body
-        );
-        assert!(county.archive.find(&archive).await.expect("find").is_none());
-        let certificates = county_approver.get("/retention/certificates").await;
-        assert!(
-            certificates.body.contains("data-verification=\"valid\""),
-            "{}",
-            certificates.body
-        );
-        assert!(certificates.body.contains("签名有效"));
+        carried_out_with_a_verified_certificate(&county, &request_path, &archive).await;
     }
+}
+
+/// The county's approver carries the approval out; the certificate's signed approval verifies.
+async fn carried_out_with_a_verified_certificate(
+    county: &WebNode,
+    request_path: &str,
+    archive: &str,
+) {
+    let mut county_approver = Browser::signed_in(county, "approver").await;
+    // The county carries it out; the certificate's signed approval verifies.
+    let destroyed = county_approver
+        .submit(request_path, &format!("{request_path}/destroy"), &[])
+        .await;
+    assert_eq!(
+        destroyed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        destroyed.body
+    );
+    assert!(county.archive.find(archive).await.expect("find").is_none());
+    let certificates = county_approver.get("/retention/certificates").await;
+    assert!(
+        certificates.body.contains("data-verification=\"valid\""),
+        "{}",
+        certificates.body
+    );
+    assert!(certificates.body.contains("签名有效"));
 }
