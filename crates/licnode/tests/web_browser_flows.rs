@@ -110,6 +110,10 @@ async fn a_clerk_prepares_a_revocation_the_approver_approves_it_and_the_public_l
         .expect("prepare a revocation");
     browser.wait_for_text("提交审批", WAIT).await.expect("form");
     browser
+        .screenshot("web-licence-action-form")
+        .await
+        .expect("screenshot");
+    browser
         .fill("textarea[name=reason]", "以欺骗手段取得生产许可证")
         .await
         .expect("reason");

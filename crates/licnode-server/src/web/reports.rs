@@ -280,6 +280,8 @@ async fn report_page(
     let report = report_of(&state, &id).await?;
     let attachment = official::attachment_1_of_report(&report.data);
     let status = text(&report, "status");
+    // Only the node that made a report submits it; those received from below are read.
+    let own = report.jurisdiction == state.archive.scope.node_code;
     let title = format!(
         "{}：{}（第{}版）",
         kind_label(text(&report, "report_kind")),
@@ -314,13 +316,18 @@ async fn report_page(
                 a.button #print-view href={ "/reports/" (report.id) "/print" } { "打印视图" }
             }
         }
-        @if status == "draft" && session.staff.user.role.may_approve() {
+        @if status == "draft" && !own {
+            p.read-only { "这是下级报送来的报表（" (report.jurisdiction) "）。" }
+        } @else if status == "draft" && session.staff.user.role.may_approve() {
             form.inline method="post" action={ "/reports/" (report.id) "/submit" } #submit-report {
                 input type="hidden" name=(CSRF_FIELD) value=(session.csrf_token);
                 button type="submit" { "报送" }
             }
         } @else if status == "draft" {
             p.read-only { "报表须由审批人报送（第19条）。" }
+        }
+        @if status == "draft" && own && text(&report, "report_kind") == "yearly" && session.staff.user.role.may_write() {
+            p { a.button href={ "/records/" (report.id) "/edit" } { "填写工作情况说明（备注，第20条）" } }
         }
         @if let Some(forms) = &attachment {
             h2 { (official::ATTACHMENT_1_TITLE) }
