@@ -160,3 +160,64 @@ async fn an_approved_change_records_the_event_and_leaves_the_status_as_it_was() 
         assert_eq!(unknown.code(), "unknown_event_kind");
     }
 }
+
+#[tokio::test]
+async fn actions_are_listed_newest_first_by_state_or_licence_and_paged() {
+    use licnode_store::licence_actions::LicenceActionQuery;
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _database) = open(backend, dir.path()).await;
+        let archive = Archive::new(store.clone(), "330000");
+        let first = licence(&archive, 31).await;
+        let second = licence(&archive, 32).await;
+        let mut ids = Vec::new();
+        for (licence_id, kind) in [
+            (&first, "change"),
+            (&second, "revocation"),
+            (&first, "withdrawal"),
+        ] {
+            let action = archive
+                .prepare_licence_action(licence_id, kind, &fields("原因"), &Author::clerk("clerk"))
+                .await
+                .expect("prepared");
+            ids.push(action.id);
+        }
+        archive
+            .approve_licence_action(ids[0], &Author::approver("approver"))
+            .await
+            .expect("approved");
+        let list = |state: Option<&str>, licence_id: Option<&str>, before: Option<i64>, limit| {
+            let archive = archive.clone();
+            let query = LicenceActionQuery {
+                state: state.map(str::to_string),
+                licence_id: licence_id.map(str::to_string),
+                before,
+                limit,
+            };
+            async move {
+                let page = archive.licence_actions(&query).await.expect("list");
+                page.iter().map(|action| action.id).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            list(None, None, None, 10).await,
+            [ids[2], ids[1], ids[0]],
+            "{backend}"
+        );
+        assert_eq!(
+            list(Some("pending"), None, None, 10).await,
+            [ids[2], ids[1]]
+        );
+        assert_eq!(list(None, Some(&first), None, 10).await, [ids[2], ids[0]]);
+        assert_eq!(
+            list(Some("approved"), Some(&first), None, 10).await,
+            [ids[0]]
+        );
+        assert_eq!(list(None, None, None, 2).await, [ids[2], ids[1]]);
+        assert_eq!(list(None, None, Some(ids[1]), 2).await, [ids[0]]);
+        assert_eq!(
+            archive.pending_licence_action_count().await.expect("count"),
+            2
+        );
+    }
+}

@@ -287,19 +287,28 @@ impl Store {
     ) -> Result<Vec<LicenceAction>, StoreError> {
         let limit = query.limit.clamp(1, MAX_PAGE);
         let before = query.before.unwrap_or(i64::MAX);
+        // Only the conditions given, so that each shape of the query is one range read of its
+        // index (by state, by licence, or the primary key).
+        let mut conditions = vec!["id < $1".to_string()];
+        let mut texts = Vec::new();
+        for (column, value) in [("state", &query.state), ("licence_id", &query.licence_id)] {
+            if let Some(value) = value {
+                texts.push(value.clone());
+                conditions.push(format!("{column} = ${}", texts.len() + 2));
+            }
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM licence_actions WHERE {} ORDER BY id DESC LIMIT $2",
+            conditions.join(" AND ")
+        );
         with_reader!(&self.db, |pool| {
-            let rows: Vec<ActionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM licence_actions \
-                 WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) \
-                 AND (CAST($2 AS TEXT) IS NULL OR licence_id = $2) \
-                 AND id < $3 ORDER BY id DESC LIMIT $4"
-            )))
-            .bind(query.state.as_deref())
-            .bind(query.licence_id.as_deref())
-            .bind(before)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
+            let mut select = sqlx::query_as::<_, ActionRow>(sqlx::AssertSqlSafe(sql))
+                .bind(before)
+                .bind(limit);
+            for text in &texts {
+                select = select.bind(text);
+            }
+            let rows: Vec<ActionRow> = select.fetch_all(pool).await?;
             rows.into_iter().map(action_of).collect()
         })
     }

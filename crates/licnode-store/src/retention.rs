@@ -105,7 +105,7 @@ fn parse_data(id: &str, text: &str) -> Result<Map<String, Value>, StoreError> {
 
 impl Store {
     /// Visits every record held but the destruction requests (kept for good) whose last change
-    /// is before `changed_before_ms`, in key order, streamed so that a sweep of millions of
+    /// is before `changed_before_ms`, oldest change first, streamed so that a sweep of millions of
     /// records holds only what the visitor keeps. The retention service judges which have come
     /// due; a record's period never starts before its last change, so the service bounds the
     /// sweep by that (an indexed range read, migration 0011).
@@ -135,7 +135,7 @@ impl Store {
                 let mut rows = sqlx::query_as::<_, ScanRow>(
                     "SELECT key, id, collection, jurisdiction, data, updated_at_ms, \
                      enterprise_name FROM records WHERE updated_at_ms < ? AND collection <> ? \
-                     ORDER BY key",
+                     ORDER BY updated_at_ms, key",
                 )
                 .bind(changed_before_ms)
                 .bind(DESTRUCTIONS)
@@ -148,7 +148,7 @@ impl Store {
                 let mut rows = sqlx::query_as::<_, ScanRow>(
                     "SELECT key, id, collection, jurisdiction, data::text, updated_at_ms, \
                      enterprise_name FROM records WHERE updated_at_ms < $1 AND collection <> $2 \
-                     ORDER BY key",
+                     ORDER BY updated_at_ms, key",
                 )
                 .bind(changed_before_ms)
                 .bind(DESTRUCTIONS)
