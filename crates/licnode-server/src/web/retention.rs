@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use licnode_store::retention::NodeKey;
@@ -39,7 +39,7 @@ pub(crate) fn routes() -> Routes<AppState> {
         .get(
             "/retention",
             overview,
-            page_operation("Keeping and destroying: the records whose retention period is over, the destruction request form, and the requests of this node and its children"),
+            page_operation("Keeping and destroying: the records whose retention period is over, the destruction request form, and the requests of this node and its children (paged by `after`)"),
         )
         .post(
             "/retention/requests",
@@ -130,10 +130,21 @@ fn requests_table(requests: &[StoredRecord], own_node: &str) -> Markup {
     }
 }
 
+#[derive(serde::Deserialize)]
+struct RequestsPage {
+    /// The paging cursor of the requests: `next` of the page before.
+    after: Option<String>,
+}
+
 async fn overview(
     State(state): State<AppState>,
     Extension(session): Extension<WebSession>,
+    Query(paging): Query<RequestsPage>,
 ) -> Result<Response, WebError> {
+    let after = match paging.after.filter(|text| !text.is_empty()) {
+        Some(text) => Some(text.parse::<i64>().map_err(|_| ApiError::BadCursor)?),
+        None => None,
+    };
     let today = state.clock.today();
     let due = state
         .archive
@@ -144,6 +155,7 @@ async fn overview(
         .list(&ListQuery {
             collection: licnode_store::retention::DESTRUCTIONS.to_string(),
             limit: REQUESTS_SHOWN,
+            after,
             ..ListQuery::default()
         })
         .await?;
@@ -187,6 +199,9 @@ async fn overview(
             p.empty { "没有销毁申请。" }
         } @else {
             (requests_table(&requests.items, &state.archive.scope.node_code))
+            @if let Some(next) = &requests.next {
+                p.pager { a href={ "/retention?after=" (next) } { "下一页" } }
+            }
         }
     };
     Ok(

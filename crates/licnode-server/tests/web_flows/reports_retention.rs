@@ -234,6 +234,11 @@ async fn a_county_requests_destruction_and_only_its_parents_approver_decides_it(
             .id;
 
         let mut county_clerk = Browser::signed_in(&county, "clerk").await;
+        let bad_page = county_clerk.get("/retention?after=x").await;
+        assert_eq!(
+            (bad_page.status, bad_page.error_code()),
+            (StatusCode::BAD_REQUEST, "bad_cursor".into())
+        );
         let overview = county_clerk.get("/retention").await;
         assert!(
             overview.body.contains(&archive),
@@ -285,23 +290,7 @@ async fn a_county_requests_destruction_and_only_its_parents_approver_decides_it(
                 .contains("data-decision=\"pending\"")
         );
 
-        let mut province_approver = Browser::signed_in(&province, "approver").await;
-        let list = province_approver.get("/retention").await;
-        assert!(list.body.contains("（下级）"));
-        let page = province_approver.get(&request_path).await;
-        assert!(page.body.contains(&format!("{request_path}/approve")));
-        let approved = province_approver
-            .submit(
-                &request_path,
-                &format!("{request_path}/approve"),
-                &[("remarks", HOSTILE)],
-            )
-            .await;
-        assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
-        let page = province_approver.get(&request_path).await;
-        assert!(page.body.contains("data-decision=\"approved\""));
-        assert_escaped(&page.body);
-
+        approved_by_the_parents_approver(&province, &request_path).await;
         carried_out_with_a_verified_certificate(&county, &request_path, &archive).await;
     }
 }
@@ -331,4 +320,24 @@ async fn carried_out_with_a_verified_certificate(
         certificates.body
     );
     assert!(certificates.body.contains("签名有效"));
+}
+
+/// The province's approver finds the child's request and approves it, with remarks.
+async fn approved_by_the_parents_approver(province: &WebNode, request_path: &str) {
+    let mut province_approver = Browser::signed_in(province, "approver").await;
+    let list = province_approver.get("/retention").await;
+    assert!(list.body.contains("（下级）"));
+    let page = province_approver.get(request_path).await;
+    assert!(page.body.contains(&format!("{request_path}/approve")));
+    let approved = province_approver
+        .submit(
+            request_path,
+            &format!("{request_path}/approve"),
+            &[("remarks", HOSTILE)],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    let page = province_approver.get(request_path).await;
+    assert!(page.body.contains("data-decision=\"approved\""));
+    assert_escaped(&page.body);
 }
