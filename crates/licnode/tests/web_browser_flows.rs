@@ -292,3 +292,55 @@ async fn download_xlsx(browser: &Browser, base: &str, period: &str) -> Vec<Strin
         .flat_map(|row| row.iter().map(|cell| cell.to_string()))
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_approver_approves_from_the_pending_list() {
+    let Some(browser) = Browser::start(Viewport::Phone)
+        .await
+        .expect("headless Chromium starts")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let node = province(dir.path()).await;
+    let base = format!("http://{}", node.local_addr());
+    let model = licnode_model::collection("licences").expect("licences");
+    let mut input = licnode_gen::Generator::new(73).record(model, "330106");
+    input.insert("status".into(), json!("valid"));
+    let licence = node
+        .archive()
+        .create("licences", Some("330106"), &input, &Author::clerk("wang"))
+        .await
+        .expect("licence")
+        .record
+        .id;
+    let mut fields = serde_json::Map::new();
+    fields.insert("reason".into(), json!("企业申请注销"));
+    fields.insert("event_date".into(), json!("2026-11-20"));
+    node.archive()
+        .prepare_licence_action(&licence, "cancellation", &fields, &Author::clerk("wang"))
+        .await
+        .expect("prepared");
+
+    sign_in(&browser, &base, "li").await;
+    browser
+        .open(&format!("{base}/licence-actions"))
+        .await
+        .expect("pending list");
+    browser
+        .screenshot("web-licence-actions-pending-phone")
+        .await
+        .expect("screenshot");
+    browser
+        .click("#actions button[data-action=approve]")
+        .await
+        .expect("approve");
+    browser
+        .wait_for_text("data-state=\"approved\"", WAIT)
+        .await
+        .expect("approved");
+    let stored = node.archive().get(&licence).await.expect("licence");
+    assert_eq!(stored.data["status"], "cancelled");
+    browser.close().await.expect("browser closes");
+    node.shutdown().await.expect("node stops");
+}

@@ -1,5 +1,17 @@
 //! What the refusals of the work flows (licence actions, reports, retention) say in Chinese,
-//! by their stable codes; the codes and the decisions stay in the services.
+//! by their stable codes (the codes and the decisions stay in the services), and how their
+//! pages write a time.
+
+/// A time as the work-flow pages show it: China time to the minute (`2026-12-06 08:45`).
+pub(crate) fn china_time(millis: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .map(|time| {
+            time.with_timezone(&licnode_app::clock::china())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
 
 /// The Chinese wording of a work-flow refusal, if `code` is one.
 pub(crate) fn refusal(code: &str) -> Option<&'static str> {

@@ -19,13 +19,13 @@ use licnode_store::licence_actions::{LicenceAction, states};
 use maud::{Markup, html};
 use serde_json::{Map, Value};
 
+use super::flow_messages::china_time;
 use super::form::{self, FormView, Typed};
 use super::layout::{WebError, articles_label, page};
 use super::messages;
 use super::page_operation;
 use super::session::{CSRF_FIELD, WebSession};
 use crate::licence_actions::{ListParams, action_query};
-use crate::records::millis_text;
 use crate::routes::Routes;
 use crate::{ApiError, AppState};
 
@@ -393,25 +393,25 @@ async fn action_list(
         } @else {
             div.table-scroll { table.list #actions {
                 thead { tr {
-                    th { "编号" } th { "类型" } th { "企业名称" } th { "证书编号" }
-                    th { "提出人" } th { "提出时间" } th { "状态" } th { "" }
+                    th { "编号" } th { "审批" } th { "类型" } th { "企业名称" } th { "证书编号" }
+                    th { "提出人" } th { "提出时间" } th { "状态" }
                 } }
                 tbody {
                     @for action in &actions {
                         tr data-action-id=(action.id) data-state=(action.state) {
                             td { a href={ "/licence-actions/" (action.id) } { (action.id) } }
-                            td { (kind_label(&action.event_kind)) }
-                            td { (action.enterprise_name.as_deref().unwrap_or("—")) }
-                            td { (action.licence_number.as_deref().unwrap_or("—")) }
-                            td { (action.prepared_by) }
-                            td { (millis_text(action.prepared_at_ms)) }
-                            td { (state_label(&action.state)) }
                             td {
                                 @if action.state == states::PENDING && may_approve(&session) {
                                     (approve_button(&session, action))
                                 }
                                 " " a href={ "/licence-actions/" (action.id) } { "查看" }
                             }
+                            td { (kind_label(&action.event_kind)) }
+                            td { (action.enterprise_name.as_deref().unwrap_or("—")) }
+                            td { (action.licence_number.as_deref().unwrap_or("—")) }
+                            td { (action.prepared_by) }
+                            td { (china_time(action.prepared_at_ms)) }
+                            td { (state_label(&action.state)) }
                         }
                     }
                 }
@@ -450,9 +450,9 @@ async fn action_page(
         p.basis { "依据：" (articles_label(ARTICLES)) " · 状态：" strong #action-state data-state=(action.state) { (state_label(&action.state)) } }
         dl.fields {
             dt { "许可证" } dd { a href={ "/records/" (action.licence_id) } { (action.licence_number.as_deref().unwrap_or(&action.licence_id)) } }
-            dt { "提出人" } dd { (action.prepared_by) " · " (millis_text(action.prepared_at_ms)) }
+            dt { "提出人" } dd { (action.prepared_by) " · " (china_time(action.prepared_at_ms)) }
             @if let Some(decided_by) = &action.decided_by {
-                dt { "审批人" } dd { (decided_by) " · " (action.decided_at_ms.map(millis_text).unwrap_or_default()) }
+                dt { "审批人" } dd { (decided_by) " · " (action.decided_at_ms.map(china_time).unwrap_or_default()) }
             }
             @if let Some(reason) = &action.decision_reason {
                 dt { "退回理由" } dd { (reason) }

@@ -14,10 +14,10 @@ use licnode_store::StoredRecord;
 use maud::{Markup, html};
 use serde_json::Value;
 
+use super::flow_messages::china_time;
 use super::layout::{WebError, articles_label, page};
 use super::page_operation;
 use super::session::{CSRF_FIELD, WebSession};
-use crate::records::millis_text;
 use crate::reports::{form_file, period_of, reports};
 use crate::routes::Routes;
 use crate::{ApiError, AppState};
@@ -189,7 +189,7 @@ async fn schedule(
                             td { @if let Some(id) = &run.report_id { a href={ "/reports/" (id) } { (run.period) } } @else { (run.period) } }
                             td { (kind_label(&run.kind)) }
                             td { (run.started_by) }
-                            td { (millis_text(run.started_at_ms)) }
+                            td { (china_time(run.started_at_ms)) }
                             td { (run.outcome) }
                             td { (run.detail.as_deref().unwrap_or("")) }
                         }

@@ -15,10 +15,10 @@ use licnode_store::{ListQuery, StoredRecord};
 use maud::{Markup, html};
 use serde_json::Value;
 
+use super::flow_messages::china_time;
 use super::layout::{WebError, articles_label, page};
 use super::page_operation;
 use super::session::{CSRF_FIELD, WebSession};
-use crate::records::millis_text;
 use crate::retention::api_error;
 use crate::routes::Routes;
 use crate::{ApiError, AppState};
@@ -412,7 +412,7 @@ async fn certificates(
                         @let verified = key.as_ref().map(|key| state.archive.verify_destruction_certificate(certificate, key.as_ref()));
                         tr data-certificate=(certificate.id) {
                             td { code { (certificate.id) } }
-                            td { (millis_text(certificate.destroyed_at_ms)) }
+                            td { (china_time(certificate.destroyed_at_ms)) }
                             td { (certificate.destroyed_by) }
                             td { (certificate.approving_node) }
                             td { (certificate.approver) }
