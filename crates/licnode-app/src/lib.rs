@@ -11,6 +11,7 @@ pub mod administration;
 pub mod audit;
 pub mod clock;
 pub mod deadlines;
+pub mod licence_actions;
 pub mod network;
 pub mod overview;
 pub mod records;
@@ -18,6 +19,7 @@ pub mod reports;
 pub mod retention;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use licence_actions::LicenceActionError;
 pub use licnode_store::DeadlineQuery;
 pub use records::{
     Approval, Archive, ArchiveError, Author, BulkRow, BulkWriter, Created, NodeScope, Updated,

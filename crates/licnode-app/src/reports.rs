@@ -322,6 +322,13 @@ impl Reports {
         }
     }
 
+    /// [`Reports::run`] by a staff member: anyone who may write runs a period (clerks,
+    /// approvers, administrators); an auditor only reads (`forbidden_role`).
+    pub async fn run_as(&self, period: &Period, author: &Author) -> Result<RunResult, ReportError> {
+        crate::records::require_write(author)?;
+        self.run(period, author.user()).await
+    }
+
     async fn run_inner(
         &self,
         period: &Period,

@@ -267,12 +267,18 @@ impl Archive {
         today: NaiveDate,
         years: u32,
     ) -> Result<Vec<DueRecord>, StoreError> {
+        // A record's period starts no earlier than its last change: only records last changed
+        // `years` ago or earlier can be due (two days' margin for the calendar's edges).
+        let changed_before_ms = today
+            .checked_sub_months(chrono::Months::new(12 * years))
+            .and_then(|date| date.checked_add_days(chrono::Days::new(2)))
+            .map_or(i64::MAX, crate::clock::start_of_day_ms);
         let Some(today) = calendar(today) else {
             return Ok(Vec::new());
         };
         let mut due = Vec::new();
         self.store
-            .for_each_retained_record(|record| {
+            .for_each_retained_record(changed_before_ms, |record| {
                 if let Some(date) = due_on(
                     &record.collection,
                     &record.data,
@@ -637,6 +643,61 @@ impl Archive {
             tracing::warn!(%error, request_id, "cannot note the destruction in its request");
         }
         Ok(certificate)
+    }
+}
+
+impl Archive {
+    /// Checks a destruction certificate again: its signed approval verifies against the node
+    /// PKI (as when it was carried out, expiry aside), was signed by the approving node it
+    /// names for this node's request, and names exactly the records the certificate lists.
+    /// The certificates page shows the result next to each certificate.
+    pub fn verify_destruction_certificate(
+        &self,
+        certificate: &DestructionCertificate,
+        key: &dyn NodeKey,
+    ) -> Result<(), RetentionError> {
+        let signed: SignedDecision = serde_json::from_str(&certificate.approval)
+            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
+        let signature = hex::decode(&signed.signature)
+            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
+        let chain = signed
+            .chain
+            .iter()
+            .map(hex::decode)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
+        let signer = key
+            .verify(
+                &chain,
+                &signed_message(&signed.payload),
+                signed.scheme,
+                &signature,
+            )
+            .map_err(|(code, message)| RetentionError::BadSignature { code, message })?;
+        let payload: DecisionPayload = serde_json::from_str(&signed.payload)
+            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
+        if signer != payload.approving_node || signer != certificate.approving_node {
+            return Err(RetentionError::NotFromASuperior { signer });
+        }
+        if payload.decision != "approved" {
+            return Err(RetentionError::ApprovalRefused(
+                certificate.request_id.clone(),
+            ));
+        }
+        let mut listed: Vec<String> = certificate
+            .records
+            .iter()
+            .map(|record| record.id.clone())
+            .collect();
+        listed.sort();
+        listed.dedup();
+        if payload.request_id != certificate.request_id
+            || payload.requesting_node != certificate.node
+            || payload.record_ids != listed
+        {
+            return Err(RetentionError::ApprovalForOtherRecords);
+        }
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use licnode_app::ArchiveError;
+use licnode_app::LicenceActionError;
 use licnode_app::reports::ReportError;
 use licnode_app::retention::RetentionError;
 use licnode_reports::PeriodError;
@@ -150,6 +151,8 @@ pub enum ApiError {
     Report(ReportError),
     Period(PeriodError),
     Retention(RetentionError),
+    /// Refused by the licence work flow (Art. 13, 19, 28).
+    LicenceAction(LicenceActionError),
     Anchor(AnchorError),
     Account(AccountError),
 }
@@ -238,6 +241,7 @@ impl ApiError {
                 }
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
+            LicenceAction(error) => licence_action_status(error),
             Account(error) => match error {
                 AccountError::Exists(_) => StatusCode::CONFLICT,
                 AccountError::NoSuchUser(_) | AccountError::NoSuchToken(_) => StatusCode::NOT_FOUND,
@@ -299,6 +303,7 @@ impl ApiError {
             Report(error) => error.code(),
             Period(error) => error.code(),
             Retention(error) => error.code(),
+            LicenceAction(error) => error.code(),
             Anchor(error) => error.code(),
             Account(error) => match error {
                 AccountError::Exists(_) => "user_exists",
@@ -395,6 +400,7 @@ impl ApiError {
             Report(error) => error.to_string(),
             Period(error) => error.to_string(),
             Retention(error) => error.to_string(),
+            LicenceAction(error) => error.to_string(),
             Anchor(error) => error.to_string(),
             Account(error) => error.to_string(),
         }
@@ -573,6 +579,23 @@ impl ApiError {
             ]
             .map(ApiError::Retention),
         );
+        refusals.extend(
+            [
+                LicenceActionError::NotFound(0),
+                LicenceActionError::NotALicence(text()),
+                LicenceActionError::UnknownEventKind(text()),
+                LicenceActionError::LicenceNotActive {
+                    licence: text(),
+                    status: text(),
+                },
+                LicenceActionError::NotPending {
+                    id: 0,
+                    state: text(),
+                },
+                LicenceActionError::ReasonRequired,
+            ]
+            .map(ApiError::LicenceAction),
+        );
         refusals
     }
 
@@ -587,6 +610,20 @@ impl ApiError {
             .collect();
         codes.extend(licnode_sync::DenyReason::CODES);
         codes
+    }
+}
+
+fn licence_action_status(error: &LicenceActionError) -> StatusCode {
+    match error {
+        LicenceActionError::Archive(inner) => archive_status(inner),
+        LicenceActionError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        LicenceActionError::NotFound(_) => StatusCode::NOT_FOUND,
+        LicenceActionError::NotALicence(_)
+        | LicenceActionError::UnknownEventKind(_)
+        | LicenceActionError::ReasonRequired => StatusCode::UNPROCESSABLE_ENTITY,
+        LicenceActionError::LicenceNotActive { .. } | LicenceActionError::NotPending { .. } => {
+            StatusCode::CONFLICT
+        }
     }
 }
 
@@ -653,6 +690,16 @@ impl From<RetentionError> for ApiError {
                 ApiError::Internal
             }
             refusal => ApiError::Retention(refusal),
+        }
+    }
+}
+
+impl From<LicenceActionError> for ApiError {
+    fn from(error: LicenceActionError) -> Self {
+        match error {
+            LicenceActionError::Archive(inner) => ApiError::from(inner),
+            LicenceActionError::Store(ref inner) => ApiError::internal(inner),
+            refusal => ApiError::LicenceAction(refusal),
         }
     }
 }

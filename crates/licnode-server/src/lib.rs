@@ -12,6 +12,7 @@ pub mod deadlines;
 pub mod error;
 mod export;
 pub mod json_body;
+mod licence_actions;
 pub mod links;
 pub mod metrics;
 mod openapi;
@@ -163,6 +164,7 @@ fn described_app(state: &AppState, document: Arc<OnceLock<Bytes>>) -> Routes<App
         .merge(reports::routes())
         .merge(retention::routes())
         .merge(links::staff_routes())
+        .merge(licence_actions::routes())
         .map_operations(Operation::requiring_login)
         .map_router(|router| {
             router

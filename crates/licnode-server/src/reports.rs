@@ -85,7 +85,7 @@ pub(crate) fn routes() -> Routes<AppState> {
         )
 }
 
-fn reports(state: &AppState) -> Reports {
+pub(crate) fn reports(state: &AppState) -> Reports {
     // Runs by hand leave drafts: an approver submits them (auto_submit is the scheduler's).
     Reports::new(
         state.archive.clone(),
@@ -97,7 +97,7 @@ fn reports(state: &AppState) -> Reports {
     )
 }
 
-fn period_of(kind: &str, period: &str) -> Result<Period, ApiError> {
+pub(crate) fn period_of(kind: &str, period: &str) -> Result<Period, ApiError> {
     let kind = ReportKind::parse(kind)?;
     Ok(Period::parse(kind, period)?)
 }
@@ -138,7 +138,7 @@ async fn run(
     staff.require_write()?;
     let Json(body) = body?;
     let period = period_of(&body.kind, &body.period)?;
-    let result = reports(&state).run(&period, &staff.user.name).await?;
+    let result = reports(&state).run_as(&period, &staff.author()).await?;
     let status = if result.run.outcome == "created" || result.run.outcome == "revised" {
         StatusCode::CREATED
     } else {
@@ -195,16 +195,28 @@ async fn form(
             });
         }
     };
+    form_file(&state, form, &record, xlsx, query.filing_date.as_deref()).await
+}
+
+/// An official form of a stored record as a download (XLSX or CSV): the one writer the JSON
+/// API's route and the web application's download links share, so both give the same bytes.
+pub(crate) async fn form_file(
+    state: &AppState,
+    form: FormName,
+    record: &str,
+    xlsx: bool,
+    filing_date: Option<&str>,
+) -> Result<Response, ApiError> {
     let stored = state
         .archive
-        .find(&record)
+        .find(record)
         .await?
         .filter(|stored| stored.collection == form.collection())
         .ok_or_else(|| {
             ApiError::not_found(format!("no {} record {record:?}", form.collection()))
         })?;
     let forms = form
-        .build(&stored.data, query.filing_date.as_deref())
+        .build(&stored.data, filing_date)
         .ok_or_else(|| ApiError::WrongReportKind)?;
     let written = if xlsx {
         licnode_reports::to_xlsx(&forms)

@@ -14,6 +14,7 @@ pub mod audit;
 mod backup;
 pub mod deadlines;
 mod dialect;
+pub mod licence_actions;
 pub mod link_reports;
 mod migrate;
 mod projection;
@@ -42,7 +43,7 @@ pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
 pub use reports::ReportRun;
 pub use sync_state::{CursorMove, QuarantineEntry, QuarantineReason, Refusal, SyncBatch};
 pub use write::{
-    ApplyOutcome, Attribution, ModifyError, PreparedChange, PreparedRecord,
+    ApplyOutcome, ApprovedAction, Attribution, ModifyError, PreparedChange, PreparedRecord,
     REASON_IDENTITY_CONFLICT, REASON_INVALID_RECORD, RemoteChange,
 };
 

@@ -74,6 +74,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0010_audit_anchors.sql"),
     },
     Migration {
+        version: 11,
+        name: "licence_actions",
+        sqlite: include_str!("../../../migrations/sqlite/0011_licence_actions.sql"),
+        postgres: include_str!("../../../migrations/postgres/0011_licence_actions.sql"),
+    },
+    Migration {
         version: 12,
         name: "link_reports",
         sqlite: include_str!("../../../migrations/sqlite/0012_link_reports.sql"),

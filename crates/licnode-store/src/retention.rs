@@ -104,10 +104,16 @@ fn parse_data(id: &str, text: &str) -> Result<Map<String, Value>, StoreError> {
 }
 
 impl Store {
-    /// Visits every record held but the destruction requests (kept for good), in key order,
-    /// streamed so that a sweep of millions of records holds only what the visitor keeps. The
-    /// retention service judges which have come due.
-    pub async fn for_each_retained_record<F>(&self, mut visit: F) -> Result<(), StoreError>
+    /// Visits every record held but the destruction requests (kept for good) whose last change
+    /// is before `changed_before_ms`, oldest change first, streamed so that a sweep of millions of
+    /// records holds only what the visitor keeps. The retention service judges which have come
+    /// due; a record's period never starts before its last change, so the service bounds the
+    /// sweep by that (an indexed range read, migration 0011).
+    pub async fn for_each_retained_record<F>(
+        &self,
+        changed_before_ms: i64,
+        mut visit: F,
+    ) -> Result<(), StoreError>
     where
         F: FnMut(HeldRecord),
     {
@@ -128,8 +134,10 @@ impl Store {
             Db::Sqlite { reader, .. } => {
                 let mut rows = sqlx::query_as::<_, ScanRow>(
                     "SELECT key, id, collection, jurisdiction, data, updated_at_ms, \
-                     enterprise_name FROM records WHERE collection <> ? ORDER BY key",
+                     enterprise_name FROM records WHERE updated_at_ms < ? AND collection <> ? \
+                     ORDER BY updated_at_ms, key",
                 )
+                .bind(changed_before_ms)
                 .bind(DESTRUCTIONS)
                 .fetch(reader);
                 while let Some(row) = rows.try_next().await? {
@@ -139,8 +147,10 @@ impl Store {
             Db::Postgres { pool } => {
                 let mut rows = sqlx::query_as::<_, ScanRow>(
                     "SELECT key, id, collection, jurisdiction, data::text, updated_at_ms, \
-                     enterprise_name FROM records WHERE collection <> $1 ORDER BY key",
+                     enterprise_name FROM records WHERE updated_at_ms < $1 AND collection <> $2 \
+                     ORDER BY updated_at_ms, key",
                 )
+                .bind(changed_before_ms)
                 .bind(DESTRUCTIONS)
                 .fetch(pool);
                 while let Some(row) = rows.try_next().await? {

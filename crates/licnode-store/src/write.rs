@@ -12,9 +12,12 @@ use crate::read::StoredRecord;
 use crate::sync_state::QuarantineReason;
 use crate::{Db, Store, StoreError};
 
+mod licence_action;
 mod postgres;
 mod sqlite;
 mod transaction;
+
+pub use licence_action::ApprovedAction;
 
 pub(crate) use transaction::{CounterTx, LoadedDocument, WriteTx};
 use transaction::{DocumentRow, NewRecordRow, NextDocument};

@@ -88,7 +88,7 @@ async fn an_administrator_creates_an_account_in_chromium_and_the_new_user_signs_
 
     sign_in(&browser, &base, "admin", PASSWORD).await;
     browser
-        .click("nav.admin a[href='/admin/users']")
+        .click("nav.areas a[href='/admin/users']")
         .await
         .expect("the accounts link");
     browser

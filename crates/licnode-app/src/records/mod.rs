@@ -16,8 +16,9 @@ use licnode_store::{
     Projection, Role, SearchQuery, Store, StoreError, StoredRecord,
 };
 
+pub(crate) use author::approval_needed;
+use author::is_submitted_report;
 pub use author::{Approval, Author};
-use author::{approval_needed, is_submitted_report};
 
 /// Refusals of the write path, each with a stable machine code.
 #[derive(Debug, thiserror::Error)]
@@ -227,13 +228,13 @@ impl Archive {
         &self.actor
     }
 
-    fn collection(name: &str) -> Result<&'static Collection, ArchiveError> {
+    pub(crate) fn collection(name: &str) -> Result<&'static Collection, ArchiveError> {
         licnode_model::collection(name).ok_or_else(|| ArchiveError::UnknownCollection(name.into()))
     }
 
     /// The jurisdiction of a new record of `collection`, checked: a real division code, within
     /// this node's territory, and one this node may author the collection for.
-    fn jurisdiction(
+    pub(crate) fn jurisdiction(
         &self,
         collection: &Collection,
         requested: Option<&str>,
@@ -432,7 +433,10 @@ impl Archive {
 
     /// The same authority as for creating a record: a node edits only what it may write, for
     /// jurisdictions it may write for.
-    fn require_authority_over(&self, current: &StoredRecord) -> Result<(), ArchiveError> {
+    pub(crate) fn require_authority_over(
+        &self,
+        current: &StoredRecord,
+    ) -> Result<(), ArchiveError> {
         let decision = licnode_sync::may_author(
             &self.scope.node_ref(),
             &current.collection,
@@ -446,7 +450,7 @@ impl Archive {
 
     /// Refuses an edit of a copy of a record another node authors and that flows down
     /// (Art. 32), and of a submitted report, frozen for every role (Art. 18–20).
-    fn require_editable(
+    pub(crate) fn require_editable(
         &self,
         model: &Collection,
         id: &str,
@@ -551,7 +555,7 @@ impl Archive {
 }
 
 /// Auditors read and write nothing.
-fn require_write(author: &Author) -> Result<(), ArchiveError> {
+pub(crate) fn require_write(author: &Author) -> Result<(), ArchiveError> {
     if author.role().may_write() {
         Ok(())
     } else {
@@ -563,7 +567,10 @@ fn require_write(author: &Author) -> Result<(), ArchiveError> {
 }
 
 /// Refuses a write that needs an approver unless the author may approve.
-fn require_approval(author: &Author, approval: Option<Approval>) -> Result<(), ArchiveError> {
+pub(crate) fn require_approval(
+    author: &Author,
+    approval: Option<Approval>,
+) -> Result<(), ArchiveError> {
     match approval {
         Some(approval) if !author.role().may_approve() => Err(ArchiveError::ApprovalRequired {
             user: author.user().to_string(),
@@ -576,7 +583,7 @@ fn require_approval(author: &Author, approval: Option<Approval>) -> Result<(), A
 
 /// Art. 28 (and ARCHITECTURE.md, principle 2): a licence withdrawn, revoked or cancelled stays so; its
 /// status is not edited back to a non-terminal value.
-fn guard_terminal_status(
+pub(crate) fn guard_terminal_status(
     model: &Collection,
     id: &str,
     current: &Map<String, Value>,

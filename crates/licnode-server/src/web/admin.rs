@@ -426,20 +426,3 @@ async fn revoke_token(
         .map_err(|error| account_refusal(ApiError::from(error)))?;
     Ok(Redirect::to(&format!("/admin/users/{name}")).into_response())
 }
-
-/// The administration pages `session`'s role may open, for the navigation: (path, label).
-pub(crate) fn navigation(session: &WebSession) -> Vec<(&'static str, &'static str)> {
-    let mut links = vec![
-        (super::national::NATIONAL_PATH, "报送与链路"),
-        ("/deadlines", "期限"),
-        ("/quarantine", "隔离区"),
-    ];
-    if session.staff.require_oversight().is_ok() {
-        links.push(("/audit", "审计日志"));
-        links.push(("/health", "节点状态"));
-    }
-    if session.staff.require_administer().is_ok() {
-        links.push(("/admin/users", "账户"));
-    }
-    links
-}

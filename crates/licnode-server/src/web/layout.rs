@@ -67,11 +67,37 @@ pub(crate) fn page(
                         }
                     }
                 }
-                @if let Some(session) = session { nav.admin { @for (path, label) in super::admin::navigation(session) { a href=(path) { (label) } } } }
+                @if let Some(session) = session {
+                    nav.areas {
+                        @for (path, label) in navigation(session) { a href=(path) { (label) } }
+                    }
+                }
                 main { (body) }
             }
         }
     }
+}
+
+/// The areas `session`'s role may open, for the navigation bar: (path, label). Every role sees
+/// the work flows and the overviews; auditors and administrators also the audit log and the
+/// node's health; administrators the accounts. The pages check the role again themselves.
+fn navigation(session: &WebSession) -> Vec<(&'static str, &'static str)> {
+    let mut links = vec![
+        ("/licence-actions", "待审批"),
+        ("/reports", "统计报表"),
+        ("/retention", "档案保管"),
+        (super::national::NATIONAL_PATH, "报送与链路"),
+        ("/deadlines", "期限"),
+        ("/quarantine", "隔离区"),
+    ];
+    if session.staff.require_oversight().is_ok() {
+        links.push(("/audit", "审计日志"));
+        links.push(("/health", "节点状态"));
+    }
+    if session.staff.require_administer().is_ok() {
+        links.push(("/admin/users", "账户"));
+    }
+    links
 }
 
 /// A refusal shown as a page: what happened in Chinese, and the stable code a person can quote.

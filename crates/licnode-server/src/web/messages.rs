@@ -26,6 +26,9 @@ pub(crate) fn refusal(code: &str, fallback: &str) -> String {
         "validation_failed" => "有字段未通过校验，请按提示修改",
         "internal" => "节点暂时无法完成请求，错误已记入日志",
         "author_not_allowed" => "按许可权限表，本节点无权录入或修改这类记录",
+        code if super::flow_messages::refusal(code).is_some() => {
+            super::flow_messages::refusal(code).unwrap_or_default()
+        }
         _ => "",
     };
     if text.is_empty() {

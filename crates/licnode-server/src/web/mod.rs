@@ -11,14 +11,18 @@ mod admin;
 mod audit;
 mod deadlines;
 mod display;
+mod flow_messages;
 mod form;
 mod health;
 mod home;
 mod layout;
+mod licence_actions;
 mod messages;
 mod national;
 mod quarantine;
 mod records;
+mod reports;
+mod retention;
 mod session;
 
 use axum::http::header;
@@ -45,6 +49,9 @@ pub(crate) fn routes(state: &AppState) -> Routes<AppState> {
     let signed_in = home::routes()
         .merge(records::routes())
         .merge(national::routes())
+        .merge(licence_actions::routes())
+        .merge(reports::routes())
+        .merge(retention::routes())
         .merge(session::signed_in_routes())
         .merge(admin::routes().merge(audit::routes()).merge(health::routes()).merge(deadlines::routes()).merge(quarantine::routes()))
         .map_operations(|operation| {

@@ -534,6 +534,7 @@ async fn record_page(
                 }
             }
         }
+        @if model.name == "licences" { (super::licence_actions::licence_panel(&state, &record, &session)) }
         @if !conflicts.is_empty() {
             section #conflicts {
                 h2 { "并发修改的字段" }

@@ -440,7 +440,7 @@ async fn the_navigation_offers_each_role_only_the_pages_it_may_open() {
     ] {
         let mut browser = Browser::signed_in(&node, role).await;
         let home = browser.get("/").await;
-        let navigation = home.between("<nav class=\"admin\">", "</nav>");
+        let navigation = home.between("<nav class=\"areas\">", "</nav>");
         for path in offered {
             assert!(
                 navigation.contains(&format!("href=\"{path}\"")),

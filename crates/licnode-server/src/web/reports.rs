@@ -1,0 +1,416 @@
+//! The statutory reports' pages (Art. 18–20, Attachment 1): the schedule (which periods are
+//! due, which ran, which were submitted), running a period, a report's page with the four
+//! tables of Attachment 1, submission (approvers: the reports service decides on the session's
+//! typed role), the XLSX and CSV downloads (the JSON API's writer, so the same bytes) and a
+//! print view that reproduces the official form on A4 landscape.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use chrono::NaiveDate;
+use licnode_reports::forms::{self as official, Block, Form as OfficialForm};
+use licnode_reports::{FormName, Period, ReportKind};
+use licnode_store::StoredRecord;
+use maud::{Markup, html};
+use serde_json::Value;
+
+use super::flow_messages::china_time;
+use super::layout::{WebError, articles_label, page};
+use super::page_operation;
+use super::session::{CSRF_FIELD, WebSession};
+use crate::reports::{form_file, period_of, reports};
+use crate::routes::Routes;
+use crate::{ApiError, AppState};
+
+type Pairs = Vec<(String, String)>;
+
+/// The articles behind the reports.
+const ARTICLES: &[u16] = &[18, 19, 20];
+/// Months the schedule shows, newest first.
+const SCHEDULE_MONTHS: u32 = 12;
+/// Years the schedule shows, newest first.
+const SCHEDULE_YEARS: i32 = 3;
+/// Runs the schedule lists.
+const RECENT_RUNS: i64 = 20;
+
+pub(crate) fn routes() -> Routes<AppState> {
+    Routes::new()
+        .get(
+            "/reports",
+            schedule,
+            page_operation("The reports' schedule: the periods due, which ran, which were submitted, and the latest runs"),
+        )
+        .post(
+            "/reports/run",
+            run_period,
+            page_operation("Run (build or rebuild) a period's report now; clerks and approvers")
+                .answers(303, "run: to the report's page")
+                .refuses_with_page(409, "the period has not ended (`period_not_ended`)"),
+        )
+        .get(
+            "/reports/{id}",
+            report_page,
+            page_operation("A report: its figures, the four tables of Attachment 1, submission, downloads"),
+        )
+        .post(
+            "/reports/{id}/submit",
+            submit_report,
+            page_operation("Submit (报送) the report; approvers only, decided by the reports service")
+                .answers(303, "submitted: to the report's page")
+                .refuses_with_page(409, "submitted already (`report_already_submitted`)"),
+        )
+        .get(
+            "/reports/{id}/attachment1",
+            download_attachment_1,
+            page_operation("Attachment 1 of a monthly report as a file (`?format=xlsx|csv`), the same bytes as the JSON API's form download"),
+        )
+        .get(
+            "/reports/{id}/print",
+            print_view,
+            page_operation("Attachment 1 as the official form prints it (A4 landscape): title, 填报单位, period, the four tables, 填表人/审核人/日期"),
+        )
+}
+
+fn text<'a>(record: &'a StoredRecord, field: &str) -> &'a str {
+    record
+        .data
+        .get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "submitted" => "已报送",
+        "draft" => "草稿",
+        _ => "未生成",
+    }
+}
+
+fn kind_label(kind: &str) -> &'static str {
+    ReportKind::parse(kind).map_or("报表", ReportKind::label_zh)
+}
+
+/// The periods the schedule shows: the last months and years that can be reported.
+fn scheduled_periods(today: NaiveDate) -> Vec<Period> {
+    let mut periods = Vec::new();
+    let mut month = Period::month_before(today);
+    for _ in 0..SCHEDULE_MONTHS {
+        periods.push(month);
+        month = match month {
+            Period::Month { year, month: 1 } => Period::Month {
+                year: year - 1,
+                month: 12,
+            },
+            Period::Month { year, month } => Period::Month {
+                year,
+                month: month - 1,
+            },
+            year => year,
+        };
+    }
+    let this_year = Period::year_of(today).year();
+    for offset in 0..SCHEDULE_YEARS {
+        periods.push(Period::Year(this_year - offset));
+    }
+    periods
+}
+
+fn run_form(session: &WebSession, today: NaiveDate) -> Markup {
+    html! {
+        form.filters method="post" action="/reports/run" #run-period {
+            input type="hidden" name=(CSRF_FIELD) value=(session.csrf_token);
+            label { "报表类型"
+                select name="kind" {
+                    option value="monthly" { "月报" }
+                    option value="yearly" { "年报" }
+                }
+            }
+            label { "报告期（月报 YYYY-MM，年报 YYYY）"
+                input type="text" name="period" required value=(Period::month_before(today).to_string());
+            }
+            button type="submit" { "生成报表" }
+        }
+    }
+}
+
+async fn schedule(
+    State(state): State<AppState>,
+    Extension(session): Extension<WebSession>,
+) -> Result<Response, WebError> {
+    let reports = reports(&state);
+    let today = state.clock.today();
+    let mut rows = Vec::new();
+    for period in scheduled_periods(today) {
+        let latest = reports
+            .revisions(&period)
+            .await
+            .map_err(ApiError::from)?
+            .pop();
+        rows.push((period, latest));
+    }
+    let runs = reports.runs(None, RECENT_RUNS).await?;
+    let body = html! {
+        h1 { "统计报表" }
+        p.basis { "依据：" (articles_label(ARTICLES)) "、附件1 · 月报于次月10日前报送，年报于当年10月31日前报送" }
+        @if session.staff.user.role.may_write() {
+            (run_form(&session, today))
+        }
+        div.table-scroll { table.list #schedule {
+            thead { tr {
+                th { "报告期" } th { "类型" } th { "报送期限" } th { "状态" } th { "版本" }
+                th { "报送时间" } th.number { "逾期天数" }
+            } }
+            tbody {
+                @for (period, latest) in &rows {
+                    @let status = latest.as_ref().map(|record| text(record, "status")).unwrap_or_default();
+                    @let late = if status == "submitted" || period.due_date() >= today { 0 } else { period.days_late(today) };
+                    tr data-period=(period.to_string()) data-status=(status) {
+                        td { @if let Some(record) = latest { a href={ "/reports/" (record.id) } { (period.to_string()) } } @else { (period.to_string()) } }
+                        td { (period.kind().label_zh()) }
+                        td { (period.due_date().format("%Y-%m-%d").to_string()) }
+                        td { (status_label(status)) }
+                        td { (latest.as_ref().map(|record| record.data.get("revision").map(super::form::value_text).unwrap_or_default()).unwrap_or_default()) }
+                        td { (latest.as_ref().map(|record| text(record, "submitted_at")).unwrap_or_default()) }
+                        td.number { @if late > 0 { strong.late { (late) } } @else { "—" } }
+                    }
+                }
+            }
+        } }
+        h2 { "最近的运行" }
+        @if runs.is_empty() {
+            p.empty { "尚无运行记录。" }
+        } @else {
+            div.table-scroll { table.list #runs {
+                thead { tr { th { "报告期" } th { "类型" } th { "发起" } th { "开始时间" } th { "结果" } th { "说明" } } }
+                tbody {
+                    @for run in &runs {
+                        tr {
+                            td { @if let Some(id) = &run.report_id { a href={ "/reports/" (id) } { (run.period) } } @else { (run.period) } }
+                            td { (kind_label(&run.kind)) }
+                            td { (run.started_by) }
+                            td { (china_time(run.started_at_ms)) }
+                            td { (run.outcome) }
+                            td { (run.detail.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            } }
+        }
+    };
+    Ok(Html(page(&state.node, Some(&session), "统计报表", body).into_string()).into_response())
+}
+
+async fn run_period(
+    State(state): State<AppState>,
+    Extension(session): Extension<WebSession>,
+    Form(pairs): Form<Pairs>,
+) -> Result<Response, WebError> {
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, value)| value.trim().to_string())
+            .unwrap_or_default()
+    };
+    let period = period_of(&value("kind"), &value("period"))?;
+    let result = reports(&state)
+        .run_as(&period, &session.staff.author())
+        .await
+        .map_err(ApiError::from)?;
+    let target = result.report.map_or_else(
+        || "/reports".to_string(),
+        |report| format!("/reports/{}", report.id),
+    );
+    Ok(Redirect::to(&target).into_response())
+}
+
+async fn report_of(state: &AppState, id: &str) -> Result<StoredRecord, WebError> {
+    state
+        .archive
+        .find(id)
+        .await?
+        .filter(|record| record.collection == "reports")
+        .ok_or_else(|| ApiError::not_found(format!("no report {id:?}")).into())
+}
+
+/// One table of an official form, its heading cells merged as the original's.
+fn block_table(block: &Block) -> Markup {
+    let header_rows = block.header_rows();
+    html! {
+        table.list.official {
+            thead {
+                @for row in 0..header_rows {
+                    tr {
+                        @for cell in block.header.iter().filter(|cell| cell.row == row) {
+                            th rowspan=(cell.rows) colspan=(cell.cols) { (cell.text) }
+                        }
+                    }
+                }
+            }
+            tbody {
+                @if block.rows.is_empty() {
+                    tr { td colspan=(block.width()) { "无" } }
+                }
+                @for row in &block.rows {
+                    tr { @for cell in row { td { (cell) } } }
+                }
+            }
+        }
+    }
+}
+
+/// One sheet of Attachment 1: its title, 填报单位 and 填报日期, the table, the notes.
+fn official_form(form: &OfficialForm) -> Markup {
+    html! {
+        section.official-form {
+            h2 { (form.title) }
+            p.form-above { @for line in &form.above { span { (line) } } }
+            div.table-scroll { @for block in &form.blocks { (block_table(block)) } }
+            @for line in &form.below { p.form-note { (line) } }
+        }
+    }
+}
+
+async fn report_page(
+    State(state): State<AppState>,
+    Extension(session): Extension<WebSession>,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let report = report_of(&state, &id).await?;
+    let attachment = official::attachment_1_of_report(&report.data);
+    let status = text(&report, "status");
+    // Only the node that made a report submits it; those received from below are read.
+    let own = report.jurisdiction == state.archive.scope.node_code;
+    let title = format!(
+        "{}：{}（第{}版）",
+        kind_label(text(&report, "report_kind")),
+        text(&report, "period"),
+        report
+            .data
+            .get("revision")
+            .map(super::form::value_text)
+            .unwrap_or_default()
+    );
+    let counts = [
+        ("申请企业", "applicant_count"),
+        ("获证", "granted_count"),
+        ("不予许可", "refused_count"),
+        ("变更", "changed_count"),
+        ("撤回、撤销、吊销和注销", "terminated_count"),
+    ];
+    let body = html! {
+        h1 { (title) }
+        p.basis { "依据：" (articles_label(ARTICLES)) "、附件1 · 填报单位：" (text(&report, "reporting_unit")) " · 填报日期：" (text(&report, "fill_date")) }
+        p { "状态：" strong #report-status data-status=(status) { (status_label(status)) }
+            @if !text(&report, "submitted_at").is_empty() { " · 报送时间：" (text(&report, "submitted_at")) } }
+        dl.fields {
+            @for (label, field) in counts {
+                @if let Some(value) = report.data.get(field) { dt { (label) } dd { (super::form::value_text(value)) } }
+            }
+        }
+        p.report-actions {
+            @if attachment.is_some() {
+                a.button #download-xlsx href={ "/reports/" (report.id) "/attachment1?format=xlsx" } { "下载附件1（XLSX）" } " "
+                a.button #download-csv href={ "/reports/" (report.id) "/attachment1?format=csv" } { "下载附件1（CSV）" } " "
+                a.button #print-view href={ "/reports/" (report.id) "/print" } { "打印视图" }
+            }
+        }
+        @if status == "draft" && !own {
+            p.read-only { "这是下级报送来的报表（" (report.jurisdiction) "）。" }
+        } @else if status == "draft" && session.staff.user.role.may_approve() {
+            form.inline method="post" action={ "/reports/" (report.id) "/submit" } #submit-report {
+                input type="hidden" name=(CSRF_FIELD) value=(session.csrf_token);
+                button type="submit" { "报送" }
+            }
+        } @else if status == "draft" {
+            p.read-only { "报表须由审批人报送（第19条）。" }
+        }
+        @if status == "draft" && own && text(&report, "report_kind") == "yearly" && session.staff.user.role.may_write() {
+            p { a.button href={ "/records/" (report.id) "/edit" } { "填写工作情况说明（备注，第20条）" } }
+        }
+        @if let Some(forms) = &attachment {
+            h2 { (official::ATTACHMENT_1_TITLE) }
+            @for form in forms { (official_form(form)) }
+        } @else if let Some(remarks) = report.data.get("remarks") {
+            h2 { "工作情况说明" }
+            p { (super::form::value_text(remarks)) }
+        }
+        p { a href="/reports" { "返回统计报表" } }
+    };
+    Ok(Html(page(&state.node, Some(&session), &title, body).into_string()).into_response())
+}
+
+async fn submit_report(
+    State(state): State<AppState>,
+    Extension(session): Extension<WebSession>,
+    Path(id): Path<String>,
+    _form: Form<Pairs>,
+) -> Result<Response, WebError> {
+    // The reports service decides: submitting is an approver's act (Art. 19), checked in the
+    // write on the session's typed role.
+    reports(&state)
+        .submit(&id, &session.staff.author())
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Redirect::to(&format!("/reports/{id}")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct FormatParam {
+    format: Option<String>,
+}
+
+async fn download_attachment_1(
+    State(state): State<AppState>,
+    Extension(_session): Extension<WebSession>,
+    Path(id): Path<String>,
+    Query(params): Query<FormatParam>,
+) -> Result<Response, WebError> {
+    let xlsx = match params.format.as_deref().unwrap_or("xlsx") {
+        "xlsx" => true,
+        "csv" => false,
+        other => {
+            return Err(ApiError::BadFormat {
+                format: other.to_string(),
+            }
+            .into());
+        }
+    };
+    Ok(form_file(&state, FormName::Attachment1, &id, xlsx, None).await?)
+}
+
+async fn print_view(
+    State(state): State<AppState>,
+    Extension(session): Extension<WebSession>,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let report = report_of(&state, &id).await?;
+    let forms = official::attachment_1_of_report(&report.data).ok_or(ApiError::WrongReportKind)?;
+    let body = html! {
+        article.print-view {
+            p.no-print { "请使用浏览器的打印功能（A4 横向）。" a href={ "/reports/" (report.id) } { "返回报表" } }
+            h1.form-title { (official::ATTACHMENT_1_TITLE) }
+            p.form-above {
+                span { "填报单位（章）：" (text(&report, "reporting_unit")) }
+                span { "报告期：" (text(&report, "period")) }
+            }
+            @for form in &forms { (official_form(form)) }
+            p.signatures {
+                span { "填表人：" span.blank {} }
+                span { "审核人：" span.blank {} }
+                span { "日期：" span.blank {} }
+            }
+        }
+    };
+    Ok(Html(
+        page(
+            &state.node,
+            Some(&session),
+            official::ATTACHMENT_1_TITLE,
+            body,
+        )
+        .into_string(),
+    )
+    .into_response())
+}
