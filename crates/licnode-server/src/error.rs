@@ -4,7 +4,6 @@
 //! Internal errors are logged (with the request id of the span) and never leak details.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use licnode_app::ArchiveError;
@@ -13,7 +12,7 @@ use licnode_app::reports::ReportError;
 use licnode_app::retention::RetentionError;
 use licnode_reports::PeriodError;
 use licnode_store::anchors::AnchorError;
-use licnode_store::{AccountError, Role, StoreError};
+use licnode_store::{AccountError, Role};
 use serde_json::{Value, json};
 
 /// The message of every internal error: the cause is in the node's log, never in the answer.
@@ -613,37 +612,6 @@ impl ApiError {
     }
 }
 
-fn licence_action_status(error: &LicenceActionError) -> StatusCode {
-    match error {
-        LicenceActionError::Archive(inner) => archive_status(inner),
-        LicenceActionError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        LicenceActionError::NotFound(_) => StatusCode::NOT_FOUND,
-        LicenceActionError::NotALicence(_)
-        | LicenceActionError::UnknownEventKind(_)
-        | LicenceActionError::ReasonRequired => StatusCode::UNPROCESSABLE_ENTITY,
-        LicenceActionError::LicenceNotActive { .. } | LicenceActionError::NotPending { .. } => {
-            StatusCode::CONFLICT
-        }
-    }
-}
-
-fn archive_status(error: &ArchiveError) -> StatusCode {
-    match error {
-        ArchiveError::Invalid(_) | ArchiveError::InvalidJurisdiction(_) => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        ArchiveError::UnknownCollection(_) | ArchiveError::NotFound(_) => StatusCode::NOT_FOUND,
-        ArchiveError::OutsideJurisdiction { .. }
-        | ArchiveError::NotAuthorised(_)
-        | ArchiveError::ReadOnlyRole { .. }
-        | ArchiveError::ApprovalRequired { .. } => StatusCode::FORBIDDEN,
-        ArchiveError::TerminalLicence(_)
-        | ArchiveError::ReadOnlyCopy { .. }
-        | ArchiveError::ReportSubmitted(_) => StatusCode::CONFLICT,
-        ArchiveError::Store(_) | ArchiveError::Document(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body = json!({ "code": self.code(), "message": self.message() });
@@ -654,172 +622,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<ArchiveError> for ApiError {
-    fn from(error: ArchiveError) -> Self {
-        match error {
-            ArchiveError::Store(ref inner) => ApiError::internal(inner),
-            ArchiveError::Document(ref inner) => ApiError::internal(inner),
-            refusal => ApiError::Archive(refusal),
-        }
-    }
-}
-
-impl From<ReportError> for ApiError {
-    fn from(error: ReportError) -> Self {
-        match error {
-            ReportError::Archive(inner) => ApiError::from(inner),
-            ReportError::Store(ref inner) => ApiError::internal(inner),
-            ReportError::Period(inner) => ApiError::Period(inner),
-            refusal => ApiError::Report(refusal),
-        }
-    }
-}
-
-impl From<PeriodError> for ApiError {
-    fn from(error: PeriodError) -> Self {
-        ApiError::Period(error)
-    }
-}
-
-impl From<RetentionError> for ApiError {
-    fn from(error: RetentionError) -> Self {
-        match error {
-            RetentionError::Archive(inner) => ApiError::from(inner),
-            RetentionError::Store(_) | RetentionError::Signing(_) => {
-                tracing::error!(%error, "retention step failed");
-                ApiError::Internal
-            }
-            refusal => ApiError::Retention(refusal),
-        }
-    }
-}
-
-impl From<LicenceActionError> for ApiError {
-    fn from(error: LicenceActionError) -> Self {
-        match error {
-            LicenceActionError::Archive(inner) => ApiError::from(inner),
-            LicenceActionError::Store(ref inner) => ApiError::internal(inner),
-            refusal => ApiError::LicenceAction(refusal),
-        }
-    }
-}
-
-impl From<AnchorError> for ApiError {
-    fn from(error: AnchorError) -> Self {
-        match error {
-            AnchorError::Store(inner) => ApiError::from(inner),
-            refusal => ApiError::Anchor(refusal),
-        }
-    }
-}
-
-impl From<AccountError> for ApiError {
-    fn from(error: AccountError) -> Self {
-        match error {
-            AccountError::Store(inner) => ApiError::from(inner),
-            AccountError::Hash(message) => {
-                tracing::error!(%message, "password hashing failed");
-                ApiError::Internal
-            }
-            refusal => ApiError::Account(refusal),
-        }
-    }
-}
-
-impl From<licnode_app::network::LinkReportError> for ApiError {
-    fn from(error: licnode_app::network::LinkReportError) -> Self {
-        use licnode_app::network::LinkReportError;
-        match error {
-            LinkReportError::TooMany(_) => ApiError::BadBatch {
-                reason: error.to_string(),
-            },
-            LinkReportError::OutsideSubtree(reason) => {
-                ApiError::LinkReportOutsideSubtree { reason }
-            }
-            LinkReportError::Store(error) => ApiError::from(error),
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        ApiError::internal(&error)
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        let status = rejection.status();
-        let reason = rejection.body_text();
-        match &rejection {
-            // axum answers these three with 400, 422 and 415, the statuses of the variants.
-            JsonRejection::JsonSyntaxError(_) => ApiError::MalformedJson { reason },
-            JsonRejection::JsonDataError(_) => ApiError::WrongType { reason },
-            JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType { reason },
-            _ if status == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { reason },
-            _ => ApiError::BadBody { status, reason },
-        }
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
-        ApiError::BadQuery {
-            reason: rejection.body_text(),
-        }
-    }
-}
+mod conversions;
+use conversions::{archive_status, licence_action_status};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_own_variant_has_its_own_code() {
-        let refusals = ApiError::one_of_each_own_variant();
-        let codes: std::collections::BTreeSet<&str> = refusals.iter().map(ApiError::code).collect();
-        assert_eq!(
-            codes.len(),
-            refusals.len(),
-            "two variants share a code: {codes:?}"
-        );
-    }
-
-    #[test]
-    fn codes_are_snake_case_and_statuses_are_errors() {
-        for refusal in ApiError::one_of_each_own_variant()
-            .into_iter()
-            .chain(ApiError::one_of_each_service_refusal())
-        {
-            let code = refusal.code();
-            assert!(
-                !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
-                "{code:?} is not snake case"
-            );
-            assert!(
-                refusal.status().is_client_error() || refusal.status().is_server_error(),
-                "{code} answers {}",
-                refusal.status()
-            );
-        }
-    }
-
-    #[test]
-    fn a_validation_refusal_keeps_its_wire_shape() {
-        let response = ApiError::from(ArchiveError::Invalid(licnode_model::ValidationErrors(
-            Vec::new(),
-        )));
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(response.code(), "validation_failed");
-        assert_eq!(response.message(), "0 field(s) failed validation");
-        assert_eq!(response.details(), Some(json!([])));
-    }
-
-    #[test]
-    fn a_store_failure_behind_a_service_answers_internal_and_names_nothing() {
-        let error = ApiError::from(RetentionError::Signing("key file unreadable".to_string()));
-        assert_eq!(error.code(), "internal");
-        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(!error.message().contains("key file"));
-    }
-}
+mod tests;

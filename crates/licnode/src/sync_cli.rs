@@ -159,8 +159,32 @@ pub async fn session(
         ..SessionReport::default()
     };
 
-    // Push.
-    let up: Vec<&str> = collections_for(&local, &parent, Link::Parent, Flow::Send);
+    push_all(&client, base, store, &local, &parent, &mut report).await?;
+    pull_all(&client, base, store, &local, &parent, &mut report).await?;
+    // The signed head of this node's audit chain goes to its witness (issue 11 item 5).
+    let anchored = crate::anchors::hand_up(archive, tls, &client, base, &parent.code).await?;
+    report.audit_chain_broken = anchored.chain_broken;
+    // The state of this node's links, and of its subtree's, goes up too (issue 12 item 7).
+    let link = licnode_app::network::SessionLink {
+        parent: parent.code.clone(),
+        acknowledged: report.acknowledged,
+        pulled_this_session: i64::try_from(report.pulled).unwrap_or(i64::MAX),
+    };
+    crate::link_reports::hand_up(archive, &client, base, &link).await?;
+    Ok(report)
+}
+
+/// The push half of a session: recovers first if the parent's cursor and this log diverged,
+/// then sends batches until the parent has acknowledged everything that goes up.
+async fn push_all(
+    client: &PeerClient,
+    base: &str,
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+    report: &mut SessionReport,
+) -> anyhow::Result<()> {
+    let up: Vec<&str> = collections_for(local, parent, Link::Parent, Flow::Send);
     let cursor: CursorResponse = client.get_json(&format!("{base}{CURSOR_PATH}")).await?;
     let mut acknowledged = cursor.acknowledged;
     let mut restart = false;
@@ -184,7 +208,7 @@ pub async fn session(
             "reason": divergence,
         }));
         store.audit(entry).await?;
-        report.recovered = recover_own_changes(&client, base, store, &local, &parent).await?;
+        report.recovered = recover_own_changes(client, base, store, local, parent).await?;
         // What the parent acknowledged is no longer known: bundles start from the beginning.
         store
             .reset_sync_cursor(&parent.code, STREAM_ACKED, 0)
@@ -195,7 +219,7 @@ pub async fn session(
     }
     if !up.is_empty() || restart {
         loop {
-            let batch = push_batch(store, &local, &parent, &up, acknowledged).await?;
+            let batch = push_batch(store, local, parent, &up, acknowledged).await?;
             let mut request = match batch {
                 Some(request) => request,
                 // Nothing to push again: the restart still tells the parent where this log
@@ -242,7 +266,19 @@ pub async fn session(
         store.apply_sync_batch(batch, |_, _| Ok(())).await?;
     }
 
-    // Pull.
+    Ok(())
+}
+
+/// The pull half of a session: asks for batches after the stored cursor until caught up,
+/// starting again from the beginning if the parent's log no longer holds the cursor's change.
+async fn pull_all(
+    client: &PeerClient,
+    base: &str,
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+    report: &mut SessionReport,
+) -> anyhow::Result<()> {
     let (mut after, mut after_hash) = store
         .sync_cursor_with_hash(&parent.code, STREAM_PULL)
         .await?;
@@ -299,7 +335,7 @@ pub async fn session(
         if progressed {
             after = answer.next;
             after_hash = answer.next_hash.clone();
-            let outcome = apply_pulled(store, &local, &parent, answer).await?;
+            let outcome = apply_pulled(store, local, parent, answer).await?;
             report.pulled += outcome.applied.len();
             report.pull_duplicates += outcome.duplicates;
             report.pull_quarantined += outcome.refused.len() + outcome.pending.len();
@@ -308,17 +344,7 @@ pub async fn session(
             break;
         }
     }
-    // The signed head of this node's audit chain goes to its witness (issue 11 item 5).
-    let anchored = crate::anchors::hand_up(archive, tls, &client, base, &parent.code).await?;
-    report.audit_chain_broken = anchored.chain_broken;
-    // The state of this node's links, and of its subtree's, goes up too (issue 12 item 7).
-    let link = licnode_app::network::SessionLink {
-        parent: parent.code.clone(),
-        acknowledged: report.acknowledged,
-        pulled_this_session: i64::try_from(report.pulled).unwrap_or(i64::MAX),
-    };
-    crate::link_reports::hand_up(archive, &client, base, &link).await?;
-    Ok(report)
+    Ok(())
 }
 
 /// Why this node's log and the parent's cursor for it (`cursor`) diverged, if they did: the
