@@ -1,7 +1,7 @@
 //! End-to-end tests: nodes started through the harness, spoken to over HTTP.
 
 use licnode_model::Level;
-use licnode_tests::{BACKENDS, TestNode, spawn_node};
+use licnode_tests::{BACKENDS, TestNode};
 use serde_json::Value;
 
 /// Nodes of every kind, each authoring what the authority table gives it.
@@ -20,7 +20,7 @@ async fn every_collection_accepts_generated_records_from_its_authors_and_keeps_t
         let mut nodes: Vec<TestNode> = Vec::new();
         for (code, level) in AUTHORS {
             nodes.push(
-                spawn_node(backend, code, level.as_str())
+                TestNode::spawn_in_process(backend, code, level.as_str())
                     .await
                     .expect("node"),
             );
@@ -84,9 +84,7 @@ async fn every_collection_accepts_generated_records_from_its_authors_and_keeps_t
         assert_eq!(logged, created.len(), "{backend}: one change per record");
         assert_eq!(created.len(), licnode_model::collections().len() - 1);
         for mut node in nodes {
-            if let Some(handle) = node.handle.take() {
-                handle.shutdown().await.expect("shutdown");
-            }
+            node.stop().await.expect("stop");
         }
     }
 }

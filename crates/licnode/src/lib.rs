@@ -1,7 +1,7 @@
 //! The licnode binary's library: configuration, the node value, and each command's body in a
 //! module of its own (`*_cli`, `init`, `transfer`, `backup`, …). `main.rs` only parses
-//! arguments and calls into here. `bench` and `demo` are development tools behind the
-//! `dev-tools` feature, which alone pulls in the test kit.
+//! arguments and calls into here. `bench`, `demo` and the test harness (`testing`) are
+//! development tools behind the `dev-tools` feature, which alone pulls in the test kit.
 
 #![forbid(unsafe_code)]
 
@@ -33,6 +33,8 @@ pub mod sync_cli;
 pub mod sync_loop;
 #[cfg(test)]
 mod test_logs;
+#[cfg(feature = "dev-tools")]
+pub mod testing;
 pub mod transfer;
 pub mod transfer_cli;
 pub mod user_cli;

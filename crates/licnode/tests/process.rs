@@ -29,15 +29,7 @@ async fn kill_9_right_after_acknowledged_writes_loses_nothing() {
         );
         let token = user_token(&config_of(dir.path()), "clerk", "clerk");
         let base = format!("http://127.0.0.1:{port}");
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::AUTHORIZATION,
-            format!("Bearer {token}").parse().expect("header"),
-        );
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .build()
-            .expect("client");
+        let client = client_with(&token);
         let collection = licnode_model::collection("licences").expect("licences");
         let mut generator = licnode_gen::Generator::new(99);
         let mut acknowledged: Vec<(String, Value)> = Vec::new();

@@ -12,7 +12,6 @@ use support::{NATIONAL, Planned, ZHEJIANG, licnode};
 
 use std::io::Cursor;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use calamine::{Data, Reader, Xlsx};
@@ -75,15 +74,7 @@ async fn approver(node: &NodeHandle) -> (reqwest::Client, String) {
         .await
         .expect("token")
         .token;
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    let client = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .expect("client");
+    let client = support::client_with(&token);
     (client, format!("http://{}/api/v1", node.local_addr()))
 }
 
@@ -469,7 +460,7 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
 }
 
 fn licnode_output(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_licnode"))
+    support::binary()
         .args(args)
         .current_dir(dir)
         .output()

@@ -7,7 +7,6 @@ mod support;
 use support::{BINJIANG, NATIONAL, XIHU, ZHEJIANG};
 
 use std::path::Path;
-use std::process::Command;
 
 use licnode::sync_cli::{SessionReport, session};
 use licnode::{Config, Node, NodeHandle};
@@ -430,7 +429,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     // with the running node).
     if backend == licnode_testkit::Backend::Sqlite {
         let licence = create(&tree.zhejiang, "licences", "330108", 7).await;
-        let output = Command::new(env!("CARGO_BIN_EXE_licnode"))
+        let output = support::binary()
             .args(["sync", "now", "--config", "zhejiang/licnode.toml"])
             .env("LICNODE_NODE__PARENT_URL", &tree.national_url)
             .current_dir(tree.dir.path())
@@ -748,7 +747,7 @@ fn the_bundle_commands_export_import_and_refuse_a_tampered_file() {
     let dir = tempfile::tempdir().expect("dir");
     make_tree(dir.path());
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_licnode"))
+        support::binary()
             .args(args)
             .current_dir(dir.path())
             .output()
