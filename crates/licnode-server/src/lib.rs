@@ -76,6 +76,9 @@ pub struct AppState {
     pub(crate) deadline_gauge: Arc<deadlines::GaugeCache>,
     /// The deadline board's last evaluation (see `deadlines::board_items`).
     pub(crate) deadline_board: Arc<deadlines::BoardCache>,
+    /// The last whole verification of the audit log run from the web application (see
+    /// `web::audit`): the page shows it; running it again is an explicit action.
+    pub(crate) audit_verification: Arc<web::LastAuditVerification>,
     /// The node's certificate and CRLs, when it has them (shown on the health page).
     pub node_tls: Option<licnode_pki::NodeTls>,
 }
@@ -94,6 +97,7 @@ impl AppState {
             retention: Arc::default(),
             deadline_gauge: Arc::default(),
             deadline_board: Arc::default(),
+            audit_verification: Arc::default(),
             node_tls: None,
         }
     }

@@ -233,6 +233,10 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_in_chromium() {
         .await
         .expect("verification");
     browser
+        .click("#run-verification")
+        .await
+        .expect("run the verification");
+    browser
         .wait_for_text("审计链完整", WAIT)
         .await
         .expect("intact first");
@@ -251,6 +255,10 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_in_chromium() {
         .open(&format!("{base}/audit/verify"))
         .await
         .expect("verification");
+    browser
+        .click("#run-verification")
+        .await
+        .expect("run the verification again");
     browser
         .wait_for_text("审计链不完整", WAIT)
         .await

@@ -6,12 +6,16 @@
 //! held of the nodes below — with a green or red verdict and the first broken entry named.
 //!
 //! The list reads a bounded window of entry numbers per page (`AUDIT_SEARCH_WINDOW`), so it
-//! costs the same at any log size; the verification reads the whole chain, as the CLI does, so
-//! it has a page of its own.
+//! costs the same at any log size. The verification reads the whole chain, as the CLI does — a
+//! second or more at a few hundred thousand entries — so it is an action, not a page view:
+//! `POST /audit/verify` runs it (never from a cache: an altered row need not move the head) and
+//! `GET /audit/verify` shows the last run, when and by whom, with the button to run it again.
+
+use std::sync::Mutex;
 
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use licnode_store::administration::AUDIT_SEARCH_WINDOW;
 use licnode_store::anchors::AuditCheck;
 use licnode_store::audit::kinds;
@@ -67,7 +71,14 @@ pub(crate) fn routes() -> Routes<AppState> {
         .get(
             "/audit/verify",
             verification,
-            page_operation("The audit log verified end to end: the chain, the change log against it, the anchors; a green or red verdict with the first broken entry named (auditors and administrators)")
+            page_operation("The last verification of the audit log run here, when and by whom: the chain, the change log against it, the anchors; a green or red verdict with the first broken entry named (auditors and administrators)")
+                .refuses_with_page(403, readers),
+        )
+        .post(
+            "/audit/verify",
+            run_verification,
+            page_operation("Verify the audit log end to end now, then show the result (auditors and administrators)")
+                .answers(303, "to `/audit/verify`, which shows the result")
                 .refuses_with_page(403, readers),
         )
 }
@@ -299,17 +310,85 @@ async fn children_anchors(state: &AppState) -> Result<Markup, WebError> {
     })
 }
 
+/// The last verification run from the web application, kept while the node runs.
+#[derive(Default)]
+pub struct LastAuditVerification(Mutex<Option<AuditVerification>>);
+
+#[derive(Clone)]
+struct AuditVerification {
+    check: AuditCheck,
+    finished_ms: i64,
+    user: String,
+    took_ms: u128,
+}
+
+impl LastAuditVerification {
+    fn get(&self) -> Option<AuditVerification> {
+        self.0.lock().map(|last| last.clone()).unwrap_or_default()
+    }
+
+    fn set(&self, verification: AuditVerification) {
+        if let Ok(mut last) = self.0.lock() {
+            *last = Some(verification);
+        }
+    }
+}
+
+/// Runs the whole verification now and keeps its result for the page.
+async fn run_verification(
+    State(state): State<AppState>,
+    Extension(session): Extension<WebSession>,
+) -> Result<Response, WebError> {
+    require_audit_reader(&session.staff)?;
+    let started = std::time::Instant::now();
+    let check = state.archive.audit_check(&state.node.code).await?;
+    state.audit_verification.set(AuditVerification {
+        check,
+        finished_ms: licnode_store::now_ms(),
+        user: session.staff.user.name.clone(),
+        took_ms: started.elapsed().as_millis(),
+    });
+    Ok(Redirect::to("/audit/verify").into_response())
+}
+
 async fn verification(
     State(state): State<AppState>,
     Extension(session): Extension<WebSession>,
 ) -> Result<Response, WebError> {
     require_audit_reader(&session.staff)?;
-    let check = state.archive.audit_check(&state.node.code).await?;
+    let last = state.audit_verification.get();
     let children = children_anchors(&state).await?;
+    let run_button = html! {
+        form.inline method="post" action="/audit/verify" {
+            input type="hidden" name=(super::session::CSRF_FIELD) value=(session.csrf_token);
+            button #run-verification type="submit" { "立即校验" }
+        }
+    };
+    let Some(last) = last else {
+        let body = html! {
+            h1 { "审计链校验" }
+            p.basis { (BASIS) }
+            p { a href="/audit" { "← 审计日志" } }
+            p.empty #not-verified { "本节点启动以来尚未在此校验审计链。校验读取整条审计链，记录多时需要几秒。" }
+            (run_button)
+            (parent_standing(&state))
+            (children)
+        };
+        return Ok(
+            Html(page(&state.node, Some(&session), "审计链校验", body).into_string())
+                .into_response(),
+        );
+    };
+    let check = last.check;
     let body = html! {
         h1 { "审计链校验" }
         p.basis { (BASIS) }
         p { a href="/audit" { "← 审计日志" } }
+        p #verified-at {
+            "最近一次校验：" (china_time(last.finished_ms)) "，由 " (last.user) " 执行，用时 "
+            (last.took_ms) " 毫秒。"
+        }
+        (run_button)
         (verdict(&check))
         h2 { "本节点自行核对的点" }
         ul {

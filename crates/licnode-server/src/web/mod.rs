@@ -33,6 +33,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::routes::{Operation, Routes};
 
+pub use audit::LastAuditVerification;
 pub use session::SESSION_COOKIE;
 
 /// The plain style sheet of every page, embedded in the binary.

@@ -30,6 +30,31 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_with_its_number() {
                 .expect("record");
         }
         let mut auditor = Browser::signed_in(&node, "auditor").await;
+        // Viewing the page does not verify (it reads the whole chain): it says so and offers
+        // the button.
+        let not_yet = auditor.get("/audit/verify").await;
+        assert_eq!(
+            not_yet.status,
+            StatusCode::OK,
+            "{backend}: {}",
+            not_yet.body
+        );
+        assert!(
+            not_yet.body.contains("id=\"not-verified\""),
+            "{}",
+            not_yet.body
+        );
+        assert!(!not_yet.body.contains("data-intact"), "{}", not_yet.body);
+        let token = auditor.csrf().await;
+        // Without the session's CSRF token the verification is not run.
+        let forged = auditor.post("/audit/verify", &[]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{backend}");
+        assert!(forged.body.contains("bad_csrf_token"));
+        let ran = auditor
+            .post("/audit/verify", &[("csrf_token", &token)])
+            .await;
+        assert_eq!(ran.status, StatusCode::SEE_OTHER, "{backend}: {}", ran.body);
+        assert_eq!(ran.location(), "/audit/verify");
         let intact = auditor.get("/audit/verify").await;
         assert_eq!(intact.status, StatusCode::OK, "{backend}: {}", intact.body);
         assert!(
@@ -41,6 +66,17 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_with_its_number() {
 
         // Someone with the database rewrites who made the second entry.
         node.tamper("UPDATE audit_log SET user_name = 'intruder' WHERE seq = 2")
+            .await;
+        // The page shows the last run until the verification runs again.
+        assert!(
+            auditor
+                .get("/audit/verify")
+                .await
+                .body
+                .contains("data-intact=\"true\"")
+        );
+        auditor
+            .post("/audit/verify", &[("csrf_token", &token)])
             .await;
         let broken = auditor.get("/audit/verify").await;
         assert_eq!(broken.status, StatusCode::OK, "{backend}");
@@ -58,6 +94,10 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_with_its_number() {
 
         // The administrator sees the same; a clerk does not see the log at all.
         let mut admin = Browser::signed_in(&node, "admin").await;
+        let admin_token = admin.csrf().await;
+        admin
+            .post("/audit/verify", &[("csrf_token", &admin_token)])
+            .await;
         assert!(
             admin
                 .get("/audit/verify")
@@ -71,6 +111,12 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_with_its_number() {
             assert_eq!(refused.status, StatusCode::FORBIDDEN, "{backend} {path}");
             assert!(refused.body.contains("forbidden_role"));
         }
+        let clerk_token = clerk.csrf().await;
+        let refused = clerk
+            .post("/audit/verify", &[("csrf_token", &clerk_token)])
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{backend}");
+        assert!(refused.body.contains("forbidden_role"));
     }
 }
 

@@ -85,10 +85,58 @@ pub(super) async fn web_bench(
         ),
         three(&mut all_latencies),
     );
+    // The one action that reads everything: the audit log verified end to end (a POST, which
+    // the crawl does not make).
+    let auditor = sign_in(&base, "bench-auditor").await?;
+    let mut verifications = time_audit_verification(&auditor, &base, 5).await?;
+    measurements.push(
+        "POST /audit/verify, the whole audit log verified (5 runs): p50 / max".to_string(),
+        format!(
+            "{} / {}",
+            millis(percentile(&mut verifications, 0.5)),
+            millis(verifications.iter().max().copied().unwrap_or_default())
+        ),
+    );
     let _ = stop.send(());
     server.await??;
     store.close().await;
     Ok(measurements.into_rows())
+}
+
+/// Runs the audit verification `runs` times as the signed-in `client`; the time of each.
+async fn time_audit_verification(
+    client: &reqwest::Client,
+    base: &str,
+    runs: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let page = client
+        .get(format!("{base}/audit/verify"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let token = hidden_value(&page, "csrf_token").context("the verification form's token")?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let response = client
+            .post(format!("{base}/audit/verify"))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(serde_urlencoded::to_string([(
+                "csrf_token",
+                token.as_str(),
+            )])?)
+            .send()
+            .await?;
+        let status = response.status();
+        response.bytes().await?;
+        times.push(started.elapsed());
+        anyhow::ensure!(status.as_u16() == 303, "POST /audit/verify: {status}");
+    }
+    Ok(times)
 }
 
 /// The staff web application of the province on a local port: its base URL, the sender that
