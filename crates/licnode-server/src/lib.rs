@@ -79,6 +79,8 @@ pub struct AppState {
     /// The last whole verification of the audit log run from the web application (see
     /// `web::audit`): the page shows it; running it again is an explicit action.
     pub(crate) audit_verification: Arc<web::LastAuditVerification>,
+    /// The home page's records per collection, with the audit-log position they were read at.
+    pub(crate) home_counts: Arc<web::CountsCache>,
     /// The node's certificate and CRLs, when it has them (shown on the health page).
     pub node_tls: Option<licnode_pki::NodeTls>,
 }
@@ -98,6 +100,7 @@ impl AppState {
             deadline_gauge: Arc::default(),
             deadline_board: Arc::default(),
             audit_verification: Arc::default(),
+            home_counts: Arc::default(),
             node_tls: None,
         }
     }

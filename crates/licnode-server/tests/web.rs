@@ -807,3 +807,49 @@ async fn web_sign_in_is_throttled_by_the_same_limiter_as_the_api_login() {
         .expect("api login");
     assert_eq!(api.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// The home page's count of a collection in its row (`data-collection`).
+fn home_count(body: &str, collection: &str) -> String {
+    let row = format!("data-collection=\"{collection}\"");
+    let at = body
+        .find(&row)
+        .unwrap_or_else(|| panic!("no row {collection}"));
+    let rest = &body[at..];
+    let cell = "<td class=\"number\">";
+    let start = rest.find(cell).expect("the count cell") + cell.len();
+    rest[start..start + rest[start..].find('<').expect("cell end")].to_string()
+}
+
+#[tokio::test]
+async fn the_home_pages_counts_follow_every_write_although_they_are_kept_between_views() {
+    for backend in BACKENDS {
+        let node = province(backend).await;
+        let mut browser = Browser::signed_in(&node, "clerk").await;
+        let before = browser.get("/").await;
+        assert_eq!(
+            home_count(&before.body, "quality_archives"),
+            "0",
+            "{backend}"
+        );
+        // Counts are kept between views; a write (it moves the audit log) makes them read again.
+        let model = licnode_model::collection("quality_archives").expect("collection");
+        for seed in 0..2 {
+            let input = licnode_gen::Generator::new(seed).record(model, "330106");
+            node.archive
+                .create(
+                    "quality_archives",
+                    Some("330106"),
+                    &input,
+                    &Author::clerk("clerk"),
+                )
+                .await
+                .expect("record");
+            let after = browser.get("/").await;
+            assert_eq!(
+                home_count(&after.body, "quality_archives"),
+                (seed + 1).to_string(),
+                "{backend}"
+            );
+        }
+    }
+}

@@ -34,6 +34,7 @@ use crate::AppState;
 use crate::routes::{Operation, Routes};
 
 pub use audit::LastAuditVerification;
+pub use home::CountsCache;
 pub use session::SESSION_COOKIE;
 
 /// The plain style sheet of every page, embedded in the binary.
