@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::audit::AuditRecord;
 use crate::dialect::{with_reader, with_writer};
-use crate::sync_state::{QuarantineEntry, STREAM_PUSH};
+use crate::sync_state::{QuarantineEntry, SyncStream};
 use crate::{AccountError, Store, StoreError};
 
 /// Most audit entries one search looks at: entries are numbered, so the window is a range of
@@ -232,7 +232,7 @@ impl Store {
             let cursors = sqlx::query_as(
                 "SELECT peer, seq, updated_at_ms FROM sync_cursors WHERE stream = $1",
             )
-            .bind(STREAM_PUSH)
+            .bind(SyncStream::Push.as_str())
             .fetch_all(pool)
             .await?;
             let quarantined = sqlx::query_as(

@@ -23,6 +23,7 @@ mod read;
 pub mod reports;
 pub mod retention;
 pub mod sync_state;
+mod sync_stream;
 mod write;
 
 use std::str::FromStr;
@@ -42,6 +43,7 @@ pub use read::subtree_prefix;
 pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
 pub use reports::ReportRun;
 pub use sync_state::{CursorMove, QuarantineEntry, QuarantineReason, Refusal, SyncBatch};
+pub use sync_stream::{SyncStream, UnknownSyncStream};
 pub use write::{
     ApplyOutcome, ApprovedAction, Attribution, ModifyError, PreparedChange, PreparedRecord,
     REASON_IDENTITY_CONFLICT, REASON_INVALID_RECORD, RemoteChange,

@@ -499,7 +499,7 @@ async fn many_tamperings_at_once_are_each_listed_not_just_the_first() {
 
 #[tokio::test]
 async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused() {
-    use licnode_store::sync_state::{STREAM_PUSH, SyncBatch};
+    use licnode_store::sync_state::{SyncBatch, SyncStream};
     use licnode_store::{Refusal, RemoteChange};
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
@@ -542,7 +542,7 @@ async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused(
             .apply_sync_batch(
                 SyncBatch {
                     peer: "330106".into(),
-                    stream: STREAM_PUSH.into(),
+                    stream: SyncStream::Push,
                     cursor: 2,
                     changes,
                 },
