@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use licnode_app::Archive;
 use licnode_pki::PeerIdentity;
-use licnode_store::audit::kinds;
+use licnode_store::AuditKind;
 use licnode_store::sync_state::{SyncBatch, SyncStream};
 use licnode_store::{AuditEntry, CursorMove, Refusal, RemoteChange};
 use licnode_sync::protocol::{
@@ -87,12 +87,17 @@ pub async fn refuse_unless_direct_child(
         return Ok(());
     };
     tracing::warn!(peer = %peer, %problem, doing, "a peer that is not a direct child refused");
-    let entry = AuditEntry::new(kinds::PEER_REFUSED, &peer.code, "", licnode_store::now_ms())
-        .detail(json!({
-            "level": peer.level.as_str(),
-            "doing": doing,
-            "reason": problem,
-        }));
+    let entry = AuditEntry::new(
+        AuditKind::PeerRefused,
+        &peer.code,
+        "",
+        licnode_store::now_ms(),
+    )
+    .detail(json!({
+        "level": peer.level.as_str(),
+        "doing": doing,
+        "reason": problem,
+    }));
     archive.audit(entry).await?;
     Err(ApiError::NotAChild {
         reason: format!("{peer} is not a direct child of this node: {problem}"),

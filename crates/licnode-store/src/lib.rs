@@ -11,6 +11,7 @@ mod accounts;
 pub mod administration;
 pub mod anchors;
 pub mod audit;
+mod audit_kind;
 mod backup;
 pub mod deadlines;
 mod dialect;
@@ -35,7 +36,7 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKind, User};
-pub use audit::{AuditEntry, AuditFinding, AuditRecord, AuditReport};
+pub use audit::{AuditEntry, AuditFinding, AuditKind, AuditRecord, AuditReport};
 pub use backup::{DatabaseSummary, PgSnapshot};
 pub use deadlines::DeadlineQuery;
 pub use projection::{Projection, name_grams};

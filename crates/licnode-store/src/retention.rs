@@ -465,7 +465,7 @@ fn audit_entries(certificate: &DestructionCertificate) -> Vec<crate::audit::Audi
         .iter()
         .map(|record| {
             crate::audit::AuditEntry::new(
-                crate::audit::kinds::DESTRUCTION,
+                crate::audit::AuditKind::Destruction,
                 &certificate.node,
                 &certificate.destroyed_by,
                 certificate.destroyed_at_ms,

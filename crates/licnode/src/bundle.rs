@@ -245,7 +245,7 @@ pub async fn export(
     };
     // Changes leaving the node on a file leave a trace in its audit log (Art. 37).
     let entry = licnode_store::AuditEntry::new(
-        licnode_store::audit::kinds::EXPORT,
+        licnode_store::AuditKind::Export,
         &local.code,
         "",
         licnode_store::now_ms(),

@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 use licnode_app::Archive;
 use licnode_pki::{ClientError, ExpectedPeer, NodeTls, NodeTlsSettings, PeerClient};
 use licnode_server::sync::{check_arrival, remote, wire};
-use licnode_store::audit::kinds;
+use licnode_store::AuditKind;
 use licnode_store::sync_state::{SyncBatch, SyncStream};
 use licnode_store::{AuditEntry, CursorMove, Refusal, Store};
 use licnode_sync::protocol::{
@@ -196,7 +196,7 @@ async fn push_all(
              changes and pushing the log again"
         );
         let entry = AuditEntry::new(
-            kinds::SYNC_DIVERGED,
+            AuditKind::SyncDiverged,
             &local.code,
             "",
             licnode_store::now_ms(),
@@ -303,7 +303,7 @@ async fn pull_all(
                 );
                 tracing::warn!(parent = %parent, %divergence, "pulling again from the start");
                 let entry = AuditEntry::new(
-                    kinds::SYNC_DIVERGED,
+                    AuditKind::SyncDiverged,
                     &local.code,
                     "",
                     licnode_store::now_ms(),
