@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use licnode_model::divisions;
+use licnode_store::SyncStream;
 use licnode_store::link_reports::{HeldLinkReport, LinkDirection, LinkReport};
-use licnode_store::sync_state::{STREAM_ACKED, STREAM_PULL};
 use licnode_store::{StoreError, StoredRecord};
 use licnode_sync::authority::level_of_code;
 use licnode_sync::protocol::author_ref;
@@ -180,7 +180,7 @@ impl Archive {
             ),
             quarantined: Some(quarantined),
             acknowledged: Some(session.acknowledged),
-            pulled: Some(store.sync_cursor(&session.parent, STREAM_PULL).await?),
+            pulled: Some(store.sync_cursor(&session.parent, SyncStream::Pull).await?),
             reported_at_ms: now_ms,
         }];
         reports.extend(self.child_link_reports(now_ms).await?);
@@ -203,7 +203,7 @@ impl Archive {
         let Some(state) = self.saved_parent_state().await? else {
             return Ok(None);
         };
-        let acknowledged = self.store.sync_cursors_of_stream(STREAM_ACKED).await?;
+        let acknowledged = self.store.sync_cursors_of_stream(SyncStream::Acked).await?;
         let Some((parent, _)) = acknowledged.into_iter().next() else {
             return Ok(None);
         };
@@ -219,7 +219,7 @@ impl Archive {
             consecutive_failures: number(&state, "consecutive_failures"),
             quarantined: Some(self.store.quarantine_count_from(&parent).await?),
             acknowledged: Some(acknowledged),
-            pulled: Some(self.store.sync_cursor(&parent, STREAM_PULL).await?),
+            pulled: Some(self.store.sync_cursor(&parent, SyncStream::Pull).await?),
             reported_at_ms: licnode_store::now_ms(),
         }))
     }
@@ -374,7 +374,7 @@ impl Archive {
             }
         };
         let mut travels = Vec::new();
-        for (parent, acknowledged) in store.sync_cursors_of_stream(STREAM_ACKED).await? {
+        for (parent, acknowledged) in store.sync_cursors_of_stream(SyncStream::Acked).await? {
             if let Some(parent_ref) = node_of(&parent) {
                 travels.push(Travel {
                     state: standing(&parent_ref, Link::Parent, Some(acknowledged)),

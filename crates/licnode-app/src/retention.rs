@@ -46,6 +46,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use chrono::{Datelike, NaiveDate, TimeZone};
+use licnode_model::DestructionDecision;
 use licnode_model::date::CalendarDate;
 use licnode_model::retention::{DEFAULT_YEARS, rule_of};
 use licnode_store::retention::{
@@ -86,7 +87,8 @@ pub struct DecisionPayload {
     pub request_id: String,
     pub requesting_node: String,
     pub approving_node: String,
-    /// `approved` or `refused`.
+    /// `approved` or `refused` ([`DestructionDecision::as_str`]). Kept as the signed text, so
+    /// that a signed payload with any other value reads and is refused as not an approval.
     pub decision: String,
     /// Sorted, unique.
     pub record_ids: Vec<String>,
@@ -372,7 +374,10 @@ impl Archive {
         input.insert("record_ids".into(), json!(record_ids.join("\n")));
         input.insert("requesting_node".into(), json!(self.scope.node_code));
         input.insert("requested_date".into(), json!(today.to_string()));
-        input.insert("decision".into(), json!("pending"));
+        input.insert(
+            "decision".into(),
+            json!(DestructionDecision::Pending.as_str()),
+        );
         if let Some(reason) = reason.filter(|reason| !reason.trim().is_empty()) {
             input.insert("reason".into(), json!(reason));
         }
@@ -445,7 +450,9 @@ impl Archive {
         if first_origin.as_deref() != Some(request.jurisdiction.as_str()) {
             return Err(RetentionError::NotASuperior { requesting_node });
         }
-        if text("decision") != "pending" || request.data.contains_key("approval") {
+        if text("decision") != DestructionDecision::Pending.as_str()
+            || request.data.contains_key("approval")
+        {
             return Err(RetentionError::AlreadyDecided(request_id.to_owned()));
         }
         let record_ids = parse_record_ids(&text("record_ids"));
@@ -476,12 +483,17 @@ impl Archive {
                 }
             }
         }
+        let decision = if approve {
+            DestructionDecision::Approved
+        } else {
+            DestructionDecision::Refused
+        };
         let now = clock.now_ms();
         let payload = DecisionPayload {
             request_id: request_id.to_owned(),
             requesting_node,
             approving_node: self.scope.node_code.clone(),
-            decision: if approve { "approved" } else { "refused" }.to_owned(),
+            decision: decision.as_str().to_owned(),
             record_ids,
             approved_at_ms: now,
             expires_at_ms: now + i64::from(valid_days) * 24 * 3600 * 1000,
@@ -499,7 +511,7 @@ impl Archive {
             chain: signature.chain.iter().map(hex::encode).collect(),
         };
         let mut patch = Map::new();
-        patch.insert("decision".into(), json!(payload.decision));
+        patch.insert("decision".into(), json!(decision.as_str()));
         patch.insert("approving_node".into(), json!(payload.approving_node));
         patch.insert("approver".into(), json!(user));
         patch.insert("approved_at".into(), json!(rfc3339(now)));
@@ -528,11 +540,13 @@ impl Archive {
     ) -> Result<Verified, RetentionError> {
         let field = |name: &str| request.data.get(name).and_then(Value::as_str);
         let Some(approval_text) = field("approval") else {
-            return Err(if field("decision") == Some("refused") {
-                RetentionError::ApprovalRefused(request.id.clone())
-            } else {
-                RetentionError::NotApproved(request.id.clone())
-            });
+            return Err(
+                if field("decision") == Some(DestructionDecision::Refused.as_str()) {
+                    RetentionError::ApprovalRefused(request.id.clone())
+                } else {
+                    RetentionError::NotApproved(request.id.clone())
+                },
+            );
         };
         let signed: SignedDecision = serde_json::from_str(approval_text)
             .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
@@ -564,7 +578,7 @@ impl Archive {
         {
             return Err(RetentionError::NotFromASuperior { signer });
         }
-        if payload.decision != "approved" {
+        if payload.decision != DestructionDecision::Approved.as_str() {
             return Err(RetentionError::ApprovalRefused(request.id.clone()));
         }
         let requested = parse_record_ids(field("record_ids").unwrap_or_default());
@@ -679,7 +693,7 @@ impl Archive {
         if signer != payload.approving_node || signer != certificate.approving_node {
             return Err(RetentionError::NotFromASuperior { signer });
         }
-        if payload.decision != "approved" {
+        if payload.decision != DestructionDecision::Approved.as_str() {
             return Err(RetentionError::ApprovalRefused(
                 certificate.request_id.clone(),
             ));

@@ -525,7 +525,7 @@ async fn a_province_waits_for_its_own_and_its_pushing_counties_yearly_reports() 
             .apply_sync_batch(
                 licnode_store::SyncBatch {
                     peer: "330106".into(),
-                    stream: licnode_store::sync_state::STREAM_PUSH.into(),
+                    stream: licnode_store::SyncStream::Push,
                     cursor: 1,
                     changes: Vec::new(),
                 },

@@ -577,7 +577,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
             .await
             .expect("audit")
             .into_iter()
-            .filter(|entry| entry.kind == licnode_store::audit::kinds::DESTRUCTION)
+            .filter(|entry| entry.kind == licnode_store::AuditKind::Destruction)
             .filter_map(|entry| entry.record_id)
             .collect();
         audited.sort();
@@ -598,7 +598,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
         // quarantined either, since the quarantine would keep the destroyed bytes.
         let batch = licnode_store::SyncBatch {
             peer: PROVINCE.into(),
-            stream: licnode_store::sync_state::STREAM_PULL.into(),
+            stream: licnode_store::SyncStream::Pull,
             cursor: 1_000,
             changes: old_changes.clone(),
         };

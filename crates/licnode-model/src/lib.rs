@@ -34,5 +34,5 @@ pub use divisions::{Division, DivisionLevel};
 pub use level::Level;
 pub use licence_number::LicenceNumber;
 pub use schema::{Classification, Collection, Direction, EnumValue, Field, FieldType};
-pub use status::{EventKind, LicenceStatus, ReportStatus};
+pub use status::{DestructionDecision, EventKind, LicenceStatus, ReportStatus};
 pub use validate::{Issue, Mode, Validated, ValidationErrors, validate, validate_field};

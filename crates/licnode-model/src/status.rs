@@ -1,5 +1,6 @@
-//! A licence's states and the events that move it between them (Art. 13, 19, 28), and the
-//! states of a statutory report (Art. 18–20).
+//! A licence's states and the events that move it between them (Art. 13, 19, 28), the states
+//! of a statutory report (Art. 18–20) and a superior's decision on a destruction request
+//! (Art. 38).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -291,6 +292,66 @@ impl FromStr for ReportStatus {
     }
 }
 
+/// A superior's decision on a destruction request (the `decision` field of
+/// `destruction_requests`, Art. 38). Also the decision a superior signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DestructionDecision {
+    /// 待审批: requested, not decided yet.
+    Pending,
+    /// 批准: the records may be destroyed while the signed approval is valid.
+    Approved,
+    /// 不予批准: the records stay.
+    Refused,
+}
+
+impl DestructionDecision {
+    /// Every decision.
+    pub const ALL: [DestructionDecision; 3] = [Self::Pending, Self::Approved, Self::Refused];
+
+    /// The serialised value, as stored in the request's `decision` field and signed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Refused => "refused",
+        }
+    }
+
+    /// The Chinese label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Pending => "待审批",
+            Self::Approved => "批准",
+            Self::Refused => "不予批准",
+        }
+    }
+}
+
+impl fmt::Display for DestructionDecision {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// The text was not a known destruction decision.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown destruction decision {0:?}")]
+pub struct UnknownDestructionDecision(pub String);
+
+impl FromStr for DestructionDecision {
+    type Err = UnknownDestructionDecision;
+
+    /// Accepts the serialised value or the Chinese label.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let trimmed = text.trim();
+        Self::ALL
+            .into_iter()
+            .find(|decision| decision.as_str() == trimmed || decision.label_zh() == trimmed)
+            .ok_or_else(|| UnknownDestructionDecision(text.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +410,33 @@ mod tests {
             assert_eq!(status.label_zh(), enum_value.label_zh);
             assert_eq!(enum_value.value.parse::<ReportStatus>(), Ok(*status));
         }
+    }
+
+    #[test]
+    fn destruction_decision_enum_values_match_the_rust_enum() {
+        let values = crate::collections::DESTRUCTION_DECISION_VALUES;
+        assert_eq!(values.len(), DestructionDecision::ALL.len());
+        for (decision, enum_value) in DestructionDecision::ALL.iter().zip(values) {
+            assert_eq!(decision.as_str(), enum_value.value);
+            assert_eq!(decision.label_zh(), enum_value.label_zh);
+            assert_eq!(
+                enum_value.value.parse::<DestructionDecision>(),
+                Ok(*decision)
+            );
+            assert_eq!(decision.to_string(), decision.as_str());
+            let serialised = serde_json::to_value(decision).ok();
+            assert_eq!(serialised, Some(serde_json::Value::from(enum_value.value)));
+        }
+    }
+
+    #[test]
+    fn destruction_decisions_are_spelt_as_stored_and_signed_before() {
+        let spellings: Vec<&str> = DestructionDecision::ALL
+            .iter()
+            .map(|decision| decision.as_str())
+            .collect();
+        assert_eq!(spellings, ["pending", "approved", "refused"]);
+        assert!("approve".parse::<DestructionDecision>().is_err());
     }
 
     #[test]

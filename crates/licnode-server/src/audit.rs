@@ -138,7 +138,7 @@ pub(crate) fn audit_search_of(
         let day = || china_day_start_ms(value).ok_or_else(|| bad(name));
         let number = || value.parse::<i64>().ok().filter(|number| *number > 0);
         match name.as_str() {
-            "kind" => search.kind = Some(value.to_string()),
+            "kind" => search.kind = Some(licnode_store::AuditKind::from_stored(value)),
             "user" => search.user = Some(value.to_string()),
             "record" => search.record_id = Some(value.to_string()),
             "from" => search.from_ms = Some(day()?),

@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use licnode_store::audit::kinds;
+use licnode_store::AuditKind;
 use licnode_store::{AuditEntry, IssuedToken, Role, TokenKind, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -389,7 +389,7 @@ pub(crate) async fn password_login(
         {
             let name: String = name.chars().take(64).collect();
             let entry = AuditEntry::new(
-                kinds::LOGIN_FAILED,
+                AuditKind::LoginFailed,
                 &state.node.code,
                 &name,
                 state.clock.now_ms(),
@@ -420,7 +420,7 @@ pub(crate) async fn password_login(
                 )
                 .await?;
             tracing::info!(user = %user.name, %client, "login");
-            audit_login(state, kinds::LOGIN, &user.name, client, "password").await?;
+            audit_login(state, AuditKind::Login, &user.name, client, "password").await?;
             Ok(LoginOutcome::SignedIn { user, issued })
         }
         None => {
@@ -429,7 +429,7 @@ pub(crate) async fn password_login(
             tracing::warn!(user = %name, %client, "login refused");
             audit_login(
                 state,
-                kinds::LOGIN_FAILED,
+                AuditKind::LoginFailed,
                 name,
                 client,
                 "wrong_credentials",
@@ -472,7 +472,7 @@ async fn login(
 /// is the one given, cut short: a refused login may carry anything.
 async fn audit_login(
     state: &AppState,
-    kind: &str,
+    kind: AuditKind,
     name: &str,
     client: ClientAddress,
     how: &str,

@@ -272,7 +272,7 @@ pub(crate) async fn download(
     };
     // Records leaving the node leave a trace in its audit log (Art. 37).
     let entry = AuditEntry::new(
-        licnode_store::audit::kinds::EXPORT,
+        licnode_store::AuditKind::Export,
         &state.node.code,
         user,
         state.clock.now_ms(),

@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use licnode_app::Archive;
 use licnode_pki::PeerIdentity;
-use licnode_store::audit::kinds;
-use licnode_store::sync_state::{STREAM_PUSH, SyncBatch};
+use licnode_store::AuditKind;
+use licnode_store::sync_state::{SyncBatch, SyncStream};
 use licnode_store::{AuditEntry, CursorMove, Refusal, RemoteChange};
 use licnode_sync::protocol::{
     CURSOR_PATH, CursorResponse, HELLO_PATH, MAX_BATCH, MAX_BATCH_BODY_BYTES, PULL_PATH, PUSH_PATH,
@@ -87,12 +87,17 @@ pub async fn refuse_unless_direct_child(
         return Ok(());
     };
     tracing::warn!(peer = %peer, %problem, doing, "a peer that is not a direct child refused");
-    let entry = AuditEntry::new(kinds::PEER_REFUSED, &peer.code, "", licnode_store::now_ms())
-        .detail(json!({
-            "level": peer.level.as_str(),
-            "doing": doing,
-            "reason": problem,
-        }));
+    let entry = AuditEntry::new(
+        AuditKind::PeerRefused,
+        &peer.code,
+        "",
+        licnode_store::now_ms(),
+    )
+    .detail(json!({
+        "level": peer.level.as_str(),
+        "doing": doing,
+        "reason": problem,
+    }));
     archive.audit(entry).await?;
     Err(ApiError::NotAChild {
         reason: format!("{peer} is not a direct child of this node: {problem}"),
@@ -139,7 +144,7 @@ async fn cursor(
     let (acknowledged, acknowledged_hash) = state
         .archive
         .replication_store()
-        .sync_cursor_with_hash(&peer.code, STREAM_PUSH)
+        .sync_cursor_with_hash(&peer.code, SyncStream::Push)
         .await?;
     Ok(Json(CursorResponse {
         acknowledged,
@@ -182,7 +187,7 @@ pub async fn apply_push(
     }
     let child = child.clone();
     let store = archive.replication_store();
-    let acknowledged = store.sync_cursor(&child.code, STREAM_PUSH).await?;
+    let acknowledged = store.sync_cursor(&child.code, SyncStream::Push).await?;
     if request.up_to < request.after
         || request
             .changes
@@ -247,7 +252,7 @@ pub async fn apply_push(
         .collect();
     let batch = SyncBatch {
         peer: child.code.clone(),
-        stream: STREAM_PUSH.to_owned(),
+        stream: SyncStream::Push,
         cursor: if covered { acknowledged } else { request.up_to },
         changes,
     };
@@ -256,7 +261,7 @@ pub async fn apply_push(
             check_arrival(&local, &child, Link::Child, change, author)
         })
         .await?;
-    let acknowledged = store.sync_cursor(&child.code, STREAM_PUSH).await?;
+    let acknowledged = store.sync_cursor(&child.code, SyncStream::Push).await?;
     if !outcome.refused.is_empty() || !outcome.pending.is_empty() {
         tracing::warn!(
             peer = %child.code,

@@ -151,7 +151,7 @@ async fn peer_endpoints_answer_every_error_as_json_with_a_stable_code() {
             .state
             .archive
             .replication_store()
-            .sync_cursor("330212", "push")
+            .sync_cursor("330212", licnode_store::SyncStream::Push)
             .await
             .expect("cursor");
         assert_eq!(cursor, 0, "{backend}");

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::audit::AuditRecord;
 use crate::dialect::{with_reader, with_writer};
-use crate::sync_state::{QuarantineEntry, STREAM_PUSH};
+use crate::sync_state::{QuarantineEntry, SyncStream};
 use crate::{AccountError, Store, StoreError};
 
 /// Most audit entries one search looks at: entries are numbered, so the window is a range of
@@ -21,8 +21,8 @@ pub const AUDIT_SEARCH_WINDOW: i64 = 20_000;
 /// A search of the audit log, newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditSearch {
-    /// Only entries of this kind (`write`, `login`, …).
-    pub kind: Option<String>,
+    /// Only entries of this kind.
+    pub kind: Option<crate::AuditKind>,
     /// Only entries of this user.
     pub user: Option<String>,
     /// Only entries about this record.
@@ -111,7 +111,7 @@ fn audit_record(row: AuditRow) -> AuditRecord {
     AuditRecord {
         seq,
         at_ms,
-        kind,
+        kind: crate::AuditKind::from_stored(&kind),
         node,
         user,
         record_id,
@@ -138,7 +138,7 @@ impl Store {
             conditions.push(format!("{condition} ${}", binds.len()));
         };
         if let Some(kind) = &search.kind {
-            add("kind =", Bind::Text(kind.clone()));
+            add("kind =", Bind::Text(kind.as_str().to_owned()));
         }
         if let Some(user) = &search.user {
             add("user_name =", Bind::Text(user.clone()));
@@ -232,7 +232,7 @@ impl Store {
             let cursors = sqlx::query_as(
                 "SELECT peer, seq, updated_at_ms FROM sync_cursors WHERE stream = $1",
             )
-            .bind(STREAM_PUSH)
+            .bind(SyncStream::Push.as_str())
             .fetch_all(pool)
             .await?;
             let quarantined = sqlx::query_as(

@@ -24,10 +24,6 @@ use crate::{Db, Store, StoreError};
 /// What the signature of an anchor is over: a version tag and the payload's JSON text.
 const SIGNED_CONTEXT: &str = "licnode audit anchor v1\n";
 
-/// The audit kind recorded when an anchor arrives that does not extend the last one held of
-/// its node: that node's chain was rewritten after it was anchored.
-pub const AUDIT_CHAIN_BROKEN: &str = "audit_chain_broken";
-
 /// Most changes without an audit entry listed one by one (all are counted).
 pub const MAX_LISTED_CHANGES: i64 = 1_000;
 
@@ -393,7 +389,7 @@ impl Store {
     /// Stores a verified anchor that came from `received_from` (this node's own code for its
     /// own), judging whether it extends the last one held of its node — or taking `verdict`
     /// when given (a node's own anchor, as its parent judged it). An anchor that does not
-    /// extend is kept as evidence and leaves an [`AUDIT_CHAIN_BROKEN`] entry in this node's
+    /// extend is kept as evidence and leaves an [`AuditKind::AuditChainBroken`](crate::AuditKind::AuditChainBroken) entry in this node's
     /// audit log, in the same transaction. `local_node` is this node, for the entry. An anchor
     /// already held (same signature) changes nothing.
     pub async fn record_anchor(
@@ -453,7 +449,7 @@ impl Store {
                     .await?;
                 if !extends {
                     let (held_seq, held_hash) = previous_held.clone().unwrap_or_default();
-                    let entry = AuditEntry::new(AUDIT_CHAIN_BROKEN, &payload.node, "", now_ms)
+                    let entry = AuditEntry::new(crate::AuditKind::AuditChainBroken, &payload.node, "", now_ms)
                         .detail(serde_json::json!({
                             "witness": local_node,
                             "received_from": received_from,

@@ -18,38 +18,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
+pub use crate::audit_kind::AuditKind;
 use crate::dialect::with_reader;
 use crate::{Db, Store, StoreError};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Kinds of audit entries. Kinds are strings so that new ones need no schema change.
-pub mod kinds {
-    /// A change stored in the change log (local or received).
-    pub const WRITE: &str = "write";
-    /// A successful staff login.
-    pub const LOGIN: &str = "login";
-    /// A refused staff login (wrong name or password, disabled account, too many attempts).
-    pub const LOGIN_FAILED: &str = "login_failed";
-    /// Records leaving the node: `licnode export`, `licnode bundle export`.
-    pub const EXPORT: &str = "export";
-    /// A received change refused and quarantined.
-    pub const SYNC_REFUSED: &str = "sync_refused";
-    /// A peer certificate refused during a TLS handshake.
-    pub const CERTIFICATE_REFUSED: &str = "certificate_refused";
-    /// Records destroyed on an approval (Art. 38).
-    pub const DESTRUCTION: &str = "destruction";
-    /// A backup taken.
-    pub const BACKUP: &str = "backup";
-    /// A backup restored.
-    pub const RESTORE: &str = "restore";
-    /// A peer refused because it is not a direct child of this node (issue 11 item 3).
-    pub const PEER_REFUSED: &str = "peer_refused";
-    /// This node's log and its parent's cursor for it diverged (a restore, a reinstall, a
-    /// forged push): it pushes its log again and takes back its own changes (issue 11 item 4).
-    pub const SYNC_DIVERGED: &str = "sync_diverged";
-}
 
 /// Rows per multi-row INSERT statement (SQLite binds at most 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 400;
@@ -66,8 +40,7 @@ const MOVE_WINDOW: i64 = 16;
 pub struct AuditEntry {
     /// When it happened (the node's clock), milliseconds since the Unix epoch.
     pub at_ms: i64,
-    /// One of [`kinds`].
-    pub kind: String,
+    pub kind: AuditKind,
     /// The node that acted (for a write: the change's author node).
     pub node: String,
     /// The user who acted; empty when no user did (a peer, the node itself).
@@ -80,10 +53,10 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     /// An entry with no record, no change and an empty detail.
-    pub fn new(kind: &str, node: &str, user: &str, at_ms: i64) -> AuditEntry {
+    pub fn new(kind: AuditKind, node: &str, user: &str, at_ms: i64) -> AuditEntry {
         AuditEntry {
             at_ms,
-            kind: kind.to_string(),
+            kind,
             node: node.to_string(),
             user: user.to_string(),
             record_id: None,
@@ -116,7 +89,8 @@ impl AuditEntry {
 pub struct AuditRecord {
     pub seq: i64,
     pub at_ms: i64,
-    pub kind: String,
+    /// The kind as stored: [`AuditKind::Other`] for a kind this release does not write.
+    pub kind: AuditKind,
     pub node: String,
     pub user: String,
     pub record_id: Option<String>,
@@ -215,7 +189,7 @@ fn chain<'a>(head_seq: i64, head_hash: &str, entries: &'a [AuditEntry]) -> Vec<C
                 &prev_hash,
                 seq,
                 entry.at_ms,
-                &entry.kind,
+                entry.kind.as_str(),
                 &entry.node,
                 &entry.user,
                 entry.record_id.as_deref(),
@@ -281,7 +255,7 @@ impl AuditRowsTx for sqlx::Transaction<'_, Sqlite> {
             insert.push_values(chunk, |mut row, c| {
                 row.push_bind(c.seq)
                     .push_bind(c.entry.at_ms)
-                    .push_bind(c.entry.kind.clone())
+                    .push_bind(c.entry.kind.as_str().to_owned())
                     .push_bind(c.entry.node.clone())
                     .push_bind(c.entry.user.clone())
                     .push_bind(c.entry.record_id.clone())
@@ -312,7 +286,7 @@ impl AuditRowsTx for sqlx::Transaction<'_, Postgres> {
             )
             .bind(chunk.iter().map(|c| c.seq).collect::<Vec<_>>())
             .bind(chunk.iter().map(|c| c.entry.at_ms).collect::<Vec<_>>())
-            .bind(text(|c| c.entry.kind.clone()))
+            .bind(text(|c| c.entry.kind.as_str().to_owned()))
             .bind(text(|c| c.entry.node.clone()))
             .bind(text(|c| c.entry.user.clone()))
             .bind(optional(|c| c.entry.record_id.clone()))
@@ -332,7 +306,7 @@ pub(crate) fn write_entries(rows: &[(i64, &crate::write::PreparedChange)]) -> Ve
     rows.iter()
         .map(|(seq, change)| AuditEntry {
             at_ms: change.at_ms,
-            kind: kinds::WRITE.to_string(),
+            kind: AuditKind::Write,
             node: change.author_node.clone(),
             user: change.author_user.clone(),
             record_id: Some(change.record_id.clone()),
@@ -352,7 +326,7 @@ pub(crate) fn refusal_entries(rows: &[crate::sync_state::QuarantineEntry]) -> Ve
     rows.iter()
         .map(|row| AuditEntry {
             at_ms: row.received_at_ms,
-            kind: kinds::SYNC_REFUSED.to_string(),
+            kind: AuditKind::SyncRefused,
             node: row.peer.clone(),
             user: String::new(),
             record_id: Some(row.record_id.clone()),
@@ -389,7 +363,7 @@ fn record(row: Row) -> AuditRecord {
     AuditRecord {
         seq,
         at_ms,
-        kind,
+        kind: AuditKind::from_stored(&kind),
         node,
         user,
         record_id,

@@ -276,7 +276,7 @@ impl Store {
                     "SELECT peer FROM sync_cursors WHERE stream = '{}' \
                      UNION SELECT DISTINCT jurisdiction FROM records WHERE collection = 'reports' \
                      UNION SELECT DISTINCT jurisdiction FROM records WHERE collection = 'licences'",
-                    crate::sync_state::STREAM_PUSH
+                    crate::SyncStream::Push.as_str()
                 );
                 for row in self.text_rows::<1>(sql).await? {
                     let [Some(code)] = row else {
@@ -301,7 +301,7 @@ impl Store {
         if report_kind == "yearly" && matches!(query.level, Level::Province | Level::Prefecture) {
             let sql = format!(
                 "SELECT peer FROM sync_cursors WHERE stream = '{}'",
-                crate::sync_state::STREAM_PUSH
+                crate::SyncStream::Push.as_str()
             );
             for row in self.text_rows::<1>(sql).await? {
                 let [Some(peer)] = row else { continue };

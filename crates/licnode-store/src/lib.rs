@@ -11,6 +11,7 @@ mod accounts;
 pub mod administration;
 pub mod anchors;
 pub mod audit;
+mod audit_kind;
 mod backup;
 pub mod deadlines;
 mod dialect;
@@ -23,6 +24,7 @@ mod read;
 pub mod reports;
 pub mod retention;
 pub mod sync_state;
+mod sync_stream;
 mod write;
 
 use std::str::FromStr;
@@ -34,7 +36,7 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKind, User};
-pub use audit::{AuditEntry, AuditFinding, AuditRecord, AuditReport};
+pub use audit::{AuditEntry, AuditFinding, AuditKind, AuditRecord, AuditReport};
 pub use backup::{DatabaseSummary, PgSnapshot};
 pub use deadlines::DeadlineQuery;
 pub use projection::{Projection, name_grams};
@@ -42,6 +44,7 @@ pub use read::subtree_prefix;
 pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
 pub use reports::ReportRun;
 pub use sync_state::{CursorMove, QuarantineEntry, QuarantineReason, Refusal, SyncBatch};
+pub use sync_stream::{SyncStream, UnknownSyncStream};
 pub use write::{
     ApplyOutcome, ApprovedAction, Attribution, ModifyError, PreparedChange, PreparedRecord,
     REASON_IDENTITY_CONFLICT, REASON_INVALID_RECORD, RemoteChange,

@@ -8,12 +8,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::audit::{AuditEntry, AuditTx};
+use crate::audit::{AuditEntry, AuditKind, AuditTx};
 use crate::dialect::{BackendTx, with_reader, with_writer};
 use crate::{ModifyError, Store, StoreError};
-
-/// The kind of the audit entries of prepared licence actions: prepared, approved, refused.
-pub const AUDIT_KIND: &str = "licence_action";
 
 /// Most actions one page lists.
 pub const MAX_PAGE: i64 = 200;
@@ -141,7 +138,7 @@ pub(crate) fn audit_entry(
     action: &LicenceAction,
     reason: Option<&str>,
 ) -> AuditEntry {
-    AuditEntry::new(AUDIT_KIND, node, user, at_ms)
+    AuditEntry::new(AuditKind::LicenceAction, node, user, at_ms)
         .record(&action.licence_id)
         .detail(json!({
             "action": action.id,

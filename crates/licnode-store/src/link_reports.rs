@@ -286,7 +286,7 @@ impl Store {
         Ok(with_reader!(&self.db, |pool| sqlx::query_as(
             "SELECT peer, seq, updated_at_ms FROM sync_cursors WHERE stream = $1 ORDER BY peer"
         )
-        .bind(crate::sync_state::STREAM_PUSH)
+        .bind(crate::SyncStream::Push.as_str())
         .fetch_all(pool)
         .await?))
     }
@@ -303,12 +303,12 @@ impl Store {
     /// Every cursor of `stream`, by peer: (peer, seq).
     pub async fn sync_cursors_of_stream(
         &self,
-        stream: &str,
+        stream: crate::SyncStream,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(with_reader!(&self.db, |pool| sqlx::query_as(
             "SELECT peer, seq FROM sync_cursors WHERE stream = $1 ORDER BY peer"
         )
-        .bind(stream)
+        .bind(stream.as_str())
         .fetch_all(pool)
         .await?))
     }

@@ -164,7 +164,7 @@ impl Store {
     /// The parent this node pulls changes from, as its replication cursors name it: `None`
     /// before its first session (or at the national node).
     pub async fn pulled_from(&self) -> Result<Option<String>, StoreError> {
-        let stream = crate::sync_state::STREAM_PULL;
+        let stream = crate::SyncStream::Pull.as_str();
         let sql = "SELECT peer FROM sync_cursors WHERE stream = ";
         Ok(with_reader!(&self.db, |pool| {
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -465,7 +465,7 @@ fn audit_entries(certificate: &DestructionCertificate) -> Vec<crate::audit::Audi
         .iter()
         .map(|record| {
             crate::audit::AuditEntry::new(
-                crate::audit::kinds::DESTRUCTION,
+                crate::audit::AuditKind::Destruction,
                 &certificate.node,
                 &certificate.destroyed_by,
                 certificate.destroyed_at_ms,

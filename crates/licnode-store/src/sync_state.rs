@@ -12,19 +12,9 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::dialect::{with_reader, with_writer};
+pub use crate::sync_stream::{SyncStream, UnknownSyncStream};
 use crate::write::{ApplyOutcome, RemoteChange};
 use crate::{Db, Store, StoreError};
-
-/// The stream a parent stores its child's pushed changes under.
-pub const STREAM_PUSH: &str = "push";
-/// At a child, under its parent's code: the last number of this node's log the parent
-/// acknowledged, as the last session learnt it.
-pub const STREAM_ACKED: &str = "acked";
-/// The stream a child stores its parent's changes under.
-pub const STREAM_PULL: &str = "pull";
-/// The stream a child stores, under its parent's code, how far it took back its own changes
-/// from the parent after its log and the parent's cursor diverged.
-pub const STREAM_RECOVER: &str = "recover";
 
 /// Why the store itself quarantines a received change. Refusals by the link's authority rules
 /// carry the rules' own codes (`outside_jurisdiction`, …) and are decided above the store. The
@@ -113,7 +103,7 @@ pub struct Refusal {
 #[derive(Clone, Debug)]
 pub struct SyncBatch {
     pub peer: String,
-    pub stream: String,
+    pub stream: SyncStream,
     /// The cursor once the batch is stored: the last sequence number of the sender's log it
     /// covers.
     pub cursor: i64,
@@ -151,7 +141,7 @@ pub struct CursorMove {
 /// What the write transaction records besides the applied changes.
 pub(crate) struct SyncTail {
     peer: String,
-    stream: String,
+    stream: SyncStream,
     cursor: i64,
     cursor_move: CursorMove,
     /// Changes refused before applying (authority, malformed bytes).
@@ -162,11 +152,11 @@ pub(crate) struct SyncTail {
 
 impl Store {
     /// The cursor of `stream` with `peer`: 0 when nothing was stored yet.
-    pub async fn sync_cursor(&self, peer: &str, stream: &str) -> Result<i64, StoreError> {
+    pub async fn sync_cursor(&self, peer: &str, stream: SyncStream) -> Result<i64, StoreError> {
         let seq: Option<i64> = with_reader!(&self.db, |pool| {
             sqlx::query_scalar("SELECT seq FROM sync_cursors WHERE peer = $1 AND stream = $2")
                 .bind(peer)
-                .bind(stream)
+                .bind(stream.as_str())
                 .fetch_optional(pool)
                 .await?
         });
@@ -178,7 +168,7 @@ impl Store {
     pub async fn sync_cursor_with_hash(
         &self,
         peer: &str,
-        stream: &str,
+        stream: SyncStream,
     ) -> Result<(i64, Option<String>), StoreError> {
         let sql = match &self.db {
             Db::Sqlite { .. } => "SELECT seq, hash FROM sync_cursors WHERE peer = ? AND stream = ?",
@@ -189,7 +179,7 @@ impl Store {
         let row: Option<(i64, Option<String>)> = with_reader!(&self.db, |pool| {
             sqlx::query_as(sql)
                 .bind(peer)
-                .bind(stream)
+                .bind(stream.as_str())
                 .fetch_optional(pool)
                 .await?
         });
@@ -201,7 +191,7 @@ impl Store {
     pub async fn reset_sync_cursor(
         &self,
         peer: &str,
-        stream: &str,
+        stream: SyncStream,
         seq: i64,
     ) -> Result<(), StoreError> {
         let now = crate::now_ms();
@@ -212,7 +202,7 @@ impl Store {
                      seq = excluded.seq, hash = NULL, updated_at_ms = excluded.updated_at_ms",
             )
             .bind(peer)
-            .bind(stream)
+            .bind(stream.as_str())
             .bind(seq)
             .bind(now)
             .execute(pool)
@@ -334,7 +324,7 @@ impl Store {
         }
         let tail = SyncTail {
             peer: batch.peer.clone(),
-            stream: batch.stream.clone(),
+            stream: batch.stream,
             cursor: batch.cursor,
             cursor_move,
             denied,
@@ -525,7 +515,7 @@ crate::dialect::impl_for_each_transaction!(SyncTx {
              updated_at_ms = excluded.updated_at_ms"
         )))
         .bind(&tail.peer)
-        .bind(&tail.stream)
+        .bind(tail.stream.as_str())
         .bind(tail.cursor)
         .bind(crate::now_ms())
         .bind(&tail.cursor_move.hash)

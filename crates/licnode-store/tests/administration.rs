@@ -3,7 +3,7 @@
 //! tokens are listed without their secrets and revoked one by one.
 
 use licnode_store::administration::{AUDIT_SEARCH_WINDOW, AuditSearch};
-use licnode_store::{AuditEntry, Role, Store, TokenKind};
+use licnode_store::{AuditEntry, AuditKind, Role, Store, TokenKind};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 
 async fn open(backend: Backend) -> (Store, Option<TestDatabase>, tempfile::TempDir) {
@@ -20,21 +20,19 @@ async fn an_audit_search_looks_at_one_window_and_the_next_page_goes_on_below_it(
         let (store, _database, _dir) = open(backend).await;
         // Two backups, then more logins than one window holds.
         let mut entries = vec![
-            AuditEntry::new("backup", "330000", "operator", 1_000),
-            AuditEntry::new("backup", "330000", "operator", 2_000),
+            AuditEntry::new(AuditKind::Backup, "330000", "operator", 1_000),
+            AuditEntry::new(AuditKind::Backup, "330000", "operator", 2_000),
         ];
         let logins = AUDIT_SEARCH_WINDOW + 50;
-        entries.extend(
-            (0..logins).map(|index| {
-                AuditEntry::new("login", "330000", "clerk", 3_000 + index).record("r-1")
-            }),
-        );
+        entries.extend((0..logins).map(|index| {
+            AuditEntry::new(AuditKind::Login, "330000", "clerk", 3_000 + index).record("r-1")
+        }));
         store.audit_all(&entries).await.expect("entries");
         let (head, _) = store.audit_head().await.expect("head");
         assert_eq!(head, AUDIT_SEARCH_WINDOW + 52);
 
         let backups = |before_seq| AuditSearch {
-            kind: Some("backup".into()),
+            kind: Some(AuditKind::Backup),
             before_seq,
             limit: 10,
             ..AuditSearch::default()

@@ -6,8 +6,9 @@
 //! against SQLite and PostgreSQL.
 
 use licnode_app::Archive;
-use licnode_store::anchors::{AUDIT_CHAIN_BROKEN, AnchorPayload, SignedAnchor};
-use licnode_store::audit::{entry_hash, kinds};
+use licnode_store::AuditKind;
+use licnode_store::anchors::{AnchorPayload, SignedAnchor};
+use licnode_store::audit::entry_hash;
 use licnode_store::{AuditEntry, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 
@@ -195,7 +196,7 @@ async fn fill(store: &Store, logins: usize) {
     for i in 0..logins {
         store
             .audit(AuditEntry::new(
-                kinds::LOGIN,
+                AuditKind::Login,
                 "330106",
                 &format!("user{i}"),
                 1_700_000_000_000 + i as i64,
@@ -361,7 +362,7 @@ async fn a_witness_keeps_an_anchor_that_no_longer_extends_the_last_one_and_flags
         let entries = store.audit_entries(0, 100).await.expect("entries");
         let flagged: Vec<_> = entries
             .iter()
-            .filter(|entry| entry.kind == AUDIT_CHAIN_BROKEN)
+            .filter(|entry| entry.kind == AuditKind::AuditChainBroken)
             .collect();
         assert_eq!(flagged.len(), 2, "{backend:?}");
         assert_eq!(flagged[0].node, "330106");

@@ -5,7 +5,7 @@
 
 use licnode_app::Archive;
 use licnode_app::Author;
-use licnode_store::audit::kinds;
+use licnode_store::AuditKind;
 use licnode_store::{AuditEntry, AuditReport, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use rand::rngs::StdRng;
@@ -127,7 +127,7 @@ async fn fill(store: &Store, entries: usize) {
     }
     let events: Vec<AuditEntry> = (0..entries)
         .map(|i| {
-            let kind = [kinds::LOGIN, kinds::LOGIN_FAILED, kinds::EXPORT][i % 3];
+            let kind = [AuditKind::Login, AuditKind::LoginFailed, AuditKind::Export][i % 3].clone();
             let entry = AuditEntry::new(
                 kind,
                 "330106",
@@ -189,13 +189,16 @@ async fn every_stored_change_leaves_an_entry_and_an_untouched_log_verifies() {
         assert!(refused.is_empty(), "{refused:?}");
         writer.finish().await.expect("finish");
         store
-            .audit(AuditEntry::new(kinds::LOGIN, "330106", "clerk", 1))
+            .audit(AuditEntry::new(AuditKind::Login, "330106", "clerk", 1))
             .await
             .expect("audit");
 
         let changes = store.changes_after(0, None, 10_000).await.expect("changes");
         let entries = store.audit_entries(0, 10_000).await.expect("entries");
-        let writes: Vec<_> = entries.iter().filter(|e| e.kind == kinds::WRITE).collect();
+        let writes: Vec<_> = entries
+            .iter()
+            .filter(|e| e.kind == AuditKind::Write)
+            .collect();
         assert_eq!(
             writes.len(),
             changes.len(),
@@ -219,7 +222,10 @@ async fn every_stored_change_leaves_an_entry_and_an_untouched_log_verifies() {
             (1..=entries.len() as i64).collect::<Vec<_>>(),
             "gap-free"
         );
-        assert_eq!(entries.last().map(|e| e.kind.as_str()), Some(kinds::LOGIN));
+        assert_eq!(
+            entries.last().map(|e| e.kind.as_str()),
+            Some(AuditKind::Login.as_str())
+        );
 
         let report = store.audit_verify().await.expect("verify");
         assert!(report.is_clean(), "{backend}: {:?}", report.findings);
@@ -251,7 +257,12 @@ async fn concurrent_writers_and_events_keep_one_gap_free_chain() {
                         .await
                         .expect("create");
                     store
-                        .audit(AuditEntry::new(kinds::LOGIN, "330106", "clerk", i as i64))
+                        .audit(AuditEntry::new(
+                            AuditKind::Login,
+                            "330106",
+                            "clerk",
+                            i as i64,
+                        ))
                         .await
                         .expect("audit");
                 }
@@ -499,7 +510,7 @@ async fn many_tamperings_at_once_are_each_listed_not_just_the_first() {
 
 #[tokio::test]
 async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused() {
-    use licnode_store::sync_state::{STREAM_PUSH, SyncBatch};
+    use licnode_store::sync_state::{SyncBatch, SyncStream};
     use licnode_store::{Refusal, RemoteChange};
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
@@ -542,7 +553,7 @@ async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused(
             .apply_sync_batch(
                 SyncBatch {
                     peer: "330106".into(),
-                    stream: STREAM_PUSH.into(),
+                    stream: SyncStream::Push,
                     cursor: 2,
                     changes,
                 },
@@ -563,13 +574,13 @@ async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused(
         assert_eq!(entries.len(), 2, "{backend}: {entries:?}");
         let write = entries
             .iter()
-            .find(|e| e.kind == kinds::WRITE)
+            .find(|e| e.kind == AuditKind::Write)
             .expect("write");
         assert_eq!(write.record_id.as_deref(), Some(kept.record.id.as_str()));
         assert_eq!(write.detail["origin"], "330106");
         let refused = entries
             .iter()
-            .find(|e| e.kind == kinds::SYNC_REFUSED)
+            .find(|e| e.kind == AuditKind::SyncRefused)
             .expect("refused");
         assert_eq!(
             refused.record_id.as_deref(),

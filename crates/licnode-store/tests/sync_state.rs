@@ -4,7 +4,7 @@
 use licnode_app::Archive;
 use licnode_app::Author;
 use licnode_store::sync_state::{
-    REASON_MALFORMED, REASON_MISSING_DEPENDENCY, STREAM_PUSH, SyncBatch,
+    REASON_MALFORMED, REASON_MISSING_DEPENDENCY, SyncBatch, SyncStream,
 };
 use licnode_store::{Refusal, RemoteChange, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
@@ -86,13 +86,13 @@ async fn a_batch_its_quarantine_and_its_cursor_are_stored_together_and_replays_a
             .expect("create");
         let batch = SyncBatch {
             peer: "330106".into(),
-            stream: STREAM_PUSH.into(),
+            stream: SyncStream::Push,
             cursor: 2,
             changes: rows(&county, 0, "330106").await,
         };
         assert_eq!(
             province
-                .sync_cursor("330106", STREAM_PUSH)
+                .sync_cursor("330106", SyncStream::Push)
                 .await
                 .expect("c"),
             0
@@ -105,7 +105,7 @@ async fn a_batch_its_quarantine_and_its_cursor_are_stored_together_and_replays_a
         assert_eq!(outcome.refused.len(), 1, "{backend}");
         assert_eq!(
             province
-                .sync_cursor("330106", STREAM_PUSH)
+                .sync_cursor("330106", SyncStream::Push)
                 .await
                 .expect("c"),
             2
@@ -140,14 +140,14 @@ async fn a_batch_its_quarantine_and_its_cursor_are_stored_together_and_replays_a
             .expect("apply");
         assert_eq!(
             province
-                .sync_cursor("330106", STREAM_PUSH)
+                .sync_cursor("330106", SyncStream::Push)
                 .await
                 .expect("c"),
             2
         );
         assert_eq!(
             province
-                .sync_cursor("330108", STREAM_PUSH)
+                .sync_cursor("330108", SyncStream::Push)
                 .await
                 .expect("c"),
             0
@@ -192,7 +192,7 @@ async fn malformed_changes_and_changes_missing_a_dependency_are_quarantined() {
             .apply_sync_batch(
                 SyncBatch {
                     peer: "330106".into(),
-                    stream: STREAM_PUSH.into(),
+                    stream: SyncStream::Push,
                     cursor: 2,
                     changes,
                 },
@@ -215,7 +215,7 @@ async fn malformed_changes_and_changes_missing_a_dependency_are_quarantined() {
         assert_eq!(province.last_seq().await.expect("seq"), 0, "{backend}");
         assert_eq!(
             province
-                .sync_cursor("330106", STREAM_PUSH)
+                .sync_cursor("330106", SyncStream::Push)
                 .await
                 .expect("c"),
             2
@@ -276,7 +276,7 @@ fn forged_update(bytes: &[u8], values: serde_json::Value) -> RemoteChange {
 async fn receive(store: &Store, changes: Vec<RemoteChange>) -> Vec<(String, String)> {
     let batch = SyncBatch {
         peer: "330106".into(),
-        stream: STREAM_PUSH.into(),
+        stream: SyncStream::Push,
         cursor: 1,
         changes,
     };

@@ -12,11 +12,7 @@ use licnode_server::anchors::{
     RelayResponse,
 };
 use licnode_server::retention::PkiNodeKey;
-use licnode_store::sync_state::SyncBatch;
-
-/// The cursor stream, under the parent's code, of the anchors relayed to it (by local
-/// `anchor_key`).
-pub const STREAM_ANCHORS_RELAYED: &str = "anchors_relayed";
+use licnode_store::sync_state::{SyncBatch, SyncStream};
 
 /// What one hand-up did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -127,7 +123,7 @@ async fn relay(
     let store = archive.replication_store();
     let own_code = archive.scope.node_ref().code;
     let mut cursor = store
-        .sync_cursor(parent_code, STREAM_ANCHORS_RELAYED)
+        .sync_cursor(parent_code, SyncStream::AnchorsRelayed)
         .await?;
     let mut stored = 0;
     loop {
@@ -150,7 +146,7 @@ async fn relay(
         cursor = last_key;
         let batch = SyncBatch {
             peer: parent_code.to_owned(),
-            stream: STREAM_ANCHORS_RELAYED.to_owned(),
+            stream: SyncStream::AnchorsRelayed,
             cursor,
             changes: Vec::new(),
         };

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use licnode_store::audit::kinds;
+use licnode_store::AuditKind;
 use licnode_store::{AuditEntry, DatabaseSummary, Store};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -199,7 +199,7 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<Manifest> {
         }
     };
     let entry = AuditEntry::new(
-        kinds::BACKUP,
+        AuditKind::Backup,
         &config.node.code,
         &args.user,
         licnode_store::now_ms(),
@@ -473,7 +473,7 @@ async fn check_and_place(
         return verdict(problems, "the backup");
     }
     let entry = AuditEntry::new(
-        kinds::RESTORE,
+        AuditKind::Restore,
         &config.node.code,
         &args.user,
         licnode_store::now_ms(),

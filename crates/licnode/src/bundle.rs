@@ -35,7 +35,8 @@ use licnode_sync::{Flow, Link, NodeRef, collections_for};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::sync_cli::{STREAM_ACKED, push_batch};
+use crate::sync_cli::push_batch;
+use licnode_store::SyncStream;
 
 /// The first line of every bundle.
 pub const MAGIC: &str = "licnode-bundle/1";
@@ -227,7 +228,7 @@ pub async fn export(
     let local = archive.scope.node_ref();
     let store = archive.replication_store();
     let up = collections_for(&local, parent, Link::Parent, Flow::Send);
-    let start = store.sync_cursor(&parent.code, STREAM_ACKED).await?;
+    let start = store.sync_cursor(&parent.code, SyncStream::Acked).await?;
     let mut after = start;
     let mut batches = Vec::new();
     if !up.is_empty() {
@@ -244,7 +245,7 @@ pub async fn export(
     };
     // Changes leaving the node on a file leave a trace in its audit log (Art. 37).
     let entry = licnode_store::AuditEntry::new(
-        licnode_store::audit::kinds::EXPORT,
+        licnode_store::AuditKind::Export,
         &local.code,
         "",
         licnode_store::now_ms(),
@@ -357,7 +358,7 @@ pub async fn import(
     if report.acknowledged == 0 {
         report.acknowledged = archive
             .replication_store()
-            .sync_cursor(&child.code, licnode_store::sync_state::STREAM_PUSH)
+            .sync_cursor(&child.code, SyncStream::Push)
             .await
             .map_err(|error| BundleError::new("internal", error.to_string()))?;
     }

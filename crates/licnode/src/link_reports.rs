@@ -9,10 +9,6 @@ use licnode_pki::{ClientError, PeerClient};
 use licnode_server::links::{LINKS_RELAY_PATH, LinkRelayRequest, LinkRelayResponse};
 use licnode_store::link_reports::LinkReport;
 
-/// The cursor stream, under the parent's code, of the link reports relayed to it (by local
-/// `report_key`).
-pub const STREAM_LINKS_RELAYED: &str = "links_relayed";
-
 /// Hands the parent at `base` this node's links and its subtree's reports; returns how many
 /// reports the parent kept. A parent of an older release, which keeps no link reports, is
 /// noted and skipped: the session's changes have moved.
@@ -66,7 +62,9 @@ async fn relay(
     parent_code: &str,
 ) -> anyhow::Result<usize> {
     let store = archive.replication_store();
-    let mut cursor = store.sync_cursor(parent_code, STREAM_LINKS_RELAYED).await?;
+    let mut cursor = store
+        .sync_cursor(parent_code, licnode_store::SyncStream::LinksRelayed)
+        .await?;
     let mut kept = 0;
     loop {
         let held = archive
@@ -79,7 +77,7 @@ async fn relay(
         kept += send(client, base, &reports).await?;
         cursor = last_key;
         store
-            .reset_sync_cursor(parent_code, STREAM_LINKS_RELAYED, cursor)
+            .reset_sync_cursor(parent_code, licnode_store::SyncStream::LinksRelayed, cursor)
             .await?;
     }
     Ok(kept)

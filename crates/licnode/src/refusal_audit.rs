@@ -190,7 +190,7 @@ fn entry(key: TallyKey, tally: Tally, refused_by: &str) -> AuditEntry {
         detail["other_addresses"] = true.into();
     }
     AuditEntry::new(
-        licnode_store::audit::kinds::CERTIFICATE_REFUSED,
+        licnode_store::AuditKind::CertificateRefused,
         &claimed_node,
         "",
         tally.last_at_ms,

@@ -17,8 +17,8 @@ use anyhow::{Context, bail};
 use licnode_app::Archive;
 use licnode_pki::{ClientError, ExpectedPeer, NodeTls, NodeTlsSettings, PeerClient};
 use licnode_server::sync::{check_arrival, remote, wire};
-use licnode_store::audit::kinds;
-use licnode_store::sync_state::{STREAM_PULL, STREAM_RECOVER, SyncBatch};
+use licnode_store::AuditKind;
+use licnode_store::sync_state::{SyncBatch, SyncStream};
 use licnode_store::{AuditEntry, CursorMove, Refusal, Store};
 use licnode_sync::protocol::{
     CURSOR_PATH, CursorResponse, HELLO_PATH, MAX_BATCH, PULL_PATH, PUSH_PATH, PullRequest,
@@ -196,7 +196,7 @@ async fn push_all(
              changes and pushing the log again"
         );
         let entry = AuditEntry::new(
-            kinds::SYNC_DIVERGED,
+            AuditKind::SyncDiverged,
             &local.code,
             "",
             licnode_store::now_ms(),
@@ -211,7 +211,7 @@ async fn push_all(
         report.recovered = recover_own_changes(client, base, store, local, parent).await?;
         // What the parent acknowledged is no longer known: bundles start from the beginning.
         store
-            .reset_sync_cursor(&parent.code, STREAM_ACKED, 0)
+            .reset_sync_cursor(&parent.code, SyncStream::Acked, 0)
             .await?;
         report.diverged = Some(divergence);
         acknowledged = 0;
@@ -256,10 +256,10 @@ async fn push_all(
     }
     report.acknowledged = acknowledged;
     // Remembered so that an offline bundle starts where the parent stands.
-    if acknowledged > store.sync_cursor(&parent.code, STREAM_ACKED).await? {
+    if acknowledged > store.sync_cursor(&parent.code, SyncStream::Acked).await? {
         let batch = SyncBatch {
             peer: parent.code.clone(),
-            stream: STREAM_ACKED.to_owned(),
+            stream: SyncStream::Acked,
             cursor: acknowledged,
             changes: Vec::new(),
         };
@@ -280,7 +280,7 @@ async fn pull_all(
     report: &mut SessionReport,
 ) -> anyhow::Result<()> {
     let (mut after, mut after_hash) = store
-        .sync_cursor_with_hash(&parent.code, STREAM_PULL)
+        .sync_cursor_with_hash(&parent.code, SyncStream::Pull)
         .await?;
     loop {
         let asked = client
@@ -303,20 +303,20 @@ async fn pull_all(
                 );
                 tracing::warn!(parent = %parent, %divergence, "pulling again from the start");
                 let entry = AuditEntry::new(
-                    kinds::SYNC_DIVERGED,
+                    AuditKind::SyncDiverged,
                     &local.code,
                     "",
                     licnode_store::now_ms(),
                 )
                 .detail(serde_json::json!({
                     "parent": parent.code,
-                    "stream": STREAM_PULL,
+                    "stream": SyncStream::Pull.as_str(),
                     "after": after,
                     "reason": divergence,
                 }));
                 store.audit(entry).await?;
                 store
-                    .reset_sync_cursor(&parent.code, STREAM_PULL, 0)
+                    .reset_sync_cursor(&parent.code, SyncStream::Pull, 0)
                     .await?;
                 report.diverged.get_or_insert(divergence);
                 (after, after_hash) = (0, None);
@@ -428,7 +428,7 @@ pub async fn apply_recovered(
 ) -> anyhow::Result<licnode_store::ApplyOutcome> {
     let batch = SyncBatch {
         peer: parent.code.clone(),
-        stream: STREAM_RECOVER.to_owned(),
+        stream: SyncStream::Recover,
         cursor: answer.next,
         changes: answer
             .changes
@@ -462,7 +462,7 @@ pub async fn apply_pulled(
     };
     let batch = SyncBatch {
         peer: parent.code.clone(),
-        stream: STREAM_PULL.to_owned(),
+        stream: SyncStream::Pull,
         cursor: answer.next,
         changes: answer
             .changes
@@ -476,10 +476,6 @@ pub async fn apply_pulled(
         })
         .await?)
 }
-
-/// What the parent acknowledged of this node's log at the last session (or bundle export
-/// start): the cursor stream under the parent's code.
-pub use licnode_store::sync_state::STREAM_ACKED;
 
 /// The next push batch to `parent` after `after` (at most [`MAX_BATCH`] changes /
 /// [`licnode_sync::protocol::MAX_BATCH_CHANGE_BYTES`]; changes that do not go up are skipped,

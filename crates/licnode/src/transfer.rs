@@ -360,7 +360,7 @@ pub async fn export(
     sink.flush()?;
     // Records leaving the node leave a trace in its audit log (Art. 37).
     let entry = licnode_store::AuditEntry::new(
-        licnode_store::audit::kinds::EXPORT,
+        licnode_store::AuditKind::Export,
         &archive.scope.node_code,
         "",
         licnode_store::now_ms(),

@@ -15,8 +15,9 @@ use licnode::{Config, Node, NodeHandle};
 use licnode_pki::{ClientError, ExpectedPeer, PeerClient};
 use licnode_server::anchors::{ANCHOR_PATH, RELAY_PATH, RelayRequest, RelayResponse};
 use licnode_server::retention::PkiNodeKey;
-use licnode_store::anchors::{AUDIT_CHAIN_BROKEN, SignedAnchor};
-use licnode_store::audit::{entry_hash, kinds};
+use licnode_store::AuditKind;
+use licnode_store::anchors::SignedAnchor;
+use licnode_store::audit::entry_hash;
 use licnode_store::retention::NodeKey;
 use licnode_store::{AuditEntry, Role, Store, TokenKind};
 use support::{NATIONAL, XIHU, ZHEJIANG, binary};
@@ -202,7 +203,7 @@ async fn create_archive(node: &NodeHandle, seed: u64) {
         .expect("create");
 }
 
-async fn kinds_in_log(store: &Store) -> Vec<String> {
+async fn kinds_in_log(store: &Store) -> Vec<AuditKind> {
     store
         .audit_entries(0, 10_000)
         .await
@@ -253,7 +254,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     for user in ["a", "b", "c"] {
         xihu.archive()
             .audit(AuditEntry::new(
-                kinds::LOGIN,
+                AuditKind::Login,
                 "330106",
                 user,
                 licnode_store::now_ms(),
@@ -394,14 +395,12 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     assert!(
         kinds_in_log(zhejiang.archive().replication_store())
             .await
-            .iter()
-            .any(|kind| kind == AUDIT_CHAIN_BROKEN)
+            .contains(&AuditKind::AuditChainBroken)
     );
     assert!(
         kinds_in_log(xihu.archive().replication_store())
             .await
-            .iter()
-            .any(|kind| kind == AUDIT_CHAIN_BROKEN),
+            .contains(&AuditKind::AuditChainBroken),
         "the county's own log says what its parent found"
     );
     let flagged = audit_verify(dir, &[]).await;

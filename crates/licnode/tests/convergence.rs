@@ -446,7 +446,7 @@ async fn session(
     let mut acknowledged = upper
         .archive
         .replication_store()
-        .sync_cursor(&me.code, licnode_store::sync_state::STREAM_PUSH)
+        .sync_cursor(&me.code, licnode_store::SyncStream::Push)
         .await
         .expect("cursor");
     loop {
@@ -502,7 +502,7 @@ async fn session(
     let mut after = local
         .archive
         .replication_store()
-        .sync_cursor(&them.code, licnode_store::sync_state::STREAM_PULL)
+        .sync_cursor(&them.code, licnode_store::SyncStream::Pull)
         .await
         .expect("cursor");
     loop {
@@ -568,7 +568,7 @@ async fn session(
         after = local
             .archive
             .replication_store()
-            .sync_cursor(&them.code, licnode_store::sync_state::STREAM_PULL)
+            .sync_cursor(&them.code, licnode_store::SyncStream::Pull)
             .await
             .expect("cursor")
             .max(next);

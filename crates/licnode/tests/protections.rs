@@ -190,7 +190,7 @@ async fn the_node_believes_x_forwarded_for_only_from_its_configured_proxies() {
         .await
         .expect("audit")
         .into_iter()
-        .filter(|entry| entry.kind.starts_with("login"))
+        .filter(|entry| entry.kind.as_str().starts_with("login"))
         .map(|entry| entry.detail["client"].as_str().unwrap_or("").to_owned())
         .collect();
     let mut expected = vec!["127.0.0.2".to_owned(); 11];

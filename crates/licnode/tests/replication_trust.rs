@@ -587,7 +587,7 @@ async fn a_batch_the_cursor_already_covers_is_applied_without_moving_the_cursor(
     tree.sync_xihu().await;
     let store = tree.zhejiang.archive().replication_store();
     let before = store
-        .sync_cursor_with_hash("330106", "push")
+        .sync_cursor_with_hash("330106", licnode_store::SyncStream::Push)
         .await
         .expect("cursor");
     // A change Xihu never pushed, numbered inside what the province acknowledged.
@@ -618,7 +618,7 @@ async fn a_batch_the_cursor_already_covers_is_applied_without_moving_the_cursor(
     assert_eq!(answer.applied, 1, "{answer:?}");
     assert!(holds(&tree.zhejiang, &id).await);
     let after = store
-        .sync_cursor_with_hash("330106", "push")
+        .sync_cursor_with_hash("330106", licnode_store::SyncStream::Push)
         .await
         .expect("cursor");
     assert_eq!(after, before);

@@ -567,7 +567,7 @@ async fn an_offline_bundle_is_applied_as_a_push_and_refused_when_tampered() {
 async fn bundle_scenario(backend: licnode_testkit::Backend) {
     use licnode::bundle::{MAGIC, export, import};
     use licnode_model::Level;
-    use licnode_store::sync_state::STREAM_PUSH;
+    use licnode_store::SyncStream;
     use licnode_sync::NodeRef;
 
     let tree = Tree::start(backend).await;
@@ -601,7 +601,7 @@ async fn bundle_scenario(backend: licnode_testkit::Backend) {
             let store = tree.zhejiang.archive().replication_store();
             assert_eq!(
                 store
-                    .sync_cursor("330106", STREAM_PUSH)
+                    .sync_cursor("330106", SyncStream::Push)
                     .await
                     .expect("cursor"),
                 0,

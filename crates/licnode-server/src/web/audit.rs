@@ -18,8 +18,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use licnode_store::administration::AUDIT_SEARCH_WINDOW;
 use licnode_store::anchors::AuditCheck;
-use licnode_store::audit::kinds;
-use licnode_store::{AuditFinding, AuditRecord};
+use licnode_store::{AuditFinding, AuditKind, AuditRecord};
 use maud::{Markup, html};
 
 use super::display::{china_time, link_with, parameter};
@@ -39,25 +38,6 @@ const PAGE_SIZE: i64 = 50;
 
 /// Longest detail shown in a row; the whole entry is in `licnode audit export`.
 const DETAIL_CHARS: usize = 240;
-
-/// Every kind of entry, with its name in Chinese.
-const KINDS: [(&str, &str); 12] = [
-    (kinds::WRITE, "数据变更"),
-    (kinds::LOGIN, "登录"),
-    (kinds::LOGIN_FAILED, "登录失败"),
-    (kinds::EXPORT, "数据导出"),
-    (kinds::SYNC_REFUSED, "拒收的同步变更"),
-    (kinds::CERTIFICATE_REFUSED, "拒绝的证书"),
-    (kinds::DESTRUCTION, "档案销毁"),
-    (kinds::BACKUP, "备份"),
-    (kinds::RESTORE, "恢复"),
-    (kinds::PEER_REFUSED, "拒绝的节点"),
-    (kinds::SYNC_DIVERGED, "同步日志分歧"),
-    (
-        licnode_store::anchors::AUDIT_CHAIN_BROKEN,
-        "下级审计链被改写",
-    ),
-];
 
 pub(crate) fn routes() -> Routes<AppState> {
     let readers = "neither an auditor nor an administrator (`forbidden_role`)";
@@ -83,12 +63,24 @@ pub(crate) fn routes() -> Routes<AppState> {
         )
 }
 
-/// A kind in Chinese (the code itself when it is not one of [`KINDS`]).
-pub(crate) fn kind_label(kind: &str) -> String {
-    KINDS
-        .iter()
-        .find(|(code, _)| *code == kind)
-        .map_or_else(|| kind.to_string(), |(_, label)| (*label).to_string())
+/// A kind in Chinese (the code itself for a kind this release does not write).
+pub(crate) fn kind_label(kind: &AuditKind) -> &str {
+    match kind {
+        AuditKind::Write => "数据变更",
+        AuditKind::Login => "登录",
+        AuditKind::LoginFailed => "登录失败",
+        AuditKind::Export => "数据导出",
+        AuditKind::SyncRefused => "拒收的同步变更",
+        AuditKind::CertificateRefused => "拒绝的证书",
+        AuditKind::Destruction => "档案销毁",
+        AuditKind::Backup => "备份",
+        AuditKind::Restore => "恢复",
+        AuditKind::PeerRefused => "拒绝的节点",
+        AuditKind::SyncDiverged => "同步日志分歧",
+        AuditKind::LicenceAction => "许可证事项办理",
+        AuditKind::AuditChainBroken => "下级审计链被改写",
+        AuditKind::Other(code) => code,
+    }
 }
 
 /// What a verification finding means, in Chinese.
@@ -124,8 +116,8 @@ fn filters(params: &Pairs) -> Markup {
             label { "类型"
                 select name="kind" {
                     option value="" { "（全部）" }
-                    @for (code, label) in KINDS {
-                        option value=(code) selected[kind == code] { (label) }
+                    @for choice in AuditKind::KNOWN {
+                        option value=(choice.as_str()) selected[kind == choice.as_str()] { (kind_label(&choice)) }
                     }
                 }
             }

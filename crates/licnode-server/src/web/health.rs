@@ -10,8 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
+use licnode_store::AuditKind;
 use licnode_store::administration::{AUDIT_SEARCH_WINDOW, AuditSearch, ChildLink};
-use licnode_store::audit::kinds;
 use maud::{Markup, html};
 
 use super::display::{byte_size, china_time, china_time_or_dash, parameter};
@@ -207,7 +207,7 @@ async fn backups_section(state: &AppState) -> Result<Markup, WebError> {
     let found = state
         .archive
         .audit_search(&AuditSearch {
-            kind: Some(kinds::BACKUP.to_string()),
+            kind: Some(AuditKind::Backup),
             limit: BACKUPS_SHOWN,
             ..AuditSearch::default()
         })

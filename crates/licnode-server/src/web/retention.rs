@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
+use licnode_model::DestructionDecision;
 use licnode_store::retention::NodeKey;
 use licnode_store::{ListQuery, StoredRecord};
 use maud::{Markup, html};
@@ -89,12 +90,20 @@ fn text<'a>(record: &'a StoredRecord, field: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-fn decision_label(decision: &str) -> &'static str {
+/// A request's stored decision, when it is one of [`DestructionDecision`]'s values.
+fn decision_of(record: &StoredRecord) -> Option<DestructionDecision> {
+    DestructionDecision::ALL
+        .into_iter()
+        .find(|decision| decision.as_str() == text(record, "decision"))
+}
+
+/// How this page words a decision (as the requesting node sees it).
+fn decision_label(decision: Option<DestructionDecision>) -> &'static str {
     match decision {
-        "pending" => "待上级审批",
-        "approved" => "已批准",
-        "refused" => "未批准",
-        _ => "未知",
+        Some(DestructionDecision::Pending) => "待上级审批",
+        Some(DestructionDecision::Approved) => "已批准",
+        Some(DestructionDecision::Refused) => "未批准",
+        None => "未知",
     }
 }
 
@@ -120,7 +129,7 @@ fn requests_table(requests: &[StoredRecord], own_node: &str) -> Markup {
                         td { a href={ "/retention/requests/" (request.id) } { (text(request, "requested_date")) } }
                         td { (text(request, "requesting_node")) @if request.jurisdiction != own_node { " （下级）" } }
                         td.number { (licnode_app::retention::parse_record_ids(text(request, "record_ids")).len()) }
-                        td { (decision_label(text(request, "decision"))) }
+                        td { (decision_label(decision_of(request))) }
                         td { (text(request, "approving_node")) }
                         td { (text(request, "destroyed_at")) }
                     }
@@ -273,14 +282,14 @@ async fn request_page(
 ) -> Result<Response, WebError> {
     let request = destruction_request(&state, &id).await?;
     let own = state.archive.scope.node_code.clone();
-    let decision = text(&request, "decision");
+    let decision = decision_of(&request);
     let from_child = request.jurisdiction != own;
     let approver = session.staff.user.role.may_approve();
     let record_ids = licnode_app::retention::parse_record_ids(text(&request, "record_ids"));
     let title = format!("销毁申请：{}", text(&request, "requesting_node"));
     let body = html! {
         h1 { (title) }
-        p.basis { "依据：" (articles_label(ARTICLES)) " · 状态：" strong #decision data-decision=(decision) { (decision_label(decision)) } }
+        p.basis { "依据：" (articles_label(ARTICLES)) " · 状态：" strong #decision data-decision=(text(&request, "decision")) { (decision_label(decision)) } }
         dl.fields {
             dt { "申请节点" } dd { (text(&request, "requesting_node")) }
             dt { "申请日期" } dd { (text(&request, "requested_date")) }
@@ -296,12 +305,12 @@ async fn request_page(
         }
         h2 { "申请销毁的档案（" (record_ids.len()) "）" }
         ul.record-ids { @for record_id in record_ids.iter().take(DUE_SHOWN) { li { code { (record_id) } } } }
-        @if decision == "pending" && from_child && approver {
+        @if decision == Some(DestructionDecision::Pending) && from_child && approver {
             (decision_forms(&session, &request))
-        } @else if decision == "pending" && from_child {
+        } @else if decision == Some(DestructionDecision::Pending) && from_child {
             p.read-only { "下级的销毁申请由本节点的审批人审批（第38条）。" }
         }
-        @if decision == "approved" && !from_child && approver && text(&request, "destroyed_at").is_empty() {
+        @if decision == Some(DestructionDecision::Approved) && !from_child && approver && text(&request, "destroyed_at").is_empty() {
             form.inline method="post" action={ "/retention/requests/" (request.id) "/destroy" } {
                 input type="hidden" name=(CSRF_FIELD) value=(session.csrf_token);
                 button type="submit" data-action="destroy" { "按批准执行销毁" }

@@ -292,7 +292,7 @@ pub(crate) async fn token_status(node: &WebNode, token: &str) -> StatusCode {
 pub(crate) fn garbage_from(peer: &str) -> SyncBatch {
     SyncBatch {
         peer: peer.to_string(),
-        stream: licnode_store::sync_state::STREAM_PUSH.to_string(),
+        stream: licnode_store::SyncStream::Push,
         cursor: 17,
         changes: vec![RemoteChange {
             record_id: "0190a6c8-0000-7000-8000-00000000abcd".to_string(),

@@ -207,7 +207,7 @@ async fn the_health_page_shows_the_links_the_database_and_backups_and_sync_now_w
             .expect("batch");
         node.archive
             .audit(
-                licnode_store::AuditEntry::new("backup", "330000", "operator", 1_796_458_440_000)
+                licnode_store::AuditEntry::new(licnode_store::AuditKind::Backup, "330000", "operator", 1_796_458_440_000)
                     .detail(json!({ "file": "backups/2026-12-05.db", "sha256": "ab".repeat(32), "records": 42, "last_change_seq": 9 })),
             )
             .await
