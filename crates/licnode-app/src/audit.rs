@@ -2,12 +2,23 @@
 //! (logins, exports, refusals), and reading and checking it. Every stored change is audited by
 //! the store in the transaction that stores it; this is the door for everything else.
 
-use licnode_store::anchors::{AuditCheck, PointCheck};
+use licnode_store::anchors::{AuditCheck, HeldAnchor, PointCheck};
 use licnode_store::{AuditEntry, AuditRecord, StoreError};
 
 use crate::records::Archive;
 
 impl Archive {
+    /// The newest anchor held of each node below (and of this node's own), with how many of
+    /// that node's anchors did not extend the one before (issue 11 item 5).
+    pub async fn anchors_by_node(&self) -> Result<Vec<(HeldAnchor, i64)>, StoreError> {
+        self.store.anchors_by_node().await
+    }
+
+    /// The newest anchor held of `node`, if any.
+    pub async fn newest_anchor(&self, node: &str) -> Result<Option<HeldAnchor>, StoreError> {
+        self.store.newest_anchor(node).await
+    }
+
     /// Appends one entry to the audit log; returns its number.
     pub async fn audit(&self, entry: AuditEntry) -> Result<i64, StoreError> {
         self.store.audit(entry).await

@@ -197,7 +197,7 @@ async fn anchors(
     Extension(staff): Extension<Staff>,
 ) -> Result<Json<Value>, ApiError> {
     require_audit_reader(&staff)?;
-    let held = state.archive.replication_store().anchors_by_node().await?;
+    let held = state.archive.anchors_by_node().await?;
     let nodes: Vec<Value> = held
         .into_iter()
         .map(|(anchor, broken)| {

@@ -275,7 +275,7 @@ fn parent_standing(state: &AppState) -> Markup {
 }
 
 async fn children_anchors(state: &AppState) -> Result<Markup, WebError> {
-    let held = state.archive.replication_store().anchors_by_node().await?;
+    let held = state.archive.anchors_by_node().await?;
     let own = &state.node.code;
     Ok(html! {
         h2 { "本节点保存的下级审计锚点" }

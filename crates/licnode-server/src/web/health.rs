@@ -109,11 +109,7 @@ fn parent_section(state: &AppState, session: &WebSession, last_seq: i64) -> Mark
 async fn children_section(state: &AppState, links: &[ChildLink]) -> Result<Markup, WebError> {
     let mut last_anchor = Vec::with_capacity(links.len());
     for link in links {
-        let anchor = state
-            .archive
-            .replication_store()
-            .newest_anchor(&link.peer)
-            .await?;
+        let anchor = state.archive.newest_anchor(&link.peer).await?;
         last_anchor.push(anchor.map(|anchor| anchor.received_at_ms));
     }
     Ok(html! {
