@@ -40,6 +40,12 @@ impl Dialect {
         }
     }
 
+    /// The select-list item (with its trailing comma) that reads a record's JSON data
+    /// (`r.data`) as text named `data`.
+    pub(crate) fn json_data_column(self) -> String {
+        format!("{} AS data,", self.json_as_text("r.data"))
+    }
+
     /// A field of a record's JSON data (`alias.data`) as text.
     pub(crate) fn json_field(self, alias: &str, field: &str) -> String {
         match self {

@@ -1,0 +1,279 @@
+//! Lists sorted by one of a collection's date fields, either way, with keyset paging on the
+//! composite cursor (date, key): records with the date first, in date order and storage order
+//! within a date, then the records without it, in storage order.
+
+use std::fmt;
+
+use licnode_model::FieldType;
+use sqlx::{Postgres, QueryBuilder, Sqlite};
+
+use crate::dialect::Dialect;
+use crate::read::{ListQuery, Page, pg_record, push_list_filters, sqlite_record};
+use crate::{Db, Store, StoreError};
+
+/// Where a list sorted by a date stopped: after a record with the date, or after one of the
+/// records without it (which come last, whatever the direction).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DateCursor {
+    Dated { date: String, key: i64 },
+    Undated { key: i64 },
+}
+
+impl DateCursor {
+    /// Reads a cursor written by `Display` (the `next` of a page); `None` when it is not one.
+    pub fn parse(text: &str) -> Option<DateCursor> {
+        let mut parts = text.splitn(3, '.');
+        match (
+            parts.next()?,
+            parts.next()?.parse::<i64>().ok()?,
+            parts.next(),
+        ) {
+            ("d", key, Some(date)) if !date.is_empty() => Some(DateCursor::Dated {
+                date: date.to_string(),
+                key,
+            }),
+            ("u", key, None) => Some(DateCursor::Undated { key }),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DateCursor {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DateCursor::Dated { date, key } => write!(formatter, "d.{key}.{date}"),
+            DateCursor::Undated { key } => write!(formatter, "u.{key}"),
+        }
+    }
+}
+
+/// The date fields of `collection` a list may be sorted by: every `FieldType::Date` field of the
+/// model's collection. Each has a partial expression index (migrations 0006 and 0013).
+pub fn sortable_date_fields(collection: &str) -> Vec<&'static str> {
+    licnode_model::collection(collection)
+        .map(|model| {
+            model
+                .fields
+                .iter()
+                .filter(|field| field.field_type == FieldType::Date)
+                .map(|field| field.name)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Which part of a sorted list a query reads.
+enum Part<'a> {
+    /// Records with the date, after this position if any.
+    Dated(Option<(&'a str, i64)>),
+    /// Records without the date, after this key if any.
+    Undated(Option<i64>),
+}
+
+/// The query of one part of a sorted list. The collection and field names are the model's own
+/// (checked by `list_by_date`), written into the SQL so that the planner matches the partial
+/// indexes, whose `WHERE collection = '…'` and expression it must see literally.
+fn part_sql<DB: sqlx::Database>(
+    dialect: Dialect,
+    query: &ListQuery,
+    field: &str,
+    part: &Part<'_>,
+    limit: i64,
+) -> QueryBuilder<DB>
+where
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let date = dialect.json_field("r", field);
+    let columns = crate::read::RECORD_COLUMNS.replace("r.data,", &dialect.json_data_column());
+    let mut sql = QueryBuilder::<DB>::new(format!(
+        "SELECT {columns} FROM records r WHERE r.collection = '{}'",
+        query.collection
+    ));
+    let unpaged = ListQuery {
+        after: None,
+        ..query.clone()
+    };
+    push_list_filters(&mut sql, &unpaged, |name| dialect.json_field("r", name));
+    let (before_or_after, direction) = if query.descending {
+        ("<", " DESC")
+    } else {
+        (">", "")
+    };
+    match part {
+        Part::Dated(position) => {
+            sql.push(format!(" AND {date} IS NOT NULL"));
+            if let Some((last_date, last_key)) = position {
+                // `date >= d` alone is what the index ranges on; the OR settles equal dates.
+                sql.push(format!(" AND {date} {before_or_after}= "))
+                    .push_bind(last_date.to_string())
+                    .push(format!(" AND ({date} {before_or_after} "))
+                    .push_bind(last_date.to_string())
+                    .push(format!(" OR r.key {before_or_after} "))
+                    .push_bind(*last_key)
+                    .push(")");
+            }
+            sql.push(format!(
+                " ORDER BY {date}{direction}, r.key{direction} LIMIT "
+            ));
+        }
+        Part::Undated(after_key) => {
+            sql.push(format!(" AND {date} IS NULL"));
+            if let Some(last_key) = after_key {
+                sql.push(format!(" AND r.key {before_or_after} "))
+                    .push_bind(*last_key);
+            }
+            sql.push(format!(" ORDER BY r.key{direction} LIMIT "));
+        }
+    }
+    sql.push_bind(limit);
+    sql
+}
+
+impl Store {
+    /// A page of one collection sorted by the date field `field` (ascending, or descending when
+    /// `query.descending`), after `cursor`; the page's `next` is a `DateCursor`. Filters are
+    /// `ListQuery`'s; its key cursor `after` is not used.
+    pub async fn list_by_date(
+        &self,
+        query: &ListQuery,
+        field: &str,
+        cursor: Option<&DateCursor>,
+    ) -> Result<Page, StoreError> {
+        let Some(field) = sortable_date_fields(&query.collection)
+            .into_iter()
+            .find(|name| *name == field)
+        else {
+            return Err(StoreError::UnsortableField {
+                collection: query.collection.clone(),
+                field: field.to_string(),
+            });
+        };
+        let limit = query.limit.clamp(1, 1_000);
+        let mut items = Vec::new();
+        if !matches!(cursor, Some(DateCursor::Undated { .. })) {
+            let position = match cursor {
+                Some(DateCursor::Dated { date, key }) => Some((date.as_str(), *key)),
+                _ => None,
+            };
+            items = self
+                .list_part(query, field, &Part::Dated(position), limit)
+                .await?;
+        }
+        let remaining = limit - items.len() as i64;
+        if remaining > 0 {
+            let after_key = match cursor {
+                Some(DateCursor::Undated { key }) => Some(*key),
+                _ => None,
+            };
+            let undated = self
+                .list_part(query, field, &Part::Undated(after_key), remaining)
+                .await?;
+            items.extend(undated);
+        }
+        let next = if items.len() as i64 == limit {
+            items.last().map(|record| {
+                match record.data.get(field).and_then(|value| value.as_str()) {
+                    Some(date) => DateCursor::Dated {
+                        date: date.to_string(),
+                        key: record.key,
+                    },
+                    None => DateCursor::Undated { key: record.key },
+                }
+                .to_string()
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn list_part(
+        &self,
+        query: &ListQuery,
+        field: &str,
+        part: &Part<'_>,
+        limit: i64,
+    ) -> Result<Vec<crate::StoredRecord>, StoreError> {
+        let dialect = self.db.dialect();
+        match &self.db {
+            Db::Sqlite { reader, .. } => {
+                let mut sql = part_sql::<Sqlite>(dialect, query, field, part, limit);
+                let rows = sql.build().fetch_all(reader).await?;
+                rows.iter().map(sqlite_record).collect()
+            }
+            Db::Postgres { pool } => {
+                let mut sql = part_sql::<Postgres>(dialect, query, field, part, limit);
+                let rows = sql.build().fetch_all(pool).await?;
+                rows.iter().map(pg_record).collect()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DateCursor, sortable_date_fields};
+
+    #[test]
+    fn date_cursors_read_back_what_they_write() {
+        for cursor in [
+            DateCursor::Dated {
+                date: "2024-03-01".to_string(),
+                key: 42,
+            },
+            DateCursor::Undated { key: 7 },
+        ] {
+            assert_eq!(DateCursor::parse(&cursor.to_string()), Some(cursor));
+        }
+        for refused in ["", "42", "d.42", "d.x.2024-03-01", "u.1.2", "x.1"] {
+            assert_eq!(DateCursor::parse(refused), None, "{refused}");
+        }
+    }
+
+    /// Every sortable field has its `(date, key)` index: a sort never reads a whole collection.
+    #[test]
+    fn every_sortable_date_field_has_an_index_on_both_backends() {
+        let sqlite = [
+            include_str!("../../../migrations/sqlite/0006_reports.sql"),
+            include_str!("../../../migrations/sqlite/0013_date_sort.sql"),
+        ]
+        .concat();
+        let postgres = [
+            include_str!("../../../migrations/postgres/0006_reports.sql"),
+            include_str!("../../../migrations/postgres/0013_date_sort.sql"),
+        ]
+        .concat();
+        for collection in licnode_model::collections() {
+            for field in sortable_date_fields(collection.name) {
+                let sqlite_index = format!(
+                    "(json_extract(data, '$.{field}')) WHERE collection = '{}';",
+                    collection.name
+                );
+                let sqlite_index_with_key = format!(
+                    "(json_extract(data, '$.{field}'), key) WHERE collection = '{}';",
+                    collection.name
+                );
+                assert!(
+                    sqlite.contains(&sqlite_index) || sqlite.contains(&sqlite_index_with_key),
+                    "sqlite {}.{field}",
+                    collection.name
+                );
+                let postgres_index = format!(
+                    "((data->>'{field}')) WHERE collection = '{}';",
+                    collection.name
+                );
+                let postgres_index_with_key = format!(
+                    "((data->>'{field}'), key) WHERE collection = '{}';",
+                    collection.name
+                );
+                assert!(
+                    postgres.contains(&postgres_index)
+                        || postgres.contains(&postgres_index_with_key),
+                    "postgres {}.{field}",
+                    collection.name
+                );
+            }
+        }
+    }
+}
