@@ -54,6 +54,16 @@ impl Dialect {
         }
     }
 
+    /// The clause after a table's alias that makes a query read it through `index`: SQLite
+    /// (without statistics) would rather filter on `collection` and sort; PostgreSQL's planner
+    /// picks the index itself.
+    pub(crate) fn indexed_by(self, index: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!(" INDEXED BY {index}"),
+            Dialect::Postgres => String::new(),
+        }
+    }
+
     /// The row-lock clause of a `SELECT` inside a write transaction: PostgreSQL locks the rows
     /// read; SQLite's one writer holds the whole database already.
     pub(crate) fn for_update(self) -> &'static str {

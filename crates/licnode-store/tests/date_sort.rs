@@ -134,3 +134,44 @@ async fn a_field_that_is_not_a_date_of_the_collection_is_refused() {
         store.close().await;
     }
 }
+
+/// SQLite plans a page sorted by a date on the partial index alone, whatever the collection's
+/// size: no temporary B-tree sorts the collection. (PostgreSQL's plan depends on its statistics;
+/// at scale it walks the same indexes.)
+#[tokio::test]
+async fn a_page_sorted_by_a_date_walks_the_date_index_without_sorting() {
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    let (store, _db) = open(Backend::Sqlite, dir.path()).await;
+    for (field, index) in [
+        ("issue_date", "records_licences_by_issue_date"),
+        ("valid_until", "records_licences_by_valid_until_key"),
+    ] {
+        for (descending, after_date) in [
+            (false, None),
+            (
+                true,
+                Some(DateCursor::Dated {
+                    date: "2024-01-01".into(),
+                    key: 10,
+                }),
+            ),
+        ] {
+            let query = ListQuery {
+                collection: "licences".into(),
+                within: Some("330100".into()),
+                limit: 50,
+                descending,
+                after_date,
+                ..Default::default()
+            };
+            let plan = store
+                .explain_list_by_date(&query, field)
+                .await
+                .expect("plan")
+                .join("\n");
+            assert!(plan.contains(index), "{field}: {plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{field}: {plan}");
+        }
+    }
+    store.close().await;
+}
