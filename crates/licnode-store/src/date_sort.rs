@@ -28,7 +28,7 @@ impl DateCursor {
             parts.next()?.parse::<i64>().ok()?,
             parts.next(),
         ) {
-            ("d", key, Some(date)) if !date.is_empty() => Some(DateCursor::Dated {
+            ("d", key, Some(date)) => Some(DateCursor::Dated {
                 date: date.to_string(),
                 key,
             }),
@@ -287,6 +287,10 @@ mod tests {
             DateCursor::Dated {
                 date: "2024-03-01".to_string(),
                 key: 42,
+            },
+            DateCursor::Dated {
+                date: String::new(),
+                key: 3,
             },
             DateCursor::Undated { key: 7 },
         ] {
