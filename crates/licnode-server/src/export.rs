@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use licnode_model::{Collection, FieldType};
-use licnode_store::{AuditEntry, ListQuery, SearchQuery, StoredRecord};
+use licnode_store::{AuditEntry, DateCursor, ListQuery, SearchQuery, StoredRecord};
 use serde_json::{Value, json};
 
 use crate::auth::Staff;
@@ -137,20 +137,25 @@ pub(crate) async fn matching(
     selection: Selection,
 ) -> Result<Vec<StoredRecord>, ApiError> {
     let mut records = Vec::new();
-    let mut after: Option<i64> = None;
+    // The `next` of the page before: a storage key, or a `DateCursor` for a list sorted by a date.
+    let mut after: Option<String> = None;
     loop {
         let page = match &selection {
             Selection::List(query) => {
-                let query = ListQuery {
-                    after,
+                let mut query = ListQuery {
                     limit: EXPORT_PAGE,
                     ..query.clone()
                 };
+                if query.sort_by.is_some() {
+                    query.after_date = after.as_deref().map(date_cursor).transpose()?;
+                } else {
+                    query.after = after.as_deref().map(key_cursor).transpose()?;
+                }
                 state.archive.list(&query).await?
             }
             Selection::Search(query) => {
                 let query = SearchQuery {
-                    after,
+                    after: after.as_deref().map(key_cursor).transpose()?,
                     limit: EXPORT_PAGE,
                     ..query.clone()
                 };
@@ -163,11 +168,21 @@ pub(crate) async fn matching(
                 limit: EXPORT_LIMIT,
             });
         }
-        match page.next.and_then(|next| next.parse().ok()) {
+        match page.next {
             Some(next) => after = Some(next),
             None => return Ok(records),
         }
     }
+}
+
+/// A page's `next` read back as a storage key.
+fn key_cursor(next: &str) -> Result<i64, ApiError> {
+    next.parse().map_err(|_| ApiError::BadCursor)
+}
+
+/// A page's `next` read back as the cursor of a list sorted by a date.
+fn date_cursor(next: &str) -> Result<DateCursor, ApiError> {
+    DateCursor::parse(next).ok_or(ApiError::BadCursor)
 }
 
 /// A stored value as a cell: an enumeration by its Chinese label, a table as JSON text.

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use licnode_model::Collection;
-use licnode_store::{ListQuery, SearchQuery, StoredRecord};
+use licnode_store::{DateCursor, ListQuery, SearchQuery, StoredRecord};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Staff;
@@ -60,11 +60,12 @@ pub(crate) fn routes() -> Routes<AppState> {
                         { "name": "within", "in": "query", "schema": { "type": "string" }, "description": "division code; its whole subtree" },
                         { "name": "status", "in": "query", "schema": { "type": "string" } },
                         { "name": "conflicted", "in": "query", "schema": { "type": "boolean" } },
-                        { "name": "order", "in": "query", "schema": { "type": "string", "enum": ["asc", "desc"] }, "description": "`asc` (default): the order this node stored the records in; `desc`: newest first. `after` is the `next` of the previous page in the same order" }
+                        { "name": "order", "in": "query", "schema": { "type": "string", "enum": ["asc", "desc"] }, "description": "`asc` (default): the order this node stored the records in (with `sort`: earliest date first); `desc`: newest first (with `sort`: latest date first). `after` is the `next` of the previous page in the same order" },
+                        { "name": "sort", "in": "query", "schema": { "type": "string", "enum": licnode_store::sortable_date_fields(collection.name) }, "description": "sort by this date field of the collection instead of storage order; records without the date come last in either order" }
                     ]))
                     .parameters(paging.clone())
                     .answers_json(200, "a page", page.clone())
-                    .refuses(400, &["unknown_filter", "bad_query"], "a parameter that is no field of the collection, or an unknown `order`")
+                    .refuses(400, &["unknown_filter", "bad_query"], "a parameter that is no field of the collection, an unknown `order`, or a `sort` that is no date field of the collection")
                     .refuses(400, &bad_paging, "a malformed cursor or limit");
                 (format!("/{}/records", collection.name), operation)
             }),
@@ -208,8 +209,28 @@ fn body_object(body: Result<Json<Value>, JsonRejection>) -> Result<Map<String, V
 }
 
 struct Paging {
-    after: Option<i64>,
+    /// The `after` parameter as given: a key for storage order and the change log, a
+    /// `DateCursor` for a list sorted by a date.
+    after: Option<String>,
     limit: i64,
+}
+
+impl Paging {
+    /// `after` read as a storage key or change sequence number.
+    fn after_key(&self) -> Result<Option<i64>, ApiError> {
+        self.after
+            .as_deref()
+            .map(|after| after.parse().map_err(|_| ApiError::BadCursor))
+            .transpose()
+    }
+
+    /// `after` read as the cursor of a list sorted by a date.
+    fn after_date(&self) -> Result<Option<DateCursor>, ApiError> {
+        self.after
+            .as_deref()
+            .map(|after| DateCursor::parse(after).ok_or(ApiError::BadCursor))
+            .transpose()
+    }
 }
 
 fn paging(params: &[(String, String)]) -> Result<Paging, ApiError> {
@@ -219,7 +240,7 @@ fn paging(params: &[(String, String)]) -> Result<Paging, ApiError> {
     };
     for (name, value) in params {
         match name.as_str() {
-            "after" => paging.after = Some(value.parse().map_err(|_| ApiError::BadCursor)?),
+            "after" => paging.after = Some(value.clone()),
             "limit" => {
                 paging.limit = value
                     .parse::<i64>()
@@ -328,7 +349,8 @@ async fn list(
 }
 
 /// A list of `model`'s records as the query parameters ask for it: `jurisdiction`, `within`,
-/// `status`, `conflicted`, `order` (`asc`, the default, or `desc`: newest first), paging, and `<field>=<value>` (or `field.<field>=<value>`) on any
+/// `status`, `conflicted`, `order` (`asc`, the default, or `desc`: newest first), `sort` (a date
+/// field to sort by instead of storage order), paging, and `<field>=<value>` (or `field.<field>=<value>`) on any
 /// field of the collection. The JSON API and the web application's lists read filters here.
 pub(crate) fn list_query(
     model: &Collection,
@@ -337,13 +359,13 @@ pub(crate) fn list_query(
     let paging = paging(params)?;
     let mut query = ListQuery {
         collection: model.name.to_string(),
-        after: paging.after,
         limit: paging.limit,
         ..ListQuery::default()
     };
     for (name, value) in params {
         match name.as_str() {
             "after" | "limit" => {}
+            "sort" => query.sort_by = Some(sortable_date_field(model, value)?.to_string()),
             "order" => {
                 query.descending = match value.as_str() {
                     "asc" => false,
@@ -363,7 +385,7 @@ pub(crate) fn list_query(
                     return Err(ApiError::UnknownFilter {
                         reason: format!(
                             "{other:?} is neither a filter (jurisdiction, within, status, \
-                             conflicted, order, after, limit) nor a field of {}",
+                             conflicted, order, sort, after, limit) nor a field of {}",
                             model.name
                         ),
                     });
@@ -372,7 +394,29 @@ pub(crate) fn list_query(
             }
         }
     }
+    if query.sort_by.is_some() {
+        query.after_date = paging.after_date()?;
+    } else {
+        query.after = paging.after_key()?;
+    }
     Ok(query)
+}
+
+/// The date field of `model` named `name`, which a list may be sorted by.
+pub(crate) fn sortable_date_field(
+    model: &Collection,
+    name: &str,
+) -> Result<&'static str, ApiError> {
+    licnode_store::sortable_date_fields(model.name)
+        .into_iter()
+        .find(|field| *field == name)
+        .ok_or_else(|| ApiError::BadQuery {
+            reason: format!(
+                "`sort` is a date field of {} ({})",
+                model.name,
+                licnode_store::sortable_date_fields(model.name).join(", ")
+            ),
+        })
 }
 
 /// `q` is read as a licence number when it parses as one, as a credit code when it is 18
@@ -389,7 +433,7 @@ async fn search(State(state): State<AppState>, params: Params) -> Result<Json<Va
 pub(crate) fn search_query(params: &[(String, String)]) -> Result<SearchQuery, ApiError> {
     let paging = paging(params)?;
     let mut query = SearchQuery {
-        after: paging.after,
+        after: paging.after_key()?,
         limit: paging.limit,
         ..SearchQuery::default()
     };
@@ -471,7 +515,11 @@ async fn changes(State(state): State<AppState>, params: Params) -> Result<Json<V
         .map(|list| list.iter().map(String::as_str).collect());
     let rows = state
         .archive
-        .changes_after(paging.after.unwrap_or(0), names.as_deref(), paging.limit)
+        .changes_after(
+            paging.after_key()?.unwrap_or(0),
+            names.as_deref(),
+            paging.limit,
+        )
         .await?;
     let next = rows.last().map(|row| row.seq);
     Ok(Json(json!({ "changes": rows, "next": next })))

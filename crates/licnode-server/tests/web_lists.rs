@@ -616,3 +616,148 @@ async fn a_cancellations_page_shows_the_ten_days_to_record_it_on_its_licence() {
         );
     }
 }
+
+/// Creates licences named `names` in order, issued on `issue_dates`, in Hangzhou's Xihu district.
+async fn licences_issued(node: &web_support::WebNode, names: &[&str], issue_dates: &[&str]) {
+    for (seed, (name, issue_date)) in (0_u64..).zip(names.iter().zip(issue_dates)) {
+        let valid_until = format!("{}{}", 2029, &issue_date[4..]);
+        node.archive
+            .create(
+                "licences",
+                Some("330106"),
+                &record(
+                    "licences",
+                    "330106",
+                    70 + seed,
+                    json!({
+                        "enterprise_name": name,
+                        "approval_date": issue_date,
+                        "issue_date": issue_date,
+                        "valid_until": valid_until,
+                    }),
+                ),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("licence");
+    }
+}
+
+/// The `href` of a page's pager link, ampersands unescaped.
+fn pager_link(body: &str) -> String {
+    body.split("class=\"pager\"><a href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next page")
+        .replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn a_list_sorted_by_issue_date_pages_in_that_order_on_the_web_and_in_the_json_api() {
+    let names = ["五月甲厂", "三月厂", "五月乙厂", "一月厂"];
+    let issue_dates = ["2024-05-01", "2024-03-01", "2024-05-01", "2024-01-15"];
+    for backend in BACKENDS {
+        let node = province(backend, "2026-11-20").await;
+        licences_issued(&node, &names, &issue_dates).await;
+        let mut browser = Browser::signed_in(&node, "clerk").await;
+
+        // The 发证日期 link sorts latest first, keeping the filter; paging keeps the sort.
+        let list = browser
+            .get("/collections/licences?within=330100&limit=2")
+            .await;
+        assert_eq!(list.status, StatusCode::OK, "{backend}: {}", list.body);
+        let latest_first = browser.get(&list.link("sort-issue_date")).await;
+        assert_eq!(latest_first.status, StatusCode::OK, "{backend}");
+        assert!(latest_first.body.contains("按发证日期 ↓"));
+        assert_eq!(
+            names_in_order(&latest_first.body, &names),
+            ["五月乙厂", "五月甲厂"],
+            "{backend}"
+        );
+        let next = pager_link(&latest_first.body);
+        assert!(next.contains("sort=issue_date") && next.contains("within=330100"));
+        let second = browser.get(&next).await;
+        assert_eq!(
+            names_in_order(&second.body, &names),
+            ["三月厂", "一月厂"],
+            "{backend}"
+        );
+
+        // The same link again turns the order round; the export follows it.
+        let earliest_first = browser.get(&latest_first.link("sort-issue_date")).await;
+        assert!(earliest_first.body.contains("按发证日期 ↑"));
+        assert_eq!(
+            names_in_order(&earliest_first.body, &names),
+            ["一月厂", "三月厂"],
+            "{backend}"
+        );
+        let csv = browser.get(&earliest_first.link("export-csv")).await;
+        assert_eq!(csv.status, StatusCode::OK, "{backend}: {}", csv.body);
+        assert_eq!(
+            names_in_order(&csv.body.replace(['\n', ','], "<>"), &names),
+            ["一月厂", "三月厂", "五月甲厂", "五月乙厂"],
+            "{backend}: {}",
+            csv.body
+        );
+
+        let refused = browser
+            .get("/collections/licences?sort=enterprise_name")
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(refused.body.contains("data-error-code=\"bad_query\""));
+
+        // The JSON API: `sort` with `order`, paged by `next`.
+        let token = node
+            .store
+            .issue_token("auditor", licnode_store::TokenKind::Api, "test", None)
+            .await
+            .expect("token")
+            .token;
+        let client = reqwest::Client::new();
+        let mut seen = Vec::new();
+        let mut path = "/api/v1/licences/records?sort=issue_date&order=asc&limit=3".to_string();
+        loop {
+            let page: Value = client
+                .get(format!("{}{path}", node.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("list")
+                .json()
+                .await
+                .expect("json");
+            let items = page["items"].as_array().expect("items");
+            seen.extend(
+                items
+                    .iter()
+                    .filter_map(|item| item["fields"]["enterprise_name"].as_str())
+                    .map(str::to_string),
+            );
+            match page["next"].as_str() {
+                Some(next) => {
+                    path = format!(
+                        "/api/v1/licences/records?sort=issue_date&order=asc&limit=3&after={next}"
+                    )
+                }
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen,
+            ["一月厂", "三月厂", "五月甲厂", "五月乙厂"],
+            "{backend}"
+        );
+        for refused_query in ["sort=enterprise_name", "sort=issue_date&after=12"] {
+            let refused = client
+                .get(format!(
+                    "{}/api/v1/licences/records?{refused_query}",
+                    node.base
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("list");
+            assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{refused_query}");
+        }
+    }
+}

@@ -40,11 +40,27 @@ impl Dialect {
         }
     }
 
+    /// The select-list item (with its trailing comma) that reads a record's JSON data
+    /// (`r.data`) as text named `data`.
+    pub(crate) fn json_data_column(self) -> String {
+        format!("{} AS data,", self.json_as_text("r.data"))
+    }
+
     /// A field of a record's JSON data (`alias.data`) as text.
     pub(crate) fn json_field(self, alias: &str, field: &str) -> String {
         match self {
             Dialect::Sqlite => format!("json_extract({alias}.data, '$.{field}')"),
             Dialect::Postgres => format!("({alias}.data->>'{field}')"),
+        }
+    }
+
+    /// The clause after a table's alias that makes a query read it through `index`: SQLite
+    /// (without statistics) would rather filter on `collection` and sort; PostgreSQL's planner
+    /// picks the index itself.
+    pub(crate) fn indexed_by(self, index: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!(" INDEXED BY {index}"),
+            Dialect::Postgres => String::new(),
         }
     }
 

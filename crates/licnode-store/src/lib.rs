@@ -13,6 +13,7 @@ pub mod anchors;
 pub mod audit;
 mod audit_kind;
 mod backup;
+mod date_sort;
 pub mod deadlines;
 mod dialect;
 pub mod licence_actions;
@@ -38,6 +39,7 @@ use sqlx::sqlite::{
 pub use accounts::{AccountError, IssuedToken, MIN_PASSWORD_CHARS, Role, TokenKind, User};
 pub use audit::{AuditEntry, AuditFinding, AuditKind, AuditRecord, AuditReport};
 pub use backup::{DatabaseSummary, PgSnapshot};
+pub use date_sort::{DateCursor, sortable_date_fields};
 pub use deadlines::DeadlineQuery;
 pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;
@@ -77,6 +79,8 @@ pub enum StoreError {
         #[source]
         source: Box<licnode_doc::DocError>,
     },
+    #[error("{collection} has no date field {field} to sort by")]
+    UnsortableField { collection: String, field: String },
     #[error("stored projection of record {id} is unreadable: {source}")]
     CorruptProjection {
         id: String,

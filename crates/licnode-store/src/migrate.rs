@@ -85,6 +85,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0012_link_reports.sql"),
         postgres: include_str!("../../../migrations/postgres/0012_link_reports.sql"),
     },
+    Migration {
+        version: 13,
+        name: "date_sort",
+        sqlite: include_str!("../../../migrations/sqlite/0013_date_sort.sql"),
+        postgres: include_str!("../../../migrations/postgres/0013_date_sort.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -75,8 +75,15 @@ pub struct ListQuery {
     /// Keyset cursor: records after this key (before it when `descending`).
     pub after: Option<i64>,
     pub limit: i64,
-    /// Newest first: the reverse of the order this node stored the records in.
+    /// Newest first: the reverse of the order this node stored the records in; with `sort_by`,
+    /// the latest date first.
     pub descending: bool,
+    /// Sort by this date field of the collection instead of storage order (one of
+    /// `sortable_date_fields`; anything else is refused). Pages then follow `after_date`,
+    /// not `after`.
+    pub sort_by: Option<String>,
+    /// Keyset cursor of a list sorted by a date: the `next` of the page before.
+    pub after_date: Option<crate::DateCursor>,
 }
 
 /// A search of one collection (or all when `collection` is `None`).
@@ -99,7 +106,7 @@ pub struct Page {
     pub next: Option<String>,
 }
 
-const RECORD_COLUMNS: &str = "r.key, r.id, r.collection, r.jurisdiction, r.data, \
+pub(crate) const RECORD_COLUMNS: &str = "r.key, r.id, r.collection, r.jurisdiction, r.data, \
      r.conflict_count, r.created_at_ms, r.updated_at_ms, r.last_seq";
 
 /// The prefix shared by every division code at or below `code` (`330100` → `3301`,
@@ -150,8 +157,14 @@ impl Store {
         .await?))
     }
 
-    /// A page of one collection, in storage order (or its reverse), filtered.
+    /// A page of one collection, in storage order (or its reverse), or sorted by a date field
+    /// when `sort_by` is set, filtered.
     pub async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        if let Some(field) = &query.sort_by {
+            return self
+                .list_by_date(query, field, query.after_date.as_ref())
+                .await;
+        }
         let limit = query.limit.clamp(1, 1_000);
         match &self.db {
             Db::Sqlite { reader, .. } => {
@@ -361,7 +374,7 @@ impl Store {
     }
 }
 
-fn push_list_filters<DB: sqlx::Database>(
+pub(crate) fn push_list_filters<DB: sqlx::Database>(
     sql: &mut QueryBuilder<DB>,
     query: &ListQuery,
     field_expression: impl Fn(&str) -> String,
@@ -457,7 +470,7 @@ fn record_of(mut record: StoredRecord, data: String) -> Result<StoredRecord, Sto
     Ok(record)
 }
 
-fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRecord, StoreError> {
+pub(crate) fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRecord, StoreError> {
     record_of(
         StoredRecord {
             key: row.try_get(0)?,
@@ -474,7 +487,7 @@ fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRecord, StoreErr
     )
 }
 
-fn pg_record(row: &sqlx::postgres::PgRow) -> Result<StoredRecord, StoreError> {
+pub(crate) fn pg_record(row: &sqlx::postgres::PgRow) -> Result<StoredRecord, StoreError> {
     record_of(
         StoredRecord {
             key: row.try_get(0)?,

@@ -45,7 +45,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 (
                     format!("/collections/{}", collection.name),
                     page_operation(&format!(
-                        "The records of {} with filters (jurisdiction, within, status, any field), search (q), order (newest first by default; `order=asc`) and paging",
+                        "The records of {} with filters (jurisdiction, within, status, any field), search (q), order (newest first by default; `order=asc`), sorting by a date field (`sort=<date field>`, latest first unless `order=asc`; links in the date columns' headers) and paging",
                         collection.name
                     )),
                 )
@@ -194,20 +194,64 @@ pub(super) async fn find_page(
     }
 }
 
-/// The order toggle (lists, not searches) and the export links of the current filter.
+/// The link that sorts the list by the date field `field`: latest first, or earliest first when
+/// the list is already sorted by it latest first. The same filters; paging starts again.
+fn date_sort_link(model: &Collection, params: &Pairs, field: &str) -> String {
+    let sorted_latest_first =
+        parameter(params, "sort") == field && parameter(params, "order") != "asc";
+    let order = if sorted_latest_first { "asc" } else { "desc" };
+    link_with(
+        &format!("/collections/{}", model.name),
+        params,
+        &[("sort", field), ("order", order)],
+    )
+}
+
+/// The arrow after a date field's name: which way the list is sorted by it, if it is.
+fn date_sort_arrow(params: &Pairs, field: &str) -> &'static str {
+    match (
+        parameter(params, "sort") == field,
+        parameter(params, "order"),
+    ) {
+        (false, _) => "",
+        (true, "asc") => " ↑",
+        (true, _) => " ↓",
+    }
+}
+
+/// The order toggle and the date fields to sort by (lists, not searches), and the export links
+/// of the current filter and order.
 fn list_tools(model: &Collection, params: &Pairs) -> Markup {
     let searching = parameter(params, "q");
     let ascending = parameter(params, "order") == "asc";
+    let sorted_by_date = !parameter(params, "sort").is_empty();
     let list_path = format!("/collections/{}", model.name);
     let export_path = format!("/collections/{}/export", model.name);
+    let storage_order: Pairs = params
+        .iter()
+        .filter(|(name, _)| name != "sort" && name != "order")
+        .cloned()
+        .collect();
     html! {
         p.list-tools {
             @if searching.is_empty() {
-                "排序：按本节点收录先后 "
-                @if ascending {
-                    a #order-toggle href=(link_with(&list_path, params, &[("order", "desc")])) { "最早在前 ↑（改为最新在前）" }
+                "排序："
+                @if sorted_by_date {
+                    a #storage-order href=(link_with(&list_path, &storage_order, &[])) { "按本节点收录先后" }
                 } @else {
-                    a #order-toggle href=(link_with(&list_path, params, &[("order", "asc")])) { "最新在前 ↓（改为最早在前）" }
+                    "按本节点收录先后 "
+                    @if ascending {
+                        a #order-toggle href=(link_with(&list_path, params, &[("order", "desc")])) { "最早在前 ↑（改为最新在前）" }
+                    } @else {
+                        a #order-toggle href=(link_with(&list_path, params, &[("order", "asc")])) { "最新在前 ↓（改为最早在前）" }
+                    }
+                }
+                @for field in licnode_store::sortable_date_fields(model.name) {
+                    @let label = model.field(field).map_or(field, |known| known.label_zh);
+                    " "
+                    a #{ "sort-" (field) } href=(date_sort_link(model, params, field)) data-sort=(field) {
+                        "按" (label) (date_sort_arrow(params, field))
+                    }
                 }
                 " · "
             }
@@ -215,6 +259,22 @@ fn list_tools(model: &Collection, params: &Pairs) -> Markup {
             a #export-csv href=(link_with(&export_path, params, &[("format", "csv")])) { "CSV" }
             " "
             a #export-xlsx href=(link_with(&export_path, params, &[("format", "xlsx")])) { "XLSX" }
+        }
+    }
+}
+
+/// A column's header: for a date field of a list (not a search), a link that sorts by it.
+fn column_header(model: &Collection, params: &Pairs, field: &licnode_model::Field) -> Markup {
+    let sortable = parameter(params, "q").is_empty() && field.field_type == FieldType::Date;
+    html! {
+        th {
+            @if sortable {
+                a.date-sort data-sort=(field.name) href=(date_sort_link(model, params, field.name)) {
+                    (field.label_zh) (date_sort_arrow(params, field.name))
+                }
+            } @else {
+                (field.label_zh)
+            }
         }
     }
 }
@@ -264,6 +324,7 @@ async fn list(
                 }
             }
             @if ascending { input type="hidden" name="order" value="asc"; }
+            @if !parameter(&params, "sort").is_empty() { input type="hidden" name="sort" value=(parameter(&params, "sort")); }
             button type="submit" { "查询" }
         }
         (list_tools(model, &params))
@@ -278,7 +339,7 @@ async fn list(
                     div.table-scroll {
                         table.list {
                             thead { tr {
-                                @for field in &columns { th { (field.label_zh) } }
+                                @for field in &columns { (column_header(model, &params, field)) }
                                 th { "辖区" } th { "创建时间" } th { "更新时间" }
                             } }
                             tbody {
