@@ -1,7 +1,9 @@
 //! The forms as files: XLSX (one sheet per form, merged heading cells as in the original) and
 //! CSV (the same grid, forms one after another). Bytes only; the caller writes or serves them.
 
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
+};
 
 use crate::forms::Form;
 
@@ -45,8 +47,14 @@ fn layout(form: &Form) -> Vec<Vec<String>> {
 }
 
 /// The forms as one workbook, one sheet per form.
+///
+/// The workbook's bytes depend only on the forms: its creation time is set to a fixed date
+/// (rust_xlsxwriter would stamp the current time), so every download of one report — from the
+/// web, the JSON API or the CLI — is byte for byte the same file.
 pub fn to_xlsx(forms: &[Form]) -> Result<Vec<u8>, FileError> {
     let mut workbook = Workbook::new();
+    let fixed_creation_time = ExcelDateTime::from_ymd(2000, 1, 1)?;
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&fixed_creation_time));
     let title_format = Format::new().set_bold().set_align(FormatAlign::Center);
     let heading_format = Format::new()
         .set_bold()
@@ -165,7 +173,10 @@ mod tests {
             "序号,企业名称,住所,生产地址,产品类别,产品名称,申证单元,证书编号,有效期,发证日期,变更情况,,备注"
         );
         assert_eq!(lines[3], ",,,,,,,,,,变更事项,变更日期,");
-        let xlsx = to_xlsx(&[form]).unwrap();
+        let xlsx = to_xlsx(std::slice::from_ref(&form)).unwrap();
         assert!(xlsx.starts_with(b"PK"));
+        // Written again a moment later, the workbook is the same file.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(to_xlsx(&[form]).unwrap(), xlsx);
     }
 }

@@ -19,7 +19,6 @@ use super::layout::{WebError, page};
 use super::page_operation;
 use super::session::WebSession;
 use crate::AppState;
-use crate::records::millis_text;
 use crate::routes::Routes;
 
 /// Where the national view is served.
@@ -204,7 +203,7 @@ fn link_row(report: &LinkReport, stale_before_ms: i64) -> Markup {
             td { (direction_label(report.direction)) " " (node_label(&report.peer)) }
             td {
                 @match report.last_success_ms {
-                    Some(millis) => { (millis_text(millis)) }
+                    Some(millis) => { (super::display::china_time(millis)) }
                     None => { "从未成功" }
                 }
                 @if troubled { " " span.flag { "异常" } }
@@ -212,7 +211,7 @@ fn link_row(report: &LinkReport, stale_before_ms: i64) -> Markup {
             td.number { (count(report.lag_up)) " / " (count(report.lag_down)) }
             td.number { (count(report.consecutive_failures)) }
             td.number { (count(report.quarantined)) }
-            td { (millis_text(report.reported_at_ms)) }
+            td { (super::display::china_time(report.reported_at_ms)) }
         }
     }
 }

@@ -26,7 +26,7 @@ use super::layout::{WebError, articles_label, page};
 use super::messages;
 use super::page_operation;
 use super::session::{CSRF_FIELD, WebSession};
-use crate::records::{authorise_write, collection_of, list_query, millis_text, search_query};
+use crate::records::{authorise_write, collection_of, list_query, search_query};
 use crate::routes::Routes;
 use crate::{ApiError, AppState};
 
@@ -354,8 +354,8 @@ async fn list(
                                             }
                                         }
                                         td { (jurisdiction_label(&record.jurisdiction)) }
-                                        td { (millis_text(record.created_at_ms)) }
-                                        td { (millis_text(record.updated_at_ms)) }
+                                        td { (super::display::china_time(record.created_at_ms)) }
+                                        td { (super::display::china_time(record.updated_at_ms)) }
                                     }
                                 }
                             }
@@ -633,7 +633,7 @@ async fn record_page(
                 tbody {
                     @for entry in history.iter().rev() {
                         tr {
-                            td { (millis_text(entry.time_ms)) }
+                            td { (super::display::china_time(entry.time_ms)) }
                             td { (entry.node.as_deref().unwrap_or("—")) }
                             td { (entry.user.as_deref().unwrap_or("—")) }
                             td { (history_fields(model, &entry.fields)) }
