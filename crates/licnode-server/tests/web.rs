@@ -3,17 +3,16 @@
 //! `application/x-www-form-urlencoded`, on SQLite and PostgreSQL (issue 12, items 1, 2 and
 //! the hostile-input acceptance).
 
-use std::collections::HashMap;
-
 use licnode_app::{Archive, Author};
 use licnode_server::{AppState, NodeInfo};
 use licnode_store::{ListQuery, Role, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::SET_COOKIE;
 use serde_json::{Map, Value};
+use web_client::{Browser, NO_FIELDS, PASSWORD, WebBase, pairs};
 
-const PASSWORD: &str = "correct horse battery";
+mod web_client;
 
 /// A node serving its staff listener on a free port.
 struct WebNode {
@@ -95,136 +94,10 @@ async fn province(backend: Backend) -> WebNode {
     spawn(backend, "330000", "province", "浙江省市场监督管理局").await
 }
 
-/// One answer: status, headers, body.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
+impl WebBase for WebNode {
+    fn base_url(&self) -> &str {
+        &self.base
     }
-
-    /// The CSRF token of the first form on the page.
-    fn csrf_token(&self) -> String {
-        let marker = "name=\"csrf_token\" value=\"";
-        let at = self
-            .body
-            .find(marker)
-            .unwrap_or_else(|| panic!("a CSRF token on the page: {}", self.body));
-        let rest = &self.body[at + marker.len()..];
-        rest[..rest.find('"').expect("the value's end")].to_string()
-    }
-}
-
-/// A browser without JavaScript: follows nothing by itself, keeps cookies.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: HashMap<String, String>,
-    /// Every `Set-Cookie` received, as sent.
-    set_cookies: Vec<String>,
-}
-
-impl Browser {
-    fn new(node: &WebNode) -> Browser {
-        Browser {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            base: node.base.clone(),
-            cookies: HashMap::new(),
-            set_cookies: Vec::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn remember(&mut self, headers: &HeaderMap) {
-        for value in headers.get_all(SET_COOKIE) {
-            let text = value.to_str().expect("ascii cookie").to_string();
-            let pair = text.split(';').next().unwrap_or_default();
-            let (name, value) = pair.split_once('=').expect("name=value");
-            if value.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_string(), value.to_string());
-            }
-            self.set_cookies.push(text);
-        }
-    }
-
-    async fn answer(&mut self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request
-            .header(COOKIE, self.cookie_header())
-            .send()
-            .await
-            .expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        self.remember(&headers);
-        let body = response.text().await.expect("body");
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.answer(request).await
-    }
-
-    async fn post(&mut self, path: &str, pairs: &[(String, String)]) -> Answer {
-        let body = serde_urlencoded::to_string(pairs).expect("form");
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body);
-        self.answer(request).await
-    }
-
-    async fn sign_in(&mut self, user: &str, password: &str) -> Answer {
-        let page = self.get("/login").await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        let token = page.csrf_token();
-        self.post(
-            "/login",
-            &pairs(&[
-                ("csrf_token", &token),
-                ("name", user),
-                ("password", password),
-            ]),
-        )
-        .await
-    }
-
-    async fn signed_in(node: &WebNode, user: &str) -> Browser {
-        let mut browser = Browser::new(node);
-        let answer = browser.sign_in(user, PASSWORD).await;
-        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        browser
-    }
-}
-
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(name, value)| (name.to_string(), value.to_string()))
-        .collect()
 }
 
 /// A valid record of `collection` as a form posts it: every value as text, tables row by row.
@@ -393,7 +266,7 @@ async fn a_post_without_its_csrf_token_is_refused_and_changes_nothing() {
         assert_eq!(count(&node, "quality_archives").await, 0, "{backend}");
 
         // Sign-out without the token does not end the session.
-        let refused = browser.post("/logout", &[]).await;
+        let refused = browser.post("/logout", NO_FIELDS).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
         assert_eq!(browser.get("/").await.status, StatusCode::OK);
 

@@ -5,6 +5,7 @@
 //! the hostile-input acceptance).
 #[path = "web_admin/harness.rs"]
 mod harness;
+mod web_client;
 
 #[path = "web_admin/accounts.rs"]
 mod accounts;

@@ -8,6 +8,7 @@
 
 #[path = "web_flows/harness.rs"]
 mod harness;
+mod web_client;
 
 use chrono::{Datelike, NaiveDate};
 use harness::{

@@ -4,6 +4,7 @@
 //! a record is part of, where it has travelled, and choosing a conflicting value as a normal
 //! edit that the approval rules judge.
 
+mod web_client;
 mod web_support;
 
 use licnode_app::{Archive, Author};

@@ -3,6 +3,7 @@
 //! many days late against the statutory due dates, totals; and the network's links as the
 //! nodes below reported them, the stale and failing first.
 
+mod web_client;
 mod web_support;
 
 use licnode_store::link_reports::{LinkDirection, LinkReport};

@@ -8,6 +8,7 @@
 //! Needs Debian's `chromium` and `chromium-driver`; without them the test fails when `CI` is
 //! set and is skipped, saying why, otherwise.
 
+mod web_client;
 mod web_support;
 
 use std::time::Duration;

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::harness::{Browser, province, token_status, user_names};
+use crate::web_client::NO_FIELDS;
 
 #[tokio::test]
 async fn an_administrator_creates_an_account_the_new_user_signs_in_and_disabling_it_ends_that() {
@@ -26,7 +27,7 @@ async fn an_administrator_creates_an_account_the_new_user_signs_in_and_disabling
 
         let token = accounts.csrf_token();
         let created = admin
-            .post(
+            .post_form(
                 "/admin/users",
                 &[
                     ("csrf_token", &token),
@@ -59,7 +60,7 @@ async fn an_administrator_creates_an_account_the_new_user_signs_in_and_disabling
 
         // Disabled: the session stops working and signing in is refused.
         let disabled = admin
-            .post(
+            .post_form(
                 "/admin/users/zhao/disabled",
                 &[("csrf_token", &token), ("disabled", "true")],
             )
@@ -79,7 +80,7 @@ async fn an_administrator_creates_an_account_the_new_user_signs_in_and_disabling
 
         // Enabled again.
         admin
-            .post(
+            .post_form(
                 "/admin/users/zhao/disabled",
                 &[("csrf_token", &token), ("disabled", "false")],
             )
@@ -100,7 +101,7 @@ async fn a_taken_name_a_weak_password_and_a_forged_role_bring_the_form_back_and_
         // A taken name and a weak password: the form again with the code, nothing added.
         let before = user_names(&node).await;
         let taken = admin
-            .post(
+            .post_form(
                 "/admin/users",
                 &[
                     ("csrf_token", &token),
@@ -113,7 +114,7 @@ async fn a_taken_name_a_weak_password_and_a_forged_role_bring_the_form_back_and_
         assert_eq!(taken.status, StatusCode::CONFLICT, "{backend}");
         assert!(taken.body.contains("user_exists") && taken.body.contains("这个用户名已被使用"));
         let weak = admin
-            .post(
+            .post_form(
                 "/admin/users",
                 &[
                     ("csrf_token", &token),
@@ -126,7 +127,7 @@ async fn a_taken_name_a_weak_password_and_a_forged_role_bring_the_form_back_and_
         assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
         assert!(weak.body.contains("weak_password") && weak.body.contains("value=\"qian\""));
         let forged_role = admin
-            .post(
+            .post_form(
                 "/admin/users",
                 &[
                     ("csrf_token", &token),
@@ -153,7 +154,7 @@ async fn an_api_token_is_shown_once_works_on_the_json_api_and_stops_when_revoked
         let mut admin = Browser::signed_in(&node, "admin").await;
         let token = admin.csrf().await;
         let issued = admin
-            .post(
+            .post_form(
                 "/admin/users/clerk/tokens",
                 &[
                     ("csrf_token", &token),
@@ -203,7 +204,7 @@ async fn an_api_token_is_shown_once_works_on_the_json_api_and_stops_when_revoked
         );
         let id = page.between("name=\"id\" value=\"", "\"");
         let revoked = admin
-            .post(
+            .post_form(
                 "/admin/users/clerk/tokens/revoke",
                 &[("csrf_token", &token), ("id", &id)],
             )
@@ -229,7 +230,7 @@ async fn an_api_token_is_shown_once_works_on_the_json_api_and_stops_when_revoked
 
         // Another account's token identifier revokes nothing.
         let unknown = admin
-            .post(
+            .post_form(
                 "/admin/users/approver/tokens/revoke",
                 &[("csrf_token", &token), ("id", &id)],
             )
@@ -293,7 +294,7 @@ async fn a_clerks_forged_post_to_create_an_account_is_refused_and_changes_nothin
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{backend} {role}");
             assert!(page.body.contains("forbidden_role"), "{}", page.body);
             let forged = browser
-                .post(
+                .post_form(
                     "/admin/users",
                     &[
                         ("csrf_token", &token),
@@ -306,14 +307,14 @@ async fn a_clerks_forged_post_to_create_an_account_is_refused_and_changes_nothin
             assert_eq!(forged.status, StatusCode::FORBIDDEN, "{backend} {role}");
             assert!(forged.body.contains("forbidden_role"));
             let disable = browser
-                .post(
+                .post_form(
                     "/admin/users/admin/disabled",
                     &[("csrf_token", &token), ("disabled", "true")],
                 )
                 .await;
             assert_eq!(disable.status, StatusCode::FORBIDDEN, "{backend} {role}");
             let issue = browser
-                .post(
+                .post_form(
                     "/admin/users/admin/tokens",
                     &[("csrf_token", &token), ("label", "mine now")],
                 )
@@ -341,7 +342,7 @@ async fn an_account_post_without_its_csrf_token_is_refused_and_changes_nothing()
         let before = user_names(&node).await;
         for token in ["", "0000"] {
             let refused = admin
-                .post(
+                .post_form(
                     "/admin/users",
                     &[
                         ("csrf_token", token),
@@ -354,7 +355,7 @@ async fn an_account_post_without_its_csrf_token_is_refused_and_changes_nothing()
             assert_eq!(refused.status, StatusCode::FORBIDDEN, "{backend}");
             assert!(refused.body.contains("bad_csrf_token"));
         }
-        let sync = admin.post("/health/sync", &[]).await;
+        let sync = admin.post_form("/health/sync", NO_FIELDS).await;
         assert_eq!(sync.status, StatusCode::FORBIDDEN, "{backend}");
         assert!(sync.body.contains("bad_csrf_token"));
         assert_eq!(user_names(&node).await, before, "{backend}");
@@ -370,7 +371,7 @@ async fn script_tags_and_quotes_in_the_account_form_come_back_escaped() {
         let hostile = "<script>alert(\"x\")</script>'\"";
         // Refused as a name: the form comes back with the input escaped.
         let refused = admin
-            .post(
+            .post_form(
                 "/admin/users",
                 &[
                     ("csrf_token", &token),
@@ -389,7 +390,7 @@ async fn script_tags_and_quotes_in_the_account_form_come_back_escaped() {
         assert!(refused.body.contains("bad_user_name"));
         // Accepted as a display name and a token label: shown escaped.
         admin
-            .post(
+            .post_form(
                 "/admin/users",
                 &[
                     ("csrf_token", &token),
@@ -401,7 +402,7 @@ async fn script_tags_and_quotes_in_the_account_form_come_back_escaped() {
             )
             .await;
         admin
-            .post(
+            .post_form(
                 "/admin/users/hostile/tokens",
                 &[("csrf_token", &token), ("label", hostile)],
             )

@@ -1,7 +1,6 @@
 //! The test harness of the administration pages: a node on a free port, a browser without
 //! JavaScript with a cookie jar kept by hand, and records and changes as they would arrive.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use licnode_app::{Archive, Author, ManualClock};
@@ -11,10 +10,9 @@ use licnode_server::{AppState, NodeInfo};
 use licnode_store::{RemoteChange, Role, Store, SyncBatch};
 use licnode_testkit::{Backend, TestDatabase};
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::{Map, Value};
 
-pub(crate) const PASSWORD: &str = "correct horse battery";
+pub(crate) use crate::web_client::{Browser, PASSWORD, WebBase};
 
 /// A node serving its staff listener on a free port.
 pub(crate) struct WebNode {
@@ -135,135 +133,9 @@ impl WebNode {
     }
 }
 
-/// One answer: status, headers, body.
-pub(crate) struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: String,
-}
-
-impl Answer {
-    pub(crate) fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    /// The CSRF token of the first form on the page.
-    pub(crate) fn csrf_token(&self) -> String {
-        let marker = "name=\"csrf_token\" value=\"";
-        let at = self
-            .body
-            .find(marker)
-            .unwrap_or_else(|| panic!("a CSRF token on the page: {}", self.body));
-        let rest = &self.body[at + marker.len()..];
-        rest[..rest.find('"').expect("the value's end")].to_string()
-    }
-
-    /// The text between `before` and the next `after`, after the first `before`.
-    pub(crate) fn between(&self, before: &str, after: &str) -> String {
-        let at = self
-            .body
-            .find(before)
-            .unwrap_or_else(|| panic!("{before} on the page: {}", self.body));
-        let rest = &self.body[at + before.len()..];
-        rest[..rest.find(after).expect("the end")].to_string()
-    }
-}
-
-/// A browser without JavaScript: follows nothing by itself, keeps cookies.
-pub(crate) struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: HashMap<String, String>,
-}
-
-impl Browser {
-    pub(crate) fn new(node: &WebNode) -> Browser {
-        Browser {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            base: node.base.clone(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    pub(crate) fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    pub(crate) async fn answer(&mut self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request
-            .header(COOKIE, self.cookie_header())
-            .send()
-            .await
-            .expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        for value in headers.get_all(SET_COOKIE) {
-            let text = value.to_str().expect("ascii cookie").to_string();
-            let pair = text.split(';').next().unwrap_or_default();
-            let (name, value) = pair.split_once('=').expect("name=value");
-            if value.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_string(), value.to_string());
-            }
-        }
-        let body = response.text().await.expect("body");
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub(crate) async fn get(&mut self, path: &str) -> Answer {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.answer(request).await
-    }
-
-    pub(crate) async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Answer {
-        let body = serde_urlencoded::to_string(pairs).expect("form");
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body);
-        self.answer(request).await
-    }
-
-    pub(crate) async fn sign_in(&mut self, user: &str, password: &str) -> Answer {
-        let page = self.get("/login").await;
-        let token = page.csrf_token();
-        self.post(
-            "/login",
-            &[
-                ("csrf_token", &token),
-                ("name", user),
-                ("password", password),
-            ],
-        )
-        .await
-    }
-
-    pub(crate) async fn signed_in(node: &WebNode, user: &str) -> Browser {
-        let mut browser = Browser::new(node);
-        let answer = browser.sign_in(user, PASSWORD).await;
-        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        browser
-    }
-
-    /// The session's CSRF token, from the home page's sign-out form.
-    pub(crate) async fn csrf(&mut self) -> String {
-        self.get("/").await.csrf_token()
+impl WebBase for WebNode {
+    fn base_url(&self) -> &str {
+        &self.base
     }
 }
 

@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::harness::{Browser, Options, arrive, garbage_from, province, spawn};
+use crate::web_client::NO_FIELDS;
 
 #[tokio::test]
 async fn an_auditor_sees_an_altered_audit_entry_reported_with_its_number() {
@@ -47,11 +48,11 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_with_its_number() {
         assert!(!not_yet.body.contains("data-intact"), "{}", not_yet.body);
         let token = auditor.csrf().await;
         // Without the session's CSRF token the verification is not run.
-        let forged = auditor.post("/audit/verify", &[]).await;
+        let forged = auditor.post_form("/audit/verify", NO_FIELDS).await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN, "{backend}");
         assert!(forged.body.contains("bad_csrf_token"));
         let ran = auditor
-            .post("/audit/verify", &[("csrf_token", &token)])
+            .post_form("/audit/verify", &[("csrf_token", &token)])
             .await;
         assert_eq!(ran.status, StatusCode::SEE_OTHER, "{backend}: {}", ran.body);
         assert_eq!(ran.location(), "/audit/verify");
@@ -76,7 +77,7 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_with_its_number() {
                 .contains("data-intact=\"true\"")
         );
         auditor
-            .post("/audit/verify", &[("csrf_token", &token)])
+            .post_form("/audit/verify", &[("csrf_token", &token)])
             .await;
         let broken = auditor.get("/audit/verify").await;
         assert_eq!(broken.status, StatusCode::OK, "{backend}");
@@ -96,7 +97,7 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_with_its_number() {
         let mut admin = Browser::signed_in(&node, "admin").await;
         let admin_token = admin.csrf().await;
         admin
-            .post("/audit/verify", &[("csrf_token", &admin_token)])
+            .post_form("/audit/verify", &[("csrf_token", &admin_token)])
             .await;
         assert!(
             admin
@@ -113,7 +114,7 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_with_its_number() {
         }
         let clerk_token = clerk.csrf().await;
         let refused = clerk
-            .post("/audit/verify", &[("csrf_token", &clerk_token)])
+            .post_form("/audit/verify", &[("csrf_token", &clerk_token)])
             .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{backend}");
         assert!(refused.body.contains("forbidden_role"));
@@ -236,7 +237,9 @@ async fn the_health_page_shows_the_links_the_database_and_backups_and_sync_now_w
 
         // "Sync now" wakes the loop, as POST /api/v1/sync/now does.
         let token = health.csrf_token();
-        let woken = admin.post("/health/sync", &[("csrf_token", &token)]).await;
+        let woken = admin
+            .post_form("/health/sync", &[("csrf_token", &token)])
+            .await;
         assert_eq!(
             woken.status,
             StatusCode::SEE_OTHER,
@@ -255,7 +258,7 @@ async fn the_health_page_shows_the_links_the_database_and_backups_and_sync_now_w
         assert!(!read.body.contains("立即同步"));
         let token = read.csrf_token();
         let forged = auditor
-            .post("/health/sync", &[("csrf_token", &token)])
+            .post_form("/health/sync", &[("csrf_token", &token)])
             .await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN, "{backend}");
         assert!(forged.body.contains("forbidden_role"));
@@ -275,7 +278,7 @@ async fn sync_now_without_a_parent_link_is_refused_with_its_code() {
     let health = admin.get("/health").await;
     assert!(health.body.contains("没有上级链路"));
     let refused = admin
-        .post("/health/sync", &[("csrf_token", &health.csrf_token())])
+        .post_form("/health/sync", &[("csrf_token", &health.csrf_token())])
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(refused.body.contains("no_parent_link"));

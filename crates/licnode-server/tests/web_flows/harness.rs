@@ -2,7 +2,6 @@
 //! an injected clock and test node keys), and a browser without JavaScript that keeps its
 //! cookies and posts forms with the page's CSRF token.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use licnode_app::{Archive, ManualClock};
@@ -11,11 +10,9 @@ use licnode_server::{AppState, NodeInfo};
 use licnode_store::retention::{NodeKey, Signature};
 use licnode_store::{Role, Store};
 use licnode_testkit::{Backend, TestDatabase};
-use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use sha2::{Digest, Sha256};
 
-pub const PASSWORD: &str = "correct horse battery";
+pub use crate::web_client::{Answer, Browser, PASSWORD, WebBase, pairs};
 pub const PROVINCE: &str = "330000";
 pub const COUNTY: &str = "330106";
 
@@ -154,153 +151,10 @@ pub async fn serve(
     }
 }
 
-/// One answer: status, headers, body.
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: String,
-    pub bytes: Vec<u8>,
-}
-
-impl Answer {
-    pub fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
+impl WebBase for WebNode {
+    fn base_url(&self) -> &str {
+        &self.base
     }
-
-    /// The CSRF token of the first form on the page.
-    pub fn csrf_token(&self) -> String {
-        let marker = "name=\"csrf_token\" value=\"";
-        let at = self
-            .body
-            .find(marker)
-            .unwrap_or_else(|| panic!("a CSRF token on the page: {}", self.body));
-        let rest = &self.body[at + marker.len()..];
-        rest[..rest.find('"').expect("the value's end")].to_string()
-    }
-
-    /// The stable error code the refusal page shows.
-    pub fn error_code(&self) -> String {
-        let marker = "data-error-code=\"";
-        let at = self
-            .body
-            .find(marker)
-            .unwrap_or_else(|| panic!("an error code on the page: {}", self.body));
-        let rest = &self.body[at + marker.len()..];
-        rest[..rest.find('"').expect("the code's end")].to_string()
-    }
-}
-
-/// A browser without JavaScript: follows nothing by itself, keeps cookies.
-pub struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: HashMap<String, String>,
-}
-
-impl Browser {
-    pub fn new(node: &WebNode) -> Browser {
-        Browser {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            base: node.base.clone(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn remember(&mut self, headers: &HeaderMap) {
-        for value in headers.get_all(SET_COOKIE) {
-            let text = value.to_str().expect("ascii cookie").to_string();
-            let pair = text.split(';').next().unwrap_or_default();
-            let (name, value) = pair.split_once('=').expect("name=value");
-            if value.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_string(), value.to_string());
-            }
-        }
-    }
-
-    async fn answer(&mut self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request
-            .header(COOKIE, self.cookie_header())
-            .send()
-            .await
-            .expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        self.remember(&headers);
-        let bytes = response.bytes().await.expect("body").to_vec();
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-            bytes,
-        }
-    }
-
-    pub async fn get(&mut self, path: &str) -> Answer {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.answer(request).await
-    }
-
-    pub async fn post(&mut self, path: &str, pairs: &[(String, String)]) -> Answer {
-        let body = serde_urlencoded::to_string(pairs).expect("form");
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body);
-        self.answer(request).await
-    }
-
-    /// Posts `pairs` with the CSRF token of the page at `page`.
-    pub async fn submit(&mut self, page: &str, action: &str, pairs: &[(&str, &str)]) -> Answer {
-        let token = self.get(page).await.csrf_token();
-        let mut form = vec![("csrf_token".to_string(), token)];
-        form.extend(
-            pairs
-                .iter()
-                .map(|(name, value)| (name.to_string(), value.to_string())),
-        );
-        self.post(action, &form).await
-    }
-
-    pub async fn signed_in(node: &WebNode, user: &str) -> Browser {
-        let mut browser = Browser::new(node);
-        let page = browser.get("/login").await;
-        let token = page.csrf_token();
-        let answer = browser
-            .post(
-                "/login",
-                &pairs(&[
-                    ("csrf_token", &token),
-                    ("name", user),
-                    ("password", PASSWORD),
-                ]),
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        browser
-    }
-}
-
-pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(name, value)| (name.to_string(), value.to_string()))
-        .collect()
 }
 
 /// Script tags and quotes, as a hostile user types them.

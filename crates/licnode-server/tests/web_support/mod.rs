@@ -6,18 +6,17 @@
 // Each test binary uses its own part of the harness.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use licnode_app::{Archive, ManualClock};
 use licnode_server::{AppState, NodeInfo};
 use licnode_store::{Role, Store};
 use licnode_testkit::{Backend, TestDatabase};
-use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::{Map, Value, json};
 
-pub const PASSWORD: &str = "correct horse battery";
+// Each test binary uses its own part of the client too.
+#[allow(unused_imports)]
+pub use crate::web_client::{Answer, Browser, PASSWORD, WebBase, pairs};
 
 /// A node serving its staff listener on a free port.
 pub struct WebNode {
@@ -161,143 +160,8 @@ pub async fn report_arrives(node: &WebNode, province: &str, period: &str, submit
         .expect("report");
 }
 
-/// One answer: status, headers, body.
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: String,
-    pub bytes: Vec<u8>,
-}
-
-impl Answer {
-    pub fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
+impl WebBase for WebNode {
+    fn base_url(&self) -> &str {
+        &self.base
     }
-
-    pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    /// The CSRF token of the first form on the page.
-    pub fn csrf_token(&self) -> String {
-        let marker = "name=\"csrf_token\" value=\"";
-        let at = self
-            .body
-            .find(marker)
-            .unwrap_or_else(|| panic!("a CSRF token on the page: {}", self.body));
-        let rest = &self.body[at + marker.len()..];
-        rest[..rest.find('"').expect("the value's end")].to_string()
-    }
-
-    /// The `href` of the link with this `id`, as the page writes it (ampersands escaped).
-    pub fn link(&self, id: &str) -> String {
-        let marker = format!("id=\"{id}\" href=\"");
-        let at = self
-            .body
-            .find(&marker)
-            .unwrap_or_else(|| panic!("a link #{id} on the page: {}", self.body));
-        let rest = &self.body[at + marker.len()..];
-        rest[..rest.find('"').expect("the href's end")].replace("&amp;", "&")
-    }
-}
-
-/// A browser without JavaScript: follows nothing by itself, keeps cookies.
-pub struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: HashMap<String, String>,
-}
-
-impl Browser {
-    pub fn new(node: &WebNode) -> Browser {
-        Browser {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            base: node.base.clone(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn answer(&mut self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request
-            .header(COOKIE, self.cookie_header())
-            .send()
-            .await
-            .expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        for value in headers.get_all(SET_COOKIE) {
-            let text = value.to_str().expect("ascii cookie");
-            let pair = text.split(';').next().unwrap_or_default();
-            let (name, value) = pair.split_once('=').expect("name=value");
-            if value.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_string(), value.to_string());
-            }
-        }
-        let bytes = response.bytes().await.expect("body").to_vec();
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-            bytes,
-        }
-    }
-
-    pub async fn get(&mut self, path: &str) -> Answer {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.answer(request).await
-    }
-
-    pub async fn post(&mut self, path: &str, pairs: &[(String, String)]) -> Answer {
-        let body = serde_urlencoded::to_string(pairs).expect("form");
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body);
-        self.answer(request).await
-    }
-
-    pub async fn signed_in(node: &WebNode, user: &str) -> Browser {
-        let mut browser = Browser::new(node);
-        let page = browser.get("/login").await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        let token = page.csrf_token();
-        let answer = browser
-            .post(
-                "/login",
-                &pairs(&[
-                    ("csrf_token", &token),
-                    ("name", user),
-                    ("password", PASSWORD),
-                ]),
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        browser
-    }
-}
-
-pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(name, value)| (name.to_string(), value.to_string()))
-        .collect()
 }
