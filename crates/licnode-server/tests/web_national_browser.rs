@@ -21,26 +21,6 @@ use licnode_testkit::browser::{Browser, Viewport};
 use serde_json::json;
 use web_support::{PASSWORD, national, record, report_arrives};
 
-async fn sign_in(browser: &Browser, base: &str, user: &str) {
-    browser
-        .open(&format!("{base}/login"))
-        .await
-        .expect("sign-in page");
-    browser.fill("input[name=name]", user).await.expect("name");
-    browser
-        .fill("input[name=password]", PASSWORD)
-        .await
-        .expect("password");
-    browser
-        .click("form button[type=submit]")
-        .await
-        .expect("sign in");
-    browser
-        .wait_for_text("退出登录", Duration::from_secs(10))
-        .await
-        .expect("signed in");
-}
-
 /// The province's link up, healthy, and a county's link to the province, failing for three
 /// hours, as the province reported them.
 async fn links_reported(node: &web_support::WebNode) {
@@ -100,7 +80,10 @@ async fn the_national_user_sees_a_province_missing_from_a_months_report_in_chrom
     .await;
     links_reported(&node).await;
 
-    sign_in(&browser, &node.base, "auditor").await;
+    browser
+        .sign_in(&node.base, "auditor", PASSWORD)
+        .await
+        .expect("signed in");
     browser
         .open(&format!("{}/national", node.base))
         .await
@@ -177,7 +160,10 @@ async fn the_national_user_sees_a_province_missing_from_a_months_report_in_chrom
         .await
         .expect("a phone-sized browser")
         .expect("Chromium is here");
-    sign_in(&phone, &node.base, "auditor").await;
+    phone
+        .sign_in(&node.base, "auditor", PASSWORD)
+        .await
+        .expect("signed in");
     phone
         .open(&format!("{}/national", node.base))
         .await

@@ -246,6 +246,17 @@ impl Browser {
         }
     }
 
+    /// Signs `user` in through the sign-in page of the staff web application at `base` and waits
+    /// for the signed-in page (it offers 退出登录).
+    pub async fn sign_in(&self, base: &str, user: &str, password: &str) -> anyhow::Result<()> {
+        self.open(&format!("{base}/login")).await?;
+        self.fill("#name", user).await?;
+        self.fill("#password", password).await?;
+        self.click(".sign-in button[type=submit]").await?;
+        self.wait_for_text("退出登录", Duration::from_secs(15))
+            .await
+    }
+
     /// Saves a PNG screenshot of the window as `target/test-artifacts/<name>.png` and returns
     /// its path.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {

@@ -50,24 +50,6 @@ async fn start_node(
     (node, config)
 }
 
-/// Signs `name` in through the sign-in page.
-async fn sign_in(browser: &Browser, base: &str, name: &str, password: &str) {
-    browser
-        .open(&format!("{base}/login"))
-        .await
-        .expect("sign-in page");
-    browser.fill("#name", name).await.expect("name");
-    browser.fill("#password", password).await.expect("password");
-    browser
-        .click(".sign-in button[type=submit]")
-        .await
-        .expect("sign in");
-    browser
-        .wait_for_text("退出登录", WAIT)
-        .await
-        .expect("signed in");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_creates_an_account_in_chromium_and_the_new_user_signs_in() {
     let Some(browser) = Browser::start(Viewport::Desktop)
@@ -86,7 +68,10 @@ async fn an_administrator_creates_an_account_in_chromium_and_the_new_user_signs_
     .await;
     let base = format!("http://{}", node.local_addr());
 
-    sign_in(&browser, &base, "admin", PASSWORD).await;
+    browser
+        .sign_in(&base, "admin", PASSWORD)
+        .await
+        .expect("signed in");
     browser
         .click("nav.areas a[href='/admin/users']")
         .await
@@ -150,7 +135,10 @@ async fn an_administrator_creates_an_account_in_chromium_and_the_new_user_signs_
         .wait_for_text("登录", WAIT)
         .await
         .expect("signed out");
-    sign_in(&browser, &base, "zhou", "zhou-initial-password").await;
+    browser
+        .sign_in(&base, "zhou", "zhou-initial-password")
+        .await
+        .expect("signed in");
     assert_eq!(browser.text("header .role").await.expect("role"), "审批人");
     assert!(
         browser
@@ -227,7 +215,10 @@ async fn an_auditor_sees_an_altered_audit_entry_reported_in_chromium() {
         .await;
     }
 
-    sign_in(&browser, &base, "auditor", PASSWORD).await;
+    browser
+        .sign_in(&base, "auditor", PASSWORD)
+        .await
+        .expect("signed in");
     browser
         .open(&format!("{base}/audit/verify"))
         .await

@@ -45,23 +45,6 @@ async fn province(dir: &std::path::Path) -> NodeHandle {
     node
 }
 
-async fn sign_in(browser: &Browser, base: &str, user: &str) {
-    browser
-        .open(&format!("{base}/login"))
-        .await
-        .expect("sign-in page");
-    browser.fill("#name", user).await.expect("name");
-    browser.fill("#password", PASSWORD).await.expect("password");
-    browser
-        .click("section.sign-in button[type=submit]")
-        .await
-        .expect("sign in");
-    browser
-        .wait_for_text("退出登录", WAIT)
-        .await
-        .expect("signed in");
-}
-
 async fn sign_out(browser: &Browser) {
     browser
         .click("header .user button")
@@ -99,7 +82,10 @@ async fn a_clerk_prepares_a_revocation_the_approver_approves_it_and_the_public_l
         .id;
 
     // The clerk prepares the revocation from the licence's page.
-    sign_in(&browser, &base, "wang").await;
+    browser
+        .sign_in(&base, "wang", PASSWORD)
+        .await
+        .expect("signed in");
     browser
         .open(&format!("{base}/records/{licence}"))
         .await
@@ -132,7 +118,10 @@ async fn a_clerk_prepares_a_revocation_the_approver_approves_it_and_the_public_l
     sign_out(&browser).await;
 
     // The approver approves it in one click from the list of what waits.
-    sign_in(&browser, &base, "li").await;
+    browser
+        .sign_in(&base, "li", PASSWORD)
+        .await
+        .expect("signed in");
     browser
         .open(&format!("{base}/licence-actions"))
         .await
@@ -192,7 +181,10 @@ async fn the_approver_runs_and_submits_a_monthly_report_and_downloads_attachment
         .await
         .expect("licence");
 
-    sign_in(&browser, &base, "li").await;
+    browser
+        .sign_in(&base, "li", PASSWORD)
+        .await
+        .expect("signed in");
     browser
         .open(&format!("{base}/reports"))
         .await
@@ -322,7 +314,10 @@ async fn on_a_phone_the_approver_approves_from_the_pending_list() {
         .await
         .expect("prepared");
 
-    sign_in(&browser, &base, "li").await;
+    browser
+        .sign_in(&base, "li", PASSWORD)
+        .await
+        .expect("signed in");
     browser
         .open(&format!("{base}/licence-actions"))
         .await

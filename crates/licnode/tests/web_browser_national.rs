@@ -29,26 +29,6 @@ fn node_config(dir: &Path, name: &str, parent_url: Option<String>) -> Config {
     config
 }
 
-async fn sign_in(browser: &Browser, base: &str, user: &str) {
-    browser
-        .open(&format!("{base}/login"))
-        .await
-        .expect("sign-in page");
-    browser.fill("input[name=name]", user).await.expect("name");
-    browser
-        .fill("input[name=password]", PASSWORD)
-        .await
-        .expect("password");
-    browser
-        .click("form button[type=submit]")
-        .await
-        .expect("sign in");
-    browser
-        .wait_for_text("退出登录", Duration::from_secs(10))
-        .await
-        .expect("signed in");
-}
-
 /// Types a date into a date input, whatever order of year, month and day the browser's
 /// locale shows, and checks the value the form will send.
 async fn fill_date(browser: &Browser, css: &str, iso: &str) {
@@ -132,7 +112,10 @@ async fn province_clerk_finds(province: &str, enterprise: &str) {
         .await
         .expect("a second browser")
         .expect("Chromium is here");
-    sign_in(&province_browser, province, "clerk").await;
+    province_browser
+        .sign_in(province, "clerk", PASSWORD)
+        .await
+        .expect("signed in");
     province_browser
         .open(&format!("{province}/collections/quality_archives"))
         .await
@@ -203,7 +186,10 @@ async fn a_county_clerks_quality_archive_reaches_the_provinces_list_after_the_no
     let province = format!("http://{}", zhejiang.local_addr());
 
     // The county clerk records a quality archive through the form (Art. 12, 29).
-    sign_in(&browser, &county, "clerk").await;
+    browser
+        .sign_in(&county, "clerk", PASSWORD)
+        .await
+        .expect("signed in");
     let enterprise = "杭州西溪精工电器有限公司";
     let record_url = record_through_the_form(&browser, &county, enterprise).await;
 
