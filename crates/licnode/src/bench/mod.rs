@@ -263,3 +263,26 @@ pub(crate) fn percentile(samples: &mut [Duration], quantile: f64) -> Duration {
 pub(crate) fn millis(duration: Duration) -> String {
     format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
+
+/// `text` for a query string: unreserved ASCII as is, every other byte as `%XX`.
+pub(crate) fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.') {
+                char::from(byte).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Two characters from the middle of an enterprise's name (the trade name sits after the
+/// region): what a clerk or a visitor types to find it.
+pub(crate) fn name_fragment(name: &str) -> String {
+    let characters: Vec<char> = name.chars().collect();
+    let start = (characters.len() / 2).saturating_sub(1);
+    characters[start..(start + 2).min(characters.len())]
+        .iter()
+        .collect()
+}

@@ -11,7 +11,7 @@ use licnode_store::Store;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{Measurements, Row, millis, open_store, percentile};
+use super::{Measurements, Row, millis, name_fragment, open_store, percent_encode, percentile};
 
 /// The national node the licences are loaded into.
 const NODE_CODE: &str = licnode_model::divisions::NATIONAL_CODE;
@@ -177,16 +177,7 @@ fn query_urls(
     numbers: &[String],
     address: SocketAddr,
 ) -> [(&'static str, Vec<String>); 3] {
-    let fragments: Vec<String> = names
-        .iter()
-        .map(|name| {
-            let characters: Vec<char> = name.chars().collect();
-            let start = (characters.len() / 2).saturating_sub(1);
-            characters[start..(start + 2).min(characters.len())]
-                .iter()
-                .collect()
-        })
-        .collect();
+    let fragments: Vec<String> = names.iter().map(|name| name_fragment(name)).collect();
     let base = format!("http://{address}/public");
     [
         (
@@ -211,19 +202,6 @@ fn query_urls(
                 .collect(),
         ),
     ]
-}
-
-/// `text` for a query string: unreserved ASCII as is, every other byte as `%XX`.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.') {
-                char::from(byte).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
 }
 
 /// One kind of query: for JSON, the hits on the first page; then latency and throughput with

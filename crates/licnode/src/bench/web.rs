@@ -17,7 +17,7 @@ use licnode_app::{Archive, Author, BulkRow, BulkWriter};
 use licnode_server::{AppState, NodeInfo};
 use licnode_store::Role;
 
-use super::{Measurements, Row, millis, open_store, percentile};
+use super::{Measurements, Row, millis, name_fragment, open_store, percent_encode, percentile};
 
 /// The province the benchmark's node serves.
 const PROVINCE: &str = "330000";
@@ -64,7 +64,10 @@ pub(super) async fn web_bench(
     for (name, role) in roles {
         let client = sign_in(&base, name).await?;
         let mut urls = crawl(&client, &base).await?;
-        urls.push(format!("/collections/licences?q={}", encode(&fragment)));
+        urls.push(format!(
+            "/collections/licences?q={}",
+            percent_encode(&fragment)
+        ));
         for (page_shape, urls) in urls_by_shape(urls) {
             if !measured_shapes.insert(page_shape.clone()) {
                 continue;
@@ -255,11 +258,7 @@ async fn load(archive: &Archive, licences: usize) -> anyhow::Result<String> {
                     .and_then(|row| row.fields.get("enterprise_name"))
                     .and_then(|value| value.as_str())
                     .unwrap_or_default();
-                let characters: Vec<char> = name.chars().collect();
-                let start = (characters.len() / 2).saturating_sub(1);
-                fragment = characters[start..(start + 2).min(characters.len())]
-                    .iter()
-                    .collect();
+                fragment = name_fragment(name);
             }
             let (refused, _) = writer.write(batch).await?;
             anyhow::ensure!(
@@ -412,18 +411,6 @@ fn shape(link: &str) -> String {
     } else {
         format!("{}?{}", segments.join("/"), names.join("&"))
     }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.') {
-                char::from(byte).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
