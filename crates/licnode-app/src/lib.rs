@@ -15,6 +15,7 @@ pub mod licence_actions;
 pub mod network;
 pub mod overview;
 pub mod records;
+pub mod replication;
 pub mod reports;
 pub mod retention;
 

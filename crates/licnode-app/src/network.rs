@@ -62,6 +62,9 @@ pub struct SessionLink {
     pub acknowledged: i64,
     /// Changes pulled in this session.
     pub pulled_this_session: i64,
+    /// Changes of this node's log that go up and the parent had not acknowledged at the end of
+    /// the session.
+    pub lag_up: i64,
 }
 
 /// The links a page shows: this node's own, and a page of those reported from below, the
@@ -161,7 +164,6 @@ impl Archive {
         now_ms: i64,
     ) -> Result<Vec<LinkReport>, StoreError> {
         let store = &self.store;
-        let last_seq = store.last_seq().await?;
         let saved = self.saved_parent_state().await?;
         let quarantined = store.quarantine_count_from(&session.parent).await?;
         let mut reports = vec![LinkReport {
@@ -169,7 +171,7 @@ impl Archive {
             peer: session.parent.clone(),
             direction: LinkDirection::Parent,
             last_success_ms: Some(now_ms),
-            lag_up: Some((last_seq - session.acknowledged).max(0)),
+            lag_up: Some(session.lag_up),
             lag_down: Some(session.pulled_this_session),
             // The failures before this session, as the sync loop counted them.
             consecutive_failures: Some(
@@ -207,14 +209,13 @@ impl Archive {
         let Some((parent, _)) = acknowledged.into_iter().next() else {
             return Ok(None);
         };
-        let last_seq = self.store.last_seq().await?;
         let acknowledged = number(&state, "acknowledged").unwrap_or(0);
         Ok(Some(LinkReport {
             node: self.scope.node_code.clone(),
             peer: parent.clone(),
             direction: LinkDirection::Parent,
             last_success_ms: number(&state, "last_success_ms"),
-            lag_up: Some((last_seq - acknowledged).max(0)),
+            lag_up: Some(number(&state, "lag_up").unwrap_or(0)),
             lag_down: number(&state, "pulled_last_session"),
             consecutive_failures: number(&state, "consecutive_failures"),
             quarantined: Some(self.store.quarantine_count_from(&parent).await?),

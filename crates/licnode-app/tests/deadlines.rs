@@ -521,18 +521,19 @@ async fn a_province_waits_for_its_own_and_its_pushing_counties_yearly_reports() 
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (store, _database) = open(backend, dir.path()).await;
         // 西湖区 replicates to the province: it is a child bureau that owes a yearly report.
-        store
-            .apply_sync_batch(
-                licnode_store::SyncBatch {
-                    peer: "330106".into(),
-                    stream: licnode_store::SyncStream::Push,
-                    cursor: 1,
-                    changes: Vec::new(),
-                },
-                |_, _| Ok(()),
-            )
-            .await
-            .expect("cursor");
+        licnode_app::replication::store_batch(
+            &store,
+            licnode_app::replication::ReceivedBatch {
+                cursor_move: Default::default(),
+                peer: "330106".into(),
+                stream: licnode_store::SyncStream::Push,
+                cursor: 1,
+                changes: Vec::new(),
+            },
+            |_, _| Ok(()),
+        )
+        .await
+        .expect("cursor");
         // Art. 20: October's report of the year, due by the 31st.
         let clock = ManualClock::at_date(date("2026-11-05"));
         let this_year = |items: &[DeadlineItem]| -> Vec<(String, DeadlineState, i64)> {

@@ -596,15 +596,14 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
         }
         // The same through a sync batch (the path offline bundles take too): dropped, and not
         // quarantined either, since the quarantine would keep the destroyed bytes.
-        let batch = licnode_store::SyncBatch {
+        let batch = licnode_app::replication::ReceivedBatch {
+            cursor_move: Default::default(),
             peer: PROVINCE.into(),
             stream: licnode_store::SyncStream::Pull,
             cursor: 1_000,
             changes: old_changes.clone(),
         };
-        let outcome = s
-            .store
-            .apply_sync_batch(batch, |_, _| Ok(()))
+        let outcome = licnode_app::replication::store_batch(&s.store, batch, |_, _| Ok(()))
             .await
             .expect("batch");
         assert!(outcome.applied.is_empty() && outcome.refused.is_empty());

@@ -95,22 +95,38 @@ impl PeerClient {
         &self,
         request: Request<Full<Bytes>>,
     ) -> Result<http::Response<Bytes>, ClientError> {
+        self.send_within(request, REQUEST_TIMEOUT).await
+    }
+
+    /// [`PeerClient::send`], giving up when the whole answer has not arrived within `timeout`
+    /// (a peer that stopped answering is told from a slow one by the caller's choice).
+    pub async fn send_within(
+        &self,
+        request: Request<Full<Bytes>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Bytes>, ClientError> {
         let url = request.uri().to_string();
         let unreachable = |message: String| ClientError::Unreachable {
             url: url.clone(),
             message,
         };
-        let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request))
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|error| unreachable(error_chain(&error)))?;
+            let (parts, body) = response.into_parts();
+            let bytes = Limited::new(body, MAX_RESPONSE_BYTES)
+                .collect()
+                .await
+                .map_err(|error| unreachable(error.to_string()))?
+                .to_bytes();
+            Ok(http::Response::from_parts(parts, bytes))
+        };
+        tokio::time::timeout(timeout, exchange)
             .await
-            .map_err(|_| unreachable(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())))?
-            .map_err(|error| unreachable(error_chain(&error)))?;
-        let (parts, body) = response.into_parts();
-        let bytes = Limited::new(body, MAX_RESPONSE_BYTES)
-            .collect()
-            .await
-            .map_err(|error| unreachable(error.to_string()))?
-            .to_bytes();
-        Ok(http::Response::from_parts(parts, bytes))
+            .map_err(|_| unreachable(format!("no answer within {} s", timeout.as_secs_f64())))?
     }
 
     /// GETs `url` and reads a JSON answer.
@@ -125,12 +141,32 @@ impl PeerClient {
         url: &str,
         body: &T,
     ) -> Result<R, ClientError> {
+        self.post_json_within(url, body, REQUEST_TIMEOUT).await
+    }
+
+    /// GETs `url` and reads a JSON answer, within `timeout`.
+    pub async fn get_json_within<R: DeserializeOwned>(
+        &self,
+        url: &str,
+        timeout: Duration,
+    ) -> Result<R, ClientError> {
+        let request = build_request(Method::GET, url, None)?;
+        read_json(url, self.send_within(request, timeout).await?)
+    }
+
+    /// POSTs `body` as JSON to `url` and reads a JSON answer, within `timeout`.
+    pub async fn post_json_within<T: Serialize, R: DeserializeOwned>(
+        &self,
+        url: &str,
+        body: &T,
+        timeout: Duration,
+    ) -> Result<R, ClientError> {
         let bytes = serde_json::to_vec(body).map_err(|error| ClientError::Url {
             url: url.to_owned(),
             message: error.to_string(),
         })?;
         let request = build_request(Method::POST, url, Some(bytes))?;
-        read_json(url, self.send(request).await?)
+        read_json(url, self.send_within(request, timeout).await?)
     }
 }
 

@@ -347,8 +347,8 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         gauges.extend([
             (
                 "licnode_sync_lag_up_changes",
-                "Changes of this node's log the parent has not acknowledged.",
-                (last_seq - status.acknowledged).max(0) as f64,
+                "Changes of this node's log that go up and the parent had not acknowledged at the last session.",
+                status.lag_up as f64,
             ),
             (
                 "licnode_sync_last_success_timestamp_seconds",

@@ -22,6 +22,7 @@ mod migrate;
 mod projection;
 pub mod public;
 mod read;
+pub mod replication_tx;
 pub mod reports;
 pub mod retention;
 pub mod sync_state;
@@ -44,8 +45,9 @@ pub use deadlines::DeadlineQuery;
 pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;
 pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
+pub use replication_tx::ReplicationTx;
 pub use reports::ReportRun;
-pub use sync_state::{CursorMove, QuarantineEntry, QuarantineReason, Refusal, SyncBatch};
+pub use sync_state::{CursorMove, QuarantineEntry, QuarantineReason, Refusal};
 pub use sync_stream::{SyncStream, UnknownSyncStream};
 pub use write::{
     ApplyOutcome, ApprovedAction, Attribution, ModifyError, PreparedChange, PreparedRecord,
@@ -126,6 +128,9 @@ pub struct Store {
     pub(crate) group: std::sync::Arc<std::sync::OnceLock<write::GroupSender>>,
     /// Signalled after every commit that added to the change log.
     pub(crate) changed: std::sync::Arc<tokio::sync::Notify>,
+    /// Moves (a generation count) after every commit that added to the change log: what
+    /// long-polls of this node's children wait on.
+    pub(crate) log_moved: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
@@ -177,6 +182,7 @@ impl Store {
             db,
             group: Default::default(),
             changed: Default::default(),
+            log_moved: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         };
         migrate::run(&store).await?;
         Ok(store)

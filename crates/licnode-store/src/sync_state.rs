@@ -1,19 +1,13 @@
-//! Replication state: per-peer cursors and the quarantine of refused changes.
-//!
-//! A batch received from a neighbour is stored by [`Store::apply_sync_batch`]: the changes the
-//! caller's authority check allows are applied, every other change is quarantined with its
-//! reason, and the cursor of the stream advances — all in one transaction, so a duplicated,
-//! re-ordered or interrupted batch is harmless (the cursor never moves backwards, and a batch
-//! that was not committed left nothing behind).
-
-use std::collections::HashMap;
+//! Replication state: per-peer cursors and the quarantine of refused changes. A received batch
+//! is stored through a [`crate::ReplicationTx`] (apply, quarantine, advance the cursor, commit —
+//! one transaction); the replication engine (`licnode_app::replication`) decides what goes in.
 
 use serde::Serialize;
 use sqlx::Row;
 
 use crate::dialect::{with_reader, with_writer};
 pub use crate::sync_stream::{SyncStream, UnknownSyncStream};
-use crate::write::{ApplyOutcome, RemoteChange};
+use crate::write::RemoteChange;
 use crate::{Db, Store, StoreError};
 
 /// Why the store itself quarantines a received change. Refusals by the link's authority rules
@@ -98,18 +92,6 @@ pub struct Refusal {
     pub message: String,
 }
 
-/// A batch of changes received from `peer` on `stream`, to be stored with the stream's new
-/// cursor.
-#[derive(Clone, Debug)]
-pub struct SyncBatch {
-    pub peer: String,
-    pub stream: SyncStream,
-    /// The cursor once the batch is stored: the last sequence number of the sender's log it
-    /// covers.
-    pub cursor: i64,
-    pub changes: Vec<RemoteChange>,
-}
-
 /// One quarantined change.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct QuarantineEntry {
@@ -136,18 +118,6 @@ pub struct CursorMove {
     /// and the parent's cursor diverged pushes its log again from the start. Otherwise a cursor
     /// never moves backwards.
     pub reset: bool,
-}
-
-/// What the write transaction records besides the applied changes.
-pub(crate) struct SyncTail {
-    peer: String,
-    stream: SyncStream,
-    cursor: i64,
-    cursor_move: CursorMove,
-    /// Changes refused before applying (authority, malformed bytes).
-    denied: Vec<QuarantineEntry>,
-    /// Every change offered for applying, by hash, in case the document refuses it.
-    offered: HashMap<String, QuarantineEntry>,
 }
 
 impl Store {
@@ -245,104 +215,6 @@ impl Store {
         })
     }
 
-    /// Stores a received batch: `check` decides, for each change and the node its actor id is
-    /// bound to, whether it may be applied. Allowed changes are applied; refused ones (by
-    /// `check`, malformed, refused by their document or the model, or missing a dependency) are
-    /// quarantined; the cursor advances to `batch.cursor` (never backwards) — in one
-    /// transaction.
-    pub async fn apply_sync_batch(
-        &self,
-        batch: SyncBatch,
-        check: impl FnMut(&RemoteChange, Option<&str>) -> Result<(), Refusal>,
-    ) -> Result<ApplyOutcome, StoreError> {
-        self.apply_sync_batch_moving(batch, CursorMove::default(), check)
-            .await
-    }
-
-    /// [`Store::apply_sync_batch`], the cursor moved as `cursor_move` says: with the hash of
-    /// the sender's change at it, and backwards only on a reset.
-    pub async fn apply_sync_batch_moving(
-        &self,
-        batch: SyncBatch,
-        cursor_move: CursorMove,
-        mut check: impl FnMut(&RemoteChange, Option<&str>) -> Result<(), Refusal>,
-    ) -> Result<ApplyOutcome, StoreError> {
-        let now = crate::now_ms();
-        let entry =
-            |change: &RemoteChange, hash: String, author: &str, refusal: Refusal| QuarantineEntry {
-                peer: batch.peer.clone(),
-                hash,
-                record_id: change.record_id.clone(),
-                collection: change.collection.clone(),
-                jurisdiction: change.jurisdiction.clone(),
-                author_node: author.to_owned(),
-                reason: refusal.code,
-                message: refusal.message,
-                bytes: change.bytes.clone(),
-                received_at_ms: now,
-            };
-        let mut allowed = Vec::new();
-        let mut denied = Vec::new();
-        let mut offered = HashMap::new();
-        for change in &batch.changes {
-            match licnode_doc::parse_change(&change.bytes) {
-                Err(error) => denied.push(entry(
-                    change,
-                    malformed_id(&change.bytes),
-                    "",
-                    Refusal {
-                        code: REASON_MALFORMED.into(),
-                        message: format!("malformed change: {error}"),
-                    },
-                )),
-                Ok(incoming) => {
-                    let hash = incoming.hash.to_string();
-                    let author = incoming.author_node.clone();
-                    let author = author.as_deref();
-                    match check(change, author) {
-                        Ok(()) => {
-                            offered.insert(
-                                hash.clone(),
-                                entry(
-                                    change,
-                                    hash,
-                                    author.unwrap_or(""),
-                                    Refusal {
-                                        code: String::new(),
-                                        message: String::new(),
-                                    },
-                                ),
-                            );
-                            allowed.push((change, Ok(incoming)));
-                        }
-                        Err(refusal) => {
-                            denied.push(entry(change, hash, author.unwrap_or(""), refusal))
-                        }
-                    }
-                }
-            }
-        }
-        let tail = SyncTail {
-            peer: batch.peer.clone(),
-            stream: batch.stream,
-            cursor: batch.cursor,
-            cursor_move,
-            denied,
-            offered,
-        };
-        let mut outcome = self.apply_remote_with(allowed, Some(&tail)).await?;
-        for denied in &tail.denied {
-            outcome
-                .refused
-                .push((denied.hash.clone(), denied.reason.clone()));
-        }
-        if !outcome.applied.is_empty() {
-            let retried = self.retry_waiting().await?;
-            outcome.applied.extend(retried);
-        }
-        Ok(outcome)
-    }
-
     /// Applies again the changes quarantined for want of a dependency (a batch delivered out of
     /// order, a link that carried the dependency later): those that apply now, or that this
     /// node holds by now, leave the quarantine. They passed the authority check when they
@@ -425,56 +297,30 @@ impl Store {
 /// A stable name for bytes that are not a change (they have no change hash): `malformed-`, their
 /// length and their 64-bit FNV-1a digest, so that different garbage is kept apart and the same
 /// garbage delivered twice is kept once.
-fn malformed_id(bytes: &[u8]) -> String {
+pub fn malformed_id(bytes: &[u8]) -> String {
     let digest = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
     });
     format!("malformed-{}-{digest:016x}", bytes.len())
 }
 
-/// The quarantine rows of a batch: the denied changes, then those the document refused or
-/// could not apply for want of a dependency.
-fn quarantine_rows(tail: &SyncTail, outcome: &ApplyOutcome) -> Vec<QuarantineEntry> {
-    let mut rows = tail.denied.clone();
-    let mut from_outcome = |hash: &str, reason: QuarantineReason, message: &str| {
-        if let Some(offered) = tail.offered.get(hash) {
-            let mut row = offered.clone();
-            row.reason = reason.as_str().to_owned();
-            row.message = message.to_owned();
-            rows.push(row);
-        }
-    };
-    for (hash, message) in &outcome.refused {
-        let reason = outcome
-            .refusal_codes
-            .get(hash)
-            .copied()
-            .unwrap_or(QuarantineReason::RefusedByDocument);
-        from_outcome(hash, reason, message);
-    }
-    for hash in &outcome.pending {
-        from_outcome(
-            hash,
-            QuarantineReason::MissingDependency,
-            "the change depends on changes this node does not have",
-        );
-    }
-    rows
+/// The leaf statements of a received batch, inside its write transaction.
+pub(crate) trait QuarantineTx {
+    /// Inserts quarantine rows (a change already quarantined from the same peer is kept once).
+    async fn insert_quarantine(&mut self, rows: &[QuarantineEntry]) -> Result<(), StoreError>;
+    /// Moves a peer's cursor as `cursor_move` says.
+    async fn move_cursor(
+        &mut self,
+        peer: &str,
+        stream: SyncStream,
+        seq: i64,
+        cursor_move: &CursorMove,
+    ) -> Result<(), StoreError>;
 }
 
-/// What replication records with a batch, inside the batch's write transaction.
-pub(crate) trait SyncTx {
-    /// Quarantines the batch's refused and pending changes (with an audit entry each, Art. 37)
-    /// and moves the peer's cursor.
-    async fn finish(&mut self, tail: &SyncTail, outcome: &ApplyOutcome) -> Result<(), StoreError>;
-}
-
-crate::dialect::impl_for_each_transaction!(SyncTx {
-    async fn finish(&mut self, tail: &SyncTail, outcome: &ApplyOutcome) -> Result<(), StoreError> {
-        use crate::audit::AuditTx as _;
-        use crate::dialect::BackendTx as _;
-        let rows = quarantine_rows(tail, outcome);
-        for row in &rows {
+crate::dialect::impl_for_each_transaction!(QuarantineTx {
+    async fn insert_quarantine(&mut self, rows: &[QuarantineEntry]) -> Result<(), StoreError> {
+        for row in rows {
             sqlx::query(
                 "INSERT INTO quarantine (peer, hash, record_id, collection, jurisdiction, \
                  author_node, reason, message, bytes, received_at_ms) \
@@ -494,9 +340,18 @@ crate::dialect::impl_for_each_transaction!(SyncTx {
             .execute(&mut **self)
             .await?;
         }
-        // Every refused change leaves an audit entry (Art. 37).
-        self.append_audit(&crate::audit::refusal_entries(&rows)).await?;
-        let update = if tail.cursor_move.reset {
+        Ok(())
+    }
+
+    async fn move_cursor(
+        &mut self,
+        peer: &str,
+        stream: SyncStream,
+        seq: i64,
+        cursor_move: &CursorMove,
+    ) -> Result<(), StoreError> {
+        use crate::dialect::BackendTx as _;
+        let update = if cursor_move.reset {
             "seq = excluded.seq, hash = excluded.hash".to_string()
         } else {
             // The hash follows the sequence number it names.
@@ -514,11 +369,11 @@ crate::dialect::impl_for_each_transaction!(SyncTx {
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (peer, stream) DO UPDATE SET {update}, \
              updated_at_ms = excluded.updated_at_ms"
         )))
-        .bind(&tail.peer)
-        .bind(tail.stream.as_str())
-        .bind(tail.cursor)
+        .bind(peer)
+        .bind(stream.as_str())
+        .bind(seq)
         .bind(crate::now_ms())
-        .bind(&tail.cursor_move.hash)
+        .bind(&cursor_move.hash)
         .execute(&mut **self)
         .await?;
         Ok(())
@@ -597,6 +452,25 @@ impl Store {
     /// (local writes and received changes alike): the sync loop's "shortly after a write".
     pub async fn changed(&self) {
         self.changed.notified().await;
+    }
+
+    /// A receiver that sees every move of this node's change log (a generation count): what a
+    /// child's long-poll waits on. Writes by another process on the same database are seen
+    /// once [`Store::notice_external_writes`] runs.
+    pub fn watch_log(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.log_moved.subscribe()
+    }
+
+    /// Signals a change if the log's last sequence number moved past `seen` without this
+    /// process writing it (an import run by another process, another process of a node on the
+    /// same PostgreSQL database); returns the last sequence number. A node calls it every
+    /// second or so.
+    pub async fn notice_external_writes(&self, seen: i64) -> Result<i64, StoreError> {
+        let last = self.last_seq().await?;
+        if last > seen {
+            self.signal_change();
+        }
+        Ok(last)
     }
 }
 

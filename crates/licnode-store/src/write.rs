@@ -138,7 +138,7 @@ impl Store {
             .await
             .map_err(|_| StoreError::GroupCommit("the committer dropped the write".into()))?
             .map_err(StoreError::GroupCommit)?;
-        self.changed.notify_one();
+        self.signal_change();
         Ok(seq)
     }
 
@@ -147,7 +147,7 @@ impl Store {
     pub async fn insert_new(&self, records: &[PreparedRecord]) -> Result<Vec<i64>, StoreError> {
         let seqs = insert_new(&self.db, records).await?;
         if !seqs.is_empty() {
-            self.changed.notify_one();
+            self.signal_change();
         }
         Ok(seqs)
     }
@@ -189,7 +189,7 @@ impl Store {
             tx.store_existing(&loaded, &next).await?;
             tx.insert_changes(&[(seq, &row)]).await?;
             tx.commit().await?;
-            self.changed.notify_one();
+            self.signal_change();
             Ok(StoredRecord::from_projection(loaded.key, seq, projection))
         })
     }
@@ -198,80 +198,78 @@ impl Store {
     /// skipped, so duplicated and re-ordered deliveries are harmless; each applied change gets
     /// a new local sequence number, so it travels on to this node's other neighbours.
     pub async fn apply_remote(&self, changes: &[RemoteChange]) -> Result<ApplyOutcome, StoreError> {
-        self.apply_remote_with(parse_all(changes), None).await
-    }
-
-    /// [`Store::apply_remote`], and in the same transaction whatever replication must record
-    /// with the batch (quarantined changes, the peer's cursor): see `sync_state`.
-    ///
-    /// The batch is applied set-wise: one query for the hashes already held, one for the stored
-    /// documents of every record it touches, the documents merged on every core, then one
-    /// counter update for all sequence numbers and multi-row inserts for new records and for the
-    /// change log. Only records that already existed are updated row by row.
-    pub(crate) async fn apply_remote_with(
-        &self,
-        changes: Vec<Parsed<'_>>,
-        tail: Option<&crate::sync_state::SyncTail>,
-    ) -> Result<ApplyOutcome, StoreError> {
-        let mut outcome = ApplyOutcome::default();
-        let by_record = group_by_record(changes, &mut outcome);
-        let hashes: Vec<String> = by_record
-            .iter()
-            .flat_map(|(_, incoming)| incoming.iter().map(|(_, c)| c.hash.to_string()))
-            .collect();
-        let ids: Vec<&str> = by_record.iter().map(|(id, _)| *id).collect();
-        with_writer!(&self.db, |pool| {
-            let mut tx = pool.begin().await?;
-            tx.lock_log().await?;
-            // No resurrection (Art. 38): changes to records destroyed here are dropped.
-            let destroyed = tx.tombstoned(&ids).await?;
-            let by_record =
-                crate::retention::without_destroyed(by_record, &destroyed, &mut outcome);
-            let known = tx.known_hashes(&hashes).await?;
-            let loaded = tx.load_documents(&ids).await?;
-            let plans = plan_all(by_record, loaded, &known, &mut outcome)?;
-            if !plans.is_empty() {
-                let (rows, new_count) = plan_sizes(&plans);
-                let first_seq = tx.take("change_seq", rows).await?;
-                let first_key = match new_count {
-                    0 => 0,
-                    count => tx.take("record_key", count).await?,
-                };
-                let numbered = number_plans(&plans, first_seq, first_key);
-                let new_rows: Vec<NewRecordRow<'_>> = numbered
-                    .new_records
-                    .iter()
-                    .map(|(key, seq, record, count)| (*key, *seq, record, *count))
-                    .collect();
-                for chunk in new_rows.chunks(batch_rows(&tx)) {
-                    tx.insert_record_rows(chunk).await?;
-                }
-                for (plan, last_seq) in &numbered.existing {
-                    if let Some(loaded) = &plan.existing {
-                        let next = NextDocument {
-                            projection: &plan.projection,
-                            bytes: &plan.bytes,
-                            chunk_count: plan.chunk_count,
-                            last_seq: *last_seq,
-                        };
-                        tx.store_existing(loaded, &next).await?;
-                    }
-                }
-                tx.insert_changes(&numbered.changes).await?;
-                outcome
-                    .applied
-                    .extend(numbered.changes.iter().map(|(_, row)| row.hash.to_string()));
-            }
-            if let Some(tail) = tail {
-                crate::sync_state::SyncTx::finish(&mut tx, tail, &outcome).await?;
-            }
-            tx.commit().await?;
-        });
-        if !outcome.applied.is_empty() {
-            self.changed.notify_one();
-        }
+        let mut tx = self.begin_replication().await?;
+        let outcome = tx.apply_parsed(parse_all(changes)).await?;
+        tx.commit().await?;
         Ok(outcome)
     }
+
+    /// Tells whoever waits that the change log moved: the sync loop ("shortly after a write")
+    /// and every long-poll waiting for this node's next change.
+    pub(crate) fn signal_change(&self) {
+        self.changed.notify_one();
+        self.log_moved.send_modify(|generation| *generation += 1);
+    }
+}
+
+/// Applies received changes inside the open write transaction `tx` (which holds the change
+/// log's lock).
+///
+/// The batch is applied set-wise: one query for the hashes already held, one for the stored
+/// documents of every record it touches, the documents merged on every core, then one counter
+/// update for all sequence numbers and multi-row inserts for new records and for the change
+/// log. Only records that already existed are updated row by row.
+pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
+    tx: &mut T,
+    changes: Vec<Parsed<'_>>,
+) -> Result<ApplyOutcome, StoreError> {
+    let mut outcome = ApplyOutcome::default();
+    let by_record = group_by_record(changes, &mut outcome);
+    let hashes: Vec<String> = by_record
+        .iter()
+        .flat_map(|(_, incoming)| incoming.iter().map(|(_, c)| c.hash.to_string()))
+        .collect();
+    let ids: Vec<&str> = by_record.iter().map(|(id, _)| *id).collect();
+    // No resurrection (Art. 38): changes to records destroyed here are dropped.
+    let destroyed = tx.tombstoned(&ids).await?;
+    let by_record = crate::retention::without_destroyed(by_record, &destroyed, &mut outcome);
+    let known = tx.known_hashes(&hashes).await?;
+    let loaded = tx.load_documents(&ids).await?;
+    let plans = plan_all(by_record, loaded, &known, &mut outcome)?;
+    if plans.is_empty() {
+        return Ok(outcome);
+    }
+    let (rows, new_count) = plan_sizes(&plans);
+    let first_seq = tx.take("change_seq", rows).await?;
+    let first_key = match new_count {
+        0 => 0,
+        count => tx.take("record_key", count).await?,
+    };
+    let numbered = number_plans(&plans, first_seq, first_key);
+    let new_rows: Vec<NewRecordRow<'_>> = numbered
+        .new_records
+        .iter()
+        .map(|(key, seq, record, count)| (*key, *seq, record, *count))
+        .collect();
+    for chunk in new_rows.chunks(T::ROWS_PER_BATCH) {
+        tx.insert_record_rows(chunk).await?;
+    }
+    for (plan, last_seq) in &numbered.existing {
+        if let Some(loaded) = &plan.existing {
+            let next = NextDocument {
+                projection: &plan.projection,
+                bytes: &plan.bytes,
+                chunk_count: plan.chunk_count,
+                last_seq: *last_seq,
+            };
+            tx.store_existing(loaded, &next).await?;
+        }
+    }
+    tx.insert_changes(&numbered.changes).await?;
+    outcome
+        .applied
+        .extend(numbered.changes.iter().map(|(_, row)| row.hash.to_string()));
+    Ok(outcome)
 }
 
 /// Received changes, parsed and grouped by record in order of first appearance; changes

@@ -510,7 +510,7 @@ async fn many_tamperings_at_once_are_each_listed_not_just_the_first() {
 
 #[tokio::test]
 async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused() {
-    use licnode_store::sync_state::{SyncBatch, SyncStream};
+    use licnode_store::sync_state::SyncStream;
     use licnode_store::{Refusal, RemoteChange};
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
@@ -549,27 +549,28 @@ async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused(
                 bytes: row.bytes,
             })
             .collect();
-        province
-            .apply_sync_batch(
-                SyncBatch {
-                    peer: "330106".into(),
-                    stream: SyncStream::Push,
-                    cursor: 2,
-                    changes,
-                },
-                |change: &RemoteChange, _: Option<&str>| {
-                    if change.collection == "licences" {
-                        Err(Refusal {
-                            code: "outside_jurisdiction".into(),
-                            message: "test refusal".into(),
-                        })
-                    } else {
-                        Ok(())
-                    }
-                },
-            )
-            .await
-            .expect("apply");
+        licnode_app::replication::store_batch(
+            &province,
+            licnode_app::replication::ReceivedBatch {
+                cursor_move: Default::default(),
+                peer: "330106".into(),
+                stream: SyncStream::Push,
+                cursor: 2,
+                changes,
+            },
+            |change: &RemoteChange, _: Option<&str>| {
+                if change.collection == "licences" {
+                    Err(Refusal {
+                        code: "outside_jurisdiction".into(),
+                        message: "test refusal".into(),
+                    })
+                } else {
+                    Ok(())
+                }
+            },
+        )
+        .await
+        .expect("apply");
         let entries = province.audit_entries(0, 100).await.expect("entries");
         assert_eq!(entries.len(), 2, "{backend}: {entries:?}");
         let write = entries

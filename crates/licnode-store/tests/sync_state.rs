@@ -3,9 +3,7 @@
 
 use licnode_app::Archive;
 use licnode_app::Author;
-use licnode_store::sync_state::{
-    REASON_MALFORMED, REASON_MISSING_DEPENDENCY, SyncBatch, SyncStream,
-};
+use licnode_store::sync_state::{REASON_MALFORMED, REASON_MISSING_DEPENDENCY, SyncStream};
 use licnode_store::{Refusal, RemoteChange, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::json;
@@ -84,7 +82,8 @@ async fn a_batch_its_quarantine_and_its_cursor_are_stored_together_and_replays_a
             )
             .await
             .expect("create");
-        let batch = SyncBatch {
+        let batch = licnode_app::replication::ReceivedBatch {
+            cursor_move: Default::default(),
             peer: "330106".into(),
             stream: SyncStream::Push,
             cursor: 2,
@@ -97,10 +96,10 @@ async fn a_batch_its_quarantine_and_its_cursor_are_stored_together_and_replays_a
                 .expect("c"),
             0
         );
-        let outcome = province
-            .apply_sync_batch(batch.clone(), deny("licences"))
-            .await
-            .expect("apply");
+        let outcome =
+            licnode_app::replication::store_batch(&province, batch.clone(), deny("licences"))
+                .await
+                .expect("apply");
         assert_eq!(outcome.applied.len(), 1, "{backend}");
         assert_eq!(outcome.refused.len(), 1, "{backend}");
         assert_eq!(
@@ -119,23 +118,23 @@ async fn a_batch_its_quarantine_and_its_cursor_are_stored_together_and_replays_a
         assert_eq!(province.last_seq().await.expect("seq"), 1, "{backend}");
 
         // The same batch again: nothing new applied or quarantined.
-        let again = province
-            .apply_sync_batch(batch.clone(), deny("licences"))
-            .await
-            .expect("apply");
+        let again =
+            licnode_app::replication::store_batch(&province, batch.clone(), deny("licences"))
+                .await
+                .expect("apply");
         assert!(again.applied.is_empty(), "{backend}");
         assert_eq!(again.duplicates, 1, "{backend}");
         assert_eq!(province.quarantined(10).await.expect("list").len(), 1);
         assert_eq!(province.last_seq().await.expect("seq"), 1, "{backend}");
 
         // An older batch arriving late never moves the cursor back.
-        let late = SyncBatch {
+        let late = licnode_app::replication::ReceivedBatch {
+            cursor_move: Default::default(),
             cursor: 1,
             changes: batch.changes[..1].to_vec(),
             ..batch
         };
-        province
-            .apply_sync_batch(late, deny("licences"))
+        licnode_app::replication::store_batch(&province, late, deny("licences"))
             .await
             .expect("apply");
         assert_eq!(
@@ -188,18 +187,19 @@ async fn malformed_changes_and_changes_missing_a_dependency_are_quarantined() {
         garbage.bytes = vec![0u8; 64];
         changes.push(garbage.clone());
         changes.push(garbage);
-        let outcome = province
-            .apply_sync_batch(
-                SyncBatch {
-                    peer: "330106".into(),
-                    stream: SyncStream::Push,
-                    cursor: 2,
-                    changes,
-                },
-                |_, _| Ok(()),
-            )
-            .await
-            .expect("apply");
+        let outcome = licnode_app::replication::store_batch(
+            &province,
+            licnode_app::replication::ReceivedBatch {
+                cursor_move: Default::default(),
+                peer: "330106".into(),
+                stream: SyncStream::Push,
+                cursor: 2,
+                changes,
+            },
+            |_, _| Ok(()),
+        )
+        .await
+        .expect("apply");
         assert!(outcome.applied.is_empty(), "{backend}");
         let quarantined = province.quarantined(10).await.expect("list");
         let reasons: Vec<&str> = quarantined.iter().map(|q| q.reason.as_str()).collect();
@@ -274,14 +274,14 @@ fn forged_update(bytes: &[u8], values: serde_json::Value) -> RemoteChange {
 /// Stores `changes` as a batch from the county, allowed by the authority check, and returns the
 /// quarantine's reasons by hash.
 async fn receive(store: &Store, changes: Vec<RemoteChange>) -> Vec<(String, String)> {
-    let batch = SyncBatch {
+    let batch = licnode_app::replication::ReceivedBatch {
+        cursor_move: Default::default(),
         peer: "330106".into(),
         stream: SyncStream::Push,
         cursor: 1,
         changes,
     };
-    store
-        .apply_sync_batch(batch, |_, _| Ok(()))
+    licnode_app::replication::store_batch(store, batch, |_, _| Ok(()))
         .await
         .expect("apply");
     store

@@ -27,6 +27,9 @@ pub const MAX_BATCH: i64 = 500;
 pub const MAX_BATCH_CHANGE_BYTES: usize = 8 * 1024 * 1024;
 /// Largest request body the replication endpoints accept.
 pub const MAX_BATCH_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Longest a pull waits for the parent's log to move when nothing is waiting for the child
+/// (the long-poll; [`PullRequest::wait_ms`]).
+pub const MAX_WAIT_MS: u64 = 25_000;
 
 /// How many of `sizes` (the change bytes of the rows, in order) go in one batch: all of them,
 /// or as many as fit in [`MAX_BATCH_CHANGE_BYTES`], and never none when there are some.
@@ -102,7 +105,7 @@ pub struct PushResponse {
 }
 
 /// A request for the parent's changes after `after`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRequest {
     pub after: i64,
     /// The hash of the parent's change at `after`, as the parent named it (`next_hash`): the
@@ -112,6 +115,11 @@ pub struct PullRequest {
     pub after_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    /// When nothing is waiting for the child, how long the parent may hold the answer until
+    /// something is (a long-poll, at most [`MAX_WAIT_MS`]): a parent's new change reaches its
+    /// children within moments instead of at their next interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<u64>,
 }
 
 /// A batch of the parent's changes for the child.

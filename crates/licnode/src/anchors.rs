@@ -12,7 +12,7 @@ use licnode_server::anchors::{
     RelayResponse,
 };
 use licnode_server::retention::PkiNodeKey;
-use licnode_store::sync_state::{SyncBatch, SyncStream};
+use licnode_store::SyncStream;
 
 /// What one hand-up did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -144,13 +144,9 @@ async fn relay(
         }
         stored += answer.stored;
         cursor = last_key;
-        let batch = SyncBatch {
-            peer: parent_code.to_owned(),
-            stream: SyncStream::AnchorsRelayed,
-            cursor,
-            changes: Vec::new(),
-        };
-        store.apply_sync_batch(batch, |_, _| Ok(())).await?;
+        store
+            .advance_sync_cursor(parent_code, SyncStream::AnchorsRelayed, cursor)
+            .await?;
         // What the parent now holds need not be kept here, but the newest of each node.
         store.prune_anchors(None, Some(cursor)).await?;
     }

@@ -3,7 +3,7 @@
 //! would send, after the cursor the parent acknowledged at the last session — signed with the
 //! node key; `licnode bundle import` at the parent verifies the signature and the signer's
 //! chain (the same checks as a mutual-TLS peer), then applies every batch exactly as
-//! `POST /sync/v1/push` does ([`licnode_server::sync::apply_push`]): the same checks on
+//! `POST /sync/v1/push` does (the engine's [`licnode_app::replication::parent::push`]): the same checks on
 //! arrival, quarantine, and the child's push cursor advanced in the same transaction, so the
 //! next network session does not resend it.
 //!
@@ -28,14 +28,14 @@ use licnode_app::Archive;
 use licnode_model::Level;
 use licnode_model::divisions::{self, DivisionLevel};
 use licnode_pki::{NodeTls, NodeTlsSettings};
-use licnode_server::sync::apply_push;
 use licnode_store::Store;
 use licnode_sync::protocol::PushRequest;
 use licnode_sync::{Flow, Link, NodeRef, collections_for};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::sync_cli::push_batch;
+use licnode_app::replication::child::next_push_batch;
+use licnode_app::replication::parent;
 use licnode_store::SyncStream;
 
 /// The first line of every bundle.
@@ -232,7 +232,7 @@ pub async fn export(
     let mut after = start;
     let mut batches = Vec::new();
     if !up.is_empty() {
-        while let Some(batch) = push_batch(store, &local, parent, &up, after).await? {
+        while let Some(batch) = next_push_batch(store, &local, parent, &up, after).await? {
             after = batch.up_to;
             batches.push(batch);
         }
@@ -347,9 +347,11 @@ pub async fn import(
         ..ImportReport::default()
     };
     for batch in payload.batches {
-        let answer = apply_push(archive, &child, batch)
+        let answer = parent::push(archive, &child, batch)
             .await
-            .map_err(|error| BundleError::new(error.code(), error.message()))?;
+            .map_err(|error| {
+                BundleError::new(error.code().unwrap_or("internal"), error.to_string())
+            })?;
         report.applied += answer.applied;
         report.duplicates += answer.duplicates;
         report.quarantined += answer.quarantined;

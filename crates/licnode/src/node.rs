@@ -170,6 +170,7 @@ async fn start_serving(
         .with_retention(crate::retention_cli::settings(config, tls.as_ref()))
         .with_node_tls(tls.clone());
     crate::retention_cli::spawn_sweep(&supervisor, archive.clone(), clock.clone(), config);
+    spawn_external_write_watch(&supervisor, &archive);
     if let Some(tls) = &tls {
         spawn_certificate_tasks(&supervisor, config, &archive, tls);
     }
@@ -230,6 +231,36 @@ async fn start_serving(
         tls,
         link,
     })
+}
+
+/// How often the node looks for changes written to its database by another process.
+const EXTERNAL_WRITE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Watches the change log for writes this process did not make (`licnode import` run beside
+/// the serving node, another process of the node on the same PostgreSQL database), so that
+/// they start a session and wake the children's long-polls like any write (issue 14 item 5).
+fn spawn_external_write_watch(supervisor: &Supervisor, archive: &Archive) {
+    let archive = archive.clone();
+    supervisor.spawn(
+        "external write watch",
+        WhenTaskDies::Restart,
+        move |cancel| {
+            let archive = archive.clone();
+            async move {
+                let mut seen = archive.last_seq().await.unwrap_or(0);
+                loop {
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = tokio::time::sleep(EXTERNAL_WRITE_CHECK) => {}
+                    }
+                    match archive.notice_external_writes(seen).await {
+                        Ok(last) => seen = last,
+                        Err(error) => tracing::debug!(%error, "cannot read the change log's end"),
+                    }
+                }
+            }
+        },
+    );
 }
 
 /// The tasks of a node with a certificate, under `supervisor`: the refused-handshake audit

@@ -1,6 +1,6 @@
-//! The child's sync loop: a session with the parent shortly after a write (debounced), on an
-//! interval, and on demand (`POST /api/v1/sync/now`); exponential backoff with jitter while the
-//! parent is unreachable. Its state is shared with the API and metrics and saved for
+//! The child's sync loop: a session with the parent shortly after a write (debounced), when the
+//! long-poll it keeps open to the parent brings something down, on an interval, and on demand
+//! (`POST /api/v1/sync/now`); exponential backoff with jitter while the parent is unreachable. Its state is shared with the API and metrics and saved for
 //! `licnode status`. The loop runs under the node's [`Supervisor`]: a panic starts it again
 //! (every session stands on its own), and it stops between sessions when the node shuts down.
 
@@ -8,12 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use licnode_app::Archive;
+use licnode_app::replication::{self, SessionReport};
 use licnode_pki::NodeTls;
 use licnode_server::sync::{LinkHandle, LinkStatus};
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 use crate::supervisor::{Supervisor, WhenTaskDies};
+use crate::sync_cli::HttpTransport;
 
 /// The loop's timing.
 #[derive(Clone, Copy, Debug)]
@@ -73,7 +75,12 @@ pub fn spawn(
     handle
 }
 
-/// Sessions with the parent until `cancel` (a session under way is finished first).
+/// How long a long-poll asks the parent to hold its answer when nothing is waiting.
+const LONG_POLL_WAIT_MS: u64 = 20_000;
+
+/// Sessions with the parent until `cancel` (a session under way is finished first). Between
+/// sessions the loop keeps a long-poll open to the parent (issue 14 item 4), so a change made
+/// above reaches this node within moments; the interval stays as the fallback.
 async fn run(
     shared: Arc<LinkHandle>,
     archive: Archive,
@@ -82,11 +89,24 @@ async fn run(
     timing: SyncTiming,
     cancel: CancellationToken,
 ) {
-    let mut wait = Duration::from_millis(200);
+    restore_totals(&archive, &shared).await;
+    let mut next_session = tokio::time::Instant::now() + Duration::from_millis(200);
+    // The connection to the parent, kept from one session to the next while it works.
+    let mut transport: Option<HttpTransport> = None;
     loop {
+        let mut watcher = transport.clone();
+        let long_poll = async {
+            match watcher.as_mut() {
+                Some(watcher) => {
+                    let parent = watcher.parent().clone();
+                    replication::watch_parent(&archive, watcher, &parent, LONG_POLL_WAIT_MS).await
+                }
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep_until(next_session) => {}
             _ = shared.wake.notified() => {}
             _ = archive.replication_store().changed() => {
                 // More writes usually follow the first: wait a little for them.
@@ -95,48 +115,32 @@ async fn run(
                     _ = tokio::time::sleep(timing.debounce) => {}
                 }
             }
-        }
-        let started = licnode_store::now_ms();
-        let result = crate::sync_cli::session(&archive, &tls, &parent_url).await;
-        let snapshot = {
-            // A panic while the status was held (the loop is then started again) leaves it
-            // usable: every field is written whole.
-            let mut status = shared
-                .status
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            status.last_attempt_ms = Some(started);
-            status.sessions += 1;
-            match &result {
-                Ok(report) => {
-                    status.parent = Some(report.parent.clone());
-                    status.last_success_ms = Some(licnode_store::now_ms());
-                    status.last_error = None;
-                    status.consecutive_failures = 0;
-                    status.pushed_total += report.pushed as u64;
-                    status.pulled_total += report.pulled as u64;
-                    status.quarantined_by_parent_total += report.push_quarantined as u64;
-                    status.pulled_last_session = report.pulled as u64;
-                    status.acknowledged = report.acknowledged;
-                    if let Some(divergence) = &report.diverged {
-                        status.divergences_total += 1;
-                        status.last_divergence = Some(divergence.clone());
-                        status.recovered_total += report.recovered as u64;
+            watched = long_poll => match watched {
+                // Nothing came down in time: this node holds what the parent has for it.
+                Ok(watched) if watched.pulled == 0 && watched.caught_up => {
+                    if let Ok(mut status) = shared.status.lock() {
+                        status.in_step_at_ms = Some(licnode_store::now_ms());
                     }
-                    if let Some(finding) = &report.audit_chain_broken {
-                        status.audit_chain_broken = Some(finding.clone());
+                    continue;
+                }
+                // Something came down: a session records it and relays what it must.
+                Ok(watched) => {
+                    if let Ok(mut status) = shared.status.lock() {
+                        status.pulled_total += watched.pulled as u64;
                     }
-                    wait = timing.interval;
                 }
                 Err(error) => {
-                    status.last_error = Some(format!("{error:#}"));
-                    status.consecutive_failures += 1;
-                    wait = backoff(status.consecutive_failures, timing.max_backoff);
+                    tracing::debug!(%error, "the long-poll to the parent failed");
+                    transport = None;
+                    continue;
                 }
-            }
-            status.next_attempt_ms = Some(licnode_store::now_ms() + wait.as_millis() as i64);
-            status.clone()
-        };
+            },
+        }
+        let started = licnode_store::now_ms();
+        let result = session(&archive, &tls, &parent_url, &mut transport).await;
+        let wait = record(&shared, &result, started, timing);
+        next_session = tokio::time::Instant::now() + wait;
+        let snapshot = shared.snapshot();
         match &result {
             Ok(report) if report.pushed + report.pulled > 0 => {
                 tracing::info!(%report, "synced")
@@ -150,6 +154,101 @@ async fn run(
             ),
         }
         save(&archive, &snapshot).await;
+    }
+}
+
+/// One session, on the kept connection or a new one; a failed session drops the connection.
+async fn session(
+    archive: &Archive,
+    tls: &NodeTls,
+    parent_url: &str,
+    transport: &mut Option<HttpTransport>,
+) -> anyhow::Result<SessionReport> {
+    let mut connected = match transport.take() {
+        Some(connected) => connected,
+        None => HttpTransport::connect(tls, parent_url).await?,
+    };
+    let report = crate::sync_cli::session_with(archive, tls, &mut connected, &|_| {}).await?;
+    *transport = Some(connected);
+    Ok(report)
+}
+
+/// Records a session's outcome in the shared status; returns how long to wait for the next.
+fn record(
+    shared: &LinkHandle,
+    result: &anyhow::Result<SessionReport>,
+    started: i64,
+    timing: SyncTiming,
+) -> Duration {
+    // A panic while the status was held (the loop is then started again) leaves it usable:
+    // every field is written whole.
+    let mut status = shared
+        .status
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    status.last_attempt_ms = Some(started);
+    status.sessions += 1;
+    let wait = match result {
+        Ok(report) => {
+            status.parent = Some(report.parent.clone());
+            status.last_success_ms = Some(licnode_store::now_ms());
+            status.last_error = None;
+            status.consecutive_failures = 0;
+            status.pushed_total += report.pushed as u64;
+            status.pulled_total += report.pulled as u64;
+            status.quarantined_by_parent_total += report.push_quarantined as u64;
+            status.pulled_last_session = report.pulled as u64;
+            status.acknowledged = report.acknowledged;
+            status.lag_up = report.lag_up;
+            status.in_step_at_ms = status.last_success_ms;
+            status.last_session_ms = Some(report.elapsed_ms);
+            status.pushed_bytes_total += report.pushed_bytes;
+            status.pulled_bytes_total += report.pulled_bytes;
+            if let Some(divergence) = &report.diverged {
+                status.divergences_total += 1;
+                status.last_divergence = Some(divergence.clone());
+                status.recovered_total += report.recovered as u64;
+            }
+            if let Some(finding) = &report.audit_chain_broken {
+                status.audit_chain_broken = Some(finding.clone());
+            }
+            timing.interval
+        }
+        Err(error) => {
+            status.last_error = Some(format!("{error:#}"));
+            status.consecutive_failures += 1;
+            backoff(status.consecutive_failures, timing.max_backoff)
+        }
+    };
+    status.next_attempt_ms = Some(licnode_store::now_ms() + wait.as_millis() as i64);
+    wait
+}
+
+/// The totals of the link as saved before a restart, so that they do not start again at 0.
+async fn restore_totals(archive: &Archive, shared: &LinkHandle) {
+    let Ok(states) = archive.replication_store().link_states().await else {
+        return;
+    };
+    let Some(saved) = states
+        .into_iter()
+        .find(|(peer, _)| peer == "parent")
+        .and_then(|(_, state)| serde_json::from_value::<LinkStatus>(state).ok())
+    else {
+        return;
+    };
+    if let Ok(mut status) = shared.status.lock() {
+        status.sessions = saved.sessions;
+        status.pushed_total = saved.pushed_total;
+        status.pulled_total = saved.pulled_total;
+        status.pushed_bytes_total = saved.pushed_bytes_total;
+        status.pulled_bytes_total = saved.pulled_bytes_total;
+        status.quarantined_by_parent_total = saved.quarantined_by_parent_total;
+        status.divergences_total = saved.divergences_total;
+        status.recovered_total = saved.recovered_total;
+        status.last_divergence = saved.last_divergence;
+        status.last_success_ms = saved.last_success_ms;
+        status.acknowledged = saved.acknowledged;
+        status.lag_up = saved.lag_up;
     }
 }
 

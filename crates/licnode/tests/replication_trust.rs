@@ -173,7 +173,7 @@ async fn a_county_that_skips_its_parent_is_refused_at_the_first_request_and_audi
             .await;
         assert_eq!(refused_code(cursor), (403, "not_a_child".into()), "{url}");
         // What the county would push is refused whole.
-        let batch = licnode::sync_cli::push_batch(
+        let batch = licnode_app::replication::child::next_push_batch(
             tree.xihu.archive().replication_store(),
             &tree.xihu.archive().scope.node_ref(),
             &licnode_sync::NodeRef::new(parent_code, parent.archive().scope.node_ref().level),
@@ -592,7 +592,7 @@ async fn a_batch_the_cursor_already_covers_is_applied_without_moving_the_cursor(
         .expect("cursor");
     // A change Xihu never pushed, numbered inside what the province acknowledged.
     let id = write_archives(&tree.xihu, 1, 1_200).await.remove(0);
-    let mut batch = licnode::sync_cli::push_batch(
+    let mut batch = licnode_app::replication::child::next_push_batch(
         tree.xihu.archive().replication_store(),
         &tree.xihu.archive().scope.node_ref(),
         &tree.zhejiang.archive().scope.node_ref(),
@@ -608,7 +608,7 @@ async fn a_batch_the_cursor_already_covers_is_applied_without_moving_the_cursor(
     batch.after = before.0 - 1;
     batch.up_to = before.0;
     batch.up_to_hash = batch.changes.last().map(|change| change.hash.clone());
-    let answer = licnode_server::sync::apply_push(
+    let answer = licnode_app::replication::parent::push(
         tree.zhejiang.archive(),
         &tree.xihu.archive().scope.node_ref(),
         batch,

@@ -518,6 +518,12 @@ impl Archive {
         self.store.changes_after(after, collections, limit).await
     }
 
+    /// Wakes the sync loop and the children's long-polls when the change log moved past
+    /// `seen` (see [`Store::notice_external_writes`]); returns the log's end.
+    pub async fn notice_external_writes(&self, seen: i64) -> Result<i64, StoreError> {
+        self.store.notice_external_writes(seen).await
+    }
+
     /// The number of the last change stored.
     pub async fn last_seq(&self) -> Result<i64, StoreError> {
         self.store.last_seq().await

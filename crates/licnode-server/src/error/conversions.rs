@@ -131,6 +131,30 @@ impl From<licnode_app::network::LinkReportError> for ApiError {
     }
 }
 
+impl From<licnode_app::replication::SyncError> for ApiError {
+    fn from(error: licnode_app::replication::SyncError) -> Self {
+        use licnode_app::replication::SyncError;
+        match error {
+            SyncError::NotAChild { reason, peer } => ApiError::NotAChild { reason, peer },
+            SyncError::BadBatch { reason } => ApiError::BadBatch { reason },
+            SyncError::CursorGap {
+                after,
+                acknowledged,
+            } => ApiError::CursorGap {
+                after,
+                acknowledged,
+            },
+            SyncError::PullCursorDiverged { after, last_seq } => {
+                ApiError::PullCursorDiverged { after, last_seq }
+            }
+            SyncError::Store(error) => ApiError::from(error),
+            error @ (SyncError::Protocol(_) | SyncError::Transport(_)) => {
+                ApiError::internal(&error)
+            }
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         ApiError::internal(&error)

@@ -7,7 +7,7 @@ use licnode_app::{Archive, Author, ManualClock};
 use licnode_model::Level;
 use licnode_server::sync::LinkHandle;
 use licnode_server::{AppState, NodeInfo};
-use licnode_store::{RemoteChange, Role, Store, SyncBatch};
+use licnode_store::{RemoteChange, Role, Store};
 use licnode_testkit::{Backend, TestDatabase};
 use reqwest::StatusCode;
 use serde_json::{Map, Value};
@@ -161,8 +161,9 @@ pub(crate) async fn token_status(node: &WebNode, token: &str) -> StatusCode {
 }
 
 /// A change that is not an automerge change, as a child at `peer` might push it.
-pub(crate) fn garbage_from(peer: &str) -> SyncBatch {
-    SyncBatch {
+pub(crate) fn garbage_from(peer: &str) -> licnode_app::replication::ReceivedBatch {
+    licnode_app::replication::ReceivedBatch {
+        cursor_move: Default::default(),
         peer: peer.to_string(),
         stream: licnode_store::SyncStream::Push,
         cursor: 17,

@@ -202,8 +202,7 @@ async fn the_health_page_shows_the_links_the_database_and_backups_and_sync_now_w
             },
         )
         .await;
-        node.store
-            .apply_sync_batch(garbage_from("330100"), |_, _| Ok(()))
+        licnode_app::replication::store_batch(&node.store, garbage_from("330100"), |_, _| Ok(()))
             .await
             .expect("batch");
         node.archive
@@ -291,8 +290,7 @@ async fn the_quarantine_shows_refused_changes_with_their_reason_in_chinese_and_p
         for index in 0..55 {
             let mut batch = garbage_from("330100");
             batch.changes[0].bytes = format!("<script>garbage {index}</script>").into_bytes();
-            node.store
-                .apply_sync_batch(batch, |_, _| Ok(()))
+            licnode_app::replication::store_batch(&node.store, batch, |_, _| Ok(()))
                 .await
                 .expect("batch");
         }

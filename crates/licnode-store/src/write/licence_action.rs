@@ -75,7 +75,7 @@ impl Store {
             tx.insert_changes(&rows).await?;
             let action = tx.record_decision(&action, decision).await?;
             tx.commit().await?;
-            self.changed.notify_one();
+            self.signal_change();
             let licence = match licence {
                 Some(licence) => licence,
                 None => self

@@ -1,0 +1,523 @@
+//! The child's half of the protocol: a session, run by a child against its parent through a
+//! [`Transport`] (the parent never dials). Push this node's changes after the cursor the parent
+//! acknowledged until caught up, then pull the parent's changes after this node's pull cursor
+//! until caught up; each pulled batch is checked change by change and stored with the pull
+//! cursor in one transaction ([`super::store_batch`]).
+//!
+//! Before pushing, the child checks that its own log holds, at the cursor the parent
+//! acknowledged, the change the parent names there (issue 11 item 4). When it does not — the
+//! node was restored from a backup, reinstalled, or someone pushed in its name — the logs
+//! diverged: the child says so (a warning, an audit entry, the session report), takes back
+//! from the parent its own changes (which a pull never returns), and pushes its log again from
+//! the start, so that nothing it wrote is left behind.
+
+use std::time::Instant;
+
+use licnode_store::{
+    ApplyOutcome, AuditEntry, AuditKind, CursorMove, Refusal, Store, StoreError, SyncStream,
+};
+use licnode_sync::protocol::{
+    CursorResponse, MAX_BATCH, PullRequest, PullResponse, PushRequest, WireChange, batch_len,
+};
+use licnode_sync::{Flow, Link, NodeRef, collections_for};
+
+use super::parent::{goes_to, wire};
+use super::receive::{ReceivedBatch, check_arrival, store_batch};
+use super::{SyncError, Transport, TransportError};
+use crate::Archive;
+
+/// What one session moved, as it goes and at its end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionReport {
+    /// The parent, as it named itself and the transport confirmed.
+    pub parent: String,
+    /// The last sequence number of this node's log the parent has acknowledged.
+    pub acknowledged: i64,
+    /// Changes of this node's log that go up and the parent had not acknowledged when the
+    /// session ended (written during the session, or past a batch cut); changes that came from
+    /// the parent are never counted.
+    pub lag_up: i64,
+    /// Changes pushed to the parent and applied there.
+    pub pushed: usize,
+    /// Changes pushed that the parent already had.
+    pub push_duplicates: usize,
+    /// Changes pushed that the parent quarantined.
+    pub push_quarantined: usize,
+    /// Change bytes pushed.
+    pub pushed_bytes: u64,
+    /// Changes pulled from the parent and applied here.
+    pub pulled: usize,
+    /// Changes pulled that this node already had.
+    pub pull_duplicates: usize,
+    /// Changes pulled that this node quarantined.
+    pub pull_quarantined: usize,
+    /// Change bytes pulled.
+    pub pulled_bytes: u64,
+    /// Why this node's log and the parent's cursor for it diverged, when they did: the session
+    /// then took back this node's own changes and pushed its log again from the start.
+    pub diverged: Option<String>,
+    /// Own changes taken back from the parent after a divergence (and applied here).
+    pub recovered: usize,
+    /// The parent's finding when this node's audit chain no longer extends the last anchor it
+    /// held (`audit_chain_not_extended`): the chain was rewritten since it was anchored.
+    pub audit_chain_broken: Option<String>,
+    /// How long the session has run, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+impl std::fmt::Display for SessionReport {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "synced with {}: pushed {} ({} already there, {} quarantined by the parent, {} bytes); \
+             pulled {} ({} already here, {} quarantined, {} bytes) in {:.1} s",
+            self.parent,
+            self.pushed,
+            self.push_duplicates,
+            self.push_quarantined,
+            self.pushed_bytes,
+            self.pulled,
+            self.pull_duplicates,
+            self.pull_quarantined,
+            self.pulled_bytes,
+            self.elapsed_ms as f64 / 1000.0
+        )?;
+        if let Some(divergence) = &self.diverged {
+            write!(
+                formatter,
+                "; this node's log had diverged from what the parent acknowledged ({divergence}): \
+                 took back {} of its own changes and pushed its log again",
+                self.recovered
+            )?;
+        }
+        if let Some(finding) = &self.audit_chain_broken {
+            write!(
+                formatter,
+                "; audit_chain_not_extended: the parent found this node's audit chain rewritten \
+                 since its last anchor ({finding})"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Most changes counted for the lag up at the end of a session.
+const LAG_COUNTED: i64 = 10_000;
+
+/// Who watches a session's progress: called after every batch with the figures so far.
+pub type Progress<'a> = &'a (dyn Fn(&SessionReport) + Send + Sync);
+
+/// One session with the parent behind `transport`: push until caught up, then pull until caught
+/// up. `progress` sees the figures after every batch.
+pub async fn run_session<T: Transport>(
+    archive: &Archive,
+    transport: &mut T,
+    progress: Progress<'_>,
+) -> Result<SessionReport, SyncError> {
+    let started = Instant::now();
+    let parent = transport.hello().await?;
+    let mut session = Session {
+        store: &archive.store,
+        local: archive.scope.node_ref(),
+        parent,
+        started,
+        progress,
+        report: SessionReport::default(),
+    };
+    session.report.parent = session.parent.to_string();
+    session.push_all(transport).await?;
+    session.pull_all(transport).await?;
+    session.report.lag_up = session.lag_up().await?;
+    session.tick();
+    Ok(session.report)
+}
+
+/// What a long-poll brought.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Watched {
+    /// Changes applied here.
+    pub pulled: usize,
+    /// False when more is waiting at the parent: run a session.
+    pub caught_up: bool,
+}
+
+/// One long-poll of the parent behind `transport` (issue 14 item 4): a pull after this node's
+/// pull cursor that the parent holds up to `wait_ms` until it has something for this node,
+/// stored like any pulled batch. A refused cursor (the parent was restored) is an error: the
+/// next session pulls again from the start.
+pub async fn watch_parent<T: Transport>(
+    archive: &Archive,
+    transport: &mut T,
+    parent: &NodeRef,
+    wait_ms: u64,
+) -> Result<Watched, SyncError> {
+    let store = &archive.store;
+    let (after, after_hash) = store
+        .sync_cursor_with_hash(&parent.code, SyncStream::Pull)
+        .await?;
+    let answer = transport
+        .pull(&PullRequest {
+            after,
+            after_hash,
+            limit: Some(MAX_BATCH),
+            wait_ms: Some(wait_ms),
+        })
+        .await?;
+    if answer.next < after {
+        return Err(SyncError::Protocol(format!(
+            "the parent answered a cursor {} before {after}",
+            answer.next
+        )));
+    }
+    let caught_up = answer.caught_up;
+    let mut pulled = 0;
+    if answer.next > after {
+        let local = archive.scope.node_ref();
+        pulled = apply_pulled(store, &local, parent, answer)
+            .await?
+            .applied
+            .len();
+    }
+    Ok(Watched { pulled, caught_up })
+}
+
+struct Session<'a> {
+    store: &'a Store,
+    local: NodeRef,
+    parent: NodeRef,
+    started: Instant,
+    progress: Progress<'a>,
+    report: SessionReport,
+}
+
+impl Session<'_> {
+    /// Changes after what the parent acknowledged that go up (at most [`LAG_COUNTED`]).
+    async fn lag_up(&self) -> Result<i64, StoreError> {
+        let up = collections_for(&self.local, &self.parent, Link::Parent, Flow::Send);
+        if up.is_empty() {
+            return Ok(0);
+        }
+        let rows = self
+            .store
+            .changes_after(self.report.acknowledged, Some(&up), LAG_COUNTED)
+            .await?;
+        Ok(rows
+            .iter()
+            .filter(|row| row.origin != self.parent.code)
+            .filter(|row| goes_to(&self.local, &self.parent, Link::Parent, row))
+            .count() as i64)
+    }
+
+    fn tick(&mut self) {
+        self.report.elapsed_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(0);
+        (self.progress)(&self.report);
+    }
+
+    async fn audit_divergence(&self, detail: serde_json::Value) -> Result<(), StoreError> {
+        let entry = AuditEntry::new(
+            AuditKind::SyncDiverged,
+            &self.local.code,
+            "",
+            licnode_store::now_ms(),
+        )
+        .detail(detail);
+        self.store.audit(entry).await.map(|_| ())
+    }
+
+    /// The push half: recovers first if the parent's cursor and this log diverged, then sends
+    /// batches until the parent has acknowledged everything that goes up.
+    async fn push_all<T: Transport>(&mut self, transport: &mut T) -> Result<(), SyncError> {
+        let (local, parent, store) = (self.local.clone(), self.parent.clone(), self.store);
+        let up: Vec<&str> = collections_for(&local, &parent, Link::Parent, Flow::Send);
+        let cursor = transport.cursor().await?;
+        let mut acknowledged = cursor.acknowledged;
+        let mut restart = false;
+        if let Some(divergence) = divergence(store, &cursor).await? {
+            tracing::warn!(
+                parent = %parent,
+                %divergence,
+                "this node's log diverged from what the parent acknowledged: taking back its \
+                 own changes and pushing the log again"
+            );
+            self.audit_divergence(serde_json::json!({
+                "parent": parent.code,
+                "acknowledged": cursor.acknowledged,
+                "acknowledged_hash": cursor.acknowledged_hash,
+                "reason": divergence,
+            }))
+            .await?;
+            self.report.recovered = recover_own_changes(transport, store, &local, &parent).await?;
+            // What the parent acknowledged is no longer known: bundles start from the beginning.
+            store
+                .reset_sync_cursor(&parent.code, SyncStream::Acked, 0)
+                .await?;
+            self.report.diverged = Some(divergence);
+            acknowledged = 0;
+            restart = true;
+        }
+        while !up.is_empty() || restart {
+            let mut request =
+                match next_push_batch(store, &local, &parent, &up, acknowledged).await? {
+                    Some(request) => request,
+                    // Nothing to push again: the restart still tells the parent where this log
+                    // stands, so that the next session finds the two in agreement.
+                    None if restart => PushRequest {
+                        after: 0,
+                        up_to: 0,
+                        up_to_hash: None,
+                        restart: true,
+                        changes: Vec::new(),
+                    },
+                    None => break,
+                };
+            request.restart = restart;
+            restart = false;
+            let up_to = request.up_to;
+            let bytes: usize = request
+                .changes
+                .iter()
+                .map(|change| change.bytes.len())
+                .sum();
+            let answer = transport.push(&request).await?;
+            if answer.acknowledged < up_to {
+                return Err(SyncError::Protocol(format!(
+                    "the parent acknowledged {} after a batch up to {up_to}",
+                    answer.acknowledged
+                )));
+            }
+            acknowledged = answer.acknowledged;
+            self.report.acknowledged = acknowledged;
+            self.report.pushed += answer.applied;
+            self.report.push_duplicates += answer.duplicates;
+            self.report.push_quarantined += answer.quarantined;
+            self.report.pushed_bytes += bytes as u64;
+            self.tick();
+            if up.is_empty() {
+                break;
+            }
+        }
+        self.report.acknowledged = acknowledged;
+        // Remembered so that an offline bundle starts where the parent stands.
+        if acknowledged > store.sync_cursor(&parent.code, SyncStream::Acked).await? {
+            store
+                .advance_sync_cursor(&parent.code, SyncStream::Acked, acknowledged)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The pull half: asks for batches after the stored cursor until caught up, starting again
+    /// from the beginning if the parent's log no longer holds the cursor's change.
+    async fn pull_all<T: Transport>(&mut self, transport: &mut T) -> Result<(), SyncError> {
+        let (local, parent, store) = (self.local.clone(), self.parent.clone(), self.store);
+        let (mut after, mut after_hash) = store
+            .sync_cursor_with_hash(&parent.code, SyncStream::Pull)
+            .await?;
+        loop {
+            let asked = transport
+                .pull(&PullRequest {
+                    after,
+                    after_hash: after_hash.clone(),
+                    limit: Some(MAX_BATCH),
+                    wait_ms: None,
+                })
+                .await;
+            let answer = match asked {
+                Err(TransportError::Refused { code, .. }) if code == "pull_cursor_diverged" => {
+                    // The parent's log no longer holds the change this cursor stands on (the
+                    // parent was restored from a backup): pull again from the start.
+                    let divergence = format!(
+                        "the parent's log does not hold, at {after}, the change this node's \
+                         pull cursor names"
+                    );
+                    tracing::warn!(parent = %parent, %divergence, "pulling again from the start");
+                    self.audit_divergence(serde_json::json!({
+                        "parent": parent.code,
+                        "stream": SyncStream::Pull.as_str(),
+                        "after": after,
+                        "reason": divergence,
+                    }))
+                    .await?;
+                    store
+                        .reset_sync_cursor(&parent.code, SyncStream::Pull, 0)
+                        .await?;
+                    self.report.diverged.get_or_insert(divergence);
+                    (after, after_hash) = (0, None);
+                    continue;
+                }
+                other => other?,
+            };
+            if answer.next < after {
+                return Err(SyncError::Protocol(format!(
+                    "the parent answered a cursor {} before {after}",
+                    answer.next
+                )));
+            }
+            let progressed = answer.next > after;
+            let caught_up = answer.caught_up;
+            if progressed {
+                after = answer.next;
+                after_hash = answer.next_hash.clone();
+                let bytes: usize = answer.changes.iter().map(|change| change.bytes.len()).sum();
+                let outcome = apply_pulled(store, &local, &parent, answer).await?;
+                self.report.pulled += outcome.applied.len();
+                self.report.pull_duplicates += outcome.duplicates;
+                self.report.pull_quarantined += outcome.refused.len() + outcome.pending.len();
+                self.report.pulled_bytes += bytes as u64;
+                self.tick();
+            }
+            if caught_up || !progressed {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Why this node's log and the parent's cursor for it (`cursor`) diverged, if they did: the
+/// parent acknowledged past the end of this log, or names another change than this log holds
+/// at that place. A cursor stored without a hash is checked by length only; a place whose change
+/// an approved destruction removed (Art. 38) cannot be checked and is taken as agreeing.
+pub async fn divergence(
+    store: &Store,
+    cursor: &CursorResponse,
+) -> Result<Option<String>, StoreError> {
+    if cursor.acknowledged <= 0 {
+        return Ok(None);
+    }
+    let last = store.last_seq().await?;
+    if last < cursor.acknowledged {
+        return Ok(Some(format!(
+            "the parent acknowledged change {} of this node's log, which ends at {last}",
+            cursor.acknowledged
+        )));
+    }
+    let Some(expected) = &cursor.acknowledged_hash else {
+        return Ok(None);
+    };
+    match store.change_hash_at(cursor.acknowledged).await? {
+        Some(own) if own != *expected => Ok(Some(format!(
+            "the parent acknowledged change {} as {expected}, but this node's change there is {own}",
+            cursor.acknowledged
+        ))),
+        _ => Ok(None),
+    }
+}
+
+/// Takes back from `parent` the changes this node sent it (its own and those it relayed from
+/// below) that this node no longer holds, from the start of the parent's log; returns how many
+/// were applied.
+async fn recover_own_changes<T: Transport>(
+    transport: &mut T,
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+) -> Result<usize, SyncError> {
+    let mut after = 0;
+    let mut recovered = 0;
+    loop {
+        let answer = transport
+            .recover(&PullRequest {
+                after,
+                limit: Some(MAX_BATCH),
+                ..PullRequest::default()
+            })
+            .await?;
+        if answer.next < after {
+            return Err(SyncError::Protocol(format!(
+                "the parent answered a cursor {} before {after}",
+                answer.next
+            )));
+        }
+        let progressed = answer.next > after;
+        let caught_up = answer.caught_up;
+        if progressed {
+            after = answer.next;
+            recovered += apply_recovered(store, local, parent, answer)
+                .await?
+                .applied
+                .len();
+        }
+        if caught_up || !progressed {
+            return Ok(recovered);
+        }
+    }
+}
+
+/// Stores a recovery answer of `parent`: this node's own changes given back. Every change must
+/// be one this node may send the parent (so a parent cannot slip anything else in this way);
+/// the others are quarantined.
+pub async fn apply_recovered(
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+    answer: PullResponse,
+) -> Result<ApplyOutcome, StoreError> {
+    let batch = ReceivedBatch::from_wire(
+        &parent.code,
+        SyncStream::Recover,
+        answer.next,
+        answer.changes,
+    );
+    store_batch(store, batch, |change, author| {
+        // The same question as when this node pushed the change: may it go up?
+        check_arrival(parent, local, Link::Child, change, author).map_err(|refusal| Refusal {
+            code: refusal.code,
+            message: format!("not a change this node sent up: {}", refusal.message),
+        })
+    })
+    .await
+}
+
+/// Stores a pull answer of `parent`: every change checked on arrival, the allowed ones applied,
+/// the others quarantined, and the pull cursor moved to `answer.next` — in one transaction. A
+/// stale or repeated answer is harmless (the cursor never moves back; held changes are skipped).
+pub async fn apply_pulled(
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+    answer: PullResponse,
+) -> Result<ApplyOutcome, StoreError> {
+    let mut batch =
+        ReceivedBatch::from_wire(&parent.code, SyncStream::Pull, answer.next, answer.changes);
+    batch.cursor_move = CursorMove {
+        hash: answer.next_hash,
+        reset: false,
+    };
+    store_batch(store, batch, |change, author| {
+        check_arrival(local, parent, Link::Parent, change, author)
+    })
+    .await
+}
+
+/// The next push batch to `parent` after `after` (at most [`MAX_BATCH`] changes /
+/// [`licnode_sync::protocol::MAX_BATCH_CHANGE_BYTES`]; changes that do not go up are skipped,
+/// so `up_to` may lie past the last change's sequence number), or `None` when caught up. Used
+/// by network sessions and offline bundles alike.
+pub async fn next_push_batch(
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+    up: &[&str],
+    after: i64,
+) -> Result<Option<PushRequest>, StoreError> {
+    let mut rows = store.changes_after(after, Some(up), MAX_BATCH).await?;
+    rows.truncate(batch_len(rows.iter().map(|row| row.bytes.len())));
+    let Some(last) = rows.last() else {
+        return Ok(None);
+    };
+    let up_to = last.seq;
+    let up_to_hash = Some(last.hash.clone());
+    let changes: Vec<WireChange> = rows
+        .into_iter()
+        .filter(|row| row.origin != parent.code)
+        .filter(|row| goes_to(local, parent, Link::Parent, row))
+        .map(wire)
+        .collect();
+    Ok(Some(PushRequest {
+        after,
+        up_to,
+        up_to_hash,
+        restart: false,
+        changes,
+    }))
+}

@@ -1,0 +1,352 @@
+//! The parent's half of the protocol: what a node answers each message of a direct child.
+//! Every function here is transport-agnostic: the HTTP peer endpoints and the offline bundle's
+//! import call them with the child's identity as its certificate proved it.
+
+use std::time::Duration;
+
+use licnode_store::{AuditEntry, AuditKind, CursorMove, SyncStream};
+use licnode_sync::protocol::{
+    CursorResponse, MAX_BATCH, MAX_WAIT_MS, PullRequest, PullResponse, PushRequest, PushResponse,
+    WireChange, author_ref, batch_len,
+};
+use licnode_sync::{Flow, Link, NodeRef, collections_for, decide};
+use serde_json::json;
+
+use super::SyncError;
+use super::receive::{ReceivedBatch, check_arrival, remote, store_batch};
+use crate::Archive;
+
+/// `Ok` when `peer` is a direct child of this node (issue 11 item 3); otherwise the refusal
+/// (`not_a_child`), audited (`peer_refused`) and logged. `doing` says what the peer tried (a
+/// route, a bundle import).
+pub async fn admit_child(archive: &Archive, peer: &NodeRef, doing: &str) -> Result<(), SyncError> {
+    let Some(problem) = archive.scope.not_a_child(peer) else {
+        return Ok(());
+    };
+    tracing::warn!(peer = %peer, %problem, doing, "a peer that is not a direct child refused");
+    let entry = AuditEntry::new(
+        AuditKind::PeerRefused,
+        &peer.code,
+        "",
+        licnode_store::now_ms(),
+    )
+    .detail(json!({
+        "level": peer.level.as_str(),
+        "doing": doing,
+        "reason": problem,
+    }));
+    archive.store.audit(entry).await?;
+    Err(SyncError::NotAChild {
+        reason: format!("{peer} is not a direct child of this node: {problem}"),
+        peer: Some((peer.code.clone(), peer.level.as_str().to_string())),
+    })
+}
+
+/// This node, when `child` may exchange anything in `flow` with it; otherwise `not_a_child`.
+fn link_to(archive: &Archive, child: &NodeRef, flow: Flow) -> Result<NodeRef, SyncError> {
+    let local = archive.scope.node_ref();
+    if collections_for(&local, child, Link::Child, flow).is_empty() {
+        return Err(SyncError::NotAChild {
+            reason: format!("{child} is not a child of {local}"),
+            peer: None,
+        });
+    }
+    Ok(local)
+}
+
+/// What this node has stored of the child's log, and the hash of the child's change there.
+pub async fn cursor(archive: &Archive, child: &NodeRef) -> Result<CursorResponse, SyncError> {
+    link_to(archive, child, Flow::Receive)?;
+    let (acknowledged, acknowledged_hash) = archive
+        .store
+        .sync_cursor_with_hash(&child.code, SyncStream::Push)
+        .await?;
+    Ok(CursorResponse {
+        acknowledged,
+        acknowledged_hash,
+    })
+}
+
+/// Stores a push batch of `child`: the batch must follow what this node stored of the child's
+/// log and name the hash of the child's change at its end; every change is checked on arrival,
+/// the allowed ones applied, the others quarantined and the child's push cursor moved, with
+/// that hash — in one transaction. A batch already stored is harmless. A batch marked
+/// `restart` (the child found its log and this cursor diverged) starts at 0 and moves the
+/// cursor to its end even backwards; nothing else moves it back.
+pub async fn push(
+    archive: &Archive,
+    child: &NodeRef,
+    request: PushRequest,
+) -> Result<PushResponse, SyncError> {
+    admit_child(archive, child, licnode_sync::protocol::PUSH_PATH).await?;
+    let local = link_to(archive, child, Flow::Receive)?;
+    let store = &archive.store;
+    let acknowledged = store.sync_cursor(&child.code, SyncStream::Push).await?;
+    check_push(&request, acknowledged)?;
+    // A batch this cursor already covers (a repeated or late batch, an offline bundle from a
+    // child restored from a backup) is still applied — held changes are skipped by hash, so
+    // nothing it carries is dropped — but it does not move the cursor or its hash.
+    let covered = !request.restart && request.up_to <= acknowledged;
+    if request.restart {
+        tracing::warn!(
+            peer = %child.code,
+            was = acknowledged,
+            "a child pushes its log again from the start (its log and this cursor diverged)"
+        );
+    }
+    let batch = ReceivedBatch {
+        peer: child.code.clone(),
+        stream: SyncStream::Push,
+        cursor: if covered { acknowledged } else { request.up_to },
+        cursor_move: CursorMove {
+            hash: if covered { None } else { request.up_to_hash },
+            reset: request.restart,
+        },
+        changes: request
+            .changes
+            .into_iter()
+            .map(|change| remote(change, &child.code))
+            .collect(),
+    };
+    let outcome = store_batch(store, batch, |change, author| {
+        check_arrival(&local, child, Link::Child, change, author)
+    })
+    .await?;
+    let acknowledged = store.sync_cursor(&child.code, SyncStream::Push).await?;
+    let quarantined = outcome.refused.len() + outcome.pending.len();
+    if quarantined > 0 {
+        tracing::warn!(peer = %child.code, quarantined, "changes from a child quarantined");
+    }
+    Ok(PushResponse {
+        acknowledged,
+        applied: outcome.applied.len(),
+        duplicates: outcome.duplicates,
+        quarantined,
+    })
+}
+
+/// A push batch that contradicts itself or does not follow `acknowledged` is refused before
+/// anything is stored.
+fn check_push(request: &PushRequest, acknowledged: i64) -> Result<(), SyncError> {
+    let bad = |reason: &str| {
+        Err(SyncError::BadBatch {
+            reason: reason.to_owned(),
+        })
+    };
+    if request.up_to < request.after
+        || request
+            .changes
+            .iter()
+            .any(|change| change.seq <= request.after || change.seq > request.up_to)
+    {
+        return bad("every change of a batch lies in (after, up_to]");
+    }
+    // Issue 11 item 4: the cursor is stored with the hash of the child's change at it, so the
+    // child can tell whether its log still holds what this node acknowledged.
+    if request.up_to > 0 && request.up_to_hash.is_none() {
+        return bad("a batch names the hash of the child's change at up_to (up_to_hash)");
+    }
+    if let Some(last) = request.changes.last()
+        && last.seq == request.up_to
+        && request.up_to_hash.as_deref() != Some(last.hash.as_str())
+    {
+        return bad("up_to_hash is not the hash of the batch's change at up_to");
+    }
+    if request.restart && request.after != 0 {
+        return bad("a restarted push starts at the beginning of the child's log (after = 0)");
+    }
+    if !request.restart && request.after > acknowledged {
+        return Err(SyncError::CursorGap {
+            after: request.after,
+            acknowledged,
+        });
+    }
+    Ok(())
+}
+
+/// The next batch of this node's log after `request.after` that goes down to `child` (never a
+/// change that came from it), and the cursor the child moves to. With `wait_ms`, a pull that
+/// finds nothing for the child waits (at most [`MAX_WAIT_MS`]) for this node's log to move
+/// and looks once more: the long-poll that brings a parent's changes down within moments at
+/// every depth (issue 14 item 4).
+pub async fn pull(
+    archive: &Archive,
+    child: &NodeRef,
+    request: PullRequest,
+) -> Result<PullResponse, SyncError> {
+    let local = link_to(archive, child, Flow::Send)?;
+    let wait = request.wait_ms.unwrap_or(0).min(MAX_WAIT_MS);
+    let mut log = archive.store.watch_log();
+    log.borrow_and_update();
+    let answer = pull_once(archive, &local, child, &request).await?;
+    if wait == 0 || !answer.changes.is_empty() || !answer.caught_up {
+        return Ok(answer);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(wait);
+    let mut request = request;
+    let mut answer = answer;
+    // Changes that do not go to the child move the log too: keep waiting until one does or the
+    // time is up.
+    while let Ok(Ok(())) = tokio::time::timeout_at(deadline, log.changed()).await {
+        request.after = answer.next;
+        request.after_hash.clone_from(&answer.next_hash);
+        answer = pull_once(archive, &local, child, &request).await?;
+        if !answer.changes.is_empty() || !answer.caught_up {
+            break;
+        }
+    }
+    Ok(answer)
+}
+
+async fn pull_once(
+    archive: &Archive,
+    local: &NodeRef,
+    child: &NodeRef,
+    request: &PullRequest,
+) -> Result<PullResponse, SyncError> {
+    let store = &archive.store;
+    let collections = collections_for(local, child, Link::Child, Flow::Send);
+    let limit = request.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
+    // Every change numbered up to `high` is committed (numbers become visible in order), so
+    // when the query finds fewer than `limit`, the child has considered everything up to
+    // `high`: its cursor moves there even if nothing was for it, and the next round starts at
+    // the end of the log instead of scanning it again.
+    let high = store.last_seq().await?;
+    // The child's cursor names a change of this log: if this log no longer holds it there
+    // (this node was restored from a backup), the child's cursor would skip what this node
+    // writes next. It is told so, and pulls again from the start (held changes are skipped).
+    if request.after > 0
+        && let Some(expected) = &request.after_hash
+    {
+        let held = match store.change_hash_at(request.after).await? {
+            Some(own) => own == *expected,
+            None => request.after <= high,
+        };
+        if !held || request.after > high {
+            tracing::warn!(
+                peer = %child.code,
+                after = request.after,
+                high,
+                "a child's pull cursor names a change this log does not hold there"
+            );
+            return Err(SyncError::PullCursorDiverged {
+                after: request.after,
+                last_seq: high,
+            });
+        }
+    }
+    let mut rows = store
+        .changes_after(request.after, Some(&collections), limit)
+        .await?;
+    let mut caught_up = (rows.len() as i64) < limit;
+    let fits = batch_len(rows.iter().map(|row| row.bytes.len()));
+    if fits < rows.len() {
+        rows.truncate(fits);
+        caught_up = false;
+    }
+    let next = next_cursor(
+        rows.last().map(|row| row.seq),
+        caught_up,
+        request.after,
+        high,
+    );
+    let changes = rows
+        .into_iter()
+        .filter(|row| row.origin != child.code)
+        .filter(|row| goes_to(local, child, Link::Child, row))
+        .map(wire)
+        .collect();
+    let next_hash = match next {
+        0 => None,
+        next => store.change_hash_at(next).await?,
+    };
+    Ok(PullResponse {
+        changes,
+        next,
+        next_hash,
+        caught_up,
+    })
+}
+
+/// Where a batch leaves the receiver's cursor: at its last row while more is waiting, at the
+/// end of the log once caught up.
+fn next_cursor(last_row: Option<i64>, caught_up: bool, after: i64, high: i64) -> i64 {
+    match last_row {
+        Some(seq) if !caught_up => seq,
+        Some(seq) => seq.max(high),
+        None => after.max(high),
+    }
+}
+
+/// True when the authority table sends the change-log row `row` from `local` to `peer` over
+/// `link`.
+pub(crate) fn goes_to(
+    local: &NodeRef,
+    peer: &NodeRef,
+    link: Link,
+    row: &licnode_store::ChangeRow,
+) -> bool {
+    author_ref(&row.author_node, local, peer).is_some_and(|author| {
+        decide(
+            local,
+            peer,
+            link,
+            Flow::Send,
+            &row.collection,
+            &row.jurisdiction,
+            &author,
+        )
+        .is_allowed()
+    })
+}
+
+/// The changes this node stored from `child` (its own and those it relayed from below) after
+/// `request.after` in this node's log: what a child whose log diverged from this node's cursor
+/// (restored from a backup, reinstalled) takes back (ARCHITECTURE.md, principle 10: a parent
+/// is its children's memory). A normal pull never sends a child what came from it.
+pub async fn recover(
+    archive: &Archive,
+    child: &NodeRef,
+    request: PullRequest,
+) -> Result<PullResponse, SyncError> {
+    link_to(archive, child, Flow::Receive)?;
+    let store = &archive.store;
+    let limit = request.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
+    let high = store.last_seq().await?;
+    let mut rows = store
+        .changes_from_origin(&child.code, request.after, limit)
+        .await?;
+    let mut caught_up = (rows.len() as i64) < limit;
+    let fits = batch_len(rows.iter().map(|row| row.bytes.len()));
+    if fits < rows.len() {
+        rows.truncate(fits);
+        caught_up = false;
+    }
+    let next = next_cursor(
+        rows.last().map(|row| row.seq),
+        caught_up,
+        request.after,
+        high,
+    );
+    Ok(PullResponse {
+        changes: rows.into_iter().map(wire).collect(),
+        next,
+        next_hash: None,
+        caught_up,
+    })
+}
+
+/// A change-log row on the wire.
+pub fn wire(row: licnode_store::ChangeRow) -> WireChange {
+    WireChange {
+        seq: row.seq,
+        hash: row.hash,
+        record_id: row.record_id,
+        collection: row.collection,
+        jurisdiction: row.jurisdiction,
+        author_node: row.author_node,
+        author_user: row.author_user,
+        at_ms: row.at_ms,
+        bytes: row.bytes,
+    }
+}
