@@ -170,6 +170,48 @@ impl PeerClient {
     }
 }
 
+impl PeerClient {
+    /// POSTs `body` of `content_type` to `url`, asking for an answer of `accept`; returns the
+    /// answer's content type and bytes. A refusal is read as the JSON error every node answers
+    /// (its stable code), like [`PeerClient::post_json`]'s.
+    pub async fn post_bytes_within(
+        &self,
+        url: &str,
+        content_type: &str,
+        accept: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(String, Bytes), ClientError> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|error: http::uri::InvalidUri| ClientError::Url {
+                url: url.to_owned(),
+                message: error.to_string(),
+            })?;
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::ACCEPT, accept)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|error| ClientError::Url {
+                url: url.to_owned(),
+                message: error.to_string(),
+            })?;
+        let response = self.send_within(request, timeout).await?;
+        if response.status() != StatusCode::OK {
+            return Err(refusal(url, &response));
+        }
+        let answered = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok((answered, response.into_body()))
+    }
+}
+
 fn build_request(
     method: Method,
     url: &str,
@@ -202,6 +244,18 @@ fn read_json<R: DeserializeOwned>(
 ) -> Result<R, ClientError> {
     let status = response.status();
     if status != StatusCode::OK && status != StatusCode::CREATED {
+        return Err(refusal(url, &response));
+    }
+    serde_json::from_slice(response.body()).map_err(|error| ClientError::Unreadable {
+        url: url.to_owned(),
+        message: error.to_string(),
+    })
+}
+
+/// A refusal as every node answers it: `{"error": {"code", "message"}}`, or `http_<status>`.
+fn refusal(url: &str, response: &http::Response<Bytes>) -> ClientError {
+    let status = response.status();
+    {
         let answer: Option<serde_json::Value> = serde_json::from_slice(response.body()).ok();
         let field = |name: &str| {
             answer
@@ -211,17 +265,13 @@ fn read_json<R: DeserializeOwned>(
                 .and_then(|value| value.as_str())
                 .map(str::to_owned)
         };
-        return Err(ClientError::Refused {
+        ClientError::Refused {
             url: url.to_owned(),
             status: status.as_u16(),
             code: field("code").unwrap_or_else(|| format!("http_{}", status.as_u16())),
             message: field("message").unwrap_or_default(),
-        });
+        }
     }
-    serde_json::from_slice(response.body()).map_err(|error| ClientError::Unreadable {
-        url: url.to_owned(),
-        message: error.to_string(),
-    })
 }
 
 /// The error and its causes, joined: hyper's own message ("client error (Connect)") says

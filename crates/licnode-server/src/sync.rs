@@ -7,6 +7,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,8 +16,9 @@ use licnode_app::replication;
 use licnode_pki::PeerIdentity;
 use licnode_sync::NodeRef;
 use licnode_sync::protocol::{
-    CURSOR_PATH, CursorResponse, HELLO_PATH, MAX_BATCH_BODY_BYTES, PULL_PATH, PUSH_PATH,
-    PullRequest, PullResponse, PushRequest, PushResponse, RECOVER_PATH,
+    CURSOR_PATH, CarriesChanges, CursorResponse, FRAMED_CONTENT_TYPE, HELLO_PATH,
+    MAX_BATCH_BODY_BYTES, PULL_PATH, PUSH_PATH, PullRequest, PullResponse, PushRequest,
+    PushResponse, RECOVER_PATH, decode_framed, encode_framed,
 };
 use serde_json::{Value, json};
 
@@ -102,37 +104,91 @@ async fn cursor(
 async fn push(
     State(state): State<AppState>,
     Extension(peer): Extension<PeerIdentity>,
-    body: Result<Json<PushRequest>, JsonRejection>,
+    PeerBody(request): PeerBody<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
-    let Json(request) = body?;
     Ok(Json(
         replication::parent::push(&state.archive, &child_of(&peer), request).await?,
     ))
 }
 
 /// This node's changes for the child, perhaps after waiting for some
-/// ([`replication::parent::pull`]).
+/// ([`replication::parent::pull`]); framed when the child asks for it.
 async fn pull(
     State(state): State<AppState>,
     Extension(peer): Extension<PeerIdentity>,
+    headers: HeaderMap,
     body: Result<Json<PullRequest>, JsonRejection>,
-) -> Result<Json<PullResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let Json(request) = body?;
-    Ok(Json(
-        replication::parent::pull(&state.archive, &child_of(&peer), request).await?,
-    ))
+    let answer = replication::parent::pull(&state.archive, &child_of(&peer), request).await?;
+    answer_batch(&headers, answer)
 }
 
 /// The changes this node received from the child ([`replication::parent::recover`]).
 async fn recover(
     State(state): State<AppState>,
     Extension(peer): Extension<PeerIdentity>,
+    headers: HeaderMap,
     body: Result<Json<PullRequest>, JsonRejection>,
-) -> Result<Json<PullResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let Json(request) = body?;
-    Ok(Json(
-        replication::parent::recover(&state.archive, &child_of(&peer), request).await?,
-    ))
+    let answer = replication::parent::recover(&state.archive, &child_of(&peer), request).await?;
+    answer_batch(&headers, answer)
+}
+
+/// Whether a header names the framed batch type (`Content-Type`, or among `Accept`'s).
+fn names_framed(headers: &HeaderMap, name: header::HeaderName) -> bool {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value.split(',').any(|item| {
+                item.split(';').next().unwrap_or_default().trim() == FRAMED_CONTENT_TYPE
+            })
+        })
+}
+
+/// A pull answer, framed when the child accepts it (issue 14 item 2), JSON otherwise.
+fn answer_batch(headers: &HeaderMap, answer: PullResponse) -> Result<Response, ApiError> {
+    if !names_framed(headers, header::ACCEPT) {
+        return Ok(Json(answer).into_response());
+    }
+    let bytes = encode_framed(answer).map_err(|error| ApiError::internal(&error))?;
+    Ok(([(header::CONTENT_TYPE, FRAMED_CONTENT_TYPE)], bytes).into_response())
+}
+
+/// A body carrying changes: framed when its content type says so, JSON otherwise (with the
+/// JSON extractor's own refusals: 415 for any other type, 400 for malformed JSON).
+struct PeerBody<T>(T);
+
+impl<S, T> axum::extract::FromRequest<S> for PeerBody<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + CarriesChanges,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        if !names_framed(request.headers(), header::CONTENT_TYPE) {
+            let Json(value) = Json::<T>::from_request(request, state).await?;
+            return Ok(PeerBody(value));
+        }
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                let reason = rejection.body_text();
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge { reason }
+                } else {
+                    ApiError::BadBatch { reason }
+                }
+            })?;
+        decode_framed(&bytes)
+            .map(PeerBody)
+            .map_err(|error| ApiError::BadBatch {
+                reason: error.to_string(),
+            })
+    }
 }
 
 /// The staff routes about the link to the parent (under `/api/v1`, behind the login), each with
@@ -151,7 +207,7 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
             "/sync/status",
             status,
             Operation::new("The link to the parent: last attempt and success, failures, changes pushed and pulled, lag each way, quarantine")
-                .answers(200, "`node`, `last_seq`, `quarantined`, and `parent` (null without a link): the sync loop's status, `lag_up` (changes that go up not yet acknowledged by the parent), `lag_down_ms` (how long since this node last knew it held everything the parent had for it)"),
+                .answers(200, "`node`, `last_seq`, `quarantined`, and `parent` (null without a link): the sync loop's status, `lag_up` (changes that go up not yet acknowledged by the parent), `lag_down_ms` (how long since this node last knew it held everything the parent had for it); `children`: each child's link as this end knows it (last session, lag, quarantine)"),
         )
         .post(
             "/sync/now",
@@ -262,11 +318,16 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, crate::Api
             "lag_down_ms": status.in_step_at_ms.map(|at| (licnode_store::now_ms() - at).max(0)),
         })
     });
+    let children = state
+        .archive
+        .child_link_reports(licnode_store::now_ms())
+        .await?;
     Ok(Json(json!({
         "node": state.node.code,
         "last_seq": last_seq,
         "quarantined": quarantined,
         "parent": link,
+        "children": children,
     })))
 }
 

@@ -9,7 +9,7 @@ use sqlx::{Postgres, Sqlite};
 
 use crate::audit::AuditTx as _;
 use crate::sync_state::{CursorMove, QuarantineEntry, SyncStream};
-use crate::write::{ApplyOutcome, Parsed, RemoteChange, WriteTx as _};
+use crate::write::{ApplyOutcome, Parsed, RemoteChange};
 use crate::{AuditEntry, Db, Store, StoreError};
 
 /// An open write transaction for a received batch. Dropped without [`ReplicationTx::commit`],
@@ -18,7 +18,9 @@ pub struct ReplicationTx {
     inner: Inner,
     changed: Arc<tokio::sync::Notify>,
     log_moved: Arc<tokio::sync::watch::Sender<u64>>,
+    cursor_moved: Arc<tokio::sync::watch::Sender<u64>>,
     applied: bool,
+    moved_cursor: bool,
 }
 
 enum Inner {
@@ -37,27 +39,28 @@ macro_rules! on_tx {
 }
 
 impl Store {
-    /// Opens a write transaction for a received batch, holding the change log's lock
-    /// (PostgreSQL) so that sequence numbers become visible in order.
+    /// Opens a write transaction for a received batch. The change log's lock (PostgreSQL) is
+    /// taken inside [`ReplicationTx::apply`] once the batch is merged, so that batches from
+    /// several children merge at once and wait for each other only to number and insert; its
+    /// numbers still become visible in order.
     pub async fn begin_replication(&self) -> Result<ReplicationTx, StoreError> {
         let inner = match &self.db {
-            Db::Sqlite { writer, .. } => {
-                let mut tx = writer.begin().await?;
-                tx.lock_log().await?;
-                Inner::Sqlite(tx)
-            }
-            Db::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
-                tx.lock_log().await?;
-                Inner::Postgres(tx)
-            }
+            Db::Sqlite { writer, .. } => Inner::Sqlite(writer.begin().await?),
+            Db::Postgres { pool } => Inner::Postgres(pool.begin().await?),
         };
         Ok(ReplicationTx {
             inner,
             changed: self.changed.clone(),
             log_moved: self.log_moved.clone(),
+            cursor_moved: self.cursor_moved.clone(),
             applied: false,
+            moved_cursor: false,
         })
+    }
+
+    /// A receiver that sees every commit that moved a replication cursor.
+    pub fn watch_cursors(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.cursor_moved.subscribe()
     }
 
     /// Moves the cursor of `stream` with `peer` forward to `seq` (never backwards), in a
@@ -160,6 +163,9 @@ impl ReplicationTx {
         if self.applied {
             self.changed.notify_one();
             self.log_moved.send_modify(|generation| *generation += 1);
+        }
+        if self.moved_cursor {
+            self.cursor_moved.send_modify(|generation| *generation += 1);
         }
         Ok(())
     }

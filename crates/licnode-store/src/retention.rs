@@ -218,9 +218,6 @@ impl Store {
     {
         with_writer!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
-            // The change log's lock first, as every writer takes it (write.rs): received
-            // changes to these records wait for the destruction and then meet the tombstones.
-            tx.lock_log().await?;
             let done: Option<String> =
                 sqlx::query_scalar("SELECT id FROM destruction_certificates WHERE request_id = $1")
                     .bind(order.request_id)
@@ -230,6 +227,10 @@ impl Store {
                 return Err(DestroyError::AlreadyDestroyed);
             }
             let held = tx.held_records(order.record_ids).await?;
+            // Lock order, on every write path: the records' rows, then the change log. A batch
+            // received meanwhile reads the tombstones again under the log's lock, so its
+            // changes to these records are dropped (Art. 38).
+            tx.lock_log().await?;
             let mut destroyed = Vec::new();
             for record in &held {
                 // The rule is the caller's: the store only carries out what it is told is due.

@@ -163,11 +163,12 @@ impl Store {
     ) -> Result<StoredRecord, ModifyError<E>> {
         with_writer!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
-            tx.lock_log().await?;
+            // Lock order, on every write path: the record's row, then the change log.
             let loaded = tx
                 .load_document(id)
                 .await?
                 .ok_or_else(|| ModifyError::NotFound(id.to_string()))?;
+            tx.lock_log().await?;
             let mut doc = decode(id, &loaded.bytes)?;
             let Some(local) = change(&mut doc).map_err(ModifyError::Rejected)? else {
                 tx.rollback().await?;
@@ -239,6 +240,16 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     if plans.is_empty() {
         return Ok(outcome);
     }
+    // The change log's lock only now, after the merge (the costly part), so that batches of
+    // several children are merged at once and wait for each other only to number and insert
+    // (issue 14 item 3). Lock order, on every write path: the records' rows (by key), then the
+    // log. A destruction that committed while this batch merged has left its tombstones: they
+    // are read again under the lock, so nothing destroyed comes back (Art. 38).
+    tx.lock_log().await?;
+    let plans = without_destroyed_since(tx, plans, &mut outcome).await?;
+    if plans.is_empty() {
+        return Ok(outcome);
+    }
     let (rows, new_count) = plan_sizes(&plans);
     let first_seq = tx.take("change_seq", rows).await?;
     let first_key = match new_count {
@@ -270,6 +281,33 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
         .applied
         .extend(numbered.changes.iter().map(|(_, row)| row.hash.to_string()));
     Ok(outcome)
+}
+
+/// The plans whose record no destruction has tombstoned (read under the log's lock).
+async fn without_destroyed_since<T: WriteTx>(
+    tx: &mut T,
+    plans: Vec<RemotePlan>,
+    outcome: &mut ApplyOutcome,
+) -> Result<Vec<RemotePlan>, StoreError> {
+    let ids: Vec<&str> = plans
+        .iter()
+        .map(|plan| plan.projection.id.as_str())
+        .collect();
+    let destroyed = tx.tombstoned(&ids).await?;
+    if destroyed.is_empty() {
+        return Ok(plans);
+    }
+    Ok(plans
+        .into_iter()
+        .filter(|plan| {
+            let keep = !destroyed.contains(&plan.projection.id);
+            if !keep {
+                tracing::info!(record = %plan.projection.id, "changes to a record destroyed meanwhile dropped");
+                outcome.duplicates += plan.rows.len();
+            }
+            keep
+        })
+        .collect())
 }
 
 /// Received changes, parsed and grouped by record in order of first appearance; changes

@@ -6,6 +6,7 @@
 //! (`POST /sync/v1/pull`) until caught up. Each receiving side checks every change with
 //! [`crate::decide`] and stores the batch and its cursor in one transaction.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::authority::NodeRef;
@@ -135,6 +136,109 @@ pub struct PullResponse {
     pub caught_up: bool,
 }
 
+/// Content type of a batch in the binary framing: the message's JSON without the change bytes,
+/// then each change's bytes as they are — a third fewer bytes than base64 in JSON, and no
+/// encoding on either side. Peers that do not ask for it get JSON.
+pub const FRAMED_CONTENT_TYPE: &str = "application/x-licnode-batch";
+
+/// The first bytes of a framed batch.
+const FRAME_MAGIC: &[u8; 4] = b"LNB1";
+
+/// A message that carries changes: push requests and pull answers.
+pub trait CarriesChanges {
+    fn changes_mut(&mut self) -> &mut Vec<WireChange>;
+}
+
+impl CarriesChanges for PushRequest {
+    fn changes_mut(&mut self) -> &mut Vec<WireChange> {
+        &mut self.changes
+    }
+}
+
+impl CarriesChanges for PullResponse {
+    fn changes_mut(&mut self) -> &mut Vec<WireChange> {
+        &mut self.changes
+    }
+}
+
+/// A framed batch that cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable framed batch: {0}")]
+pub struct FrameError(pub String);
+
+/// The message in the binary framing: `LNB1`, the length of the header (4 bytes, big-endian),
+/// the header (the message as JSON, every change's bytes left empty), then for each change in
+/// order its length (4 bytes, big-endian) and its bytes.
+pub fn encode_framed<M: Serialize + CarriesChanges>(mut message: M) -> Result<Vec<u8>, FrameError> {
+    let payloads: Vec<Vec<u8>> = message
+        .changes_mut()
+        .iter_mut()
+        .map(|change| std::mem::take(&mut change.bytes))
+        .collect();
+    let header = serde_json::to_vec(&message).map_err(|error| FrameError(error.to_string()))?;
+    let size = 8 + header.len() + payloads.iter().map(|p| 4 + p.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(FRAME_MAGIC);
+    out.extend_from_slice(&frame_length(header.len())?);
+    out.extend_from_slice(&header);
+    for payload in &payloads {
+        out.extend_from_slice(&frame_length(payload.len())?);
+        out.extend_from_slice(payload);
+    }
+    Ok(out)
+}
+
+fn frame_length(length: usize) -> Result<[u8; 4], FrameError> {
+    u32::try_from(length)
+        .map(u32::to_be_bytes)
+        .map_err(|_| FrameError(format!("a part of {length} bytes is too long to frame")))
+}
+
+/// Reads a message in the binary framing ([`encode_framed`]). Every length is checked against
+/// what is left; a header whose changes carry bytes of their own, fewer or more frames than
+/// changes, or bytes after the last frame are refused.
+pub fn decode_framed<M: DeserializeOwned + CarriesChanges>(bytes: &[u8]) -> Result<M, FrameError> {
+    let rest = bytes
+        .strip_prefix(FRAME_MAGIC.as_slice())
+        .ok_or_else(|| FrameError("it does not start with LNB1".into()))?;
+    let (header, mut rest) = take_frame(rest)?;
+    let mut message: M =
+        serde_json::from_slice(header).map_err(|error| FrameError(format!("header: {error}")))?;
+    for (index, change) in message.changes_mut().iter_mut().enumerate() {
+        if !change.bytes.is_empty() {
+            return Err(FrameError(format!(
+                "change {index} carries bytes in the header"
+            )));
+        }
+        let (payload, after) = take_frame(rest)
+            .map_err(|FrameError(reason)| FrameError(format!("change {index}: {reason}")))?;
+        change.bytes = payload.to_vec();
+        rest = after;
+    }
+    if !rest.is_empty() {
+        return Err(FrameError(format!(
+            "{} bytes after the last change",
+            rest.len()
+        )));
+    }
+    Ok(message)
+}
+
+/// One length-prefixed part and what follows it.
+fn take_frame(bytes: &[u8]) -> Result<(&[u8], &[u8]), FrameError> {
+    let (length, rest) = bytes
+        .split_first_chunk::<4>()
+        .ok_or_else(|| FrameError("a length is cut off".into()))?;
+    let length = u32::from_be_bytes(*length) as usize;
+    if length > rest.len() {
+        return Err(FrameError(format!(
+            "a part of {length} bytes, but only {} are left",
+            rest.len()
+        )));
+    }
+    Ok(rest.split_at(length))
+}
+
 /// The node an author code names, as seen from a link between `local` and `peer`: one of the
 /// two ends, or a node whose level follows from its code (a bureau's division, a review
 /// department's `RD…` or an inspection body's `IB…`), so that a change relayed from a review
@@ -212,6 +316,69 @@ mod tests {
             serde_json::from_str::<WireChange>(&text).expect("back"),
             change
         );
+    }
+
+    fn sample_push() -> PushRequest {
+        let change = |seq: i64, bytes: Vec<u8>| WireChange {
+            seq,
+            hash: format!("h{seq}"),
+            record_id: "r".into(),
+            collection: "quality_archives".into(),
+            jurisdiction: "330106".into(),
+            author_node: "330106".into(),
+            author_user: "用户".into(),
+            at_ms: seq,
+            bytes,
+        };
+        PushRequest {
+            after: 0,
+            up_to: 3,
+            up_to_hash: Some("h3".into()),
+            restart: false,
+            changes: vec![
+                change(1, vec![0, 1, 2]),
+                change(2, Vec::new()),
+                change(3, vec![255; 300]),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_framed_batch_reads_back_as_the_message_it_was() {
+        let push = sample_push();
+        let framed = encode_framed(push.clone()).expect("framed");
+        assert_eq!(decode_framed::<PushRequest>(&framed).expect("read"), push);
+        let json = serde_json::to_vec(&push).expect("json");
+        assert!(
+            framed.len() < json.len(),
+            "{} vs {}",
+            framed.len(),
+            json.len()
+        );
+    }
+
+    #[test]
+    fn a_framed_batch_cut_short_padded_or_with_bytes_in_its_header_is_refused() {
+        let framed = encode_framed(sample_push()).expect("framed");
+        for cut in [0, 3, 4, 7, 20, framed.len() - 1] {
+            assert!(
+                decode_framed::<PushRequest>(&framed[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut padded = framed.clone();
+        padded.push(0);
+        assert!(decode_framed::<PushRequest>(&padded).is_err());
+        // A header whose change carries its own bytes (base64 in the JSON) is refused.
+        let json = serde_json::to_vec(&sample_push()).expect("json");
+        let mut forged = FRAME_MAGIC.to_vec();
+        forged.extend_from_slice(&(json.len() as u32).to_be_bytes());
+        forged.extend_from_slice(&json);
+        assert!(decode_framed::<PushRequest>(&forged).is_err());
+        // A length that claims more than there is.
+        let mut huge = FRAME_MAGIC.to_vec();
+        huge.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert!(decode_framed::<PushRequest>(&huge).is_err());
     }
 
     #[test]

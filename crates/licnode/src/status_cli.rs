@@ -1,5 +1,5 @@
 //! `licnode status`: this node's replication state (change log, link to the parent, lag,
-//! quarantine).
+//! quarantine, and its children's links as this end knows them).
 
 use crate::cli::open_archive;
 use crate::config::Config;
@@ -29,7 +29,6 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                     .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                     .unwrap_or_else(|| "never".to_string())
             };
-            let acknowledged = state["acknowledged"].as_i64().unwrap_or(0);
             println!(
                 "parent          {url} ({})",
                 state["parent"].as_str().unwrap_or("unknown")
@@ -45,21 +44,55 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 state["consecutive_failures"].as_u64().unwrap_or(0)
             );
             println!(
-                "lag up          {} changes not acknowledged by the parent",
-                (last_seq - acknowledged).max(0)
+                "lag up          {} changes that go up not yet acknowledged by the parent",
+                state["lag_up"].as_i64().unwrap_or(0)
             );
             println!(
-                "lag down        {} changes pulled in the last session",
+                "in step since   {} (held everything the parent had for this node)",
+                millis("in_step_at_ms")
+            );
+            println!(
+                "last session    {} ms, pulled {} changes",
+                state["last_session_ms"].as_u64().unwrap_or(0),
                 state["pulled_last_session"].as_u64().unwrap_or(0)
             );
             println!(
-                "totals          pushed {}, pulled {}, quarantined by the parent {}",
+                "totals          pushed {} ({:.1} MB), pulled {} ({:.1} MB), quarantined by the parent {}",
                 state["pushed_total"].as_u64().unwrap_or(0),
+                state["pushed_bytes_total"].as_u64().unwrap_or(0) as f64 / 1e6,
                 state["pulled_total"].as_u64().unwrap_or(0),
+                state["pulled_bytes_total"].as_u64().unwrap_or(0) as f64 / 1e6,
                 state["quarantined_by_parent_total"].as_u64().unwrap_or(0)
             );
         }
     }
+    print_children(&archive).await?;
     archive.close().await;
+    Ok(())
+}
+
+/// This node's links to its children, as this end knows them (issue 14 item 5).
+async fn print_children(archive: &licnode_app::Archive) -> anyhow::Result<()> {
+    let children = archive.child_link_reports(licnode_store::now_ms()).await?;
+    if children.is_empty() {
+        println!("children        none has synced with this node yet");
+        return Ok(());
+    }
+    println!("children        last session           lag up  lag down  quarantined");
+    for child in children {
+        let when = child
+            .last_success_ms
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|| "never".to_string());
+        let number = |value: Option<i64>| value.map_or("—".to_string(), |n| n.to_string());
+        println!(
+            "  {:<13} {when:<22} {:>6}  {:>8}  {:>11}",
+            child.peer,
+            number(child.lag_up),
+            number(child.lag_down),
+            number(child.quarantined)
+        );
+    }
     Ok(())
 }

@@ -16,8 +16,9 @@ use licnode_pki::{ClientError, ExpectedPeer, NodeTls, NodeTlsSettings, PeerClien
 use licnode_store::Store;
 use licnode_sync::NodeRef;
 use licnode_sync::protocol::{
-    CURSOR_PATH, CursorResponse, HELLO_PATH, PULL_PATH, PUSH_PATH, PullRequest, PullResponse,
-    PushRequest, PushResponse, RECOVER_PATH,
+    CURSOR_PATH, CursorResponse, FRAMED_CONTENT_TYPE, HELLO_PATH, PULL_PATH, PUSH_PATH,
+    PullRequest, PullResponse, PushRequest, PushResponse, RECOVER_PATH, decode_framed,
+    encode_framed,
 };
 
 pub use licnode_app::replication::SessionReport;
@@ -127,7 +128,8 @@ struct HelloNode {
 
 /// The engine's transport over mutual-TLS HTTP: one client pinned to the parent's certificate
 /// (its connections pooled and reused from one session to the next), each message a request
-/// to its endpoint, each refusal its stable code. A parent that does not answer an exchange
+/// to its endpoint, each refusal its stable code. Batches travel framed
+/// (`licnode_sync::protocol::encode_framed`): the change bytes as they are, not base64 in JSON. A parent that does not answer an exchange
 /// within [`STALL_TIMEOUT`] (a long-poll: its wait and as much again) is taken as stalled.
 #[derive(Clone)]
 pub struct HttpTransport {
@@ -171,16 +173,35 @@ impl HttpTransport {
         &self.base
     }
 
-    async fn post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
+    /// POSTs a JSON request whose answer is a batch, asking for it framed (a parent of an
+    /// older release answers JSON, which is read as well).
+    async fn post_for_batch(
         &self,
         path: &str,
-        body: &T,
+        request: &PullRequest,
         timeout: Duration,
-    ) -> Result<R, TransportError> {
-        self.client
-            .post_json_within(&format!("{}{path}", self.base), body, timeout)
+    ) -> Result<PullResponse, TransportError> {
+        let body = serde_json::to_vec(request)
+            .map_err(|error| TransportError::Failed(error.to_string()))?;
+        let (content_type, answer) = self
+            .client
+            .post_bytes_within(
+                &format!("{}{path}", self.base),
+                "application/json",
+                &format!("{FRAMED_CONTENT_TYPE}, application/json"),
+                body,
+                timeout,
+            )
             .await
-            .map_err(transport_error)
+            .map_err(transport_error)?;
+        let unreadable = |error: String| {
+            TransportError::Failed(format!("the parent's answer to {path}: {error}"))
+        };
+        if content_type.starts_with(FRAMED_CONTENT_TYPE) {
+            decode_framed(&answer).map_err(|error| unreadable(error.to_string()))
+        } else {
+            serde_json::from_slice(&answer).map_err(|error| unreadable(error.to_string()))
+        }
     }
 }
 
@@ -193,20 +214,10 @@ fn transport_error(error: ClientError) -> TransportError {
 }
 
 impl Transport for HttpTransport {
+    /// The parent as [`HttpTransport::connect`] learnt it: every exchange goes over connections
+    /// whose certificate names that code, so asking again would prove nothing new.
     async fn hello(&mut self) -> Result<NodeRef, TransportError> {
-        let hello: Hello = self
-            .client
-            .get_json_within(&format!("{}{HELLO_PATH}", self.base), STALL_TIMEOUT)
-            .await
-            .map_err(transport_error)?;
-        let answered = NodeRef::new(hello.me.code, hello.me.level);
-        if answered != self.parent {
-            return Err(TransportError::Failed(format!(
-                "the parent named itself {answered}, its certificate {}",
-                self.parent
-            )));
-        }
-        Ok(answered)
+        Ok(self.parent.clone())
     }
 
     async fn cursor(&mut self) -> Result<CursorResponse, TransportError> {
@@ -216,17 +227,35 @@ impl Transport for HttpTransport {
             .map_err(transport_error)
     }
 
+    /// The batch goes framed (change bytes as they are, not base64 in JSON).
     async fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-        self.post(PUSH_PATH, request, STALL_TIMEOUT).await
+        let body = encode_framed(request.clone())
+            .map_err(|error| TransportError::Failed(error.to_string()))?;
+        let (_, answer) = self
+            .client
+            .post_bytes_within(
+                &format!("{}{PUSH_PATH}", self.base),
+                FRAMED_CONTENT_TYPE,
+                "application/json",
+                body,
+                STALL_TIMEOUT,
+            )
+            .await
+            .map_err(transport_error)?;
+        serde_json::from_slice(&answer).map_err(|error| {
+            TransportError::Failed(format!("the parent's answer to a push: {error}"))
+        })
     }
 
     async fn pull(&mut self, request: &PullRequest) -> Result<PullResponse, TransportError> {
         let wait = Duration::from_millis(request.wait_ms.unwrap_or(0));
-        self.post(PULL_PATH, request, STALL_TIMEOUT + wait).await
+        self.post_for_batch(PULL_PATH, request, STALL_TIMEOUT + wait)
+            .await
     }
 
     async fn recover(&mut self, request: &PullRequest) -> Result<PullResponse, TransportError> {
-        self.post(RECOVER_PATH, request, STALL_TIMEOUT).await
+        self.post_for_batch(RECOVER_PATH, request, STALL_TIMEOUT)
+            .await
     }
 }
 

@@ -77,6 +77,8 @@ pub fn spawn(
 
 /// How long a long-poll asks the parent to hold its answer when nothing is waiting.
 const LONG_POLL_WAIT_MS: u64 = 20_000;
+/// Least time between the starts of two long-polls.
+const LONG_POLL_SPACING: Duration = Duration::from_millis(500);
 
 /// Sessions with the parent until `cancel` (a session under way is finished first). Between
 /// sessions the loop keeps a long-poll open to the parent (issue 14 item 4), so a change made
@@ -93,13 +95,21 @@ async fn run(
     let mut next_session = tokio::time::Instant::now() + Duration::from_millis(200);
     // The connection to the parent, kept from one session to the next while it works.
     let mut transport: Option<HttpTransport> = None;
+    // A parent that answers a long-poll at once with nothing (an older release that does not
+    // wait) is not asked again at once.
+    let mut poll_not_before = tokio::time::Instant::now();
     loop {
         let mut watcher = transport.clone();
+        // Only the asking is raced against the other wake-ups: once an answer is in, it is
+        // stored and counted whatever else happened meanwhile.
         let long_poll = async {
             match watcher.as_mut() {
                 Some(watcher) => {
+                    tokio::time::sleep_until(poll_not_before).await;
                     let parent = watcher.parent().clone();
-                    replication::watch_parent(&archive, watcher, &parent, LONG_POLL_WAIT_MS).await
+                    replication::child::long_poll(&archive, watcher, &parent, LONG_POLL_WAIT_MS)
+                        .await
+                        .map(|poll| (parent, poll))
                 }
                 None => std::future::pending().await,
             }
@@ -115,26 +125,35 @@ async fn run(
                     _ = tokio::time::sleep(timing.debounce) => {}
                 }
             }
-            watched = long_poll => match watched {
-                // Nothing came down in time: this node holds what the parent has for it.
-                Ok(watched) if watched.pulled == 0 && watched.caught_up => {
-                    if let Ok(mut status) = shared.status.lock() {
-                        status.in_step_at_ms = Some(licnode_store::now_ms());
+            polled = long_poll => {
+                poll_not_before = tokio::time::Instant::now() + LONG_POLL_SPACING;
+                let watched = match polled {
+                    Ok((parent, poll)) => {
+                        replication::child::store_long_poll(&archive, &parent, poll).await
                     }
-                    continue;
-                }
-                // Something came down: a session records it and relays what it must.
-                Ok(watched) => {
-                    if let Ok(mut status) = shared.status.lock() {
-                        status.pulled_total += watched.pulled as u64;
+                    Err(error) => Err(error),
+                };
+                match watched {
+                    // Nothing came down in time: this node holds what the parent has for it.
+                    Ok(watched) if watched.pulled == 0 && watched.caught_up => {
+                        if let Ok(mut status) = shared.status.lock() {
+                            status.in_step_at_ms = Some(licnode_store::now_ms());
+                        }
+                        continue;
+                    }
+                    // Something came down: a session records it and relays what it must.
+                    Ok(watched) => {
+                        if let Ok(mut status) = shared.status.lock() {
+                            status.pulled_total += watched.pulled as u64;
+                        }
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "the long-poll to the parent failed");
+                        transport = None;
+                        continue;
                     }
                 }
-                Err(error) => {
-                    tracing::debug!(%error, "the long-poll to the parent failed");
-                    transport = None;
-                    continue;
-                }
-            },
+            }
         }
         let started = licnode_store::now_ms();
         let result = session(&archive, &tls, &parent_url, &mut transport).await;

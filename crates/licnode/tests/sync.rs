@@ -973,3 +973,52 @@ async fn an_application_edited_concurrently_at_a_county_and_its_province_merges_
         tree.shutdown().await;
     }
 }
+
+/// Issue 14 item 4: a parent's change comes down by itself within moments at every depth — the
+/// children's long-polls bring it, not their interval (an hour here). A county's lag up counts
+/// only what it must send up, never what it pulled (issue 14 item 5).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_entry_at_national_reaches_the_counties_by_itself_long_before_their_interval() {
+    let tree = Tree::start_with(licnode_testkit::Backend::Sqlite, true).await;
+    for county in [&tree.xihu, &tree.binjiang, &tree.zhejiang] {
+        eventually("the first session, which opens the long-poll", || async {
+            county
+                .link()
+                .is_some_and(|link| link.snapshot().last_success_ms.is_some())
+        })
+        .await;
+    }
+    let started = std::time::Instant::now();
+    let reviewer = create(&tree.national, "reviewers", "100000", 4).await;
+    for county in [&tree.xihu, &tree.binjiang] {
+        eventually(
+            "the reviewer reaches the county two levels down",
+            || async {
+                county
+                    .archive()
+                    .find(&reviewer)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some()
+            },
+        )
+        .await;
+    }
+    let elapsed = started.elapsed();
+    println!("national → province → counties in {elapsed:?} (interval: 1 h)");
+    assert!(
+        elapsed < std::time::Duration::from_secs(30),
+        "came down with the interval, not the long-poll: {elapsed:?}"
+    );
+    eventually("the county's session records the pulled change", || async {
+        tree.xihu.link().expect("loop").snapshot().pulled_total >= 1
+    })
+    .await;
+    let link = tree.xihu.link().expect("loop").snapshot();
+    assert_eq!(
+        link.lag_up, 0,
+        "pulled changes are not owed upwards: {link:?}"
+    );
+    tree.shutdown().await;
+}

@@ -167,6 +167,9 @@ pub struct Archive {
     pub(crate) store: Store,
     pub scope: NodeScope,
     actor: ActorId,
+    /// Push batches arrived and not yet stored: (child, after, up_to) by an arrival number
+    /// (`replication::parent`, which lets a child's next batch wait for the one before).
+    pub(crate) pushes_in_progress: crate::replication::parent::PushesInProgress,
 }
 
 impl Archive {
@@ -191,6 +194,7 @@ impl Archive {
                 child_prefectures: Vec::new(),
             },
             actor: licnode_doc::actor::fresh(node_code),
+            pushes_in_progress: Default::default(),
         }
     }
 

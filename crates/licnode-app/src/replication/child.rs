@@ -17,7 +17,8 @@ use licnode_store::{
     ApplyOutcome, AuditEntry, AuditKind, CursorMove, Refusal, Store, StoreError, SyncStream,
 };
 use licnode_sync::protocol::{
-    CursorResponse, MAX_BATCH, PullRequest, PullResponse, PushRequest, WireChange, batch_len,
+    CursorResponse, MAX_BATCH, PullRequest, PullResponse, PushRequest, PushResponse, WireChange,
+    batch_len,
 };
 use licnode_sync::{Flow, Link, NodeRef, collections_for};
 
@@ -101,6 +102,33 @@ impl std::fmt::Display for SessionReport {
     }
 }
 
+/// Push batches on their way at once (the parent stores them in order).
+pub const PUSHES_IN_FLIGHT: usize = 2;
+
+/// Pushes on their way, oldest first; those still running when a session fails are stopped.
+#[derive(Default)]
+struct InFlight(std::collections::VecDeque<(i64, usize, PushTask)>);
+
+/// A push on its way.
+type PushTask = tokio::task::JoinHandle<Result<PushResponse, TransportError>>;
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        for (_, _, sent) in &self.0 {
+            sent.abort();
+        }
+    }
+}
+
+/// The change bytes a batch carries.
+fn batch_bytes(request: &PushRequest) -> usize {
+    request
+        .changes
+        .iter()
+        .map(|change| change.bytes.len())
+        .sum()
+}
+
 /// Most changes counted for the lag up at the end of a session.
 const LAG_COUNTED: i64 = 10_000;
 
@@ -109,7 +137,7 @@ pub type Progress<'a> = &'a (dyn Fn(&SessionReport) + Send + Sync);
 
 /// One session with the parent behind `transport`: push until caught up, then pull until caught
 /// up. `progress` sees the figures after every batch.
-pub async fn run_session<T: Transport>(
+pub async fn run_session<T: Transport + Clone + 'static>(
     archive: &Archive,
     transport: &mut T,
     progress: Progress<'_>,
@@ -151,8 +179,27 @@ pub async fn watch_parent<T: Transport>(
     parent: &NodeRef,
     wait_ms: u64,
 ) -> Result<Watched, SyncError> {
-    let store = &archive.store;
-    let (after, after_hash) = store
+    let poll = long_poll(archive, transport, parent, wait_ms).await?;
+    store_long_poll(archive, parent, poll).await
+}
+
+/// A long-poll's answer, not stored yet.
+#[derive(Clone, Debug)]
+pub struct LongPoll {
+    after: i64,
+    answer: PullResponse,
+}
+
+/// The asking half of [`watch_parent`]: nothing is stored, so a caller may drop it at any
+/// moment (a sync loop that has something else to do).
+pub async fn long_poll<T: Transport>(
+    archive: &Archive,
+    transport: &mut T,
+    parent: &NodeRef,
+    wait_ms: u64,
+) -> Result<LongPoll, SyncError> {
+    let (after, after_hash) = archive
+        .store
         .sync_cursor_with_hash(&parent.code, SyncStream::Pull)
         .await?;
     let answer = transport
@@ -163,6 +210,16 @@ pub async fn watch_parent<T: Transport>(
             wait_ms: Some(wait_ms),
         })
         .await?;
+    Ok(LongPoll { after, answer })
+}
+
+/// The storing half of [`watch_parent`]: the answer checked and stored like any pulled batch.
+pub async fn store_long_poll(
+    archive: &Archive,
+    parent: &NodeRef,
+    poll: LongPoll,
+) -> Result<Watched, SyncError> {
+    let LongPoll { after, answer } = poll;
     if answer.next < after {
         return Err(SyncError::Protocol(format!(
             "the parent answered a cursor {} before {after}",
@@ -173,7 +230,7 @@ pub async fn watch_parent<T: Transport>(
     let mut pulled = 0;
     if answer.next > after {
         let local = archive.scope.node_ref();
-        pulled = apply_pulled(store, &local, parent, answer)
+        pulled = apply_pulled(&archive.store, &local, parent, answer)
             .await?
             .applied
             .len();
@@ -226,7 +283,10 @@ impl Session<'_> {
 
     /// The push half: recovers first if the parent's cursor and this log diverged, then sends
     /// batches until the parent has acknowledged everything that goes up.
-    async fn push_all<T: Transport>(&mut self, transport: &mut T) -> Result<(), SyncError> {
+    async fn push_all<T: Transport + Clone + 'static>(
+        &mut self,
+        transport: &mut T,
+    ) -> Result<(), SyncError> {
         let (local, parent, store) = (self.local.clone(), self.parent.clone(), self.store);
         let up: Vec<&str> = collections_for(&local, &parent, Link::Parent, Flow::Send);
         let cursor = transport.cursor().await?;
@@ -255,46 +315,24 @@ impl Session<'_> {
             acknowledged = 0;
             restart = true;
         }
-        while !up.is_empty() || restart {
-            let mut request =
-                match next_push_batch(store, &local, &parent, &up, acknowledged).await? {
-                    Some(request) => request,
-                    // Nothing to push again: the restart still tells the parent where this log
-                    // stands, so that the next session finds the two in agreement.
-                    None if restart => PushRequest {
-                        after: 0,
-                        up_to: 0,
-                        up_to_hash: None,
-                        restart: true,
-                        changes: Vec::new(),
-                    },
-                    None => break,
-                };
-            request.restart = restart;
-            restart = false;
-            let up_to = request.up_to;
-            let bytes: usize = request
-                .changes
-                .iter()
-                .map(|change| change.bytes.len())
-                .sum();
+        if restart {
+            // The restart goes alone: the parent moves its cursor back only with it.
+            let mut request = next_push_batch(store, &local, &parent, &up, 0)
+                .await?
+                .unwrap_or(PushRequest {
+                    after: 0,
+                    up_to: 0,
+                    up_to_hash: None,
+                    restart: true,
+                    changes: Vec::new(),
+                });
+            request.restart = true;
+            let (up_to, bytes) = (request.up_to, batch_bytes(&request));
             let answer = transport.push(&request).await?;
-            if answer.acknowledged < up_to {
-                return Err(SyncError::Protocol(format!(
-                    "the parent acknowledged {} after a batch up to {up_to}",
-                    answer.acknowledged
-                )));
-            }
-            acknowledged = answer.acknowledged;
-            self.report.acknowledged = acknowledged;
-            self.report.pushed += answer.applied;
-            self.report.push_duplicates += answer.duplicates;
-            self.report.push_quarantined += answer.quarantined;
-            self.report.pushed_bytes += bytes as u64;
-            self.tick();
-            if up.is_empty() {
-                break;
-            }
+            acknowledged = self.acknowledged(up_to, bytes, answer)?;
+        }
+        if !up.is_empty() {
+            acknowledged = self.push_pipelined(transport, &up, acknowledged).await?;
         }
         self.report.acknowledged = acknowledged;
         // Remembered so that an offline bundle starts where the parent stands.
@@ -304,6 +342,65 @@ impl Session<'_> {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Sends batches after `acknowledged` until the parent has acknowledged everything that
+    /// goes up, [`PUSHES_IN_FLIGHT`] at a time: while the parent stores one batch, the next is
+    /// read, encoded and on its way (the parent stores them in order, issue 14 item 2). Returns
+    /// what the parent acknowledged last.
+    async fn push_pipelined<T: Transport + Clone + 'static>(
+        &mut self,
+        transport: &T,
+        up: &[&str],
+        mut acknowledged: i64,
+    ) -> Result<i64, SyncError> {
+        let (local, parent, store) = (self.local.clone(), self.parent.clone(), self.store);
+        let mut in_flight: InFlight = InFlight::default();
+        let mut next_after = acknowledged;
+        let mut exhausted = false;
+        loop {
+            while !exhausted && in_flight.0.len() < PUSHES_IN_FLIGHT {
+                match next_push_batch(store, &local, &parent, up, next_after).await? {
+                    Some(request) => {
+                        next_after = request.up_to;
+                        let (up_to, bytes) = (request.up_to, batch_bytes(&request));
+                        let mut carrier = transport.clone();
+                        let sent = tokio::spawn(async move { carrier.push(&request).await });
+                        in_flight.0.push_back((up_to, bytes, sent));
+                    }
+                    None => exhausted = true,
+                }
+            }
+            let Some((up_to, bytes, sent)) = in_flight.0.pop_front() else {
+                return Ok(acknowledged);
+            };
+            let answer = sent
+                .await
+                .map_err(|error| SyncError::Protocol(format!("a push task failed: {error}")))??;
+            acknowledged = self.acknowledged(up_to, bytes, answer)?;
+        }
+    }
+
+    /// Takes in the parent's answer to a batch up to `up_to`; returns what it acknowledged.
+    fn acknowledged(
+        &mut self,
+        up_to: i64,
+        bytes: usize,
+        answer: PushResponse,
+    ) -> Result<i64, SyncError> {
+        if answer.acknowledged < up_to {
+            return Err(SyncError::Protocol(format!(
+                "the parent acknowledged {} after a batch up to {up_to}",
+                answer.acknowledged
+            )));
+        }
+        self.report.acknowledged = answer.acknowledged;
+        self.report.pushed += answer.applied;
+        self.report.push_duplicates += answer.duplicates;
+        self.report.push_quarantined += answer.quarantined;
+        self.report.pushed_bytes += bytes as u64;
+        self.tick();
+        Ok(answer.acknowledged)
     }
 
     /// The pull half: asks for batches after the stored cursor until caught up, starting again

@@ -81,7 +81,8 @@ pub async fn push(
     admit_child(archive, child, licnode_sync::protocol::PUSH_PATH).await?;
     let local = link_to(archive, child, Flow::Receive)?;
     let store = &archive.store;
-    let acknowledged = store.sync_cursor(&child.code, SyncStream::Push).await?;
+    let arrived = PushInProgress::start(archive, &child.code, request.after, request.up_to);
+    let acknowledged = cursor_reaching(archive, &child.code, &request, arrived.id).await?;
     check_push(&request, acknowledged)?;
     // A batch this cursor already covers (a repeated or late batch, an offline bundle from a
     // child restored from a backup) is still applied — held changes are skipped by hash, so
@@ -112,6 +113,7 @@ pub async fn push(
         check_arrival(&local, child, Link::Child, change, author)
     })
     .await?;
+    drop(arrived);
     let acknowledged = store.sync_cursor(&child.code, SyncStream::Push).await?;
     let quarantined = outcome.refused.len() + outcome.pending.len();
     if quarantined > 0 {
@@ -123,6 +125,88 @@ pub async fn push(
         duplicates: outcome.duplicates,
         quarantined,
     })
+}
+
+/// Longest a pushed batch waits for a batch before it, being stored now, to move the child's
+/// cursor up to where it starts.
+const PIPELINE_WAIT: Duration = Duration::from_secs(10);
+/// Longest a pushed batch that starts past the cursor waits for the batch before it to arrive
+/// (the two travel at once, and either may come first).
+const ARRIVAL_GRACE: Duration = Duration::from_secs(2);
+
+/// The child's push cursor, once it has reached where `request` starts: a child sends its
+/// next batch while the parent still stores the one before (issue 14 item 2), so a batch that
+/// starts past the cursor waits for the cursor to move there — up to [`PIPELINE_WAIT`] while a
+/// batch that ends there is being stored, up to [`ARRIVAL_GRACE`] for one to arrive. A batch
+/// that still does not follow is refused by [`check_push`] (`cursor_gap`).
+async fn cursor_reaching(
+    archive: &Archive,
+    child: &str,
+    request: &PushRequest,
+    own: u64,
+) -> Result<i64, SyncError> {
+    let store = &archive.store;
+    let mut moved = store.watch_cursors();
+    moved.borrow_and_update();
+    let started = tokio::time::Instant::now();
+    loop {
+        let acknowledged = store.sync_cursor(child, SyncStream::Push).await?;
+        if request.restart || request.after <= acknowledged {
+            return Ok(acknowledged);
+        }
+        let closing = archive
+            .pushes_in_progress
+            .lock()
+            .map(|in_progress| {
+                in_progress.iter().any(|(id, (peer, after, up_to))| {
+                    *id != own && peer == child && *after < request.after && *up_to >= request.after
+                })
+            })
+            .unwrap_or(false);
+        let limit = if closing {
+            PIPELINE_WAIT
+        } else {
+            ARRIVAL_GRACE
+        };
+        if started.elapsed() >= limit {
+            return Ok(acknowledged);
+        }
+        // The cursor moving wakes this at once; a batch arriving is seen at the next look.
+        let _ = tokio::time::timeout(Duration::from_millis(20), moved.changed()).await;
+    }
+}
+
+/// Push batches arrived and not yet stored, by arrival number: (child, after, up_to).
+pub(crate) type PushesInProgress =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, PushRange>>>;
+
+/// The child a pushed batch came from and the part of its log it covers: (child, after, up_to).
+pub(crate) type PushRange = (String, i64, i64);
+
+/// Marks a batch of a child, from `after` to `up_to`, as arrived and not yet stored, until
+/// dropped.
+struct PushInProgress<'a> {
+    archive: &'a Archive,
+    id: u64,
+}
+
+impl<'a> PushInProgress<'a> {
+    fn start(archive: &'a Archive, child: &str, after: i64, up_to: i64) -> PushInProgress<'a> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut in_progress) = archive.pushes_in_progress.lock() {
+            in_progress.insert(id, (child.to_owned(), after, up_to));
+        }
+        PushInProgress { archive, id }
+    }
+}
+
+impl Drop for PushInProgress<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut in_progress) = self.archive.pushes_in_progress.lock() {
+            in_progress.remove(&self.id);
+        }
+    }
 }
 
 /// A push batch that contradicts itself or does not follow `acknowledged` is refused before

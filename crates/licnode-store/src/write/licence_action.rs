@@ -37,16 +37,16 @@ impl Store {
     ) -> Result<ApprovedAction, ModifyError<E>> {
         with_writer!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
-            // The change log's lock first, as on every write path (ARCHITECTURE.md, lock order).
-            tx.lock_log().await?;
             let action = tx
                 .load_action(id)
                 .await?
                 .ok_or_else(|| ModifyError::NotFound(format!("licence action {id}")))?;
+            // Lock order, on every write path: the record's row, then the change log.
             let loaded = tx
                 .load_document(&action.licence_id)
                 .await?
                 .ok_or_else(|| ModifyError::NotFound(action.licence_id.clone()))?;
+            tx.lock_log().await?;
             let mut doc = decode(&action.licence_id, &loaded.bytes)?;
             let licence_change = judge(&action, &mut doc).map_err(ModifyError::Rejected)?;
             let count = 1 + i64::from(licence_change.is_some());

@@ -1,6 +1,7 @@
 //! `licnode bench`: measured figures for docs/BENCHMARKS.md, printed as a table. Never used as
 //! assertions in tests.
 
+mod fan_in;
 mod public;
 mod reports;
 mod store;
@@ -43,6 +44,19 @@ pub enum BenchCommand {
         /// Records changed at the county before the second round.
         #[arg(long, default_value_t = 1_000)]
         changed: usize,
+    },
+    /// Many provinces pushing their licences to one national node at the same time, through
+    /// the replication engine's in-memory transport: aggregate records/s at national.
+    FanIn {
+        /// Provinces pushing at once (at most 31).
+        #[arg(long, default_value_t = 31)]
+        provinces: usize,
+        /// Licences each province pushes.
+        #[arg(long, default_value_t = 10_000)]
+        records: usize,
+        /// The national node's database: `postgres` or `sqlite` (provinces use SQLite).
+        #[arg(long, default_value = "postgres")]
+        backend: String,
     },
     /// Create records through the bulk path and through the HTTP API, then measure list and
     /// search latency, on SQLite and/or PostgreSQL.
@@ -135,6 +149,15 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Sync { records, changed } => {
             let rows = sync_bench(records, changed).await?;
+            print_table(&rows);
+            Ok(())
+        }
+        BenchCommand::FanIn {
+            provinces,
+            records,
+            backend,
+        } => {
+            let rows = fan_in::fan_in_bench(&backend, provinces, records).await?;
             print_table(&rows);
             Ok(())
         }

@@ -8,7 +8,7 @@ use licnode_app::Archive;
 
 use super::{Measurements, Row, millis, percentile};
 use crate::NodeHandle;
-use crate::sync_cli::session;
+use crate::sync_cli::{HttpTransport, session, session_with};
 
 /// Peak resident memory of this process so far (Linux `VmHWM`), in MB.
 pub(super) fn peak_memory_mb() -> Option<f64> {
@@ -82,13 +82,33 @@ pub(super) async fn sync_bench(records: usize, changed: usize) -> anyhow::Result
             round.county_done.as_secs_f64()
         ),
     );
-    let mut empty = time_empty_rounds(xihu, &zhejiang_url).await?;
+    let mut empty = time_empty_rounds(xihu, &zhejiang_url, false).await?;
     measurements.push(
         "empty round county ↔ province, new connections (p50 / p99 of 20)".to_string(),
         format!(
             "{} / {}",
             millis(percentile(&mut empty, 0.5)),
             millis(percentile(&mut empty, 0.99))
+        ),
+    );
+    let mut reused = time_empty_rounds(xihu, &zhejiang_url, true).await?;
+    measurements.push(
+        "empty round county ↔ province, one connection reused (p50 / p99 of 20)".to_string(),
+        format!(
+            "{} / {}",
+            millis(percentile(&mut reused, 0.5)),
+            millis(percentile(&mut reused, 0.99))
+        ),
+    );
+    let mut down = time_down_flow(&nodes, &national_url, &zhejiang_url).await?;
+    measurements.push(
+        "national registry entry reaching the county through the province, long-polls open \
+         (p50 / max of 10)"
+            .to_string(),
+        format!(
+            "{} / {}",
+            millis(percentile(&mut down, 0.5)),
+            millis(percentile(&mut down, 1.0))
         ),
     );
     if let Some(peak) = peak_memory_mb() {
@@ -229,20 +249,24 @@ async fn run_round(
 }
 
 /// Twenty sessions of the county with the province that find nothing to move, each over a new
-/// connection; how long each took.
+/// connection or all over one connection (`reuse`, as the sync loop keeps it); how long each
+/// took.
 async fn time_empty_rounds(
     county_node: &NodeHandle,
     province_url: &str,
+    reuse: bool,
 ) -> anyhow::Result<Vec<Duration>> {
+    let tls = county_node.tls().context("tls")?;
+    let mut kept = HttpTransport::connect(tls, province_url).await?;
+    session_with(county_node.archive(), tls, &mut kept, &|_| {}).await?;
     let mut empty = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();
-        let report = session(
-            county_node.archive(),
-            county_node.tls().context("tls")?,
-            province_url,
-        )
-        .await?;
+        let report = if reuse {
+            session_with(county_node.archive(), tls, &mut kept, &|_| {}).await?
+        } else {
+            session(county_node.archive(), tls, province_url).await?
+        };
         empty.push(started.elapsed());
         anyhow::ensure!(
             report.pushed + report.pulled == 0,
@@ -250,4 +274,61 @@ async fn time_empty_rounds(
         );
     }
     Ok(empty)
+}
+
+/// Ten registry entries written at national, each timed until the county holds it, while the
+/// province and the county keep a long-poll open to their parents as their sync loops do.
+async fn time_down_flow(
+    nodes: &[NodeHandle],
+    national_url: &str,
+    province_url: &str,
+) -> anyhow::Result<Vec<Duration>> {
+    let (national, province, county) = (&nodes[0], &nodes[1], &nodes[2]);
+    let watch = |node: &NodeHandle, url: &str| {
+        let archive = node.archive().clone();
+        let tls = node.tls().cloned();
+        let url = url.to_owned();
+        tokio::spawn(async move {
+            let tls = tls.context("tls")?;
+            let mut transport = HttpTransport::connect(&tls, &url).await?;
+            let parent = transport.parent().clone();
+            loop {
+                licnode_app::replication::watch_parent(&archive, &mut transport, &parent, 20_000)
+                    .await?;
+            }
+            #[allow(unreachable_code)]
+            anyhow::Ok(())
+        })
+    };
+    let watchers = [watch(province, national_url), watch(county, province_url)];
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let collection = licnode_model::collection("reviewers").context("collection")?;
+    let mut generator = licnode_gen::Generator::new(11);
+    let mut times = Vec::new();
+    for _ in 0..10 {
+        let started = Instant::now();
+        let id = national
+            .archive()
+            .create(
+                "reviewers",
+                Some("100000"),
+                &generator.record(collection, "100000"),
+                &licnode_app::Author::operator("bench"),
+            )
+            .await?
+            .record
+            .id;
+        while county.archive().find(&id).await?.is_none() {
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(60),
+                "the entry did not come down within a minute"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        times.push(started.elapsed());
+    }
+    for watcher in watchers {
+        watcher.abort();
+    }
+    Ok(times)
 }

@@ -1,0 +1,178 @@
+//! The replication engine driven through its in-memory transport (issue 14 item 1): the same
+//! parent and child halves the HTTP transport carries, with no network. A session moves a
+//! county's records up and the province's down; a long-poll returns as soon as the parent has
+//! something for the child (issue 14 item 4) and empty when the wait is up; a non-child is
+//! refused with its stable code before anything is stored.
+
+use std::time::{Duration, Instant};
+
+use licnode_app::replication::transport::InMemory;
+use licnode_app::replication::{Transport, TransportError, run_session, watch_parent};
+use licnode_app::{Archive, Author};
+use licnode_model::Level;
+use licnode_store::Store;
+use licnode_sync::NodeRef;
+use licnode_sync::protocol::PullRequest;
+use licnode_testkit::{BACKENDS, Backend, TestDatabase};
+
+struct Pair {
+    province: Archive,
+    county: Archive,
+    _databases: Vec<TestDatabase>,
+    _dir: tempfile::TempDir,
+}
+
+async fn pair(backend: Backend) -> Pair {
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    let mut databases = Vec::new();
+    let open = |name: &'static str| {
+        let path = dir.path().join(name);
+        async move {
+            std::fs::create_dir_all(&path).expect("dir");
+            let (url, database) = licnode_testkit::database_url(backend, &path)
+                .await
+                .expect("database");
+            (Store::open(&url).await.expect("open"), database)
+        }
+    };
+    let (province, database) = open("province").await;
+    databases.extend(database);
+    let (county, database) = open("county").await;
+    databases.extend(database);
+    Pair {
+        province: Archive::with_level(province, "330000", Level::Province),
+        county: Archive::with_level(county, "330106", Level::County),
+        _databases: databases,
+        _dir: dir,
+    }
+}
+
+async fn create(archive: &Archive, collection: &str, jurisdiction: &str, seed: u64) -> String {
+    let model = licnode_model::collection(collection).expect("collection");
+    let fields = licnode_gen::Generator::new(seed).record(model, jurisdiction);
+    archive
+        .create(
+            collection,
+            Some(jurisdiction),
+            &fields,
+            &Author::clerk("clerk"),
+        )
+        .await
+        .expect("create")
+        .record
+        .id
+}
+
+fn transport(pair: &Pair) -> InMemory {
+    InMemory {
+        parent: pair.province.clone(),
+        child: NodeRef::new("330106", Level::County),
+    }
+}
+
+#[tokio::test]
+async fn a_session_over_the_in_memory_transport_moves_records_up_and_down() {
+    for backend in BACKENDS {
+        let pair = pair(backend).await;
+        let archive = create(&pair.county, "quality_archives", "330106", 1).await;
+        let notice = create(&pair.province, "notices", "330106", 2).await;
+        let mut transport = transport(&pair);
+        let report = run_session(&pair.county, &mut transport, &|_| {})
+            .await
+            .expect("session");
+        assert_eq!(
+            (report.pushed, report.pulled),
+            (1, 1),
+            "{backend}: {report:?}"
+        );
+        assert!(
+            report.pushed_bytes > 0 && report.pulled_bytes > 0,
+            "{report:?}"
+        );
+        assert_eq!(report.lag_up, 0, "{backend}: {report:?}");
+        assert!(pair.province.find(&archive).await.expect("find").is_some());
+        assert!(pair.county.find(&notice).await.expect("find").is_some());
+        // Nothing left: a second session moves nothing, and the pulled notice is not owed up.
+        let again = run_session(&pair.county, &mut transport, &|_| {})
+            .await
+            .expect("session");
+        assert_eq!(
+            (again.pushed, again.pulled, again.lag_up),
+            (0, 0, 0),
+            "{again:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_long_poll_returns_as_soon_as_the_parent_writes_something_for_the_child() {
+    for backend in BACKENDS {
+        let pair = pair(backend).await;
+        let mut transport = transport(&pair);
+        run_session(&pair.county, &mut transport, &|_| {})
+            .await
+            .expect("first session");
+        let province = NodeRef::new("330000", Level::Province);
+        let started = Instant::now();
+        let writer = {
+            let parent = pair.province.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                create(&parent, "notices", "330106", 3).await
+            })
+        };
+        let watched = watch_parent(&pair.county, &mut transport, &province, 20_000)
+            .await
+            .expect("long-poll");
+        let notice = writer.await.expect("writer");
+        assert_eq!(watched.pulled, 1, "{backend}: {watched:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{backend}: the long-poll waited out its time instead of returning with the change"
+        );
+        assert!(pair.county.find(&notice).await.expect("find").is_some());
+    }
+}
+
+#[tokio::test]
+async fn a_long_poll_with_nothing_for_the_child_returns_empty_when_its_wait_is_up() {
+    let pair = pair(Backend::Sqlite).await;
+    let mut transport = transport(&pair);
+    // A record that does not go down to the county moves the parent's log, not the child's.
+    let started = Instant::now();
+    let writer = {
+        let parent = pair.province.clone();
+        tokio::spawn(async move { create(&parent, "licences", "330200", 4).await })
+    };
+    let answer = transport
+        .pull(&PullRequest {
+            wait_ms: Some(600),
+            ..PullRequest::default()
+        })
+        .await
+        .expect("pull");
+    writer.await.expect("writer");
+    assert!(answer.changes.is_empty(), "{answer:?}");
+    assert!(answer.caught_up);
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "returned before its wait: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_node_that_is_not_a_direct_child_is_refused_with_its_code_and_nothing_is_stored() {
+    let pair = pair(Backend::Sqlite).await;
+    // A county of another province.
+    let mut stranger = InMemory {
+        parent: pair.province.clone(),
+        child: NodeRef::new("320102", Level::County),
+    };
+    let refused = stranger.cursor().await.expect_err("refused");
+    assert!(
+        matches!(&refused, TransportError::Refused { code, .. } if code == "not_a_child"),
+        "{refused:?}"
+    );
+    assert_eq!(pair.province.quarantine_count().await.expect("count"), 0);
+}
