@@ -16,6 +16,8 @@ mod backup;
 mod date_sort;
 pub mod deadlines;
 mod dialect;
+#[cfg(feature = "fault-injection")]
+pub mod fault_injection;
 pub mod licence_actions;
 pub mod link_reports;
 mod migrate;
