@@ -179,36 +179,46 @@ impl Writer {
     }
 }
 
-/// The nodes of `tree` that must hold `write`: its author, and every node replication reaches
-/// from a holder in one step that `licnode_sync::decide` allows (the rules are asked, never
-/// restated here).
+/// The nodes of `tree` that must hold `write` (see [`holders_in`]).
 pub fn expected_holders(tree: &FaultTree, write: &Acknowledged) -> HashSet<String> {
+    let topology: Vec<(NodeRef, Option<usize>)> = tree
+        .nodes
+        .iter()
+        .map(|member| (member.node_ref(), member.parent))
+        .collect();
+    holders_in(&topology, write)
+}
+
+/// The nodes of a tree (each node with the index of its parent) that must hold `write`: its
+/// author, and every node replication reaches from a holder in one step that
+/// `licnode_sync::decide` allows (the rules are asked, never restated here).
+pub fn holders_in(topology: &[(NodeRef, Option<usize>)], write: &Acknowledged) -> HashSet<String> {
     let mut holders: HashSet<String> = HashSet::from([write.origin.code.clone()]);
     let mut frontier = vec![write.origin.code.clone()];
     while let Some(code) = frontier.pop() {
-        let Some(index) = tree.nodes.iter().position(|member| member.code == code) else {
+        let Some(index) = topology.iter().position(|(node, _)| node.code == code) else {
             continue;
         };
-        let holder = tree.nodes[index].node_ref();
-        for (other_index, other) in tree.nodes.iter().enumerate() {
-            let link = if tree.nodes[index].parent == Some(other_index) {
+        let (holder, holder_parent) = &topology[index];
+        for (other_index, (other, other_parent)) in topology.iter().enumerate() {
+            let link = if *holder_parent == Some(other_index) {
                 Link::Parent
-            } else if other.parent == Some(index) {
+            } else if *other_parent == Some(index) {
                 Link::Child
             } else {
                 continue;
             };
             let decision = licnode_sync::decide(
-                &holder,
-                &other.node_ref(),
+                holder,
+                other,
                 link,
                 Flow::Send,
                 write.collection,
                 &write.jurisdiction,
                 &write.origin,
             );
-            if matches!(decision, Decision::Allow) && holders.insert(other.code.to_string()) {
-                frontier.push(other.code.to_string());
+            if matches!(decision, Decision::Allow) && holders.insert(other.code.clone()) {
+                frontier.push(other.code.clone());
             }
         }
     }
@@ -380,5 +390,54 @@ pub async fn converge_and_check(
             return Ok((check(tree, log).await?, took));
         }
         tokio::time::sleep(tree.options.sync_interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fault tree's shape: national, Zhejiang, 西湖区 and 滨江区 under Zhejiang.
+    fn topology() -> Vec<(NodeRef, Option<usize>)> {
+        vec![
+            (NodeRef::national(), None),
+            (NodeRef::new("330000", Level::Province), Some(0)),
+            (NodeRef::new("330106", Level::County), Some(1)),
+            (NodeRef::new("330108", Level::County), Some(1)),
+        ]
+    }
+
+    fn holders(collection: &'static str, origin: usize, jurisdiction: &str) -> Vec<String> {
+        let write = Acknowledged {
+            id: "record".into(),
+            collection,
+            origin: topology()[origin].0.clone(),
+            jurisdiction: jurisdiction.into(),
+            fields: Value::Null,
+        };
+        let mut codes: Vec<String> = holders_in(&topology(), &write).into_iter().collect();
+        codes.sort();
+        codes
+    }
+
+    // The checker's expectations come from the authority table; these are the answers the
+    // campaign relies on, so a checker that expects nothing anywhere cannot pass unnoticed.
+    #[test]
+    fn the_checker_expects_each_written_collection_where_the_rules_send_it() {
+        // Art. 12, 20: a county's quality archive goes up to its province and national, not to
+        // the sibling county.
+        assert_eq!(
+            holders("quality_archives", 2, "330106"),
+            ["100000", "330000", "330106"]
+        );
+        // Art. 11: a provincial licence goes up to national.
+        assert_eq!(holders("licences", 1, "330106"), ["100000", "330000"]);
+        // Art. 14: letters and visits stay where they were written.
+        assert_eq!(holders("letters_visits", 1, "330106"), ["330000"]);
+        // Art. 15, 30, 32: the reviewer registry goes down to every node.
+        assert_eq!(
+            holders("reviewers", 0, "330106"),
+            ["100000", "330000", "330106", "330108"]
+        );
     }
 }
