@@ -18,7 +18,7 @@ pub mod records;
 pub mod reports;
 pub mod retention;
 
-pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SharedClock, SystemClock};
 pub use licence_actions::LicenceActionError;
 pub use licnode_store::DeadlineQuery;
 pub use records::{

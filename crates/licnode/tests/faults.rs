@@ -165,3 +165,78 @@ async fn the_checker_finds_writes_lost_by_a_committer_that_answers_before_commit
     let honest = kill_the_county_right_after_acknowledged_writes(false).await;
     assert!(honest.is_clean(), "without the planted bug: {honest:#?}");
 }
+
+/// Milliseconds from now to `hour` o'clock (China time) on `date`.
+fn offset_to(date: chrono::NaiveDate, hour: i64) -> i64 {
+    licnode_app::clock::start_of_day_ms(date) + hour * 3_600_000 - licnode_store::now_ms()
+}
+
+// Issue 16, item 1: a node's clock moved through the injectable clock. The province runs an hour
+// before the year end, jumps over it (and over December's month end) while down, then back by
+// five minutes; it builds December's monthly report (Art. 18, 19) once, the report reaches
+// national, and no acknowledged write anywhere is lost, misplaced or altered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_province_whose_clock_jumps_over_the_year_end_and_back_reports_once_and_loses_nothing() {
+    use chrono::Datelike;
+    use licnode_app::Clock;
+    let today = licnode_app::SystemClock.today();
+    let year = if (today.month(), today.day()) == (12, 31) {
+        today.year() + 1
+    } else {
+        today.year()
+    };
+    let new_years_eve = chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("31 December");
+    const OFFSET: &str = "LICNODE_CLOCK_OFFSET_MS";
+    let mut tree = FaultTree::start(TreeOptions {
+        schedules: true,
+        environment: vec![(
+            "330000",
+            OFFSET.into(),
+            offset_to(new_years_eve, 23).to_string(),
+        )],
+        ..TreeOptions::default()
+    })
+    .await
+    .expect("tree");
+    let log = std::sync::Arc::new(WriteLog::default());
+    let stop = CancellationToken::new();
+    let writers = spawn_writers(&tree, log.clone(), stop.clone(), 2027);
+    // The first check (every second) marks where the schedule begins; then the clock moves.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let province = &mut tree.by_code_mut("330000").expect("province").node;
+    let second_of_january = new_years_eve + chrono::Days::new(2);
+    for offset in [
+        offset_to(second_of_january, 3),
+        offset_to(second_of_january, 3) - 5 * 60_000,
+    ] {
+        province.kill_9().expect("kill -9");
+        province.set_environment(OFFSET, &offset.to_string());
+        province.start_again().await.expect("restart");
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    stop.cancel();
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let (verdict, took) = converge_and_check(&tree, &log, CONVERGENCE_INTERVALS)
+        .await
+        .expect("check");
+    println!("converged in {took:?}: {} acknowledged", verdict.records);
+    assert!(verdict.is_clean(), "{verdict:#?}");
+    let december =
+        licnode_reports::Period::parse(licnode_reports::ReportKind::Monthly, &format!("{year}-12"))
+            .expect("period");
+    let report = licnode_app::report_id("330000", december.kind(), &december, 1);
+    let next_revision = licnode_app::report_id("330000", december.kind(), &december, 2);
+    let national = &tree.by_code("100000").expect("national").node;
+    let (status, record) = national
+        .get(&format!("/api/v1/records/{report}"))
+        .await
+        .expect("get");
+    assert_eq!(status, 200, "December's report reached national: {record}");
+    let (status, _) = national
+        .get(&format!("/api/v1/records/{next_revision}"))
+        .await
+        .expect("get");
+    assert_eq!(status, 404, "the clock going back built no second revision");
+}

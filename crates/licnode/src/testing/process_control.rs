@@ -76,6 +76,15 @@ impl TestNode {
         signals::send(pid, signal)
     }
 
+    /// Sets (or replaces) a variable of the environment the node's process starts with: it
+    /// takes effect at the next start.
+    pub fn set_environment(&mut self, key: &str, value: &str) {
+        if let NodeRunner::Process { environment, .. } = &mut self.runner {
+            environment.retain(|(existing, _)| existing != key);
+            environment.push((key.to_string(), value.to_string()));
+        }
+    }
+
     /// Starts the node's process again after [`TestNode::kill_9`] or `stop`, and waits until
     /// it answers `/healthz`.
     pub async fn start_again(&mut self) -> anyhow::Result<()> {

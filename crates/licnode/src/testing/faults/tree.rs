@@ -25,8 +25,12 @@ pub struct TreeOptions {
     pub sync_interval: Duration,
     /// The codes of the nodes that keep their records in PostgreSQL (the rest use SQLite).
     pub postgres_nodes: Vec<&'static str>,
-    /// Extra environment of the processes of some nodes, by code (fault-injection switches).
+    /// Extra environment of the processes of some nodes, by code (fault-injection switches,
+    /// clock offsets).
     pub environment: Vec<(&'static str, String, String)>,
+    /// Whether the nodes build their statutory reports on their schedules (off: only the
+    /// clients' writes are in the logs).
+    pub schedules: bool,
 }
 
 impl Default for TreeOptions {
@@ -35,6 +39,7 @@ impl Default for TreeOptions {
             sync_interval: Duration::from_secs(1),
             postgres_nodes: Vec::new(),
             environment: Vec::new(),
+            schedules: false,
         }
     }
 }
@@ -141,6 +146,11 @@ impl FaultTree {
         self.nodes.iter().find(|member| member.code == code)
     }
 
+    /// The node called `code`, to kill, pause or restart.
+    pub fn by_code_mut(&mut self, code: &str) -> Option<&mut TreeNode> {
+        self.nodes.iter_mut().find(|member| member.code == code)
+    }
+
     /// Heals every proxy (partitions, delay, throttling) and drops their unfired triggers.
     pub fn heal_network(&self) {
         for proxy in self.nodes.iter().filter_map(|m| m.proxy_to_parent.as_ref()) {
@@ -159,9 +169,12 @@ fn configure(config: &mut Config, options: &TreeOptions) {
     config.sync.interval = options.sync_interval;
     config.sync.debounce = Duration::from_millis(200);
     config.sync.max_backoff = options.sync_interval;
-    // Only the checker's writes: no report is built on a schedule.
-    config.schedule.monthly = None;
-    config.schedule.yearly = None;
+    if !options.schedules {
+        config.schedule.monthly = None;
+        config.schedule.yearly = None;
+    }
+    // A clock moved forward makes schedules due at once: look every second.
+    config.schedule.check_every = Duration::from_secs(1);
 }
 
 fn index_of_dir(dir: &str) -> anyhow::Result<usize> {
