@@ -57,6 +57,20 @@ impl Clock for SystemClock {
     }
 }
 
+/// The machine's clock moved by a fixed offset (milliseconds, negative for behind): a node whose
+/// clock is ahead or behind, as fault tests start it (`LICNODE_CLOCK_OFFSET_MS`, development
+/// builds only).
+#[derive(Clone, Copy, Debug)]
+pub struct OffsetClock {
+    pub offset_ms: i64,
+}
+
+impl Clock for OffsetClock {
+    fn now_ms(&self) -> i64 {
+        licnode_store::now_ms().saturating_add(self.offset_ms)
+    }
+}
+
 /// A clock that moves only when told to: for tests and simulations.
 #[derive(Debug)]
 pub struct ManualClock {

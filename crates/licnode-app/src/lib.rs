@@ -19,7 +19,7 @@ pub mod replication;
 pub mod reports;
 pub mod retention;
 
-pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SharedClock, SystemClock};
 pub use licence_actions::LicenceActionError;
 pub use licnode_store::DeadlineQuery;
 pub use records::{

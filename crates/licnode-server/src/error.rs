@@ -23,6 +23,8 @@ const INTERNAL_MESSAGE: &str = "the node could not complete the request; the err
 pub enum ApiError {
     /// The node failed; the cause was logged when the error was made.
     Internal,
+    /// The node's storage is full: the write was refused and nothing was stored (issue 16).
+    StorageFull,
     /// No such thing (record, user, endpoint…): the text says what was looked for.
     NotFound {
         what: String,
@@ -172,6 +174,7 @@ impl ApiError {
         use ApiError::*;
         match self {
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             NotFound { .. } | UnknownForm { .. } | UnknownCollection { .. } => {
                 StatusCode::NOT_FOUND
             }
@@ -257,6 +260,7 @@ impl ApiError {
         use ApiError::*;
         match self {
             Internal => "internal",
+            StorageFull => "storage_full",
             NotFound { .. } => "not_found",
             MethodNotAllowed => "method_not_allowed",
             MalformedJson { .. } => "malformed_json",
@@ -319,6 +323,9 @@ impl ApiError {
         use ApiError::*;
         match self {
             Internal => INTERNAL_MESSAGE.to_string(),
+            StorageFull => "the node's storage is full: nothing was stored; the write can be \
+                            sent again once space is freed"
+                .to_string(),
             NotFound { what } => what.clone(),
             MethodNotAllowed => "this endpoint does not take that method".to_string(),
             MalformedJson { reason }
@@ -433,6 +440,7 @@ impl ApiError {
         let text = String::new;
         vec![
             ApiError::Internal,
+            ApiError::StorageFull,
             ApiError::NotFound { what: text() },
             ApiError::MethodNotAllowed,
             ApiError::MalformedJson { reason: text() },

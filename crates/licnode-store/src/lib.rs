@@ -16,6 +16,8 @@ mod backup;
 mod date_sort;
 pub mod deadlines;
 mod dialect;
+#[cfg(feature = "fault-injection")]
+pub mod fault_injection;
 pub mod licence_actions;
 pub mod link_reports;
 mod migrate;
@@ -91,6 +93,29 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the database refused the write because its storage is full: SQLite's
+    /// `SQLITE_FULL` (a full disk, or `max_page_count` reached) or PostgreSQL's `disk_full`
+    /// (53100). The transaction was rolled back: nothing was stored, and the same write succeeds
+    /// once space returns. A group commit reports its failure as text, so that is read too.
+    pub fn is_storage_full(&self) -> bool {
+        const SQLITE_FULL: &str = "13";
+        const POSTGRES_DISK_FULL: &str = "53100";
+        match self {
+            StoreError::Database(sqlx::Error::Database(database)) => matches!(
+                database.code().as_deref(),
+                Some(SQLITE_FULL | POSTGRES_DISK_FULL)
+            ),
+            StoreError::GroupCommit(text) => {
+                text.contains("(code: 13)")
+                    || text.contains("database or disk is full")
+                    || text.contains("No space left on device")
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -136,6 +161,27 @@ pub struct Store {
     pub(crate) cursor_moved: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
+/// Whether the writer connection may be used again after a write: not while it is still inside a
+/// transaction. A failed write's transaction is rolled back when it is dropped, but on a full
+/// disk SQLite may refuse that ROLLBACK (the failed statement still counts as a pending write)
+/// and leave the transaction open; every later write would then run as a savepoint inside it,
+/// be answered as committed and never reach the disk (issue 16: found by the full-disk test).
+/// Such a connection is closed, which rolls the transaction back, and the pool opens a new one.
+async fn writer_left_clean(connection: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if !connection.is_in_transaction() {
+        return Ok(true);
+    }
+    // The dropped transaction's ROLLBACK was queued before this statement: once this has run,
+    // the connection's depth says whether the ROLLBACK worked.
+    sqlx::query("SELECT 1").execute(&mut *connection).await?;
+    let clean = !connection.is_in_transaction();
+    if !clean {
+        tracing::warn!("a failed write left its transaction open: reopening the connection");
+    }
+    Ok(clean)
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
     ///
@@ -159,6 +205,7 @@ impl Store {
                 .max_connections(1)
                 .min_connections(1)
                 .acquire_timeout(Duration::from_secs(120))
+                .after_release(|connection, _| Box::pin(writer_left_clean(connection)))
                 .connect_with(options.clone())
                 .await
                 .map_err(open_error)?;

@@ -518,6 +518,11 @@ async fn group_committer(
     db: Db,
     mut receiver: tokio::sync::mpsc::Receiver<(PreparedRecord, GroupReply)>,
 ) {
+    // Issue 16: the planted bug the fault harness must find (test builds only).
+    #[cfg(feature = "fault-injection")]
+    if crate::fault_injection::acknowledges_before_commit() {
+        return crate::fault_injection::answer_before_commit(db, receiver).await;
+    }
     let mut waiting = Vec::with_capacity(MAX_GROUP);
     while receiver.recv_many(&mut waiting, MAX_GROUP).await > 0 {
         let (records, replies): (Vec<PreparedRecord>, Vec<GroupReply>) = waiting.drain(..).unzip();

@@ -39,6 +39,7 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+pub mod faults;
 mod postgres;
 
 use std::fmt;

@@ -80,7 +80,11 @@ pub async fn due_periods(
         return Ok(Vec::new());
     };
     let latest = Period::due_on(scheduled.kind, last_firing.date_naive());
-    if reports.runs(Some(scheduled.kind), 1).await?.is_empty() {
+    let finished = reports.periods_run(scheduled.kind).await?;
+    // Only a finished run (built or skipped) says the schedule has begun: recording the skipped
+    // period is two statements, and a kill -9 between them leaves a run `running` forever, after
+    // which the next start would build a report of a period the node did not keep (issue 16).
+    if finished.is_empty() {
         reports
             .record_skipped_run(
                 &latest,
@@ -90,9 +94,7 @@ pub async fn due_periods(
             .await?;
         return Ok(Vec::new());
     }
-    let done: Vec<Period> = reports
-        .periods_run(scheduled.kind)
-        .await?
+    let done: Vec<Period> = finished
         .iter()
         .filter_map(|text| Period::parse(scheduled.kind, text).ok())
         .collect();

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use anyhow::Context;
+
 use crate::config::Config;
 use crate::{Node, init_logging};
 
@@ -9,7 +11,14 @@ use crate::{Node, init_logging};
 pub async fn run(config_path: &Path) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
     init_logging(config.log.format, "info");
-    let node = Node::start(&config).await?;
+    let node = match clock_offset_ms()? {
+        Some(offset_ms) => {
+            tracing::warn!(offset_ms, "the node's clock is moved by {CLOCK_OFFSET}");
+            let clock = std::sync::Arc::new(licnode_app::OffsetClock { offset_ms });
+            Node::start_with_clock(&config, clock).await?
+        }
+        None => Node::start(&config).await?,
+    };
     println!(
         "licnode {} ({}) serving on http://{}",
         config.node.code,
@@ -17,4 +26,26 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
         node.local_addr()
     );
     node.run_until_signal().await
+}
+
+/// The environment variable that moves a development build's clock by that many milliseconds
+/// (negative: behind), so that fault tests can put a node's schedules, deadlines and retention
+/// over a month or year end. A shipped build (without `dev-tools`) ignores it.
+const CLOCK_OFFSET: &str = "LICNODE_CLOCK_OFFSET_MS";
+
+#[cfg(feature = "dev-tools")]
+fn clock_offset_ms() -> anyhow::Result<Option<i64>> {
+    let Ok(text) = std::env::var(CLOCK_OFFSET) else {
+        return Ok(None);
+    };
+    let offset = text
+        .trim()
+        .parse()
+        .with_context(|| format!("{CLOCK_OFFSET}: {text:?} is not a number of milliseconds"))?;
+    Ok(Some(offset))
+}
+
+#[cfg(not(feature = "dev-tools"))]
+fn clock_offset_ms() -> anyhow::Result<Option<i64>> {
+    Ok(None)
 }

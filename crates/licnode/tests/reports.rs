@@ -459,6 +459,59 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     assert!(error.to_string().contains("[schedule] monthly"), "{error}");
 }
 
+// Issue 16: the first check records the period it skips in two statements (start, finish); a
+// kill -9 between them must not make the next start build a report of a month the node did not
+// keep. This is what once broke `kill_9_right_after_acknowledged_writes_loses_nothing`'s
+// gap-free check: the province built a monthly report on restart, one change more in its log.
+#[tokio::test]
+async fn a_first_check_killed_half_way_builds_no_report_on_the_next_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
+    let store = licnode_store::Store::open(&url).await.expect("store");
+    let clock = ManualClock::at_date(day(2026, 10, 20));
+    let reports = licnode_app::Reports::new(
+        licnode_app::Archive::new(store.clone(), "330000"),
+        clock.clone(),
+        licnode_app::ReportSettings {
+            unit_name: "浙江省市场监督管理局".into(),
+            auto_submit: false,
+        },
+    );
+    let schedule = licnode::scheduler::ReportSchedule::from_section(
+        &licnode::config::ScheduleSection::default(),
+        licnode_model::Level::Province,
+    );
+    // What the killed first check left: September's run started, never finished.
+    let september = Period::parse(ReportKind::Monthly, "2026-09").expect("period");
+    store
+        .start_report_run(ReportKind::Monthly, &september, "schedule", 0)
+        .await
+        .expect("run started");
+    let ran = licnode::scheduler::check(&reports, &schedule).await;
+    assert!(
+        ran.is_empty(),
+        "built {:?}",
+        ran.iter().map(|r| &r.run.period).collect::<Vec<_>>()
+    );
+    assert!(
+        store
+            .changes_after(0, None, 10)
+            .await
+            .expect("log")
+            .is_empty(),
+        "no report record was written"
+    );
+    let runs = store
+        .report_runs(Some(ReportKind::Monthly), 10)
+        .await
+        .expect("runs");
+    assert!(
+        runs.iter()
+            .any(|run| run.period == "2026-09" && run.outcome == "skipped"),
+        "{runs:?}"
+    );
+}
+
 fn licnode_output(dir: &Path, args: &[&str]) -> std::process::Output {
     support::binary()
         .args(args)

@@ -47,7 +47,7 @@ pub(super) fn archive_status(error: &ArchiveError) -> StatusCode {
 impl From<ArchiveError> for ApiError {
     fn from(error: ArchiveError) -> Self {
         match error {
-            ArchiveError::Store(ref inner) => ApiError::internal(inner),
+            ArchiveError::Store(inner) => ApiError::from(inner),
             ArchiveError::Document(ref inner) => ApiError::internal(inner),
             refusal => ApiError::Archive(refusal),
         }
@@ -157,6 +157,10 @@ impl From<licnode_app::replication::SyncError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
+        if error.is_storage_full() {
+            tracing::error!(%error, "a write was refused: storage is full");
+            return ApiError::StorageFull;
+        }
         ApiError::internal(&error)
     }
 }

@@ -37,7 +37,7 @@ impl TestNode {
             config,
             runner: NodeRunner::InProcess { handle: None },
             _database: database,
-            _dir: dir,
+            _dir: std::sync::Arc::new(dir),
         };
         node.start().await?;
         let store = node

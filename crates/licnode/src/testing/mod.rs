@@ -3,12 +3,15 @@
 //! administrator's token, JSON `get`/`post`, `restart`, `stop`, data directory). Also the CLI
 //! helpers of process-level tests and the tree of certificates they issue (`issue_tree`).
 
+pub mod faults;
 mod in_process;
 mod process;
+mod process_control;
 mod tree;
 
 use std::path::PathBuf;
 use std::process::Child;
+use std::sync::Arc;
 
 use anyhow::Context;
 pub use licnode_testkit::{BACKENDS, Backend};
@@ -33,7 +36,8 @@ pub struct TestNode {
     pub config: Config,
     runner: NodeRunner,
     _database: Option<licnode_testkit::TestDatabase>,
-    _dir: tempfile::TempDir,
+    /// The node's directory, or the directory of the tree it belongs to (shared by its nodes).
+    _dir: Arc<tempfile::TempDir>,
 }
 
 /// How the node runs; `None` while it is stopped.
@@ -43,6 +47,8 @@ enum NodeRunner {
     },
     Process {
         config_file: String,
+        /// Extra environment of the `licnode serve` process (e.g. a fault-injection switch).
+        environment: Vec<(String, String)>,
         child: Option<Child>,
     },
 }
@@ -61,8 +67,12 @@ impl TestNode {
                 self.base_url = format!("http://{}", started.local_addr());
                 *handle = Some(Box::new(started));
             }
-            NodeRunner::Process { config_file, child } => {
-                let mut started = serve(config_file);
+            NodeRunner::Process {
+                config_file,
+                environment,
+                child,
+            } => {
+                let mut started = process::serve_with_environment(config_file, environment);
                 wait_healthy(&self.client, &self.base_url, &mut started).await;
                 *child = Some(started);
             }

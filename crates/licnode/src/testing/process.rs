@@ -126,8 +126,14 @@ pub fn user_token(config: &str, name: &str, role: &str) -> String {
 
 /// `licnode serve` as a child process.
 pub fn serve(config: &str) -> Child {
+    serve_with_environment(config, &[])
+}
+
+/// `licnode serve` as a child process, with extra environment variables.
+pub fn serve_with_environment(config: &str, environment: &[(String, String)]) -> Child {
     binary()
         .args(["serve", "--config", config])
+        .envs(environment.iter().map(|(key, value)| (key, value)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -220,10 +226,11 @@ impl TestNode {
             config,
             runner: NodeRunner::Process {
                 config_file,
+                environment: Vec::new(),
                 child: None,
             },
             _database: database,
-            _dir: dir,
+            _dir: std::sync::Arc::new(dir),
         };
         node.start().await?;
         Ok(node)
