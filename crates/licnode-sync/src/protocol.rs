@@ -381,6 +381,36 @@ mod tests {
         assert!(decode_framed::<PushRequest>(&huge).is_err());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(fuzz_cases()))]
+
+        /// Issue 16 item 4: any bytes at all, and any single-byte change or cut of a valid
+        /// frame, are read or refused — never a panic.
+        #[test]
+        fn any_bytes_given_as_a_framed_batch_are_read_or_refused_without_panicking(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            position in proptest::prelude::any::<usize>(),
+            value in proptest::prelude::any::<u8>(),
+            cut in proptest::prelude::any::<usize>(),
+        ) {
+            let _ = decode_framed::<PushRequest>(&bytes);
+            let _ = decode_framed::<PullResponse>(&bytes);
+            let mut framed = encode_framed(sample_push()).expect("framed");
+            let at = position % framed.len();
+            framed[at] = value;
+            let _ = decode_framed::<PushRequest>(&framed);
+            let _ = decode_framed::<PushRequest>(&framed[..cut % (framed.len() + 1)]);
+        }
+    }
+
+    /// Cases per fuzz target: `LICNODE_FUZZ_CASES`, else 256 (a soak sets millions).
+    fn fuzz_cases() -> u32 {
+        std::env::var("LICNODE_FUZZ_CASES")
+            .ok()
+            .and_then(|cases| cases.parse().ok())
+            .unwrap_or(256)
+    }
+
     #[test]
     fn batches_are_cut_by_size_but_never_empty() {
         assert_eq!(batch_len([10, 20, 30]), 3);

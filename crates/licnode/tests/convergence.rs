@@ -1,6 +1,7 @@
-//! Convergence under an adversarial network (issue 4): a 7-node tree — national 100000, the
+//! Convergence under an adversarial network (issue 4): a 9-node tree — national 100000, the
 //! provinces 330000 and 320000, the counties 330106, 330108 (under Zhejiang) and 320102,
-//! 320106 (under Jiangsu) — takes random edits at every node while its links are randomly
+//! 320106 (under Jiangsu), a review department RD0001 and an inspection body IB0001 (under
+//! national) — takes random edits at every node while its links are randomly
 //! partitioned, push and pull messages are dropped, duplicated, replayed late and delivered out
 //! of order, and nodes restart. Then the partitions heal and ordinary sessions run until nothing
 //! moves. Every case checks that:
@@ -17,7 +18,7 @@
 //! child's `next_push_batch` and `apply_pulled`, the parent's `push` and `pull`, the same the
 //! HTTP transport and offline bundles drive — with the transport replaced by a mailbox the test
 //! controls, so that messages can be lost, repeated, replayed and re-ordered. `LICNODE_PROPTEST_CASES`
-//! sets the number of cases (default 48, and 200 with `LICNODE_SLOW_TESTS`);
+//! sets the number of cases (default 48, and 1,000 with `LICNODE_SLOW_TESTS`);
 //! `LICNODE_PROPTEST_SEED` replays one case.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -35,8 +36,9 @@ use licnode_sync::{Flow, Link, NodeRef, collections_for, decide, may_author, rul
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// The tree: (code, level, parent index).
-const TREE: [(&str, Level, Option<usize>); 7] = [
+/// The tree: (code, level, parent index). National's children include a review department and
+/// an inspection body (issue 16 item 3).
+const TREE: [(&str, Level, Option<usize>); 9] = [
     ("100000", Level::National, None),
     ("330000", Level::Province, Some(0)),
     ("320000", Level::Province, Some(0)),
@@ -44,6 +46,8 @@ const TREE: [(&str, Level, Option<usize>); 7] = [
     ("330108", Level::County, Some(1)),
     ("320102", Level::County, Some(2)),
     ("320106", Level::County, Some(2)),
+    ("RD0001", Level::ReviewDepartment, Some(0)),
+    ("IB0001", Level::InspectionBody, Some(0)),
 ];
 
 /// Divisions records are written for: the nodes' own, and two prefectures that run no node.
@@ -122,14 +126,15 @@ fn cases() -> u64 {
         return text.parse().expect("LICNODE_PROPTEST_CASES is a number");
     }
     if std::env::var_os("LICNODE_SLOW_TESTS").is_some() {
-        200
+        1_000
     } else {
         48
     }
 }
 
 #[test]
-fn seven_nodes_converge_through_partitions_lost_repeated_and_reordered_messages_and_restarts() {
+fn nine_nodes_with_a_review_department_and_an_inspection_body_converge_through_partitions_lost_repeated_and_reordered_messages_and_restarts()
+ {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -206,7 +211,7 @@ async fn run_case(seed: u64) -> Totals {
     }
     let mut totals = Totals::default();
     let mut mailbox = Mailbox::default();
-    let mut partitioned = [false; 7];
+    let mut partitioned = [false; TREE.len()];
     let mut creators: BTreeMap<String, (usize, String, String)> = BTreeMap::new();
     // Every case opens with a change delivered before its dependency: the national node makes
     // an application of Xihu and edits it twice, and Zhejiang receives the edits first.
@@ -289,7 +294,7 @@ async fn run_case(seed: u64) -> Totals {
     let mut quiet = false;
     for _ in 0..12 {
         let mut moved = 0;
-        for child in [3, 4, 5, 6, 1, 2, 3, 4, 5, 6] {
+        for child in [3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8] {
             moved += session(
                 &nodes,
                 child,
