@@ -422,6 +422,9 @@ impl ApiError {
             | Retention(RetentionError::Archive(ArchiveError::Invalid(errors))) => {
                 Some(serde_json::to_value(&errors.0).unwrap_or(Value::Null))
             }
+            Archive(ArchiveError::OutsideRegulation { field, value, kind }) => {
+                Some(json!({ "field": field, "value": value, "excluded_products": kind }))
+            }
             _ => None,
         }
     }
@@ -524,6 +527,11 @@ impl ApiError {
                 creator: text(),
             }),
             ApiError::Archive(ArchiveError::ReportSubmitted(text())),
+            ApiError::Archive(ArchiveError::OutsideRegulation {
+                field: text(),
+                value: text(),
+                kind: "",
+            }),
             ApiError::Report(ReportError::NotFound(text())),
             ApiError::Report(ReportError::AlreadySubmitted(text())),
             ApiError::Report(ReportError::NotOwnReport(text())),
