@@ -228,9 +228,10 @@ impl ApiError {
             },
             Retention(error) => match error {
                 RetentionError::RequestNotFound(_) => StatusCode::NOT_FOUND,
-                RetentionError::NotASuperior { .. } | RetentionError::NotFromASuperior { .. } => {
-                    StatusCode::FORBIDDEN
-                }
+                RetentionError::NotASuperior { .. }
+                | RetentionError::NotFromASuperior { .. }
+                | RetentionError::NotADesignatedApprover { .. }
+                | RetentionError::ApproverIsRequester { .. } => StatusCode::FORBIDDEN,
                 RetentionError::AlreadyDecided(_) | RetentionError::AlreadyDestroyed(_) => {
                     StatusCode::CONFLICT
                 }
@@ -560,6 +561,8 @@ impl ApiError {
                 RetentionError::NotARequest(text()),
                 RetentionError::NothingDue,
                 RetentionError::NoSuperior,
+                RetentionError::NotADesignatedApprover { user: text() },
+                RetentionError::ApproverIsRequester { user: text() },
                 RetentionError::TooManyRecords,
                 RetentionError::RecordNotDue {
                     id: text(),

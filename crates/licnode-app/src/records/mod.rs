@@ -137,6 +137,9 @@ pub struct NodeScope {
     /// For a province: the prefectures below it that run a node of their own, whose counties
     /// are their children and not this node's (see `licnode_sync::tree`).
     pub child_prefectures: Vec<String>,
+    /// At the national node: the staff designated to approve its own destructions (Art. 38;
+    /// it has no superior). `[retention] national_approvers`.
+    pub destruction_approvers: Vec<String>,
 }
 
 impl NodeScope {
@@ -219,6 +222,7 @@ impl Archive {
                 node_code: node_code.to_string(),
                 level,
                 child_prefectures: Vec::new(),
+                destruction_approvers: Vec::new(),
             },
             actor: licnode_doc::actor::fresh(node_code),
         }

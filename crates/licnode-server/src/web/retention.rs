@@ -285,6 +285,14 @@ async fn request_page(
     let decision = decision_of(&request);
     let from_child = request.jurisdiction != own;
     let approver = session.staff.user.role.may_approve();
+    // Art. 38: the national node has no superior; its own requests go to a designated second
+    // approver (the service refuses the requester and anyone not designated).
+    let scope = &state.archive.scope;
+    let national_own = scope.level == licnode_model::Level::National && !from_child;
+    let second_approver = national_own
+        && scope
+            .destruction_approvers
+            .contains(&session.staff.user.name);
     let record_ids = licnode_app::retention::parse_record_ids(text(&request, "record_ids"));
     let title = format!("销毁申请：{}", text(&request, "requesting_node"));
     let body = html! {
@@ -305,8 +313,10 @@ async fn request_page(
         }
         h2 { "申请销毁的档案（" (record_ids.len()) "）" }
         ul.record-ids { @for record_id in record_ids.iter().take(DUE_SHOWN) { li { code { (record_id) } } } }
-        @if decision == Some(DestructionDecision::Pending) && from_child && approver {
+        @if decision == Some(DestructionDecision::Pending) && (from_child || second_approver) && approver {
             (decision_forms(&session, &request))
+        } @else if decision == Some(DestructionDecision::Pending) && national_own {
+            p.read-only { "国家级节点的销毁申请由另一名指定审批人审批（第38条）。" }
         } @else if decision == Some(DestructionDecision::Pending) && from_child {
             p.read-only { "下级的销毁申请由本节点的审批人审批（第38条）。" }
         }
