@@ -387,6 +387,9 @@ const APPLICATION_FIELDS: &[Field] = &[
     field("accepting_office", "受理单位", T::Text, OPTIONAL, Internal),
     field("acceptance_number", "受理编号", T::Text, OPTIONAL, Internal),
     field("acceptance_date", "受理日期", T::Date, OPTIONAL, Internal),
+    // Art. 27: the licence is entered within 10 days of this approval (获批准); written with
+    // the stage 准予许可 and never moved by later edits of the file.
+    field("approval_date", "批准日期", T::Date, OPTIONAL, Internal),
     field(
         "stage",
         "办理环节",
@@ -1067,8 +1070,11 @@ const REVIEWER_FIELDS: &[Field] = &[
     field("id_number", "身份证号码", T::IdNumber, REQUIRED, Secret),
     field("recommending_unit", "推荐单位", T::Text, REQUIRED, Internal),
     field("employer", "工作单位", T::Text, REQUIRED, Public),
-    field("registration_number", "注册编号", T::Text, REQUIRED, Public),
-    field("registration_date", "注册日期", T::Date, REQUIRED, Public),
+    // Art. 30: the qualification is approved first (资质批准日期); registering it — the
+    // registration number and date — must follow within 5 days.
+    field("approval_date", "资质批准日期", T::Date, OPTIONAL, Internal),
+    field("registration_number", "注册编号", T::Text, OPTIONAL, Public),
+    field("registration_date", "注册日期", T::Date, OPTIONAL, Public),
     field(
         "registration_level",
         "注册级别",
@@ -1167,6 +1173,8 @@ const REVIEW_DEPARTMENT_FIELDS: &[Field] = &[
     field("email", "电子信箱", T::Email, OPTIONAL, Public),
     field("website", "网站", T::Text, OPTIONAL, Public),
     field("filing_date", "备案日期", T::Date, OPTIONAL, Internal),
+    // Art. 31: the filing is registered in the database (备案编号) within 5 days of it.
+    field("filing_number", "备案编号", T::Text, OPTIONAL, Public),
     field(
         "status",
         "备案状态",
@@ -1257,6 +1265,8 @@ const INSPECTION_BODY_FIELDS: &[Field] = &[
     field("email", "电子信箱", T::Email, OPTIONAL, Public),
     field("website", "网站", T::Text, OPTIONAL, Public),
     field("filing_date", "备案日期", T::Date, OPTIONAL, Internal),
+    // Art. 31: the filing is registered in the database (备案编号) within 5 days of it.
+    field("filing_number", "备案编号", T::Text, OPTIONAL, Public),
     field(
         "change_filings",
         "信息变更备案",
