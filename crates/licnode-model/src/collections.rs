@@ -194,6 +194,9 @@ pub const PUBLICATION_KIND_VALUES: &[EnumValue] = &[
     value("implementation_rules", "实施细则"),
     value("application_guide", "办事指南"),
     value("notice", "公告"),
+    // Art. 35: the national review centre's own contacts and consultation telephone, published
+    // by the national node (its record of jurisdiction 100000 is the one the public pages show).
+    value("centre_contacts", "审查中心联系方式"),
 ];
 
 /// Whether a publication is in force (Art. 33 "现行有效").
@@ -1411,6 +1414,12 @@ const PUBLICATION_FIELDS: &[Field] = &[
     ),
     field("complaint_phone", "投诉电话", T::Phone, OPTIONAL, Public),
     field("consultation_phone", "咨询电话", T::Phone, OPTIONAL, Public),
+    // Art. 35: contacts (审查中心联系方式; also an accepting office's, Art. 34).
+    field("address", "通信地址", T::Text, OPTIONAL, Public),
+    field("postcode", "邮政编码", T::Postcode, OPTIONAL, Public),
+    field("contact_phone", "联系电话", T::Phone, OPTIONAL, Public),
+    field("fax", "传真", T::Phone, OPTIONAL, Public),
+    field("email", "电子信箱", T::Email, OPTIONAL, Public),
 ];
 
 const SUPERVISION_REPORT_FIELDS: &[Field] = &[

@@ -144,7 +144,7 @@ async fn create(node: &TestNode, collection: &str, input: &Map<String, Value>) -
     let mut input = input.clone();
     if collection == "licences" {
         // In force, so that the list shows it by default (Art. 27); the validity filter has
-        // its own tests (`public_validity.rs`).
+        // its own tests (`public_regulation.rs`).
         input.insert("status".into(), json!("valid"));
         input.insert("valid_until".into(), json!("2099-12-31"));
     }

@@ -314,7 +314,7 @@ fn push_filters<DB: sqlx::Database>(
 }
 
 /// The condition of one class of validity on `today` (`licnode_model::validity` states the
-/// same rule for one record; `licnode-server/tests/public_validity.rs` checks that every
+/// same rule for one record; `licnode-server/tests/public_regulation.rs` checks that every
 /// licence a filter finds carries that filter's label).
 fn push_validity<DB: sqlx::Database>(
     sql: &mut QueryBuilder<DB>,

@@ -72,7 +72,7 @@ fn page(agency: &str, title: &str, body: Markup) -> String {
 }
 
 /// The home page: what is published, with a search box for licences.
-pub(crate) fn home(agency: &str) -> String {
+pub(crate) fn home(agency: &str, centre_contacts: Option<&PublicRecord>) -> String {
     let body = html! {
         h1 { "许可信息查询" }
         p.basis { "依据《工业产品生产许可证信息管理规定》第二十七条至第三十五条公开。" }
@@ -88,6 +88,14 @@ pub(crate) fn home(agency: &str) -> String {
                     a href={ (PREFIX) "/" (listing.slug) } { (listing.title_zh) }
                     "（" (listing.basis_zh) "）"
                 }
+            }
+        }
+        // Art. 35: the national review centre's contacts, from its record.
+        @if let Some(contacts) = centre_contacts {
+            section #centre-contacts {
+                h2 { "全国工业产品生产许可证审查中心联系方式" }
+                p.basis { "依据《工业产品生产许可证信息管理规定》第三十五条公开" }
+                (card(contacts, None))
             }
         }
     };
@@ -305,7 +313,7 @@ mod tests {
 
     #[test]
     fn pages_are_for_phones_and_name_the_agency() {
-        let html = home("浙江省<市场>监督管理局");
+        let html = home("浙江省<市场>监督管理局", None);
         assert!(html.contains("name=\"viewport\""));
         assert!(html.contains("浙江省&lt;市场&gt;监督管理局"));
         assert!(!html.contains("<script"));

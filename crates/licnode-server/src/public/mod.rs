@@ -516,7 +516,39 @@ async fn request_context(
 }
 
 async fn home(State(state): State<PublicState>, headers: HeaderMap) -> Response {
-    cached(&headers, HTML, html::home(&state.node.name))
+    match national_centre_contacts(&state).await {
+        Ok(contacts) => cached(
+            &headers,
+            HTML,
+            html::home(&state.node.name, contacts.as_ref()),
+        ),
+        Err(error) => error.response(Format::Html, &state.node.name),
+    }
+}
+
+/// Art. 35: the national review centre's contacts and consultation telephone — the newest
+/// publication in force of kind `centre_contacts` that the national node made (jurisdiction
+/// 100000; it flows down to every node, Art. 32).
+async fn national_centre_contacts(
+    state: &PublicState,
+) -> Result<Option<PublicRecord>, PublicError> {
+    let collection = licnode_model::collection("publications")
+        .ok_or_else(|| PublicError::internal("no publications collection"))?;
+    let mut query = licnode_store::public::PublicQuery::new(collection, 1);
+    query
+        .equals
+        .push(("publication_kind", "centre_contacts".into()));
+    query.equals.push(("status", "in_force".into()));
+    query.jurisdiction = Some(licnode_model::divisions::NATIONAL_CODE.into());
+    let page = state
+        .archive
+        .public_records(&query)
+        .await
+        .map_err(PublicError::store)?;
+    Ok(page
+        .rows
+        .first()
+        .map(|row| public_view(collection, &row.data)))
 }
 
 async fn api_index(State(state): State<PublicState>, headers: HeaderMap) -> Response {
@@ -547,8 +579,13 @@ async fn api_index(State(state): State<PublicState>, headers: HeaderMap) -> Resp
             })
         })
         .collect();
+    let contacts = match national_centre_contacts(&state).await {
+        Ok(contacts) => contacts,
+        Err(error) => return error.response(Format::Json, &state.node.name),
+    };
     let body = json!({
         "agency": state.node.name,
+        "national_centre_contacts": contacts.as_ref().map(PublicRecord::fields),
         "listings": listings,
         "provinces": state.provinces.iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
     });

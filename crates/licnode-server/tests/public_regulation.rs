@@ -1,6 +1,8 @@
-//! The public licence list (Art. 27) on SQLite and PostgreSQL: it shows the licences in force
-//! by default; a filter shows the expired ones and those withdrawn, revoked or cancelled, each
-//! labelled; in force and expired are judged on the node's China date, to the day.
+//! What the public pages owe by the regulation, on SQLite and PostgreSQL: the licence list
+//! (Art. 27) shows the licences in force by default, and on request the expired ones and those
+//! withdrawn, revoked or cancelled, each labelled, judged on the node's China date to the day;
+//! the national review centre's contacts and consultation telephone (Art. 35) are a record of
+//! the national node, shown on the home page and in the JSON index.
 
 use std::net::SocketAddr;
 
@@ -223,5 +225,77 @@ async fn the_public_licence_list_shows_licences_in_force_and_expired_or_cancelle
             names_and_labels(&later, "").await,
             pairs(&[("恒远电缆乙有限公司", "有效")])
         );
+    }
+}
+
+// Art. 35: 全国许可证审查中心…的联系方式 are public.
+#[tokio::test]
+async fn the_national_centres_contacts_are_a_national_record_shown_on_the_public_home_page() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 10).expect("date");
+    for backend in BACKENDS {
+        let node = node(backend, today).await;
+        let router = router(&node);
+        // None recorded yet: the home page has no such section, the index says null.
+        let (_, home) = get(&router, "/public").await;
+        assert!(!home.contains("centre-contacts"), "{home}");
+        let (_, index) = get(&router, "/public/api").await;
+        let index: Value = serde_json::from_str(&index).expect("json");
+        assert_eq!(index["national_centre_contacts"], Value::Null);
+
+        // The national node's record (it reaches every node, Art. 32), an older repealed one,
+        // and a province's record of the same kind, which is not the national centre's.
+        let store = node.state.archive.replication_store().clone();
+        let national = Archive::new(store.clone(), "100000");
+        let province = Archive::new(store, PROVINCE);
+        let contacts = |phone: &str, status: &str| {
+            let model = licnode_model::collection("publications").expect("publications");
+            let mut input = licnode_gen::Generator::new(35).record(model, "100000");
+            for (field, value) in [
+                ("publication_kind", "centre_contacts"),
+                ("title", "全国工业产品生产许可证审查中心联系方式"),
+                ("status", status),
+                ("consultation_phone", phone),
+                ("address", "北京市海淀区马甸东路9号"),
+            ] {
+                input.insert(field.into(), json!(value));
+            }
+            input
+        };
+        for (archive, jurisdiction, phone, status) in [
+            (&national, "100000", "010-82260011", "repealed"),
+            (&national, "100000", "010-82260022", "in_force"),
+            (&province, PROVINCE, "0571-85170033", "in_force"),
+        ] {
+            archive
+                .create(
+                    "publications",
+                    Some(jurisdiction),
+                    &contacts(phone, status),
+                    &Author::clerk("clerk"),
+                )
+                .await
+                .expect("contacts");
+        }
+        let (status, home) = get(&router, "/public").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(home.contains("id=\"centre-contacts\""), "{home}");
+        assert!(home.contains("全国工业产品生产许可证审查中心联系方式"));
+        assert!(home.contains("010-82260022"), "{home}");
+        assert!(home.contains("北京市海淀区马甸东路9号"));
+        assert!(
+            !home.contains("010-82260011") && !home.contains("0571-85170033"),
+            "{backend:?}"
+        );
+        let (_, index) = get(&router, "/public/api").await;
+        let index: Value = serde_json::from_str(&index).expect("json");
+        assert_eq!(
+            index["national_centre_contacts"]["consultation_phone"],
+            json!("010-82260022"),
+            "{backend:?}"
+        );
+        // It is also in the publications list, by its kind.
+        let (_, listed) = get(&router, "/public/api/publications?kind=centre_contacts").await;
+        let listed: Value = serde_json::from_str(&listed).expect("json");
+        assert_eq!(listed["items"].as_array().map(Vec::len), Some(3));
     }
 }
