@@ -1,13 +1,14 @@
-//! Destruction at the national node (Art. 37, 38): it has no superior, so a second approver
-//! designated for that decides its requests — never the one who made the request, never an
-//! approver who is not designated — and the decision is recorded and checked the same way as a
-//! superior's (signed into the request, verified again before anything is destroyed). Both
-//! backends.
+//! Destruction where the superior is the national node (Art. 37, 38). The national node has no
+//! superior, so a second approver designated for that decides its own requests — never the one
+//! who made the request, never an approver who is not designated — and the decision is recorded
+//! and checked the same way as a superior's (signed into the request, verified again before
+//! anything is destroyed). A review department or inspection body asks the national node, as a
+//! bureau asks its parent. Both backends.
 
 use chrono::{Days, NaiveDate};
 use licnode_app::{Archive, Author, Clock as _, ManualClock};
-use licnode_store::Store;
 use licnode_store::retention::{NodeKey, Signature};
+use licnode_store::{RemoteChange, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -207,5 +208,131 @@ async fn a_national_destruction_needs_a_second_designated_approver_recorded_like
             "{backend:?}"
         );
         store.close().await;
+    }
+}
+
+/// Copies every change `from` has after `cursor` into `to`, as replication does; returns the
+/// new cursor. The authority table lets each of these changes cross the link
+/// (`licnode-sync`'s matrix: destructions between national and a review department).
+async fn ship(from: &Store, to: &Store, origin: &str, cursor: i64) -> i64 {
+    let rows = from
+        .changes_after(cursor, None, 10_000)
+        .await
+        .expect("changes");
+    let last = rows.last().map_or(cursor, |row| row.seq);
+    let remote: Vec<RemoteChange> = rows
+        .into_iter()
+        .map(|row| RemoteChange {
+            record_id: row.record_id,
+            collection: row.collection,
+            jurisdiction: row.jurisdiction,
+            author_user: row.author_user,
+            at_ms: row.at_ms,
+            origin: origin.to_string(),
+            bytes: row.bytes,
+        })
+        .collect();
+    let outcome = to.apply_remote(&remote).await.expect("apply");
+    assert!(outcome.refused.is_empty(), "refused: {:?}", outcome.refused);
+    last
+}
+
+#[tokio::test]
+async fn a_review_department_asks_the_national_node_to_approve_a_destruction_and_carries_it_out() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (department_store, _db1) = open(backend, &dir.path().join("department")).await;
+        let (national_store, _db2) = open(backend, &dir.path().join("national")).await;
+        let department = Archive::with_level(
+            department_store.clone(),
+            "RD0001",
+            licnode_model::Level::ReviewDepartment,
+        );
+        let national = Archive::new(national_store.clone(), NATIONAL);
+        // A review plan the department keeps (Art. 7, 21), planned 40 days from now.
+        let model = licnode_model::collection("review_plans").expect("collection");
+        let mut plan = licnode_gen::Generator::new(21).record(model, "330106");
+        let start = licnode_app::SystemClock
+            .today()
+            .checked_add_days(Days::new(40))
+            .expect("date");
+        for field in ["plan_date", "acceptance_date", "planned_review_date"] {
+            plan.insert(field.into(), json!(start.to_string()));
+        }
+        let plan_id = department
+            .create(
+                "review_plans",
+                Some("330106"),
+                &plan,
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("plan")
+            .record
+            .id;
+        let due = start
+            .checked_add_months(chrono::Months::new(12 * YEARS))
+            .expect("date");
+        let clock = ManualClock::at_date(due);
+
+        // The request carries the national division and goes up to the national node.
+        let request = department
+            .request_destruction(None, clock.as_ref(), YEARS, None, &Author::clerk("clerk"))
+            .await
+            .expect("request");
+        assert_eq!(request.jurisdiction, NATIONAL, "{backend:?}");
+        assert_eq!(request.data["requesting_node"], json!("RD0001"));
+        ship(&department_store, &national_store, "RD0001", 0).await;
+
+        // National is the department's superior: its approver decides, signed by its key.
+        national
+            .decide_destruction(
+                &request.id,
+                true,
+                &NationalKey,
+                clock.as_ref(),
+                YEARS,
+                30,
+                None,
+                &Author::approver("li"),
+            )
+            .await
+            .expect("approved at national");
+        // A province is not the department's superior.
+        let province = Archive::new(national_store.clone(), "330000");
+        let not_superior = province
+            .decide_destruction(
+                &request.id,
+                true,
+                &NationalKey,
+                clock.as_ref(),
+                YEARS,
+                30,
+                None,
+                &Author::approver("zhao"),
+            )
+            .await;
+        assert_eq!(code(not_superior), "not_a_superior");
+
+        // The decision comes back down; the department destroys the plan.
+        ship(&national_store, &department_store, NATIONAL, 0).await;
+        let certificate = department
+            .destroy_approved(
+                &request.id,
+                &NationalKey,
+                clock.as_ref(),
+                YEARS,
+                &Author::approver("wang"),
+            )
+            .await
+            .expect("destroyed");
+        assert_eq!(certificate.approving_node, NATIONAL);
+        assert_eq!(certificate.node, "RD0001");
+        assert!(
+            department.find(&plan_id).await.expect("find").is_none(),
+            "{backend:?}"
+        );
+        department_store.close().await;
+        national_store.close().await;
     }
 }

@@ -1846,7 +1846,16 @@ static COLLECTIONS: [Collection; 17] = [
         label_zh: "档案销毁审批",
         articles: &[37, 38],
         direction: Direction::Both,
-        authoring_levels: &[National, Province, Prefecture, County],
+        // Review departments and inspection bodies keep archives too; the national node
+        // decides their requests (Art. 37, 38).
+        authoring_levels: &[
+            National,
+            Province,
+            Prefecture,
+            County,
+            ReviewDepartment,
+            InspectionBody,
+        ],
         public: false,
         fields: DESTRUCTION_FIELDS,
         enterprise_name_field: None,

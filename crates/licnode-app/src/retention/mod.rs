@@ -60,6 +60,9 @@ use crate::clock::{Clock, china};
 use crate::records::{Archive, ArchiveError, Author};
 
 mod national;
+mod superior;
+
+use superior::{is_superior, request_jurisdiction_of};
 
 /// How long an approval is valid by default, in days.
 pub const DEFAULT_APPROVAL_DAYS: u32 = 30;
@@ -253,11 +256,6 @@ pub fn parse_record_ids(text: &str) -> Vec<String> {
     ids.into_iter().collect()
 }
 
-/// True when `ancestor` is a bureau strictly above `node` in the division tree.
-fn is_superior(ancestor: &str, node: &str) -> bool {
-    ancestor != node && licnode_model::divisions::is_within(node, ancestor)
-}
-
 /// The retention period of a config value: `None` or 0 means the regulation's five years.
 pub fn years_or_default(years: Option<u32>) -> u32 {
     years.filter(|years| *years > 0).unwrap_or(DEFAULT_YEARS)
@@ -395,7 +393,10 @@ impl Archive {
         if let Some(reason) = reason.filter(|reason| !reason.trim().is_empty()) {
             input.insert("reason".into(), json!(reason));
         }
-        let created = self.create(DESTRUCTIONS, None, &input, author).await?;
+        let jurisdiction = self.own_request_jurisdiction();
+        let created = self
+            .create(DESTRUCTIONS, Some(&jurisdiction), &input, author)
+            .await?;
         Ok(created.record)
     }
 
@@ -459,15 +460,14 @@ impl Archive {
             let requester = first_change.map(|change| change.author_user);
             self.require_second_approver(author.user(), requester.as_deref())?;
         } else {
-            if !is_superior(&self.scope.node_code, &request.jurisdiction)
-                || requesting_node != request.jurisdiction
+            if !is_superior(&self.scope.node_code, &requesting_node)
+                || request.jurisdiction != request_jurisdiction_of(&requesting_node)
             {
                 return Err(RetentionError::NotASuperior { requesting_node });
             }
             // The parent decides: the request must have reached this node straight from the
             // requesting node (its first change's origin), not relayed by a node in between.
-            if first_change.map(|change| change.origin).as_deref()
-                != Some(request.jurisdiction.as_str())
+            if first_change.map(|change| change.origin).as_deref() != Some(requesting_node.as_str())
             {
                 return Err(RetentionError::NotASuperior { requesting_node });
             }
@@ -613,7 +613,7 @@ impl Archive {
         let requested = parse_record_ids(field("record_ids").unwrap_or_default());
         if payload.request_id != request.id
             || payload.requesting_node != *own
-            || request.jurisdiction != *own
+            || request.jurisdiction != self.own_request_jurisdiction()
             || payload.record_ids != requested
             || payload.record_ids != parse_record_ids(&payload.record_ids.join("\n"))
         {

@@ -127,7 +127,7 @@ fn requests_table(requests: &[StoredRecord], own_node: &str) -> Markup {
                 @for request in requests {
                     tr data-request=(request.id) data-decision=(text(request, "decision")) {
                         td { a href={ "/retention/requests/" (request.id) } { (text(request, "requested_date")) } }
-                        td { (text(request, "requesting_node")) @if request.jurisdiction != own_node { " （下级）" } }
+                        td { (text(request, "requesting_node")) @if text(request, "requesting_node") != own_node { " （下级）" } }
                         td.number { (licnode_app::retention::parse_record_ids(text(request, "record_ids")).len()) }
                         td { (decision_label(decision_of(request))) }
                         td { (text(request, "approving_node")) }
@@ -283,7 +283,9 @@ async fn request_page(
     let request = destruction_request(&state, &id).await?;
     let own = state.archive.scope.node_code.clone();
     let decision = decision_of(&request);
-    let from_child = request.jurisdiction != own;
+    // A child's request: a bureau below, or a review department or inspection body (whose
+    // requests carry the national division, Art. 38).
+    let from_child = text(&request, "requesting_node") != own;
     let approver = session.staff.user.role.may_approve();
     // Art. 38: the national node has no superior; its own requests go to a designated second
     // approver (the service refuses the requester and anyone not designated).

@@ -65,8 +65,11 @@ fn every_rule_and_every_author_cites_articles_of_the_regulation() {
                     .all(|article| (1..=40).contains(article))
             );
             // Bureaus write for their territory; the kinds without one, nationwide.
+            // Their own destruction requests carry the national division (Art. 37, 38).
             let expected = if author.level.is_territorial() {
                 Scope::Territory
+            } else if rule.collection == "destructions" {
+                Scope::NationalDivision
             } else {
                 Scope::Nationwide
             };
@@ -895,11 +898,21 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
             "destructions"
         ]
     );
+    // A body's own destruction requests go up to the national node, which decides them
+    // (Art. 37, 38), and the decision comes back down.
     assert_eq!(
         up(&review_department(), &national()),
-        ["review_plans", "site_verifications", "notices"]
+        [
+            "review_plans",
+            "site_verifications",
+            "notices",
+            "destructions"
+        ]
     );
-    assert_eq!(up(&inspection_body(), &national()), ["inspections"]);
+    assert_eq!(
+        up(&inspection_body(), &national()),
+        ["inspections", "destructions"]
+    );
 
     // Down: the registries, notices and publications, and the national node's own edits of the
     // up-going records a province keeps too (a national revocation of a provincial licence).
@@ -926,7 +939,7 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     assert_eq!(down(&zhejiang(), &hangzhou()), below_province);
     assert_eq!(down(&hangzhou(), &xihu()), below_province);
     let mut to_review_department = registries.to_vec();
-    to_review_department.push("publications");
+    to_review_department.extend(["publications", "destructions"]);
     assert_eq!(
         down(&national(), &review_department()),
         to_review_department
