@@ -567,3 +567,66 @@ async fn the_yearly_report_counts_the_years_supervision_and_waits_for_its_narrat
         store.close().await;
     }
 }
+
+// Art. 12, 20, 29: a county keeps the quality archives of its licensed enterprises and reports
+// on them yearly; the licences it counts come down from the issuer as read-only copies.
+#[tokio::test]
+async fn a_countys_yearly_report_counts_the_licences_that_came_down_to_it() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (province_store, _db1) = open(backend, &dir.path().join("province")).await;
+        let (county_store, _db2) = open(backend, &dir.path().join("county")).await;
+        let shared: SharedClock = ManualClock::at_date(day(2026, 10, 2));
+        let county = reports(&county_store, "330106", &shared, false);
+        let year = Period::Year(2026);
+        let figures = |record: Option<licnode_store::StoredRecord>| {
+            let record = record.expect("report");
+            let content: Value =
+                serde_json::from_str(record.data["content"].as_str().expect("content"))
+                    .expect("json");
+            content["figures"]["licensed_enterprise_count"].clone()
+        };
+        assert_eq!(
+            figures(county.run(&year, "schedule").await.expect("run").report),
+            json!(0)
+        );
+
+        let province = Archive::new(province_store.clone(), "330000");
+        let model = licnode_model::collection("licences").expect("licences");
+        let mut input = licnode_gen::Generator::new(12).record(model, "330106");
+        input.insert("issue_date".into(), json!("2025-05-01"));
+        input.insert("approval_date".into(), json!("2025-04-28"));
+        input.insert("valid_until".into(), json!("2030-04-30"));
+        let licence = province
+            .create(
+                "licences",
+                Some("330106"),
+                &input,
+                &Author::approver("approver"),
+            )
+            .await
+            .expect("licence")
+            .record
+            .id;
+        // The authority table sends it down to the county of the enterprise …
+        let decision = licnode_sync::decide(
+            &licnode_sync::NodeRef::new("330000", licnode_model::Level::Province),
+            &licnode_sync::NodeRef::new("330106", licnode_model::Level::County),
+            licnode_sync::Link::Child,
+            licnode_sync::Flow::Send,
+            "licences",
+            "330106",
+            &licnode_sync::NodeRef::new("330000", licnode_model::Level::Province),
+        );
+        assert_eq!(decision, licnode_sync::Decision::Allow);
+        ship(&province_store, &county_store, "330000", 0).await;
+        // … where it is a read-only copy that the county's yearly figures count.
+        assert!(county.archive.find(&licence).await.expect("find").is_some());
+        assert_eq!(
+            figures(county.run(&year, "schedule").await.expect("rerun").report),
+            json!(1)
+        );
+        province_store.close().await;
+        county_store.close().await;
+    }
+}

@@ -1702,7 +1702,7 @@ static COLLECTIONS: [Collection; 17] = [
         name: "licences",
         label_zh: "获证企业",
         articles: &[11, 19, 27],
-        direction: Direction::Up,
+        direction: Direction::Both,
         authoring_levels: &[National, Province],
         public: true,
         fields: LICENCE_FIELDS,
@@ -1715,7 +1715,7 @@ static COLLECTIONS: [Collection; 17] = [
         name: "licence_events",
         label_zh: "许可证变更、撤回、撤销、吊销和注销",
         articles: &[13, 19, 28],
-        direction: Direction::Up,
+        direction: Direction::Both,
         authoring_levels: &[National, Province],
         public: true,
         fields: LICENCE_EVENT_FIELDS,
@@ -2183,8 +2183,6 @@ mod tests {
         let direction = |name| super::collection(name).map(|c| c.direction);
         for name in [
             "applications",
-            "licences",
-            "licence_events",
             "refusals",
             "quality_archives",
             "supervision_reports",
@@ -2205,6 +2203,9 @@ mod tests {
             assert_eq!(direction(name), Some(Direction::Down), "{name}");
         }
         assert_eq!(direction("notices"), Some(Direction::Both));
+        // Art. 12, 29: licences and their events also go down into the enterprise's territory.
+        assert_eq!(direction("licences"), Some(Direction::Both));
+        assert_eq!(direction("licence_events"), Some(Direction::Both));
         // Art. 38: the request goes up to the superior, its decision comes back down.
         assert_eq!(direction("destructions"), Some(Direction::Both));
     }

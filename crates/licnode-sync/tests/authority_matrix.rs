@@ -85,17 +85,17 @@ refusals             prefecture/county           |       author -      author au
 refusals             national/review_department  |       -      -      author -      author|       -      -      dir    -      dir
 refusals             national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
 
-licences             national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
-licences             province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
-licences             prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
-licences             national/review_department  |       -      -      author -      author|       -      -      dir    -      dir
-licences             national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
+licences             national/province           |       ok     ok     juris  juris  juris |       ok     ok     ok     addr   addr
+licences             province/prefecture         |       author author author author author|       ok     ok     ok     addr   juris
+licences             prefecture/county           |       author -      author author author|       author -      author author author
+licences             national/review_department  |       -      -      author -      author|       -      -      addr   -      addr
+licences             national/inspection_body    |       -      -      author -      author|       -      -      addr   -      addr
 
-licence_events       national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
-licence_events       province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
-licence_events       prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
-licence_events       national/review_department  |       -      -      author -      author|       -      -      dir    -      dir
-licence_events       national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
+licence_events       national/province           |       ok     ok     juris  juris  juris |       ok     ok     ok     addr   addr
+licence_events       province/prefecture         |       author author author author author|       ok     ok     ok     addr   juris
+licence_events       prefecture/county           |       author -      author author author|       author -      author author author
+licence_events       national/review_department  |       -      -      author -      author|       -      -      addr   -      addr
+licence_events       national/inspection_body    |       -      -      author -      author|       -      -      addr   -      addr
 
 quality_archives     national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
 quality_archives     province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   juris

@@ -113,25 +113,33 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // Art. 11, 27: the national centre keeps national and provincial licences, each province its
     // own. Art. 19, 27: provinces report monthly and the centre adds them within 10 days: up.
+    // Art. 12, 20, 29: every bureau keeps the quality archive of the licensed enterprises of its
+    // territory and reports on them yearly, so a licence also goes down, as a read-only copy,
+    // to every bureau whose territory holds the enterprise (its jurisdiction).
     Rule {
         collection: "licences",
         authors: &[
             by(National, Territory, &[11, 27]),
             by(Province, Territory, &[11, 27]),
         ],
-        route: Route::Up,
-        route_articles: &[19, 27],
+        route: Route::Both {
+            deepest_receiver: County,
+        },
+        route_articles: &[12, 19, 20, 27, 29],
     },
     // Art. 13, 28: changes, withdrawals, revocations and cancellations, kept by the national
-    // centre (national issuance) and each province (its own). Art. 19, 28: reported up.
+    // centre (national issuance) and each province (its own). Art. 19, 28: reported up; and
+    // down with their licence (Art. 12, 29).
     Rule {
         collection: "licence_events",
         authors: &[
             by(National, Territory, &[13, 28]),
             by(Province, Territory, &[13, 28]),
         ],
-        route: Route::Up,
-        route_articles: &[19, 28],
+        route: Route::Both {
+            deepest_receiver: County,
+        },
+        route_articles: &[12, 19, 28, 29],
     },
     // Art. 12: every bureau level keeps the quality archive of the licensed enterprises in its
     // territory; Art. 29: provinces and below update it. Art. 20: post-licence supervision is
