@@ -14,6 +14,7 @@ pub mod deadlines;
 pub mod licence_actions;
 pub mod network;
 pub mod overview;
+pub mod own_issuance;
 pub mod records;
 pub mod replication;
 pub mod reports;

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::clock::SharedClock;
+use crate::own_issuance::IssuingAuthority;
 use crate::records::{Archive, ArchiveError, Author};
 
 /// Refusals and failures of report operations, each with a stable machine code.
@@ -220,7 +221,13 @@ impl Reports {
         let mut fields = Map::new();
         match period.kind() {
             ReportKind::Monthly => {
-                let source = self.archive.store.rollup_monthly(&within, period).await?;
+                let held = self.archive.store.rollup_monthly(&within, period).await?;
+                // Art. 19, Attachment 1: only the node's own decisions (a province's
+                // territory also holds nationally issued licences, which national counts).
+                let source = match IssuingAuthority::of_node(&within) {
+                    Some(authority) => authority.own_decisions(held),
+                    None => held,
+                };
                 let content = MonthlyContent::build(period, &source);
                 let [applicants, granted, refused, changed, terminated] = content.counts();
                 fields.insert("applicant_count".into(), json!(applicants));

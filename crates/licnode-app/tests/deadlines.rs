@@ -1,4 +1,4 @@
-//! The deadline clock over the records (Art. 18–20, 23, 27, 28, 31), on SQLite and PostgreSQL,
+//! The deadline clock over the records (Art. 18–20, 23, 27, 28, 30, 31), on SQLite and PostgreSQL,
 //! with an injected clock: an item is due through its last day and late from the next, by the
 //! right number of days; fulfilled items disappear; the national roll-up groups per province
 //! and names a province that did not report.
@@ -280,30 +280,32 @@ async fn a_cancellation_is_applied_within_five_days_for_national_and_ten_for_pro
 }
 
 #[tokio::test]
-async fn an_approved_application_waits_ten_days_for_its_licence() {
+async fn an_approved_application_waits_ten_days_from_its_approval_date_and_edits_do_not_restart_it()
+{
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (store, _database) = open(backend, dir.path()).await;
         let province = Archive::new(store.clone(), "330000");
-        // Approved on 2 March (China time): the application's last change.
-        let approved_at = licnode_app::clock::start_of_day_ms(date("2026-03-02")) + 3_600_000;
-        let (prepared, _) = province
-            .prepare(
+        // Art. 27: approved on 2 March, the day written with the stage 准予许可.
+        let application = province
+            .create(
                 "applications",
                 Some("330106"),
                 &record(
                     "applications",
                     "330106",
-                    json!({ "stage": "approved", "application_date": "2026-01-05" }),
+                    json!({ "stage": "approved", "application_date": "2026-01-05",
+                            "approval_date": "2026-03-02" }),
                 ),
                 &Author::clerk("clerk"),
-                approved_at,
             )
-            .expect("application");
-        let application_id = prepared.projection.id.clone();
-        let credit_code = prepared.projection.data["credit_code"].clone();
-        store.insert_one(prepared).await.expect("insert");
+            .await
+            .expect("application")
+            .record;
+        let application_id = application.id.clone();
+        let credit_code = application.data["credit_code"].clone();
 
+        // On its limit (the 12th) due; past it late, by the day.
         let clock = ManualClock::at_date(date("2026-03-12"));
         let items = duties(&store, &clock, "330000", Level::Province, "licence_entry").await;
         assert_eq!(
@@ -312,6 +314,22 @@ async fn an_approved_application_waits_ten_days_for_its_licence() {
             "{backend:?}"
         );
         assert_eq!(items[0].record_id.as_deref(), Some(application_id.as_str()));
+        assert_eq!(items[0].started, "2026-03-02");
+        clock.set_date(date("2026-03-13"));
+        let items = duties(&store, &clock, "330000", Level::Province, "licence_entry").await;
+        assert_eq!(state_of(&items), [(DeadlineState::Late, 0, 1)]);
+
+        // A later edit of the file does not restart the clock.
+        province
+            .update(
+                &application_id,
+                json!({ "accepting_office": "浙江省市场监督管理局行政审批处" })
+                    .as_object()
+                    .expect("patch"),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("edit");
         clock.set_date(date("2026-03-15"));
         let items = duties(&store, &clock, "330000", Level::Province, "licence_entry").await;
         assert_eq!(
@@ -319,6 +337,20 @@ async fn an_approved_application_waits_ten_days_for_its_licence() {
             [(DeadlineState::Late, 0, 3)],
             "{backend:?}"
         );
+        assert_eq!(items[0].started, "2026-03-02");
+
+        // The approval is written with its date: 准予许可 without one is refused.
+        let undated = province
+            .update(
+                &application_id,
+                json!({ "stage": "approved", "approval_date": null })
+                    .as_object()
+                    .expect("patch"),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect_err("approval without a date");
+        assert_eq!(undated.code(), "validation_failed");
 
         // Another enterprise's licence does not fulfil it.
         let body = "91330106MA2H3K7Q0";
@@ -367,6 +399,110 @@ async fn an_approved_application_waits_ten_days_for_its_licence() {
                 .await
                 .is_empty()
         );
+    }
+}
+
+// Art. 30, 31: registering an approved reviewer, and a review department's or inspection
+// body's filing, within 5 days of the approval or filing; met by the registration itself
+// (注册编号, 备案编号), whatever the status says.
+#[tokio::test]
+async fn registrations_are_due_five_days_after_approval_or_filing_and_met_only_by_registering() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _database) = open(backend, dir.path()).await;
+        let national = Archive::new(store.clone(), "100000");
+        let mut waiting = Vec::new();
+        for (rule, collection, start, registration) in [
+            (
+                "reviewer_registration",
+                "reviewers",
+                "approval_date",
+                "registration_number",
+            ),
+            (
+                "review_department_filing",
+                "review_departments",
+                "filing_date",
+                "filing_number",
+            ),
+            (
+                "inspection_body_filing",
+                "inspection_bodies",
+                "filing_date",
+                "filing_number",
+            ),
+        ] {
+            let mut overrides = json!({ "status": "active", registration: null });
+            overrides[start] = json!("2026-03-02");
+            if collection == "reviewers" {
+                overrides["registration_date"] = Value::Null;
+            }
+            let id = national
+                .create(
+                    collection,
+                    Some("100000"),
+                    &record(collection, "100000", overrides),
+                    &Author::clerk("clerk"),
+                )
+                .await
+                .expect("record")
+                .record
+                .id;
+            waiting.push((rule, id, registration));
+        }
+        let clock = ManualClock::at_date(date("2026-03-07"));
+        for (rule, id, _) in &waiting {
+            // On the limit: due, although the status already says 有效.
+            let items = duties(&store, &clock, "100000", Level::National, rule).await;
+            assert_eq!(
+                state_of(&items),
+                [(DeadlineState::Due, 0, 0)],
+                "{rule} {backend:?}"
+            );
+            assert_eq!(items[0].record_id.as_deref(), Some(id.as_str()));
+            assert_eq!(items[0].started, "2026-03-02");
+            assert_eq!(
+                items[0].articles,
+                if *rule == "reviewer_registration" {
+                    &[30][..]
+                } else {
+                    &[31][..]
+                }
+            );
+        }
+        clock.set_date(date("2026-03-08"));
+        for (rule, id, registration) in &waiting {
+            let items = duties(&store, &clock, "100000", Level::National, rule).await;
+            assert_eq!(
+                state_of(&items),
+                [(DeadlineState::Late, 0, 1)],
+                "{rule} {backend:?}"
+            );
+            // Another status does not meet it; the registration does.
+            let mut patch = Map::new();
+            patch.insert("status".into(), json!("suspended"));
+            national
+                .update(id, &patch, &Author::approver("approver"))
+                .await
+                .expect("status");
+            assert_eq!(
+                duties(&store, &clock, "100000", Level::National, rule)
+                    .await
+                    .len(),
+                1
+            );
+            let mut patch = Map::new();
+            patch.insert((*registration).into(), json!("备2026-0308"));
+            national
+                .update(id, &patch, &Author::clerk("clerk"))
+                .await
+                .expect("registered");
+            assert!(
+                duties(&store, &clock, "100000", Level::National, rule)
+                    .await
+                    .is_empty()
+            );
+        }
     }
 }
 

@@ -64,6 +64,29 @@ struct Expected {
     refused: BTreeSet<String>,
     changed: BTreeSet<String>,
     terminated: BTreeSet<String>,
+    /// October's nationally issued licences, refusals and events in Zhejiang's territory
+    /// (the generator makes about 10 % of them): never in Zhejiang's report (Art. 19).
+    national: BTreeSet<String>,
+}
+
+/// True when a generated record is a national decision: its issuing level says so, or (an
+/// event) the licence number carries no provincial abbreviation.
+fn nationally_issued(input: &serde_json::Map<String, Value>) -> bool {
+    match input.get("issuing_level").and_then(Value::as_str) {
+        Some(level) => level == "national",
+        None => input
+            .get("licence_number")
+            .and_then(Value::as_str)
+            .is_some_and(|number| !number.starts_with('(')),
+    }
+}
+
+/// Makes a generated licence a Zhejiang decision (issuing level and numbered `(浙)…`).
+fn issued_by_zhejiang(input: &mut serde_json::Map<String, Value>) {
+    input.insert("issuing_level".into(), json!("provincial"));
+    let number = input["licence_number"].as_str().expect("number");
+    let bare = number.rsplit(')').next().unwrap_or(number).to_string();
+    input.insert("licence_number".into(), json!(format!("(浙){bare}")));
 }
 
 /// Writes `count` generated records of each reported collection for Zhejiang (330000), about
@@ -109,6 +132,7 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 let id = created.record.id.clone();
                 let set = match (collection_name, input.get("event_kind")) {
                     ("applications", _) => &mut expected.applicants,
+                    _ if nationally_issued(&input) => &mut expected.national,
                     ("licences", _) => &mut expected.granted,
                     ("refusals", _) => &mut expected.refused,
                     (_, Some(Value::String(kind))) if kind == "change" => &mut expected.changed,
@@ -176,6 +200,18 @@ async fn a_month_of_records_rolls_up_into_exactly_that_months_four_tables_on_bot
         assert_eq!(ids(&tables.refused, |r| &r.record), expected.refused);
         assert_eq!(ids(&tables.changed, |r| &r.record), expected.changed);
         assert_eq!(ids(&tables.terminated, |r| &r.record), expected.terminated);
+        // Art. 19: the nationally issued decisions of the territory are not the province's.
+        assert!(
+            !expected.national.is_empty(),
+            "the generator makes national licences"
+        );
+        let reported: BTreeSet<String> = ids(&tables.granted, |r| &r.record)
+            .into_iter()
+            .chain(ids(&tables.refused, |r| &r.record))
+            .chain(ids(&tables.changed, |r| &r.record))
+            .chain(ids(&tables.terminated, |r| &r.record))
+            .collect();
+        assert!(reported.is_disjoint(&expected.national), "{backend:?}");
         assert!(
             tables
                 .granted
@@ -223,6 +259,7 @@ async fn a_change_after_submission_is_revision_2_and_both_reach_the_national_sto
         let mut generator = licnode_gen::Generator::new(5);
         let licences = licnode_model::collection("licences").expect("licences");
         let mut input = generator.record(licences, "330000");
+        issued_by_zhejiang(&mut input);
         input.insert("issue_date".into(), json!("2026-10-20"));
         province
             .archive
@@ -258,6 +295,7 @@ async fn a_change_after_submission_is_revision_2_and_both_reach_the_national_sto
 
         // A licence of October recorded late: the next run is revision 2.
         let mut late = generator.record(licences, "330000");
+        issued_by_zhejiang(&mut late);
         late.insert("issue_date".into(), json!("2026-10-31"));
         province
             .archive
@@ -305,6 +343,116 @@ async fn a_change_after_submission_is_revision_2_and_both_reach_the_national_sto
         assert_eq!(jiangsu.name, "江苏省");
         province_store.close().await;
         national_store.close().await;
+    }
+}
+
+/// Writes `count` October licences at `archive` for `jurisdiction`, issued nationally or by the
+/// province of the jurisdiction, and returns their ids.
+async fn october_licences(
+    archive: &Archive,
+    generator: &mut licnode_gen::Generator,
+    jurisdiction: &str,
+    count: usize,
+    national: bool,
+) -> BTreeSet<String> {
+    let licences = licnode_model::collection("licences").expect("licences");
+    let abbreviation = licnode_model::divisions::province_abbreviation(jurisdiction).expect("abbr");
+    let mut written = BTreeSet::new();
+    for index in 0..count {
+        let mut input = generator.record(licences, jurisdiction);
+        let number = input["licence_number"].as_str().expect("number");
+        let bare = number.rsplit(')').next().unwrap_or(number).to_string();
+        let (level, number) = if national {
+            ("national", bare)
+        } else {
+            ("provincial", format!("({abbreviation}){bare}"))
+        };
+        input.insert("issuing_level".into(), json!(level));
+        input.insert("licence_number".into(), json!(number));
+        input.insert(
+            "issue_date".into(),
+            json!(format!("2026-10-{:02}", index % 28 + 1)),
+        );
+        let created = archive
+            .create("licences", None, &input, &Author::approver("approver"))
+            .await
+            .expect("licence");
+        written.insert(created.record.id);
+    }
+    written
+}
+
+#[tokio::test]
+async fn national_totals_add_the_provinces_reports_without_counting_a_national_licence_twice() {
+    // Art. 19: each province reports its own issuance; the nationally issued licences of its
+    // territory reach it from national and are national's to count (Art. 11, 27).
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (national_store, _db0) = open(backend, &dir.path().join("national")).await;
+        let (zhejiang_store, _db1) = open(backend, &dir.path().join("zhejiang")).await;
+        let (jiangsu_store, _db2) = open(backend, &dir.path().join("jiangsu")).await;
+        let shared: SharedClock = ManualClock::at_date(day(2026, 11, 2));
+        let national = reports(&national_store, "100000", &shared, false);
+        let zhejiang = reports(&zhejiang_store, "330000", &shared, true);
+        let jiangsu = reports(&jiangsu_store, "320000", &shared, true);
+        let mut generator = licnode_gen::Generator::new(19);
+
+        let mut nationally_issued =
+            october_licences(&national.archive, &mut generator, "330000", 3, true).await;
+        nationally_issued
+            .extend(october_licences(&national.archive, &mut generator, "320000", 2, true).await);
+        // The national licences flow down to the provinces of their enterprises.
+        ship(&national_store, &zhejiang_store, "100000", 0).await;
+        ship(&national_store, &jiangsu_store, "100000", 0).await;
+        let zhejiang_own =
+            october_licences(&zhejiang.archive, &mut generator, "330000", 4, false).await;
+        let jiangsu_own =
+            october_licences(&jiangsu.archive, &mut generator, "320000", 5, false).await;
+
+        for (province, own) in [(&zhejiang, &zhejiang_own), (&jiangsu, &jiangsu_own)] {
+            let report = province.run(&OCTOBER, "schedule").await.expect("run");
+            let record = report.report.expect("report");
+            assert_eq!(record.data["status"], json!("submitted"), "{backend:?}");
+            let content: MonthlyContent =
+                serde_json::from_str(record.data["content"].as_str().expect("content"))
+                    .expect("content parses");
+            assert_eq!(
+                &ids(&content.tables.granted, |r| &r.record),
+                own,
+                "{backend:?}"
+            );
+        }
+        ship(&zhejiang_store, &national_store, "330000", 0).await;
+        ship(&jiangsu_store, &national_store, "320000", 0).await;
+
+        let summary = national.summary(&OCTOBER).await.expect("summary");
+        assert_eq!(
+            summary.totals[1],
+            (zhejiang_own.len() + jiangsu_own.len()) as i64,
+            "{backend:?}"
+        );
+        // National's own roll-up holds every licence but counts only its own issuance.
+        let own_report = national
+            .run(&OCTOBER, "schedule")
+            .await
+            .expect("national run");
+        let content: MonthlyContent = serde_json::from_str(
+            own_report.report.expect("report").data["content"]
+                .as_str()
+                .expect("content"),
+        )
+        .expect("content parses");
+        assert_eq!(
+            ids(&content.tables.granted, |r| &r.record),
+            nationally_issued
+        );
+        assert_eq!(
+            summary.totals[1] + content.tables.granted.len() as i64,
+            (nationally_issued.len() + zhejiang_own.len() + jiangsu_own.len()) as i64
+        );
+        for store in [national_store, zhejiang_store, jiangsu_store] {
+            store.close().await;
+        }
     }
 }
 
@@ -417,5 +565,68 @@ async fn the_yearly_report_counts_the_years_supervision_and_waits_for_its_narrat
         assert!(summary.missing.contains(&"330100".to_string()));
         assert_eq!(summary.due_date, "2026-10-31");
         store.close().await;
+    }
+}
+
+// Art. 12, 20, 29: a county keeps the quality archives of its licensed enterprises and reports
+// on them yearly; the licences it counts come down from the issuer as read-only copies.
+#[tokio::test]
+async fn a_countys_yearly_report_counts_the_licences_that_came_down_to_it() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (province_store, _db1) = open(backend, &dir.path().join("province")).await;
+        let (county_store, _db2) = open(backend, &dir.path().join("county")).await;
+        let shared: SharedClock = ManualClock::at_date(day(2026, 10, 2));
+        let county = reports(&county_store, "330106", &shared, false);
+        let year = Period::Year(2026);
+        let figures = |record: Option<licnode_store::StoredRecord>| {
+            let record = record.expect("report");
+            let content: Value =
+                serde_json::from_str(record.data["content"].as_str().expect("content"))
+                    .expect("json");
+            content["figures"]["licensed_enterprise_count"].clone()
+        };
+        assert_eq!(
+            figures(county.run(&year, "schedule").await.expect("run").report),
+            json!(0)
+        );
+
+        let province = Archive::new(province_store.clone(), "330000");
+        let model = licnode_model::collection("licences").expect("licences");
+        let mut input = licnode_gen::Generator::new(12).record(model, "330106");
+        input.insert("issue_date".into(), json!("2025-05-01"));
+        input.insert("approval_date".into(), json!("2025-04-28"));
+        input.insert("valid_until".into(), json!("2030-04-30"));
+        let licence = province
+            .create(
+                "licences",
+                Some("330106"),
+                &input,
+                &Author::approver("approver"),
+            )
+            .await
+            .expect("licence")
+            .record
+            .id;
+        // The authority table sends it down to the county of the enterprise …
+        let decision = licnode_sync::decide(
+            &licnode_sync::NodeRef::new("330000", licnode_model::Level::Province),
+            &licnode_sync::NodeRef::new("330106", licnode_model::Level::County),
+            licnode_sync::Link::Child,
+            licnode_sync::Flow::Send,
+            "licences",
+            "330106",
+            &licnode_sync::NodeRef::new("330000", licnode_model::Level::Province),
+        );
+        assert_eq!(decision, licnode_sync::Decision::Allow);
+        ship(&province_store, &county_store, "330000", 0).await;
+        // … where it is a read-only copy that the county's yearly figures count.
+        assert!(county.archive.find(&licence).await.expect("find").is_some());
+        assert_eq!(
+            figures(county.run(&year, "schedule").await.expect("rerun").report),
+            json!(1)
+        );
+        province_store.close().await;
+        county_store.close().await;
     }
 }

@@ -1,11 +1,13 @@
 //! The catalogue of industrial products under production-licence management (Art. 33), as data
-//! for generators and user interfaces.
+//! for generators and user interfaces, and the products outside the regulation (Art. 3).
 //!
 //! Fourteen categories, each with the products and application units (申证单元) that a licence
 //! names. The 2-digit category and 3-digit unit codes are the ones a licence number carries
 //! (`XK06-001-…`). This is reference data, not a rule: `product_category` fields are validated as
 //! plain text, so a record naming a category renamed or dropped later still loads. The codes are
-//! representative; check them against the catalogue in force before relying on them.
+//! representative; check them against the catalogue in force before relying on them. The three
+//! kinds of products outside the regulation (Art. 3: foods, food-related products, cosmetics)
+//! are a rule: [`outside_regulation`] decides them, and the records service refuses them.
 
 use serde::Serialize;
 
@@ -232,10 +234,136 @@ pub fn unit_by_codes(
         })
 }
 
+/// The three kinds of products whose licences Art. 3 leaves outside this regulation:
+/// "本规定不适用于加工食品、直接接触食品的材料等食品相关产品、化妆品等三类产品".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ExcludedProducts {
+    /// The kind's name as Art. 3 writes it.
+    pub name_zh: &'static str,
+    /// Text that, found in a product category or product name, makes it this kind: the
+    /// generic words and the food and cosmetics licence categories (食品生产许可分类目录,
+    /// 食品相关产品目录, 化妆品生产许可) that do not contain them.
+    pub markers_zh: &'static [&'static str],
+}
+
+static EXCLUDED_PRODUCTS: [ExcludedProducts; 3] = [
+    ExcludedProducts {
+        name_zh: "直接接触食品的材料等食品相关产品",
+        markers_zh: &[
+            "食品相关产品",
+            "直接接触食品",
+            "食品用",
+            "食品包装",
+            "食品容器",
+            "餐具洗涤剂",
+            "压力锅",
+            "食品加工设备",
+        ],
+    },
+    ExcludedProducts {
+        name_zh: "加工食品",
+        markers_zh: &[
+            "食品",
+            "粮食加工品",
+            "食用油",
+            "调味品",
+            "肉制品",
+            "乳制品",
+            "饮料",
+            "饼干",
+            "罐头",
+            "冷冻饮品",
+            "糖果制品",
+            "茶叶",
+            "酒类",
+            "白酒",
+            "葡萄酒",
+            "啤酒",
+            "黄酒",
+            "蔬菜制品",
+            "水果制品",
+            "炒货",
+            "蛋制品",
+            "可可及焙烤咖啡",
+            "食糖",
+            "水产制品",
+            "淀粉制品",
+            "糕点",
+            "豆制品",
+            "蜂产品",
+            "特殊膳食",
+            "婴幼儿配方",
+        ],
+    },
+    ExcludedProducts {
+        name_zh: "化妆品",
+        markers_zh: &["化妆品", "牙膏"],
+    },
+];
+
+/// The kinds of products outside the regulation (Art. 3).
+pub fn excluded_products() -> &'static [ExcludedProducts] {
+    &EXCLUDED_PRODUCTS
+}
+
+/// The kind of products outside the regulation (Art. 3) that a product category or product
+/// name belongs to, or `None` when it is one the regulation covers. Food-related products are
+/// asked first, so that "食品用塑料包装" is named a food-related product, not a food.
+pub fn outside_regulation(product_text: &str) -> Option<&'static ExcludedProducts> {
+    let compacted: String = product_text
+        .chars()
+        .filter(|character| !character.is_whitespace())
+        .collect();
+    if compacted.is_empty() {
+        return None;
+    }
+    EXCLUDED_PRODUCTS.iter().find(|kind| {
+        kind.markers_zh
+            .iter()
+            .any(|marker| compacted.contains(marker))
+    })
+}
+
+/// The fields whose value names a product: what [`outside_regulation`] is asked about.
+pub const PRODUCT_FIELDS: &[&str] = &["product_category", "product_name"];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn foods_food_contact_materials_and_cosmetics_are_outside_the_regulation_art_3() {
+        let kind = |text: &str| outside_regulation(text).map(|kind| kind.name_zh);
+        assert_eq!(kind("乳制品"), Some("加工食品"));
+        assert_eq!(kind("方便食品"), Some("加工食品"));
+        assert_eq!(kind("酒类"), Some("加工食品"));
+        assert_eq!(
+            kind("食品用塑料包装容器工具等制品"),
+            Some("直接接触食品的材料等食品相关产品")
+        );
+        assert_eq!(kind("餐具洗涤剂"), Some("直接接触食品的材料等食品相关产品"));
+        assert_eq!(kind("化 妆 品"), Some("化妆品"));
+        assert_eq!(kind(""), None);
+    }
+
+    #[test]
+    fn every_category_and_product_of_the_catalogue_is_within_the_regulation() {
+        for category in categories() {
+            assert_eq!(
+                outside_regulation(category.name_zh),
+                None,
+                "{}",
+                category.name_zh
+            );
+            for unit in category.units {
+                assert_eq!(outside_regulation(unit.product_name_zh), None);
+                assert_eq!(outside_regulation(unit.unit_name_zh), None);
+            }
+        }
+        // 酒精 is a hazardous chemical, not a liquor.
+        assert_eq!(outside_regulation("工业用酒精"), None);
+    }
 
     #[test]
     fn there_are_fourteen_categories_with_unique_names() {

@@ -194,6 +194,9 @@ pub const PUBLICATION_KIND_VALUES: &[EnumValue] = &[
     value("implementation_rules", "实施细则"),
     value("application_guide", "办事指南"),
     value("notice", "公告"),
+    // Art. 35: the national review centre's own contacts and consultation telephone, published
+    // by the national node (its record of jurisdiction 100000 is the one the public pages show).
+    value("centre_contacts", "审查中心联系方式"),
 ];
 
 /// Whether a publication is in force (Art. 33 "现行有效").
@@ -387,6 +390,9 @@ const APPLICATION_FIELDS: &[Field] = &[
     field("accepting_office", "受理单位", T::Text, OPTIONAL, Internal),
     field("acceptance_number", "受理编号", T::Text, OPTIONAL, Internal),
     field("acceptance_date", "受理日期", T::Date, OPTIONAL, Internal),
+    // Art. 27: the licence is entered within 10 days of this approval (获批准); written with
+    // the stage 准予许可 and never moved by later edits of the file.
+    field("approval_date", "批准日期", T::Date, OPTIONAL, Internal),
     field(
         "stage",
         "办理环节",
@@ -1067,8 +1073,11 @@ const REVIEWER_FIELDS: &[Field] = &[
     field("id_number", "身份证号码", T::IdNumber, REQUIRED, Secret),
     field("recommending_unit", "推荐单位", T::Text, REQUIRED, Internal),
     field("employer", "工作单位", T::Text, REQUIRED, Public),
-    field("registration_number", "注册编号", T::Text, REQUIRED, Public),
-    field("registration_date", "注册日期", T::Date, REQUIRED, Public),
+    // Art. 30: the qualification is approved first (资质批准日期); registering it — the
+    // registration number and date — must follow within 5 days.
+    field("approval_date", "资质批准日期", T::Date, OPTIONAL, Internal),
+    field("registration_number", "注册编号", T::Text, OPTIONAL, Public),
+    field("registration_date", "注册日期", T::Date, OPTIONAL, Public),
     field(
         "registration_level",
         "注册级别",
@@ -1167,6 +1176,8 @@ const REVIEW_DEPARTMENT_FIELDS: &[Field] = &[
     field("email", "电子信箱", T::Email, OPTIONAL, Public),
     field("website", "网站", T::Text, OPTIONAL, Public),
     field("filing_date", "备案日期", T::Date, OPTIONAL, Internal),
+    // Art. 31: the filing is registered in the database (备案编号) within 5 days of it.
+    field("filing_number", "备案编号", T::Text, OPTIONAL, Public),
     field(
         "status",
         "备案状态",
@@ -1257,6 +1268,8 @@ const INSPECTION_BODY_FIELDS: &[Field] = &[
     field("email", "电子信箱", T::Email, OPTIONAL, Public),
     field("website", "网站", T::Text, OPTIONAL, Public),
     field("filing_date", "备案日期", T::Date, OPTIONAL, Internal),
+    // Art. 31: the filing is registered in the database (备案编号) within 5 days of it.
+    field("filing_number", "备案编号", T::Text, OPTIONAL, Public),
     field(
         "change_filings",
         "信息变更备案",
@@ -1401,6 +1414,12 @@ const PUBLICATION_FIELDS: &[Field] = &[
     ),
     field("complaint_phone", "投诉电话", T::Phone, OPTIONAL, Public),
     field("consultation_phone", "咨询电话", T::Phone, OPTIONAL, Public),
+    // Art. 35: contacts (审查中心联系方式; also an accepting office's, Art. 34).
+    field("address", "通信地址", T::Text, OPTIONAL, Public),
+    field("postcode", "邮政编码", T::Postcode, OPTIONAL, Public),
+    field("contact_phone", "联系电话", T::Phone, OPTIONAL, Public),
+    field("fax", "传真", T::Phone, OPTIONAL, Public),
+    field("email", "电子信箱", T::Email, OPTIONAL, Public),
 ];
 
 const SUPERVISION_REPORT_FIELDS: &[Field] = &[
@@ -1683,7 +1702,7 @@ static COLLECTIONS: [Collection; 17] = [
         name: "licences",
         label_zh: "获证企业",
         articles: &[11, 19, 27],
-        direction: Direction::Up,
+        direction: Direction::Both,
         authoring_levels: &[National, Province],
         public: true,
         fields: LICENCE_FIELDS,
@@ -1696,7 +1715,7 @@ static COLLECTIONS: [Collection; 17] = [
         name: "licence_events",
         label_zh: "许可证变更、撤回、撤销、吊销和注销",
         articles: &[13, 19, 28],
-        direction: Direction::Up,
+        direction: Direction::Both,
         authoring_levels: &[National, Province],
         public: true,
         fields: LICENCE_EVENT_FIELDS,
@@ -1827,7 +1846,16 @@ static COLLECTIONS: [Collection; 17] = [
         label_zh: "档案销毁审批",
         articles: &[37, 38],
         direction: Direction::Both,
-        authoring_levels: &[National, Province, Prefecture, County],
+        // Review departments and inspection bodies keep archives too; the national node
+        // decides their requests (Art. 37, 38).
+        authoring_levels: &[
+            National,
+            Province,
+            Prefecture,
+            County,
+            ReviewDepartment,
+            InspectionBody,
+        ],
         public: false,
         fields: DESTRUCTION_FIELDS,
         enterprise_name_field: None,
@@ -2155,8 +2183,6 @@ mod tests {
         let direction = |name| super::collection(name).map(|c| c.direction);
         for name in [
             "applications",
-            "licences",
-            "licence_events",
             "refusals",
             "quality_archives",
             "supervision_reports",
@@ -2177,6 +2203,9 @@ mod tests {
             assert_eq!(direction(name), Some(Direction::Down), "{name}");
         }
         assert_eq!(direction("notices"), Some(Direction::Both));
+        // Art. 12, 29: licences and their events also go down into the enterprise's territory.
+        assert_eq!(direction("licences"), Some(Direction::Both));
+        assert_eq!(direction("licence_events"), Some(Direction::Both));
         // Art. 38: the request goes up to the superior, its decision comes back down.
         assert_eq!(direction("destructions"), Some(Direction::Both));
     }

@@ -47,10 +47,6 @@ pub const REPORT_LOOKBACK_YEARS: u32 = 2;
 pub enum ClockStart {
     /// A date field of the record.
     Field(&'static str),
-    /// The day of the record's last change: used where the collection holds no date of the
-    /// event (an application has no approval date; the approval is the last step of its file,
-    /// Art. 6).
-    LastChange,
     /// A date column of each row of a table field (one clock per row).
     TableRow {
         table: &'static str,
@@ -122,18 +118,20 @@ pub const RULES: &[DeadlineRule] = &[
         fulfilment: Fulfilment::FieldFilled("reported_date"),
         limit: Limit::Days(INSPECTION_RESULT_REPORT_DAYS),
     },
-    // Art. 27: 申请企业获批准10日内更新获证企业数据库. An approved application (准予许可) waits
-    // for its licence record: one of the same enterprise (credit code) that names it, or, as
-    // the reference is optional, is for the same product and approved no earlier than the
-    // application was made. The national centre's duty for provincial licences ("收到…后10日
-    // 内") is met on arrival, since replication stores what it receives.
+    // Art. 27: 申请企业获批准10日内更新获证企业数据库. The clock runs from the application's
+    // approval date (批准日期, written with the stage 准予许可), so later edits of the file do
+    // not restart it. An approved application waits for its licence record: one of the same
+    // enterprise (credit code) that names it, or, as the reference is optional, is for the same
+    // product and approved no earlier than the application was made. The national centre's
+    // duty for provincial licences ("收到…后10日内") is met on arrival, since replication stores
+    // what it receives.
     DeadlineRule {
         code: "licence_entry",
         articles: &[27],
         label_zh: "获批准企业录入获证企业数据库",
         collection: "applications",
         only: Some(("stage", "approved")),
-        start: ClockStart::LastChange,
+        start: ClockStart::Field("approval_date"),
         fulfilment: Fulfilment::ReferencedBy {
             collection: "licences",
             field: "application",
@@ -170,16 +168,17 @@ pub const RULES: &[DeadlineRule] = &[
         },
         limit: Limit::Days(PROVINCIAL_CANCELLATION_UPDATE_DAYS),
     },
-    // Art. 30: 核查人员资质被批准后5日内更新数据库. The registration date is the approval; the
-    // reviewer counts as registered once the record carries its registration status.
+    // Art. 30: 核查人员资质被批准后5日内更新数据库. The clock runs from the qualification's
+    // approval (资质批准日期) and is met by the registration itself (注册编号), whatever the
+    // record's status says.
     DeadlineRule {
         code: "reviewer_registration",
         articles: &[30],
         label_zh: "审查员资质批准后更新审查员数据库",
         collection: "reviewers",
         only: None,
-        start: ClockStart::Field("registration_date"),
-        fulfilment: Fulfilment::FieldFilled("status"),
+        start: ClockStart::Field("approval_date"),
+        fulfilment: Fulfilment::FieldFilled("registration_number"),
         limit: Limit::Days(REVIEWER_REGISTRATION_DAYS),
     },
     // Art. 31: 审查部…备案信息变更后5日内更新数据库.
@@ -189,8 +188,9 @@ pub const RULES: &[DeadlineRule] = &[
         label_zh: "审查部备案后更新数据库",
         collection: "review_departments",
         only: None,
+        // Met by the registration of the filing (备案编号), not by any value in status.
         start: ClockStart::Field("filing_date"),
-        fulfilment: Fulfilment::FieldFilled("status"),
+        fulfilment: Fulfilment::FieldFilled("filing_number"),
         limit: Limit::Days(FILING_UPDATE_DAYS),
     },
     // Art. 31: …检验机构备案信息变更后5日内更新数据库.
@@ -200,8 +200,9 @@ pub const RULES: &[DeadlineRule] = &[
         label_zh: "检验机构备案后更新数据库",
         collection: "inspection_bodies",
         only: None,
+        // Met by the registration of the filing (备案编号), not by any value in status.
         start: ClockStart::Field("filing_date"),
-        fulfilment: Fulfilment::FieldFilled("status"),
+        fulfilment: Fulfilment::FieldFilled("filing_number"),
         limit: Limit::Days(FILING_UPDATE_DAYS),
     },
     // Art. 26, 31: a change filing (Attachment 3) is applied to the body's current details
@@ -619,7 +620,7 @@ mod tests {
                     };
                     assert!(rows.iter().any(|row| row.name == field));
                 }
-                ClockStart::LastChange | ClockStart::PeriodEnd => {}
+                ClockStart::PeriodEnd => {}
             }
             match rule.fulfilment {
                 Fulfilment::FieldFilled(name) => assert!(collection.field(name).is_some()),

@@ -28,6 +28,7 @@ pub mod schema;
 pub mod status;
 pub mod text;
 pub mod validate;
+pub mod validity;
 
 pub use collections::{collection, collections};
 pub use divisions::{Division, DivisionLevel};

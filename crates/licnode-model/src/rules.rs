@@ -52,6 +52,18 @@ pub(crate) fn check_rules(
     values: &Map<String, Value>,
     findings: &mut Findings,
 ) {
+    // Art. 27: the approval (准予许可) is written with its date, which starts the 10-day clock
+    // of the licence entry; a later edit of the file never moves it.
+    if collection.name == "applications"
+        && values.get("stage").and_then(Value::as_str) == Some("approved")
+        && values.get("approval_date").is_none_or(Value::is_null)
+    {
+        findings.errors.push(Issue::new(
+            "approval_date",
+            codes::MISSING_REQUIRED,
+            "批准日期 is required with the stage 准予许可 (Art. 27: the licence entry clock runs from it)",
+        ));
+    }
     if collection.name == "reports" {
         check_report_period(values, findings);
     }

@@ -231,9 +231,10 @@ impl ApiError {
             },
             Retention(error) => match error {
                 RetentionError::RequestNotFound(_) => StatusCode::NOT_FOUND,
-                RetentionError::NotASuperior { .. } | RetentionError::NotFromASuperior { .. } => {
-                    StatusCode::FORBIDDEN
-                }
+                RetentionError::NotASuperior { .. }
+                | RetentionError::NotFromASuperior { .. }
+                | RetentionError::NotADesignatedApprover { .. }
+                | RetentionError::ApproverIsRequester { .. } => StatusCode::FORBIDDEN,
                 RetentionError::AlreadyDecided(_) | RetentionError::AlreadyDestroyed(_) => {
                     StatusCode::CONFLICT
                 }
@@ -429,6 +430,9 @@ impl ApiError {
             | Retention(RetentionError::Archive(ArchiveError::Invalid(errors))) => {
                 Some(serde_json::to_value(&errors.0).unwrap_or(Value::Null))
             }
+            Archive(ArchiveError::OutsideRegulation { field, value, kind }) => {
+                Some(json!({ "field": field, "value": value, "excluded_products": kind }))
+            }
             _ => None,
         }
     }
@@ -532,6 +536,11 @@ impl ApiError {
                 creator: text(),
             }),
             ApiError::Archive(ArchiveError::ReportSubmitted(text())),
+            ApiError::Archive(ArchiveError::OutsideRegulation {
+                field: text(),
+                value: text(),
+                kind: "",
+            }),
             ApiError::Report(ReportError::NotFound(text())),
             ApiError::Report(ReportError::AlreadySubmitted(text())),
             ApiError::Report(ReportError::NotOwnReport(text())),
@@ -560,6 +569,8 @@ impl ApiError {
                 RetentionError::NotARequest(text()),
                 RetentionError::NothingDue,
                 RetentionError::NoSuperior,
+                RetentionError::NotADesignatedApprover { user: text() },
+                RetentionError::ApproverIsRequester { user: text() },
                 RetentionError::TooManyRecords,
                 RetentionError::RecordNotDue {
                     id: text(),

@@ -87,7 +87,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .refuses(409, &["use_retention_api", "report_submitted"], "destruction requests are made through /api/v1/retention/requests")
                 .refuses(413, &["payload_too_large"], "body over 1 MiB")
                 .refuses(415, &["unsupported_media_type"], "no JSON content type")
-                .refuses(422, &["validation_failed", "wrong_type", "invalid_jurisdiction"], "a field failed validation (details per field)");
+                .refuses(422, &["validation_failed", "wrong_type", "invalid_jurisdiction", "outside_regulation"], "a field failed validation (details per field), or the product is a food, food-related product or cosmetic (Art. 3)");
                 (format!("/{}/records", collection.name), operation)
             }),
         )
@@ -110,7 +110,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .refuses(409, &["licence_terminal", "read_only_copy", "report_submitted", "use_retention_api"], "a licence in a terminal state (Art. 28), a copy of a record another node authors (Art. 32), a submitted report (the correction is the next revision)")
                 .refuses(413, &["payload_too_large"], "body over 1 MiB")
                 .refuses(415, &["unsupported_media_type"], "no JSON content type")
-                .refuses(422, &["validation_failed", "wrong_type"], "a field failed validation"),
+                .refuses(422, &["validation_failed", "wrong_type", "outside_regulation"], "a field failed validation, or the product is one Art. 3 leaves out"),
         )
         .get(
             "/records/{id}/history",

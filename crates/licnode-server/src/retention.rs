@@ -105,7 +105,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .answers(201, "the destructions record of the request")
                 .refuses(400, &body_refusals, "malformed body")
                 .refuses(403, &["forbidden_role"], "auditors only read")
-                .refuses(422, &["nothing_due", "no_superior", "too_many_records", "record_not_due", "record_never_due", "record_unknown"], "nothing to ask for, no parent, or records that are not due"),
+                .refuses(422, &["nothing_due", "no_superior", "too_many_records", "record_not_due", "record_never_due", "record_unknown"], "nothing to ask for, no parent (the national node without [retention] national_approvers), or records that are not due"),
         )
         .post(
             "/retention/requests/{id}/approve",
@@ -117,7 +117,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .answers(200, "the request with its signed decision")
                 .refuses(400, &body_refusals, "malformed body")
                 .refuses(400, &["invalid_valid_days"], "valid_days out of range")
-                .refuses(403, &["approval_required", "not_a_superior"], "not an approver, or not the requesting node's parent (only it decides)")
+                .refuses(403, &["approval_required", "not_a_superior", "not_a_designated_approver", "approver_is_requester"], "not an approver, or not the requesting node's parent (only it decides); at the national node, not a designated second approver or the requester (Art. 38)")
                 .refuses(404, &["not_found"], "no such request")
                 .refuses(409, &["already_decided"], "the request was decided")
                 .refuses(422, &["record_not_due", "not_a_destruction_request"], "a record not due by this node's copy and clock, or not a destruction request")
@@ -130,7 +130,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .optional_json_body(json!({ "type": "object", "properties": { "remarks": { "type": "string" } } }))
                 .answers(200, "the request with its signed refusal")
                 .refuses(400, &body_refusals, "malformed body, or a validity (a refusal has none)")
-                .refuses(403, &["approval_required", "not_a_superior"], "not an approver, or not the requesting node's parent")
+                .refuses(403, &["approval_required", "not_a_superior", "not_a_designated_approver", "approver_is_requester"], "not an approver, or not the requesting node's parent; at the national node, not a designated second approver or the requester")
                 .refuses(404, &["not_found"], "no such request")
                 .refuses(409, &["already_decided"], "the request was decided")
                 .refuses(422, &["not_a_destruction_request"], "not a destruction request")
@@ -141,7 +141,7 @@ pub(crate) fn routes() -> Routes<AppState> {
             destroy,
             Operation::new("Destroy exactly the approved records (approvers, at the requesting node): document, history, projection and search entries; leaves a destruction certificate")
                 .answers(200, "the destruction certificate")
-                .refuses(403, &["approval_required", "approval_not_from_a_superior"], "not an approver, or an approval not signed by this node's parent")
+                .refuses(403, &["approval_required", "approval_not_from_a_superior", "not_a_designated_approver", "approver_is_requester"], "not an approver, or an approval not signed by this node's parent (at the national node: by a designated second approver)")
                 .refuses(404, &["not_found"], "no such request")
                 .refuses(409, &["already_destroyed"], "the records were destroyed")
                 .refuses(422, &["not_approved", "approval_refused", "approval_for_other_records", "approval_signature_invalid", "approval_malformed", "approval_expired", "approval_from_the_future", "record_not_due"], "refused, nothing destroyed")

@@ -141,6 +141,14 @@ fn collection(name: &str) -> &'static Collection {
 /// Creates a record as a node that may author it (the authority table decides), writing into
 /// the test node's database as replication would deliver it.
 async fn create(node: &TestNode, collection: &str, input: &Map<String, Value>) -> StoredRecord {
+    let mut input = input.clone();
+    if collection == "licences" {
+        // In force, so that the list shows it by default (Art. 27); the validity filter has
+        // its own tests (`public_regulation.rs`).
+        input.insert("status".into(), json!("valid"));
+        input.insert("valid_until".into(), json!("2099-12-31"));
+    }
+    let input = &input;
     let store = node.state.archive.replication_store().clone();
     let authors = [
         Archive::new(store.clone(), "100000"),

@@ -459,6 +459,9 @@ async fn a_submitted_report_is_frozen_for_every_role_and_corrected_by_the_next_r
     licence.insert("issue_date".into(), json!("2026-02-09"));
     licence.insert("valid_until".into(), json!("2031-02-08"));
     licence.insert("status".into(), json!("valid"));
+    // Zhejiang's own issuance: Art. 19 reports only the province's decisions.
+    licence.insert("issuing_level".into(), json!("provincial"));
+    licence.insert("licence_number".into(), json!("(浙)XK13-006-00032"));
     create(&node, "clerk", "licences", &licence).await;
     let (status, run) = send(
         &node,
@@ -596,4 +599,66 @@ async fn names_and_text_with_bidirectional_or_zero_width_characters_are_refused(
         assert_eq!(answer["error"]["details"][0]["code"], json!("invalid_text"));
     }
     assert_eq!(footprint(&node, Some(&licence)).await, before);
+}
+
+// Art. 3: 本规定不适用于加工食品、直接接触食品的材料等食品相关产品、化妆品等三类产品.
+#[tokio::test]
+async fn foods_food_contact_materials_and_cosmetics_are_refused_as_outside_the_regulation() {
+    for backend in BACKENDS {
+        let node = node(backend).await;
+        let before = footprint(&node, None).await;
+        for (collection, field, product, kind) in [
+            ("licences", "product_category", "乳制品", "加工食品"),
+            ("applications", "product_name", "化妆品", "化妆品"),
+            (
+                "licences",
+                "product_name",
+                "食品用塑料包装容器工具等制品",
+                "直接接触食品的材料等食品相关产品",
+            ),
+        ] {
+            let mut input = generated(collection, 3);
+            input.insert(field.into(), json!(product));
+            let (status, answer) = send(
+                &node,
+                "approver",
+                "POST",
+                &format!("/api/v1/{collection}/records"),
+                Some(Value::Object(input).to_string()),
+            )
+            .await;
+            assert_eq!(
+                (status, error_code(&answer)),
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    json!("outside_regulation")
+                ),
+                "{backend:?} {product}: {answer}"
+            );
+            assert_eq!(answer["error"]["details"]["field"], json!(field));
+            assert_eq!(answer["error"]["details"]["excluded_products"], json!(kind));
+        }
+        assert_eq!(footprint(&node, None).await, before, "{backend:?}");
+
+        // A covered product is stored, and cannot be edited into a cosmetic afterwards.
+        let id = create(&node, "approver", "licences", &generated("licences", 3)).await;
+        let before = footprint(&node, Some(&id)).await;
+        let (status, answer) = send(
+            &node,
+            "approver",
+            "PATCH",
+            &format!("/api/v1/records/{id}"),
+            Some(json!({ "product_category": "化妆品" }).to_string()),
+        )
+        .await;
+        assert_eq!(
+            (status, error_code(&answer)),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!("outside_regulation")
+            ),
+            "{answer}"
+        );
+        assert_eq!(footprint(&node, Some(&id)).await, before, "{backend:?}");
+    }
 }

@@ -308,11 +308,13 @@ mod tests {
         let sqlite = [
             include_str!("../../../migrations/sqlite/0006_reports.sql"),
             include_str!("../../../migrations/sqlite/0013_date_sort.sql"),
+            include_str!("../../../migrations/sqlite/0015_regulation_dates.sql"),
         ]
         .concat();
         let postgres = [
             include_str!("../../../migrations/postgres/0006_reports.sql"),
             include_str!("../../../migrations/postgres/0013_date_sort.sql"),
+            include_str!("../../../migrations/postgres/0015_regulation_dates.sql"),
         ]
         .concat();
         for collection in licnode_model::collections() {

@@ -69,14 +69,6 @@ fn calendar(date: NaiveDate) -> Option<CalendarDate> {
     )
 }
 
-/// The China date of a millisecond timestamp.
-fn china_date(millis: i64) -> Option<CalendarDate> {
-    let time = chrono::DateTime::from_timestamp_millis(millis)?;
-    // UTC+8, the offset every date in the regulation is counted in.
-    let china = chrono::FixedOffset::east_opt(8 * 3600)?;
-    calendar(time.with_timezone(&china).date_naive())
-}
-
 /// The licence statuses that end a licence: a cancellation is applied once its licence has one.
 fn terminal_statuses() -> String {
     LicenceStatus::ALL
@@ -156,19 +148,16 @@ impl Store {
                 }
             }
             (
-                ClockStart::LastChange,
+                ClockStart::Field(start),
                 Fulfilment::ReferencedBy {
                     collection,
                     field: by,
                 },
             ) => {
-                let sql = referenced_by_sql(rule, dialect, collection, by);
+                let sql = referenced_by_sql(rule, dialect, start, collection, by);
                 for row in self.rule_rows::<4>(sql, "r", query).await? {
-                    let [id, jurisdiction, subject, updated] = row;
-                    let started = updated
-                        .and_then(|millis| millis.parse::<i64>().ok())
-                        .and_then(china_date);
-                    if let Some(started) = started {
+                    let [id, jurisdiction, subject, start] = row;
+                    if let Some(started) = calendar_date(start.as_deref()) {
                         push(id, jurisdiction, subject, started, rule.limit);
                     }
                 }
@@ -467,21 +456,28 @@ fn field_filled_sql(rule: &DeadlineRule, dialect: Dialect, start: &str, fulfille
     )
 }
 
-/// Art. 27: an approved application without a licence. The licence is looked up through the
+/// Art. 27: an approved application (its approval date starts the clock) without a licence. The licence is looked up through the
 /// enterprise's credit code (indexed): it fulfils when it names the application, or is for the
 /// same product and approved no earlier than the application was made (the reference is
 /// optional). SQLite is kept off the collection index for that lookup (`+c.collection`):
 /// without statistics it would scan every licence for every application.
-fn referenced_by_sql(rule: &DeadlineRule, dialect: Dialect, collection: &str, by: &str) -> String {
+fn referenced_by_sql(
+    rule: &DeadlineRule,
+    dialect: Dialect,
+    start: &str,
+    collection: &str,
+    by: &str,
+) -> String {
     let only = only_condition(rule, dialect, "r");
     let field = |alias: &str, name: &str| dialect.json_field(alias, name);
-    let (collection_column, updated) = match dialect {
-        Dialect::Sqlite => ("+c.collection", "CAST(r.updated_at_ms AS TEXT)"),
-        Dialect::Postgres => ("c.collection", "r.updated_at_ms::text"),
+    let collection_column = match dialect {
+        Dialect::Sqlite => "+c.collection",
+        Dialect::Postgres => "c.collection",
     };
+    let start = field("r", start);
     format!(
-        "SELECT r.id, r.jurisdiction, r.enterprise_name, {updated} FROM records r \
-         WHERE r.collection = '{}'{only} \
+        "SELECT r.id, r.jurisdiction, r.enterprise_name, {start} FROM records r \
+         WHERE r.collection = '{}'{only} AND {start} IS NOT NULL \
          AND NOT EXISTS (SELECT 1 FROM records c WHERE c.credit_code = r.credit_code \
            AND {collection_column} = '{collection}' \
            AND ({} = r.id OR ({} = {} AND {} >= COALESCE({}, ''))))",

@@ -91,6 +91,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0013_date_sort.sql"),
         postgres: include_str!("../../../migrations/postgres/0013_date_sort.sql"),
     },
+    Migration {
+        version: 15,
+        name: "regulation_dates",
+        sqlite: include_str!("../../../migrations/sqlite/0015_regulation_dates.sql"),
+        postgres: include_str!("../../../migrations/postgres/0015_regulation_dates.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -8,6 +8,7 @@
 //! decided above it, by the field classification (`licnode-server`'s `public_view`).
 
 use licnode_model::Collection;
+use licnode_model::validity::LicenceValidity;
 use serde_json::{Map, Value};
 use sqlx::{Postgres, QueryBuilder, Row, Sqlite};
 
@@ -38,6 +39,12 @@ pub struct PublicQuery {
     /// registration authority's division, GB 32100): a province filter that reads only a
     /// public field.
     pub credit_code_province: Option<String>,
+    /// Licences of one class of validity on a day (`YYYY-MM-DD`), Art. 27: in force, expired
+    /// or ended by an event (`licnode_model::validity`).
+    pub licence_validity: Option<(LicenceValidity, String)>,
+    /// Only records of this jurisdiction (record metadata, not a field: the national centre's
+    /// own publications are those of `100000`, Art. 35).
+    pub jurisdiction: Option<String>,
     /// Keyset cursor: records older (smaller key) than this one.
     pub before: Option<i64>,
     pub limit: i64,
@@ -71,6 +78,8 @@ impl PublicQuery {
             any_of: None,
             status_not_in: Vec::new(),
             credit_code_province: None,
+            licence_validity: None,
+            jurisdiction: None,
             before: None,
             limit,
         }
@@ -92,6 +101,8 @@ impl PublicQuery {
             && ((self.credit_code.is_none() && self.credit_code_province.is_none())
                 || public(collection.credit_code_field))
             && (self.status_not_in.is_empty() || public(collection.status_field))
+            && (self.licence_validity.is_none()
+                || (public(collection.status_field) && collection.is_public_field("valid_until")))
             && self
                 .equals
                 .iter()
@@ -285,6 +296,13 @@ fn push_filters<DB: sqlx::Database>(
             list.push_unseparated(")");
         }
     }
+    if let Some((validity, today)) = &query.licence_validity {
+        push_validity(sql, *validity, today, &field_expression("valid_until"));
+    }
+    if let Some(jurisdiction) = &query.jurisdiction {
+        sql.push(" AND r.jurisdiction = ")
+            .push_bind(jurisdiction.clone());
+    }
     if !query.status_not_in.is_empty() {
         sql.push(" AND (r.status IS NULL OR r.status NOT IN (");
         let mut list = sql.separated(", ");
@@ -292,6 +310,41 @@ fn push_filters<DB: sqlx::Database>(
             list.push_bind(status.clone());
         }
         list.push_unseparated("))");
+    }
+}
+
+/// The condition of one class of validity on `today` (`licnode_model::validity` states the
+/// same rule for one record; `licnode-server/tests/public_regulation.rs` checks that every
+/// licence a filter finds carries that filter's label).
+fn push_validity<DB: sqlx::Database>(
+    sql: &mut QueryBuilder<DB>,
+    validity: LicenceValidity,
+    today: &str,
+    valid_until: &str,
+) where
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let not_ended = "(r.status IS NULL OR r.status = 'valid')";
+    match validity {
+        LicenceValidity::InForce => {
+            sql.push(format!(" AND {not_ended} AND {valid_until} >= "))
+                .push_bind(today.to_string());
+        }
+        LicenceValidity::Expired => {
+            sql.push(format!(
+                " AND (r.status = 'expired' OR ({not_ended} AND {valid_until} < "
+            ))
+            .push_bind(today.to_string())
+            .push("))");
+        }
+        LicenceValidity::Ended => {
+            sql.push(" AND r.status IN (");
+            let mut list = sql.separated(", ");
+            for status in LicenceValidity::ended_statuses() {
+                list.push_bind(status.to_string());
+            }
+            list.push_unseparated(")");
+        }
     }
 }
 

@@ -94,6 +94,7 @@ fn check_authority(rule: &Rule, author: &NodeRef, jurisdiction: &str) -> Result<
     let covered = match authority.scope {
         Scope::Territory => divisions::is_within(jurisdiction, &author.code),
         Scope::Nationwide => true,
+        Scope::NationalDivision => jurisdiction == divisions::NATIONAL_CODE,
     };
     if covered {
         Ok(())
@@ -270,6 +271,13 @@ fn keeps_up_records(rule: &Rule, receiver: &NodeRef) -> bool {
             .is_some_and(|author| author.scope == Scope::Territory)
 }
 
+/// Whether `receiver` (a review department or inspection body) writes records of `rule`'s
+/// collection for the national division: such records come back down to it.
+fn keeps_national_division_records(rule: &Rule, receiver: &NodeRef) -> bool {
+    rule.author(receiver.level)
+        .is_some_and(|author| author.scope == Scope::NationalDivision)
+}
+
 /// Why the record does not concern the receiver, if it does not.
 fn addressing_problem(
     rule: &Rule,
@@ -292,6 +300,19 @@ fn addressing_problem(
                 author.code
             )
         }),
+        // Both, to a review department or inspection body: only the records of the national
+        // division of a collection it writes for that division (its own destruction requests
+        // coming back decided, Art. 38).
+        (Movement::Down, Route::Both { .. }) if !receiver.level.is_territorial() => {
+            let addressed = jurisdiction == divisions::NATIONAL_CODE
+                && keeps_national_division_records(rule, receiver);
+            (!addressed).then(|| {
+                format!(
+                    "{} goes down to {} only for the national division, when it writes them",
+                    rule.collection, receiver.level
+                )
+            })
+        }
         // Both: the path to the addressed division and its subtree, down to a depth.
         (Movement::Down, Route::Both { deepest_receiver }) => {
             let addressed = matches!(
@@ -381,6 +402,9 @@ fn could_cross(rule: &Rule, edge: &Edge<'_>) -> bool {
             };
             match rule.route {
                 Route::Down => rule.authors.iter().any(above_receiver),
+                Route::Both { .. } if !edge.receiver.level.is_territorial() => {
+                    keeps_national_division_records(rule, edge.receiver)
+                }
                 Route::Both { deepest_receiver } => {
                     let deep_enough = match (receiver_depth, depth(deepest_receiver)) {
                         (Some(receiver_depth), Some(deepest)) => receiver_depth <= deepest,

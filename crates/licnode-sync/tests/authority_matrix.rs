@@ -14,8 +14,8 @@
 //! | national/province            | 330000 | 330106     | 100000   | 320000  | 320102    |
 //! | province/prefecture          | 330100 | 330106     | 330000   | 330200  | 320102    |
 //! | prefecture/county            | 330106 | (none)     | 330100   | 330108  | 320102    |
-//! | national/review_department   | review departments have no territory: every code is    |
-//! | national/inspection_body     | unrelated (checked with 330106, 330000 and 100000)     |
+//! | national/review_department   | no territory: the national division 100000 is the     |
+//! | national/inspection_body     | ancestor; 330106 and 330000 are unrelated              |
 //!
 //! Every cell is checked four ways, so that every kind of agency is the peer in both flows:
 //! `up` as the child's Send to its parent and as the parent's Receive from its child; `down` as
@@ -43,7 +43,9 @@
 //! - letters and visits (Art. 14) stay where they are kept: `local`;
 //! - destruction requests (Art. 37, 38): every bureau asks for its own territory; the request
 //!   goes up and the superior's decision comes down into the requesting division only, like a
-//!   notice, and never to a review department or inspection body (`addr`);
+//!   notice. A review department or inspection body asks for the national division only
+//!   (`juris` otherwise), and the national node's decision comes back down to it (`ok` for
+//!   100000, `addr` otherwise);
 //! - a bureau writes only within its own territory: a county its own code, a prefecture or
 //!   province its subtree (`juris` for ancestors, siblings and other branches); review
 //!   departments and inspection bodies write nationwide what their articles give them.
@@ -56,104 +58,104 @@ const MATRIX: &str = "
 applications         national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
 applications         province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   juris
 applications         prefecture/county           |       ok     -      juris  juris  juris |       ok     -      addr   addr   juris
-applications         national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
-applications         national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
+applications         national/review_department  |       -      -      author -      author|       -      -      dir    -      dir
+applications         national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
 
 review_plans         national/province           |       ok     ok     juris  juris  juris |       author author author author author
 review_plans         province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
 review_plans         prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
-review_plans         national/review_department  |       -      -      -      -      ok    |       -      -      -      -      dir
-review_plans         national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
+review_plans         national/review_department  |       -      -      ok     -      ok    |       -      -      dir    -      dir
+review_plans         national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
 
 site_verifications   national/province           |       ok     ok     juris  juris  juris |       author author author author author
 site_verifications   province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
 site_verifications   prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
-site_verifications   national/review_department  |       -      -      -      -      ok    |       -      -      -      -      dir
-site_verifications   national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
+site_verifications   national/review_department  |       -      -      ok     -      ok    |       -      -      dir    -      dir
+site_verifications   national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
 
 inspections          national/province           |       author author author author author|       author author author author author
 inspections          province/prefecture         |       author author author author author|       author author author author author
 inspections          prefecture/county           |       author -      author author author|       author -      author author author
-inspections          national/review_department  |       -      -      -      -      author|       -      -      -      -      author
-inspections          national/inspection_body    |       -      -      -      -      ok    |       -      -      -      -      author
+inspections          national/review_department  |       -      -      author -      author|       -      -      author -      author
+inspections          national/inspection_body    |       -      -      ok     -      ok    |       -      -      author -      author
 
 refusals             national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
 refusals             province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
 refusals             prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
-refusals             national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
-refusals             national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
+refusals             national/review_department  |       -      -      author -      author|       -      -      dir    -      dir
+refusals             national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
 
-licences             national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
-licences             province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
-licences             prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
-licences             national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
-licences             national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
+licences             national/province           |       ok     ok     juris  juris  juris |       ok     ok     ok     addr   addr
+licences             province/prefecture         |       author author author author author|       ok     ok     ok     addr   juris
+licences             prefecture/county           |       author -      author author author|       author -      author author author
+licences             national/review_department  |       -      -      author -      author|       -      -      addr   -      addr
+licences             national/inspection_body    |       -      -      author -      author|       -      -      addr   -      addr
 
-licence_events       national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
-licence_events       province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
-licence_events       prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
-licence_events       national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
-licence_events       national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
+licence_events       national/province           |       ok     ok     juris  juris  juris |       ok     ok     ok     addr   addr
+licence_events       province/prefecture         |       author author author author author|       ok     ok     ok     addr   juris
+licence_events       prefecture/county           |       author -      author author author|       author -      author author author
+licence_events       national/review_department  |       -      -      author -      author|       -      -      addr   -      addr
+licence_events       national/inspection_body    |       -      -      author -      author|       -      -      addr   -      addr
 
 quality_archives     national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
 quality_archives     province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   juris
 quality_archives     prefecture/county           |       ok     -      juris  juris  juris |       ok     -      addr   addr   juris
-quality_archives     national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
-quality_archives     national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
+quality_archives     national/review_department  |       -      -      author -      author|       -      -      dir    -      dir
+quality_archives     national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
 
 letters_visits       national/province           |       local  local  local  local  local |       local  local  local  local  local
 letters_visits       province/prefecture         |       local  local  local  local  local |       local  local  local  local  local
 letters_visits       prefecture/county           |       local  -      local  local  local |       local  -      local  local  local
-letters_visits       national/review_department  |       -      -      -      -      local |       -      -      -      -      local
-letters_visits       national/inspection_body    |       -      -      -      -      local |       -      -      -      -      local
+letters_visits       national/review_department  |       -      -      local  -      local |       -      -      local  -      local
+letters_visits       national/inspection_body    |       -      -      local  -      local |       -      -      local  -      local
 
 reviewers            national/province           |       dir    dir    dir    dir    dir   |       ok     ok     ok     ok     ok
 reviewers            province/prefecture         |       dir    dir    dir    dir    dir   |       author author author author author
 reviewers            prefecture/county           |       dir    -      dir    dir    dir   |       author -      author author author
-reviewers            national/review_department  |       -      -      -      -      dir   |       -      -      -      -      ok
-reviewers            national/inspection_body    |       -      -      -      -      dir   |       -      -      -      -      ok
+reviewers            national/review_department  |       -      -      dir    -      dir   |       -      -      ok     -      ok
+reviewers            national/inspection_body    |       -      -      dir    -      dir   |       -      -      ok     -      ok
 
 review_departments   national/province           |       dir    dir    dir    dir    dir   |       ok     ok     ok     ok     ok
 review_departments   province/prefecture         |       dir    dir    dir    dir    dir   |       author author author author author
 review_departments   prefecture/county           |       dir    -      dir    dir    dir   |       author -      author author author
-review_departments   national/review_department  |       -      -      -      -      dir   |       -      -      -      -      ok
-review_departments   national/inspection_body    |       -      -      -      -      dir   |       -      -      -      -      ok
+review_departments   national/review_department  |       -      -      dir    -      dir   |       -      -      ok     -      ok
+review_departments   national/inspection_body    |       -      -      dir    -      dir   |       -      -      ok     -      ok
 
 inspection_bodies    national/province           |       dir    dir    dir    dir    dir   |       ok     ok     ok     ok     ok
 inspection_bodies    province/prefecture         |       dir    dir    dir    dir    dir   |       author author author author author
 inspection_bodies    prefecture/county           |       dir    -      dir    dir    dir   |       author -      author author author
-inspection_bodies    national/review_department  |       -      -      -      -      dir   |       -      -      -      -      ok
-inspection_bodies    national/inspection_body    |       -      -      -      -      dir   |       -      -      -      -      ok
+inspection_bodies    national/review_department  |       -      -      dir    -      dir   |       -      -      ok     -      ok
+inspection_bodies    national/inspection_body    |       -      -      dir    -      dir   |       -      -      ok     -      ok
 
 notices              national/province           |       ok     ok     juris  juris  juris |       ok     ok     ok     addr   addr
 notices              province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     ok     addr   juris
 notices              prefecture/county           |       author -      author author author|       ok     -      ok     addr   juris
-notices              national/review_department  |       -      -      -      -      ok    |       -      -      -      -      addr
-notices              national/inspection_body    |       -      -      -      -      author|       -      -      -      -      addr
+notices              national/review_department  |       -      -      ok     -      ok    |       -      -      addr   -      addr
+notices              national/inspection_body    |       -      -      author -      author|       -      -      addr   -      addr
 
 publications         national/province           |       dir    dir    dir    dir    dir   |       ok     ok     ok     ok     ok
 publications         province/prefecture         |       dir    dir    dir    dir    dir   |       ok     ok     ok     ok     juris
 publications         prefecture/county           |       dir    -      dir    dir    dir   |       ok     -      ok     ok     juris
-publications         national/review_department  |       -      -      -      -      dir   |       -      -      -      -      ok
-publications         national/inspection_body    |       -      -      -      -      dir   |       -      -      -      -      ok
+publications         national/review_department  |       -      -      dir    -      dir   |       -      -      ok     -      ok
+publications         national/inspection_body    |       -      -      dir    -      dir   |       -      -      ok     -      ok
 
 supervision_reports  national/province           |       ok     ok     juris  juris  juris |       author author author author author
 supervision_reports  province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   juris
 supervision_reports  prefecture/county           |       ok     -      juris  juris  juris |       ok     -      addr   addr   juris
-supervision_reports  national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
-supervision_reports  national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
+supervision_reports  national/review_department  |       -      -      author -      author|       -      -      dir    -      dir
+supervision_reports  national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
 
 reports              national/province           |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   addr
 reports              province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     addr   addr   juris
 reports              prefecture/county           |       ok     -      juris  juris  juris |       ok     -      addr   addr   juris
-reports              national/review_department  |       -      -      -      -      author|       -      -      -      -      dir
-reports              national/inspection_body    |       -      -      -      -      author|       -      -      -      -      dir
+reports              national/review_department  |       -      -      author -      author|       -      -      dir    -      dir
+reports              national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
 
 destructions         national/province           |       ok     ok     juris  juris  juris |       ok     ok     ok     addr   addr
 destructions         province/prefecture         |       ok     ok     juris  juris  juris |       ok     ok     ok     addr   juris
 destructions         prefecture/county           |       ok     -      juris  juris  juris |       ok     -      ok     addr   juris
-destructions         national/review_department  |       -      -      -      -      author|       -      -      -      -      addr
-destructions         national/inspection_body    |       -      -      -      -      author|       -      -      -      -      addr
+destructions         national/review_department  |       -      -      ok     -      juris |       -      -      ok     -      addr
+destructions         national/inspection_body    |       -      -      ok     -      juris |       -      -      ok     -      addr
 ";
 
 const RELATIONS: [Relation; 5] = [
@@ -176,8 +178,9 @@ fn edge(name: &str) -> Option<Edge> {
     let zhejiang = NodeRef::new("330000", Level::Province);
     let hangzhou = NodeRef::new("330100", Level::Prefecture);
     let xihu = NodeRef::new("330106", Level::County);
+    // A body's parent is the national node, whose division is its only "ancestor".
     let no_territory: [&'static [&'static str]; 5] =
-        [&[], &[], &[], &[], &["330106", "330000", "100000"]];
+        [&[], &[], &["100000"], &[], &["330106", "330000"]];
     Some(match name {
         "national/province" => Edge {
             parent: national,
@@ -299,6 +302,13 @@ fn the_fixture_jurisdictions_stand_in_the_relation_their_column_names() {
         };
         for (relation_expected, jurisdictions) in RELATIONS.iter().zip(edge.jurisdictions) {
             for jurisdiction in jurisdictions {
+                // A body has no division: `relation` finds every code unrelated to it; the
+                // national division stands in the ancestor column as its parent's division.
+                let relation_expected = if !edge.child.level.is_territorial() {
+                    &Relation::Unrelated
+                } else {
+                    relation_expected
+                };
                 assert_eq!(
                     relation(&edge.child, jurisdiction),
                     *relation_expected,

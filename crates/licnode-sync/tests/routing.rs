@@ -127,18 +127,21 @@ fn what_a_county_creates_reaches_its_prefecture_province_and_the_national_node_o
 }
 
 #[test]
-fn a_provinces_licence_reaches_the_national_node_and_no_bureau_below() {
-    assert_eq!(
-        reach("licences", "330106", "330000"),
-        set(&["330000", "100000"])
-    );
-    // A licence the national node grants (or a national revocation) of an enterprise in
-    // Zhejiang comes down to Zhejiang, which keeps the licences of its territory for supervision
-    // (Art. 20, 28) — and no further, since prefectures and counties keep no licences.
-    assert_eq!(
-        reach("licences", "330106", "100000"),
-        set(&["100000", "330000"])
-    );
+fn a_licence_reaches_the_national_node_and_every_bureau_whose_territory_holds_the_enterprise() {
+    // Art. 12, 20, 29: the prefecture and the county of the enterprise keep its quality archive
+    // and report on it, so they receive the licence (read-only) — and no sibling does.
+    for author in ["330000", "100000"] {
+        assert_eq!(
+            reach("licences", "330106", author),
+            set(&["100000", "330000", "330100", "330106"]),
+            "issued by {author}"
+        );
+        assert_eq!(
+            reach("licence_events", "330106", author),
+            set(&["100000", "330000", "330100", "330106"]),
+            "recorded by {author}"
+        );
+    }
 }
 
 #[test]

@@ -361,6 +361,7 @@ impl Config {
                 public.requests_per_second
             );
         }
+        self.retention.check(level)?;
         let node = licnode_sync::NodeRef::new(self.node.code.clone(), level);
         if let Some(problem) =
             licnode_sync::child_prefectures_problem(&node, &self.node.child_prefectures)
@@ -687,6 +688,41 @@ mod tests {
                 "{rate}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn retention_years_below_the_five_of_article_37_stop_the_load_naming_the_key() {
+        for years in ["0", "1", "4"] {
+            let text = format!("{PROVINCE}[retention]\nyears = {years}\n");
+            let error = format!("{:#}", load_text(&text, &[]).expect_err(years));
+            assert!(error.contains("[retention] years"), "{years}: {error}");
+            assert!(error.contains("Art. 37"), "{years}: {error}");
+        }
+        let from_environment = load_text(PROVINCE, &[("LICNODE_RETENTION__YEARS", "3")]);
+        let error = format!(
+            "{:#}",
+            from_environment.expect_err("3 from the environment")
+        );
+        assert!(error.contains("[retention] years"), "{error}");
+        for years in ["5", "10"] {
+            let text = format!("{PROVINCE}[retention]\nyears = {years}\n");
+            let config = load_text(&text, &[]).expect(years);
+            assert_eq!(config.retention.years.to_string(), years);
+        }
+        assert_eq!(
+            load_text(PROVINCE, &[]).expect("default").retention.years,
+            5
+        );
+        // Art. 38: only the national node, which has no superior, designates second approvers.
+        let approvers = "[retention]\nnational_approvers = [\"li\"]\n";
+        let error = format!(
+            "{:#}",
+            load_text(&format!("{PROVINCE}{approvers}"), &[]).expect_err("province")
+        );
+        assert!(error.contains("[retention] national_approvers"), "{error}");
+        let national = "[node]\ncode = \"100000\"\nlevel = \"national\"\nname = \"x\"\n";
+        let config = load_text(&format!("{national}{approvers}"), &[]).expect("national");
+        assert_eq!(config.retention.national_approvers, vec!["li".to_string()]);
     }
 
     #[test]

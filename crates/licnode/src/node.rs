@@ -148,7 +148,8 @@ async fn start_serving(
 ) -> anyhow::Result<Serving> {
     let level = config.node.level;
     let archive = Archive::with_level(store, &config.node.code, level)
-        .with_child_prefectures(config.node.child_prefectures.clone());
+        .with_child_prefectures(config.node.child_prefectures.clone())
+        .with_destruction_approvers(config.retention.national_approvers.clone());
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.http.listen))?;

@@ -38,6 +38,39 @@ pub struct RetentionSection {
         with = "crate::config::human_duration"
     )]
     pub sweep_every: Duration,
+    /// At the national node, which has no superior (Art. 38): the staff designated to approve
+    /// its own destructions as a second approver. Empty: the national node destroys nothing.
+    #[serde(default)]
+    pub national_approvers: Vec<String>,
+}
+
+impl RetentionSection {
+    /// Refuses a retention shorter than Art. 37's five years, and second approvers anywhere but
+    /// at the national node; each message names its key.
+    pub fn check(&self, level: licnode_model::Level) -> anyhow::Result<()> {
+        let minimum_years = licnode_model::deadlines::RETENTION_YEARS;
+        if self.years < minimum_years {
+            bail!(
+                "[retention] years: {} is below the {minimum_years} years Art. 37 keeps archives \
+                 and databases (set {minimum_years} or more)",
+                self.years
+            );
+        }
+        if !self.national_approvers.is_empty() && level != licnode_model::Level::National {
+            bail!(
+                "[retention] national_approvers: only the national node designates second \
+                 approvers (Art. 38); every other node asks its superior"
+            );
+        }
+        if self
+            .national_approvers
+            .iter()
+            .any(|name| name.trim().is_empty())
+        {
+            bail!("[retention] national_approvers: a name is empty");
+        }
+        Ok(())
+    }
 }
 
 impl Default for RetentionSection {
@@ -46,6 +79,7 @@ impl Default for RetentionSection {
             years: default_years(),
             approval_days: default_approval_days(),
             sweep_every: default_sweep_every(),
+            national_approvers: Vec::new(),
         }
     }
 }
@@ -178,7 +212,8 @@ async fn open(config: &Path) -> anyhow::Result<(Config, Archive)> {
     let config = Config::load(config)?;
     let store = Store::open(&config.database_url()).await?;
     let level = config.node.level;
-    let archive = Archive::with_level(store, &config.node.code, level);
+    let archive = Archive::with_level(store, &config.node.code, level)
+        .with_destruction_approvers(config.retention.national_approvers.clone());
     Ok((config, archive))
 }
 

@@ -54,6 +54,9 @@ async fn a_visitor_finds_an_enterprise_by_two_characters_of_its_name_in_chromium
     let mut input = generator.record(model, "330106");
     let enterprise_name = "杭州澜湄精密电缆有限公司";
     input.insert("enterprise_name".into(), json!(enterprise_name));
+    // In force: the list shows those by default (Art. 27).
+    input.insert("status".into(), json!("valid"));
+    input.insert("valid_until".into(), json!("2099-12-31"));
     node.archive()
         .create(
             "licences",

@@ -82,6 +82,11 @@ async fn licence_issued_on(node: &NodeHandle, date: &str, seed: u64) -> String {
     let collection = licnode_model::collection("licences").expect("licences");
     let mut fields = licnode_gen::Generator::new(seed).record(collection, "330000");
     fields.insert("issue_date".into(), json!(date));
+    // A Zhejiang decision (Art. 19: the province reports its own issuance only).
+    fields.insert("issuing_level".into(), json!("provincial"));
+    let number = fields["licence_number"].as_str().expect("number");
+    let bare = number.rsplit(')').next().unwrap_or(number).to_string();
+    fields.insert("licence_number".into(), json!(format!("(浙){bare}")));
     node.archive()
         .create("licences", None, &fields, &Author::clerk("clerk"))
         .await

@@ -173,7 +173,8 @@ async fn scenario(backend: licnode_testkit::Backend) {
     let first = tree.sync_all().await;
     assert_eq!(first[0].pushed, 1, "{first:?}");
     assert_eq!(first[1].pushed, 1, "{first:?}");
-    assert_eq!(first[0].pulled, 1, "{first:?}");
+    // Xihu pulls the notice addressed to it and the licence of its enterprise (Art. 12, 29).
+    assert_eq!(first[0].pulled, 2, "{first:?}");
     assert_eq!(first[1].pulled, 0, "{first:?}");
     assert_eq!(first[2].pushed, 4, "{first:?}");
     assert_eq!(first[2].pulled, 1, "{first:?}");
@@ -202,6 +203,24 @@ async fn scenario(backend: licnode_testkit::Backend) {
     for node in [&tree.zhejiang, &tree.xihu, &tree.binjiang] {
         assert!(node.archive().find(&reviewer).await.expect("get").is_some());
     }
+    // Art. 12, 20, 29: the licence of a Xihu enterprise reaches Xihu as a read-only copy.
+    assert!(
+        tree.xihu
+            .archive()
+            .find(&licence)
+            .await
+            .expect("get")
+            .is_some()
+    );
+    let mut patch = serde_json::Map::new();
+    patch.insert("remarks".into(), serde_json::json!("县局备注"));
+    let edit = tree
+        .xihu
+        .archive()
+        .update(&licence, &patch, &Author::approver("approver"))
+        .await
+        .expect_err("a county does not edit a licence");
+    assert_eq!(edit.code(), "author_not_allowed", "{edit}");
     // The notice reaches the division it is addressed to, and only that one.
     assert!(
         tree.xihu

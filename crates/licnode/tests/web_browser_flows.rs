@@ -145,9 +145,10 @@ async fn a_clerk_prepares_a_revocation_the_approver_approves_it_and_the_public_l
     let stored = node.archive().get(&licence).await.expect("licence");
     assert_eq!(stored.data["status"], "revoked");
 
-    // The public listing of the same node shows it revoked (Art. 27, 28).
+    // The public listing of the same node shows it among the ended licences, labelled revoked
+    // (Art. 27, 28).
     browser
-        .open(&format!("{base}/public/licences?q=澜湄"))
+        .open(&format!("{base}/public/licences?q=澜湄&validity=ended"))
         .await
         .expect("public listing");
     browser

@@ -66,6 +66,16 @@ pub enum ArchiveError {
         "report {0} is submitted and is not edited any more; a correction is the next revision (run the period again)"
     )]
     ReportSubmitted(String),
+    /// Art. 3: foods, food-related products and cosmetics are outside the regulation; the
+    /// product catalogue (`licnode_model::catalogue::outside_regulation`) decides.
+    #[error(
+        "{field} {value:?} is {kind}, outside this regulation (Art. 3: 本规定不适用于加工食品、直接接触食品的材料等食品相关产品、化妆品)"
+    )]
+    OutsideRegulation {
+        field: String,
+        value: String,
+        kind: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("document: {0}")]
@@ -93,9 +103,29 @@ impl ArchiveError {
             ArchiveError::ReadOnlyRole { .. } => "forbidden_role",
             ArchiveError::ApprovalRequired { .. } => "approval_required",
             ArchiveError::ReportSubmitted(_) => "report_submitted",
+            ArchiveError::OutsideRegulation { .. } => "outside_regulation",
             ArchiveError::Store(_) | ArchiveError::Document(_) => "internal",
         }
     }
+}
+
+/// Art. 3: a record naming a food, a food-related product or a cosmetic as its product is
+/// refused; the regulation does not cover their licences. Asked of every value written, in a
+/// creation and in a patch.
+fn refuse_outside_regulation(values: &Map<String, Value>) -> Result<(), ArchiveError> {
+    for field in licnode_model::catalogue::PRODUCT_FIELDS {
+        let Some(value) = values.get(*field).and_then(Value::as_str) else {
+            continue;
+        };
+        if let Some(kind) = licnode_model::catalogue::outside_regulation(value) {
+            return Err(ArchiveError::OutsideRegulation {
+                field: (*field).to_string(),
+                value: value.to_string(),
+                kind: kind.name_zh,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The node an archive belongs to: its code decides the default jurisdiction of new records;
@@ -107,6 +137,9 @@ pub struct NodeScope {
     /// For a province: the prefectures below it that run a node of their own, whose counties
     /// are their children and not this node's (see `licnode_sync::tree`).
     pub child_prefectures: Vec<String>,
+    /// At the national node: the staff designated to approve its own destructions (Art. 38;
+    /// it has no superior). `[retention] national_approvers`.
+    pub destruction_approvers: Vec<String>,
 }
 
 impl NodeScope {
@@ -192,6 +225,7 @@ impl Archive {
                 node_code: node_code.to_string(),
                 level,
                 child_prefectures: Vec::new(),
+                destruction_approvers: Vec::new(),
             },
             actor: licnode_doc::actor::fresh(node_code),
             pushes_in_progress: Default::default(),
@@ -292,6 +326,7 @@ impl Archive {
         let jurisdiction = self.jurisdiction(model, jurisdiction)?;
         let validated =
             licnode_model::validate(model, input, Mode::Create).map_err(ArchiveError::Invalid)?;
+        refuse_outside_regulation(&validated.values)?;
         // Decided on what will be stored, never on the input's spelling (issue 11, item 1).
         require_approval(author, approval_needed(model.name, &validated.values, None))?;
         let user = author.user();
@@ -372,6 +407,7 @@ impl Archive {
         self.require_authority_over(&current)?;
         let validated =
             licnode_model::validate(model, patch, Mode::Patch).map_err(ArchiveError::Invalid)?;
+        refuse_outside_regulation(&validated.values)?;
         let at_ms = licnode_store::now_ms();
         let attribution = Attribution {
             node: self.scope.node_code.clone(),

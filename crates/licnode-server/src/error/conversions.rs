@@ -29,9 +29,9 @@ pub(super) fn licence_action_status(error: &LicenceActionError) -> StatusCode {
 
 pub(super) fn archive_status(error: &ArchiveError) -> StatusCode {
     match error {
-        ArchiveError::Invalid(_) | ArchiveError::InvalidJurisdiction(_) => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        ArchiveError::Invalid(_)
+        | ArchiveError::InvalidJurisdiction(_)
+        | ArchiveError::OutsideRegulation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         ArchiveError::UnknownCollection(_) | ArchiveError::NotFound(_) => StatusCode::NOT_FOUND,
         ArchiveError::OutsideJurisdiction { .. }
         | ArchiveError::NotAuthorised(_)

@@ -72,7 +72,7 @@ fn page(agency: &str, title: &str, body: Markup) -> String {
 }
 
 /// The home page: what is published, with a search box for licences.
-pub(crate) fn home(agency: &str) -> String {
+pub(crate) fn home(agency: &str, centre_contacts: Option<&PublicRecord>) -> String {
     let body = html! {
         h1 { "许可信息查询" }
         p.basis { "依据《工业产品生产许可证信息管理规定》第二十七条至第三十五条公开。" }
@@ -88,6 +88,14 @@ pub(crate) fn home(agency: &str) -> String {
                     a href={ (PREFIX) "/" (listing.slug) } { (listing.title_zh) }
                     "（" (listing.basis_zh) "）"
                 }
+            }
+        }
+        // Art. 35: the national review centre's contacts, from its record.
+        @if let Some(contacts) = centre_contacts {
+            section #centre-contacts {
+                h2 { "全国工业产品生产许可证审查中心联系方式" }
+                p.basis { "依据《工业产品生产许可证信息管理规定》第三十五条公开" }
+                (card(contacts, None))
             }
         }
     };
@@ -117,6 +125,14 @@ fn form(listing: &Listing, params: &Params, provinces: &[(String, String)]) -> M
                     }
                 }
             }
+            @if listing.by_validity {
+                select name="validity" aria-label="证书状态" {
+                    @for class in licnode_model::validity::LicenceValidity::ALL {
+                        (choice(class.as_str(), class.label_zh(), &params.validity))
+                    }
+                    (choice(super::listing::ALL_VALIDITIES, "全部（含已过期、已注销）", &params.validity))
+                }
+            }
             @if !kinds.is_empty() {
                 select name="kind" aria-label="类型" {
                     option value="" { "全部类型" }
@@ -135,15 +151,27 @@ fn choice(value: &str, label: &str, selected: &str) -> Markup {
     html! { option value=(value) selected[is_selected] { (label) } }
 }
 
+/// One page of a listing's records, the cursor of the next and the day validity is judged on.
+pub(crate) struct Page<'a> {
+    pub records: &'a [PublicRecord],
+    pub next: Option<i64>,
+    pub today: &'a str,
+}
+
 /// A listing's page: its form, a card per record, and the link to the next page.
 pub(crate) fn listing(
     agency: &str,
     listing: &Listing,
     params: &Params,
     provinces: &[(String, String)],
-    records: &[PublicRecord],
-    next: Option<i64>,
+    shown: &Page<'_>,
 ) -> String {
+    let (records, next) = (shown.records, shown.next);
+    let validity_label = |record: &PublicRecord| {
+        listing
+            .by_validity
+            .then(|| super::view::validity_of(record, shown.today))
+    };
     let body = html! {
         h1 { (listing.title_zh) }
         p.basis { "依据" (listing.basis_zh) "公开" }
@@ -155,7 +183,7 @@ pub(crate) fn listing(
                 "本页 " (records.len()) " 条"
                 @if params.after.is_some() { "（续页）" }
             }
-            @for record in records { (card(record)) }
+            @for record in records { (card(record, validity_label(record))) }
         }
         @if let Some(next) = next {
             p.pager {
@@ -175,13 +203,20 @@ pub(crate) fn listing(
     page(agency, listing.title_zh, body)
 }
 
-/// One record: its name as the heading, then every public field with its label.
-fn card(record: &PublicRecord) -> Markup {
+/// One record: its name as the heading, its validity when it is a licence (Art. 27), then
+/// every public field with its label.
+fn card(
+    record: &PublicRecord,
+    validity: Option<(licnode_model::validity::LicenceValidity, &'static str)>,
+) -> Markup {
     let heading_field = record.collection().enterprise_name_field;
     let heading = heading_field.and_then(|field| record.fields().get(field));
     html! {
         section.card {
             @if let Some(name) = heading { h2 { (plain(name)) } }
+            @if let Some((class, label)) = validity {
+                p.validity data-validity=(class.as_str()) { "证书状态：" strong { (label) } }
+            }
             dl {
                 @for (field, value) in record.entries() {
                     @if Some(field.name) != heading_field {
@@ -278,7 +313,7 @@ mod tests {
 
     #[test]
     fn pages_are_for_phones_and_name_the_agency() {
-        let html = home("浙江省<市场>监督管理局");
+        let html = home("浙江省<市场>监督管理局", None);
         assert!(html.contains("name=\"viewport\""));
         assert!(html.contains("浙江省&lt;市场&gt;监督管理局"));
         assert!(!html.contains("<script"));

@@ -2,6 +2,7 @@
 //! visitor may filter by, and how the query string becomes a [`PublicQuery`]. What of each
 //! record is shown is not decided here but by the classification (`view.rs`).
 
+use licnode_model::validity::LicenceValidity;
 use licnode_model::{Collection, FieldType};
 use licnode_store::public::PublicQuery;
 
@@ -40,6 +41,8 @@ pub(crate) struct Listing {
     pub by_province: bool,
     /// Filter by an enumerated public field (`kind`).
     pub kind_field: Option<&'static str>,
+    /// Filter licences by validity (`validity`, Art. 27): in force unless asked otherwise.
+    pub by_validity: bool,
     pub scope: Scope,
 }
 
@@ -54,6 +57,8 @@ pub(crate) const LISTINGS: &[Listing] = &[
         by_category: true,
         by_province: true,
         kind_field: None,
+        // Art. 27: the list of licences in force; expired and ended ones when asked for.
+        by_validity: true,
         scope: Scope::All,
     },
     Listing {
@@ -65,6 +70,7 @@ pub(crate) const LISTINGS: &[Listing] = &[
         by_category: true,
         by_province: true,
         kind_field: Some("event_kind"),
+        by_validity: false,
         // Art. 28: the cancellation list; a 变更 (change) is not a termination.
         scope: Scope::FieldIn(
             "event_kind",
@@ -85,6 +91,7 @@ pub(crate) const LISTINGS: &[Listing] = &[
         by_category: false,
         by_province: false,
         kind_field: Some("registration_level"),
+        by_validity: false,
         scope: Scope::Current,
     },
     Listing {
@@ -96,6 +103,7 @@ pub(crate) const LISTINGS: &[Listing] = &[
         by_category: false,
         by_province: false,
         kind_field: None,
+        by_validity: false,
         scope: Scope::Current,
     },
     Listing {
@@ -107,6 +115,7 @@ pub(crate) const LISTINGS: &[Listing] = &[
         by_category: false,
         by_province: false,
         kind_field: None,
+        by_validity: false,
         scope: Scope::Current,
     },
     Listing {
@@ -118,6 +127,7 @@ pub(crate) const LISTINGS: &[Listing] = &[
         by_category: false,
         by_province: false,
         kind_field: Some("publication_kind"),
+        by_validity: false,
         scope: Scope::All,
     },
 ];
@@ -162,6 +172,8 @@ pub(crate) struct Params {
     pub category: String,
     pub province: String,
     pub kind: String,
+    /// `in_force` (the default when empty), `expired`, `ended` or `all` (licences only).
+    pub validity: String,
     pub after: Option<i64>,
     pub limit: i64,
 }
@@ -175,6 +187,7 @@ impl Params {
             ("category", &self.category),
             ("province", &self.province),
             ("kind", &self.kind),
+            ("validity", &self.validity),
         ] {
             if !value.is_empty() {
                 pairs.push((name, value.clone()));
@@ -213,6 +226,7 @@ pub(crate) fn parse(listing: &Listing, raw: &[(String, String)]) -> Result<Param
             "category" if listing.by_category => params.category = value.to_string(),
             "province" if listing.by_province => params.province = value.to_string(),
             "kind" if listing.kind_field.is_some() => params.kind = value.to_string(),
+            "validity" if listing.by_validity => params.validity = value.to_string(),
             "after" if !value.is_empty() => {
                 params.after = Some(value.parse().ok().filter(|after| *after > 0).ok_or_else(
                     || PublicError::bad_request("bad_cursor", "after 必须是上一页给出的 next 值"),
@@ -242,11 +256,41 @@ pub(crate) fn parse(listing: &Listing, raw: &[(String, String)]) -> Result<Param
     Ok(params)
 }
 
-/// The store query of a listing's checked parameters.
-pub(crate) fn query(listing: &Listing, params: &Params) -> Result<PublicQuery, PublicError> {
+/// The value of the `validity` filter that shows every licence.
+pub(crate) const ALL_VALIDITIES: &str = "all";
+
+/// The class of validity a listing's parameters ask for on `today`: in force by default
+/// (Art. 27), none for `all`.
+pub(crate) fn validity(
+    listing: &Listing,
+    params: &Params,
+) -> Result<Option<LicenceValidity>, PublicError> {
+    if !listing.by_validity || params.validity == ALL_VALIDITIES {
+        return Ok(None);
+    }
+    if params.validity.is_empty() {
+        return Ok(Some(LicenceValidity::InForce));
+    }
+    LicenceValidity::parse(&params.validity)
+        .map(Some)
+        .ok_or_else(|| {
+            PublicError::bad_request(
+                "bad_validity",
+                "validity 必须是 in_force（有效）、expired（已过期）、ended（已撤回、撤销、吊销或注销）或 all",
+            )
+        })
+}
+
+/// The store query of a listing's checked parameters, on `today` (`YYYY-MM-DD`).
+pub(crate) fn query(
+    listing: &Listing,
+    params: &Params,
+    today: &str,
+) -> Result<PublicQuery, PublicError> {
     let collection = listing.model()?;
     let mut query = PublicQuery::new(collection, params.limit);
     query.before = params.after;
+    query.licence_validity = validity(listing, params)?.map(|class| (class, today.to_string()));
     match listing.scope {
         Scope::All => {}
         Scope::FieldIn(field, values) => {
@@ -332,6 +376,8 @@ pub(crate) fn percent_encode(text: &str) -> String {
 mod tests {
     use super::*;
 
+    const TODAY: &str = "2026-03-10";
+
     fn listing(slug: &str) -> &'static Listing {
         LISTINGS
             .iter()
@@ -357,7 +403,7 @@ mod tests {
         let licences = listing("licences");
         let read = |q: &str| {
             let params = parse(licences, &pairs(&[("q", q)])).expect("params");
-            query(licences, &params)
+            query(licences, &params, TODAY)
         };
         let by_number = read("(浙)XK06-001-00123").expect("query");
         assert!(by_number.licence_number.is_some());
@@ -376,7 +422,7 @@ mod tests {
             &pairs(&[("q", ""), ("category", ""), ("province", "")]),
         )
         .expect("params");
-        let query = query(licences, &params).expect("query");
+        let query = query(licences, &params, TODAY).expect("query");
         assert!(query.name.is_none() && query.equals.is_empty());
         assert!(parse(licences, &pairs(&[("jurisdiction", "330000")])).is_err());
         // The reviewers listing has no province filter.
@@ -402,7 +448,34 @@ mod tests {
         assert!(!kinds.contains(&"change"));
         assert_eq!(kinds.len(), 4);
         let params = parse(cancellations, &pairs(&[("kind", "change")])).expect("params");
-        assert!(query(cancellations, &params).is_err());
+        assert!(query(cancellations, &params, TODAY).is_err());
+    }
+
+    #[test]
+    fn the_licence_list_shows_licences_in_force_unless_asked_for_expired_or_ended_ones() {
+        // Art. 27: the published list is of the licences in force.
+        let licences = listing("licences");
+        let ask = |validity: &str| {
+            let params = parse(licences, &pairs(&[("validity", validity)])).expect("params");
+            query(licences, &params, TODAY).map(|query| query.licence_validity)
+        };
+        let on_today = |class| Some((class, TODAY.to_string()));
+        assert_eq!(
+            ask("").expect("default"),
+            on_today(LicenceValidity::InForce)
+        );
+        assert_eq!(
+            ask("expired").expect("expired"),
+            on_today(LicenceValidity::Expired)
+        );
+        assert_eq!(
+            ask("ended").expect("ended"),
+            on_today(LicenceValidity::Ended)
+        );
+        assert_eq!(ask("all").expect("all"), None);
+        assert!(ask("suspended").is_err());
+        // Other listings have no such filter.
+        assert!(parse(listing("reviewers"), &pairs(&[("validity", "all")])).is_err());
     }
 
     #[test]

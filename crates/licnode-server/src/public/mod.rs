@@ -76,6 +76,8 @@ struct PublicState {
     limiter: Arc<RateLimiter>,
     /// The provinces a visitor may filter by: the node's own, or all at the national node.
     provinces: Arc<Vec<(String, String)>>,
+    /// The node's clock: "in force" is judged on its China date (Art. 27).
+    clock: licnode_app::SharedClock,
 }
 
 /// Every page and JSON endpoint of the service (paths, without query strings).
@@ -117,6 +119,7 @@ where
         node: state.node.clone(),
         limiter: Arc::new(RateLimiter::new(options.requests_per_second, options.burst)),
         provinces: Arc::new(provinces_in_scope(&state.node.code)),
+        clock: state.clock.clone(),
     };
     let home_page =
         || page_operation("The home page of the public query service (Art. 27, 28, 30, 31, 33-35)");
@@ -197,6 +200,14 @@ fn listing_operation(listing: &Listing, format: Format) -> Operation {
             .collect();
         parameters.push(json!({ "name": "kind", "in": "query", "schema": { "type": "string", "enum": kinds }, "description": field }));
     }
+    if listing.by_validity {
+        let mut classes: Vec<&str> = licnode_model::validity::LicenceValidity::ALL
+            .iter()
+            .map(|class| class.as_str())
+            .collect();
+        classes.push(listing::ALL_VALIDITIES);
+        parameters.push(json!({ "name": "validity", "in": "query", "schema": { "type": "string", "enum": classes }, "description": "Art. 27: in_force (the default), expired, ended (撤回/撤销/吊销/注销) or all; the answer labels each item in `item_validity`" }));
+    }
     parameters.push(json!({ "name": "after", "in": "query", "schema": { "type": "string" }, "description": "the `next` of the previous page" }));
     parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": listing::MAX_LIMIT } }));
     let summary = format!("{} ({})", listing.title_zh, listing.basis_zh);
@@ -221,6 +232,7 @@ fn listing_operation(listing: &Listing, format: Format) -> Operation {
                 "query_too_long",
                 "bad_province",
                 "bad_kind",
+                "bad_validity",
                 "bad_cursor",
                 "bad_limit",
             ],
@@ -504,7 +516,39 @@ async fn request_context(
 }
 
 async fn home(State(state): State<PublicState>, headers: HeaderMap) -> Response {
-    cached(&headers, HTML, html::home(&state.node.name))
+    match national_centre_contacts(&state).await {
+        Ok(contacts) => cached(
+            &headers,
+            HTML,
+            html::home(&state.node.name, contacts.as_ref()),
+        ),
+        Err(error) => error.response(Format::Html, &state.node.name),
+    }
+}
+
+/// Art. 35: the national review centre's contacts and consultation telephone — the newest
+/// publication in force of kind `centre_contacts` that the national node made (jurisdiction
+/// 100000; it flows down to every node, Art. 32).
+async fn national_centre_contacts(
+    state: &PublicState,
+) -> Result<Option<PublicRecord>, PublicError> {
+    let collection = licnode_model::collection("publications")
+        .ok_or_else(|| PublicError::internal("no publications collection"))?;
+    let mut query = licnode_store::public::PublicQuery::new(collection, 1);
+    query
+        .equals
+        .push(("publication_kind", "centre_contacts".into()));
+    query.equals.push(("status", "in_force".into()));
+    query.jurisdiction = Some(licnode_model::divisions::NATIONAL_CODE.into());
+    let page = state
+        .archive
+        .public_records(&query)
+        .await
+        .map_err(PublicError::store)?;
+    Ok(page
+        .rows
+        .first()
+        .map(|row| public_view(collection, &row.data)))
 }
 
 async fn api_index(State(state): State<PublicState>, headers: HeaderMap) -> Response {
@@ -521,6 +565,9 @@ async fn api_index(State(state): State<PublicState>, headers: HeaderMap) -> Resp
             if listing.kind_field.is_some() {
                 parameters.push("kind");
             }
+            if listing.by_validity {
+                parameters.push("validity");
+            }
             parameters.extend(["after", "limit"]);
             json!({
                 "listing": listing.slug,
@@ -532,8 +579,13 @@ async fn api_index(State(state): State<PublicState>, headers: HeaderMap) -> Resp
             })
         })
         .collect();
+    let contacts = match national_centre_contacts(&state).await {
+        Ok(contacts) => contacts,
+        Err(error) => return error.response(Format::Json, &state.node.name),
+    };
     let body = json!({
         "agency": state.node.name,
+        "national_centre_contacts": contacts.as_ref().map(PublicRecord::fields),
         "listings": listings,
         "provinces": state.provinces.iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
     });
@@ -546,6 +598,7 @@ async fn load(
     listing: &Listing,
     query: RawQuery,
 ) -> Result<(Params, Vec<PublicRecord>, Option<i64>), PublicError> {
+    let today = state.clock.today().format("%Y-%m-%d").to_string();
     let Query(raw) = query.map_err(|rejection| {
         PublicError::bad_request(
             "bad_query",
@@ -553,7 +606,7 @@ async fn load(
         )
     })?;
     let params = listing::parse(listing, &raw)?;
-    let store_query = listing::query(listing, &params)?;
+    let store_query = listing::query(listing, &params, &today)?;
     let page = state
         .archive
         .public_records(&store_query)
@@ -583,8 +636,11 @@ async fn listing_html(
                 listing,
                 &params,
                 &state.provinces,
-                &records,
-                next,
+                &html::Page {
+                    records: &records,
+                    next,
+                    today: &state.clock.today().format("%Y-%m-%d").to_string(),
+                },
             ),
         ),
         Err(error) => error.response(Format::Html, &state.node.name),
@@ -597,7 +653,7 @@ async fn listing_json(
     headers: HeaderMap,
     query: RawQuery,
 ) -> Response {
-    let (_, records, next) = match load(&state, listing, query).await {
+    let (params, records, next) = match load(&state, listing, query).await {
         Ok(loaded) => loaded,
         Err(error) => return error.response(Format::Json, &state.node.name),
     };
@@ -611,7 +667,23 @@ async fn listing_json(
         .collect();
     let items: Vec<&serde_json::Map<String, Value>> =
         records.iter().map(PublicRecord::fields).collect();
-    let body = json!({
+    // Art. 27: which licences the page holds, and whether each is in force, expired or ended
+    // (beside the items, which hold public fields only).
+    let today = state.clock.today().format("%Y-%m-%d").to_string();
+    let validity = match listing::validity(listing, &params) {
+        Ok(class) => class.map_or(listing::ALL_VALIDITIES, |class| class.as_str()),
+        Err(error) => return error.response(Format::Json, &state.node.name),
+    };
+    let item_validity: Option<Vec<Value>> = listing.by_validity.then(|| {
+        records
+            .iter()
+            .map(|record| {
+                let (class, label) = view::validity_of(record, &today);
+                json!({ "validity": class.as_str(), "label": label })
+            })
+            .collect()
+    });
+    let mut body = json!({
         "listing": listing.slug,
         "title": listing.title_zh,
         "basis": listing.basis_zh,
@@ -620,6 +692,10 @@ async fn listing_json(
         "items": items,
         "next": next.map(|key| key.to_string()),
     });
+    if let Some(item_validity) = item_validity {
+        body["validity"] = json!(validity);
+        body["item_validity"] = json!(item_validity);
+    }
     cached(&headers, JSON, body.to_string())
 }
 

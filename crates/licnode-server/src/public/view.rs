@@ -3,6 +3,7 @@
 //! the model marks public, and nothing else. Every public response, HTML or JSON, is rendered
 //! from a [`PublicRecord`], and a `PublicRecord` can only be made here.
 
+use licnode_model::validity::LicenceValidity;
 use licnode_model::{Classification, Collection, Field, FieldType};
 use serde_json::{Map, Value};
 
@@ -47,6 +48,21 @@ pub fn public_view(collection: &'static Collection, data: &Map<String, Value>) -
         })
         .collect();
     PublicRecord { collection, fields }
+}
+
+/// The class of validity of a licence's public view on `today` and its label (Art. 27): read
+/// from its public status and validity only.
+pub fn validity_of(record: &PublicRecord, today: &str) -> (LicenceValidity, &'static str) {
+    let status = record.fields().get("status").and_then(Value::as_str);
+    let valid_until = record
+        .fields()
+        .get("valid_until")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    (
+        LicenceValidity::of(status, valid_until, today),
+        LicenceValidity::label_of(status, valid_until, today),
+    )
 }
 
 /// A public field's value; a table keeps only its public columns (rows are objects).

@@ -29,7 +29,13 @@ pub(crate) fn refusal(code: &str) -> Option<&'static str> {
         "unknown_report_kind" => "报表类型应为月报或年报",
         "wrong_report_kind" => "附件1由月报生成",
         "nothing_due" => "没有已到保管期限的档案",
-        "no_superior" => "国家级节点没有上级，不能申请销毁（第38条）",
+        "no_superior" => {
+            "国家级节点没有上级：须在配置 [retention] national_approvers 中指定第二审批人后才能申请销毁（第38条）"
+        }
+        "not_a_designated_approver" => "国家级节点的销毁须由指定的第二审批人批准（第38条）",
+        "approver_is_requester" => {
+            "销毁申请人不能批准自己的申请，须由另一名指定审批人批准（第38条）"
+        }
         "too_many_records" => "一次申请的档案过多，请分批申请",
         "record_not_due" => "所选档案尚未到保管期限（第37条）",
         "record_never_due" => "所选档案尚未办结或须永久保存，不会到期",

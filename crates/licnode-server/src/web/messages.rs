@@ -24,6 +24,7 @@ pub(crate) fn refusal(code: &str, fallback: &str) -> String {
         "bad_csrf_token" => "表单已失效或不是从本系统的页面提交的：请刷新页面后重新提交",
         "too_many_attempts" => "登录失败次数过多，请稍后再试",
         "validation_failed" => "有字段未通过校验，请按提示修改",
+        "outside_regulation" => "加工食品、食品相关产品和化妆品不适用本规定（第3条），不能录入",
         "internal" => "节点暂时无法完成请求，错误已记入日志",
         "author_not_allowed" => "按许可权限表，本节点无权录入或修改这类记录",
         code if super::flow_messages::refusal(code).is_some() => {

@@ -127,7 +127,7 @@ fn requests_table(requests: &[StoredRecord], own_node: &str) -> Markup {
                 @for request in requests {
                     tr data-request=(request.id) data-decision=(text(request, "decision")) {
                         td { a href={ "/retention/requests/" (request.id) } { (text(request, "requested_date")) } }
-                        td { (text(request, "requesting_node")) @if request.jurisdiction != own_node { " （下级）" } }
+                        td { (text(request, "requesting_node")) @if text(request, "requesting_node") != own_node { " （下级）" } }
                         td.number { (licnode_app::retention::parse_record_ids(text(request, "record_ids")).len()) }
                         td { (decision_label(decision_of(request))) }
                         td { (text(request, "approving_node")) }
@@ -283,8 +283,18 @@ async fn request_page(
     let request = destruction_request(&state, &id).await?;
     let own = state.archive.scope.node_code.clone();
     let decision = decision_of(&request);
-    let from_child = request.jurisdiction != own;
+    // A child's request: a bureau below, or a review department or inspection body (whose
+    // requests carry the national division, Art. 38).
+    let from_child = text(&request, "requesting_node") != own;
     let approver = session.staff.user.role.may_approve();
+    // Art. 38: the national node has no superior; its own requests go to a designated second
+    // approver (the service refuses the requester and anyone not designated).
+    let scope = &state.archive.scope;
+    let national_own = scope.level == licnode_model::Level::National && !from_child;
+    let second_approver = national_own
+        && scope
+            .destruction_approvers
+            .contains(&session.staff.user.name);
     let record_ids = licnode_app::retention::parse_record_ids(text(&request, "record_ids"));
     let title = format!("销毁申请：{}", text(&request, "requesting_node"));
     let body = html! {
@@ -305,8 +315,10 @@ async fn request_page(
         }
         h2 { "申请销毁的档案（" (record_ids.len()) "）" }
         ul.record-ids { @for record_id in record_ids.iter().take(DUE_SHOWN) { li { code { (record_id) } } } }
-        @if decision == Some(DestructionDecision::Pending) && from_child && approver {
+        @if decision == Some(DestructionDecision::Pending) && (from_child || second_approver) && approver {
             (decision_forms(&session, &request))
+        } @else if decision == Some(DestructionDecision::Pending) && national_own {
+            p.read-only { "国家级节点的销毁申请由另一名指定审批人审批（第38条）。" }
         } @else if decision == Some(DestructionDecision::Pending) && from_child {
             p.read-only { "下级的销毁申请由本节点的审批人审批（第38条）。" }
         }

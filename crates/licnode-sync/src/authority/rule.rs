@@ -18,6 +18,11 @@ pub enum Scope {
     /// Any jurisdiction: review departments and inspection bodies serve enterprises anywhere
     /// for the products assigned to them (Art. 7–9, 21–23, 25).
     Nationwide,
+    /// The national division only: what a review department or inspection body keeps about
+    /// itself under the national node, such as its requests to destroy archives (Art. 37, 38).
+    /// Records of this scope also come back down from the national node to the bodies that may
+    /// write them, so that the national node's decision reaches the requester.
+    NationalDivision,
 }
 
 /// Which way a collection's records replicate.

@@ -10,7 +10,9 @@
 //!   `Territory` is the author's own division and everything below it (a county: its own code
 //!   only; a prefecture or province: its subtree; the national node: everything);
 //!   `Nationwide` is for review departments and inspection bodies, which have no territory and
-//!   serve enterprises anywhere for the products assigned to them.
+//!   serve enterprises anywhere for the products assigned to them; `NationalDivision` is for
+//!   what those bodies keep about themselves (their destruction requests), whose jurisdiction
+//!   is the national division, and which also comes back down to them.
 //! - `route`: [`Route::Up`] is reported towards the national node, and edits made above come
 //!   back down only to the bureaus that keep the record (see [`Route::Up`]);
 //!   [`Route::Down`] is copied to every node below its author and never sent up;
@@ -36,7 +38,7 @@ const fn by(level: licnode_model::Level, scope: Scope, articles: &'static [u16])
     }
 }
 
-use Scope::{Nationwide, Territory};
+use Scope::{NationalDivision, Nationwide, Territory};
 
 /// The rows, in the model's collection order.
 pub(super) static RULES: [Rule; 17] = [
@@ -111,25 +113,33 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // Art. 11, 27: the national centre keeps national and provincial licences, each province its
     // own. Art. 19, 27: provinces report monthly and the centre adds them within 10 days: up.
+    // Art. 12, 20, 29: every bureau keeps the quality archive of the licensed enterprises of its
+    // territory and reports on them yearly, so a licence also goes down, as a read-only copy,
+    // to every bureau whose territory holds the enterprise (its jurisdiction).
     Rule {
         collection: "licences",
         authors: &[
             by(National, Territory, &[11, 27]),
             by(Province, Territory, &[11, 27]),
         ],
-        route: Route::Up,
-        route_articles: &[19, 27],
+        route: Route::Both {
+            deepest_receiver: County,
+        },
+        route_articles: &[12, 19, 20, 27, 29],
     },
     // Art. 13, 28: changes, withdrawals, revocations and cancellations, kept by the national
-    // centre (national issuance) and each province (its own). Art. 19, 28: reported up.
+    // centre (national issuance) and each province (its own). Art. 19, 28: reported up; and
+    // down with their licence (Art. 12, 29).
     Rule {
         collection: "licence_events",
         authors: &[
             by(National, Territory, &[13, 28]),
             by(Province, Territory, &[13, 28]),
         ],
-        route: Route::Up,
-        route_articles: &[19, 28],
+        route: Route::Both {
+            deepest_receiver: County,
+        },
+        route_articles: &[12, 19, 28, 29],
     },
     // Art. 12: every bureau level keeps the quality archive of the licensed enterprises in its
     // territory; Art. 29: provinces and below update it. Art. 20: post-licence supervision is
@@ -245,7 +255,9 @@ pub(super) static RULES: [Rule; 17] = [
     // years are over. The request (jurisdiction: the requesting bureau's own code) goes up; the
     // superior's decision, written into the same record, comes back down to the requesting
     // bureau and no further. Every bureau keeps archives, so every bureau may author both halves
-    // for its territory.
+    // for its territory. Review departments and inspection bodies keep archives too (Art. 7–9,
+    // 37): their requests carry the national division and are decided by the national node,
+    // whose decision comes back down to the bodies that write such requests.
     Rule {
         collection: "destructions",
         authors: &[
@@ -253,6 +265,8 @@ pub(super) static RULES: [Rule; 17] = [
             by(Province, Territory, &[37, 38]),
             by(Prefecture, Territory, &[37, 38]),
             by(County, Territory, &[37, 38]),
+            by(ReviewDepartment, NationalDivision, &[37, 38]),
+            by(InspectionBody, NationalDivision, &[37, 38]),
         ],
         route: Route::Both {
             deepest_receiver: County,

@@ -65,8 +65,11 @@ fn every_rule_and_every_author_cites_articles_of_the_regulation() {
                     .all(|article| (1..=40).contains(article))
             );
             // Bureaus write for their territory; the kinds without one, nationwide.
+            // Their own destruction requests carry the national division (Art. 37, 38).
             let expected = if author.level.is_territorial() {
                 Scope::Territory
+            } else if rule.collection == "destructions" {
+                Scope::NationalDivision
             } else {
                 Scope::Nationwide
             };
@@ -204,7 +207,8 @@ fn a_notice_addressed_to_330000_is_sent_to_child_330100_but_not_to_child_320000_
 
 #[test]
 fn a_sibling_county_never_receives_another_countys_licence() {
-    // Licences go up only: Hangzhou does not send Binjiang's licence to Xihu …
+    // Licences go down only into the territory that holds the enterprise (Art. 12, 29):
+    // Hangzhou does not send Binjiang's licence to Xihu …
     let send = decide(
         &hangzhou(),
         &xihu(),
@@ -214,8 +218,8 @@ fn a_sibling_county_never_receives_another_countys_licence() {
         "330108",
         &zhejiang(),
     );
-    assert_eq!(send.code(), Some("wrong_direction"));
-    // … nor would Xihu accept it, nor is it in what Hangzhou offers Xihu at all.
+    assert_eq!(send.code(), Some("not_addressed_to_peer"));
+    // … nor would Xihu accept it.
     let receive = decide(
         &xihu(),
         &hangzhou(),
@@ -225,8 +229,7 @@ fn a_sibling_county_never_receives_another_countys_licence() {
         "330108",
         &zhejiang(),
     );
-    assert_eq!(receive.code(), Some("wrong_direction"));
-    assert!(!collections_for(&hangzhou(), &xihu(), Link::Child, Flow::Send).contains(&"licences"));
+    assert_eq!(receive.code(), Some("not_addressed_to_peer"));
     // Binjiang's own records (a quality archive) are not relayed sideways either: quality
     // archives come back down only into the territory that holds them …
     let sideways = decide(
@@ -278,8 +281,8 @@ fn an_edit_made_above_comes_back_down_to_the_county_that_keeps_the_record() {
         &xihu(),
     );
     assert_eq!(echo.code(), Some("author_not_on_sender_side"));
-    // A county keeps no licences (it may not write them), so a province's licence of a county
-    // enterprise stays above the county.
+    // Art. 12, 20, 29: a province's licence of a county enterprise reaches that county as a
+    // read-only copy (the county may not write licences).
     let licence = decide(
         &hangzhou(),
         &xihu(),
@@ -289,7 +292,12 @@ fn an_edit_made_above_comes_back_down_to_the_county_that_keeps_the_record() {
         "330106",
         &zhejiang(),
     );
-    assert_eq!(licence.code(), Some("wrong_direction"));
+    assert_eq!(licence, Decision::Allow);
+    let county = NodeRef::new("330106", Level::County);
+    assert!(matches!(
+        may_author(&county, "licences", "330106"),
+        Decision::Deny { .. }
+    ));
     // A national revocation of a Zhejiang licence reaches Zhejiang, and not Jiangsu.
     let revocation = |receiver: &NodeRef| {
         decide(
@@ -895,11 +903,21 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
             "destructions"
         ]
     );
+    // A body's own destruction requests go up to the national node, which decides them
+    // (Art. 37, 38), and the decision comes back down.
     assert_eq!(
         up(&review_department(), &national()),
-        ["review_plans", "site_verifications", "notices"]
+        [
+            "review_plans",
+            "site_verifications",
+            "notices",
+            "destructions"
+        ]
     );
-    assert_eq!(up(&inspection_body(), &national()), ["inspections"]);
+    assert_eq!(
+        up(&inspection_body(), &national()),
+        ["inspections", "destructions"]
+    );
 
     // Down: the registries, notices and publications, and the national node's own edits of the
     // up-going records a province keeps too (a national revocation of a provincial licence).
@@ -914,7 +932,13 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     national_to_province.extend(registries);
     national_to_province.extend(["notices", "publications", "reports", "destructions"]);
     assert_eq!(down(&national(), &zhejiang()), national_to_province);
-    let mut below_province = vec!["applications", "quality_archives"];
+    // Art. 12, 29: licences and their events go down to the bureaus of the territory.
+    let mut below_province = vec![
+        "applications",
+        "licences",
+        "licence_events",
+        "quality_archives",
+    ];
     below_province.extend(registries);
     below_province.extend([
         "notices",
@@ -926,7 +950,7 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     assert_eq!(down(&zhejiang(), &hangzhou()), below_province);
     assert_eq!(down(&hangzhou(), &xihu()), below_province);
     let mut to_review_department = registries.to_vec();
-    to_review_department.push("publications");
+    to_review_department.extend(["publications", "destructions"]);
     assert_eq!(
         down(&national(), &review_department()),
         to_review_department

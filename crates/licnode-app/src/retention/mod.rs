@@ -59,6 +59,11 @@ use serde_json::{Map, Value, json};
 use crate::clock::{Clock, china};
 use crate::records::{Archive, ArchiveError, Author};
 
+mod national;
+mod superior;
+
+use superior::{is_superior, request_jurisdiction_of};
+
 /// How long an approval is valid by default, in days.
 pub const DEFAULT_APPROVAL_DAYS: u32 = 30;
 
@@ -120,8 +125,14 @@ pub enum RetentionError {
     NotARequest(String),
     #[error("nothing has come due")]
     NothingDue,
-    #[error("the national node has no superior to approve a destruction (Art. 38)")]
+    #[error(
+        "the national node has no superior to approve a destruction (Art. 38): designate second approvers in [retention] national_approvers"
+    )]
     NoSuperior,
+    #[error("{user} is not a designated second approver of the national node's destructions")]
+    NotADesignatedApprover { user: String },
+    #[error("{user} made the request; a second, designated approver decides it (Art. 38)")]
+    ApproverIsRequester { user: String },
     #[error("a request names at most {MAX_RECORDS_PER_REQUEST} records")]
     TooManyRecords,
     #[error("record {id} is not due until {due_on}")]
@@ -168,6 +179,8 @@ impl RetentionError {
             RetentionError::NotARequest(_) => "not_a_destruction_request",
             RetentionError::NothingDue => "nothing_due",
             RetentionError::NoSuperior => "no_superior",
+            RetentionError::NotADesignatedApprover { .. } => "not_a_designated_approver",
+            RetentionError::ApproverIsRequester { .. } => "approver_is_requester",
             RetentionError::TooManyRecords => "too_many_records",
             RetentionError::RecordNotDue { .. } => "record_not_due",
             RetentionError::RecordNeverDue(_) => "record_never_due",
@@ -241,11 +254,6 @@ pub fn parse_record_ids(text: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect();
     ids.into_iter().collect()
-}
-
-/// True when `ancestor` is a bureau strictly above `node` in the division tree.
-fn is_superior(ancestor: &str, node: &str) -> bool {
-    ancestor != node && licnode_model::divisions::is_within(node, ancestor)
 }
 
 /// The retention period of a config value: `None` or 0 means the regulation's five years.
@@ -340,7 +348,11 @@ impl Archive {
         reason: Option<&str>,
         author: &Author,
     ) -> Result<StoredRecord, RetentionError> {
-        if self.scope.level == licnode_model::Level::National {
+        // Art. 38: the national node has no superior; a second, designated approver decides
+        // its requests (`national`), so it asks only when one is designated.
+        if self.scope.level == licnode_model::Level::National
+            && self.scope.destruction_approvers.is_empty()
+        {
             return Err(RetentionError::NoSuperior);
         }
         let today = clock.today();
@@ -381,7 +393,10 @@ impl Archive {
         if let Some(reason) = reason.filter(|reason| !reason.trim().is_empty()) {
             input.insert("reason".into(), json!(reason));
         }
-        let created = self.create(DESTRUCTIONS, None, &input, author).await?;
+        let jurisdiction = self.own_request_jurisdiction();
+        let created = self
+            .create(DESTRUCTIONS, Some(&jurisdiction), &input, author)
+            .await?;
         Ok(created.record)
     }
 
@@ -434,21 +449,28 @@ impl Archive {
                 .to_owned()
         };
         let requesting_node = text("requesting_node");
-        if !is_superior(&self.scope.node_code, &request.jurisdiction)
-            || requesting_node != request.jurisdiction
-        {
-            return Err(RetentionError::NotASuperior { requesting_node });
-        }
-        // The parent decides: the request must have reached this node straight from the
-        // requesting node (its first change's origin), not relayed by a node in between.
-        let first_origin = self
+        let first_change = self
             .store
             .record_changes(request_id)
             .await?
-            .first()
-            .map(|change| change.origin.clone());
-        if first_origin.as_deref() != Some(request.jurisdiction.as_str()) {
-            return Err(RetentionError::NotASuperior { requesting_node });
+            .into_iter()
+            .next();
+        if self.is_own_national_request(&request) {
+            // Art. 38 at the national node: a second, designated approver, never the requester.
+            let requester = first_change.map(|change| change.author_user);
+            self.require_second_approver(author.user(), requester.as_deref())?;
+        } else {
+            if !is_superior(&self.scope.node_code, &requesting_node)
+                || request.jurisdiction != request_jurisdiction_of(&requesting_node)
+            {
+                return Err(RetentionError::NotASuperior { requesting_node });
+            }
+            // The parent decides: the request must have reached this node straight from the
+            // requesting node (its first change's origin), not relayed by a node in between.
+            if first_change.map(|change| change.origin).as_deref() != Some(requesting_node.as_str())
+            {
+                return Err(RetentionError::NotASuperior { requesting_node });
+            }
         }
         if text("decision") != DestructionDecision::Pending.as_str()
             || request.data.contains_key("approval")
@@ -569,7 +591,14 @@ impl Archive {
         let payload: DecisionPayload = serde_json::from_str(&signed.payload)
             .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
         let own = &self.scope.node_code;
-        if signer != payload.approving_node || !is_superior(&signer, own) {
+        let own_national_request = self.is_own_national_request(request);
+        if own_national_request && signer == *own && payload.approving_node == *own {
+            // Art. 38 at the national node: signed by itself, approved by a designated second
+            // approver who did not make the request.
+            let requester = self.store.record_changes(&request.id).await?;
+            let requester = requester.first().map(|change| change.author_user.as_str());
+            self.require_second_approver(&payload.approver, requester)?;
+        } else if signer != payload.approving_node || !is_superior(&signer, own) {
             return Err(RetentionError::NotFromASuperior { signer });
         }
         // The superior is the parent this node replicates with, once it has one.
@@ -584,7 +613,7 @@ impl Archive {
         let requested = parse_record_ids(field("record_ids").unwrap_or_default());
         if payload.request_id != request.id
             || payload.requesting_node != *own
-            || request.jurisdiction != *own
+            || request.jurisdiction != self.own_request_jurisdiction()
             || payload.record_ids != requested
             || payload.record_ids != parse_record_ids(&payload.record_ids.join("\n"))
         {
