@@ -332,14 +332,23 @@ async fn edit(
     totals: &mut Totals,
     seed: u64,
 ) {
+    // Bureaus write for their territory; review departments and inspection bodies nationwide
+    // or for the national division (their own files).
     let writable: Vec<&str> = rules()
         .iter()
         .filter(|rule| {
-            rule.author(node.node.level)
-                .is_some_and(|author| author.scope == Scope::Territory)
+            rule.author(node.node.level).is_some_and(|author| {
+                matches!(
+                    author.scope,
+                    Scope::Territory | Scope::Nationwide | Scope::NationalDivision
+                )
+            })
         })
         .map(|rule| rule.collection)
         .collect();
+    if writable.is_empty() {
+        return;
+    }
     let held: Vec<(String, String, String)> = creators
         .iter()
         .map(|(id, (_, collection, jurisdiction))| {
