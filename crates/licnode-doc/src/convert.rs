@@ -102,7 +102,7 @@ pub(crate) fn read_map(doc: &AutoCommit, obj: &ObjId) -> Map<String, Json> {
     fields
 }
 
-fn json_of_scalar(scalar: &ScalarValue) -> Json {
+pub(crate) fn json_of_scalar(scalar: &ScalarValue) -> Json {
     match scalar {
         ScalarValue::Str(text) => Json::String(text.to_string()),
         ScalarValue::Int(integer) => Json::Number((*integer).into()),

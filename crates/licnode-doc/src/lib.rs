@@ -10,10 +10,12 @@
 
 pub mod actor;
 mod convert;
+mod first_change;
 mod record;
 pub mod rules;
 
 pub use automerge::{ActorId, Change, ChangeHash};
+pub use first_change::{FirstChange, first_change_fields};
 pub use record::{
     Authoring, Conflict, DocError, HistoryEntry, IDENTITY_KEYS, IncomingChange, LocalChange,
     RecordDoc, RecordMeta, parse_change,

@@ -1,6 +1,6 @@
 //! The queryable row of a record, computed from its document and nothing else.
 
-use licnode_doc::RecordDoc;
+use licnode_doc::{RecordDoc, RecordMeta};
 use licnode_model::Collection;
 use serde_json::{Map, Value};
 
@@ -31,6 +31,33 @@ impl Projection {
             source: Box::new(source),
         })?;
         let (data, conflicts) = doc.fields_and_conflicts();
+        let created_at_ms = doc.created_at_ms().unwrap_or(updated_at_ms);
+        Ok(Projection::from_fields(
+            meta,
+            data,
+            conflicts.len() as i64,
+            created_at_ms,
+            updated_at_ms,
+        ))
+    }
+
+    /// The projection of a record created by the first change `first`, read from the change's
+    /// operations: what [`Projection::of`] gives for the document that change creates.
+    pub fn of_first_change(first: licnode_doc::FirstChange, updated_at_ms: i64) -> Projection {
+        let created_at_ms = first.created_at_ms.unwrap_or(updated_at_ms);
+        // A single first change cannot hold concurrent values: no conflicts.
+        Projection::from_fields(first.meta, first.fields, 0, created_at_ms, updated_at_ms)
+    }
+
+    /// The projection of a record with the identity `meta` showing the fields `data`: the
+    /// collection's enterprise name, licence number, credit code and status are read from them.
+    pub fn from_fields(
+        meta: RecordMeta,
+        data: Map<String, Value>,
+        conflict_count: i64,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    ) -> Projection {
         let collection = licnode_model::collection(&meta.collection);
         let text_of = |field: Option<&'static str>| -> Option<String> {
             let name = field?;
@@ -41,9 +68,9 @@ impl Projection {
         let licence_number_bare = licence_number.as_deref().map(bare_licence_number);
         let credit_code = text_of(collection.and_then(|c| c.credit_code_field));
         let status = text_of(collection.and_then(|c: &Collection| c.status_field));
-        Ok(Projection {
-            conflict_count: conflicts.len() as i64,
-            created_at_ms: doc.created_at_ms().unwrap_or(updated_at_ms),
+        Projection {
+            conflict_count,
+            created_at_ms,
             updated_at_ms,
             id: meta.id,
             collection: meta.collection,
@@ -54,7 +81,7 @@ impl Projection {
             licence_number_bare,
             credit_code,
             status,
-        })
+        }
     }
 
     /// The gram index terms of the enterprise name.

@@ -12,6 +12,7 @@ use crate::read::StoredRecord;
 use crate::sync_state::QuarantineReason;
 use crate::{Db, Store, StoreError};
 
+mod first_change;
 mod licence_action;
 mod postgres;
 mod sqlite;
@@ -571,6 +572,23 @@ fn plan_remote(
     if fresh.is_empty() {
         return Ok(None);
     }
+    // A record this node does not hold, arriving as its first change alone (a cold sync):
+    // read from the change's operations, without building its document (issue 14 item 2).
+    if loaded.is_none()
+        && let Some(planned) = first_change::plan_first_change(&fresh, outcome)
+    {
+        return Ok(planned);
+    }
+    plan_merged(record_id, loaded, fresh, outcome)
+}
+
+/// [`plan_remote`] for changes that must be merged into the record's document to be read.
+fn plan_merged(
+    record_id: &str,
+    loaded: Option<LoadedDocument>,
+    fresh: Vec<(&RemoteChange, licnode_doc::IncomingChange)>,
+    outcome: &mut ApplyOutcome,
+) -> Result<Option<RemotePlan>, StoreError> {
     let mut doc = match &loaded {
         Some(loaded) => decode(record_id, &loaded.bytes)?,
         None => RecordDoc::empty(),
@@ -648,17 +666,7 @@ fn agreed_meta(
     let meta = doc
         .meta()
         .map_err(|_| "the record's document has no metadata")?;
-    if before.is_some_and(|before| before != &meta) {
-        return Err("the change rewrites the record's identity");
-    }
-    let contradicted = applied.iter().any(|(remote, _)| {
-        remote.record_id != meta.id
-            || remote.collection != meta.collection
-            || remote.jurisdiction != meta.jurisdiction
-    });
-    if contradicted {
-        return Err("the change's metadata contradicts the record's document");
-    }
+    first_change::meta_agrees(&meta, before, applied)?;
     Ok(meta)
 }
 
