@@ -91,6 +91,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0013_date_sort.sql"),
         postgres: include_str!("../../../migrations/postgres/0013_date_sort.sql"),
     },
+    Migration {
+        version: 14,
+        name: "audit_search",
+        sqlite: include_str!("../../../migrations/sqlite/0014_audit_search.sql"),
+        postgres: include_str!("../../../migrations/postgres/0014_audit_search.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -39,6 +39,8 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 mod postgres;
 
 use std::fmt;

@@ -349,7 +349,7 @@ pub async fn import(
     for batch in payload.batches {
         let answer = apply_push(archive, &child, batch)
             .await
-            .map_err(|error| BundleError::new(error.code(), error.message()))?;
+            .map_err(|error| BundleError::new(error.code().as_str(), error.message()))?;
         report.applied += answer.applied;
         report.duplicates += answer.duplicates;
         report.quarantined += answer.quarantined;

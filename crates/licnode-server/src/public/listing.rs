@@ -6,6 +6,7 @@ use licnode_model::{Collection, FieldType};
 use licnode_store::public::PublicQuery;
 
 use super::PublicError;
+use crate::error::ErrorCode;
 
 /// Rows per page unless the client asks for another size.
 pub(crate) const DEFAULT_LIMIT: i64 = 20;
@@ -204,7 +205,7 @@ pub(crate) fn parse(listing: &Listing, raw: &[(String, String)]) -> Result<Param
         let value = value.trim();
         if value.chars().count() > 200 {
             return Err(PublicError::bad_request(
-                "query_too_long",
+                ErrorCode::QueryTooLong,
                 format!("参数 {name} 过长（最多 200 个字符）"),
             ));
         }
@@ -215,7 +216,12 @@ pub(crate) fn parse(listing: &Listing, raw: &[(String, String)]) -> Result<Param
             "kind" if listing.kind_field.is_some() => params.kind = value.to_string(),
             "after" if !value.is_empty() => {
                 params.after = Some(value.parse().ok().filter(|after| *after > 0).ok_or_else(
-                    || PublicError::bad_request("bad_cursor", "after 必须是上一页给出的 next 值"),
+                    || {
+                        PublicError::bad_request(
+                            ErrorCode::BadCursor,
+                            "after 必须是上一页给出的 next 值",
+                        )
+                    },
                 )?)
             }
             "limit" if !value.is_empty() => {
@@ -225,7 +231,7 @@ pub(crate) fn parse(listing: &Listing, raw: &[(String, String)]) -> Result<Param
                     .filter(|limit| (1..=MAX_LIMIT).contains(limit))
                     .ok_or_else(|| {
                         PublicError::bad_request(
-                            "bad_limit",
+                            ErrorCode::BadLimit,
                             format!("limit 必须在 1 到 {MAX_LIMIT} 之间"),
                         )
                     })?
@@ -233,7 +239,7 @@ pub(crate) fn parse(listing: &Listing, raw: &[(String, String)]) -> Result<Param
             "after" | "limit" => {}
             other => {
                 return Err(PublicError::bad_request(
-                    "unknown_parameter",
+                    ErrorCode::UnknownParameter,
                     format!("不支持的查询参数 {other:?}"),
                 ));
             }
@@ -268,7 +274,7 @@ pub(crate) fn query(listing: &Listing, params: &Params) -> Result<PublicQuery, P
             query.credit_code = Some(q.to_string());
         } else if q.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
             return Err(PublicError::bad_request(
-                "query_too_short",
+                ErrorCode::QueryTooShort,
                 "请输入至少两个字（名称的一部分），或完整的证书编号、统一社会信用代码",
             ));
         } else {
@@ -283,7 +289,7 @@ pub(crate) fn query(listing: &Listing, params: &Params) -> Result<PublicQuery, P
     if !params.province.is_empty() {
         query.credit_code_province = Some(province_prefix(&params.province).ok_or_else(|| {
             PublicError::bad_request(
-                "bad_province",
+                ErrorCode::BadProvince,
                 "province 必须是省级行政区划代码（如 330000 或 33）",
             )
         })?);
@@ -296,7 +302,7 @@ pub(crate) fn query(listing: &Listing, params: &Params) -> Result<PublicQuery, P
             .into_iter()
             .find(|(value, label)| *value == params.kind || *label == params.kind)
             .map(|(value, _)| value)
-            .ok_or_else(|| PublicError::bad_request("bad_kind", "不支持的类型"))?;
+            .ok_or_else(|| PublicError::bad_request(ErrorCode::BadKind, "不支持的类型"))?;
         query.equals.push((field, value.to_string()));
     }
     Ok(query)

@@ -15,6 +15,7 @@ mod limit;
 mod listing;
 mod view;
 
+use crate::error::ErrorCode;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -125,7 +126,7 @@ where
             .tag("public")
             .answers_json(200, "the listings (cached by ETag)", json!({ "type": "object" }))
             .answers(304, "not modified (If-None-Match)")
-            .refuses(429, &["rate_limited"], RATE_LIMITED)
+            .refuses(429, &[ErrorCode::RateLimited], RATE_LIMITED)
     };
     let mut routes = Routes::new()
         .get(PREFIX, home, home_page())
@@ -206,7 +207,7 @@ fn listing_operation(listing: &Listing, format: Format) -> Operation {
             .tag("public")
             .answers_json(200, "`listing`, `title`, `basis`, `collection`, `fields` (the public ones), `items`, `next` (cached by ETag)", json!({ "type": "object" }))
             .answers(304, "not modified (If-None-Match)")
-            .refuses(429, &["rate_limited"], RATE_LIMITED),
+            .refuses(429, &[ErrorCode::RateLimited], RATE_LIMITED),
     };
     let operation = operation.parameters(serde_json::Value::Array(parameters));
     let refused = "a malformed or unknown parameter";
@@ -215,14 +216,14 @@ fn listing_operation(listing: &Listing, format: Format) -> Operation {
         Format::Json => operation.refuses(
             400,
             &[
-                "bad_query",
-                "unknown_parameter",
-                "query_too_short",
-                "query_too_long",
-                "bad_province",
-                "bad_kind",
-                "bad_cursor",
-                "bad_limit",
+                ErrorCode::BadQuery,
+                ErrorCode::UnknownParameter,
+                ErrorCode::QueryTooShort,
+                ErrorCode::QueryTooLong,
+                ErrorCode::BadProvince,
+                ErrorCode::BadKind,
+                ErrorCode::BadCursor,
+                ErrorCode::BadLimit,
             ],
             refused,
         ),
@@ -309,13 +310,13 @@ impl Format {
 #[derive(Debug)]
 pub(crate) struct PublicError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     retry_after: Option<Duration>,
 }
 
 impl PublicError {
-    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         PublicError {
             status: StatusCode::BAD_REQUEST,
             code,
@@ -328,7 +329,7 @@ impl PublicError {
         tracing::error!(error = %what, "public service: internal error");
         PublicError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
+            code: ErrorCode::Internal,
             message: "查询暂时无法完成，请稍后再试".into(),
             retry_after: None,
         }
@@ -341,7 +342,7 @@ impl PublicError {
     fn not_found() -> Self {
         PublicError {
             status: StatusCode::NOT_FOUND,
-            code: "not_found",
+            code: ErrorCode::NotFound,
             message: "没有这个页面".into(),
             retry_after: None,
         }
@@ -350,7 +351,7 @@ impl PublicError {
     fn too_many_requests(wait: Duration) -> Self {
         PublicError {
             status: StatusCode::TOO_MANY_REQUESTS,
-            code: "rate_limited",
+            code: ErrorCode::RateLimited,
             message: "查询过于频繁，请稍后再试".into(),
             retry_after: Some(wait),
         }
@@ -360,7 +361,8 @@ impl PublicError {
         let (content_type, body) = match format {
             Format::Json => (
                 JSON,
-                json!({ "error": { "code": self.code, "message": self.message } }).to_string(),
+                json!({ "error": { "code": self.code.as_str(), "message": self.message } })
+                    .to_string(),
             ),
             Format::Html => (
                 HTML,
@@ -548,7 +550,7 @@ async fn load(
 ) -> Result<(Params, Vec<PublicRecord>, Option<i64>), PublicError> {
     let Query(raw) = query.map_err(|rejection| {
         PublicError::bad_request(
-            "bad_query",
+            ErrorCode::BadQuery,
             format!("查询参数有误：{}", rejection.body_text()),
         )
     })?;
