@@ -16,6 +16,11 @@ pub enum DocError {
     MalformedChange(#[from] automerge::LoadChangeError),
     #[error("the document has no {0} metadata")]
     MissingMeta(&'static str),
+    /// automerge panicked while applying the changes (0.12 does on some hostile changes: one
+    /// that names an actor with an empty id, found by fuzzing). The changes are refused and
+    /// the document is emptied: nothing half-applied is ever read or stored.
+    #[error("the change could not be applied: its contents are inconsistent")]
+    ApplyPanicked,
 }
 
 /// The identity of a record, fixed at creation.
@@ -258,8 +263,16 @@ impl RecordDoc {
     /// and re-ordered deliveries are harmless; a change whose dependencies are missing waits
     /// inside the document until they arrive.
     pub fn apply(&mut self, changes: Vec<Change>) -> Result<(), DocError> {
-        self.doc.apply_changes(changes)?;
-        Ok(())
+        let doc = &mut self.doc;
+        let applied =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.apply_changes(changes)));
+        match applied {
+            Ok(result) => Ok(result?),
+            Err(_) => {
+                self.doc = AutoCommit::new();
+                Err(DocError::ApplyPanicked)
+            }
+        }
     }
 
     /// Whether the document already holds the change `hash`.

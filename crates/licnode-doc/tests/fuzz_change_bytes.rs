@@ -39,6 +39,48 @@ fn valid_changes() -> Vec<Vec<u8>> {
     changes
 }
 
+/// The bytes of a change chunk: magic, checksum, type, length, then `data`. The checksum is
+/// the first four bytes of SHA-256 over type, length and data.
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+/// The chunk type of an uncompressed change.
+const CHANGE_CHUNK: u8 = 1;
+/// Magic, checksum and type: the fixed part of a chunk's header.
+const FIXED_HEADER: usize = 9;
+
+/// `data` framed as a change chunk with a correct length and checksum, so a mutation reaches
+/// the decoder of the change's columns instead of stopping at the checksum.
+fn framed(chunk_type: u8, data: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut length = Vec::new();
+    let mut rest = data.len() as u64;
+    loop {
+        let byte = (rest & 0x7f) as u8;
+        rest >>= 7;
+        if rest == 0 {
+            length.push(byte);
+            break;
+        }
+        length.push(byte | 0x80);
+    }
+    let mut hashed = vec![chunk_type];
+    hashed.extend_from_slice(&length);
+    hashed.extend_from_slice(data);
+    let checksum = sha2::Sha256::digest(&hashed);
+    let mut chunk = MAGIC.to_vec();
+    chunk.extend_from_slice(&checksum[..4]);
+    chunk.extend_from_slice(&hashed);
+    chunk
+}
+
+/// The data of a valid change chunk: what follows its header.
+fn data_of(chunk: &[u8]) -> Vec<u8> {
+    let mut at = FIXED_HEADER;
+    while chunk.get(at).is_some_and(|byte| byte & 0x80 != 0) {
+        at += 1;
+    }
+    chunk.get(at + 1..).map(<[u8]>::to_vec).unwrap_or_default()
+}
+
 /// A record's document that a received change may be applied to.
 fn record_document() -> RecordDoc {
     let mut doc = RecordDoc::empty();
@@ -91,6 +133,23 @@ proptest! {
     ) {
         watchdog().run(|| fuzz::describe_bytes(&bytes), || decode_and_use(&bytes));
     }
+
+    #[test]
+    fn mutated_change_columns_with_a_correct_checksum_never_panic_the_decoder(
+        data in fuzz::mutated(valid_changes().iter().map(|chunk| data_of(chunk)).collect())
+    ) {
+        let bytes = framed(CHANGE_CHUNK, &data);
+        watchdog().run(|| fuzz::describe_bytes(&bytes), || decode_and_use(&bytes));
+    }
+
+    #[test]
+    fn random_columns_with_a_correct_checksum_never_panic_the_decoder(
+        chunk_type in 0u8..4,
+        data in fuzz::bytes(1_024),
+    ) {
+        let bytes = framed(chunk_type, &data);
+        watchdog().run(|| fuzz::describe_bytes(&bytes), || decode_and_use(&bytes));
+    }
 }
 
 #[test]
@@ -101,4 +160,32 @@ fn the_valid_changes_the_mutations_start_from_decode_and_apply() {
     }
     let doc = record_document();
     assert_eq!(doc.fields().get("status"), Some(&Value::from("active")));
+}
+
+/// Found by `mutated_change_columns_with_a_correct_checksum_never_panic_the_decoder`: a change
+/// whose other actors include an empty actor id made automerge 0.12 panic in `import_ops`
+/// (`lookup_actor(..).unwrap()`). Minimal input: no dependencies, actor `0000`, seq 1, start op
+/// 1, time 0, empty message, one other actor of length 0, then zeros.
+#[test]
+fn a_change_naming_an_empty_other_actor_is_refused_not_a_panic() {
+    let mut data = vec![0, 2, 0, 0, 1, 1, 0, 0, 1, 0];
+    data.extend(std::iter::repeat_n(0, 1_120));
+    let bytes = framed(CHANGE_CHUNK, &data);
+    let incoming = parse_change(&bytes).expect("the chunk itself decodes");
+    for mut doc in [RecordDoc::empty(), record_document()] {
+        let refused = doc.apply(vec![incoming.change.clone()]);
+        assert!(
+            matches!(refused, Err(licnode_doc::DocError::ApplyPanicked)),
+            "{refused:?}"
+        );
+        // Nothing half-applied stays behind.
+        assert!(doc.fields().is_empty());
+    }
+}
+
+#[test]
+fn a_valid_change_framed_again_is_the_same_change() {
+    for bytes in valid_changes() {
+        assert_eq!(framed(CHANGE_CHUNK, &data_of(&bytes)), bytes);
+    }
 }
