@@ -21,6 +21,8 @@ pub enum DocError {
     /// the document is emptied: nothing half-applied is ever read or stored.
     #[error("the change could not be applied: its contents are inconsistent")]
     ApplyPanicked,
+    #[error("malformed change: its checksum does not match its contents")]
+    BadChecksum,
 }
 
 /// The identity of a record, fixed at creation.
@@ -58,9 +60,16 @@ pub struct IncomingChange {
 }
 
 /// Parses the bytes of one change. Hostile or truncated bytes are an error, never a panic.
+/// The chunk's checksum must be right: automerge's `Change::from_bytes` does not check it but
+/// loading a document does, so a change stored with a wrong one would make its record's stored
+/// document unreadable (found by fuzzing the store's `apply_remote`).
 pub fn parse_change(bytes: &[u8]) -> Result<IncomingChange, DocError> {
     let change = Change::from_bytes(bytes.to_vec())?;
     let hash = change.hash();
+    // The header is the magic (4 bytes) then the checksum: the first 4 bytes of the hash.
+    if bytes.get(4..8) != Some(&hash.0[..4]) {
+        return Err(DocError::BadChecksum);
+    }
     let author_node = actor::node_of(change.actor_id());
     Ok(IncomingChange {
         change,

@@ -98,6 +98,14 @@ fn decode_and_use(bytes: &[u8]) {
         return;
     };
     let _ = incoming.hash.to_string();
+    // What the store keeps is the received bytes after the document's: they must load again.
+    let mut alone = RecordDoc::empty();
+    if alone.apply(vec![incoming.change.clone()]).is_ok()
+        && alone.missing_deps().is_empty()
+        && let Err(error) = RecordDoc::load(bytes)
+    {
+        panic!("a change that applies does not load again: {error}");
+    }
     for mut doc in [RecordDoc::empty(), record_document()] {
         if doc.apply(vec![incoming.change.clone()]).is_err() {
             continue;
@@ -181,6 +189,19 @@ fn a_change_naming_an_empty_other_actor_is_refused_not_a_panic() {
         // Nothing half-applied stays behind.
         assert!(doc.fields().is_empty());
     }
+}
+
+/// Found by the store's `fuzz_apply_remote`: a change with one checksum byte flipped was
+/// accepted by automerge's `Change::from_bytes`, applied and stored, and the record's stored
+/// document no longer loaded ("bad checksum"): every later change to it failed.
+#[test]
+fn a_change_with_a_wrong_checksum_is_refused() {
+    let mut bytes = valid_changes().remove(0);
+    bytes[4] ^= 1;
+    assert!(matches!(
+        parse_change(&bytes),
+        Err(licnode_doc::DocError::BadChecksum)
+    ));
 }
 
 #[test]
