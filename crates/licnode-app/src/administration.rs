@@ -1,6 +1,6 @@
 //! The administration service: what administrators and auditors read about the node itself —
 //! the audit log searched, the quarantine paged, the links to the children, the database's
-//! size — and the API tokens of an account, listed and revoked. Which role may do each is
+//! size — and the API tokens of an account, listed (revoked in the accounts service). Which role may do each is
 //! decided by the door (the JSON API's and the web application's one guard per rule), as for
 //! the other account operations.
 
@@ -39,10 +39,5 @@ impl Archive {
     /// The API tokens of `user`, newest first.
     pub async fn api_tokens(&self, user: &str) -> Result<Vec<ApiTokenInfo>, AccountError> {
         self.store.api_tokens(user).await
-    }
-
-    /// Revokes the API token `id` of `user`.
-    pub async fn revoke_api_token(&self, user: &str, id: &str) -> Result<(), AccountError> {
-        self.store.revoke_api_token(user, id).await
     }
 }

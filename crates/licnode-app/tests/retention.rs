@@ -279,12 +279,38 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
                         &county_key,
                         clock.as_ref(),
                         YEARS,
-                        &Author::clerk("clerk"),
+                        &Author::approver("approver"),
                     )
                     .await
             }
         };
         assert_eq!(code(destroy(request.id.clone()).await), "not_approved");
+        // Issue 17, item 3: the service, not the door, refuses a clerk's destruction (Art. 38).
+        let by_clerk = s
+            .county
+            .destroy_approved(
+                &request.id,
+                &county_key,
+                county_clock.as_ref(),
+                YEARS,
+                &Author::clerk("clerk"),
+            )
+            .await;
+        assert_eq!(code(by_clerk), "approval_required");
+        let decided_by_clerk = s
+            .county
+            .decide_destruction(
+                &request.id,
+                true,
+                &county_key,
+                county_clock.as_ref(),
+                YEARS,
+                30,
+                None,
+                &Author::clerk("clerk"),
+            )
+            .await;
+        assert_eq!(code(decided_by_clerk), "approval_required");
 
         // Only a superior decides; the county cannot approve its own request.
         let own = s
@@ -297,7 +323,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
                 YEARS,
                 30,
                 None,
-                &Author::clerk("clerk"),
+                &Author::approver("approver"),
             )
             .await;
         assert_eq!(code(own), "not_a_superior");
@@ -520,7 +546,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
         assert_eq!(certificate.request_id, request.id);
         assert_eq!(certificate.approving_node, PROVINCE);
         assert_eq!(certificate.approver, "approver");
-        assert_eq!(certificate.destroyed_by, "clerk");
+        assert_eq!(certificate.destroyed_by, "approver");
         let mut destroyed: Vec<String> = certificate.records.iter().map(|r| r.id.clone()).collect();
         destroyed.sort();
         let mut expected = both.clone();

@@ -1,6 +1,6 @@
 //! Serving HTTP over TLS with our own accept loop (tokio-rustls + hyper-util): TCP_NODELAY on
 //! every connection, ALPN `h2` and `http/1.1`, every refused handshake logged with its reason,
-//! and on mutual-TLS listeners the verified [`PeerIdentity`] inserted into every request's
+//! and on mutual-TLS listeners the verified [`PeerIdentity`](crate::PeerIdentity) inserted into every request's
 //! extensions.
 //!
 //! The service is any tower service over `http::Request<hyper::body::Incoming>` — an

@@ -6,6 +6,7 @@
 //! anchors this node holds of itself and of the nodes below it (`GET /api/v1/audit/anchors`)
 //! (Art. 37, 38; ARCHITECTURE.md, principles 9 and 10).
 
+use crate::error::ErrorCode;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::{Extension, Json};
@@ -34,8 +35,8 @@ pub(crate) fn routes() -> Routes<AppState> {
                     { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
                 ]))
                 .answers(200, "entries in order, and `next` (the cursor of the next page, null at the end)")
-                .refuses(400, &["bad_query"], "a malformed cursor or limit")
-                .refuses(403, &["forbidden_role"], readers_only),
+                .refuses(400, &[ErrorCode::BadQuery], "a malformed cursor or limit")
+                .refuses(403, &[ErrorCode::ForbiddenRole], readers_only),
         )
         .get(
             "/audit/search",
@@ -51,22 +52,22 @@ pub(crate) fn routes() -> Routes<AppState> {
                     { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
                 ]))
                 .answers(200, "`entries` newest first, `looked_from` and `looked_below` (the numbers looked at), `next_before` (null at the start of the log)")
-                .refuses(400, &["bad_query"], "a malformed date, cursor or limit, or an unknown parameter")
-                .refuses(403, &["forbidden_role"], readers_only),
+                .refuses(400, &[ErrorCode::BadQuery], "a malformed date, cursor or limit, or an unknown parameter")
+                .refuses(403, &[ErrorCode::ForbiddenRole], readers_only),
         )
         .get(
             "/audit/verify",
             verify,
             Operation::new("Verify the whole audit chain: every altered, deleted or re-ordered entry, with its number; every change of the change log without its audit entry; the chain at the last anchor this node signed")
                 .answers(200, "`intact`, the chain's report (entries, head, findings), `change_log`, `anchors` (points checked), `findings` (all of them), `not_checked`")
-                .refuses(403, &["forbidden_role"], readers_only),
+                .refuses(403, &[ErrorCode::ForbiddenRole], readers_only),
         )
         .get(
             "/audit/anchors",
             anchors,
             Operation::new("The newest signed audit anchor held of this node and of every node below it, and how many of each node's anchors did not extend the one before (its chain was rewritten)")
                 .answers(200, "`nodes`: node, audit_seq, audit_hash, signed_at_ms, received_from, received_at_ms, extends, broken")
-                .refuses(403, &["forbidden_role"], readers_only),
+                .refuses(403, &[ErrorCode::ForbiddenRole], readers_only),
         )
 }
 

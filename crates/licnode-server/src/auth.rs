@@ -3,6 +3,7 @@
 //! request carries `Authorization: Bearer <token>`; the user it stands for reaches handlers as a
 //! typed [`Staff`].
 
+use crate::error::ErrorCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -15,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use licnode_store::AuditKind;
-use licnode_store::{AuditEntry, IssuedToken, Role, TokenKind, User};
+use licnode_store::{AuditEntry, IssuedToken, Role, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -210,10 +211,10 @@ pub(crate) fn open_routes() -> Routes<AppState> {
             .json_body(json!({ "type": "object", "required": ["name", "password"], "additionalProperties": false,
                 "properties": { "name": { "type": "string" }, "password": { "type": "string" } } }))
             .answers(200, "`token`, `expires_at_ms`, `user`")
-            .refuses(400, &["malformed_json", "bad_body"], "malformed body")
-            .refuses(401, &["unauthenticated"], "the name or the password is wrong, or the account is disabled")
-            .refuses(415, &["unsupported_media_type"], "no JSON content type")
-            .refuses(429, &["too_many_attempts"], "too many failed logins from this address or for this name; `Retry-After` says when to try again"),
+            .refuses(400, &[ErrorCode::MalformedJson, ErrorCode::BadBody], "malformed body")
+            .refuses(401, &[ErrorCode::Unauthenticated], "the name or the password is wrong, or the account is disabled")
+            .refuses(415, &[ErrorCode::UnsupportedMediaType], "no JSON content type")
+            .refuses(429, &[ErrorCode::TooManyAttempts], "too many failed logins from this address or for this name; `Retry-After` says when to try again"),
     )
 }
 
@@ -239,16 +240,16 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
                     "properties": { "label": { "type": "string" }, "user": { "type": "string" },
                                     "expires_in_days": { "type": "integer", "minimum": 0 } } }))
                 .answers(201, "the token (shown once), its label, user and expiry")
-                .refuses(400, &["malformed_json", "bad_body"], "malformed body")
-                .refuses(403, &["forbidden_role"], administrators_only)
-                .refuses(404, &["not_found"], "no such user"),
+                .refuses(400, &[ErrorCode::MalformedJson, ErrorCode::BadBody], "malformed body")
+                .refuses(403, &[ErrorCode::ForbiddenRole], administrators_only)
+                .refuses(404, &[ErrorCode::NotFound], "no such user"),
         )
         .get(
             "/users",
             list_users,
             Operation::new("The staff accounts of this node (administrators)")
                 .answers(200, "`users`")
-                .refuses(403, &["forbidden_role"], administrators_only),
+                .refuses(403, &[ErrorCode::ForbiddenRole], administrators_only),
         )
         .post(
             "/users",
@@ -259,17 +260,17 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
                                     "role": { "type": "string", "enum": ["clerk", "approver", "administrator", "auditor"] },
                                     "password": { "type": "string" } } }))
                 .answers(201, "`user`")
-                .refuses(400, &["malformed_json", "bad_body"], "malformed body")
-                .refuses(403, &["forbidden_role"], administrators_only)
-                .refuses(409, &["user_exists"], "the name is taken")
-                .refuses(422, &["bad_role", "bad_user_name", "weak_password"], "an unknown role, a name that is not allowed, a password too weak"),
+                .refuses(400, &[ErrorCode::MalformedJson, ErrorCode::BadBody], "malformed body")
+                .refuses(403, &[ErrorCode::ForbiddenRole], administrators_only)
+                .refuses(409, &[ErrorCode::UserExists], "the name is taken")
+                .refuses(422, &[ErrorCode::BadRole, ErrorCode::BadUserName, ErrorCode::WeakPassword], "an unknown role, a name that is not allowed, a password too weak"),
         )
         .get(
             "/users/{name}/tokens",
             list_api_tokens,
             Operation::new("The API tokens of an account without their secrets: identifier, label, created, expiry, revoked (administrators)")
                 .answers(200, "`tokens`, newest first")
-                .refuses(403, &["forbidden_role"], administrators_only),
+                .refuses(403, &[ErrorCode::ForbiddenRole], administrators_only),
         )
         .post(
             "/users/{name}/tokens/revoke",
@@ -278,9 +279,9 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
                 .json_body(json!({ "type": "object", "required": ["id"], "additionalProperties": false,
                     "properties": { "id": { "type": "string" } } }))
                 .answers(204, "revoked")
-                .refuses(400, &["malformed_json", "bad_body"], "malformed body")
-                .refuses(403, &["forbidden_role"], administrators_only)
-                .refuses(404, &["not_found"], "the account has no such API token"),
+                .refuses(400, &[ErrorCode::MalformedJson, ErrorCode::BadBody], "malformed body")
+                .refuses(403, &[ErrorCode::ForbiddenRole], administrators_only)
+                .refuses(404, &[ErrorCode::NotFound], "the account has no such API token"),
         )
         .patch(
             "/users/{name}",
@@ -289,9 +290,10 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
                 .json_body(json!({ "type": "object", "required": ["disabled"], "additionalProperties": false,
                     "properties": { "disabled": { "type": "boolean" } } }))
                 .answers(204, "changed")
-                .refuses(400, &["malformed_json", "bad_body"], "malformed body")
-                .refuses(403, &["forbidden_role"], administrators_only)
-                .refuses(404, &["not_found"], "no such user"),
+                .refuses(400, &[ErrorCode::MalformedJson, ErrorCode::BadBody], "malformed body")
+                .refuses(403, &[ErrorCode::ForbiddenRole], administrators_only)
+                .refuses(404, &[ErrorCode::NotFound], "no such user")
+                .refuses(409, &[ErrorCode::OwnAccountLockout], "an administrator may not disable their own account"),
         )
 }
 
@@ -412,12 +414,7 @@ pub(crate) async fn password_login(
             state.login_limiter.clear(&user_at_address);
             let issued = state
                 .archive
-                .issue_token(
-                    &user.name,
-                    TokenKind::Session,
-                    "login",
-                    Some(SESSION_LIFETIME.as_millis() as i64),
-                )
+                .issue_session_token(&user.name, SESSION_LIFETIME.as_millis() as i64)
                 .await?;
             tracing::info!(user = %user.name, %client, "login");
             audit_login(state, AuditKind::Login, &user.name, client, "password").await?;
@@ -526,7 +523,7 @@ async fn issue_api_token(
         .map(|days| i64::from(days) * 86_400_000);
     let issued = state
         .archive
-        .issue_token(&user, TokenKind::Api, &body.label, lifetime)
+        .issue_api_token(&staff.author(), &user, &body.label, lifetime)
         .await?;
     Ok((StatusCode::CREATED, Json(json!(issued))).into_response())
 }
@@ -563,6 +560,7 @@ async fn add_user(
     let user = state
         .archive
         .add_user(
+            &staff.author(),
             &body.name,
             body.display_name.as_deref().unwrap_or(&body.name),
             role,
@@ -588,7 +586,7 @@ async fn change_user(
     let body: ChangeUser = parse(body)?;
     state
         .archive
-        .set_user_disabled(&name, body.disabled)
+        .set_user_disabled(&staff.author(), &name, body.disabled)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -618,7 +616,10 @@ async fn revoke_api_token(
 ) -> Result<StatusCode, ApiError> {
     staff.require_administer()?;
     let body: RevokeToken = parse(body)?;
-    state.archive.revoke_api_token(&name, &body.id).await?;
+    state
+        .archive
+        .revoke_api_token(&staff.author(), &name, &body.id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -2,6 +2,7 @@
 //! 18–20, 23, 27, 28, 30, 31), item by item and rolled up per province; and the late counts per
 //! rule for `/metrics`.
 
+use crate::error::ErrorCode;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -31,7 +32,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
             ]))
             .answers(200, "today, due and late counts, the items (late first) and the per-province roll-up")
-            .refuses(400, &["bad_query", "bad_state", "unknown_rule", "bad_province", "bad_limit", "unknown_filter"], "a malformed or unknown parameter"),
+            .refuses(400, &[ErrorCode::BadQuery, ErrorCode::BadState, ErrorCode::UnknownRule, ErrorCode::BadProvince, ErrorCode::BadLimit, ErrorCode::UnknownFilter], "a malformed or unknown parameter"),
     )
 }
 

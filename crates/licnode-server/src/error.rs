@@ -246,7 +246,9 @@ impl ApiError {
             },
             LicenceAction(error) => licence_action_status(error),
             Account(error) => match error {
-                AccountError::Exists(_) => StatusCode::CONFLICT,
+                AccountError::Exists(_) | AccountError::OwnAccountLockout(_) => {
+                    StatusCode::CONFLICT
+                }
                 AccountError::NoSuchUser(_) | AccountError::NoSuchToken(_) => StatusCode::NOT_FOUND,
                 AccountError::BadName | AccountError::WeakPassword => {
                     StatusCode::UNPROCESSABLE_ENTITY
@@ -257,64 +259,65 @@ impl ApiError {
     }
 
     /// The stable machine code of this refusal: the wire contract.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         use ApiError::*;
         match self {
-            Internal => "internal",
-            StorageFull => "storage_full",
-            NotFound { .. } => "not_found",
-            MethodNotAllowed => "method_not_allowed",
-            MalformedJson { .. } => "malformed_json",
-            WrongType { .. } => "wrong_type",
-            UnsupportedMediaType { .. } => "unsupported_media_type",
-            PayloadTooLarge { .. } => "payload_too_large",
-            BadBody { .. } => "bad_body",
-            DuplicateKey { .. } => "duplicate_key",
-            ExpectedObject => "expected_object",
-            BadQuery { .. } => "bad_query",
-            BadCursor => "bad_cursor",
-            BadLimit { .. } => "bad_limit",
-            UnknownFilter { .. } => "unknown_filter",
-            QueryTooShort => "query_too_short",
-            MissingQuery => "missing_query",
-            BadState => "bad_state",
-            UnknownRule { .. } => "unknown_rule",
-            BadProvince { .. } => "bad_province",
-            UnknownForm { .. } => "unknown_form",
-            UnknownCollection { .. } => "unknown_collection",
-            BadFormat { .. } => "bad_format",
-            WrongReportKind => "wrong_report_kind",
-            UseRetentionApi => "use_retention_api",
-            InvalidBody { .. } => "invalid_body",
-            InvalidValidDays { .. } => "invalid_valid_days",
-            Unauthenticated { .. } => "unauthenticated",
-            ForbiddenRole { .. } => "forbidden_role",
-            ApprovalRequired { .. } => "approval_required",
-            BadRole { .. } => "bad_role",
-            TooManyAttempts { .. } => "too_many_attempts",
-            NoPeerIdentity => "no_peer_identity",
-            NotAChild { .. } => "not_a_child",
-            BadBatch { .. } => "bad_batch",
-            LinkReportOutsideSubtree { .. } => "link_report_outside_subtree",
-            ExportTooLarge { .. } => "export_too_large",
-            CursorGap { .. } => "cursor_gap",
-            PullCursorDiverged { .. } => "pull_cursor_diverged",
-            NoParentLink => "no_parent_link",
-            NoNodeKey { .. } => "no_node_key",
-            AnchorSignerMismatch { .. } => "anchor_signer_mismatch",
-            AuditChainNotExtended { .. } => "audit_chain_not_extended",
-            Archive(error) => error.code(),
-            Report(error) => error.code(),
-            Period(error) => error.code(),
-            Retention(error) => error.code(),
-            LicenceAction(error) => error.code(),
-            Anchor(error) => error.code(),
+            Internal => ErrorCode::Internal,
+            StorageFull => ErrorCode::StorageFull,
+            NotFound { .. } => ErrorCode::NotFound,
+            MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            MalformedJson { .. } => ErrorCode::MalformedJson,
+            WrongType { .. } => ErrorCode::WrongType,
+            UnsupportedMediaType { .. } => ErrorCode::UnsupportedMediaType,
+            PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            BadBody { .. } => ErrorCode::BadBody,
+            DuplicateKey { .. } => ErrorCode::DuplicateKey,
+            ExpectedObject => ErrorCode::ExpectedObject,
+            BadQuery { .. } => ErrorCode::BadQuery,
+            BadCursor => ErrorCode::BadCursor,
+            BadLimit { .. } => ErrorCode::BadLimit,
+            UnknownFilter { .. } => ErrorCode::UnknownFilter,
+            QueryTooShort => ErrorCode::QueryTooShort,
+            MissingQuery => ErrorCode::MissingQuery,
+            BadState => ErrorCode::BadState,
+            UnknownRule { .. } => ErrorCode::UnknownRule,
+            BadProvince { .. } => ErrorCode::BadProvince,
+            UnknownForm { .. } => ErrorCode::UnknownForm,
+            UnknownCollection { .. } => ErrorCode::UnknownCollection,
+            BadFormat { .. } => ErrorCode::BadFormat,
+            WrongReportKind => ErrorCode::WrongReportKind,
+            UseRetentionApi => ErrorCode::UseRetentionApi,
+            InvalidBody { .. } => ErrorCode::InvalidBody,
+            InvalidValidDays { .. } => ErrorCode::InvalidValidDays,
+            Unauthenticated { .. } => ErrorCode::Unauthenticated,
+            ForbiddenRole { .. } => ErrorCode::ForbiddenRole,
+            ApprovalRequired { .. } => ErrorCode::ApprovalRequired,
+            BadRole { .. } => ErrorCode::BadRole,
+            TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            NoPeerIdentity => ErrorCode::NoPeerIdentity,
+            NotAChild { .. } => ErrorCode::NotAChild,
+            BadBatch { .. } => ErrorCode::BadBatch,
+            LinkReportOutsideSubtree { .. } => ErrorCode::LinkReportOutsideSubtree,
+            ExportTooLarge { .. } => ErrorCode::ExportTooLarge,
+            CursorGap { .. } => ErrorCode::CursorGap,
+            PullCursorDiverged { .. } => ErrorCode::PullCursorDiverged,
+            NoParentLink => ErrorCode::NoParentLink,
+            NoNodeKey { .. } => ErrorCode::NoNodeKey,
+            AnchorSignerMismatch { .. } => ErrorCode::AnchorSignerMismatch,
+            AuditChainNotExtended { .. } => ErrorCode::AuditChainNotExtended,
+            Archive(error) => service_code(error.code()),
+            Report(error) => service_code(error.code()),
+            Period(error) => service_code(error.code()),
+            Retention(error) => service_code(error.code()),
+            LicenceAction(error) => service_code(error.code()),
+            Anchor(error) => service_code(error.code()),
             Account(error) => match error {
-                AccountError::Exists(_) => "user_exists",
-                AccountError::NoSuchUser(_) | AccountError::NoSuchToken(_) => "not_found",
-                AccountError::BadName => "bad_user_name",
-                AccountError::WeakPassword => "weak_password",
-                AccountError::Hash(_) | AccountError::Store(_) => "internal",
+                AccountError::Exists(_) => ErrorCode::UserExists,
+                AccountError::NoSuchUser(_) | AccountError::NoSuchToken(_) => ErrorCode::NotFound,
+                AccountError::BadName => ErrorCode::BadUserName,
+                AccountError::WeakPassword => ErrorCode::WeakPassword,
+                AccountError::OwnAccountLockout(_) => ErrorCode::OwnAccountLockout,
+                AccountError::Hash(_) | AccountError::Store(_) => ErrorCode::Internal,
             },
         }
     }
@@ -562,6 +565,7 @@ impl ApiError {
             ApiError::Account(AccountError::NoSuchUser(text())),
             ApiError::Account(AccountError::BadName),
             ApiError::Account(AccountError::WeakPassword),
+            ApiError::Account(AccountError::OwnAccountLockout(text())),
         ];
         refusals.extend(
             [
@@ -620,20 +624,24 @@ impl ApiError {
     /// Every stable code the staff and node-to-node API can answer: the server's own and those
     /// of the services it passes on (the authority table's refusals included). A route's
     /// description names only these (checked by a test over `/openapi.json`).
-    pub fn every_code() -> std::collections::BTreeSet<&'static str> {
-        let mut codes: std::collections::BTreeSet<&'static str> = Self::one_of_each_own_variant()
+    pub fn every_code() -> std::collections::BTreeSet<ErrorCode> {
+        let mut codes: std::collections::BTreeSet<ErrorCode> = Self::one_of_each_own_variant()
             .iter()
             .chain(Self::one_of_each_service_refusal().iter())
             .map(ApiError::code)
             .collect();
-        codes.extend(licnode_sync::DenyReason::CODES);
+        codes.extend(
+            licnode_sync::DenyReason::CODES
+                .into_iter()
+                .map(service_code),
+        );
         codes
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "code": self.code(), "message": self.message() });
+        let mut body = json!({ "code": self.code().as_str(), "message": self.message() });
         if let Some(details) = self.details() {
             body["details"] = details;
         }
@@ -641,7 +649,22 @@ impl IntoResponse for ApiError {
     }
 }
 
+mod code;
 mod conversions;
+pub use code::ErrorCode;
+
+/// The API's code for a code a service spells: every service code is one of the API's
+/// (checked by a test over one refusal of each service variant); an unknown spelling is
+/// logged and answered as an internal error rather than sent unlisted.
+pub(crate) fn service_code(spelling: &'static str) -> ErrorCode {
+    ErrorCode::of_service(spelling).unwrap_or_else(|| {
+        tracing::error!(
+            code = spelling,
+            "a service refused with a code the API does not list"
+        );
+        ErrorCode::Internal
+    })
+}
 use conversions::{archive_status, licence_action_status};
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! (`GET /api/v1/{collection}/records/export`) and the web application's lists both export
 //! through here.
 
+use crate::error::ErrorCode;
 use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -40,8 +41,8 @@ pub(crate) fn routes() -> Routes<AppState> {
                     { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "a search instead of a filter" }
                 ]))
                 .answers_content(200, "the file (UTF-8 CSV with a byte-order mark, or XLSX)", "text/csv", json!({ "type": "string" }))
-                .refuses(400, &["bad_format", "unknown_filter", "bad_query", "query_too_short"], "an unknown format or filter")
-                .refuses(422, &["export_too_large"], "more records match than one export carries (10,000)");
+                .refuses(400, &[ErrorCode::BadFormat, ErrorCode::UnknownFilter, ErrorCode::BadQuery, ErrorCode::QueryTooShort], "an unknown format or filter")
+                .refuses(422, &[ErrorCode::ExportTooLarge], "more records match than one export carries (10,000)");
                 (format!("/{}/records/export", collection.name), operation)
             }),
         )

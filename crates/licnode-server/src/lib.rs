@@ -41,7 +41,7 @@ use serde::Serialize;
 use serde_json::json;
 use tracing::Instrument;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use metrics::Metrics;
 
 /// Largest request body accepted, in bytes.
@@ -189,7 +189,11 @@ fn described_app(state: &AppState, document: Arc<OnceLock<Bytes>>) -> Routes<App
         .merge(staff)
         .map_operations(|operation| {
             if operation.has_body() {
-                operation.refuses(400, &["duplicate_key"], "a key repeated in one JSON object")
+                operation.refuses(
+                    400,
+                    &[ErrorCode::DuplicateKey],
+                    "a key repeated in one JSON object",
+                )
             } else {
                 operation
             }

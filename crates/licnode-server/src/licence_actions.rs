@@ -6,6 +6,7 @@
 //! - `POST /api/v1/licence-actions/{id}/approve` — approvers;
 //! - `POST /api/v1/licence-actions/{id}/refuse` `{"reason"}` — approvers.
 
+use crate::error::ErrorCode;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -34,11 +35,11 @@ pub(crate) fn routes() -> Routes<AppState> {
                     "event_kind": kinds,
                     "fields": { "type": "object", "description": "licence_events fields (reason, event_date, decision_number, change_items, …)" } } }))
                 .answers(201, "the prepared action, pending")
-                .refuses(400, &["malformed_json", "wrong_type"], "malformed body")
-                .refuses(403, &["forbidden_role", "outside_jurisdiction", "author_not_allowed"], "auditors only read; a licence this node does not keep")
-                .refuses(404, &["not_found"], "no such licence")
-                .refuses(409, &["licence_not_active", "read_only_copy"], "the licence is withdrawn, revoked or cancelled already, or a read-only copy")
-                .refuses(422, &["validation_failed", "not_a_licence", "unknown_event_kind"], "a field failed validation, the record is not a licence, or an unknown event kind"),
+                .refuses(400, &[ErrorCode::MalformedJson, ErrorCode::WrongType], "malformed body")
+                .refuses(403, &[ErrorCode::ForbiddenRole, ErrorCode::OutsideJurisdiction, ErrorCode::AuthorNotAllowed], "auditors only read; a licence this node does not keep")
+                .refuses(404, &[ErrorCode::NotFound], "no such licence")
+                .refuses(409, &[ErrorCode::LicenceNotActive, ErrorCode::ReadOnlyCopy], "the licence is withdrawn, revoked or cancelled already, or a read-only copy")
+                .refuses(422, &[ErrorCode::ValidationFailed, ErrorCode::NotALicence, ErrorCode::UnknownEventKind], "a field failed validation, the record is not a licence, or an unknown event kind"),
         )
         .get(
             "/licence-actions",
@@ -51,17 +52,17 @@ pub(crate) fn routes() -> Routes<AppState> {
                     { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }
                 ]))
                 .answers(200, "the actions and the next page's cursor")
-                .refuses(400, &["bad_query"], "a malformed query"),
+                .refuses(400, &[ErrorCode::BadQuery], "a malformed query"),
         )
         .post(
             "/licence-actions/{id}/approve",
             approve,
             Operation::new("Approve a prepared action (approvers): one write stores the licence event and the licence's new status, both authored by the approver")
                 .answers(200, "the action approved, and the licence as it now is")
-                .refuses(403, &["approval_required", "forbidden_role"], "not an approver")
-                .refuses(404, &["not_found"], "no such action or licence")
-                .refuses(409, &["action_not_pending", "licence_not_active", "licence_terminal", "read_only_copy"], "decided already, or the licence is no longer active")
-                .refuses(422, &["validation_failed"], "the prepared event no longer validates"),
+                .refuses(403, &[ErrorCode::ApprovalRequired, ErrorCode::ForbiddenRole], "not an approver")
+                .refuses(404, &[ErrorCode::NotFound], "no such action or licence")
+                .refuses(409, &[ErrorCode::ActionNotPending, ErrorCode::LicenceNotActive, ErrorCode::LicenceTerminal, ErrorCode::ReadOnlyCopy], "decided already, or the licence is no longer active")
+                .refuses(422, &[ErrorCode::ValidationFailed], "the prepared event no longer validates"),
         )
         .post(
             "/licence-actions/{id}/refuse",
@@ -69,11 +70,11 @@ pub(crate) fn routes() -> Routes<AppState> {
             Operation::new("Refuse a prepared action with a reason (approvers); nothing is written to the licence")
                 .json_body(json!({ "type": "object", "required": ["reason"], "properties": { "reason": { "type": "string" } } }))
                 .answers(200, "the action refused")
-                .refuses(400, &["malformed_json", "wrong_type"], "malformed body")
-                .refuses(403, &["approval_required", "forbidden_role"], "not an approver")
-                .refuses(404, &["not_found"], "no such action")
-                .refuses(409, &["action_not_pending"], "decided already")
-                .refuses(422, &["reason_required"], "no reason given"),
+                .refuses(400, &[ErrorCode::MalformedJson, ErrorCode::WrongType], "malformed body")
+                .refuses(403, &[ErrorCode::ApprovalRequired, ErrorCode::ForbiddenRole], "not an approver")
+                .refuses(404, &[ErrorCode::NotFound], "no such action")
+                .refuses(409, &[ErrorCode::ActionNotPending], "decided already")
+                .refuses(422, &[ErrorCode::ReasonRequired], "no reason given"),
         )
 }
 

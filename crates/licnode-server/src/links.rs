@@ -9,6 +9,7 @@
 //! - `GET /api/v1/sync/network` (staff): this node's own links and a page of those reported
 //!   from below, the stale and failing first — what the national view shows.
 
+use crate::error::ErrorCode;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::routing::post;
@@ -71,7 +72,7 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
         Operation::new("The network's links: this node's own (to its parent and each child) and every link its subtree reported up with replication, stale and failing first")
             .parameters(json!([{ "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } }]))
             .answers(200, "`own`, `reported` (a page), `reported_total`, `stale_before_ms`, `page`, `per_page`")
-            .refuses(400, &["bad_query"], "a malformed page number"),
+            .refuses(400, &[ErrorCode::BadQuery], "a malformed page number"),
     )
 }
 

@@ -1,6 +1,7 @@
 //! The staff API over records: collections' schemas, create, read, partial update, list with
 //! filters and pagination, search, history, conflicts, and the change log.
 
+use crate::error::ErrorCode;
 use axum::Extension;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -19,15 +20,44 @@ use crate::{ApiError, AppState};
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
 
-/// The records routes, each with its description.
+/// The records routes, each with its description: the schemas, the records of each
+/// collection, one record, search and the change log, then the replication and export routes.
 pub(crate) fn routes() -> Routes<AppState> {
-    let page = json!({ "$ref": "#/components/schemas/Page" });
-    let record = json!({ "$ref": "#/components/schemas/Record" });
-    let paging = json!([
+    schema_routes()
+        .merge(collection_records_routes())
+        .merge(record_routes())
+        .merge(search_and_change_routes())
+        .merge(crate::sync::staff_routes())
+        .merge(crate::export::routes())
+}
+
+/// A page of records in the API description.
+fn page_schema() -> Value {
+    json!({ "$ref": "#/components/schemas/Page" })
+}
+
+/// A record in the API description.
+fn record_schema() -> Value {
+    json!({ "$ref": "#/components/schemas/Record" })
+}
+
+/// The cursor and size parameters of a paged list.
+fn paging_parameters() -> Value {
+    json!([
         { "name": "after", "in": "query", "schema": { "type": "string" }, "description": "the `next` of the previous page" },
         { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
-    ]);
-    let bad_paging = ["bad_query", "bad_cursor", "bad_limit"];
+    ])
+}
+
+/// The refusals of a malformed cursor or page size.
+const BAD_PAGING: [ErrorCode; 3] = [
+    ErrorCode::BadQuery,
+    ErrorCode::BadCursor,
+    ErrorCode::BadLimit,
+];
+
+/// The node and the collections' schemas.
+fn schema_routes() -> Routes<AppState> {
     Routes::new()
         .get(
             "/node",
@@ -47,8 +77,14 @@ pub(crate) fn routes() -> Routes<AppState> {
                 "A collection's fields: name, Chinese label, type, required, classification",
             )
             .answers(200, "the collection")
-            .refuses(404, &["unknown_collection"], "no such collection"),
+            .refuses(404, &[ErrorCode::UnknownCollection], "no such collection"),
         )
+}
+
+/// The records of each collection: listed and created.
+fn collection_records_routes() -> Routes<AppState> {
+    let paging = paging_parameters();
+    Routes::new()
         .get_each(
             "/{collection}/records",
             list,
@@ -64,9 +100,9 @@ pub(crate) fn routes() -> Routes<AppState> {
                         { "name": "sort", "in": "query", "schema": { "type": "string", "enum": licnode_store::sortable_date_fields(collection.name) }, "description": "sort by this date field of the collection instead of storage order; records without the date come last in either order" }
                     ]))
                     .parameters(paging.clone())
-                    .answers_json(200, "a page", page.clone())
-                    .refuses(400, &["unknown_filter", "bad_query"], "a parameter that is no field of the collection, an unknown `order`, or a `sort` that is no date field of the collection")
-                    .refuses(400, &bad_paging, "a malformed cursor or limit");
+                    .answers_json(200, "a page", page_schema())
+                    .refuses(400, &[ErrorCode::UnknownFilter, ErrorCode::BadQuery], "a parameter that is no field of the collection, an unknown `order`, or a `sort` that is no date field of the collection")
+                    .refuses(400, &BAD_PAGING, "a malformed cursor or limit");
                 (format!("/{}/records", collection.name), operation)
             }),
         )
@@ -81,22 +117,28 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .parameters(json!([{ "name": "jurisdiction", "in": "query", "schema": { "type": "string" },
                                      "description": "division code at or below this node (default: the node's own)" }]))
                 .json_body(crate::openapi::fields_schema(collection))
-                .answers_json(201, "created", record.clone())
-                .refuses(400, &["malformed_json", "expected_object", "bad_body", "bad_query"], "malformed body or query")
-                .refuses(403, &["forbidden_role", "outside_jurisdiction", "approval_required"], "a role that may not write, a territory outside this node's, or approval_required (a terminal licence status, a licence event other than a change, a submitted report)")
-                .refuses(409, &["use_retention_api", "report_submitted"], "destruction requests are made through /api/v1/retention/requests")
-                .refuses(413, &["payload_too_large"], "body over 1 MiB")
-                .refuses(415, &["unsupported_media_type"], "no JSON content type")
-                .refuses(422, &["validation_failed", "wrong_type", "invalid_jurisdiction", "outside_regulation"], "a field failed validation (details per field), or the product is a food, food-related product or cosmetic (Art. 3)");
+                .answers_json(201, "created", record_schema())
+                .refuses(400, &[ErrorCode::MalformedJson, ErrorCode::ExpectedObject, ErrorCode::BadBody, ErrorCode::BadQuery], "malformed body or query")
+                .refuses(403, &[ErrorCode::ForbiddenRole, ErrorCode::OutsideJurisdiction, ErrorCode::ApprovalRequired], "a role that may not write, a territory outside this node's, or approval_required (a terminal licence status, a licence event other than a change, a submitted report)")
+                .refuses(409, &[ErrorCode::UseRetentionApi, ErrorCode::ReportSubmitted], "destruction requests are made through /api/v1/retention/requests")
+                .refuses(413, &[ErrorCode::PayloadTooLarge], "body over 1 MiB")
+                .refuses(415, &[ErrorCode::UnsupportedMediaType], "no JSON content type")
+                .refuses(422, &[ErrorCode::ValidationFailed, ErrorCode::WrongType, ErrorCode::InvalidJurisdiction, ErrorCode::OutsideRegulation], "a field failed validation (details per field), or the product is a food, food-related product or cosmetic (Art. 3)");
                 (format!("/{}/records", collection.name), operation)
             }),
         )
+}
+
+/// One record: read, changed, its history and its conflicts.
+fn record_routes() -> Routes<AppState> {
+    let record = record_schema();
+    Routes::new()
         .get(
             "/records/{id}",
             read,
             Operation::new("Read a record")
                 .answers_json(200, "the record", record.clone())
-                .refuses(404, &["not_found"], "no such record"),
+                .refuses(404, &[ErrorCode::NotFound], "no such record"),
         )
         .patch(
             "/records/{id}",
@@ -104,28 +146,33 @@ pub(crate) fn routes() -> Routes<AppState> {
             Operation::new("Change some fields (null clears a field)")
                 .json_body(json!({ "type": "object" }))
                 .answers_json(200, "the record after the change", record)
-                .refuses(400, &["malformed_json", "expected_object", "bad_body"], "malformed body")
-                .refuses(403, &["forbidden_role", "outside_jurisdiction", "approval_required"], "approval_required: a terminal licence status, a licence event other than a change or an edit of one, a submitted report")
-                .refuses(404, &["not_found"], "no such record")
-                .refuses(409, &["licence_terminal", "read_only_copy", "report_submitted", "use_retention_api"], "a licence in a terminal state (Art. 28), a copy of a record another node authors (Art. 32), a submitted report (the correction is the next revision)")
-                .refuses(413, &["payload_too_large"], "body over 1 MiB")
-                .refuses(415, &["unsupported_media_type"], "no JSON content type")
-                .refuses(422, &["validation_failed", "wrong_type", "outside_regulation"], "a field failed validation, or the product is one Art. 3 leaves out"),
+                .refuses(400, &[ErrorCode::MalformedJson, ErrorCode::ExpectedObject, ErrorCode::BadBody], "malformed body")
+                .refuses(403, &[ErrorCode::ForbiddenRole, ErrorCode::OutsideJurisdiction, ErrorCode::ApprovalRequired], "approval_required: a terminal licence status, a licence event other than a change or an edit of one, a submitted report")
+                .refuses(404, &[ErrorCode::NotFound], "no such record")
+                .refuses(409, &[ErrorCode::LicenceTerminal, ErrorCode::ReadOnlyCopy, ErrorCode::ReportSubmitted, ErrorCode::UseRetentionApi], "a licence in a terminal state (Art. 28), a copy of a record another node authors (Art. 32), a submitted report (the correction is the next revision)")
+                .refuses(413, &[ErrorCode::PayloadTooLarge], "body over 1 MiB")
+                .refuses(415, &[ErrorCode::UnsupportedMediaType], "no JSON content type")
+                .refuses(422, &[ErrorCode::ValidationFailed, ErrorCode::WrongType, ErrorCode::OutsideRegulation], "a field failed validation, or the product is one Art. 3 leaves out"),
         )
         .get(
             "/records/{id}/history",
             history,
             Operation::new("Every change of a record with its author node, user and time")
                 .answers(200, "history")
-                .refuses(404, &["not_found"], "no such record"),
+                .refuses(404, &[ErrorCode::NotFound], "no such record"),
         )
         .get(
             "/records/{id}/conflicts",
             conflicts,
             Operation::new("Fields holding concurrent values")
                 .answers(200, "conflicts")
-                .refuses(404, &["not_found"], "no such record"),
+                .refuses(404, &[ErrorCode::NotFound], "no such record"),
         )
+}
+
+/// Search by name, licence number or credit code, and the node's change log.
+fn search_and_change_routes() -> Routes<AppState> {
+    Routes::new()
         .get(
             "/search",
             search,
@@ -139,11 +186,11 @@ pub(crate) fn routes() -> Routes<AppState> {
                 { "name": "credit_code", "in": "query", "schema": { "type": "string" } },
                 { "name": "collection", "in": "query", "schema": { "type": "string" } }
             ]))
-            .parameters(paging.clone())
-            .answers_json(200, "a page", page)
-            .refuses(400, &["query_too_short", "missing_query", "unknown_filter"], "query too short, missing, or an unknown parameter")
-            .refuses(400, &bad_paging, "a malformed cursor or limit")
-            .refuses(404, &["unknown_collection"], "no such collection"),
+            .parameters(paging_parameters())
+            .answers_json(200, "a page", page_schema())
+            .refuses(400, &[ErrorCode::QueryTooShort, ErrorCode::MissingQuery, ErrorCode::UnknownFilter], "query too short, missing, or an unknown parameter")
+            .refuses(400, &BAD_PAGING, "a malformed cursor or limit")
+            .refuses(404, &[ErrorCode::UnknownCollection], "no such collection"),
         )
         .get(
             "/changes",
@@ -155,11 +202,9 @@ pub(crate) fn routes() -> Routes<AppState> {
                     { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT } }
                 ]))
                 .answers(200, "change-log rows and `next`")
-                .refuses(400, &bad_paging, "a malformed cursor or limit")
-                .refuses(404, &["unknown_collection"], "no such collection"),
+                .refuses(400, &BAD_PAGING, "a malformed cursor or limit")
+                .refuses(404, &[ErrorCode::UnknownCollection], "no such collection"),
         )
-        .merge(crate::sync::staff_routes())
-        .merge(crate::export::routes())
 }
 
 type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;

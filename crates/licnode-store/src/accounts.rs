@@ -123,6 +123,10 @@ pub enum AccountError {
     BadName,
     #[error("a password needs at least 10 characters")]
     WeakPassword,
+    /// An administrator disabling their own account would lock the node's administration
+    /// out of itself; another administrator does it.
+    #[error("{0:?} may not disable their own account; another administrator can")]
+    OwnAccountLockout(String),
     #[error("cannot hash the password: {0}")]
     Hash(String),
     #[error(transparent)]

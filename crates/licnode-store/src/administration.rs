@@ -123,13 +123,19 @@ fn audit_record(row: AuditRow) -> AuditRecord {
 }
 
 impl Store {
-    /// The entries `search` selects among at most [`AUDIT_SEARCH_WINDOW`] numbers below its
-    /// start, newest first. A page that is not full says where the window ended, so the next
-    /// page looks further back.
+    /// The entries `search` selects, newest first. A search by kind, user or record reads its
+    /// index (migration 0014) back from its start to the start of the log; a search by time
+    /// alone looks at most [`AUDIT_SEARCH_WINDOW`] numbers below its start. A page that is not
+    /// full says where the numbers looked at ended, so the next page looks further back.
     pub async fn audit_search(&self, search: &AuditSearch) -> Result<AuditSearchPage, StoreError> {
         let (head, _) = self.audit_head().await?;
         let below = search.before_seq.unwrap_or(head + 1).clamp(1, head + 1);
-        let from = (below - AUDIT_SEARCH_WINDOW).max(1);
+        let indexed = search.kind.is_some() || search.user.is_some() || search.record_id.is_some();
+        let from = if indexed {
+            1
+        } else {
+            (below - AUDIT_SEARCH_WINDOW).max(1)
+        };
         let limit = search.limit.clamp(1, 1_000);
         let mut conditions = vec!["seq < $1".to_string(), "seq >= $2".to_string()];
         let mut binds = vec![Bind::Number(below), Bind::Number(from)];

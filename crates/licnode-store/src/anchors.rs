@@ -194,8 +194,7 @@ impl ChangeLogCheck {
                 until_seq: *seq,
                 problem: "change_without_entry",
                 message: format!(
-                    "change {seq} (record {record_id}, change {hash}) is in the change log but \
-                     has no audit entry: its entry was deleted"
+                    "变更日志第 {seq} 条（记录 {record_id}，变更 {hash}）没有审计记录：其审计记录被删除"
                 ),
             })
             .collect();
@@ -205,7 +204,7 @@ impl ChangeLogCheck {
                 seq: 0,
                 until_seq: 0,
                 problem: "change_without_entry",
-                message: format!("… and {unlisted} more changes without an audit entry"),
+                message: format!("……另有 {unlisted} 条变更没有审计记录"),
             });
         }
         findings
@@ -632,14 +631,16 @@ impl Store {
     ) -> Result<PointCheck, StoreError> {
         let (head_seq, _) = self.audit_head().await?;
         let stored = self.audit_hash_at(seq).await?;
+        // The message is for auditors, in Chinese; `source` stays as given, in the check.
+        let source_zh = format!("记录点（{source}）");
         let finding = match stored {
             None => Some(AuditFinding {
                 seq,
                 until_seq: seq.max(head_seq),
                 problem,
                 message: format!(
-                    "entry {seq} is gone (the log's head is entry {head_seq}), but {source} \
-                     recorded it: the entries from {} on were deleted",
+                    "第 {seq} 条已不存在（日志链头为第 {head_seq} 条），而{source_zh}记录过它：\
+                     自第 {} 条起的记录被删除",
                     (head_seq + 1).min(seq)
                 ),
             }),
@@ -648,8 +649,7 @@ impl Store {
                 until_seq: seq,
                 problem,
                 message: format!(
-                    "entry {seq} has hash {stored}, but {source} recorded {hash}: the log was \
-                     rewritten up to it"
+                    "第 {seq} 条的哈希值为 {stored}，而{source_zh}记录的是 {hash}：日志在此之前被改写"
                 ),
             }),
             Some(_) => None,

@@ -433,9 +433,9 @@ impl Verifier {
                 seq - 1,
                 "missing",
                 if seq - 1 == expected {
-                    format!("entry {expected} is missing")
+                    format!("第 {expected} 条记录缺失")
                 } else {
-                    format!("entries {expected} to {} are missing", seq - 1)
+                    format!("第 {expected} 至 {} 条记录缺失", seq - 1)
                 },
             );
         }
@@ -450,13 +450,13 @@ impl Verifier {
                     seq,
                     seq,
                     "moved",
-                    format!("entry {seq} is entry {original} moved out of its place"),
+                    format!("第 {seq} 条是被移位的第 {original} 条记录"),
                 ),
                 None => self.find(
                     seq,
                     seq,
                     "altered",
-                    format!("entry {seq} does not match its hash: it was altered"),
+                    format!("第 {seq} 条与其哈希值不符：记录被篡改"),
                 ),
             }
         } else if !gap {
@@ -473,10 +473,7 @@ impl Verifier {
                     seq,
                     seq,
                     "chain_broken",
-                    format!(
-                        "entry {seq} does not follow entry {}: one of them was rewritten",
-                        seq - 1
-                    ),
+                    format!("第 {seq} 条未接续第 {} 条：两者之一被改写", seq - 1),
                 );
             }
         }
@@ -496,8 +493,7 @@ impl Verifier {
                 self.head_seq,
                 "missing",
                 format!(
-                    "the log ends at entry {last_seq}, but its head records entry {}: the last \
-                     entries were deleted",
+                    "日志止于第 {last_seq} 条，而链头记录为第 {} 条：末尾的记录被删除",
                     self.head_seq
                 ),
             );
@@ -510,7 +506,7 @@ impl Verifier {
                 seq,
                 seq,
                 "head_mismatch",
-                format!("entry {seq} is not the entry the head of the chain records"),
+                format!("第 {seq} 条不是链头所记录的那一条"),
             );
         }
         AuditReport {

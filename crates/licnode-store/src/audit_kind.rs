@@ -37,13 +37,16 @@ pub enum AuditKind {
     /// A child handed up an audit anchor that does not extend the one before it: its audit
     /// chain was rewritten since.
     AuditChainBroken,
+    /// An account action: an account created, disabled or enabled, an API token issued or
+    /// revoked (issue 17, item 4); the detail names the action and the account.
+    Account,
     /// A kind this release does not write, as stored.
     Other(String),
 }
 
 impl AuditKind {
     /// Every kind this release writes, in the order the audit page offers them.
-    pub const KNOWN: [AuditKind; 13] = [
+    pub const KNOWN: [AuditKind; 14] = [
         AuditKind::Write,
         AuditKind::Login,
         AuditKind::LoginFailed,
@@ -57,6 +60,7 @@ impl AuditKind {
         AuditKind::SyncDiverged,
         AuditKind::LicenceAction,
         AuditKind::AuditChainBroken,
+        AuditKind::Account,
     ];
 
     /// The kind's code, as stored and hashed.
@@ -75,6 +79,7 @@ impl AuditKind {
             AuditKind::SyncDiverged => "sync_diverged",
             AuditKind::LicenceAction => "licence_action",
             AuditKind::AuditChainBroken => "audit_chain_broken",
+            AuditKind::Account => "account",
             AuditKind::Other(code) => code,
         }
     }

@@ -92,6 +92,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0013_date_sort.sql"),
     },
     Migration {
+        version: 14,
+        name: "audit_search",
+        sqlite: include_str!("../../../migrations/sqlite/0014_audit_search.sql"),
+        postgres: include_str!("../../../migrations/postgres/0014_audit_search.sql"),
+    },
+    Migration {
         version: 15,
         name: "regulation_dates",
         sqlite: include_str!("../../../migrations/sqlite/0015_regulation_dates.sql"),

@@ -1,5 +1,6 @@
 //! What administrators and auditors read about the node, on SQLite and PostgreSQL: the audit
-//! search looks at a bounded window of entry numbers and says where to go on; a user's API
+//! search by time looks at a bounded window of entry numbers and says where to go on, a search
+//! by kind, user or record reads its index; a user's API
 //! tokens are listed without their secrets and revoked one by one.
 
 use licnode_store::administration::{AUDIT_SEARCH_WINDOW, AuditSearch};
@@ -15,7 +16,7 @@ async fn open(backend: Backend) -> (Store, Option<TestDatabase>, tempfile::TempD
 }
 
 #[tokio::test]
-async fn an_audit_search_looks_at_one_window_and_the_next_page_goes_on_below_it() {
+async fn an_audit_search_by_time_looks_at_one_window_and_the_next_page_goes_on_below_it() {
     for backend in BACKENDS {
         let (store, _database, _dir) = open(backend).await;
         // Two backups, then more logins than one window holds.
@@ -31,26 +32,40 @@ async fn an_audit_search_looks_at_one_window_and_the_next_page_goes_on_below_it(
         let (head, _) = store.audit_head().await.expect("head");
         assert_eq!(head, AUDIT_SEARCH_WINDOW + 52);
 
-        let backups = |before_seq| AuditSearch {
-            kind: Some(AuditKind::Backup),
+        let early = |before_seq| AuditSearch {
+            until_ms: Some(2_500),
             before_seq,
             limit: 10,
             ..AuditSearch::default()
         };
-        // The newest window holds no backup: nothing found, and where to look next.
-        let first = store.audit_search(&backups(None)).await.expect("search");
+        // The newest window holds nothing that early: nothing found, and where to look next.
+        let first = store.audit_search(&early(None)).await.expect("search");
         assert!(first.entries.is_empty(), "{backend}");
         assert_eq!(first.looked_below, head + 1);
         assert_eq!(first.looked_from, head + 1 - AUDIT_SEARCH_WINDOW);
         assert_eq!(first.next_before_seq, Some(first.looked_from));
         // The next window reaches the start of the log: both backups, newest first, the end.
         let second = store
-            .audit_search(&backups(first.next_before_seq))
+            .audit_search(&early(first.next_before_seq))
             .await
             .expect("search");
         let numbers: Vec<i64> = second.entries.iter().map(|entry| entry.seq).collect();
         assert_eq!(numbers, vec![2, 1], "{backend}");
         assert_eq!(second.next_before_seq, None);
+
+        // Issue 17, item 5: a search by kind reads its index to the start of the log at once.
+        let backups = store
+            .audit_search(&AuditSearch {
+                kind: Some(AuditKind::Backup),
+                limit: 10,
+                ..AuditSearch::default()
+            })
+            .await
+            .expect("search");
+        let numbers: Vec<i64> = backups.entries.iter().map(|entry| entry.seq).collect();
+        assert_eq!(numbers, vec![2, 1], "{backend}");
+        assert_eq!(backups.looked_from, 1);
+        assert_eq!(backups.next_before_seq, None);
 
         // A full page continues right below its last entry; filters combine.
         let page = store

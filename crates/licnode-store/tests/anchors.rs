@@ -284,7 +284,7 @@ async fn an_edited_entry_with_every_later_hash_recomputed_is_found_at_a_point_re
             .await
             .expect("point");
         let finding = point.finding.expect("the deletion is found at the anchor");
-        assert!(finding.message.contains("is gone"), "{}", finding.message);
+        assert!(finding.message.contains("已不存在"), "{}", finding.message);
         raw.close().await;
         store.close().await;
     }

@@ -40,6 +40,8 @@
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod faults;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 mod postgres;
 
 use std::fmt;

@@ -262,14 +262,13 @@ async fn check_parent(
                 until_seq: broken.audit_seq.max(broken.previous_seq),
                 problem: "anchor_not_extended",
                 message: format!(
-                    "the parent {parent_code} found that this chain no longer extended the \
-                     anchor it held at entry {}: the anchor of entry {} it received at {} did \
-                     not follow it",
+                    "上级节点 {parent_code} 发现本节点的审计链不再接续其在第 {} 条持有的锚点：\
+                     其于 {} 收到的第 {} 条锚点未接续前者",
                     broken.previous_seq,
-                    broken.audit_seq,
                     chrono::DateTime::from_timestamp_millis(broken.received_at_ms)
                         .map(|at| at.to_rfc3339())
-                        .unwrap_or_else(|| format!("{} ms", broken.received_at_ms))
+                        .unwrap_or_else(|| format!("{} ms", broken.received_at_ms)),
+                    broken.audit_seq,
                 ),
             }),
         });

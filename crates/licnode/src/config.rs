@@ -316,7 +316,9 @@ impl Config {
         let mut config = Config::from_table(value, &overridden)
             .with_context(|| format!("{} is not a valid licnode configuration", path.display()))?;
         config.path = path.to_path_buf();
-        config.check()?;
+        config
+            .check()
+            .map_err(|error| name_the_variable(error, &overridden))?;
         Ok(config)
     }
 
@@ -327,7 +329,13 @@ impl Config {
             let key = key_of(error.path());
             let set_by = overridden
                 .iter()
-                .find(|set| format!("[{}] {}", set.section, set.key) == key)
+                .find(|set| {
+                    // The key itself, or an element of it (`[node] child_prefectures[0]`).
+                    let named = format!("[{}] {}", set.section, set.key);
+                    key == named
+                        || key.starts_with(&format!("{named}["))
+                        || key.starts_with(&format!("{named}."))
+                })
                 .map(|set| format!(" (set by {})", set.variable))
                 .unwrap_or_default();
             anyhow::anyhow!("{key}{set_by}: {}", error.inner().message())
@@ -402,6 +410,20 @@ struct Override {
     variable: String,
     section: String,
     key: String,
+}
+
+/// `error` of a checked value, with the environment variable that set the value when one did
+/// (`[node] child_prefectures: … (set by LICNODE_NODE__CHILD_PREFECTURES)`).
+fn name_the_variable(error: anyhow::Error, overridden: &[Override]) -> anyhow::Error {
+    let message = error.to_string();
+    let set_by = overridden.iter().find(|set| {
+        message.starts_with(&format!("[{}] {}", set.section, set.key))
+            || message.starts_with(&format!("{} {}", set.section, set.key))
+    });
+    match set_by {
+        Some(set) => anyhow::anyhow!("{message} (set by {})", set.variable),
+        None => error,
+    }
 }
 
 /// A deserialization path as the file spells it: `[sync] interval`, `[node] child_prefectures[0]`.
@@ -602,6 +624,22 @@ mod tests {
                 "{section}.{key} = {value}: {error}"
             );
         }
+    }
+
+    /// Found by fuzzing the configuration: a value checked after it is read named its key but
+    /// not the variable that set it.
+    #[test]
+    fn a_checked_value_from_the_environment_names_the_variable_too() {
+        let national = "[node]\ncode = \"100000\"\nlevel = \"national\"\nname = \"x\"\n";
+        let variable = "LICNODE_NODE__CHILD_PREFECTURES";
+        let error = format!(
+            "{:#}",
+            load_text(national, &[(variable, "[\"330100\"]")]).expect_err("national")
+        );
+        assert!(
+            error.contains("[node] child_prefectures") && error.contains(variable),
+            "{error}"
+        );
     }
 
     #[test]

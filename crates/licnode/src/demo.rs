@@ -446,7 +446,13 @@ async fn add_demo_accounts(handles: &[NodeHandle]) -> anyhow::Result<()> {
         ] {
             match handle
                 .archive()
-                .add_user(name, display_name, role, DEMO_PASSWORD)
+                .add_user(
+                    &licnode_app::Author::operator("demo"),
+                    name,
+                    display_name,
+                    role,
+                    DEMO_PASSWORD,
+                )
                 .await
             {
                 Ok(_) | Err(licnode_store::AccountError::Exists(_)) => {}

@@ -10,6 +10,7 @@ pub mod audit_cli;
 pub mod backup;
 #[cfg(feature = "dev-tools")]
 pub mod bench;
+pub mod broken_pipe;
 pub mod bundle;
 pub mod cli;
 pub mod config;

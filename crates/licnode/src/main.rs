@@ -128,13 +128,17 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    licnode::broken_pipe::exit_quietly_when_stdout_closes();
     licnode_pki::install_crypto_provider();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run(cli.command))
+    match runtime.block_on(run(cli.command)) {
+        Err(error) if licnode::broken_pipe::is_broken_pipe(&error) => Ok(()),
+        outcome => outcome,
+    }
 }
 
 /// Warnings and errors only, as text on stderr: the commands' own output is on stdout.

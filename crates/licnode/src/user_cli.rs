@@ -87,6 +87,7 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
             let archive = open_archive(&config).await?;
             let user = archive
                 .add_user(
+                    &console_operator(),
                     &name,
                     display_name.as_deref().unwrap_or(&name),
                     role,
@@ -123,9 +124,9 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
             let config = Config::load(&config.config)?;
             let archive = open_archive(&config).await?;
             let issued = archive
-                .issue_token(
+                .issue_api_token(
+                    &console_operator(),
                     &name,
-                    licnode_store::TokenKind::Api,
                     &label,
                     days.map(|d| i64::from(d) * 86_400_000),
                 )
@@ -137,10 +138,18 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
     }
 }
 
+/// The operator at the node's console, as the audit log names account actions taken with
+/// `licnode user`.
+fn console_operator() -> licnode_app::Author {
+    licnode_app::Author::operator("console")
+}
+
 async fn set_disabled(config: &ConfigArg, name: &str, disabled: bool) -> anyhow::Result<()> {
     let config = Config::load(&config.config)?;
     let archive = open_archive(&config).await?;
-    archive.set_user_disabled(name, disabled).await?;
+    archive
+        .set_user_disabled(&console_operator(), name, disabled)
+        .await?;
     archive.close().await;
     println!(
         "{name} {}",

@@ -362,7 +362,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     let text = said(&deleted);
     assert!(text.contains("anchor_mismatch"), "{text}");
     assert!(
-        text.contains(&format!("entry {anchored_seq} is gone")),
+        text.contains(&format!("第 {anchored_seq} 条已不存在")),
         "{text}"
     );
 

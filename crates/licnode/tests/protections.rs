@@ -163,7 +163,13 @@ async fn the_node_believes_x_forwarded_for_only_from_its_configured_proxies() {
     config.http.trusted_proxies = vec!["127.0.0.1".to_owned()];
     let node = Node::start(&config).await.expect("national");
     node.archive()
-        .add_user("clerk", "clerk", Role::Clerk, support::PASSWORD)
+        .add_user(
+            &licnode_app::Author::operator("console"),
+            "clerk",
+            "clerk",
+            Role::Clerk,
+            support::PASSWORD,
+        )
         .await
         .expect("user");
     let base = format!("http://{}", node.local_addr());

@@ -43,7 +43,13 @@ async fn start_node(
     .expect("node starts");
     for (name, role) in users {
         node.archive()
-            .add_user(name, &format!("{name}（测试）"), *role, PASSWORD)
+            .add_user(
+                &licnode_app::Author::operator("console"),
+                name,
+                &format!("{name}（测试）"),
+                *role,
+                PASSWORD,
+            )
             .await
             .expect("user");
     }

@@ -38,7 +38,13 @@ async fn province(dir: &std::path::Path) -> NodeHandle {
         ("li", "李审批", Role::Approver),
     ] {
         node.archive()
-            .add_user(name, display, role, PASSWORD)
+            .add_user(
+                &licnode_app::Author::operator("console"),
+                name,
+                display,
+                role,
+                PASSWORD,
+            )
             .await
             .expect("user");
     }

@@ -75,6 +75,10 @@ pub enum Approval {
     /// A value of a field the approval rule reads that is none of its kind's values: refused
     /// to everyone but approvers rather than let through.
     UnrecognisedValue { field: &'static str },
+    /// Deciding a destruction request of a node below (Art. 38 "经上级批准").
+    DestructionDecision,
+    /// Destroying records on a signed approval (Art. 38).
+    Destruction,
 }
 
 impl fmt::Display for Approval {
@@ -94,6 +98,10 @@ impl fmt::Display for Approval {
             Approval::UnrecognisedValue { field } => {
                 write!(formatter, "writing an unrecognised value of {field}")
             }
+            Approval::DestructionDecision => {
+                formatter.write_str("deciding a destruction request (销毁审批)")
+            }
+            Approval::Destruction => formatter.write_str("destroying records (销毁)"),
         }
     }
 }

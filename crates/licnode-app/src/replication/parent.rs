@@ -127,18 +127,15 @@ pub async fn push(
     })
 }
 
-/// Longest a pushed batch waits for a batch before it, being stored now, to move the child's
-/// cursor up to where it starts.
-const PIPELINE_WAIT: Duration = Duration::from_secs(10);
 /// Longest a pushed batch that starts past the cursor waits for the batch before it to arrive
 /// (the two travel at once, and either may come first).
 const ARRIVAL_GRACE: Duration = Duration::from_secs(2);
 
 /// The child's push cursor, once it has reached where `request` starts: a child sends its
 /// next batch while the parent still stores the one before (issue 14 item 2), so a batch that
-/// starts past the cursor waits for the cursor to move there — up to [`PIPELINE_WAIT`] while a
-/// batch that ends there is being stored, up to [`ARRIVAL_GRACE`] for one to arrive. A batch
-/// that still does not follow is refused by [`check_push`] (`cursor_gap`).
+/// starts past the cursor waits for the cursor to move there — as long as a batch that ends
+/// there is being stored (it commits or fails), and up to [`ARRIVAL_GRACE`] for one to arrive.
+/// A batch that still does not follow is refused by [`check_push`] (`cursor_gap`).
 async fn cursor_reaching(
     archive: &Archive,
     child: &str,
@@ -148,7 +145,7 @@ async fn cursor_reaching(
     let store = &archive.store;
     let mut moved = store.watch_cursors();
     moved.borrow_and_update();
-    let started = tokio::time::Instant::now();
+    let mut nothing_closing_since: Option<tokio::time::Instant> = None;
     loop {
         let acknowledged = store.sync_cursor(child, SyncStream::Push).await?;
         if request.restart || request.after <= acknowledged {
@@ -163,13 +160,13 @@ async fn cursor_reaching(
                 })
             })
             .unwrap_or(false);
-        let limit = if closing {
-            PIPELINE_WAIT
+        if closing {
+            nothing_closing_since = None;
         } else {
-            ARRIVAL_GRACE
-        };
-        if started.elapsed() >= limit {
-            return Ok(acknowledged);
+            let since = *nothing_closing_since.get_or_insert_with(tokio::time::Instant::now);
+            if since.elapsed() >= ARRIVAL_GRACE {
+                return Ok(acknowledged);
+            }
         }
         // The cursor moving wakes this at once; a batch arriving is seen at the next look.
         let _ = tokio::time::timeout(Duration::from_millis(20), moved.changed()).await;

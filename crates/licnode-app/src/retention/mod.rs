@@ -57,7 +57,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::clock::{Clock, china};
-use crate::records::{Archive, ArchiveError, Author};
+
+mod decision;
+use crate::records::{Approval, Archive, ArchiveError, Author};
 
 mod national;
 mod superior;
@@ -422,137 +424,6 @@ impl Archive {
         }
     }
 
-    /// The superior's decision on a request of one of the nodes below it: approves (every
-    /// named record must be due by this node's own copy and clock, or already destroyed here)
-    /// or refuses, and signs the decision with `key`. The decision travels back to the
-    /// requesting node in the same record.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn decide_destruction(
-        &self,
-        request_id: &str,
-        approve: bool,
-        key: &dyn NodeKey,
-        clock: &dyn Clock,
-        years: u32,
-        valid_days: u32,
-        remarks: Option<&str>,
-        author: &Author,
-    ) -> Result<StoredRecord, RetentionError> {
-        let user = author.user();
-        let request = self.load_request(request_id).await?;
-        let text = |field: &str| {
-            request
-                .data
-                .get(field)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let requesting_node = text("requesting_node");
-        let first_change = self
-            .store
-            .record_changes(request_id)
-            .await?
-            .into_iter()
-            .next();
-        if self.is_own_national_request(&request) {
-            // Art. 38 at the national node: a second, designated approver, never the requester.
-            let requester = first_change.map(|change| change.author_user);
-            self.require_second_approver(author.user(), requester.as_deref())?;
-        } else {
-            if !is_superior(&self.scope.node_code, &requesting_node)
-                || request.jurisdiction != request_jurisdiction_of(&requesting_node)
-            {
-                return Err(RetentionError::NotASuperior { requesting_node });
-            }
-            // The parent decides: the request must have reached this node straight from the
-            // requesting node (its first change's origin), not relayed by a node in between.
-            if first_change.map(|change| change.origin).as_deref() != Some(requesting_node.as_str())
-            {
-                return Err(RetentionError::NotASuperior { requesting_node });
-            }
-        }
-        if text("decision") != DestructionDecision::Pending.as_str()
-            || request.data.contains_key("approval")
-        {
-            return Err(RetentionError::AlreadyDecided(request_id.to_owned()));
-        }
-        let record_ids = parse_record_ids(&text("record_ids"));
-        if approve {
-            let today = calendar(clock.today()).ok_or(RetentionError::NothingDue)?;
-            for id in &record_ids {
-                match self.store.get(id).await? {
-                    Some(record) => {
-                        match due_on(
-                            &record.collection,
-                            &record.data,
-                            record.updated_at_ms,
-                            years,
-                        ) {
-                            Some(date) if date <= today => {}
-                            Some(date) => {
-                                return Err(RetentionError::RecordNotDue {
-                                    id: id.clone(),
-                                    due_on: date_text(date),
-                                });
-                            }
-                            None => return Err(RetentionError::RecordNeverDue(id.clone())),
-                        }
-                    }
-                    // Destroyed here on an earlier approval: it was due then.
-                    None if self.store.is_destroyed(id).await? => {}
-                    None => return Err(RetentionError::RecordUnknown(id.clone())),
-                }
-            }
-        }
-        let decision = if approve {
-            DestructionDecision::Approved
-        } else {
-            DestructionDecision::Refused
-        };
-        let now = clock.now_ms();
-        let payload = DecisionPayload {
-            request_id: request_id.to_owned(),
-            requesting_node,
-            approving_node: self.scope.node_code.clone(),
-            decision: decision.as_str().to_owned(),
-            record_ids,
-            approved_at_ms: now,
-            expires_at_ms: now + i64::from(valid_days) * 24 * 3600 * 1000,
-            approver: user.to_owned(),
-        };
-        let payload_text =
-            serde_json::to_string(&payload).map_err(|e| RetentionError::Signing(e.to_string()))?;
-        let signature = key
-            .sign(&signed_message(&payload_text))
-            .map_err(RetentionError::Signing)?;
-        let signed = SignedDecision {
-            payload: payload_text,
-            scheme: signature.scheme,
-            signature: hex::encode(&signature.signature),
-            chain: signature.chain.iter().map(hex::encode).collect(),
-        };
-        let mut patch = Map::new();
-        patch.insert("decision".into(), json!(decision.as_str()));
-        patch.insert("approving_node".into(), json!(payload.approving_node));
-        patch.insert("approver".into(), json!(user));
-        patch.insert("approved_at".into(), json!(rfc3339(now)));
-        if approve {
-            patch.insert("expires_at".into(), json!(rfc3339(payload.expires_at_ms)));
-        }
-        if let Some(remarks) = remarks.filter(|remarks| !remarks.trim().is_empty()) {
-            patch.insert("decision_remarks".into(), json!(remarks));
-        }
-        patch.insert(
-            "approval".into(),
-            json!(
-                serde_json::to_string(&signed)
-                    .map_err(|e| RetentionError::Signing(e.to_string()))?
-            ),
-        );
-        Ok(self.update(request_id, &patch, author).await?.record)
-    }
-
     /// Checks the request's signed approval; see the module's notes on clocks.
     async fn verify_approval(
         &self,
@@ -648,6 +519,7 @@ impl Archive {
         years: u32,
         author: &Author,
     ) -> Result<DestructionCertificate, RetentionError> {
+        require_approver(author, Approval::Destruction)?;
         let user = author.user();
         let request = self.load_request(request_id).await?;
         let verified = self.verify_approval(&request, key, clock).await?;
@@ -742,6 +614,19 @@ impl Archive {
         }
         Ok(())
     }
+}
+
+/// Refuses unless `author` holds an approver's role: a destruction decision and the
+/// destruction itself are an approver's acts (Art. 38), whichever door they come through.
+fn require_approver(author: &Author, approval: Approval) -> Result<(), RetentionError> {
+    if author.role().may_approve() {
+        return Ok(());
+    }
+    Err(RetentionError::Archive(ArchiveError::ApprovalRequired {
+        user: author.user().to_owned(),
+        role: author.role(),
+        approval,
+    }))
 }
 
 fn signed_message(payload: &str) -> Vec<u8> {

@@ -7,6 +7,7 @@ use licnode_model::{Collection, FieldType};
 use licnode_store::public::PublicQuery;
 
 use super::PublicError;
+use crate::error::ErrorCode;
 
 /// Rows per page unless the client asks for another size.
 pub(crate) const DEFAULT_LIMIT: i64 = 20;
@@ -217,7 +218,7 @@ pub(crate) fn parse(listing: &Listing, raw: &[(String, String)]) -> Result<Param
         let value = value.trim();
         if value.chars().count() > 200 {
             return Err(PublicError::bad_request(
-                "query_too_long",
+                ErrorCode::QueryTooLong,
                 format!("参数 {name} 过长（最多 200 个字符）"),
             ));
         }
@@ -229,7 +230,12 @@ pub(crate) fn parse(listing: &Listing, raw: &[(String, String)]) -> Result<Param
             "validity" if listing.by_validity => params.validity = value.to_string(),
             "after" if !value.is_empty() => {
                 params.after = Some(value.parse().ok().filter(|after| *after > 0).ok_or_else(
-                    || PublicError::bad_request("bad_cursor", "after 必须是上一页给出的 next 值"),
+                    || {
+                        PublicError::bad_request(
+                            ErrorCode::BadCursor,
+                            "after 必须是上一页给出的 next 值",
+                        )
+                    },
                 )?)
             }
             "limit" if !value.is_empty() => {
@@ -239,7 +245,7 @@ pub(crate) fn parse(listing: &Listing, raw: &[(String, String)]) -> Result<Param
                     .filter(|limit| (1..=MAX_LIMIT).contains(limit))
                     .ok_or_else(|| {
                         PublicError::bad_request(
-                            "bad_limit",
+                            ErrorCode::BadLimit,
                             format!("limit 必须在 1 到 {MAX_LIMIT} 之间"),
                         )
                     })?
@@ -247,7 +253,7 @@ pub(crate) fn parse(listing: &Listing, raw: &[(String, String)]) -> Result<Param
             "after" | "limit" => {}
             other => {
                 return Err(PublicError::bad_request(
-                    "unknown_parameter",
+                    ErrorCode::UnknownParameter,
                     format!("不支持的查询参数 {other:?}"),
                 ));
             }
@@ -275,7 +281,7 @@ pub(crate) fn validity(
         .map(Some)
         .ok_or_else(|| {
             PublicError::bad_request(
-                "bad_validity",
+                ErrorCode::BadValidity,
                 "validity 必须是 in_force（有效）、expired（已过期）、ended（已撤回、撤销、吊销或注销）或 all",
             )
         })
@@ -312,7 +318,7 @@ pub(crate) fn query(
             query.credit_code = Some(q.to_string());
         } else if q.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
             return Err(PublicError::bad_request(
-                "query_too_short",
+                ErrorCode::QueryTooShort,
                 "请输入至少两个字（名称的一部分），或完整的证书编号、统一社会信用代码",
             ));
         } else {
@@ -327,7 +333,7 @@ pub(crate) fn query(
     if !params.province.is_empty() {
         query.credit_code_province = Some(province_prefix(&params.province).ok_or_else(|| {
             PublicError::bad_request(
-                "bad_province",
+                ErrorCode::BadProvince,
                 "province 必须是省级行政区划代码（如 330000 或 33）",
             )
         })?);
@@ -340,7 +346,7 @@ pub(crate) fn query(
             .into_iter()
             .find(|(value, label)| *value == params.kind || *label == params.kind)
             .map(|(value, _)| value)
-            .ok_or_else(|| PublicError::bad_request("bad_kind", "不支持的类型"))?;
+            .ok_or_else(|| PublicError::bad_request(ErrorCode::BadKind, "不支持的类型"))?;
         query.equals.push((field, value.to_string()));
     }
     Ok(query)

@@ -15,6 +15,7 @@ mod limit;
 mod listing;
 mod view;
 
+use crate::error::ErrorCode;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -128,7 +129,7 @@ where
             .tag("public")
             .answers_json(200, "the listings (cached by ETag)", json!({ "type": "object" }))
             .answers(304, "not modified (If-None-Match)")
-            .refuses(429, &["rate_limited"], RATE_LIMITED)
+            .refuses(429, &[ErrorCode::RateLimited], RATE_LIMITED)
     };
     let mut routes = Routes::new()
         .get(PREFIX, home, home_page())
@@ -217,7 +218,7 @@ fn listing_operation(listing: &Listing, format: Format) -> Operation {
             .tag("public")
             .answers_json(200, "`listing`, `title`, `basis`, `collection`, `fields` (the public ones), `items`, `next` (cached by ETag)", json!({ "type": "object" }))
             .answers(304, "not modified (If-None-Match)")
-            .refuses(429, &["rate_limited"], RATE_LIMITED),
+            .refuses(429, &[ErrorCode::RateLimited], RATE_LIMITED),
     };
     let operation = operation.parameters(serde_json::Value::Array(parameters));
     let refused = "a malformed or unknown parameter";
@@ -226,15 +227,15 @@ fn listing_operation(listing: &Listing, format: Format) -> Operation {
         Format::Json => operation.refuses(
             400,
             &[
-                "bad_query",
-                "unknown_parameter",
-                "query_too_short",
-                "query_too_long",
-                "bad_province",
-                "bad_kind",
-                "bad_validity",
-                "bad_cursor",
-                "bad_limit",
+                ErrorCode::BadQuery,
+                ErrorCode::UnknownParameter,
+                ErrorCode::QueryTooShort,
+                ErrorCode::QueryTooLong,
+                ErrorCode::BadProvince,
+                ErrorCode::BadKind,
+                ErrorCode::BadValidity,
+                ErrorCode::BadCursor,
+                ErrorCode::BadLimit,
             ],
             refused,
         ),
@@ -321,13 +322,13 @@ impl Format {
 #[derive(Debug)]
 pub(crate) struct PublicError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     retry_after: Option<Duration>,
 }
 
 impl PublicError {
-    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         PublicError {
             status: StatusCode::BAD_REQUEST,
             code,
@@ -340,7 +341,7 @@ impl PublicError {
         tracing::error!(error = %what, "public service: internal error");
         PublicError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
+            code: ErrorCode::Internal,
             message: "查询暂时无法完成，请稍后再试".into(),
             retry_after: None,
         }
@@ -353,7 +354,7 @@ impl PublicError {
     fn not_found() -> Self {
         PublicError {
             status: StatusCode::NOT_FOUND,
-            code: "not_found",
+            code: ErrorCode::NotFound,
             message: "没有这个页面".into(),
             retry_after: None,
         }
@@ -362,7 +363,7 @@ impl PublicError {
     fn too_many_requests(wait: Duration) -> Self {
         PublicError {
             status: StatusCode::TOO_MANY_REQUESTS,
-            code: "rate_limited",
+            code: ErrorCode::RateLimited,
             message: "查询过于频繁，请稍后再试".into(),
             retry_after: Some(wait),
         }
@@ -372,7 +373,8 @@ impl PublicError {
         let (content_type, body) = match format {
             Format::Json => (
                 JSON,
-                json!({ "error": { "code": self.code, "message": self.message } }).to_string(),
+                json!({ "error": { "code": self.code.as_str(), "message": self.message } })
+                    .to_string(),
             ),
             Format::Html => (
                 HTML,
@@ -601,7 +603,7 @@ async fn load(
     let today = state.clock.today().format("%Y-%m-%d").to_string();
     let Query(raw) = query.map_err(|rejection| {
         PublicError::bad_request(
-            "bad_query",
+            ErrorCode::BadQuery,
             format!("查询参数有误：{}", rejection.body_text()),
         )
     })?;

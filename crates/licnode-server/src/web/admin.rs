@@ -4,11 +4,12 @@
 //! the JSON API's `/users` do, behind the same guard (`Staff::require_administer`): anyone else
 //! is refused with 403 `forbidden_role` and nothing changes.
 
+use crate::error::ErrorCode;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use licnode_store::{Role, TokenKind, User};
+use licnode_store::{Role, User};
 use maud::{Markup, html};
 
 use super::display::{china_time, china_time_or_dash, parameter};
@@ -80,11 +81,12 @@ pub(crate) fn routes() -> Routes<AppState> {
 /// An account refusal worded in Chinese, with its stable code.
 fn account_refusal(error: ApiError) -> WebError {
     let text = match error.code() {
-        "user_exists" => "这个用户名已被使用",
-        "bad_user_name" => "用户名须为1—64个英文字母、数字、“.”、“-”或“_”",
-        "weak_password" => "密码至少需要10个字符",
-        "bad_role" => "请选择经办人、审批人、系统管理员或审计员",
-        "not_found" => "没有这个账户，或账户没有这个令牌",
+        ErrorCode::UserExists => "这个用户名已被使用",
+        ErrorCode::BadUserName => "用户名须为1—64个英文字母、数字、“.”、“-”或“_”",
+        ErrorCode::WeakPassword => "密码至少需要10个字符",
+        ErrorCode::BadRole => "请选择经办人、审批人、系统管理员或审计员",
+        ErrorCode::NotFound => "没有这个账户，或账户没有这个令牌",
+        ErrorCode::OwnAccountLockout => "不能停用自己的账户：请由另一位系统管理员操作",
         _ => return WebError::from(error),
     };
     WebError::new(error.status(), error.code(), text)
@@ -205,7 +207,7 @@ async fn create_account(
             };
             state
                 .archive
-                .add_user(name, display_name, role, password)
+                .add_user(&session.staff.author(), name, display_name, role, password)
                 .await
                 .map_err(ApiError::from)
         }
@@ -354,14 +356,14 @@ async fn set_disabled(
         _ => {
             return Err(WebError::new(
                 StatusCode::BAD_REQUEST,
-                "bad_body",
+                ErrorCode::BadBody,
                 "表单不完整，请刷新页面后重试",
             ));
         }
     };
     state
         .archive
-        .set_user_disabled(&name, disabled)
+        .set_user_disabled(&session.staff.author(), &name, disabled)
         .await
         .map_err(|error| account_refusal(ApiError::from(error)))?;
     Ok(Redirect::to(&format!("/admin/users/{name}")).into_response())
@@ -379,7 +381,7 @@ async fn issue_token(
     if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
         return Err(WebError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_body",
+            ErrorCode::BadBody,
             format!("请填写令牌的用途（至多{MAX_LABEL_CHARS}个字）"),
         ));
     }
@@ -390,7 +392,7 @@ async fn issue_token(
             _ => {
                 return Err(WebError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "bad_body",
+                    ErrorCode::BadBody,
                     "有效天数须为1—3650的整数，或留空",
                 ));
             }
@@ -398,7 +400,7 @@ async fn issue_token(
     };
     let issued = state
         .archive
-        .issue_token(&user.name, TokenKind::Api, label, lifetime_ms)
+        .issue_api_token(&session.staff.author(), &user.name, label, lifetime_ms)
         .await
         .map_err(|error| account_refusal(ApiError::from(error)))?;
     let body = account_body(&state, &session, &user, Some(&issued)).await?;
@@ -421,7 +423,7 @@ async fn revoke_token(
     session.staff.require_administer()?;
     state
         .archive
-        .revoke_api_token(&name, parameter(&fields, "id"))
+        .revoke_api_token(&session.staff.author(), &name, parameter(&fields, "id"))
         .await
         .map_err(|error| account_refusal(ApiError::from(error)))?;
     Ok(Redirect::to(&format!("/admin/users/{name}")).into_response())

@@ -5,8 +5,9 @@
 //! parent's standing on this node's anchors as the sync link last heard it, and the anchors
 //! held of the nodes below — with a green or red verdict and the first broken entry named.
 //!
-//! The list reads a bounded window of entry numbers per page (`AUDIT_SEARCH_WINDOW`), so it
-//! costs the same at any log size. The verification reads the whole chain, as the CLI does — a
+//! A list filtered by kind, user or record reads the index of its filter (migration 0014), a
+//! page at a time back to the start of the log; a list by date alone reads a bounded window of
+//! entry numbers per page (`AUDIT_SEARCH_WINDOW`): either costs the same at any log size. The verification reads the whole chain, as the CLI does — a
 //! second or more at a few hundred thousand entries — so it is an action, not a page view:
 //! `POST /audit/verify` runs it (never from a cache: an altered row need not move the head) and
 //! `GET /audit/verify` shows the last run, when and by whom, with the button to run it again.
@@ -79,6 +80,7 @@ pub(crate) fn kind_label(kind: &AuditKind) -> &str {
         AuditKind::SyncDiverged => "同步日志分歧",
         AuditKind::LicenceAction => "许可证事项办理",
         AuditKind::AuditChainBroken => "下级审计链被改写",
+        AuditKind::Account => "账户管理",
         AuditKind::Other(code) => code,
     }
 }
@@ -190,9 +192,13 @@ async fn audit_log(
         p.basis { (BASIS) }
         p { a.button href="/audit/verify" { "校验审计链" } }
         (filters(&params))
-        p.empty {
-            "本页查看了编号 " (found.looked_from) "—" (found.looked_below - 1)
-            " 的记录（每页最多查看 " (AUDIT_SEARCH_WINDOW) " 条），新的在前。"
+        @if found.looked_from == 1 {
+            p.empty { "本页查看了编号 " (found.looked_below - 1) " 及以前的记录，新的在前。" }
+        } @else {
+            p.empty {
+                "本页查看了编号 " (found.looked_from) "—" (found.looked_below - 1)
+                " 的记录（按日期查询时每页最多查看 " (AUDIT_SEARCH_WINDOW) " 条），新的在前。"
+            }
         }
         @if found.entries.is_empty() {
             p.empty #no-entries { "这一段没有符合条件的记录。" }

@@ -5,6 +5,7 @@
 //! size, the backups `licnode backup` recorded in the audit log, and "sync now" — the function
 //! `POST /api/v1/sync/now` calls (`sync::wake_sync_loop`).
 
+use crate::error::ErrorCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Query, State};
@@ -49,7 +50,7 @@ pub(crate) fn routes() -> Routes<AppState> {
 
 fn sync_refusal(error: ApiError) -> WebError {
     match error.code() {
-        "no_parent_link" => WebError::new(
+        ErrorCode::NoParentLink => WebError::new(
             error.status(),
             error.code(),
             "本节点没有上级链路（未配置上级地址，或还没有节点证书），无法同步",

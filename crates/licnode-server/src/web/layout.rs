@@ -1,6 +1,7 @@
 //! The frame of every page — the node (code, name, level), the user and role, sign-out — and
 //! the refusal page that carries a stable error code.
 
+use crate::error::ErrorCode;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
@@ -104,12 +105,12 @@ fn navigation(session: &WebSession) -> Vec<(&'static str, &'static str)> {
 #[derive(Clone, Debug)]
 pub(crate) struct WebError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl WebError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         WebError {
             status,
             code,

@@ -6,6 +6,7 @@
 //! Every decision is the service's (`Archive::approve_licence_action`, …) on the session's
 //! typed role; a page only offers what the role may do.
 
+use crate::error::ErrorCode;
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
@@ -128,7 +129,7 @@ pub(crate) fn licence_panel(
                     }
                 }
             } @else if !active {
-                p.read-only data-error-code="licence_not_active" { (messages::refusal("licence_not_active", "")) }
+                p.read-only data-error-code="licence_not_active" { (messages::refusal(ErrorCode::LicenceNotActive, "")) }
             }
             p { a href={ "/licence-actions?state=&licence=" (record.id) } { "本证书的办理记录" } }
         }
@@ -140,7 +141,7 @@ struct ActionForm<'a> {
     licence: &'a StoredRecord,
     typed: &'a Typed,
     problems: &'a HashMap<String, Vec<String>>,
-    refusal: Option<(&'static str, String)>,
+    refusal: Option<(ErrorCode, String)>,
 }
 
 fn action_form_page(
@@ -176,7 +177,7 @@ fn action_form_page(
             p.error role="alert" data-error-code=(code) { (message) " （错误代码：" (code) "）" }
         }
         @if !form_page.problems.is_empty() {
-            p.error role="alert" data-error-code="validation_failed" { (messages::refusal("validation_failed", "")) }
+            p.error role="alert" data-error-code="validation_failed" { (messages::refusal(ErrorCode::ValidationFailed, "")) }
         }
         form.record method="post" action={ "/licences/" (form_page.licence.id) "/actions/new" } {
             input type="hidden" name=(CSRF_FIELD) value=(session.csrf_token);

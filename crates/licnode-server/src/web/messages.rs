@@ -1,32 +1,39 @@
 //! What refusals and validation problems say in Chinese, by their stable codes: the codes and
 //! the decisions stay in the services; here is only how a page words them.
 
+use crate::error::ErrorCode;
 /// A refusal of the records service or of a form, in Chinese. `fallback` (the service's own
 /// message) is shown for a code not worded here.
-pub(crate) fn refusal(code: &str, fallback: &str) -> String {
+pub(crate) fn refusal(code: ErrorCode, fallback: &str) -> String {
     let text = match code {
-        "approval_required" => {
+        ErrorCode::ApprovalRequired => {
             "此项变更须由审批人批准（第13、18—20、28条）：经办人不能直接提交许可证的撤回、撤销、吊销、注销或报表报送"
         }
-        "forbidden_role" => "您的角色只能查看，不能录入或修改",
-        "outside_jurisdiction" => "所选行政区划不在本节点的辖区内",
-        "invalid_jurisdiction" => "所选的不是有效的行政区划代码",
-        "read_only_copy" => "这是上级节点发布记录的只读副本，只有发布的节点可以修改（第32条）",
-        "licence_terminal" => "许可证已撤回、撤销、吊销或注销，其状态不能再改变（第28条）",
-        "report_submitted" => "报表已报送，不再修改；更正请重新生成该期报表的下一版本",
-        "use_retention_api" => "档案销毁申请须通过档案保管功能提出和审批（第38条）",
-        "not_found" => "没有这条记录",
-        "unknown_collection" => "没有这个数据库",
-        "unknown_filter" => "筛选条件不是该数据库的字段",
-        "query_too_short" => "按名称查询至少需要两个字",
-        "missing_query" => "请输入企业名称、证书编号或统一社会信用代码",
-        "bad_cursor" | "bad_limit" | "bad_query" => "翻页参数无效，请回到第一页",
-        "bad_csrf_token" => "表单已失效或不是从本系统的页面提交的：请刷新页面后重新提交",
-        "too_many_attempts" => "登录失败次数过多，请稍后再试",
-        "validation_failed" => "有字段未通过校验，请按提示修改",
-        "outside_regulation" => "加工食品、食品相关产品和化妆品不适用本规定（第3条），不能录入",
-        "internal" => "节点暂时无法完成请求，错误已记入日志",
-        "author_not_allowed" => "按许可权限表，本节点无权录入或修改这类记录",
+        ErrorCode::ForbiddenRole => "您的角色只能查看，不能录入或修改",
+        ErrorCode::OutsideJurisdiction => "所选行政区划不在本节点的辖区内",
+        ErrorCode::InvalidJurisdiction => "所选的不是有效的行政区划代码",
+        ErrorCode::ReadOnlyCopy => {
+            "这是上级节点发布记录的只读副本，只有发布的节点可以修改（第32条）"
+        }
+        ErrorCode::LicenceTerminal => "许可证已撤回、撤销、吊销或注销，其状态不能再改变（第28条）",
+        ErrorCode::ReportSubmitted => "报表已报送，不再修改；更正请重新生成该期报表的下一版本",
+        ErrorCode::UseRetentionApi => "档案销毁申请须通过档案保管功能提出和审批（第38条）",
+        ErrorCode::NotFound => "没有这条记录",
+        ErrorCode::UnknownCollection => "没有这个数据库",
+        ErrorCode::UnknownFilter => "筛选条件不是该数据库的字段",
+        ErrorCode::QueryTooShort => "按名称查询至少需要两个字",
+        ErrorCode::MissingQuery => "请输入企业名称、证书编号或统一社会信用代码",
+        ErrorCode::BadCursor | ErrorCode::BadLimit | ErrorCode::BadQuery => {
+            "翻页参数无效，请回到第一页"
+        }
+        ErrorCode::BadCsrfToken => "表单已失效或不是从本系统的页面提交的：请刷新页面后重新提交",
+        ErrorCode::TooManyAttempts => "登录失败次数过多，请稍后再试",
+        ErrorCode::ValidationFailed => "有字段未通过校验，请按提示修改",
+        ErrorCode::OutsideRegulation => {
+            "加工食品、食品相关产品和化妆品不适用本规定（第3条），不能录入"
+        }
+        ErrorCode::Internal => "节点暂时无法完成请求，错误已记入日志",
+        ErrorCode::AuthorNotAllowed => "按许可权限表，本节点无权录入或修改这类记录",
         code if super::flow_messages::refusal(code).is_some() => {
             super::flow_messages::refusal(code).unwrap_or_default()
         }

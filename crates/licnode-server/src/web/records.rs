@@ -8,6 +8,7 @@
 mod export;
 mod page_sections;
 
+use crate::error::ErrorCode;
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
@@ -384,7 +385,7 @@ struct FormPage<'a> {
     typed: &'a Typed,
     problems: &'a HashMap<String, Vec<String>>,
     /// A refusal that is not about one field.
-    refusal: Option<(&'static str, String)>,
+    refusal: Option<(ErrorCode, String)>,
     creating: bool,
 }
 
@@ -408,7 +409,7 @@ fn form_page(state: &AppState, session: &WebSession, form_page: FormPage<'_>) ->
             p.error role="alert" data-error-code=(code) { (message) " （错误代码：" (code) "）" }
         }
         @if !form_page.problems.is_empty() {
-            p.error role="alert" data-error-code="validation_failed" { (messages::refusal("validation_failed", "")) }
+            p.error role="alert" data-error-code="validation_failed" { (messages::refusal(ErrorCode::ValidationFailed, "")) }
         }
         form.record method="post" action=(form_page.action) {
             input type="hidden" name=(CSRF_FIELD) value=(session.csrf_token);
@@ -497,7 +498,7 @@ async fn new_record_form(
 fn not_authored_here(model: &Collection) -> WebError {
     WebError::new(
         StatusCode::FORBIDDEN,
-        "author_not_allowed",
+        ErrorCode::AuthorNotAllowed,
         format!(
             "按许可权限表，本节点不录入“{}”（{}）",
             model.label_zh,
@@ -585,7 +586,7 @@ async fn record_page(
         @if editable {
             p { a.button #edit href={ "/records/" (record.id) "/edit" } { "修改" } }
         } @else if let Some(refusal) = &refusal {
-            p.read-only data-error-code=(refusal.code()) { "只读：" (messages::refusal(refusal.code(), "")) }
+            p.read-only data-error-code=(refusal.code()) { "只读：" (messages::refusal(crate::error::service_code(refusal.code()), "")) }
         }
         dl.fields {
             @for field in model.fields {

@@ -11,6 +11,7 @@
 //! value kept in a short-lived cookie. A POST without the right one is refused with 403
 //! `bad_csrf_token` before any handler runs, and changes nothing.
 
+use crate::error::ErrorCode;
 use std::net::SocketAddr;
 
 use axum::body::Body;
@@ -38,7 +39,7 @@ const SIGN_IN_COOKIE_SECONDS: u64 = 60 * 60;
 /// The form field that carries the CSRF token.
 pub(crate) const CSRF_FIELD: &str = "csrf_token";
 /// The stable code of a POST refused for its CSRF token.
-pub(crate) const BAD_CSRF_TOKEN: &str = "bad_csrf_token";
+pub(crate) const BAD_CSRF_TOKEN: ErrorCode = ErrorCode::BadCsrfToken;
 
 /// The signed-in staff member a page is shown to, and the CSRF token its forms carry.
 #[derive(Clone, Debug)]
@@ -175,7 +176,7 @@ pub(crate) async fn require_session(
             Err(_) => {
                 return WebError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ErrorCode::PayloadTooLarge,
                     "提交的内容超过 1 MiB",
                 )
                 .page(&state.node, Some(&session));
@@ -297,7 +298,7 @@ async fn sign_in(
     let Some(fields) = fields else {
         return WebError::new(
             StatusCode::BAD_REQUEST,
-            "bad_body",
+            ErrorCode::BadBody,
             "登录表单不完整，请刷新页面后重试",
         )
         .page(&state.node, None);

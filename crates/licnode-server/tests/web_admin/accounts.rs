@@ -245,12 +245,22 @@ async fn the_json_api_lists_and_revokes_api_tokens_for_administrators() {
     let node = province(Backend::Sqlite).await;
     let issued = node
         .archive
-        .issue_token("admin", licnode_store::TokenKind::Api, "admin script", None)
+        .issue_api_token(
+            &licnode_app::Author::operator("console"),
+            "admin",
+            "admin script",
+            None,
+        )
         .await
         .expect("token");
     let scripted = node
         .archive
-        .issue_token("clerk", licnode_store::TokenKind::Api, "clerk script", None)
+        .issue_api_token(
+            &licnode_app::Author::operator("console"),
+            "clerk",
+            "clerk script",
+            None,
+        )
         .await
         .expect("token");
     let client = reqwest::Client::new();

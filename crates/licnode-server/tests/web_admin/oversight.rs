@@ -482,7 +482,12 @@ async fn the_json_api_searches_the_audit_log_newest_first_with_the_pages_filters
             let archive = node.archive.clone();
             async move {
                 archive
-                    .issue_token(user, licnode_store::TokenKind::Api, "test", None)
+                    .issue_api_token(
+                        &licnode_app::Author::operator("console"),
+                        user,
+                        "test",
+                        None,
+                    )
                     .await
                     .expect("token")
                     .token

@@ -3,6 +3,7 @@
 //! [`EXPORT_LIMIT`] — a larger result is refused with a clear message (`export_too_large`)
 //! rather than cut short — audited (Art. 37).
 
+use crate::error::ErrorCode;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -44,12 +45,12 @@ fn refused(error: ApiError) -> WebError {
     match error {
         ApiError::BadFormat { .. } => WebError::new(
             StatusCode::BAD_REQUEST,
-            "bad_format",
+            ErrorCode::BadFormat,
             "导出格式须为 CSV 或 XLSX",
         ),
         ApiError::ExportTooLarge { limit } => WebError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "export_too_large",
+            ErrorCode::ExportTooLarge,
             format!(
                 "符合条件的记录超过{limit}条，一次最多导出{limit}条：请缩小筛选范围（如按辖区或状态）后分批导出"
             ),

@@ -1,0 +1,212 @@
+//! Fuzzing the decoder of automerge change bytes (issue 16, item 4): `parse_change` and
+//! everything a node does with a change it parsed — apply it to an empty document and to a
+//! record's document, read the record's fields, conflicts, history and identity, save and load
+//! the document — on random bytes and on mutations of valid changes. Hostile bytes are an
+//! error, never a panic or a hang. Cases: `LICNODE_FUZZ_CASES` (see `licnode_testkit::fuzz`).
+//! Soak: `LICNODE_FUZZ_CASES=1000000 cargo test --release -p licnode-doc --test
+//! fuzz_change_bytes`.
+
+use licnode_doc::{Authoring, RecordDoc, RecordMeta, parse_change};
+use licnode_testkit::fuzz::{self, Watchdog};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+/// The changes of one licence record: its creation and two edits, as their bytes.
+fn valid_changes() -> Vec<Vec<u8>> {
+    let collection = licnode_model::collection("licences").expect("licences");
+    let values = licnode_gen::Generator::new(7).record(collection, "330106");
+    let actor = licnode_doc::actor::fresh("330106");
+    let who = Authoring {
+        actor: &actor,
+        user: "clerk",
+        time_ms: 1_700_000_000_000,
+    };
+    let meta = RecordMeta {
+        id: "r-1".into(),
+        collection: "licences".into(),
+        jurisdiction: "330106".into(),
+    };
+    let (mut doc, created) = RecordDoc::create(&meta, &values, who).expect("create");
+    let mut changes = vec![created.bytes];
+    for status in ["suspended", "active"] {
+        let mut edit = Map::new();
+        edit.insert("status".into(), json!(status));
+        edit.insert("remarks".into(), json!({"nested": [1, 2, {"deep": null}]}));
+        if let Some(change) = doc.update(&edit, who).expect("update") {
+            changes.push(change.bytes);
+        }
+    }
+    changes
+}
+
+/// The bytes of a change chunk: magic, checksum, type, length, then `data`. The checksum is
+/// the first four bytes of SHA-256 over type, length and data.
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+/// The chunk type of an uncompressed change.
+const CHANGE_CHUNK: u8 = 1;
+/// Magic, checksum and type: the fixed part of a chunk's header.
+const FIXED_HEADER: usize = 9;
+
+/// `data` framed as a change chunk with a correct length and checksum, so a mutation reaches
+/// the decoder of the change's columns instead of stopping at the checksum.
+fn framed(chunk_type: u8, data: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut length = Vec::new();
+    let mut rest = data.len() as u64;
+    loop {
+        let byte = (rest & 0x7f) as u8;
+        rest >>= 7;
+        if rest == 0 {
+            length.push(byte);
+            break;
+        }
+        length.push(byte | 0x80);
+    }
+    let mut hashed = vec![chunk_type];
+    hashed.extend_from_slice(&length);
+    hashed.extend_from_slice(data);
+    let checksum = sha2::Sha256::digest(&hashed);
+    let mut chunk = MAGIC.to_vec();
+    chunk.extend_from_slice(&checksum[..4]);
+    chunk.extend_from_slice(&hashed);
+    chunk
+}
+
+/// The data of a valid change chunk: what follows its header.
+fn data_of(chunk: &[u8]) -> Vec<u8> {
+    let mut at = FIXED_HEADER;
+    while chunk.get(at).is_some_and(|byte| byte & 0x80 != 0) {
+        at += 1;
+    }
+    chunk.get(at + 1..).map(<[u8]>::to_vec).unwrap_or_default()
+}
+
+/// A record's document that a received change may be applied to.
+fn record_document() -> RecordDoc {
+    let mut doc = RecordDoc::empty();
+    let changes: Vec<_> = valid_changes()
+        .iter()
+        .map(|bytes| parse_change(bytes).expect("valid").change)
+        .collect();
+    doc.apply(changes).expect("apply");
+    doc
+}
+
+/// Everything the store does with a received change: parse, apply, read back.
+fn decode_and_use(bytes: &[u8]) {
+    let Ok(incoming) = parse_change(bytes) else {
+        return;
+    };
+    let _ = incoming.hash.to_string();
+    // What the store keeps is the received bytes after the document's: they must load again.
+    let mut alone = RecordDoc::empty();
+    if alone.apply(vec![incoming.change.clone()]).is_ok()
+        && alone.missing_deps().is_empty()
+        && let Err(error) = RecordDoc::load(bytes)
+    {
+        panic!("a change that applies does not load again: {error}");
+    }
+    for mut doc in [RecordDoc::empty(), record_document()] {
+        if doc.apply(vec![incoming.change.clone()]).is_err() {
+            continue;
+        }
+        let _ = doc.meta();
+        let _ = doc.identity_problem();
+        let _ = doc.fields_and_conflicts();
+        let _ = doc.history();
+        let _ = doc.creator_node();
+        let _ = doc.missing_deps();
+        let saved = doc.save();
+        let _ = RecordDoc::load(&saved).map(|loaded| loaded.fields());
+    }
+}
+
+/// One watchdog for the whole run of a target.
+fn watchdog() -> &'static Watchdog {
+    static WATCHDOG: std::sync::OnceLock<Watchdog> = std::sync::OnceLock::new();
+    WATCHDOG.get_or_init(Watchdog::default)
+}
+
+proptest! {
+    #![proptest_config(fuzz::config())]
+
+    #[test]
+    fn random_bytes_never_panic_the_change_decoder(bytes in fuzz::bytes(2_048)) {
+        watchdog().run(|| fuzz::describe_bytes(&bytes), || decode_and_use(&bytes));
+    }
+
+    #[test]
+    fn mutated_valid_changes_never_panic_the_change_decoder(
+        bytes in fuzz::mutated(valid_changes())
+    ) {
+        watchdog().run(|| fuzz::describe_bytes(&bytes), || decode_and_use(&bytes));
+    }
+
+    #[test]
+    fn mutated_change_columns_with_a_correct_checksum_never_panic_the_decoder(
+        data in fuzz::mutated(valid_changes().iter().map(|chunk| data_of(chunk)).collect())
+    ) {
+        let bytes = framed(CHANGE_CHUNK, &data);
+        watchdog().run(|| fuzz::describe_bytes(&bytes), || decode_and_use(&bytes));
+    }
+
+    #[test]
+    fn random_columns_with_a_correct_checksum_never_panic_the_decoder(
+        chunk_type in 0u8..4,
+        data in fuzz::bytes(1_024),
+    ) {
+        let bytes = framed(chunk_type, &data);
+        watchdog().run(|| fuzz::describe_bytes(&bytes), || decode_and_use(&bytes));
+    }
+}
+
+#[test]
+fn the_valid_changes_the_mutations_start_from_decode_and_apply() {
+    for bytes in valid_changes() {
+        let incoming = parse_change(&bytes).expect("valid change");
+        assert_eq!(incoming.author_node.as_deref(), Some("330106"));
+    }
+    let doc = record_document();
+    assert_eq!(doc.fields().get("status"), Some(&Value::from("active")));
+}
+
+/// Found by `mutated_change_columns_with_a_correct_checksum_never_panic_the_decoder`: a change
+/// whose other actors include an empty actor id made automerge 0.12 panic in `import_ops`
+/// (`lookup_actor(..).unwrap()`). Minimal input: no dependencies, actor `0000`, seq 1, start op
+/// 1, time 0, empty message, one other actor of length 0, then zeros.
+#[test]
+fn a_change_naming_an_empty_other_actor_is_refused_not_a_panic() {
+    let mut data = vec![0, 2, 0, 0, 1, 1, 0, 0, 1, 0];
+    data.extend(std::iter::repeat_n(0, 1_120));
+    let bytes = framed(CHANGE_CHUNK, &data);
+    let incoming = parse_change(&bytes).expect("the chunk itself decodes");
+    for mut doc in [RecordDoc::empty(), record_document()] {
+        let refused = doc.apply(vec![incoming.change.clone()]);
+        assert!(
+            matches!(refused, Err(licnode_doc::DocError::ApplyPanicked)),
+            "{refused:?}"
+        );
+        // Nothing half-applied stays behind.
+        assert!(doc.fields().is_empty());
+    }
+}
+
+/// Found by the store's `fuzz_apply_remote`: a change with one checksum byte flipped was
+/// accepted by automerge's `Change::from_bytes`, applied and stored, and the record's stored
+/// document no longer loaded ("bad checksum"): every later change to it failed.
+#[test]
+fn a_change_with_a_wrong_checksum_is_refused() {
+    let mut bytes = valid_changes().remove(0);
+    bytes[4] ^= 1;
+    assert!(matches!(
+        parse_change(&bytes),
+        Err(licnode_doc::DocError::BadChecksum)
+    ));
+}
+
+#[test]
+fn a_valid_change_framed_again_is_the_same_change() {
+    for bytes in valid_changes() {
+        assert_eq!(framed(CHANGE_CHUNK, &data_of(&bytes)), bytes);
+    }
+}
