@@ -430,8 +430,12 @@ mod tests {
             holders("quality_archives", 2, "330106"),
             ["100000", "330000", "330106"]
         );
-        // Art. 11: a provincial licence goes up to national.
-        assert_eq!(holders("licences", 1, "330106"), ["100000", "330000"]);
+        // Art. 11, 12, 29: a provincial licence goes up to national and down, as a copy, to the
+        // county whose territory holds the enterprise — not to the sibling county.
+        assert_eq!(
+            holders("licences", 1, "330106"),
+            ["100000", "330000", "330106"]
+        );
         // Art. 14: letters and visits stay where they were written.
         assert_eq!(holders("letters_visits", 1, "330106"), ["330000"]);
         // Art. 15, 30, 32: the reviewer registry goes down to every node.
