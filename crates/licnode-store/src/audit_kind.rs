@@ -164,6 +164,7 @@ mod tests {
                 "sync_diverged",
                 "licence_action",
                 "audit_chain_broken",
+                "account",
             ]
         );
     }

@@ -69,6 +69,7 @@ fn every_code_is_spelt_once_and_answered_by_some_refusal() {
         ErrorCode::UnknownParameter,
         ErrorCode::QueryTooLong,
         ErrorCode::BadKind,
+        ErrorCode::BadValidity,
         ErrorCode::BadCsrfToken,
     ];
     for code in ErrorCode::ALL {
