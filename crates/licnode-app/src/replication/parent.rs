@@ -316,21 +316,10 @@ async fn pull_once(
             });
         }
     }
-    let mut rows = store
+    let rows = store
         .changes_after(request.after, Some(&collections), limit)
         .await?;
-    let mut caught_up = (rows.len() as i64) < limit;
-    let fits = batch_len(rows.iter().map(|row| row.bytes.len()));
-    if fits < rows.len() {
-        rows.truncate(fits);
-        caught_up = false;
-    }
-    let next = next_cursor(
-        rows.last().map(|row| row.seq),
-        caught_up,
-        request.after,
-        high,
-    );
+    let (rows, next, caught_up) = cut_batch(rows, limit, request.after, high);
     let changes = rows
         .into_iter()
         .filter(|row| row.origin != child.code)
@@ -349,14 +338,27 @@ async fn pull_once(
     })
 }
 
-/// Where a batch leaves the receiver's cursor: at its last row while more is waiting, at the
-/// end of the log once caught up.
-fn next_cursor(last_row: Option<i64>, caught_up: bool, after: i64, high: i64) -> i64 {
-    match last_row {
-        Some(seq) if !caught_up => seq,
-        Some(seq) => seq.max(high),
-        None => after.max(high),
+/// The rows of one batch (at most `limit` were read, cut further to the batch size), the
+/// cursor the receiver moves to — at the last row while more is waiting, at the end of the log
+/// (`high`) once caught up — and whether it is caught up.
+fn cut_batch(
+    mut rows: Vec<licnode_store::ChangeRow>,
+    limit: i64,
+    after: i64,
+    high: i64,
+) -> (Vec<licnode_store::ChangeRow>, i64, bool) {
+    let mut caught_up = (rows.len() as i64) < limit;
+    let fits = batch_len(rows.iter().map(|row| row.bytes.len()));
+    if fits < rows.len() {
+        rows.truncate(fits);
+        caught_up = false;
     }
+    let next = match rows.last() {
+        Some(row) if !caught_up => row.seq,
+        Some(row) => row.seq.max(high),
+        None => after.max(high),
+    };
+    (rows, next, caught_up)
 }
 
 /// True when the authority table sends the change-log row `row` from `local` to `peer` over
@@ -394,21 +396,10 @@ pub async fn recover(
     let store = &archive.store;
     let limit = request.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
     let high = store.last_seq().await?;
-    let mut rows = store
+    let rows = store
         .changes_from_origin(&child.code, request.after, limit)
         .await?;
-    let mut caught_up = (rows.len() as i64) < limit;
-    let fits = batch_len(rows.iter().map(|row| row.bytes.len()));
-    if fits < rows.len() {
-        rows.truncate(fits);
-        caught_up = false;
-    }
-    let next = next_cursor(
-        rows.last().map(|row| row.seq),
-        caught_up,
-        request.after,
-        high,
-    );
+    let (rows, next, caught_up) = cut_batch(rows, limit, request.after, high);
     Ok(PullResponse {
         changes: rows.into_iter().map(wire).collect(),
         next,

@@ -441,26 +441,7 @@ impl Archive {
                 },
             );
         };
-        let signed: SignedDecision = serde_json::from_str(approval_text)
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
-        let signature = hex::decode(&signed.signature)
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
-        let chain = signed
-            .chain
-            .iter()
-            .map(hex::decode)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
-        let signer = key
-            .verify(
-                &chain,
-                &signed_message(&signed.payload),
-                signed.scheme,
-                &signature,
-            )
-            .map_err(|(code, message)| RetentionError::BadSignature { code, message })?;
-        let payload: DecisionPayload = serde_json::from_str(&signed.payload)
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
+        let (signer, payload) = verified_decision(approval_text, key)?;
         let own = &self.scope.node_code;
         let own_national_request = self.is_own_national_request(request);
         if own_national_request && signer == *own && payload.approving_node == *own {
@@ -571,26 +552,7 @@ impl Archive {
         certificate: &DestructionCertificate,
         key: &dyn NodeKey,
     ) -> Result<(), RetentionError> {
-        let signed: SignedDecision = serde_json::from_str(&certificate.approval)
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
-        let signature = hex::decode(&signed.signature)
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
-        let chain = signed
-            .chain
-            .iter()
-            .map(hex::decode)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
-        let signer = key
-            .verify(
-                &chain,
-                &signed_message(&signed.payload),
-                signed.scheme,
-                &signature,
-            )
-            .map_err(|(code, message)| RetentionError::BadSignature { code, message })?;
-        let payload: DecisionPayload = serde_json::from_str(&signed.payload)
-            .map_err(|e| RetentionError::ApprovalMalformed(e.to_string()))?;
+        let (signer, payload) = verified_decision(&certificate.approval, key)?;
         if signer != payload.approving_node || signer != certificate.approving_node {
             return Err(RetentionError::NotFromASuperior { signer });
         }
@@ -658,4 +620,33 @@ fn check_due(
         }),
         None => Err(RetentionError::RecordNeverDue(record.id.clone())),
     }
+}
+
+/// The signer and payload of a signed destruction decision, once its signature and the
+/// signer's chain are verified with `key`; malformed text or a bad signature is refused.
+fn verified_decision(
+    text: &str,
+    key: &dyn NodeKey,
+) -> Result<(String, DecisionPayload), RetentionError> {
+    let malformed = |error: String| RetentionError::ApprovalMalformed(error);
+    let signed: SignedDecision =
+        serde_json::from_str(text).map_err(|e| malformed(e.to_string()))?;
+    let signature = hex::decode(&signed.signature).map_err(|e| malformed(e.to_string()))?;
+    let chain = signed
+        .chain
+        .iter()
+        .map(hex::decode)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| malformed(e.to_string()))?;
+    let signer = key
+        .verify(
+            &chain,
+            &signed_message(&signed.payload),
+            signed.scheme,
+            &signature,
+        )
+        .map_err(|(code, message)| RetentionError::BadSignature { code, message })?;
+    let payload: DecisionPayload =
+        serde_json::from_str(&signed.payload).map_err(|e| malformed(e.to_string()))?;
+    Ok((signer, payload))
 }
