@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod administration;
+pub mod anchors;
 pub mod audit;
 pub mod clock;
 pub mod deadlines;

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use licnode_app::Author;
 use licnode_app::{Archive, ManualClock, ReportSettings, Reports, SharedClock, report_id};
 use licnode_reports::{MonthlyContent, Period, ReportKind};
-use licnode_store::{RemoteChange, Store};
+use licnode_store::{LoggedChange, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -30,9 +30,9 @@ async fn ship(from: &Store, to: &Store, origin: &str, cursor: i64) -> i64 {
         .await
         .expect("changes");
     let last = rows.last().map_or(cursor, |row| row.seq);
-    let remote: Vec<RemoteChange> = rows
+    let remote: Vec<LoggedChange> = rows
         .into_iter()
-        .map(|row| RemoteChange {
+        .map(|row| LoggedChange {
             record_id: row.record_id,
             collection: row.collection,
             jurisdiction: row.jurisdiction,
@@ -40,6 +40,7 @@ async fn ship(from: &Store, to: &Store, origin: &str, cursor: i64) -> i64 {
             at_ms: row.at_ms,
             origin: origin.to_string(),
             bytes: row.bytes,
+            ..LoggedChange::default()
         })
         .collect();
     let outcome = to.apply_remote(&remote).await.expect("apply");

@@ -12,7 +12,7 @@ use licnode_app::Author;
 use licnode_app::{Archive, Clock as _, ManualClock};
 use licnode_store::public::PublicQuery;
 use licnode_store::retention::{NodeKey, Signature};
-use licnode_store::{RemoteChange, SearchQuery, Store};
+use licnode_store::{LoggedChange, SearchQuery, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -527,7 +527,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
         let mut old_changes = Vec::new();
         for id in &both {
             for row in s.store.record_changes(id).await.expect("changes") {
-                old_changes.push(RemoteChange {
+                old_changes.push(LoggedChange {
                     record_id: row.record_id,
                     collection: row.collection,
                     jurisdiction: row.jurisdiction,
@@ -535,6 +535,7 @@ async fn destruction_needs_a_valid_approval_by_the_superior_and_leaves_only_a_ce
                     at_ms: row.at_ms,
                     origin: PROVINCE.into(),
                     bytes: row.bytes,
+                    ..LoggedChange::default()
                 });
             }
         }

@@ -111,28 +111,14 @@ fn refused(error: licnode_store::anchors::AnchorError) -> ApiError {
     ApiError::from(error)
 }
 
-/// A node with no parent relays nothing: of each node it keeps the newest anchor and those
-/// that did not extend. (A node with a parent prunes what it relayed, after each relay.)
-async fn prune_at_the_top(state: &AppState, node: &str) -> Result<(), ApiError> {
-    if state.node.parent_url.is_none() {
-        state
-            .archive
-            .replication_store()
-            .prune_anchors(Some(node), None)
-            .await?;
-    }
-    Ok(())
-}
-
 async fn standing(
     State(state): State<AppState>,
     Extension(peer): Extension<PeerIdentity>,
 ) -> Result<Json<AnchorStanding>, ApiError> {
     let child = child_of(&state, &peer)?;
-    let store = state.archive.replication_store();
     Ok(Json(AnchorStanding {
-        newest: store.newest_anchor(&child.code).await?,
-        broken: store.broken_anchors(&child.code).await?,
+        newest: state.archive.newest_anchor(&child.code).await?,
+        broken: state.archive.broken_anchors(&child.code).await?,
     }))
 }
 
@@ -151,12 +137,13 @@ async fn hand_up(
         });
     }
     let now = state.clock.now_ms();
+    // A node with a parent prunes what it relayed, after each relay; one without keeps of
+    // each node the newest anchor and those that did not extend.
+    let relays = state.node.parent_url.is_some();
     let arrival = state
         .archive
-        .replication_store()
-        .record_anchor(&payload, &signed, &child.code, &state.node.code, None, now)
+        .record_received_anchor(&payload, &signed, &child.code, relays, now)
         .await?;
-    prune_at_the_top(&state, &child.code).await?;
     if !arrival.extends {
         let (held_seq, held_hash) = arrival.previous_held.unwrap_or_default();
         tracing::error!(
@@ -227,17 +214,16 @@ async fn relay(
             });
             continue;
         }
+        let relays = state.node.parent_url.is_some();
         let arrival = state
             .archive
-            .replication_store()
-            .record_anchor(&payload, signed, &child.code, &state.node.code, None, now)
+            .record_received_anchor(&payload, signed, &child.code, relays, now)
             .await?;
         if arrival.duplicate {
             response.duplicates += 1;
             continue;
         }
         response.stored += 1;
-        prune_at_the_top(&state, &payload.node).await?;
         if !arrival.extends {
             response.not_extending += 1;
             tracing::error!(

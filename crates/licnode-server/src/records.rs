@@ -567,5 +567,22 @@ async fn changes(State(state): State<AppState>, params: Params) -> Result<Json<V
         )
         .await?;
     let next = rows.last().map(|row| row.seq);
-    Ok(Json(json!({ "changes": rows, "next": next })))
+    // The log as staff read it: who handed each change over, not its bytes.
+    let changes: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            json!({
+                "seq": row.seq,
+                "hash": row.hash,
+                "record_id": row.record_id,
+                "collection": row.collection,
+                "jurisdiction": row.jurisdiction,
+                "author_node": row.author_node,
+                "author_user": row.author_user,
+                "origin": row.origin,
+                "at_ms": row.at_ms,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "changes": changes, "next": next })))
 }

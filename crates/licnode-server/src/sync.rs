@@ -233,7 +233,7 @@ async fn quarantine(
     Query(query): Query<QuarantineQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
-    let entries = state.archive.replication_store().quarantined(limit).await?;
+    let entries = state.archive.quarantined(limit).await?;
     Ok(Json(json!({ "quarantined": entries })))
 }
 

@@ -306,7 +306,7 @@ async fn a_locked_out_guesser_adds_one_audit_entry_a_minute_however_often_it_tri
             .map(|entry| entry.detail)
             .collect()
     };
-    let store = node.state.archive.replication_store();
+    let store = node.state.archive.store_for_tests();
     let entries = throttled_entries(store.audit_entries(0, 10_000).await.expect("audit"));
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0]["client"], guesser);

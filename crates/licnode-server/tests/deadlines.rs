@@ -115,7 +115,7 @@ async fn get(node: &TestNode, uri: &str, token: Option<&str>) -> (StatusCode, Va
 async fn the_national_node_lists_due_and_late_duties_per_province_on_its_clock() {
     for backend in BACKENDS {
         let node = national_node(backend, "2026-03-05").await;
-        let store = node.state.archive.replication_store().clone();
+        let store = node.state.archive.store_for_tests().clone();
         // Zhejiang reported February; Jiangsu, whose licences arrive here, did not.
         arrive(
             Archive::new(store.clone(), "330000"),

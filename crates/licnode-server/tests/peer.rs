@@ -150,7 +150,7 @@ async fn peer_endpoints_answer_every_error_as_json_with_a_stable_code() {
         let cursor = province
             .state
             .archive
-            .replication_store()
+            .store_for_tests()
             .sync_cursor("330212", licnode_store::SyncStream::Push)
             .await
             .expect("cursor");

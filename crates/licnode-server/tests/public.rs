@@ -149,7 +149,7 @@ async fn create(node: &TestNode, collection: &str, input: &Map<String, Value>) -
         input.insert("valid_until".into(), json!("2099-12-31"));
     }
     let input = &input;
-    let store = node.state.archive.replication_store().clone();
+    let store = node.state.archive.store_for_tests().clone();
     let authors = [
         Archive::new(store.clone(), "100000"),
         Archive::new(store.clone(), NODE_CODE),
@@ -678,7 +678,7 @@ async fn a_renamed_enterprise_is_found_by_its_new_name_and_not_its_old_one() {
 
         let mut patch = Map::new();
         patch.insert("enterprise_name".into(), json!("杭州沣渚电缆有限公司"));
-        let store = node.state.archive.replication_store().clone();
+        let store = node.state.archive.store_for_tests().clone();
         let updated = Archive::new(store, NODE_CODE)
             .update(&record.id, &patch, &Author::clerk("clerk-wang"))
             .await;

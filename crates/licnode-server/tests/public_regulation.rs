@@ -244,7 +244,7 @@ async fn the_national_centres_contacts_are_a_national_record_shown_on_the_public
 
         // The national node's record (it reaches every node, Art. 32), an older repealed one,
         // and a province's record of the same kind, which is not the national centre's.
-        let store = node.state.archive.replication_store().clone();
+        let store = node.state.archive.store_for_tests().clone();
         let national = Archive::new(store.clone(), "100000");
         let province = Archive::new(store, PROVINCE);
         let contacts = |phone: &str, status: &str| {

@@ -438,9 +438,9 @@ async fn ship(
         .await
         .expect("changes");
     let last = rows.last().map_or(cursor, |row| row.seq);
-    let remote: Vec<licnode_store::RemoteChange> = rows
+    let remote: Vec<licnode_store::LoggedChange> = rows
         .into_iter()
-        .map(|row| licnode_store::RemoteChange {
+        .map(|row| licnode_store::LoggedChange {
             record_id: row.record_id,
             collection: row.collection,
             jurisdiction: row.jurisdiction,
@@ -448,6 +448,7 @@ async fn ship(
             at_ms: row.at_ms,
             origin: origin.to_string(),
             bytes: row.bytes,
+            ..licnode_store::LoggedChange::default()
         })
         .collect();
     let outcome = to.apply_remote(&remote).await.expect("apply");

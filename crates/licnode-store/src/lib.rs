@@ -44,16 +44,17 @@ pub use audit::{AuditEntry, AuditFinding, AuditKind, AuditRecord, AuditReport};
 pub use backup::{DatabaseSummary, PgSnapshot};
 pub use date_sort::{DateCursor, sortable_date_fields};
 pub use deadlines::DeadlineQuery;
+pub use licnode_sync::protocol::LoggedChange;
 pub use projection::{Projection, name_grams};
 pub use read::subtree_prefix;
-pub use read::{ChangeRow, ListQuery, Page, SearchQuery, StoredRecord};
+pub use read::{ListQuery, Page, SearchQuery, StoredRecord};
 pub use replication_tx::ReplicationTx;
 pub use reports::ReportRun;
 pub use sync_state::{CursorMove, QuarantineEntry, QuarantineReason, Refusal};
 pub use sync_stream::{SyncStream, UnknownSyncStream};
 pub use write::{
     ApplyOutcome, ApprovedAction, Attribution, ModifyError, PreparedChange, PreparedRecord,
-    REASON_IDENTITY_CONFLICT, REASON_INVALID_RECORD, RemoteChange,
+    REASON_IDENTITY_CONFLICT, REASON_INVALID_RECORD,
 };
 
 /// Errors of the store.

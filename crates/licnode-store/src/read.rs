@@ -8,6 +8,7 @@ use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Sqlite};
 use crate::dialect::with_reader;
 use crate::projection::{Projection, name_grams};
 use crate::{Db, Store, StoreError};
+use licnode_sync::protocol::LoggedChange;
 
 /// A record as the projection holds it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -40,22 +41,6 @@ impl StoredRecord {
             last_seq,
         }
     }
-}
-
-/// One change-log row.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct ChangeRow {
-    pub seq: i64,
-    pub hash: String,
-    pub record_id: String,
-    pub collection: String,
-    pub jurisdiction: String,
-    pub author_node: String,
-    pub author_user: String,
-    pub origin: String,
-    pub at_ms: i64,
-    #[serde(skip)]
-    pub bytes: Vec<u8>,
 }
 
 /// A filtered list of one collection.
@@ -266,7 +251,7 @@ impl Store {
         after: i64,
         collections: Option<&[&str]>,
         limit: i64,
-    ) -> Result<Vec<ChangeRow>, StoreError> {
+    ) -> Result<Vec<LoggedChange>, StoreError> {
         let columns = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
                        origin, at_ms, bytes";
         match &self.db {
@@ -310,7 +295,7 @@ impl Store {
     }
 
     /// The change-log rows of one record, in sequence order.
-    pub async fn record_changes(&self, record_id: &str) -> Result<Vec<ChangeRow>, StoreError> {
+    pub async fn record_changes(&self, record_id: &str) -> Result<Vec<LoggedChange>, StoreError> {
         let columns = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
                        origin, at_ms, bytes";
         with_reader!(&self.db, |pool| {
@@ -504,14 +489,14 @@ pub(crate) fn pg_record(row: &sqlx::postgres::PgRow) -> Result<StoredRecord, Sto
     )
 }
 
-pub(crate) fn change_row<R: Row>(row: &R) -> Result<ChangeRow, StoreError>
+pub(crate) fn change_row<R: Row>(row: &R) -> Result<LoggedChange, StoreError>
 where
     usize: sqlx::ColumnIndex<R>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Vec<u8>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    Ok(ChangeRow {
+    Ok(LoggedChange {
         seq: row.try_get(0)?,
         hash: row.try_get(1)?,
         record_id: row.try_get(2)?,

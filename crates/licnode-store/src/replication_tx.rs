@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use sqlx::{Postgres, Sqlite};
 
+use crate::LoggedChange;
 use crate::audit::AuditTx as _;
 use crate::sync_state::{CursorMove, QuarantineEntry, SyncStream};
-use crate::write::{ApplyOutcome, Parsed, RemoteChange};
+use crate::write::{ApplyOutcome, Parsed};
 use crate::{AuditEntry, Db, Store, StoreError};
 
 /// An open write transaction for a received batch. Dropped without [`ReplicationTx::commit`],
@@ -103,7 +104,7 @@ impl ReplicationTx {
     /// records and logged with new sequence numbers. See [`Store::apply_remote`].
     pub async fn apply(
         &mut self,
-        changes: Vec<(&RemoteChange, licnode_doc::IncomingChange)>,
+        changes: Vec<(&LoggedChange, licnode_doc::IncomingChange)>,
     ) -> Result<ApplyOutcome, StoreError> {
         let parsed = changes
             .into_iter()

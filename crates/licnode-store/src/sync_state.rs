@@ -5,9 +5,9 @@
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::LoggedChange;
 use crate::dialect::{with_reader, with_writer};
 pub use crate::sync_stream::{SyncStream, UnknownSyncStream};
-use crate::write::RemoteChange;
 use crate::{Db, Store, StoreError};
 
 /// Why the store itself quarantines a received change. Refusals by the link's authority rules
@@ -198,7 +198,7 @@ impl Store {
         origin: &str,
         after: i64,
         limit: i64,
-    ) -> Result<Vec<crate::ChangeRow>, StoreError> {
+    ) -> Result<Vec<crate::LoggedChange>, StoreError> {
         let columns = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
                        origin, at_ms, bytes";
         with_reader!(&self.db, |pool| {
@@ -227,9 +227,9 @@ impl Store {
             if waiting.is_empty() {
                 break;
             }
-            let changes: Vec<RemoteChange> = waiting
+            let changes: Vec<LoggedChange> = waiting
                 .iter()
-                .map(|entry| RemoteChange {
+                .map(|entry| LoggedChange {
                     record_id: entry.record_id.clone(),
                     collection: entry.collection.clone(),
                     jurisdiction: entry.jurisdiction.clone(),
@@ -237,6 +237,7 @@ impl Store {
                     at_ms: entry.received_at_ms,
                     origin: entry.peer.clone(),
                     bytes: entry.bytes.clone(),
+                    ..LoggedChange::default()
                 })
                 .collect();
             let outcome = self.apply_remote(&changes).await?;

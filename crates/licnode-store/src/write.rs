@@ -10,7 +10,7 @@ use crate::dialect::with_writer;
 use crate::projection::Projection;
 use crate::read::StoredRecord;
 use crate::sync_state::QuarantineReason;
-use crate::{Db, Store, StoreError};
+use crate::{Db, LoggedChange, Store, StoreError};
 
 mod first_change;
 mod licence_action;
@@ -50,18 +50,6 @@ pub struct PreparedChange {
     /// The node this change was received from; this node's own code for local changes.
     pub origin: String,
     pub at_ms: i64,
-    pub bytes: Vec<u8>,
-}
-
-/// A change received from another node, as the sender's change log describes it.
-#[derive(Clone, Debug)]
-pub struct RemoteChange {
-    pub record_id: String,
-    pub collection: String,
-    pub jurisdiction: String,
-    pub author_user: String,
-    pub at_ms: i64,
-    pub origin: String,
     pub bytes: Vec<u8>,
 }
 
@@ -199,7 +187,7 @@ impl Store {
     /// Applies changes received from another node in one transaction. Changes already held are
     /// skipped, so duplicated and re-ordered deliveries are harmless; each applied change gets
     /// a new local sequence number, so it travels on to this node's other neighbours.
-    pub async fn apply_remote(&self, changes: &[RemoteChange]) -> Result<ApplyOutcome, StoreError> {
+    pub async fn apply_remote(&self, changes: &[LoggedChange]) -> Result<ApplyOutcome, StoreError> {
         let mut tx = self.begin_replication().await?;
         let outcome = tx.apply_parsed(parse_all(changes)).await?;
         tx.commit().await?;
@@ -315,18 +303,18 @@ async fn without_destroyed_since<T: WriteTx>(
 /// repeated within the batch are counted as duplicates, malformed ones refused.
 type ByRecord<'a> = Vec<(
     &'a str,
-    Vec<(&'a RemoteChange, licnode_doc::IncomingChange)>,
+    Vec<(&'a LoggedChange, licnode_doc::IncomingChange)>,
 )>;
 
 /// A received change with its bytes parsed (once: the authority check on arrival needs the
 /// author, the merge needs the change), or why they could not be.
 pub(crate) type Parsed<'a> = (
-    &'a RemoteChange,
+    &'a LoggedChange,
     Result<licnode_doc::IncomingChange, String>,
 );
 
 /// Parses every change of a batch.
-pub(crate) fn parse_all(changes: &[RemoteChange]) -> Vec<Parsed<'_>> {
+pub(crate) fn parse_all(changes: &[LoggedChange]) -> Vec<Parsed<'_>> {
     changes
         .iter()
         .map(|change| {
@@ -555,11 +543,11 @@ struct RemotePlan {
 fn plan_remote(
     record_id: &str,
     loaded: Option<LoadedDocument>,
-    incoming: Vec<(&RemoteChange, licnode_doc::IncomingChange)>,
+    incoming: Vec<(&LoggedChange, licnode_doc::IncomingChange)>,
     known: &HashSet<String>,
     outcome: &mut ApplyOutcome,
 ) -> Result<Option<RemotePlan>, StoreError> {
-    let fresh: Vec<(&RemoteChange, licnode_doc::IncomingChange)> = incoming
+    let fresh: Vec<(&LoggedChange, licnode_doc::IncomingChange)> = incoming
         .into_iter()
         .filter(|(_, change)| {
             let duplicate = known.contains(&change.hash.to_string());
@@ -586,7 +574,7 @@ fn plan_remote(
 fn plan_merged(
     record_id: &str,
     loaded: Option<LoadedDocument>,
-    fresh: Vec<(&RemoteChange, licnode_doc::IncomingChange)>,
+    fresh: Vec<(&LoggedChange, licnode_doc::IncomingChange)>,
     outcome: &mut ApplyOutcome,
 ) -> Result<Option<RemotePlan>, StoreError> {
     let mut doc = match &loaded {
@@ -661,7 +649,7 @@ fn plan_merged(
 fn agreed_meta(
     doc: &RecordDoc,
     before: Option<&licnode_doc::RecordMeta>,
-    applied: &[(&RemoteChange, &licnode_doc::IncomingChange)],
+    applied: &[(&LoggedChange, &licnode_doc::IncomingChange)],
 ) -> Result<licnode_doc::RecordMeta, &'static str> {
     let meta = doc
         .meta()
@@ -690,7 +678,7 @@ fn received_bytes(
 
 /// The change-log rows of the applied received changes of one record.
 fn received_rows(
-    applied: &[(&RemoteChange, &licnode_doc::IncomingChange)],
+    applied: &[(&LoggedChange, &licnode_doc::IncomingChange)],
     meta: &licnode_doc::RecordMeta,
 ) -> Vec<PreparedChange> {
     applied
@@ -711,7 +699,7 @@ fn received_rows(
 
 /// Refuses every change of `fresh` with the reason `reason`.
 fn refuse_all_as(
-    fresh: &[(&RemoteChange, licnode_doc::IncomingChange)],
+    fresh: &[(&LoggedChange, licnode_doc::IncomingChange)],
     reason: QuarantineReason,
     message: String,
     outcome: &mut ApplyOutcome,

@@ -511,7 +511,7 @@ async fn many_tamperings_at_once_are_each_listed_not_just_the_first() {
 #[tokio::test]
 async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused() {
     use licnode_store::sync_state::SyncStream;
-    use licnode_store::{Refusal, RemoteChange};
+    use licnode_store::{LoggedChange, Refusal};
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (county, _url, _a) = open(backend, &dir.path().join("county")).await;
@@ -534,12 +534,12 @@ async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused(
             )
             .await
             .expect("create");
-        let changes: Vec<RemoteChange> = county
+        let changes: Vec<LoggedChange> = county
             .changes_after(0, None, 100)
             .await
             .expect("changes")
             .into_iter()
-            .map(|row| RemoteChange {
+            .map(|row| LoggedChange {
                 record_id: row.record_id,
                 collection: row.collection,
                 jurisdiction: row.jurisdiction,
@@ -547,6 +547,7 @@ async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused(
                 at_ms: row.at_ms,
                 origin: "330106".into(),
                 bytes: row.bytes,
+                ..LoggedChange::default()
             })
             .collect();
         licnode_app::replication::store_batch(
@@ -558,7 +559,7 @@ async fn received_changes_are_logged_as_writes_and_refused_ones_as_sync_refused(
                 cursor: 2,
                 changes,
             },
-            |change: &RemoteChange, _: Option<&str>| {
+            |change: &LoggedChange, _: Option<&str>| {
                 if change.collection == "licences" {
                     Err(Refusal {
                         code: "outside_jurisdiction".into(),

@@ -4,7 +4,7 @@
 //! the document from the stored change. Every test runs against SQLite and PostgreSQL.
 
 use licnode_doc::{Authoring, RecordDoc, RecordMeta};
-use licnode_store::{Attribution, Projection, RemoteChange, SearchQuery, Store};
+use licnode_store::{Attribution, LoggedChange, Projection, SearchQuery, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, json};
 
@@ -17,7 +17,7 @@ async fn open(backend: Backend, dir: &std::path::Path) -> (Store, Option<TestDat
 }
 
 /// One generated record of every collection, as the county sends each: its creating change.
-fn first_changes() -> Vec<(RecordMeta, RemoteChange)> {
+fn first_changes() -> Vec<(RecordMeta, LoggedChange)> {
     let actor = licnode_doc::actor::fresh("330106");
     let mut generator = licnode_gen::Generator::new(5);
     licnode_model::collections()
@@ -36,7 +36,7 @@ fn first_changes() -> Vec<(RecordMeta, RemoteChange)> {
                 time_ms: 1_764_800_000_000,
             };
             let (_, change) = RecordDoc::create(&meta, &values, who).expect("create");
-            let remote = RemoteChange {
+            let remote = LoggedChange {
                 record_id: meta.id.clone(),
                 collection: meta.collection.clone(),
                 jurisdiction: meta.jurisdiction.clone(),
@@ -44,6 +44,7 @@ fn first_changes() -> Vec<(RecordMeta, RemoteChange)> {
                 at_ms: 1_764_900_000_000,
                 origin: "330106".into(),
                 bytes: change.bytes,
+                ..LoggedChange::default()
             };
             (meta, remote)
         })
@@ -56,7 +57,7 @@ async fn records_received_as_first_changes_are_stored_as_their_documents_show_th
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (store, _database) = open(backend, dir.path()).await;
         let received = first_changes();
-        let changes: Vec<RemoteChange> = received.iter().map(|(_, c)| c.clone()).collect();
+        let changes: Vec<LoggedChange> = received.iter().map(|(_, c)| c.clone()).collect();
         let outcome = store.apply_remote(&changes).await.expect("apply");
         assert_eq!(
             outcome.applied.len(),

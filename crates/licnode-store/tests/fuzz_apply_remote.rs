@@ -7,7 +7,7 @@
 //! cargo test --release -p licnode-store --test fuzz_apply_remote`.
 
 use licnode_app::{Archive, Author};
-use licnode_store::{RemoteChange, Store, StoredRecord};
+use licnode_store::{LoggedChange, Store, StoredRecord};
 use licnode_testkit::fuzz::{self, Watchdog};
 use licnode_testkit::{BACKENDS, TestDatabase};
 use proptest::prelude::*;
@@ -19,7 +19,7 @@ use serde_json::json;
 struct Seeded {
     store: Store,
     held: StoredRecord,
-    corpus: Vec<RemoteChange>,
+    corpus: Vec<LoggedChange>,
     /// The records the corpus's changes are of.
     record_ids: std::collections::BTreeSet<String>,
     _database: Option<TestDatabase>,
@@ -71,7 +71,7 @@ async fn seeded(backend: licnode_testkit::Backend) -> Seeded {
     let mut corpus = Vec::new();
     for source in [&store, &other] {
         for row in source.changes_after(0, None, 100).await.expect("changes") {
-            corpus.push(RemoteChange {
+            corpus.push(LoggedChange {
                 record_id: row.record_id,
                 collection: row.collection,
                 jurisdiction: row.jurisdiction,
@@ -79,6 +79,7 @@ async fn seeded(backend: licnode_testkit::Backend) -> Seeded {
                 at_ms: row.at_ms,
                 origin: "330106".into(),
                 bytes: row.bytes,
+                ..LoggedChange::default()
             });
         }
     }
@@ -119,7 +120,7 @@ fn claims() -> impl Strategy<Value = Claims> {
 
 /// One received change of the batch: which valid change it starts from, its bytes (mutated,
 /// or random) and its claims.
-fn received(corpus: Vec<RemoteChange>) -> impl Strategy<Value = RemoteChange> {
+fn received(corpus: Vec<LoggedChange>) -> impl Strategy<Value = LoggedChange> {
     let valid: Vec<Vec<u8>> = corpus.iter().map(|change| change.bytes.clone()).collect();
     let count = corpus.len();
     (
@@ -141,7 +142,7 @@ fn received(corpus: Vec<RemoteChange>) -> impl Strategy<Value = RemoteChange> {
 }
 
 /// Applies `batch` and checks what the store did with it.
-async fn apply_and_check(seeded: &Seeded, batch: &[RemoteChange]) -> Result<(), TestCaseError> {
+async fn apply_and_check(seeded: &Seeded, batch: &[LoggedChange]) -> Result<(), TestCaseError> {
     let store = &seeded.store;
     let seq_before = store.last_seq().await.expect("last seq");
     let held_before = store.get(&seeded.held.id).await.expect("read");

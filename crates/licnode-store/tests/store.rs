@@ -2,7 +2,7 @@
 
 use licnode_app::Author;
 use licnode_app::{Archive, ArchiveError};
-use licnode_store::{ListQuery, RemoteChange, SearchQuery, Store};
+use licnode_store::{ListQuery, LoggedChange, SearchQuery, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 
@@ -47,9 +47,9 @@ async fn ship(from: &Store, to: &Store, origin: &str, cursor: i64) -> i64 {
         .await
         .expect("changes");
     let last = rows.last().map_or(cursor, |row| row.seq);
-    let remote: Vec<RemoteChange> = rows
+    let remote: Vec<LoggedChange> = rows
         .into_iter()
-        .map(|row| RemoteChange {
+        .map(|row| LoggedChange {
             record_id: row.record_id,
             collection: row.collection,
             jurisdiction: row.jurisdiction,
@@ -57,6 +57,7 @@ async fn ship(from: &Store, to: &Store, origin: &str, cursor: i64) -> i64 {
             at_ms: row.at_ms,
             origin: origin.to_string(),
             bytes: row.bytes,
+            ..LoggedChange::default()
         })
         .collect();
     let outcome = to.apply_remote(&remote).await.expect("apply");
@@ -432,9 +433,9 @@ async fn received_changes_are_idempotent_and_travel_on_with_new_sequence_numbers
             .changes_after(0, None, 100)
             .await
             .expect("rows");
-        let mut remote: Vec<RemoteChange> = rows
+        let mut remote: Vec<LoggedChange> = rows
             .iter()
-            .map(|row| RemoteChange {
+            .map(|row| LoggedChange {
                 record_id: row.record_id.clone(),
                 collection: row.collection.clone(),
                 jurisdiction: row.jurisdiction.clone(),
@@ -442,6 +443,7 @@ async fn received_changes_are_idempotent_and_travel_on_with_new_sequence_numbers
                 at_ms: row.at_ms,
                 origin: "330106".into(),
                 bytes: row.bytes.clone(),
+                ..LoggedChange::default()
             })
             .collect();
         let again = province_store.apply_remote(&remote).await.expect("again");
@@ -481,9 +483,9 @@ async fn hostile_change_bytes_are_refused_and_change_nothing() {
             b"\x85\x6f\x4a\x83garbage".to_vec(),
             (0..=255u8).collect(),
         ];
-        let remote: Vec<RemoteChange> = corpus
+        let remote: Vec<LoggedChange> = corpus
             .into_iter()
-            .map(|bytes| RemoteChange {
+            .map(|bytes| LoggedChange {
                 record_id: "x".into(),
                 collection: "licences".into(),
                 jurisdiction: "330106".into(),
@@ -491,6 +493,7 @@ async fn hostile_change_bytes_are_refused_and_change_nothing() {
                 at_ms: 0,
                 origin: "330106".into(),
                 bytes,
+                ..LoggedChange::default()
             })
             .collect();
         let outcome = store.apply_remote(&remote).await.expect("apply");

@@ -4,7 +4,7 @@
 use licnode_app::Archive;
 use licnode_app::Author;
 use licnode_store::sync_state::{REASON_MALFORMED, REASON_MISSING_DEPENDENCY, SyncStream};
-use licnode_store::{Refusal, RemoteChange, Store};
+use licnode_store::{LoggedChange, Refusal, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::json;
 
@@ -17,13 +17,13 @@ async fn open(backend: Backend, dir: &std::path::Path) -> (Store, Option<TestDat
 }
 
 /// The change-log rows of `store` after `after` as a neighbour receives them from `origin`.
-async fn rows(store: &Store, after: i64, origin: &str) -> Vec<RemoteChange> {
+async fn rows(store: &Store, after: i64, origin: &str) -> Vec<LoggedChange> {
     store
         .changes_after(after, None, 10_000)
         .await
         .expect("changes")
         .into_iter()
-        .map(|row| RemoteChange {
+        .map(|row| LoggedChange {
             record_id: row.record_id,
             collection: row.collection,
             jurisdiction: row.jurisdiction,
@@ -31,6 +31,7 @@ async fn rows(store: &Store, after: i64, origin: &str) -> Vec<RemoteChange> {
             at_ms: row.at_ms,
             origin: origin.to_owned(),
             bytes: row.bytes,
+            ..LoggedChange::default()
         })
         .collect()
 }
@@ -43,7 +44,7 @@ fn record(collection: &str, jurisdiction: &str) -> serde_json::Map<String, serde
 /// Denies every change of `refused_collection`.
 fn deny(
     refused_collection: &'static str,
-) -> impl FnMut(&RemoteChange, Option<&str>) -> Result<(), Refusal> {
+) -> impl FnMut(&LoggedChange, Option<&str>) -> Result<(), Refusal> {
     move |change, _| {
         if change.collection == refused_collection {
             Err(Refusal {
@@ -244,7 +245,7 @@ async fn county_record(store: &Store) -> (String, Vec<u8>) {
 
 /// A change of the county's record made elsewhere, with `values` written as they are (no
 /// validation: what a hostile or broken node could send).
-fn forged_update(bytes: &[u8], values: serde_json::Value) -> RemoteChange {
+fn forged_update(bytes: &[u8], values: serde_json::Value) -> LoggedChange {
     let mut doc = licnode_doc::RecordDoc::load(bytes).expect("load");
     let meta = doc.meta().expect("meta");
     let actor = licnode_doc::actor::fresh("330106");
@@ -260,7 +261,7 @@ fn forged_update(bytes: &[u8], values: serde_json::Value) -> RemoteChange {
         )
         .expect("update")
         .expect("a change");
-    RemoteChange {
+    LoggedChange {
         record_id: meta.id,
         collection: meta.collection,
         jurisdiction: meta.jurisdiction,
@@ -268,12 +269,13 @@ fn forged_update(bytes: &[u8], values: serde_json::Value) -> RemoteChange {
         at_ms: 2,
         origin: "330106".into(),
         bytes: change.bytes,
+        ..LoggedChange::default()
     }
 }
 
 /// Stores `changes` as a batch from the county, allowed by the authority check, and returns the
 /// quarantine's reasons by hash.
-async fn receive(store: &Store, changes: Vec<RemoteChange>) -> Vec<(String, String)> {
+async fn receive(store: &Store, changes: Vec<LoggedChange>) -> Vec<(String, String)> {
     let batch = licnode_app::replication::ReceivedBatch {
         cursor_move: Default::default(),
         peer: "330106".into(),
@@ -354,7 +356,7 @@ async fn a_received_change_that_breaks_the_model_is_quarantined_as_invalid_recor
         .expect("create");
         let quarantined = receive(
             &province,
-            vec![RemoteChange {
+            vec![LoggedChange {
                 record_id: meta.id.clone(),
                 collection: meta.collection.clone(),
                 jurisdiction: meta.jurisdiction.clone(),
@@ -362,6 +364,7 @@ async fn a_received_change_that_breaks_the_model_is_quarantined_as_invalid_recor
                 at_ms: 3,
                 origin: "330106".into(),
                 bytes: change.bytes.clone(),
+                ..LoggedChange::default()
             }],
         )
         .await;
@@ -427,7 +430,7 @@ async fn a_received_change_cannot_give_a_record_a_second_identity_even_as_a_losi
             .expect("a forged creation that loses the merge");
         let quarantined = receive(
             &province,
-            vec![RemoteChange {
+            vec![LoggedChange {
                 record_id: id.clone(),
                 collection: "quality_archives".into(),
                 jurisdiction: "330106".into(),
@@ -435,6 +438,7 @@ async fn a_received_change_cannot_give_a_record_a_second_identity_even_as_a_losi
                 at_ms: 4,
                 origin: "330106".into(),
                 bytes: losing.bytes.clone(),
+                ..LoggedChange::default()
             }],
         )
         .await;

@@ -47,10 +47,17 @@ pub fn batch_len(sizes: impl IntoIterator<Item = usize>) -> usize {
     count
 }
 
-/// One change-log row on the wire.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WireChange {
-    /// Its sequence number in the sender's log.
+/// One change of a change log: the one row type of a change, as the store logs it, as the
+/// wire carries it and as a receiver applies it (issue 17, item 3).
+///
+/// `origin` — the node this change was received from, or this node's own code for a local
+/// change — is the receiver's to set and never travels: it is skipped by serialisation, and a
+/// received batch names its sender as the origin of every change in it
+/// (`licnode_app::replication::ReceivedBatch`). Likewise a receiver trusts only the change's
+/// actor id for its author, never `author_node`, and computes the hash from the bytes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoggedChange {
+    /// Its sequence number in the sender's log (0 for a change not logged by the sender).
     pub seq: i64,
     pub hash: String,
     pub record_id: String,
@@ -59,6 +66,9 @@ pub struct WireChange {
     /// The node the sender's log names as author (the receiver trusts only the actor id).
     pub author_node: String,
     pub author_user: String,
+    /// Who handed this change to the node that holds it: set by that node, never sent.
+    #[serde(skip)]
+    pub origin: String,
     pub at_ms: i64,
     #[serde(with = "base64_bytes")]
     pub bytes: Vec<u8>,
@@ -92,7 +102,7 @@ pub struct PushRequest {
     /// Only with `after` = 0.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub restart: bool,
-    pub changes: Vec<WireChange>,
+    pub changes: Vec<LoggedChange>,
 }
 
 /// What the parent did with a pushed batch.
@@ -126,7 +136,7 @@ pub struct PullRequest {
 /// A batch of the parent's changes for the child.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
-    pub changes: Vec<WireChange>,
+    pub changes: Vec<LoggedChange>,
     /// The cursor to ask after next time.
     pub next: i64,
     /// The hash of the sender's change at `next`, to name with it next time.
@@ -146,17 +156,17 @@ const FRAME_MAGIC: &[u8; 4] = b"LNB1";
 
 /// A message that carries changes: push requests and pull answers.
 pub trait CarriesChanges {
-    fn changes_mut(&mut self) -> &mut Vec<WireChange>;
+    fn changes_mut(&mut self) -> &mut Vec<LoggedChange>;
 }
 
 impl CarriesChanges for PushRequest {
-    fn changes_mut(&mut self) -> &mut Vec<WireChange> {
+    fn changes_mut(&mut self) -> &mut Vec<LoggedChange> {
         &mut self.changes
     }
 }
 
 impl CarriesChanges for PullResponse {
-    fn changes_mut(&mut self) -> &mut Vec<WireChange> {
+    fn changes_mut(&mut self) -> &mut Vec<LoggedChange> {
         &mut self.changes
     }
 }
@@ -298,8 +308,8 @@ mod tests {
     }
 
     #[test]
-    fn change_bytes_travel_as_base64() {
-        let change = WireChange {
+    fn change_bytes_travel_as_base64_and_the_origin_stays_home() {
+        let change = LoggedChange {
             seq: 7,
             hash: "ab".into(),
             record_id: "r".into(),
@@ -307,19 +317,28 @@ mod tests {
             jurisdiction: "330106".into(),
             author_node: "330106".into(),
             author_user: "u".into(),
+            origin: "330100".into(),
             at_ms: 1,
             bytes: vec![0, 1, 2, 255],
         };
         let text = serde_json::to_string(&change).expect("json");
         assert!(text.contains("\"AAEC/w==\""), "{text}");
+        // Who handed a change over is the receiver's to say: it never travels.
+        assert!(
+            !text.contains("origin") && !text.contains("330100"),
+            "{text}"
+        );
         assert_eq!(
-            serde_json::from_str::<WireChange>(&text).expect("back"),
-            change
+            serde_json::from_str::<LoggedChange>(&text).expect("back"),
+            LoggedChange {
+                origin: String::new(),
+                ..change
+            }
         );
     }
 
     fn sample_push() -> PushRequest {
-        let change = |seq: i64, bytes: Vec<u8>| WireChange {
+        let change = |seq: i64, bytes: Vec<u8>| LoggedChange {
             seq,
             hash: format!("h{seq}"),
             record_id: "r".into(),
@@ -327,6 +346,7 @@ mod tests {
             jurisdiction: "330106".into(),
             author_node: "330106".into(),
             author_user: "用户".into(),
+            origin: String::new(),
             at_ms: seq,
             bytes,
         };

@@ -12,7 +12,6 @@ use licnode_server::anchors::{
     RelayResponse,
 };
 use licnode_server::retention::PkiNodeKey;
-use licnode_store::SyncStream;
 
 /// What one hand-up did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -43,13 +42,12 @@ pub async fn hand_up(
     base: &str,
     parent_code: &str,
 ) -> anyhow::Result<HandUpReport> {
-    let store = archive.replication_store();
     let own_code = archive.scope.node_ref().code;
     let mut report = HandUpReport::default();
-    let (head_seq, head_hash) = store.audit_head().await?;
+    let (head_seq, head_hash) = archive.audit_head().await?;
     // The parent took the anchor of this very head at an earlier session and nothing has been
     // audited here since: no round trip to ask it again (a quiet session costs no more).
-    let accepted = store.newest_anchor(&own_code).await?;
+    let accepted = archive.newest_anchor(&own_code).await?;
     if accepted
         .is_some_and(|own| own.extends && own.audit_seq == head_seq && own.audit_hash == head_hash)
     {
@@ -82,9 +80,7 @@ pub async fn hand_up(
             .map_or(0, |newest| newest.audit_seq);
         let key = PkiNodeKey(tls.clone());
         let now = licnode_store::now_ms();
-        let (payload, signed) = store
-            .sign_anchor(&own_code, &key, previous_seq, now)
-            .await?;
+        let (payload, signed) = archive.sign_own_anchor(&key, previous_seq, now).await?;
         let answer: Result<HandUpResponse, ClientError> = client
             .post_json(&format!("{base}{ANCHOR_PATH}"), &signed)
             .await;
@@ -99,11 +95,10 @@ pub async fn hand_up(
             }
             Err(error) => return Err(error.into()),
         };
-        store
-            .record_anchor(&payload, &signed, &own_code, &own_code, Some(verdict), now)
-            .await?;
         // The newest own anchor (and every one the parent refused) is all this node keeps.
-        store.prune_anchors(Some(&own_code), None).await?;
+        archive
+            .record_own_anchor(&payload, &signed, verdict, now)
+            .await?;
         report.anchored_seq = Some(payload.audit_seq);
     }
     report.relayed = relay(archive, client, base, parent_code).await?;
@@ -120,15 +115,10 @@ async fn relay(
     base: &str,
     parent_code: &str,
 ) -> anyhow::Result<usize> {
-    let store = archive.replication_store();
-    let own_code = archive.scope.node_ref().code;
-    let mut cursor = store
-        .sync_cursor(parent_code, SyncStream::AnchorsRelayed)
-        .await?;
     let mut stored = 0;
     loop {
-        let held = store
-            .anchors_after(cursor, &own_code, MAX_RELAY_BATCH as i64)
+        let held = archive
+            .anchors_to_relay(parent_code, MAX_RELAY_BATCH as i64)
             .await?;
         let Some(last_key) = held.last().map(|anchor| anchor.anchor_key) else {
             break;
@@ -143,12 +133,8 @@ async fn relay(
             tracing::warn!(parent = parent_code, code = %refusal.code, message = %refusal.message, "the parent refused a relayed anchor");
         }
         stored += answer.stored;
-        cursor = last_key;
-        store
-            .advance_sync_cursor(parent_code, SyncStream::AnchorsRelayed, cursor)
-            .await?;
         // What the parent now holds need not be kept here, but the newest of each node.
-        store.prune_anchors(None, Some(cursor)).await?;
+        archive.anchors_relayed(parent_code, last_key).await?;
     }
     Ok(stored)
 }

@@ -36,7 +36,6 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use licnode_app::replication::child::next_push_batch;
 use licnode_app::replication::parent;
-use licnode_store::SyncStream;
 
 /// The first line of every bundle.
 pub const MAGIC: &str = "licnode-bundle/1";
@@ -226,13 +225,12 @@ pub async fn export(
     parent: &NodeRef,
 ) -> anyhow::Result<(Vec<u8>, ExportSummary)> {
     let local = archive.scope.node_ref();
-    let store = archive.replication_store();
     let up = collections_for(&local, parent, Link::Parent, Flow::Send);
-    let start = store.sync_cursor(&parent.code, SyncStream::Acked).await?;
+    let start = archive.acknowledged_by(&parent.code).await?;
     let mut after = start;
     let mut batches = Vec::new();
     if !up.is_empty() {
-        while let Some(batch) = next_push_batch(store, &local, parent, &up, after).await? {
+        while let Some(batch) = next_push_batch(archive, parent, &up, after).await? {
             after = batch.up_to;
             batches.push(batch);
         }
@@ -257,7 +255,7 @@ pub async fn export(
         "after": summary.after,
         "up_to": summary.up_to,
     }));
-    store.audit(entry).await?;
+    archive.audit(entry).await?;
     let payload = Payload {
         from: local.code.clone(),
         from_level: local.level,
@@ -359,8 +357,7 @@ pub async fn import(
     }
     if report.acknowledged == 0 {
         report.acknowledged = archive
-            .replication_store()
-            .sync_cursor(&child.code, SyncStream::Push)
+            .stored_of_child(&child.code)
             .await
             .map_err(|error| BundleError::new("internal", error.to_string()))?;
     }

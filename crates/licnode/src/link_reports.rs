@@ -61,10 +61,7 @@ async fn relay(
     base: &str,
     parent_code: &str,
 ) -> anyhow::Result<usize> {
-    let store = archive.replication_store();
-    let mut cursor = store
-        .sync_cursor(parent_code, licnode_store::SyncStream::LinksRelayed)
-        .await?;
+    let mut cursor = archive.link_reports_relayed_to(parent_code).await?;
     let mut kept = 0;
     loop {
         let held = archive
@@ -76,9 +73,7 @@ async fn relay(
         let reports: Vec<LinkReport> = held.into_iter().map(|held| held.report).collect();
         kept += send(client, base, &reports).await?;
         cursor = last_key;
-        store
-            .reset_sync_cursor(parent_code, licnode_store::SyncStream::LinksRelayed, cursor)
-            .await?;
+        archive.link_reports_relayed(parent_code, cursor).await?;
     }
     Ok(kept)
 }

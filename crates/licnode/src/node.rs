@@ -699,14 +699,14 @@ mod tests {
             // the store is closed.
             let written: Arc<Mutex<Option<Result<(), String>>>> = Arc::default();
             let outcome = written.clone();
-            let store = node.archive().replication_store().clone();
+            let archive = node.archive().clone();
             supervisor.spawn("late writer", WhenTaskDies::Restart, move |cancel| {
-                let store = store.clone();
+                let archive = archive.clone();
                 let outcome = outcome.clone();
                 async move {
                     cancel.cancelled().await;
                     tokio::time::sleep(Duration::from_millis(300)).await;
-                    let result = store
+                    let result = archive
                         .save_link_state("late writer", &serde_json::json!({"stopping": true}))
                         .await
                         .map_err(|error| error.to_string());

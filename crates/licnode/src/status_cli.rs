@@ -17,7 +17,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         "quarantined     {} received changes",
         archive.quarantine_count().await?
     );
-    let links = archive.replication_store().link_states().await?;
+    let links = archive.link_states().await?;
     match (&config.node.parent_url, links.first()) {
         (None, _) => println!("parent          none (the root of the tree)"),
         (Some(url), None) => println!("parent          {url}: no session yet"),

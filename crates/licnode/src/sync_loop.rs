@@ -118,7 +118,7 @@ async fn run(
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep_until(next_session) => {}
             _ = shared.wake.notified() => {}
-            _ = archive.replication_store().changed() => {
+            _ = archive.changed() => {
                 // More writes usually follow the first: wait a little for them.
                 tokio::select! {
                     _ = cancel.cancelled() => return,
@@ -245,7 +245,7 @@ fn record(
 
 /// The totals of the link as saved before a restart, so that they do not start again at 0.
 async fn restore_totals(archive: &Archive, shared: &LinkHandle) {
-    let Ok(states) = archive.replication_store().link_states().await else {
+    let Ok(states) = archive.link_states().await else {
         return;
     };
     let Some(saved) = states
@@ -273,11 +273,7 @@ async fn restore_totals(archive: &Archive, shared: &LinkHandle) {
 
 async fn save(archive: &Archive, status: &LinkStatus) {
     let value = serde_json::to_value(status).unwrap_or_default();
-    if let Err(error) = archive
-        .replication_store()
-        .save_link_state("parent", &value)
-        .await
-    {
+    if let Err(error) = archive.save_link_state("parent", &value).await {
         tracing::warn!(%error, "cannot save the link state");
     }
 }

@@ -277,7 +277,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     .expect("province session");
     let at_province = zhejiang
         .archive()
-        .replication_store()
+        .store_for_tests()
         .newest_anchor("330106")
         .await
         .expect("anchor")
@@ -291,7 +291,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
         assert!(
             national
                 .archive()
-                .replication_store()
+                .store_for_tests()
                 .newest_anchor(code)
                 .await
                 .expect("anchor")
@@ -305,7 +305,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
         .expect("county session");
     let county_anchors = zhejiang
         .archive()
-        .replication_store()
+        .store_for_tests()
         .anchors_after(0, "330000", 100)
         .await
         .expect("held");
@@ -386,19 +386,19 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     assert!(finding.contains("rewritten"), "{finding}");
     let broken = zhejiang
         .archive()
-        .replication_store()
+        .store_for_tests()
         .broken_anchors("330106")
         .await
         .expect("broken");
     assert_eq!(broken.len(), 1);
     assert_eq!(broken[0].previous_seq, anchored_seq);
     assert!(
-        kinds_in_log(zhejiang.archive().replication_store())
+        kinds_in_log(zhejiang.archive().store_for_tests())
             .await
             .contains(&AuditKind::AuditChainBroken)
     );
     assert!(
-        kinds_in_log(xihu.archive().replication_store())
+        kinds_in_log(xihu.archive().store_for_tests())
             .await
             .contains(&AuditKind::AuditChainBroken),
         "the county's own log says what its parent found"
@@ -420,7 +420,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     assert_eq!(
         national
             .archive()
-            .replication_store()
+            .store_for_tests()
             .broken_anchors("330106")
             .await
             .expect("broken")
@@ -433,7 +433,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
     for (witness, own) in [(&zhejiang, "330000"), (&national, "100000")] {
         let county: Vec<_> = witness
             .archive()
-            .replication_store()
+            .store_for_tests()
             .anchors_after(0, own, 100)
             .await
             .expect("held")
@@ -446,7 +446,7 @@ async fn a_chain_rewritten_after_it_was_anchored_is_reported_against_the_parent_
 
     // (d) The staff API reports the change-log cross-check and the last anchor known locally:
     // the last two entries (a write among them) deleted and the head rewritten.
-    let store = xihu.archive().replication_store();
+    let store = xihu.archive().store_for_tests();
     store
         .add_user("auditor", "auditor", Role::Auditor, support::PASSWORD)
         .await
@@ -522,7 +522,7 @@ async fn a_parent_keeps_only_anchors_its_child_signed_or_relays_from_below_it() 
     let key = PkiNodeKey(tls.clone());
     let (_, signed) = xihu
         .archive()
-        .replication_store()
+        .store_for_tests()
         .sign_anchor("330106", &key, 0, licnode_store::now_ms())
         .await
         .expect("sign");
@@ -582,7 +582,7 @@ async fn a_parent_keeps_only_anchors_its_child_signed_or_relays_from_below_it() 
     assert!(
         zhejiang
             .archive()
-            .replication_store()
+            .store_for_tests()
             .newest_anchor("330106")
             .await
             .expect("anchor")
@@ -596,7 +596,7 @@ async fn a_parent_keeps_only_anchors_its_child_signed_or_relays_from_below_it() 
     }
     let held = zhejiang
         .archive()
-        .replication_store()
+        .store_for_tests()
         .anchors_after(0, "330000", 100)
         .await
         .expect("held");

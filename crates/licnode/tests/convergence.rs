@@ -472,20 +472,15 @@ async fn session(
     let up = collections_for(me, them, Link::Parent, Flow::Send);
     let mut acknowledged = upper
         .archive
-        .replication_store()
+        .store_for_tests()
         .sync_cursor(&me.code, licnode_store::SyncStream::Push)
         .await
         .expect("cursor");
     loop {
-        let Some(request) = push_batch(
-            local.archive.replication_store(),
-            me,
-            them,
-            &up,
-            acknowledged,
-        )
-        .await
-        .expect("push batch") else {
+        let Some(request) = push_batch(&local.archive, them, &up, acknowledged)
+            .await
+            .expect("push batch")
+        else {
             break;
         };
         mailbox
@@ -522,13 +517,13 @@ async fn session(
         && let Some(old) = pick(mailbox.pulls.get(&child), rng)
     {
         totals.replayed += 1;
-        apply_pulled(local.archive.replication_store(), me, them, old)
+        apply_pulled(local.archive.store_for_tests(), me, them, old)
             .await
             .expect("a stale pull answer is harmless");
     }
     let mut after = local
         .archive
-        .replication_store()
+        .store_for_tests()
         .sync_cursor(&them.code, licnode_store::SyncStream::Pull)
         .await
         .expect("cursor");
@@ -567,7 +562,7 @@ async fn session(
             .await
             .expect("pull");
             totals.reordered += 1;
-            let early = apply_pulled(local.archive.replication_store(), me, them, second.clone())
+            let early = apply_pulled(local.archive.store_for_tests(), me, them, second.clone())
                 .await
                 .expect("apply the later batch first");
             totals.waited_for_dependency += early.pending.len() as u64;
@@ -576,13 +571,13 @@ async fn session(
         }
         let caught_up = first.caught_up;
         let next = first.next;
-        let outcome = apply_pulled(local.archive.replication_store(), me, them, first.clone())
+        let outcome = apply_pulled(local.archive.store_for_tests(), me, them, first.clone())
             .await
             .expect("apply pulled");
         moved += outcome.applied.len();
         if rng.random_bool(weather.repeat) {
             totals.repeated += 1;
-            let again = apply_pulled(local.archive.replication_store(), me, them, first)
+            let again = apply_pulled(local.archive.store_for_tests(), me, them, first)
                 .await
                 .expect("apply a repeated answer");
             assert!(
@@ -592,7 +587,7 @@ async fn session(
         }
         after = local
             .archive
-            .replication_store()
+            .store_for_tests()
             .sync_cursor(&them.code, licnode_store::SyncStream::Pull)
             .await
             .expect("cursor")
@@ -664,7 +659,7 @@ async fn check(nodes: &[SimNode], creators: &BTreeMap<String, (usize, String, St
         logs.push(by_record);
         let quarantined = node
             .archive
-            .replication_store()
+            .store_for_tests()
             .quarantined(10)
             .await
             .expect("quarantine");

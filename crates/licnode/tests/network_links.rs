@@ -149,7 +149,7 @@ async fn national_holds_every_link(national: &NodeHandle) {
 async fn province_knows_its_own_links(zhejiang: &NodeHandle) {
     zhejiang
         .archive()
-        .replication_store()
+        .store_for_tests()
         .save_link_state(
             "parent",
             &serde_json::json!({ "last_success_ms": 5, "consecutive_failures": 2,

@@ -174,8 +174,7 @@ async fn a_county_that_skips_its_parent_is_refused_at_the_first_request_and_audi
         assert_eq!(refused_code(cursor), (403, "not_a_child".into()), "{url}");
         // What the county would push is refused whole.
         let batch = licnode_app::replication::child::next_push_batch(
-            tree.xihu.archive().replication_store(),
-            &tree.xihu.archive().scope.node_ref(),
+            tree.xihu.archive(),
             &licnode_sync::NodeRef::new(parent_code, parent.archive().scope.node_ref().level),
             &["quality_archives"],
             0,
@@ -213,7 +212,7 @@ async fn back_up(
     match backend {
         licnode_testkit::Backend::Sqlite => node
             .archive()
-            .replication_store()
+            .store_for_tests()
             .backup_into(&path)
             .await
             .expect("backup"),
@@ -332,7 +331,7 @@ async fn a_county_restored_from_a_backup_takes_back_what_it_had_sent_and_loses_n
         for node in [&tree.zhejiang, &tree.xihu] {
             let quarantined = node
                 .archive()
-                .replication_store()
+                .store_for_tests()
                 .quarantined(100)
                 .await
                 .expect("list");
@@ -433,7 +432,7 @@ async fn a_pushed_change_that_breaks_the_model_is_quarantined_and_changes_nothin
     let bytes = tree
         .xihu
         .archive()
-        .replication_store()
+        .store_for_tests()
         .document(&id)
         .await
         .expect("document")
@@ -471,7 +470,7 @@ async fn a_pushed_change_that_breaks_the_model_is_quarantined_and_changes_nothin
                 up_to: seq,
                 up_to_hash: Some(change.hash.to_string()),
                 restart: false,
-                changes: vec![licnode_sync::protocol::WireChange {
+                changes: vec![licnode_sync::protocol::LoggedChange {
                     seq,
                     hash: change.hash.to_string(),
                     record_id: id.clone(),
@@ -481,6 +480,7 @@ async fn a_pushed_change_that_breaks_the_model_is_quarantined_and_changes_nothin
                     author_user: "forger".into(),
                     at_ms: 1,
                     bytes: change.bytes.clone(),
+                    ..licnode_sync::protocol::LoggedChange::default()
                 }],
             },
         )
@@ -490,7 +490,7 @@ async fn a_pushed_change_that_breaks_the_model_is_quarantined_and_changes_nothin
     let quarantined = tree
         .zhejiang
         .archive()
-        .replication_store()
+        .store_for_tests()
         .quarantined(10)
         .await
         .expect("quarantine");
@@ -585,7 +585,7 @@ async fn a_batch_the_cursor_already_covers_is_applied_without_moving_the_cursor(
     let tree = Tree::start(licnode_testkit::Backend::Sqlite, &[]).await;
     write_archives(&tree.xihu, 3, 1_100).await;
     tree.sync_xihu().await;
-    let store = tree.zhejiang.archive().replication_store();
+    let store = tree.zhejiang.archive().store_for_tests();
     let before = store
         .sync_cursor_with_hash("330106", licnode_store::SyncStream::Push)
         .await
@@ -593,8 +593,7 @@ async fn a_batch_the_cursor_already_covers_is_applied_without_moving_the_cursor(
     // A change Xihu never pushed, numbered inside what the province acknowledged.
     let id = write_archives(&tree.xihu, 1, 1_200).await.remove(0);
     let mut batch = licnode_app::replication::child::next_push_batch(
-        tree.xihu.archive().replication_store(),
-        &tree.xihu.archive().scope.node_ref(),
+        tree.xihu.archive(),
         &tree.zhejiang.archive().scope.node_ref(),
         &["quality_archives"],
         before.0,

@@ -59,7 +59,7 @@ where
 
 /// A staff client of `node` with an approver's API token.
 async fn approver(node: &NodeHandle) -> (reqwest::Client, String) {
-    let store = node.archive().replication_store();
+    let store = node.archive().store_for_tests();
     store
         .add_user(
             "approver",
@@ -162,7 +162,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     let september_skipped = || async {
         zhejiang
             .archive()
-            .replication_store()
+            .store_for_tests()
             .report_runs(Some(ReportKind::Monthly), 10)
             .await
             .expect("runs")
@@ -200,7 +200,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(first["reporting_unit"], json!("浙江省市场监督管理局"));
     let runs = zhejiang
         .archive()
-        .replication_store()
+        .store_for_tests()
         .report_runs(Some(ReportKind::Monthly), 10)
         .await
         .expect("runs");
@@ -247,7 +247,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(bad["error"]["code"], json!("invalid_period"));
 
     // Clerks do not submit; a submitted report is not submitted twice.
-    let store = zhejiang.archive().replication_store();
+    let store = zhejiang.archive().store_for_tests();
     store
         .add_user(
             "clerk",

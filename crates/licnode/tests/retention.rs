@@ -238,7 +238,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     expected.sort();
     assert_eq!(destroyed, expected);
     for id in [&archive, &notice] {
-        let store = county.archive().replication_store();
+        let store = county.archive().store_for_tests();
         assert!(store.get(id).await.expect("get").is_none(), "{backend}");
         assert!(store.record_changes(id).await.expect("changes").is_empty());
         assert!(store.is_destroyed(id).await.expect("tombstone"));
@@ -312,7 +312,7 @@ struct Api {
 
 impl Api {
     async fn new(node: &NodeHandle) -> Api {
-        let store = node.archive().replication_store();
+        let store = node.archive().store_for_tests();
         let mut tokens = std::collections::HashMap::new();
         for (name, role) in [
             ("clerk", Role::Clerk),

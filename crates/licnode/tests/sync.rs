@@ -320,7 +320,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     let changes = forged
         .iter()
         .enumerate()
-        .map(|(i, (meta, change))| licnode_sync::protocol::WireChange {
+        .map(|(i, (meta, change))| licnode_sync::protocol::LoggedChange {
             seq: cursor.acknowledged + 1 + i as i64,
             hash: change.hash.to_string(),
             record_id: meta.id.clone(),
@@ -330,6 +330,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
             author_user: "forger".into(),
             at_ms: now,
             bytes: change.bytes.clone(),
+            ..licnode_sync::protocol::LoggedChange::default()
         })
         .collect();
     let answer: PushResponse = client
@@ -350,7 +351,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     let quarantined = tree
         .zhejiang
         .archive()
-        .replication_store()
+        .store_for_tests()
         .quarantined(10)
         .await
         .expect("list");
@@ -406,7 +407,7 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(
         tree.zhejiang
             .archive()
-            .replication_store()
+            .store_for_tests()
             .quarantined(10)
             .await
             .expect("list")
@@ -617,7 +618,7 @@ async fn bundle_scenario(backend: licnode_testkit::Backend) {
                     .all(|id| !held.iter().any(|(held, _)| held == id)),
                 "{label}: records written"
             );
-            let store = tree.zhejiang.archive().replication_store();
+            let store = tree.zhejiang.archive().store_for_tests();
             assert_eq!(
                 store
                     .sync_cursor("330106", SyncStream::Push)

@@ -174,7 +174,7 @@ async fn arrive(archive: &Archive, author_code: &str, jurisdiction: &str, fields
         }
     }
     Archive::with_level(
-        archive.replication_store().clone(),
+        archive.store_for_tests().clone(),
         author_code,
         Level::InspectionBody,
     )

@@ -177,7 +177,7 @@ async fn a_county_clerks_quality_archive_reaches_the_provinces_list_after_the_no
         .expect("xihu");
     for node in [&xihu, &zhejiang] {
         node.archive()
-            .replication_store()
+            .store_for_tests()
             .add_user("clerk", "经办人小王", Role::Clerk, PASSWORD)
             .await
             .expect("clerk");

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use licnode_store::public::{PublicPage, PublicQuery};
 use licnode_store::{
-    Attribution, Backend, ChangeRow, ListQuery, ModifyError, Page, PreparedChange, PreparedRecord,
-    Projection, Role, SearchQuery, Store, StoreError, StoredRecord,
+    Attribution, Backend, ListQuery, LoggedChange, ModifyError, Page, PreparedChange,
+    PreparedRecord, Projection, Role, SearchQuery, Store, StoreError, StoredRecord,
 };
 
 pub(crate) use author::approval_needed;
@@ -178,13 +178,10 @@ pub struct Updated {
 /// A node's archive: its store, its scope and this process's actor id.
 ///
 /// The store is private to the services, so code outside this crate cannot write past their
-/// rules (ARCHITECTURE.md, principle 13, "one rule, every door"); replication names its own door:
-///
-/// ```
-/// fn replication(archive: &licnode_app::Archive) -> &licnode_store::Store {
-///     archive.replication_store()
-/// }
-/// ```
+/// rules (ARCHITECTURE.md, principle 13, "one rule, every door"); the replication engine, the
+/// anchors, the link reports and the bundle go through services of this crate too. Only tests
+/// have a door of their own (`store_for_tests`, feature `testing`), which the shipped binary
+/// does not enable.
 ///
 /// and reaching for the store itself does not compile:
 ///
@@ -238,11 +235,10 @@ impl Archive {
         self
     }
 
-    /// The store, for the replication engine alone: sessions, bundles, the node-to-node
-    /// endpoints and audit anchors move changes, cursors and anchors that are not written
-    /// through the records service (received changes are checked by the authority table inside
-    /// the store's apply path). Nothing else takes this door.
-    pub fn replication_store(&self) -> &Store {
+    /// The store behind the services, for tests alone (feature `testing`): to forge what no
+    /// service writes, or read what no service shows. Nothing in the node takes this door.
+    #[cfg(feature = "testing")]
+    pub fn store_for_tests(&self) -> &Store {
         &self.store
     }
 
@@ -554,7 +550,7 @@ impl Archive {
         after: i64,
         collections: Option<&[&str]>,
         limit: i64,
-    ) -> Result<Vec<ChangeRow>, StoreError> {
+    ) -> Result<Vec<LoggedChange>, StoreError> {
         self.store.changes_after(after, collections, limit).await
     }
 

@@ -17,7 +17,7 @@ use licnode_store::{
     ApplyOutcome, AuditEntry, AuditKind, CursorMove, Refusal, Store, StoreError, SyncStream,
 };
 use licnode_sync::protocol::{
-    CursorResponse, MAX_BATCH, PullRequest, PullResponse, PushRequest, PushResponse, WireChange,
+    CursorResponse, LoggedChange, MAX_BATCH, PullRequest, PullResponse, PushRequest, PushResponse,
     batch_len,
 };
 use licnode_sync::{Flow, Link, NodeRef, collections_for};
@@ -317,7 +317,7 @@ impl Session<'_> {
         }
         if restart {
             // The restart goes alone: the parent moves its cursor back only with it.
-            let mut request = next_push_batch(store, &local, &parent, &up, 0)
+            let mut request = push_batch_after(store, &local, &parent, &up, 0)
                 .await?
                 .unwrap_or(PushRequest {
                     after: 0,
@@ -360,7 +360,7 @@ impl Session<'_> {
         let mut exhausted = false;
         loop {
             while !exhausted && in_flight.0.len() < PUSHES_IN_FLIGHT {
-                match next_push_batch(store, &local, &parent, up, next_after).await? {
+                match push_batch_after(store, &local, &parent, up, next_after).await? {
                     Some(request) => {
                         next_after = request.up_to;
                         let (up_to, bytes) = (request.up_to, batch_bytes(&request));
@@ -586,11 +586,21 @@ pub async fn apply_pulled(
     .await
 }
 
-/// The next push batch to `parent` after `after` (at most [`MAX_BATCH`] changes /
-/// [`licnode_sync::protocol::MAX_BATCH_CHANGE_BYTES`]; changes that do not go up are skipped,
-/// so `up_to` may lie past the last change's sequence number), or `None` when caught up. Used
-/// by network sessions and offline bundles alike.
+/// The next push batch of `archive`'s node to `parent` after `after` (at most [`MAX_BATCH`]
+/// changes / [`licnode_sync::protocol::MAX_BATCH_CHANGE_BYTES`]; changes that do not go up
+/// are skipped, so `up_to` may lie past the last change's sequence number), or `None` when
+/// caught up. Used by network sessions and offline bundles alike.
 pub async fn next_push_batch(
+    archive: &Archive,
+    parent: &NodeRef,
+    up: &[&str],
+    after: i64,
+) -> Result<Option<PushRequest>, StoreError> {
+    let local = archive.scope.node_ref();
+    push_batch_after(&archive.store, &local, parent, up, after).await
+}
+
+async fn push_batch_after(
     store: &Store,
     local: &NodeRef,
     parent: &NodeRef,
@@ -604,7 +614,7 @@ pub async fn next_push_batch(
     };
     let up_to = last.seq;
     let up_to_hash = Some(last.hash.clone());
-    let changes: Vec<WireChange> = rows
+    let changes: Vec<LoggedChange> = rows
         .into_iter()
         .filter(|row| row.origin != parent.code)
         .filter(|row| goes_to(local, parent, Link::Parent, row))

@@ -28,6 +28,7 @@ pub mod child;
 pub mod error;
 pub mod parent;
 pub mod receive;
+mod state;
 pub mod transport;
 
 pub use child::{SessionReport, Watched, run_session, watch_parent};

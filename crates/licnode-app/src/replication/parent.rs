@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use licnode_store::{AuditEntry, AuditKind, CursorMove, SyncStream};
 use licnode_sync::protocol::{
-    CursorResponse, MAX_BATCH, MAX_WAIT_MS, PullRequest, PullResponse, PushRequest, PushResponse,
-    WireChange, author_ref, batch_len,
+    CursorResponse, LoggedChange, MAX_BATCH, MAX_WAIT_MS, PullRequest, PullResponse, PushRequest,
+    PushResponse, author_ref, batch_len,
 };
 use licnode_sync::{Flow, Link, NodeRef, collections_for, decide};
 use serde_json::json;
 
 use super::SyncError;
-use super::receive::{ReceivedBatch, check_arrival, remote, store_batch};
+use super::receive::{ReceivedBatch, check_arrival, received_from, store_batch};
 use crate::Archive;
 
 /// `Ok` when `peer` is a direct child of this node (issue 11 item 3); otherwise the refusal
@@ -103,11 +103,7 @@ pub async fn push(
             hash: if covered { None } else { request.up_to_hash },
             reset: request.restart,
         },
-        changes: request
-            .changes
-            .into_iter()
-            .map(|change| remote(change, &child.code))
-            .collect(),
+        changes: received_from(request.changes, &child.code),
     };
     let outcome = store_batch(store, batch, |change, author| {
         check_arrival(&local, child, Link::Child, change, author)
@@ -342,11 +338,11 @@ async fn pull_once(
 /// cursor the receiver moves to — at the last row while more is waiting, at the end of the log
 /// (`high`) once caught up — and whether it is caught up.
 fn cut_batch(
-    mut rows: Vec<licnode_store::ChangeRow>,
+    mut rows: Vec<licnode_store::LoggedChange>,
     limit: i64,
     after: i64,
     high: i64,
-) -> (Vec<licnode_store::ChangeRow>, i64, bool) {
+) -> (Vec<licnode_store::LoggedChange>, i64, bool) {
     let mut caught_up = (rows.len() as i64) < limit;
     let fits = batch_len(rows.iter().map(|row| row.bytes.len()));
     if fits < rows.len() {
@@ -367,7 +363,7 @@ pub(crate) fn goes_to(
     local: &NodeRef,
     peer: &NodeRef,
     link: Link,
-    row: &licnode_store::ChangeRow,
+    row: &licnode_store::LoggedChange,
 ) -> bool {
     author_ref(&row.author_node, local, peer).is_some_and(|author| {
         decide(
@@ -408,17 +404,9 @@ pub async fn recover(
     })
 }
 
-/// A change-log row on the wire.
-pub fn wire(row: licnode_store::ChangeRow) -> WireChange {
-    WireChange {
-        seq: row.seq,
-        hash: row.hash,
-        record_id: row.record_id,
-        collection: row.collection,
-        jurisdiction: row.jurisdiction,
-        author_node: row.author_node,
-        author_user: row.author_user,
-        at_ms: row.at_ms,
-        bytes: row.bytes,
-    }
+/// A change-log row as it leaves the node: who handed it to this node stays here (the
+/// serialisation skips it too; this keeps the in-memory transport to the same rule).
+pub fn wire(mut row: LoggedChange) -> LoggedChange {
+    row.origin.clear();
+    row
 }

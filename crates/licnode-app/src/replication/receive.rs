@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use licnode_store::sync_state::{QuarantineReason, REASON_MALFORMED, malformed_id};
 use licnode_store::{
-    ApplyOutcome, CursorMove, QuarantineEntry, Refusal, RemoteChange, Store, StoreError, SyncStream,
+    ApplyOutcome, CursorMove, LoggedChange, QuarantineEntry, Refusal, Store, StoreError, SyncStream,
 };
-use licnode_sync::protocol::{WireChange, author_ref};
+use licnode_sync::protocol::author_ref;
 use licnode_sync::{Flow, Link, NodeRef, decide};
 
 /// A batch of changes received from `peer` on `stream`, to be stored with the stream's new
@@ -23,7 +23,7 @@ pub struct ReceivedBatch {
     /// How the cursor moves: with the hash of the sender's change there; backwards only on a
     /// restart.
     pub cursor_move: CursorMove,
-    pub changes: Vec<RemoteChange>,
+    pub changes: Vec<LoggedChange>,
 }
 
 impl ReceivedBatch {
@@ -32,32 +32,25 @@ impl ReceivedBatch {
         peer: &str,
         stream: SyncStream,
         cursor: i64,
-        changes: Vec<WireChange>,
+        changes: Vec<LoggedChange>,
     ) -> ReceivedBatch {
         ReceivedBatch {
             peer: peer.to_owned(),
             stream,
             cursor,
             cursor_move: CursorMove::default(),
-            changes: changes
-                .into_iter()
-                .map(|change| remote(change, peer))
-                .collect(),
+            changes: received_from(changes, peer),
         }
     }
 }
 
-/// A change on the wire as the store receives it from `origin`.
-pub fn remote(change: WireChange, origin: &str) -> RemoteChange {
-    RemoteChange {
-        record_id: change.record_id,
-        collection: change.collection,
-        jurisdiction: change.jurisdiction,
-        author_user: change.author_user,
-        at_ms: change.at_ms,
-        origin: origin.to_owned(),
-        bytes: change.bytes,
+/// Received changes as the store keeps them: `origin` names the node they came from, whatever
+/// they carried.
+pub fn received_from(mut changes: Vec<LoggedChange>, origin: &str) -> Vec<LoggedChange> {
+    for change in &mut changes {
+        change.origin = origin.to_owned();
     }
+    changes
 }
 
 /// Stores a received batch: `check` decides, for each change and the node its actor id is
@@ -68,11 +61,11 @@ pub fn remote(change: WireChange, origin: &str) -> RemoteChange {
 pub async fn store_batch(
     store: &Store,
     batch: ReceivedBatch,
-    mut check: impl FnMut(&RemoteChange, Option<&str>) -> Result<(), Refusal>,
+    mut check: impl FnMut(&LoggedChange, Option<&str>) -> Result<(), Refusal>,
 ) -> Result<ApplyOutcome, StoreError> {
     let now = licnode_store::now_ms();
     let entry =
-        |change: &RemoteChange, hash: String, author: &str, refusal: Refusal| QuarantineEntry {
+        |change: &LoggedChange, hash: String, author: &str, refusal: Refusal| QuarantineEntry {
             peer: batch.peer.clone(),
             hash,
             record_id: change.record_id.clone(),
@@ -87,7 +80,7 @@ pub async fn store_batch(
     let mut allowed = Vec::new();
     let mut denied = Vec::new();
     // Every change offered for applying, by hash, in case its document refuses it.
-    let mut offered: HashMap<String, (&RemoteChange, String)> = HashMap::new();
+    let mut offered: HashMap<String, (&LoggedChange, String)> = HashMap::new();
     for change in &batch.changes {
         match licnode_doc::parse_change(&change.bytes) {
             Err(error) => denied.push(entry(
@@ -166,7 +159,7 @@ pub fn check_arrival(
     local: &NodeRef,
     peer: &NodeRef,
     link: Link,
-    change: &RemoteChange,
+    change: &LoggedChange,
     author: Option<&str>,
 ) -> Result<(), Refusal> {
     let Some(code) = author else {

@@ -7,7 +7,7 @@ use licnode_app::{Archive, Author, ManualClock};
 use licnode_model::Level;
 use licnode_server::sync::LinkHandle;
 use licnode_server::{AppState, NodeInfo};
-use licnode_store::{RemoteChange, Role, Store};
+use licnode_store::{LoggedChange, Role, Store};
 use licnode_testkit::{Backend, TestDatabase};
 use reqwest::StatusCode;
 use serde_json::{Map, Value};
@@ -167,7 +167,7 @@ pub(crate) fn garbage_from(peer: &str) -> licnode_app::replication::ReceivedBatc
         peer: peer.to_string(),
         stream: licnode_store::SyncStream::Push,
         cursor: 17,
-        changes: vec![RemoteChange {
+        changes: vec![LoggedChange {
             record_id: "0190a6c8-0000-7000-8000-00000000abcd".to_string(),
             collection: "quality_archives".to_string(),
             jurisdiction: "330106".to_string(),
@@ -175,6 +175,7 @@ pub(crate) fn garbage_from(peer: &str) -> licnode_app::replication::ReceivedBatc
             at_ms: 0,
             origin: peer.to_string(),
             bytes: b"<script>not a change</script>".to_vec(),
+            ..LoggedChange::default()
         }],
     }
 }

@@ -5,7 +5,7 @@
 //! checked the same way, with the same outcome; every change of another shape is merged.
 
 use super::{
-    ApplyOutcome, QuarantineReason, RemoteChange, RemotePlan, received_rows, refuse_all_as,
+    ApplyOutcome, LoggedChange, QuarantineReason, RemotePlan, received_rows, refuse_all_as,
     validate_received,
 };
 use crate::projection::Projection;
@@ -15,7 +15,7 @@ use crate::projection::Projection;
 /// `licnode_doc::first_change_fields` does not read. `Some(None)` is a refusal, recorded in
 /// `outcome` exactly as the merge would record it.
 pub(super) fn plan_first_change(
-    fresh: &[(&RemoteChange, licnode_doc::IncomingChange)],
+    fresh: &[(&LoggedChange, licnode_doc::IncomingChange)],
     outcome: &mut ApplyOutcome,
 ) -> Option<Option<RemotePlan>> {
     let [(remote, incoming)] = fresh else {
@@ -53,7 +53,7 @@ pub(super) fn plan_first_change(
 pub(super) fn meta_agrees(
     meta: &licnode_doc::RecordMeta,
     before: Option<&licnode_doc::RecordMeta>,
-    applied: &[(&RemoteChange, &licnode_doc::IncomingChange)],
+    applied: &[(&LoggedChange, &licnode_doc::IncomingChange)],
 ) -> Result<(), &'static str> {
     if before.is_some_and(|before| before != meta) {
         return Err("the change rewrites the record's identity");

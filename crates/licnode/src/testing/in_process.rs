@@ -40,26 +40,24 @@ impl TestNode {
             _dir: std::sync::Arc::new(dir),
         };
         node.start().await?;
-        let store = node
+        let archive = node
             .node_handle()
             .expect("an in-process node that has just started")
             .archive()
-            .replication_store();
-        store
+            .clone();
+        // The test account is created as the operator would at the console.
+        let operator = licnode_app::Author::operator("console");
+        archive
             .add_user(
+                &operator,
                 TEST_ACCOUNT,
                 TEST_ACCOUNT,
                 licnode_store::Role::Administrator,
                 "e2e-password",
             )
             .await?;
-        let token = store
-            .issue_token(
-                TEST_ACCOUNT,
-                licnode_store::TokenKind::Api,
-                TEST_ACCOUNT,
-                None,
-            )
+        let token = archive
+            .issue_api_token(&operator, TEST_ACCOUNT, TEST_ACCOUNT, None)
             .await?
             .token;
         node.client = super::client_with(&token);

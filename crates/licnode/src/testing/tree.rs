@@ -100,38 +100,7 @@ pub fn issue_tree(dir: &Path, nodes: &[Planned]) {
                     .unwrap_or_else(|| panic!("{parent} must come before {}", node.dir))
                     .clone();
                 if node.has_children {
-                    let ca = format!("{}/pki/ca", node.dir);
-                    let csr = format!("{ca}/request.csr");
-                    let crt = format!("{}-ca.crt", node.dir);
-                    licnode(
-                        dir,
-                        &[
-                            "pki", "request", "--ca-dir", &ca, "--code", node.code, "--level",
-                            node.level,
-                        ],
-                    );
-                    licnode(
-                        dir,
-                        &[
-                            "pki", "sign", "--ca-dir", &signer, "--csr", &csr, "--ca", "--out",
-                            &crt,
-                        ],
-                    );
-                    licnode(
-                        dir,
-                        &[
-                            "pki",
-                            "install",
-                            "--ca-dir",
-                            &ca,
-                            "--cert",
-                            &crt,
-                            "--root",
-                            "national/pki/ca/root.crt",
-                        ],
-                    );
-                    let mut chain = crls.clone();
-                    chain.push(format!("{ca}/crl.pem"));
+                    let (ca, chain) = issue_intermediate_ca(dir, node, &signer, &crls);
                     ca_of.push((node.dir, ca, chain));
                 }
                 (signer, crls)
@@ -140,30 +109,6 @@ pub fn issue_tree(dir: &Path, nodes: &[Planned]) {
         if !node.runs {
             continue;
         }
-        let csr = format!("{}/pki/request.csr", node.dir);
-        let crt = format!("{}.crt", node.dir);
-        licnode(
-            dir,
-            &[
-                "pki", "request", "--dir", node.dir, "--code", node.code, "--level", node.level,
-            ],
-        );
-        licnode(
-            dir,
-            &[
-                "pki", "sign", "--ca-dir", &signer, "--csr", &csr, "--out", &crt,
-            ],
-        );
-        let mut install = vec![
-            "pki".to_string(),
-            "install".into(),
-            "--dir".into(),
-            node.dir.into(),
-            "--cert".into(),
-            crt,
-            "--root".into(),
-            "national/pki/ca/root.crt".into(),
-        ];
         // A node below a provincial CA also checks that CA's revocations.
         let mut chain = crls;
         if let Some((_, _, own)) = ca_of.iter().find(|(dir, ..)| *dir == node.dir)
@@ -171,11 +116,7 @@ pub fn issue_tree(dir: &Path, nodes: &[Planned]) {
         {
             chain = own.clone();
         }
-        for crl in chain {
-            install.extend(["--crl".to_string(), crl]);
-        }
-        let install: Vec<&str> = install.iter().map(String::as_str).collect();
-        licnode(dir, &install);
+        issue_node_certificate(dir, node, &signer, chain);
     }
     // The national node checks the provincial CAs' revocations too.
     let national_runs = nodes.iter().any(|node| node.parent.is_none() && node.runs);
@@ -185,4 +126,78 @@ pub fn issue_tree(dir: &Path, nodes: &[Planned]) {
             licnode(dir, &["pki", "install", "--dir", "national", "--crl", &crl]);
         }
     }
+}
+
+/// Makes `node` a CA of its own, signed by `signer`: returns its CA directory and the CRLs a
+/// node below it checks (its signer's chain and its own).
+fn issue_intermediate_ca(
+    dir: &Path,
+    node: &Planned,
+    signer: &str,
+    crls: &[String],
+) -> (String, Vec<String>) {
+    let ca = format!("{}/pki/ca", node.dir);
+    let csr = format!("{ca}/request.csr");
+    let crt = format!("{}-ca.crt", node.dir);
+    licnode(
+        dir,
+        &[
+            "pki", "request", "--ca-dir", &ca, "--code", node.code, "--level", node.level,
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki", "sign", "--ca-dir", signer, "--csr", &csr, "--ca", "--out", &crt,
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki",
+            "install",
+            "--ca-dir",
+            &ca,
+            "--cert",
+            &crt,
+            "--root",
+            "national/pki/ca/root.crt",
+        ],
+    );
+    let mut chain = crls.to_vec();
+    chain.push(format!("{ca}/crl.pem"));
+    (ca, chain)
+}
+
+/// Gives the running `node` its certificate, signed by `signer`, with the CRLs it checks.
+fn issue_node_certificate(dir: &Path, node: &Planned, signer: &str, crls: Vec<String>) {
+    let csr = format!("{}/pki/request.csr", node.dir);
+    let crt = format!("{}.crt", node.dir);
+    licnode(
+        dir,
+        &[
+            "pki", "request", "--dir", node.dir, "--code", node.code, "--level", node.level,
+        ],
+    );
+    licnode(
+        dir,
+        &[
+            "pki", "sign", "--ca-dir", signer, "--csr", &csr, "--out", &crt,
+        ],
+    );
+    let mut install = vec![
+        "pki".to_string(),
+        "install".into(),
+        "--dir".into(),
+        node.dir.into(),
+        "--cert".into(),
+        crt,
+        "--root".into(),
+        "national/pki/ca/root.crt".into(),
+    ];
+    for crl in crls {
+        install.extend(["--crl".to_string(), crl]);
+    }
+    let install: Vec<&str> = install.iter().map(String::as_str).collect();
+    licnode(dir, &install);
 }

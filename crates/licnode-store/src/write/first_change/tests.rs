@@ -11,7 +11,7 @@ use licnode_doc::{Authoring, RecordDoc, RecordMeta};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use super::super::{ApplyOutcome, RemoteChange, RemotePlan, data_text, plan_merged, plan_remote};
+use super::super::{ApplyOutcome, LoggedChange, RemotePlan, data_text, plan_merged, plan_remote};
 
 /// What a plan stores, in comparable form.
 type Stored = (String, super::Projection, Vec<u8>, i64, String);
@@ -30,7 +30,7 @@ fn stored(plan: Option<RemotePlan>) -> Option<Stored> {
 
 /// The plan and outcome of receiving `remote` at a node without the record, first as
 /// `plan_remote` does it, then by merging it into a new document as before.
-fn both_ways(remote: &RemoteChange) -> [(Option<Stored>, ApplyOutcome); 2] {
+fn both_ways(remote: &LoggedChange) -> [(Option<Stored>, ApplyOutcome); 2] {
     let parsed = || licnode_doc::parse_change(&remote.bytes).expect("parse");
     let mut fast_outcome = ApplyOutcome::default();
     let fast = plan_remote(
@@ -63,8 +63,8 @@ fn meta(collection: &str, id: &str) -> RecordMeta {
     }
 }
 
-fn remote_of(meta: &RecordMeta, bytes: Vec<u8>) -> RemoteChange {
-    RemoteChange {
+fn remote_of(meta: &RecordMeta, bytes: Vec<u8>) -> LoggedChange {
+    LoggedChange {
         record_id: meta.id.clone(),
         collection: meta.collection.clone(),
         jurisdiction: meta.jurisdiction.clone(),
@@ -72,6 +72,7 @@ fn remote_of(meta: &RecordMeta, bytes: Vec<u8>) -> RemoteChange {
         at_ms: 1_764_900_000_000,
         origin: "330106".into(),
         bytes,
+        ..LoggedChange::default()
     }
 }
 
