@@ -10,9 +10,10 @@ use crate::dialect::with_writer;
 use crate::projection::Projection;
 use crate::read::StoredRecord;
 use crate::sync_state::QuarantineReason;
-use crate::{Db, LoggedChange, Store, StoreError};
+use crate::{LoggedChange, Store, StoreError};
 
 mod first_change;
+mod group_commit;
 mod licence_action;
 mod postgres;
 mod sqlite;
@@ -20,6 +21,8 @@ mod transaction;
 
 pub use licence_action::ApprovedAction;
 
+pub(crate) use group_commit::GroupSender;
+use group_commit::{MAX_GROUP, group_committer, insert_new};
 pub(crate) use transaction::{CounterTx, LoadedDocument, WriteTx};
 use transaction::{DocumentRow, NewRecordRow, NextDocument};
 
@@ -461,74 +464,6 @@ fn number_plans(plans: &[RemotePlan], first_seq: i64, first_key: i64) -> Numbere
         }
     }
     numbered
-}
-
-/// Most records one group commit carries.
-const MAX_GROUP: usize = 256;
-
-type GroupReply = tokio::sync::oneshot::Sender<Result<i64, String>>;
-pub(crate) type GroupSender = tokio::sync::mpsc::Sender<(PreparedRecord, GroupReply)>;
-
-async fn insert_new(db: &Db, records: &[PreparedRecord]) -> Result<Vec<i64>, StoreError> {
-    if records.is_empty() {
-        return Ok(Vec::new());
-    }
-    let count = records.len() as i64;
-    with_writer!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        // The change log's counter first, as on every write path.
-        let first_seq = tx.take("change_seq", count).await?;
-        let first_key = tx.take("record_key", count).await?;
-        let rows: Vec<NewRecordRow<'_>> = records
-            .iter()
-            .enumerate()
-            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1))
-            .collect();
-        for chunk in rows.chunks(batch_rows(&tx)) {
-            tx.insert_record_rows(chunk).await?;
-            let changes: Vec<(i64, &PreparedChange)> = chunk
-                .iter()
-                .map(|(_, seq, record, _)| (*seq, &record.change))
-                .collect();
-            tx.insert_changes(&changes).await?;
-        }
-        tx.commit().await?;
-        Ok((first_seq..first_seq + count).collect())
-    })
-}
-
-/// Rows per multi-row statement of the transaction's database.
-fn batch_rows<T: WriteTx>(_tx: &T) -> usize {
-    T::ROWS_PER_BATCH
-}
-
-/// Commits queued single-record inserts in groups until every sender is gone.
-async fn group_committer(
-    db: Db,
-    mut receiver: tokio::sync::mpsc::Receiver<(PreparedRecord, GroupReply)>,
-) {
-    // Issue 16: the planted bug the fault harness must find (test builds only).
-    #[cfg(feature = "fault-injection")]
-    if crate::fault_injection::acknowledges_before_commit() {
-        return crate::fault_injection::answer_before_commit(db, receiver).await;
-    }
-    let mut waiting = Vec::with_capacity(MAX_GROUP);
-    while receiver.recv_many(&mut waiting, MAX_GROUP).await > 0 {
-        let (records, replies): (Vec<PreparedRecord>, Vec<GroupReply>) = waiting.drain(..).unzip();
-        match insert_new(&db, &records).await {
-            Ok(seqs) => {
-                for (reply, seq) in replies.into_iter().zip(seqs) {
-                    let _ = reply.send(Ok(seq));
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, records = records.len(), "group commit failed");
-                for reply in replies {
-                    let _ = reply.send(Err(error.to_string()));
-                }
-            }
-        }
-    }
 }
 
 /// What to store for one record after applying received changes to it.
