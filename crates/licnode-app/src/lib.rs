@@ -24,6 +24,7 @@ pub mod retention;
 pub use clock::{Clock, ManualClock, OffsetClock, SharedClock, SystemClock};
 pub use licence_actions::LicenceActionError;
 pub use licnode_store::DeadlineQuery;
+pub use records::secrecy::{Reader, SecretFields};
 pub use records::{
     Approval, Archive, ArchiveError, Author, BulkRow, BulkWriter, Created, NodeScope, Updated,
 };

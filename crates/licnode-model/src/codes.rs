@@ -44,6 +44,9 @@ pub const INVALID_POSTCODE: &str = "invalid_postcode";
 pub const INVALID_RECORD_REF: &str = "invalid_record_ref";
 /// A report period that does not fit the report kind (`2024-05` monthly, `2024` yearly).
 pub const INVALID_PERIOD: &str = "invalid_period";
+/// The mask of a secret field (`MASKED_SECRET`, Art. 36) written as its value: a record read
+/// masked and sent back whole would otherwise overwrite the secret with its mask.
+pub const MASKED_VALUE: &str = "masked_value";
 /// Two dates in an order that cannot be right (e.g. validity ending before approval); stored
 /// anyway (warning only).
 pub const DATES_OUT_OF_ORDER: &str = "dates_out_of_order";
@@ -70,6 +73,7 @@ pub const ERRORS: &[&str] = &[
     INVALID_POSTCODE,
     INVALID_RECORD_REF,
     INVALID_PERIOD,
+    MASKED_VALUE,
 ];
 
 /// Every code a warning may carry (the record is accepted and stored).

@@ -34,6 +34,8 @@ pub use collections::{collection, collections};
 pub use divisions::{Division, DivisionLevel};
 pub use level::Level;
 pub use licence_number::LicenceNumber;
-pub use schema::{Classification, Collection, Direction, EnumValue, Field, FieldType};
+pub use schema::{
+    Classification, Collection, Direction, EnumValue, Field, FieldType, MASKED_SECRET,
+};
 pub use status::{DestructionDecision, EventKind, LicenceStatus, ReportStatus};
 pub use validate::{Issue, Mode, Validated, ValidationErrors, validate, validate_field};

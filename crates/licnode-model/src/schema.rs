@@ -23,6 +23,11 @@ pub enum Classification {
     Secret,
 }
 
+/// What a secret field (Art. 36) holds in every answer, page and export that did not ask for
+/// it unmasked: the same text whatever the field's type, so a reader sees that something is
+/// there and hidden. Writing it back into a secret field is refused (`masked_value`).
+pub const MASKED_SECRET: &str = "******";
+
 impl Classification {
     /// All classifications, from the most open to the most closed.
     pub const ALL: [Classification; 3] = [Self::Public, Self::Internal, Self::Secret];

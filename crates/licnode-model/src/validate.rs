@@ -276,6 +276,17 @@ fn validate_value(
             (false, Mode::Patch) => Outcome::Clear,
         };
     }
+    if field.classification == crate::schema::Classification::Secret
+        && raw.as_str().map(str::trim) == Some(crate::schema::MASKED_SECRET)
+    {
+        // Art. 36: a secret read masked and sent back whole must not replace the secret.
+        findings.errors.push(Issue::new(
+            path,
+            codes::MASKED_VALUE,
+            format!("{label} holds the mask of a secret field, not a value: leave it out to keep the stored value"),
+        ));
+        return Outcome::Invalid;
+    }
     let result = match field.field_type {
         FieldType::Table(sub_fields) => {
             return validate_table(field, sub_fields, raw, path, findings);

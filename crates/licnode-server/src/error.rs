@@ -544,6 +544,10 @@ impl ApiError {
                 value: text(),
                 kind: "",
             }),
+            ApiError::Archive(ArchiveError::SecretNotForRole {
+                user: text(),
+                role: Role::Clerk,
+            }),
             ApiError::Report(ReportError::NotFound(text())),
             ApiError::Report(ReportError::AlreadySubmitted(text())),
             ApiError::Report(ReportError::NotOwnReport(text())),

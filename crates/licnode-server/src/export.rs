@@ -16,9 +16,12 @@ use licnode_store::{AuditEntry, DateCursor, ListQuery, SearchQuery, StoredRecord
 use serde_json::{Value, json};
 
 use crate::auth::Staff;
-use crate::records::{collection_of, list_query, millis_text, search_query};
+use crate::records::{
+    collection_of, list_query, millis_text, search_query, staff_reader, unmasked_parameter,
+};
 use crate::routes::{Operation, Routes};
 use crate::{ApiError, AppState};
+use licnode_app::Reader;
 
 /// Most rows one export carries.
 pub(crate) const EXPORT_LIMIT: usize = 10_000;
@@ -40,8 +43,10 @@ pub(crate) fn routes() -> Routes<AppState> {
                     { "name": "format", "in": "query", "required": true, "schema": { "type": "string", "enum": ["csv", "xlsx"] } },
                     { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "a search instead of a filter" }
                 ]))
+                .parameters(unmasked_parameter())
                 .answers_content(200, "the file (UTF-8 CSV with a byte-order mark, or XLSX)", "text/csv", json!({ "type": "string" }))
                 .refuses(400, &[ErrorCode::BadFormat, ErrorCode::UnknownFilter, ErrorCode::BadQuery, ErrorCode::QueryTooShort], "an unknown format or filter")
+                .refuses(403, &[ErrorCode::SecretNotForRole], "`unmasked=true`, or a filter on a secret field, from a clerk or an auditor (Art. 36)")
                 .refuses(422, &[ErrorCode::ExportTooLarge], "more records match than one export carries (10,000)");
                 (format!("/{}/records/export", collection.name), operation)
             }),
@@ -57,7 +62,8 @@ async fn export(
     params: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let model = collection_of(&collection)?;
-    let Query(params) = params?;
+    let Query(mut params) = params?;
+    let reader = staff_reader(&staff, &mut params, "api export")?;
     let mut format = None;
     let mut filters: Vec<(String, String)> = Vec::new();
     for (name, value) in params {
@@ -78,16 +84,7 @@ async fn export(
     } else {
         Selection::List(list_query(model, &filters)?)
     };
-    download(
-        &state,
-        model,
-        selection,
-        format,
-        &staff.user.name,
-        "api",
-        &filters,
-    )
-    .await
+    download(&state, model, selection, format, &reader, "api", &filters).await
 }
 
 /// The file formats.
@@ -269,18 +266,28 @@ fn xlsx_bytes(
     workbook.save_to_buffer().map_err(write_failed)
 }
 
-/// The export of `selection` as a download in `format`, audited as done by `user` through
-/// `via` with `filters` (the parameters as given).
+/// The export of `selection` as a download in `format`, audited as done by `reader` through
+/// `via` with `filters` (the parameters as given). Secret fields are masked unless the reader
+/// asked for them unmasked, which the records service audits (Art. 36).
 pub(crate) async fn download(
     state: &AppState,
     model: &'static Collection,
     selection: Selection,
     format: ExportFormat,
-    user: &str,
+    reader: &Reader,
     via: &str,
     filters: &[(String, String)],
 ) -> Result<Response, ApiError> {
-    let records = matching(state, selection).await?;
+    let filtered_on = match &selection {
+        Selection::List(query) => licnode_app::records::secrecy::secret_filters(query, reader)?,
+        Selection::Search(_) => Vec::new(),
+    };
+    let mut records = matching(state, selection).await?;
+    state
+        .archive
+        .release(reader, &mut records, &filtered_on)
+        .await?;
+    let user = reader.author().user();
     let (header, rows) = table(model, &records);
     let bytes = match format {
         ExportFormat::Csv => csv_bytes(&header, &rows)?,
@@ -299,6 +306,7 @@ pub(crate) async fn download(
         "format": format.extension(),
         "rows": records.len(),
         "filter": filters,
+        "unmasked": reader.secrets() == licnode_app::SecretFields::Unmasked,
     }));
     state.archive.audit(entry).await?;
     let file_name = format!(

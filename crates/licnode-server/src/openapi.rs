@@ -2,7 +2,9 @@
 //! each route was declared with (`routes.rs`) and from the regulation's model, so that it names
 //! every route and every collection and field the node really accepts.
 
-use licnode_model::{Collection, Field, FieldType};
+use licnode_app::records::secrecy::{may_read_secrets, secret_field_paths};
+use licnode_model::{Classification, Collection, Field, FieldType};
+use licnode_store::Role;
 use serde_json::{Map, Value, json};
 
 use crate::routes::DescribedOperation;
@@ -16,12 +18,32 @@ pub(crate) fn collection_summary(collection: &'static Collection) -> Value {
         "direction": collection.direction,
         "public": collection.public,
         "fields": collection.fields.len(),
+        "secret_fields": secret_field_paths(collection),
     })
 }
 
-/// A collection with every field: name, Chinese label, type, required, classification.
+/// The roles that may ask for secret fields unmasked (Art. 36).
+fn secret_readers() -> Vec<&'static str> {
+    Role::ALL
+        .into_iter()
+        .filter(|role| may_read_secrets(*role))
+        .map(Role::as_str)
+        .collect()
+}
+
+/// A collection with every field: name, Chinese label, type, required, classification; and
+/// which fields are secret (Art. 36: masked as `******` unless `secret_readers` ask, audited).
 pub(crate) fn collection_detail(collection: &'static Collection) -> Value {
-    serde_json::to_value(collection).unwrap_or(Value::Null)
+    let mut detail = serde_json::to_value(collection).unwrap_or(Value::Null);
+    if let Value::Object(detail) = &mut detail {
+        detail.insert(
+            "secret_fields".into(),
+            json!(secret_field_paths(collection)),
+        );
+        detail.insert("secret_readers".into(), json!(secret_readers()));
+        detail.insert("masked_as".into(), json!(licnode_model::MASKED_SECRET));
+    }
+    detail
 }
 
 fn field_schema(field: &Field) -> Value {
@@ -48,6 +70,13 @@ fn field_schema(field: &Field) -> Value {
     };
     schema["title"] = Value::String(field.label_zh.to_string());
     schema["x-classification"] = Value::String(field.classification.as_str().to_string());
+    if field.classification == Classification::Secret {
+        schema["description"] = Value::String(format!(
+            "secret (Art. 36): reads and exports show `{}` unless an {} asks with `unmasked=true`, which is audited",
+            licnode_model::MASKED_SECRET,
+            secret_readers().join(" or ")
+        ));
+    }
     schema
 }
 
@@ -89,7 +118,10 @@ fn component_schemas() -> Map<String, Value> {
             "properties": {
                 "id": { "type": "string" }, "collection": { "type": "string" },
                 "jurisdiction": { "type": "string", "description": "GB/T 2260 division code" },
-                "fields": { "type": "object" }, "conflict_count": { "type": "integer" },
+                "fields": { "type": "object" },
+                "masked_fields": { "type": "array", "items": { "type": "string" },
+                                   "description": "secret fields (Art. 36) shown as `******` in `fields`; a table's column as `table[row].column`" },
+                "conflict_count": { "type": "integer" },
                 "created_at": { "type": "string", "format": "date-time" },
                 "updated_at": { "type": "string", "format": "date-time" },
                 "last_seq": { "type": "integer" } } }),

@@ -8,6 +8,8 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use licnode_app::records::secrecy;
+use licnode_app::{Reader, SecretFields};
 use licnode_model::Collection;
 use licnode_store::{DateCursor, ListQuery, SearchQuery, StoredRecord};
 use serde_json::{Map, Value, json};
@@ -100,8 +102,10 @@ fn collection_records_routes() -> Routes<AppState> {
                         { "name": "sort", "in": "query", "schema": { "type": "string", "enum": licnode_store::sortable_date_fields(collection.name) }, "description": "sort by this date field of the collection instead of storage order; records without the date come last in either order" }
                     ]))
                     .parameters(paging.clone())
+                    .parameters(unmasked_parameter())
                     .answers_json(200, "a page", page_schema())
                     .refuses(400, &[ErrorCode::UnknownFilter, ErrorCode::BadQuery], "a parameter that is no field of the collection, an unknown `order`, or a `sort` that is no date field of the collection")
+                    .refuses(403, &[ErrorCode::SecretNotForRole], "`unmasked=true`, or a filter on a secret field, from a clerk or an auditor (Art. 36)")
                     .refuses(400, &BAD_PAGING, "a malformed cursor or limit");
                 (format!("/{}/records", collection.name), operation)
             }),
@@ -136,8 +140,11 @@ fn record_routes() -> Routes<AppState> {
         .get(
             "/records/{id}",
             read,
-            Operation::new("Read a record")
+            Operation::new("Read a record (secret fields masked unless `unmasked=true`, Art. 36)")
+                .parameters(unmasked_parameter())
                 .answers_json(200, "the record", record.clone())
+                .refuses(400, &[ErrorCode::BadQuery], "`unmasked` is neither true nor false")
+                .refuses(403, &[ErrorCode::SecretNotForRole], "`unmasked=true` from a clerk or an auditor")
                 .refuses(404, &[ErrorCode::NotFound], "no such record"),
         )
         .patch(
@@ -164,8 +171,11 @@ fn record_routes() -> Routes<AppState> {
         .get(
             "/records/{id}/conflicts",
             conflicts,
-            Operation::new("Fields holding concurrent values")
+            Operation::new("Fields holding concurrent values (secret values masked unless `unmasked=true`)")
+                .parameters(unmasked_parameter())
                 .answers(200, "conflicts")
+                .refuses(400, &[ErrorCode::BadQuery], "`unmasked` is neither true nor false")
+                .refuses(403, &[ErrorCode::SecretNotForRole], "`unmasked=true` from a clerk or an auditor")
                 .refuses(404, &[ErrorCode::NotFound], "no such record"),
         )
 }
@@ -187,8 +197,10 @@ fn search_and_change_routes() -> Routes<AppState> {
                 { "name": "collection", "in": "query", "schema": { "type": "string" } }
             ]))
             .parameters(paging_parameters())
+            .parameters(unmasked_parameter())
             .answers_json(200, "a page", page_schema())
-            .refuses(400, &[ErrorCode::QueryTooShort, ErrorCode::MissingQuery, ErrorCode::UnknownFilter], "query too short, missing, or an unknown parameter")
+            .refuses(400, &[ErrorCode::QueryTooShort, ErrorCode::MissingQuery, ErrorCode::UnknownFilter, ErrorCode::BadQuery], "query too short, missing, an unknown parameter, or `unmasked` neither true nor false")
+            .refuses(403, &[ErrorCode::SecretNotForRole], "`unmasked=true` from a clerk or an auditor")
             .refuses(400, &BAD_PAGING, "a malformed cursor or limit")
             .refuses(404, &[ErrorCode::UnknownCollection], "no such collection"),
         )
@@ -227,12 +239,18 @@ pub(crate) fn collection_of(name: &str) -> Result<&'static Collection, ApiError>
     })
 }
 
+/// A record as the API answers it; `masked_fields` names the secret fields (Art. 36) that show
+/// the mask instead of their value.
 fn record_json(record: &StoredRecord) -> Value {
+    let masked_fields = licnode_model::collection(&record.collection)
+        .map(|model| secrecy::masked_paths(model, &record.data))
+        .unwrap_or_default();
     json!({
         "id": record.id,
         "collection": record.collection,
         "jurisdiction": record.jurisdiction,
         "fields": record.data,
+        "masked_fields": masked_fields,
         "conflict_count": record.conflict_count,
         "created_at": millis_text(record.created_at_ms),
         "updated_at": millis_text(record.updated_at_ms),
@@ -251,6 +269,53 @@ fn body_object(body: Result<Json<Value>, JsonRejection>) -> Result<Map<String, V
         Json(Value::Object(map)) => Ok(map),
         Json(_) => Err(ApiError::ExpectedObject),
     }
+}
+
+/// The `unmasked` parameter (Art. 36), taken out of `params`: secret fields as stored when it
+/// is `true` or `1` (approvers and administrators only; audited), masked otherwise.
+pub(crate) fn take_secret_fields(
+    params: &mut Vec<(String, String)>,
+) -> Result<SecretFields, ApiError> {
+    let mut asked = SecretFields::Masked;
+    let mut refusal = None;
+    params.retain(|(name, value)| {
+        if name != UNMASKED_PARAMETER {
+            return true;
+        }
+        match SecretFields::from_parameter(value) {
+            Some(secrets) => asked = secrets,
+            None => {
+                refusal = Some(ApiError::BadQuery {
+                    reason: format!("`{UNMASKED_PARAMETER}` is `true` or `false`"),
+                })
+            }
+        }
+        false
+    });
+    match refusal {
+        Some(refusal) => Err(refusal),
+        None => Ok(asked),
+    }
+}
+
+/// The query parameter that asks for secret fields unmasked.
+pub(crate) const UNMASKED_PARAMETER: &str = "unmasked";
+
+/// The reader of a staff request: masked, or unmasked when asked for and the role allows it
+/// (`secret_not_for_role` otherwise; decided by the records service).
+pub(crate) fn staff_reader(
+    staff: &Staff,
+    params: &mut Vec<(String, String)>,
+    via: &'static str,
+) -> Result<Reader, ApiError> {
+    let asked = take_secret_fields(params)?;
+    Ok(Reader::new(&staff.author(), asked, via)?)
+}
+
+/// The `unmasked` parameter in the API description.
+pub(crate) fn unmasked_parameter() -> Value {
+    json!([{ "name": UNMASKED_PARAMETER, "in": "query", "schema": { "type": "boolean" },
+             "description": "secret fields (Art. 36, `x-classification: secret`) with their values instead of the mask `******`: approvers and administrators only, and each such read is audited (`secret_disclosed`)" }])
 }
 
 struct Paging {
@@ -351,16 +416,28 @@ async fn create(
         .create(&collection, jurisdiction, &fields, &staff.author())
         .await?;
     state.metrics.increment("licnode_records_created_total", 1);
-    let mut body = record_json(&created.record);
+    let mut record = created.record;
+    let reader = Reader::masked(&staff.author(), "api");
+    state
+        .archive
+        .release(&reader, std::slice::from_mut(&mut record), &[])
+        .await?;
+    let mut body = record_json(&record);
     body["warnings"] = serde_json::to_value(&created.warnings).unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 async fn read(
     State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
     Path(id): Path<String>,
+    params: Params,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(record_json(&state.archive.get(&id).await?)))
+    let Query(mut params) = params?;
+    let reader = staff_reader(&staff, &mut params, "api")?;
+    Ok(Json(record_json(
+        &state.archive.read_as(&id, &reader).await?,
+    )))
 }
 
 async fn update(
@@ -376,7 +453,13 @@ async fn update(
     if updated.changed {
         state.metrics.increment("licnode_records_updated_total", 1);
     }
-    let mut body = record_json(&updated.record);
+    let mut record = updated.record;
+    let reader = Reader::masked(&staff.author(), "api");
+    state
+        .archive
+        .release(&reader, std::slice::from_mut(&mut record), &[])
+        .await?;
+    let mut body = record_json(&record);
     body["warnings"] = serde_json::to_value(&updated.warnings).unwrap_or(Value::Null);
     body["changed"] = Value::Bool(updated.changed);
     Ok(Json(body))
@@ -384,13 +467,17 @@ async fn update(
 
 async fn list(
     State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
     Path(collection): Path<String>,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     let model = collection_of(&collection)?;
-    let Query(params) = params?;
+    let Query(mut params) = params?;
+    let reader = staff_reader(&staff, &mut params, "api")?;
     let query = list_query(model, &params)?;
-    Ok(Json(page_json(state.archive.list(&query).await?)))
+    Ok(Json(page_json(
+        state.archive.list_as(&query, &reader).await?,
+    )))
 }
 
 /// A list of `model`'s records as the query parameters ask for it: `jurisdiction`, `within`,
@@ -466,10 +553,17 @@ pub(crate) fn sortable_date_field(
 
 /// `q` is read as a licence number when it parses as one, as a credit code when it is 18
 /// characters of the code's alphabet, and as a name fragment otherwise.
-async fn search(State(state): State<AppState>, params: Params) -> Result<Json<Value>, ApiError> {
-    let Query(params) = params?;
+async fn search(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    let Query(mut params) = params?;
+    let reader = staff_reader(&staff, &mut params, "api")?;
     let query = search_query(&params)?;
-    Ok(Json(page_json(state.archive.search(&query).await?)))
+    Ok(Json(page_json(
+        state.archive.search_as(&query, &reader).await?,
+    )))
 }
 
 /// A search as the query parameters ask for it (`q`, `name`, `licence_number`, `credit_code`,
@@ -537,9 +631,13 @@ async fn history(
 
 async fn conflicts(
     State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
     Path(id): Path<String>,
+    params: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let conflicts = state.archive.conflicts(&id).await?;
+    let Query(mut params) = params?;
+    let reader = staff_reader(&staff, &mut params, "api")?;
+    let conflicts = state.archive.conflicts_as(&id, &reader).await?;
     Ok(Json(json!({ "id": id, "conflicts": conflicts })))
 }
 

@@ -2,7 +2,8 @@
 //! (Art. 27) shows the licences in force by default, and on request the expired ones and those
 //! withdrawn, revoked or cancelled, each labelled, judged on the node's China date to the day;
 //! the national review centre's contacts and consultation telephone (Art. 35) are a record of
-//! the national node, shown on the home page and in the JSON index.
+//! the national node, shown on the home page and in the JSON index; the laws, catalogue and
+//! implementation rules (Art. 33) and an accepting office's guide (Art. 34) are listed by kind.
 
 use std::net::SocketAddr;
 
@@ -297,5 +298,90 @@ async fn the_national_centres_contacts_are_a_national_record_shown_on_the_public
         let (_, listed) = get(&router, "/public/api/publications?kind=centre_contacts").await;
         let listed: Value = serde_json::from_str(&listed).expect("json");
         assert_eq!(listed["items"].as_array().map(Vec::len), Some(3));
+    }
+}
+
+/// Art. 33: the national level publishes the laws, the product catalogue and the implementation
+/// rules; Art. 34: an accepting office publishes its guide — legal basis, conditions, procedure,
+/// time limits, fees, the list of documents, a sample application and the complaint telephone.
+/// Each is on the public publications list under its kind, with those fields.
+#[tokio::test]
+async fn the_laws_catalogue_rules_and_an_accepting_offices_guide_are_public_by_their_kind() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 10).expect("date");
+    for backend in BACKENDS {
+        let node = node(backend, today).await;
+        let router = router(&node);
+        let store = node.state.archive.replication_store().clone();
+        let national = Archive::new(store, "100000");
+        let model = licnode_model::collection("publications").expect("publications");
+        let publication = |seed: u64, jurisdiction: &str, kind: &str, title: &str| {
+            let mut input = licnode_gen::Generator::new(seed).record(model, jurisdiction);
+            input.insert("publication_kind".into(), json!(kind));
+            input.insert("title".into(), json!(title));
+            input.insert("status".into(), json!("in_force"));
+            input
+        };
+        for (seed, kind, title) in [
+            (331, "law", "中华人民共和国工业产品生产许可证管理条例"),
+            (332, "catalogue", "实行生产许可证制度管理的产品目录"),
+            (
+                333,
+                "implementation_rules",
+                "电线电缆产品生产许可证实施细则",
+            ),
+        ] {
+            national
+                .create(
+                    "publications",
+                    Some("100000"),
+                    &publication(seed, "100000", kind, title),
+                    &Author::clerk("clerk"),
+                )
+                .await
+                .expect("national publication");
+        }
+        let mut guide = publication(334, PROVINCE, "application_guide", "生产许可受理办事指南");
+        for (field, value) in [
+            ("legal_basis", "《工业产品生产许可证管理条例》"),
+            ("fees", "不收费"),
+            ("complaint_phone", "0571-85170000"),
+        ] {
+            guide.insert(field.into(), json!(value));
+        }
+        node.state
+            .archive
+            .create(
+                "publications",
+                Some(PROVINCE),
+                &guide,
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("guide");
+
+        for (kind, title) in [
+            ("law", "中华人民共和国工业产品生产许可证管理条例"),
+            ("catalogue", "实行生产许可证制度管理的产品目录"),
+            ("implementation_rules", "电线电缆产品生产许可证实施细则"),
+            ("application_guide", "生产许可受理办事指南"),
+        ] {
+            let (status, body) =
+                get(&router, &format!("/public/api/publications?kind={kind}")).await;
+            assert_eq!(status, StatusCode::OK, "{backend:?}: {body}");
+            let listed: Value = serde_json::from_str(&body).expect("json");
+            let titles: Vec<&str> = listed["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter_map(|item| item["title"].as_str())
+                .collect();
+            assert_eq!(titles, [title], "{backend:?}: {kind}");
+            if kind == "application_guide" {
+                let item = &listed["items"][0];
+                assert_eq!(item["legal_basis"], json!("《工业产品生产许可证管理条例》"));
+                assert_eq!(item["fees"], json!("不收费"));
+                assert_eq!(item["complaint_phone"], json!("0571-85170000"));
+            }
+        }
     }
 }

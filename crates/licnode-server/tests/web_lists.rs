@@ -478,16 +478,17 @@ async fn concurrent_values_show_side_by_side_and_a_click_on_one_makes_it_the_val
             .expect("archive")
             .record;
         let cursor = ship(&county_store, &node.store, "330106", 0).await;
-        // Concurrently, the county and the province write another scale.
-        let scale = |text: &str| {
+        // Concurrently, the county and the province write another note (a field that is not
+        // secret: a secret one shows masked values and no button, Art. 36).
+        let note = |text: &str| {
             let mut patch = serde_json::Map::new();
-            patch.insert("production_scale".into(), json!(text));
+            patch.insert("quality_notes".into(), json!(text));
             patch
         };
         county
             .update(
                 &created.id,
-                &scale("县里核定：中型"),
+                &note("县里核定：中型"),
                 &Author::clerk("clerk"),
             )
             .await
@@ -495,7 +496,7 @@ async fn concurrent_values_show_side_by_side_and_a_click_on_one_makes_it_the_val
         node.archive
             .update(
                 &created.id,
-                &scale("省里核定：大型"),
+                &note("省里核定：大型"),
                 &Author::clerk("clerk"),
             )
             .await
@@ -527,7 +528,7 @@ async fn concurrent_values_show_side_by_side_and_a_click_on_one_makes_it_the_val
             &mut clerk,
             &format!("/records/{}/resolve", created.id),
             &token,
-            "production_scale",
+            "quality_notes",
             "\"县里核定：中型\"",
         )
         .await;
@@ -545,17 +546,17 @@ async fn concurrent_values_show_side_by_side_and_a_click_on_one_makes_it_the_val
                 .is_empty()
         );
         let record = node.archive.get(&created.id).await.expect("record");
-        assert_eq!(record.data["production_scale"], json!("县里核定：中型"));
+        assert_eq!(record.data["quality_notes"], json!("县里核定：中型"));
         let page = clerk.get(&format!("/records/{}", created.id)).await;
         assert!(!page.body.contains("id=\"conflicts\""), "{backend}");
 
         // An auditor sees the values but gets no button.
         let county_again = county
-            .update(&created.id, &scale("县里再次核定"), &Author::clerk("clerk"))
+            .update(&created.id, &note("县里再次核定"), &Author::clerk("clerk"))
             .await;
         assert!(county_again.is_ok());
         node.archive
-            .update(&created.id, &scale("省里再次核定"), &Author::clerk("clerk"))
+            .update(&created.id, &note("省里再次核定"), &Author::clerk("clerk"))
             .await
             .expect("edit");
         ship(&county_store, &node.store, "330106", cursor).await;

@@ -40,13 +40,16 @@ pub enum AuditKind {
     /// An account action: an account created, disabled or enabled, an API token issued or
     /// revoked (issue 17, item 4); the detail names the action and the account.
     Account,
+    /// Secret fields (Art. 36) read or exported unmasked, at an approver's or administrator's
+    /// explicit request; the detail names the door, the collection, the records and the fields.
+    SecretDisclosed,
     /// A kind this release does not write, as stored.
     Other(String),
 }
 
 impl AuditKind {
     /// Every kind this release writes, in the order the audit page offers them.
-    pub const KNOWN: [AuditKind; 14] = [
+    pub const KNOWN: [AuditKind; 15] = [
         AuditKind::Write,
         AuditKind::Login,
         AuditKind::LoginFailed,
@@ -61,6 +64,7 @@ impl AuditKind {
         AuditKind::LicenceAction,
         AuditKind::AuditChainBroken,
         AuditKind::Account,
+        AuditKind::SecretDisclosed,
     ];
 
     /// The kind's code, as stored and hashed.
@@ -80,6 +84,7 @@ impl AuditKind {
             AuditKind::LicenceAction => "licence_action",
             AuditKind::AuditChainBroken => "audit_chain_broken",
             AuditKind::Account => "account",
+            AuditKind::SecretDisclosed => "secret_disclosed",
             AuditKind::Other(code) => code,
         }
     }
@@ -165,6 +170,7 @@ mod tests {
                 "licence_action",
                 "audit_chain_broken",
                 "account",
+                "secret_disclosed",
             ]
         );
     }

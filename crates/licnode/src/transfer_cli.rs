@@ -52,6 +52,13 @@ pub struct ExportArgs {
     /// Output file; standard output when absent.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Write secret fields (Art. 36) as stored instead of masked as `******`; the export is
+    /// then audited as `secret_disclosed`. Needed for a file meant to be imported again.
+    #[arg(long, env = "LICNODE_EXPORT_UNMASKED")]
+    pub unmasked: bool,
+    /// The operator named in the audit log.
+    #[arg(long, env = "LICNODE_USER", default_value = "export")]
+    pub user: String,
 }
 
 /// Imports the rows; refused rows are reported (and written out when asked), the rest imported.
@@ -154,6 +161,8 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
         within,
         chinese_headers,
         output,
+        unmasked,
+        user,
     } = args;
     let config = Config::load(&config.config)?;
     init_logging(LogFormat::Text, "warn");
@@ -166,15 +175,17 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let written = crate::transfer::export(
-        &archive,
-        collection,
-        format,
+    let options = crate::transfer::ExportOptions {
         within,
         chinese_headers,
-        &mut out,
-    )
-    .await?;
+        secrets: if unmasked {
+            licnode_app::SecretFields::Unmasked
+        } else {
+            licnode_app::SecretFields::Masked
+        },
+        user,
+    };
+    let written = crate::transfer::export(&archive, collection, format, options, &mut out).await?;
     drop(out);
     archive.close().await;
     eprintln!("exported {written} records of {}", collection.name);

@@ -160,7 +160,9 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
     assert!(stdout.contains("line 5: validation_failed"), "{stdout}");
     assert!(stdout.contains("line 9: validation_failed"), "{stdout}");
 
-    let exported = run(binary().args([
+    // Art. 36: an export masks the reviewers' identity numbers unless asked for them
+    // unmasked, which a file meant to be imported again needs (and the audit log records).
+    let masked = run(binary().args([
         "export",
         "--config",
         &config,
@@ -169,7 +171,31 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
         "--format",
         "jsonl",
     ]));
+    assert_eq!(masked.lines().count(), 8);
+    assert!(
+        masked
+            .lines()
+            .all(|line| line.contains("\"id_number\":\"******\"")),
+        "{masked}"
+    );
+    let exported = run(binary().args([
+        "export",
+        "--config",
+        &config,
+        "--collection",
+        "reviewers",
+        "--format",
+        "jsonl",
+        "--unmasked",
+    ]));
     assert_eq!(exported.lines().count(), 8);
+    assert!(!exported.contains("******"), "{exported}");
+    let audit = run(binary().args(["audit", "export", "--config", &config]));
+    assert_eq!(
+        audit.matches("\"kind\":\"secret_disclosed\"").count(),
+        1,
+        "the unmasked export is audited once, the masked one not: {audit}"
+    );
     let again = dir.path().join("again.jsonl");
     std::fs::write(&again, &exported).expect("write");
     let stdout = run(binary().args([

@@ -5,6 +5,7 @@
 //! ([`author`]). The store below only carries out what this service decided.
 
 pub mod author;
+pub mod secrecy;
 
 use licnode_doc::{ActorId, Authoring, Conflict, HistoryEntry, RecordDoc, RecordMeta};
 use licnode_model::{Collection, Issue, Mode, ValidationErrors};
@@ -76,6 +77,9 @@ pub enum ArchiveError {
         value: String,
         kind: &'static str,
     },
+    /// Art. 36: secret fields are shown unmasked only to approvers and administrators.
+    #[error("{user} is a {role}: secret fields (Art. 36) are shown unmasked only to approvers and administrators", role = role.as_str())]
+    SecretNotForRole { user: String, role: Role },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("document: {0}")]
@@ -104,6 +108,7 @@ impl ArchiveError {
             ArchiveError::ApprovalRequired { .. } => "approval_required",
             ArchiveError::ReportSubmitted(_) => "report_submitted",
             ArchiveError::OutsideRegulation { .. } => "outside_regulation",
+            ArchiveError::SecretNotForRole { .. } => "secret_not_for_role",
             ArchiveError::Store(_) | ArchiveError::Document(_) => "internal",
         }
     }

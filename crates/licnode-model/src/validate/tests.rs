@@ -489,3 +489,30 @@ fn validate_field_normalises_a_single_value() {
     );
     assert!(validate_field(field, &json!("nonsense")).is_err());
 }
+
+/// Art. 36: the mask a masked read shows in a secret field is not a value. Sent back in a
+/// patch (a record read masked and returned whole) it is refused, in a secret field of the
+/// record and in a secret column of a table; a field that is not secret may hold the text.
+#[test]
+fn the_mask_of_a_secret_field_is_refused_as_its_value() {
+    let quality_archives =
+        collection("quality_archives").unwrap_or_else(|| panic!("quality_archives exists"));
+    let patch = object(json!({ "production_scale": crate::schema::MASKED_SECRET }));
+    let refused = validate(quality_archives, &patch, Mode::Patch).expect_err("refused");
+    assert_eq!(
+        codes_of(&refused),
+        [("production_scale", codes::MASKED_VALUE)]
+    );
+    let remarks = object(json!({ "quality_notes": crate::schema::MASKED_SECRET }));
+    assert!(validate(quality_archives, &remarks, Mode::Patch).is_ok());
+
+    let inspections = collection("inspections").unwrap_or_else(|| panic!("inspections exists"));
+    let rows = object(json!({ "inspection_items": [
+        { "item": "绝缘电阻", "measured_result": crate::schema::MASKED_SECRET, "verdict": "conforming" }
+    ] }));
+    let refused = validate(inspections, &rows, Mode::Patch).expect_err("refused");
+    assert_eq!(
+        codes_of(&refused),
+        [("inspection_items[0].measured_result", codes::MASKED_VALUE)]
+    );
+}

@@ -87,6 +87,8 @@ error_codes! {
     ReportSubmitted => "report_submitted",
     /// Foods, food-related products and cosmetics are outside the regulation (Art. 3).
     OutsideRegulation => "outside_regulation",
+    /// Secret fields (Art. 36) are shown unmasked only to approvers and administrators.
+    SecretNotForRole => "secret_not_for_role",
     // Reports and their periods.
     ReportAlreadySubmitted => "report_already_submitted",
     ReportNotOwn => "report_not_own",

@@ -36,7 +36,8 @@ pub(super) fn archive_status(error: &ArchiveError) -> StatusCode {
         ArchiveError::OutsideJurisdiction { .. }
         | ArchiveError::NotAuthorised(_)
         | ArchiveError::ReadOnlyRole { .. }
-        | ArchiveError::ApprovalRequired { .. } => StatusCode::FORBIDDEN,
+        | ArchiveError::ApprovalRequired { .. }
+        | ArchiveError::SecretNotForRole { .. } => StatusCode::FORBIDDEN,
         ArchiveError::TerminalLicence(_)
         | ArchiveError::ReadOnlyCopy { .. }
         | ArchiveError::ReportSubmitted(_) => StatusCode::CONFLICT,

@@ -81,6 +81,7 @@ pub(crate) fn kind_label(kind: &AuditKind) -> &str {
         AuditKind::LicenceAction => "许可证事项办理",
         AuditKind::AuditChainBroken => "下级审计链被改写",
         AuditKind::Account => "账户管理",
+        AuditKind::SecretDisclosed => "查阅或导出秘密字段（第36条）",
         AuditKind::Other(code) => code,
     }
 }

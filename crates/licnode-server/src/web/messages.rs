@@ -32,6 +32,9 @@ pub(crate) fn refusal(code: ErrorCode, fallback: &str) -> String {
         ErrorCode::OutsideRegulation => {
             "加工食品、食品相关产品和化妆品不适用本规定（第3条），不能录入"
         }
+        ErrorCode::SecretNotForRole => {
+            "秘密字段（第36条）只向审批人和管理员显示原值；其他角色看到的是屏蔽后的内容"
+        }
         ErrorCode::Internal => "节点暂时无法完成请求，错误已记入日志",
         ErrorCode::AuthorNotAllowed => "按许可权限表，本节点无权录入或修改这类记录",
         code if super::flow_messages::refusal(code).is_some() => {
@@ -71,6 +74,7 @@ pub(crate) fn field_problem(code: &str, fallback: &str) -> String {
         codes::INVALID_POSTCODE => "邮政编码应为6位数字",
         codes::INVALID_RECORD_REF => "不是有效的记录编号",
         codes::INVALID_PERIOD => "报告期格式不对（月报如 2024-05，年报如 2024）",
+        codes::MASKED_VALUE => "这是秘密字段屏蔽后的占位符，不能作为取值保存（第36条）",
         codes::DATES_OUT_OF_ORDER => "日期先后顺序不合理，已按填写内容保存",
         _ => "",
     };

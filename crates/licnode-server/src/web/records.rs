@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use licnode_app::ArchiveError;
+use licnode_app::{ArchiveError, Reader};
 use licnode_model::{Collection, FieldType};
 use licnode_store::{Page, StoreError, StoredRecord};
 use maud::{Markup, html};
@@ -27,7 +27,7 @@ use super::layout::{WebError, articles_label, page};
 use super::messages;
 use super::page_operation;
 use super::session::{CSRF_FIELD, WebSession};
-use crate::records::{authorise_write, collection_of, list_query, search_query};
+use crate::records::{authorise_write, collection_of, list_query, search_query, staff_reader};
 use crate::routes::Routes;
 use crate::{ApiError, AppState};
 
@@ -77,7 +77,7 @@ pub(crate) fn routes() -> Routes<AppState> {
         .get(
             "/records/{id}",
             record_page,
-            page_operation("A record: its fields, its history, its conflicts"),
+            page_operation("A record: its fields (secret fields masked unless an approver or administrator asks `unmasked=1`, audited; Art. 36), its history, its conflicts"),
         )
         .get(
             "/records/{id}/edit",
@@ -165,12 +165,13 @@ fn next_page_link(collection: &str, params: &Pairs, next: &str) -> String {
 
 /// The page of `model`'s records that `params` asks for — a search when `q` is given (in the
 /// order the name index keeps), a filtered list otherwise (newest first unless `order=asc`) —
-/// through the same query readers as the JSON API. The outer error is the store's; the inner,
-/// a refusal of the parameters.
+/// through the same query readers as the JSON API, with secret fields as `reader` may see them
+/// (Art. 36). The outer error is the store's; the inner, a refusal of the parameters.
 pub(super) async fn find_page(
     state: &AppState,
     model: &'static Collection,
     params: &Pairs,
+    reader: &Reader,
 ) -> Result<Result<Page, ApiError>, StoreError> {
     let searching = parameter(params, "q");
     if searching.is_empty() {
@@ -179,7 +180,7 @@ pub(super) async fn find_page(
             list_params.push(("order".to_string(), "desc".to_string()));
         }
         return match list_query(model, &list_params) {
-            Ok(query) => Ok(Ok(state.archive.list(&query).await?)),
+            Ok(query) => released(state.archive.list_as(&query, reader).await),
             Err(refusal) => Ok(Err(refusal)),
         };
     }
@@ -190,8 +191,17 @@ pub(super) async fn find_page(
         .chain([("collection".to_string(), model.name.to_string())])
         .collect();
     match search_query(&search) {
-        Ok(query) => Ok(Ok(state.archive.search(&query).await?)),
+        Ok(query) => released(state.archive.search_as(&query, reader).await),
         Err(refusal) => Ok(Err(refusal)),
+    }
+}
+
+/// A page read through the records service: the store's failure outside, a refusal inside.
+fn released(page: Result<Page, ArchiveError>) -> Result<Result<Page, ApiError>, StoreError> {
+    match page {
+        Ok(page) => Ok(Ok(page)),
+        Err(ArchiveError::Store(error)) => Err(error),
+        Err(refusal) => Ok(Err(ApiError::from(refusal))),
     }
 }
 
@@ -284,16 +294,17 @@ async fn list(
     State(state): State<AppState>,
     Extension(session): Extension<WebSession>,
     Path(collection): Path<String>,
-    Query(params): Query<Pairs>,
+    Query(mut params): Query<Pairs>,
 ) -> Result<Response, WebError> {
     let model = collection_of(&collection)?;
+    let reader = staff_reader(&session.staff, &mut params, "web")?;
     // Empty inputs of the filter form mean "any".
     let params: Pairs = params
         .into_iter()
         .filter(|(_, value)| !value.trim().is_empty())
         .collect();
     let searching = parameter(&params, "q");
-    let page_result = find_page(&state, model, &params).await?;
+    let page_result = find_page(&state, model, &params, &reader).await?;
     let ascending = parameter(&params, "order") == "asc";
     let columns = list_fields(model);
     let status_values = model
@@ -565,11 +576,14 @@ async fn record_page(
     State(state): State<AppState>,
     Extension(session): Extension<WebSession>,
     Path(id): Path<String>,
+    Query(mut params): Query<Pairs>,
 ) -> Result<Response, WebError> {
-    let record = state.archive.get(&id).await?;
+    // Secret fields masked unless an approver or administrator asked (Art. 36; audited).
+    let reader = staff_reader(&session.staff, &mut params, "web")?;
+    let record = state.archive.read_as(&id, &reader).await?;
     let model = collection_of(&record.collection)?;
     let history = state.archive.history(&id).await?;
-    let conflicts = state.archive.conflicts(&id).await?;
+    let conflicts = state.archive.conflicts_as(&id, &reader).await?;
     let refusal = state
         .archive
         .edit_refusal(&id, &session.staff.author())
@@ -588,6 +602,7 @@ async fn record_page(
         } @else if let Some(refusal) = &refusal {
             p.read-only data-error-code=(refusal.code()) { "只读：" (messages::refusal(crate::error::service_code(refusal.code()), "")) }
         }
+        (page_sections::secrecy_notice(model, &record, &session, &reader))
         dl.fields {
             @for field in model.fields {
                 @if let Some(value) = record.data.get(field.name) {
@@ -617,7 +632,7 @@ async fn record_page(
                                     &conflict.field,
                                     &conflict.values.iter().map(|value| (value.clone(), shown_value(field, value))).collect::<Vec<_>>(),
                                     &session,
-                                    editable,
+                                    editable && conflict.shown.as_str() != Some(licnode_model::MASKED_SECRET),
                                 )) }
                             }
                         }
@@ -691,7 +706,9 @@ async fn edit_record_form(
     Extension(session): Extension<WebSession>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let record = state.archive.get(&id).await?;
+    // The form shows secret fields masked; an unchanged mask is left out of the edit.
+    let reader = Reader::masked(&session.staff.author(), "web");
+    let record = state.archive.read_as(&id, &reader).await?;
     let model = collection_of(&record.collection)?;
     authorise_write(&session.staff, model)?;
     if let Some(refusal) = state
@@ -724,7 +741,10 @@ async fn update_record(
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, WebError> {
-    let record = state.archive.get(&id).await?;
+    // Compared with the record as the form showed it: a secret field still showing its mask
+    // is unchanged and stays out of the patch (Art. 36).
+    let reader = Reader::masked(&session.staff.author(), "web");
+    let record = state.archive.read_as(&id, &reader).await?;
     let model = collection_of(&record.collection)?;
     authorise_write(&session.staff, model)?;
     let (input, typed) = form::input_from_form(model, &pairs, Some(&record.data));

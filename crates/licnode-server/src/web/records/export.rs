@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{Pairs, parameter};
 use crate::export::{ExportFormat, Selection, download};
-use crate::records::{collection_of, list_query, search_query};
+use crate::records::{collection_of, list_query, search_query, staff_reader};
 use crate::routes::Routes;
 use crate::web::layout::WebError;
 use crate::web::page_operation;
@@ -34,6 +34,7 @@ pub(super) fn routes() -> Routes<AppState> {
                 ))
                 .answers_content(200, "the file", "text/csv", json!({ "type": "string" }))
                 .refuses_with_page(400, "an unknown format (`bad_format`) or filter")
+                .refuses_with_page(403, "`unmasked=1` from a clerk or an auditor (`secret_not_for_role`, Art. 36)")
                 .refuses_with_page(422, "more rows match than one export carries (`export_too_large`)"),
             )
         }),
@@ -63,9 +64,11 @@ async fn export(
     State(state): State<AppState>,
     Extension(session): Extension<WebSession>,
     Path(collection): Path<String>,
-    Query(params): Query<Pairs>,
+    Query(mut params): Query<Pairs>,
 ) -> Result<Response, WebError> {
     let model = collection_of(&collection)?;
+    // Secret fields masked unless an approver or administrator asked (Art. 36).
+    let reader = staff_reader(&session.staff, &mut params, "web export")?;
     let format = ExportFormat::parse(parameter(&params, "format")).map_err(refused)?;
     let filters: Pairs = params
         .into_iter()
@@ -89,15 +92,7 @@ async fn export(
             .collect();
         Selection::Search(search_query(&search).map_err(refused)?)
     };
-    download(
-        &state,
-        model,
-        selection,
-        format,
-        &session.staff.user.name,
-        "web",
-        &filters,
-    )
-    .await
-    .map_err(refused)
+    download(&state, model, selection, format, &reader, "web", &filters)
+        .await
+        .map_err(refused)
 }

@@ -8,6 +8,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use licnode_app::network::TravelState;
+use licnode_app::records::secrecy::{self, may_read_secrets};
+use licnode_app::{Reader, SecretFields};
+use licnode_model::Collection;
 use licnode_model::deadlines::DeadlineState;
 use licnode_store::StoredRecord;
 use licnode_store::link_reports::LinkDirection;
@@ -22,6 +25,34 @@ use crate::web::layout::{WebError, articles_label};
 use crate::web::national::node_label;
 use crate::web::page_operation;
 use crate::web::session::{CSRF_FIELD, WebSession};
+
+/// What the page shows of the record's secret fields (Art. 36): that they are masked, with a
+/// link that shows them to an approver or administrator (audited), or that they are shown and
+/// the reading was audited. Nothing for a record without secret values.
+pub(super) fn secrecy_notice(
+    model: &Collection,
+    record: &StoredRecord,
+    session: &WebSession,
+    reader: &Reader,
+) -> Markup {
+    if reader.secrets() == SecretFields::Unmasked {
+        return html! {
+            p.secret-notice #secrets-shown { "正在显示秘密字段原值（第36条）：本次查阅已记入审计日志，请勿泄露。" }
+        };
+    }
+    if secrecy::masked_paths(model, &record.data).is_empty() {
+        return html! {};
+    }
+    html! {
+        p.secret-notice #secrets-masked {
+            "秘密字段（企业商业秘密、技术秘密和个人信息，第36条）已屏蔽，显示为“" (licnode_model::MASKED_SECRET) "”。"
+            @if may_read_secrets(session.staff.user.role) {
+                " "
+                a #show-secrets href={ "/records/" (record.id) "?unmasked=1" } { "显示原值（记入审计日志）" }
+            }
+        }
+    }
+}
 
 pub(super) fn routes() -> Routes<AppState> {
     Routes::new().post(
