@@ -311,7 +311,7 @@ async fn the_laws_catalogue_rules_and_an_accepting_offices_guide_are_public_by_t
     for backend in BACKENDS {
         let node = node(backend, today).await;
         let router = router(&node);
-        let store = node.state.archive.replication_store().clone();
+        let store = node.state.archive.store_for_tests().clone();
         let national = Archive::new(store, "100000");
         let model = licnode_model::collection("publications").expect("publications");
         let publication = |seed: u64, jurisdiction: &str, kind: &str, title: &str| {
