@@ -329,7 +329,27 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, crate::Api
         "quarantined": quarantined,
         "parent": link,
         "children": children,
+        "once_only": once_only_status(&state).await?,
     })))
+}
+
+/// Who runs the node's once-only work (issue 15 item 2): the process holding the lock, this
+/// process's name, and whether it is the holder. A SQLite node's one process always is.
+async fn once_only_status(state: &AppState) -> Result<Value, crate::ApiError> {
+    let holder = state.archive.once_only_holder().await?;
+    let process = state.process_name.as_deref();
+    let (holder_name, this_process) = match &holder {
+        licnode_store::OnceOnlyHolder::OnlyProcess => (process, true),
+        licnode_store::OnceOnlyHolder::Process(name) => {
+            (Some(name.as_str()), process == Some(name.as_str()))
+        }
+        licnode_store::OnceOnlyHolder::Nobody => (None, false),
+    };
+    Ok(json!({
+        "holder": holder_name,
+        "process": process,
+        "this_process": this_process,
+    }))
 }
 
 /// `POST /api/v1/sync/now`: wake the sync loop at once.
