@@ -274,8 +274,9 @@ fn spawn_external_write_watch(supervisor: &Supervisor, archive: &Archive) {
 }
 
 /// The tasks of a node with a certificate, under `supervisor`: the refused-handshake audit
-/// (subscribed now, before any listener accepts), the reload of the certificate material from
-/// disk, and, with a parent, the upkeep of CRLs and certificate from the parent.
+/// (subscribed now, before any listener accepts) and the reload of the certificate material
+/// from disk, on every process (the upkeep from the parent is once-only work:
+/// [`crate::certificate_upkeep`]).
 fn spawn_certificate_tasks(
     supervisor: &Supervisor,
     config: &Config,
