@@ -228,3 +228,113 @@ impl OnceOnly {
         every.saturating_sub(since)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A task that counts how many of its runs are under way at once, and the most ever.
+    fn counting_task(
+        running: Arc<AtomicUsize>,
+        most: Arc<AtomicUsize>,
+    ) -> impl Fn(CancellationToken) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>
+    + Send
+    + Sync
+    + 'static {
+        move |cancel| {
+            let (running, most) = (running.clone(), most.clone());
+            Box::pin(async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                cancel.cancelled().await;
+                running.fetch_sub(1, Ordering::SeqCst);
+            })
+        }
+    }
+
+    async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !condition() {
+            assert!(tokio::time::Instant::now() < deadline, "{what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    // Issue 15 item 2: two processes over one PostgreSQL database run the task one at a time,
+    // and when the one running it stops, the other takes it up.
+    #[tokio::test]
+    async fn once_only_work_runs_on_one_process_and_moves_when_that_process_stops() {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (url, _database) =
+            licnode_testkit::database_url(licnode_testkit::Backend::Postgres, dir.path())
+                .await
+                .expect("database");
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut processes = Vec::new();
+        for name in ["first", "second"] {
+            let supervisor = Supervisor::new();
+            let store = Store::open(&url).await.expect("open");
+            let once_only = OnceOnly::spawn(&supervisor, store, name.to_string());
+            once_only.spawn_task(
+                &supervisor,
+                "counted",
+                counting_task(running.clone(), most.clone()),
+            );
+            processes.push((supervisor, once_only));
+        }
+        wait_until("the task starts", || running.load(Ordering::SeqCst) == 1).await;
+        tokio::time::sleep(CLAIM_RETRY * 2).await;
+        let holder = processes
+            .iter()
+            .position(|(_, once_only)| once_only.holds())
+            .expect("a holder");
+        assert_eq!(
+            processes
+                .iter()
+                .filter(|(_, once_only)| once_only.holds())
+                .count(),
+            1
+        );
+        let (stopped, _) = processes.remove(holder);
+        stopped.shutdown(Duration::from_secs(10)).await;
+        let (_, survivor) = &processes[0];
+        wait_until("the other process takes the work up", || {
+            survivor.holds() && running.load(Ordering::SeqCst) == 1
+        })
+        .await;
+        assert_eq!(most.load(Ordering::SeqCst), 1, "the task ran twice at once");
+    }
+
+    #[tokio::test]
+    async fn a_sqlite_node_runs_its_once_only_work_at_once() {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (url, _) = licnode_testkit::database_url(licnode_testkit::Backend::Sqlite, dir.path())
+            .await
+            .expect("database");
+        let supervisor = Supervisor::new();
+        let store = Store::open(&url).await.expect("open");
+        let once_only = OnceOnly::spawn(&supervisor, store.clone(), "the node".into());
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        once_only.spawn_task(&supervisor, "counted", counting_task(running.clone(), most));
+        wait_until("the task starts", || running.load(Ordering::SeqCst) == 1).await;
+        let ran = once_only.recorded("counted", async { 7 }).await;
+        assert_eq!(ran, 7);
+        let runs = store.once_only_runs("counted", 5).await.expect("runs");
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].holder, "the node");
+        assert!(runs[0].finished_at_ms.is_some());
+        assert!(
+            once_only
+                .until_due("counted", Duration::from_secs(3600))
+                .await
+                > Duration::from_secs(3500)
+        );
+        supervisor.shutdown(Duration::from_secs(10)).await;
+        assert_eq!(
+            running.load(Ordering::SeqCst),
+            0,
+            "the task stopped with the node"
+        );
+    }
+}
