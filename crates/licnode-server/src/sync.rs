@@ -208,7 +208,7 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
             "/sync/status",
             status,
             Operation::new("The link to the parent: last attempt and success, failures, changes pushed and pulled, lag each way, quarantine")
-                .answers(200, "`node`, `last_seq`, `quarantined`, and `parent` (null without a link): the sync loop's status, `lag_up` (changes that go up not yet acknowledged by the parent), `lag_down_ms` (how long since this node last knew it held everything the parent had for it); `children`: each child's link as this end knows it (last session, lag, quarantine)"),
+                .answers(200, "`node`, `last_seq`, `quarantined`, and `parent` (null without a link): the sync loop's status, `lag_up` (changes that go up not yet acknowledged by the parent), `lag_down_ms` (how long since this node last knew it held everything the parent had for it); `children`: each child's link as this end knows it (last session, lag, quarantine); `once_only`: `holder` (the process running the node's once-only work: report scheduler, retention sweep, certificate upkeep), `process` (this one), `this_process`"),
         )
         .post(
             "/sync/now",
@@ -307,7 +307,8 @@ impl LinkHandle {
     }
 }
 
-/// `GET /api/v1/sync/status`: the link to the parent, lag in changes each way, quarantine.
+/// `GET /api/v1/sync/status`: the link to the parent, lag in changes each way, quarantine,
+/// and which process runs the once-only work.
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, crate::ApiError> {
     let last_seq = state.archive.last_seq().await?;
     let quarantined = state.archive.quarantine_count().await?;
