@@ -247,6 +247,16 @@ async fn wait_until_linked(provinces: &[TestNode]) {
     }
 }
 
+/// How long a province writes before the kill, and again after it: longer with
+/// `LICNODE_SLOW_TESTS`.
+fn writing_half() -> Duration {
+    if std::env::var_os("LICNODE_SLOW_TESTS").is_some() {
+        Duration::from_secs(15)
+    } else {
+        Duration::from_millis(1500)
+    }
+}
+
 /// A province writes and syncs for a while; `instance` is killed with -9 in the middle.
 async fn kill_while_a_province_syncs(
     cluster: &mut Cluster,
@@ -262,9 +272,10 @@ async fn kill_while_a_province_syncs(
         seed,
         stop.clone(),
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let half = writing_half();
+    tokio::time::sleep(half).await;
     cluster.kill(instance);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(half).await;
     stop.cancel();
     writer.await.expect("writer")
 }
