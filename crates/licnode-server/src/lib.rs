@@ -83,6 +83,9 @@ pub struct AppState {
     pub(crate) home_counts: Arc<web::CountsCache>,
     /// The node's certificate and CRLs, when it has them (shown on the health page).
     pub node_tls: Option<licnode_pki::NodeTls>,
+    /// The name this process holds the node's once-only lock under, when it serves beside
+    /// others over one database (`/api/v1/sync/status` says whether it is the holder).
+    pub process_name: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -102,6 +105,7 @@ impl AppState {
             audit_verification: Arc::default(),
             home_counts: Arc::default(),
             node_tls: None,
+            process_name: None,
         }
     }
 
@@ -129,6 +133,12 @@ impl AppState {
     /// The same state, with another clock.
     pub fn with_clock(mut self, clock: licnode_app::SharedClock) -> AppState {
         self.clock = clock;
+        self
+    }
+
+    /// The same state, naming the process that serves it.
+    pub fn with_process_name(mut self, name: &str) -> AppState {
+        self.process_name = Some(Arc::from(name));
         self
     }
 

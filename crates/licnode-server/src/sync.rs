@@ -208,7 +208,7 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
             "/sync/status",
             status,
             Operation::new("The link to the parent: last attempt and success, failures, changes pushed and pulled, lag each way, quarantine")
-                .answers(200, "`node`, `last_seq`, `quarantined`, and `parent` (null without a link): the sync loop's status, `lag_up` (changes that go up not yet acknowledged by the parent), `lag_down_ms` (how long since this node last knew it held everything the parent had for it); `children`: each child's link as this end knows it (last session, lag, quarantine)"),
+                .answers(200, "`node`, `last_seq`, `quarantined`, and `parent` (null without a link): the sync loop's status, `lag_up` (changes that go up not yet acknowledged by the parent), `lag_down_ms` (how long since this node last knew it held everything the parent had for it); `children`: each child's link as this end knows it (last session, lag, quarantine); `once_only`: `holder` (the process running the node's once-only work: report scheduler, retention sweep, certificate upkeep), `process` (this one), `this_process`"),
         )
         .post(
             "/sync/now",
@@ -307,7 +307,8 @@ impl LinkHandle {
     }
 }
 
-/// `GET /api/v1/sync/status`: the link to the parent, lag in changes each way, quarantine.
+/// `GET /api/v1/sync/status`: the link to the parent, lag in changes each way, quarantine,
+/// and which process runs the once-only work.
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, crate::ApiError> {
     let last_seq = state.archive.last_seq().await?;
     let quarantined = state.archive.quarantine_count().await?;
@@ -329,7 +330,27 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, crate::Api
         "quarantined": quarantined,
         "parent": link,
         "children": children,
+        "once_only": once_only_status(&state).await?,
     })))
+}
+
+/// Who runs the node's once-only work (issue 15 item 2): the process holding the lock, this
+/// process's name, and whether it is the holder. A SQLite node's one process always is.
+async fn once_only_status(state: &AppState) -> Result<Value, crate::ApiError> {
+    let holder = state.archive.once_only_holder().await?;
+    let process = state.process_name.as_deref();
+    let (holder_name, this_process) = match &holder {
+        licnode_store::OnceOnlyHolder::OnlyProcess => (process, true),
+        licnode_store::OnceOnlyHolder::Process(name) => {
+            (Some(name.as_str()), process == Some(name.as_str()))
+        }
+        licnode_store::OnceOnlyHolder::Nobody => (None, false),
+    };
+    Ok(json!({
+        "holder": holder_name,
+        "process": process,
+        "this_process": this_process,
+    }))
 }
 
 /// `POST /api/v1/sync/now`: wake the sync loop at once.

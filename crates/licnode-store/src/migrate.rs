@@ -103,6 +103,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0015_regulation_dates.sql"),
         postgres: include_str!("../../../migrations/postgres/0015_regulation_dates.sql"),
     },
+    Migration {
+        version: 18,
+        name: "once_only_runs",
+        sqlite: include_str!("../../../migrations/sqlite/0018_once_only_runs.sql"),
+        postgres: include_str!("../../../migrations/postgres/0018_once_only_runs.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -142,7 +142,8 @@ async fn verify(
             .push("backups: no backup directory given (--backups)".to_owned()),
     }
     let mut unreachable = None;
-    match (&config.node.parent_url, offline) {
+    // The anchor is asked of the parent's preferred URL.
+    match (config.node.parent_urls().first(), offline) {
         (_, true) => check.not_checked.push(
             "parent: --offline, the chain was not checked against the anchor the parent holds"
                 .to_owned(),

@@ -4,6 +4,7 @@
 //! cron expressions — so a bad one stops the node at load, naming its `[section] key`, before
 //! anything starts (issue 17, item 4).
 
+mod parent;
 mod values;
 
 use std::net::SocketAddr;
@@ -62,6 +63,11 @@ pub struct NodeSection {
     /// The parent node's URL for replication; absent at the national node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_url: Option<String>,
+    /// Instead of `parent_url`, every URL the parent serves its children at (a national node
+    /// run as several processes), the preferred first: a child fails over to the next when one
+    /// does not answer and comes back to the first later (see [`NodeSection::parent_urls`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parent_urls: Vec<String>,
     /// At a province: the prefectures below it that run a node of their own (`["330100"]`).
     /// Their counties link to them, and this node refuses those counties (`not_a_child`); the
     /// counties of every other prefecture link to this province directly.
@@ -352,14 +358,7 @@ impl Config {
             );
         }
         self.http.trusted_proxies()?;
-        if let Some(parent_url) = &self.node.parent_url {
-            // Children dial their parent over mutual TLS only (ARCHITECTURE.md, principle 6).
-            match reqwest::Url::parse(parent_url) {
-                Ok(url) if url.scheme() == "https" && url.host().is_some() => {}
-                Ok(_) => bail!("[node] parent_url: {parent_url:?} is not an https:// URL"),
-                Err(error) => bail!("[node] parent_url: {parent_url:?} is not a URL ({error})"),
-            }
-        }
+        parent::check_parent_urls(&self.node)?;
         if let Some(public) = &self.public
             && !(public.requests_per_second.is_finite() && public.requests_per_second >= 0.0)
         {

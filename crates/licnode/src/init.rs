@@ -42,6 +42,7 @@ pub fn init(options: InitOptions) -> anyhow::Result<PathBuf> {
             })?,
             name: options.name,
             parent_url: options.parent_url,
+            parent_urls: Vec::new(),
             child_prefectures: Vec::new(),
         },
         storage: StorageSection {

@@ -147,6 +147,8 @@ async fn start_serving(
     starting: &mut Starting,
 ) -> anyhow::Result<Serving> {
     let level = config.node.level;
+    // The once-only lock is the wiring's, beside the services: it holds a connection of its own.
+    let once_only_store = store.clone();
     let archive = Archive::with_level(store, &config.node.code, level)
         .with_child_prefectures(config.node.child_prefectures.clone())
         .with_destruction_approvers(config.retention.national_approvers.clone());
@@ -154,28 +156,37 @@ async fn start_serving(
         .await
         .with_context(|| format!("cannot listen on {}", config.http.listen))?;
     let local_addr = listener.local_addr()?;
+    let supervisor = starting.supervisor.clone();
+    let once_only = crate::once_only::OnceOnly::spawn(
+        &supervisor,
+        once_only_store,
+        crate::once_only::process_name(local_addr),
+    );
     let state = AppState::new(
         archive.clone(),
         NodeInfo {
             code: config.node.code.clone(),
             level: level.as_str().to_string(),
             name: config.node.name.clone(),
-            parent_url: config.node.parent_url.clone(),
+            parent_url: crate::sync_cli::ParentUrls::new(config.node.parent_urls())
+                .map(|urls| urls.to_string()),
         },
     )
     .with_clock(clock.clone())
-    .with_trusted_proxies(config.http.trusted_proxies()?);
+    .with_trusted_proxies(config.http.trusted_proxies()?)
+    .with_process_name(once_only.holder_name());
     let tls = load_tls(config)?;
-    let supervisor = starting.supervisor.clone();
     let state = state
         .with_retention(crate::retention_cli::settings(config, tls.as_ref()))
         .with_node_tls(tls.clone());
-    crate::retention_cli::spawn_sweep(&supervisor, archive.clone(), clock.clone(), config);
+    crate::retention_cli::spawn_sweep(&supervisor, &once_only, &archive, &clock, config);
     spawn_external_write_watch(&supervisor, &archive);
     if let Some(tls) = &tls {
         spawn_certificate_tasks(&supervisor, config, &archive, tls);
+        crate::certificate_upkeep::spawn(&supervisor, &once_only, config, tls);
     }
-    let state = match (&config.node.parent_url, &tls) {
+    let parent_urls = crate::sync_cli::ParentUrls::new(config.node.parent_urls());
+    let state = match (parent_urls, &tls) {
         (Some(parent_url), Some(tls)) if config.sync.enabled => {
             let timing = crate::sync_loop::SyncTiming::from_section(&config.sync);
             let link = crate::sync_loop::spawn(
@@ -206,7 +217,7 @@ async fn start_serving(
         }
         (None, _) => {}
     }
-    spawn_report_scheduler(&supervisor, config, &archive, clock);
+    spawn_report_scheduler(&supervisor, &once_only, config, &archive, clock);
     if let (Some(section), Some(tls)) = (&config.peer, &tls)
         && let Some(address) = section.enroll_listen
     {
@@ -265,8 +276,9 @@ fn spawn_external_write_watch(supervisor: &Supervisor, archive: &Archive) {
 }
 
 /// The tasks of a node with a certificate, under `supervisor`: the refused-handshake audit
-/// (subscribed now, before any listener accepts), the reload of the certificate material from
-/// disk, and, with a parent, the upkeep of CRLs and certificate from the parent.
+/// (subscribed now, before any listener accepts) and the reload of the certificate material
+/// from disk, on every process (the upkeep from the parent is once-only work:
+/// [`crate::certificate_upkeep`]).
 fn spawn_certificate_tasks(
     supervisor: &Supervisor,
     config: &Config,
@@ -299,19 +311,12 @@ fn spawn_certificate_tasks(
                 .await;
         }
     });
-    if let Some(parent_url) = &config.node.parent_url {
-        let node_dir = config.base_dir();
-        let parent_url = parent_url.clone();
-        let tls = tls.clone();
-        supervisor.spawn("certificate upkeep", WhenTaskDies::Restart, move |cancel| {
-            keep_certificates_current(node_dir.clone(), parent_url.clone(), tls.clone(), cancel)
-        });
-    }
 }
 
 /// The report scheduler under `supervisor`, when the node's level builds reports (Art. 18–20).
 fn spawn_report_scheduler(
     supervisor: &Supervisor,
+    once_only: &crate::once_only::OnceOnly,
     config: &Config,
     archive: &Archive,
     clock: licnode_app::SharedClock,
@@ -329,7 +334,8 @@ fn spawn_report_scheduler(
             auto_submit: config.schedule.auto_submit,
         },
     );
-    supervisor.spawn("report scheduler", WhenTaskDies::Restart, move |cancel| {
+    // One process of the node builds the reports (issue 15 item 2).
+    once_only.spawn_task(supervisor, "report scheduler", move |cancel| {
         crate::scheduler::run(reports.clone(), schedule.clone(), cancel)
     });
 }
@@ -350,52 +356,6 @@ fn load_tls(config: &Config) -> anyhow::Result<Option<licnode_pki::NodeTls>> {
     })
     .context("cannot load the node's certificate")?;
     Ok(Some(tls))
-}
-
-/// How often a child fetches its parent's CRLs and checks whether to renew its certificate.
-const CERTIFICATE_UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60 * 60);
-
-/// Keeps the node's trust material current from its parent, over mutual TLS: the CRLs of the
-/// CAs above (so revocations flow down the tree), and the node's certificate, renewed once it
-/// is within the renewal window. The serving listeners pick both up without a restart. Runs
-/// until `cancel` (a round under way is finished first).
-async fn keep_certificates_current(
-    node_dir: std::path::PathBuf,
-    parent_url: String,
-    tls: licnode_pki::NodeTls,
-    cancel: CancellationToken,
-) {
-    let mut ticker = tokio::time::interval(CERTIFICATE_UPKEEP_INTERVAL);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    {
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = ticker.tick() => {}
-            }
-            let client =
-                match licnode_pki::PeerClient::for_node(&tls, licnode_pki::ExpectedPeer::AnyNode) {
-                    Ok(client) => client,
-                    Err(error) => {
-                        tracing::warn!(%error, "certificate upkeep: no client");
-                        continue;
-                    }
-                };
-            match licnode_pki::enroll::refresh_crls(&node_dir, &client, &parent_url).await {
-                Ok(issuers) => tracing::debug!(?issuers, "CRLs refreshed from the parent"),
-                Err(error) => tracing::warn!(%error, "cannot refresh CRLs from the parent"),
-            }
-            if tls.own_identity().renewal_due(std::time::SystemTime::now()) {
-                match licnode_pki::enroll::renew(&node_dir, &client, &parent_url).await {
-                    Ok(_) => tracing::info!("node certificate renewed"),
-                    Err(error) => tracing::warn!(%error, "cannot renew the node certificate"),
-                }
-            }
-            if let Err(error) = tls.reload() {
-                tracing::warn!(%error, "cannot reload the certificate material");
-            }
-        }
-    }
 }
 
 /// Binds and serves the enrollment endpoint over server-authenticated TLS.

@@ -24,8 +24,9 @@ pub async fn run(command: PeerCommand) -> anyhow::Result<()> {
             let config = Config::load(&config.config)?;
             let parent_url = config
                 .node
-                .parent_url
-                .clone()
+                .parent_urls()
+                .into_iter()
+                .next()
                 .context("this node has no parent_url: it is the root of the tree")?;
             let tls = licnode_pki::NodeTls::load(licnode_pki::NodeTlsSettings::for_node_dir(
                 &config.base_dir(),

@@ -19,7 +19,8 @@ use licnode_store::retention::NodeKey;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::supervisor::{Supervisor, WhenTaskDies};
+use crate::once_only::OnceOnly;
+use crate::supervisor::Supervisor;
 use tokio_util::sync::CancellationToken;
 
 /// `[retention]`: how long archives are kept (Art. 37) and how long approvals are valid.
@@ -109,15 +110,37 @@ pub fn settings(config: &Config, tls: Option<&licnode_pki::NodeTls>) -> Retentio
 /// stands on its own): lists what has come due as of the node's clock, at start and then every
 /// `[retention] sweep_every` (daily), until the node stops. It destroys nothing — that needs an
 /// approval.
-pub fn spawn_sweep(supervisor: &Supervisor, archive: Archive, clock: SharedClock, config: &Config) {
-    let every = config.retention.sweep_every.max(Duration::from_secs(60));
+pub fn spawn_sweep(
+    supervisor: &Supervisor,
+    once_only: &OnceOnly,
+    archive: &Archive,
+    clock: &SharedClock,
+    config: &Config,
+) {
+    // A second is the floor, so a mistyped interval cannot make a busy loop.
+    let every = config.retention.sweep_every.max(Duration::from_secs(1));
     let years = years_or_default(Some(config.retention.years));
-    supervisor.spawn("retention sweep", WhenTaskDies::Restart, move |cancel| {
-        sweep(archive.clone(), clock.clone(), every, years, cancel)
+    let (archive, clock) = (archive.clone(), clock.clone());
+    let sweeping = once_only.clone();
+    // One process of the node sweeps (issue 15 item 2), every `every` after the last sweep
+    // whichever process made it.
+    once_only.spawn_task(supervisor, "retention sweep", move |cancel| {
+        sweep(
+            sweeping.clone(),
+            archive.clone(),
+            clock.clone(),
+            every,
+            years,
+            cancel,
+        )
     });
 }
 
+/// The name the sweep's runs are recorded under (`once_only_runs.task`).
+pub const SWEEP_TASK: &str = "retention sweep";
+
 async fn sweep(
+    once_only: OnceOnly,
     archive: Archive,
     clock: SharedClock,
     every: Duration,
@@ -125,8 +148,16 @@ async fn sweep(
     cancel: CancellationToken,
 ) {
     loop {
+        let wait = once_only.until_due(SWEEP_TASK, every).await;
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
         let today = clock.today();
-        match archive.due_records(today, years).await {
+        let due = once_only
+            .recorded(SWEEP_TASK, archive.due_records(today, years))
+            .await;
+        match due {
             Ok(due) if due.is_empty() => {
                 tracing::debug!(%today, "retention sweep: nothing due")
             }
@@ -137,10 +168,6 @@ async fn sweep(
                  (licnode retention request asks the superior's approval)"
             ),
             Err(error) => tracing::warn!(%error, "retention sweep failed"),
-        }
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
         }
     }
 }

@@ -18,7 +18,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         archive.quarantine_count().await?
     );
     let links = archive.link_states().await?;
-    match (&config.node.parent_url, links.first()) {
+    let parent_urls = crate::sync_cli::ParentUrls::new(config.node.parent_urls());
+    match (parent_urls.map(|urls| urls.to_string()), links.first()) {
         (None, _) => println!("parent          none (the root of the tree)"),
         (Some(url), None) => println!("parent          {url}: no session yet"),
         (Some(url), Some((_, state))) => {
@@ -67,6 +68,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         }
     }
     print_children(&archive).await?;
+    print_once_only(&archive).await?;
     archive.close().await;
     Ok(())
 }
@@ -93,6 +95,40 @@ async fn print_children(archive: &licnode_app::Archive) -> anyhow::Result<()> {
             number(child.lag_down),
             number(child.quarantined)
         );
+    }
+    Ok(())
+}
+
+/// Which process runs the node's once-only work (issue 15 item 2), and the last sweep.
+async fn print_once_only(archive: &licnode_app::Archive) -> anyhow::Result<()> {
+    match archive.once_only_holder().await? {
+        licnode_store::OnceOnlyHolder::OnlyProcess => {
+            println!("once-only work  the serving process (SQLite: one process)")
+        }
+        licnode_store::OnceOnlyHolder::Process(name) => {
+            println!("once-only work  held by {name}")
+        }
+        licnode_store::OnceOnlyHolder::Nobody => {
+            println!("once-only work  held by no process now (none serving, or taking over)")
+        }
+    }
+    let last = archive
+        .once_only_runs(crate::retention_cli::SWEEP_TASK, 1)
+        .await?;
+    match last.first() {
+        Some(run) => println!(
+            "last sweep      {} by {}{}",
+            chrono::DateTime::from_timestamp_millis(run.started_at_ms)
+                .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+            run.holder,
+            if run.finished_at_ms.is_none() {
+                " (not finished)"
+            } else {
+                ""
+            }
+        ),
+        None => println!("last sweep      never"),
     }
     Ok(())
 }

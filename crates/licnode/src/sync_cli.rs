@@ -46,10 +46,7 @@ pub async fn run(command: SyncCommand) -> anyhow::Result<()> {
     match command {
         SyncCommand::Now { config } => {
             let config = Config::load(&config)?;
-            let parent_url = config
-                .node
-                .parent_url
-                .clone()
+            let parent_urls = ParentUrls::new(config.node.parent_urls())
                 .context("this node has no parent_url: it is the root of the tree")?;
             let level = config.node.level;
             let tls = NodeTls::load(NodeTlsSettings::for_node_dir(&config.base_dir())).context(
@@ -58,7 +55,7 @@ pub async fn run(command: SyncCommand) -> anyhow::Result<()> {
             let store = Store::open(&config.database_url()).await?;
             let archive = Archive::with_level(store, &config.node.code, level);
             let printer = ProgressPrinter::new(archive.last_seq().await?);
-            let mut transport = HttpTransport::connect(&tls, &parent_url).await?;
+            let mut transport = HttpTransport::connect(&tls, &parent_urls).await?;
             let report = session_with(&archive, &tls, &mut transport, &|report| {
                 printer.show(report)
             })
@@ -131,21 +128,122 @@ struct HelloNode {
 /// to its endpoint, each refusal its stable code. Batches travel framed
 /// (`licnode_sync::protocol::encode_framed`): the change bytes as they are, not base64 in JSON. A parent that does not answer an exchange
 /// within [`STALL_TIMEOUT`] (a long-poll: its wait and as much again) is taken as stalled.
+///
+/// A parent may answer at several URLs (a national node run as several processes, issue 15
+/// item 4): [`HttpTransport::connect`] tries them in order and keeps the first that answers;
+/// a transport on any but the preferred URL is given up after [`RETURN_TO_PREFERRED`]
+/// ([`HttpTransport::keeps_its_parent`]), so the next session comes back to the first.
 #[derive(Clone)]
 pub struct HttpTransport {
     client: PeerClient,
     base: String,
     parent: NodeRef,
+    /// Which of the parent's URLs this transport talks to (0: the preferred one).
+    url_index: usize,
+    connected_at: Instant,
+}
+
+/// How long a URL that is not the last one may take to answer the first question before the
+/// next URL is tried (the last one gets [`STALL_TIMEOUT`]).
+pub const FAILOVER_PATIENCE: Duration = Duration::from_secs(5);
+
+/// How long a transport connected to a fallback URL is kept before the preferred URL is tried
+/// again at the next session.
+pub const RETURN_TO_PREFERRED: Duration = Duration::from_secs(60);
+
+/// Every URL a parent serves this node at, the preferred first (`[node] parent_url`, or
+/// `[node] parent_urls`); never empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParentUrls(Vec<String>);
+
+impl ParentUrls {
+    /// The URLs in order; `None` when there is none.
+    pub fn new(urls: Vec<String>) -> Option<ParentUrls> {
+        (!urls.is_empty()).then_some(ParentUrls(urls))
+    }
+
+    /// The URLs, the preferred first.
+    pub fn urls(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl From<&str> for ParentUrls {
+    fn from(url: &str) -> ParentUrls {
+        ParentUrls(vec![url.to_string()])
+    }
+}
+
+impl From<&String> for ParentUrls {
+    fn from(url: &String) -> ParentUrls {
+        ParentUrls(vec![url.clone()])
+    }
+}
+
+impl From<&ParentUrls> for ParentUrls {
+    fn from(urls: &ParentUrls) -> ParentUrls {
+        urls.clone()
+    }
+}
+
+impl From<String> for ParentUrls {
+    fn from(url: String) -> ParentUrls {
+        ParentUrls(vec![url])
+    }
+}
+
+impl std::fmt::Display for ParentUrls {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0.join(", "))
+    }
 }
 
 impl HttpTransport {
-    /// Learns the parent's code at `parent_url` (any node certificate of this network will do
-    /// for that first question), then holds a client that talks only to a server whose
-    /// certificate names that code.
-    pub async fn connect(tls: &NodeTls, parent_url: &str) -> anyhow::Result<HttpTransport> {
+    /// Connects to the parent at the first of `parent_urls` that answers (connection refused,
+    /// a TLS failure or no answer within [`FAILOVER_PATIENCE`] moves on to the next): learns the
+    /// parent's code there (any node certificate of this network will do for that first
+    /// question), then holds a client that talks only to a server whose certificate names that
+    /// code.
+    pub async fn connect(
+        tls: &NodeTls,
+        parent_urls: impl Into<ParentUrls>,
+    ) -> anyhow::Result<HttpTransport> {
+        let parent_urls: ParentUrls = parent_urls.into();
+        let urls = parent_urls.urls();
+        let mut failures = Vec::new();
+        for (url_index, url) in urls.iter().enumerate() {
+            let patience = if url_index + 1 == urls.len() {
+                STALL_TIMEOUT
+            } else {
+                FAILOVER_PATIENCE
+            };
+            match HttpTransport::connect_one(tls, url, patience).await {
+                Ok(mut transport) => {
+                    if url_index > 0 {
+                        tracing::warn!(
+                            url = %transport.base,
+                            skipped = %failures.join("; "),
+                            "the parent's preferred URL does not answer: failed over"
+                        );
+                    }
+                    transport.url_index = url_index;
+                    return Ok(transport);
+                }
+                Err(error) if urls.len() == 1 => return Err(error),
+                Err(error) => failures.push(format!("{error:#}")),
+            }
+        }
+        anyhow::bail!("no URL of the parent answers: {}", failures.join("; "))
+    }
+
+    async fn connect_one(
+        tls: &NodeTls,
+        parent_url: &str,
+        patience: Duration,
+    ) -> anyhow::Result<HttpTransport> {
         let base = parent_url.trim_end_matches('/').to_owned();
         let hello: Hello = PeerClient::for_node(tls, ExpectedPeer::AnyNode)?
-            .get_json_within(&format!("{base}{HELLO_PATH}"), STALL_TIMEOUT)
+            .get_json_within(&format!("{base}{HELLO_PATH}"), patience)
             .await
             .with_context(|| format!("cannot reach the parent at {base}"))?;
         let parent = NodeRef::new(hello.me.code, hello.me.level);
@@ -154,7 +252,15 @@ impl HttpTransport {
             client,
             base,
             parent,
+            url_index: 0,
+            connected_at: Instant::now(),
         })
+    }
+
+    /// False once a transport on a fallback URL is older than [`RETURN_TO_PREFERRED`]: the
+    /// next session connects again, trying the preferred URL first.
+    pub fn keeps_its_parent(&self) -> bool {
+        self.url_index == 0 || self.connected_at.elapsed() < RETURN_TO_PREFERRED
     }
 
     /// The parent, as its certificate named it.

@@ -15,7 +15,7 @@ use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 use crate::supervisor::{Supervisor, WhenTaskDies};
-use crate::sync_cli::HttpTransport;
+use crate::sync_cli::{HttpTransport, ParentUrls};
 
 /// The loop's timing.
 #[derive(Clone, Copy, Debug)]
@@ -54,12 +54,12 @@ pub fn spawn(
     supervisor: &Supervisor,
     archive: Archive,
     tls: NodeTls,
-    parent_url: String,
+    parent_url: ParentUrls,
     timing: SyncTiming,
 ) -> Arc<LinkHandle> {
     let handle = Arc::new(LinkHandle::default());
     if let Ok(mut status) = handle.status.lock() {
-        status.parent_url = parent_url.clone();
+        status.parent_url = parent_url.to_string();
     }
     let shared = handle.clone();
     supervisor.spawn("sync loop", WhenTaskDies::Restart, move |cancel| {
@@ -87,7 +87,7 @@ async fn run(
     shared: Arc<LinkHandle>,
     archive: Archive,
     tls: NodeTls,
-    parent_url: String,
+    parent_url: ParentUrls,
     timing: SyncTiming,
     cancel: CancellationToken,
 ) {
@@ -180,12 +180,12 @@ async fn run(
 async fn session(
     archive: &Archive,
     tls: &NodeTls,
-    parent_url: &str,
+    parent_url: &ParentUrls,
     transport: &mut Option<HttpTransport>,
 ) -> anyhow::Result<SessionReport> {
     let mut connected = match transport.take() {
-        Some(connected) => connected,
-        None => HttpTransport::connect(tls, parent_url).await?,
+        Some(connected) if connected.keeps_its_parent() => connected,
+        _ => HttpTransport::connect(tls, parent_url).await?,
     };
     let report = crate::sync_cli::session_with(archive, tls, &mut connected, &|_| {}).await?;
     *transport = Some(connected);

@@ -565,6 +565,20 @@ impl Archive {
         self.store.notice_external_writes(seen).await
     }
 
+    /// Who holds the node's once-only lock (see [`Store::once_only_holder`]).
+    pub async fn once_only_holder(&self) -> Result<licnode_store::OnceOnlyHolder, StoreError> {
+        self.store.once_only_holder().await
+    }
+
+    /// The latest recorded runs of the once-only work `task`, newest first.
+    pub async fn once_only_runs(
+        &self,
+        task: &str,
+        limit: i64,
+    ) -> Result<Vec<licnode_store::OnceOnlyRun>, StoreError> {
+        self.store.once_only_runs(task, limit).await
+    }
+
     /// The number of the last change stored.
     pub async fn last_seq(&self) -> Result<i64, StoreError> {
         self.store.last_seq().await

@@ -22,15 +22,28 @@ impl TestNode {
         database: Option<licnode_testkit::TestDatabase>,
         environment: Vec<(String, String)>,
     ) -> anyhow::Result<TestNode> {
-        let config = Config::load(config_file)?;
-        let config_file = config_file.display().to_string();
-        let for_token = config_file.clone();
+        let for_token = config_file.display().to_string();
         let token =
             tokio::task::spawn_blocking(move || user_token(&for_token, "e2e", "administrator"))
                 .await?;
+        TestNode::spawn_process_with_token(config_file, tree_dir, database, &token, environment)
+            .await
+    }
+
+    /// [`TestNode::spawn_process_in_tree`] with an API token already issued on the node's
+    /// database: another process of a node served by several over one PostgreSQL database.
+    pub async fn spawn_process_with_token(
+        config_file: &Path,
+        tree_dir: Arc<tempfile::TempDir>,
+        database: Option<licnode_testkit::TestDatabase>,
+        token: &str,
+        environment: Vec<(String, String)>,
+    ) -> anyhow::Result<TestNode> {
+        let config = Config::load(config_file)?;
+        let config_file = config_file.display().to_string();
         let mut node = TestNode {
             base_url: format!("http://{}", config.http.listen),
-            client: client_with(&token),
+            client: client_with(token),
             config,
             runner: NodeRunner::Process {
                 config_file,
