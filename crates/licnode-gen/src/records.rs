@@ -461,6 +461,12 @@ impl Generator {
             FieldType::Text => Value::String(self.text(context, field, row)),
             FieldType::LongText => Value::String(self.long_text(context, field)),
             FieldType::Date => Value::String(format_date(self.date_value(context, field, row))),
+            // 出生年月 (Art. 15): the month of the date, e.g. the birth date in the identity number.
+            FieldType::YearMonth => Value::String(
+                self.date_value(context, field, row)
+                    .format("%Y-%m")
+                    .to_string(),
+            ),
             FieldType::DateTime => Value::String(self.date_time(context, field)),
             FieldType::Integer => Value::from(self.integer(context, field)),
             FieldType::Boolean => Value::Bool(self.rng.random_bool(0.5)),

@@ -1069,7 +1069,8 @@ const LETTER_VISIT_FIELDS: &[Field] = &[
 const REVIEWER_FIELDS: &[Field] = &[
     field("name", "姓名", T::Text, REQUIRED, Public),
     field("sex", "性别", T::Enum(SEX_VALUES), REQUIRED, Internal),
-    field("birth_date", "出生年月", T::Date, REQUIRED, Internal),
+    // Art. 15: 出生年月, a year and month.
+    field("birth_date", "出生年月", T::YearMonth, REQUIRED, Internal),
     field("id_number", "身份证号码", T::IdNumber, REQUIRED, Secret),
     field("recommending_unit", "推荐单位", T::Text, REQUIRED, Internal),
     field("employer", "工作单位", T::Text, REQUIRED, Public),

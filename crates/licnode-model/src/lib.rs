@@ -29,6 +29,7 @@ pub mod status;
 pub mod text;
 pub mod validate;
 pub mod validity;
+pub mod year_month;
 
 pub use collections::{collection, collections};
 pub use divisions::{Division, DivisionLevel};

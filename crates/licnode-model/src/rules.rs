@@ -71,11 +71,15 @@ pub(crate) fn check_rules(
         if *collection_name != collection.name {
             continue;
         }
+        // A year and month (出生年月) compares as its first day.
         let date = |name: &str| {
-            values
-                .get(name)
-                .and_then(Value::as_str)
-                .and_then(|text| CalendarDate::parse(text).ok())
+            values.get(name).and_then(Value::as_str).and_then(|text| {
+                CalendarDate::parse(text).ok().or_else(|| {
+                    crate::year_month::YearMonth::parse(text)
+                        .ok()
+                        .and_then(crate::year_month::YearMonth::first_day)
+                })
+            })
         };
         if let (Some(earlier), Some(later)) = (date(earlier_field), date(later_field))
             && earlier > later

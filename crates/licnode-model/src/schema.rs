@@ -96,6 +96,9 @@ pub enum FieldType {
     LongText,
     /// A calendar date, stored as `YYYY-MM-DD`.
     Date,
+    /// A year and month, stored as `YYYY-MM` (出生年月, Art. 15); a full date given is kept to
+    /// its year and month.
+    YearMonth,
     /// An instant, stored as RFC 3339 (`2024-05-01T09:30:00+08:00`).
     DateTime,
     /// A whole number (i64).
@@ -131,6 +134,7 @@ impl FieldType {
             Self::Text => "text",
             Self::LongText => "long_text",
             Self::Date => "date",
+            Self::YearMonth => "year_month",
             Self::DateTime => "date_time",
             Self::Integer => "integer",
             Self::Boolean => "boolean",

@@ -429,6 +429,12 @@ fn convert_scalar(
                 .map(|date| Value::String(date.to_string()))
                 .map_err(|error| invalid(codes::INVALID_DATE, error.to_string()))
         }
+        FieldType::YearMonth => {
+            let text = text_of(raw, path, label)?;
+            crate::year_month::YearMonth::parse(text)
+                .map(|month| Value::String(month.to_string()))
+                .map_err(|error| invalid(codes::INVALID_DATE, error.to_string()))
+        }
         FieldType::DateTime => {
             let text = text_of(raw, path, label)?;
             crate::date::parse_date_time(text)

@@ -10,6 +10,6 @@ pub mod monthly;
 pub mod period;
 
 pub use files::{FileError, to_csv, to_xlsx};
-pub use forms::{Form, FormName, HeaderCell};
+pub use forms::{FillDate, Form, FormName, HeaderCell, Orientation};
 pub use monthly::{MonthlyContent, MonthlyTables, YearlyFigures};
 pub use period::{Period, PeriodError, ReportKind};

@@ -71,9 +71,11 @@ pub struct TerminatedRow {
     pub product_name: String,
     pub application_units: String,
     pub licence_number: String,
+    /// The kind (撤回 / 撤销 / 吊销 / 注销), then the reason: the table's 注销原因 is worded by
+    /// the Administrative Licensing Law's categories (the form's note 1).
     pub reason: String,
     pub date: String,
-    /// The kind (撤回 / 撤销 / 吊销 / 注销), then any remarks; never empty.
+    /// The event's remarks; "无" when there are none (the form's note 2).
     pub remark: String,
 }
 
@@ -222,7 +224,7 @@ impl ChangedRow {
 impl TerminatedRow {
     pub fn from_event(record: &str, data: &Map<String, Value>) -> TerminatedRow {
         let kind = event_label(&text(data, "event_kind")).to_string();
-        let remarks = text(data, "remarks");
+        let reason = text(data, "reason");
         TerminatedRow {
             record: record.into(),
             enterprise_name: text(data, "enterprise_name"),
@@ -232,13 +234,13 @@ impl TerminatedRow {
             product_name: text(data, "product_name"),
             application_units: text(data, "application_units"),
             licence_number: text(data, "licence_number"),
-            reason: text(data, "reason"),
-            date: text(data, "event_date"),
-            remark: if remarks.trim().is_empty() {
+            reason: if reason.trim().is_empty() {
                 kind
             } else {
-                format!("{kind}；{remarks}")
+                format!("{kind}：{reason}")
             },
+            date: text(data, "event_date"),
+            remark: remark_or_none(text(data, "remarks")),
         }
     }
 }

@@ -84,6 +84,10 @@ pub enum ApiError {
     BadFormat {
         format: String,
     },
+    /// Attachment 1's 填报日期 is the report's (`report`) or left blank (`blank`).
+    BadFillDate {
+        value: String,
+    },
     /// Attachment 1 is made from a monthly report only.
     WrongReportKind,
     /// Destruction goes through the retention API (Art. 38).
@@ -195,6 +199,7 @@ impl ApiError {
             | UnknownRule { .. }
             | BadProvince { .. }
             | BadFormat { .. }
+            | BadFillDate { .. }
             | InvalidBody { .. }
             | InvalidValidDays { .. }
             | BadBatch { .. }
@@ -285,6 +290,7 @@ impl ApiError {
             UnknownForm { .. } => ErrorCode::UnknownForm,
             UnknownCollection { .. } => ErrorCode::UnknownCollection,
             BadFormat { .. } => ErrorCode::BadFormat,
+            BadFillDate { .. } => ErrorCode::BadFillDate,
             WrongReportKind => ErrorCode::WrongReportKind,
             UseRetentionApi => ErrorCode::UseRetentionApi,
             InvalidBody { .. } => ErrorCode::InvalidBody,
@@ -364,6 +370,9 @@ impl ApiError {
                 format!("unknown collection {name:?}; see /api/v1/collections")
             }
             BadFormat { format } => format!("format {format:?}: xlsx or csv"),
+            BadFillDate { value } => format!(
+                "fill_date {value:?}: report (the report's 填报日期) or blank (written by hand)"
+            ),
             ExportTooLarge { limit } => format!(
                 "more than {limit} records match: narrow the filter (jurisdiction, status) and \
                  export in parts"
@@ -478,6 +487,7 @@ impl ApiError {
             ApiError::UnknownForm { form: text() },
             ApiError::UnknownCollection { name: text() },
             ApiError::BadFormat { format: text() },
+            ApiError::BadFillDate { value: text() },
             ApiError::WrongReportKind,
             ApiError::UseRetentionApi,
             ApiError::InvalidBody { reason: text() },

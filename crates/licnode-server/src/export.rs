@@ -183,13 +183,15 @@ fn date_cursor(next: &str) -> Result<DateCursor, ApiError> {
     DateCursor::parse(next).ok_or(ApiError::BadCursor)
 }
 
-/// A stored value as a cell: an enumeration by its Chinese label, a table as JSON text.
+/// A stored value as a cell: an enumeration by its Chinese label, a year and month as `YYYY-MM`
+/// (also an older record's full date), a table as JSON text.
 fn cell_text(field: &licnode_model::Field, value: &Value) -> String {
     match (field.field_type, value) {
         (FieldType::Enum(values), Value::String(stored)) => values
             .iter()
             .find(|known| known.value == stored)
             .map_or_else(|| stored.clone(), |known| known.label_zh.to_string()),
+        (FieldType::YearMonth, Value::String(stored)) => licnode_model::year_month::shown(stored),
         (_, Value::String(text)) => text.clone(),
         (_, Value::Null) => String::new(),
         (_, Value::Bool(true)) => "是".to_string(),

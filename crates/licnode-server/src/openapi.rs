@@ -51,6 +51,8 @@ fn field_schema(field: &Field) -> Value {
         FieldType::Integer => json!({ "type": "integer" }),
         FieldType::Boolean => json!({ "type": "boolean" }),
         FieldType::Date => json!({ "type": "string", "format": "date" }),
+        FieldType::YearMonth => json!({ "type": "string", "x-licnode-type": "year_month",
+                                        "description": "a year and month, stored as YYYY-MM" }),
         FieldType::DateTime => json!({ "type": "string", "format": "date-time" }),
         FieldType::Email => json!({ "type": "string", "format": "email" }),
         FieldType::Enum(values) => json!({

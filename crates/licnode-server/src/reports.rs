@@ -7,7 +7,9 @@
 //! - `GET  /reports/periods/{kind}/{period}` — this node's revisions and the summary of the
 //!   reports received from below: counts per reporter, totals, who is missing and how late.
 //! - `POST /reports/{id}/submit` — freeze a draft (approvers, Art. 19 "报送").
-//! - `GET  /reports/forms/{form}/{record}?format=xlsx|csv&filing_date=` — an official form.
+//! - `GET  /reports/forms/{form}/{record}?format=xlsx|csv&filing_date=&fill_date=report|blank`
+//!   — an official form; `fill_date=blank` leaves Attachment 1's 填报日期 for the bureau to
+//!   write by hand, as the original prints it.
 
 use crate::error::ErrorCode;
 use axum::Json;
@@ -16,7 +18,7 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use licnode_app::{ReportSettings, Reports};
-use licnode_reports::{FormName, Period, ReportKind};
+use licnode_reports::{FillDate, FormName, Period, ReportKind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -77,10 +79,11 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .parameters(json!([
                     { "name": "form", "in": "path", "required": true, "schema": { "type": "string", "enum": ["attachment1", "attachment2", "attachment3"] } },
                     { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["xlsx", "csv"] } },
-                    { "name": "filing_date", "in": "query", "schema": { "type": "string", "format": "date" } }
+                    { "name": "filing_date", "in": "query", "schema": { "type": "string", "format": "date" } },
+                    { "name": "fill_date", "in": "query", "description": "attachment1: the report's 填报日期 (report, the default) or blank, to be written by hand", "schema": { "type": "string", "enum": ["report", "blank"] } }
                 ]))
                 .answers_content(200, "the form as XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", json!({ "type": "string", "format": "binary" }))
-                .refuses(400, &[ErrorCode::BadQuery, ErrorCode::BadFormat], "a malformed query or an unknown format")
+                .refuses(400, &[ErrorCode::BadQuery, ErrorCode::BadFormat, ErrorCode::BadFillDate], "a malformed query, an unknown format or fill_date")
                 .refuses(404, &[ErrorCode::UnknownForm, ErrorCode::NotFound], "an unknown form or no such record")
                 .refuses(409, &[ErrorCode::WrongReportKind], "attachment1 is made from a monthly report"),
         )
@@ -175,6 +178,16 @@ async fn submit(
 struct FormQuery {
     format: Option<String>,
     filing_date: Option<String>,
+    fill_date: Option<String>,
+}
+
+/// `report` (or absent) or `blank`; `bad_fill_date` otherwise.
+pub(crate) fn fill_date_of(value: Option<&str>) -> Result<FillDate, ApiError> {
+    value.map_or(Ok(FillDate::Report), |value| {
+        FillDate::parse(value).ok_or_else(|| ApiError::BadFillDate {
+            value: value.to_string(),
+        })
+    })
 }
 
 async fn form(
@@ -196,7 +209,20 @@ async fn form(
             });
         }
     };
-    form_file(&state, form, &record, xlsx, query.filing_date.as_deref()).await
+    let fill_date = fill_date_of(query.fill_date.as_deref())?;
+    let choice = FormChoice {
+        filing_date: query.filing_date.as_deref(),
+        fill_date,
+    };
+    form_file(&state, form, &record, xlsx, choice).await
+}
+
+/// What a download of a form asks for beside the record: the filing of Attachment 3, and
+/// whether Attachment 1 states its 填报日期.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FormChoice<'a> {
+    pub(crate) filing_date: Option<&'a str>,
+    pub(crate) fill_date: FillDate,
 }
 
 /// An official form of a stored record as a download (XLSX or CSV): the one writer the JSON
@@ -206,7 +232,7 @@ pub(crate) async fn form_file(
     form: FormName,
     record: &str,
     xlsx: bool,
-    filing_date: Option<&str>,
+    choice: FormChoice<'_>,
 ) -> Result<Response, ApiError> {
     let stored = state
         .archive
@@ -217,7 +243,7 @@ pub(crate) async fn form_file(
             ApiError::not_found(format!("no {} record {record:?}", form.collection()))
         })?;
     let forms = form
-        .build(&stored.data, filing_date)
+        .build(&stored.data, choice.filing_date, choice.fill_date)
         .ok_or_else(|| ApiError::WrongReportKind)?;
     let written = if xlsx {
         licnode_reports::to_xlsx(&forms)

@@ -214,6 +214,7 @@ impl Marker {
                     + chrono::Duration::days(counter * 3);
                 date.format("%Y-%m-%d").to_string()
             }
+            FieldType::YearMonth => format!("{}-{:02}", 1910 + counter % 80, 1 + counter % 12),
             FieldType::DateTime => format!("1931-02-03T04:05:{:02}+08:00", counter % 60),
             FieldType::Integer => return Some(Value::from(970_000_000 + counter * 1013)),
             FieldType::Boolean | FieldType::Enum(_) => return None,

@@ -1,7 +1,7 @@
 //! The work flows of the staff web application through real HTTP, as a browser without
 //! JavaScript uses them (issue 12, item 5): the licence lifecycle (a clerk prepares, an approver
 //! approves in one click or refuses), the reports (schedule, run, Attachment 1 as a page,
-//! submission, downloads, print view) and retention (due records, request, the parent's
+//! submission, downloads, the print views of Attachments 1–3 against the original's text) and retention (due records, request, the parent's
 //! decision, certificates). Every role refusal is the service's, shown with its stable code,
 //! and changes nothing; hostile input comes back escaped; every test runs on SQLite and
 //! PostgreSQL.
@@ -460,6 +460,8 @@ async fn the_json_api_prepares_lists_and_approves_through_the_same_service() {
     }
 }
 
+#[path = "web_flows/official_forms.rs"]
+mod official_forms;
 #[path = "web_flows/reports_retention.rs"]
 mod reports_retention;
 

@@ -42,6 +42,7 @@ pub mod browser;
 pub mod faults;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
+pub mod official_forms;
 mod postgres;
 
 use std::fmt;

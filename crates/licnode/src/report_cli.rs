@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use licnode_app::{Archive, Author, ReportSettings, Reports, SharedClock, SystemClock};
-use licnode_reports::{FormName, Period, ReportKind};
+use licnode_reports::{FillDate, FormName, Period, ReportKind};
 use licnode_store::Store;
 
 use crate::config::Config;
@@ -77,6 +77,10 @@ pub enum ReportCommand {
         /// attachment3 only: the filing date (the latest when absent).
         #[arg(long)]
         filing_date: Option<String>,
+        /// attachment1 only: the report's 填报日期 (`report`), or `blank` for the bureau to
+        /// write by hand beside its seal, as the original prints it.
+        #[arg(long, value_enum, default_value = "report")]
+        fill_date: FillDateChoice,
         #[arg(long, value_enum, default_value = "xlsx")]
         format: FileFormat,
         /// Output file.
@@ -89,6 +93,22 @@ pub enum ReportCommand {
 pub enum FileFormat {
     Xlsx,
     Csv,
+}
+
+/// Attachment 1's 填报日期: the report's, or blank.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum FillDateChoice {
+    Report,
+    Blank,
+}
+
+impl From<FillDateChoice> for FillDate {
+    fn from(choice: FillDateChoice) -> FillDate {
+        match choice {
+            FillDateChoice::Report => FillDate::Report,
+            FillDateChoice::Blank => FillDate::Blank,
+        }
+    }
 }
 
 /// The reports of the node a configuration describes, on its own clock.
@@ -171,6 +191,7 @@ pub async fn run(command: ReportCommand) -> anyhow::Result<()> {
             form,
             record,
             filing_date,
+            fill_date,
             format,
             output,
         } => {
@@ -184,7 +205,8 @@ pub async fn run(command: ReportCommand) -> anyhow::Result<()> {
             else {
                 bail!("not_found: no {} record {record:?}", form.collection());
             };
-            let Some(forms) = form.build(&stored.data, filing_date.as_deref()) else {
+            let Some(forms) = form.build(&stored.data, filing_date.as_deref(), fill_date.into())
+            else {
                 bail!("wrong_report_kind: {record} is not a monthly report");
             };
             let bytes = match format {

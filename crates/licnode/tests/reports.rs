@@ -314,7 +314,8 @@ async fn scenario(backend: licnode_testkit::Backend) {
     assert_eq!(by_code("320000")["days_late"], json!(5));
     assert_eq!(received["totals"][1], json!(2));
 
-    // Attachment 1 from the national node's copy, as XLSX: the headings are the original's.
+    // Attachment 1 from the national node's copy, as XLSX: its label, overall title, table
+    // title and headings are the original's.
     let response = national_client
         .get(format!(
             "{national_api}/reports/forms/attachment1/{second_id}?format=xlsx"
@@ -330,10 +331,12 @@ async fn scenario(backend: licnode_testkit::Backend) {
         .rows()
         .map(|row| row.iter().map(cell_text).collect())
         .collect();
-    assert_eq!(rows[0][0], "获得工业产品生产许可证企业汇总表");
-    assert_eq!(rows[1][0], "填报单位（章）：浙江省市场监督管理局");
+    assert_eq!(rows[0][0], "附件1：");
+    assert_eq!(rows[1][0], "工业产品生产许可省级发证工作信息汇总表");
+    assert_eq!(rows[2][0], "获得工业产品生产许可证企业汇总表");
+    assert_eq!(rows[3][0], "填报单位（章）：浙江省市场监督管理局");
     assert_eq!(
-        rows[2],
+        rows[4],
         [
             "序号",
             "企业名称",
@@ -348,9 +351,12 @@ async fn scenario(backend: licnode_testkit::Backend) {
             "备注"
         ]
     );
-    assert_eq!(rows[3][0], "1");
-    assert_eq!(rows[4][0], "2");
-    assert_eq!(rows[4][9], "2026-10-30");
+    assert_eq!(rows[5][0], "1");
+    assert_eq!(rows[6][0], "2");
+    assert_eq!(rows[6][9], "2026-10-30");
+    // The original's numbered rows, blank after the records.
+    assert_eq!(rows[7][0], "3");
+    assert!(rows[7][1..].iter().all(String::is_empty));
     let csv = national_client
         .get(format!(
             "{national_api}/reports/forms/attachment1/{second_id}?format=csv"
@@ -623,6 +629,42 @@ fn the_report_commands_run_list_submit_and_export_the_forms() {
             "注销时间",
             "备注"
         ]
+    );
+    // 填报日期 left blank for the bureau to write by hand beside its seal.
+    let blank = dir.path().join("attachment1-blank.xlsx");
+    licnode(
+        dir.path(),
+        &[
+            "report",
+            "export",
+            "--config",
+            config,
+            "--form",
+            "attachment1",
+            "--record",
+            &id,
+            "--fill-date",
+            "blank",
+            "--output",
+            blank.to_str().expect("path"),
+        ],
+    );
+    let mut workbook: Xlsx<_> =
+        Xlsx::new(Cursor::new(std::fs::read(&blank).expect("file"))).expect("xlsx");
+    let sheet = workbook
+        .worksheet_range("撤回撤销吊销注销企业")
+        .expect("sheet");
+    let above: Vec<String> = sheet
+        .rows()
+        .nth(1)
+        .expect("the line above the table")
+        .iter()
+        .map(cell_text)
+        .filter(|text| !text.is_empty())
+        .collect();
+    assert_eq!(
+        above[1],
+        "填报日期：\u{a0}\u{a0}\u{a0}\u{a0} 年\u{3000} 月\u{3000} 日"
     );
     let wrong = licnode_output(
         dir.path(),

@@ -232,12 +232,16 @@ async fn the_approver_runs_and_submits_a_monthly_report_and_downloads_attachment
             .any(|cell| cell == "宁波海曙恒达阀门有限公司")
     );
 
-    // The print view.
+    // The print view: the original form, 附件1： and its overall title above the tables.
     browser.click("#print-view").await.expect("print view");
     browser
-        .wait_for_text("填表人", WAIT)
+        .wait_for_text("class=\"print-view\"", WAIT)
         .await
         .expect("print view");
+    let source = browser.source().await.expect("source");
+    assert!(
+        source.contains("附件1：") && source.contains("工业产品生产许可省级发证工作信息汇总表")
+    );
     browser
         .screenshot("web-report-attachment-1-print")
         .await

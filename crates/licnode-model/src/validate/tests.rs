@@ -516,3 +516,42 @@ fn the_mask_of_a_secret_field_is_refused_as_its_value() {
         [("inspection_items[0].measured_result", codes::MASKED_VALUE)]
     );
 }
+
+#[test]
+fn a_reviewers_birth_is_a_year_and_month_and_a_full_date_is_kept_to_its_month() {
+    // Art. 15: the reviewer database holds 出生年月, a month, not a day.
+    let Some(reviewers) = collection("reviewers") else {
+        panic!("reviewers collection exists");
+    };
+    for (typed, stored) in [
+        ("1980-05", "1980-05"),
+        ("1980年5月", "1980-05"),
+        ("1980-05-17", "1980-05"),
+    ] {
+        let input = object(json!({ "birth_date": typed }));
+        let result = validate(reviewers, &input, Mode::Patch);
+        let Ok(validated) = result else {
+            panic!("{typed}: expected success, got {result:?}");
+        };
+        assert_eq!(validated.values["birth_date"], json!(stored), "{typed}");
+    }
+    let input = object(json!({ "birth_date": "1980-13" }));
+    let Err(errors) = validate(reviewers, &input, Mode::Patch) else {
+        panic!("expected errors");
+    };
+    assert_eq!(codes_of(&errors), [("birth_date", codes::INVALID_DATE)]);
+    // Compared with the registration date as its first day (dates_out_of_order otherwise).
+    let input = object(json!({ "birth_date": "2030-01", "registration_date": "2024-06-03" }));
+    let result = validate(reviewers, &input, Mode::Patch);
+    let Ok(validated) = result else {
+        panic!("expected success, got {result:?}");
+    };
+    assert!(
+        validated
+            .warnings
+            .iter()
+            .any(|issue| issue.code == codes::DATES_OUT_OF_ORDER),
+        "{:?}",
+        validated.warnings
+    );
+}

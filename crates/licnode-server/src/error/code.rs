@@ -52,6 +52,8 @@ error_codes! {
     UnknownForm => "unknown_form",
     UnknownCollection => "unknown_collection",
     BadFormat => "bad_format",
+    /// Attachment 1's 填报日期 is `report` or `blank`.
+    BadFillDate => "bad_fill_date",
     WrongReportKind => "wrong_report_kind",
     UseRetentionApi => "use_retention_api",
     InvalidBody => "invalid_body",

@@ -29,6 +29,7 @@ pub(crate) fn refusal(code: ErrorCode) -> Option<&'static str> {
         ErrorCode::InvalidPeriod => "报告期格式不对（月报如 2024-05，年报如 2024）",
         ErrorCode::UnknownReportKind => "报表类型应为月报或年报",
         ErrorCode::WrongReportKind => "附件1由月报生成",
+        ErrorCode::BadFillDate => "填报日期只能取报表的填报日期（report）或留空手写（blank）",
         ErrorCode::NothingDue => "没有已到保管期限的档案",
         ErrorCode::NoSuperior => {
             "国家级节点没有上级：须在配置 [retention] national_approvers 中指定第二审批人后才能申请销毁（第38条）"

@@ -82,6 +82,9 @@ pub(crate) fn display_text(field: &Field, value: &Value) -> String {
     {
         return known.label_zh.to_string();
     }
+    if let (FieldType::YearMonth, Value::String(stored)) = (field.field_type, value) {
+        return licnode_model::year_month::shown(stored);
+    }
     value_text(value)
 }
 
@@ -319,6 +322,10 @@ fn input(
             FieldType::Date => {
                 input id=(name) name=(name) type="date" value=(text) required[required];
             }
+            // 出生年月 (Art. 15): a month; an older record's full date is offered as its month.
+            FieldType::YearMonth => {
+                input id=(name) name=(name) type="month" value=(licnode_model::year_month::shown(text)) required[required];
+            }
             FieldType::Integer => {
                 input id=(name) name=(name) type="text" inputmode="numeric" value=(text) required[required];
             }
@@ -423,6 +430,22 @@ pub(crate) const TABLE_ROWS_SHOWN_MAX: usize = licnode_model::validate::TABLE_MA
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_full_birth_date_is_shown_and_offered_as_its_year_and_month() {
+        // Art. 15: 出生年月 is a month; older records may hold the full date.
+        let model = licnode_model::collection("reviewers").expect("reviewers");
+        let birth = model.field("birth_date").expect("出生年月");
+        assert_eq!(
+            display_text(birth, &Value::String("1975-06-15".into())),
+            "1975-06"
+        );
+        let markup = input(birth, "birth_date", "1975-06-15", &[], true).into_string();
+        assert!(
+            markup.contains("type=\"month\"") && markup.contains("value=\"1975-06\""),
+            "{markup}"
+        );
+    }
 
     #[test]
     fn a_table_is_read_row_by_row_and_blank_rows_are_left_out() {

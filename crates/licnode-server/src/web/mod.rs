@@ -19,6 +19,7 @@ mod layout;
 mod licence_actions;
 mod messages;
 mod national;
+mod official_forms;
 mod quarantine;
 mod records;
 mod reports;
@@ -53,6 +54,7 @@ pub(crate) fn routes(state: &AppState) -> Routes<AppState> {
         .merge(national::routes())
         .merge(licence_actions::routes())
         .merge(reports::routes())
+        .merge(official_forms::routes())
         .merge(retention::routes())
         .merge(session::signed_in_routes())
         .merge(admin::routes().merge(audit::routes()).merge(health::routes()).merge(deadlines::routes()).merge(quarantine::routes()))

@@ -640,6 +640,7 @@ async fn record_page(
                 } }
             }
         }
+        (super::official_forms::record_form_links(&record))
         (deadlines)
         (travel)
         section #history {

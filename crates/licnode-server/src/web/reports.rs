@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use chrono::NaiveDate;
-use licnode_reports::forms::{self as official, Block, Form as OfficialForm};
+use licnode_reports::forms::{self as official, FillDate};
 use licnode_reports::{FormName, Period, ReportKind};
 use licnode_store::StoredRecord;
 use maud::{Markup, html};
@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::flow_messages::china_time;
 use super::layout::{WebError, articles_label, page};
+use super::official_forms::{self, FormParams};
 use super::page_operation;
 use super::session::{CSRF_FIELD, WebSession};
 use crate::reports::{form_file, period_of, reports};
@@ -62,12 +63,12 @@ pub(crate) fn routes() -> Routes<AppState> {
         .get(
             "/reports/{id}/attachment1",
             download_attachment_1,
-            page_operation("Attachment 1 of a monthly report as a file (`?format=xlsx|csv`), the same bytes as the JSON API's form download"),
+            page_operation("Attachment 1 of a monthly report as a file (`?format=xlsx|csv&fill_date=report|blank`), the same bytes as the JSON API's form download"),
         )
         .get(
             "/reports/{id}/print",
             print_view,
-            page_operation("Attachment 1 as the official form prints it (A4 landscape): title, 填报单位, period, the four tables, 填表人/审核人/日期"),
+            page_operation("Attachment 1 as the original prints it (A4 landscape, `?fill_date=report|blank`): 附件1：, the overall title, the four tables with 填报单位, 填报日期, numbered rows and notes"),
         )
 }
 
@@ -234,51 +235,13 @@ async fn report_of(state: &AppState, id: &str) -> Result<StoredRecord, WebError>
         .ok_or_else(|| ApiError::not_found(format!("no report {id:?}")).into())
 }
 
-/// One table of an official form, its heading cells merged as the original's.
-fn block_table(block: &Block) -> Markup {
-    let header_rows = block.header_rows();
-    html! {
-        table.list.official {
-            thead {
-                @for row in 0..header_rows {
-                    tr {
-                        @for cell in block.header.iter().filter(|cell| cell.row == row) {
-                            th rowspan=(cell.rows) colspan=(cell.cols) { (cell.text) }
-                        }
-                    }
-                }
-            }
-            tbody {
-                @if block.rows.is_empty() {
-                    tr { td colspan=(block.width()) { "无" } }
-                }
-                @for row in &block.rows {
-                    tr { @for cell in row { td { (cell) } } }
-                }
-            }
-        }
-    }
-}
-
-/// One sheet of Attachment 1: its title, 填报单位 and 填报日期, the table, the notes.
-fn official_form(form: &OfficialForm) -> Markup {
-    html! {
-        section.official-form {
-            h2 { (form.title) }
-            p.form-above { @for line in &form.above { span { (line) } } }
-            div.table-scroll { @for block in &form.blocks { (block_table(block)) } }
-            @for line in &form.below { p.form-note { (line) } }
-        }
-    }
-}
-
 async fn report_page(
     State(state): State<AppState>,
     Extension(session): Extension<WebSession>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let report = report_of(&state, &id).await?;
-    let attachment = official::attachment_1_of_report(&report.data);
+    let attachment = official::attachment_1_of_report(&report.data, FillDate::Report);
     let status = text(&report, "status");
     // Only the node that made a report submits it; those received from below are read.
     let own = report.jurisdiction == state.archive.scope.node_code;
@@ -316,6 +279,14 @@ async fn report_page(
                 a.button #print-view href={ "/reports/" (report.id) "/print" } { "打印视图" }
             }
         }
+        @if attachment.is_some() {
+            // Art. 19: the bureau may leave 填报日期 blank and write it by hand beside its seal.
+            p.report-actions #blank-fill-date { "填报日期留空（手写）："
+                a.button #download-xlsx-blank href={ "/reports/" (report.id) "/attachment1?format=xlsx&fill_date=blank" } { "XLSX" } " "
+                a.button #download-csv-blank href={ "/reports/" (report.id) "/attachment1?format=csv&fill_date=blank" } { "CSV" } " "
+                a.button #print-view-blank href={ "/reports/" (report.id) "/print?fill_date=blank" } { "打印视图" }
+            }
+        }
         @if status == "draft" && !own {
             p.read-only { "这是下级报送来的报表（" (report.jurisdiction) "）。" }
         } @else if status == "draft" && session.staff.user.role.may_approve() {
@@ -330,8 +301,7 @@ async fn report_page(
             p { a.button href={ "/records/" (report.id) "/edit" } { "填写工作情况说明（备注，第20条）" } }
         }
         @if let Some(forms) = &attachment {
-            h2 { (official::ATTACHMENT_1_TITLE) }
-            @for form in forms { (official_form(form)) }
+            div.table-scroll { (official_forms::form_html(forms)) }
         } @else if let Some(remarks) = report.data.get("remarks") {
             h2 { "工作情况说明" }
             p { (super::form::value_text(remarks)) }
@@ -356,53 +326,34 @@ async fn submit_report(
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
 }
 
-#[derive(serde::Deserialize)]
-struct FormatParam {
-    format: Option<String>,
-}
-
 async fn download_attachment_1(
     State(state): State<AppState>,
     Extension(_session): Extension<WebSession>,
     Path(id): Path<String>,
-    Query(params): Query<FormatParam>,
+    Query(params): Query<FormParams>,
 ) -> Result<Response, WebError> {
-    let xlsx = match params.format.as_deref().unwrap_or("xlsx") {
-        "xlsx" => true,
-        "csv" => false,
-        other => {
-            return Err(ApiError::BadFormat {
-                format: other.to_string(),
-            }
-            .into());
-        }
-    };
-    Ok(form_file(&state, FormName::Attachment1, &id, xlsx, None).await?)
+    Ok(form_file(
+        &state,
+        FormName::Attachment1,
+        &id,
+        params.xlsx()?,
+        params.choice()?,
+    )
+    .await?)
 }
 
+/// Attachment 1 as the original prints it: 附件1：, the overall title, each table with its
+/// 填报单位 and 填报日期 (the report's, or blank with `?fill_date=blank`), its numbered rows and
+/// its notes, each table on its own A4 landscape page.
 async fn print_view(
     State(state): State<AppState>,
     Extension(session): Extension<WebSession>,
     Path(id): Path<String>,
+    Query(params): Query<FormParams>,
 ) -> Result<Response, WebError> {
-    let report = report_of(&state, &id).await?;
-    let forms = official::attachment_1_of_report(&report.data).ok_or(ApiError::WrongReportKind)?;
-    let body = html! {
-        article.print-view {
-            p.no-print { "请使用浏览器的打印功能（A4 横向）。" a href={ "/reports/" (report.id) } { "返回报表" } }
-            h1.form-title { (official::ATTACHMENT_1_TITLE) }
-            p.form-above {
-                span { "填报单位（章）：" (text(&report, "reporting_unit")) }
-                span { "报告期：" (text(&report, "period")) }
-            }
-            @for form in &forms { (official_form(form)) }
-            p.signatures {
-                span { "填表人：" span.blank {} }
-                span { "审核人：" span.blank {} }
-                span { "日期：" span.blank {} }
-            }
-        }
-    };
+    let (report, forms) =
+        official_forms::sheets_of(&state, FormName::Attachment1, &id, params.choice()?).await?;
+    let body = official_forms::print_body(&forms, &format!("/reports/{}", report.id), "返回报表");
     Ok(Html(
         page(
             &state.node,

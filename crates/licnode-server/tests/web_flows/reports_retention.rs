@@ -133,23 +133,21 @@ async fn a_clerk_runs_a_month_and_only_the_approver_submits_it_and_downloads_att
             "data-period=\"{period}\" data-status=\"submitted\""
         )));
 
-        downloads_are_the_apis_and_the_print_view_frames_the_form(
+        downloads_are_the_apis_and_the_print_view_is_the_original(
             &mut approver,
             &node,
             &report_path,
-            &period,
         )
         .await;
     }
 }
 
-/// The downloads of a report's page are the JSON API's bytes; the print view reproduces the
-/// form's frame, printed on A4 landscape.
-async fn downloads_are_the_apis_and_the_print_view_frames_the_form(
+/// The downloads of a report's page are the JSON API's bytes; the print view is the original
+/// form, printed on A4 landscape.
+async fn downloads_are_the_apis_and_the_print_view_is_the_original(
     approver: &mut Browser,
     node: &WebNode,
     report_path: &str,
-    period: &str,
 ) {
     let id = report_path.rsplit('/').next().expect("id");
     // The downloads are the JSON API's bytes.
@@ -179,18 +177,32 @@ async fn downloads_are_the_apis_and_the_print_view_frames_the_form(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     );
 
-    // The print view reproduces the form's frame, printed on A4 landscape.
-    let print = approver.get(&format!("{report_path}/print")).await;
-    for text in [
-        licnode_reports::forms::ATTACHMENT_1_TITLE,
-        "填报单位",
-        "填表人",
-        "审核人",
-        "日期",
-        period,
-    ] {
-        assert!(print.body.contains(text), "{text}");
-    }
+    // 填报日期 left blank, as the bureau chooses: the same bytes behind both doors; any other
+    // choice is refused with its code.
+    let blank = approver
+        .get(&format!(
+            "{report_path}/attachment1?format=xlsx&fill_date=blank"
+        ))
+        .await;
+    let (_, api_blank) = api_bytes(
+        node,
+        &format!("/api/v1/reports/forms/attachment1/{id}?format=xlsx&fill_date=blank"),
+    )
+    .await;
+    assert_eq!(blank.bytes, api_blank);
+    assert_ne!(blank.bytes, xlsx.bytes);
+    let (status, refusal) = api_bytes(
+        node,
+        &format!("/api/v1/reports/forms/attachment1/{id}?fill_date=yesterday"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let refusal: Value = serde_json::from_slice(&refusal).expect("json");
+    assert_eq!(refusal["error"]["code"], "bad_fill_date");
+
+    // The print view is the original: every string of Attachment 1 in order, 填报日期 the
+    // report's or blank, the same cells as the download, on A4 landscape.
+    super::official_forms::attachment_1_prints_the_original(approver, node, report_path).await;
     let style = approver.get("/web/style.css").await;
     assert!(style.body.contains("@page{size:A4 landscape") && style.body.contains("@media print"));
 }
