@@ -32,7 +32,9 @@
 //!   Art. 20, reports Art. 18–20) go up. An edit made above comes back down only to a bureau
 //!   that may write the collection itself and whose territory holds the record (`ok` for own
 //!   and descendant, `addr` otherwise), so every node keeping a record converges on it; to a
-//!   bureau that may not write it, or to a review department or inspection body: `dir`;
+//!   bureau that may not write it, or to an inspection body: `dir`; to a review department
+//!   site verifications go down (those a province addresses to it, Art. 22, with its code as
+//!   their jurisdiction: `src/authority/bodies_tests.rs`), so a national edit is refused as `author`;
 //! - registries (reviewers, review departments, inspection bodies: Art. 15–17, 30–32) are written
 //!   by the national node only and sent down to every node: `ok` down from national whatever the
 //!   jurisdiction, `author` for any other writer, `dir` up;
@@ -70,7 +72,7 @@ review_plans         national/inspection_body    |       -      -      author - 
 site_verifications   national/province           |       ok     ok     juris  juris  juris |       author author author author author
 site_verifications   province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
 site_verifications   prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
-site_verifications   national/review_department  |       -      -      ok     -      ok    |       -      -      dir    -      dir
+site_verifications   national/review_department  |       -      -      ok     -      ok    |       -      -      author -      author
 site_verifications   national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
 
 inspections          national/province           |       author author author author author|       author author author author author

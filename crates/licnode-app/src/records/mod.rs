@@ -281,10 +281,16 @@ impl Archive {
             .unwrap_or(&self.scope.node_code)
             .trim()
             .to_string();
-        if licnode_model::divisions::lookup(&jurisdiction).is_none() {
+        // A record may be addressed to a review department instead of a division (Art. 22, 23):
+        // the authority table says for which collections (`Rule::addressees`).
+        let addressed_to_body = licnode_sync::addressed_body(&jurisdiction).is_some();
+        if licnode_model::divisions::lookup(&jurisdiction).is_none() && !addressed_to_body {
             return Err(ArchiveError::InvalidJurisdiction(jurisdiction));
         }
-        if self.scope.level.is_territorial() && !self.scope.covers(&jurisdiction) {
+        if self.scope.level.is_territorial()
+            && !addressed_to_body
+            && !self.scope.covers(&jurisdiction)
+        {
             return Err(ArchiveError::OutsideJurisdiction {
                 jurisdiction,
                 node: self.scope.node_code.clone(),
@@ -424,7 +430,13 @@ impl Archive {
             .store
             .modify(id, &attribution, |doc| {
                 let stored = doc.fields();
-                self.require_editable(model, id, doc.creator_node(), &stored)?;
+                self.require_editable(
+                    model,
+                    id,
+                    &current.jurisdiction,
+                    doc.creator_node(),
+                    &stored,
+                )?;
                 // Decided on the validated patch and the stored record, inside the write, so
                 // the record cannot change between the check and the write (issue 11, item 1).
                 require_approval(
@@ -466,7 +478,15 @@ impl Archive {
         let creator = document.creator_node();
         let refusal = require_write(author)
             .and_then(|()| self.require_authority_over(&current))
-            .and_then(|()| self.require_editable(model, id, creator, &document.fields()))
+            .and_then(|()| {
+                self.require_editable(
+                    model,
+                    id,
+                    &current.jurisdiction,
+                    creator,
+                    &document.fields(),
+                )
+            })
             .err();
         Ok(refusal)
     }
@@ -489,16 +509,30 @@ impl Archive {
     }
 
     /// Refuses an edit of a copy of a record another node authors and that flows down
-    /// (Art. 32), and of a submitted report, frozen for every role (Art. 18–20).
+    /// (Art. 32), of a review department's or inspection body's record that the edit would
+    /// never reach (`licnode_sync::edit_reaches_creator`: a department's notice, Art. 25), and
+    /// of a submitted report, frozen for every role (Art. 18–20).
     pub(crate) fn require_editable(
         &self,
         model: &Collection,
         id: &str,
+        jurisdiction: &str,
         creator: Option<String>,
         stored: &Map<String, Value>,
     ) -> Result<(), ArchiveError> {
-        let read_only = licnode_sync::rule(model.name)
+        let flows_down = licnode_sync::rule(model.name)
             .is_some_and(|rule| rule.route == licnode_sync::authority::Route::Down);
+        let unreachable_creator = creator.as_deref().is_some_and(|creator| {
+            licnode_sync::level_of_code(creator).is_some_and(|level| {
+                !licnode_sync::edit_reaches_creator(
+                    &self.scope.node_ref(),
+                    &licnode_sync::NodeRef::new(creator, level),
+                    model.name,
+                    jurisdiction,
+                )
+            })
+        });
+        let read_only = flows_down || unreachable_creator;
         if read_only
             && let Some(creator) = creator
             && creator != self.scope.node_code

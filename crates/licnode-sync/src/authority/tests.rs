@@ -949,13 +949,17 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     ]);
     assert_eq!(down(&zhejiang(), &hangzhou()), below_province);
     assert_eq!(down(&hangzhou(), &xihu()), below_province);
-    let mut to_review_department = registries.to_vec();
-    to_review_department.extend(["publications", "destructions"]);
+    // Art. 22, 23: what is addressed to a review department reaches it: a province's
+    // site verifications it summarises, the inspection results of its national reviews.
+    let mut to_inspection_body = registries.to_vec();
+    to_inspection_body.extend(["publications", "destructions"]);
+    let mut to_review_department = vec!["site_verifications", "inspections"];
+    to_review_department.extend(&to_inspection_body);
     assert_eq!(
         down(&national(), &review_department()),
         to_review_department
     );
-    assert_eq!(down(&national(), &inspection_body()), to_review_department);
+    assert_eq!(down(&national(), &inspection_body()), to_inspection_body);
 }
 
 #[test]
@@ -1106,7 +1110,9 @@ fn collections_for_offers_only_what_some_change_could_carry() {
         review_department(),
         inspection_body(),
     ];
-    let jurisdictions = ["100000", "330000", "320000", "330100", "330106", "330108"];
+    let jurisdictions = [
+        "100000", "330000", "320000", "330100", "330106", "330108", "RD0001", "IB0001",
+    ];
     for parent in &nodes {
         for child in &nodes {
             for (local, peer, link) in [(parent, child, Link::Child), (child, parent, Link::Parent)]
