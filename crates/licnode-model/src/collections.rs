@@ -240,6 +240,38 @@ const REVIEW_TEAM_MEMBER_FIELDS: &[Field] = &[
     ),
 ];
 
+// Attachment 2 lists several enterprises in one plan, each with its address, contact, units
+// and planned review time (Art. 7: 审查企业名称、地址、联系人、电话、申请单元、计划审查时间).
+const PLAN_ENTERPRISE_FIELDS: &[Field] = &[
+    field("enterprise_name", "企业名称", T::Text, REQUIRED, Internal),
+    field(
+        "credit_code",
+        "统一社会信用代码",
+        T::CreditCode,
+        OPTIONAL,
+        Internal,
+    ),
+    field(
+        "production_address",
+        "实际生产地址",
+        T::Text,
+        REQUIRED,
+        Internal,
+    ),
+    field("postcode", "邮编", T::Postcode, OPTIONAL, Internal),
+    field("contact_person", "联系人", T::Text, REQUIRED, Internal),
+    field("contact_phone", "电话", T::Phone, REQUIRED, Internal),
+    field("application_units", "申请单元", T::Text, REQUIRED, Internal),
+    field(
+        "planned_review_date",
+        "计划审查时间",
+        T::Date,
+        REQUIRED,
+        Internal,
+    ),
+    field("acceptance_date", "受理时间", T::Date, OPTIONAL, Internal),
+];
+
 const SIGN_IN_FIELDS: &[Field] = &[
     field("name", "姓名", T::Text, REQUIRED, Internal),
     field("organisation", "单位/部门", T::Text, REQUIRED, Internal),
@@ -450,6 +482,14 @@ const REVIEW_PLAN_FIELDS: &[Field] = &[
         Internal,
     ),
     field("acceptance_date", "受理时间", T::Date, REQUIRED, Internal),
+    // Attachment 2: the further enterprises of the same plan (the fields above are the first).
+    field(
+        "further_enterprises",
+        "其他审查企业",
+        T::Table(PLAN_ENTERPRISE_FIELDS),
+        OPTIONAL,
+        Internal,
+    ),
     field(
         "team_members",
         "审查组成员",
@@ -511,6 +551,8 @@ const REVIEW_PLAN_FIELDS: &[Field] = &[
     field("prepared_by", "编制", T::Text, OPTIONAL, Internal),
     field("approved_by", "审批", T::Text, OPTIONAL, Internal),
     field("plan_date", "编制日期", T::Date, OPTIONAL, Internal),
+    // Art. 21: filed before the review starts (the deadline rule `review_plan_filing`).
+    field("filing_date", "备案日期", T::Date, OPTIONAL, Internal),
 ];
 
 const SITE_VERIFICATION_FIELDS: &[Field] = &[

@@ -103,6 +103,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0015_regulation_dates.sql"),
         postgres: include_str!("../../../migrations/postgres/0015_regulation_dates.sql"),
     },
+    Migration {
+        version: 17,
+        name: "arrivals",
+        sqlite: include_str!("../../../migrations/sqlite/0017_arrivals.sql"),
+        postgres: include_str!("../../../migrations/postgres/0017_arrivals.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
