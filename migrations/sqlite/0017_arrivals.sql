@@ -26,3 +26,9 @@ END;
 -- date field it has a partial expression index (see 0013).
 CREATE INDEX records_review_plans_by_filing_date_key
     ON records (json_extract(data, '$.filing_date'), key) WHERE collection = 'review_plans';
+
+-- Art. 26: an inspection body's change filing and the provincial opinion on it.
+CREATE INDEX records_inspection_body_filings_by_filing_date_key
+    ON records (json_extract(data, '$.filing_date'), key) WHERE collection = 'inspection_body_filings';
+CREATE INDEX records_inspection_body_filings_by_opinion_date_key
+    ON records (json_extract(data, '$.opinion_date'), key) WHERE collection = 'inspection_body_filings';

@@ -376,3 +376,69 @@ async fn a_review_plan_lists_several_enterprises_and_is_filed_before_its_review_
         assert!(!holds(&tree.other_department, &plan).await, "{backend}");
     }
 }
+
+#[tokio::test]
+async fn an_inspection_body_files_its_change_the_province_adds_its_opinion_and_national_holds_both()
+{
+    for backend in BACKENDS {
+        let tree = tree(backend).await;
+        // Art. 26, Attachment 3: filed from the body's own node, for its provincial bureau.
+        let filing = create(
+            &tree.inspection_body,
+            "inspection_body_filings",
+            "330000",
+            json!({"body_name": "浙江省电线电缆检验所", "filing_date": day(0),
+                   "changes": [{"changed_item": "address", "value_before": "杭州市文三路1号",
+                                "value_after": "杭州市文一路9号"}],
+                   "body_opinion": "情况属实，申请备案。"}),
+            9,
+        )
+        .await;
+        tree.sync_all().await;
+        assert!(holds(&tree.national, &filing).await, "{backend}");
+        assert!(holds(&tree.zhejiang, &filing).await, "{backend}");
+        assert!(!holds(&tree.department, &filing).await, "{backend}");
+
+        // The province answers with its opinion, addressed to the body; its edit of the body's
+        // filing would never reach the body and is refused.
+        let refused = tree
+            .zhejiang
+            .update(
+                &filing,
+                &patch(json!({"provincial_opinion": "同意。"})),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect_err("the body's filing");
+        assert_eq!(refused.code(), "read_only_copy", "{backend}");
+        let opinion = tree
+            .zhejiang
+            .create(
+                "inspection_body_filings",
+                Some("IB0001"),
+                &patch(
+                    json!({"body_name": "浙江省电线电缆检验所", "filing": filing,
+                              "provincial_opinion": "同意备案。", "opinion_date": day(0)}),
+                ),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("opinion")
+            .record
+            .id;
+        tree.sync_all().await;
+        // The filing, with the province's opinion, has reached the national centre (Art. 31
+        // then updates the registry); the body sees the opinion.
+        assert_eq!(
+            field(&tree.national, &opinion, "filing").await,
+            json!(filing),
+            "{backend}"
+        );
+        assert_eq!(
+            field(&tree.inspection_body, &opinion, "provincial_opinion").await,
+            json!("同意备案。"),
+            "{backend}"
+        );
+        assert!(!holds(&tree.department, &opinion).await, "{backend}");
+    }
+}

@@ -119,8 +119,8 @@ fn check_authority(rule: &Rule, author: &NodeRef, jurisdiction: &str) -> Result<
     };
     let covered = match (addressed_body(jurisdiction), authority.scope) {
         // Addressed to a body (the collection allows it: `check_jurisdiction`): any author that
-        // writes for divisions may address it, but no body addresses itself.
-        (Some(_), Scope::Territory | Scope::Nationwide) => jurisdiction != author.code,
+        // writes for divisions may address it, but no body addresses a body of its own kind.
+        (Some(level), Scope::Territory | Scope::Nationwide) => level != author.level,
         (Some(_), Scope::NationalDivision) => false,
         (None, Scope::Territory) => divisions::is_within(jurisdiction, &author.code),
         (None, Scope::Nationwide) => true,

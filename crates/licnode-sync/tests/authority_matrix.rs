@@ -48,6 +48,10 @@
 //!   notice. A review department or inspection body asks for the national division only
 //!   (`juris` otherwise), and the national node's decision comes back down to it (`ok` for
 //!   100000, `addr` otherwise);
+//! - inspection-body change filings (Art. 26): a body writes its filing for the province whose
+//!   opinion it needs, sent up and down to that province only (never below it: `addr`); the
+//!   province answers with its opinion addressed to the body (its code as jurisdiction, checked
+//!   in the crate's `authority/bodies_tests.rs`);
 //! - a bureau writes only within its own territory: a county its own code, a prefecture or
 //!   province its subtree (`juris` for ancestors, siblings and other branches); review
 //!   departments and inspection bodies write nationwide what their articles give them.
@@ -158,6 +162,11 @@ destructions         province/prefecture         |       ok     ok     juris  ju
 destructions         prefecture/county           |       ok     -      juris  juris  juris |       ok     -      ok     addr   juris
 destructions         national/review_department  |       -      -      ok     -      juris |       -      -      ok     -      addr
 destructions         national/inspection_body    |       -      -      ok     -      juris |       -      -      ok     -      addr
+inspection_body_filings national/province        |       ok     ok     juris  juris  juris |       author author author author author
+inspection_body_filings province/prefecture      |       author author author author author|       addr   addr   addr   addr   juris
+inspection_body_filings prefecture/county        |       author -      author author author|       author -      author author author
+inspection_body_filings national/review_department |     -      -      author -      author|       -      -      author -      author
+inspection_body_filings national/inspection_body |       -      -      ok     -      ok    |       -      -      author -      author
 ";
 
 const RELATIONS: [Relation; 5] = [

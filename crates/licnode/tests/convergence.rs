@@ -61,11 +61,12 @@ fn tree() -> &'static [(&'static str, Level, Option<usize>)] {
 }
 
 /// Jurisdictions records are written for: the nodes' own, two prefectures that run no node,
-/// and the review department, to which site verifications and inspection results may be
-/// addressed (Art. 22, 23).
-const JURISDICTIONS: [&str; 10] = [
+/// and the two bodies, to which site verifications and inspection results (the review
+/// department, Art. 22, 23) and provincial opinions on change filings (the inspection body,
+/// Art. 26) may be addressed.
+const JURISDICTIONS: [&str; 11] = [
     "100000", "330000", "320000", "330100", "320100", "330106", "330108", "320102", "320106",
-    "RD0001",
+    "RD0001", "IB0001",
 ];
 
 struct SimNode {

@@ -196,3 +196,52 @@ fn a_bureaus_records_reach_every_bureau_that_may_edit_them() {
         "330106"
     ));
 }
+
+#[test]
+fn an_inspection_bodys_change_filing_reaches_its_province_and_the_opinion_comes_back_to_the_body() {
+    // Art. 26: 检验机构信息发生变更时，要及时向全国许可证审查中心备案（见附件3）, with the
+    // provincial bureau's opinion.
+    let body = inspection_body();
+    assert!(may_author(&body, "inspection_body_filings", "330000").is_allowed());
+    let to_zhejiang = decide(
+        &national(),
+        &zhejiang(),
+        Link::Child,
+        Flow::Send,
+        "inspection_body_filings",
+        "330000",
+        &body,
+    );
+    assert!(to_zhejiang.is_allowed(), "{to_zhejiang:?}");
+    assert!(!national_sends(
+        &review_department(),
+        "inspection_body_filings",
+        "330000",
+        &body
+    ));
+    // The opinion, addressed to the body, reaches it and no other body.
+    assert!(may_author(&zhejiang(), "inspection_body_filings", "IB0001").is_allowed());
+    assert!(national_sends(
+        &body,
+        "inspection_body_filings",
+        "IB0001",
+        &zhejiang()
+    ));
+    assert!(!national_sends(
+        &NodeRef::new("IB0002", InspectionBody),
+        "inspection_body_filings",
+        "IB0001",
+        &zhejiang()
+    ));
+    // A body does not address another body of its kind; the filing is not edited elsewhere.
+    assert_eq!(
+        may_author(&body, "inspection_body_filings", "IB0002").code(),
+        Some("outside_jurisdiction")
+    );
+    assert!(!edit_reaches_creator(
+        &zhejiang(),
+        &body,
+        "inspection_body_filings",
+        "330000"
+    ));
+}

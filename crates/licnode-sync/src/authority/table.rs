@@ -41,7 +41,7 @@ const fn by(level: licnode_model::Level, scope: Scope, articles: &'static [u16])
 use Scope::{NationalDivision, Nationwide, Territory};
 
 /// The rows, in the model's collection order.
-pub(super) static RULES: [Rule; 17] = [
+pub(super) static RULES: [Rule; 18] = [
     // Art. 5, 6: the provincial licensing departments keep the applicant database and the
     // licence file (application → acceptance → on-site review → inspection → approval).
     // Art. 6: for nationally issued products the national centre archives its part.
@@ -291,5 +291,24 @@ pub(super) static RULES: [Rule; 17] = [
         },
         route_articles: &[38],
         addressees: &[],
+    },
+    // Art. 26: an inspection body files the change of its details (Attachment 3) with the
+    // national centre, with the opinion of the provincial bureau. The body writes the filing
+    // from its node for the province whose opinion it needs (the jurisdiction): up to the
+    // national node and down to that province. The province answers with its opinion in a
+    // record of its own addressed to the body (its code as jurisdiction): up to the national
+    // node, which then holds both (Art. 31), and down to that body. Each is edited by its author
+    // only, so every copy converges.
+    Rule {
+        collection: "inspection_body_filings",
+        authors: &[
+            by(InspectionBody, Nationwide, &[26]),
+            by(Province, Territory, &[26]),
+        ],
+        route: Route::Both {
+            deepest_receiver: Province,
+        },
+        route_articles: &[26, 31],
+        addressees: &[InspectionBody],
     },
 ];

@@ -900,7 +900,8 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
             "notices",
             "supervision_reports",
             "reports",
-            "destructions"
+            "destructions",
+            "inspection_body_filings"
         ]
     );
     // A body's own destruction requests go up to the national node, which decides them
@@ -916,7 +917,7 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     );
     assert_eq!(
         up(&inspection_body(), &national()),
-        ["inspections", "destructions"]
+        ["inspections", "destructions", "inspection_body_filings"]
     );
 
     // Down: the registries, notices and publications, and the national node's own edits of the
@@ -930,7 +931,13 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
         "quality_archives",
     ];
     national_to_province.extend(registries);
-    national_to_province.extend(["notices", "publications", "reports", "destructions"]);
+    national_to_province.extend([
+        "notices",
+        "publications",
+        "reports",
+        "destructions",
+        "inspection_body_filings",
+    ]);
     assert_eq!(down(&national(), &zhejiang()), national_to_province);
     // Art. 12, 29: licences and their events go down to the bureaus of the territory.
     let mut below_province = vec![
@@ -955,6 +962,8 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     to_inspection_body.extend(["publications", "destructions"]);
     let mut to_review_department = vec!["site_verifications", "inspections"];
     to_review_department.extend(&to_inspection_body);
+    // Art. 26: the provincial opinion on its change filing, addressed to it.
+    to_inspection_body.push("inspection_body_filings");
     assert_eq!(
         down(&national(), &review_department()),
         to_review_department
