@@ -284,7 +284,8 @@ impl Archive {
                 }
                 // The checks of `Archive::update`, on the licence as stored in this transaction.
                 let creator = doc.creator_node();
-                self.require_editable(model, &stored.licence_id, creator, &current)?;
+                let jurisdiction = doc.meta().map(|meta| meta.jurisdiction).unwrap_or_default();
+                self.require_editable(model, &stored.licence_id, &jurisdiction, creator, &current)?;
                 require_approval(
                     author,
                     approval_needed(model.name, &validated.values, Some(&current)),

@@ -1,5 +1,5 @@
 //! The collections the regulation asks for (Chapter 2: sixteen; Chapter 6: the approvals of
-//! destructions, Art. 38), with their fields and how each field is classified (Chapter 5).
+//! destructions, Art. 38; Chapter 3: inspection bodies' change filings, Art. 26), with their fields and how each field is classified (Chapter 5).
 //!
 //! Classification follows the articles that say what is published: the licence list (Art. 27),
 //! the cancellation list (Art. 28), registered reviewers (Art. 30), the contacts of review
@@ -240,6 +240,38 @@ const REVIEW_TEAM_MEMBER_FIELDS: &[Field] = &[
     ),
 ];
 
+// Attachment 2 lists several enterprises in one plan, each with its address, contact, units
+// and planned review time (Art. 7: 审查企业名称、地址、联系人、电话、申请单元、计划审查时间).
+const PLAN_ENTERPRISE_FIELDS: &[Field] = &[
+    field("enterprise_name", "企业名称", T::Text, REQUIRED, Internal),
+    field(
+        "credit_code",
+        "统一社会信用代码",
+        T::CreditCode,
+        OPTIONAL,
+        Internal,
+    ),
+    field(
+        "production_address",
+        "实际生产地址",
+        T::Text,
+        REQUIRED,
+        Internal,
+    ),
+    field("postcode", "邮编", T::Postcode, OPTIONAL, Internal),
+    field("contact_person", "联系人", T::Text, REQUIRED, Internal),
+    field("contact_phone", "电话", T::Phone, REQUIRED, Internal),
+    field("application_units", "申请单元", T::Text, REQUIRED, Internal),
+    field(
+        "planned_review_date",
+        "计划审查时间",
+        T::Date,
+        REQUIRED,
+        Internal,
+    ),
+    field("acceptance_date", "受理时间", T::Date, OPTIONAL, Internal),
+];
+
 const SIGN_IN_FIELDS: &[Field] = &[
     field("name", "姓名", T::Text, REQUIRED, Internal),
     field("organisation", "单位/部门", T::Text, REQUIRED, Internal),
@@ -450,6 +482,14 @@ const REVIEW_PLAN_FIELDS: &[Field] = &[
         Internal,
     ),
     field("acceptance_date", "受理时间", T::Date, REQUIRED, Internal),
+    // Attachment 2: the further enterprises of the same plan (the fields above are the first).
+    field(
+        "further_enterprises",
+        "其他审查企业",
+        T::Table(PLAN_ENTERPRISE_FIELDS),
+        OPTIONAL,
+        Internal,
+    ),
     field(
         "team_members",
         "审查组成员",
@@ -511,6 +551,8 @@ const REVIEW_PLAN_FIELDS: &[Field] = &[
     field("prepared_by", "编制", T::Text, OPTIONAL, Internal),
     field("approved_by", "审批", T::Text, OPTIONAL, Internal),
     field("plan_date", "编制日期", T::Date, OPTIONAL, Internal),
+    // Art. 21: filed before the review starts (the deadline rule `review_plan_filing`).
+    field("filing_date", "备案日期", T::Date, OPTIONAL, Internal),
 ];
 
 const SITE_VERIFICATION_FIELDS: &[Field] = &[
@@ -1587,6 +1629,63 @@ const REPORT_FIELDS: &[Field] = &[
 // over; the superior's signed decision comes back in the same record (`approval`: the signed
 // payload, the signature and the signer's certificate chain), and the node destroys only what a
 // valid approval names.
+// Art. 26, Attachment 3: an inspection body files the change of its details with the national
+// centre from its own node; the provincial bureau gives its opinion in a record of its own,
+// addressed to the body (`filing` names the filing it answers). Both reach the national centre,
+// which applies the change to the registry (Art. 31).
+const INSPECTION_BODY_FILING_FIELDS: &[Field] = &[
+    field("body_name", "检验机构名称", T::Text, REQUIRED, Internal),
+    field(
+        "products_inspected",
+        "承检产品名称",
+        T::Text,
+        OPTIONAL,
+        Internal,
+    ),
+    field(
+        "changes",
+        "变更事项",
+        T::Table(INSPECTION_BODY_FILING_CHANGE_FIELDS),
+        OPTIONAL,
+        Internal,
+    ),
+    field("filing_date", "备案日期", T::Date, OPTIONAL, Internal),
+    field(
+        "body_opinion",
+        "检验机构意见",
+        T::LongText,
+        OPTIONAL,
+        Internal,
+    ),
+    field(
+        "filing",
+        "所答复的变更备案",
+        T::RecordRef("inspection_body_filings"),
+        OPTIONAL,
+        Internal,
+    ),
+    field(
+        "provincial_opinion",
+        "省级质量技术监督局意见",
+        T::LongText,
+        OPTIONAL,
+        Internal,
+    ),
+    field("opinion_date", "意见日期", T::Date, OPTIONAL, Internal),
+];
+
+const INSPECTION_BODY_FILING_CHANGE_FIELDS: &[Field] = &[
+    field(
+        "changed_item",
+        "变更事项",
+        T::Enum(INSPECTION_BODY_CHANGE_ITEM_VALUES),
+        REQUIRED,
+        Internal,
+    ),
+    field("value_before", "变更前", T::Text, REQUIRED, Internal),
+    field("value_after", "变更后", T::Text, REQUIRED, Internal),
+];
+
 const DESTRUCTION_FIELDS: &[Field] = &[
     field("record_ids", "待销毁记录", T::LongText, REQUIRED, Internal),
     field(
@@ -1632,7 +1731,7 @@ const DESTRUCTION_FIELDS: &[Field] = &[
     field("destroyed_at", "销毁时间", T::DateTime, OPTIONAL, Internal),
 ];
 
-static COLLECTIONS: [Collection; 17] = [
+static COLLECTIONS: [Collection; 18] = [
     Collection {
         name: "applications",
         label_zh: "申请许可证企业",
@@ -1864,9 +1963,22 @@ static COLLECTIONS: [Collection; 17] = [
         credit_code_field: None,
         status_field: Some("decision"),
     },
+    Collection {
+        name: "inspection_body_filings",
+        label_zh: "检验机构信息变更备案",
+        articles: &[26, 31],
+        direction: Direction::Both,
+        authoring_levels: &[InspectionBody, Province],
+        public: false,
+        fields: INSPECTION_BODY_FILING_FIELDS,
+        enterprise_name_field: Some("body_name"),
+        licence_number_field: None,
+        credit_code_field: None,
+        status_field: None,
+    },
 ];
 
-/// All seventeen collections.
+/// All eighteen collections.
 pub fn collections() -> &'static [Collection] {
     &COLLECTIONS
 }
@@ -1906,10 +2018,10 @@ mod tests {
     }
 
     #[test]
-    fn there_are_seventeen_collections_with_unique_snake_case_names() {
-        assert_eq!(collections().len(), 17);
+    fn there_are_eighteen_collections_with_unique_snake_case_names() {
+        assert_eq!(collections().len(), 18);
         let names: HashSet<_> = collections().iter().map(|c| c.name).collect();
-        assert_eq!(names.len(), 17);
+        assert_eq!(names.len(), 18);
         for collection in collections() {
             assert!(is_field_name(collection.name), "{}", collection.name);
             assert!(!collection.label_zh.is_empty());

@@ -104,7 +104,7 @@ const LICENCE_ENDED: &[&str] = &[
 /// A registration or filing that has ended (Art. 30, 31).
 const REGISTRATION_ENDED: &[&str] = &["cancelled", "expired"];
 
-static RULES: [RetentionRule; 17] = [
+static RULES: [RetentionRule; 18] = [
     rule(
         "applications",
         &[field("application_date"), field("acceptance_date")],
@@ -250,6 +250,13 @@ static RULES: [RetentionRule; 17] = [
         kept: true,
         note: "Art. 38: the approvals of destructions are the proof of what was destroyed",
     },
+    rule(
+        "inspection_body_filings",
+        &[field("filing_date"), field("opinion_date")],
+        None,
+        None,
+        "Art. 26, 31: from the filing or the opinion on it",
+    ),
 ];
 
 /// Every collection's rule, in the model's order.

@@ -13,6 +13,8 @@ use crate::validate::{Findings, Issue};
 const DATE_ORDER: &[(&str, &str, &str)] = &[
     ("applications", "application_date", "acceptance_date"),
     ("review_plans", "acceptance_date", "planned_review_date"),
+    // Art. 21: a plan is filed before the review starts.
+    ("review_plans", "filing_date", "planned_review_date"),
     ("inspections", "sampling_date", "completion_date"),
     ("inspections", "completion_date", "reported_date"),
     ("licences", "approval_date", "issue_date"),

@@ -309,12 +309,14 @@ mod tests {
             include_str!("../../../migrations/sqlite/0006_reports.sql"),
             include_str!("../../../migrations/sqlite/0013_date_sort.sql"),
             include_str!("../../../migrations/sqlite/0015_regulation_dates.sql"),
+            include_str!("../../../migrations/sqlite/0017_arrivals.sql"),
         ]
         .concat();
         let postgres = [
             include_str!("../../../migrations/postgres/0006_reports.sql"),
             include_str!("../../../migrations/postgres/0013_date_sort.sql"),
             include_str!("../../../migrations/postgres/0015_regulation_dates.sql"),
+            include_str!("../../../migrations/postgres/0017_arrivals.sql"),
         ]
         .concat();
         for collection in licnode_model::collections() {

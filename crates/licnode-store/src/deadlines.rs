@@ -12,8 +12,9 @@ use chrono::{Datelike, NaiveDate};
 use licnode_model::Level;
 use licnode_model::date::CalendarDate;
 use licnode_model::deadlines::{
-    ClockStart, DeadlineItem, DeadlineRule, DeadlineState, Fulfilment, Limit, RULES, ReportPeriod,
-    assess, change_is_applied, due_after, inspection_body_field, monthly_periods, yearly_periods,
+    Assessment, ClockStart, DeadlineItem, DeadlineRule, DeadlineState, Fulfilment, Limit, RULES,
+    ReportPeriod, assess, assess_met, change_is_applied, due_after, inspection_body_field,
+    monthly_periods, yearly_periods,
 };
 use licnode_model::status::LicenceStatus;
 use serde_json::{Map, Value};
@@ -195,6 +196,27 @@ impl Store {
                     }
                 }
             }
+            (ClockStart::Field(start), Fulfilment::FiledBy(filed)) => {
+                let sql = filed_by_sql(rule, dialect, start, filed);
+                for row in self.rule_rows::<5>(sql, "r", query).await? {
+                    let [id, jurisdiction, subject, start, filed] = row;
+                    let met_on = calendar_date(filed.as_deref());
+                    if let Some((started, assessment)) = met_assessment(rule, start, met_on, today)
+                    {
+                        items.push(DeadlineItem::new(
+                            rule,
+                            id,
+                            jurisdiction.unwrap_or_default(),
+                            subject.unwrap_or_default(),
+                            started,
+                            assessment,
+                        ));
+                    }
+                }
+            }
+            (ClockStart::Field(start), Fulfilment::Arrived) => {
+                self.arrival_items(rule, start, query, today, items).await?;
+            }
             (ClockStart::PeriodEnd, Fulfilment::ReportSubmitted { report_kind })
                 if query.record_id.is_none() =>
             {
@@ -202,6 +224,49 @@ impl Store {
                     .await?;
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// Art. 23: the results not yet arrived on time. At the inspection body that made them, those
+    /// its parent has not acknowledged (the body cannot see further; the parent relays them to
+    /// the organiser); at any other node, those that arrived here after their due date, as the
+    /// node recorded their arrival (`record_arrivals`, migration 0017). A record stored before
+    /// arrivals were recorded is not judged.
+    async fn arrival_items(
+        &self,
+        rule: &'static DeadlineRule,
+        start: &str,
+        query: &DeadlineQuery,
+        today: CalendarDate,
+        items: &mut Vec<DeadlineItem>,
+    ) -> Result<(), StoreError> {
+        let dialect = self.db.dialect();
+        let at_author = query.level == Level::InspectionBody;
+        let sql = arrived_sql(rule, dialect, start, at_author);
+        for row in self.rule_rows::<5>(sql, "r", query).await? {
+            let [id, jurisdiction, subject, start, arrived_at_ms] = row;
+            let met_on = if at_author {
+                None
+            } else {
+                let Some(date) = arrived_at_ms
+                    .and_then(|text| text.parse::<i64>().ok())
+                    .and_then(china_date_of_ms)
+                else {
+                    continue;
+                };
+                Some(date)
+            };
+            if let Some((started, assessment)) = met_assessment(rule, start, met_on, today) {
+                items.push(DeadlineItem::new(
+                    rule,
+                    id,
+                    jurisdiction.unwrap_or_default(),
+                    subject.unwrap_or_default(),
+                    started,
+                    assessment,
+                ));
+            }
         }
         Ok(())
     }
@@ -434,6 +499,64 @@ fn unapplied_changes(data: &Map<String, Value>, table: &str, date: &str) -> Vec<
         })
         .map(|(_, (filed, _))| filed)
         .collect()
+}
+
+/// The start of a duty met on `met_on` and where it stands on `today`, unless it was met in time.
+fn met_assessment(
+    rule: &DeadlineRule,
+    start: Option<String>,
+    met_on: Option<CalendarDate>,
+    today: CalendarDate,
+) -> Option<(CalendarDate, Assessment)> {
+    let started = calendar_date(start.as_deref())?;
+    let due_date = due_after(started, rule.limit)?;
+    assess_met(due_date, met_on, today).map(|assessment| (started, assessment))
+}
+
+/// The China date (UTC+8) of a time in milliseconds since the epoch.
+fn china_date_of_ms(at_ms: i64) -> Option<CalendarDate> {
+    let china = chrono::FixedOffset::east_opt(8 * 3600)?;
+    let date = chrono::DateTime::from_timestamp_millis(at_ms)?
+        .with_timezone(&china)
+        .date_naive();
+    calendar(date)
+}
+
+/// Art. 21: a dated record whose date field `filed` is empty or not before the start (the
+/// limit is counted back from the start, so a filing on the start day is already late).
+fn filed_by_sql(rule: &DeadlineRule, dialect: Dialect, start: &str, filed: &str) -> String {
+    let only = only_condition(rule, dialect, "r");
+    let start = dialect.json_field("r", start);
+    let filed = dialect.json_field("r", filed);
+    format!(
+        "SELECT r.id, r.jurisdiction, r.enterprise_name, {start}, {filed} FROM records r \
+         WHERE r.collection = '{}'{only} AND {start} IS NOT NULL \
+         AND ({filed} IS NULL OR {filed} = '' OR {filed} >= {start})",
+        rule.collection
+    )
+}
+
+/// Art. 23: at the author (`at_author`), the dated records whose first change the parent has
+/// not acknowledged (the `acked` cursor); elsewhere the dated records with their arrival here.
+fn arrived_sql(rule: &DeadlineRule, dialect: Dialect, start: &str, at_author: bool) -> String {
+    let only = only_condition(rule, dialect, "r");
+    let start = dialect.json_field("r", start);
+    let condition = if at_author {
+        format!(
+            "NOT EXISTS (SELECT 1 FROM changes c JOIN sync_cursors s ON s.stream = '{}' \
+             WHERE c.record_id = r.id AND c.seq <= s.seq)",
+            crate::SyncStream::Acked.as_str()
+        )
+    } else {
+        "a.arrived_at_ms IS NOT NULL".to_owned()
+    };
+    format!(
+        "SELECT r.id, r.jurisdiction, r.enterprise_name, {start}, \
+         CAST(a.arrived_at_ms AS TEXT) FROM records r \
+         LEFT JOIN record_arrivals a ON a.record_id = r.id \
+         WHERE r.collection = '{}'{only} AND {start} IS NOT NULL AND {condition}",
+        rule.collection
+    )
 }
 
 /// The rule's `only` condition on the record aliased `alias`, or nothing.

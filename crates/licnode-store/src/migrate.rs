@@ -104,6 +104,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0015_regulation_dates.sql"),
     },
     Migration {
+        version: 17,
+        name: "arrivals",
+        sqlite: include_str!("../../../migrations/sqlite/0017_arrivals.sql"),
+        postgres: include_str!("../../../migrations/postgres/0017_arrivals.sql"),
+    },
+    Migration {
         version: 18,
         name: "once_only_runs",
         sqlite: include_str!("../../../migrations/sqlite/0018_once_only_runs.sql"),

@@ -11,7 +11,21 @@
 //! a division to one of its ancestors (normally its parent; an intermediate bureau that runs no
 //! node may be skipped). Review departments and inspection bodies have codes of their own
 //! (`RD0001`, `IB0001`: the prefix names the kind, see [`level_of_code`]), no territory, and
-//! hang under the national node.
+//! hang under the national node (they are registered with it, Art. 16, 17, 31).
+//!
+//! ## What reaches a review department or inspection body
+//!
+//! A body sends its files up to the national node (Art. 21–23, 25). What comes back down to it:
+//! the registries and publications (`Route::Down`, Art. 32); the national node's decision on its
+//! destruction requests (`Scope::NationalDivision`, Art. 38); and a record *addressed* to it —
+//! whose jurisdiction is the body's code instead of a division — of a collection that lists the
+//! body's kind in [`Rule::addressees`]: a province's site-verification results for the review
+//! department that summarises them (Art. 22), an inspection body's results for the review
+//! department that organised a national review (Art. 23). Nothing else reaches a body, so a
+//! record a body made that goes down to bureaus (a review department's notice, Art. 25; an
+//! inspection result for a provincial review, Art. 23) is edited only by that body:
+//! [`edit_reaches_creator`] says so to the write path, and every node that holds a record
+//! receives every later edit of it.
 //!
 //! ## Both questions are one
 //!
@@ -22,7 +36,8 @@
 //! input: a node never sends what its neighbour would quarantine. The checks, in order:
 //!
 //! 1. the collection, the three nodes, the link and the jurisdiction are well formed
-//!    (`unknown_collection`, `invalid_node`, `invalid_link`, `unknown_jurisdiction`);
+//!    (`unknown_collection`, `invalid_node`, `invalid_link`, `unknown_jurisdiction`: a division
+//!    code, or a body's code where the collection may be addressed to such a body);
 //! 2. the collection leaves the node at all (`collection_is_local`) and flows this way along the
 //!    link — up from child to parent, or down from parent to child (`wrong_direction`). An `Up`
 //!    collection comes back down only to bureaus that may write it for their own territory, so
@@ -37,7 +52,8 @@
 //!    territory holds the jurisdiction; going down, an `Up` collection reaches the nodes whose
 //!    territory holds the record, a `Down` collection every node below
 //!    its author, a `Both` collection only the nodes on the addressed division's path and in its
-//!    subtree, no deeper than the row allows. A child never receives a sibling's records.
+//!    subtree, no deeper than the row allows; a record addressed to a body only that body. A
+//!    child never receives a sibling's records.
 
 mod decision;
 mod nodes;
@@ -68,18 +84,28 @@ pub fn may_author(author: &NodeRef, collection: &str, jurisdiction: &str) -> Dec
         })
         .and_then(|rule| {
             check_node(author, NodeRole::Author)?;
-            check_jurisdiction(jurisdiction)?;
+            check_jurisdiction(rule, jurisdiction)?;
             check_authority(rule, author, jurisdiction)
         });
     into_decision(result)
 }
 
-fn check_jurisdiction(jurisdiction: &str) -> Result<(), DenyReason> {
-    match divisions::lookup(jurisdiction) {
-        Some(_) => Ok(()),
-        None => Err(DenyReason::UnknownJurisdiction {
+/// The kind of body `jurisdiction` names when it is a review department's or inspection body's
+/// code rather than a division: the record is addressed to that body (see [`Rule::addressees`]).
+pub fn addressed_body(jurisdiction: &str) -> Option<Level> {
+    level_of_code(jurisdiction).filter(|level| !level.is_territorial())
+}
+
+/// A jurisdiction is a division, or a body a record of `rule`'s collection may be addressed to.
+fn check_jurisdiction(rule: &Rule, jurisdiction: &str) -> Result<(), DenyReason> {
+    let addressable =
+        addressed_body(jurisdiction).is_some_and(|level| rule.addressees.contains(&level));
+    if divisions::lookup(jurisdiction).is_some() || addressable {
+        Ok(())
+    } else {
+        Err(DenyReason::UnknownJurisdiction {
             jurisdiction: jurisdiction.to_owned(),
-        }),
+        })
     }
 }
 
@@ -91,10 +117,14 @@ fn check_authority(rule: &Rule, author: &NodeRef, jurisdiction: &str) -> Result<
             author_level: author.level,
         });
     };
-    let covered = match authority.scope {
-        Scope::Territory => divisions::is_within(jurisdiction, &author.code),
-        Scope::Nationwide => true,
-        Scope::NationalDivision => jurisdiction == divisions::NATIONAL_CODE,
+    let covered = match (addressed_body(jurisdiction), authority.scope) {
+        // Addressed to a body (the collection allows it: `check_jurisdiction`): any author that
+        // writes for divisions may address it, but no body addresses a body of its own kind.
+        (Some(level), Scope::Territory | Scope::Nationwide) => level != author.level,
+        (Some(_), Scope::NationalDivision) => false,
+        (None, Scope::Territory) => divisions::is_within(jurisdiction, &author.code),
+        (None, Scope::Nationwide) => true,
+        (None, Scope::NationalDivision) => jurisdiction == divisions::NATIONAL_CODE,
     };
     if covered {
         Ok(())
@@ -207,7 +237,7 @@ fn check(
     check_node(receiver, NodeRole::Receiver)?;
     check_node(author, NodeRole::Author)?;
     let edge = edge(local, peer, link, flow)?;
-    check_jurisdiction(jurisdiction)?;
+    check_jurisdiction(rule, jurisdiction)?;
 
     if rule.route == Route::Local {
         return Err(DenyReason::CollectionIsLocal {
@@ -257,7 +287,9 @@ fn check(
 /// concerns this receiver is the addressing check's question.
 fn flows(rule: &Rule, edge: &Edge<'_>) -> bool {
     match (rule.route, edge.movement) {
-        (Route::Up, Movement::Down) => keeps_up_records(rule, edge.receiver),
+        (Route::Up, Movement::Down) => {
+            keeps_up_records(rule, edge.receiver) || rule.addressees.contains(&edge.receiver.level)
+        }
         (route, movement) => route.flows(movement),
     }
 }
@@ -286,8 +318,14 @@ fn addressing_problem(
     jurisdiction: &str,
 ) -> Option<String> {
     let receiver = edge.receiver;
+    // Addressed to a body (Art. 22, 23): up to the national node, then down to that body only.
+    if edge.movement == Movement::Down && addressed_body(jurisdiction).is_some() {
+        return (receiver.code != jurisdiction)
+            .then(|| format!("it is addressed to {jurisdiction} and goes down to it only"));
+    }
     match (edge.movement, rule.route) {
-        // Up: the parent holds what lies in its territory (the national node: everything).
+        // Up: the parent holds what lies in its territory (the national node: everything; a
+        // record addressed to a body lies in no other node's territory).
         (Movement::Up, _) => {
             let held = edge.parent.level == Level::National
                 || divisions::is_within(jurisdiction, &edge.parent.code);
@@ -395,6 +433,9 @@ fn could_cross(rule: &Rule, edge: &Edge<'_>) -> bool {
         // Down: an author above the receiver (an ancestor, for a review department or inspection
         // body the national node), or for `Both` one with no territory that addresses it.
         Movement::Down => {
+            if rule.addressees.contains(&edge.receiver.level) {
+                return true;
+            }
             let receiver_depth = depth(edge.receiver.level);
             let above_receiver = |author: &Author| match depth(author.level) {
                 Some(author_depth) => author_depth < receiver_depth.unwrap_or(1),
@@ -422,5 +463,39 @@ fn could_cross(rule: &Rule, edge: &Edge<'_>) -> bool {
     }
 }
 
+/// Whether an edit by `editor` of a record of `collection` for `jurisdiction` that `creator`
+/// made reaches `creator`. A body hangs under the national node and receives only what the
+/// table addresses to it, so an edit made elsewhere of a body's record reaches it only when the
+/// national node would send it there; an edit that would not is refused by the write path
+/// (`read_only_copy`), so the body's copy and every other copy stay equal: a review
+/// department's notice (Art. 25) and an inspection body's results for a provincial review
+/// (Art. 23) are edited by their author only, while the national node's decision on a body's
+/// destruction request (Art. 38) is written into the request and goes back to the body. A
+/// bureau's record reaches every bureau that may edit it (`Route::Up` comes back down to them,
+/// `Route::Both` goes down into the addressed division), so for bureaus this is always true.
+pub fn edit_reaches_creator(
+    editor: &NodeRef,
+    creator: &NodeRef,
+    collection: &str,
+    jurisdiction: &str,
+) -> bool {
+    if creator.level.is_territorial() || creator == editor {
+        return true;
+    }
+    decide(
+        &NodeRef::national(),
+        creator,
+        Link::Child,
+        Flow::Send,
+        collection,
+        jurisdiction,
+        editor,
+    )
+    .is_allowed()
+}
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod bodies_tests;

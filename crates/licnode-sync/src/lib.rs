@@ -11,6 +11,7 @@ pub mod tree;
 
 pub use authority::{
     Author, Decision, DenyReason, Flow, Link, Movement, NodeRef, NodeRole, Relation, Route, Rule,
-    Scope, collections_for, decide, level_of_code, may_author, relation, rule, rules,
+    Scope, addressed_body, collections_for, decide, edit_reaches_creator, level_of_code,
+    may_author, relation, rule, rules,
 };
 pub use tree::{child_prefectures_problem, direct_child_problem};

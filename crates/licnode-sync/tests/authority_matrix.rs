@@ -32,7 +32,9 @@
 //!   Art. 20, reports Art. 18–20) go up. An edit made above comes back down only to a bureau
 //!   that may write the collection itself and whose territory holds the record (`ok` for own
 //!   and descendant, `addr` otherwise), so every node keeping a record converges on it; to a
-//!   bureau that may not write it, or to a review department or inspection body: `dir`;
+//!   bureau that may not write it, or to an inspection body: `dir`; to a review department
+//!   site verifications go down (those a province addresses to it, Art. 22, with its code as
+//!   their jurisdiction: `src/authority/bodies_tests.rs`), so a national edit is refused as `author`;
 //! - registries (reviewers, review departments, inspection bodies: Art. 15–17, 30–32) are written
 //!   by the national node only and sent down to every node: `ok` down from national whatever the
 //!   jurisdiction, `author` for any other writer, `dir` up;
@@ -46,6 +48,10 @@
 //!   notice. A review department or inspection body asks for the national division only
 //!   (`juris` otherwise), and the national node's decision comes back down to it (`ok` for
 //!   100000, `addr` otherwise);
+//! - inspection-body change filings (Art. 26): a body writes its filing for the province whose
+//!   opinion it needs, sent up and down to that province only (never below it: `addr`); the
+//!   province answers with its opinion addressed to the body (its code as jurisdiction, checked
+//!   in the crate's `authority/bodies_tests.rs`);
 //! - a bureau writes only within its own territory: a county its own code, a prefecture or
 //!   province its subtree (`juris` for ancestors, siblings and other branches); review
 //!   departments and inspection bodies write nationwide what their articles give them.
@@ -70,7 +76,7 @@ review_plans         national/inspection_body    |       -      -      author - 
 site_verifications   national/province           |       ok     ok     juris  juris  juris |       author author author author author
 site_verifications   province/prefecture         |       author author author author author|       dir    dir    dir    dir    dir
 site_verifications   prefecture/county           |       author -      author author author|       dir    -      dir    dir    dir
-site_verifications   national/review_department  |       -      -      ok     -      ok    |       -      -      dir    -      dir
+site_verifications   national/review_department  |       -      -      ok     -      ok    |       -      -      author -      author
 site_verifications   national/inspection_body    |       -      -      author -      author|       -      -      dir    -      dir
 
 inspections          national/province           |       author author author author author|       author author author author author
@@ -156,6 +162,11 @@ destructions         province/prefecture         |       ok     ok     juris  ju
 destructions         prefecture/county           |       ok     -      juris  juris  juris |       ok     -      ok     addr   juris
 destructions         national/review_department  |       -      -      ok     -      juris |       -      -      ok     -      addr
 destructions         national/inspection_body    |       -      -      ok     -      juris |       -      -      ok     -      addr
+inspection_body_filings national/province        |       ok     ok     juris  juris  juris |       author author author author author
+inspection_body_filings province/prefecture      |       author author author author author|       addr   addr   addr   addr   juris
+inspection_body_filings prefecture/county        |       author -      author author author|       author -      author author author
+inspection_body_filings national/review_department |     -      -      author -      author|       -      -      author -      author
+inspection_body_filings national/inspection_body |       -      -      ok     -      ok    |       -      -      author -      author
 ";
 
 const RELATIONS: [Relation; 5] = [

@@ -1,8 +1,8 @@
-//! Convergence under an adversarial network (issue 4): a 7-node tree — national 100000, the
+//! Convergence under an adversarial network (issue 4): a 9-node tree — national 100000, the
 //! provinces 330000 and 320000, the counties 330106, 330108 (under Zhejiang) and 320102,
-//! 320106 (under Jiangsu); with `LICNODE_CONVERGENCE_BODIES=1` also a review department RD0001
-//! and an inspection body IB0001 under national (see `FULL_TREE`) — takes random edits at
-//! every node while its links are randomly
+//! 320106 (under Jiangsu), and a review department RD0001 and an inspection body IB0001 under
+//! national (issue 16 item 3; see `TREE`) — takes random edits at every node while its links
+//! are randomly
 //! partitioned, push and pull messages are dropped, duplicated, replayed late and delivered out
 //! of order, and nodes restart. Then the partitions heal and ordinary sessions run until nothing
 //! moves. Every case checks that:
@@ -37,12 +37,14 @@ use licnode_sync::{Flow, Link, NodeRef, collections_for, decide, may_author, rul
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// The tree: (code, level, parent index). The last two, a review department and an inspection
-/// body under national (issue 16 item 3), take part only with `LICNODE_CONVERGENCE_BODIES=1`:
-/// with them the property finds a divergence not yet fixed — a notice a review department
-/// wrote (Art. 25) and the national node then edited never gets the edit back, because
-/// notices never go down to a review department (`Route::Both`), e.g. seed 1735665728981595.
-const FULL_TREE: [(&str, Level, Option<usize>); 9] = [
+/// The tree: (code, level, parent index). The last two are a review department and an
+/// inspection body under national (issue 16 item 3). With them the property found a
+/// divergence, now fixed in the authority table: a notice a review department wrote (Art. 25)
+/// and the national node then edited never got the edit back, because notices never go down to
+/// a review department; such an edit is now refused (`licnode_sync::edit_reaches_creator`), and
+/// what a province or inspection body addresses to the department (Art. 22, 23) reaches it.
+/// Replay: seed 1735665728981595.
+const TREE: [(&str, Level, Option<usize>); 9] = [
     ("100000", Level::National, None),
     ("330000", Level::Province, Some(0)),
     ("320000", Level::Province, Some(0)),
@@ -54,18 +56,17 @@ const FULL_TREE: [(&str, Level, Option<usize>); 9] = [
     ("IB0001", Level::InspectionBody, Some(0)),
 ];
 
-/// Divisions records are written for: the nodes' own, and two prefectures that run no node.
-/// The tree this run uses: the bureaus, or the bureaus and the two bodies.
 fn tree() -> &'static [(&'static str, Level, Option<usize>)] {
-    if std::env::var_os("LICNODE_CONVERGENCE_BODIES").is_some() {
-        &FULL_TREE
-    } else {
-        &FULL_TREE[..7]
-    }
+    &TREE
 }
 
-const JURISDICTIONS: [&str; 9] = [
+/// Jurisdictions records are written for: the nodes' own, two prefectures that run no node,
+/// and the two bodies, to which site verifications and inspection results (the review
+/// department, Art. 22, 23) and provincial opinions on change filings (the inspection body,
+/// Art. 26) may be addressed.
+const JURISDICTIONS: [&str; 11] = [
     "100000", "330000", "320000", "330100", "320100", "330106", "330108", "320102", "320106",
+    "RD0001", "IB0001",
 ];
 
 struct SimNode {
@@ -385,7 +386,12 @@ async fn edit(
             return; // not arrived here yet
         }
         let model = licnode_model::collection(collection).expect("collection");
-        let fresh = generator.record(model, jurisdiction);
+        let place = if licnode_sync::addressed_body(jurisdiction).is_some() {
+            "330106"
+        } else {
+            jurisdiction.as_str()
+        };
+        let fresh = generator.record(model, place);
         let mut patch = serde_json::Map::new();
         let fields: Vec<&String> = fresh.keys().collect();
         for _ in 0..rng.random_range(1..=3) {
@@ -422,7 +428,13 @@ async fn edit(
     }
     let jurisdiction = jurisdictions[rng.random_range(0..jurisdictions.len())];
     let model = licnode_model::collection(collection).expect("collection");
-    let input = generator.record(model, jurisdiction);
+    // A record addressed to a body still concerns an enterprise somewhere.
+    let place = if licnode_sync::addressed_body(jurisdiction).is_some() {
+        "330106"
+    } else {
+        jurisdiction
+    };
+    let input = generator.record(model, place);
     match node
         .archive
         .create(

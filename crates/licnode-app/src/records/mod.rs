@@ -5,6 +5,7 @@
 //! ([`author`]). The store below only carries out what this service decided.
 
 pub mod author;
+mod editable;
 pub mod secrecy;
 
 use licnode_doc::{ActorId, Authoring, Conflict, HistoryEntry, RecordDoc, RecordMeta};
@@ -18,7 +19,6 @@ use licnode_store::{
 };
 
 pub(crate) use author::approval_needed;
-use author::is_submitted_report;
 pub use author::{Approval, Author};
 
 /// Refusals of the write path, each with a stable machine code.
@@ -282,10 +282,16 @@ impl Archive {
             .unwrap_or(&self.scope.node_code)
             .trim()
             .to_string();
-        if licnode_model::divisions::lookup(&jurisdiction).is_none() {
+        // A record may be addressed to a review department instead of a division (Art. 22, 23):
+        // the authority table says for which collections (`Rule::addressees`).
+        let addressed_to_body = licnode_sync::addressed_body(&jurisdiction).is_some();
+        if licnode_model::divisions::lookup(&jurisdiction).is_none() && !addressed_to_body {
             return Err(ArchiveError::InvalidJurisdiction(jurisdiction));
         }
-        if self.scope.level.is_territorial() && !self.scope.covers(&jurisdiction) {
+        if self.scope.level.is_territorial()
+            && !addressed_to_body
+            && !self.scope.covers(&jurisdiction)
+        {
             return Err(ArchiveError::OutsideJurisdiction {
                 jurisdiction,
                 node: self.scope.node_code.clone(),
@@ -425,7 +431,13 @@ impl Archive {
             .store
             .modify(id, &attribution, |doc| {
                 let stored = doc.fields();
-                self.require_editable(model, id, doc.creator_node(), &stored)?;
+                self.require_editable(
+                    model,
+                    id,
+                    &current.jurisdiction,
+                    doc.creator_node(),
+                    &stored,
+                )?;
                 // Decided on the validated patch and the stored record, inside the write, so
                 // the record cannot change between the check and the write (issue 11, item 1).
                 require_approval(
@@ -467,53 +479,17 @@ impl Archive {
         let creator = document.creator_node();
         let refusal = require_write(author)
             .and_then(|()| self.require_authority_over(&current))
-            .and_then(|()| self.require_editable(model, id, creator, &document.fields()))
+            .and_then(|()| {
+                self.require_editable(
+                    model,
+                    id,
+                    &current.jurisdiction,
+                    creator,
+                    &document.fields(),
+                )
+            })
             .err();
         Ok(refusal)
-    }
-
-    /// The same authority as for creating a record: a node edits only what it may write, for
-    /// jurisdictions it may write for.
-    pub(crate) fn require_authority_over(
-        &self,
-        current: &StoredRecord,
-    ) -> Result<(), ArchiveError> {
-        let decision = licnode_sync::may_author(
-            &self.scope.node_ref(),
-            &current.collection,
-            &current.jurisdiction,
-        );
-        match decision {
-            licnode_sync::Decision::Allow => Ok(()),
-            licnode_sync::Decision::Deny { reason } => Err(ArchiveError::NotAuthorised(reason)),
-        }
-    }
-
-    /// Refuses an edit of a copy of a record another node authors and that flows down
-    /// (Art. 32), and of a submitted report, frozen for every role (Art. 18–20).
-    pub(crate) fn require_editable(
-        &self,
-        model: &Collection,
-        id: &str,
-        creator: Option<String>,
-        stored: &Map<String, Value>,
-    ) -> Result<(), ArchiveError> {
-        let read_only = licnode_sync::rule(model.name)
-            .is_some_and(|rule| rule.route == licnode_sync::authority::Route::Down);
-        if read_only
-            && let Some(creator) = creator
-            && creator != self.scope.node_code
-        {
-            return Err(ArchiveError::ReadOnlyCopy {
-                id: id.to_string(),
-                collection: model.name.to_string(),
-                creator,
-            });
-        }
-        if is_submitted_report(model.name, stored) {
-            return Err(ArchiveError::ReportSubmitted(id.to_string()));
-        }
-        Ok(())
     }
 
     /// One record.

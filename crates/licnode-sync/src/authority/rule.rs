@@ -36,7 +36,8 @@ pub enum Route {
     Down,
     /// Up towards the national node, and down to the nodes on the path to the addressed division
     /// (the record's jurisdiction) and in its subtree — but not to nodes deeper than
-    /// `deepest_receiver`, and never to a review department or inspection body.
+    /// `deepest_receiver`; to a review department or inspection body only what is addressed to
+    /// it (`Rule::addressees`) and its own national-division records (`Scope::NationalDivision`).
     Both {
         /// The deepest level the record is sent down to.
         deepest_receiver: Level,
@@ -101,6 +102,12 @@ pub struct Rule {
     pub route: Route,
     /// The articles the route comes from.
     pub route_articles: &'static [u16],
+    /// The kinds of body (review department, inspection body) a record of this collection may
+    /// be addressed to instead of a division: its jurisdiction is then the body's code, it goes
+    /// up to the national node and down to that body only (Art. 22: a province's site
+    /// verification to the review department that summarises it; Art. 23: an inspection result
+    /// to the review department that organised a national review). Empty for most collections.
+    pub addressees: &'static [Level],
 }
 
 impl Rule {

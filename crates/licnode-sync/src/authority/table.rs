@@ -41,7 +41,7 @@ const fn by(level: licnode_model::Level, scope: Scope, articles: &'static [u16])
 use Scope::{NationalDivision, Nationwide, Territory};
 
 /// The rows, in the model's collection order.
-pub(super) static RULES: [Rule; 17] = [
+pub(super) static RULES: [Rule; 18] = [
     // Art. 5, 6: the provincial licensing departments keep the applicant database and the
     // licence file (application → acceptance → on-site review → inspection → approval).
     // Art. 6: for nationally issued products the national centre archives its part.
@@ -58,6 +58,7 @@ pub(super) static RULES: [Rule; 17] = [
         ],
         route: Route::Up,
         route_articles: &[18],
+        addressees: &[],
     },
     // Art. 7: review departments and the provincial review offices keep review plans.
     // A provincial review office is part of the province's node (Art. 21: it files with the
@@ -71,12 +72,14 @@ pub(super) static RULES: [Rule; 17] = [
         ],
         route: Route::Up,
         route_articles: &[21],
+        addressees: &[],
     },
     // Art. 8: every unit that organises reviews keeps the site-verification archive: the province
     // for provincial issuance, the review department for national issuance (Art. 22).
-    // Art. 22: review department → national centre: up. (Province → review department, when
-    // the department summarises, would need the record to name that department: not routable by
-    // jurisdiction; the national centre holds it.)
+    // Art. 22: review department → national centre: up. When a province organised the review and
+    // a review department summarises it, the province addresses its results to that department
+    // (the record's jurisdiction is the department's code): up to the national node, which
+    // relays them down to that department and no other.
     Rule {
         collection: "site_verifications",
         authors: &[
@@ -85,20 +88,23 @@ pub(super) static RULES: [Rule; 17] = [
         ],
         route: Route::Up,
         route_articles: &[22],
+        addressees: &[ReviewDepartment],
     },
     // Art. 9: inspection bodies keep the inspection archive.
     // Art. 23: results go to the unit that organised the review within 5 days. Inspection bodies
     // hang under the national node, so results go up to the national centre and down to the
-    // province of the enterprise (the organiser for provincial issuance, Art. 22; the archive
-    // holder for national issuance, Art. 6) — no further: prefectures and counties do not
-    // organise reviews, and raw inspection data is the enterprise's secret (Art. 36).
+    // organiser: for a provincial review the province of the enterprise (jurisdiction: the
+    // enterprise's division; Art. 22) — no further: prefectures and counties do not organise
+    // reviews, and raw inspection data is the enterprise's secret (Art. 36); for a national
+    // review the review department that organised it (jurisdiction: its code), and no other.
     Rule {
         collection: "inspections",
         authors: &[by(InspectionBody, Nationwide, &[9, 23])],
         route: Route::Both {
             deepest_receiver: Province,
         },
-        route_articles: &[6, 23, 36],
+        route_articles: &[6, 22, 23, 36],
+        addressees: &[ReviewDepartment],
     },
     // Art. 10: the national centre keeps the refusals of national issuance, each province those
     // of its own issuance. Art. 19: provinces report them monthly: up.
@@ -110,6 +116,7 @@ pub(super) static RULES: [Rule; 17] = [
         ],
         route: Route::Up,
         route_articles: &[19],
+        addressees: &[],
     },
     // Art. 11, 27: the national centre keeps national and provincial licences, each province its
     // own. Art. 19, 27: provinces report monthly and the centre adds them within 10 days: up.
@@ -126,6 +133,7 @@ pub(super) static RULES: [Rule; 17] = [
             deepest_receiver: County,
         },
         route_articles: &[12, 19, 20, 27, 29],
+        addressees: &[],
     },
     // Art. 13, 28: changes, withdrawals, revocations and cancellations, kept by the national
     // centre (national issuance) and each province (its own). Art. 19, 28: reported up; and
@@ -140,6 +148,7 @@ pub(super) static RULES: [Rule; 17] = [
             deepest_receiver: County,
         },
         route_articles: &[12, 19, 28, 29],
+        addressees: &[],
     },
     // Art. 12: every bureau level keeps the quality archive of the licensed enterprises in its
     // territory; Art. 29: provinces and below update it. Art. 20: post-licence supervision is
@@ -154,6 +163,7 @@ pub(super) static RULES: [Rule; 17] = [
         ],
         route: Route::Up,
         route_articles: &[20],
+        addressees: &[],
     },
     // Art. 14: the national office and each province keep their own archive of public messages,
     // letters and visits. No article of Chapter 3 passes it on, and it holds complainants'
@@ -166,6 +176,7 @@ pub(super) static RULES: [Rule; 17] = [
         ],
         route: Route::Local,
         route_articles: &[14],
+        addressees: &[],
     },
     // Art. 15, 30: the national centre keeps the reviewer registry. Art. 32: provinces and review
     // departments keep their copies current: down to every node.
@@ -174,6 +185,7 @@ pub(super) static RULES: [Rule; 17] = [
         authors: &[by(National, Territory, &[15, 30])],
         route: Route::Down,
         route_articles: &[32],
+        addressees: &[],
     },
     // Art. 16, 31: the national office keeps the review-department registry. Art. 32: down.
     Rule {
@@ -181,6 +193,7 @@ pub(super) static RULES: [Rule; 17] = [
         authors: &[by(National, Territory, &[16, 31])],
         route: Route::Down,
         route_articles: &[32],
+        addressees: &[],
     },
     // Art. 17, 31: the national office keeps the inspection-body registry; Art. 26: a body files
     // its changes with the national centre, which updates the registry (Art. 31). Art. 32: down.
@@ -189,6 +202,7 @@ pub(super) static RULES: [Rule; 17] = [
         authors: &[by(National, Territory, &[17, 26, 31])],
         route: Route::Down,
         route_articles: &[32],
+        addressees: &[],
     },
     // Art. 24: national spot-check failures are notified to the provinces concerned, provincial
     // ones to the prefectures concerned. Art. 25: the unit that organised a review (province or
@@ -210,6 +224,7 @@ pub(super) static RULES: [Rule; 17] = [
             deepest_receiver: County,
         },
         route_articles: &[24, 25, 29],
+        addressees: &[],
     },
     // Art. 33: the national office publishes laws, the catalogue and implementation rules.
     // Art. 34: each accepting office (the province, or a local bureau it entrusted) publishes its
@@ -224,6 +239,7 @@ pub(super) static RULES: [Rule; 17] = [
         ],
         route: Route::Down,
         route_articles: &[32, 33],
+        addressees: &[],
     },
     // Art. 20: each bureau below the province reports its territory's post-licence supervision
     // to its superior every year; each province reports to the national office in October. The
@@ -237,6 +253,7 @@ pub(super) static RULES: [Rule; 17] = [
         ],
         route: Route::Up,
         route_articles: &[20],
+        addressees: &[],
     },
     // Art. 18, 19: provinces report monthly; Art. 20: every bureau reports yearly; the national
     // centre compiles the country's roll-ups (Art. 18–20 "汇总"). Up.
@@ -250,6 +267,7 @@ pub(super) static RULES: [Rule; 17] = [
         ],
         route: Route::Up,
         route_articles: &[18, 19, 20],
+        addressees: &[],
     },
     // Art. 37, 38: a bureau asks its superior's approval before destroying archives whose five
     // years are over. The request (jurisdiction: the requesting bureau's own code) goes up; the
@@ -272,5 +290,25 @@ pub(super) static RULES: [Rule; 17] = [
             deepest_receiver: County,
         },
         route_articles: &[38],
+        addressees: &[],
+    },
+    // Art. 26: an inspection body files the change of its details (Attachment 3) with the
+    // national centre, with the opinion of the provincial bureau. The body writes the filing
+    // from its node for the province whose opinion it needs (the jurisdiction): up to the
+    // national node and down to that province. The province answers with its opinion in a
+    // record of its own addressed to the body (its code as jurisdiction): up to the national
+    // node, which then holds both (Art. 31), and down to that body. Each is edited by its author
+    // only, so every copy converges.
+    Rule {
+        collection: "inspection_body_filings",
+        authors: &[
+            by(InspectionBody, Nationwide, &[26]),
+            by(Province, Territory, &[26]),
+        ],
+        route: Route::Both {
+            deepest_receiver: Province,
+        },
+        route_articles: &[26, 31],
+        addressees: &[InspectionBody],
     },
 ];

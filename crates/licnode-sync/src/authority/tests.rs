@@ -900,7 +900,8 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
             "notices",
             "supervision_reports",
             "reports",
-            "destructions"
+            "destructions",
+            "inspection_body_filings"
         ]
     );
     // A body's own destruction requests go up to the national node, which decides them
@@ -916,7 +917,7 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     );
     assert_eq!(
         up(&inspection_body(), &national()),
-        ["inspections", "destructions"]
+        ["inspections", "destructions", "inspection_body_filings"]
     );
 
     // Down: the registries, notices and publications, and the national node's own edits of the
@@ -930,7 +931,13 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
         "quality_archives",
     ];
     national_to_province.extend(registries);
-    national_to_province.extend(["notices", "publications", "reports", "destructions"]);
+    national_to_province.extend([
+        "notices",
+        "publications",
+        "reports",
+        "destructions",
+        "inspection_body_filings",
+    ]);
     assert_eq!(down(&national(), &zhejiang()), national_to_province);
     // Art. 12, 29: licences and their events go down to the bureaus of the territory.
     let mut below_province = vec![
@@ -949,13 +956,19 @@ fn collections_for_each_kind_of_link_are_what_the_regulation_sends_that_way() {
     ]);
     assert_eq!(down(&zhejiang(), &hangzhou()), below_province);
     assert_eq!(down(&hangzhou(), &xihu()), below_province);
-    let mut to_review_department = registries.to_vec();
-    to_review_department.extend(["publications", "destructions"]);
+    // Art. 22, 23: what is addressed to a review department reaches it: a province's
+    // site verifications it summarises, the inspection results of its national reviews.
+    let mut to_inspection_body = registries.to_vec();
+    to_inspection_body.extend(["publications", "destructions"]);
+    let mut to_review_department = vec!["site_verifications", "inspections"];
+    to_review_department.extend(&to_inspection_body);
+    // Art. 26: the provincial opinion on its change filing, addressed to it.
+    to_inspection_body.push("inspection_body_filings");
     assert_eq!(
         down(&national(), &review_department()),
         to_review_department
     );
-    assert_eq!(down(&national(), &inspection_body()), to_review_department);
+    assert_eq!(down(&national(), &inspection_body()), to_inspection_body);
 }
 
 #[test]
@@ -1106,7 +1119,9 @@ fn collections_for_offers_only_what_some_change_could_carry() {
         review_department(),
         inspection_body(),
     ];
-    let jurisdictions = ["100000", "330000", "320000", "330100", "330106", "330108"];
+    let jurisdictions = [
+        "100000", "330000", "320000", "330100", "330106", "330108", "RD0001", "IB0001",
+    ];
     for parent in &nodes {
         for child in &nodes {
             for (local, peer, link) in [(parent, child, Link::Child), (child, parent, Link::Parent)]
