@@ -451,3 +451,41 @@ fn each_sheet_prints_as_the_original_on_a4_one_page_wide_with_its_heading_repeat
         );
     }
 }
+
+#[test]
+fn a_plan_listing_further_enterprises_prints_one_numbered_row_for_each() {
+    // Art. 21, Attachment 2: one plan may cover several enterprises; each is a row of its own.
+    let mut plan = review_plan();
+    plan["further_enterprises"] = json!([
+        {"enterprise_name": "宁波某某线缆有限公司", "production_address": "宁波市某路2号",
+         "postcode": "315000", "contact_person": "孙八", "contact_phone": "0574-87777777",
+         "application_units": "通信电缆", "planned_review_date": "2026-11-22",
+         "acceptance_date": "2026-10-18"}
+    ]);
+    let form = forms::attachment_2(plan.as_object().expect("object"));
+    let sheet = grid(&to_xlsx(&[form]).expect("xlsx"), "实地核查计划");
+    let row_of = |name: &str| {
+        sheet
+            .iter()
+            .find(|row| row.iter().any(|cell| cell == name))
+            .unwrap_or_else(|| panic!("a row names {name}: {sheet:?}"))
+            .clone()
+    };
+    let first = row_of("杭州某某电线电缆有限公司");
+    let second = row_of("宁波某某线缆有限公司");
+    assert_eq!(first.first().map(String::as_str), Some("1"), "{first:?}");
+    assert_eq!(second.first().map(String::as_str), Some("2"), "{second:?}");
+    for value in [
+        "宁波市某路2号",
+        "315000",
+        "孙八、0574-87777777",
+        "通信电缆",
+        "2026-11-22",
+        "2026-10-18",
+    ] {
+        assert!(
+            second.iter().any(|cell| cell == value),
+            "{value} in {second:?}"
+        );
+    }
+}

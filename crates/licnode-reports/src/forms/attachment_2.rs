@@ -102,8 +102,8 @@ fn joined(values: impl IntoIterator<Item = String>) -> String {
         .join("、")
 }
 
-/// One enterprise row: the plan's own enterprise, or a row of its `enterprises` when it lists
-/// several (the same field names).
+/// One enterprise row: the plan's own enterprise, or a row of its `further_enterprises` (the
+/// same field names, Art. 21: one plan may list several enterprises, as Attachment 2 does).
 fn enterprise_row(number: usize, enterprise: &Map<String, Value>) -> Vec<String> {
     vec![
         number.to_string(),
@@ -121,14 +121,13 @@ fn enterprise_row(number: usize, enterprise: &Map<String, Value>) -> Vec<String>
 }
 
 fn enterprise_block(plan: &Map<String, Value>) -> Block {
-    let listed = rows_of(plan, "enterprises");
-    let enterprises = if !listed.is_empty() {
-        listed
-    } else if field(plan, "enterprise_name").is_empty() {
+    let enterprises: Vec<&Map<String, Value>> = if field(plan, "enterprise_name").is_empty() {
         // A plan not yet naming its enterprise: the original's blank rows.
         Vec::new()
     } else {
-        vec![plan]
+        std::iter::once(plan)
+            .chain(rows_of(plan, "further_enterprises"))
+            .collect()
     };
     let mut rows: Vec<Vec<String>> = enterprises
         .iter()
