@@ -145,6 +145,33 @@ pub(crate) enum Db {
     },
 }
 
+/// How a SQLite store's connections are sized (PostgreSQL ignores it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// The writer connection's page cache, in KiB.
+    pub writer_cache_kib: u32,
+    /// Each reader connection's page cache, in KiB.
+    pub reader_cache_kib: u32,
+    /// Reader connections at most (at least one).
+    pub readers: u32,
+}
+
+impl StoreSettings {
+    /// A node's store: a 64 MB writer cache and eight readers of 16 MB.
+    pub const NODE: StoreSettings = StoreSettings {
+        writer_cache_kib: 65_536,
+        reader_cache_kib: 16_384,
+        readers: 8,
+    };
+    /// Thousands of stores in one process (`licnode sim`): 1 MB of cache for the writer and
+    /// for its one reader. Durability is a node's (WAL, `synchronous=FULL`).
+    pub const LIGHT: StoreSettings = StoreSettings {
+        writer_cache_kib: 1_024,
+        reader_cache_kib: 1_024,
+        readers: 1,
+    };
+}
+
 /// A node's database.
 #[derive(Clone)]
 pub struct Store {
@@ -188,6 +215,11 @@ impl Store {
     /// SQLite runs in WAL mode with `synchronous=FULL`: a write is acknowledged only once its
     /// transaction is committed and synced.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, StoreSettings::NODE).await
+    }
+
+    /// [`Store::open`] with the SQLite pools sized by `settings` (PostgreSQL ignores them).
+    pub async fn open_with(url: &str, settings: StoreSettings) -> Result<Store, StoreError> {
         let open_error = |source| StoreError::Open {
             url: url.to_string(),
             source,
@@ -200,7 +232,7 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
-                .pragma("cache_size", "-65536");
+                .pragma("cache_size", format!("-{}", settings.writer_cache_kib));
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -212,9 +244,11 @@ impl Store {
             // Each reader keeps a smaller page cache than the writer (16 MB instead of 64): a
             // node has eight of them, and the operating system's cache serves what they share.
             let reader = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(settings.readers.max(1))
                 .acquire_timeout(Duration::from_secs(60))
-                .connect_with(options.pragma("cache_size", "-16384"))
+                .connect_with(
+                    options.pragma("cache_size", format!("-{}", settings.reader_cache_kib)),
+                )
                 .await
                 .map_err(open_error)?;
             Db::Sqlite { writer, reader }
