@@ -182,6 +182,13 @@ pub async fn simulate(options: SimOptions) -> anyhow::Result<SimReport> {
         simulation.core.network.stop(index).await;
     }
     outcome?;
+    let stuck = simulation.core.network.stuck_closes();
+    if stuck > 0 {
+        simulation.row(
+            "stops whose store had not closed after 10 s (sqlx's pool close waiting)".to_string(),
+            stuck.to_string(),
+        );
+    }
     simulation.row(
         "the whole simulation".to_string(),
         format!("{:.0} s", started.elapsed().as_secs_f64()),

@@ -88,7 +88,11 @@ pub struct Network {
     pub timing: SyncTiming,
     pub directory: PathBuf,
     template: PathBuf,
+    stuck_closes: AtomicU64,
 }
+
+/// How long a stopped node's store is given to close.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The simulated nodes of `extent`, national first, each after its parent. With
 /// `prefectures`, a province's counties dial its prefectures (each a node, named in the
@@ -195,6 +199,7 @@ impl Network {
             timing,
             directory: directory.to_path_buf(),
             template,
+            stuck_closes: AtomicU64::new(0),
         })
     }
 
@@ -252,7 +257,19 @@ impl Network {
                 .shutdown(std::time::Duration::from_secs(30))
                 .await;
         }
-        running.archive.close().await;
+        // sqlx's `Pool::close` can wait for ever for a connection returned to the pool while it
+        // closes (seen once in a dozen restarts): the node goes on without waiting longer, as
+        // a process that exits would, and the stuck close is counted.
+        let closed = tokio::time::timeout(CLOSE_WAIT, running.archive.close()).await;
+        if closed.is_err() {
+            self.stuck_closes.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(node = %member.node, "the store did not close within {CLOSE_WAIT:?}");
+        }
+    }
+
+    /// How many stops found the store's close still waiting after [`CLOSE_WAIT`].
+    pub fn stuck_closes(&self) -> u64 {
+        self.stuck_closes.load(Ordering::Relaxed)
     }
 
     /// The archive of node `index` while it runs.
