@@ -154,21 +154,29 @@ pub struct StoreSettings {
     pub reader_cache_kib: u32,
     /// Reader connections at most (at least one).
     pub readers: u32,
+    /// Pages the write-ahead log grows to before it is checkpointed (`wal_autocheckpoint`),
+    /// the log file then cut back to that size (`journal_size_limit`); `None`: SQLite's
+    /// defaults (1,000 pages, the file never cut back).
+    pub wal_pages: Option<u32>,
 }
 
 impl StoreSettings {
-    /// A node's store: a 64 MB writer cache and eight readers of 16 MB.
+    /// A node's store: a 64 MB writer cache and eight readers of 16 MB; SQLite's defaults for
+    /// the write-ahead log.
     pub const NODE: StoreSettings = StoreSettings {
         writer_cache_kib: 65_536,
         reader_cache_kib: 16_384,
         readers: 8,
+        wal_pages: None,
     };
     /// Thousands of stores in one process (`licnode sim`): 1 MB of cache for the writer and
-    /// for its one reader. Durability is a node's (WAL, `synchronous=FULL`).
+    /// for its one reader, and a write-ahead log checkpointed at 100 pages instead of 1,000
+    /// (thousands of 4 MB logs fill a disk). Durability is a node's (WAL, `synchronous=FULL`).
     pub const LIGHT: StoreSettings = StoreSettings {
         writer_cache_kib: 1_024,
         reader_cache_kib: 1_024,
         readers: 1,
+        wal_pages: Some(100),
     };
 }
 
@@ -233,6 +241,12 @@ impl Store {
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .pragma("cache_size", format!("-{}", settings.writer_cache_kib));
+            let options = match settings.wal_pages {
+                Some(pages) => options
+                    .pragma("wal_autocheckpoint", pages.to_string())
+                    .pragma("journal_size_limit", (u64::from(pages) * 4096).to_string()),
+                None => options,
+            };
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
