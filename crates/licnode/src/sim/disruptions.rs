@@ -36,11 +36,13 @@ impl Simulation {
             peak = peak.max(Usage::now().resident_bytes);
             if restart_national && restart_took.is_none() && started.elapsed() >= length / 2 {
                 let stopping = Instant::now();
-                national_log.stop();
+                let end = self.national()?.last_seq().await?;
                 self.core.network.stop(0).await;
+                national_log.stop();
                 let archive = self.core.network.start(0).await?;
                 restart_took = Some(stopping.elapsed());
-                national_log = ArrivalLog::watch(&archive, &[BUREAU_COLLECTION]).await;
+                // Everything the restarted node stored after the old one's end arrived since.
+                national_log = ArrivalLog::watch_after(&archive, &[BUREAU_COLLECTION], end);
             }
         }
         let written = join_writers(writing).await?;

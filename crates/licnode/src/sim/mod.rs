@@ -178,9 +178,8 @@ pub async fn simulate(options: SimOptions) -> anyhow::Result<SimReport> {
     simulation.report.nodes = simulation.core.network.nodes.len();
     let started = Instant::now();
     let outcome = simulation.measure().await;
-    for index in (0..simulation.core.network.nodes.len()).rev() {
-        simulation.core.network.stop(index).await;
-    }
+    let network = &simulation.core.network;
+    futures_util::future::join_all((0..network.nodes.len()).map(|index| network.stop(index))).await;
     outcome?;
     let stuck = simulation.core.network.stuck_closes();
     if stuck > 0 {

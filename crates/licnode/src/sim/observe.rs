@@ -19,13 +19,24 @@ pub struct ArrivalLog {
 impl ArrivalLog {
     /// Starts watching `archive` for changes to `collections`.
     pub async fn watch(archive: &Archive, collections: &'static [&'static str]) -> ArrivalLog {
+        let end = archive.last_seq().await.unwrap_or(0);
+        ArrivalLog::watch_after(archive, collections, end)
+    }
+
+    /// Starts watching `archive` for changes to `collections` after its change `after` (a
+    /// node started again: what it stored since it opened counts too).
+    pub fn watch_after(
+        archive: &Archive,
+        collections: &'static [&'static str],
+        after: i64,
+    ) -> ArrivalLog {
         let log = ArrivalLog {
             arrived: Arc::default(),
             stop: CancellationToken::new(),
         };
         let store = archive.replication_store().clone();
         let mut moved = store.watch_log();
-        let mut seen = store.last_seq().await.unwrap_or(0);
+        let mut seen = after;
         let (arrived, stop) = (log.arrived.clone(), log.stop.clone());
         tokio::spawn(async move {
             loop {
