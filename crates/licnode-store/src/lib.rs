@@ -148,6 +148,41 @@ pub(crate) enum Db {
     },
 }
 
+/// How a SQLite store's connections are sized (PostgreSQL ignores it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// The writer connection's page cache, in KiB.
+    pub writer_cache_kib: u32,
+    /// Each reader connection's page cache, in KiB.
+    pub reader_cache_kib: u32,
+    /// Reader connections at most (at least one).
+    pub readers: u32,
+    /// Pages the write-ahead log grows to before it is checkpointed (`wal_autocheckpoint`),
+    /// the log file then cut back to that size (`journal_size_limit`); `None`: SQLite's
+    /// defaults (1,000 pages, the file never cut back).
+    pub wal_pages: Option<u32>,
+}
+
+impl StoreSettings {
+    /// A node's store: a 64 MB writer cache and eight readers of 16 MB; SQLite's defaults for
+    /// the write-ahead log.
+    pub const NODE: StoreSettings = StoreSettings {
+        writer_cache_kib: 65_536,
+        reader_cache_kib: 16_384,
+        readers: 8,
+        wal_pages: None,
+    };
+    /// Thousands of stores in one process (`licnode sim`): 1 MB of cache for the writer and
+    /// for its one reader, and a write-ahead log checkpointed at 100 pages instead of 1,000
+    /// (thousands of 4 MB logs fill a disk). Durability is a node's (WAL, `synchronous=FULL`).
+    pub const LIGHT: StoreSettings = StoreSettings {
+        writer_cache_kib: 1_024,
+        reader_cache_kib: 1_024,
+        readers: 1,
+        wal_pages: Some(100),
+    };
+}
+
 /// A node's database.
 #[derive(Clone)]
 pub struct Store {
@@ -191,6 +226,11 @@ impl Store {
     /// SQLite runs in WAL mode with `synchronous=FULL`: a write is acknowledged only once its
     /// transaction is committed and synced.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, StoreSettings::NODE).await
+    }
+
+    /// [`Store::open`] with the SQLite pools sized by `settings` (PostgreSQL ignores them).
+    pub async fn open_with(url: &str, settings: StoreSettings) -> Result<Store, StoreError> {
         let open_error = |source| StoreError::Open {
             url: url.to_string(),
             source,
@@ -203,7 +243,13 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
-                .pragma("cache_size", "-65536");
+                .pragma("cache_size", format!("-{}", settings.writer_cache_kib));
+            let options = match settings.wal_pages {
+                Some(pages) => options
+                    .pragma("wal_autocheckpoint", pages.to_string())
+                    .pragma("journal_size_limit", (u64::from(pages) * 4096).to_string()),
+                None => options,
+            };
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -215,9 +261,11 @@ impl Store {
             // Each reader keeps a smaller page cache than the writer (16 MB instead of 64): a
             // node has eight of them, and the operating system's cache serves what they share.
             let reader = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(settings.readers.max(1))
                 .acquire_timeout(Duration::from_secs(60))
-                .connect_with(options.pragma("cache_size", "-16384"))
+                .connect_with(
+                    options.pragma("cache_size", format!("-{}", settings.reader_cache_kib)),
+                )
                 .await
                 .map_err(open_error)?;
             Db::Sqlite { writer, reader }

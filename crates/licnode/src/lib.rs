@@ -1,6 +1,6 @@
 //! The licnode binary's library: configuration, the node value, and each command's body in a
 //! module of its own (`*_cli`, `init`, `transfer`, `backup`, …). `main.rs` only parses
-//! arguments and calls into here. `bench`, `demo` and the test harness (`testing`) are
+//! arguments and calls into here. `bench`, `demo`, `sim` and the test harness (`testing`) are
 //! development tools behind the `dev-tools` feature, which alone pulls in the test kit.
 
 #![forbid(unsafe_code)]
@@ -30,6 +30,8 @@ pub mod report_cli;
 pub mod retention_cli;
 pub mod scheduler;
 pub mod serve_cli;
+#[cfg(feature = "dev-tools")]
+pub mod sim;
 pub mod status_cli;
 pub mod supervisor;
 pub mod sync_cli;

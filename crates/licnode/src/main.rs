@@ -1,5 +1,5 @@
 //! The licnode binary: parses the command line and hands each command to its module in the
-//! `licnode` library. `demo` and `bench` are development tools, built with the `dev-tools`
+//! `licnode` library. `demo`, `bench` and `sim` are development tools, built with the `dev-tools`
 //! feature (on by default, so `cargo run -p licnode -- demo` works as it stands; a shipped
 //! binary is built with `--no-default-features` and carries neither them nor the test kit).
 
@@ -125,6 +125,10 @@ enum Command {
         #[command(subcommand)]
         bench: licnode::bench::BenchCommand,
     },
+    /// The country simulated in one process: every agency of the division tree a node with its
+    /// own store, engine and sync loop; measures latencies, memory and CPU, bursts and outages.
+    #[cfg(feature = "dev-tools")]
+    Sim(licnode::sim::SimOptions),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -218,6 +222,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         #[cfg(feature = "dev-tools")]
         Command::Bench { bench } => licnode::bench::run(bench).await,
+        #[cfg(feature = "dev-tools")]
+        Command::Sim(options) => {
+            // The outages it stages make every child below warn at each retry.
+            init_logging(LogFormat::Text, "warn,licnode::sync_loop=error");
+            licnode::sim::run(options).await
+        }
         Command::Report { command } => {
             quiet_logs();
             licnode::report_cli::run(command).await

@@ -3,14 +3,18 @@
 //! (`POST /api/v1/sync/now`); exponential backoff with jitter while the parent is unreachable. Its state is shared with the API and metrics and saved for
 //! `licnode status`. The loop runs under the node's [`Supervisor`]: a panic starts it again
 //! (every session stands on its own), and it stops between sessions when the node shuts down.
+//! How it reaches the parent is a [`ParentDial`]: mutual-TLS HTTP in a node ([`HttpDial`]),
+//! a parent in the same process in the country simulation.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use licnode_app::Archive;
-use licnode_app::replication::{self, SessionReport};
+use licnode_app::replication::{self, SessionReport, Transport};
 use licnode_pki::NodeTls;
 use licnode_server::sync::{LinkHandle, LinkStatus};
+use licnode_sync::NodeRef;
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
@@ -49,6 +53,66 @@ pub fn backoff(failures: u32, max: Duration) -> Duration {
     base.mul_f64(jitter).min(max)
 }
 
+/// How the loop reaches its parent: a connection (kept from session to session while it
+/// works), the parent it names, and a session over it.
+pub trait ParentDial: Clone + Send + Sync + 'static {
+    /// A connection to the parent.
+    type Connection: Transport + Clone + Send + Sync + 'static;
+    /// Opens a connection to the parent.
+    fn connect(&self) -> impl Future<Output = anyhow::Result<Self::Connection>> + Send;
+    /// The parent, as the connection verified it.
+    fn parent_of(connection: &Self::Connection) -> NodeRef;
+    /// One session over `connection`, with whatever the node hands up after it.
+    fn session(
+        &self,
+        archive: &Archive,
+        connection: &mut Self::Connection,
+    ) -> impl Future<Output = anyhow::Result<SessionReport>> + Send;
+    /// Where the parent is, as the link status shows it.
+    fn address(&self) -> String;
+    /// Whether a connection kept from the last session is still the one to use (a node on a
+    /// fallback URL of its parent gives it up after a while, to come back to the first).
+    fn keeps(_connection: &Self::Connection) -> bool {
+        true
+    }
+}
+
+/// The node's dial: mutual TLS to the parent's peer listener, then the session and the audit
+/// anchor and link reports handed up after it.
+#[derive(Clone)]
+pub struct HttpDial {
+    pub tls: NodeTls,
+    pub parent_url: ParentUrls,
+}
+
+impl ParentDial for HttpDial {
+    type Connection = HttpTransport;
+
+    async fn connect(&self) -> anyhow::Result<HttpTransport> {
+        HttpTransport::connect(&self.tls, &self.parent_url).await
+    }
+
+    fn parent_of(connection: &HttpTransport) -> NodeRef {
+        connection.parent().clone()
+    }
+
+    async fn session(
+        &self,
+        archive: &Archive,
+        connection: &mut HttpTransport,
+    ) -> anyhow::Result<SessionReport> {
+        crate::sync_cli::session_with(archive, &self.tls, connection, &|_| {}).await
+    }
+
+    fn address(&self) -> String {
+        self.parent_url.to_string()
+    }
+
+    fn keeps(connection: &HttpTransport) -> bool {
+        connection.keeps_its_parent()
+    }
+}
+
 /// Starts the loop under `supervisor`; returns the handle the API and metrics read.
 pub fn spawn(
     supervisor: &Supervisor,
@@ -57,17 +121,26 @@ pub fn spawn(
     parent_url: ParentUrls,
     timing: SyncTiming,
 ) -> Arc<LinkHandle> {
+    spawn_dialling(supervisor, archive, HttpDial { tls, parent_url }, timing)
+}
+
+/// Starts the loop under `supervisor`, reaching the parent through `dial`.
+pub fn spawn_dialling<Dial: ParentDial>(
+    supervisor: &Supervisor,
+    archive: Archive,
+    dial: Dial,
+    timing: SyncTiming,
+) -> Arc<LinkHandle> {
     let handle = Arc::new(LinkHandle::default());
     if let Ok(mut status) = handle.status.lock() {
-        status.parent_url = parent_url.to_string();
+        status.parent_url = dial.address();
     }
     let shared = handle.clone();
     supervisor.spawn("sync loop", WhenTaskDies::Restart, move |cancel| {
         run(
             shared.clone(),
             archive.clone(),
-            tls.clone(),
-            parent_url.clone(),
+            dial.clone(),
             timing,
             cancel,
         )
@@ -83,18 +156,17 @@ const LONG_POLL_SPACING: Duration = Duration::from_millis(500);
 /// Sessions with the parent until `cancel` (a session under way is finished first). Between
 /// sessions the loop keeps a long-poll open to the parent (issue 14 item 4), so a change made
 /// above reaches this node within moments; the interval stays as the fallback.
-async fn run(
+async fn run<Dial: ParentDial>(
     shared: Arc<LinkHandle>,
     archive: Archive,
-    tls: NodeTls,
-    parent_url: ParentUrls,
+    dial: Dial,
     timing: SyncTiming,
     cancel: CancellationToken,
 ) {
     restore_totals(&archive, &shared).await;
     let mut next_session = tokio::time::Instant::now() + Duration::from_millis(200);
     // The connection to the parent, kept from one session to the next while it works.
-    let mut transport: Option<HttpTransport> = None;
+    let mut transport: Option<Dial::Connection> = None;
     // A parent that answers a long-poll at once with nothing (an older release that does not
     // wait) is not asked again at once.
     let mut poll_not_before = tokio::time::Instant::now();
@@ -106,7 +178,7 @@ async fn run(
             match watcher.as_mut() {
                 Some(watcher) => {
                     tokio::time::sleep_until(poll_not_before).await;
-                    let parent = watcher.parent().clone();
+                    let parent = Dial::parent_of(watcher);
                     replication::child::long_poll(&archive, watcher, &parent, LONG_POLL_WAIT_MS)
                         .await
                         .map(|poll| (parent, poll))
@@ -156,7 +228,7 @@ async fn run(
             }
         }
         let started = licnode_store::now_ms();
-        let result = session(&archive, &tls, &parent_url, &mut transport).await;
+        let result = session(&archive, &dial, &mut transport).await;
         let wait = record(&shared, &result, started, timing);
         next_session = tokio::time::Instant::now() + wait;
         let snapshot = shared.snapshot();
@@ -177,17 +249,16 @@ async fn run(
 }
 
 /// One session, on the kept connection or a new one; a failed session drops the connection.
-async fn session(
+async fn session<Dial: ParentDial>(
     archive: &Archive,
-    tls: &NodeTls,
-    parent_url: &ParentUrls,
-    transport: &mut Option<HttpTransport>,
+    dial: &Dial,
+    transport: &mut Option<Dial::Connection>,
 ) -> anyhow::Result<SessionReport> {
     let mut connected = match transport.take() {
-        Some(connected) if connected.keeps_its_parent() => connected,
-        _ => HttpTransport::connect(tls, parent_url).await?,
+        Some(connected) if Dial::keeps(&connected) => connected,
+        _ => dial.connect().await?,
     };
-    let report = crate::sync_cli::session_with(archive, tls, &mut connected, &|_| {}).await?;
+    let report = dial.session(archive, &mut connected).await?;
     *transport = Some(connected);
     Ok(report)
 }

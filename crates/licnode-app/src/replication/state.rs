@@ -14,6 +14,11 @@ impl Archive {
         self.store.changed().await
     }
 
+    /// A receiver that sees every move of this node's change log (a generation count).
+    pub fn watch_log(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.store.watch_log()
+    }
+
     /// The state of each link as its loop last saved it, by name (`parent`).
     pub async fn link_states(&self) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
         self.store.link_states().await
