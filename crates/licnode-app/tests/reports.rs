@@ -98,6 +98,9 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
     let mut generator = licnode_gen::Generator::new(2026);
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
     let mut expected = Expected::default();
+    // An event names a licence the node holds (the records service refuses any other): the
+    // licences written before it, Zhejiang's and the foreign ones.
+    let (mut own_licences, mut foreign_licences) = (Vec::new(), Vec::new());
     for (collection_name, date_field) in [
         ("applications", "application_date"),
         ("licences", "issue_date"),
@@ -119,6 +122,12 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 date_field.into(),
                 json!(date.format("%Y-%m-%d").to_string()),
             );
+            if collection_name == "licence_events" {
+                input.insert(
+                    "licence".into(),
+                    json!(own_licences[index % own_licences.len()]),
+                );
+            }
             if collection_name == "licence_events" && index % 3 == 0 {
                 input.insert("event_kind".into(), json!("change"));
                 input.insert("change_items".into(), json!("企业名称"));
@@ -128,6 +137,9 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 .create(collection_name, None, &input, &Author::approver("approver"))
                 .await
                 .expect("create");
+            if collection_name == "licences" {
+                own_licences.push(created.record.id.clone());
+            }
             if in_october {
                 let id = created.record.id.clone();
                 let set = match (collection_name, input.get("event_kind")) {
@@ -144,7 +156,11 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 // Another province's record in the same month.
                 let mut foreign = generator.record(collection, "320000");
                 foreign.insert(date_field.into(), json!("2026-10-15"));
-                national
+                if collection_name == "licence_events" {
+                    let licence = &foreign_licences[index % foreign_licences.len()];
+                    foreign.insert("licence".into(), json!(licence));
+                }
+                let created = national
                     .create(
                         collection_name,
                         None,
@@ -153,6 +169,9 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                     )
                     .await
                     .expect("create foreign");
+                if collection_name == "licences" {
+                    foreign_licences.push(created.record.id);
+                }
             }
         }
     }

@@ -436,6 +436,16 @@ impl ApiError {
             Archive(ArchiveError::OutsideRegulation { field, value, kind }) => {
                 Some(json!({ "field": field, "value": value, "excluded_products": kind }))
             }
+            Archive(ArchiveError::UnknownReference {
+                field,
+                collection,
+                id,
+            }) => Some(json!({ "field": field, "collection": collection, "id": id })),
+            Archive(ArchiveError::ReferenceMismatch {
+                field,
+                given,
+                licence,
+            }) => Some(json!({ "field": field, "given": given, "licence": licence })),
             _ => None,
         }
     }
@@ -543,6 +553,16 @@ impl ApiError {
                 field: text(),
                 value: text(),
                 kind: "",
+            }),
+            ApiError::Archive(ArchiveError::UnknownReference {
+                field: text(),
+                collection: text(),
+                id: text(),
+            }),
+            ApiError::Archive(ArchiveError::ReferenceMismatch {
+                field: text(),
+                given: text(),
+                licence: text(),
             }),
             ApiError::Report(ReportError::NotFound(text())),
             ApiError::Report(ReportError::AlreadySubmitted(text())),

@@ -5,6 +5,7 @@
 //! ([`author`]). The store below only carries out what this service decided.
 
 pub mod author;
+pub mod references;
 
 use licnode_doc::{ActorId, Authoring, Conflict, HistoryEntry, RecordDoc, RecordMeta};
 use licnode_model::{Collection, Issue, Mode, ValidationErrors};
@@ -76,6 +77,25 @@ pub enum ArchiveError {
         value: String,
         kind: &'static str,
     },
+    /// A reference names no record this node holds, or a record of another collection
+    /// (`records::references`).
+    #[error(
+        "{field} names {id:?}, which is no record of {collection} this node holds; pick one it holds"
+    )]
+    UnknownReference {
+        field: String,
+        collection: String,
+        id: String,
+    },
+    /// A particular typed beside a picked licence says something else than the licence.
+    #[error(
+        "{field} {given} differs from the licence's {licence}; leave it out to take the licence's"
+    )]
+    ReferenceMismatch {
+        field: String,
+        given: String,
+        licence: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("document: {0}")]
@@ -104,6 +124,8 @@ impl ArchiveError {
             ArchiveError::ApprovalRequired { .. } => "approval_required",
             ArchiveError::ReportSubmitted(_) => "report_submitted",
             ArchiveError::OutsideRegulation { .. } => "outside_regulation",
+            ArchiveError::UnknownReference { .. } => "unknown_reference",
+            ArchiveError::ReferenceMismatch { .. } => "reference_mismatch",
             ArchiveError::Store(_) | ArchiveError::Document(_) => "internal",
         }
     }
@@ -363,7 +385,9 @@ impl Archive {
         ))
     }
 
-    /// Creates one record. Acknowledged (returns) only once committed.
+    /// Creates one record. Acknowledged (returns) only once committed. A quality archive that
+    /// names its licence takes the licence's particulars, and every reference must name a
+    /// record this node holds ([`references`]).
     pub async fn create(
         &self,
         collection: &str,
@@ -371,13 +395,16 @@ impl Archive {
         input: &Map<String, Value>,
         author: &Author,
     ) -> Result<Created, ArchiveError> {
+        let input = self.with_particulars_of_licence(collection, input).await?;
         let (prepared, warnings) = self.prepare(
             collection,
             jurisdiction,
-            input,
+            &input,
             author,
             licnode_store::now_ms(),
         )?;
+        self.refuse_unknown_references(Self::collection(collection)?, &prepared.projection.data)
+            .await?;
         let id = prepared.projection.id.clone();
         let seq = self.store.insert_one(prepared).await?;
         let record = self
@@ -408,6 +435,8 @@ impl Archive {
         let validated =
             licnode_model::validate(model, patch, Mode::Patch).map_err(ArchiveError::Invalid)?;
         refuse_outside_regulation(&validated.values)?;
+        self.refuse_unknown_references(model, &validated.values)
+            .await?;
         let at_ms = licnode_store::now_ms();
         let attribution = Attribution {
             node: self.scope.node_code.clone(),

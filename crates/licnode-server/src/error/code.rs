@@ -87,6 +87,10 @@ error_codes! {
     ReportSubmitted => "report_submitted",
     /// Foods, food-related products and cosmetics are outside the regulation (Art. 3).
     OutsideRegulation => "outside_regulation",
+    /// A reference names no record of its collection that this node holds.
+    UnknownReference => "unknown_reference",
+    /// A particular typed beside a picked licence differs from the licence (Art. 12, 29).
+    ReferenceMismatch => "reference_mismatch",
     // Reports and their periods.
     ReportAlreadySubmitted => "report_already_submitted",
     ReportNotOwn => "report_not_own",

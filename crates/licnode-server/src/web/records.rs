@@ -389,8 +389,9 @@ struct FormPage<'a> {
     creating: bool,
 }
 
-fn form_page(state: &AppState, session: &WebSession, form_page: FormPage<'_>) -> Markup {
+async fn form_page(state: &AppState, session: &WebSession, form_page: FormPage<'_>) -> Markup {
     let territory = form::territory(&state.archive.scope);
+    let licence_choices = form::licence_choices(&state.archive, form_page.model).await;
     let jurisdictions = form_page
         .creating
         .then(|| form::authorable_jurisdictions(&state.archive.scope, form_page.model));
@@ -401,6 +402,7 @@ fn form_page(state: &AppState, session: &WebSession, form_page: FormPage<'_>) ->
         territory: &territory,
         jurisdictions: jurisdictions.as_deref(),
         creating: form_page.creating,
+        licence_choices: &licence_choices,
     };
     let body = html! {
         h1 { (form_page.title) }
@@ -422,7 +424,7 @@ fn form_page(state: &AppState, session: &WebSession, form_page: FormPage<'_>) ->
 
 /// A refusal of the records service, on the form it came from: field problems next to their
 /// fields, any other refusal above the form, with what was typed kept.
-fn refused_form(
+async fn refused_form(
     state: &AppState,
     session: &WebSession,
     error: ArchiveError,
@@ -441,7 +443,8 @@ fn refused_form(
                     problems: &problems,
                     ..page_of
                 },
-            );
+            )
+            .await;
             (StatusCode::UNPROCESSABLE_ENTITY, Html(markup.into_string())).into_response()
         }
         ArchiveError::Store(_) | ArchiveError::Document(_) => {
@@ -456,7 +459,8 @@ fn refused_form(
                     refusal: Some((refusal.code, refusal.message.clone())),
                     ..page_of
                 },
-            );
+            )
+            .await;
             (refusal.status, Html(markup.into_string())).into_response()
         }
     }
@@ -489,7 +493,8 @@ async fn new_record_form(
             refusal: None,
             creating: true,
         },
-    );
+    )
+    .await;
     Ok(Html(markup.into_string()).into_response())
 }
 
@@ -544,7 +549,8 @@ async fn create_record(
                 refusal: None,
                 creating: true,
             },
-        )),
+        )
+        .await),
     }
 }
 
@@ -577,6 +583,7 @@ async fn record_page(
     let editable = refusal.is_none() && authorise_write(&session.staff, model).is_ok();
     let deadlines = page_sections::deadlines_section(&state, &record).await?;
     let travel = page_sections::travel_section(&state, &record).await?;
+    let linked = super::flows::linked_section(&state, &record).await?;
     let body = html! {
         h1 { (record_title(model, &record)) }
         p.basis {
@@ -625,6 +632,7 @@ async fn record_page(
                 } }
             }
         }
+        (linked)
         (deadlines)
         (travel)
         section #history {
@@ -714,7 +722,8 @@ async fn edit_record_form(
             refusal: None,
             creating: false,
         },
-    );
+    )
+    .await;
     Ok(Html(markup.into_string()).into_response())
 }
 
@@ -754,6 +763,7 @@ async fn update_record(
                 refusal: None,
                 creating: false,
             },
-        )),
+        )
+        .await),
     }
 }
