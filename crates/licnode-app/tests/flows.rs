@@ -429,3 +429,129 @@ async fn an_applications_licence_file_shows_each_stage_with_its_date_and_records
         store.close().await;
     }
 }
+
+// Art. 20: the yearly report's four contents are sections with figures from the year's records
+// and from the supervision reports the bureau holds for the year (its own and those sent up).
+#[tokio::test]
+async fn a_yearly_report_has_four_sections_with_the_years_supervision_report_figures() {
+    use licnode_app::{ManualClock, ReportSettings, Reports, SharedClock};
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _database) = open(backend, dir.path()).await;
+        // What the province holds: its counties' and prefectures' supervision reports, as they
+        // arrive by replication (written here over the province's store), one of last year.
+        for (seed, author, year, licensed, patrol, problems) in [
+            (31, "330106", 2026, 40, 12, 2),
+            (32, "330100", 2026, 100, 30, 5),
+            (33, "330106", 2025, 999, 999, 999),
+        ] {
+            let bureau = Archive::new(store.clone(), author);
+            let input = record(
+                "supervision_reports",
+                author,
+                seed,
+                json!({ "year": year, "licensed_enterprise_count": licensed,
+                        "patrol_visit_count": patrol, "problem_enterprise_count": problems }),
+            );
+            bureau
+                .create("supervision_reports", None, &input, &Author::clerk("clerk"))
+                .await
+                .expect("supervision report");
+        }
+        let clock: SharedClock =
+            ManualClock::at_date(chrono::NaiveDate::from_ymd_opt(2026, 10, 2).expect("date"));
+        let reports = Reports::new(
+            Archive::new(store.clone(), "330000"),
+            clock,
+            ReportSettings {
+                unit_name: "浙江省市场监督管理局".into(),
+                auto_submit: true,
+            },
+        );
+        let report = reports
+            .run(&licnode_reports::Period::Year(2026), "schedule")
+            .await
+            .expect("run")
+            .report
+            .expect("report");
+        let content: Value =
+            serde_json::from_str(report.data["content"].as_str().expect("content")).expect("json");
+        let sections = content["sections"].as_array().expect("sections");
+        let names: Vec<&str> = sections
+            .iter()
+            .map(|section| section["name_zh"].as_str().expect("name"))
+            .collect();
+        assert_eq!(
+            names,
+            ["年度审查", "巡查回访", "定期监督", "问题企业处理"],
+            "{backend}"
+        );
+        assert_eq!(content["supervision_reports"], json!(2));
+        let reported = |section: usize, figure: usize| {
+            sections[section]["figures"][figure]["from_supervision_reports"].clone()
+        };
+        assert_eq!(reported(0, 0), json!(140));
+        assert_eq!(reported(1, 0), json!(42));
+        assert_eq!(reported(3, 0), json!(7));
+        // Each section's narrative is a field of the report, required before it goes up.
+        let model = licnode_model::collection("reports").expect("reports");
+        for section in &licnode_reports::YEARLY_SECTIONS {
+            assert!(model.field(section.narrative_field).is_some());
+            assert_eq!(
+                section.narrative_field,
+                sections
+                    .iter()
+                    .find(|s| s["code"] == section.code)
+                    .expect("section")["narrative_field"]
+            );
+        }
+        assert_eq!(report.data["status"], json!("draft"));
+        store.close().await;
+    }
+}
+
+// Art. 20: a county's and a prefecture's yearly reports go to their superior, a province's to
+// national — the authority table sends each `reports` record up the tree.
+#[test]
+fn a_yearly_report_goes_up_from_county_to_prefecture_to_province_to_national() {
+    use licnode_sync::{Decision, Flow, Link, NodeRef, decide};
+    let county = NodeRef::new("330106", Level::County);
+    let prefecture = NodeRef::new("330100", Level::Prefecture);
+    let province = NodeRef::new("330000", Level::Province);
+    let national = NodeRef::new("100000", Level::National);
+    for (sender, parent, author) in [
+        (&county, &prefecture, &county),
+        (&prefecture, &province, &prefecture),
+        (&prefecture, &province, &county),
+        (&province, &national, &province),
+    ] {
+        let decision = decide(
+            sender,
+            parent,
+            Link::Parent,
+            Flow::Send,
+            "reports",
+            &author.code,
+            author,
+        );
+        assert_eq!(
+            decision,
+            Decision::Allow,
+            "{} -> {}",
+            sender.code,
+            parent.code
+        );
+    }
+    // A sibling county's report is not another county's to send.
+    let other_county = NodeRef::new("330105", Level::County);
+    let refused = decide(
+        &county,
+        &prefecture,
+        Link::Parent,
+        Flow::Send,
+        "reports",
+        "330105",
+        &other_county,
+    );
+    assert_ne!(refused, Decision::Allow);
+}

@@ -562,17 +562,36 @@ async fn the_yearly_report_counts_the_years_supervision_and_waits_for_its_narrat
             .await
             .unwrap_err();
         assert_eq!(refused.code(), "narrative_missing");
+        // Art. 20: four required sections; a remark or three of them are not enough.
         let mut narrative = serde_json::Map::new();
-        narrative.insert(
-            "remarks".into(),
-            json!(
-                "年度审查情况：……；巡查回访情况：……；定期监督情况：……；对存在问题的企业处理情况：……"
-            ),
-        );
+        narrative.insert("remarks".into(), json!("本年度工作情况见各部分。"));
+        for field in [
+            "annual_review_narrative",
+            "patrol_visit_narrative",
+            "periodic_supervision_narrative",
+        ] {
+            narrative.insert(field.into(), json!("……"));
+        }
         archive
             .update(&record.id, &narrative, &Author::clerk("clerk"))
             .await
-            .expect("narrative");
+            .expect("three narratives");
+        let refused = reports
+            .submit(&record.id, &Author::approver("approver"))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "narrative_missing");
+        assert!(refused.to_string().contains("问题企业处理"), "{refused}");
+        assert!(!refused.to_string().contains("巡查回访"), "{refused}");
+        let mut last = serde_json::Map::new();
+        last.insert(
+            "problem_handling_narrative".into(),
+            json!("对出厂检验记录不全的企业责令整改。"),
+        );
+        archive
+            .update(&record.id, &last, &Author::clerk("clerk"))
+            .await
+            .expect("the fourth narrative");
         let submitted = reports
             .submit(&record.id, &Author::approver("approver"))
             .await

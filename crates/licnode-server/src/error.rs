@@ -226,7 +226,7 @@ impl ApiError {
                 ReportError::NotFound(_) => StatusCode::NOT_FOUND,
                 ReportError::AlreadySubmitted(_)
                 | ReportError::PeriodNotEnded(_)
-                | ReportError::NarrativeMissing(_) => StatusCode::CONFLICT,
+                | ReportError::NarrativeMissing { .. } => StatusCode::CONFLICT,
                 ReportError::NotOwnReport(_) => StatusCode::FORBIDDEN,
             },
             Retention(error) => match error {
@@ -568,7 +568,10 @@ impl ApiError {
             ApiError::Report(ReportError::AlreadySubmitted(text())),
             ApiError::Report(ReportError::NotOwnReport(text())),
             ApiError::Report(ReportError::PeriodNotEnded(text())),
-            ApiError::Report(ReportError::NarrativeMissing(text())),
+            ApiError::Report(ReportError::NarrativeMissing {
+                id: text(),
+                sections: Vec::new(),
+            }),
             ApiError::Period(PeriodError::UnknownKind(text())),
             ApiError::Period(PeriodError::Malformed(text())),
             ApiError::Anchor(AnchorError::Malformed(text())),

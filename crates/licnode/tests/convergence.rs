@@ -422,7 +422,21 @@ async fn edit(
     }
     let jurisdiction = jurisdictions[rng.random_range(0..jurisdictions.len())];
     let model = licnode_model::collection(collection).expect("collection");
-    let input = generator.record(model, jurisdiction);
+    let mut input = generator.record(model, jurisdiction);
+    if collection == "licence_events" {
+        // An event names a licence its node holds (the records service refuses any other).
+        let newest_licence = licnode_store::ListQuery {
+            collection: "licences".to_string(),
+            limit: 1,
+            descending: true,
+            ..licnode_store::ListQuery::default()
+        };
+        let held = node.archive.list(&newest_licence).await.expect("licences");
+        let Some(licence) = held.items.into_iter().next() else {
+            return;
+        };
+        input.insert("licence".into(), serde_json::Value::String(licence.id));
+    }
     match node
         .archive
         .create(
