@@ -555,3 +555,55 @@ fn a_yearly_report_goes_up_from_county_to_prefecture_to_province_to_national() {
     );
     assert_ne!(refused, Decision::Allow);
 }
+
+// Art. 12, 20, 29 (issue 13, item 2): a county's yearly report counts the licensed
+// enterprises of its territory (their licences came down to it) and the enterprises it
+// reviewed (年度审查, recorded in their quality archives) — both 0 before.
+#[tokio::test]
+async fn a_countys_yearly_report_counts_its_licensed_enterprises_and_its_reviews() {
+    use licnode_app::{ManualClock, ReportSettings, Reports, SharedClock};
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _database) = open(backend, dir.path()).await;
+        let clock: SharedClock =
+            ManualClock::at_date(chrono::NaiveDate::from_ymd_opt(2026, 10, 2).expect("date"));
+        let county = Reports::new(
+            Archive::new(store.clone(), "330106"),
+            clock,
+            ReportSettings {
+                unit_name: "杭州市西湖区市场监督管理局".into(),
+                auto_submit: false,
+            },
+        );
+        let year = licnode_reports::Period::Year(2026);
+        let figures = |report: Option<licnode_store::StoredRecord>| {
+            let report = report.expect("report");
+            let content: Value =
+                serde_json::from_str(report.data["content"].as_str().expect("content"))
+                    .expect("json");
+            (
+                content["figures"]["licensed_enterprise_count"].clone(),
+                content["figures"]["review_count"].clone(),
+            )
+        };
+        let before = county.run(&year, "schedule").await.expect("run").report;
+        assert_eq!(figures(before), (json!(0), json!(0)), "{backend}");
+
+        let licence = licence_in_xihu(&store, 51).await;
+        let mut picked = Map::new();
+        picked.insert("licence".into(), json!(licence.id));
+        picked.insert(
+            "supervision_records".into(),
+            json!([{ "supervision_date": "2026-06-01", "supervision_kind": "annual_review",
+                      "result": "conforming" }]),
+        );
+        county
+            .archive
+            .create("quality_archives", None, &picked, &Author::clerk("clerk"))
+            .await
+            .expect("archive");
+        let after = county.run(&year, "schedule").await.expect("rerun").report;
+        assert_eq!(figures(after), (json!(1), json!(1)));
+        store.close().await;
+    }
+}

@@ -104,6 +104,8 @@ pub const SUPERVISION_KIND_VALUES: &[EnumValue] = &[
     value("patrol_visit", "巡查回访"),
     value("periodic_supervision", "定期监督检查"),
     value("review_finding", "审查发现问题"),
+    // Art. 20: the bureau's yearly review of a licensed enterprise (年度审查).
+    value("annual_review", "年度审查"),
 ];
 
 /// An enterprise's quality standing (Art. 12).

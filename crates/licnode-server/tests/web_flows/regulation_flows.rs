@@ -264,3 +264,57 @@ async fn an_applications_licence_file_is_one_page_and_one_api_answer() {
         assert_eq!(answer["stages"][4]["name"], json!("许可审批"));
     }
 }
+
+// Art. 20: the yearly report's page shows its four sections, each with its figures and its
+// narrative or the mark that the narrative is still missing.
+#[tokio::test]
+async fn a_yearly_reports_page_shows_its_four_sections_and_which_narratives_are_missing() {
+    for backend in licnode_testkit::BACKENDS {
+        let db = database(backend).await;
+        let province = serve(&db.store, PROVINCE, "province", today()).await;
+        let reports = licnode_app::Reports::new(
+            province.archive.clone(),
+            // A yearly report is run from October of its year on (Art. 20).
+            licnode_app::ManualClock::at_date(
+                chrono::NaiveDate::from_ymd_opt(2026, 10, 2).expect("date"),
+            ),
+            licnode_app::ReportSettings {
+                unit_name: "浙江省市场监督管理局".into(),
+                auto_submit: false,
+            },
+        );
+        let year = licnode_reports::Period::Year(2026);
+        let report = reports
+            .run(&year, "schedule")
+            .await
+            .expect("run")
+            .report
+            .expect("report");
+        let mut narrative = serde_json::Map::new();
+        narrative.insert(
+            "annual_review_narrative".into(),
+            json!("本年度审查获证企业。"),
+        );
+        province
+            .archive
+            .update(&report.id, &narrative, &Author::clerk("clerk"))
+            .await
+            .expect("narrative");
+        let mut clerk = Browser::signed_in(&province, "clerk").await;
+        let page = clerk.get(&format!("/reports/{}", report.id)).await;
+        assert_eq!(page.status, StatusCode::OK, "{backend}");
+        for section in [
+            "annual_review",
+            "patrol_visit",
+            "periodic_supervision",
+            "problem_handling",
+        ] {
+            assert!(
+                page.body.contains(&format!("data-section=\"{section}\"")),
+                "{section}"
+            );
+        }
+        assert!(page.body.contains("本年度审查获证企业。"));
+        assert_eq!(page.body.matches("data-missing=\"narrative\"").count(), 3);
+    }
+}
