@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use licnode_store::{ListQuery, StoreError, StoredRecord};
+use licnode_store::{ListQuery, SearchQuery, StoreError, StoredRecord};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -17,8 +17,12 @@ use crate::records::{Archive, ArchiveError};
 /// The fields a notice and a quality archive share to name one enterprise.
 const NAMING_FIELDS: [&str; 3] = ["licence", "licence_number", "credit_code"];
 
-/// Records read per page when the whole collection is walked.
+/// Records read per page when the notices are walked.
 const PAGE: i64 = 500;
+
+/// The newest notices the board looks at: a bureau's notices of the last years, not every one
+/// ever received (each costs up to three indexed queries).
+const MOST_NOTICES_EXAMINED: usize = 2_000;
 
 /// The most linked records listed for one record.
 const MOST_LINKED: i64 = 200;
@@ -51,13 +55,34 @@ impl Archive {
             let Some(value) = text(record, field) else {
                 continue;
             };
-            let query = ListQuery {
-                collection: collection.to_string(),
-                fields: vec![(field.to_string(), value.to_string())],
-                limit: MOST_LINKED,
-                ..ListQuery::default()
+            // Licence number and credit code are the projection's indexed columns (a licence
+            // number matched with or without its province's abbreviation); the licence record
+            // is a field of the document.
+            let page = match field {
+                "licence_number" | "credit_code" => {
+                    let mut query = SearchQuery {
+                        collection: Some(collection.to_string()),
+                        limit: MOST_LINKED,
+                        ..SearchQuery::default()
+                    };
+                    if field == "licence_number" {
+                        query.licence_number = Some(value.to_string());
+                    } else {
+                        query.credit_code = Some(value.to_string());
+                    }
+                    self.store.search(&query).await?
+                }
+                _ => {
+                    let query = ListQuery {
+                        collection: collection.to_string(),
+                        fields: vec![(field.to_string(), value.to_string())],
+                        limit: MOST_LINKED,
+                        ..ListQuery::default()
+                    };
+                    self.store.list(&query).await?
+                }
             };
-            for linked in self.store.list(&query).await?.items {
+            for linked in page.items {
                 found.insert((linked.key, linked.id.clone()), linked);
             }
         }
@@ -85,18 +110,22 @@ impl Archive {
     /// The quality archives of this node's territory not changed since a notice naming their
     /// enterprise was written (Art. 29: the archive is updated from spot checks and review
     /// findings), each with those notices; a notice handled (办理状态 已处理) no longer asks.
+    /// The newest [`MOST_NOTICES_EXAMINED`] notices are looked at.
     pub async fn archives_awaiting_update(&self) -> Result<Vec<ArchiveAwaitingUpdate>, StoreError> {
         let mut waiting: BTreeMap<String, ArchiveAwaitingUpdate> = BTreeMap::new();
         let mut after = None;
+        let mut examined = 0;
         loop {
             let query = ListQuery {
                 collection: "notices".to_string(),
                 after,
                 limit: PAGE,
+                descending: true,
                 ..ListQuery::default()
             };
             let page = self.store.list(&query).await?;
             for notice in &page.items {
+                examined += 1;
                 if text(notice, "status") == Some("handled") {
                     continue;
                 }
@@ -120,9 +149,13 @@ impl Archive {
                 }
             }
             match (page.next, page.items.last()) {
-                (Some(_), Some(last)) => after = Some(last.key),
+                (Some(_), Some(last)) if examined < MOST_NOTICES_EXAMINED => after = Some(last.key),
                 _ => break,
             }
+        }
+        // Each archive's notices, oldest first.
+        for item in waiting.values_mut() {
+            item.notices.sort_by_key(|notice| notice.created_at_ms);
         }
         Ok(waiting.into_values().collect())
     }
