@@ -13,6 +13,7 @@ pub mod audit;
 pub mod clock;
 pub mod deadlines;
 pub mod licence_actions;
+pub mod licence_file;
 pub mod network;
 pub mod overview;
 pub mod own_issuance;
@@ -20,6 +21,7 @@ pub mod records;
 pub mod replication;
 pub mod reports;
 pub mod retention;
+pub mod spot_check_notices;
 
 pub use clock::{Clock, ManualClock, OffsetClock, SharedClock, SystemClock};
 pub use licence_actions::LicenceActionError;

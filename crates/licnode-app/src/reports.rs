@@ -7,7 +7,9 @@
 //! the same record, and a correction after submission is the next revision, which
 //! `supersedes` the one before.
 
-use licnode_reports::{MonthlyContent, Period, PeriodError, ReportKind};
+use licnode_reports::{
+    MonthlyContent, Period, PeriodError, ReportKind, SupervisionReportTotals, YearlyContent,
+};
 use licnode_store::{ReportRun, StoreError, StoredRecord};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -36,10 +38,16 @@ pub enum ReportError {
     NotOwnReport(String),
     #[error("the period {0} cannot be reported yet")]
     PeriodNotEnded(String),
-    /// Art. 20: a yearly report states how the year's work went in words; staff write it in
-    /// the report's `remarks` before it is submitted.
-    #[error("yearly report {0} has no narrative yet: write it in remarks, then submit")]
-    NarrativeMissing(String),
+    /// Art. 20: a yearly report states how each of its four contents went in words; staff
+    /// write them in the report's narrative fields before it is submitted.
+    #[error(
+        "yearly report {id} lacks the narrative of {}: write them (Art. 20), then submit",
+        sections.join("、")
+    )]
+    NarrativeMissing {
+        id: String,
+        sections: Vec<&'static str>,
+    },
 }
 
 impl ReportError {
@@ -52,7 +60,7 @@ impl ReportError {
             ReportError::AlreadySubmitted(_) => "report_already_submitted",
             ReportError::NotOwnReport(_) => "report_not_own",
             ReportError::PeriodNotEnded(_) => "period_not_ended",
-            ReportError::NarrativeMissing(_) => "narrative_missing",
+            ReportError::NarrativeMissing { .. } => "narrative_missing",
         }
     }
 }
@@ -242,19 +250,43 @@ impl Reports {
             }
             ReportKind::Yearly => {
                 let figures = self.archive.store.rollup_yearly(&within, period).await?;
+                let totals = self.supervision_report_totals(period).await?;
+                let content = YearlyContent::build(period.to_string(), figures, &totals);
                 fields.insert(
                     "content".into(),
-                    Value::String(
-                        serde_json::to_string(&json!({
-                            "period": period.to_string(),
-                            "figures": figures,
-                        }))
-                        .unwrap_or_default(),
-                    ),
+                    Value::String(serde_json::to_string(&content).unwrap_or_default()),
                 );
             }
         }
         Ok(fields)
+    }
+
+    /// The sums of the supervision reports of `period`'s year this node holds within its
+    /// territory (Art. 20: its own and those its bureaus below sent up).
+    async fn supervision_report_totals(
+        &self,
+        period: &Period,
+    ) -> Result<SupervisionReportTotals, StoreError> {
+        let mut totals = SupervisionReportTotals::default();
+        let mut query = licnode_store::ListQuery {
+            collection: "supervision_reports".to_string(),
+            within: Some(self.node().to_string()),
+            limit: 500,
+            ..licnode_store::ListQuery::default()
+        };
+        loop {
+            let page = self.archive.store.list(&query).await?;
+            for report in &page.items {
+                if report.data.get("year").and_then(Value::as_i64) == Some(i64::from(period.year()))
+                {
+                    totals.add(&report.data);
+                }
+            }
+            match (page.next, page.items.last()) {
+                (Some(_), Some(last)) => query.after = Some(last.key),
+                _ => return Ok(totals),
+            }
+        }
     }
 
     /// True when this node has a report of `period` whose content no longer matches the
@@ -376,10 +408,10 @@ impl Reports {
                 }
             }
         };
-        // A yearly report waits for its narrative (Art. 20) even where reports go up by
-        // themselves.
-        let ready =
-            period.kind() == ReportKind::Monthly || !text(&record.data, "remarks").is_empty();
+        // A yearly report waits for the narratives of its four sections (Art. 20) even where
+        // reports go up by themselves.
+        let ready = period.kind() == ReportKind::Monthly
+            || licnode_reports::missing_narratives(&record.data).is_empty();
         let record =
             if self.settings.auto_submit && ready && text(&record.data, "status") == "draft" {
                 self.submit(&record.id, &Author::report_scheduler()).await?
@@ -446,10 +478,14 @@ impl Reports {
         if text(&record.data, "status") == "submitted" {
             return Err(ReportError::AlreadySubmitted(id.to_string()));
         }
-        if text(&record.data, "report_kind") == ReportKind::Yearly.as_str()
-            && text(&record.data, "remarks").trim().is_empty()
-        {
-            return Err(ReportError::NarrativeMissing(id.to_string()));
+        if text(&record.data, "report_kind") == ReportKind::Yearly.as_str() {
+            let sections = licnode_reports::missing_narratives(&record.data);
+            if !sections.is_empty() {
+                return Err(ReportError::NarrativeMissing {
+                    id: id.to_string(),
+                    sections,
+                });
+            }
         }
         let mut patch = Map::new();
         patch.insert("status".into(), json!("submitted"));

@@ -99,6 +99,9 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
     let mut generator = licnode_gen::Generator::new(2026);
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
     let mut expected = Expected::default();
+    // An event names a licence the node holds (the records service refuses any other): the
+    // licences written before it, Zhejiang's and the foreign ones.
+    let (mut own_licences, mut foreign_licences) = (Vec::new(), Vec::new());
     for (collection_name, date_field) in [
         ("applications", "application_date"),
         ("licences", "issue_date"),
@@ -120,6 +123,12 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 date_field.into(),
                 json!(date.format("%Y-%m-%d").to_string()),
             );
+            if collection_name == "licence_events" {
+                input.insert(
+                    "licence".into(),
+                    json!(own_licences[index % own_licences.len()]),
+                );
+            }
             if collection_name == "licence_events" && index % 3 == 0 {
                 input.insert("event_kind".into(), json!("change"));
                 input.insert("change_items".into(), json!("企业名称"));
@@ -129,6 +138,9 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 .create(collection_name, None, &input, &Author::approver("approver"))
                 .await
                 .expect("create");
+            if collection_name == "licences" {
+                own_licences.push(created.record.id.clone());
+            }
             if in_october {
                 let id = created.record.id.clone();
                 let set = match (collection_name, input.get("event_kind")) {
@@ -145,7 +157,11 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                 // Another province's record in the same month.
                 let mut foreign = generator.record(collection, "320000");
                 foreign.insert(date_field.into(), json!("2026-10-15"));
-                national
+                if collection_name == "licence_events" {
+                    let licence = &foreign_licences[index % foreign_licences.len()];
+                    foreign.insert("licence".into(), json!(licence));
+                }
+                let created = national
                     .create(
                         collection_name,
                         None,
@@ -154,6 +170,9 @@ async fn a_month_of_records(store: &Store, count: usize) -> Expected {
                     )
                     .await
                     .expect("create foreign");
+                if collection_name == "licences" {
+                    foreign_licences.push(created.record.id);
+                }
             }
         }
     }
@@ -544,17 +563,36 @@ async fn the_yearly_report_counts_the_years_supervision_and_waits_for_its_narrat
             .await
             .unwrap_err();
         assert_eq!(refused.code(), "narrative_missing");
+        // Art. 20: four required sections; a remark or three of them are not enough.
         let mut narrative = serde_json::Map::new();
-        narrative.insert(
-            "remarks".into(),
-            json!(
-                "年度审查情况：……；巡查回访情况：……；定期监督情况：……；对存在问题的企业处理情况：……"
-            ),
-        );
+        narrative.insert("remarks".into(), json!("本年度工作情况见各部分。"));
+        for field in [
+            "annual_review_narrative",
+            "patrol_visit_narrative",
+            "periodic_supervision_narrative",
+        ] {
+            narrative.insert(field.into(), json!("……"));
+        }
         archive
             .update(&record.id, &narrative, &Author::clerk("clerk"))
             .await
-            .expect("narrative");
+            .expect("three narratives");
+        let refused = reports
+            .submit(&record.id, &Author::approver("approver"))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "narrative_missing");
+        assert!(refused.to_string().contains("问题企业处理"), "{refused}");
+        assert!(!refused.to_string().contains("巡查回访"), "{refused}");
+        let mut last = serde_json::Map::new();
+        last.insert(
+            "problem_handling_narrative".into(),
+            json!("对出厂检验记录不全的企业责令整改。"),
+        );
+        archive
+            .update(&record.id, &last, &Author::clerk("clerk"))
+            .await
+            .expect("the fourth narrative");
         let submitted = reports
             .submit(&record.id, &Author::approver("approver"))
             .await

@@ -380,13 +380,20 @@ impl Generator {
 
     /// A complete, valid create-input for `collection`, as entered at the node of
     /// `jurisdiction` (a division code; the enterprise is placed within it, anywhere in the
-    /// country for the national node or a code that is no division). Every field is filled and
+    /// country for the national node or a code that is no division). Every field is filled —
+    /// except optional references to other records, see below — and
     /// [`licnode_model::validate`] accepts it in [`licnode_model::Mode::Create`] without warnings.
     pub fn record(&mut self, collection: &Collection, jurisdiction: &str) -> Map<String, Value> {
         let context = self.context(collection, jurisdiction);
         let mut record = Map::new();
         for field in collection.fields {
             let value = self.field_value(&context, field, None);
+            // A reference names a record the writing node holds (the records service refuses
+            // any other), which a generator cannot know: an optional one is left out, a
+            // required one (a licence event's licence) is a fresh id the caller replaces.
+            if matches!(field.field_type, FieldType::RecordRef(_)) && !field.required {
+                continue;
+            }
             record.insert(field.name.to_owned(), value);
         }
         if collection.name == "destructions" {

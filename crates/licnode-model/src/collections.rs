@@ -104,6 +104,8 @@ pub const SUPERVISION_KIND_VALUES: &[EnumValue] = &[
     value("patrol_visit", "巡查回访"),
     value("periodic_supervision", "定期监督检查"),
     value("review_finding", "审查发现问题"),
+    // Art. 20: the bureau's yearly review of a licensed enterprise (年度审查).
+    value("annual_review", "年度审查"),
 ];
 
 /// An enterprise's quality standing (Art. 12).
@@ -1615,6 +1617,37 @@ const REPORT_FIELDS: &[Field] = &[
         Internal,
     ),
     field("content", "内容", T::LongText, REQUIRED, Internal),
+    // Art. 20: the yearly report's four contents, each a narrative beside the figures the
+    // report computes (年度审查、巡查回访、定期监督、问题企业处理); required before a yearly
+    // report is submitted, empty in a monthly one.
+    field(
+        "annual_review_narrative",
+        "年度审查情况",
+        T::LongText,
+        OPTIONAL,
+        Internal,
+    ),
+    field(
+        "patrol_visit_narrative",
+        "巡查回访情况",
+        T::LongText,
+        OPTIONAL,
+        Internal,
+    ),
+    field(
+        "periodic_supervision_narrative",
+        "定期监督情况",
+        T::LongText,
+        OPTIONAL,
+        Internal,
+    ),
+    field(
+        "problem_handling_narrative",
+        "对存在问题的企业处理情况",
+        T::LongText,
+        OPTIONAL,
+        Internal,
+    ),
     field(
         "supersedes",
         "替代报告",

@@ -8,8 +8,10 @@ pub mod files;
 pub mod forms;
 pub mod monthly;
 pub mod period;
+pub mod yearly;
 
 pub use files::{FileError, to_csv, to_xlsx};
 pub use forms::{FillDate, Form, FormName, HeaderCell, Orientation};
 pub use monthly::{MonthlyContent, MonthlyTables, YearlyFigures};
 pub use period::{Period, PeriodError, ReportKind};
+pub use yearly::{SupervisionReportTotals, YEARLY_SECTIONS, YearlyContent, missing_narratives};

@@ -116,7 +116,8 @@ pub struct YearlyFigures {
     pub year: i32,
     /// Enterprises (by credit code) holding a licence that was valid at some point of the year.
     pub licensed_enterprise_count: i64,
-    /// On-site verifications (reviews) carried out in the year.
+    /// Reviews (年度审查) in the year: on-site verifications carried out, plus enterprises whose
+    /// quality archive records an annual review.
     pub review_count: i64,
     /// Enterprises with a patrol visit (巡查回访) in the year.
     pub patrol_visit_count: i64,

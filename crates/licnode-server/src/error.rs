@@ -231,7 +231,7 @@ impl ApiError {
                 ReportError::NotFound(_) => StatusCode::NOT_FOUND,
                 ReportError::AlreadySubmitted(_)
                 | ReportError::PeriodNotEnded(_)
-                | ReportError::NarrativeMissing(_) => StatusCode::CONFLICT,
+                | ReportError::NarrativeMissing { .. } => StatusCode::CONFLICT,
                 ReportError::NotOwnReport(_) => StatusCode::FORBIDDEN,
             },
             Retention(error) => match error {
@@ -445,6 +445,16 @@ impl ApiError {
             Archive(ArchiveError::OutsideRegulation { field, value, kind }) => {
                 Some(json!({ "field": field, "value": value, "excluded_products": kind }))
             }
+            Archive(ArchiveError::UnknownReference {
+                field,
+                collection,
+                id,
+            }) => Some(json!({ "field": field, "collection": collection, "id": id })),
+            Archive(ArchiveError::ReferenceMismatch {
+                field,
+                given,
+                licence,
+            }) => Some(json!({ "field": field, "given": given, "licence": licence })),
             _ => None,
         }
     }
@@ -558,11 +568,24 @@ impl ApiError {
                 user: text(),
                 role: Role::Clerk,
             }),
+            ApiError::Archive(ArchiveError::UnknownReference {
+                field: text(),
+                collection: text(),
+                id: text(),
+            }),
+            ApiError::Archive(ArchiveError::ReferenceMismatch {
+                field: text(),
+                given: text(),
+                licence: text(),
+            }),
             ApiError::Report(ReportError::NotFound(text())),
             ApiError::Report(ReportError::AlreadySubmitted(text())),
             ApiError::Report(ReportError::NotOwnReport(text())),
             ApiError::Report(ReportError::PeriodNotEnded(text())),
-            ApiError::Report(ReportError::NarrativeMissing(text())),
+            ApiError::Report(ReportError::NarrativeMissing {
+                id: text(),
+                sections: Vec::new(),
+            }),
             ApiError::Period(PeriodError::UnknownKind(text())),
             ApiError::Period(PeriodError::Malformed(text())),
             ApiError::Anchor(AnchorError::Malformed(text())),

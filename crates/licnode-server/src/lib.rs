@@ -11,6 +11,7 @@ pub mod client_address;
 pub mod deadlines;
 pub mod error;
 mod export;
+mod flows;
 pub mod json_body;
 mod licence_actions;
 pub mod links;
@@ -182,6 +183,7 @@ fn described_app(state: &AppState, document: Arc<OnceLock<Bytes>>) -> Routes<App
         .merge(retention::routes())
         .merge(links::staff_routes())
         .merge(licence_actions::routes())
+        .merge(flows::routes())
         .map_operations(Operation::requiring_login)
         .map_router(|router| {
             router

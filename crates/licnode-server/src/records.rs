@@ -127,7 +127,7 @@ fn collection_records_routes() -> Routes<AppState> {
                 .refuses(409, &[ErrorCode::UseRetentionApi, ErrorCode::ReportSubmitted], "destruction requests are made through /api/v1/retention/requests")
                 .refuses(413, &[ErrorCode::PayloadTooLarge], "body over 1 MiB")
                 .refuses(415, &[ErrorCode::UnsupportedMediaType], "no JSON content type")
-                .refuses(422, &[ErrorCode::ValidationFailed, ErrorCode::WrongType, ErrorCode::InvalidJurisdiction, ErrorCode::OutsideRegulation], "a field failed validation (details per field), or the product is a food, food-related product or cosmetic (Art. 3)");
+                .refuses(422, &[ErrorCode::ValidationFailed, ErrorCode::WrongType, ErrorCode::InvalidJurisdiction, ErrorCode::OutsideRegulation, ErrorCode::UnknownReference, ErrorCode::ReferenceMismatch], "a field failed validation (details per field), the product is a food, food-related product or cosmetic (Art. 3), a reference names no record this node holds, or a particular differs from the picked licence");
                 (format!("/{}/records", collection.name), operation)
             }),
         )
@@ -159,7 +159,7 @@ fn record_routes() -> Routes<AppState> {
                 .refuses(409, &[ErrorCode::LicenceTerminal, ErrorCode::ReadOnlyCopy, ErrorCode::ReportSubmitted, ErrorCode::UseRetentionApi], "a licence in a terminal state (Art. 28), a copy of a record another node authors (Art. 32), a submitted report (the correction is the next revision)")
                 .refuses(413, &[ErrorCode::PayloadTooLarge], "body over 1 MiB")
                 .refuses(415, &[ErrorCode::UnsupportedMediaType], "no JSON content type")
-                .refuses(422, &[ErrorCode::ValidationFailed, ErrorCode::WrongType, ErrorCode::OutsideRegulation], "a field failed validation, or the product is one Art. 3 leaves out"),
+                .refuses(422, &[ErrorCode::ValidationFailed, ErrorCode::WrongType, ErrorCode::OutsideRegulation, ErrorCode::UnknownReference], "a field failed validation, the product is one Art. 3 leaves out, or a reference names no record this node holds"),
         )
         .get(
             "/records/{id}/history",
@@ -241,7 +241,7 @@ pub(crate) fn collection_of(name: &str) -> Result<&'static Collection, ApiError>
 
 /// A record as the API answers it; `masked_fields` names the secret fields (Art. 36) that show
 /// the mask instead of their value.
-fn record_json(record: &StoredRecord) -> Value {
+pub(crate) fn record_json(record: &StoredRecord) -> Value {
     let masked_fields = licnode_model::collection(&record.collection)
         .map(|model| secrecy::masked_paths(model, &record.data))
         .unwrap_or_default();

@@ -70,7 +70,7 @@ pub(crate) fn routes() -> Routes<AppState> {
                 .answers(200, "the submitted report")
                 .refuses(403, &[ErrorCode::ApprovalRequired, ErrorCode::ReportNotOwn], "not an approver, or a report of another node")
                 .refuses(404, &[ErrorCode::NotFound], "no such report")
-                .refuses(409, &[ErrorCode::ReportAlreadySubmitted, ErrorCode::NarrativeMissing], "already submitted, or the narrative is missing"),
+                .refuses(409, &[ErrorCode::ReportAlreadySubmitted, ErrorCode::NarrativeMissing], "already submitted, or a yearly report lacks the narrative of one of its four sections (Art. 20)"),
         )
         .get(
             "/reports/forms/{form}/{record}",

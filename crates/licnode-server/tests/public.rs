@@ -148,6 +148,13 @@ async fn create(node: &TestNode, collection: &str, input: &Map<String, Value>) -
         input.insert("status".into(), json!("valid"));
         input.insert("valid_until".into(), json!("2099-12-31"));
     }
+    if collection == "licence_events" {
+        // An event names a licence the node holds (the records service refuses any other).
+        let model = licnode_model::collection("licences").expect("licences");
+        let licence = licnode_gen::Generator::new(5).record(model, COUNTY);
+        let licence = Box::pin(create(node, "licences", &licence)).await;
+        input.insert("licence".into(), json!(licence.id));
+    }
     let input = &input;
     let store = node.state.archive.store_for_tests().clone();
     let authors = [
@@ -235,7 +242,9 @@ impl Marker {
                 path.replace(['_', '.'], "-")
             ),
             FieldType::Postcode => format!("{:06}", 835_000 + counter),
-            FieldType::RecordRef(_) => uuid::Uuid::now_v7().to_string(),
+            // A reference names a record the node holds (the records service refuses any
+            // other): no distinctive value of its own.
+            FieldType::RecordRef(_) => return None,
             FieldType::Table(_) => return None,
         };
         Some(Value::String(text))

@@ -339,6 +339,11 @@ async fn clerk_cannot_record_a_licence_event_that_needs_approval_by_any_spelling
     for backend in BACKENDS {
         let node = node(backend).await;
         let mut input = generated("licence_events", 11);
+        // The event names a licence the node holds.
+        let mut licence = generated("licences", 12);
+        licence.remove("status");
+        let licence = create(&node, "clerk", "licences", &licence).await;
+        input.insert("licence".into(), json!(licence));
         input.insert("event_kind".into(), json!("change"));
         input.insert("change_items".into(), json!("企业名称"));
         let event = create(&node, "clerk", "licence_events", &input).await;

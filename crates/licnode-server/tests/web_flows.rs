@@ -470,3 +470,6 @@ pub(crate) fn day_in_next_month() -> NaiveDate {
     let today = today();
     NaiveDate::from_ymd_opt(today.year(), today.month(), 2).expect("date")
 }
+
+#[path = "web_flows/regulation_flows.rs"]
+mod regulation_flows;

@@ -434,7 +434,21 @@ async fn edit(
     } else {
         jurisdiction
     };
-    let input = generator.record(model, place);
+    let mut input = generator.record(model, place);
+    if collection == "licence_events" {
+        // An event names a licence its node holds (the records service refuses any other).
+        let newest_licence = licnode_store::ListQuery {
+            collection: "licences".to_string(),
+            limit: 1,
+            descending: true,
+            ..licnode_store::ListQuery::default()
+        };
+        let held = node.archive.list(&newest_licence).await.expect("licences");
+        let Some(licence) = held.items.into_iter().next() else {
+            return;
+        };
+        input.insert("licence".into(), serde_json::Value::String(licence.id));
+    }
     match node
         .archive
         .create(

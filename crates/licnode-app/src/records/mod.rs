@@ -5,7 +5,9 @@
 //! ([`author`]). The store below only carries out what this service decided.
 
 pub mod author;
+mod bulk;
 mod editable;
+pub mod references;
 pub mod secrecy;
 
 use licnode_doc::{ActorId, Authoring, Conflict, HistoryEntry, RecordDoc, RecordMeta};
@@ -20,6 +22,7 @@ use licnode_store::{
 
 pub(crate) use author::approval_needed;
 pub use author::{Approval, Author};
+pub use bulk::{BulkRow, BulkWriter};
 
 /// Refusals of the write path, each with a stable machine code.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +83,25 @@ pub enum ArchiveError {
     /// Art. 36: secret fields are shown unmasked only to approvers and administrators.
     #[error("{user} is a {role}: secret fields (Art. 36) are shown unmasked only to approvers and administrators", role = role.as_str())]
     SecretNotForRole { user: String, role: Role },
+    /// A reference names no record this node holds, or a record of another collection
+    /// (`records::references`).
+    #[error(
+        "{field} names {id:?}, which is no record of {collection} this node holds; pick one it holds"
+    )]
+    UnknownReference {
+        field: String,
+        collection: String,
+        id: String,
+    },
+    /// A particular typed beside a picked licence says something else than the licence.
+    #[error(
+        "{field} {given} differs from the licence's {licence}; leave it out to take the licence's"
+    )]
+    ReferenceMismatch {
+        field: String,
+        given: String,
+        licence: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("document: {0}")]
@@ -109,6 +131,8 @@ impl ArchiveError {
             ArchiveError::ReportSubmitted(_) => "report_submitted",
             ArchiveError::OutsideRegulation { .. } => "outside_regulation",
             ArchiveError::SecretNotForRole { .. } => "secret_not_for_role",
+            ArchiveError::UnknownReference { .. } => "unknown_reference",
+            ArchiveError::ReferenceMismatch { .. } => "reference_mismatch",
             ArchiveError::Store(_) | ArchiveError::Document(_) => "internal",
         }
     }
@@ -370,7 +394,9 @@ impl Archive {
         ))
     }
 
-    /// Creates one record. Acknowledged (returns) only once committed.
+    /// Creates one record. Acknowledged (returns) only once committed. A quality archive that
+    /// names its licence takes the licence's particulars, and every reference must name a
+    /// record this node holds ([`references`]).
     pub async fn create(
         &self,
         collection: &str,
@@ -378,13 +404,16 @@ impl Archive {
         input: &Map<String, Value>,
         author: &Author,
     ) -> Result<Created, ArchiveError> {
+        let input = self.with_particulars_of_licence(collection, input).await?;
         let (prepared, warnings) = self.prepare(
             collection,
             jurisdiction,
-            input,
+            &input,
             author,
             licnode_store::now_ms(),
         )?;
+        self.refuse_unknown_references(Self::collection(collection)?, &prepared.projection.data)
+            .await?;
         let id = prepared.projection.id.clone();
         let seq = self.store.insert_one(prepared).await?;
         let record = self
@@ -415,6 +444,8 @@ impl Archive {
         let validated =
             licnode_model::validate(model, patch, Mode::Patch).map_err(ArchiveError::Invalid)?;
         refuse_outside_regulation(&validated.values)?;
+        self.refuse_unknown_references(model, &validated.values)
+            .await?;
         let at_ms = licnode_store::now_ms();
         let attribution = Attribution {
             node: self.scope.node_code.clone(),
@@ -642,132 +673,4 @@ pub(crate) fn guard_terminal_status(
         return Err(ArchiveError::TerminalLicence(id.to_string()));
     }
     Ok(())
-}
-
-/// One row for the bulk path: its fields, and its own jurisdiction if it names one.
-#[derive(Clone, Debug)]
-pub struct BulkRow {
-    pub jurisdiction: Option<String>,
-    pub fields: Map<String, Value>,
-}
-
-/// The bulk path: batches of new records are validated and built into documents on every core
-/// while the previous batch is being inserted, one transaction per batch.
-pub struct BulkWriter {
-    archive: Archive,
-    collection: &'static Collection,
-    author: Author,
-    in_flight: Option<tokio::task::JoinHandle<Result<usize, StoreError>>>,
-    inserted: u64,
-}
-
-impl BulkWriter {
-    /// A bulk writer of `collection` records written by `author`.
-    pub fn new(
-        archive: &Archive,
-        collection: &str,
-        author: &Author,
-    ) -> Result<BulkWriter, ArchiveError> {
-        Ok(BulkWriter {
-            archive: archive.clone(),
-            collection: Archive::collection(collection)?,
-            author: author.clone(),
-            in_flight: None,
-            inserted: 0,
-        })
-    }
-
-    /// Builds `rows` and queues them for insertion; returns the refused rows (by index into
-    /// `rows`) with their reasons. Returns once the previous batch is committed.
-    pub async fn write(
-        &mut self,
-        rows: Vec<BulkRow>,
-    ) -> Result<(Vec<(usize, ArchiveError)>, Vec<Vec<Issue>>), StoreError> {
-        let archive = self.archive.clone();
-        let collection = self.collection.name;
-        let author = self.author.clone();
-        let built = tokio::task::spawn_blocking(move || {
-            let at_ms = licnode_store::now_ms();
-            let threads = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(8);
-            let chunk = rows.len().div_ceil(threads).max(1);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = rows
-                    .chunks(chunk)
-                    .enumerate()
-                    .map(|(part_index, part)| {
-                        let (archive, author) = (&archive, &author);
-                        scope.spawn(move || {
-                            part.iter()
-                                .enumerate()
-                                .map(|(offset, row)| {
-                                    let index = part_index * chunk + offset;
-                                    let built = archive.prepare(
-                                        collection,
-                                        row.jurisdiction.as_deref(),
-                                        &row.fields,
-                                        author,
-                                        at_ms,
-                                    );
-                                    (index, built)
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|handle| handle.join().unwrap_or_default())
-                    .collect::<Vec<_>>()
-            })
-        })
-        .await
-        .map_err(|error| StoreError::GroupCommit(format!("building documents: {error}")))?;
-        let mut prepared = Vec::with_capacity(built.len());
-        let mut refused = Vec::new();
-        let mut warnings = Vec::new();
-        for (index, result) in built {
-            match result {
-                Ok((record, issues)) => {
-                    if !issues.is_empty() {
-                        warnings.push(issues);
-                    }
-                    prepared.push(record);
-                }
-                Err(error) => refused.push((index, error)),
-            }
-        }
-        self.wait().await?;
-        let store = self.archive.store.clone();
-        self.in_flight = Some(tokio::spawn(async move {
-            store.insert_new(&prepared).await.map(|seqs| seqs.len())
-        }));
-        Ok((refused, warnings))
-    }
-
-    async fn wait(&mut self) -> Result<(), StoreError> {
-        if let Some(handle) = self.in_flight.take() {
-            self.inserted += handle
-                .await
-                .map_err(|error| StoreError::GroupCommit(format!("inserting: {error}")))??
-                as u64;
-        }
-        Ok(())
-    }
-
-    /// Waits for the last batch and refreshes the planner's statistics; returns how many
-    /// records were inserted in all.
-    pub async fn finish(mut self) -> Result<u64, StoreError> {
-        self.wait().await?;
-        if self.inserted > 0 {
-            self.archive.store.analyze().await?;
-        }
-        Ok(self.inserted)
-    }
-
-    /// Records inserted so far (committed batches).
-    pub fn inserted(&self) -> u64 {
-        self.inserted
-    }
 }

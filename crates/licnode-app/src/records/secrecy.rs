@@ -188,6 +188,20 @@ pub fn mask_secret_fields(model: &Collection, data: &mut Map<String, Value>) -> 
     masked
 }
 
+/// `record` with its secret values masked: what an overview that offers no unmasked reading
+/// (the licence file, linked records, the board) shows every role (Art. 36).
+pub fn masked_record(mut record: StoredRecord) -> StoredRecord {
+    if let Some(model) = licnode_model::collection(&record.collection) {
+        mask_secret_fields(model, &mut record.data);
+    }
+    record
+}
+
+/// [`masked_record`] of each record.
+pub fn masked_records(records: Vec<StoredRecord>) -> Vec<StoredRecord> {
+    records.into_iter().map(masked_record).collect()
+}
+
 /// The paths of `data` that show the mask: what a masked read hid. A stored secret never holds
 /// the mask (`masked_value`), so the mask there means masked.
 pub fn masked_paths(model: &Collection, data: &Map<String, Value>) -> Vec<String> {

@@ -91,6 +91,10 @@ error_codes! {
     OutsideRegulation => "outside_regulation",
     /// Secret fields (Art. 36) are shown unmasked only to approvers and administrators.
     SecretNotForRole => "secret_not_for_role",
+    /// A reference names no record of its collection that this node holds.
+    UnknownReference => "unknown_reference",
+    /// A particular typed beside a picked licence differs from the licence (Art. 12, 29).
+    ReferenceMismatch => "reference_mismatch",
     // Reports and their periods.
     ReportAlreadySubmitted => "report_already_submitted",
     ReportNotOwn => "report_not_own",

@@ -31,7 +31,9 @@ pub(super) fn archive_status(error: &ArchiveError) -> StatusCode {
     match error {
         ArchiveError::Invalid(_)
         | ArchiveError::InvalidJurisdiction(_)
-        | ArchiveError::OutsideRegulation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        | ArchiveError::OutsideRegulation { .. }
+        | ArchiveError::UnknownReference { .. }
+        | ArchiveError::ReferenceMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         ArchiveError::UnknownCollection(_) | ArchiveError::NotFound(_) => StatusCode::NOT_FOUND,
         ArchiveError::OutsideJurisdiction { .. }
         | ArchiveError::NotAuthorised(_)

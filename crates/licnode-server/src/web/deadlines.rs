@@ -242,6 +242,7 @@ async fn deadline_board(
         .iter()
         .filter(|item| item.state == DeadlineState::Late)
         .count();
+    let awaiting_update = super::flows::awaiting_update_section(&state).await?;
     let first = (filters.page - 1) * PAGE_SIZE;
     let page_items: Vec<&DeadlineItem> =
         shown.iter().skip(first).take(PAGE_SIZE).copied().collect();
@@ -268,6 +269,7 @@ async fn deadline_board(
                 a #next-page href=(link_with("/deadlines", &params, "page", &(filters.page + 1).to_string())) { "下一页 →" }
             }
         }
+        (awaiting_update)
     };
     Ok(Html(page(&state.node, Some(&session), "期限", body).into_string()).into_response())
 }

@@ -25,7 +25,9 @@ pub(crate) fn refusal(code: ErrorCode) -> Option<&'static str> {
         ErrorCode::PeriodNotEnded => "该报告期尚未结束，不能生成报表（第18—20条）",
         ErrorCode::ReportAlreadySubmitted => "报表已报送；更正请重新生成该期报表，形成下一版本",
         ErrorCode::ReportNotOwn => "这是其他节点的报表，只有编制报表的节点可以报送",
-        ErrorCode::NarrativeMissing => "年度报告须先在“备注”中填写工作情况说明，才能报送（第20条）",
+        ErrorCode::NarrativeMissing => {
+            "年度报告须先填写年度审查、巡查回访、定期监督和问题企业处理四部分情况说明，才能报送（第20条）"
+        }
         ErrorCode::InvalidPeriod => "报告期格式不对（月报如 2024-05，年报如 2024）",
         ErrorCode::UnknownReportKind => "报表类型应为月报或年报",
         ErrorCode::WrongReportKind => "附件1由月报生成",

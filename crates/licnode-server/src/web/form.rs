@@ -279,6 +279,76 @@ pub(crate) struct FormView<'a> {
     /// For a new record: the jurisdictions it may have. `None` for an edit.
     pub jurisdictions: Option<&'a [&'static Division]>,
     pub creating: bool,
+    /// A quality archive's licence is picked from the licences this node holds (id, label);
+    /// empty for other collections (Art. 12, 29).
+    pub licence_choices: &'a [(String, String)],
+}
+
+/// The most licences a quality archive's form offers, newest first (a county holds the
+/// licences of its territory: hundreds, not thousands).
+const LICENCE_CHOICES_MAX: i64 = 1_000;
+
+/// The licences a quality archive may name, newest first, labelled with number, enterprise,
+/// product and validity; nothing for other collections. The list is a convenience: a failure
+/// to read it leaves the form with an empty choice, and the write is judged by the records
+/// service either way.
+pub(crate) async fn licence_choices(
+    archive: &licnode_app::Archive,
+    model: &Collection,
+) -> Vec<(String, String)> {
+    if model.name != "quality_archives" {
+        return Vec::new();
+    }
+    let query = licnode_store::ListQuery {
+        collection: "licences".to_string(),
+        limit: LICENCE_CHOICES_MAX,
+        descending: true,
+        ..licnode_store::ListQuery::default()
+    };
+    let page = match archive.list(&query).await {
+        Ok(page) => page,
+        Err(error) => {
+            tracing::warn!(%error, "cannot list the licences a quality archive may name");
+            return Vec::new();
+        }
+    };
+    let text = |record: &licnode_store::StoredRecord, field: &str| {
+        record
+            .data
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    page.items
+        .iter()
+        .map(|licence| {
+            let label = format!(
+                "{} {} {}（有效期至 {}）",
+                text(licence, "licence_number"),
+                text(licence, "enterprise_name"),
+                text(licence, "product_name"),
+                text(licence, "valid_until"),
+            );
+            (licence.id.clone(), label)
+        })
+        .collect()
+}
+
+/// The choice of a quality archive's licence among those held.
+fn licence_choice(name: &str, chosen: &str, choices: &[(String, String)]) -> Markup {
+    let chosen_listed = choices.iter().any(|(id, _)| id == chosen);
+    html! {
+        select id=(name) name=(name) {
+            option value="" { "（不选：手工填写证书信息）" }
+            @if !chosen.is_empty() && !chosen_listed {
+                option value=(chosen) selected { (chosen) }
+            }
+            @for (id, label) in choices {
+                option value=(id) selected[id == chosen] { (label) }
+            }
+        }
+    }
 }
 
 fn problem_list(problems: &HashMap<String, Vec<String>>, name: &str) -> Markup {
@@ -408,13 +478,23 @@ pub(crate) fn fields(view: &FormView<'_>) -> Markup {
                         }
                     }
                 }
+                FieldType::RecordRef("licences") if !view.licence_choices.is_empty() => {
+                    div.field.licence-choice {
+                        label for=(field.name) { (field.label_zh) }
+                        (licence_choice(field.name, text(field.name), view.licence_choices))
+                        span.hint { "选择本节点持有的许可证后，证书编号、企业名称、信用代码、所在地、产品和有效期按许可证填写，可留空。" }
+                        (problem_list(view.problems, field.name))
+                    }
+                }
                 _ => {
+                    @let taken_from_licence = !view.licence_choices.is_empty()
+                        && licnode_app::records::references::FIELDS_TAKEN_FROM_LICENCE.contains(&field.name);
                     div.field {
                         label for=(field.name) {
                             (field.label_zh)
                             @if field.required { span.required title="必填" { "*" } }
                         }
-                        (input(field, field.name, text(field.name), view.territory, field.required && view.creating))
+                        (input(field, field.name, text(field.name), view.territory, field.required && view.creating && !taken_from_licence))
                         (problem_list(view.problems, field.name))
                     }
                 }

@@ -158,6 +158,7 @@ fn action_form_page(
         territory: &territory,
         jurisdictions: None,
         creating: true,
+        licence_choices: &[],
     };
     let licence_number = form_page
         .licence

@@ -35,6 +35,10 @@ pub(crate) fn refusal(code: ErrorCode, fallback: &str) -> String {
         ErrorCode::SecretNotForRole => {
             "秘密字段（第36条）只向审批人和管理员显示原值；其他角色看到的是屏蔽后的内容"
         }
+        ErrorCode::UnknownReference => {
+            "引用的记录本节点没有（例如许可证尚未下发到本节点）：请从本节点持有的记录中选择"
+        }
+        ErrorCode::ReferenceMismatch => "填写的内容与所选许可证不一致：留空即按许可证填写",
         ErrorCode::Internal => "节点暂时无法完成请求，错误已记入日志",
         ErrorCode::AuthorNotAllowed => "按许可权限表，本节点无权录入或修改这类记录",
         code if super::flow_messages::refusal(code).is_some() => {

@@ -12,6 +12,7 @@ mod audit;
 mod deadlines;
 mod display;
 mod flow_messages;
+mod flows;
 mod form;
 mod health;
 mod home;
@@ -53,6 +54,7 @@ pub(crate) fn routes(state: &AppState) -> Routes<AppState> {
         .merge(records::routes())
         .merge(national::routes())
         .merge(licence_actions::routes())
+        .merge(flows::routes())
         .merge(reports::routes())
         .merge(official_forms::routes())
         .merge(retention::routes())

@@ -400,8 +400,9 @@ struct FormPage<'a> {
     creating: bool,
 }
 
-fn form_page(state: &AppState, session: &WebSession, form_page: FormPage<'_>) -> Markup {
+async fn form_page(state: &AppState, session: &WebSession, form_page: FormPage<'_>) -> Markup {
     let territory = form::territory(&state.archive.scope);
+    let licence_choices = form::licence_choices(&state.archive, form_page.model).await;
     let jurisdictions = form_page
         .creating
         .then(|| form::authorable_jurisdictions(&state.archive.scope, form_page.model));
@@ -412,6 +413,7 @@ fn form_page(state: &AppState, session: &WebSession, form_page: FormPage<'_>) ->
         territory: &territory,
         jurisdictions: jurisdictions.as_deref(),
         creating: form_page.creating,
+        licence_choices: &licence_choices,
     };
     let body = html! {
         h1 { (form_page.title) }
@@ -433,7 +435,7 @@ fn form_page(state: &AppState, session: &WebSession, form_page: FormPage<'_>) ->
 
 /// A refusal of the records service, on the form it came from: field problems next to their
 /// fields, any other refusal above the form, with what was typed kept.
-fn refused_form(
+async fn refused_form(
     state: &AppState,
     session: &WebSession,
     error: ArchiveError,
@@ -452,7 +454,8 @@ fn refused_form(
                     problems: &problems,
                     ..page_of
                 },
-            );
+            )
+            .await;
             (StatusCode::UNPROCESSABLE_ENTITY, Html(markup.into_string())).into_response()
         }
         ArchiveError::Store(_) | ArchiveError::Document(_) => {
@@ -467,7 +470,8 @@ fn refused_form(
                     refusal: Some((refusal.code, refusal.message.clone())),
                     ..page_of
                 },
-            );
+            )
+            .await;
             (refusal.status, Html(markup.into_string())).into_response()
         }
     }
@@ -500,7 +504,8 @@ async fn new_record_form(
             refusal: None,
             creating: true,
         },
-    );
+    )
+    .await;
     Ok(Html(markup.into_string()).into_response())
 }
 
@@ -555,7 +560,8 @@ async fn create_record(
                 refusal: None,
                 creating: true,
             },
-        )),
+        )
+        .await),
     }
 }
 
@@ -591,6 +597,7 @@ async fn record_page(
     let editable = refusal.is_none() && authorise_write(&session.staff, model).is_ok();
     let deadlines = page_sections::deadlines_section(&state, &record).await?;
     let travel = page_sections::travel_section(&state, &record).await?;
+    let linked = super::flows::linked_section(&state, &record).await?;
     let body = html! {
         h1 { (record_title(model, &record)) }
         p.basis {
@@ -641,6 +648,7 @@ async fn record_page(
             }
         }
         (super::official_forms::record_form_links(&record))
+        (linked)
         (deadlines)
         (travel)
         section #history {
@@ -732,7 +740,8 @@ async fn edit_record_form(
             refusal: None,
             creating: false,
         },
-    );
+    )
+    .await;
     Ok(Html(markup.into_string()).into_response())
 }
 
@@ -775,6 +784,7 @@ async fn update_record(
                 refusal: None,
                 creating: false,
             },
-        )),
+        )
+        .await),
     }
 }

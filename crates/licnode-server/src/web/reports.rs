@@ -235,6 +235,38 @@ async fn report_of(state: &AppState, id: &str) -> Result<StoredRecord, WebError>
         .ok_or_else(|| ApiError::not_found(format!("no report {id:?}")).into())
 }
 
+/// A yearly report's four sections (Art. 20): each with its figures — from the year's records
+/// and from the supervision reports held — and its narrative, or a mark that it is missing.
+fn yearly_sections(report: &StoredRecord) -> Markup {
+    let content: Value = serde_json::from_str(text(report, "content")).unwrap_or(Value::Null);
+    let figures_of = |code: &str| -> Vec<Value> {
+        content["sections"]
+            .as_array()
+            .and_then(|sections| sections.iter().find(|section| section["code"] == code))
+            .and_then(|section| section["figures"].as_array().cloned())
+            .unwrap_or_default()
+    };
+    html! {
+        @for section in licnode_reports::YEARLY_SECTIONS {
+            section.yearly-section data-section=(section.code) {
+                h2 { (section.name_zh) }
+                div.table-scroll { table.list {
+                    thead { tr { th { "项目" } th { "按本年度记录" } th { "按监管情况报告" } } }
+                    tbody { @for figure in figures_of(section.code) { tr {
+                        td { (figure["label_zh"].as_str().unwrap_or_default()) }
+                        td { (figure["from_records"]) }
+                        td { (figure["from_supervision_reports"]) }
+                    } } }
+                } }
+                @match text(report, section.narrative_field).trim() {
+                    "" => { p.empty data-missing="narrative" { "情况说明尚未填写（报送前必填）。" } }
+                    narrative => { p.narrative { (narrative) } }
+                }
+            }
+        }
+    }
+}
+
 async fn report_page(
     State(state): State<AppState>,
     Extension(session): Extension<WebSession>,
@@ -298,8 +330,9 @@ async fn report_page(
             p.read-only { "报表须由审批人报送（第19条）。" }
         }
         @if status == "draft" && own && text(&report, "report_kind") == "yearly" && session.staff.user.role.may_write() {
-            p { a.button href={ "/records/" (report.id) "/edit" } { "填写工作情况说明（备注，第20条）" } }
+            p { a.button href={ "/records/" (report.id) "/edit" } { "填写年度审查、巡查回访、定期监督、问题企业处理情况（第20条）" } }
         }
+        @if text(&report, "report_kind") == "yearly" { (yearly_sections(&report)) }
         @if let Some(forms) = &attachment {
             div.table-scroll { (official_forms::form_html(forms)) }
         } @else if let Some(remarks) = report.data.get("remarks") {
