@@ -404,7 +404,10 @@ async fn an_applications_licence_file_shows_each_stage_with_its_date_and_records
                 .expect("stage")
         };
         assert_eq!(stage("site_review").date.as_deref(), Some("2026-02-10"));
-        assert_eq!(ids(&stage("site_review").records), vec![verification.id.clone()]);
+        assert_eq!(
+            ids(&stage("site_review").records),
+            vec![verification.id.clone()]
+        );
         assert_eq!(
             stage("product_inspection").date.as_deref(),
             Some("2026-02-20")
