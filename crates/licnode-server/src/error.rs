@@ -604,6 +604,14 @@ impl ApiError {
             ApiError::Account(AccountError::WeakPassword),
             ApiError::Account(AccountError::OwnAccountLockout(text())),
         ];
+        refusals.extend(Self::one_of_each_retention_and_licence_action_refusal());
+        refusals
+    }
+
+    /// One refusal of each variant of the retention and licence-action services' errors.
+    fn one_of_each_retention_and_licence_action_refusal() -> Vec<ApiError> {
+        let text = String::new;
+        let mut refusals = Vec::new();
         refusals.extend(
             [
                 RetentionError::RequestNotFound(text()),

@@ -197,22 +197,8 @@ impl Store {
                 }
             }
             (ClockStart::Field(start), Fulfilment::FiledBy(filed)) => {
-                let sql = filed_by_sql(rule, dialect, start, filed);
-                for row in self.rule_rows::<5>(sql, "r", query).await? {
-                    let [id, jurisdiction, subject, start, filed] = row;
-                    let met_on = calendar_date(filed.as_deref());
-                    if let Some((started, assessment)) = met_assessment(rule, start, met_on, today)
-                    {
-                        items.push(DeadlineItem::new(
-                            rule,
-                            id,
-                            jurisdiction.unwrap_or_default(),
-                            subject.unwrap_or_default(),
-                            started,
-                            assessment,
-                        ));
-                    }
-                }
+                self.filed_by_items(rule, start, filed, query, today, items)
+                    .await?;
             }
             (ClockStart::Field(start), Fulfilment::Arrived) => {
                 self.arrival_items(rule, start, query, today, items).await?;
@@ -224,6 +210,35 @@ impl Store {
                     .await?;
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// Art. 21: the records whose filing (`filed`) is due before the date in `start`, listed
+    /// while not filed and, when filed late, as late by the days it was.
+    async fn filed_by_items(
+        &self,
+        rule: &'static DeadlineRule,
+        start: &'static str,
+        filed: &'static str,
+        query: &DeadlineQuery,
+        today: CalendarDate,
+        items: &mut Vec<DeadlineItem>,
+    ) -> Result<(), StoreError> {
+        let sql = filed_by_sql(rule, self.db.dialect(), start, filed);
+        for row in self.rule_rows::<5>(sql, "r", query).await? {
+            let [id, jurisdiction, subject, start, filed] = row;
+            let met_on = calendar_date(filed.as_deref());
+            if let Some((started, assessment)) = met_assessment(rule, start, met_on, today) {
+                items.push(DeadlineItem::new(
+                    rule,
+                    id,
+                    jurisdiction.unwrap_or_default(),
+                    subject.unwrap_or_default(),
+                    started,
+                    assessment,
+                ));
+            }
         }
         Ok(())
     }

@@ -185,21 +185,7 @@ async fn start_serving(
         spawn_certificate_tasks(&supervisor, config, &archive, tls);
         crate::certificate_upkeep::spawn(&supervisor, &once_only, config, tls);
     }
-    let parent_urls = crate::sync_cli::ParentUrls::new(config.node.parent_urls());
-    let state = match (parent_urls, &tls) {
-        (Some(parent_url), Some(tls)) if config.sync.enabled => {
-            let timing = crate::sync_loop::SyncTiming::from_section(&config.sync);
-            let link = crate::sync_loop::spawn(
-                &supervisor,
-                archive.clone(),
-                tls.clone(),
-                parent_url.clone(),
-                timing,
-            );
-            state.with_link(link)
-        }
-        _ => state,
-    };
+    let state = spawn_sync_loop(config, &supervisor, &archive, tls.as_ref(), state);
     let link = state.link.clone();
     if let Some(section) = &config.public {
         starting.public = Some(start_public(section, state.clone(), &supervisor).await?);
@@ -243,6 +229,32 @@ async fn start_serving(
         tls,
         link,
     })
+}
+
+/// Starts the sync loop when the node has a parent, a certificate and `[sync] enabled`; the
+/// state then carries the link the API and metrics read.
+fn spawn_sync_loop(
+    config: &Config,
+    supervisor: &Supervisor,
+    archive: &Archive,
+    tls: Option<&licnode_pki::NodeTls>,
+    state: AppState,
+) -> AppState {
+    let parent_urls = crate::sync_cli::ParentUrls::new(config.node.parent_urls());
+    match (parent_urls, tls) {
+        (Some(parent_url), Some(tls)) if config.sync.enabled => {
+            let timing = crate::sync_loop::SyncTiming::from_section(&config.sync);
+            let link = crate::sync_loop::spawn(
+                supervisor,
+                archive.clone(),
+                tls.clone(),
+                parent_url,
+                timing,
+            );
+            state.with_link(link)
+        }
+        _ => state,
+    }
 }
 
 /// How often the node looks for changes written to its database by another process.
