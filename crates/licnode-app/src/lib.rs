@@ -15,6 +15,7 @@ pub mod deadlines;
 pub mod licence_actions;
 pub mod licence_file;
 pub mod network;
+pub mod official_forms;
 pub mod overview;
 pub mod own_issuance;
 pub mod records;

@@ -440,5 +440,46 @@ async fn an_inspection_body_files_its_change_the_province_adds_its_opinion_and_n
             "{backend}"
         );
         assert!(!holds(&tree.department, &opinion).await, "{backend}");
+
+        // The national centre prints the filing as Attachment 3: the changed item before and
+        // after, the body's opinion and the province's, each over its signature line.
+        let (_, sheets) = tree
+            .national
+            .official_form(
+                licnode_reports::FormName::Attachment3,
+                &filing,
+                None,
+                licnode_reports::FillDate::Report,
+            )
+            .await
+            .expect("attachment 3 of the filing");
+        let csv = String::from_utf8(licnode_reports::to_csv(&sheets).expect("csv")).expect("utf-8");
+        for printed in [
+            "浙江省电线电缆检验所",
+            "杭州市文三路1号",
+            "杭州市文一路9号",
+            "情况属实，申请备案。",
+            "同意备案。",
+            "负责人签字",
+        ] {
+            assert!(csv.contains(printed), "{backend}: {printed} in {csv}");
+        }
+        // The province's answer is no filing of its own.
+        let answer = tree
+            .national
+            .official_form(
+                licnode_reports::FormName::Attachment3,
+                &opinion,
+                None,
+                licnode_reports::FillDate::Report,
+            )
+            .await;
+        assert!(
+            matches!(
+                answer,
+                Err(licnode_app::official_forms::OfficialFormError::NotFound { .. })
+            ),
+            "{backend}: {answer:?}"
+        );
     }
 }

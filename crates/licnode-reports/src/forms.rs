@@ -22,6 +22,7 @@ pub use attachment_2::{
 };
 pub use attachment_3::{
     ATTACHMENT_3_ITEMS, ATTACHMENT_3_LABEL, ATTACHMENT_3_TITLE, attachment_3, change_filing_header,
+    fields_of_filing,
 };
 
 /// One heading cell, spanning `rows` × `cols` cells from (`row`, `col`) of its block's header.

@@ -234,17 +234,10 @@ pub(crate) async fn form_file(
     xlsx: bool,
     choice: FormChoice<'_>,
 ) -> Result<Response, ApiError> {
-    let stored = state
+    let (stored, forms) = state
         .archive
-        .find(record)
-        .await?
-        .filter(|stored| stored.collection == form.collection())
-        .ok_or_else(|| {
-            ApiError::not_found(format!("no {} record {record:?}", form.collection()))
-        })?;
-    let forms = form
-        .build(&stored.data, choice.filing_date, choice.fill_date)
-        .ok_or_else(|| ApiError::WrongReportKind)?;
+        .official_form(form, record, choice.filing_date, choice.fill_date)
+        .await?;
     let written = if xlsx {
         licnode_reports::to_xlsx(&forms)
     } else {

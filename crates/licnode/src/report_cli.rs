@@ -199,15 +199,23 @@ pub async fn run(command: ReportCommand) -> anyhow::Result<()> {
                 bail!("unknown_form: {form:?} (attachment1, attachment2 or attachment3)");
             };
             let reports = open_reports(&load(&config)?, clock).await?;
-            let stored = reports.archive.find(&record).await?;
+            let made = reports
+                .archive
+                .official_form(form, &record, filing_date.as_deref(), fill_date.into())
+                .await;
             reports.archive.close().await;
-            let Some(stored) = stored.filter(|stored| stored.collection == form.collection())
-            else {
-                bail!("not_found: no {} record {record:?}", form.collection());
-            };
-            let Some(forms) = form.build(&stored.data, filing_date.as_deref(), fill_date.into())
-            else {
-                bail!("wrong_report_kind: {record} is not a monthly report");
+            let forms = match made {
+                Ok((_, forms)) => forms,
+                Err(licnode_app::official_forms::OfficialFormError::NotFound {
+                    collection,
+                    id,
+                }) => {
+                    bail!("not_found: no {collection} record {id:?}")
+                }
+                Err(licnode_app::official_forms::OfficialFormError::WrongKind(id)) => {
+                    bail!("wrong_report_kind: {id} is not a monthly report")
+                }
+                Err(error) => return Err(error.into()),
             };
             let bytes = match format {
                 FileFormat::Xlsx => licnode_reports::to_xlsx(&forms)?,

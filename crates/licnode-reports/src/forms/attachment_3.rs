@@ -135,3 +135,43 @@ pub fn attachment_3(body: &Map<String, Value>, filing_date: Option<&str>) -> For
         column_widths: vec![20, 32, 32],
     }
 }
+
+/// The fields Attachment 3 reads ([`attachment_3`]) for a change filing an inspection body made
+/// from its own node (`inspection_body_filings`, Art. 26), with the province's answer to it
+/// (`opinion`, the record naming the filing) when it has come: the body's name and products,
+/// and one change-filing row per changed item, dated the filing's date, carrying both opinions.
+pub fn fields_of_filing(
+    filing: &Map<String, Value>,
+    opinion: Option<&Map<String, Value>>,
+) -> Map<String, Value> {
+    let filing_date = field(filing, "filing_date");
+    let body_opinion = field(filing, "body_opinion");
+    let provincial_opinion = opinion
+        .map(|opinion| field(opinion, "provincial_opinion"))
+        .unwrap_or_default();
+    let rows: Vec<Value> = filing
+        .get("changes")
+        .and_then(Value::as_array)
+        .map(|rows| rows.iter().filter_map(Value::as_object).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|change| {
+            serde_json::json!({
+                "changed_item": field(change, "changed_item"),
+                "value_before": field(change, "value_before"),
+                "value_after": field(change, "value_after"),
+                "filing_date": filing_date,
+                "body_opinion": body_opinion,
+                "provincial_opinion": provincial_opinion,
+            })
+        })
+        .collect();
+    let mut fields = Map::new();
+    fields.insert("name".into(), Value::String(field(filing, "body_name")));
+    fields.insert(
+        "products_inspected".into(),
+        Value::String(field(filing, "products_inspected")),
+    );
+    fields.insert("change_filings".into(), Value::Array(rows));
+    fields
+}

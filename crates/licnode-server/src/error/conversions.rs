@@ -57,6 +57,17 @@ impl From<ArchiveError> for ApiError {
     }
 }
 
+impl From<licnode_app::official_forms::OfficialFormError> for ApiError {
+    fn from(error: licnode_app::official_forms::OfficialFormError) -> Self {
+        use licnode_app::official_forms::OfficialFormError;
+        match error {
+            OfficialFormError::NotFound { .. } => ApiError::not_found(error.to_string()),
+            OfficialFormError::WrongKind(_) => ApiError::WrongReportKind,
+            OfficialFormError::Store(inner) => ApiError::from(inner),
+        }
+    }
+}
+
 impl From<ReportError> for ApiError {
     fn from(error: ReportError) -> Self {
         match error {

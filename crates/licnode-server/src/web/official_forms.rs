@@ -79,16 +79,10 @@ pub(crate) async fn sheets_of(
     id: &str,
     choice: FormChoice<'_>,
 ) -> Result<(StoredRecord, Vec<Form>), ApiError> {
-    let record = state
+    Ok(state
         .archive
-        .find(id)
-        .await?
-        .filter(|record| record.collection == form.collection())
-        .ok_or_else(|| ApiError::not_found(format!("no {} record {id:?}", form.collection())))?;
-    let sheets = form
-        .build(&record.data, choice.filing_date, choice.fill_date)
-        .ok_or(ApiError::WrongReportKind)?;
-    Ok((record, sheets))
+        .official_form(form, id, choice.filing_date, choice.fill_date)
+        .await?)
 }
 
 async fn print_page(
@@ -151,6 +145,10 @@ pub(crate) fn record_form_links(record: &StoredRecord) -> Markup {
                     )
                 })
                 .collect()
+        }
+        // A change filing the body made from its own node (Art. 26).
+        "inspection_body_filings" if licnode_app::official_forms::is_body_filing(record) => {
+            vec![(String::new(), "附件3 信息变更备案登记表".to_string())]
         }
         _ => Vec::new(),
     };
