@@ -4,6 +4,8 @@
 //! change filing the body made from its own node (`inspection_body_filings`, Art. 26), with the
 //! province's opinion once it has come.
 
+use std::borrow::Cow;
+
 use licnode_reports::forms::fields_of_filing;
 use licnode_reports::{FillDate, Form, FormName};
 use licnode_store::{ListQuery, StoreError, StoredRecord};
@@ -43,19 +45,17 @@ impl Archive {
             id: id.to_owned(),
         };
         let record = self.store.get(id).await?.ok_or_else(not_found)?;
-        if form == FormName::Attachment3 && is_body_filing(&record) {
+        let (fields, filing_date) = if form == FormName::Attachment3 && is_body_filing(&record) {
             let opinion = self.opinion_on(&record.id).await?;
             let fields = fields_of_filing(&record.data, opinion.as_ref().map(|o| &o.data));
-            let sheets = form
-                .build(&fields, None, fill_date)
-                .ok_or_else(|| OfficialFormError::WrongKind(id.to_owned()))?;
-            return Ok((record, sheets));
-        }
-        if record.collection != form.collection() {
+            (Cow::Owned(fields), None)
+        } else if record.collection == form.collection() {
+            (Cow::Borrowed(&record.data), filing_date)
+        } else {
             return Err(not_found());
-        }
+        };
         let sheets = form
-            .build(&record.data, filing_date, fill_date)
+            .build(&fields, filing_date, fill_date)
             .ok_or_else(|| OfficialFormError::WrongKind(id.to_owned()))?;
         Ok((record, sheets))
     }
