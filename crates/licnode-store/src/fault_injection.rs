@@ -1,6 +1,11 @@
-//! A planted durability bug for the fault harness to find, compiled only with the
-//! `fault-injection` feature (test builds) and switched on only by
-//! `LICNODE_FAULT_ACKNOWLEDGE_BEFORE_COMMIT=1` in the node's environment at start.
+//! Faults planted for the harness, compiled only with the `fault-injection` feature (test
+//! builds) and switched on only by the node's environment at start:
+//!
+//! - `LICNODE_FAULT_ACKNOWLEDGE_BEFORE_COMMIT=1`, a durability bug for the harness to find
+//!   (below);
+//! - `LICNODE_FAULT_HOLD_REPORT_RUNS=<file>`, which holds every report run that built a report
+//!   just before the run is recorded finished, for as long as the file exists: a test kills the
+//!   process holding it, so that a kill lands inside a report run by construction.
 //!
 //! With the switch on, the group committer answers a staff write as soon as the record's row
 //! and document are committed, and commits the record's change-log rows (and their audit
@@ -15,6 +20,23 @@ use crate::{Db, StoreError};
 
 /// The environment variable that switches the planted bug on.
 pub const ACKNOWLEDGE_BEFORE_COMMIT: &str = "LICNODE_FAULT_ACKNOWLEDGE_BEFORE_COMMIT";
+
+/// The environment variable naming the file that holds report runs while it exists.
+pub const HOLD_REPORT_RUNS: &str = "LICNODE_FAULT_HOLD_REPORT_RUNS";
+
+/// Waits while the file named by [`HOLD_REPORT_RUNS`] exists (at once when it is not set).
+pub(crate) async fn hold_report_run() {
+    let Some(file) = std::env::var_os(HOLD_REPORT_RUNS) else {
+        return;
+    };
+    let file = std::path::PathBuf::from(file);
+    if file.exists() {
+        tracing::warn!("{HOLD_REPORT_RUNS} is set: a report run is held before it finishes");
+    }
+    while file.exists() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
 /// How long the change-log rows wait after the answer.
 const DEFERRAL: Duration = Duration::from_secs(1);

@@ -295,6 +295,10 @@ impl Store {
         report_id: Option<&str>,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
+        #[cfg(feature = "fault-injection")]
+        if report_id.is_some() {
+            crate::fault_injection::hold_report_run().await;
+        }
         with_writer!(&self.db, |pool| {
             sqlx::query(
                 "UPDATE report_runs SET finished_at_ms = $1, outcome = $2, report_id = $3, \

@@ -31,16 +31,18 @@ pub struct ReportSchedule {
 }
 
 impl ReportSchedule {
-    /// The schedule of a node of `level`: monthly reports are the provinces' (Art. 18, 19);
-    /// yearly ones every bureau's below the national node (Art. 20). An empty expression turns
-    /// a report off. The expressions were parsed when the configuration was read.
+    /// The schedule of a node of `level`: monthly reports are the provinces' (Art. 18, 19) and
+    /// the national centre's own (its roll-up of the country's applicants, Art. 18 "汇总", with
+    /// its own decisions, Art. 10, 11, 13); yearly ones every bureau's below the national node
+    /// (Art. 20). An empty expression turns a report off. The expressions were parsed when the
+    /// configuration was read.
     pub fn from_section(section: &ScheduleSection, level: Level) -> Self {
         let mut reports = Vec::new();
         let wanted = [
             (
                 ReportKind::Monthly,
                 &section.monthly,
-                level == Level::Province,
+                matches!(level, Level::National | Level::Province),
             ),
             (
                 ReportKind::Yearly,

@@ -2,21 +2,29 @@
 //! PostgreSQL database, with two provinces syncing to them, each listing the three URLs in
 //! its own order. A national write through one process reaches a province whose long-poll
 //! another process holds, within moments; one national process is killed with -9 while a
-//! province writes and syncs through it, and then the process holding the once-only lock while
-//! the retention sweep runs every two seconds. The provinces fail over, nothing acknowledged is
-//! lost either way, the sweep runs on one process at a time and keeps its interval across the
-//! move, and the national change log has no gap and no duplicate.
+//! province writes and syncs through it, and then the process holding the once-only lock in
+//! the middle of the national monthly report's scheduled run (Art. 18: the national centre's
+//! roll-up), while the retention sweep runs every two seconds and a province writes and syncs.
+//! The provinces fail over, nothing acknowledged is lost either way, the report is built once
+//! (the next holder runs the period again and finds it made), the sweep runs on one process at
+//! a time and keeps its interval across the move, and the national change log has no gap and no
+//! duplicate.
 //!
-//! The national node has no scheduled report of its own (the provinces report to it, Art. 18,
-//! 19): its once-only work here is the retention sweep, recorded in `once_only_runs`.
+//! The kill lands inside the report run by construction: the national processes run with
+//! `licnode-store`'s planted hold (`LICNODE_FAULT_HOLD_REPORT_RUNS`, test builds only), which
+//! keeps a run that built its report from being recorded finished while a file exists.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::path::PathBuf;
+
+use chrono::{Datelike, Timelike};
 use licnode::Config;
 use licnode::testing::{NATIONAL, Planned, TestNode, free_port, issue_tree, user_token};
+use licnode_reports::{Period, ReportKind};
 use licnode_store::Store;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -50,6 +58,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(2);
 const PROVINCE_INTERVAL: Duration = Duration::from_secs(30);
 /// How long anything that must happen is waited for.
 const PATIENCE: Duration = Duration::from_secs(60);
+/// When the national monthly report falls due, after the national configuration is written:
+/// after the processes have started and before the holder is killed.
+const REPORT_DUE_AFTER: Duration = Duration::from_secs(20);
 
 struct Cluster {
     /// The national node's processes, by instance.
@@ -59,7 +70,31 @@ struct Cluster {
     /// Zhejiang (URLs in the order 0, 1, 2) and Jiangsu (1, 2, 0).
     provinces: Vec<TestNode>,
     database_url: String,
+    /// While this file exists, a national report run is held before it finishes.
+    hold: PathBuf,
+    /// The month the national monthly report's scheduled run builds.
+    report_period: Period,
     _database: licnode_testkit::TestDatabase,
+}
+
+/// A monthly cron expression whose next firing is `after` from now (China time, the
+/// scheduler's), and the period that firing builds.
+fn monthly_report_firing(after: Duration) -> (cron::Schedule, Period) {
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
+    let at = chrono::Utc::now().with_timezone(&china)
+        + chrono::Duration::from_std(after).expect("duration");
+    let expression = format!(
+        "{} {} {} {} * *",
+        at.second(),
+        at.minute(),
+        at.hour(),
+        at.day()
+    );
+    let schedule = expression.parse().expect("cron");
+    (
+        schedule,
+        Period::due_on(ReportKind::Monthly, at.date_naive()),
+    )
 }
 
 fn write_config(path: &Path, config: &Config) {
@@ -81,6 +116,31 @@ impl Cluster {
         let mut base = Config::load(&national_dir.join("licnode.toml")).expect("config");
         base.storage.database_url = Some(database_url.clone());
         base.retention.sweep_every = SWEEP_EVERY;
+        let (firing, report_period) = monthly_report_firing(REPORT_DUE_AFTER);
+        base.schedule.monthly = Some(firing);
+        base.schedule.check_every = Duration::from_secs(1);
+        // The three months before it count as reported, so that the schedule has begun and
+        // nothing earlier is due (a firing day past the 28th fired last in an earlier month).
+        let store = Store::open(&database_url).await.expect("open");
+        let mut earlier = report_period;
+        for _ in 0..3 {
+            earlier = Period::due_on(ReportKind::Monthly, earlier.first_day());
+            let run = store
+                .start_report_run(ReportKind::Monthly, &earlier, "schedule", 0)
+                .await
+                .expect("run");
+            store
+                .finish_report_run(run, 0, "skipped", None, Some("before the test"))
+                .await
+                .expect("finish");
+        }
+        store.close().await;
+        let hold = dir.path().join("hold-report-runs");
+        std::fs::write(&hold, b"").expect("hold file");
+        let environment = vec![(
+            licnode_store::fault_injection::HOLD_REPORT_RUNS.to_string(),
+            hold.display().to_string(),
+        )];
         let mut instance_files = Vec::new();
         let mut peer_urls = Vec::new();
         for instance in 0..INSTANCES {
@@ -100,9 +160,15 @@ impl Cluster {
         let mut nationals = Vec::new();
         for file in &instance_files {
             nationals.push(
-                TestNode::spawn_process_with_token(file, dir.clone(), None, &token, Vec::new())
-                    .await
-                    .expect("national process"),
+                TestNode::spawn_process_with_token(
+                    file,
+                    dir.clone(),
+                    None,
+                    &token,
+                    environment.clone(),
+                )
+                .await
+                .expect("national process"),
             );
         }
         let mut provinces = Vec::new();
@@ -129,6 +195,8 @@ impl Cluster {
             alive: vec![true; INSTANCES],
             provinces,
             database_url,
+            hold,
+            report_period,
             _database: database.expect("postgres"),
         }
     }
@@ -318,12 +386,17 @@ async fn three_national_processes_over_one_database_lose_nothing_when_two_are_ki
 
     // Zhejiang's preferred process dies while it writes and syncs through it.
     let mut province_ids = kill_while_a_province_syncs(&mut cluster, 0, 0, 1_000).await;
-    // Then the process holding the once-only lock (the sweep runs every two seconds), while
-    // Jiangsu writes and syncs.
+    // Then the process holding the once-only lock (the sweep runs every two seconds), in the
+    // middle of the national monthly report's scheduled run, while Jiangsu writes and syncs.
+    let period = cluster.report_period;
+    let held = wait_for_held_runs(&cluster.database_url, &period, 0).await;
     let holder = cluster.single_holder().await;
     province_ids.extend(kill_while_a_province_syncs(&mut cluster, 1, holder, 2_000).await);
     let last_holder = cluster.single_holder().await;
     assert_ne!(last_holder, holder);
+    // The new holder runs the period again (the killed run never finished); let it finish.
+    wait_for_held_runs(&cluster.database_url, &period, held).await;
+    std::fs::remove_file(&cluster.hold).expect("release the hold");
     tokio::time::sleep(SWEEP_EVERY * 2).await;
 
     // Writes after the failover, at the survivor and at both provinces.
@@ -348,6 +421,83 @@ async fn three_national_processes_over_one_database_lose_nothing_when_two_are_ki
     }
     check_change_log(&cluster.database_url).await;
     check_sweeps(&cluster.database_url).await;
+    check_report_built_once(&cluster.database_url, &period).await;
+}
+
+/// The scheduled runs of `period` started and not finished.
+async fn held_runs(store: &Store, period: &Period) -> usize {
+    store
+        .report_runs(Some(ReportKind::Monthly), 100)
+        .await
+        .expect("runs")
+        .iter()
+        .filter(|run| run.period == period.to_string() && run.outcome == "running")
+        .count()
+}
+
+/// Waits until more than `than` runs of `period` are held (started and not finished) and the
+/// report record exists; returns how many are.
+async fn wait_for_held_runs(database_url: &str, period: &Period, than: usize) -> usize {
+    let store = Store::open(database_url).await.expect("open");
+    let report = licnode_app::report_id("100000", ReportKind::Monthly, period, 1);
+    let deadline = Instant::now() + PATIENCE + REPORT_DUE_AFTER;
+    let held = loop {
+        let held = held_runs(&store, period).await;
+        if held > than && store.get(&report).await.expect("get").is_some() {
+            break held;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no report run of {period} held beyond {than}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    store.close().await;
+    held
+}
+
+/// The national report of `period` was built once: one revision, written once to the change
+/// log, and exactly one run of it finished (the killed ones stay `running`).
+async fn check_report_built_once(database_url: &str, period: &Period) {
+    let store = Store::open(database_url).await.expect("open");
+    let deadline = Instant::now() + PATIENCE;
+    let finished = loop {
+        let finished: Vec<_> = store
+            .report_runs(Some(ReportKind::Monthly), 100)
+            .await
+            .expect("runs")
+            .into_iter()
+            .filter(|run| run.period == period.to_string() && run.outcome != "running")
+            .collect();
+        if !finished.is_empty() {
+            break finished;
+        }
+        assert!(Instant::now() < deadline, "the report run never finished");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(finished.len(), 1, "{finished:?}");
+    assert_eq!(
+        finished[0].outcome, "unchanged",
+        "the run after the kill found the report made: {finished:?}"
+    );
+    let first = licnode_app::report_id("100000", ReportKind::Monthly, period, 1);
+    let second = licnode_app::report_id("100000", ReportKind::Monthly, period, 2);
+    assert!(store.get(&first).await.expect("get").is_some());
+    assert!(store.get(&second).await.expect("get").is_none());
+    let last = store.last_seq().await.expect("end");
+    let written = store
+        .changes_after(0, None, last + 10)
+        .await
+        .expect("log")
+        .iter()
+        .filter(|row| row.record_id == first)
+        .count();
+    assert_eq!(written, 1, "the report was written {written} times");
+    eprintln!(
+        "the national report of {period} was built once, by the run after {} killed one(s)",
+        held_runs(&store, period).await
+    );
+    store.close().await;
 }
 
 /// The national log: 1..=N, each change once.

@@ -454,11 +454,14 @@ async fn a_node_down_for_months_catches_up_every_missed_month_once() {
     );
     store.close().await;
 
-    // The national node builds no report; a bad expression is refused with its section named,
-    // when the configuration is read.
+    // The national node builds its own monthly report (its roll-up of the country's applicants,
+    // Art. 18, with its own decisions) and no yearly one (the provinces report theirs to it,
+    // Art. 20); a bad expression is refused with its section named, when the configuration is
+    // read.
     let national =
         licnode::scheduler::ReportSchedule::from_section(&section, licnode_model::Level::National);
-    assert!(national.reports.is_empty());
+    let kinds: Vec<ReportKind> = national.reports.iter().map(|report| report.kind).collect();
+    assert_eq!(kinds, vec![ReportKind::Monthly]);
     let bad = dir.path().join("bad.toml");
     std::fs::write(
         &bad,
