@@ -2,7 +2,8 @@
 //! parent and child halves the HTTP transport carries, with no network. A session moves a
 //! county's records up and the province's down; a long-poll returns as soon as the parent has
 //! something for the child (issue 14 item 4) and empty when the wait is up; a non-child is
-//! refused with its stable code before anything is stored.
+//! refused with its stable code before anything is stored; a session with nothing to move is
+//! one exchange (the pull's answer carries the parent's cursor).
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,9 @@ use licnode_app::{Archive, Author};
 use licnode_model::Level;
 use licnode_store::Store;
 use licnode_sync::NodeRef;
-use licnode_sync::protocol::PullRequest;
+use licnode_sync::protocol::{
+    CursorResponse, PullRequest, PullResponse, PushRequest, PushResponse,
+};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 
 struct Pair {
@@ -92,8 +95,13 @@ async fn a_session_over_the_in_memory_transport_moves_records_up_and_down() {
         assert_eq!(report.lag_up, 0, "{backend}: {report:?}");
         assert!(pair.province.find(&archive).await.expect("find").is_some());
         assert!(pair.county.find(&notice).await.expect("find").is_some());
-        // Nothing left: a second session moves nothing, and the pulled notice is not owed up.
-        let again = run_session(&pair.county, &mut transport, &|_| {})
+        // Nothing left: a second session moves nothing, and the pulled notice is not owed up;
+        // it is one exchange, a pull whose answer says where the parent stands.
+        let mut counted = Counted {
+            inner: transport,
+            messages: Default::default(),
+        };
+        let again = run_session(&pair.county, &mut counted, &|_| {})
             .await
             .expect("session");
         assert_eq!(
@@ -101,6 +109,55 @@ async fn a_session_over_the_in_memory_transport_moves_records_up_and_down() {
             (0, 0, 0),
             "{again:?}"
         );
+        assert_eq!(counted.taken(), vec!["pull"], "{backend}");
+        // Something to push: the pull still tells where to start, then the push goes.
+        create(&pair.county, "quality_archives", "330106", 5).await;
+        let pushed = run_session(&pair.county, &mut counted, &|_| {})
+            .await
+            .expect("session");
+        assert_eq!(pushed.pushed, 1, "{backend}: {pushed:?}");
+        assert_eq!(counted.taken(), vec!["pull", "push"], "{backend}");
+    }
+}
+
+/// The in-memory transport, noting each message it carries (its clones too: pushes go out on
+/// clones, two at a time).
+#[derive(Clone)]
+struct Counted {
+    inner: InMemory,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<&'static str>>>,
+}
+
+impl Counted {
+    fn note(&self, message: &'static str) {
+        self.messages.lock().expect("messages").push(message);
+    }
+
+    /// The messages carried since the last call.
+    fn taken(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.messages.lock().expect("messages"))
+    }
+}
+
+impl Transport for Counted {
+    async fn hello(&mut self) -> Result<NodeRef, TransportError> {
+        self.inner.hello().await
+    }
+    async fn cursor(&mut self) -> Result<CursorResponse, TransportError> {
+        self.note("cursor");
+        self.inner.cursor().await
+    }
+    async fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        self.note("push");
+        self.inner.push(request).await
+    }
+    async fn pull(&mut self, request: &PullRequest) -> Result<PullResponse, TransportError> {
+        self.note("pull");
+        self.inner.pull(request).await
+    }
+    async fn recover(&mut self, request: &PullRequest) -> Result<PullResponse, TransportError> {
+        self.note("recover");
+        self.inner.recover(request).await
     }
 }
 

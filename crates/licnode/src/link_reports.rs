@@ -2,6 +2,13 @@
 //! session the node hands its parent the state of its own links — to the parent, as the
 //! session and the sync loop know it, and to each of its children — then relays what its
 //! subtree reported since the last relay, so the national node sees every link of the tree.
+//!
+//! A connection kept between sessions remembers what it last handed up: when the links are as
+//! they were then but for their times, and that was less than [`HEARTBEAT`] ago, nothing is
+//! sent (a quiet session costs the parent no write, issue 14). So a parent's view of a link's
+//! last success may be up to [`HEARTBEAT`] old; every other change goes up with the session.
+
+use std::time::{Duration, Instant};
 
 use licnode_app::Archive;
 use licnode_app::network::{MAX_LINK_REPORT_BATCH, SessionLink};
@@ -9,18 +16,51 @@ use licnode_pki::{ClientError, PeerClient};
 use licnode_server::links::{LINKS_RELAY_PATH, LinkRelayRequest, LinkRelayResponse};
 use licnode_store::link_reports::LinkReport;
 
-/// Hands the parent at `base` this node's links and its subtree's reports; returns how many
-/// reports the parent kept. A parent of an older release, which keeps no link reports, is
-/// noted and skipped: the session's changes have moved.
+/// The longest a connection goes without handing up its node's links when they have not
+/// changed but for their times.
+pub const HEARTBEAT: Duration = Duration::from_secs(60);
+
+/// What a connection last handed up: the reports with their times cleared, and when.
+#[derive(Clone, Debug, Default)]
+pub struct LinksSent(Option<(Vec<LinkReport>, Instant)>);
+
+impl LinksSent {
+    /// True when `reports` are what was sent less than [`HEARTBEAT`] ago, times aside.
+    fn unchanged(&self, reports: &[LinkReport]) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|(sent, at)| at.elapsed() < HEARTBEAT && *sent == without_times(reports))
+    }
+}
+
+fn without_times(reports: &[LinkReport]) -> Vec<LinkReport> {
+    reports
+        .iter()
+        .map(|report| LinkReport {
+            last_success_ms: None,
+            reported_at_ms: 0,
+            ..report.clone()
+        })
+        .collect()
+}
+
+/// Hands the parent at `base` this node's links (unless `sent` says the parent has them) and
+/// its subtree's reports; returns how many reports the parent kept. A parent of an older
+/// release, which keeps no link reports, is noted and skipped: the session's changes have
+/// moved.
 pub async fn hand_up(
     archive: &Archive,
     client: &PeerClient,
     base: &str,
     session: &SessionLink,
+    sent: &mut LinksSent,
 ) -> anyhow::Result<usize> {
     let own = archive
         .own_link_reports(session, licnode_store::now_ms())
         .await?;
+    if sent.unchanged(&own) {
+        return relay(archive, client, base, &session.parent).await;
+    }
     let mut kept = 0;
     for batch in own.chunks(MAX_LINK_REPORT_BATCH) {
         match send(client, base, batch).await {
@@ -36,6 +76,7 @@ pub async fn hand_up(
             Err(error) => return Err(error.into()),
         }
     }
+    sent.0 = Some((without_times(&own), Instant::now()));
     Ok(kept + relay(archive, client, base, &session.parent).await?)
 }
 

@@ -141,6 +141,8 @@ pub struct HttpTransport {
     /// Which of the parent's URLs this transport talks to (0: the preferred one).
     url_index: usize,
     connected_at: Instant,
+    /// What this connection last handed up of the node's links.
+    links_sent: crate::link_reports::LinksSent,
 }
 
 /// How long a URL that is not the last one may take to answer the first question before the
@@ -254,6 +256,7 @@ impl HttpTransport {
             parent,
             url_index: 0,
             connected_at: Instant::now(),
+            links_sent: crate::link_reports::LinksSent::default(),
         })
     }
 
@@ -398,6 +401,6 @@ pub async fn session_with(
         pulled_this_session: i64::try_from(report.pulled).unwrap_or(i64::MAX),
         lag_up: report.lag_up,
     };
-    crate::link_reports::hand_up(archive, client, base, &link).await?;
+    crate::link_reports::hand_up(archive, client, base, &link, &mut transport.links_sent).await?;
     Ok(report)
 }

@@ -135,8 +135,10 @@ const LAG_COUNTED: i64 = 10_000;
 /// Who watches a session's progress: called after every batch with the figures so far.
 pub type Progress<'a> = &'a (dyn Fn(&SessionReport) + Send + Sync);
 
-/// One session with the parent behind `transport`: push until caught up, then pull until caught
-/// up. `progress` sees the figures after every batch.
+/// One session with the parent behind `transport`: pull until caught up, then push until caught
+/// up. The pull comes first because the parent's answers carry its cursor of this node's log,
+/// so the push needs no exchange of its own to learn where to start: a session with nothing to
+/// move is one exchange. `progress` sees the figures after every batch.
 pub async fn run_session<T: Transport + Clone + 'static>(
     archive: &Archive,
     transport: &mut T,
@@ -153,8 +155,8 @@ pub async fn run_session<T: Transport + Clone + 'static>(
         report: SessionReport::default(),
     };
     session.report.parent = session.parent.to_string();
-    session.push_all(transport).await?;
-    session.pull_all(transport).await?;
+    let cursor = session.pull_all(transport).await?;
+    session.push_all(transport, cursor).await?;
     session.report.lag_up = session.lag_up().await?;
     session.tick();
     Ok(session.report)
@@ -282,14 +284,19 @@ impl Session<'_> {
     }
 
     /// The push half: recovers first if the parent's cursor and this log diverged, then sends
-    /// batches until the parent has acknowledged everything that goes up.
+    /// batches until the parent has acknowledged everything that goes up. `known` is the
+    /// parent's cursor when a pull answer of this session carried it; otherwise it is asked.
     async fn push_all<T: Transport + Clone + 'static>(
         &mut self,
         transport: &mut T,
+        known: Option<CursorResponse>,
     ) -> Result<(), SyncError> {
         let (local, parent, store) = (self.local.clone(), self.parent.clone(), self.store);
         let up: Vec<&str> = collections_for(&local, &parent, Link::Parent, Flow::Send);
-        let cursor = transport.cursor().await?;
+        let cursor = match known {
+            Some(cursor) => cursor,
+            None => transport.cursor().await?,
+        };
         let mut acknowledged = cursor.acknowledged;
         let mut restart = false;
         if let Some(divergence) = divergence(store, &cursor).await? {
@@ -404,12 +411,17 @@ impl Session<'_> {
     }
 
     /// The pull half: asks for batches after the stored cursor until caught up, starting again
-    /// from the beginning if the parent's log no longer holds the cursor's change.
-    async fn pull_all<T: Transport>(&mut self, transport: &mut T) -> Result<(), SyncError> {
+    /// from the beginning if the parent's log no longer holds the cursor's change. Returns the
+    /// parent's cursor of this node's log from its last answer, when the answers carry it.
+    async fn pull_all<T: Transport>(
+        &mut self,
+        transport: &mut T,
+    ) -> Result<Option<CursorResponse>, SyncError> {
         let (local, parent, store) = (self.local.clone(), self.parent.clone(), self.store);
         let (mut after, mut after_hash) = store
             .sync_cursor_with_hash(&parent.code, SyncStream::Pull)
             .await?;
+        let mut cursor = None;
         loop {
             let asked = transport
                 .pull(&PullRequest {
@@ -450,6 +462,9 @@ impl Session<'_> {
                     answer.next
                 )));
             }
+            if answer.acknowledged.is_some() {
+                cursor.clone_from(&answer.acknowledged);
+            }
             let progressed = answer.next > after;
             let caught_up = answer.caught_up;
             if progressed {
@@ -464,7 +479,7 @@ impl Session<'_> {
                 self.tick();
             }
             if caught_up || !progressed {
-                return Ok(());
+                return Ok(cursor);
             }
         }
     }

@@ -257,7 +257,7 @@ pub async fn pull(
     log.borrow_and_update();
     let answer = pull_once(archive, &local, child, &request).await?;
     if wait == 0 || !answer.changes.is_empty() || !answer.caught_up {
-        return Ok(answer);
+        return with_cursor(archive, child, answer).await;
     }
     let deadline = tokio::time::Instant::now() + Duration::from_millis(wait);
     let mut request = request;
@@ -272,6 +272,21 @@ pub async fn pull(
             break;
         }
     }
+    with_cursor(archive, child, answer).await
+}
+
+/// `answer` with what this node has stored of `child`'s log, when the child sends it anything
+/// (read after the changes, so it is as fresh as a `cursor` exchange after the pull would be).
+async fn with_cursor(
+    archive: &Archive,
+    child: &NodeRef,
+    mut answer: PullResponse,
+) -> Result<PullResponse, SyncError> {
+    answer.acknowledged = match cursor(archive, child).await {
+        Ok(stored) => Some(stored),
+        Err(SyncError::NotAChild { .. }) => None,
+        Err(error) => return Err(error),
+    };
     Ok(answer)
 }
 
@@ -331,6 +346,7 @@ async fn pull_once(
         next,
         next_hash,
         caught_up,
+        acknowledged: None,
     })
 }
 
@@ -401,6 +417,7 @@ pub async fn recover(
         next,
         next_hash: None,
         caught_up,
+        acknowledged: None,
     })
 }
 
