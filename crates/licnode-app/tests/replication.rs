@@ -21,6 +21,8 @@ use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 struct Pair {
     province: Archive,
     county: Archive,
+    /// The county's store, for its cursors.
+    county_store: Store,
     _databases: Vec<TestDatabase>,
     _dir: tempfile::TempDir,
 }
@@ -44,6 +46,7 @@ async fn pair(backend: Backend) -> Pair {
     databases.extend(database);
     Pair {
         province: Archive::with_level(province, "330000", Level::Province),
+        county_store: county.clone(),
         county: Archive::with_level(county, "330106", Level::County),
         _databases: databases,
         _dir: dir,
@@ -117,6 +120,20 @@ async fn a_session_over_the_in_memory_transport_moves_records_up_and_down() {
             .expect("session");
         assert_eq!(pushed.pushed, 1, "{backend}: {pushed:?}");
         assert_eq!(counted.taken(), vec!["pull", "push"], "{backend}");
+        // The next pull passes over the county's own change in the province's log, in one
+        // answer, to the end of that log.
+        let quiet = run_session(&pair.county, &mut counted, &|_| {})
+            .await
+            .expect("session");
+        assert_eq!((quiet.pushed, quiet.pulled), (0, 0), "{backend}: {quiet:?}");
+        assert_eq!(counted.taken(), vec!["pull"], "{backend}");
+        let province_log = pair.province.last_seq().await.expect("log");
+        let county_cursor = pair
+            .county_store
+            .sync_cursor("330000", licnode_store::SyncStream::Pull)
+            .await
+            .expect("cursor");
+        assert_eq!(county_cursor, province_log, "{backend}");
     }
 }
 

@@ -252,6 +252,21 @@ impl Store {
         collections: Option<&[&str]>,
         limit: i64,
     ) -> Result<Vec<LoggedChange>, StoreError> {
+        self.changes_after_not_from(after, collections, None, limit)
+            .await
+    }
+
+    /// [`Store::changes_after`] without the rows that `not_from` handed this node (their
+    /// origin): what a parent may send a child, skipped in the query rather than read and
+    /// dropped — after a child's push, its own changes fill the parent's log past that child's
+    /// pull cursor, and the next pull passes over them without loading their bytes.
+    pub async fn changes_after_not_from(
+        &self,
+        after: i64,
+        collections: Option<&[&str]>,
+        not_from: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<LoggedChange>, StoreError> {
         let columns = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
                        origin, at_ms, bytes";
         match &self.db {
@@ -267,6 +282,9 @@ impl Store {
                         list.push_bind(collection.to_string());
                     }
                     list.push_unseparated(")");
+                }
+                if let Some(origin) = not_from {
+                    sql.push(" AND origin <> ").push_bind(origin.to_string());
                 }
                 sql.push(" ORDER BY seq LIMIT ").push_bind(limit);
                 let rows = sql.build().fetch_all(reader).await?;
@@ -286,6 +304,9 @@ impl Store {
                                 .collect::<Vec<_>>(),
                         )
                         .push(")");
+                }
+                if let Some(origin) = not_from {
+                    sql.push(" AND origin <> ").push_bind(origin.to_string());
                 }
                 sql.push(" ORDER BY seq LIMIT ").push_bind(limit);
                 let rows = sql.build().fetch_all(pool).await?;

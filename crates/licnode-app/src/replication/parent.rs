@@ -327,8 +327,10 @@ async fn pull_once(
             });
         }
     }
+    // What came from the child is skipped in the query: it fills this log past the child's
+    // cursor after each of its pushes, and a pull should not load it to drop it.
     let rows = store
-        .changes_after(request.after, Some(&collections), limit)
+        .changes_after_not_from(request.after, Some(&collections), Some(&child.code), limit)
         .await?;
     let (rows, next, caught_up) = cut_batch(rows, limit, request.after, high);
     let changes = rows
