@@ -191,6 +191,36 @@ fn a_change_naming_an_empty_other_actor_is_refused_not_a_panic() {
     }
 }
 
+/// Found by the soak (`LICNODE_FUZZ_CASES=1000000`) of
+/// `mutated_change_columns_with_a_correct_checksum_never_panic_the_decoder`, after 376,210
+/// inputs: a change whose object-id column holds a number past `u32` made automerge 0.12 panic
+/// inside `Change::from_bytes` (`ObjIdIter`: `u32::try_from(..).unwrap()`), so a hostile peer's
+/// change panicked the receiving task instead of being quarantined. `parse_change` refuses it.
+#[test]
+fn a_change_whose_object_id_overflows_is_refused_not_a_panic() {
+    let data: Vec<u8> = vec![
+        1, 68, 178, 75, 85, 127, 157, 238, 211, 69, 199, 133, 36, 230, 94, 211, 231, 134, 56, 153,
+        35, 204, 28, 235, 25, 52, 125, 14, 239, 157, 82, 95, 191, 15, 6, 51, 51, 48, 49, 48, 54,
+        63, 93, 195, 3, 203, 175, 215, 16, 2, 22, 128, 208, 149, 255, 188, 49, 32, 123, 34, 117,
+        115, 101, 114, 34, 58, 34, 99, 108, 101, 114, 107, 34, 44, 34, 107, 105, 110, 100, 34, 58,
+        34, 117, 112, 100, 97, 116, 101, 34, 125, 0, 12, 1, 6, 2, 8, 17, 6, 19, 8, 21, 26, 52, 3,
+        66, 8, 86, 8, 87, 11, 112, 6, 113, 2, 115, 3, 1, 0, 0, 0, 0, 0, 1, 128, 128, 128, 128, 16,
+        0, 1, 4, 0, 0, 1, 0, 1, 127, 22, 3, 23, 0, 1, 0, 3, 2, 0, 0, 1, 0, 2, 125, 0, 24, 1, 0, 1,
+        126, 7, 114, 101, 109, 97, 114, 107, 115, 6, 110, 101, 115, 116, 101, 100, 0, 3, 127, 6,
+        115, 116, 97, 116, 117, 115, 2, 3, 1, 126, 0, 2, 2, 1, 126, 0, 1, 2, 0, 2, 20, 126, 0, 150,
+        1, 1, 2, 115, 117, 115, 112, 101, 110, 100, 101, 100, 127, 1, 4, 0, 127, 1, 2, 0, 126, 18,
+        2,
+    ];
+    let bytes = framed(CHANGE_CHUNK, &data);
+    assert!(
+        matches!(
+            parse_change(&bytes),
+            Err(licnode_doc::DocError::DecodePanicked)
+        ),
+        "refused as undecodable"
+    );
+}
+
 /// Found by the store's `fuzz_apply_remote`: a change with one checksum byte flipped was
 /// accepted by automerge's `Change::from_bytes`, applied and stored, and the record's stored
 /// document no longer loaded ("bad checksum"): every later change to it failed.
