@@ -115,6 +115,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0018_once_only_runs.sql"),
         postgres: include_str!("../../../migrations/postgres/0018_once_only_runs.sql"),
     },
+    Migration {
+        version: 19,
+        name: "changes_by_collection",
+        sqlite: include_str!("../../../migrations/sqlite/0019_changes_by_collection.sql"),
+        postgres: include_str!("../../../migrations/postgres/0019_changes_by_collection.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
