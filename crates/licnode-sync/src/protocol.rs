@@ -147,8 +147,8 @@ pub struct PullResponse {
     /// What the parent has stored of the asking child's log (its push cursor), read with this
     /// answer, when the child sends it anything: a session pulls first and takes the cursor
     /// from here instead of asking for it in an exchange of its own, so a session with nothing
-    /// to move is one exchange (issue 14). Absent from a parent that does not send it, and
-    /// from the answers of `recover`.
+    /// to move is one exchange (issue 14). Absent from a parent that does not send it, from
+    /// the answers of a long-poll (`wait_ms`) and from those of `recover`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledged: Option<CursorResponse>,
 }

@@ -263,10 +263,16 @@ pub async fn export(
         created_at_ms: chrono::Utc::now().timestamp_millis(),
         batches,
     };
-    let mut signed = format!("{MAGIC}\n").into_bytes();
-    signed.extend(serde_json::to_vec(&payload)?);
-    signed.push(b'\n');
-    let sealed = tls.sign(&signed)?;
+    Ok((seal(tls, &serde_json::to_vec(&payload)?)?, summary))
+}
+
+/// A bundle of the payload line `payload` (JSON without its newline) signed with `tls`: the
+/// three lines of the format above.
+pub fn seal(tls: &NodeTls, payload: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = format!("{MAGIC}\n").into_bytes();
+    bytes.extend_from_slice(payload);
+    bytes.push(b'\n');
+    let sealed = tls.sign(&bytes)?;
     let signature = Signature {
         scheme: sealed.scheme,
         signature: STANDARD.encode(sealed.signature),
@@ -276,10 +282,9 @@ pub async fn export(
             .map(|der| STANDARD.encode(der))
             .collect(),
     };
-    let mut bytes = signed;
     bytes.extend(serde_json::to_vec(&signature)?);
     bytes.push(b'\n');
-    Ok((bytes, summary))
+    Ok(bytes)
 }
 
 /// Verifies a child's bundle and applies its batches as network pushes from that child. A

@@ -25,11 +25,12 @@ pub const HEARTBEAT: Duration = Duration::from_secs(60);
 pub struct LinksSent(Option<(Vec<LinkReport>, Instant)>);
 
 impl LinksSent {
-    /// True when `reports` are what was sent less than [`HEARTBEAT`] ago, times aside.
-    fn unchanged(&self, reports: &[LinkReport]) -> bool {
+    /// True when `shape` (reports with their times cleared) is what was sent less than
+    /// [`HEARTBEAT`] ago.
+    fn unchanged(&self, shape: &[LinkReport]) -> bool {
         self.0
             .as_ref()
-            .is_some_and(|(sent, at)| at.elapsed() < HEARTBEAT && *sent == without_times(reports))
+            .is_some_and(|(sent, at)| at.elapsed() < HEARTBEAT && sent == shape)
     }
 }
 
@@ -58,7 +59,8 @@ pub async fn hand_up(
     let own = archive
         .own_link_reports(session, licnode_store::now_ms())
         .await?;
-    if sent.unchanged(&own) {
+    let shape = without_times(&own);
+    if sent.unchanged(&shape) {
         return relay(archive, client, base, &session.parent).await;
     }
     let mut kept = 0;
@@ -76,7 +78,7 @@ pub async fn hand_up(
             Err(error) => return Err(error.into()),
         }
     }
-    sent.0 = Some((without_times(&own), Instant::now()));
+    sent.0 = Some((shape, Instant::now()));
     Ok(kept + relay(archive, client, base, &session.parent).await?)
 }
 

@@ -9,8 +9,7 @@
 //! SQLite. Cases: `LICNODE_FUZZ_CASES` (see `licnode_testkit::fuzz`). Soak:
 //! `LICNODE_FUZZ_CASES=1000000 cargo test --release -p licnode --test fuzz_bundle`.
 
-use base64::Engine;
-use licnode::bundle::{MAGIC, export, import};
+use licnode::bundle::{MAGIC, export, import, seal};
 use licnode::testing::{NATIONAL, XIHU, ZHEJIANG, issue_tree};
 use licnode::{Config, Node, NodeHandle};
 use licnode_app::Author;
@@ -84,19 +83,7 @@ fn payload(bundle: &[u8]) -> Vec<u8> {
 
 /// A bundle of `payload` signed by `signer` as `bundle export` signs.
 fn signed(signer: &NodeHandle, payload: &[u8]) -> Vec<u8> {
-    let mut bytes = format!("{MAGIC}\n").into_bytes();
-    bytes.extend_from_slice(payload);
-    bytes.push(b'\n');
-    let sealed = signer.tls().expect("tls").sign(&bytes).expect("sign");
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let trailer = serde_json::json!({
-        "scheme": sealed.scheme,
-        "signature": b64.encode(sealed.signature),
-        "chain": sealed.chain.iter().map(|der| b64.encode(der)).collect::<Vec<_>>(),
-    });
-    bytes.extend(serde_json::to_vec(&trailer).expect("json"));
-    bytes.push(b'\n');
-    bytes
+    seal(signer.tls().expect("tls"), payload).expect("sign")
 }
 
 /// What the province holds that a refused bundle must leave as it was.

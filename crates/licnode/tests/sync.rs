@@ -653,25 +653,11 @@ async fn bundle_scenario(backend: licnode_testkit::Backend) {
         .expect("payload line")
         .0
         + 1;
-    let signed = &bundle[..payload_end];
-    let sealed = tree
-        .binjiang
-        .tls()
-        .expect("tls")
-        .sign(signed)
-        .expect("sign");
-    let mut forged = signed.to_vec();
-    {
-        use base64::Engine;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let trailer = serde_json::json!({
-            "scheme": sealed.scheme,
-            "signature": b64.encode(sealed.signature),
-            "chain": sealed.chain.iter().map(|der| b64.encode(der)).collect::<Vec<_>>(),
-        });
-        forged.extend(serde_json::to_vec(&trailer).expect("json"));
-        forged.push(b'\n');
-    }
+    let forged = licnode::bundle::seal(
+        tree.binjiang.tls().expect("tls"),
+        &bundle[MAGIC.len() + 1..payload_end - 1],
+    )
+    .expect("sign");
     let refused = import(tree.zhejiang.archive(), zhejiang_tls, &forged)
         .await
         .expect_err("forged");

@@ -431,7 +431,7 @@ impl Session<'_> {
                     wait_ms: None,
                 })
                 .await;
-            let answer = match asked {
+            let mut answer = match asked {
                 Err(TransportError::Refused { code, .. }) if code == "pull_cursor_diverged" => {
                     // The parent's log no longer holds the change this cursor stands on (the
                     // parent was restored from a backup): pull again from the start.
@@ -462,8 +462,8 @@ impl Session<'_> {
                     answer.next
                 )));
             }
-            if answer.acknowledged.is_some() {
-                cursor.clone_from(&answer.acknowledged);
+            if let Some(acknowledged) = answer.acknowledged.take() {
+                cursor = Some(acknowledged);
             }
             let progressed = answer.next > after;
             let caught_up = answer.caught_up;

@@ -256,8 +256,12 @@ pub async fn pull(
     let mut log = archive.store.watch_log();
     log.borrow_and_update();
     let answer = pull_once(archive, &local, child, &request).await?;
-    if wait == 0 || !answer.changes.is_empty() || !answer.caught_up {
+    if wait == 0 {
+        // A session's pull: its answer tells where the parent stands for the push that follows.
         return with_cursor(archive, child, answer).await;
+    }
+    if !answer.changes.is_empty() || !answer.caught_up {
+        return Ok(answer);
     }
     let deadline = tokio::time::Instant::now() + Duration::from_millis(wait);
     let mut request = request;
@@ -272,11 +276,12 @@ pub async fn pull(
             break;
         }
     }
-    with_cursor(archive, child, answer).await
+    Ok(answer)
 }
 
 /// `answer` with what this node has stored of `child`'s log, when the child sends it anything
 /// (read after the changes, so it is as fresh as a `cursor` exchange after the pull would be).
+/// Only a session's pulls carry it: a long-poll's answer is stored without a push after it.
 async fn with_cursor(
     archive: &Archive,
     child: &NodeRef,
@@ -335,7 +340,6 @@ async fn pull_once(
     let (rows, next, caught_up) = cut_batch(rows, limit, request.after, high);
     let changes = rows
         .into_iter()
-        .filter(|row| row.origin != child.code)
         .filter(|row| goes_to(local, child, Link::Child, row))
         .map(wire)
         .collect();
