@@ -553,12 +553,11 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<HeldAnchor>, StoreError> {
         self.anchors_where(
-            "WHERE anchor_key > ? AND node <> ? ORDER BY anchor_key LIMIT ?",
-            &[
-                AnchorBind::Number(after_key),
-                AnchorBind::Text(except_node),
-                AnchorBind::Number(limit.clamp(1, 10_000)),
-            ],
+            &format!(
+                "WHERE anchor_key > ? AND node <> ? ORDER BY anchor_key{}",
+                crate::dialect::limit(limit.clamp(1, 10_000))
+            ),
+            &[AnchorBind::Number(after_key), AnchorBind::Text(except_node)],
         )
         .await
     }

@@ -557,10 +557,10 @@ impl Store {
         let limit = limit.clamp(1, 10_000);
         let rows: Vec<Row> = with_reader!(&self.db, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{SELECT_ROWS} WHERE seq > $1 ORDER BY seq LIMIT $2"
+                "{SELECT_ROWS} WHERE seq > $1 ORDER BY seq{}",
+                crate::dialect::limit(limit)
             )))
             .bind(after_seq)
-            .bind(limit)
             .fetch_all(pool)
             .await?
         });
@@ -594,11 +594,11 @@ impl Store {
         loop {
             let rows: Vec<Row> = with_reader!(&self.db, |pool| {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{SELECT_ROWS} WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+                    "{SELECT_ROWS} WHERE seq > $1 AND seq <= $2 ORDER BY seq{}",
+                    crate::dialect::limit(VERIFY_PAGE)
                 )))
                 .bind(after)
                 .bind(head_seq)
-                .bind(VERIFY_PAGE)
                 .fetch_all(pool)
                 .await?
             });

@@ -134,9 +134,7 @@ where
                     .push_bind(*last_key)
                     .push(")");
             }
-            sql.push(format!(
-                " ORDER BY {date}{direction}, r.key{direction} LIMIT "
-            ));
+            sql.push(format!(" ORDER BY {date}{direction}, r.key{direction}"));
         }
         Part::Undated(after_key) => {
             sql.push(format!(" AND {date} IS NULL"));
@@ -144,10 +142,10 @@ where
                 sql.push(format!(" AND r.key {before_or_after} "))
                     .push_bind(*last_key);
             }
-            sql.push(format!(" ORDER BY r.key{direction} LIMIT "));
+            sql.push(format!(" ORDER BY r.key{direction}"));
         }
     }
-    sql.push_bind(limit);
+    sql.push(crate::dialect::limit(limit));
     sql
 }
 

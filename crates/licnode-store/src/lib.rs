@@ -250,9 +250,13 @@ impl Store {
                     .pragma("journal_size_limit", (u64::from(pages) * 4096).to_string()),
                 None => options,
             };
+            // No ping before each acquire (sqlx's default): a connection to a local file does
+            // not go stale, and the ping was a round trip to the connection's thread on every
+            // statement.
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(120))
                 .after_release(|connection, _| Box::pin(writer_left_clean(connection)))
                 .connect_with(options.clone())
@@ -262,6 +266,7 @@ impl Store {
             // node has eight of them, and the operating system's cache serves what they share.
             let reader = SqlitePoolOptions::new()
                 .max_connections(settings.readers.max(1))
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(60))
                 .connect_with(
                     options.pragma("cache_size", format!("-{}", settings.reader_cache_kib)),

@@ -215,12 +215,12 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<HeldLinkReport>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM link_reports WHERE report_key > $1 ORDER BY report_key LIMIT $2"
+            "SELECT {COLUMNS} FROM link_reports WHERE report_key > $1 ORDER BY report_key{}",
+            crate::dialect::limit(limit)
         );
         with_reader!(&self.db, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(after_key)
-                .bind(limit)
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(held_report).collect()

@@ -176,8 +176,17 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
     match &store.db {
         Db::Sqlite { writer, .. } => {
             writer.execute(CREATE_LEDGER).await.map_err(failed(0))?;
+            // The ledger is read once: a node that is up to date (every start but the first
+            // after an upgrade) opens no transaction. What is missing is checked again inside
+            // its own transaction, as another process may be migrating the same file.
+            let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+                .fetch_all(writer)
+                .await?;
+            let missing = MIGRATIONS
+                .iter()
+                .filter(|migration| !applied.contains(&migration.version));
             // One transaction a migration: SQLite's one writer is not held across all of them.
-            for migration in MIGRATIONS {
+            for migration in missing {
                 let mut tx = writer.begin().await?;
                 tx.apply_if_missing(migration, migration.sqlite).await?;
                 tx.commit().await?;

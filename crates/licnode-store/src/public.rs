@@ -148,8 +148,8 @@ impl Store {
             push_filters(&mut sql, query, |field| {
                 self.db.dialect().json_field("r", field)
             });
-            sql.push(format!(" ORDER BY {key_column} DESC LIMIT "))
-                .push_bind(limit);
+            sql.push(format!(" ORDER BY {key_column} DESC"))
+                .push(crate::dialect::limit(limit));
             let rows = sql.build().fetch_all(pool).await?;
             rows.iter()
                 .map(|row| public_row(row.try_get(0)?, row.try_get(1)?))

@@ -160,7 +160,8 @@ impl Store {
                 push_list_filters(&mut sql, query, |field| {
                     format!("json_extract(r.data, '$.{field}')")
                 });
-                sql.push(list_order(query.descending)).push_bind(limit);
+                sql.push(list_order(query.descending))
+                    .push(crate::dialect::limit(limit));
                 let rows = sql.build().fetch_all(reader).await?;
                 page(
                     rows.iter().map(sqlite_record).collect::<Result<_, _>>()?,
@@ -174,7 +175,8 @@ impl Store {
                 ));
                 sql.push_bind(query.collection.clone());
                 push_list_filters(&mut sql, query, |field| format!("r.data->>'{field}'"));
-                sql.push(list_order(query.descending)).push_bind(limit);
+                sql.push(list_order(query.descending))
+                    .push(crate::dialect::limit(limit));
                 let rows = sql.build().fetch_all(pool).await?;
                 page(rows.iter().map(pg_record).collect::<Result<_, _>>()?, limit)
             }
@@ -210,11 +212,11 @@ impl Store {
                 }
                 push_search_filters(&mut sql, query);
                 sql.push(if query.name.is_some() {
-                    " ORDER BY f.rowid LIMIT "
+                    " ORDER BY f.rowid"
                 } else {
-                    " ORDER BY r.key LIMIT "
+                    " ORDER BY r.key"
                 })
-                .push_bind(limit);
+                .push(crate::dialect::limit(limit));
                 let rows = sql.build().fetch_all(reader).await?;
                 page(
                     rows.iter().map(sqlite_record).collect::<Result<_, _>>()?,
@@ -238,7 +240,8 @@ impl Store {
                         .push(") > 0");
                 }
                 push_search_filters(&mut sql, query);
-                sql.push(" ORDER BY r.key LIMIT ").push_bind(limit);
+                sql.push(" ORDER BY r.key")
+                    .push(crate::dialect::limit(limit));
                 let rows = sql.build().fetch_all(pool).await?;
                 page(rows.iter().map(pg_record).collect::<Result<_, _>>()?, limit)
             }
@@ -390,13 +393,13 @@ pub(crate) fn push_list_filters<DB: sqlx::Database>(
     }
 }
 
-/// The `ORDER BY … LIMIT ` of a list: storage order, or newest first. Both databases walk the
+/// The `ORDER BY` of a list: storage order, or newest first. Both databases walk the
 /// `(collection, key)` index either way.
 fn list_order(descending: bool) -> &'static str {
     if descending {
-        " ORDER BY r.key DESC LIMIT "
+        " ORDER BY r.key DESC"
     } else {
-        " ORDER BY r.key LIMIT "
+        " ORDER BY r.key"
     }
 }
 
@@ -543,14 +546,14 @@ where
                 if let Some(origin) = not_from {
                     sql.push(" AND origin <> ").push_bind(origin.to_string());
                 }
-                sql.push(" ORDER BY seq LIMIT ")
-                    .push_bind(limit)
+                sql.push(" ORDER BY seq")
+                    .push(crate::dialect::limit(limit))
                     .push(") AS first_of_collection");
             }
             sql.push(")");
         }
     }
-    sql.push(" ORDER BY seq LIMIT ").push_bind(limit);
+    sql.push(" ORDER BY seq").push(crate::dialect::limit(limit));
     sql
 }
 

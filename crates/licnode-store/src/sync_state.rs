@@ -204,11 +204,11 @@ impl Store {
         with_reader!(&self.db, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {columns} FROM changes WHERE origin = $1 AND seq > $2 \
-                     ORDER BY seq LIMIT $3"
+                     ORDER BY seq{}",
+                crate::dialect::limit(limit)
             )))
             .bind(origin)
             .bind(after)
-            .bind(limit)
             .fetch_all(pool)
             .await?;
             rows.iter().map(crate::read::change_row).collect()
@@ -256,10 +256,10 @@ impl Store {
                       reason, message, bytes, received_at_ms FROM quarantine WHERE reason = ";
         with_writer!(&self.db, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{select} $1 ORDER BY id LIMIT $2"
+                "{select} $1 ORDER BY id{}",
+                crate::dialect::limit(limit)
             )))
             .bind(REASON_MISSING_DEPENDENCY)
-            .bind(limit)
             .fetch_all(pool)
             .await?;
             rows.iter().map(quarantine_row).collect()
@@ -283,11 +283,11 @@ impl Store {
     /// The quarantined changes, oldest first, at most `limit`.
     pub async fn quarantined(&self, limit: i64) -> Result<Vec<QuarantineEntry>, StoreError> {
         with_reader!(&self.db, |pool| {
-            let rows = sqlx::query(
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT peer, hash, record_id, collection, jurisdiction, author_node, reason, \
-                     message, bytes, received_at_ms FROM quarantine ORDER BY id LIMIT $1",
-            )
-            .bind(limit)
+                     message, bytes, received_at_ms FROM quarantine ORDER BY id{}",
+                crate::dialect::limit(limit)
+            )))
             .fetch_all(pool)
             .await?;
             rows.iter().map(quarantine_row).collect()

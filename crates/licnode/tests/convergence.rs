@@ -20,17 +20,18 @@
 //! HTTP transport and offline bundles drive — with the transport replaced by a mailbox the test
 //! controls, so that messages can be lost, repeated, replayed and re-ordered. `LICNODE_PROPTEST_CASES`
 //! sets the number of cases (default 48, and 1,000 with `LICNODE_SLOW_TESTS`);
-//! `LICNODE_PROPTEST_SEED` replays one case.
+//! `LICNODE_PROPTEST_SEED` replays one case; `LICNODE_PROPTEST_JOBS` sets how many cases run at
+//! once (one per core by default). Every node starts from a copy of one migrated store.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use licnode_app::Archive;
 use licnode_app::Author;
 use licnode_app::replication::child::{apply_pulled, next_push_batch as push_batch};
 use licnode_app::replication::parent::{pull as serve_pull, push as apply_push};
 use licnode_model::Level;
-use licnode_store::Store;
+use licnode_store::{Store, StoreSettings};
 use licnode_sync::authority::Scope;
 use licnode_sync::protocol::{PullRequest, PullResponse, PushRequest};
 use licnode_sync::{Flow, Link, NodeRef, collections_for, decide, may_author, rules};
@@ -77,7 +78,12 @@ struct SimNode {
 
 impl SimNode {
     async fn open(node: NodeRef, url: String) -> SimNode {
-        let store = Store::open(&url).await.expect("open store");
+        // The settings of `licnode sim`: one reader connection instead of eight (a case opens
+        // nine stores and restarts some; opening connections was a tenth of its time). The
+        // engine's code is the same.
+        let store = Store::open_with(&url, StoreSettings::LIGHT)
+            .await
+            .expect("open store");
         let archive = Archive::with_level(store, &node.code, node.level);
         SimNode { node, url, archive }
     }
@@ -160,13 +166,18 @@ fn the_tree_converges_through_partitions_lost_repeated_and_reordered_messages_an
             (0..cases()).map(|case| base * 1_000_003 + case).collect()
         }
     };
-    let mut totals = Totals::default();
-    for seed in seeds {
-        // Shown with the output of a failing test: the case to replay.
-        eprintln!("case LICNODE_PROPTEST_SEED={seed}");
-        let summary = runtime.block_on(run_case(seed));
-        totals.add(&summary);
-    }
+    // One store is opened and migrated once; every node of every case starts from a copy of
+    // it, as a freshly installed node would (opening nine stores and running every migration on
+    // each was most of a case's time).
+    let template_dir = tempfile::tempdir().expect("tempdir");
+    let template = template_dir.path().join("template.db");
+    runtime.block_on(async {
+        let store = Store::open(&sqlite_url(&template))
+            .await
+            .expect("open the template");
+        store.close().await;
+    });
+    let totals = runtime.block_on(run_cases(seeds, template));
     eprintln!("{totals:?}");
     if totals.cases < 16 {
         return; // a replayed seed
@@ -213,14 +224,62 @@ impl Totals {
     }
 }
 
-async fn run_case(seed: u64) -> Totals {
+/// How many cases run at once: `LICNODE_PROPTEST_JOBS`, else one per core. A case spends most
+/// of its time handing statements to SQLite's connection threads, so cases in parallel keep
+/// every core busy; each case is still deterministic in its seed.
+fn jobs() -> usize {
+    match std::env::var("LICNODE_PROPTEST_JOBS") {
+        Ok(text) => text.parse().expect("LICNODE_PROPTEST_JOBS is a number"),
+        Err(_) => std::thread::available_parallelism().map_or(2, |cores| cores.get()),
+    }
+}
+
+/// Runs the cases of `seeds`, `jobs()` at a time; a failing case names its seed.
+async fn run_cases(seeds: Vec<u64>, template: PathBuf) -> Totals {
+    let mut totals = Totals::default();
+    let mut seeds = seeds.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    let mut seed_of = HashMap::new();
+    loop {
+        while running.len() < jobs().max(1) {
+            let Some(seed) = seeds.next() else { break };
+            // Shown with the output of a failing test: the case to replay.
+            eprintln!("case LICNODE_PROPTEST_SEED={seed}");
+            let template = template.clone();
+            let task = running.spawn(async move { run_case(seed, &template).await });
+            seed_of.insert(task.id(), seed);
+        }
+        match running.join_next_with_id().await {
+            None => return totals,
+            Some(Ok((_, summary))) => totals.add(&summary),
+            Some(Err(error)) => {
+                let seed = seed_of[&error.id()];
+                let message = match error.try_into_panic() {
+                    Ok(payload) => payload
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
+                        .unwrap_or_default(),
+                    Err(error) => error.to_string(),
+                };
+                panic!("case LICNODE_PROPTEST_SEED={seed} failed: {message}");
+            }
+        }
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+async fn run_case(seed: u64, template: &Path) -> Totals {
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut nodes = Vec::new();
     for (index, (code, level, _)) in tree().iter().enumerate() {
         let path: PathBuf = dir.path().join(format!("node{index}.db"));
-        let url = format!("sqlite://{}", path.display());
-        nodes.push(SimNode::open(NodeRef::new(*code, *level), url).await);
+        std::fs::copy(template, &path).expect("copy the template store");
+        nodes.push(SimNode::open(NodeRef::new(*code, *level), sqlite_url(&path)).await);
     }
     let mut totals = Totals::default();
     let mut mailbox = Mailbox::default();
