@@ -164,11 +164,14 @@ pub struct StoreSettings {
 }
 
 impl StoreSettings {
-    /// A node's store: a 64 MB writer cache and eight readers of 16 MB; SQLite's defaults for
-    /// the write-ahead log.
+    /// A node's store: a 16 MB writer cache and eight readers of 4 MB; SQLite's defaults for
+    /// the write-ahead log. The operating system's file cache holds the rest of a hot database
+    /// for every connection at once; larger private caches (64 MB and 16 MB before issue 14)
+    /// bought no throughput in `licnode bench sync` and most of its peak memory (BENCHMARKS.md,
+    /// "Memory").
     pub const NODE: StoreSettings = StoreSettings {
-        writer_cache_kib: 65_536,
-        reader_cache_kib: 16_384,
+        writer_cache_kib: 16_384,
+        reader_cache_kib: 4_096,
         readers: 8,
         wal_pages: None,
     };
@@ -262,7 +265,7 @@ impl Store {
                 .connect_with(options.clone())
                 .await
                 .map_err(open_error)?;
-            // Each reader keeps a smaller page cache than the writer (16 MB instead of 64): a
+            // Each reader keeps a smaller page cache than the writer (4 MB instead of 16): a
             // node has eight of them, and the operating system's cache serves what they share.
             let reader = SqlitePoolOptions::new()
                 .max_connections(settings.readers.max(1))

@@ -191,6 +191,24 @@ impl Store {
         }))
     }
 
+    /// The end of the change log ([`Store::last_seq`]) and the hash of the change numbered `seq`
+    /// ([`Store::change_hash_at`]), in one statement: what a pull checks before it reads, and a
+    /// child before it pushes (an empty session's reads are most of its time).
+    pub async fn log_end_with_hash_at(
+        &self,
+        seq: i64,
+    ) -> Result<(i64, Option<String>), StoreError> {
+        Ok(with_reader!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT (SELECT value FROM node_counters WHERE name = 'change_seq'), \
+                 (SELECT hash FROM changes WHERE seq = $1)",
+            )
+            .bind(seq)
+            .fetch_one(pool)
+            .await?
+        }))
+    }
+
     /// Change-log rows received from `origin` after `after`, in sequence order, at most
     /// `limit`: what a child sent, given back to it after it lost its copy.
     pub async fn changes_from_origin(

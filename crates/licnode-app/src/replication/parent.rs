@@ -308,15 +308,15 @@ async fn pull_once(
     // when the query finds fewer than `limit`, the child has considered everything up to
     // `high`: its cursor moves there even if nothing was for it, and the next round starts at
     // the end of the log instead of scanning it again.
-    let high = store.last_seq().await?;
+    let (high, own_at_after) = store.log_end_with_hash_at(request.after).await?;
     // The child's cursor names a change of this log: if this log no longer holds it there
     // (this node was restored from a backup), the child's cursor would skip what this node
     // writes next. It is told so, and pulls again from the start (held changes are skipped).
     if request.after > 0
         && let Some(expected) = &request.after_hash
     {
-        let held = match store.change_hash_at(request.after).await? {
-            Some(own) => own == *expected,
+        let held = match &own_at_after {
+            Some(own) => own == expected,
             None => request.after <= high,
         };
         if !held || request.after > high {
@@ -345,6 +345,8 @@ async fn pull_once(
         .collect();
     let next_hash = match next {
         0 => None,
+        // A quiet pull ends where it began: the hash there was read above.
+        next if next == request.after => own_at_after,
         next => store.change_hash_at(next).await?,
     };
     Ok(PullResponse {
