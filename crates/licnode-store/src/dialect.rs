@@ -6,9 +6,9 @@
 
 use sqlx::{Postgres, Sqlite};
 
-/// ` LIMIT n`, with the number written into the statement instead of bound. SQLite (since
-/// 3.47) re-prepares a statement whose `LIMIT` is a bound parameter every time the parameter is
-/// bound again (it plans for the value): a parse and a plan on every execution, which was the
+/// ` LIMIT n`, with the number written into the statement instead of bound. SQLite (3.51, as
+/// bundled) re-prepares a statement whose `LIMIT` is a bound parameter every time the parameter
+/// is bound again (it plans for the value): a parse and a plan on every execution, which was the
 /// largest single cost of reading the change log (issue 14). `limit` is an integer, never
 /// text, so it cannot carry SQL; statements differ only by the number, and each connection's
 /// statement cache keeps the few that recur.
