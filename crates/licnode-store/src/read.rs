@@ -156,7 +156,14 @@ impl Store {
                 let mut sql = QueryBuilder::<Sqlite>::new(format!(
                     "SELECT {RECORD_COLUMNS} FROM records r WHERE r.collection = "
                 ));
-                sql.push_bind(query.collection.clone());
+                // A collection of the model is written into the statement: the partial indexes
+                // on `records` (`WHERE collection = '…'`) make SQLite plan a bound collection
+                // for its value, preparing the statement again on every list. Any other name
+                // (which matches no record) stays bound.
+                match licnode_model::collection(&query.collection) {
+                    Some(collection) => sql.push(format!("'{}'", collection.name)),
+                    None => sql.push_bind(query.collection.clone()),
+                };
                 push_list_filters(&mut sql, query, |field| {
                     format!("json_extract(r.data, '$.{field}')")
                 });
