@@ -344,7 +344,19 @@ impl Config {
                 })
                 .map(|set| format!(" (set by {})", set.variable))
                 .unwrap_or_default();
-            anyhow::anyhow!("{key}{set_by}: {}", error.inner().message())
+            // The section's own refusal (a required key missing): name what the environment
+            // set in it, which may be what brought the section in.
+            let setters: Vec<&str> = overridden
+                .iter()
+                .filter(|set| key == format!("[{}]", set.section))
+                .map(|set| set.variable.as_str())
+                .collect();
+            let set_in_it = if setters.is_empty() {
+                String::new()
+            } else {
+                format!(" (keys of it set by {})", setters.join(", "))
+            };
+            anyhow::anyhow!("{key}{set_by}: {}{set_in_it}", error.inner().message())
         })
     }
 
@@ -522,6 +534,32 @@ mod tests {
         )
         .expect("override");
         assert_eq!(table["http"]["listen"].as_str(), Some("0.0.0.0:9"));
+    }
+
+    // Found by `tests/fuzz_config.rs`: a variable that sets a key of a section the file does
+    // not have brings the section in without its required keys; the refusal named the section
+    // but not the variable.
+    #[test]
+    fn a_section_brought_in_by_the_environment_and_left_incomplete_names_the_variable() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("licnode.toml");
+        std::fs::write(
+            &path,
+            "[node]\ncode = \"330000\"\nlevel = \"province\"\nname = \"x\"\n",
+        )
+        .expect("write");
+        let variable = "LICNODE_PUBLIC__REQUESTS_PER_SECOND";
+        let error = Config::load_with_environment(
+            &path,
+            vec![(variable.to_string(), "0".to_string())].into_iter(),
+        )
+        .expect_err("[public] without listen");
+        let message = format!("{error:#}");
+        assert!(
+            message.contains("[public]") && message.contains("listen"),
+            "{message}"
+        );
+        assert!(message.contains(variable), "{message}");
     }
 
     #[test]
