@@ -240,8 +240,9 @@ async fn run_cases(seeds: Vec<u64>, template: PathBuf) -> Totals {
     let mut seeds = seeds.into_iter();
     let mut running = tokio::task::JoinSet::new();
     let mut seed_of = HashMap::new();
+    let jobs = jobs().max(1);
     loop {
-        while running.len() < jobs().max(1) {
+        while running.len() < jobs {
             let Some(seed) = seeds.next() else { break };
             // Shown with the output of a failing test: the case to replay.
             eprintln!("case LICNODE_PROPTEST_SEED={seed}");
