@@ -62,9 +62,6 @@ pub struct SessionLink {
     pub acknowledged: i64,
     /// Changes pulled in this session.
     pub pulled_this_session: i64,
-    /// Changes of this node's log that go up and the parent had not acknowledged at the end of
-    /// the session.
-    pub lag_up: i64,
 }
 
 /// The links a page shows: this node's own, and a page of those reported from below, the
@@ -171,7 +168,8 @@ impl Archive {
             peer: session.parent.clone(),
             direction: LinkDirection::Parent,
             last_success_ms: Some(now_ms),
-            lag_up: Some(session.lag_up),
+            // A session reaches its end only once a read of the log found nothing more to push.
+            lag_up: Some(0),
             lag_down: Some(session.pulled_this_session),
             // The failures before this session, as the sync loop counted them.
             consecutive_failures: Some(
@@ -200,6 +198,23 @@ impl Archive {
             .map(|(_, state)| state))
     }
 
+    /// Changes of this node's log that go up and its parent has not acknowledged, counted now
+    /// (at most [`crate::replication::child::LAG_COUNTED`]); `None` until the first session with
+    /// the parent ended (the cursor it stores names the parent).
+    pub async fn lag_up(&self) -> Result<Option<i64>, StoreError> {
+        let acknowledged = self.store.sync_cursors_of_stream(SyncStream::Acked).await?;
+        let Some((code, seq)) = acknowledged.into_iter().next() else {
+            return Ok(None);
+        };
+        let Some(level) = level_of_code(&code) else {
+            return Ok(None);
+        };
+        let parent = NodeRef::new(code, level);
+        crate::replication::child::lag_up(&self.store, &self.scope.node_ref(), &parent, seq)
+            .await
+            .map(Some)
+    }
+
     /// The link to the parent as this node's sync loop last saved it, if it has a parent.
     pub async fn parent_link_report(&self) -> Result<Option<LinkReport>, StoreError> {
         let Some(state) = self.saved_parent_state().await? else {
@@ -215,7 +230,7 @@ impl Archive {
             peer: parent.clone(),
             direction: LinkDirection::Parent,
             last_success_ms: number(&state, "last_success_ms"),
-            lag_up: Some(number(&state, "lag_up").unwrap_or(0)),
+            lag_up: self.lag_up().await?,
             lag_down: number(&state, "pulled_last_session"),
             consecutive_failures: number(&state, "consecutive_failures"),
             quarantined: Some(self.store.quarantine_count_from(&parent).await?),

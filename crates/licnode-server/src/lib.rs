@@ -360,11 +360,14 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
     ];
     if let Some(link) = &state.link {
         let status = link.snapshot();
+        // Counted now (-1 when it cannot be: no session with the parent ended yet, or the
+        // store failed), like the other gauges of the store.
+        let lag_up = state.archive.lag_up().await.ok().flatten().unwrap_or(-1);
         gauges.extend([
             (
                 "licnode_sync_lag_up_changes",
-                "Changes of this node's log that go up and the parent had not acknowledged at the last session.",
-                status.lag_up as f64,
+                "Changes of this node's log that go up and the parent has not acknowledged (counted at most 10,000; -1 before the first session with the parent ended).",
+                lag_up as f64,
             ),
             (
                 "licnode_sync_last_success_timestamp_seconds",

@@ -208,7 +208,7 @@ pub(crate) fn staff_routes() -> Routes<AppState> {
             "/sync/status",
             status,
             Operation::new("The link to the parent: last attempt and success, failures, changes pushed and pulled, lag each way, quarantine")
-                .answers(200, "`node`, `last_seq`, `quarantined`, and `parent` (null without a link): the sync loop's status, `lag_up` (changes that go up not yet acknowledged by the parent), `lag_down_ms` (how long since this node last knew it held everything the parent had for it); `children`: each child's link as this end knows it (last session, lag, quarantine); `once_only`: `holder` (the process running the node's once-only work: report scheduler, retention sweep, certificate upkeep), `process` (this one), `this_process`"),
+                .answers(200, "`node`, `last_seq`, `quarantined`, and `parent` (null without a link): the sync loop's status, `lag_up` (changes that go up not yet acknowledged by the parent, counted when asked, at most 10,000; null before the first session with the parent ended), `lag_down_ms` (how long since this node last knew it held everything the parent had for it); `children`: each child's link as this end knows it (last session, lag, quarantine); `once_only`: `holder` (the process running the node's once-only work: report scheduler, retention sweep, certificate upkeep), `process` (this one), `this_process`"),
         )
         .post(
             "/sync/now",
@@ -272,10 +272,6 @@ pub struct LinkStatus {
     /// held (`audit_chain_not_extended`): the chain was rewritten after it was anchored.
     #[serde(default)]
     pub audit_chain_broken: Option<String>,
-    /// Changes of this node's log that go up and the parent had not acknowledged when the last
-    /// session ended (changes pulled from the parent are not counted: they came from it).
-    #[serde(default)]
-    pub lag_up: i64,
     /// How long the last session took, in milliseconds.
     #[serde(default)]
     pub last_session_ms: Option<u64>,
@@ -312,14 +308,19 @@ impl LinkHandle {
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, crate::ApiError> {
     let last_seq = state.archive.last_seq().await?;
     let quarantined = state.archive.quarantine_count().await?;
-    let link = state.link.as_ref().map(|link| {
-        let status = link.snapshot();
-        json!({
-            "status": status,
-            "lag_up": status.lag_up,
-            "lag_down_ms": status.in_step_at_ms.map(|at| (licnode_store::now_ms() - at).max(0)),
-        })
-    });
+    let link = match state.link.as_ref() {
+        Some(link) => {
+            let status = link.snapshot();
+            // Counted now, so a link that has been failing shows what accumulated since.
+            let lag_up = state.archive.lag_up().await?;
+            Some(json!({
+                "status": status,
+                "lag_up": lag_up,
+                "lag_down_ms": status.in_step_at_ms.map(|at| (licnode_store::now_ms() - at).max(0)),
+            }))
+        }
+        None => None,
+    };
     let children = state
         .archive
         .child_link_reports(licnode_store::now_ms())

@@ -21,7 +21,8 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 struct TestNode {
-    state: AppState,
+    /// The node's whole application, built once: building it renders the OpenAPI document.
+    router: axum::Router,
     tokens: Vec<String>,
     /// A licence the node holds, for the operations on one record.
     licence_id: String,
@@ -65,7 +66,7 @@ async fn node() -> TestNode {
         .record
         .id;
     TestNode {
-        state: AppState::new(
+        router: app(AppState::new(
             archive,
             NodeInfo {
                 code: "330000".into(),
@@ -73,7 +74,7 @@ async fn node() -> TestNode {
                 name: "测试节点".into(),
                 parent_url: None,
             },
-        ),
+        )),
         tokens,
         licence_id,
         _database: database,
@@ -103,7 +104,9 @@ async fn send(
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let request = request.body(Body::from(body)).expect("request");
-    let response = app(node.state.clone())
+    let response = node
+        .router
+        .clone()
         .oneshot(request)
         .await
         .expect("response");

@@ -123,6 +123,16 @@ pub struct CursorMove {
 impl Store {
     /// The cursor of `stream` with `peer`: 0 when nothing was stored yet.
     pub async fn sync_cursor(&self, peer: &str, stream: SyncStream) -> Result<i64, StoreError> {
+        Ok(self.stored_sync_cursor(peer, stream).await?.unwrap_or(0))
+    }
+
+    /// The cursor of `stream` with `peer`, `None` when none was ever stored (a link whose first
+    /// session has not ended).
+    pub async fn stored_sync_cursor(
+        &self,
+        peer: &str,
+        stream: SyncStream,
+    ) -> Result<Option<i64>, StoreError> {
         let seq: Option<i64> = with_reader!(&self.db, |pool| {
             sqlx::query_scalar("SELECT seq FROM sync_cursors WHERE peer = $1 AND stream = $2")
                 .bind(peer)
@@ -130,7 +140,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(seq.unwrap_or(0))
+        Ok(seq)
     }
 
     /// The cursor of `stream` with `peer` and the hash stored with it: (0, `None`) when nothing

@@ -44,10 +44,14 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 "failures        {} in a row",
                 state["consecutive_failures"].as_u64().unwrap_or(0)
             );
-            println!(
-                "lag up          {} changes that go up not yet acknowledged by the parent",
-                state["lag_up"].as_i64().unwrap_or(0)
-            );
+            match archive.lag_up().await? {
+                Some(lag) => println!(
+                    "lag up          {lag} changes that go up not yet acknowledged by the parent"
+                ),
+                None => {
+                    println!("lag up          unknown: no session with the parent has ended yet")
+                }
+            }
             println!(
                 "in step since   {} (held everything the parent had for this node)",
                 millis("in_step_at_ms")

@@ -399,7 +399,6 @@ pub async fn session_with(
         parent: parent.code.clone(),
         acknowledged: report.acknowledged,
         pulled_this_session: i64::try_from(report.pulled).unwrap_or(i64::MAX),
-        lag_up: report.lag_up,
     };
     crate::link_reports::hand_up(archive, client, base, &link, &mut transport.links_sent).await?;
     Ok(report)

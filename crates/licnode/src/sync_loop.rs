@@ -289,7 +289,6 @@ fn record(
             status.quarantined_by_parent_total += report.push_quarantined as u64;
             status.pulled_last_session = report.pulled as u64;
             status.acknowledged = report.acknowledged;
-            status.lag_up = report.lag_up;
             status.in_step_at_ms = status.last_success_ms;
             status.last_session_ms = Some(report.elapsed_ms);
             status.pushed_bytes_total += report.pushed_bytes;
@@ -338,7 +337,6 @@ async fn restore_totals(archive: &Archive, shared: &LinkHandle) {
         status.last_divergence = saved.last_divergence;
         status.last_success_ms = saved.last_success_ms;
         status.acknowledged = saved.acknowledged;
-        status.lag_up = saved.lag_up;
     }
 }
 

@@ -32,13 +32,10 @@ use crate::Archive;
 pub struct SessionReport {
     /// The parent, as it named itself and the transport confirmed.
     pub parent: String,
-    /// The last sequence number of this node's log the parent has acknowledged.
+    /// The last sequence number of this node's log the parent has acknowledged. A session ends
+    /// only once a read of the log found nothing after it that goes up, so a finished session
+    /// owes the parent nothing; what is owed later is counted when asked ([`lag_up`]).
     pub acknowledged: i64,
-    /// Changes of this node's log that go up and the parent had not acknowledged at the
-    /// session's last read of the log; changes that came from the parent are never counted. A
-    /// session ends only once that read found nothing more to push, so a finished session
-    /// reports 0 (a write after it wakes the next session).
-    pub lag_up: i64,
     /// Changes pushed to the parent and applied there.
     pub pushed: usize,
     /// Changes pushed that the parent already had.
@@ -130,6 +127,32 @@ fn batch_bytes(request: &PushRequest) -> usize {
         .sum()
 }
 
+/// Most changes [`lag_up`] counts: a link cut off longer shows at least this many.
+pub const LAG_COUNTED: i64 = 10_000;
+
+/// Changes of this node's log after `acknowledged` (the parent's cursor of it) that go up to
+/// `parent` (at most [`LAG_COUNTED`]); changes that came from the parent are never counted.
+/// Counted when asked — by the status, the metric, `licnode status` — so that a link that has
+/// failed for a day shows what accumulated, not what its last good session left.
+pub async fn lag_up(
+    store: &Store,
+    local: &NodeRef,
+    parent: &NodeRef,
+    acknowledged: i64,
+) -> Result<i64, StoreError> {
+    let up = collections_for(local, parent, Link::Parent, Flow::Send);
+    if up.is_empty() {
+        return Ok(0);
+    }
+    let rows = store
+        .changes_after_not_from(acknowledged, Some(&up), Some(&parent.code), LAG_COUNTED)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter(|row| goes_to(local, parent, Link::Parent, row))
+        .count() as i64)
+}
+
 /// Who watches a session's progress: called after every batch with the figures so far.
 pub type Progress<'a> = &'a (dyn Fn(&SessionReport) + Send + Sync);
 
@@ -155,9 +178,6 @@ pub async fn run_session<T: Transport + Clone + 'static>(
     session.report.parent = session.parent.to_string();
     let cursor = session.pull_all(transport).await?;
     session.push_all(transport, cursor).await?;
-    // The push returns only after a read of the log found nothing after what the parent
-    // acknowledged: nothing was waiting then (counting it again was one more read a session).
-    session.report.lag_up = 0;
     session.tick();
     Ok(session.report)
 }
@@ -325,8 +345,12 @@ impl Session<'_> {
             acknowledged = self.push_pipelined(transport, &up, acknowledged).await?;
         }
         self.report.acknowledged = acknowledged;
-        // Remembered so that an offline bundle starts where the parent stands.
-        if acknowledged > store.sync_cursor(&parent.code, SyncStream::Acked).await? {
+        // Remembered so that an offline bundle starts where the parent stands, and stored at
+        // the first session even at 0: it names the parent the lag up is counted for.
+        let stored = store
+            .stored_sync_cursor(&parent.code, SyncStream::Acked)
+            .await?;
+        if stored.is_none_or(|stored| acknowledged > stored) {
             store
                 .advance_sync_cursor(&parent.code, SyncStream::Acked, acknowledged)
                 .await?;
