@@ -19,6 +19,15 @@ impl Archive {
         self.store.newest_anchor(node).await
     }
 
+    /// Whether the parent took the anchor of this node's audit head as it stands (the newest
+    /// own anchor was accepted and nothing was audited since): then a session has nothing to
+    /// anchor.
+    pub async fn own_head_anchored(&self) -> Result<bool, StoreError> {
+        self.store
+            .newest_anchor_is_head(&self.scope.node_code)
+            .await
+    }
+
     /// Appends one entry to the audit log; returns its number.
     pub async fn audit(&self, entry: AuditEntry) -> Result<i64, StoreError> {
         self.store.audit(entry).await

@@ -160,9 +160,7 @@ impl Archive {
         session: &SessionLink,
         now_ms: i64,
     ) -> Result<Vec<LinkReport>, StoreError> {
-        let store = &self.store;
-        let saved = self.saved_parent_state().await?;
-        let quarantined = store.quarantine_count_from(&session.parent).await?;
+        let (saved, quarantined, pulled) = self.store.parent_link_figures(&session.parent).await?;
         let mut reports = vec![LinkReport {
             node: self.scope.node_code.clone(),
             peer: session.parent.clone(),
@@ -180,7 +178,7 @@ impl Archive {
             ),
             quarantined: Some(quarantined),
             acknowledged: Some(session.acknowledged),
-            pulled: Some(store.sync_cursor(&session.parent, SyncStream::Pull).await?),
+            pulled: Some(pulled),
             reported_at_ms: now_ms,
         }];
         reports.extend(self.child_link_reports(now_ms).await?);
@@ -244,6 +242,10 @@ impl Archive {
     /// completed a session here (its last report) or last pushed, the lag up it reported, the
     /// changes of this node's log after its pull cursor, what this node quarantined of it.
     pub async fn child_link_reports(&self, now_ms: i64) -> Result<Vec<LinkReport>, StoreError> {
+        if !licnode_sync::may_have_children(self.scope.level) {
+            // A leaf has no links below it: nothing to read at the end of every session.
+            return Ok(Vec::new());
+        }
         let store = &self.store;
         let own = &self.scope.node_code;
         let last_seq = store.last_seq().await?;
@@ -317,13 +319,21 @@ impl Archive {
             .await?)
     }
 
-    /// The reports that arrived after `after_key`, at most `limit`: what this node relays up.
-    pub async fn link_reports_after(
+    /// Up to `limit` reports that arrived after what was last relayed to `parent`, in arrival
+    /// order: what this node relays up. A leaf holds none (they come only from children).
+    pub async fn link_reports_to_relay(
         &self,
-        after_key: i64,
+        parent: &str,
         limit: i64,
     ) -> Result<Vec<HeldLinkReport>, StoreError> {
-        self.store.link_reports_after(after_key, limit).await
+        if !licnode_sync::may_have_children(self.scope.level) {
+            return Ok(Vec::new());
+        }
+        let cursor = self
+            .store
+            .sync_cursor(parent, SyncStream::LinksRelayed)
+            .await?;
+        self.store.link_reports_after(cursor, limit).await
     }
 
     /// This node's own links and page `page` (from 1) of those reported from below, the

@@ -534,6 +534,21 @@ impl Store {
             .pop())
     }
 
+    /// Whether the newest anchor held of `node` (this node) was accepted and anchors the audit
+    /// chain's head as it stands: the parent took this very head and nothing was audited since.
+    /// One statement, for the question every quiet session asks.
+    pub async fn newest_anchor_is_head(&self, node: &str) -> Result<bool, StoreError> {
+        let sql = "SELECT COUNT(*) FROM audit_anchors a JOIN audit_head h ON h.id = 1 \
+                   WHERE a.node = $1 AND a.extends AND a.audit_seq = h.seq \
+                   AND a.audit_hash = h.hash AND a.anchor_key = \
+                   (SELECT MAX(b.anchor_key) FROM audit_anchors b WHERE b.node = a.node)";
+        let count: i64 = with_reader!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(node)
+            .fetch_one(pool)
+            .await?);
+        Ok(count > 0)
+    }
+
     /// The anchors of `node` that did not extend the one before them: evidence that its chain
     /// was rewritten.
     pub async fn broken_anchors(&self, node: &str) -> Result<Vec<HeldAnchor>, StoreError> {

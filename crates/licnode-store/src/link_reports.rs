@@ -313,6 +313,28 @@ impl Store {
         .await?))
     }
 
+    /// What this node's report of its link to `parent` carries, read in one statement (every
+    /// session's end asks it): the sync loop's saved state of the link (`None` before it saved
+    /// one), the changes received from `parent` that sit in quarantine, and this node's pull
+    /// cursor of `parent`'s log.
+    pub async fn parent_link_figures(
+        &self,
+        parent: &str,
+    ) -> Result<(Option<serde_json::Value>, i64, i64), StoreError> {
+        let sql = "SELECT (SELECT state FROM link_state WHERE peer = 'parent'), \
+                   (SELECT COUNT(*) FROM quarantine WHERE peer = $1), \
+                   COALESCE((SELECT seq FROM sync_cursors WHERE peer = $1 AND stream = $2), 0)";
+        let (state, quarantined, pulled): (Option<String>, i64, i64) =
+            with_reader!(&self.db, |pool| sqlx::query_as(sql)
+                .bind(parent)
+                .bind(crate::SyncStream::Pull.as_str())
+                .fetch_one(pool)
+                .await?);
+        let state =
+            state.map(|state| serde_json::from_str(&state).unwrap_or(serde_json::Value::Null));
+        Ok((state, quarantined, pulled))
+    }
+
     /// How many changes received from `peer` sit in quarantine.
     pub async fn quarantine_count_from(&self, peer: &str) -> Result<i64, StoreError> {
         Ok(with_reader!(&self.db, |pool| sqlx::query_scalar(

@@ -314,6 +314,56 @@ fn anchor(
     (payload, signed)
 }
 
+/// The one read a quiet session makes about anchoring: is the newest own anchor an accepted
+/// one of the audit head as it stands?
+#[tokio::test]
+async fn the_own_head_counts_as_anchored_only_while_the_newest_accepted_anchor_names_it() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _url, _database) = open(backend, dir.path()).await;
+        fill(&store, 2).await;
+        assert!(!store.newest_anchor_is_head("330106").await.expect("read"));
+        let genesis = licnode_store::audit::GENESIS_HASH;
+        let (seq, hash) = store.audit_head().await.expect("head");
+        let own = |verdict: bool, previous: (i64, String), n: u8| {
+            let store = store.clone();
+            async move {
+                let (seq, hash) = store.audit_head().await.expect("head");
+                let (payload, signed) = anchor("330106", seq, &hash, (previous.0, &previous.1), n);
+                store
+                    .record_anchor(&payload, &signed, "330106", "330106", Some(verdict), 5)
+                    .await
+                    .expect("record");
+            }
+        };
+        own(true, (0, genesis.to_owned()), 1).await;
+        assert!(
+            store.newest_anchor_is_head("330106").await.expect("read"),
+            "{backend:?}"
+        );
+        // Another node's anchor is not this node's.
+        assert!(!store.newest_anchor_is_head("330108").await.expect("read"));
+        // Something audited since: the head moved past the anchor.
+        fill(&store, 1).await;
+        assert!(
+            !store.newest_anchor_is_head("330106").await.expect("read"),
+            "{backend:?}"
+        );
+        // The new head anchored but refused by the parent (evidence): not anchored.
+        own(false, (seq, hash.clone()), 2).await;
+        assert!(
+            !store.newest_anchor_is_head("330106").await.expect("read"),
+            "{backend:?}"
+        );
+        own(true, (seq, hash), 3).await;
+        assert!(
+            store.newest_anchor_is_head("330106").await.expect("read"),
+            "{backend:?}"
+        );
+        store.close().await;
+    }
+}
+
 #[tokio::test]
 async fn a_witness_keeps_an_anchor_that_no_longer_extends_the_last_one_and_flags_it() {
     for backend in BACKENDS {

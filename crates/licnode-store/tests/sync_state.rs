@@ -221,6 +221,31 @@ async fn malformed_changes_and_changes_missing_a_dependency_are_quarantined() {
                 .expect("c"),
             2
         );
+        // The figures a session's link report reads in one statement, keyed by the peer: its
+        // saved state, what sits in quarantine from it, the pull cursor of its log.
+        let figures = |peer: &'static str| {
+            let province = province.clone();
+            async move {
+                let (state, quarantined, pulled) =
+                    province.parent_link_figures(peer).await.expect("figures");
+                (
+                    state.map(|state| state["sessions"].clone()),
+                    quarantined,
+                    pulled,
+                )
+            }
+        };
+        assert_eq!(figures("330106").await, (None, 3, 0), "{backend}");
+        province
+            .save_link_state("parent", &json!({ "sessions": 4 }))
+            .await
+            .expect("save");
+        province
+            .reset_sync_cursor("330106", SyncStream::Pull, 7)
+            .await
+            .expect("cursor");
+        assert_eq!(figures("330106").await, (Some(json!(4)), 3, 7), "{backend}");
+        assert_eq!(figures("330000").await, (Some(json!(4)), 0, 0), "{backend}");
         county.close().await;
         province.close().await;
     }

@@ -14,4 +14,4 @@ pub use authority::{
     Scope, addressed_body, collections_for, decide, edit_reaches_creator, level_of_code,
     may_author, relation, rule, rules,
 };
-pub use tree::{child_prefectures_problem, direct_child_problem};
+pub use tree::{child_prefectures_problem, direct_child_problem, may_have_children};

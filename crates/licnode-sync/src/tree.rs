@@ -20,6 +20,13 @@ use licnode_model::divisions;
 
 use crate::authority::{NodeRef, level_of_code};
 
+/// Whether a node of `level` can have direct children at all (the table above): a county, a
+/// review department and an inspection body are leaves, so nothing of another node reaches
+/// them from below — no pushes, no link reports, no anchors to relay.
+pub fn may_have_children(level: Level) -> bool {
+    matches!(level, Level::National | Level::Province | Level::Prefecture)
+}
+
 /// Why `peer` is not a direct child of `parent` in the tree, if it is not. `child_prefectures`
 /// are the prefectures below `parent` (a province) that run a node of their own.
 pub fn direct_child_problem(
@@ -106,6 +113,25 @@ mod tests {
 
     fn node(code: &str, level: Level) -> NodeRef {
         NodeRef::new(code, level)
+    }
+
+    #[test]
+    fn a_leaf_is_a_level_that_direct_child_problem_gives_no_child() {
+        let nodes = [
+            node("100000", Level::National),
+            node("330000", Level::Province),
+            node("330100", Level::Prefecture),
+            node("330106", Level::County),
+            node("330108", Level::County),
+            node("RD0001", Level::ReviewDepartment),
+            node("IB0001", Level::InspectionBody),
+        ];
+        for parent in &nodes {
+            let has_a_child = nodes
+                .iter()
+                .any(|peer| direct_child_problem(parent, peer, &[]).is_none());
+            assert_eq!(may_have_children(parent.level), has_a_child, "{parent}");
+        }
     }
 
     #[test]

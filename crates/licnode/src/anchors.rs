@@ -42,18 +42,14 @@ pub async fn hand_up(
     base: &str,
     parent_code: &str,
 ) -> anyhow::Result<HandUpReport> {
-    let own_code = archive.scope.node_ref().code;
     let mut report = HandUpReport::default();
-    let (head_seq, head_hash) = archive.audit_head().await?;
     // The parent took the anchor of this very head at an earlier session and nothing has been
-    // audited here since: no round trip to ask it again (a quiet session costs no more).
-    let accepted = archive.newest_anchor(&own_code).await?;
-    if accepted
-        .is_some_and(|own| own.extends && own.audit_seq == head_seq && own.audit_hash == head_hash)
-    {
+    // audited here since: no round trip to ask it again (a quiet session costs one read).
+    if archive.own_head_anchored().await? {
         report.relayed = relay(archive, client, base, parent_code).await?;
         return Ok(report);
     }
+    let (head_seq, head_hash) = archive.audit_head().await?;
     let standing: AnchorStanding = match client.get_json(&format!("{base}{ANCHOR_PATH}")).await {
         Ok(standing) => standing,
         // A parent that does not keep anchors yet (an older release during an upgrade): the

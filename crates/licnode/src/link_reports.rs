@@ -104,19 +104,17 @@ async fn relay(
     base: &str,
     parent_code: &str,
 ) -> anyhow::Result<usize> {
-    let mut cursor = archive.link_reports_relayed_to(parent_code).await?;
     let mut kept = 0;
     loop {
         let held = archive
-            .link_reports_after(cursor, MAX_LINK_REPORT_BATCH as i64)
+            .link_reports_to_relay(parent_code, MAX_LINK_REPORT_BATCH as i64)
             .await?;
         let Some(last_key) = held.last().map(|held| held.report_key) else {
             break;
         };
         let reports: Vec<LinkReport> = held.into_iter().map(|held| held.report).collect();
         kept += send(client, base, &reports).await?;
-        cursor = last_key;
-        archive.link_reports_relayed(parent_code, cursor).await?;
+        archive.link_reports_relayed(parent_code, last_key).await?;
     }
     Ok(kept)
 }

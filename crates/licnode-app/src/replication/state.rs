@@ -50,13 +50,6 @@ impl Archive {
         self.store.sync_cursor(child, SyncStream::Push).await
     }
 
-    /// The key after which link reports are still to be relayed to `parent`.
-    pub async fn link_reports_relayed_to(&self, parent: &str) -> Result<i64, StoreError> {
-        self.store
-            .sync_cursor(parent, SyncStream::LinksRelayed)
-            .await
-    }
-
     /// Notes that `parent` answered the relay of every link report up to `up_to`.
     pub async fn link_reports_relayed(&self, parent: &str, up_to: i64) -> Result<(), StoreError> {
         self.store
