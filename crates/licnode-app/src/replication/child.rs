@@ -302,7 +302,8 @@ impl Session<'_> {
         };
         let mut acknowledged = cursor.acknowledged;
         let mut restart = false;
-        if let Some(divergence) = divergence(store, &cursor).await? {
+        let (diverged, log_end) = divergence(store, &cursor).await?;
+        if let Some(divergence) = diverged {
             tracing::warn!(
                 parent = %parent,
                 %divergence,
@@ -341,7 +342,10 @@ impl Session<'_> {
             let answer = transport.push(&request).await?;
             acknowledged = self.acknowledged(up_to, bytes, answer)?;
         }
-        if !up.is_empty() {
+        // A log that ends where the parent acknowledged has nothing more to send: no read of it
+        // (a write after the check wakes the next session).
+        let nothing_after = !restart && log_end == Some(acknowledged);
+        if !up.is_empty() && !nothing_after {
             acknowledged = self.push_pipelined(transport, &up, acknowledged).await?;
         }
         self.report.acknowledged = acknowledged;
@@ -495,31 +499,34 @@ impl Session<'_> {
 /// Why this node's log and the parent's cursor for it (`cursor`) diverged, if they did: the
 /// parent acknowledged past the end of this log, or names another change than this log holds
 /// at that place. A cursor stored without a hash is checked by length only; a place whose change
-/// an approved destruction removed (Art. 38) cannot be checked and is taken as agreeing.
+/// an approved destruction removed (Art. 38) cannot be checked and is taken as agreeing. With
+/// the finding comes the end of this log when it was read (it is, whenever the parent
+/// acknowledged anything).
 pub async fn divergence(
     store: &Store,
     cursor: &CursorResponse,
-) -> Result<Option<String>, StoreError> {
+) -> Result<(Option<String>, Option<i64>), StoreError> {
     if cursor.acknowledged <= 0 {
-        return Ok(None);
+        return Ok((None, None));
     }
     let (last, own) = store.log_end_with_hash_at(cursor.acknowledged).await?;
     if last < cursor.acknowledged {
-        return Ok(Some(format!(
-            "the parent acknowledged change {} of this node's log, which ends at {last}",
-            cursor.acknowledged
-        )));
+        return Ok((
+            Some(format!(
+                "the parent acknowledged change {} of this node's log, which ends at {last}",
+                cursor.acknowledged
+            )),
+            Some(last),
+        ));
     }
-    let Some(expected) = &cursor.acknowledged_hash else {
-        return Ok(None);
-    };
-    match own {
-        Some(own) if own != *expected => Ok(Some(format!(
+    let finding = match (own, &cursor.acknowledged_hash) {
+        (Some(own), Some(expected)) if own != *expected => Some(format!(
             "the parent acknowledged change {} as {expected}, but this node's change there is {own}",
             cursor.acknowledged
-        ))),
-        _ => Ok(None),
-    }
+        )),
+        _ => None,
+    };
+    Ok((finding, Some(last)))
 }
 
 /// Takes back from `parent` the changes this node sent it (its own and those it relayed from
