@@ -219,6 +219,32 @@ impl Store {
         }))
     }
 
+    /// [`Store::log_end_with_hash_at`] and the cursor of `stream` with `peer` with its hash
+    /// ([`Store::sync_cursor_with_hash`]), in one statement: what a session's pull reads, whose
+    /// answer says where this node stands on the child's log.
+    pub async fn log_end_with_hash_at_and_cursor(
+        &self,
+        seq: i64,
+        peer: &str,
+        stream: SyncStream,
+    ) -> Result<((i64, Option<String>), (i64, Option<String>)), StoreError> {
+        let (end, hash, cursor, cursor_hash): (i64, Option<String>, i64, Option<String>) =
+            with_reader!(&self.db, |pool| {
+                sqlx::query_as(
+                    "SELECT (SELECT value FROM node_counters WHERE name = 'change_seq'), \
+                     (SELECT hash FROM changes WHERE seq = $1), \
+                     COALESCE((SELECT seq FROM sync_cursors WHERE peer = $2 AND stream = $3), 0), \
+                     (SELECT hash FROM sync_cursors WHERE peer = $2 AND stream = $3)",
+                )
+                .bind(seq)
+                .bind(peer)
+                .bind(stream.as_str())
+                .fetch_one(pool)
+                .await?
+            });
+        Ok(((end, hash), (cursor, cursor_hash)))
+    }
+
     /// Change-log rows received from `origin` after `after`, in sequence order, at most
     /// `limit`: what a child sent, given back to it after it lost its copy.
     pub async fn changes_from_origin(

@@ -255,11 +255,11 @@ pub async fn pull(
     let wait = request.wait_ms.unwrap_or(0).min(MAX_WAIT_MS);
     let mut log = archive.store.watch_log();
     log.borrow_and_update();
-    let answer = pull_once(archive, &local, child, &request).await?;
     if wait == 0 {
         // A session's pull: its answer tells where the parent stands for the push that follows.
-        return with_cursor(archive, child, answer).await;
+        return pull_once(archive, &local, child, &request, true).await;
     }
+    let answer = pull_once(archive, &local, child, &request, false).await?;
     if !answer.changes.is_empty() || !answer.caught_up {
         return Ok(answer);
     }
@@ -271,7 +271,7 @@ pub async fn pull(
     while let Ok(Ok(())) = tokio::time::timeout_at(deadline, log.changed()).await {
         request.after = answer.next;
         request.after_hash.clone_from(&answer.next_hash);
-        answer = pull_once(archive, &local, child, &request).await?;
+        answer = pull_once(archive, &local, child, &request, false).await?;
         if !answer.changes.is_empty() || !answer.caught_up {
             break;
         }
@@ -279,27 +279,16 @@ pub async fn pull(
     Ok(answer)
 }
 
-/// `answer` with what this node has stored of `child`'s log, when the child sends it anything
-/// (read after the changes, so it is as fresh as a `cursor` exchange after the pull would be).
-/// Only a session's pulls carry it: a long-poll's answer is stored without a push after it.
-async fn with_cursor(
-    archive: &Archive,
-    child: &NodeRef,
-    mut answer: PullResponse,
-) -> Result<PullResponse, SyncError> {
-    answer.acknowledged = match cursor(archive, child).await {
-        Ok(stored) => Some(stored),
-        Err(SyncError::NotAChild { .. }) => None,
-        Err(error) => return Err(error),
-    };
-    Ok(answer)
-}
-
+/// One look at the log for `child` after its cursor. `with_cursor` (a session's pull) adds what
+/// this node has stored of the child's log, when the child sends it anything, read with the
+/// log's end in one statement — the push that follows starts there. A long-poll's answer is
+/// stored without a push after it and goes without.
 async fn pull_once(
     archive: &Archive,
     local: &NodeRef,
     child: &NodeRef,
     request: &PullRequest,
+    with_cursor: bool,
 ) -> Result<PullResponse, SyncError> {
     let store = &archive.store;
     let collections = collections_for(local, child, Link::Child, Flow::Send);
@@ -308,7 +297,19 @@ async fn pull_once(
     // when the query finds fewer than `limit`, the child has considered everything up to
     // `high`: its cursor moves there even if nothing was for it, and the next round starts at
     // the end of the log instead of scanning it again.
-    let (high, own_at_after) = store.log_end_with_hash_at(request.after).await?;
+    let sends_up = with_cursor && link_to(archive, child, Flow::Receive).is_ok();
+    let ((high, own_at_after), stored) = if sends_up {
+        let (position, (acknowledged, acknowledged_hash)) = store
+            .log_end_with_hash_at_and_cursor(request.after, &child.code, SyncStream::Push)
+            .await?;
+        let stored = CursorResponse {
+            acknowledged,
+            acknowledged_hash,
+        };
+        (position, Some(stored))
+    } else {
+        (store.log_end_with_hash_at(request.after).await?, None)
+    };
     // The child's cursor names a change of this log: if this log no longer holds it there
     // (this node was restored from a backup), the child's cursor would skip what this node
     // writes next. It is told so, and pulls again from the start (held changes are skipped).
@@ -334,9 +335,15 @@ async fn pull_once(
     }
     // What came from the child is skipped in the query: it fills this log past the child's
     // cursor after each of its pushes, and a pull should not load it to drop it.
-    let rows = store
-        .changes_after_not_from(request.after, Some(&collections), Some(&child.code), limit)
-        .await?;
+    // A log that ends at the child's cursor has nothing after it: no read of it (the quiet
+    // pull of every session and every long-poll's first look).
+    let rows = if request.after >= high {
+        Vec::new()
+    } else {
+        store
+            .changes_after_not_from(request.after, Some(&collections), Some(&child.code), limit)
+            .await?
+    };
     let (rows, next, caught_up) = cut_batch(rows, limit, request.after, high);
     let changes = rows
         .into_iter()
@@ -354,7 +361,7 @@ async fn pull_once(
         next,
         next_hash,
         caught_up,
-        acknowledged: None,
+        acknowledged: stored,
     })
 }
 
