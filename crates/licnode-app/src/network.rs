@@ -204,10 +204,9 @@ impl Archive {
         let Some((code, seq)) = acknowledged.into_iter().next() else {
             return Ok(None);
         };
-        let Some(level) = level_of_code(&code) else {
+        let Some(parent) = node_of(&code) else {
             return Ok(None);
         };
-        let parent = NodeRef::new(code, level);
         crate::replication::child::lag_up(&self.store, &self.scope.node_ref(), &parent, seq)
             .await
             .map(Some)
