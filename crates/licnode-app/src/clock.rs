@@ -27,6 +27,13 @@ pub trait Clock: Send + Sync + 'static {
     fn today(&self) -> NaiveDate {
         self.now_china().date_naive()
     }
+
+    /// How far this clock runs from the machine's, in milliseconds, when that is fixed: the
+    /// node's certificate checks, which rustls makes at the machine's time, are moved by it.
+    /// 0 for the machine's clock and for a clock that moves only when told ([`ManualClock`]).
+    fn offset_from_machine_ms(&self) -> i64 {
+        0
+    }
 }
 
 /// A clock shared between the parts of a node.
@@ -68,6 +75,10 @@ pub struct OffsetClock {
 impl Clock for OffsetClock {
     fn now_ms(&self) -> i64 {
         licnode_store::now_ms().saturating_add(self.offset_ms)
+    }
+
+    fn offset_from_machine_ms(&self) -> i64 {
+        self.offset_ms
     }
 }
 

@@ -276,13 +276,60 @@ fn refusal(url: &str, response: &http::Response<Bytes>) -> ClientError {
 
 /// The error and its causes, joined: hyper's own message ("client error (Connect)") says
 /// little without them.
-fn error_chain(error: &dyn std::error::Error) -> String {
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
         message.push_str(": ");
+        // A certificate refused in the handshake is said with its stable reason
+        // (`expired: …`), not as the rustls error's debug form that carries it.
+        if let Some(refusal) = tls_refusal(cause) {
+            message.push_str("the peer's certificate is refused: ");
+            message.push_str(&refusal.to_string());
+            break;
+        }
         message.push_str(&cause.to_string());
         source = cause.source();
     }
     message
+}
+
+/// The refusal a TLS error carries, read through the `io::Error`s the connector wraps it in
+/// (tokio-rustls wraps it once, hyper-rustls once more).
+fn tls_refusal(cause: &(dyn std::error::Error + 'static)) -> Option<crate::Refusal> {
+    let mut error = cause;
+    for _ in 0..4 {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return Some(crate::Refusal::from_rustls(tls));
+        }
+        error = error.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+    use crate::{Refusal, RefusalReason};
+
+    /// What hyper's client error looks like around a handshake that failed.
+    #[derive(Debug, thiserror::Error)]
+    #[error("client error (Connect)")]
+    struct Connect(#[source] std::io::Error);
+
+    #[test]
+    fn a_certificate_refused_in_the_handshake_is_said_by_its_reason() {
+        let refusal = Refusal::new(RefusalReason::Expired, "CertExpired");
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, refusal.into_rustls());
+        let wrapped_again = std::io::Error::other(io);
+        assert_eq!(
+            error_chain(&Connect(wrapped_again)),
+            "client error (Connect): the peer's certificate is refused: expired: CertExpired"
+        );
+        let other = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(
+            error_chain(&Connect(other)),
+            "client error (Connect): refused"
+        );
+    }
 }

@@ -54,6 +54,10 @@ pub struct NodeTlsSettings {
     pub pki_dir: PathBuf,
     /// Refuse every peer whose chain has a CRL older than this (`crl_stale`).
     pub max_crl_age: Duration,
+    /// How far the node's clock runs from the machine's, in milliseconds: certificates and
+    /// CRLs are checked at the node's time, as its deadlines and retention are (0 but where a
+    /// development build moves the clock, `LICNODE_CLOCK_OFFSET_MS`).
+    pub clock_offset_ms: i64,
 }
 
 impl NodeTlsSettings {
@@ -62,6 +66,7 @@ impl NodeTlsSettings {
         NodeTlsSettings {
             pki_dir: NodePkiPaths::of_node_dir(node_dir).dir,
             max_crl_age: DEFAULT_MAX_CRL_AGE,
+            clock_offset_ms: 0,
         }
     }
 }
@@ -103,6 +108,28 @@ impl Shared {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
+
+    /// The node's time, at which certificates and CRLs are checked (rustls hands the verifiers
+    /// the machine's).
+    fn now(&self) -> UnixTime {
+        UnixTime::since_unix_epoch(
+            node_time(self.settings.clock_offset_ms)
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// The machine's time moved by `offset_ms`.
+fn node_time(offset_ms: i64) -> SystemTime {
+    let now = SystemTime::now();
+    let offset = Duration::from_millis(offset_ms.unsigned_abs());
+    let moved = if offset_ms >= 0 {
+        now.checked_add(offset)
+    } else {
+        now.checked_sub(offset)
+    };
+    moved.unwrap_or(now)
 }
 
 impl std::fmt::Debug for Shared {
@@ -126,7 +153,10 @@ impl NodeTls {
     /// Loads the node's key, certificate chain, root and CRLs.
     pub fn load(settings: NodeTlsSettings) -> Result<Self, PkiError> {
         let material = load_material(&settings.pki_dir)?;
-        if material.own.renewal_due(SystemTime::now()) {
+        if material
+            .own
+            .renewal_due(node_time(settings.clock_offset_ms))
+        {
             tracing::warn!(
                 code = %material.own.code,
                 serial = %material.own.serial,
@@ -210,7 +240,7 @@ impl NodeTls {
             &material.trust,
             leaf,
             intermediates,
-            UnixTime::now(),
+            self.shared.now(),
             &policy,
         )
         .map_err(|refusal| (refusal.reason.code().to_owned(), refusal.detail))?;
@@ -261,7 +291,7 @@ impl NodeTls {
                 &material.trust,
                 leaf,
                 intermediates,
-                UnixTime::now(),
+                self.shared.now(),
                 &ChainPolicy::dialling(),
             )
             .map_err(|refusal| {
@@ -533,10 +563,11 @@ impl ClientCertVerifier for AcceptingVerifier {
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
+        _machine_time: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         let material = self.shared.current();
         let policy = ChainPolicy::accepting(self.shared.settings.max_crl_age);
+        let now = self.shared.now();
         match verify_node_chain(&material.trust, end_entity, intermediates, now, &policy) {
             Ok(_) => Ok(ClientCertVerified::assertion()),
             // Recorded by the accept loop, which knows the peer's address.
@@ -603,15 +634,16 @@ impl ServerCertVerifier for DiallingVerifier {
         intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
-        now: UnixTime,
+        machine_time: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let material;
-        let trust: &TrustMaterial = match &self.trust {
+        let (trust, now): (&TrustMaterial, UnixTime) = match &self.trust {
             TrustSource::Node(shared) => {
                 material = shared.current();
-                &material.trust
+                (&material.trust, shared.now())
             }
-            TrustSource::Fixed(trust) => trust,
+            // A node enrolling has no clock of its own yet.
+            TrustSource::Fixed(trust) => (trust, machine_time),
         };
         let result = verify_node_chain(
             trust,

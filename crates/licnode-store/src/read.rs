@@ -277,14 +277,40 @@ impl Store {
         not_from: Option<&str>,
         limit: i64,
     ) -> Result<Vec<LoggedChange>, StoreError> {
+        self.read_changes_after(after, collections, not_from, limit, CHANGE_COLUMNS)
+            .await
+    }
+
+    /// [`Store::changes_after_not_from`] without the changes' bytes (`bytes` is left empty):
+    /// for counting what a peer is owed, where only the rows' metadata decides.
+    pub async fn change_metadata_after_not_from(
+        &self,
+        after: i64,
+        collections: Option<&[&str]>,
+        not_from: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<LoggedChange>, StoreError> {
+        self.read_changes_after(after, collections, not_from, limit, CHANGE_METADATA_COLUMNS)
+            .await
+    }
+
+    async fn read_changes_after(
+        &self,
+        after: i64,
+        collections: Option<&[&str]>,
+        not_from: Option<&str>,
+        limit: i64,
+        columns: &str,
+    ) -> Result<Vec<LoggedChange>, StoreError> {
         match &self.db {
             Db::Sqlite { reader, .. } => {
-                let mut sql = changes_query::<Sqlite>(after, collections, not_from, limit);
+                let mut sql = changes_query::<Sqlite>(columns, after, collections, not_from, limit);
                 let rows = sql.build().fetch_all(reader).await?;
                 rows.iter().map(change_row).collect()
             }
             Db::Postgres { pool } => {
-                let mut sql = changes_query::<Postgres>(after, collections, not_from, limit);
+                let mut sql =
+                    changes_query::<Postgres>(columns, after, collections, not_from, limit);
                 let rows = sql.build().fetch_all(pool).await?;
                 rows.iter().map(change_row).collect()
             }
@@ -493,6 +519,11 @@ where
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Vec<u8>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
+    let bytes = match row.columns().len() {
+        // Metadata only (`CHANGE_METADATA_COLUMNS`).
+        9 => Vec::new(),
+        _ => row.try_get(9)?,
+    };
     Ok(LoggedChange {
         seq: row.try_get(0)?,
         hash: row.try_get(1)?,
@@ -503,9 +534,15 @@ where
         author_user: row.try_get(6)?,
         origin: row.try_get(7)?,
         at_ms: row.try_get(8)?,
-        bytes: row.try_get(9)?,
+        bytes,
     })
 }
+
+/// A change-log row's columns, as [`change_row`] reads them.
+const CHANGE_COLUMNS: &str = "seq, hash, record_id, collection, jurisdiction, author_node, author_user, origin, at_ms, bytes";
+/// [`CHANGE_COLUMNS`] without the change's bytes.
+const CHANGE_METADATA_COLUMNS: &str =
+    "seq, hash, record_id, collection, jurisdiction, author_node, author_user, origin, at_ms";
 
 /// The query of [`Store::changes_after_not_from`]. With collections named, each collection's
 /// first `limit` rows after the cursor (origin checked) come from the index
@@ -513,6 +550,7 @@ where
 /// same rows as one scan in number order, but rows of other collections — in a parent's log,
 /// mostly what its children sent up — are never passed over.
 fn changes_query<DB>(
+    columns: &str,
     after: i64,
     collections: Option<&[&str]>,
     not_from: Option<&str>,
@@ -523,10 +561,7 @@ where
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
-    let mut sql = QueryBuilder::<DB>::new(
-        "SELECT seq, hash, record_id, collection, jurisdiction, author_node, author_user, \
-         origin, at_ms, bytes FROM changes WHERE ",
-    );
+    let mut sql = QueryBuilder::<DB>::new(format!("SELECT {columns} FROM changes WHERE "));
     match collections {
         None => {
             sql.push("seq > ").push_bind(after);

@@ -191,7 +191,7 @@ async fn hostile_received_changes_never_panic_or_fail_the_store_and_change_nothi
         let handle = tokio::runtime::Handle::current();
         let result = tokio::task::block_in_place(|| {
             runner.run(&strategy, |batch| {
-                watchdog.start(|| format!("{backend}: {batch:?}").chars().take(600).collect());
+                watchdog.start(|| format!("{backend}: {}", fuzz::describe_debug(&batch)));
                 let checked = handle.block_on(apply_and_check(&seeded, &batch));
                 watchdog.done();
                 checked

@@ -467,6 +467,26 @@ async fn received_changes_are_idempotent_and_travel_on_with_new_sequence_numbers
                 .iter()
                 .all(|r| r.origin == "330106" && r.author_node == "330106")
         );
+        // The rows' metadata alone: the same rows, the same fields, no bytes; what came from
+        // the county is left out for the county.
+        let metadata = province_store
+            .change_metadata_after_not_from(1, Some(&["applications"]), None, 100)
+            .await
+            .expect("metadata");
+        let expected: Vec<LoggedChange> = logged[1..]
+            .iter()
+            .map(|row| LoggedChange {
+                bytes: Vec::new(),
+                ..row.clone()
+            })
+            .collect();
+        assert_eq!(metadata, expected, "{backend}");
+        assert!(logged.iter().all(|row| !row.bytes.is_empty()), "{backend}");
+        let for_the_county = province_store
+            .change_metadata_after_not_from(0, Some(&["applications"]), Some("330106"), 100)
+            .await
+            .expect("metadata");
+        assert!(for_the_county.is_empty(), "{backend}: {for_the_county:?}");
         county_store.close().await;
         province_store.close().await;
     }

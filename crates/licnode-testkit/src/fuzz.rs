@@ -146,6 +146,40 @@ pub fn describe_text(text: &str) -> String {
     format!("{} bytes: {shown:?}…", text.len())
 }
 
+/// How many characters of an input's `Debug` form [`describe_debug`] keeps.
+pub const DESCRIBED_CHARS: usize = 600;
+
+/// A description of `value` for a hang report: its `Debug` form cut at [`DESCRIBED_CHARS`]
+/// characters, and formatted no further. Every input is described before it runs, so the
+/// description must cost the same for a large input as for a small one (formatting whole
+/// batches of change bytes and then cutting them was most of a fuzz run's time).
+pub fn describe_debug(value: &impl std::fmt::Debug) -> String {
+    struct Bounded {
+        text: String,
+        left: usize,
+    }
+    impl std::fmt::Write for Bounded {
+        fn write_str(&mut self, piece: &str) -> std::fmt::Result {
+            for ch in piece.chars() {
+                if self.left == 0 {
+                    // Stops the formatting: derived `Debug` passes the error up at once.
+                    return Err(std::fmt::Error);
+                }
+                self.text.push(ch);
+                self.left -= 1;
+            }
+            Ok(())
+        }
+    }
+    let mut bounded = Bounded {
+        text: String::new(),
+        left: DESCRIBED_CHARS,
+    };
+    // An error here only means the limit was reached.
+    let _ = std::fmt::write(&mut bounded, format_args!("{value:?}"));
+    bounded.text
+}
+
 /// Random bytes, from empty to `max_len` long.
 pub fn bytes(max_len: usize) -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(any::<u8>(), 0..=max_len)
@@ -306,6 +340,16 @@ mod tests {
             apply_mutations(&[], &[Mutation::FlipBit(5, 1)]),
             Vec::<u8>::new()
         );
+    }
+
+    #[test]
+    fn a_description_is_the_start_of_the_debug_form_and_never_longer_than_its_limit() {
+        let small = vec!["西湖区", "a\"b"];
+        assert_eq!(describe_debug(&small), format!("{small:?}"));
+        let large: Vec<Vec<u8>> = vec![vec![7_u8; 100_000]; 10];
+        let described = describe_debug(&large);
+        assert_eq!(described.chars().count(), DESCRIBED_CHARS);
+        assert!(format!("{large:?}").starts_with(&described));
     }
 
     #[test]

@@ -175,7 +175,7 @@ async fn start_serving(
     .with_clock(clock.clone())
     .with_trusted_proxies(config.http.trusted_proxies()?)
     .with_process_name(once_only.holder_name());
-    let tls = load_tls(config)?;
+    let tls = load_tls(config, clock.offset_from_machine_ms())?;
     let state = state
         .with_retention(crate::retention_cli::settings(config, tls.as_ref()))
         .with_node_tls(tls.clone());
@@ -352,8 +352,9 @@ fn spawn_report_scheduler(
     });
 }
 
-/// The node's certificate material, if `licnode pki install` put it in `<node dir>/pki`.
-fn load_tls(config: &Config) -> anyhow::Result<Option<licnode_pki::NodeTls>> {
+/// The node's certificate material, if `licnode pki install` put it in `<node dir>/pki`,
+/// checking peers' certificates at the node's time (`clock_offset_ms` from the machine's).
+fn load_tls(config: &Config, clock_offset_ms: i64) -> anyhow::Result<Option<licnode_pki::NodeTls>> {
     let pki_dir = config.base_dir().join("pki");
     if !pki_dir.join("node.crt").exists() {
         return Ok(None);
@@ -365,6 +366,7 @@ fn load_tls(config: &Config) -> anyhow::Result<Option<licnode_pki::NodeTls>> {
     let tls = licnode_pki::NodeTls::load(licnode_pki::NodeTlsSettings {
         pki_dir,
         max_crl_age,
+        clock_offset_ms,
     })
     .context("cannot load the node's certificate")?;
     Ok(Some(tls))

@@ -6,7 +6,9 @@
 //!
 //! Budgets: the short campaign always runs; the bounded one (≥ 100 kills, every fault kind)
 //! runs with `LICNODE_SLOW_TESTS=1`, as CI does; a soak is the bounded one with
-//! `LICNODE_FAULT_KILLS` and `LICNODE_FAULT_MINUTES` (see docs/RELIABILITY.md).
+//! `LICNODE_FAULT_KILLS` and `LICNODE_FAULT_MINUTES` (stop at the kills, fail past the
+//! minutes), or `LICNODE_FAULT_SOAK_MINUTES` (faults for that long, the kills a minimum); see
+//! docs/RELIABILITY.md.
 
 use std::time::Duration;
 
@@ -56,6 +58,7 @@ async fn a_short_fault_campaign_loses_no_acknowledged_write_and_the_tree_converg
     .expect("tree");
     let budget = Budget {
         kills: 4,
+        min_duration: Duration::ZERO,
         max_duration: Duration::from_secs(120),
         kill_share: 0.6,
         convergence_intervals: CONVERGENCE_INTERVALS,
@@ -82,9 +85,15 @@ async fn a_bounded_fault_campaign_of_a_hundred_kills_loses_no_acknowledged_write
     .await
     .expect("tree");
     let kills = environment_number("LICNODE_FAULT_KILLS").unwrap_or(100);
-    let minutes = environment_number("LICNODE_FAULT_MINUTES").unwrap_or(8);
+    // A soak of hours: faults go on for `LICNODE_FAULT_SOAK_MINUTES`, however soon the kills
+    // land; the kills are then a minimum.
+    let soak_minutes = environment_number("LICNODE_FAULT_SOAK_MINUTES").unwrap_or(0);
+    let minutes = environment_number("LICNODE_FAULT_MINUTES")
+        .unwrap_or(8)
+        .max(soak_minutes);
     let budget = Budget {
         kills: u32::try_from(kills).unwrap_or(u32::MAX),
+        min_duration: Duration::from_secs(soak_minutes * 60),
         max_duration: Duration::from_secs(minutes * 60),
         kill_share: 0.7,
         convergence_intervals: CONVERGENCE_INTERVALS,
@@ -239,4 +248,202 @@ async fn a_province_whose_clock_jumps_over_the_year_end_and_back_reports_once_an
         .await
         .expect("get");
     assert_eq!(status, 404, "the clock going back built no second revision");
+}
+
+/// The items of `GET /api/v1/deadlines?rule=licence_entry` at `node`: (record, state, days
+/// left, days late).
+async fn licence_entry_duties(
+    node: &licnode::testing::TestNode,
+) -> Vec<(String, String, i64, i64)> {
+    let (status, body) = node
+        .get("/api/v1/deadlines?rule=licence_entry")
+        .await
+        .expect("deadlines");
+    assert_eq!(status, 200, "{body}");
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| {
+            (
+                item["record_id"].as_str().unwrap_or_default().to_string(),
+                item["state"].as_str().unwrap_or_default().to_string(),
+                item["days_left"].as_i64().unwrap_or(-1),
+                item["days_late"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect()
+}
+
+/// The ids of `GET /api/v1/retention/due` at `node`, with the day the node says it is.
+async fn due_for_destruction(node: &licnode::testing::TestNode) -> (String, Vec<String>) {
+    let (status, body) = node.get("/api/v1/retention/due").await.expect("due");
+    assert_eq!(status, 200, "{body}");
+    let ids = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    (body["today"].as_str().unwrap_or_default().to_string(), ids)
+}
+
+// Issue 16, item 1: the injectable clock of a real process also decides its deadlines and its
+// retention. The province approves an application today (Art. 27: its licence is entered within
+// 10 days) and holds a licence that expires today (Art. 37: kept five years from then). Killed
+// and restarted with its clock eleven days ahead, it counts the entry a day late; five years
+// ahead, just after midnight of the due day, the licence is due for destruction; moved back by
+// five minutes over that midnight, it is not yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_province_whose_clock_moves_counts_its_deadlines_and_retention_by_that_clock() {
+    use licnode_app::Clock;
+    const OFFSET: &str = "LICNODE_CLOCK_OFFSET_MS";
+    let today = licnode_app::SystemClock.today();
+    let mut tree = FaultTree::start(TreeOptions::default())
+        .await
+        .expect("tree");
+    let province = &mut tree.by_code_mut("330000").expect("province").node;
+    let create = async |node: &licnode::testing::TestNode,
+                        collection: &str,
+                        seed: u64,
+                        fields: serde_json::Value| {
+        let model = licnode_model::collection(collection).expect("collection");
+        let mut record = licnode_gen::Generator::new(seed).record(model, "330106");
+        for (name, value) in fields.as_object().expect("fields") {
+            record.insert(name.clone(), value.clone());
+        }
+        let (status, body) = node
+            .post(
+                &format!("/api/v1/{collection}/records?jurisdiction=330106"),
+                &serde_json::Value::Object(record),
+            )
+            .await
+            .expect("create");
+        assert_eq!(status, 201, "{collection}: {body}");
+        body["id"].as_str().expect("id").to_string()
+    };
+    let application = create(
+        province,
+        "applications",
+        31,
+        serde_json::json!({
+            "stage": "approved",
+            "application_date": (today - chrono::Days::new(30)).to_string(),
+            "approval_date": today.to_string(),
+        }),
+    )
+    .await;
+    let licence = create(
+        province,
+        "licences",
+        32,
+        serde_json::json!({ "status": "valid", "valid_until": today.to_string() }),
+    )
+    .await;
+    assert_eq!(
+        licence_entry_duties(province).await,
+        [(application.clone(), "due".to_string(), 10, 0)]
+    );
+    assert_eq!(
+        due_for_destruction(province).await,
+        (today.to_string(), Vec::new())
+    );
+
+    let restart_at = async |node: &mut licnode::testing::TestNode, offset_ms: i64| {
+        node.kill_9().expect("kill -9");
+        node.set_environment(OFFSET, &offset_ms.to_string());
+        node.start_again().await.expect("restart");
+    };
+    // Eleven days ahead: the entry is a day late.
+    let eleven_days_on = today + chrono::Days::new(11);
+    restart_at(province, offset_to(eleven_days_on, 12)).await;
+    assert_eq!(
+        licence_entry_duties(province).await,
+        [(application.clone(), "late".to_string(), 0, 1)]
+    );
+    assert_eq!(
+        due_for_destruction(province).await,
+        (eleven_days_on.to_string(), Vec::new())
+    );
+
+    // Five years on, three minutes into the due day: due; five minutes back: not yet.
+    let due_day = today
+        .checked_add_months(chrono::Months::new(60))
+        .expect("five years on");
+    // (The closed application file is kept from its last change, today, and may come due
+    // with it.)
+    restart_at(province, offset_to(due_day, 0) + 3 * 60_000).await;
+    let (day, due) = due_for_destruction(province).await;
+    assert_eq!(day, due_day.to_string());
+    assert!(due.contains(&licence), "{due:?}");
+    restart_at(province, offset_to(due_day, 0) - 2 * 60_000).await;
+    let (day, due) = due_for_destruction(province).await;
+    assert_eq!(day, due_day.pred_opt().expect("the day before").to_string());
+    assert!(!due.contains(&licence), "{due:?}");
+}
+
+// Issue 16, item 1: the node's clock also decides its certificate checks. 西湖区, restarted
+// with its clock two years ahead, finds its province's certificate expired (a node certificate
+// lives about thirteen months) and refuses it: its link fails with `expired` while its staff
+// go on writing. Restarted on time, it catches up, and nothing acknowledged anywhere is lost,
+// misplaced or altered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_county_whose_clock_runs_past_its_parents_certificate_refuses_it_and_catches_up_on_time()
+{
+    const OFFSET: &str = "LICNODE_CLOCK_OFFSET_MS";
+    const TWO_YEARS_MS: i64 = 730 * 24 * 3_600_000;
+    let mut tree = FaultTree::start(TreeOptions::default())
+        .await
+        .expect("tree");
+    let log = std::sync::Arc::new(WriteLog::default());
+    let stop = CancellationToken::new();
+    let writers = spawn_writers(&tree, log.clone(), stop.clone(), 2029);
+    let county = &mut tree.by_code_mut("330106").expect("county").node;
+    county.kill_9().expect("kill -9");
+    county.set_environment(OFFSET, &TWO_YEARS_MS.to_string());
+    county.start_again().await.expect("restart two years ahead");
+    let patience = std::time::Instant::now() + Duration::from_secs(60);
+    let refused = loop {
+        let (status, body) = county.get("/api/v1/sync/status").await.expect("status");
+        assert_eq!(status, 200, "{body}");
+        let error = body["parent"]["status"]["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if error.contains("the peer's certificate is refused: expired") {
+            break error;
+        }
+        assert!(
+            std::time::Instant::now() < patience,
+            "the county never refused its parent's certificate: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    println!("two years ahead, the county's link: {refused}");
+    let written_ahead = log
+        .acknowledged()
+        .iter()
+        .filter(|write| write.origin.code == "330106")
+        .count();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        log.acknowledged()
+            .iter()
+            .filter(|write| write.origin.code == "330106")
+            .count()
+            > written_ahead,
+        "the county stopped taking writes"
+    );
+    county.kill_9().expect("kill -9");
+    county.set_environment(OFFSET, "0");
+    county.start_again().await.expect("restart on time");
+    stop.cancel();
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let (verdict, took) = converge_and_check(&tree, &log, CONVERGENCE_INTERVALS)
+        .await
+        .expect("check");
+    println!("converged in {took:?}: {} acknowledged", verdict.records);
+    assert!(verdict.is_clean(), "{verdict:#?}");
 }

@@ -144,8 +144,10 @@ pub async fn lag_up(
     if up.is_empty() {
         return Ok(0);
     }
+    // The rows' metadata decides; their bytes are never read here (the metrics ask on every
+    // scrape).
     let rows = store
-        .changes_after_not_from(acknowledged, Some(&up), Some(&parent.code), LAG_COUNTED)
+        .change_metadata_after_not_from(acknowledged, Some(&up), Some(&parent.code), LAG_COUNTED)
         .await?;
     Ok(rows
         .iter()
@@ -302,8 +304,9 @@ impl Session<'_> {
         };
         let mut acknowledged = cursor.acknowledged;
         let mut restart = false;
-        let (diverged, log_end) = divergence(store, &cursor).await?;
-        if let Some(divergence) = diverged {
+        let before = divergence(store, &parent, &cursor).await?;
+        let mut stored_acknowledged = before.stored_acknowledged;
+        if let Some(divergence) = before.divergence {
             tracing::warn!(
                 parent = %parent,
                 %divergence,
@@ -322,6 +325,7 @@ impl Session<'_> {
             store
                 .reset_sync_cursor(&parent.code, SyncStream::Acked, 0)
                 .await?;
+            stored_acknowledged = Some(0);
             self.report.diverged = Some(divergence);
             acknowledged = 0;
             restart = true;
@@ -344,17 +348,16 @@ impl Session<'_> {
         }
         // A log that ends where the parent acknowledged has nothing more to send: no read of it
         // (a write after the check wakes the next session).
-        let nothing_after = !restart && log_end == Some(acknowledged);
+        let nothing_after = !restart && before.log_end == acknowledged;
         if !up.is_empty() && !nothing_after {
             acknowledged = self.push_pipelined(transport, &up, acknowledged).await?;
         }
         self.report.acknowledged = acknowledged;
         // Remembered so that an offline bundle starts where the parent stands, and stored at
-        // the first session even at 0: it names the parent the lag up is counted for.
-        let stored = store
-            .stored_sync_cursor(&parent.code, SyncStream::Acked)
-            .await?;
-        if stored.is_none_or(|stored| acknowledged > stored) {
+        // the first session even at 0: it names the parent the lag up is counted for. What was
+        // stored was read before the push (`divergence`); the cursor never moves back, so a
+        // bundle's move meanwhile is not undone.
+        if stored_acknowledged.is_none_or(|stored| acknowledged > stored) {
             store
                 .advance_sync_cursor(&parent.code, SyncStream::Acked, acknowledged)
                 .await?;
@@ -496,37 +499,56 @@ impl Session<'_> {
     }
 }
 
+/// What a child reads of its own log and link before it pushes, in one statement.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BeforePush {
+    /// Why this node's log and the parent's cursor for it diverged, if they did.
+    pub divergence: Option<String>,
+    /// Where this node's log ends.
+    pub log_end: i64,
+    /// The parent's acknowledgement as this node last stored it (`None` before the first
+    /// session stored it).
+    pub stored_acknowledged: Option<i64>,
+}
+
 /// Why this node's log and the parent's cursor for it (`cursor`) diverged, if they did: the
 /// parent acknowledged past the end of this log, or names another change than this log holds
 /// at that place. A cursor stored without a hash is checked by length only; a place whose change
-/// an approved destruction removed (Art. 38) cannot be checked and is taken as agreeing. With
-/// the finding comes the end of this log when it was read (it is, whenever the parent
-/// acknowledged anything).
+/// an approved destruction removed (Art. 38) cannot be checked and is taken as agreeing. Read
+/// with it: the end of this log and what this node last stored of the parent's acknowledgement.
 pub async fn divergence(
     store: &Store,
+    parent: &NodeRef,
     cursor: &CursorResponse,
-) -> Result<(Option<String>, Option<i64>), StoreError> {
-    if cursor.acknowledged <= 0 {
-        return Ok((None, None));
-    }
-    let (last, own) = store.log_end_with_hash_at(cursor.acknowledged).await?;
-    if last < cursor.acknowledged {
-        return Ok((
-            Some(format!(
-                "the parent acknowledged change {} of this node's log, which ends at {last}",
+) -> Result<BeforePush, StoreError> {
+    let (log_end, own, stored_acknowledged) = store
+        .log_end_with_hash_at_and_stored_cursor(
+            cursor.acknowledged,
+            &parent.code,
+            SyncStream::Acked,
+        )
+        .await?;
+    let divergence = if cursor.acknowledged <= 0 {
+        None
+    } else if log_end < cursor.acknowledged {
+        Some(format!(
+            "the parent acknowledged change {} of this node's log, which ends at {log_end}",
+            cursor.acknowledged
+        ))
+    } else {
+        match (own, &cursor.acknowledged_hash) {
+            (Some(own), Some(expected)) if own != *expected => Some(format!(
+                "the parent acknowledged change {} as {expected}, but this node's change there is {own}",
                 cursor.acknowledged
             )),
-            Some(last),
-        ));
-    }
-    let finding = match (own, &cursor.acknowledged_hash) {
-        (Some(own), Some(expected)) if own != *expected => Some(format!(
-            "the parent acknowledged change {} as {expected}, but this node's change there is {own}",
-            cursor.acknowledged
-        )),
-        _ => None,
+            _ => None,
+        }
     };
-    Ok((finding, Some(last)))
+    Ok(BeforePush {
+        divergence,
+        log_end,
+        stored_acknowledged,
+    })
 }
 
 /// Takes back from `parent` the changes this node sent it (its own and those it relayed from

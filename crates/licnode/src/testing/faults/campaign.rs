@@ -77,9 +77,13 @@ impl FaultKind {
 /// How much a campaign does.
 #[derive(Clone, Debug)]
 pub struct Budget {
-    /// Kills to land (mid-session and any time together); the campaign stops when they have.
+    /// Kills to land (mid-session and any time together); the campaign stops when they have,
+    /// unless `min_duration` has not passed yet.
     pub kills: u32,
-    /// The campaign also stops after this long, kills spent or not.
+    /// The campaign goes on at least this long, however soon its kills land (a soak of hours:
+    /// the kills are then a minimum). Zero for a campaign that stops at its kills.
+    pub min_duration: Duration,
+    /// The campaign stops after this long, kills spent or not.
     pub max_duration: Duration,
     /// Of the faults after the first of each kind, the share that are kills.
     pub kill_share: f64,
@@ -160,7 +164,9 @@ pub async fn run_campaign(tree: &mut FaultTree, budget: &Budget) -> anyhow::Resu
     let (mut kills, mut kills_without_traffic) = (0_u32, 0_u32);
     let started = Instant::now();
     let mut step = 0_usize;
-    while kills < budget.kills && started.elapsed() < budget.max_duration {
+    while (kills < budget.kills || started.elapsed() < budget.min_duration)
+        && started.elapsed() < budget.max_duration
+    {
         let kind = match FaultKind::ALL.get(step) {
             Some(first_of_its_kind) => *first_of_its_kind,
             None if random.random_bool(budget.kill_share) => {
