@@ -180,6 +180,34 @@ fn offset_to(date: chrono::NaiveDate, hour: i64) -> i64 {
     licnode_app::clock::start_of_day_ms(date) + hour * 3_600_000 - licnode_store::now_ms()
 }
 
+/// Moves a development build's clock (`licnode serve` reads it at start).
+const CLOCK_OFFSET: &str = "LICNODE_CLOCK_OFFSET_MS";
+
+/// Kills `node` with -9 and starts it again with its clock `offset_ms` from the machine's.
+async fn restart_with_clock(node: &mut licnode::testing::TestNode, offset_ms: i64) {
+    node.kill_9().expect("kill -9");
+    node.set_environment(CLOCK_OFFSET, &offset_ms.to_string());
+    node.start_again().await.expect("restart");
+}
+
+/// Stops the clients, lets the tree converge and fails on anything the checker finds.
+async fn stop_writers_and_check(
+    tree: &FaultTree,
+    log: &WriteLog,
+    stop: CancellationToken,
+    writers: Vec<tokio::task::JoinHandle<()>>,
+) {
+    stop.cancel();
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let (verdict, took) = converge_and_check(tree, log, CONVERGENCE_INTERVALS)
+        .await
+        .expect("check");
+    println!("converged in {took:?}: {} acknowledged", verdict.records);
+    assert!(verdict.is_clean(), "{verdict:#?}");
+}
+
 // Issue 16, item 1: a node's clock moved through the injectable clock. The province runs an hour
 // before the year end, jumps over it (and over December's month end) while down, then back by
 // five minutes; it builds December's monthly report (Art. 18, 19) once, the report reaches
@@ -195,12 +223,11 @@ async fn a_province_whose_clock_jumps_over_the_year_end_and_back_reports_once_an
         today.year()
     };
     let new_years_eve = chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("31 December");
-    const OFFSET: &str = "LICNODE_CLOCK_OFFSET_MS";
     let mut tree = FaultTree::start(TreeOptions {
         schedules: true,
         environment: vec![(
             "330000",
-            OFFSET.into(),
+            CLOCK_OFFSET.into(),
             offset_to(new_years_eve, 23).to_string(),
         )],
         ..TreeOptions::default()
@@ -218,20 +245,10 @@ async fn a_province_whose_clock_jumps_over_the_year_end_and_back_reports_once_an
         offset_to(second_of_january, 3),
         offset_to(second_of_january, 3) - 5 * 60_000,
     ] {
-        province.kill_9().expect("kill -9");
-        province.set_environment(OFFSET, &offset.to_string());
-        province.start_again().await.expect("restart");
+        restart_with_clock(province, offset).await;
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
-    stop.cancel();
-    for writer in writers {
-        writer.await.expect("writer");
-    }
-    let (verdict, took) = converge_and_check(&tree, &log, CONVERGENCE_INTERVALS)
-        .await
-        .expect("check");
-    println!("converged in {took:?}: {} acknowledged", verdict.records);
-    assert!(verdict.is_clean(), "{verdict:#?}");
+    stop_writers_and_check(&tree, &log, stop, writers).await;
     let december =
         licnode_reports::Period::parse(licnode_reports::ReportKind::Monthly, &format!("{year}-12"))
             .expect("period");
@@ -297,7 +314,6 @@ async fn due_for_destruction(node: &licnode::testing::TestNode) -> (String, Vec<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_province_whose_clock_moves_counts_its_deadlines_and_retention_by_that_clock() {
     use licnode_app::Clock;
-    const OFFSET: &str = "LICNODE_CLOCK_OFFSET_MS";
     let today = licnode_app::SystemClock.today();
     let mut tree = FaultTree::start(TreeOptions::default())
         .await
@@ -349,14 +365,9 @@ async fn a_province_whose_clock_moves_counts_its_deadlines_and_retention_by_that
         (today.to_string(), Vec::new())
     );
 
-    let restart_at = async |node: &mut licnode::testing::TestNode, offset_ms: i64| {
-        node.kill_9().expect("kill -9");
-        node.set_environment(OFFSET, &offset_ms.to_string());
-        node.start_again().await.expect("restart");
-    };
     // Eleven days ahead: the entry is a day late.
     let eleven_days_on = today + chrono::Days::new(11);
-    restart_at(province, offset_to(eleven_days_on, 12)).await;
+    restart_with_clock(province, offset_to(eleven_days_on, 12)).await;
     assert_eq!(
         licence_entry_duties(province).await,
         [(application.clone(), "late".to_string(), 0, 1)]
@@ -372,11 +383,11 @@ async fn a_province_whose_clock_moves_counts_its_deadlines_and_retention_by_that
         .expect("five years on");
     // (The closed application file is kept from its last change, today, and may come due
     // with it.)
-    restart_at(province, offset_to(due_day, 0) + 3 * 60_000).await;
+    restart_with_clock(province, offset_to(due_day, 0) + 3 * 60_000).await;
     let (day, due) = due_for_destruction(province).await;
     assert_eq!(day, due_day.to_string());
     assert!(due.contains(&licence), "{due:?}");
-    restart_at(province, offset_to(due_day, 0) - 2 * 60_000).await;
+    restart_with_clock(province, offset_to(due_day, 0) - 2 * 60_000).await;
     let (day, due) = due_for_destruction(province).await;
     assert_eq!(day, due_day.pred_opt().expect("the day before").to_string());
     assert!(!due.contains(&licence), "{due:?}");
@@ -390,7 +401,6 @@ async fn a_province_whose_clock_moves_counts_its_deadlines_and_retention_by_that
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_county_whose_clock_runs_past_its_parents_certificate_refuses_it_and_catches_up_on_time()
 {
-    const OFFSET: &str = "LICNODE_CLOCK_OFFSET_MS";
     const TWO_YEARS_MS: i64 = 730 * 24 * 3_600_000;
     let mut tree = FaultTree::start(TreeOptions::default())
         .await
@@ -399,9 +409,7 @@ async fn a_county_whose_clock_runs_past_its_parents_certificate_refuses_it_and_c
     let stop = CancellationToken::new();
     let writers = spawn_writers(&tree, log.clone(), stop.clone(), 2029);
     let county = &mut tree.by_code_mut("330106").expect("county").node;
-    county.kill_9().expect("kill -9");
-    county.set_environment(OFFSET, &TWO_YEARS_MS.to_string());
-    county.start_again().await.expect("restart two years ahead");
+    restart_with_clock(county, TWO_YEARS_MS).await;
     let patience = std::time::Instant::now() + Duration::from_secs(60);
     let refused = loop {
         let (status, body) = county.get("/api/v1/sync/status").await.expect("status");
@@ -434,16 +442,6 @@ async fn a_county_whose_clock_runs_past_its_parents_certificate_refuses_it_and_c
             > written_ahead,
         "the county stopped taking writes"
     );
-    county.kill_9().expect("kill -9");
-    county.set_environment(OFFSET, "0");
-    county.start_again().await.expect("restart on time");
-    stop.cancel();
-    for writer in writers {
-        writer.await.expect("writer");
-    }
-    let (verdict, took) = converge_and_check(&tree, &log, CONVERGENCE_INTERVALS)
-        .await
-        .expect("check");
-    println!("converged in {took:?}: {} acknowledged", verdict.records);
-    assert!(verdict.is_clean(), "{verdict:#?}");
+    restart_with_clock(county, 0).await;
+    stop_writers_and_check(&tree, &log, stop, writers).await;
 }
