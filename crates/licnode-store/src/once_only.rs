@@ -99,11 +99,22 @@ impl OnceOnlyClaim {
         }
     }
 
-    /// Lets the lock go (closing its connection); another process may take it at once.
+    /// Lets the lock go, then closes its connection; another process may take it at once.
+    /// The unlock is a statement answered once the lock is free: closing alone ends the
+    /// server's session, and frees the lock, only a moment later (a loaded machine's next
+    /// claim could still find it held).
     pub async fn release(mut self) {
-        if let Some(connection) = self.connection.take()
-            && let Err(error) = connection.close().await
+        let Some(mut connection) = self.connection.take() else {
+            return;
+        };
+        if let Err(error) = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(ONCE_ONLY_LOCK_KEY)
+            .execute(&mut connection)
+            .await
         {
+            tracing::debug!(%error, "unlocking the once-only lock");
+        }
+        if let Err(error) = connection.close().await {
             tracing::debug!(%error, "closing the once-only lock's connection");
         }
     }
