@@ -129,15 +129,47 @@ pub fn serve(config: &str) -> Child {
     serve_with_environment(config, &[])
 }
 
-/// `licnode serve` as a child process, with extra environment variables.
+/// `licnode serve` as a child process, with extra environment variables. Its standard error
+/// goes to `serve.stderr` beside its configuration (appended across restarts), so that a node
+/// that exits early says why ([`wait_healthy`]).
 pub fn serve_with_environment(config: &str, environment: &[(String, String)]) -> Child {
-    binary()
+    let log_path = Path::new(config).with_file_name("serve.stderr");
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::null());
+    let child = binary()
         .args(["serve", "--config", config])
         .envs(environment.iter().map(|(key, value)| (key, value)))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
-        .expect("spawn licnode serve")
+        .expect("spawn licnode serve");
+    SERVE_LOGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(child.id(), log_path);
+    child
+}
+
+/// Where each served process's standard error goes, by process id.
+static SERVE_LOGS: std::sync::Mutex<std::collections::BTreeMap<u32, PathBuf>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// The last lines `child` wrote to its standard error, if [`serve_with_environment`] kept them.
+fn serve_log_tail(child: &Child) -> String {
+    let path = SERVE_LOGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&child.id())
+        .cloned();
+    let Some(text) = path.and_then(|path| std::fs::read_to_string(path).ok()) else {
+        return "(its standard error was not kept)".to_string();
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 /// Waits until the node at `base` answers `/healthz`, failing if its process exits first.
@@ -150,7 +182,10 @@ pub async fn wait_healthy(client: &reqwest::Client, base: &str, child: &mut Chil
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("licnode serve exited early: {status}");
+            panic!(
+                "licnode serve exited early: {status}; its standard error ended:\n{}",
+                serve_log_tail(child)
+            );
         }
         assert!(Instant::now() < deadline, "node did not become healthy");
         tokio::time::sleep(Duration::from_millis(50)).await;
