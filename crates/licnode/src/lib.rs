@@ -53,9 +53,13 @@ pub fn init_logging(format: config::LogFormat, default_filter: &str) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    // A log line that cannot be written (standard error on a full disk) is lost, not
+    // reported on standard error again: that report panics when standard error fails, and the
+    // node would die of its full disk instead of refusing writes and staying up.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false);
     let _ = match format {
         config::LogFormat::Json => builder.json().try_init(),
         config::LogFormat::Text => builder.try_init(),

@@ -1,5 +1,6 @@
 //! `licnode serve`: load the configuration, start the node, serve until interrupted.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
@@ -19,7 +20,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
         }
         None => Node::start(&config).await?,
     };
-    println!(
+    // Written, not printed: a serving node whose standard output cannot take the line (a log
+    // file on a full disk) goes on serving instead of panicking.
+    let _ = writeln!(
+        std::io::stdout(),
         "licnode {} ({}) serving on http://{}",
         config.node.code,
         config.node.name,

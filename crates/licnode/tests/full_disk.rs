@@ -173,3 +173,44 @@ async fn a_full_disk_refuses_writes_with_storage_full_keeps_the_node_up_and_reco
     process.kill().expect("kill");
     process.wait().expect("reap");
 }
+
+// Found when the test harness began keeping a served node's standard error beside its
+// configuration — on the full disk, in the test above: a log line that could not be written
+// made the logger report the failure on standard error again, and that report panics when
+// standard error fails, so the node died of its full disk instead of staying up (the start
+// banner on standard output likewise). Here both go to /dev/full, where every write fails
+// with ENOSPC (no mount needed).
+#[tokio::test]
+async fn a_node_whose_standard_error_cannot_be_written_stays_up_and_takes_writes() {
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    let node_dir = dir.path().join("node");
+    let port = free_port();
+    init_node(&node_dir, ZHEJIANG, port, None);
+    let token = user_token(&config_of(&node_dir), "clerk", "clerk");
+    let client = client_with(&token);
+    let base = format!("http://127.0.0.1:{port}");
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
+    let mut process = support::binary()
+        .args(["serve", "--config", &config_of(&node_dir)])
+        .stdout(full())
+        .stderr(full())
+        .spawn()
+        .expect("spawn licnode serve");
+    wait_healthy(&client, &base, &mut process).await;
+    let mut generator = licnode_gen::Generator::new(508);
+    for _ in 0..3 {
+        let (status, body) = write_licence(&client, &base, &mut generator).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    assert!(
+        process.try_wait().expect("wait").is_none(),
+        "the node exited"
+    );
+    process.kill().expect("kill");
+    process.wait().expect("reap");
+}
