@@ -164,6 +164,7 @@ pub async fn run_campaign(tree: &mut FaultTree, budget: &Budget) -> anyhow::Resu
     let (mut kills, mut kills_without_traffic) = (0_u32, 0_u32);
     let started = Instant::now();
     let mut step = 0_usize;
+    let mut said_at = Instant::now();
     while (kills < budget.kills || started.elapsed() < budget.min_duration)
         && started.elapsed() < budget.max_duration
     {
@@ -189,6 +190,15 @@ pub async fn run_campaign(tree: &mut FaultTree, budget: &Budget) -> anyhow::Resu
             kills += 1;
         }
         step += 1;
+        // A long soak says how far it got as it goes: a run cut short still reports.
+        if said_at.elapsed() >= PROGRESS_EVERY {
+            said_at = Instant::now();
+            eprintln!(
+                "fault campaign: {:.0} min, {step} faults, {kills} kills, {} writes acknowledged",
+                started.elapsed().as_secs_f64() / 60.0,
+                log.acknowledged_count()
+            );
+        }
     }
     let faults_took = started.elapsed();
     stop.cancel();
@@ -203,7 +213,7 @@ pub async fn run_campaign(tree: &mut FaultTree, budget: &Budget) -> anyhow::Resu
         kills,
         kills_without_traffic,
         attempts: log.attempts.load(Ordering::SeqCst),
-        acknowledged: log.acknowledged().len(),
+        acknowledged: log.acknowledged_count(),
         unanswered: log.unanswered.load(Ordering::SeqCst),
         verdict,
         faults_took,
@@ -211,6 +221,9 @@ pub async fn run_campaign(tree: &mut FaultTree, budget: &Budget) -> anyhow::Resu
         sync_interval: tree.options.sync_interval,
     })
 }
+
+/// How often a campaign prints how far it got.
+const PROGRESS_EVERY: Duration = Duration::from_secs(300);
 
 /// How long a byte trigger may wait for a session to carry its bytes.
 const TRIGGER_PATIENCE: Duration = Duration::from_secs(10);

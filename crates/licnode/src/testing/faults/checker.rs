@@ -48,6 +48,11 @@ impl WriteLog {
         lock(&self.acknowledged).clone()
     }
 
+    /// How many writes were acknowledged so far (without copying them).
+    pub fn acknowledged_count(&self) -> usize {
+        lock(&self.acknowledged).len()
+    }
+
     fn acknowledge(&self, write: Acknowledged) {
         lock(&self.acknowledged).push(write);
     }
@@ -385,6 +390,13 @@ pub async fn converge_and_check(
         let placed = placement(tree, log).await?;
         let placed_everywhere =
             placed.lost.is_empty() && placed.misplaced.is_empty() && placed.duplicated.is_empty();
+        eprintln!(
+            "checker: placement pass at {:.1} s: {} not yet where they belong, {} misplaced, {} twice",
+            started.elapsed().as_secs_f64(),
+            placed.lost.len(),
+            placed.misplaced.len(),
+            placed.duplicated.len()
+        );
         if placed_everywhere || Instant::now() >= deadline {
             let took = started.elapsed();
             return Ok((check(tree, log).await?, took));
