@@ -219,45 +219,23 @@ impl Store {
         }))
     }
 
-    /// [`Store::log_end_with_hash_at`] and the cursor of `stream` with `peer` as
-    /// [`Store::stored_sync_cursor`] reads it (`None` when none was stored), in one statement:
-    /// what a child reads before it pushes — whether its log diverged from what the parent
-    /// acknowledged, and what it last stored of that acknowledgement.
-    pub async fn log_end_with_hash_at_and_stored_cursor(
-        &self,
-        seq: i64,
-        peer: &str,
-        stream: SyncStream,
-    ) -> Result<(i64, Option<String>, Option<i64>), StoreError> {
-        Ok(with_reader!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT (SELECT value FROM node_counters WHERE name = 'change_seq'), \
-                 (SELECT hash FROM changes WHERE seq = $1), \
-                 (SELECT seq FROM sync_cursors WHERE peer = $2 AND stream = $3)",
-            )
-            .bind(seq)
-            .bind(peer)
-            .bind(stream.as_str())
-            .fetch_one(pool)
-            .await?
-        }))
-    }
-
-    /// [`Store::log_end_with_hash_at`] and the cursor of `stream` with `peer` with its hash
-    /// ([`Store::sync_cursor_with_hash`]), in one statement: what a session's pull reads, whose
-    /// answer says where this node stands on the child's log.
+    /// [`Store::log_end_with_hash_at`] and the cursor of `stream` with `peer` with its hash,
+    /// `None` when none was stored ([`Store::stored_sync_cursor`]), in one statement: what a
+    /// parent's pull reads (where it stands on the child's log) and what a child reads before
+    /// it pushes (whether its log diverged from what the parent acknowledged, and what it last
+    /// stored of that acknowledgement).
     pub async fn log_end_with_hash_at_and_cursor(
         &self,
         seq: i64,
         peer: &str,
         stream: SyncStream,
-    ) -> Result<((i64, Option<String>), (i64, Option<String>)), StoreError> {
-        let (end, hash, cursor, cursor_hash): (i64, Option<String>, i64, Option<String>) =
+    ) -> Result<((i64, Option<String>), Option<(i64, Option<String>)>), StoreError> {
+        let (end, hash, cursor, cursor_hash): (i64, Option<String>, Option<i64>, Option<String>) =
             with_reader!(&self.db, |pool| {
                 sqlx::query_as(
                     "SELECT (SELECT value FROM node_counters WHERE name = 'change_seq'), \
                      (SELECT hash FROM changes WHERE seq = $1), \
-                     COALESCE((SELECT seq FROM sync_cursors WHERE peer = $2 AND stream = $3), 0), \
+                     (SELECT seq FROM sync_cursors WHERE peer = $2 AND stream = $3), \
                      (SELECT hash FROM sync_cursors WHERE peer = $2 AND stream = $3)",
                 )
                 .bind(seq)
@@ -266,7 +244,7 @@ impl Store {
                 .fetch_one(pool)
                 .await?
             });
-        Ok(((end, hash), (cursor, cursor_hash)))
+        Ok(((end, hash), cursor.map(|cursor| (cursor, cursor_hash))))
     }
 
     /// Change-log rows received from `origin` after `after`, in sequence order, at most

@@ -521,13 +521,10 @@ pub async fn divergence(
     parent: &NodeRef,
     cursor: &CursorResponse,
 ) -> Result<BeforePush, StoreError> {
-    let (log_end, own, stored_acknowledged) = store
-        .log_end_with_hash_at_and_stored_cursor(
-            cursor.acknowledged,
-            &parent.code,
-            SyncStream::Acked,
-        )
+    let ((log_end, own), stored) = store
+        .log_end_with_hash_at_and_cursor(cursor.acknowledged, &parent.code, SyncStream::Acked)
         .await?;
+    let stored_acknowledged = stored.map(|(seq, _)| seq);
     let divergence = if cursor.acknowledged <= 0 {
         None
     } else if log_end < cursor.acknowledged {

@@ -299,9 +299,10 @@ async fn pull_once(
     // the end of the log instead of scanning it again.
     let sends_up = with_cursor && link_to(archive, child, Flow::Receive).is_ok();
     let ((high, own_at_after), stored) = if sends_up {
-        let (position, (acknowledged, acknowledged_hash)) = store
+        let (position, cursor) = store
             .log_end_with_hash_at_and_cursor(request.after, &child.code, SyncStream::Push)
             .await?;
+        let (acknowledged, acknowledged_hash) = cursor.unwrap_or((0, None));
         let stored = CursorResponse {
             acknowledged,
             acknowledged_hash,
