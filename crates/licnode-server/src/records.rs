@@ -658,7 +658,7 @@ async fn changes(State(state): State<AppState>, params: Params) -> Result<Json<V
         .map(|list| list.iter().map(String::as_str).collect());
     let rows = state
         .archive
-        .changes_after(
+        .change_metadata_after(
             paging.after_key()?.unwrap_or(0),
             names.as_deref(),
             paging.limit,

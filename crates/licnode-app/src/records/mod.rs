@@ -566,6 +566,19 @@ impl Archive {
         self.store.changes_after(after, collections, limit).await
     }
 
+    /// [`Archive::changes_after`] without the changes' bytes (`bytes` left empty): the change
+    /// log as staff read it, where only who wrote what and when is shown.
+    pub async fn change_metadata_after(
+        &self,
+        after: i64,
+        collections: Option<&[&str]>,
+        limit: i64,
+    ) -> Result<Vec<LoggedChange>, StoreError> {
+        self.store
+            .change_metadata_after_not_from(after, collections, None, limit)
+            .await
+    }
+
     /// Wakes the sync loop and the children's long-polls when the change log moved past
     /// `seen` (see [`Store::notice_external_writes`]); returns the log's end.
     pub async fn notice_external_writes(&self, seen: i64) -> Result<i64, StoreError> {

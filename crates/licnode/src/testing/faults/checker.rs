@@ -26,8 +26,41 @@ pub struct Acknowledged {
     /// The node that acknowledged it (its author).
     pub origin: NodeRef,
     pub jurisdiction: String,
-    /// The fields the node answered with.
-    pub fields: Value,
+    /// The [`fingerprint`] of the fields the node answered with: a soak of hours acknowledges
+    /// millions of writes, and their fields as JSON values would not fit in memory.
+    pub fields: u64,
+}
+
+/// A digest of `fields` that does not depend on the order of an object's keys: equal for equal
+/// values, and different for different values but with chance 2^-64.
+pub fn fingerprint(fields: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn feed(value: &Value, hasher: &mut std::collections::hash_map::DefaultHasher) {
+        match value {
+            Value::Null => 0_u8.hash(hasher),
+            Value::Bool(flag) => (1_u8, flag).hash(hasher),
+            Value::Number(number) => (2_u8, number.to_string()).hash(hasher),
+            Value::String(text) => (3_u8, text).hash(hasher),
+            Value::Array(items) => {
+                (4_u8, items.len()).hash(hasher);
+                for item in items {
+                    feed(item, hasher);
+                }
+            }
+            Value::Object(map) => {
+                (5_u8, map.len()).hash(hasher);
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                for key in keys {
+                    key.hash(hasher);
+                    feed(&map[key], hasher);
+                }
+            }
+        }
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    feed(fields, &mut hasher);
+    hasher.finish()
 }
 
 /// What the clients did: every acknowledged write, and the count of the others.
@@ -178,7 +211,7 @@ impl Writer {
             collection: self.collection,
             origin: self.origin.clone(),
             jurisdiction: jurisdiction.to_string(),
-            fields: body["fields"].clone(),
+            fields: fingerprint(&body["fields"]),
         });
         true
     }
@@ -287,26 +320,53 @@ async fn changes_by_record(
     }
 }
 
+/// The nodes that must hold each kind of write, asked of the rules once per collection, author
+/// and jurisdiction rather than once per write and node.
+struct Holders<'tree> {
+    tree: &'tree FaultTree,
+    known: HashMap<(&'static str, String, String), HashSet<String>>,
+}
+
+impl<'tree> Holders<'tree> {
+    fn new(tree: &'tree FaultTree) -> Self {
+        Self {
+            tree,
+            known: HashMap::new(),
+        }
+    }
+
+    fn of(&mut self, write: &Acknowledged) -> &HashSet<String> {
+        let key = (
+            write.collection,
+            write.origin.code.clone(),
+            write.jurisdiction.clone(),
+        );
+        let tree = self.tree;
+        self.known
+            .entry(key)
+            .or_insert_with(|| expected_holders(tree, write))
+    }
+}
+
 /// Where every acknowledged record is, by the change logs alone: lost, misplaced and
 /// duplicated (cheap enough to run once per sync interval while waiting for convergence).
 pub async fn placement(tree: &FaultTree, log: &WriteLog) -> anyhow::Result<Verdict> {
-    let written = log.acknowledged();
+    let mut counts = Vec::with_capacity(tree.nodes.len());
+    for member in &tree.nodes {
+        counts.push(changes_by_record(member).await?);
+    }
     let mut verdict = Verdict {
-        records: written.len(),
         unexpected_answers: lock(&log.unexpected).clone(),
         ..Verdict::default()
     };
-    for member in &tree.nodes {
-        let counts = changes_by_record(member).await?;
-        for write in &written {
+    let mut holders = Holders::new(tree);
+    let written = lock(&log.acknowledged);
+    verdict.records = written.len();
+    for (member, counts) in tree.nodes.iter().zip(&counts) {
+        for write in written.iter() {
             let held = counts.get(&write.id).copied().unwrap_or(0);
-            let expected = expected_holders(tree, write).contains(member.code);
-            let label = || {
-                format!(
-                    "{} ({} by {}) at {}",
-                    write.id, write.collection, write.origin.code, member.code
-                )
-            };
+            let expected = holders.of(write).contains(member.code);
+            let label = || label(write, member.code);
             match (expected, held) {
                 (true, 0) => verdict.lost.push(label()),
                 (false, 1..) => verdict.misplaced.push(label()),
@@ -318,25 +378,91 @@ pub async fn placement(tree: &FaultTree, log: &WriteLog) -> anyhow::Result<Verdi
     Ok(verdict)
 }
 
-/// The whole check: placement, then every expected copy's fields, every quarantine and every
-/// node's audit chain (`licnode audit verify`, which also checks it against the parent's anchor).
+/// How the verdict names a write at a node.
+fn label(write: &Acknowledged, code: &str) -> String {
+    format!(
+        "{} ({} by {}) at {code}",
+        write.id, write.collection, write.origin.code
+    )
+}
+
+/// The [`fingerprint`] of every record of the written collections a node lists, by id, read a
+/// page at a time over its staff API.
+async fn listed_fields(
+    member: &super::tree::TreeNode,
+) -> anyhow::Result<HashMap<String, (u64, Value)>> {
+    let mut collections: Vec<&str> = [
+        Level::National,
+        Level::Province,
+        Level::Prefecture,
+        Level::County,
+    ]
+    .iter()
+    .flat_map(|level| collections_written_at(*level).iter().copied())
+    .collect();
+    collections.sort_unstable();
+    collections.dedup();
+    let mut listed = HashMap::new();
+    for collection in collections {
+        let mut after: Option<String> = None;
+        loop {
+            let cursor = after
+                .as_deref()
+                .map(|next| format!("&after={next}"))
+                .unwrap_or_default();
+            let (status, page) = member
+                .node
+                .get(&format!("/api/v1/{collection}/records?limit=500{cursor}"))
+                .await?;
+            anyhow::ensure!(
+                status == 200,
+                "{}: the list of {collection} answered {status}: {page}",
+                member.code
+            );
+            for record in page["items"].as_array().into_iter().flatten() {
+                if let Some(id) = record["id"].as_str() {
+                    let fields = record["fields"].clone();
+                    listed.insert(id.to_string(), (fingerprint(&fields), fields));
+                }
+            }
+            match page["next"].as_str() {
+                Some(next) => after = Some(next.to_string()),
+                None => break,
+            }
+        }
+    }
+    Ok(listed)
+}
+
+/// The whole check: placement, then every expected copy's fields (read from the nodes' lists),
+/// every quarantine and every node's audit chain (`licnode audit verify`, which also checks it
+/// against the parent's anchor).
 pub async fn check(tree: &FaultTree, log: &WriteLog) -> anyhow::Result<Verdict> {
     let mut verdict = placement(tree, log).await?;
-    let written = log.acknowledged();
+    let lost: HashSet<String> = verdict.lost.iter().cloned().collect();
+    let mut holders = Holders::new(tree);
     for member in &tree.nodes {
-        for write in &written {
-            if !expected_holders(tree, write).contains(member.code) {
-                continue;
-            }
-            let (status, record) = member
-                .node
-                .get(&format!("/api/v1/records/{}", write.id))
-                .await?;
-            if status == 200 && record["fields"] != write.fields {
-                verdict.altered.push(format!(
-                    "{} at {}: {} instead of {}",
-                    write.id, member.code, record["fields"], write.fields
-                ));
+        let listed = listed_fields(member).await?;
+        {
+            let written = lock(&log.acknowledged);
+            for write in written.iter() {
+                if !holders.of(write).contains(member.code) {
+                    continue;
+                }
+                match listed.get(&write.id) {
+                    Some((print, _)) if *print == write.fields => {}
+                    Some((_, fields)) => verdict.altered.push(format!(
+                        "{} at {}: {fields} is not what was acknowledged",
+                        write.id, member.code
+                    )),
+                    // Placement said where it is missing; a record in the change log but not
+                    // in the list cannot be read as written.
+                    None if lost.contains(&label(write, member.code)) => {}
+                    None => verdict.altered.push(format!(
+                        "{} at {}: in the change log but not listed",
+                        write.id, member.code
+                    )),
+                }
             }
         }
         let (_, quarantine) = member
@@ -425,11 +551,29 @@ mod tests {
             collection,
             origin: topology()[origin].0.clone(),
             jurisdiction: jurisdiction.into(),
-            fields: Value::Null,
+            fields: fingerprint(&Value::Null),
         };
         let mut codes: Vec<String> = holders_in(&topology(), &write).into_iter().collect();
         codes.sort();
         codes
+    }
+
+    #[test]
+    fn a_fingerprint_ignores_key_order_and_sees_any_changed_value() {
+        let written = serde_json::json!({"name": "甲", "items": [1, "二", null], "ok": true});
+        let listed: Value =
+            serde_json::from_str(r#"{"ok": true, "items": [1, "二", null], "name": "甲"}"#)
+                .unwrap();
+        assert_eq!(fingerprint(&written), fingerprint(&listed));
+        for altered in [
+            serde_json::json!({"name": "乙", "items": [1, "二", null], "ok": true}),
+            serde_json::json!({"name": "甲", "items": [1, null, "二"], "ok": true}),
+            serde_json::json!({"name": "甲", "items": [1, "二", null], "ok": false}),
+            serde_json::json!({"name": "甲", "items": [1, "二", null]}),
+            serde_json::json!({"name": "甲", "items": ["1", "二", null], "ok": true}),
+        ] {
+            assert_ne!(fingerprint(&written), fingerprint(&altered), "{altered}");
+        }
     }
 
     // The checker's expectations come from the authority table; these are the answers the
