@@ -27,6 +27,9 @@ pub struct FirstChange {
     pub fields: Map<String, Value>,
     /// `_created_at` as a whole number, if it is one.
     pub created_at_ms: Option<i64>,
+    /// The counter of the operation that wrote each root key (the change's actor wrote them
+    /// all): what a later edit names as the value it overwrites ([`crate::EditState`]).
+    pub root_ops: BTreeMap<String, u64>,
 }
 
 /// The record a received first change creates, read from its operations; `None` when the
@@ -71,6 +74,8 @@ enum Object {
 #[derive(Default)]
 struct Objects {
     root: BTreeMap<String, Slot>,
+    /// The counter of the operation that put each root key.
+    root_ops: BTreeMap<String, u64>,
     made: HashMap<u64, Object>,
 }
 
@@ -100,7 +105,10 @@ impl Objects {
             ObjectId::Id(_) => return None,
         };
         match (container, &op.key, op.insert) {
-            (None, Key::Map(name), false) => put_new_key(&mut self.root, name, slot),
+            (None, Key::Map(name), false) => {
+                self.root_ops.insert(name.to_string(), counter);
+                put_new_key(&mut self.root, name, slot)
+            }
             (Some(id), Key::Map(name), false) => match self.made.get_mut(&id)? {
                 Object::Map(entries) => put_new_key(entries, name, slot),
                 Object::List(..) => None,
@@ -148,10 +156,16 @@ impl Objects {
                 fields.insert(name.clone(), self.json_of(slot, 0)?);
             }
         }
+        let root_ops = self
+            .root_ops
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with('_'))
+            .collect();
         Some(FirstChange {
             meta,
             fields,
             created_at_ms,
+            root_ops,
         })
     }
 

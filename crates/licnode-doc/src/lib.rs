@@ -10,11 +10,13 @@
 
 pub mod actor;
 mod convert;
+mod edit;
 mod first_change;
 mod record;
 pub mod rules;
 
 pub use automerge::{ActorId, Change, ChangeHash};
+pub use edit::{Edit, EditState};
 pub use first_change::{FirstChange, first_change_fields};
 pub use record::{
     Authoring, Conflict, DocError, HistoryEntry, IDENTITY_KEYS, IncomingChange, LocalChange,

@@ -172,6 +172,11 @@ impl RecordDoc {
         })
     }
 
+    /// The automerge document itself, for reading.
+    pub(crate) fn automerge(&self) -> &AutoCommit {
+        &self.doc
+    }
+
     /// An empty document, into which received changes are applied.
     pub fn empty() -> RecordDoc {
         RecordDoc {

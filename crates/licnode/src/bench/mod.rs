@@ -44,6 +44,10 @@ pub enum BenchCommand {
         /// Records changed at the county before the second round.
         #[arg(long, default_value_t = 1_000)]
         changed: usize,
+        /// Changed rounds to run (the same records edited again each time); with more than
+        /// one, the table gives the first and the median.
+        #[arg(long, default_value_t = 1)]
+        changed_rounds: usize,
     },
     /// Many provinces pushing their licences to one national node at the same time, through
     /// the replication engine's in-memory transport: aggregate records/s at national.
@@ -147,8 +151,12 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             print_table(&rows);
             Ok(())
         }
-        BenchCommand::Sync { records, changed } => {
-            let rows = sync_bench(records, changed).await?;
+        BenchCommand::Sync {
+            records,
+            changed,
+            changed_rounds,
+        } => {
+            let rows = sync_bench(records, changed, changed_rounds).await?;
             print_table(&rows);
             Ok(())
         }
