@@ -91,10 +91,10 @@ async fn commit_records_without_changes(
         let mut tx = pool.begin().await?;
         let first_seq = tx.take("change_seq", count).await?;
         let first_key = tx.take("record_key", count).await?;
-        let rows: Vec<(i64, i64, &PreparedRecord, i64)> = records
+        let rows: Vec<_> = records
             .iter()
             .enumerate()
-            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1))
+            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1, None))
             .collect();
         for row in &rows {
             tx.insert_record_rows(std::slice::from_ref(row)).await?;

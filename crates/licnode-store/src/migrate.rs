@@ -121,6 +121,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0019_changes_by_collection.sql"),
         postgres: include_str!("../../../migrations/postgres/0019_changes_by_collection.sql"),
     },
+    Migration {
+        version: 20,
+        name: "edit_state",
+        sqlite: include_str!("../../../migrations/sqlite/0020_edit_state.sql"),
+        postgres: include_str!("../../../migrations/postgres/0020_edit_state.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

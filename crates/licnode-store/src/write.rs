@@ -12,6 +12,7 @@ use crate::read::StoredRecord;
 use crate::sync_state::QuarantineReason;
 use crate::{LoggedChange, Store, StoreError};
 
+mod edit;
 mod first_change;
 mod group_commit;
 mod licence_action;
@@ -71,6 +72,9 @@ pub struct ApplyOutcome {
     /// The reason code of refused changes (by hash) that the document did not refuse itself:
     /// `identity_conflict`, `invalid_record`. Every other refusal is `refused_by_document`.
     pub refusal_codes: HashMap<String, QuarantineReason>,
+    /// Of the applied changes, those read from their operations without loading or building
+    /// their record's document: first changes and plain edits (issue 14 item 2).
+    pub read_without_document: usize,
 }
 
 /// Reason code of a received change that would give a record a second id, collection or
@@ -178,6 +182,9 @@ impl Store {
                 bytes: &bytes,
                 chunk_count,
                 last_seq: seq,
+                // Not computed for a local write: the next edit received is merged, and
+                // computes it.
+                edit_state: None,
             };
             tx.store_existing(&loaded, &next).await?;
             tx.insert_changes(&[(seq, &row)]).await?;
@@ -252,7 +259,7 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     let new_rows: Vec<NewRecordRow<'_>> = numbered
         .new_records
         .iter()
-        .map(|(key, seq, record, count)| (*key, *seq, record, *count))
+        .map(|(key, seq, record, count, state)| (*key, *seq, record, *count, state.as_deref()))
         .collect();
     for chunk in new_rows.chunks(T::ROWS_PER_BATCH) {
         tx.insert_record_rows(chunk).await?;
@@ -264,6 +271,7 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
                 bytes: &plan.bytes,
                 chunk_count: plan.chunk_count,
                 last_seq: *last_seq,
+                edit_state: plan.edit_state.as_deref(),
             };
             tx.store_existing(loaded, &next).await?;
         }
@@ -409,6 +417,7 @@ fn plan_all(
         let (part, partial) = result?;
         plans.extend(part);
         outcome.duplicates += partial.duplicates;
+        outcome.read_without_document += partial.read_without_document;
         outcome.pending.extend(partial.pending);
         outcome.refused.extend(partial.refused);
         outcome.refusal_codes.extend(partial.refusal_codes);
@@ -423,10 +432,13 @@ fn plan_sizes(plans: &[RemotePlan]) -> (i64, i64) {
     (rows, new)
 }
 
+/// A new record with its key, last sequence number, record, chunk count and edit state.
+type NumberedRecord = (i64, i64, PreparedRecord, i64, Option<Vec<u8>>);
+
 /// The plans with their sequence numbers and, for new records, their keys.
 struct NumberedPlans<'a> {
-    /// (key, last sequence number, record, chunk count) of each new record.
-    new_records: Vec<(i64, i64, PreparedRecord, i64)>,
+    /// Each new record.
+    new_records: Vec<NumberedRecord>,
     /// Plans of records already stored, with their last sequence number.
     existing: Vec<(&'a RemotePlan, i64)>,
     /// Every change-log row, numbered.
@@ -458,6 +470,7 @@ fn number_plans(plans: &[RemotePlan], first_seq: i64, first_key: i64) -> Numbere
                         change: plan.rows[0].clone(),
                     },
                     plan.chunk_count,
+                    plan.edit_state.clone(),
                 ));
                 key += 1;
             }
@@ -473,6 +486,8 @@ struct RemotePlan {
     bytes: Vec<u8>,
     chunk_count: i64,
     rows: Vec<PreparedChange>,
+    /// The record's `licnode_doc::EditState` after the changes, when known.
+    edit_state: Option<Vec<u8>>,
 }
 
 fn plan_remote(
@@ -501,6 +516,16 @@ fn plan_remote(
         && let Some(planned) = first_change::plan_first_change(&fresh, outcome)
     {
         return Ok(planned);
+    }
+    // A record this node holds, receiving plain edits made on the document it holds (the
+    // changed round): read onto the stored projection, without loading the document.
+    if let Some(stored) = &loaded
+        && let Some(planned) = edit::plan_edits(stored, &fresh, outcome)
+    {
+        return Ok(planned.map(|plan| RemotePlan {
+            existing: loaded,
+            ..plan
+        }));
     }
     plan_merged(record_id, loaded, fresh, outcome)
 }
@@ -570,12 +595,18 @@ fn plan_merged(
     let appended: Vec<&[u8]> = applied.iter().map(|(r, _)| r.bytes.as_slice()).collect();
     let (bytes, chunk_count) = received_bytes(&mut doc, loaded.as_ref(), &appended);
     let rows = received_rows(&applied, &meta);
+    // With every change applied (none waiting), the state the next plain edit is read against.
+    let edit_state = all_applied
+        .then(|| doc.edit_state())
+        .flatten()
+        .map(|state| state.encode());
     Ok(Some(RemotePlan {
         existing: loaded,
         projection,
         bytes,
         chunk_count,
         rows,
+        edit_state,
     }))
 }
 

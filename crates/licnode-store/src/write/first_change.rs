@@ -33,11 +33,13 @@ pub(super) fn plan_first_change(
     }
     // The identity is single: first_change_fields reads only changes that write each identity
     // key once, as text (issue 11 item 6).
+    let edit_state = licnode_doc::EditState::of_first_change(incoming, &first).encode();
     let projection = Projection::of_first_change(first, remote.at_ms);
     if let Err(problem) = validate_received(&meta.collection, None, &projection) {
         refuse_all_as(fresh, QuarantineReason::InvalidRecord, problem, outcome);
         return Some(None);
     }
+    outcome.read_without_document += 1;
     Some(Some(RemotePlan {
         existing: None,
         projection,
@@ -45,6 +47,7 @@ pub(super) fn plan_first_change(
         bytes: remote.bytes.clone(),
         chunk_count: 1,
         rows: received_rows(&applied, &meta),
+        edit_state: Some(edit_state),
     }))
 }
 

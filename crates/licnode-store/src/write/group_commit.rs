@@ -29,13 +29,13 @@ pub(super) async fn insert_new(
         let rows: Vec<NewRecordRow<'_>> = records
             .iter()
             .enumerate()
-            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1))
+            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1, None))
             .collect();
         for chunk in rows.chunks(batch_rows(&tx)) {
             tx.insert_record_rows(chunk).await?;
             let changes: Vec<(i64, &PreparedChange)> = chunk
                 .iter()
-                .map(|(_, seq, record, _)| (*seq, &record.change))
+                .map(|(_, seq, record, ..)| (*seq, &record.change))
                 .collect();
             tx.insert_changes(&changes).await?;
         }

@@ -52,7 +52,7 @@ impl Store {
             let count = 1 + i64::from(licence_change.is_some());
             let first_seq = tx.take("change_seq", count).await?;
             let event_key = tx.take("record_key", 1).await?;
-            let event_rows: [NewRecordRow<'_>; 1] = [(event_key, first_seq, &event, 1)];
+            let event_rows: [NewRecordRow<'_>; 1] = [(event_key, first_seq, &event, 1, None)];
             tx.insert_record_rows(&event_rows).await?;
             let mut changes: Vec<(i64, PreparedChange)> = vec![(first_seq, event.change.clone())];
             let mut licence = None;
@@ -66,6 +66,7 @@ impl Store {
                     bytes: &bytes,
                     chunk_count,
                     last_seq: seq,
+                    edit_state: None,
                 };
                 tx.store_existing(&loaded, &next).await?;
                 licence = Some(StoredRecord::from_projection(loaded.key, seq, projection));

@@ -31,8 +31,12 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
     async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError> {
         let keys: Vec<i64> = rows.iter().map(|(key, ..)| *key).collect();
         let seqs: Vec<i64> = rows.iter().map(|(_, seq, ..)| *seq).collect();
-        let records: Vec<&PreparedRecord> = rows.iter().map(|(_, _, record, _)| *record).collect();
-        let chunk_counts: Vec<i32> = rows.iter().map(|(.., count)| *count as i32).collect();
+        let records: Vec<&PreparedRecord> = rows.iter().map(|(_, _, record, ..)| *record).collect();
+        let chunk_counts: Vec<i32> = rows.iter().map(|(.., count, _)| *count as i32).collect();
+        let edit_states: Vec<Option<Vec<u8>>> = rows
+            .iter()
+            .map(|(.., state)| state.map(<[u8]>::to_vec))
+            .collect();
         let column = |f: fn(&Projection) -> Option<String>| -> Vec<Option<String>> {
             records.iter().map(|r| f(&r.projection)).collect()
         };
@@ -68,9 +72,10 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         .execute(&mut **self)
         .await?;
         sqlx::query(
-            "INSERT INTO documents (key, bytes, chunk_count) \
-             SELECT key, bytes, chunk_count \
-             FROM UNNEST($1::bigint[], $2::bytea[], $3::int[]) AS t(key, bytes, chunk_count)",
+            "INSERT INTO documents (key, bytes, chunk_count, edit_state) \
+             SELECT key, bytes, chunk_count, edit_state \
+             FROM UNNEST($1::bigint[], $2::bytea[], $3::int[], $4::bytea[]) \
+               AS t(key, bytes, chunk_count, edit_state)",
         )
         .bind(&keys)
         .bind(
@@ -80,6 +85,7 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
                 .collect::<Vec<_>>(),
         )
         .bind(&chunk_counts)
+        .bind(&edit_states)
         .execute(&mut **self)
         .await?;
         Ok(())
@@ -144,7 +150,8 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         ids: &[&str],
     ) -> Result<HashMap<String, LoadedDocument>, StoreError> {
         let rows: Vec<DocumentRow<i32>> = sqlx::query_as(
-            "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data::text \
+            "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data::text, \
+                    d.edit_state \
              FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ANY($1) \
              ORDER BY r.key FOR UPDATE OF r, d",
         )
@@ -153,7 +160,7 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, key, bytes, chunk_count, old_name, old_data)| {
+            .map(|(id, key, bytes, chunk_count, old_name, old_data, state)| {
                 (
                     id,
                     LoadedDocument::new(
@@ -162,7 +169,8 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
                         i64::from(chunk_count),
                         old_name,
                         Some(old_data),
-                    ),
+                    )
+                    .with_edit_state(state),
                 )
             })
             .collect())
@@ -192,12 +200,15 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         .bind(loaded.key)
         .execute(&mut **self)
         .await?;
-        sqlx::query("UPDATE documents SET bytes = $1, chunk_count = $2 WHERE key = $3")
-            .bind(next.bytes)
-            .bind(next.chunk_count as i32)
-            .bind(loaded.key)
-            .execute(&mut **self)
-            .await?;
+        sqlx::query(
+            "UPDATE documents SET bytes = $1, chunk_count = $2, edit_state = $3 WHERE key = $4",
+        )
+        .bind(next.bytes)
+        .bind(next.chunk_count as i32)
+        .bind(next.edit_state)
+        .bind(loaded.key)
+        .execute(&mut **self)
+        .await?;
         Ok(())
     }
 

@@ -27,7 +27,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
              licence_number, licence_number_bare, credit_code, status, conflict_count, \
              created_at_ms, updated_at_ms, last_seq) ",
         );
-        insert.push_values(rows, |mut row, (key, seq, record, _)| {
+        insert.push_values(rows, |mut row, (key, seq, record, ..)| {
             let p = &record.projection;
             row.push_bind(*key)
                 .push_bind(p.id.clone())
@@ -46,18 +46,20 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         });
         insert.build().execute(&mut **self).await?;
 
-        let mut documents =
-            QueryBuilder::<Sqlite>::new("INSERT INTO documents (key, bytes, chunk_count) ");
-        documents.push_values(rows, |mut row, (key, _, record, chunk_count)| {
+        let mut documents = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO documents (key, bytes, chunk_count, edit_state) ",
+        );
+        documents.push_values(rows, |mut row, (key, _, record, chunk_count, state)| {
             row.push_bind(*key)
                 .push_bind(record.doc_bytes.clone())
-                .push_bind(*chunk_count);
+                .push_bind(*chunk_count)
+                .push_bind(state.map(<[u8]>::to_vec));
         });
         documents.build().execute(&mut **self).await?;
 
         let named: Vec<(i64, String)> = rows
             .iter()
-            .filter_map(|(key, _, record, _)| {
+            .filter_map(|(key, _, record, ..)| {
                 let grams = record.projection.grams();
                 (!grams.is_empty()).then(|| (*key, grams.join(" ")))
             })
@@ -118,7 +120,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         let mut loaded = HashMap::new();
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data \
+                "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data, d.edit_state \
                  FROM records r JOIN documents d ON d.key = r.key WHERE r.id IN (",
             );
             let mut list = query.separated(", ");
@@ -127,10 +129,11 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
             }
             query.push(")");
             let rows: Vec<DocumentRow<i64>> = query.build_query_as().fetch_all(&mut **self).await?;
-            for (id, key, bytes, chunk_count, old_name, old_data) in rows {
+            for (id, key, bytes, chunk_count, old_name, old_data, state) in rows {
                 loaded.insert(
                     id,
-                    LoadedDocument::new(key, bytes, chunk_count, old_name, Some(old_data)),
+                    LoadedDocument::new(key, bytes, chunk_count, old_name, Some(old_data))
+                        .with_edit_state(state),
                 );
             }
         }
@@ -159,12 +162,15 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         .bind(loaded.key)
         .execute(&mut **self)
         .await?;
-        sqlx::query("UPDATE documents SET bytes = ?, chunk_count = ? WHERE key = ?")
-            .bind(next.bytes)
-            .bind(next.chunk_count)
-            .bind(loaded.key)
-            .execute(&mut **self)
-            .await?;
+        sqlx::query(
+            "UPDATE documents SET bytes = ?, chunk_count = ?, edit_state = ? WHERE key = ?",
+        )
+        .bind(next.bytes)
+        .bind(next.chunk_count)
+        .bind(next.edit_state)
+        .bind(loaded.key)
+        .execute(&mut **self)
+        .await?;
         if loaded.old_name != next.projection.enterprise_name {
             if loaded.old_name.is_some() {
                 sqlx::query("DELETE FROM name_index WHERE rowid = ?")

@@ -8,12 +8,21 @@ use crate::StoreError;
 use crate::projection::Projection;
 
 /// A stored document as loaded with its record: id, key, bytes, chunk count (the integer
-/// type its database gives), enterprise name and the projection's fields as JSON text.
-pub(super) type DocumentRow<Count> = (String, i64, Vec<u8>, Count, Option<String>, String);
+/// type its database gives), enterprise name, the projection's fields as JSON text and the
+/// stored edit state.
+pub(super) type DocumentRow<Count> = (
+    String,
+    i64,
+    Vec<u8>,
+    Count,
+    Option<String>,
+    String,
+    Option<Vec<u8>>,
+);
 
-/// A new record's row to insert: key, last sequence number, the record and its document's
-/// chunk count.
-pub(super) type NewRecordRow<'a> = (i64, i64, &'a PreparedRecord, i64);
+/// A new record's row to insert: key, last sequence number, the record, its document's chunk
+/// count and its edit state (`licnode_doc::EditState`, when known).
+pub(super) type NewRecordRow<'a> = (i64, i64, &'a PreparedRecord, i64, Option<&'a [u8]>);
 
 /// What a write transaction does, on either database. Each backend implements it once
 /// (`write/sqlite.rs`, `write/postgres.rs`); the write paths above are written once against it.
@@ -77,6 +86,9 @@ pub(crate) struct LoadedDocument {
     /// The projection's fields as stored (JSON text), when loaded for applying received
     /// changes: what they changed is validated.
     pub(super) old_data: Option<String>,
+    /// The stored `licnode_doc::EditState`, when loaded for applying received changes and
+    /// known.
+    pub(super) edit_state: Option<Vec<u8>>,
 }
 
 impl LoadedDocument {
@@ -93,7 +105,14 @@ impl LoadedDocument {
             chunk_count,
             old_name,
             old_data,
+            edit_state: None,
         }
+    }
+
+    /// The same, with the stored edit state.
+    pub(super) fn with_edit_state(mut self, edit_state: Option<Vec<u8>>) -> LoadedDocument {
+        self.edit_state = edit_state;
+        self
     }
 }
 
@@ -103,4 +122,6 @@ pub(crate) struct NextDocument<'a> {
     pub(super) bytes: &'a [u8],
     pub(super) chunk_count: i64,
     pub(super) last_seq: i64,
+    /// The edit state of the new document (`None`: unknown, stored as NULL).
+    pub(super) edit_state: Option<&'a [u8]>,
 }

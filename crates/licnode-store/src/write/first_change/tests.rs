@@ -13,8 +13,15 @@ use serde_json::{Map, Value, json};
 
 use super::super::{ApplyOutcome, LoggedChange, RemotePlan, data_text, plan_merged, plan_remote};
 
-/// What a plan stores, in comparable form.
-type Stored = (String, super::Projection, Vec<u8>, i64, String);
+/// What a plan stores, in comparable form (the edit state decoded).
+type Stored = (
+    String,
+    super::Projection,
+    Vec<u8>,
+    i64,
+    String,
+    Option<licnode_doc::EditState>,
+);
 
 fn stored(plan: Option<RemotePlan>) -> Option<Stored> {
     plan.map(|plan| {
@@ -24,6 +31,9 @@ fn stored(plan: Option<RemotePlan>) -> Option<Stored> {
             plan.bytes,
             plan.chunk_count,
             format!("{:?}", plan.rows),
+            plan.edit_state
+                .as_deref()
+                .map(|bytes| licnode_doc::EditState::decode(bytes).expect("decodes")),
         )
     })
 }
@@ -49,6 +59,9 @@ fn both_ways(remote: &LoggedChange) -> [(Option<Stored>, ApplyOutcome); 2] {
         &mut merged_outcome,
     )
     .expect("merge");
+    // Counted by the fast path alone: not part of what must agree.
+    let read = std::mem::take(&mut fast_outcome.read_without_document);
+    assert!(read <= 1 && merged_outcome.read_without_document == 0);
     [
         (stored(fast), fast_outcome),
         (stored(merged), merged_outcome),
