@@ -20,7 +20,6 @@ use std::panic::AssertUnwindSafe;
 
 use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::{ActorId, ChangeHash, ROOT, ReadDoc, ScalarValue};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::FirstChange;
@@ -50,20 +49,6 @@ pub struct EditState {
 pub struct Edit {
     pub fields: Vec<(String, Option<Value>)>,
     pub state: EditState,
-}
-
-/// The stored form: hexadecimal hashes and actors, one object.
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    id: String,
-    collection: String,
-    jurisdiction: String,
-    created_at_ms: Option<i64>,
-    heads: Vec<String>,
-    max_op: u64,
-    actors: Vec<(String, u64)>,
-    /// Field, counter, index into `actors`.
-    keys: Vec<(String, u64, usize)>,
 }
 
 impl EditState {
@@ -157,64 +142,193 @@ impl EditState {
         })
     }
 
-    /// The stored form.
+    /// The stored form: a version byte, then the identity, creation time, heads, largest
+    /// operation, actors with their sequence numbers, and each field as its position in the
+    /// collection's model (or its name, for a key the model does not have) with the counter
+    /// and actor of the operation holding it — LEB128 numbers, length-prefixed text. About 150
+    /// bytes for a record of 25 fields, whose creating change is 700 to 1,600.
     pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![ENCODING];
+        for text in [
+            &self.meta.id,
+            &self.meta.collection,
+            &self.meta.jurisdiction,
+        ] {
+            put_text(&mut out, text);
+        }
+        match self.created_at_ms {
+            Some(time) => {
+                out.push(1);
+                out.extend_from_slice(&time.to_le_bytes());
+            }
+            None => out.push(0),
+        }
+        put_number(&mut out, self.heads.len() as u64);
+        for head in &self.heads {
+            out.extend_from_slice(&head.0);
+        }
+        put_number(&mut out, self.max_op);
         let actors: Vec<&ActorId> = self.actors.keys().collect();
-        let stored = Stored {
-            id: self.meta.id.clone(),
-            collection: self.meta.collection.clone(),
-            jurisdiction: self.meta.jurisdiction.clone(),
-            created_at_ms: self.created_at_ms,
-            heads: self.heads.iter().map(|hash| hash.to_string()).collect(),
-            max_op: self.max_op,
-            actors: self
-                .actors
-                .iter()
-                .map(|(actor, seq)| (actor.to_hex_string(), *seq))
-                .collect(),
-            keys: self
-                .keys
-                .iter()
-                .map(|(name, (counter, actor))| {
-                    let index = actors.iter().position(|known| *known == actor);
-                    (name.clone(), *counter, index.unwrap_or(usize::MAX))
-                })
-                .collect(),
-        };
-        serde_json::to_vec(&stored).unwrap_or_default()
+        put_number(&mut out, actors.len() as u64);
+        for (actor, seq) in &self.actors {
+            put_bytes(&mut out, actor.to_bytes());
+            put_number(&mut out, *seq);
+        }
+        let model = licnode_model::collection(&self.meta.collection);
+        put_number(&mut out, self.keys.len() as u64);
+        for (name, (counter, actor)) in &self.keys {
+            let position = model.and_then(|model| {
+                model
+                    .fields
+                    .iter()
+                    .position(|field| field.name == name.as_str())
+            });
+            match position {
+                Some(position) => put_number(&mut out, position as u64 + 1),
+                None => {
+                    put_number(&mut out, 0);
+                    put_text(&mut out, name);
+                }
+            }
+            put_number(&mut out, *counter);
+            let index = actors.iter().position(|known| *known == actor);
+            put_number(&mut out, index.map_or(u64::MAX, |index| index as u64));
+        }
+        out
     }
 
     /// The state stored as `bytes`; `None` when they are not one (the caller then merges).
     pub fn decode(bytes: &[u8]) -> Option<EditState> {
-        let stored: Stored = serde_json::from_slice(bytes).ok()?;
-        let actors: Vec<(ActorId, u64)> = stored
-            .actors
-            .iter()
-            .map(|(hex, seq)| Some((ActorId::from(hex::decode(hex).ok()?), *seq)))
-            .collect::<Option<_>>()?;
-        let mut heads = stored
-            .heads
-            .iter()
-            .map(|hex| hex.parse::<ChangeHash>().ok())
-            .collect::<Option<Vec<_>>>()?;
+        let mut input = Reader { bytes, at: 0 };
+        if input.byte()? != ENCODING {
+            return None;
+        }
+        let meta = RecordMeta {
+            id: input.text()?,
+            collection: input.text()?,
+            jurisdiction: input.text()?,
+        };
+        let created_at_ms = match input.byte()? {
+            0 => None,
+            1 => Some(i64::from_le_bytes(input.take(8)?.try_into().ok()?)),
+            _ => return None,
+        };
+        let head_count = input.count()?;
+        let mut heads = Vec::with_capacity(head_count);
+        for _ in 0..head_count {
+            let hash: [u8; 32] = input.take(32)?.try_into().ok()?;
+            heads.push(ChangeHash(hash));
+        }
         heads.sort();
-        let keys = stored
-            .keys
-            .into_iter()
-            .map(|(name, counter, index)| Some((name, (counter, actors.get(index)?.0.clone()))))
-            .collect::<Option<_>>()?;
+        let max_op = input.number()?;
+        let actor_count = input.count()?;
+        let mut actors = Vec::with_capacity(actor_count);
+        for _ in 0..actor_count {
+            let actor = ActorId::from(input.bytes()?);
+            actors.push((actor, input.number()?));
+        }
+        let model = licnode_model::collection(&meta.collection);
+        let mut keys = BTreeMap::new();
+        for _ in 0..input.count()? {
+            let name = match input.number()? {
+                0 => input.text()?,
+                position => model?
+                    .fields
+                    .get(usize::try_from(position - 1).ok()?)?
+                    .name
+                    .to_string(),
+            };
+            let counter = input.number()?;
+            let actor = actors
+                .get(usize::try_from(input.number()?).ok()?)?
+                .0
+                .clone();
+            keys.insert(name, (counter, actor));
+        }
+        if input.at != bytes.len() {
+            return None;
+        }
         Some(EditState {
-            meta: RecordMeta {
-                id: stored.id,
-                collection: stored.collection,
-                jurisdiction: stored.jurisdiction,
-            },
-            created_at_ms: stored.created_at_ms,
+            meta,
+            created_at_ms,
             heads,
-            max_op: stored.max_op,
+            max_op,
             actors: actors.into_iter().collect(),
             keys,
         })
+    }
+}
+
+/// The version of [`EditState::encode`]'s form; a state of another version is not read.
+const ENCODING: u8 = 1;
+
+fn put_number(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let low = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(low);
+            return;
+        }
+        out.push(low | 0x80);
+    }
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_number(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+fn put_text(out: &mut Vec<u8>, text: &str) {
+    put_bytes(out, text.as_bytes());
+}
+
+/// Reads [`EditState::encode`]'s form; every read is `None` past the end or on a malformed
+/// number.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> Option<u8> {
+        let byte = *self.bytes.get(self.at)?;
+        self.at += 1;
+        Some(byte)
+    }
+
+    fn take(&mut self, count: usize) -> Option<&'a [u8]> {
+        let end = self.at.checked_add(count)?;
+        let taken = self.bytes.get(self.at..end)?;
+        self.at = end;
+        Some(taken)
+    }
+
+    fn number(&mut self) -> Option<u64> {
+        let mut value = 0_u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f).checked_shl(shift)?;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// A count of items that follow, each at least a byte: never more than the bytes left.
+    fn count(&mut self) -> Option<usize> {
+        let count = usize::try_from(self.number()?).ok()?;
+        (count <= self.bytes.len() - self.at).then_some(count)
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let length = usize::try_from(self.number()?).ok()?;
+        self.take(length)
+    }
+
+    fn text(&mut self) -> Option<String> {
+        String::from_utf8(self.bytes()?.to_vec()).ok()
     }
 }
 

@@ -257,3 +257,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The stored state is read back as itself, and a damaged one is refused, never a panic:
+    /// the edit is then merged.
+    #[test]
+    fn a_stored_edit_state_reads_back_as_itself_and_a_damaged_one_is_refused(
+        seed in any::<u64>(),
+        cut in any::<prop::sample::Index>(),
+        noise in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let collection = licnode_model::collection("licences").expect("licences");
+        let values = licnode_gen::Generator::new(seed).record(collection, "330106");
+        let actor = licnode_doc::actor::fresh("330106");
+        let licence = RecordMeta { collection: "licences".into(), ..meta() };
+        let (_, created) = RecordDoc::create(&licence, &values, who(&actor, 1)).expect("create");
+        let incoming = parse_change(&created.bytes).expect("parse");
+        let first = licnode_doc::first_change_fields(&incoming).expect("read");
+        let state = EditState::of_first_change(&incoming, &first);
+        let stored = state.encode();
+        prop_assert_eq!(EditState::decode(&stored), Some(state));
+        // Small beside the change it describes (140 bytes for a 690-byte licence).
+        prop_assert!(stored.len() * 4 < created.bytes.len(), "{} of {}", stored.len(), created.bytes.len());
+        let cut = cut.index(stored.len());
+        prop_assert_eq!(EditState::decode(&stored[..cut]), None, "cut at {}", cut);
+        let _ = EditState::decode(&noise);
+        let mut damaged = stored.clone();
+        damaged.extend_from_slice(&noise);
+        if !noise.is_empty() {
+            prop_assert_eq!(EditState::decode(&damaged), None);
+        }
+    }
+}
