@@ -39,48 +39,6 @@ fn valid_changes() -> Vec<Vec<u8>> {
     changes
 }
 
-/// The bytes of a change chunk: magic, checksum, type, length, then `data`. The checksum is
-/// the first four bytes of SHA-256 over type, length and data.
-const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-/// The chunk type of an uncompressed change.
-const CHANGE_CHUNK: u8 = 1;
-/// Magic, checksum and type: the fixed part of a chunk's header.
-const FIXED_HEADER: usize = 9;
-
-/// `data` framed as a change chunk with a correct length and checksum, so a mutation reaches
-/// the decoder of the change's columns instead of stopping at the checksum.
-fn framed(chunk_type: u8, data: &[u8]) -> Vec<u8> {
-    use sha2::Digest;
-    let mut length = Vec::new();
-    let mut rest = data.len() as u64;
-    loop {
-        let byte = (rest & 0x7f) as u8;
-        rest >>= 7;
-        if rest == 0 {
-            length.push(byte);
-            break;
-        }
-        length.push(byte | 0x80);
-    }
-    let mut hashed = vec![chunk_type];
-    hashed.extend_from_slice(&length);
-    hashed.extend_from_slice(data);
-    let checksum = sha2::Sha256::digest(&hashed);
-    let mut chunk = MAGIC.to_vec();
-    chunk.extend_from_slice(&checksum[..4]);
-    chunk.extend_from_slice(&hashed);
-    chunk
-}
-
-/// The data of a valid change chunk: what follows its header.
-fn data_of(chunk: &[u8]) -> Vec<u8> {
-    let mut at = FIXED_HEADER;
-    while chunk.get(at).is_some_and(|byte| byte & 0x80 != 0) {
-        at += 1;
-    }
-    chunk.get(at + 1..).map(<[u8]>::to_vec).unwrap_or_default()
-}
-
 /// A record's document that a received change may be applied to.
 fn record_document() -> RecordDoc {
     let mut doc = RecordDoc::empty();
@@ -144,9 +102,8 @@ proptest! {
 
     #[test]
     fn mutated_change_columns_with_a_correct_checksum_never_panic_the_decoder(
-        data in fuzz::mutated(valid_changes().iter().map(|chunk| data_of(chunk)).collect())
+        bytes in fuzz::mutated_change_columns(valid_changes())
     ) {
-        let bytes = framed(CHANGE_CHUNK, &data);
         watchdog().run(|| fuzz::describe_bytes(&bytes), || decode_and_use(&bytes));
     }
 
@@ -155,7 +112,7 @@ proptest! {
         chunk_type in 0u8..4,
         data in fuzz::bytes(1_024),
     ) {
-        let bytes = framed(chunk_type, &data);
+        let bytes = fuzz::framed_chunk(chunk_type, &data);
         watchdog().run(|| fuzz::describe_bytes(&bytes), || decode_and_use(&bytes));
     }
 }
@@ -178,7 +135,7 @@ fn the_valid_changes_the_mutations_start_from_decode_and_apply() {
 fn a_change_naming_an_empty_other_actor_is_refused_not_a_panic() {
     let mut data = vec![0, 2, 0, 0, 1, 1, 0, 0, 1, 0];
     data.extend(std::iter::repeat_n(0, 1_120));
-    let bytes = framed(CHANGE_CHUNK, &data);
+    let bytes = fuzz::framed_chunk(fuzz::CHANGE_CHUNK, &data);
     let incoming = parse_change(&bytes).expect("the chunk itself decodes");
     for mut doc in [RecordDoc::empty(), record_document()] {
         let refused = doc.apply(vec![incoming.change.clone()]);
@@ -211,7 +168,7 @@ fn a_change_whose_object_id_overflows_is_refused_not_a_panic() {
         1, 1, 2, 115, 117, 115, 112, 101, 110, 100, 101, 100, 127, 1, 4, 0, 127, 1, 2, 0, 126, 18,
         2,
     ];
-    let bytes = framed(CHANGE_CHUNK, &data);
+    let bytes = fuzz::framed_chunk(fuzz::CHANGE_CHUNK, &data);
     assert!(
         matches!(
             parse_change(&bytes),
@@ -237,6 +194,9 @@ fn a_change_with_a_wrong_checksum_is_refused() {
 #[test]
 fn a_valid_change_framed_again_is_the_same_change() {
     for bytes in valid_changes() {
-        assert_eq!(framed(CHANGE_CHUNK, &data_of(&bytes)), bytes);
+        assert_eq!(
+            fuzz::framed_chunk(fuzz::CHANGE_CHUNK, &fuzz::chunk_data(&bytes)),
+            bytes
+        );
     }
 }

@@ -56,7 +56,7 @@ pub use sync_state::{CursorMove, QuarantineEntry, QuarantineReason, Refusal};
 pub use sync_stream::{SyncStream, UnknownSyncStream};
 pub use write::{
     ApplyOutcome, ApprovedAction, Attribution, ModifyError, PreparedChange, PreparedRecord,
-    REASON_IDENTITY_CONFLICT, REASON_INVALID_RECORD,
+    REASON_IDENTITY_CONFLICT, REASON_INVALID_RECORD, unstorable_claims,
 };
 
 /// Errors of the store.

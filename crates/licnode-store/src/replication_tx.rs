@@ -129,6 +129,10 @@ impl ReplicationTx {
         if rows.is_empty() {
             return Ok(());
         }
+        // What a refused change claimed is kept as text every backend stores: a NUL (which
+        // PostgreSQL refuses) is shown as U+FFFD.
+        let rows: Vec<QuarantineEntry> = rows.iter().map(QuarantineEntry::storable).collect();
+        let rows = rows.as_slice();
         on_tx!(&mut self.inner, |tx| {
             crate::sync_state::QuarantineTx::insert_quarantine(tx, rows).await?;
             tx.append_audit(&crate::audit::refusal_entries(rows))

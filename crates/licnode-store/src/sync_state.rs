@@ -108,6 +108,25 @@ pub struct QuarantineEntry {
     pub received_at_ms: i64,
 }
 
+impl QuarantineEntry {
+    /// The entry with every NUL in its text replaced by U+FFFD.
+    pub fn storable(&self) -> QuarantineEntry {
+        let clean = |text: &String| text.replace('\0', "\u{fffd}");
+        QuarantineEntry {
+            peer: clean(&self.peer),
+            hash: clean(&self.hash),
+            record_id: clean(&self.record_id),
+            collection: clean(&self.collection),
+            jurisdiction: clean(&self.jurisdiction),
+            author_node: clean(&self.author_node),
+            reason: clean(&self.reason),
+            message: clean(&self.message),
+            bytes: self.bytes.clone(),
+            received_at_ms: self.received_at_ms,
+        }
+    }
+}
+
 /// How a stored batch moves its stream's cursor.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CursorMove {

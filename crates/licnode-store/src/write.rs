@@ -341,6 +341,12 @@ fn group_by_record<'a>(changes: Vec<Parsed<'a>>, outcome: &mut ApplyOutcome) -> 
     let mut record_index: HashMap<&str, usize> = HashMap::new();
     let mut seen: HashSet<licnode_doc::ChangeHash> = HashSet::new();
     for (remote, parsed) in changes {
+        if let Some(problem) = unstorable_claims(remote) {
+            outcome
+                .refused
+                .push((String::new(), format!("malformed change: {problem}")));
+            continue;
+        }
         match parsed {
             Ok(incoming) => {
                 if !seen.insert(incoming.hash) {
@@ -359,6 +365,22 @@ fn group_by_record<'a>(changes: Vec<Parsed<'a>>, outcome: &mut ApplyOutcome) -> 
         }
     }
     by_record
+}
+
+/// Why what a received change claims besides its bytes cannot be stored, if it cannot: text
+/// with a NUL character, which PostgreSQL's text refuses (found by fuzzing the store on
+/// PostgreSQL: the whole batch failed, and with it the sender's session, on every attempt).
+pub fn unstorable_claims(change: &LoggedChange) -> Option<String> {
+    [
+        ("record id", &change.record_id),
+        ("collection", &change.collection),
+        ("jurisdiction", &change.jurisdiction),
+        ("author user", &change.author_user),
+        ("origin", &change.origin),
+    ]
+    .iter()
+    .find(|(_, text)| text.contains('\0'))
+    .map(|(name, _)| format!("its {name} holds a NUL character"))
 }
 
 /// Fewest records worth a second thread when merging a batch.

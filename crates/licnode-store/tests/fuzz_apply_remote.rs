@@ -7,7 +7,11 @@
 //! cargo test --release -p licnode-store --test fuzz_apply_remote`.
 
 use licnode_app::{Archive, Author};
-use licnode_store::{LoggedChange, Store, StoredRecord};
+use licnode_store::{LoggedChange, Projection, Store, StoredRecord};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Changes the store read without their document over a run (first changes and plain edits).
+static READ_WITHOUT_DOCUMENT: AtomicUsize = AtomicUsize::new(0);
 use licnode_testkit::fuzz::{self, Watchdog};
 use licnode_testkit::{BACKENDS, TestDatabase};
 use proptest::prelude::*;
@@ -15,7 +19,7 @@ use proptest::test_runner::TestRunner;
 use serde_json::json;
 
 /// A store of Zhejiang (330000) holding one licence of Xihu (330106), its changes, and the changes of a second
-/// licence it does not hold yet, to mutate.
+/// licence it does not hold yet (created and edited elsewhere), to mutate.
 struct Seeded {
     store: Store,
     held: StoredRecord,
@@ -59,7 +63,8 @@ async fn seeded(backend: licnode_testkit::Backend) -> Seeded {
     ))
     .await
     .expect("other store");
-    Archive::new(other.clone(), "330000")
+    let elsewhere = Archive::new(other.clone(), "330000");
+    let made = elsewhere
         .create(
             "licences",
             Some("330106"),
@@ -67,7 +72,17 @@ async fn seeded(backend: licnode_testkit::Backend) -> Seeded {
             &clerk,
         )
         .await
-        .expect("other licence");
+        .expect("other licence")
+        .record;
+    // And edited there: once an input has brought the licence in (as its first change, with
+    // its edit state), its edit — valid or damaged — is read onto the stored projection
+    // without the document (issue 14), a door of its own.
+    let mut elsewhere_edit = serde_json::Map::new();
+    elsewhere_edit.insert("remarks".into(), json!("异地修改"));
+    elsewhere
+        .update(&made.id, &elsewhere_edit, &clerk)
+        .await
+        .expect("other edit");
     let mut corpus = Vec::new();
     for source in [&store, &other] {
         for row in source.changes_after(0, None, 100).await.expect("changes") {
@@ -125,7 +140,15 @@ fn received(corpus: Vec<LoggedChange>) -> impl Strategy<Value = LoggedChange> {
     let count = corpus.len();
     (
         0..count,
-        prop_oneof![3 => fuzz::mutated(valid), 1 => fuzz::bytes(512)],
+        prop_oneof![
+            3 => fuzz::mutated(valid.clone()),
+            // Damaged columns under a correct checksum reach the store's reading of a parsed
+            // change: the merge, a first change or an edit read without its document.
+            2 => fuzz::mutated_change_columns(valid.clone()),
+            // Valid changes as they are, so that records come in and their edits follow.
+            1 => proptest::sample::select(valid),
+            1 => fuzz::bytes(512),
+        ],
         claims(),
     )
         .prop_map(move |(index, bytes, claims)| {
@@ -162,12 +185,26 @@ async fn apply_and_check(seeded: &Seeded, batch: &[LoggedChange]) -> Result<(), 
     prop_assert_eq!(seq_after - seq_before, outcome.applied.len() as i64);
     // What was stored must read back: the documents of the records the valid changes are of
     // (a change applies only to the record its document names).
+    // And the stored projection is the document's, however the changes were applied (merged,
+    // or read from their operations without the document).
     for record_id in &seeded.record_ids {
         if let Some(bytes) = store.document(record_id).await.expect("document") {
             let loaded = licnode_doc::RecordDoc::load(&bytes);
             prop_assert!(loaded.is_ok(), "record {} no longer loads", record_id);
+            let stored = store.get(record_id).await.expect("read").expect("held");
+            let projected = loaded
+                .ok()
+                .and_then(|document| Projection::of(&document, stored.updated_at_ms).ok())
+                .map(|projection| (projection.data, projection.conflict_count));
+            prop_assert_eq!(
+                projected,
+                Some((stored.data, stored.conflict_count)),
+                "record {}: the stored projection is not its document's",
+                record_id
+            );
         }
     }
+    READ_WITHOUT_DOCUMENT.fetch_add(outcome.read_without_document, Ordering::Relaxed);
     if outcome.applied.is_empty() {
         let held_after = store.get(&seeded.held.id).await.expect("read");
         prop_assert_eq!(
@@ -203,9 +240,11 @@ async fn hostile_received_changes_never_panic_or_fail_the_store_and_change_nothi
         }
         // Said per backend: a soak stopped during the second still reports the first.
         eprintln!(
-            "{backend}: {} inputs without a failure in {:.0?}",
+            "{backend}: {} inputs without a failure in {:.0?} ({} changes read without their \
+             document)",
             fuzz::cases(),
-            started.elapsed()
+            started.elapsed(),
+            READ_WITHOUT_DOCUMENT.swap(0, Ordering::Relaxed)
         );
         seeded.store.close().await;
     }
@@ -242,6 +281,39 @@ async fn a_received_change_with_a_wrong_checksum_is_refused_and_stores_nothing()
                 .is_none(),
             "{backend}"
         );
+        seeded.store.close().await;
+    }
+}
+
+/// Found by this target on PostgreSQL: a valid change whose claimed record id held a NUL
+/// character failed the whole batch ("invalid byte sequence for encoding UTF8: 0x00") — a
+/// sender's session failed on every attempt. Now such a change is refused as malformed, and
+/// the rest of the batch is applied.
+#[tokio::test]
+async fn a_change_claiming_text_with_a_nul_character_is_refused_and_the_batch_goes_on() {
+    for backend in BACKENDS {
+        let seeded = seeded(backend).await;
+        let mut others = seeded
+            .corpus
+            .iter()
+            .filter(|change| change.record_id != seeded.held.id)
+            .cloned();
+        let first = others.next().expect("the other licence's first change");
+        let mut forged = others.next().expect("its edit");
+        forged.record_id = "\0".into();
+        let before = seeded.store.last_seq().await.expect("seq");
+        let outcome = seeded
+            .store
+            .apply_remote(&[first.clone(), forged])
+            .await
+            .expect("the batch is stored, not failed");
+        assert_eq!(outcome.applied.len(), 1, "{backend}: {outcome:?}");
+        assert_eq!(outcome.refused.len(), 1, "{backend}: {outcome:?}");
+        assert!(
+            outcome.refused[0].1.contains("NUL"),
+            "{backend}: {outcome:?}"
+        );
+        assert_eq!(seeded.store.last_seq().await.expect("seq"), before + 1);
         seeded.store.close().await;
     }
 }

@@ -268,6 +268,56 @@ pub fn mutated(valid: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// The bytes of a change chunk: magic, checksum, type, length, then `data`. The checksum is
+/// the first four bytes of SHA-256 over type, length and data.
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+/// The chunk type of an uncompressed change.
+pub const CHANGE_CHUNK: u8 = 1;
+/// Magic, checksum and type: the fixed part of a chunk's header.
+const FIXED_HEADER: usize = 9;
+
+/// `data` framed as a change chunk with a correct length and checksum, so a mutation reaches
+/// the decoder of the change's columns instead of stopping at the checksum.
+pub fn framed_chunk(chunk_type: u8, data: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut length = Vec::new();
+    let mut rest = data.len() as u64;
+    loop {
+        let byte = (rest & 0x7f) as u8;
+        rest >>= 7;
+        if rest == 0 {
+            length.push(byte);
+            break;
+        }
+        length.push(byte | 0x80);
+    }
+    let mut hashed = vec![chunk_type];
+    hashed.extend_from_slice(&length);
+    hashed.extend_from_slice(data);
+    let checksum = sha2::Sha256::digest(&hashed);
+    let mut chunk = MAGIC.to_vec();
+    chunk.extend_from_slice(&checksum[..4]);
+    chunk.extend_from_slice(&hashed);
+    chunk
+}
+
+/// The data of a valid change chunk: what follows its header.
+pub fn chunk_data(chunk: &[u8]) -> Vec<u8> {
+    let mut at = FIXED_HEADER;
+    while chunk.get(at).is_some_and(|byte| byte & 0x80 != 0) {
+        at += 1;
+    }
+    chunk.get(at + 1..).map(<[u8]>::to_vec).unwrap_or_default()
+}
+
+/// One of `valid` (automerge change chunks) with its columns damaged by one to eight mutations
+/// and framed again with a correct length and checksum: what reaches a change's decoder, and a
+/// store's handling of a parsed change, rather than stopping at the checksum.
+pub fn mutated_change_columns(valid: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
+    let data: Vec<Vec<u8>> = valid.iter().map(|chunk| chunk_data(chunk)).collect();
+    mutated(data).prop_map(|data| framed_chunk(CHANGE_CHUNK, &data))
+}
+
 /// Text: short and ordinary, control and bidirectional characters, or huge.
 pub fn text() -> impl Strategy<Value = String> {
     prop_oneof![
