@@ -3,7 +3,8 @@
 //! county's records up and the province's down; a long-poll returns as soon as the parent has
 //! something for the child (issue 14 item 4) and empty when the wait is up; a non-child is
 //! refused with its stable code before anything is stored; a session with nothing to move is
-//! one exchange (the pull's answer carries the parent's cursor).
+//! one exchange (the pull's answer carries the parent's cursor); a pushed change claiming text
+//! PostgreSQL cannot store is quarantined, and the rest of the push stored.
 
 use std::time::{Duration, Instant};
 
@@ -261,4 +262,39 @@ async fn a_node_that_is_not_a_direct_child_is_refused_with_its_code_and_nothing_
         "{refused:?}"
     );
     assert_eq!(pair.province.quarantine_count().await.expect("count"), 0);
+}
+
+/// A change whose claimed record id holds a NUL character (which PostgreSQL's text refuses) is
+/// quarantined as malformed — its claim kept legibly — and the rest of the push is stored; the
+/// push no longer fails on PostgreSQL (found by fuzzing the store).
+#[tokio::test]
+async fn a_pushed_change_claiming_a_nul_in_its_record_id_is_quarantined_and_the_push_stored() {
+    for backend in BACKENDS {
+        let pair = pair(backend).await;
+        create(&pair.county, "quality_archives", "330106", 1).await;
+        create(&pair.county, "quality_archives", "330106", 2).await;
+        let mut changes = pair
+            .county_store
+            .changes_after(0, None, 10)
+            .await
+            .expect("changes");
+        let last = changes.last().expect("two changes").clone();
+        changes[0].record_id = "\0".into();
+        let mut transport = transport(&pair);
+        let answer = transport
+            .push(&PushRequest {
+                after: 0,
+                up_to: last.seq,
+                up_to_hash: Some(last.hash.clone()),
+                restart: false,
+                changes,
+            })
+            .await
+            .expect("the push is stored");
+        assert_eq!(answer.applied, 1, "{backend}: {answer:?}");
+        assert_eq!(pair.province.quarantine_count().await.expect("count"), 1);
+        let quarantined = pair.province.quarantined(10).await.expect("quarantine");
+        assert_eq!(quarantined[0].reason, "malformed_change", "{backend}");
+        assert_eq!(quarantined[0].record_id, "\u{fffd}", "{backend}");
+    }
 }
