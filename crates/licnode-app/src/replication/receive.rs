@@ -82,19 +82,12 @@ pub async fn store_batch(
     // Every change offered for applying, by hash, in case its document refuses it.
     let mut offered: HashMap<String, (&LoggedChange, String)> = HashMap::new();
     for change in &batch.changes {
-        if let Some(problem) = licnode_store::unstorable_claims(change) {
-            denied.push(entry(
-                change,
-                malformed_id(&change.bytes),
-                "",
-                Refusal {
-                    code: REASON_MALFORMED.into(),
-                    message: format!("malformed change: {problem}"),
-                },
-            ));
-            continue;
-        }
-        match licnode_doc::parse_change(&change.bytes) {
+        // Claims no backend can store (a NUL in their text) are malformed like bad bytes.
+        let parsed = match licnode_store::unstorable_claims(change) {
+            Some(problem) => Err(problem),
+            None => licnode_doc::parse_change(&change.bytes).map_err(|error| error.to_string()),
+        };
+        match parsed {
             Err(error) => denied.push(entry(
                 change,
                 malformed_id(&change.bytes),
