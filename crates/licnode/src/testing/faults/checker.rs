@@ -388,9 +388,7 @@ fn label(write: &Acknowledged, code: &str) -> String {
 
 /// The [`fingerprint`] of every record of the written collections a node lists, by id, read a
 /// page at a time over its staff API.
-async fn listed_fields(
-    member: &super::tree::TreeNode,
-) -> anyhow::Result<HashMap<String, (u64, Value)>> {
+async fn listed_fields(member: &super::tree::TreeNode) -> anyhow::Result<HashMap<String, u64>> {
     let mut collections: Vec<&str> = [
         Level::National,
         Level::Province,
@@ -421,8 +419,7 @@ async fn listed_fields(
             );
             for record in page["items"].as_array().into_iter().flatten() {
                 if let Some(id) = record["id"].as_str() {
-                    let fields = record["fields"].clone();
-                    listed.insert(id.to_string(), (fingerprint(&fields), fields));
+                    listed.insert(id.to_string(), fingerprint(&record["fields"]));
                 }
             }
             match page["next"].as_str() {
@@ -443,6 +440,7 @@ pub async fn check(tree: &FaultTree, log: &WriteLog) -> anyhow::Result<Verdict> 
     let mut holders = Holders::new(tree);
     for member in &tree.nodes {
         let listed = listed_fields(member).await?;
+        let mut altered = Vec::new();
         {
             let written = lock(&log.acknowledged);
             for write in written.iter() {
@@ -450,11 +448,8 @@ pub async fn check(tree: &FaultTree, log: &WriteLog) -> anyhow::Result<Verdict> 
                     continue;
                 }
                 match listed.get(&write.id) {
-                    Some((print, _)) if *print == write.fields => {}
-                    Some((_, fields)) => verdict.altered.push(format!(
-                        "{} at {}: {fields} is not what was acknowledged",
-                        write.id, member.code
-                    )),
+                    Some(print) if *print == write.fields => {}
+                    Some(_) => altered.push(write.id.clone()),
                     // Placement said where it is missing; a record in the change log but not
                     // in the list cannot be read as written.
                     None if lost.contains(&label(write, member.code)) => {}
@@ -464,6 +459,15 @@ pub async fn check(tree: &FaultTree, log: &WriteLog) -> anyhow::Result<Verdict> 
                     )),
                 }
             }
+        }
+        // Only the fingerprints were kept: the altered copies' fields are read again to say
+        // what they hold.
+        for id in altered {
+            let (_, record) = member.node.get(&format!("/api/v1/records/{id}")).await?;
+            verdict.altered.push(format!(
+                "{id} at {}: {} is not what was acknowledged",
+                member.code, record["fields"]
+            ));
         }
         let (_, quarantine) = member
             .node
