@@ -5,12 +5,14 @@
 //! done in SQL directly, as an insider with access to the database would. Every test runs
 //! against SQLite and PostgreSQL.
 
+mod support;
 use licnode_app::Archive;
 use licnode_store::AuditKind;
 use licnode_store::anchors::{AnchorPayload, SignedAnchor};
 use licnode_store::audit::entry_hash;
 use licnode_store::{AuditEntry, Store};
-use licnode_testkit::{BACKENDS, Backend, TestDatabase};
+use licnode_testkit::BACKENDS;
+use support::open;
 
 /// A direct connection to the store's database, as an insider with SQL access has.
 enum Raw {
@@ -168,14 +170,6 @@ impl Raw {
 enum Bind {
     Int(i64),
     Text(String),
-}
-
-async fn open(backend: Backend, dir: &std::path::Path) -> (Store, String, Option<TestDatabase>) {
-    std::fs::create_dir_all(dir).expect("test directory");
-    let (url, database) = licnode_testkit::database_url(backend, dir)
-        .await
-        .expect("test database");
-    (Store::open(&url).await.expect("open store"), url, database)
 }
 
 /// Five quality archives written at 330106, then `logins` login entries.

@@ -3,14 +3,16 @@
 //! re-orderings made directly in SQL is reported with its entry's number. Every test runs
 //! against SQLite and PostgreSQL.
 
+mod support;
 use licnode_app::Archive;
 use licnode_app::Author;
 use licnode_store::AuditKind;
 use licnode_store::{AuditEntry, AuditReport, Store};
-use licnode_testkit::{BACKENDS, Backend, TestDatabase};
+use licnode_testkit::{BACKENDS, Backend};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+use support::open;
 
 /// A direct connection to the store's database, for tampering as an intruder with SQL access
 /// would.
@@ -92,14 +94,6 @@ impl Raw {
 enum Bind {
     Int(i64),
     Text(String),
-}
-
-async fn open(backend: Backend, dir: &std::path::Path) -> (Store, String, Option<TestDatabase>) {
-    std::fs::create_dir_all(dir).expect("test directory");
-    let (url, database) = licnode_testkit::database_url(backend, dir)
-        .await
-        .expect("test database");
-    (Store::open(&url).await.expect("open store"), url, database)
 }
 
 fn record(

@@ -7,23 +7,17 @@
 //! its province; some clear fields, some write tables, some are invalid; batches hold several
 //! edits of one record. Every test runs against SQLite and PostgreSQL.
 
+mod support;
 use std::collections::BTreeSet;
+use support::open;
 
 use licnode_doc::{Authoring, RecordDoc, RecordMeta};
 use licnode_model::FieldType;
 use licnode_store::{ApplyOutcome, LoggedChange, Projection, Store};
-use licnode_testkit::{BACKENDS, Backend, TestDatabase};
+use licnode_testkit::BACKENDS;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
-
-async fn open(backend: Backend, dir: &std::path::Path) -> (Store, String, Option<TestDatabase>) {
-    std::fs::create_dir_all(dir).expect("test directory");
-    let (url, database) = licnode_testkit::database_url(backend, dir)
-        .await
-        .expect("test database");
-    (Store::open(&url).await.expect("open store"), url, database)
-}
 
 /// Erases every stored edit state, as a database from before the column would hold.
 async fn erase_edit_states(url: &str) {
