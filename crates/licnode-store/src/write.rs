@@ -25,7 +25,7 @@ pub use licence_action::ApprovedAction;
 pub(crate) use group_commit::GroupSender;
 use group_commit::{MAX_GROUP, group_committer, insert_new};
 pub(crate) use transaction::{CounterTx, LoadedDocument, WriteTx};
-use transaction::{DocumentRow, NewRecordRow, NextDocument};
+use transaction::{DocumentRow, ExistingRow, NewRecordRow, NextDocument};
 
 /// A document is saved whole again once this many changes were appended to its bytes.
 const MAX_APPENDED_CHUNKS: i64 = 24;
@@ -186,7 +186,7 @@ impl Store {
                 // computes it.
                 edit_state: None,
             };
-            tx.store_existing(&loaded, &next).await?;
+            tx.store_existing(&[(&loaded, next)]).await?;
             tx.insert_changes(&[(seq, &row)]).await?;
             tx.commit().await?;
             self.signal_change();
@@ -264,8 +264,11 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     for chunk in new_rows.chunks(T::ROWS_PER_BATCH) {
         tx.insert_record_rows(chunk).await?;
     }
-    for (plan, last_seq) in &numbered.existing {
-        if let Some(loaded) = &plan.existing {
+    let existing: Vec<ExistingRow<'_>> = numbered
+        .existing
+        .iter()
+        .filter_map(|(plan, last_seq)| {
+            let loaded = plan.existing.as_ref()?;
             let next = NextDocument {
                 projection: &plan.projection,
                 bytes: &plan.bytes,
@@ -273,8 +276,11 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
                 last_seq: *last_seq,
                 edit_state: plan.edit_state.as_deref(),
             };
-            tx.store_existing(loaded, &next).await?;
-        }
+            Some((loaded, next))
+        })
+        .collect();
+    for chunk in existing.chunks(T::ROWS_PER_BATCH) {
+        tx.store_existing(chunk).await?;
     }
     tx.insert_changes(&numbered.changes).await?;
     outcome

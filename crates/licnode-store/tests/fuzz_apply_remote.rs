@@ -4,7 +4,8 @@
 //! (applied, duplicate, waiting for a dependency, or refused); a batch that applies nothing
 //! changes nothing — the change log and the records already held stay as they were.
 //! Cases: `LICNODE_FUZZ_CASES` (see `licnode_testkit::fuzz`). Soak: `LICNODE_FUZZ_CASES=1000000
-//! cargo test --release -p licnode-store --test fuzz_apply_remote`.
+//! cargo test --release -p licnode-store --test fuzz_apply_remote`; `LICNODE_FUZZ_BACKEND=postgres`
+//! (or `sqlite`) fuzzes one backend only.
 
 use licnode_app::{Archive, Author};
 use licnode_store::{LoggedChange, Projection, Store, StoredRecord};
@@ -222,7 +223,7 @@ async fn apply_and_check(seeded: &Seeded, batch: &[LoggedChange]) -> Result<(), 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_received_changes_never_panic_or_fail_the_store_and_change_nothing() {
     let watchdog = Watchdog::default();
-    for backend in BACKENDS {
+    for backend in fuzz::backends() {
         let started = std::time::Instant::now();
         let seeded = seeded(backend).await;
         let strategy = proptest::collection::vec(received(seeded.corpus.clone()), 1..6);

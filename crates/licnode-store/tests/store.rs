@@ -720,3 +720,102 @@ async fn a_destruction_the_judge_refuses_changes_nothing_and_one_carried_out_is_
         store.close().await;
     }
 }
+
+/// Received edits of several records in one batch are stored set-wise (a statement a table,
+/// issue 14): each record gets its own new fields and sequence number, and a renamed
+/// enterprise is found by its new name and no longer by its old one (the name index is
+/// rewritten for it alone).
+#[tokio::test]
+async fn a_batch_of_received_edits_stores_each_record_its_own_fields_and_renames_in_the_index() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (province_store, _a) = open(backend, &dir.path().join("a")).await;
+        let (national_store, _b) = open(backend, &dir.path().join("b")).await;
+        let province = Archive::new(province_store.clone(), "330000");
+        let names = [
+            "杭州恒远电缆有限公司",
+            "杭州澜湄化肥有限公司",
+            "杭州沣渚水泥有限公司",
+        ];
+        let mut ids = Vec::new();
+        for (index, name) in names.iter().enumerate() {
+            let created = province
+                .create(
+                    "licences",
+                    Some("330106"),
+                    &licence(
+                        name,
+                        &format!("XK06-001-0012{index}"),
+                        &credit_code(&format!("91330106MA2H3K7Q{index}")),
+                    ),
+                    &Author::clerk("clerk"),
+                )
+                .await
+                .expect("create");
+            ids.push(created.record.id);
+        }
+        let cursor = ship(&province_store, &national_store, "330000", 0).await;
+        for (index, id) in ids.iter().enumerate() {
+            let mut patch = Map::new();
+            patch.insert("remarks".into(), json!(format!("复查 {index}")));
+            if index == 1 {
+                patch.insert("enterprise_name".into(), json!("杭州汀岚化肥有限公司"));
+            }
+            province
+                .update(id, &patch, &Author::clerk("clerk"))
+                .await
+                .expect("edit");
+        }
+        ship(&province_store, &national_store, "330000", cursor).await;
+
+        let mut seqs = std::collections::BTreeSet::new();
+        for (index, id) in ids.iter().enumerate() {
+            let at_national = national_store.get(id).await.expect("get").expect("held");
+            let at_source = province_store.get(id).await.expect("get").expect("held");
+            assert_eq!(
+                at_national.data, at_source.data,
+                "{backend}: record {index}"
+            );
+            assert_eq!(
+                at_national.data["remarks"],
+                json!(format!("复查 {index}")),
+                "{backend}"
+            );
+            // The record's last sequence number is its own edit's.
+            let last = national_store
+                .changes_after(at_national.last_seq - 1, None, 1)
+                .await
+                .expect("log");
+            assert_eq!(&last[0].record_id, id, "{backend}: record {index}");
+            seqs.insert(at_national.last_seq);
+        }
+        assert_eq!(
+            seqs,
+            (4..=6).collect(),
+            "{backend}: the three edits, numbered after the creations"
+        );
+        let found = |name: &'static str| {
+            let store = national_store.clone();
+            async move {
+                store
+                    .search(&SearchQuery {
+                        name: Some(name.into()),
+                        limit: 10,
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("search")
+                    .items
+                    .into_iter()
+                    .map(|record| record.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(found("汀岚").await, vec![ids[1].clone()], "{backend}");
+        assert!(found("澜湄").await.is_empty(), "{backend}: the old name");
+        assert_eq!(found("恒远").await, vec![ids[0].clone()], "{backend}");
+        assert_eq!(found("沣渚").await, vec![ids[2].clone()], "{backend}");
+        province_store.close().await;
+        national_store.close().await;
+    }
+}

@@ -37,6 +37,28 @@ pub fn cases() -> u32 {
     }
 }
 
+/// The backends a target that runs on both fuzzes: every one, or only the one named by
+/// `LICNODE_FUZZ_BACKEND` (`sqlite` or `postgres`), so a soak can spend its hours on one.
+///
+/// # Panics
+/// When the variable names no backend: a soak that silently fuzzed nothing would be a lie.
+pub fn backends() -> Vec<crate::Backend> {
+    match std::env::var("LICNODE_FUZZ_BACKEND") {
+        Err(_) => crate::BACKENDS.to_vec(),
+        Ok(name) => {
+            let chosen: Vec<_> = crate::BACKENDS
+                .into_iter()
+                .filter(|backend| backend.to_string() == name.trim())
+                .collect();
+            assert!(
+                !chosen.is_empty(),
+                "LICNODE_FUZZ_BACKEND={name:?} names no backend (sqlite or postgres)"
+            );
+            chosen
+        }
+    }
+}
+
 /// The proptest configuration of a target: [`cases`] cases, failures kept beside the test
 /// file (`proptest-regressions/`) so a found input is replayed first next time.
 pub fn config() -> Config {

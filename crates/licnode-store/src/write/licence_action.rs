@@ -68,7 +68,7 @@ impl Store {
                     last_seq: seq,
                     edit_state: None,
                 };
-                tx.store_existing(&loaded, &next).await?;
+                tx.store_existing(&[(&loaded, next)]).await?;
                 licence = Some(StoredRecord::from_projection(loaded.key, seq, projection));
             }
             let rows: Vec<(i64, &PreparedChange)> =

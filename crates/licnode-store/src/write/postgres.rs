@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Postgres;
 
 use super::{
-    DocumentRow, LoadedDocument, NewRecordRow, NextDocument, PreparedChange, PreparedRecord,
+    DocumentRow, ExistingRow, LoadedDocument, NewRecordRow, PreparedChange, PreparedRecord,
     WriteTx, data_text,
 };
 use crate::StoreError;
@@ -176,37 +176,81 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
             .collect())
     }
 
-    async fn store_existing(
-        &mut self,
-        loaded: &LoadedDocument,
-        next: &NextDocument<'_>,
-    ) -> Result<(), StoreError> {
+    /// One `UPDATE … FROM UNNEST` a table for all the records, a bound array a column.
+    async fn store_existing(&mut self, rows: &[ExistingRow<'_>]) -> Result<(), StoreError> {
+        let keys: Vec<i64> = rows.iter().map(|(loaded, _)| loaded.key).collect();
+        let column = |f: fn(&Projection) -> Option<String>| -> Vec<Option<String>> {
+            rows.iter().map(|(_, next)| f(next.projection)).collect()
+        };
         sqlx::query(
-            "UPDATE records SET data = $1::jsonb, enterprise_name = $2, \
-             name_grams = string_to_array(NULLIF($3, ''), ' '), licence_number = $4, \
-             licence_number_bare = $5, credit_code = $6, status = $7, conflict_count = $8, \
-             updated_at_ms = $9, last_seq = $10 WHERE key = $11",
+            "UPDATE records AS r SET data = v.data::jsonb, enterprise_name = v.enterprise_name, \
+             name_grams = string_to_array(NULLIF(v.grams, ''), ' '), \
+             licence_number = v.licence_number, licence_number_bare = v.licence_number_bare, \
+             credit_code = v.credit_code, status = v.status, conflict_count = v.conflict_count, \
+             updated_at_ms = v.updated_at_ms, last_seq = v.last_seq \
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                         $6::text[], $7::text[], $8::text[], $9::int[], $10::bigint[], \
+                         $11::bigint[]) \
+               AS v(key, data, enterprise_name, grams, licence_number, licence_number_bare, \
+                    credit_code, status, conflict_count, updated_at_ms, last_seq) \
+             WHERE r.key = v.key",
         )
-        .bind(data_text(next.projection))
-        .bind(&next.projection.enterprise_name)
-        .bind(next.projection.grams().join(" "))
-        .bind(&next.projection.licence_number)
-        .bind(&next.projection.licence_number_bare)
-        .bind(&next.projection.credit_code)
-        .bind(&next.projection.status)
-        .bind(next.projection.conflict_count as i32)
-        .bind(next.projection.updated_at_ms)
-        .bind(next.last_seq)
-        .bind(loaded.key)
+        .bind(&keys)
+        .bind(
+            rows.iter()
+                .map(|(_, next)| data_text(next.projection))
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(|p| p.enterprise_name.clone()))
+        .bind(
+            rows.iter()
+                .map(|(_, next)| next.projection.grams().join(" "))
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(|p| p.licence_number.clone()))
+        .bind(column(|p| p.licence_number_bare.clone()))
+        .bind(column(|p| p.credit_code.clone()))
+        .bind(column(|p| p.status.clone()))
+        .bind(
+            rows.iter()
+                .map(|(_, next)| next.projection.conflict_count as i32)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|(_, next)| next.projection.updated_at_ms)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|(_, next)| next.last_seq)
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut **self)
         .await?;
         sqlx::query(
-            "UPDATE documents SET bytes = $1, chunk_count = $2, edit_state = $3 WHERE key = $4",
+            "UPDATE documents AS d SET bytes = v.bytes, chunk_count = v.chunk_count, \
+             edit_state = v.edit_state \
+             FROM UNNEST($1::bigint[], $2::bytea[], $3::int[], $4::bytea[]) \
+               AS v(key, bytes, chunk_count, edit_state) \
+             WHERE d.key = v.key",
         )
-        .bind(next.bytes)
-        .bind(next.chunk_count as i32)
-        .bind(next.edit_state)
-        .bind(loaded.key)
+        .bind(&keys)
+        .bind(
+            rows.iter()
+                .map(|(_, next)| next.bytes.to_vec())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|(_, next)| next.chunk_count as i32)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|(_, next)| next.edit_state.map(<[u8]>::to_vec))
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut **self)
         .await?;
         Ok(())

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{
-    DocumentRow, LoadedDocument, NewRecordRow, NextDocument, PreparedChange, ROWS_PER_STATEMENT,
+    DocumentRow, ExistingRow, LoadedDocument, NewRecordRow, PreparedChange, ROWS_PER_STATEMENT,
     WriteTx, data_text,
 };
 use crate::StoreError;
@@ -140,51 +140,84 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         Ok(loaded)
     }
 
-    async fn store_existing(
-        &mut self,
-        loaded: &LoadedDocument,
-        next: &NextDocument<'_>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE records SET data = ?, enterprise_name = ?, licence_number = ?, \
-             licence_number_bare = ?, credit_code = ?, status = ?, conflict_count = ?, \
-             updated_at_ms = ?, last_seq = ? WHERE key = ?",
-        )
-        .bind(data_text(next.projection))
-        .bind(&next.projection.enterprise_name)
-        .bind(&next.projection.licence_number)
-        .bind(&next.projection.licence_number_bare)
-        .bind(&next.projection.credit_code)
-        .bind(&next.projection.status)
-        .bind(next.projection.conflict_count)
-        .bind(next.projection.updated_at_ms)
-        .bind(next.last_seq)
-        .bind(loaded.key)
-        .execute(&mut **self)
-        .await?;
-        sqlx::query(
-            "UPDATE documents SET bytes = ?, chunk_count = ?, edit_state = ? WHERE key = ?",
-        )
-        .bind(next.bytes)
-        .bind(next.chunk_count)
-        .bind(next.edit_state)
-        .bind(loaded.key)
-        .execute(&mut **self)
-        .await?;
-        if loaded.old_name != next.projection.enterprise_name {
-            if loaded.old_name.is_some() {
-                sqlx::query("DELETE FROM name_index WHERE rowid = ?")
-                    .bind(loaded.key)
-                    .execute(&mut **self)
-                    .await?;
+    /// One `UPDATE … FROM` a table for up to [`ROWS_PER_STATEMENT`] records, the new rows
+    /// bound as a `VALUES` list; the name index is rewritten only for records whose name
+    /// changed.
+    async fn store_existing(&mut self, rows: &[ExistingRow<'_>]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut records = QueryBuilder::<Sqlite>::new(
+                "WITH v(key, data, enterprise_name, licence_number, licence_number_bare, \
+                 credit_code, status, conflict_count, updated_at_ms, last_seq) AS (",
+            );
+            records.push_values(chunk, |mut row, (loaded, next)| {
+                let p = next.projection;
+                row.push_bind(loaded.key)
+                    .push_bind(data_text(p))
+                    .push_bind(p.enterprise_name.clone())
+                    .push_bind(p.licence_number.clone())
+                    .push_bind(p.licence_number_bare.clone())
+                    .push_bind(p.credit_code.clone())
+                    .push_bind(p.status.clone())
+                    .push_bind(p.conflict_count)
+                    .push_bind(p.updated_at_ms)
+                    .push_bind(next.last_seq);
+            });
+            records.push(
+                ") UPDATE records SET data = v.data, enterprise_name = v.enterprise_name, \
+                 licence_number = v.licence_number, licence_number_bare = v.licence_number_bare, \
+                 credit_code = v.credit_code, status = v.status, \
+                 conflict_count = v.conflict_count, updated_at_ms = v.updated_at_ms, \
+                 last_seq = v.last_seq FROM v WHERE records.key = v.key",
+            );
+            records.build().execute(&mut **self).await?;
+
+            let mut documents =
+                QueryBuilder::<Sqlite>::new("WITH v(key, bytes, chunk_count, edit_state) AS (");
+            documents.push_values(chunk, |mut row, (loaded, next)| {
+                row.push_bind(loaded.key)
+                    .push_bind(next.bytes.to_vec())
+                    .push_bind(next.chunk_count)
+                    .push_bind(next.edit_state.map(<[u8]>::to_vec));
+            });
+            documents.push(
+                ") UPDATE documents SET bytes = v.bytes, chunk_count = v.chunk_count, \
+                 edit_state = v.edit_state FROM v WHERE documents.key = v.key",
+            );
+            documents.build().execute(&mut **self).await?;
+
+            let renamed: Vec<&ExistingRow<'_>> = chunk
+                .iter()
+                .filter(|(loaded, next)| loaded.old_name != next.projection.enterprise_name)
+                .collect();
+            let unnamed: Vec<i64> = renamed
+                .iter()
+                .filter(|(loaded, _)| loaded.old_name.is_some())
+                .map(|(loaded, _)| loaded.key)
+                .collect();
+            if !unnamed.is_empty() {
+                let mut delete =
+                    QueryBuilder::<Sqlite>::new("DELETE FROM name_index WHERE rowid IN (");
+                let mut list = delete.separated(", ");
+                for key in unnamed {
+                    list.push_bind(key);
+                }
+                delete.push(")");
+                delete.build().execute(&mut **self).await?;
             }
-            let grams = next.projection.grams();
-            if !grams.is_empty() {
-                sqlx::query("INSERT INTO name_index (rowid, grams) VALUES (?, ?)")
-                    .bind(loaded.key)
-                    .bind(grams.join(" "))
-                    .execute(&mut **self)
-                    .await?;
+            let named: Vec<(i64, String)> = renamed
+                .iter()
+                .filter_map(|(loaded, next)| {
+                    let grams = next.projection.grams();
+                    (!grams.is_empty()).then(|| (loaded.key, grams.join(" ")))
+                })
+                .collect();
+            if !named.is_empty() {
+                let mut index =
+                    QueryBuilder::<Sqlite>::new("INSERT INTO name_index (rowid, grams) ");
+                index.push_values(named, |mut row, (key, grams)| {
+                    row.push_bind(key).push_bind(grams);
+                });
+                index.build().execute(&mut **self).await?;
             }
         }
         Ok(())

@@ -24,6 +24,9 @@ pub(super) type DocumentRow<Count> = (
 /// count and its edit state (`licnode_doc::EditState`, when known).
 pub(super) type NewRecordRow<'a> = (i64, i64, &'a PreparedRecord, i64, Option<&'a [u8]>);
 
+/// A stored record and what to store over it.
+pub(crate) type ExistingRow<'a> = (&'a LoadedDocument, NextDocument<'a>);
+
 /// What a write transaction does, on either database. Each backend implements it once
 /// (`write/sqlite.rs`, `write/postgres.rs`); the write paths above are written once against it.
 pub(crate) trait WriteTx {
@@ -44,12 +47,9 @@ pub(crate) trait WriteTx {
         &mut self,
         ids: &[&str],
     ) -> Result<HashMap<String, LoadedDocument>, StoreError>;
-    /// Stores a record's new document and projection.
-    async fn store_existing(
-        &mut self,
-        loaded: &LoadedDocument,
-        next: &NextDocument<'_>,
-    ) -> Result<(), StoreError>;
+    /// Stores records' new documents and projections over their old ones, set-wise: a
+    /// statement a table for many records (a received batch of edits), not one a record.
+    async fn store_existing(&mut self, rows: &[ExistingRow<'_>]) -> Result<(), StoreError>;
     /// The hashes among `hashes` already in the change log.
     async fn known_hashes(&mut self, hashes: &[String]) -> Result<HashSet<String>, StoreError>;
     /// The ids among `ids` this node destroyed: received changes to them are dropped (no
