@@ -217,8 +217,8 @@ impl Store {
 ///
 /// The batch is applied set-wise: one query for the hashes already held, one for the stored
 /// documents of every record it touches, the documents merged on every core, then one counter
-/// update for all sequence numbers and multi-row inserts for new records and for the change
-/// log. Only records that already existed are updated row by row.
+/// update for all sequence numbers, multi-row inserts for new records and for the change log,
+/// and one multi-row update a table for records that already existed.
 pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     tx: &mut T,
     changes: Vec<Parsed<'_>>,
