@@ -27,6 +27,9 @@ struct Seeded {
     corpus: Vec<LoggedChange>,
     /// The records the corpus's changes are of.
     record_ids: std::collections::BTreeSet<String>,
+    /// The licence made elsewhere, and the actor that keeps editing it on what the store holds.
+    other_id: String,
+    editor: licnode_doc::ActorId,
     _database: Option<TestDatabase>,
     _dir: tempfile::TempDir,
 }
@@ -109,9 +112,47 @@ async fn seeded(backend: licnode_testkit::Backend) -> Seeded {
         held,
         corpus,
         record_ids,
+        other_id: made.id,
+        editor: licnode_doc::actor::fresh("330000"),
         _database: database,
         _dir: dir,
     }
+}
+
+/// Edits made so far by [`fresh_edit`]: each writes a value not written before.
+static FRESH_EDITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A valid edit of the licence made elsewhere, made on the document the store holds now — so
+/// that, unlike the corpus's changes (duplicates after their first arrival), it is new and
+/// follows on, and the door that reads a plain edit without its document stays open all along a
+/// soak. `None` while the store does not hold the licence.
+async fn fresh_edit(seeded: &Seeded) -> Option<LoggedChange> {
+    let bytes = seeded
+        .store
+        .document(&seeded.other_id)
+        .await
+        .expect("document")?;
+    let mut document = licnode_doc::RecordDoc::load(&bytes).expect("a held document loads");
+    let count = FRESH_EDITS.fetch_add(1, Ordering::Relaxed);
+    let mut values = serde_json::Map::new();
+    values.insert("remarks".into(), json!(format!("异地第 {count} 次修改")));
+    let at_ms = licnode_store::now_ms();
+    let who = licnode_doc::Authoring {
+        actor: &seeded.editor,
+        user: "clerk",
+        time_ms: at_ms,
+    };
+    let local = document.update(&values, who).ok()??;
+    Some(LoggedChange {
+        record_id: seeded.other_id.clone(),
+        collection: "licences".into(),
+        jurisdiction: "330106".into(),
+        author_user: "clerk".into(),
+        at_ms,
+        origin: "330106".into(),
+        bytes: local.bytes,
+        ..LoggedChange::default()
+    })
 }
 
 /// What a received change claims besides its bytes: a valid change's own claims, or others.
@@ -226,14 +267,21 @@ async fn hostile_received_changes_never_panic_or_fail_the_store_and_change_nothi
     for backend in fuzz::backends() {
         let started = std::time::Instant::now();
         let seeded = seeded(backend).await;
-        let strategy = proptest::collection::vec(received(seeded.corpus.clone()), 1..6);
+        // A batch, and whether a fresh valid edit of the licence made elsewhere ends it.
+        let strategy = (
+            proptest::collection::vec(received(seeded.corpus.clone()), 1..6),
+            proptest::bool::weighted(0.3),
+        );
         // A run over a live store is not replayed from a file: the seed is in the failure.
         let mut config = fuzz::config();
         config.failure_persistence = None;
         let mut runner = TestRunner::new(config);
         let handle = tokio::runtime::Handle::current();
         let result = tokio::task::block_in_place(|| {
-            runner.run(&strategy, |batch| {
+            runner.run(&strategy, |(mut batch, edit_too)| {
+                if edit_too && let Some(edit) = handle.block_on(fresh_edit(&seeded)) {
+                    batch.push(edit);
+                }
                 watchdog.start(|| format!("{backend}: {}", fuzz::describe_debug(&batch)));
                 let checked = handle.block_on(apply_and_check(&seeded, &batch));
                 watchdog.done();
