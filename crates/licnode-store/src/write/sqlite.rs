@@ -64,14 +64,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
                 (!grams.is_empty()).then(|| (*key, grams.join(" ")))
             })
             .collect();
-        if !named.is_empty() {
-            let mut index = QueryBuilder::<Sqlite>::new("INSERT INTO name_index (rowid, grams) ");
-            index.push_values(named, |mut row, (key, grams)| {
-                row.push_bind(key).push_bind(grams);
-            });
-            index.build().execute(&mut **self).await?;
-        }
-        Ok(())
+        index_names(self, named).await
     }
 
     async fn insert_changes(&mut self, rows: &[(i64, &PreparedChange)]) -> Result<(), StoreError> {
@@ -211,14 +204,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
                     (!grams.is_empty()).then(|| (loaded.key, grams.join(" ")))
                 })
                 .collect();
-            if !named.is_empty() {
-                let mut index =
-                    QueryBuilder::<Sqlite>::new("INSERT INTO name_index (rowid, grams) ");
-                index.push_values(named, |mut row, (key, grams)| {
-                    row.push_bind(key).push_bind(grams);
-                });
-                index.build().execute(&mut **self).await?;
-            }
+            index_names(self, named).await?;
         }
         Ok(())
     }
@@ -256,4 +242,21 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         }
         Ok(found)
     }
+}
+
+/// Inserts the name-index rows (`key`, the name's grams joined by spaces) of records whose
+/// name is new to the index.
+async fn index_names(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    named: Vec<(i64, String)>,
+) -> Result<(), StoreError> {
+    if named.is_empty() {
+        return Ok(());
+    }
+    let mut index = QueryBuilder::<Sqlite>::new("INSERT INTO name_index (rowid, grams) ");
+    index.push_values(named, |mut row, (key, grams)| {
+        row.push_bind(key).push_bind(grams);
+    });
+    index.build().execute(&mut **tx).await?;
+    Ok(())
 }
