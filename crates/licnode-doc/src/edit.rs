@@ -16,7 +16,6 @@
 //! `None` is never a verdict on the change.
 
 use std::collections::BTreeMap;
-use std::panic::AssertUnwindSafe;
 
 use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::{ActorId, ChangeHash, ROOT, ReadDoc, ScalarValue};
@@ -86,7 +85,7 @@ impl EditState {
         {
             return None;
         }
-        let expanded = std::panic::catch_unwind(AssertUnwindSafe(|| change.decode())).ok()?;
+        let expanded = &incoming.decoded;
         if expanded.operations.len() != change.len() {
             return None;
         }

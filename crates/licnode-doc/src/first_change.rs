@@ -9,7 +9,6 @@
 //! read here: the caller merges it into a document as for any other change.
 
 use std::collections::{BTreeMap, HashMap};
-use std::panic::AssertUnwindSafe;
 
 use automerge::legacy::{ElementId, Key, ObjectId, Op, OpType};
 use automerge::{ObjType, ScalarValue};
@@ -46,9 +45,9 @@ pub fn first_change_fields(incoming: &IncomingChange) -> Option<FirstChange> {
     if !plain_header {
         return None;
     }
-    // Expanding maps every operation's actor index to an actor id and panics (inside automerge)
-    // on an index the change does not list; such a change is left to the document merge.
-    let expanded = std::panic::catch_unwind(AssertUnwindSafe(|| change.decode())).ok()?;
+    // Decoded by `parse_change`, which refuses a change whose decoding panics (an operation
+    // naming an actor index the change does not list).
+    let expanded = &incoming.decoded;
     let mut objects = Objects::default();
     for (index, op) in expanded.operations.iter().enumerate() {
         let counter = change.start_op().get() + index as u64;

@@ -66,6 +66,9 @@ pub struct LocalChange {
 pub struct IncomingChange {
     pub change: Change,
     pub hash: ChangeHash,
+    /// The change's operations, decoded once here (the canonical check needs them) for the
+    /// readers that project a change without its document.
+    pub decoded: automerge::ExpandedChange,
     /// The node the change's actor id is bound to, if it has our layout.
     pub author_node: Option<String>,
 }
@@ -83,7 +86,9 @@ pub fn parse_change(bytes: &[u8]) -> Result<IncomingChange, DocError> {
     if bytes.get(4..8) != Some(&hash.0[..4]) {
         return Err(DocError::BadChecksum);
     }
-    let canonical = std::panic::catch_unwind(|| Change::from(change.decode()).hash())
+    let decoded =
+        std::panic::catch_unwind(|| change.decode()).map_err(|_| DocError::DecodePanicked)?;
+    let canonical = std::panic::catch_unwind(|| Change::from(decoded.clone()).hash())
         .map_err(|_| DocError::DecodePanicked)?;
     if canonical != hash {
         return Err(DocError::NotCanonical);
@@ -92,6 +97,7 @@ pub fn parse_change(bytes: &[u8]) -> Result<IncomingChange, DocError> {
     Ok(IncomingChange {
         change,
         hash,
+        decoded,
         author_node,
     })
 }

@@ -6,6 +6,10 @@
 //! Cases: `LICNODE_FUZZ_CASES` (see `licnode_testkit::fuzz`). Soak: `LICNODE_FUZZ_CASES=1000000
 //! cargo test --release -p licnode-store --test fuzz_apply_remote`; `LICNODE_FUZZ_BACKEND=postgres`
 //! (or `sqlite`) fuzzes one backend only.
+//!
+//! A run is cut into generations (see [`generation_size`]): each starts a new store, so that
+//! the corpus's valid changes are new again and the record edited by [`fresh_edit`] stays small
+//! enough that checking it after every input does not grow the run's cost with its length.
 
 use licnode_app::{Archive, Author};
 use licnode_store::{LoggedChange, Projection, Store, StoredRecord};
@@ -113,6 +117,48 @@ async fn seeded(backend: licnode_testkit::Backend) -> Seeded {
         corpus,
         record_ids,
         other_id: made.id,
+        editor: licnode_doc::actor::fresh("330000"),
+        _database: database,
+        _dir: dir,
+    }
+}
+
+/// Inputs a store takes before the next generation's store replaces it: a quarter of the run,
+/// at most 20,000 (some 6,000 fresh edits of one record, and 250 compactions of its document).
+fn generation_size() -> u32 {
+    (fuzz::cases() / 4).clamp(1, 20_000)
+}
+
+/// The next generation: a new store holding the held licence, received as its changes in the
+/// corpus (the first generation made it locally), and not the licence made elsewhere, whose
+/// changes in the corpus are so new again; a new actor edits that licence once it is held.
+async fn next_generation(previous: Seeded, backend: licnode_testkit::Backend) -> Seeded {
+    previous.store.close().await;
+    drop(previous._database);
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    let (url, database) = licnode_testkit::database_url(backend, dir.path())
+        .await
+        .expect("database");
+    let store = Store::open(&url).await.expect("store");
+    let own: Vec<LoggedChange> = previous
+        .corpus
+        .iter()
+        .filter(|change| change.record_id == previous.held.id)
+        .cloned()
+        .collect();
+    let outcome = store.apply_remote(&own).await.expect("the held licence");
+    assert_eq!(outcome.applied.len(), own.len(), "{outcome:?}");
+    let held = store
+        .get(&previous.held.id)
+        .await
+        .expect("read")
+        .expect("held");
+    Seeded {
+        store,
+        held,
+        corpus: previous.corpus,
+        record_ids: previous.record_ids,
+        other_id: previous.other_id,
         editor: licnode_doc::actor::fresh("330000"),
         _database: database,
         _dir: dir,
@@ -266,12 +312,14 @@ async fn hostile_received_changes_never_panic_or_fail_the_store_and_change_nothi
     let watchdog = Watchdog::default();
     for backend in fuzz::backends() {
         let started = std::time::Instant::now();
-        let seeded = seeded(backend).await;
+        let first = seeded(backend).await;
         // A batch, and whether a fresh valid edit of the licence made elsewhere ends it.
         let strategy = (
-            proptest::collection::vec(received(seeded.corpus.clone()), 1..6),
+            proptest::collection::vec(received(first.corpus.clone()), 1..6),
             proptest::bool::weighted(0.3),
         );
+        let current = std::cell::RefCell::new(Some(first));
+        let (inputs, generations) = (std::cell::Cell::new(0u32), std::cell::Cell::new(1u32));
         // A run over a live store is not replayed from a file: the seed is in the failure.
         let mut config = fuzz::config();
         config.failure_persistence = None;
@@ -279,11 +327,29 @@ async fn hostile_received_changes_never_panic_or_fail_the_store_and_change_nothi
         let handle = tokio::runtime::Handle::current();
         let result = tokio::task::block_in_place(|| {
             runner.run(&strategy, |(mut batch, edit_too)| {
-                if edit_too && let Some(edit) = handle.block_on(fresh_edit(&seeded)) {
+                if inputs.get() > 0 && inputs.get().is_multiple_of(generation_size()) {
+                    let previous = current.borrow_mut().take().expect("a store");
+                    let next = handle.block_on(next_generation(previous, backend));
+                    *current.borrow_mut() = Some(next);
+                    generations.set(generations.get() + 1);
+                    // Progress, for a soak's log.
+                    eprintln!(
+                        "{backend}: {} inputs in {:.0?}, generation {} begins ({} fresh edits \
+                         so far)",
+                        inputs.get(),
+                        started.elapsed(),
+                        generations.get(),
+                        FRESH_EDITS.load(Ordering::Relaxed)
+                    );
+                }
+                inputs.set(inputs.get() + 1);
+                let seeded = current.borrow();
+                let seeded = seeded.as_ref().expect("a store");
+                if edit_too && let Some(edit) = handle.block_on(fresh_edit(seeded)) {
                     batch.push(edit);
                 }
                 watchdog.start(|| format!("{backend}: {}", fuzz::describe_debug(&batch)));
-                let checked = handle.block_on(apply_and_check(&seeded, &batch));
+                let checked = handle.block_on(apply_and_check(seeded, &batch));
                 watchdog.done();
                 checked
             })
@@ -293,13 +359,21 @@ async fn hostile_received_changes_never_panic_or_fail_the_store_and_change_nothi
         }
         // Said per backend: a soak stopped during the second still reports the first.
         eprintln!(
-            "{backend}: {} inputs without a failure in {:.0?} ({} changes read without their \
-             document)",
+            "{backend}: {} inputs without a failure in {:.0?}, {} generations ({} changes read \
+             without their document, {} fresh edits)",
             fuzz::cases(),
             started.elapsed(),
-            READ_WITHOUT_DOCUMENT.swap(0, Ordering::Relaxed)
+            generations.get(),
+            READ_WITHOUT_DOCUMENT.swap(0, Ordering::Relaxed),
+            FRESH_EDITS.swap(0, Ordering::Relaxed)
         );
-        seeded.store.close().await;
+        assert!(
+            generations.get() > 1 || fuzz::cases() < 4,
+            "every run of more than a few inputs has more than one generation"
+        );
+        if let Some(last) = current.into_inner() {
+            last.store.close().await;
+        }
     }
 }
 
