@@ -34,6 +34,13 @@ pub enum DocError {
     /// one record).
     #[error("malformed change: its bytes are not the canonical encoding of its contents")]
     NotCanonical,
+    /// The change's operation ids are not its own: its operations do not start after those of
+    /// the changes it depends on, or it does not follow its actor's previous change — so it
+    /// can name ids other changes hold. automerge applies such a change, but a document saved
+    /// with it no longer loads (an error, or a panic inside automerge): found by the store fuzz
+    /// target on PostgreSQL, with a change whose header was altered under a correct checksum.
+    #[error("malformed change: {0}")]
+    OutOfOrder(&'static str),
 }
 
 /// The identity of a record, fixed at creation.
@@ -301,6 +308,7 @@ impl RecordDoc {
     /// and re-ordered deliveries are harmless; a change whose dependencies are missing waits
     /// inside the document until they arrive.
     pub fn apply(&mut self, changes: Vec<Change>) -> Result<(), DocError> {
+        self.check_order(&changes)?;
         let doc = &mut self.doc;
         let applied =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.apply_changes(changes)));
@@ -311,6 +319,62 @@ impl RecordDoc {
                 Err(DocError::ApplyPanicked)
             }
         }
+    }
+
+    /// Refuses received changes whose operation ids are not their own (see
+    /// [`DocError::OutOfOrder`]), before any is applied. Every change automerge makes passes:
+    /// it numbers a change's operations from one past the document's largest, and its deps
+    /// are the document's heads, which descend from its actor's previous change. A change
+    /// whose dependencies have not all arrived is left to wait; it is checked when they come.
+    fn check_order(&mut self, changes: &[Change]) -> Result<(), DocError> {
+        let mut headers = Headers {
+            doc: &mut self.doc,
+            batch: changes
+                .iter()
+                .map(|change| {
+                    let header = Header {
+                        actor: change.actor_id().clone(),
+                        seq: change.seq(),
+                        max_op: change.max_op(),
+                        deps: change.deps().to_vec(),
+                    };
+                    (change.hash(), header)
+                })
+                .collect(),
+        };
+        for change in changes {
+            // Held already: the merge ignores it.
+            if headers.held(&change.hash()) {
+                continue;
+            }
+            // Its dependencies' operations come first.
+            let mut deps_max_op = Some(0);
+            for dep in change.deps() {
+                deps_max_op = match (deps_max_op, headers.get(dep)) {
+                    (Some(max_op), Some(dep)) => Some(max_op.max(dep.max_op)),
+                    // A dependency has not arrived: the change waits, checked when it comes.
+                    _ => None,
+                };
+            }
+            let Some(deps_max_op) = deps_max_op else {
+                continue;
+            };
+            if change.start_op().get() <= deps_max_op {
+                return Err(DocError::OutOfOrder(
+                    "its operations do not start after those of the changes it depends on",
+                ));
+            }
+            // And its actor's previous change is among its ancestors.
+            if change.seq() > 1
+                && headers.follows(change.deps(), change.actor_id(), change.seq() - 1)
+                    == Some(false)
+            {
+                return Err(DocError::OutOfOrder(
+                    "it does not follow its actor's previous change",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Whether the document already holds the change `hash`.
@@ -477,5 +541,62 @@ mod tests {
         assert_eq!(loaded.meta().expect("meta"), meta());
         assert_eq!(loaded.fields(), doc.fields());
         assert_eq!(loaded.heads(), doc.heads());
+    }
+}
+
+/// What [`RecordDoc::check_order`] reads of a change.
+#[derive(Clone)]
+struct Header {
+    actor: automerge::ActorId,
+    seq: u64,
+    max_op: u64,
+    deps: Vec<ChangeHash>,
+}
+
+/// The headers of a batch of received changes and of the changes a document holds.
+struct Headers<'a> {
+    doc: &'a mut AutoCommit,
+    batch: std::collections::HashMap<ChangeHash, Header>,
+}
+
+impl Headers<'_> {
+    fn held(&mut self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_meta_by_hash(hash).is_some()
+    }
+
+    fn get(&mut self, hash: &ChangeHash) -> Option<Header> {
+        if let Some(header) = self.batch.get(hash) {
+            return Some(header.clone());
+        }
+        self.doc.get_change_meta_by_hash(hash).map(|meta| Header {
+            actor: meta.actor.into_owned(),
+            seq: meta.seq,
+            max_op: meta.max_op,
+            deps: meta.deps,
+        })
+    }
+
+    /// Whether change `seq` of `actor` is an ancestor of a change depending on `deps`; `None`
+    /// while an ancestor has not arrived.
+    fn follows(
+        &mut self,
+        deps: &[ChangeHash],
+        actor: &automerge::ActorId,
+        seq: u64,
+    ) -> Option<bool> {
+        // Breadth first: an actor's previous change is usually among the first few looked at.
+        let mut queue: std::collections::VecDeque<ChangeHash> = deps.iter().copied().collect();
+        let mut seen = std::collections::HashSet::new();
+        while let Some(hash) = queue.pop_front() {
+            if !seen.insert(hash) {
+                continue;
+            }
+            let ancestor = self.get(&hash)?;
+            if &ancestor.actor == actor && ancestor.seq == seq {
+                return Some(true);
+            }
+            queue.extend(ancestor.deps);
+        }
+        Some(false)
     }
 }
