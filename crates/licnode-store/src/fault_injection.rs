@@ -94,7 +94,7 @@ async fn commit_records_without_changes(
         let rows: Vec<_> = records
             .iter()
             .enumerate()
-            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1, None))
+            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1))
             .collect();
         for row in &rows {
             tx.insert_record_rows(std::slice::from_ref(row)).await?;

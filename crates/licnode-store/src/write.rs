@@ -39,6 +39,9 @@ pub struct PreparedRecord {
     pub projection: Projection,
     pub doc_bytes: Vec<u8>,
     pub change: PreparedChange,
+    /// The document's `licnode_doc::EditState` (encoded), when it has one: the next plain edit
+    /// received is then read onto the projection without loading the document.
+    pub edit_state: Option<Vec<u8>>,
 }
 
 /// A change-log row before it has a sequence number.
@@ -175,6 +178,7 @@ impl Store {
             };
             let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
             let projection = Projection::of(&doc, attribution.at_ms)?;
+            let edit_state = doc.edit_state().map(|state| state.encode());
             let seq = tx.take("change_seq", 1).await?;
             let row = local_change_row(&projection, &local, attribution);
             let next = NextDocument {
@@ -182,9 +186,9 @@ impl Store {
                 bytes: &bytes,
                 chunk_count,
                 last_seq: seq,
-                // Not computed for a local write: the next edit received is merged, and
-                // computes it.
-                edit_state: None,
+                // Kept for a local write too, so that an edit received next (a registry entry
+                // pushed down, a parent's correction) is read without loading the document.
+                edit_state: edit_state.as_deref(),
             };
             tx.store_existing(&[(&loaded, next)]).await?;
             tx.insert_changes(&[(seq, &row)]).await?;
@@ -259,7 +263,7 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     let new_rows: Vec<NewRecordRow<'_>> = numbered
         .new_records
         .iter()
-        .map(|(key, seq, record, count, state)| (*key, *seq, record, *count, state.as_deref()))
+        .map(|(key, seq, record, count)| (*key, *seq, record, *count))
         .collect();
     for chunk in new_rows.chunks(T::ROWS_PER_BATCH) {
         tx.insert_record_rows(chunk).await?;
@@ -460,8 +464,8 @@ fn plan_sizes(plans: &[RemotePlan]) -> (i64, i64) {
     (rows, new)
 }
 
-/// A new record with its key, last sequence number, record, chunk count and edit state.
-type NumberedRecord = (i64, i64, PreparedRecord, i64, Option<Vec<u8>>);
+/// A new record with its key, last sequence number, record and chunk count.
+type NumberedRecord = (i64, i64, PreparedRecord, i64);
 
 /// The plans with their sequence numbers and, for new records, their keys.
 struct NumberedPlans<'a> {
@@ -496,9 +500,9 @@ fn number_plans(plans: &[RemotePlan], first_seq: i64, first_key: i64) -> Numbere
                         projection: plan.projection.clone(),
                         doc_bytes: plan.bytes.clone(),
                         change: plan.rows[0].clone(),
+                        edit_state: plan.edit_state.clone(),
                     },
                     plan.chunk_count,
-                    plan.edit_state.clone(),
                 ));
                 key += 1;
             }

@@ -266,3 +266,118 @@ async fn received_edits_read_without_their_document_store_what_merging_them_stor
         reference.close().await;
     }
 }
+
+/// An edit of record `id` made at the province on the document `store` holds now, received.
+/// Checks that the stored projection is the stored document's, and returns the outcome.
+async fn receive_province_edit(
+    store: &Store,
+    id: &str,
+    actor: &licnode_doc::ActorId,
+    n: usize,
+) -> ApplyOutcome {
+    let bytes = store.document(id).await.expect("document").expect("held");
+    let mut document = RecordDoc::load(&bytes).expect("loads");
+    let mut values = Map::new();
+    values.insert("remarks".into(), json!(format!("省局第 {n} 次补正")));
+    let at_ms = licnode_store::now_ms();
+    let who = Authoring {
+        actor,
+        user: "province",
+        time_ms: at_ms,
+    };
+    let local = document
+        .update(&values, who)
+        .expect("edit")
+        .expect("a change");
+    let stored = store.get(id).await.expect("read").expect("held");
+    let outcome = store
+        .apply_remote(&[LoggedChange {
+            record_id: id.into(),
+            collection: stored.collection.clone(),
+            jurisdiction: stored.jurisdiction.clone(),
+            author_user: "province".into(),
+            at_ms,
+            origin: "330000".into(),
+            bytes: local.bytes,
+            ..LoggedChange::default()
+        }])
+        .await
+        .expect("applied");
+    let stored = store.get(id).await.expect("read").expect("held");
+    let document = RecordDoc::load(&store.document(id).await.expect("document").expect("held"))
+        .expect("the stored document loads");
+    let projection = Projection::of(&document, stored.updated_at_ms).expect("projection");
+    assert_eq!(
+        projection.data, stored.data,
+        "the stored projection is the document's"
+    );
+    assert_eq!(stored.data["remarks"], json!(format!("省局第 {n} 次补正")));
+    outcome
+}
+
+/// Local writes keep the record's edit state as received ones do (issue 14): after a record is
+/// created here, edited here, and changed by an approved licence action (Art. 13), the next
+/// edit received from the province is read onto the projection without loading the document.
+#[tokio::test]
+async fn after_each_local_write_the_next_received_edit_is_read_without_the_document() {
+    use licnode_app::{Archive, Author};
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _url, _database) = open(backend, &dir.path().join("county")).await;
+        let archive = Archive::new(store.clone(), "330106");
+        let model = licnode_model::collection("licences").expect("licences");
+        let mut input = licnode_gen::Generator::new(31).record(model, "330106");
+        input.insert("status".into(), json!("valid"));
+        let clerk = Author::clerk("clerk");
+        let id = archive
+            .create("licences", None, &input, &clerk)
+            .await
+            .expect("created")
+            .record
+            .id;
+        let province = licnode_doc::actor::fresh("330000");
+        let outcome = receive_province_edit(&store, &id, &province, 1).await;
+        assert_eq!(
+            (outcome.applied.len(), outcome.read_without_document),
+            (1, 1),
+            "{backend}: after a local create: {outcome:?}"
+        );
+
+        let mut edit = Map::new();
+        edit.insert("remarks".into(), json!("县局修改"));
+        archive
+            .update(&id, &edit, &clerk)
+            .await
+            .expect("edited here");
+        let outcome = receive_province_edit(&store, &id, &province, 2).await;
+        assert_eq!(
+            (outcome.applied.len(), outcome.read_without_document),
+            (1, 1),
+            "{backend}: after a local edit: {outcome:?}"
+        );
+
+        let mut fields = Map::new();
+        fields.insert("reason".into(), json!("停产整改"));
+        fields.insert("event_date".into(), json!("2026-11-20"));
+        let action = archive
+            .prepare_licence_action(&id, "suspension", &fields, &clerk)
+            .await
+            .expect("prepared");
+        let (_, licence) = archive
+            .approve_licence_action(action.id, &Author::approver("approver"))
+            .await
+            .expect("approved");
+        assert_ne!(
+            licence.data["status"],
+            json!("valid"),
+            "{backend}: the action wrote the licence"
+        );
+        let outcome = receive_province_edit(&store, &id, &province, 3).await;
+        assert_eq!(
+            (outcome.applied.len(), outcome.read_without_document),
+            (1, 1),
+            "{backend}: after a licence action: {outcome:?}"
+        );
+        store.close().await;
+    }
+}

@@ -371,7 +371,7 @@ impl Archive {
             user,
             time_ms: at_ms,
         };
-        let (doc, change) = RecordDoc::create(&meta, &validated.values, who)?;
+        let (mut doc, change) = RecordDoc::create(&meta, &validated.values, who)?;
         let projection = Projection::of(&doc, at_ms)?;
         let doc_bytes = change.bytes.clone();
         Ok((
@@ -389,6 +389,7 @@ impl Archive {
                 },
                 projection,
                 doc_bytes,
+                edit_state: doc.edit_state().map(|state| state.encode()),
             },
             validated.warnings,
         ))

@@ -29,7 +29,7 @@ pub(super) async fn insert_new(
         let rows: Vec<NewRecordRow<'_>> = records
             .iter()
             .enumerate()
-            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1, None))
+            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1))
             .collect();
         for chunk in rows.chunks(batch_rows(&tx)) {
             tx.insert_record_rows(chunk).await?;

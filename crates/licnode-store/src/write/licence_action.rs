@@ -52,7 +52,7 @@ impl Store {
             let count = 1 + i64::from(licence_change.is_some());
             let first_seq = tx.take("change_seq", count).await?;
             let event_key = tx.take("record_key", 1).await?;
-            let event_rows: [NewRecordRow<'_>; 1] = [(event_key, first_seq, &event, 1, None)];
+            let event_rows: [NewRecordRow<'_>; 1] = [(event_key, first_seq, &event, 1)];
             tx.insert_record_rows(&event_rows).await?;
             let mut changes: Vec<(i64, PreparedChange)> = vec![(first_seq, event.change.clone())];
             let mut licence = None;
@@ -60,13 +60,14 @@ impl Store {
                 let seq = first_seq + 1;
                 let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
                 let projection = Projection::of(&doc, attribution.at_ms)?;
+                let edit_state = doc.edit_state().map(|state| state.encode());
                 changes.push((seq, local_change_row(&projection, local, attribution)));
                 let next = NextDocument {
                     projection: &projection,
                     bytes: &bytes,
                     chunk_count,
                     last_seq: seq,
-                    edit_state: None,
+                    edit_state: edit_state.as_deref(),
                 };
                 tx.store_existing(&[(&loaded, next)]).await?;
                 licence = Some(StoredRecord::from_projection(loaded.key, seq, projection));

@@ -32,10 +32,10 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         let keys: Vec<i64> = rows.iter().map(|(key, ..)| *key).collect();
         let seqs: Vec<i64> = rows.iter().map(|(_, seq, ..)| *seq).collect();
         let records: Vec<&PreparedRecord> = rows.iter().map(|(_, _, record, ..)| *record).collect();
-        let chunk_counts: Vec<i32> = rows.iter().map(|(.., count, _)| *count as i32).collect();
-        let edit_states: Vec<Option<Vec<u8>>> = rows
+        let chunk_counts: Vec<i32> = rows.iter().map(|(.., count)| *count as i32).collect();
+        let edit_states: Vec<Option<Vec<u8>>> = records
             .iter()
-            .map(|(.., state)| state.map(<[u8]>::to_vec))
+            .map(|record| record.edit_state.clone())
             .collect();
         let column = |f: fn(&Projection) -> Option<String>| -> Vec<Option<String>> {
             records.iter().map(|r| f(&r.projection)).collect()

@@ -49,11 +49,11 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         let mut documents = QueryBuilder::<Sqlite>::new(
             "INSERT INTO documents (key, bytes, chunk_count, edit_state) ",
         );
-        documents.push_values(rows, |mut row, (key, _, record, chunk_count, state)| {
+        documents.push_values(rows, |mut row, (key, _, record, chunk_count)| {
             row.push_bind(*key)
                 .push_bind(record.doc_bytes.clone())
                 .push_bind(*chunk_count)
-                .push_bind(state.map(<[u8]>::to_vec));
+                .push_bind(record.edit_state.clone());
         });
         documents.build().execute(&mut **self).await?;
 

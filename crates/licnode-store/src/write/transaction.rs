@@ -20,9 +20,9 @@ pub(super) type DocumentRow<Count> = (
     Option<Vec<u8>>,
 );
 
-/// A new record's row to insert: key, last sequence number, the record, its document's chunk
-/// count and its edit state (`licnode_doc::EditState`, when known).
-pub(super) type NewRecordRow<'a> = (i64, i64, &'a PreparedRecord, i64, Option<&'a [u8]>);
+/// A new record's row to insert: key, last sequence number, the record (with its edit state)
+/// and its document's chunk count.
+pub(super) type NewRecordRow<'a> = (i64, i64, &'a PreparedRecord, i64);
 
 /// A stored record and what to store over it.
 pub(crate) type ExistingRow<'a> = (&'a LoadedDocument, NextDocument<'a>);
