@@ -35,7 +35,12 @@ fn record() -> (RecordDoc, Vec<licnode_doc::IncomingChange>) {
     for remarks in ["第一次修改", "第二次修改"] {
         let mut edit = Map::new();
         edit.insert("remarks".into(), json!(remarks));
-        changes.push(doc.update(&edit, who).expect("edit").expect("a change").bytes);
+        changes.push(
+            doc.update(&edit, who)
+                .expect("edit")
+                .expect("a change")
+                .bytes,
+        );
     }
     let parsed = changes
         .iter()
@@ -148,7 +153,10 @@ fn honest_changes_apply_in_one_batch_in_any_order_and_concurrent_edits_merge() {
         user: "province",
         time_ms: 1_700_000_000_001,
     };
-    let concurrent = at_province.update(&edit, who).expect("edit").expect("change");
+    let concurrent = at_province
+        .update(&edit, who)
+        .expect("edit")
+        .expect("change");
     let concurrent = licnode_doc::parse_change(&concurrent.bytes).expect("parse");
     doc.apply(vec![concurrent.change.clone()])
         .expect("the province's edit merges at the county");
