@@ -3,9 +3,11 @@
 //!
 //! A node that holds a record keeps, beside its document, the little a plain edit is checked
 //! against — its [`EditState`]: the document's heads, its largest operation counter, each
-//! actor's last sequence number, and the operation that holds each root key (only for a record
-//! without concurrent values). An edit is *plain* when it was made on exactly that document:
-//! its dependencies are the heads, its sequence number and first operation follow on, and each
+//! actor's last sequence number and change, and the operation that holds each root key (only
+//! for a record without concurrent values). An edit is *plain* when it was made on exactly
+//! that document: its dependencies are the heads (and its actor's previous change, which
+//! automerge names too when it is not a head), its sequence number and first operation follow
+//! on, and each
 //! of its operations puts a scalar at, or deletes, a root key other than the reserved `_` keys,
 //! naming as its predecessor exactly the operation that holds the key now. Applied to the
 //! document, such an edit leaves each key it touches with one value (none for a delete) and
@@ -36,8 +38,9 @@ pub struct EditState {
     heads: Vec<ChangeHash>,
     /// The largest operation counter in the document.
     max_op: u64,
-    /// Every actor of the document with its last sequence number.
-    actors: BTreeMap<ActorId, u64>,
+    /// Every actor of the document with its last sequence number and that change's hash
+    /// (automerge names it among a change's deps when it is not one of the heads).
+    actors: BTreeMap<ActorId, (u64, ChangeHash)>,
     /// The operation (counter, actor) holding each root field key: exactly one per key.
     keys: BTreeMap<String, (u64, ActorId)>,
 }
@@ -66,7 +69,7 @@ impl EditState {
             created_at_ms: first.created_at_ms,
             heads: vec![incoming.hash],
             max_op: last_op(change),
-            actors: BTreeMap::from([(actor, change.seq())]),
+            actors: BTreeMap::from([(actor, (change.seq(), incoming.hash))]),
             keys,
         }
     }
@@ -77,8 +80,18 @@ impl EditState {
         let mut deps = change.deps().to_vec();
         deps.sort();
         let actor = change.actor_id();
-        let next_seq = self.actors.get(actor).copied().unwrap_or(0) + 1;
-        if deps != self.heads
+        let known = self.actors.get(actor);
+        let next_seq = known.map_or(0, |(seq, _)| *seq) + 1;
+        // automerge's deps of a change made on this document: its heads, and the actor's own
+        // previous change when that is not one of them.
+        let mut expected = self.heads.clone();
+        if let Some((_, previous)) = known
+            && !expected.contains(previous)
+        {
+            expected.push(*previous);
+            expected.sort();
+        }
+        if deps != expected
             || change.seq() != next_seq
             || change.start_op().get() != self.max_op + 1
             || change.is_empty()
@@ -127,7 +140,7 @@ impl EditState {
             }
         }
         let mut actors = self.actors.clone();
-        actors.insert(actor.clone(), change.seq());
+        actors.insert(actor.clone(), (change.seq(), incoming.hash));
         Some(Edit {
             fields,
             state: EditState {
@@ -142,9 +155,10 @@ impl EditState {
     }
 
     /// The stored form: a version byte, then the identity, creation time, heads, largest
-    /// operation, actors with their sequence numbers, and each field as its position in the
+    /// operation, actors with their last sequence numbers and change hashes, and each field as
+    /// its position in the
     /// collection's model (or its name, for a key the model does not have) with the counter
-    /// and actor of the operation holding it — LEB128 numbers, length-prefixed text. About 150
+    /// and actor of the operation holding it — LEB128 numbers, length-prefixed text. About 180
     /// bytes for a record of 25 fields, whose creating change is 700 to 1,600.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = vec![ENCODING];
@@ -169,9 +183,10 @@ impl EditState {
         put_number(&mut out, self.max_op);
         let actors: Vec<&ActorId> = self.actors.keys().collect();
         put_number(&mut out, actors.len() as u64);
-        for (actor, seq) in &self.actors {
+        for (actor, (seq, last)) in &self.actors {
             put_bytes(&mut out, actor.to_bytes());
             put_number(&mut out, *seq);
+            out.extend_from_slice(&last.0);
         }
         let model = licnode_model::collection(&self.meta.collection);
         put_number(&mut out, self.keys.len() as u64);
@@ -224,7 +239,9 @@ impl EditState {
         let mut actors = Vec::with_capacity(actor_count);
         for _ in 0..actor_count {
             let actor = ActorId::from(input.bytes()?);
-            actors.push((actor, input.number()?));
+            let seq = input.number()?;
+            let last: [u8; 32] = input.take(32)?.try_into().ok()?;
+            actors.push((actor, (seq, ChangeHash(last))));
         }
         let model = licnode_model::collection(&meta.collection);
         let mut keys = BTreeMap::new();
@@ -259,7 +276,9 @@ impl EditState {
 }
 
 /// The version of [`EditState::encode`]'s form; a state of another version is not read.
-const ENCODING: u8 = 1;
+/// 2 since each actor's last change is kept (a state stored as 1 is not read: that record's
+/// next edit is merged, and stores a state of the new form).
+const ENCODING: u8 = 2;
 
 fn put_number(out: &mut Vec<u8>, mut value: u64) {
     loop {
@@ -359,11 +378,15 @@ impl RecordDoc {
         }
         let mut heads = self.heads();
         heads.sort();
-        let mut actors: BTreeMap<ActorId, u64> = BTreeMap::new();
+        let mut actors: BTreeMap<ActorId, (u64, ChangeHash)> = BTreeMap::new();
         let mut max_op = 0;
         for change in self.changes() {
-            let seq = actors.entry(change.actor_id().clone()).or_insert(0);
-            *seq = (*seq).max(change.seq());
+            let last = actors
+                .entry(change.actor_id().clone())
+                .or_insert((0, change.hash()));
+            if change.seq() >= last.0 {
+                *last = (change.seq(), change.hash());
+            }
             if !change.is_empty() {
                 max_op = max_op.max(last_op(&change));
             }

@@ -267,9 +267,10 @@ async fn received_edits_read_without_their_document_store_what_merging_them_stor
     }
 }
 
-/// An edit of record `id` made at the province on the document `store` holds now, received.
+/// An edit of record `id` made at the national office on the document `store` holds now,
+/// received.
 /// Checks that the stored projection is the stored document's, and returns the outcome.
-async fn receive_province_edit(
+async fn receive_national_edit(
     store: &Store,
     id: &str,
     actor: &licnode_doc::ActorId,
@@ -278,11 +279,11 @@ async fn receive_province_edit(
     let bytes = store.document(id).await.expect("document").expect("held");
     let mut document = RecordDoc::load(&bytes).expect("loads");
     let mut values = Map::new();
-    values.insert("remarks".into(), json!(format!("省局第 {n} 次补正")));
+    values.insert("remarks".into(), json!(format!("总局第 {n} 次补正")));
     let at_ms = licnode_store::now_ms();
     let who = Authoring {
         actor,
-        user: "province",
+        user: "national",
         time_ms: at_ms,
     };
     let local = document
@@ -295,9 +296,9 @@ async fn receive_province_edit(
             record_id: id.into(),
             collection: stored.collection.clone(),
             jurisdiction: stored.jurisdiction.clone(),
-            author_user: "province".into(),
+            author_user: "national".into(),
             at_ms,
-            origin: "330000".into(),
+            origin: "100000".into(),
             bytes: local.bytes,
             ..LoggedChange::default()
         }])
@@ -311,32 +312,33 @@ async fn receive_province_edit(
         projection.data, stored.data,
         "the stored projection is the document's"
     );
-    assert_eq!(stored.data["remarks"], json!(format!("省局第 {n} 次补正")));
+    assert_eq!(stored.data["remarks"], json!(format!("总局第 {n} 次补正")));
     outcome
 }
 
-/// Local writes keep the record's edit state as received ones do (issue 14): after a record is
-/// created here, edited here, and changed by an approved licence action (Art. 13), the next
-/// edit received from the province is read onto the projection without loading the document.
+/// Local writes keep the record's edit state as received ones do (issue 14): after a licence is
+/// created at a province, edited there, and changed by an approved licence action (Art. 13),
+/// the next edit received from the national office is read onto the projection without
+/// loading the document.
 #[tokio::test]
 async fn after_each_local_write_the_next_received_edit_is_read_without_the_document() {
     use licnode_app::{Archive, Author};
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
-        let (store, _url, _database) = open(backend, &dir.path().join("county")).await;
-        let archive = Archive::new(store.clone(), "330106");
+        let (store, _url, _database) = open(backend, &dir.path().join("province")).await;
+        let archive = Archive::new(store.clone(), "330000");
         let model = licnode_model::collection("licences").expect("licences");
         let mut input = licnode_gen::Generator::new(31).record(model, "330106");
         input.insert("status".into(), json!("valid"));
         let clerk = Author::clerk("clerk");
         let id = archive
-            .create("licences", None, &input, &clerk)
+            .create("licences", Some("330106"), &input, &clerk)
             .await
             .expect("created")
             .record
             .id;
-        let province = licnode_doc::actor::fresh("330000");
-        let outcome = receive_province_edit(&store, &id, &province, 1).await;
+        let national = licnode_doc::actor::fresh("100000");
+        let outcome = receive_national_edit(&store, &id, &national, 1).await;
         assert_eq!(
             (outcome.applied.len(), outcome.read_without_document),
             (1, 1),
@@ -344,12 +346,12 @@ async fn after_each_local_write_the_next_received_edit_is_read_without_the_docum
         );
 
         let mut edit = Map::new();
-        edit.insert("remarks".into(), json!("县局修改"));
+        edit.insert("remarks".into(), json!("省局修改"));
         archive
             .update(&id, &edit, &clerk)
             .await
             .expect("edited here");
-        let outcome = receive_province_edit(&store, &id, &province, 2).await;
+        let outcome = receive_national_edit(&store, &id, &national, 2).await;
         assert_eq!(
             (outcome.applied.len(), outcome.read_without_document),
             (1, 1),
@@ -357,10 +359,10 @@ async fn after_each_local_write_the_next_received_edit_is_read_without_the_docum
         );
 
         let mut fields = Map::new();
-        fields.insert("reason".into(), json!("停产整改"));
+        fields.insert("reason".into(), json!("企业申请撤回"));
         fields.insert("event_date".into(), json!("2026-11-20"));
         let action = archive
-            .prepare_licence_action(&id, "suspension", &fields, &clerk)
+            .prepare_licence_action(&id, "withdrawal", &fields, &clerk)
             .await
             .expect("prepared");
         let (_, licence) = archive
@@ -372,7 +374,7 @@ async fn after_each_local_write_the_next_received_edit_is_read_without_the_docum
             json!("valid"),
             "{backend}: the action wrote the licence"
         );
-        let outcome = receive_province_edit(&store, &id, &province, 3).await;
+        let outcome = receive_national_edit(&store, &id, &national, 3).await;
         assert_eq!(
             (outcome.applied.len(), outcome.read_without_document),
             (1, 1),
