@@ -41,6 +41,13 @@ pub enum DocError {
     /// target on PostgreSQL, with a change whose header was altered under a correct checksum.
     #[error("malformed change: {0}")]
     OutOfOrder(&'static str),
+    /// The change carries extra bytes after its operations — an author footer, or an extension
+    /// — which no node writes. automerge asserts, when it loads a document, that a change with
+    /// an author is its actor's first; a later one, stored by the readers that do not load the
+    /// document, panicked every load of its record (found by the store fuzz target on
+    /// PostgreSQL).
+    #[error("malformed change: it carries extra bytes (an author or an extension) no node writes")]
+    ExtraBytes,
 }
 
 /// The identity of a record, fixed at creation.
@@ -99,6 +106,9 @@ pub fn parse_change(bytes: &[u8]) -> Result<IncomingChange, DocError> {
         .map_err(|_| DocError::DecodePanicked)?;
     if canonical != hash {
         return Err(DocError::NotCanonical);
+    }
+    if !change.extra_bytes().is_empty() {
+        return Err(DocError::ExtraBytes);
     }
     let author_node = actor::node_of(change.actor_id());
     Ok(IncomingChange {

@@ -170,3 +170,36 @@ fn honest_changes_apply_in_one_batch_in_any_order_and_concurrent_edits_merge() {
     assert_eq!(a, b);
     RecordDoc::load(&doc.save()).expect("the merged document loads");
 }
+
+/// Found by the same target on PostgreSQL, after the check above: a change may carry extra
+/// bytes after its operations — an author footer — and automerge asserts, loading a document,
+/// that a change with an author is its actor's first. A later change with one, read without
+/// the document (a plain edit) and appended to the stored document, made every load of the
+/// record panic. No node writes extra bytes: `parse_change` refuses any.
+#[test]
+fn a_change_carrying_an_author_or_other_extra_bytes_is_refused_at_the_door() {
+    let (_, changes) = record();
+    for extra in [
+        // An author footer: kind 1, length, the author's bytes.
+        vec![1, 4, 0xde, 0xad, 0xbe, 0xef],
+        // Bytes no footer kind names.
+        vec![9, 9, 9],
+    ] {
+        for change in &changes {
+            let mut expanded = change.decoded.clone();
+            expanded.extra_bytes = extra.clone();
+            expanded.hash = None;
+            let bytes = Change::from(expanded).raw_bytes().to_vec();
+            let parsed = licnode_doc::parse_change(&bytes);
+            assert!(
+                matches!(parsed, Err(DocError::ExtraBytes)),
+                "seq {}: {parsed:?}",
+                change.change.seq()
+            );
+        }
+    }
+    // Every change the node makes has none.
+    for change in &changes {
+        assert!(change.change.extra_bytes().is_empty());
+    }
+}
