@@ -380,15 +380,18 @@ impl RecordDoc {
         heads.sort();
         let mut actors: BTreeMap<ActorId, (u64, ChangeHash)> = BTreeMap::new();
         let mut max_op = 0;
-        for change in self.changes() {
+        // The changes' metadata only: building every change whole (`changes`) re-encodes its
+        // operations, and a local write computes this state on every edit.
+        for change in self.doc.get_changes_meta(&[]) {
             let last = actors
-                .entry(change.actor_id().clone())
-                .or_insert((0, change.hash()));
-            if change.seq() >= last.0 {
-                *last = (change.seq(), change.hash());
+                .entry(change.actor.clone().into_owned())
+                .or_insert((0, change.hash));
+            if change.seq >= last.0 {
+                *last = (change.seq, change.hash);
             }
-            if !change.is_empty() {
-                max_op = max_op.max(last_op(&change));
+            // An empty change's last operation is the one before its first.
+            if change.max_op >= change.start_op {
+                max_op = max_op.max(change.max_op);
             }
         }
         Some(EditState {

@@ -158,7 +158,7 @@ struct ChangeMessage<'a> {
 
 /// A record document.
 pub struct RecordDoc {
-    doc: AutoCommit,
+    pub(crate) doc: AutoCommit,
 }
 
 impl RecordDoc {
