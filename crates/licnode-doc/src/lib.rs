@@ -20,5 +20,5 @@ pub use edit::{Edit, EditState};
 pub use first_change::{FirstChange, first_change_fields};
 pub use record::{
     Authoring, Conflict, DocError, HistoryEntry, IDENTITY_KEYS, IncomingChange, LocalChange,
-    RecordDoc, RecordMeta, parse_change,
+    RecordDoc, RecordMeta, parse_change, parse_changes,
 };

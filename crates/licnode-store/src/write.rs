@@ -334,15 +334,13 @@ pub(crate) type Parsed<'a> = (
     Result<licnode_doc::IncomingChange, String>,
 );
 
-/// Parses every change of a batch.
+/// Parses every change of a batch (on every core for a large one).
 pub(crate) fn parse_all(changes: &[LoggedChange]) -> Vec<Parsed<'_>> {
+    let parsed = licnode_doc::parse_changes(changes.iter().map(|change| change.bytes.as_slice()));
     changes
         .iter()
-        .map(|change| {
-            let parsed =
-                licnode_doc::parse_change(&change.bytes).map_err(|error| error.to_string());
-            (change, parsed)
-        })
+        .zip(parsed)
+        .map(|(change, parsed)| (change, parsed.map_err(|error| error.to_string())))
         .collect()
 }
 

@@ -82,11 +82,6 @@ fn find_program(candidates: &[&str]) -> Option<PathBuf> {
     None
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
-}
-
 impl Browser {
     /// Starts chromedriver and a headless Chromium session with JavaScript off.
     ///
@@ -105,7 +100,7 @@ impl Browser {
             return Ok(None);
         };
 
-        let port = free_port()?;
+        let port = crate::free_port();
         let driver = DriverProcess {
             child: Command::new(&chromedriver)
                 .arg(format!("--port={port}"))

@@ -43,6 +43,7 @@ pub mod faults;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 pub mod official_forms;
+mod ports;
 mod postgres;
 
 use std::fmt;
@@ -50,6 +51,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
+pub use ports::free_port;
 pub use postgres::{TestDatabase, postgres_database};
 
 /// The storage backends a node can run on; storage tests run against each of them.

@@ -81,11 +81,14 @@ pub async fn store_batch(
     let mut denied = Vec::new();
     // Every change offered for applying, by hash, in case its document refuses it.
     let mut offered: HashMap<String, (&LoggedChange, String)> = HashMap::new();
-    for change in &batch.changes {
+    // Every change parsed once, on every core for a large batch.
+    let all_parsed =
+        licnode_doc::parse_changes(batch.changes.iter().map(|change| change.bytes.as_slice()));
+    for (change, parsed) in batch.changes.iter().zip(all_parsed) {
         // Claims no backend can store (a NUL in their text) are malformed like bad bytes.
         let parsed = match licnode_store::unstorable_claims(change) {
             Some(problem) => Err(problem),
-            None => licnode_doc::parse_change(&change.bytes).map_err(|error| error.to_string()),
+            None => parsed.map_err(|error| error.to_string()),
         };
         match parsed {
             Err(error) => denied.push(entry(

@@ -18,6 +18,18 @@ pub(super) fn peak_memory_mb() -> Option<f64> {
     Some(kilobytes / 1024.0)
 }
 
+/// CPU time this process has used so far, user and system, all threads (Linux
+/// `/proc/self/stat`, in clock ticks of 10 ms: Linux's `USER_HZ` is 100 on every architecture
+/// it runs on here).
+pub(super) fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// What one round moved and how long it took.
 struct Round {
     /// Changes the county pushed to the province.
@@ -28,6 +40,23 @@ struct Round {
     county_done: Duration,
     /// When the province found nothing more to relay.
     total: Duration,
+    /// CPU time the process (all three nodes) used during the round, if the system tells.
+    cpu: Option<Duration>,
+}
+
+impl Round {
+    /// CPU per record moved and cores busy on average, for the round's row: what tells
+    /// whether more parallelism or less work per change is the lever.
+    fn cpu_figures(&self, records: usize) -> String {
+        match self.cpu {
+            Some(cpu) => format!(
+                "{:.0} µs CPU a record, {:.2} cores busy on average",
+                cpu.as_secs_f64() * 1e6 / records.max(1) as f64,
+                cpu.as_secs_f64() / self.total.as_secs_f64()
+            ),
+            None => "CPU time not available".to_string(),
+        }
+    }
 }
 
 pub(super) async fn sync_bench(
@@ -66,7 +95,12 @@ pub(super) async fn sync_bench(
         ),
     );
     measurements.push(
-        "change bytes per record (automerge, before base64/JSON/TLS)".to_string(),
+        "cold round: CPU of the three nodes".to_string(),
+        round.cpu_figures(records),
+    );
+    measurements.push(
+        "change bytes per record (automerge, as the batch frame carries them, before TLS)"
+            .to_string(),
         format!("{} B", payload / records.max(1)),
     );
 
@@ -88,6 +122,10 @@ pub(super) async fn sync_bench(
                     round.total.as_secs_f64(),
                     round.county_done.as_secs_f64()
                 ),
+            );
+            measurements.push(
+                "changed round: CPU of the three nodes".to_string(),
+                round.cpu_figures(changed),
             );
         }
         changed_totals.push(round.total);
@@ -230,6 +268,7 @@ async fn run_round(
     national_url: &str,
 ) -> anyhow::Result<Round> {
     let started = Instant::now();
+    let cpu_before = process_cpu();
     let county = async {
         let report = session(
             county_node.archive(),
@@ -268,11 +307,15 @@ async fn run_round(
     let (county, relayed) = tokio::join!(county, province);
     let (up, county_done) = county?;
     let total = started.elapsed();
+    let cpu = process_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     Ok(Round {
         pushed: up.pushed,
         relayed: relayed?,
         county_done,
         total,
+        cpu,
     })
 }
 

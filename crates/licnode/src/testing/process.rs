@@ -58,13 +58,8 @@ pub fn licnode(dir: &Path, args: &[&str]) {
     );
 }
 
-/// A loopback port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
+/// A loopback port for a node started as a process: see [`licnode_testkit::free_port`].
+pub use licnode_testkit::free_port;
 
 /// Runs `command`, which must succeed, and returns its standard output.
 pub fn run(command: &mut Command) -> String {
