@@ -75,6 +75,12 @@ fn main() {
         let change = Change::from_bytes(bytes.to_vec()).expect("parse");
         black_box(change.decode());
     });
+    row("… and a clone of the decoded operations", &|bytes| {
+        let change = Change::from_bytes(bytes.to_vec()).expect("parse");
+        let decoded = change.decode();
+        black_box(decoded.clone());
+        black_box(decoded);
+    });
     row(
         "… and encoded again and hashed (the canonical check)",
         &|bytes| {

@@ -42,6 +42,7 @@ pub(super) async fn fan_in_bench(
         format!("{:.1} s", started.elapsed().as_secs_f64()),
     );
     let started = Instant::now();
+    let (process_before, machine_before) = (super::sync::process_cpu(), super::sync::machine_cpu());
     let mut sessions = tokio::task::JoinSet::new();
     for province in &senders {
         let province = province.clone();
@@ -75,6 +76,28 @@ pub(super) async fn fan_in_bench(
             elapsed.as_secs_f64()
         ),
     );
+    // Where the CPU went: this process (the provinces and national), and the whole machine
+    // (with the PostgreSQL server, and anything else running).
+    let used = |after: Option<std::time::Duration>, before: Option<std::time::Duration>| {
+        after
+            .zip(before)
+            .map(|(after, before)| after.saturating_sub(before).as_secs_f64())
+    };
+    if let (Some(process), Some(machine)) = (
+        used(super::sync::process_cpu(), process_before),
+        used(super::sync::machine_cpu(), machine_before),
+    ) {
+        measurements.push(
+            "CPU: this process (provinces and national) / the whole machine".to_string(),
+            format!(
+                "{:.0} / {:.0} µs a record; {:.2} / {:.2} cores busy on average",
+                process * 1e6 / pushed.max(1) as f64,
+                machine * 1e6 / pushed.max(1) as f64,
+                process / elapsed.as_secs_f64(),
+                machine / elapsed.as_secs_f64()
+            ),
+        );
+    }
     if let Some(peak) = super::sync::peak_memory_mb() {
         measurements.push(
             "peak memory of the process (national and every province)".to_string(),
