@@ -123,9 +123,9 @@ pub fn parse_change(bytes: &[u8]) -> Result<IncomingChange, DocError> {
 const PARALLEL_PARSE_MIN_CHANGES: usize = 64;
 
 /// Parses the bytes of many changes, as [`parse_change`] each, in order: on every core for a
-/// large batch. A received batch's first changes cost about 110 µs each to parse and check
-/// (docs/BENCHMARKS.md, "What reading a received change costs"): 55 ms for a batch of 500 on
-/// one core, while the other may be idle.
+/// large batch. A received batch's first changes cost about 77 µs each to parse and check
+/// (docs/BENCHMARKS.md, "What reading a received change costs"): nearly 40 ms for a batch of
+/// 500 on one core, while the other may be idle.
 pub fn parse_changes<'a>(
     all: impl ExactSizeIterator<Item = &'a [u8]>,
 ) -> Vec<Result<IncomingChange, DocError>> {
