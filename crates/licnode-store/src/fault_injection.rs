@@ -90,11 +90,12 @@ async fn commit_records_without_changes(
     with_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let first_seq = tx.take("change_seq", count).await?;
-        let first_key = tx.take("record_key", count).await?;
+        let keys = tx.new_keys(records.len()).await?;
         let rows: Vec<_> = records
             .iter()
+            .zip(keys)
             .enumerate()
-            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1))
+            .map(|(i, (record, key))| (key, first_seq + i as i64, record, 1))
             .collect();
         for row in &rows {
             tx.insert_record_rows(std::slice::from_ref(row)).await?;

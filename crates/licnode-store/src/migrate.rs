@@ -127,6 +127,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0020_edit_state.sql"),
         postgres: include_str!("../../../migrations/postgres/0020_edit_state.sql"),
     },
+    Migration {
+        version: 21,
+        name: "keys_before_the_log",
+        sqlite: include_str!("../../../migrations/sqlite/0021_keys_before_the_log.sql"),
+        postgres: include_str!("../../../migrations/postgres/0021_keys_before_the_log.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

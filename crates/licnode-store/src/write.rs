@@ -25,7 +25,9 @@ pub use licence_action::ApprovedAction;
 pub(crate) use group_commit::GroupSender;
 use group_commit::{MAX_GROUP, group_committer, insert_new};
 pub(crate) use transaction::{CounterTx, LoadedDocument, WriteTx};
-use transaction::{DocumentRow, ExistingRow, NewRecordRow, NextDocument};
+use transaction::{
+    DocumentRow, ExistingRow, NewDocument, NewProjection, NewRecordRow, NextDocument,
+};
 
 /// A document is saved whole again once this many changes were appended to its bytes.
 const MAX_APPENDED_CHUNKS: i64 = 24;
@@ -243,6 +245,40 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     if plans.is_empty() {
         return Ok(outcome);
     }
+    // New records' keys, documents and name-index rows before the change log's lock: they need
+    // no place in the log, so batches of several children write them at once (PostgreSQL;
+    // issue 14 item 3).
+    let new_count = plans.iter().filter(|plan| plan.existing.is_none()).count();
+    let keys = tx.new_keys(new_count).await?;
+    if keys.len() != new_count {
+        return Err(StoreError::Database(sqlx::Error::Protocol(format!(
+            "{} record keys for {new_count} new records",
+            keys.len()
+        ))));
+    }
+    let mut keys = keys.into_iter();
+    let plans: Vec<KeyedPlan> = plans
+        .into_iter()
+        .map(|plan| {
+            let key = plan.existing.is_none().then(|| keys.next()).flatten();
+            (plan, key)
+        })
+        .collect();
+    let documents: Vec<NewDocument<'_>> = plans
+        .iter()
+        .filter_map(|(plan, key)| {
+            Some(NewDocument {
+                key: (*key)?,
+                projection: &plan.projection,
+                bytes: &plan.bytes,
+                chunk_count: plan.chunk_count,
+                edit_state: plan.edit_state.as_deref(),
+            })
+        })
+        .collect();
+    for chunk in documents.chunks(T::ROWS_PER_BATCH) {
+        tx.insert_documents(chunk).await?;
+    }
     // The change log's lock only now, after the merge (the costly part), so that batches of
     // several children are merged at once and wait for each other only to number and insert
     // (issue 14 item 3). Lock order, on every write path: the records' rows (by key), then the
@@ -253,20 +289,11 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     if plans.is_empty() {
         return Ok(outcome);
     }
-    let (rows, new_count) = plan_sizes(&plans);
+    let rows = plans.iter().map(|(plan, _)| plan.rows.len() as i64).sum();
     let first_seq = tx.take("change_seq", rows).await?;
-    let first_key = match new_count {
-        0 => 0,
-        count => tx.take("record_key", count).await?,
-    };
-    let numbered = number_plans(&plans, first_seq, first_key);
-    let new_rows: Vec<NewRecordRow<'_>> = numbered
-        .new_records
-        .iter()
-        .map(|(key, seq, record, count)| (*key, *seq, record, *count))
-        .collect();
-    for chunk in new_rows.chunks(T::ROWS_PER_BATCH) {
-        tx.insert_record_rows(chunk).await?;
+    let numbered = number_plans(&plans, first_seq);
+    for chunk in numbered.new_records.chunks(T::ROWS_PER_BATCH) {
+        tx.insert_projections(chunk).await?;
     }
     let existing: Vec<ExistingRow<'_>> = numbered
         .existing
@@ -293,31 +320,41 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     Ok(outcome)
 }
 
-/// The plans whose record no destruction has tombstoned (read under the log's lock).
+/// A plan with the key taken for its record when the record is new.
+type KeyedPlan = (RemotePlan, Option<i64>);
+
+/// The plans whose record no destruction has tombstoned (read under the log's lock); what was
+/// written already for a new record dropped here is removed.
 async fn without_destroyed_since<T: WriteTx>(
     tx: &mut T,
-    plans: Vec<RemotePlan>,
+    plans: Vec<KeyedPlan>,
     outcome: &mut ApplyOutcome,
-) -> Result<Vec<RemotePlan>, StoreError> {
+) -> Result<Vec<KeyedPlan>, StoreError> {
     let ids: Vec<&str> = plans
         .iter()
-        .map(|plan| plan.projection.id.as_str())
+        .map(|(plan, _)| plan.projection.id.as_str())
         .collect();
     let destroyed = tx.tombstoned(&ids).await?;
     if destroyed.is_empty() {
         return Ok(plans);
     }
-    Ok(plans
+    let mut written = Vec::new();
+    let kept = plans
         .into_iter()
-        .filter(|plan| {
+        .filter(|(plan, key)| {
             let keep = !destroyed.contains(&plan.projection.id);
             if !keep {
                 tracing::info!(record = %plan.projection.id, "changes to a record destroyed meanwhile dropped");
                 outcome.duplicates += plan.rows.len();
+                written.extend(*key);
             }
             keep
         })
-        .collect())
+        .collect();
+    if !written.is_empty() {
+        tx.remove_documents(&written).await?;
+    }
+    Ok(kept)
 }
 
 /// Received changes, parsed and grouped by record in order of first appearance; changes
@@ -455,55 +492,34 @@ fn plan_all(
     Ok(plans)
 }
 
-/// How many change-log rows and how many new records the plans need.
-fn plan_sizes(plans: &[RemotePlan]) -> (i64, i64) {
-    let rows = plans.iter().map(|plan| plan.rows.len() as i64).sum();
-    let new = plans.iter().filter(|plan| plan.existing.is_none()).count() as i64;
-    (rows, new)
-}
-
-/// A new record with its key, last sequence number, record and chunk count.
-type NumberedRecord = (i64, i64, PreparedRecord, i64);
-
-/// The plans with their sequence numbers and, for new records, their keys.
+/// The plans with their sequence numbers.
 struct NumberedPlans<'a> {
-    /// Each new record.
-    new_records: Vec<NumberedRecord>,
+    /// Each new record's projection row.
+    new_records: Vec<NewProjection<'a>>,
     /// Plans of records already stored, with their last sequence number.
     existing: Vec<(&'a RemotePlan, i64)>,
     /// Every change-log row, numbered.
     changes: Vec<(i64, &'a PreparedChange)>,
 }
 
-fn number_plans(plans: &[RemotePlan], first_seq: i64, first_key: i64) -> NumberedPlans<'_> {
+fn number_plans(plans: &[KeyedPlan], first_seq: i64) -> NumberedPlans<'_> {
     let mut numbered = NumberedPlans {
         new_records: Vec::new(),
         existing: Vec::new(),
         changes: Vec::new(),
     };
-    let (mut seq, mut key) = (first_seq, first_key);
-    for plan in plans {
+    let mut seq = first_seq;
+    for (plan, key) in plans {
         for row in &plan.rows {
             numbered.changes.push((seq, row));
             seq += 1;
         }
         let last_seq = seq - 1;
-        match plan.existing {
-            Some(_) => numbered.existing.push((plan, last_seq)),
-            None => {
-                numbered.new_records.push((
-                    key,
-                    last_seq,
-                    PreparedRecord {
-                        projection: plan.projection.clone(),
-                        doc_bytes: plan.bytes.clone(),
-                        change: plan.rows[0].clone(),
-                        edit_state: plan.edit_state.clone(),
-                    },
-                    plan.chunk_count,
-                ));
-                key += 1;
-            }
+        match key {
+            None => numbered.existing.push((plan, last_seq)),
+            Some(key) => numbered
+                .new_records
+                .push((*key, last_seq, &plan.projection)),
         }
     }
     numbered
@@ -816,4 +832,138 @@ fn local_change_row(
 
 fn data_text(projection: &Projection) -> String {
     serde_json::Value::Object(projection.data.clone()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use licnode_doc::{Authoring, RecordDoc, RecordMeta};
+    use licnode_testkit::BACKENDS;
+
+    use super::*;
+    use crate::dialect::with_writer;
+
+    /// A licence (a public collection, so it has public name grams on PostgreSQL) planned as a
+    /// received first change.
+    fn received_licence(id: &str) -> (LoggedChange, licnode_doc::IncomingChange) {
+        let actor = licnode_doc::actor::fresh("330106");
+        let collection = licnode_model::collection("licences").expect("licences");
+        let values = licnode_gen::Generator::new(7).record(collection, "330106");
+        let meta = RecordMeta {
+            id: id.into(),
+            collection: "licences".into(),
+            jurisdiction: "330106".into(),
+        };
+        let who = Authoring {
+            actor: &actor,
+            user: "clerk",
+            time_ms: 1_764_800_000_000,
+        };
+        let (_, change) = RecordDoc::create(&meta, &values, who).expect("create");
+        let incoming = licnode_doc::parse_change(&change.bytes).expect("parse");
+        let logged = LoggedChange {
+            record_id: meta.id,
+            collection: meta.collection,
+            jurisdiction: meta.jurisdiction,
+            author_user: "clerk".into(),
+            at_ms: 1_764_900_000_000,
+            origin: "330106".into(),
+            bytes: change.bytes,
+            ..LoggedChange::default()
+        };
+        (logged, incoming)
+    }
+
+    /// Counts the rows a new record's key has in `table` (`column` names the key there).
+    async fn rows_of_key(store: &Store, sql: &'static str, key: i64) -> i64 {
+        with_writer!(&store.db, |pool| {
+            sqlx::query_scalar(sql)
+                .bind(key)
+                .fetch_one(pool)
+                .await
+                .expect("count")
+        })
+    }
+
+    /// A received batch writes a new record's document and name index before it takes the
+    /// change log's lock; if a destruction of that record committed meanwhile (Art. 38), what
+    /// was written goes again, in the same transaction.
+    #[tokio::test]
+    async fn a_new_record_destroyed_while_its_batch_merged_leaves_no_document_or_name_behind() {
+        for backend in BACKENDS {
+            let dir = licnode_testkit::temp_dir().expect("dir");
+            let (url, _database) = licnode_testkit::database_url(backend, dir.path())
+                .await
+                .expect("database");
+            let store = Store::open(&url).await.expect("open");
+            let id = "0190f0f0-0000-7000-8000-000000000001";
+            let (logged, incoming) = received_licence(id);
+            let mut outcome = ApplyOutcome::default();
+            let plan = plan_remote(
+                id,
+                None,
+                vec![(&logged, incoming)],
+                &HashSet::new(),
+                &mut outcome,
+            )
+            .expect("plan")
+            .expect("a new record");
+            let (documents_sql, names_sql) = match backend {
+                licnode_testkit::Backend::Sqlite => (
+                    "SELECT COUNT(*) FROM documents WHERE key = $1",
+                    "SELECT COUNT(*) FROM name_index WHERE rowid = $1",
+                ),
+                licnode_testkit::Backend::Postgres => (
+                    "SELECT COUNT(*) FROM documents WHERE key = $1",
+                    "SELECT COUNT(*) FROM public_name_grams WHERE key = $1",
+                ),
+            };
+            with_writer!(&store.db, |pool| {
+                let mut tx = pool.begin().await.expect("begin");
+                let key = tx.new_keys(1).await.expect("key")[0];
+                let document = NewDocument {
+                    key,
+                    projection: &plan.projection,
+                    bytes: &plan.bytes,
+                    chunk_count: plan.chunk_count,
+                    edit_state: plan.edit_state.as_deref(),
+                };
+                tx.insert_documents(&[document]).await.expect("documents");
+                let written: (i64, i64) = (
+                    sqlx::query_scalar(documents_sql)
+                        .bind(key)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .expect("count"),
+                    sqlx::query_scalar(names_sql)
+                        .bind(key)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .expect("count"),
+                );
+                assert_eq!(written.0, 1, "{backend:?}: the document is written");
+                assert!(written.1 > 0, "{backend:?}: the name is indexed");
+                // The destruction that committed while the batch merged.
+                sqlx::query(
+                    "INSERT INTO tombstones (record_id, collection, jurisdiction, \
+                     destroyed_at_ms, certificate_id) VALUES ($1, 'licences', '330106', 1, 'c')",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .expect("tombstone");
+                let kept = without_destroyed_since(&mut tx, vec![(plan, Some(key))], &mut outcome)
+                    .await
+                    .expect("re-check");
+                assert!(kept.is_empty(), "{backend:?}: the plan is dropped");
+                assert_eq!(outcome.duplicates, 1, "{backend:?}");
+                tx.commit().await.expect("commit");
+                assert_eq!(
+                    rows_of_key(&store, documents_sql, key).await,
+                    0,
+                    "{backend:?}"
+                );
+                assert_eq!(rows_of_key(&store, names_sql, key).await, 0, "{backend:?}");
+            });
+        }
+    }
 }

@@ -14,6 +14,13 @@ use licnode::cli::ConfigArg;
 use licnode::config::{Config, LogFormat};
 use licnode::init_logging;
 
+/// jemalloc instead of the system allocator: a received batch allocates and frees many small
+/// buffers on several threads at once, where glibc's allocator spent about a fifth of the sync
+/// bench's CPU (consolidating and unlinking free chunks); see docs/BENCHMARKS.md, "Record keys
+/// and documents before the change log's lock; jemalloc".
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// One node of the production-licence information network (工业产品生产许可证信息管理规定).
 #[derive(Parser)]
 #[command(name = "licnode", version, about)]

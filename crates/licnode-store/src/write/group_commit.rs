@@ -25,11 +25,12 @@ pub(super) async fn insert_new(
         let mut tx = pool.begin().await?;
         // The change log's counter first, as on every write path.
         let first_seq = tx.take("change_seq", count).await?;
-        let first_key = tx.take("record_key", count).await?;
+        let keys = tx.new_keys(records.len()).await?;
         let rows: Vec<NewRecordRow<'_>> = records
             .iter()
+            .zip(keys)
             .enumerate()
-            .map(|(i, record)| (first_key + i as i64, first_seq + i as i64, record, 1))
+            .map(|(i, (record, key))| (key, first_seq + i as i64, record, 1))
             .collect();
         for chunk in rows.chunks(batch_rows(&tx)) {
             tx.insert_record_rows(chunk).await?;

@@ -51,8 +51,11 @@ impl Store {
             let licence_change = judge(&action, &mut doc).map_err(ModifyError::Rejected)?;
             let count = 1 + i64::from(licence_change.is_some());
             let first_seq = tx.take("change_seq", count).await?;
-            let event_key = tx.take("record_key", 1).await?;
-            let event_rows: [NewRecordRow<'_>; 1] = [(event_key, first_seq, &event, 1)];
+            let event_key = tx.new_keys(1).await?;
+            let event_rows: Vec<NewRecordRow<'_>> = event_key
+                .into_iter()
+                .map(|key| (key, first_seq, &event, 1))
+                .collect();
             tx.insert_record_rows(&event_rows).await?;
             let mut changes: Vec<(i64, PreparedChange)> = vec![(first_seq, event.change.clone())];
             let mut licence = None;

@@ -6,10 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Postgres;
 
-use super::{
-    DocumentRow, ExistingRow, LoadedDocument, NewRecordRow, PreparedChange, PreparedRecord,
-    WriteTx, data_text,
-};
+use super::transaction::{NewDocument, NewProjection};
+use super::{DocumentRow, ExistingRow, LoadedDocument, PreparedChange, WriteTx, data_text};
 use crate::StoreError;
 use crate::projection::Projection;
 
@@ -25,20 +23,83 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         Ok(())
     }
 
-    /// Inserts projection and document rows, each statement binding one array a column; the
-    /// name's grams go into the records row itself (`name_grams`), where the trigram index reads
-    /// them.
-    async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError> {
+    /// Keys from the `record_keys` sequence (migration 0021), which holds no lock: batches of
+    /// several children take theirs at once, before the change log's lock.
+    async fn new_keys(&mut self, count: usize) -> Result<Vec<i64>, StoreError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<i64> =
+            sqlx::query_scalar("SELECT nextval('record_keys') FROM generate_series(1, $1)")
+                .bind(count as i64)
+                .fetch_all(&mut **self)
+                .await?;
+        Ok(keys)
+    }
+
+    /// Inserts document rows, and the public collections' grams into `public_name_grams` (the
+    /// public name search, migration 0003) — each statement binding one array a column. The
+    /// keys are new, so no row can be there already.
+    async fn insert_documents(&mut self, rows: &[NewDocument<'_>]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO documents (key, bytes, chunk_count, edit_state) \
+             SELECT key, bytes, chunk_count, edit_state \
+             FROM UNNEST($1::bigint[], $2::bytea[], $3::int[], $4::bytea[]) \
+               AS t(key, bytes, chunk_count, edit_state)",
+        )
+        .bind(rows.iter().map(|row| row.key).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.bytes).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|row| row.chunk_count as i32)
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|row| row.edit_state).collect::<Vec<_>>())
+        .execute(&mut **self)
+        .await?;
+        let mut collections = Vec::new();
+        let mut grams = Vec::new();
+        let mut keys = Vec::new();
+        for row in rows {
+            let mut seen = HashSet::new();
+            for gram in row.projection.grams() {
+                if seen.insert(gram.clone()) {
+                    collections.push(row.projection.collection.as_str());
+                    grams.push(gram);
+                    keys.push(row.key);
+                }
+            }
+        }
+        if !keys.is_empty() {
+            sqlx::query(
+                "INSERT INTO public_name_grams (collection, gram, key) \
+                 SELECT collection, gram, key \
+                 FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS t(collection, gram, key) \
+                 WHERE public_name_collection(collection)",
+            )
+            .bind(&collections)
+            .bind(&grams)
+            .bind(&keys)
+            .execute(&mut **self)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts projection rows, each statement binding one array a column; the name's grams go
+    /// into the records row itself (`name_grams`), where the trigram index reads them.
+    async fn insert_projections(&mut self, rows: &[NewProjection<'_>]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let keys: Vec<i64> = rows.iter().map(|(key, ..)| *key).collect();
-        let seqs: Vec<i64> = rows.iter().map(|(_, seq, ..)| *seq).collect();
-        let records: Vec<&PreparedRecord> = rows.iter().map(|(_, _, record, ..)| *record).collect();
-        let chunk_counts: Vec<i32> = rows.iter().map(|(.., count)| *count as i32).collect();
-        let edit_states: Vec<Option<Vec<u8>>> = records
-            .iter()
-            .map(|record| record.edit_state.clone())
-            .collect();
+        let seqs: Vec<i64> = rows.iter().map(|(_, seq, _)| *seq).collect();
+        let projections: Vec<&Projection> = rows.iter().map(|(.., p)| *p).collect();
         let column = |f: fn(&Projection) -> Option<String>| -> Vec<Option<String>> {
-            records.iter().map(|r| f(&r.projection)).collect()
+            projections.iter().map(|p| f(p)).collect()
         };
         sqlx::query(
             "INSERT INTO records (key, id, collection, jurisdiction, data, enterprise_name, name_grams, \
@@ -55,39 +116,35 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
                     updated_at_ms, last_seq)",
         )
         .bind(&keys)
-        .bind(records.iter().map(|r| r.projection.id.clone()).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.projection.collection.clone()).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.projection.jurisdiction.clone()).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| data_text(&r.projection)).collect::<Vec<_>>())
+        .bind(projections.iter().map(|p| p.id.as_str()).collect::<Vec<_>>())
+        .bind(projections.iter().map(|p| p.collection.as_str()).collect::<Vec<_>>())
+        .bind(projections.iter().map(|p| p.jurisdiction.as_str()).collect::<Vec<_>>())
+        .bind(projections.iter().map(|p| data_text(p)).collect::<Vec<_>>())
         .bind(column(|p| p.enterprise_name.clone()))
-        .bind(records.iter().map(|r| r.projection.grams().join(" ")).collect::<Vec<_>>())
+        .bind(projections.iter().map(|p| p.grams().join(" ")).collect::<Vec<_>>())
         .bind(column(|p| p.licence_number.clone()))
         .bind(column(|p| p.licence_number_bare.clone()))
         .bind(column(|p| p.credit_code.clone()))
         .bind(column(|p| p.status.clone()))
-        .bind(records.iter().map(|r| r.projection.conflict_count as i32).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.projection.created_at_ms).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.projection.updated_at_ms).collect::<Vec<_>>())
+        .bind(projections.iter().map(|p| p.conflict_count as i32).collect::<Vec<_>>())
+        .bind(projections.iter().map(|p| p.created_at_ms).collect::<Vec<_>>())
+        .bind(projections.iter().map(|p| p.updated_at_ms).collect::<Vec<_>>())
         .bind(&seqs)
         .execute(&mut **self)
         .await?;
-        sqlx::query(
-            "INSERT INTO documents (key, bytes, chunk_count, edit_state) \
-             SELECT key, bytes, chunk_count, edit_state \
-             FROM UNNEST($1::bigint[], $2::bytea[], $3::int[], $4::bytea[]) \
-               AS t(key, bytes, chunk_count, edit_state)",
-        )
-        .bind(&keys)
-        .bind(
-            records
-                .iter()
-                .map(|r| r.doc_bytes.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(&chunk_counts)
-        .bind(&edit_states)
-        .execute(&mut **self)
-        .await?;
+        Ok(())
+    }
+
+    async fn remove_documents(&mut self, keys: &[i64]) -> Result<(), StoreError> {
+        for statement in [
+            "DELETE FROM documents WHERE key = ANY($1)",
+            "DELETE FROM public_name_grams WHERE key = ANY($1)",
+        ] {
+            sqlx::query(statement)
+                .bind(keys)
+                .execute(&mut **self)
+                .await?;
+        }
         Ok(())
     }
 

@@ -5,8 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{QueryBuilder, Sqlite};
 
+use super::transaction::{NewDocument, NewProjection};
 use super::{
-    DocumentRow, ExistingRow, LoadedDocument, NewRecordRow, PreparedChange, ROWS_PER_STATEMENT,
+    CounterTx, DocumentRow, ExistingRow, LoadedDocument, PreparedChange, ROWS_PER_STATEMENT,
     WriteTx, data_text,
 };
 use crate::StoreError;
@@ -20,15 +21,51 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         Ok(())
     }
 
-    /// Inserts projection, document and name-index rows (not the change rows).
-    async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError> {
+    /// Keys from the `record_key` counter: this transaction is the only writer.
+    async fn new_keys(&mut self, count: usize) -> Result<Vec<i64>, StoreError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let first = self.take("record_key", count as i64).await?;
+        Ok((first..first + count as i64).collect())
+    }
+
+    /// Inserts document and name-index rows.
+    async fn insert_documents(&mut self, rows: &[NewDocument<'_>]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut documents = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO documents (key, bytes, chunk_count, edit_state) ",
+        );
+        documents.push_values(rows, |mut row, document| {
+            row.push_bind(document.key)
+                .push_bind(document.bytes)
+                .push_bind(document.chunk_count)
+                .push_bind(document.edit_state);
+        });
+        documents.build().execute(&mut **self).await?;
+
+        let named: Vec<(i64, String)> = rows
+            .iter()
+            .filter_map(|document| {
+                let grams = document.projection.grams();
+                (!grams.is_empty()).then(|| (document.key, grams.join(" ")))
+            })
+            .collect();
+        index_names(self, named).await
+    }
+
+    async fn insert_projections(&mut self, rows: &[NewProjection<'_>]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO records (key, id, collection, jurisdiction, data, enterprise_name, \
              licence_number, licence_number_bare, credit_code, status, conflict_count, \
              created_at_ms, updated_at_ms, last_seq) ",
         );
-        insert.push_values(rows, |mut row, (key, seq, record, ..)| {
-            let p = &record.projection;
+        insert.push_values(rows, |mut row, (key, seq, p)| {
             row.push_bind(*key)
                 .push_bind(p.id.clone())
                 .push_bind(p.collection.clone())
@@ -45,26 +82,25 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
                 .push_bind(*seq);
         });
         insert.build().execute(&mut **self).await?;
+        Ok(())
+    }
 
-        let mut documents = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO documents (key, bytes, chunk_count, edit_state) ",
-        );
-        documents.push_values(rows, |mut row, (key, _, record, chunk_count)| {
-            row.push_bind(*key)
-                .push_bind(record.doc_bytes.clone())
-                .push_bind(*chunk_count)
-                .push_bind(record.edit_state.clone());
-        });
-        documents.build().execute(&mut **self).await?;
-
-        let named: Vec<(i64, String)> = rows
-            .iter()
-            .filter_map(|(key, _, record, ..)| {
-                let grams = record.projection.grams();
-                (!grams.is_empty()).then(|| (*key, grams.join(" ")))
-            })
-            .collect();
-        index_names(self, named).await
+    async fn remove_documents(&mut self, keys: &[i64]) -> Result<(), StoreError> {
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            for table in [
+                "DELETE FROM documents WHERE key IN (",
+                "DELETE FROM name_index WHERE rowid IN (",
+            ] {
+                let mut delete = QueryBuilder::<Sqlite>::new(table);
+                let mut list = delete.separated(", ");
+                for key in chunk {
+                    list.push_bind(*key);
+                }
+                delete.push(")");
+                delete.build().execute(&mut **self).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn insert_changes(&mut self, rows: &[(i64, &PreparedChange)]) -> Result<(), StoreError> {

@@ -24,6 +24,19 @@ pub(super) type DocumentRow<Count> = (
 /// and its document's chunk count.
 pub(super) type NewRecordRow<'a> = (i64, i64, &'a PreparedRecord, i64);
 
+/// What a new record needs only its key for: its document, and its name in the name index.
+pub(crate) struct NewDocument<'a> {
+    pub(crate) key: i64,
+    pub(crate) projection: &'a Projection,
+    pub(crate) bytes: &'a [u8],
+    pub(crate) chunk_count: i64,
+    pub(crate) edit_state: Option<&'a [u8]>,
+}
+
+/// A new record's projection row: key, last sequence number (its place in the change log) and
+/// projection.
+pub(super) type NewProjection<'a> = (i64, i64, &'a Projection);
+
 /// A stored record and what to store over it.
 pub(crate) type ExistingRow<'a> = (&'a LoadedDocument, NextDocument<'a>);
 
@@ -35,8 +48,39 @@ pub(crate) trait WriteTx {
     /// Takes the change log's lock (PostgreSQL), before any record's, so that writers of several
     /// records take their locks in one order and cannot deadlock.
     async fn lock_log(&mut self) -> Result<(), StoreError>;
-    /// Inserts projection, document and name-index rows (not the change rows).
-    async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError>;
+    /// Keys for `count` new records. PostgreSQL takes them from a sequence, which holds no lock
+    /// until commit (a key a rolled-back transaction took is a gap nothing reads), so that a
+    /// received batch can take its keys before the change log's lock; SQLite from its counter.
+    async fn new_keys(&mut self, count: usize) -> Result<Vec<i64>, StoreError>;
+    /// Inserts what new records need only their key for: their documents and the name index
+    /// (on PostgreSQL the public collections' grams, `public_name_grams`). A received batch
+    /// writes them before it takes the change log's lock, while other batches write theirs.
+    async fn insert_documents(&mut self, rows: &[NewDocument<'_>]) -> Result<(), StoreError>;
+    /// Inserts new records' projection rows, which carry their place in the change log.
+    async fn insert_projections(&mut self, rows: &[NewProjection<'_>]) -> Result<(), StoreError>;
+    /// Removes what [`WriteTx::insert_documents`] wrote for `keys`: records destroyed while
+    /// their batch was merged, found once the change log's lock is held.
+    async fn remove_documents(&mut self, keys: &[i64]) -> Result<(), StoreError>;
+    /// Inserts new records whole: documents, name index and projection rows (not the change
+    /// rows).
+    async fn insert_record_rows(&mut self, rows: &[NewRecordRow<'_>]) -> Result<(), StoreError> {
+        let documents: Vec<NewDocument<'_>> = rows
+            .iter()
+            .map(|(key, _, record, chunk_count)| NewDocument {
+                key: *key,
+                projection: &record.projection,
+                bytes: &record.doc_bytes,
+                chunk_count: *chunk_count,
+                edit_state: record.edit_state.as_deref(),
+            })
+            .collect();
+        self.insert_documents(&documents).await?;
+        let projections: Vec<NewProjection<'_>> = rows
+            .iter()
+            .map(|(key, seq, record, _)| (*key, *seq, &record.projection))
+            .collect();
+        self.insert_projections(&projections).await
+    }
     /// Inserts change-log rows and their audit entries (Art. 37).
     async fn insert_changes(&mut self, rows: &[(i64, &PreparedChange)]) -> Result<(), StoreError>;
     /// The stored document of record `id`, locked for this transaction.
@@ -57,7 +101,8 @@ pub(crate) trait WriteTx {
     async fn tombstoned(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError>;
 }
 
-/// The node's gap-free counters (`change_seq`, `record_key`), inside a write transaction.
+/// The node's gap-free counters (`change_seq`; on SQLite `record_key` too), inside a write
+/// transaction.
 pub(crate) trait CounterTx {
     /// Takes `count` numbers from the counter; returns the first. On PostgreSQL the row lock
     /// is held until commit, so numbers become visible in order; SQLite has one writer.
