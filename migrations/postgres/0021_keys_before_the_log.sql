@@ -18,12 +18,27 @@ SELECT setval('record_keys',
               false);
 DELETE FROM node_counters WHERE name = 'record_key';
 
--- The collections whose names the public service searches (the same list as migration 0003's
--- triggers).
+-- The collections whose names the public service searches: the one place that lists them,
+-- read by the writer and by the update trigger below (migration 0003 wrote the list into its
+-- trigger functions).
 CREATE FUNCTION public_name_collection(collection TEXT) RETURNS BOOLEAN
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT collection IN ('licences', 'licence_events', 'reviewers', 'review_departments',
                           'inspection_bodies', 'publications')
+$$;
+
+-- Migration 0003's update trigger, with the list read from `public_name_collection`.
+CREATE OR REPLACE FUNCTION public_name_grams_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM public_name_grams p
+     WHERE p.collection = OLD.collection AND p.gram = ANY (OLD.name_grams) AND p.key = OLD.key;
+    IF public_name_collection(NEW.collection) THEN
+        INSERT INTO public_name_grams (collection, gram, key)
+        SELECT DISTINCT NEW.collection, g.gram, NEW.key FROM unnest(NEW.name_grams) AS g(gram)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
 $$;
 
 DROP TRIGGER records_public_name_grams_inserted ON records;

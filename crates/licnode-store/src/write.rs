@@ -873,7 +873,7 @@ mod tests {
         (logged, incoming)
     }
 
-    /// Counts the rows a new record's key has in `table` (`column` names the key there).
+    /// Counts the rows of `key`, with `sql` a `SELECT COUNT(*) … = $1`.
     async fn rows_of_key(store: &Store, sql: &'static str, key: i64) -> i64 {
         with_writer!(&store.db, |pool| {
             sqlx::query_scalar(sql)
@@ -907,15 +907,14 @@ mod tests {
             )
             .expect("plan")
             .expect("a new record");
-            let (documents_sql, names_sql) = match backend {
-                licnode_testkit::Backend::Sqlite => (
-                    "SELECT COUNT(*) FROM documents WHERE key = $1",
-                    "SELECT COUNT(*) FROM name_index WHERE rowid = $1",
-                ),
-                licnode_testkit::Backend::Postgres => (
-                    "SELECT COUNT(*) FROM documents WHERE key = $1",
-                    "SELECT COUNT(*) FROM public_name_grams WHERE key = $1",
-                ),
+            let documents_sql = "SELECT COUNT(*) FROM documents WHERE key = $1";
+            let names_sql = match backend {
+                licnode_testkit::Backend::Sqlite => {
+                    "SELECT COUNT(*) FROM name_index WHERE rowid = $1"
+                }
+                licnode_testkit::Backend::Postgres => {
+                    "SELECT COUNT(*) FROM public_name_grams WHERE key = $1"
+                }
             };
             with_writer!(&store.db, |pool| {
                 let mut tx = pool.begin().await.expect("begin");

@@ -51,8 +51,8 @@ impl Store {
             let licence_change = judge(&action, &mut doc).map_err(ModifyError::Rejected)?;
             let count = 1 + i64::from(licence_change.is_some());
             let first_seq = tx.take("change_seq", count).await?;
-            let event_key = tx.new_keys(1).await?;
-            let event_rows: Vec<NewRecordRow<'_>> = event_key
+            let event_keys = tx.new_keys(1).await?;
+            let event_rows: Vec<NewRecordRow<'_>> = event_keys
                 .into_iter()
                 .map(|key| (key, first_seq, &event, 1))
                 .collect();
