@@ -164,16 +164,21 @@ pub struct StoreSettings {
 }
 
 impl StoreSettings {
-    /// A node's store: a 16 MB writer cache and eight readers of 4 MB; SQLite's defaults for
-    /// the write-ahead log. The operating system's file cache holds the rest of a hot database
-    /// for every connection at once; larger private caches (64 MB and 16 MB before issue 14)
-    /// bought no throughput in `licnode bench sync` and most of its peak memory (BENCHMARKS.md,
-    /// "Memory").
+    /// A node's store: a 16 MB writer cache and eight readers of 4 MB; a write-ahead log
+    /// checkpointed at 10,000 pages (40 MB) instead of SQLite's 1,000. The operating system's
+    /// file cache holds the rest of a hot database for every connection at once; larger
+    /// private caches (64 MB and 16 MB before issue 14) bought no throughput in `licnode bench
+    /// sync` and most of its peak memory (BENCHMARKS.md, "Memory"). A received batch of 500
+    /// changes dirties more than 1,000 pages, so at SQLite's default nearly every batch's
+    /// commit also checkpointed, on the writer, before the batch was answered; the pages a
+    /// batch rewrites again (the log's tail, the indexes' upper pages, cursors, counters) are
+    /// now copied into the database once every few batches (BENCHMARKS.md, "The waiting
+    /// check and the checkpoint").
     pub const NODE: StoreSettings = StoreSettings {
         writer_cache_kib: 16_384,
         reader_cache_kib: 4_096,
         readers: 8,
-        wal_pages: None,
+        wal_pages: Some(10_000),
     };
     /// Thousands of stores in one process (`licnode sim`): 1 MB of cache for the writer and
     /// for its one reader, and a write-ahead log checkpointed at 100 pages instead of 1,000

@@ -133,6 +133,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0021_keys_before_the_log.sql"),
         postgres: include_str!("../../../migrations/postgres/0021_keys_before_the_log.sql"),
     },
+    Migration {
+        version: 22,
+        name: "waiting_changes",
+        sqlite: include_str!("../../../migrations/sqlite/0022_waiting_changes.sql"),
+        postgres: include_str!("../../../migrations/postgres/0022_waiting_changes.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -297,6 +297,13 @@ impl Store {
     /// interruption between applying and clearing is harmless (the next run finds them held).
     pub async fn retry_waiting(&self) -> Result<Vec<String>, StoreError> {
         let mut applied = Vec::new();
+        // Asked of a reader first: almost always nothing waits, and the writer is then busy
+        // storing the next batch, which the answer to this one would otherwise wait for. The
+        // reader sees every commit made before this call, this batch's quarantine included; a
+        // batch committed later runs its own retry.
+        if !self.anything_waiting().await? {
+            return Ok(applied);
+        }
         loop {
             let waiting = self.waiting(RETRY_BATCH).await?;
             if waiting.is_empty() {
@@ -323,6 +330,17 @@ impl Store {
             applied.extend(outcome.applied);
         }
         Ok(applied)
+    }
+
+    /// Whether any quarantined change waits for a dependency (read on a reader connection).
+    async fn anything_waiting(&self) -> Result<bool, StoreError> {
+        let row: Option<i64> = with_reader!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT id FROM quarantine WHERE reason = $1 ORDER BY id LIMIT 1")
+                .bind(REASON_MISSING_DEPENDENCY)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.is_some())
     }
 
     /// Quarantined changes waiting for a dependency, oldest first.

@@ -46,6 +46,27 @@ pub(super) fn machine_cpu() -> Option<Duration> {
     Some(Duration::from_millis(busy * 10))
 }
 
+/// `perf record`'s control FIFO, named by `LICNODE_BENCH_PERF_CTL`, so that a profile taken
+/// with `perf record -D -1 --control fifo:<path>` holds the rounds alone, not the county's
+/// edits made between them (docs/BENCHMARKS.md says how it is used).
+struct PerfControl(Option<std::fs::File>);
+
+impl PerfControl {
+    fn from_env() -> PerfControl {
+        let fifo = std::env::var_os("LICNODE_BENCH_PERF_CTL")
+            .and_then(|path| std::fs::OpenOptions::new().write(true).open(path).ok());
+        PerfControl(fifo)
+    }
+
+    fn send(&self, command: &str) {
+        use std::io::Write;
+        if let Some(mut fifo) = self.0.as_ref() {
+            // A profiler that went away leaves the bench's figures as they are.
+            let _ = writeln!(fifo, "{command}");
+        }
+    }
+}
+
 /// What one round moved and how long it took.
 struct Round {
     /// Changes the county pushed to the province.
@@ -283,6 +304,8 @@ async fn run_round(
     province_url: &str,
     national_url: &str,
 ) -> anyhow::Result<Round> {
+    let profiler = PerfControl::from_env();
+    profiler.send("enable");
     let started = Instant::now();
     let cpu_before = process_cpu();
     let county = async {
@@ -326,6 +349,7 @@ async fn run_round(
     let cpu = process_cpu()
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before));
+    profiler.send("disable");
     Ok(Round {
         pushed: up.pushed,
         relayed: relayed?,
