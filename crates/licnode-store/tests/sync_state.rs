@@ -488,3 +488,77 @@ async fn a_received_change_cannot_give_a_record_a_second_identity_even_as_a_losi
         );
     }
 }
+
+/// A change that arrived before its dependency waits in quarantine and is applied by the batch
+/// that brings the dependency (`Store::retry_waiting`, asked of a reader first whether anything
+/// waits); then nothing waits any more.
+#[tokio::test]
+async fn a_change_waiting_for_its_dependency_is_applied_when_the_dependency_arrives() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (county, _a) = open(backend, &dir.path().join("county")).await;
+        let (province, _b) = open(backend, &dir.path().join("province")).await;
+        let archive = Archive::new(county.clone(), "330106");
+        let created = archive
+            .create(
+                "quality_archives",
+                None,
+                &record("quality_archives", "330106"),
+                &Author::clerk("u"),
+            )
+            .await
+            .expect("create");
+        let mut patch = serde_json::Map::new();
+        patch.insert("product_name".into(), json!("电线电缆（复查）"));
+        archive
+            .update(&created.record.id, &patch, &Author::clerk("u"))
+            .await
+            .expect("update");
+        let changes = rows(&county, 0, "330106").await;
+        assert_eq!(changes.len(), 2, "{backend}");
+        let batch =
+            |cursor: i64, changes: Vec<LoggedChange>| licnode_app::replication::ReceivedBatch {
+                cursor_move: Default::default(),
+                peer: "330106".into(),
+                stream: SyncStream::Push,
+                cursor,
+                changes,
+            };
+        // The edit first, alone: it waits for the record's first change.
+        let early = licnode_app::replication::store_batch(
+            &province,
+            batch(2, vec![changes[1].clone()]),
+            |_, _| Ok(()),
+        )
+        .await
+        .expect("apply the edit");
+        assert!(early.applied.is_empty(), "{backend}");
+        let waiting = province.quarantined(10).await.expect("list");
+        assert_eq!(waiting.len(), 1, "{backend}");
+        assert_eq!(waiting[0].reason, REASON_MISSING_DEPENDENCY, "{backend}");
+        // Then the first change: applied, and the waiting edit with it.
+        let late = licnode_app::replication::store_batch(
+            &province,
+            batch(2, vec![changes[0].clone()]),
+            |_, _| Ok(()),
+        )
+        .await
+        .expect("apply the first change");
+        assert_eq!(late.applied.len(), 2, "{backend}: {late:?}");
+        assert!(
+            province.quarantined(10).await.expect("list").is_empty(),
+            "{backend}"
+        );
+        assert_eq!(province.last_seq().await.expect("seq"), 2, "{backend}");
+        let stored = province
+            .get(&created.record.id)
+            .await
+            .expect("get")
+            .expect("the record");
+        assert_eq!(
+            stored.data["product_name"],
+            json!("电线电缆（复查）"),
+            "{backend}"
+        );
+    }
+}

@@ -67,6 +67,13 @@ impl PerfControl {
     }
 }
 
+/// The connections of a round's sessions, kept from one round to the next as the sync loop
+/// keeps its connection to the parent: county → province and province → national.
+struct Links {
+    county: HttpTransport,
+    province: HttpTransport,
+}
+
 /// What one round moved and how long it took.
 struct Round {
     /// Changes the county pushed to the province.
@@ -115,7 +122,13 @@ pub(super) async fn sync_bench(
     let county = xihu.archive();
     let payload = load_county_records(county, records).await?;
 
-    let round = run_round(xihu, zhejiang, &zhejiang_url, &national_url).await?;
+    // One connection each way, kept from session to session as the sync loop keeps it.
+    let mut links = Links {
+        county: HttpTransport::connect(xihu.tls().context("tls")?, zhejiang_url.as_str()).await?,
+        province: HttpTransport::connect(zhejiang.tls().context("tls")?, national_url.as_str())
+            .await?,
+    };
+    let round = run_round(xihu, zhejiang, &mut links).await?;
     anyhow::ensure!(
         round.pushed == records && round.relayed == records,
         "cold round moved {}/{}",
@@ -144,7 +157,7 @@ pub(super) async fn sync_bench(
     let mut changed_totals = Vec::new();
     for round_number in 0..changed_rounds.max(1) {
         edit_county_records(county, changed, round_number).await?;
-        let round = run_round(xihu, zhejiang, &zhejiang_url, &national_url).await?;
+        let round = run_round(xihu, zhejiang, &mut links).await?;
         anyhow::ensure!(
             round.pushed == changed && round.relayed == changed,
             "changed round moved {}/{}",
@@ -301,20 +314,19 @@ async fn edit_county_records(county: &Archive, changed: usize, round: usize) -> 
 async fn run_round(
     county_node: &NodeHandle,
     province_node: &NodeHandle,
-    province_url: &str,
-    national_url: &str,
+    links: &mut Links,
 ) -> anyhow::Result<Round> {
     let profiler = PerfControl::from_env();
     profiler.send("enable");
     let started = Instant::now();
     let cpu_before = process_cpu();
+    let Links {
+        county: county_link,
+        province: province_link,
+    } = links;
     let county = async {
-        let report = session(
-            county_node.archive(),
-            county_node.tls().context("tls")?,
-            province_url,
-        )
-        .await?;
+        let tls = county_node.tls().context("tls")?;
+        let report = session_with(county_node.archive(), tls, county_link, &|_| {}).await?;
         anyhow::Ok((report, started.elapsed()))
     };
     let county_finished = std::sync::atomic::AtomicBool::new(false);
@@ -322,12 +334,8 @@ async fn run_round(
         let mut relayed = 0;
         loop {
             let done = county_finished.load(std::sync::atomic::Ordering::SeqCst);
-            let report = session(
-                province_node.archive(),
-                province_node.tls().context("tls")?,
-                national_url,
-            )
-            .await?;
+            let tls = province_node.tls().context("tls")?;
+            let report = session_with(province_node.archive(), tls, province_link, &|_| {}).await?;
             relayed += report.pushed;
             if done && report.pushed == 0 {
                 break;
