@@ -41,6 +41,31 @@ fn record(collection: &str, jurisdiction: &str) -> serde_json::Map<String, serde
     licnode_gen::Generator::new(11).record(model, jurisdiction)
 }
 
+/// A quality archive created at the county (Xihu) and then edited: two changes, the second
+/// depending on the first. Returns the record's id.
+async fn created_and_edited(county: &Store) -> String {
+    let archive = Archive::new(county.clone(), "330106");
+    let created = archive
+        .create(
+            "quality_archives",
+            None,
+            &record("quality_archives", "330106"),
+            &Author::clerk("u"),
+        )
+        .await
+        .expect("create");
+    let mut patch = serde_json::Map::new();
+    patch.insert("product_name".into(), json!(EDITED_PRODUCT));
+    archive
+        .update(&created.record.id, &patch, &Author::clerk("u"))
+        .await
+        .expect("update");
+    created.record.id
+}
+
+/// The product name [`created_and_edited`] gives the record.
+const EDITED_PRODUCT: &str = "电线电缆（复查）";
+
 /// Denies every change of `refused_collection`.
 fn deny(
     refused_collection: &'static str,
@@ -163,22 +188,7 @@ async fn malformed_changes_and_changes_missing_a_dependency_are_quarantined() {
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (county, _a) = open(backend, &dir.path().join("county")).await;
         let (province, _b) = open(backend, &dir.path().join("province")).await;
-        let archive = Archive::new(county.clone(), "330106");
-        let created = archive
-            .create(
-                "quality_archives",
-                None,
-                &record("quality_archives", "330106"),
-                &Author::clerk("u"),
-            )
-            .await
-            .expect("create");
-        let mut patch = serde_json::Map::new();
-        patch.insert("product_name".into(), json!("电线电缆（复查）"));
-        archive
-            .update(&created.record.id, &patch, &Author::clerk("u"))
-            .await
-            .expect("update");
+        created_and_edited(&county).await;
         // Only the second change: its dependency never arrives.
         let mut changes = rows(&county, 1, "330106").await;
         assert_eq!(changes.len(), 1);
@@ -498,22 +508,7 @@ async fn a_change_waiting_for_its_dependency_is_applied_when_the_dependency_arri
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (county, _a) = open(backend, &dir.path().join("county")).await;
         let (province, _b) = open(backend, &dir.path().join("province")).await;
-        let archive = Archive::new(county.clone(), "330106");
-        let created = archive
-            .create(
-                "quality_archives",
-                None,
-                &record("quality_archives", "330106"),
-                &Author::clerk("u"),
-            )
-            .await
-            .expect("create");
-        let mut patch = serde_json::Map::new();
-        patch.insert("product_name".into(), json!("电线电缆（复查）"));
-        archive
-            .update(&created.record.id, &patch, &Author::clerk("u"))
-            .await
-            .expect("update");
+        let record_id = created_and_edited(&county).await;
         let changes = rows(&county, 0, "330106").await;
         assert_eq!(changes.len(), 2, "{backend}");
         let batch =
@@ -551,13 +546,13 @@ async fn a_change_waiting_for_its_dependency_is_applied_when_the_dependency_arri
         );
         assert_eq!(province.last_seq().await.expect("seq"), 2, "{backend}");
         let stored = province
-            .get(&created.record.id)
+            .get(&record_id)
             .await
             .expect("get")
             .expect("the record");
         assert_eq!(
             stored.data["product_name"],
-            json!("电线电缆（复查）"),
+            json!(EDITED_PRODUCT),
             "{backend}"
         );
     }

@@ -48,7 +48,9 @@ pub(super) fn machine_cpu() -> Option<Duration> {
 
 /// `perf record`'s control FIFO, named by `LICNODE_BENCH_PERF_CTL`, so that a profile taken
 /// with `perf record -D -1 --control fifo:<path>` holds the rounds alone, not the county's
-/// edits made between them (docs/BENCHMARKS.md says how it is used).
+/// edits made between them (docs/BENCHMARKS.md says how it is used). The FIFO is opened for
+/// writing at the start of each round, which waits until something reads it: name one that
+/// `perf` holds open.
 struct PerfControl(Option<std::fs::File>);
 
 impl PerfControl {
