@@ -44,23 +44,14 @@ fn record(collection: &str, jurisdiction: &str) -> serde_json::Map<String, serde
 /// A quality archive created at the county (Xihu) and then edited: two changes, the second
 /// depending on the first. Returns the record's id.
 async fn created_and_edited(county: &Store) -> String {
-    let archive = Archive::new(county.clone(), "330106");
-    let created = archive
-        .create(
-            "quality_archives",
-            None,
-            &record("quality_archives", "330106"),
-            &Author::clerk("u"),
-        )
-        .await
-        .expect("create");
+    let (id, _) = county_record(county).await;
     let mut patch = serde_json::Map::new();
     patch.insert("product_name".into(), json!(EDITED_PRODUCT));
-    archive
-        .update(&created.record.id, &patch, &Author::clerk("u"))
+    Archive::new(county.clone(), "330106")
+        .update(&id, &patch, &Author::clerk("u"))
         .await
         .expect("update");
-    created.record.id
+    id
 }
 
 /// The product name [`created_and_edited`] gives the record.
