@@ -4,7 +4,8 @@
 //! something for the child (issue 14 item 4) and empty when the wait is up; a non-child is
 //! refused with its stable code before anything is stored; a session with nothing to move is
 //! one exchange (the pull's answer carries the parent's cursor); a pushed change claiming text
-//! PostgreSQL cannot store is quarantined, and the rest of the push stored.
+//! PostgreSQL cannot store is quarantined, and the rest of the push stored; a relay's session
+//! sends on what arrives while a child's batch is being stored.
 
 use std::time::{Duration, Instant};
 
@@ -297,4 +298,67 @@ async fn a_pushed_change_claiming_a_nul_in_its_record_id_is_quarantined_and_the_
         assert_eq!(quarantined[0].reason, "malformed_change", "{backend}");
         assert_eq!(quarantined[0].record_id, "\u{fffd}", "{backend}");
     }
+}
+
+/// A relay's session does not end at the end of its log while a batch of one of its children is
+/// arrived and not yet stored: what its log gains meanwhile goes up in the same session (issue
+/// 14 item 2), instead of waiting for the next one. The batch held here is one that starts past
+/// the province's cursor of the county, so it waits (as a batch sent while the one before it is
+/// stored does) until it is refused as a gap.
+#[tokio::test]
+async fn a_relay_session_sends_on_what_arrives_while_a_childs_batch_is_being_stored() {
+    let pair = pair(Backend::Sqlite).await;
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    let (url, _database) = licnode_testkit::database_url(Backend::Sqlite, dir.path())
+        .await
+        .expect("database");
+    let national = Archive::with_level(
+        Store::open(&url).await.expect("open"),
+        "100000",
+        Level::National,
+    );
+    let mut upward = InMemory {
+        parent: national.clone(),
+        child: NodeRef::new("330000", Level::Province),
+    };
+    run_session(&pair.province, &mut upward, &|_| {})
+        .await
+        .expect("first session");
+    let held = {
+        let mut from_county = transport(&pair);
+        tokio::spawn(async move {
+            from_county
+                .push(&PushRequest {
+                    after: 5,
+                    up_to: 6,
+                    up_to_hash: Some("00".repeat(32)),
+                    restart: false,
+                    changes: Vec::new(),
+                })
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let session = {
+        let province = pair.province.clone();
+        tokio::spawn(async move { run_session(&province, &mut upward, &|_| {}).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !session.is_finished(),
+        "the session ended while the county's batch was being stored"
+    );
+    let record = create(&pair.province, "quality_archives", "330106", 6).await;
+    let refused = held.await.expect("push task").expect_err("a gap");
+    assert!(
+        matches!(&refused, TransportError::Refused { code, .. } if code == "cursor_gap"),
+        "{refused:?}"
+    );
+    let report = tokio::time::timeout(Duration::from_secs(10), session)
+        .await
+        .expect("the session ends once nothing is being stored")
+        .expect("session task")
+        .expect("session");
+    assert_eq!(report.pushed, 1, "{report:?}");
+    assert!(national.find(&record).await.expect("find").is_some());
 }

@@ -103,6 +103,16 @@ impl std::fmt::Display for SessionReport {
 /// Push batches on their way at once (the parent stores them in order).
 pub const PUSHES_IN_FLIGHT: usize = 2;
 
+/// How long a session goes on pushing what this node's log gains while it pushes: a relay
+/// (a province passing its counties' batches up) sends each batch as soon as it is stored
+/// instead of in the next session. Past this, the session ends with what was on its way, so
+/// that a node written without pause still finishes sessions (and pulls between them).
+pub const PUSH_FOLLOWS_LOG_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often a push waiting for a child's batch to be stored looks again whether one still is
+/// (a batch refused whole is quarantined without moving the log).
+const RECEIVING_RECHECK: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Pushes on their way, oldest first; those still running when a session fails are stopped.
 #[derive(Default)]
 struct InFlight(std::collections::VecDeque<(i64, usize, PushTask)>);
@@ -171,6 +181,7 @@ pub async fn run_session<T: Transport + Clone + 'static>(
     let parent = transport.hello().await?;
     let mut session = Session {
         store: &archive.store,
+        receiving: archive.pushes_in_progress.clone(),
         local: archive.scope.node_ref(),
         parent,
         started,
@@ -264,6 +275,9 @@ pub async fn store_long_poll(
 
 struct Session<'a> {
     store: &'a Store,
+    /// The batches of this node's own children arrived and being stored: a push does not end
+    /// while one is, so that a relay sends each on as soon as it is stored.
+    receiving: super::parent::PushesInProgress,
     local: NodeRef,
     parent: NodeRef,
     started: Instant,
@@ -347,9 +361,10 @@ impl Session<'_> {
             acknowledged = self.acknowledged(up_to, bytes, answer)?;
         }
         // A log that ends where the parent acknowledged has nothing more to send: no read of it
-        // (a write after the check wakes the next session).
+        // (a write after the check wakes the next session) — unless a child's batch is being
+        // stored, which the push then waits for and sends on.
         let nothing_after = !restart && before.log_end == acknowledged;
-        if !up.is_empty() && !nothing_after {
+        if !up.is_empty() && (!nothing_after || self.receiving_from_children()) {
             acknowledged = self.push_pipelined(transport, &up, acknowledged).await?;
         }
         self.report.acknowledged = acknowledged;
@@ -367,8 +382,9 @@ impl Session<'_> {
 
     /// Sends batches after `acknowledged` until the parent has acknowledged everything that
     /// goes up, [`PUSHES_IN_FLIGHT`] at a time: while the parent stores one batch, the next is
-    /// read, encoded and on its way (the parent stores them in order, issue 14 item 2). Returns
-    /// what the parent acknowledged last.
+    /// read, encoded and on its way (the parent stores them in order, issue 14 item 2). What
+    /// the log gains while the session pushes goes too, for up to [`PUSH_FOLLOWS_LOG_FOR`].
+    /// Returns what the parent acknowledged last.
     async fn push_pipelined<T: Transport + Clone + 'static>(
         &mut self,
         transport: &T,
@@ -379,6 +395,9 @@ impl Session<'_> {
         let mut in_flight: InFlight = InFlight::default();
         let mut next_after = acknowledged;
         let mut exhausted = false;
+        let started = std::time::Instant::now();
+        let mut log = store.watch_log();
+        log.borrow_and_update();
         loop {
             while !exhausted && in_flight.0.len() < PUSHES_IN_FLIGHT {
                 match push_batch_after(store, &local, &parent, up, next_after).await? {
@@ -392,14 +411,45 @@ impl Session<'_> {
                     None => exhausted = true,
                 }
             }
-            let Some((up_to, bytes, sent)) = in_flight.0.pop_front() else {
+            // With room on the way and the log read to its end, what the log gains meanwhile
+            // (a relay's next received batch) is sent as soon as it is stored.
+            let follow = exhausted
+                && in_flight.0.len() < PUSHES_IN_FLIGHT
+                && started.elapsed() < PUSH_FOLLOWS_LOG_FOR;
+            let Some((_, _, front)) = in_flight.0.front_mut() else {
+                // Nothing on the way and the log read to its end; a child's batch still being
+                // stored here goes on as soon as it is.
+                if started.elapsed() < PUSH_FOLLOWS_LOG_FOR && self.receiving_from_children() {
+                    let _ = tokio::time::timeout(RECEIVING_RECHECK, log.changed()).await;
+                    exhausted = false;
+                    continue;
+                }
                 return Ok(acknowledged);
             };
-            let answer = sent
-                .await
+            let answer = if follow {
+                tokio::select! {
+                    answer = front => answer,
+                    moved = log.changed() => {
+                        exhausted = moved.is_err();
+                        continue;
+                    }
+                }
+            } else {
+                front.await
+            };
+            let (up_to, bytes, _) = in_flight.0.pop_front().expect("the front push");
+            let answer = answer
                 .map_err(|error| SyncError::Protocol(format!("a push task failed: {error}")))??;
             acknowledged = self.acknowledged(up_to, bytes, answer)?;
         }
+    }
+
+    /// True while a batch of a child of this node is being stored.
+    fn receiving_from_children(&self) -> bool {
+        self.receiving
+            .lock()
+            .map(|in_progress| !in_progress.is_empty())
+            .unwrap_or(false)
     }
 
     /// Takes in the parent's answer to a batch up to `up_to`; returns what it acknowledged.
