@@ -33,6 +33,53 @@ async fn erase_edit_states(url: &str) {
     }
 }
 
+/// The record `id`'s name, licence number (as given and bare), credit code and status columns,
+/// as stored.
+type NamedColumns = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The named columns of the records `ids` that exist, by id, read with SQL.
+async fn named_columns(url: &str, ids: &[String]) -> Vec<(String, NamedColumns)> {
+    const COLUMNS: &str = "SELECT id, enterprise_name, licence_number, licence_number_bare, \
+                           credit_code, status FROM records ORDER BY id";
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("connect");
+        let rows = sqlx::query_as(COLUMNS)
+            .fetch_all(&pool)
+            .await
+            .expect("read");
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("connect");
+        let rows = sqlx::query_as(COLUMNS)
+            .fetch_all(&pool)
+            .await
+            .expect("read");
+        pool.close().await;
+        rows
+    };
+    rows.into_iter()
+        .filter(|row| ids.contains(&row.0))
+        .map(|(id, name, number, bare, credit_code, status)| {
+            (id, (name, number, bare, credit_code, status))
+        })
+        .collect()
+}
+
 /// One record's life at two nodes: the county that created it and its province.
 struct Record {
     meta: RecordMeta,
@@ -85,7 +132,7 @@ async fn check_batch(
     stores: [&Store; 2],
     batch: &[LoggedChange],
     ids: &[String],
-    reference_url: &str,
+    [url, reference_url]: [&str; 2],
     tally: &mut Tally,
     label: &str,
 ) {
@@ -121,6 +168,7 @@ async fn check_batch(
     tally.read += outcome.read_without_document;
     tally.read_by_reference += reference.read_without_document;
     tally.refused += outcome.refused.len();
+    let columns = named_columns(url, ids).await;
     for id in ids {
         let stored = stores[0].get(id).await.expect("get");
         let merged = stores[1].get(id).await.expect("get (reference)");
@@ -149,6 +197,23 @@ async fn check_batch(
             stored.conflict_count, projected.conflict_count,
             "{label} {id}"
         );
+        // The columns read from the fields follow them, changed or not (SQLite sets them only
+        // when one changed).
+        let (_, stored_columns) = columns
+            .iter()
+            .find(|(row, _)| row == id)
+            .expect("the record's row");
+        let projected_columns = (
+            projected.enterprise_name,
+            projected.licence_number,
+            projected.licence_number_bare,
+            projected.credit_code,
+            projected.status,
+        );
+        assert_eq!(
+            stored_columns, &projected_columns,
+            "{label} {id}: its named columns"
+        );
     }
 }
 
@@ -157,7 +222,7 @@ async fn received_edits_read_without_their_document_store_what_merging_them_stor
     let collections = ["quality_archives", "licences", "inspections"];
     for backend in BACKENDS {
         let dir = licnode_testkit::temp_dir().expect("dir");
-        let (store, _, _database) = open(backend, &dir.path().join("read")).await;
+        let (store, url, _database) = open(backend, &dir.path().join("read")).await;
         let (reference, reference_url, _reference_database) =
             open(backend, &dir.path().join("merged")).await;
         let mut random = StdRng::seed_from_u64(14);
@@ -242,7 +307,7 @@ async fn received_edits_read_without_their_document_store_what_merging_them_stor
                         [&store, &reference],
                         &batch,
                         &ids,
-                        &reference_url,
+                        [&url, &reference_url],
                         &mut tally,
                         &label,
                     )

@@ -5,12 +5,27 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::transaction::{NewDocument, NewProjection};
+use super::transaction::{NamedColumns, NewDocument, NewProjection};
 use super::{
-    CounterTx, DocumentRow, ExistingRow, LoadedDocument, PreparedChange, ROWS_PER_STATEMENT,
-    WriteTx, data_text,
+    CounterTx, ExistingRow, LoadedDocument, PreparedChange, ROWS_PER_STATEMENT, WriteTx, data_text,
 };
 use crate::StoreError;
+
+/// A stored document as loaded for received changes (the columns of every backend's document
+/// row), then the record's named columns: licence number, its bare form, credit code, status.
+type LoadedRow = (
+    String,
+    i64,
+    Vec<u8>,
+    i64,
+    Option<String>,
+    String,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 impl WriteTx for sqlx::Transaction<'_, Sqlite> {
     const ROWS_PER_BATCH: usize = ROWS_PER_STATEMENT;
@@ -149,7 +164,8 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         let mut loaded = HashMap::new();
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data, d.edit_state \
+                "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data, \
+                 d.edit_state, r.licence_number, r.licence_number_bare, r.credit_code, r.status \
                  FROM records r JOIN documents d ON d.key = r.key WHERE r.id IN (",
             );
             let mut list = query.separated(", ");
@@ -157,12 +173,23 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
                 list.push_bind(*id);
             }
             query.push(")");
-            let rows: Vec<DocumentRow<i64>> = query.build_query_as().fetch_all(&mut **self).await?;
-            for (id, key, bytes, chunk_count, old_name, old_data, state) in rows {
+            let rows: Vec<LoadedRow> = query.build_query_as().fetch_all(&mut **self).await?;
+            for row in rows {
+                let (id, key, bytes, chunk_count, old_name, old_data, state) =
+                    (row.0, row.1, row.2, row.3, row.4, row.5, row.6);
+                let (licence_number, licence_number_bare, credit_code, status) =
+                    (row.7, row.8, row.9, row.10);
+                let named = NamedColumns {
+                    licence_number,
+                    licence_number_bare,
+                    credit_code,
+                    status,
+                };
                 loaded.insert(
                     id,
                     LoadedDocument::new(key, bytes, chunk_count, old_name, Some(old_data))
-                        .with_edit_state(state),
+                        .with_edit_state(state)
+                        .with_named(named),
                 );
             }
         }
@@ -170,35 +197,55 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
     }
 
     /// One `UPDATE … FROM` a table for up to [`ROWS_PER_STATEMENT`] records, the new rows
-    /// bound as a `VALUES` list; the name index is rewritten only for records whose name
-    /// changed.
+    /// bound as a `VALUES` list; the name, licence number, credit code and status columns in a
+    /// second one, only for records where one of them changed (SQLite rewrites the entries of
+    /// every index on a column an `UPDATE` sets, even to the value it holds: four indexes a
+    /// received edit); the name index is rewritten only for records whose name changed.
     async fn store_existing(&mut self, rows: &[ExistingRow<'_>]) -> Result<(), StoreError> {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut records = QueryBuilder::<Sqlite>::new(
-                "WITH v(key, data, enterprise_name, licence_number, licence_number_bare, \
-                 credit_code, status, conflict_count, updated_at_ms, last_seq) AS (",
+                "WITH v(key, data, conflict_count, updated_at_ms, last_seq) AS (",
             );
             records.push_values(chunk, |mut row, (loaded, next)| {
                 let p = next.projection;
                 row.push_bind(loaded.key)
                     .push_bind(data_text(p))
-                    .push_bind(p.enterprise_name.clone())
-                    .push_bind(p.licence_number.clone())
-                    .push_bind(p.licence_number_bare.clone())
-                    .push_bind(p.credit_code.clone())
-                    .push_bind(p.status.clone())
                     .push_bind(p.conflict_count)
                     .push_bind(p.updated_at_ms)
                     .push_bind(next.last_seq);
             });
             records.push(
-                ") UPDATE records SET data = v.data, enterprise_name = v.enterprise_name, \
-                 licence_number = v.licence_number, licence_number_bare = v.licence_number_bare, \
-                 credit_code = v.credit_code, status = v.status, \
-                 conflict_count = v.conflict_count, updated_at_ms = v.updated_at_ms, \
-                 last_seq = v.last_seq FROM v WHERE records.key = v.key",
+                ") UPDATE records SET data = v.data, conflict_count = v.conflict_count, \
+                 updated_at_ms = v.updated_at_ms, last_seq = v.last_seq \
+                 FROM v WHERE records.key = v.key",
             );
             records.build().execute(&mut **self).await?;
+            let named: Vec<&ExistingRow<'_>> = chunk
+                .iter()
+                .filter(|(loaded, next)| !loaded.same_named_columns(next.projection))
+                .collect();
+            if !named.is_empty() {
+                let mut columns = QueryBuilder::<Sqlite>::new(
+                    "WITH v(key, enterprise_name, licence_number, licence_number_bare, \
+                     credit_code, status) AS (",
+                );
+                columns.push_values(named, |mut row, (loaded, next)| {
+                    let p = next.projection;
+                    row.push_bind(loaded.key)
+                        .push_bind(p.enterprise_name.clone())
+                        .push_bind(p.licence_number.clone())
+                        .push_bind(p.licence_number_bare.clone())
+                        .push_bind(p.credit_code.clone())
+                        .push_bind(p.status.clone());
+                });
+                columns.push(
+                    ") UPDATE records SET enterprise_name = v.enterprise_name, \
+                     licence_number = v.licence_number, \
+                     licence_number_bare = v.licence_number_bare, credit_code = v.credit_code, \
+                     status = v.status FROM v WHERE records.key = v.key",
+                );
+                columns.build().execute(&mut **self).await?;
+            }
 
             let mut documents =
                 QueryBuilder::<Sqlite>::new("WITH v(key, bytes, chunk_count, edit_state) AS (");

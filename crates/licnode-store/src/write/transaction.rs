@@ -134,6 +134,30 @@ pub(crate) struct LoadedDocument {
     /// The stored `licnode_doc::EditState`, when loaded for applying received changes and
     /// known.
     pub(super) edit_state: Option<Vec<u8>>,
+    /// The projection's other named columns as stored, when loaded (SQLite, for received
+    /// changes): an update that leaves them as they are does not rewrite them, so SQLite does
+    /// not rewrite their index entries either.
+    pub(super) old_named: Option<NamedColumns>,
+}
+
+/// The projection's columns read from its fields besides the enterprise name: licence number,
+/// its bare form, credit code and status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NamedColumns {
+    pub(super) licence_number: Option<String>,
+    pub(super) licence_number_bare: Option<String>,
+    pub(super) credit_code: Option<String>,
+    pub(super) status: Option<String>,
+}
+
+impl NamedColumns {
+    /// True when `projection` holds exactly these columns.
+    pub(super) fn same_as(&self, projection: &Projection) -> bool {
+        self.licence_number == projection.licence_number
+            && self.licence_number_bare == projection.licence_number_bare
+            && self.credit_code == projection.credit_code
+            && self.status == projection.status
+    }
 }
 
 impl LoadedDocument {
@@ -151,7 +175,24 @@ impl LoadedDocument {
             old_name,
             old_data,
             edit_state: None,
+            old_named: None,
         }
+    }
+
+    /// The same, with the stored named columns.
+    pub(super) fn with_named(mut self, named: NamedColumns) -> LoadedDocument {
+        self.old_named = Some(named);
+        self
+    }
+
+    /// True when storing `projection` over this record changes none of its name, licence
+    /// number, credit code and status columns, as far as was loaded.
+    pub(super) fn same_named_columns(&self, projection: &Projection) -> bool {
+        self.old_name == projection.enterprise_name
+            && self
+                .old_named
+                .as_ref()
+                .is_some_and(|named| named.same_as(projection))
     }
 
     /// The same, with the stored edit state.
