@@ -146,11 +146,8 @@ async fn check_batch(
         (
             outcome.applied.clone(),
             outcome.pending.iter().cloned().collect::<BTreeSet<_>>(),
-            outcome
-                .refused
-                .iter()
-                .map(|(hash, _)| hash.clone())
-                .collect::<BTreeSet<_>>(),
+            // With the reason each gives: a refusal reads the same on both paths.
+            outcome.refused.iter().cloned().collect::<BTreeSet<_>>(),
             outcome.duplicates,
             outcome
                 .refusal_codes

@@ -12,7 +12,7 @@ use super::first_change::meta_agrees;
 use super::transaction::LoadedDocument;
 use super::{
     ApplyOutcome, LoggedChange, MAX_APPENDED_CHUNKS, QuarantineReason, RemotePlan, received_rows,
-    refuse_all_as, validate_received,
+    refuse_all_as, validate_changed,
 };
 use crate::projection::Projection;
 
@@ -32,9 +32,14 @@ pub(super) fn plan_edits(
     }
     let mut state = EditState::decode(stored.edit_state.as_deref()?)?;
     let mut fields: Map<String, Value> = serde_json::from_str(stored.old_data.as_deref()?).ok()?;
+    // Each field the edits write, with the value it held before the first of them.
+    let mut before: Vec<(String, Option<Value>)> = Vec::new();
     for (_, incoming) in fresh {
         let edit = state.read_edit(incoming)?;
         for (name, value) in edit.fields {
+            if !before.iter().any(|(written, _)| *written == name) {
+                before.push((name.clone(), fields.get(&name).cloned()));
+            }
             match value {
                 Some(value) => fields.insert(name, value),
                 None => fields.remove(&name),
@@ -63,7 +68,21 @@ pub(super) fn plan_edits(
     // plain edit overwrites exactly the value held.
     let created_at_ms = state.created_at_ms.unwrap_or(at_ms);
     let projection = Projection::from_fields(meta.clone(), fields, 0, created_at_ms, at_ms);
-    if let Err(problem) = validate_received(&meta.collection, Some(stored), &projection) {
+    // What the merge validates: every field whose value the edits changed, in its order (the
+    // fields held, then those cleared, each by name), so that a refusal reads the same.
+    let null = Value::Null;
+    let mut changed: Vec<(&str, Option<&Value>)> = before
+        .iter()
+        .map(|(name, old)| (name.as_str(), old.as_ref(), projection.data.get(name)))
+        .filter(|(_, old, now)| old != now)
+        .map(|(name, _, now)| (name, now))
+        .collect();
+    changed.sort_by_key(|(name, now)| (now.is_none(), *name));
+    let changed = changed
+        .into_iter()
+        .map(|(name, now)| (name, now.unwrap_or(&null)))
+        .collect();
+    if let Err(problem) = validate_changed(&meta.collection, changed) {
         refuse_all_as(fresh, QuarantineReason::InvalidRecord, problem, outcome);
         return Some(None);
     }
