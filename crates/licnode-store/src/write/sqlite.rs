@@ -199,7 +199,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
     /// One `UPDATE … FROM` a table for up to [`ROWS_PER_STATEMENT`] records, the new rows
     /// bound as a `VALUES` list; the name, licence number, credit code and status columns in a
     /// second one, only for records where one of them changed (SQLite rewrites the entries of
-    /// every index on a column an `UPDATE` sets, even to the value it holds: four indexes a
+    /// every index on a column an `UPDATE` sets, even to the value it holds: three indexes a
     /// received edit); the name index is rewritten only for records whose name changed.
     async fn store_existing(&mut self, rows: &[ExistingRow<'_>]) -> Result<(), StoreError> {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
