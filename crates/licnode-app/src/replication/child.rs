@@ -398,7 +398,10 @@ impl Session<'_> {
         let started = std::time::Instant::now();
         let mut log = store.watch_log();
         log.borrow_and_update();
+        // Whether the log is still followed: for a while, and while its signal works.
+        let mut following = true;
         loop {
+            following = following && started.elapsed() < PUSH_FOLLOWS_LOG_FOR;
             while !exhausted && in_flight.0.len() < PUSHES_IN_FLIGHT {
                 match push_batch_after(store, &local, &parent, up, next_after).await? {
                     Some(request) => {
@@ -413,15 +416,15 @@ impl Session<'_> {
             }
             // With room on the way and the log read to its end, what the log gains meanwhile
             // (a relay's next received batch) is sent as soon as it is stored.
-            let follow = exhausted
-                && in_flight.0.len() < PUSHES_IN_FLIGHT
-                && started.elapsed() < PUSH_FOLLOWS_LOG_FOR;
+            let follow = following && exhausted && in_flight.0.len() < PUSHES_IN_FLIGHT;
             let Some((_, _, front)) = in_flight.0.front_mut() else {
                 // Nothing on the way and the log read to its end; a child's batch still being
                 // stored here goes on as soon as it is.
-                if started.elapsed() < PUSH_FOLLOWS_LOG_FOR && self.receiving_from_children() {
-                    let _ = tokio::time::timeout(RECEIVING_RECHECK, log.changed()).await;
-                    exhausted = false;
+                if following && self.receiving_from_children() {
+                    match tokio::time::timeout(RECEIVING_RECHECK, log.changed()).await {
+                        Ok(Err(_)) => following = false,
+                        Ok(Ok(())) | Err(_) => exhausted = false,
+                    }
                     continue;
                 }
                 return Ok(acknowledged);
@@ -430,7 +433,10 @@ impl Session<'_> {
                 tokio::select! {
                     answer = front => answer,
                     moved = log.changed() => {
-                        exhausted = moved.is_err();
+                        match moved {
+                            Ok(()) => exhausted = false,
+                            Err(_) => following = false,
+                        }
                         continue;
                     }
                 }
