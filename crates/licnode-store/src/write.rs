@@ -735,24 +735,15 @@ fn validate_received(
     loaded: Option<&LoadedDocument>,
     projection: &Projection,
 ) -> Result<(), String> {
+    let model = licnode_model::collection(collection)
+        .ok_or_else(|| format!("{collection:?} is not a collection of the model"))?;
+    let fields = &projection.data;
     let old: Option<serde_json::Map<String, serde_json::Value>> = loaded
         .and_then(|loaded| loaded.old_data.as_deref())
         .and_then(|text| serde_json::from_str(text).ok());
-    validate_against(collection, old.as_ref(), &projection.data)
-}
-
-/// [`validate_received`] of the fields `fields` over the stored fields `old` (`None`: a new
-/// record).
-fn validate_against(
-    collection: &str,
-    old: Option<&serde_json::Map<String, serde_json::Value>>,
-    fields: &serde_json::Map<String, serde_json::Value>,
-) -> Result<(), String> {
-    let model = licnode_model::collection(collection)
-        .ok_or_else(|| format!("{collection:?} is not a collection of the model"))?;
     let null = serde_json::Value::Null;
     let mut to_check: Vec<(&str, &serde_json::Value)> = Vec::new();
-    match old {
+    match &old {
         Some(old) => {
             for (name, value) in fields {
                 if old.get(name) != Some(value) {
@@ -774,27 +765,17 @@ fn validate_against(
             }
         }
     }
-    check_fields(collection, model, to_check)
+    validate_changed(collection, to_check)
 }
 
-/// [`validate_received`] of the fields `changed` (a `null` value: cleared) of a stored record
-/// of `collection`.
+/// [`validate_received`] of the fields `to_check` of a record of `collection`: those the
+/// changes altered, a `null` value for one missing or cleared.
 fn validate_changed(
     collection: &str,
-    changed: Vec<(&str, &serde_json::Value)>,
+    to_check: Vec<(&str, &serde_json::Value)>,
 ) -> Result<(), String> {
     let model = licnode_model::collection(collection)
         .ok_or_else(|| format!("{collection:?} is not a collection of the model"))?;
-    check_fields(collection, model, changed)
-}
-
-/// The validation of the fields `to_check` (a `null` value: missing or cleared) of a record of
-/// `model`.
-fn check_fields(
-    collection: &str,
-    model: &licnode_model::Collection,
-    to_check: Vec<(&str, &serde_json::Value)>,
-) -> Result<(), String> {
     let mut problems = Vec::new();
     for (name, value) in to_check {
         let Some(field) = model.fields.iter().find(|field| field.name == name) else {
