@@ -174,11 +174,20 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
             }
             query.push(")");
             let rows: Vec<LoadedRow> = query.build_query_as().fetch_all(&mut **self).await?;
-            for row in rows {
-                let (id, key, bytes, chunk_count, old_name, old_data, state) =
-                    (row.0, row.1, row.2, row.3, row.4, row.5, row.6);
-                let (licence_number, licence_number_bare, credit_code, status) =
-                    (row.7, row.8, row.9, row.10);
+            for (
+                id,
+                key,
+                bytes,
+                chunk_count,
+                old_name,
+                old_data,
+                state,
+                licence_number,
+                licence_number_bare,
+                credit_code,
+                status,
+            ) in rows
+            {
                 let named = NamedColumns {
                     licence_number,
                     licence_number_bare,
