@@ -819,3 +819,31 @@ async fn a_batch_of_received_edits_stores_each_record_its_own_fields_and_renames
         national_store.close().await;
     }
 }
+
+/// The bundled SQLite is compiled as `.cargo/config.toml` says (`LIBSQLITE3_FLAGS`): without
+/// the page-cache group that puts every connection's pages behind one process-wide mutex, and
+/// without allocation counters kept under another. A build that misses the setting (run from
+/// outside the workspace, or a new version of libsqlite3-sys that names it differently) still
+/// works, only slower (docs/BENCHMARKS.md, "SQLite without its process-wide locks"): this says
+/// so instead.
+#[tokio::test]
+async fn bundled_sqlite_is_built_without_its_process_wide_locks() {
+    use sqlx::Connection;
+    let mut connection = sqlx::SqliteConnection::connect("sqlite::memory:")
+        .await
+        .expect("in-memory SQLite");
+    let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+        .fetch_all(&mut connection)
+        .await
+        .expect("compile options");
+    assert!(
+        options.iter().any(|option| option == "DEFAULT_MEMSTATUS=0"),
+        "SQLite keeps its allocation counters: {options:?}"
+    );
+    assert!(
+        !options
+            .iter()
+            .any(|option| option == "ENABLE_MEMORY_MANAGEMENT"),
+        "SQLite shares one page-cache group across connections: {options:?}"
+    );
+}
