@@ -51,7 +51,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-pub use ports::free_port;
+pub use ports::{free_port, free_ports};
 pub use postgres::{TestDatabase, postgres_database};
 
 /// The storage backends a node can run on; storage tests run against each of them.

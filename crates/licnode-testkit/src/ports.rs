@@ -25,23 +25,43 @@ const SPAN: u16 = 10_000;
 /// # Panics
 /// When no port is free after many draws (the machine is out of ports).
 pub fn free_port() -> u16 {
+    free_ports(1)
+}
+
+/// The first of `count` consecutive loopback ports, each as [`free_port`] gives one: for a
+/// process that listens on several ports counted from one base (`licnode demo --listen`
+/// serves seven nodes from it). Every port of the block is checked and handed out, so a port
+/// another test of this process draws later is never inside it.
+///
+/// # Panics
+/// When `count` is 0, or no block is free after many draws.
+pub fn free_ports(count: u16) -> u16 {
+    assert!(count > 0, "a block of no ports");
     let lowest_ephemeral = ephemeral_range_start().unwrap_or(32_768);
     let mut handed_out = HANDED_OUT
         .lock()
         .unwrap_or_else(|poison| poison.into_inner());
     let handed_out = handed_out.get_or_insert_with(HashSet::new);
     for _ in 0..1_000 {
-        let port = match lowest_ephemeral.checked_sub(SPAN) {
-            Some(start) if start >= 1_024 => start + (random() % u64::from(SPAN)) as u16,
-            // No room below the range: the kernel's choice, as before.
-            _ => bound_port(0).expect("a free port"),
+        let first = match lowest_ephemeral.checked_sub(SPAN) {
+            // The whole block below the range.
+            Some(start) if start >= 1_024 && count < SPAN => {
+                start + (random() % u64::from(SPAN - count + 1)) as u16
+            }
+            // No room below the range: the kernel's choice for one port, as before.
+            _ if count == 1 => bound_port(0).expect("a free port"),
+            _ => 1_024 + (random() % u64::from(u16::MAX - 1_024 - count)) as u16,
         };
-        if !handed_out.contains(&port) && bound_port(port).is_some() {
-            handed_out.insert(port);
-            return port;
+        let block = first..first + count;
+        if block
+            .clone()
+            .all(|port| !handed_out.contains(&port) && bound_port(port).is_some())
+        {
+            handed_out.extend(block);
+            return first;
         }
     }
-    panic!("no free loopback port after 1,000 draws");
+    panic!("no {count} free loopback ports in a row after 1,000 draws");
 }
 
 /// The port a loopback listener bound to `port` got, if it could bind (the listener is closed
@@ -84,6 +104,21 @@ mod tests {
         }
         for port in &ports[..10] {
             TcpListener::bind(("127.0.0.1", *port)).expect("a handed-out port binds");
+        }
+    }
+
+    #[test]
+    fn a_block_of_ports_is_bindable_and_no_later_port_falls_inside_it() {
+        let first = free_ports(62);
+        for port in first..first + 62 {
+            TcpListener::bind(("127.0.0.1", port)).expect("a port of the block binds");
+        }
+        for _ in 0..500 {
+            let port = free_port();
+            assert!(
+                !(first..first + 62).contains(&port),
+                "{port} handed out inside the block at {first}"
+            );
         }
     }
 }

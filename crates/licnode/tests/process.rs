@@ -5,7 +5,8 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::{
-    binary, client_with, config_of, free_port, init_node, run, serve, user_token, wait_healthy,
+    binary, client_with, config_of, free_port, free_ports, init_node, run, serve, user_token,
+    wait_healthy,
 };
 
 use licnode_testkit::{BACKENDS, Backend};
@@ -212,7 +213,9 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
 #[test]
 fn the_demo_builds_a_tree_shows_records_flowing_and_walks_through_the_api() {
     let dir = licnode_testkit::temp_dir().expect("dir");
-    let port = free_port();
+    // The demo's seven nodes listen from this base: node i on base + 10·i (staff) and the port
+    // after it (peers), so the whole block is drawn, not only its first port.
+    let port = free_ports(62);
     let stdout = run(binary().args([
         "demo",
         "--exit",

@@ -18,8 +18,8 @@ pub use licnode_testkit::{BACKENDS, Backend};
 
 pub use in_process::spawn_node;
 pub use process::{
-    PASSWORD, binary, client_with, config_of, free_port, init_node, licnode, licnode_binary_path,
-    run, serve, stop_gracefully, user_token, wait_healthy,
+    PASSWORD, binary, client_with, config_of, free_port, free_ports, init_node, licnode,
+    licnode_binary_path, run, serve, stop_gracefully, user_token, wait_healthy,
 };
 pub use tree::{BINJIANG, NATIONAL, Planned, XIHU, ZHEJIANG, issue_tree};
 

@@ -58,8 +58,9 @@ pub fn licnode(dir: &Path, args: &[&str]) {
     );
 }
 
-/// A loopback port for a node started as a process: see [`licnode_testkit::free_port`].
-pub use licnode_testkit::free_port;
+/// Loopback ports for nodes started as processes: see [`licnode_testkit::free_port`] and
+/// [`licnode_testkit::free_ports`].
+pub use licnode_testkit::{free_port, free_ports};
 
 /// Runs `command`, which must succeed, and returns its standard output.
 pub fn run(command: &mut Command) -> String {
