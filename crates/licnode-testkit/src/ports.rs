@@ -52,7 +52,7 @@ pub fn free_ports(count: u16) -> u16 {
             _ if count == 1 => bound_port(0).expect("a free port"),
             _ => 1_024 + (random() % u64::from(u16::MAX - 1_024 - count)) as u16,
         };
-        let block = first..first + count;
+        let block = first..=first + (count - 1);
         if block
             .clone()
             .all(|port| !handed_out.contains(&port) && bound_port(port).is_some())

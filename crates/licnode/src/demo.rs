@@ -98,9 +98,15 @@ const TREE: [DemoNode; 7] = [
     },
 ];
 
+/// How many consecutive ports from `--listen` the demo's nodes listen on ([`addresses`]).
+pub const LISTEN_PORTS: u16 = PORT_STRIDE * (TREE.len() as u16 - 1) + 2;
+
+/// The ports between one node's first port and the next node's.
+const PORT_STRIDE: u16 = 10;
+
 /// The staff and peer addresses of node `index`, from the base address.
 fn addresses(base: SocketAddr, index: usize) -> (SocketAddr, SocketAddr) {
-    let port = base.port() + 10 * index as u16;
+    let port = base.port() + PORT_STRIDE * index as u16;
     (
         SocketAddr::new(base.ip(), port),
         SocketAddr::new(base.ip(), port + 1),

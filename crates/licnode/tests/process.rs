@@ -213,9 +213,8 @@ async fn import_reports_refused_rows_and_imports_the_rest_and_export_reads_them_
 #[test]
 fn the_demo_builds_a_tree_shows_records_flowing_and_walks_through_the_api() {
     let dir = licnode_testkit::temp_dir().expect("dir");
-    // The demo's seven nodes listen from this base: node i on base + 10·i (staff) and the port
-    // after it (peers), so the whole block is drawn, not only its first port.
-    let port = free_ports(62);
+    // The demo's nodes listen on a block of ports from this base: the whole block is drawn.
+    let port = free_ports(licnode::demo::LISTEN_PORTS);
     let stdout = run(binary().args([
         "demo",
         "--exit",
