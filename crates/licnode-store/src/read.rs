@@ -91,8 +91,19 @@ pub struct Page {
     pub next: Option<String>,
 }
 
+/// The `last_seq` of a record received new, whose row was written before its changes were
+/// numbered (`write::apply_in`): its last change's number is read from the change log
+/// (`changes_by_record`). Change numbers start at 1.
+pub(crate) const LAST_SEQ_IN_THE_LOG: i64 = 0;
+// `RECORD_COLUMNS` spells it as a literal.
+const _: () = assert!(LAST_SEQ_IN_THE_LOG == 0);
+
+/// A record's columns, `last_seq` read from the change log when the row names no number
+/// ([`LAST_SEQ_IN_THE_LOG`]).
 pub(crate) const RECORD_COLUMNS: &str = "r.key, r.id, r.collection, r.jurisdiction, r.data, \
-     r.conflict_count, r.created_at_ms, r.updated_at_ms, r.last_seq";
+     r.conflict_count, r.created_at_ms, r.updated_at_ms, \
+     CASE WHEN r.last_seq > 0 THEN r.last_seq \
+     ELSE (SELECT MAX(c.seq) FROM changes c WHERE c.record_id = r.id) END";
 
 /// The prefix shared by every division code at or below `code` (`330100` → `3301`,
 /// `330000` → `33`, `100000` → everything).

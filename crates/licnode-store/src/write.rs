@@ -8,7 +8,7 @@ use licnode_doc::{LocalChange, RecordDoc};
 
 use crate::dialect::with_writer;
 use crate::projection::Projection;
-use crate::read::StoredRecord;
+use crate::read::{LAST_SEQ_IN_THE_LOG, StoredRecord};
 use crate::sync_state::QuarantineReason;
 use crate::{LoggedChange, Store, StoreError};
 
@@ -279,6 +279,17 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     for chunk in documents.chunks(T::ROWS_PER_BATCH) {
         tx.insert_documents(chunk).await?;
     }
+    // Their projection rows too: a new record's row names no place in the log
+    // ([`LAST_SEQ_IN_THE_LOG`]: readers take its last change's number from the log), so on
+    // PostgreSQL the row and its dozen index entries are written while other batches hold the
+    // lock, not under it (issue 14 item 3: the row was the largest statement under the lock).
+    let projections: Vec<NewProjection<'_>> = plans
+        .iter()
+        .filter_map(|(plan, key)| Some(((*key)?, LAST_SEQ_IN_THE_LOG, &plan.projection)))
+        .collect();
+    for chunk in projections.chunks(T::ROWS_PER_BATCH) {
+        tx.insert_projections(chunk).await?;
+    }
     // The change log's lock only now, after the merge (the costly part), so that batches of
     // several children are merged at once and wait for each other only to number and insert
     // (issue 14 item 3). Lock order, on every write path: the records' rows (by key), then the
@@ -292,9 +303,6 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     let rows = plans.iter().map(|(plan, _)| plan.rows.len() as i64).sum();
     let first_seq = tx.take("change_seq", rows).await?;
     let numbered = number_plans(&plans, first_seq);
-    for chunk in numbered.new_records.chunks(T::ROWS_PER_BATCH) {
-        tx.insert_projections(chunk).await?;
-    }
     let existing: Vec<ExistingRow<'_>> = numbered
         .existing
         .iter()
@@ -494,8 +502,6 @@ fn plan_all(
 
 /// The plans with their sequence numbers.
 struct NumberedPlans<'a> {
-    /// Each new record's projection row.
-    new_records: Vec<NewProjection<'a>>,
     /// Plans of records already stored, with their last sequence number.
     existing: Vec<(&'a RemotePlan, i64)>,
     /// Every change-log row, numbered.
@@ -504,7 +510,6 @@ struct NumberedPlans<'a> {
 
 fn number_plans(plans: &[KeyedPlan], first_seq: i64) -> NumberedPlans<'_> {
     let mut numbered = NumberedPlans {
-        new_records: Vec::new(),
         existing: Vec::new(),
         changes: Vec::new(),
     };
@@ -514,12 +519,8 @@ fn number_plans(plans: &[KeyedPlan], first_seq: i64) -> NumberedPlans<'_> {
             numbered.changes.push((seq, row));
             seq += 1;
         }
-        let last_seq = seq - 1;
-        match key {
-            None => numbered.existing.push((plan, last_seq)),
-            Some(key) => numbered
-                .new_records
-                .push((*key, last_seq, &plan.projection)),
+        if key.is_none() {
+            numbered.existing.push((plan, seq - 1));
         }
     }
     numbered
@@ -896,11 +897,11 @@ mod tests {
         })
     }
 
-    /// A received batch writes a new record's document and name index before it takes the
-    /// change log's lock; if a destruction of that record committed meanwhile (Art. 38), what
-    /// was written goes again, in the same transaction.
+    /// A received batch writes a new record's document, name index and projection row before
+    /// it takes the change log's lock; if a destruction of that record committed meanwhile
+    /// (Art. 38), what was written goes again, in the same transaction.
     #[tokio::test]
-    async fn a_new_record_destroyed_while_its_batch_merged_leaves_no_document_or_name_behind() {
+    async fn a_new_record_destroyed_while_its_batch_merged_leaves_no_row_or_name_behind() {
         for backend in BACKENDS {
             let dir = licnode_testkit::temp_dir().expect("dir");
             let (url, _database) = licnode_testkit::database_url(backend, dir.path())
@@ -920,6 +921,7 @@ mod tests {
             .expect("plan")
             .expect("a new record");
             let documents_sql = "SELECT COUNT(*) FROM documents WHERE key = $1";
+            let records_sql = "SELECT COUNT(*) FROM records WHERE key = $1";
             let names_sql = match backend {
                 licnode_testkit::Backend::Sqlite => {
                     "SELECT COUNT(*) FROM name_index WHERE rowid = $1"
@@ -939,20 +941,21 @@ mod tests {
                     edit_state: plan.edit_state.as_deref(),
                 };
                 tx.insert_documents(&[document]).await.expect("documents");
-                let written: (i64, i64) = (
-                    sqlx::query_scalar(documents_sql)
+                tx.insert_projections(&[(key, LAST_SEQ_IN_THE_LOG, &plan.projection)])
+                    .await
+                    .expect("projection");
+                let mut written = Vec::new();
+                for sql in [documents_sql, names_sql, records_sql] {
+                    let count: i64 = sqlx::query_scalar(sql)
                         .bind(key)
                         .fetch_one(&mut *tx)
                         .await
-                        .expect("count"),
-                    sqlx::query_scalar(names_sql)
-                        .bind(key)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .expect("count"),
-                );
-                assert_eq!(written.0, 1, "{backend:?}: the document is written");
-                assert!(written.1 > 0, "{backend:?}: the name is indexed");
+                        .expect("count");
+                    written.push(count);
+                }
+                assert_eq!(written[0], 1, "{backend:?}: the document is written");
+                assert!(written[1] > 0, "{backend:?}: the name is indexed");
+                assert_eq!(written[2], 1, "{backend:?}: the projection row is written");
                 // The destruction that committed while the batch merged.
                 sqlx::query(
                     "INSERT INTO tombstones (record_id, collection, jurisdiction, \
@@ -974,6 +977,11 @@ mod tests {
                     "{backend:?}"
                 );
                 assert_eq!(rows_of_key(&store, names_sql, key).await, 0, "{backend:?}");
+                assert_eq!(
+                    rows_of_key(&store, records_sql, key).await,
+                    0,
+                    "{backend:?}"
+                );
             });
         }
     }

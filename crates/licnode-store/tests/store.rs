@@ -492,6 +492,101 @@ async fn received_changes_are_idempotent_and_travel_on_with_new_sequence_numbers
     }
 }
 
+/// A record received new is stored before its change is numbered (so that, on PostgreSQL, its
+/// row is written outside the change log's lock): every read still shows as its `last_seq` the
+/// number its last change got in this node's log, and a later edit's number after that.
+#[tokio::test]
+async fn a_received_record_shows_the_number_its_change_got_in_this_nodes_log() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (county_store, _a) = open(backend, &dir.path().join("a")).await;
+        let (province_store, _b) = open(backend, &dir.path().join("b")).await;
+        let county = Archive::new(county_store.clone(), "330106");
+        let province = Archive::new(province_store.clone(), "330000");
+        // A change of the province's own first, so that the two logs number differently.
+        let own = province
+            .create(
+                "licences",
+                Some("330106"),
+                &licence(
+                    "杭州省属电器有限公司",
+                    "XK06-001-00999",
+                    &credit_code("91330106MA2H3K7Q9"),
+                ),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("own record");
+        assert_eq!(own.record.last_seq, 1, "{backend}");
+        let collection = licnode_model::collection("applications").expect("applications");
+        let mut generator = licnode_gen::Generator::new(7);
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let created = county
+                .create(
+                    "applications",
+                    None,
+                    &generator.record(collection, "330106"),
+                    &Author::clerk("clerk"),
+                )
+                .await
+                .expect("create");
+            ids.push(created.record.id);
+        }
+        let cursor = ship(&county_store, &province_store, "330106", 0).await;
+        let logged = province_store
+            .changes_after(1, None, 100)
+            .await
+            .expect("log");
+        for id in &ids {
+            let seq = logged
+                .iter()
+                .find(|row| &row.record_id == id)
+                .expect("logged")
+                .seq;
+            assert!(seq > 1, "{backend}");
+            let record = province_store.get(id).await.expect("get").expect("held");
+            assert_eq!(record.last_seq, seq, "{backend}: read by id");
+        }
+        let listed = province_store
+            .list(&ListQuery {
+                collection: "applications".into(),
+                limit: 10,
+                ..ListQuery::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(listed.items.len(), 3, "{backend}");
+        for record in &listed.items {
+            let seq = logged
+                .iter()
+                .find(|row| row.record_id == record.id)
+                .expect("logged")
+                .seq;
+            assert_eq!(record.last_seq, seq, "{backend}: listed");
+        }
+        // A received edit names its own number in the row.
+        county
+            .update(
+                &ids[0],
+                &fields(json!({ "remarks": "补充材料已收到" })),
+                &Author::clerk("clerk"),
+            )
+            .await
+            .expect("edit");
+        ship(&county_store, &province_store, "330106", cursor).await;
+        let last = province_store.last_seq().await.expect("last");
+        let edited = province_store
+            .get(&ids[0])
+            .await
+            .expect("get")
+            .expect("held");
+        assert_eq!(edited.last_seq, last, "{backend}: after a received edit");
+        county_store.close().await;
+        province_store.close().await;
+    }
+}
+
 #[tokio::test]
 async fn hostile_change_bytes_are_refused_and_change_nothing() {
     for backend in BACKENDS {

@@ -139,6 +139,7 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         for statement in [
             "DELETE FROM documents WHERE key = ANY($1)",
             "DELETE FROM public_name_grams WHERE key = ANY($1)",
+            "DELETE FROM records WHERE key = ANY($1)",
         ] {
             sqlx::query(statement)
                 .bind(keys)

@@ -105,6 +105,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
             for table in [
                 "DELETE FROM documents WHERE key IN (",
                 "DELETE FROM name_index WHERE rowid IN (",
+                "DELETE FROM records WHERE key IN (",
             ] {
                 let mut delete = QueryBuilder::<Sqlite>::new(table);
                 let mut list = delete.separated(", ");

@@ -33,8 +33,8 @@ pub(crate) struct NewDocument<'a> {
     pub(crate) edit_state: Option<&'a [u8]>,
 }
 
-/// A new record's projection row: key, last sequence number (its place in the change log) and
-/// projection.
+/// A new record's projection row: key, last sequence number (its place in the change log, or
+/// [`crate::read::LAST_SEQ_IN_THE_LOG`]) and projection.
 pub(super) type NewProjection<'a> = (i64, i64, &'a Projection);
 
 /// A stored record and what to store over it.
@@ -56,10 +56,13 @@ pub(crate) trait WriteTx {
     /// (on PostgreSQL the public collections' grams, `public_name_grams`). A received batch
     /// writes them before it takes the change log's lock, while other batches write theirs.
     async fn insert_documents(&mut self, rows: &[NewDocument<'_>]) -> Result<(), StoreError>;
-    /// Inserts new records' projection rows, which carry their place in the change log.
+    /// Inserts new records' projection rows, which carry their place in the change log (or
+    /// [`crate::read::LAST_SEQ_IN_THE_LOG`]: a received batch writes them before it takes the
+    /// change log's lock, as their documents).
     async fn insert_projections(&mut self, rows: &[NewProjection<'_>]) -> Result<(), StoreError>;
-    /// Removes what [`WriteTx::insert_documents`] wrote for `keys`: records destroyed while
-    /// their batch was merged, found once the change log's lock is held.
+    /// Removes what [`WriteTx::insert_documents`] and [`WriteTx::insert_projections`] wrote for
+    /// `keys`: records destroyed while their batch was merged, found once the change log's lock
+    /// is held.
     async fn remove_documents(&mut self, keys: &[i64]) -> Result<(), StoreError>;
     /// Inserts new records whole: documents, name index and projection rows (not the change
     /// rows).
