@@ -139,6 +139,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0022_waiting_changes.sql"),
         postgres: include_str!("../../../migrations/postgres/0022_waiting_changes.sql"),
     },
+    Migration {
+        version: 23,
+        name: "public_names_indexed_once",
+        sqlite: include_str!("../../../migrations/sqlite/0023_public_names_indexed_once.sql"),
+        postgres: include_str!("../../../migrations/postgres/0023_public_names_indexed_once.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -242,24 +242,20 @@ impl Store {
                 )
             }
             Db::Postgres { pool } => {
-                let mut sql = QueryBuilder::<Postgres>::new(format!(
-                    "SELECT {} FROM records r WHERE r.key > ",
-                    RECORD_COLUMNS.replace("r.data,", "r.data::text AS data,")
-                ));
-                sql.push_bind(after);
-                if let Some(name) = &query.name {
-                    let mut grams = name_grams(name);
-                    grams.sort();
-                    grams.dedup();
-                    sql.push(" AND r.name_grams @> ")
-                        .push_bind(grams)
-                        .push("::text[] AND strpos(r.enterprise_name, ")
-                        .push_bind(name.trim().to_string())
-                        .push(") > 0");
+                let columns = RECORD_COLUMNS.replace("r.data,", "r.data::text AS data,");
+                let mut sql = QueryBuilder::<Postgres>::new("");
+                match &query.name {
+                    None => {
+                        sql.push(format!("SELECT {columns} FROM records r WHERE r.key > "))
+                            .push_bind(after);
+                        push_search_filters(&mut sql, query);
+                        sql.push(" ORDER BY r.key");
+                    }
+                    Some(name) => {
+                        push_pg_name_search(&mut sql, &columns, query, name, after, limit)
+                    }
                 }
-                push_search_filters(&mut sql, query);
-                sql.push(" ORDER BY r.key")
-                    .push(crate::dialect::limit(limit));
+                sql.push(crate::dialect::limit(limit));
                 let rows = sql.build().fetch_all(pool).await?;
                 page(rows.iter().map(pg_record).collect::<Result<_, _>>()?, limit)
             }
@@ -445,6 +441,99 @@ fn list_order(descending: bool) -> &'static str {
     } else {
         " ORDER BY r.key"
     }
+}
+
+/// A staff search by name on PostgreSQL, in key order from `after`, without its final `LIMIT`.
+/// The public collections' names are indexed once, in `public_name_grams` (the public service's
+/// table: a gram's records in key order); the trigram-style GIN index over `name_grams` covers
+/// only the other collections (migration 0023). A search that may find records of both reads
+/// each collection's part in key order and merges them.
+fn push_pg_name_search(
+    sql: &mut QueryBuilder<Postgres>,
+    columns: &str,
+    query: &SearchQuery,
+    name: &str,
+    after: i64,
+    limit: i64,
+) {
+    let mut grams = name_grams(name);
+    grams.sort();
+    grams.dedup();
+    let name = name.trim().to_string();
+    let public: Vec<&'static str> = match &query.collection {
+        Some(wanted) => licnode_model::collection(wanted)
+            .filter(|model| model.public)
+            .map(|model| model.name)
+            .into_iter()
+            .collect(),
+        None => licnode_model::collections()
+            .iter()
+            .filter(|model| model.public)
+            .map(|model| model.name)
+            .collect(),
+    };
+    let others = query.collection.is_none() || public.is_empty();
+    sql.push("SELECT * FROM (");
+    let mut first = true;
+    let mut part = |sql: &mut QueryBuilder<Postgres>| {
+        if !std::mem::take(&mut first) {
+            sql.push(" UNION ALL ");
+        }
+    };
+    if others {
+        part(sql);
+        // `NOT public_name_collection(…)` is the index's own predicate, spelled as it is, so
+        // that the planner uses the partial index whatever collection is bound.
+        sql.push(format!("(SELECT {columns} FROM records r WHERE r.key > "))
+            .push_bind(after)
+            .push(" AND NOT public_name_collection(r.collection) AND r.name_grams @> ")
+            .push_bind(grams.clone())
+            .push("::text[] AND strpos(r.enterprise_name, ")
+            .push_bind(name.clone())
+            .push(") > 0");
+        push_search_filters(sql, query);
+        sql.push(format!(" ORDER BY r.key{})", crate::dialect::limit(limit)));
+    }
+    for collection in public {
+        part(sql);
+        // The records holding the fragment's rarest gram (counted up to a bound, as the public
+        // search does), in key order, each verified with a substring test.
+        sql.push(format!(
+            "(SELECT {columns} FROM public_name_grams p JOIN records r ON r.key = p.key \
+             WHERE p.collection = "
+        ))
+        .push_bind(collection);
+        if let [gram] = grams.as_slice() {
+            sql.push(" AND p.gram = ").push_bind(gram.clone());
+        } else {
+            sql.push(" AND p.gram = (SELECT g.gram FROM unnest(")
+                .push_bind(grams.clone())
+                .push(
+                    "::text[]) AS g(gram) ORDER BY (SELECT count(*) FROM \
+                     (SELECT 1 FROM public_name_grams q WHERE q.collection = ",
+                )
+                .push_bind(collection)
+                .push(" AND q.gram = g.gram LIMIT 1000) AS c), g.gram LIMIT 1)");
+            // Every gram of the fragment is held by the record: probes of the gram table's
+            // key before the record's row is read for the substring test.
+            for gram in &grams {
+                sql.push(
+                    " AND EXISTS (SELECT 1 FROM public_name_grams o WHERE o.collection = p.collection \
+                     AND o.gram = ",
+                )
+                .push_bind(gram.clone())
+                .push(" AND o.key = p.key)");
+            }
+        }
+        sql.push(" AND p.key > ")
+            .push_bind(after)
+            .push(" AND strpos(r.enterprise_name, ")
+            .push_bind(name.clone())
+            .push(") > 0");
+        push_search_filters(sql, query);
+        sql.push(format!(" ORDER BY p.key{})", crate::dialect::limit(limit)));
+    }
+    sql.push(") AS found ORDER BY 1");
 }
 
 fn push_search_filters<DB: sqlx::Database>(sql: &mut QueryBuilder<DB>, query: &SearchQuery)

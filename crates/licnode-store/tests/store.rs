@@ -186,6 +186,101 @@ async fn search_finds_by_two_character_fragment_licence_number_and_credit_code()
     }
 }
 
+/// The public collections' names are indexed once, in the public service's gram table, and the
+/// other collections' in PostgreSQL's GIN index (migration 0023): a staff search by name finds
+/// both kinds, in storage order, page by page, with or without a collection.
+#[tokio::test]
+async fn a_name_search_finds_public_and_internal_records_in_storage_order_page_by_page() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, database) = open(backend, dir.path()).await;
+        let archive = Archive::new(store.clone(), "330000");
+        let applications = licnode_model::collection("applications").expect("applications");
+        let mut generator = licnode_gen::Generator::new(11);
+        let mut expected = Vec::new();
+        for i in 0..6 {
+            let name = format!("杭州恒远{}有限公司", ["电缆", "化工", "机械"][i % 3]);
+            let created = if i % 2 == 0 {
+                archive
+                    .create(
+                        "licences",
+                        Some("330106"),
+                        &licence(
+                            &name,
+                            &format!("XK06-001-0012{i}"),
+                            &credit_code(&format!("91330106MA2H3K7Q{i}")),
+                        ),
+                        &Author::clerk("clerk"),
+                    )
+                    .await
+                    .expect("licence")
+            } else {
+                let mut fields = generator.record(applications, "330106");
+                fields.insert("enterprise_name".into(), json!(name));
+                archive
+                    .create("applications", None, &fields, &Author::clerk("clerk"))
+                    .await
+                    .expect("application")
+            };
+            expected.push((created.record.collection.clone(), created.record.id.clone()));
+        }
+        let mut other = generator.record(applications, "330106");
+        other.insert("enterprise_name".into(), json!("宁波海天化肥有限公司"));
+        archive
+            .create("applications", None, &other, &Author::clerk("clerk"))
+            .await
+            .expect("other");
+
+        for collection in [None, Some("licences"), Some("applications")] {
+            let wanted: Vec<String> = expected
+                .iter()
+                .filter(|(c, _)| collection.is_none_or(|wanted| c == wanted))
+                .map(|(_, id)| id.clone())
+                .collect();
+            let mut found = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store
+                    .search(&SearchQuery {
+                        name: Some("恒远".into()),
+                        collection: collection.map(str::to_string),
+                        after,
+                        limit: 2,
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("search");
+                assert!(page.items.len() <= 2, "{backend}");
+                found.extend(page.items.iter().map(|r| r.id.clone()));
+                match page.next {
+                    Some(next) => after = Some(next.parse().expect("cursor")),
+                    None => break,
+                }
+                assert!(
+                    found.len() <= wanted.len(),
+                    "{backend}: {collection:?} pages on"
+                );
+            }
+            assert_eq!(found, wanted, "{backend}: {collection:?}");
+        }
+        if let Some(database) = &database {
+            let pool = sqlx::PgPool::connect(&database.url).await.expect("connect");
+            let definition: String = sqlx::query_scalar(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'records_by_name_grams'",
+            )
+            .fetch_one(&pool)
+            .await
+            .expect("index");
+            pool.close().await;
+            assert!(
+                definition.contains("public_name_collection"),
+                "the GIN index leaves the public collections out: {definition}"
+            );
+        }
+        store.close().await;
+    }
+}
+
 #[tokio::test]
 async fn list_filters_by_subtree_and_field_and_pages_in_stable_order() {
     for backend in BACKENDS {
