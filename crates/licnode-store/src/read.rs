@@ -473,6 +473,18 @@ fn push_pg_name_search(
             .collect(),
     };
     let others = query.collection.is_none() || public.is_empty();
+    if grams.len() > 1 && !public.is_empty() {
+        // The fragment's rarest gram among the public collections searched, its entries
+        // counted up to a bound (as the public search does), once for every collection's part.
+        sql.push("WITH rarest(gram) AS (SELECT g.gram FROM unnest(")
+            .push_bind(grams.clone())
+            .push(
+                "::text[]) AS g(gram) ORDER BY (SELECT count(*) FROM \
+                 (SELECT 1 FROM public_name_grams q WHERE q.collection = ANY(",
+            )
+            .push_bind(public.clone())
+            .push(") AND q.gram = g.gram LIMIT 1000) AS c), g.gram LIMIT 1) ");
+    }
     sql.push("SELECT * FROM (");
     let mut first = true;
     let mut part = |sql: &mut QueryBuilder<Postgres>| {
@@ -496,8 +508,8 @@ fn push_pg_name_search(
     }
     for collection in public {
         part(sql);
-        // The records holding the fragment's rarest gram (counted up to a bound, as the public
-        // search does), in key order, each verified with a substring test.
+        // The records holding the fragment's (rarest) gram, in key order, each verified with
+        // a substring test.
         sql.push(format!(
             "(SELECT {columns} FROM public_name_grams p JOIN records r ON r.key = p.key \
              WHERE p.collection = "
@@ -506,14 +518,7 @@ fn push_pg_name_search(
         if let [gram] = grams.as_slice() {
             sql.push(" AND p.gram = ").push_bind(gram.clone());
         } else {
-            sql.push(" AND p.gram = (SELECT g.gram FROM unnest(")
-                .push_bind(grams.clone())
-                .push(
-                    "::text[]) AS g(gram) ORDER BY (SELECT count(*) FROM \
-                     (SELECT 1 FROM public_name_grams q WHERE q.collection = ",
-                )
-                .push_bind(collection)
-                .push(" AND q.gram = g.gram LIMIT 1000) AS c), g.gram LIMIT 1)");
+            sql.push(" AND p.gram = (SELECT gram FROM rarest)");
             // Every gram of the fragment is held by the record: probes of the gram table's
             // key before the record's row is read for the substring test.
             for gram in &grams {

@@ -222,7 +222,11 @@ async fn a_name_search_finds_public_and_internal_records_in_storage_order_page_b
                     .await
                     .expect("application")
             };
-            expected.push((created.record.collection.clone(), created.record.id.clone()));
+            expected.push((
+                created.record.collection.clone(),
+                created.record.id.clone(),
+                name,
+            ));
         }
         let mut other = generator.record(applications, "330106");
         other.insert("enterprise_name".into(), json!("宁波海天化肥有限公司"));
@@ -231,18 +235,29 @@ async fn a_name_search_finds_public_and_internal_records_in_storage_order_page_b
             .await
             .expect("other");
 
-        for collection in [None, Some("licences"), Some("applications")] {
+        // One gram, and several (walked through the rarest, every gram probed).
+        for (fragment, collection) in [
+            ("恒远", None),
+            ("恒远", Some("licences")),
+            ("恒远", Some("applications")),
+            ("恒远电缆", None),
+            ("远电缆有", Some("licences")),
+            ("恒远化工", Some("applications")),
+        ] {
             let wanted: Vec<String> = expected
                 .iter()
-                .filter(|(c, _)| collection.is_none_or(|wanted| c == wanted))
-                .map(|(_, id)| id.clone())
+                .filter(|(c, _, name)| {
+                    collection.is_none_or(|wanted| c == wanted) && name.contains(fragment)
+                })
+                .map(|(_, id, _)| id.clone())
                 .collect();
+            assert!(!wanted.is_empty(), "{fragment}");
             let mut found = Vec::new();
             let mut after = None;
             loop {
                 let page = store
                     .search(&SearchQuery {
-                        name: Some("恒远".into()),
+                        name: Some(fragment.into()),
                         collection: collection.map(str::to_string),
                         after,
                         limit: 2,
