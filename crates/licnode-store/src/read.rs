@@ -518,17 +518,13 @@ fn push_pg_name_search(
         if let [gram] = grams.as_slice() {
             sql.push(" AND p.gram = ").push_bind(gram.clone());
         } else {
-            sql.push(" AND p.gram = (SELECT gram FROM rarest)");
-            // Every gram of the fragment is held by the record: probes of the gram table's
-            // key before the record's row is read for the substring test.
-            for gram in &grams {
-                sql.push(
-                    " AND EXISTS (SELECT 1 FROM public_name_grams o WHERE o.collection = p.collection \
-                     AND o.gram = ",
-                )
-                .push_bind(gram.clone())
-                .push(" AND o.key = p.key)");
-            }
+            // Every gram of the fragment in the record's own row (`name_grams`, kept for every
+            // record; only its index leaves the public collections out), before the substring
+            // test. (Probing the gram table for each gram instead planned and ran about twice
+            // as long: docs/BENCHMARKS.md.)
+            sql.push(" AND p.gram = (SELECT gram FROM rarest) AND r.name_grams @> ")
+                .push_bind(grams.clone())
+                .push("::text[]");
         }
         sql.push(" AND p.key > ")
             .push_bind(after)
