@@ -476,14 +476,22 @@ fn push_pg_name_search(
     if grams.len() > 1 && !public.is_empty() {
         // The fragment's rarest gram among the public collections searched, its entries
         // counted up to a bound (as the public search does), once for every collection's part.
+        // The collections are the model's names, spelled as literals: bound as an array, a
+        // prepared statement's generic plan guesses their number and reads the counted entries
+        // from the table instead of the index alone (measured: 6 ms against under 1 ms).
+        let listed: Vec<String> = public
+            .iter()
+            .filter(|name| name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .map(|name| format!("'{name}'"))
+            .collect();
         sql.push("WITH rarest(gram) AS (SELECT g.gram FROM unnest(")
             .push_bind(grams.clone())
-            .push(
+            .push(format!(
                 "::text[]) AS g(gram) ORDER BY (SELECT count(*) FROM \
-                 (SELECT 1 FROM public_name_grams q WHERE q.collection = ANY(",
-            )
-            .push_bind(public.clone())
-            .push(") AND q.gram = g.gram LIMIT 1000) AS c), g.gram LIMIT 1) ");
+                 (SELECT 1 FROM public_name_grams q WHERE q.collection IN ({}) \
+                 AND q.gram = g.gram LIMIT 1000) AS c), g.gram LIMIT 1) ",
+                listed.join(", ")
+            ));
     }
     sql.push("SELECT * FROM (");
     let mut first = true;
