@@ -166,19 +166,12 @@ impl Store {
 
 impl Store {
     /// Refreshes the planner's statistics after a bulk load, as autovacuum would soon after
-    /// (PostgreSQL: [`Store::analyze`], then `ANALYZE public_name_grams`; SQLite: `PRAGMA
-    /// optimize`, the periodic maintenance SQLite recommends).
+    /// (PostgreSQL: [`Store::analyze`], which vacuums and analyzes `public_name_grams` too;
+    /// SQLite: `PRAGMA optimize`, the periodic maintenance SQLite recommends).
     pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
         self.analyze().await?;
-        match &self.db {
-            Db::Sqlite { writer, .. } => {
-                sqlx::query("PRAGMA optimize").execute(writer).await?;
-            }
-            Db::Postgres { pool } => {
-                sqlx::query("ANALYZE public_name_grams")
-                    .execute(pool)
-                    .await?;
-            }
+        if let Db::Sqlite { writer, .. } = &self.db {
+            sqlx::query("PRAGMA optimize").execute(writer).await?;
         }
         Ok(())
     }

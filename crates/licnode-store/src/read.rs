@@ -356,8 +356,12 @@ impl Store {
             .await?))
     }
 
-    /// After a bulk load: flushes the name index's pending list and refreshes the planner's
-    /// statistics (PostgreSQL; SQLite needs neither for these queries).
+    /// After a bulk load: flushes the name index's pending list, refreshes the planner's
+    /// statistics, and vacuums the public name grams, as autovacuum would soon after
+    /// (PostgreSQL; SQLite needs none of it for these queries). The name searches count and
+    /// walk `public_name_grams` by index-only scans, which read the table's rows too until a
+    /// vacuum marks its pages all-visible: right after a load of 100,000 licences a
+    /// four-character staff search took about 6 ms at the median instead of about 1.
     pub async fn analyze(&self) -> Result<(), StoreError> {
         if let Db::Postgres { pool } = &self.db {
             sqlx::query("SELECT gin_clean_pending_list('records_by_name_grams')")
@@ -365,6 +369,9 @@ impl Store {
                 .await?;
             sqlx::query("ANALYZE records").execute(pool).await?;
             sqlx::query("ANALYZE changes").execute(pool).await?;
+            sqlx::query("VACUUM (ANALYZE) public_name_grams")
+                .execute(pool)
+                .await?;
         }
         Ok(())
     }
