@@ -452,9 +452,10 @@ fn list_order(descending: bool) -> &'static str {
 
 /// A staff search by name on PostgreSQL, in key order from `after`, without its final `LIMIT`.
 /// The public collections' names are indexed once, in `public_name_grams` (the public service's
-/// table: a gram's records in key order); the trigram-style GIN index over `name_grams` covers
-/// only the other collections (migration 0023). A search that may find records of both reads
-/// each collection's part in key order and merges them.
+/// table: a gram's records in key order); the GIN index over `name_grams` covers only the other
+/// collections (migration 0023). A search that may find records of both reads each collection's
+/// part in key order and merges them. A fragment too short to have a gram (the API refuses one
+/// character) is a substring test over every record.
 fn push_pg_name_search(
     sql: &mut QueryBuilder<Postgres>,
     columns: &str,
@@ -467,6 +468,16 @@ fn push_pg_name_search(
     grams.sort();
     grams.dedup();
     let name = name.trim().to_string();
+    if grams.is_empty() {
+        sql.push(format!("SELECT {columns} FROM records r WHERE r.key > "))
+            .push_bind(after)
+            .push(" AND strpos(r.enterprise_name, ")
+            .push_bind(name)
+            .push(") > 0");
+        push_search_filters(sql, query);
+        sql.push(" ORDER BY r.key");
+        return;
+    }
     let public: Vec<&'static str> = match &query.collection {
         Some(wanted) => licnode_model::collection(wanted)
             .filter(|model| model.public)
@@ -488,8 +499,10 @@ fn push_pg_name_search(
         // from the table instead of the index alone (measured: 6 ms against under 1 ms).
         let listed: Vec<String> = public
             .iter()
-            .filter(|name| name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-            .map(|name| format!("'{name}'"))
+            .map(|name| {
+                debug_assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+                format!("'{name}'")
+            })
             .collect();
         sql.push("WITH rarest(gram) AS (SELECT g.gram FROM unnest(")
             .push_bind(grams.clone())

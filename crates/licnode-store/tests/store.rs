@@ -278,6 +278,19 @@ async fn a_name_search_finds_public_and_internal_records_in_storage_order_page_b
             }
             assert_eq!(found, wanted, "{backend}: {collection:?}");
         }
+        // Fragments the API refuses (one character; no letter or digit at all) are answered
+        // without an error, and find nothing here.
+        for fragment in ["远", "（）"] {
+            let page = store
+                .search(&SearchQuery {
+                    name: Some(fragment.into()),
+                    limit: 100,
+                    ..Default::default()
+                })
+                .await
+                .expect("a short fragment");
+            assert!(page.items.is_empty(), "{backend}: {fragment}");
+        }
         if let Some(database) = &database {
             let pool = sqlx::PgPool::connect(&database.url).await.expect("connect");
             let definition: String = sqlx::query_scalar(
