@@ -6,6 +6,25 @@ use licnode_store::{ListQuery, LoggedChange, SearchQuery, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::{Map, Value, json};
 
+/// A licence created by a clerk at `archive`'s node, in `jurisdiction`.
+async fn create_licence(
+    archive: &Archive,
+    jurisdiction: &str,
+    name: &str,
+    number: &str,
+    code: &str,
+) -> licnode_app::Created {
+    archive
+        .create(
+            "licences",
+            Some(jurisdiction),
+            &licence(name, number, code),
+            &Author::clerk("clerk"),
+        )
+        .await
+        .expect("create a licence")
+}
+
 /// A store on `backend` in `dir`, with the PostgreSQL database kept alive beside it.
 async fn open(backend: Backend, dir: &std::path::Path) -> (Store, Option<TestDatabase>) {
     std::fs::create_dir_all(dir).expect("test directory");
@@ -106,28 +125,22 @@ async fn search_finds_by_two_character_fragment_licence_number_and_credit_code()
         let (store, _db) = open(backend, dir.path()).await;
         let archive = Archive::new(store.clone(), "330000");
         let code = credit_code("91330106MA2H3K7Q0");
-        let target = archive
-            .create(
-                "licences",
-                Some("330106"),
-                &licence("杭州恒远电缆有限公司", "(浙)XK06-001-00123", &code),
-                &Author::clerk("clerk"),
-            )
-            .await
-            .expect("create");
-        archive
-            .create(
-                "licences",
-                Some("330102"),
-                &licence(
-                    "宁波海天化肥有限公司",
-                    "XK13-005-00002",
-                    &credit_code("91330200MA2H3K7Q1"),
-                ),
-                &Author::clerk("clerk"),
-            )
-            .await
-            .expect("create other");
+        let target = create_licence(
+            &archive,
+            "330106",
+            "杭州恒远电缆有限公司",
+            "(浙)XK06-001-00123",
+            &code,
+        )
+        .await;
+        create_licence(
+            &archive,
+            "330102",
+            "宁波海天化肥有限公司",
+            "XK13-005-00002",
+            &credit_code("91330200MA2H3K7Q1"),
+        )
+        .await;
 
         let by_fragment = store
             .search(&SearchQuery {
@@ -201,19 +214,14 @@ async fn a_name_search_finds_public_and_internal_records_in_storage_order_page_b
         for i in 0..6 {
             let name = format!("杭州恒远{}有限公司", ["电缆", "化工", "机械"][i % 3]);
             let created = if i % 2 == 0 {
-                archive
-                    .create(
-                        "licences",
-                        Some("330106"),
-                        &licence(
-                            &name,
-                            &format!("XK06-001-0012{i}"),
-                            &credit_code(&format!("91330106MA2H3K7Q{i}")),
-                        ),
-                        &Author::clerk("clerk"),
-                    )
-                    .await
-                    .expect("licence")
+                create_licence(
+                    &archive,
+                    "330106",
+                    &name,
+                    &format!("XK06-001-0012{i}"),
+                    &credit_code(&format!("91330106MA2H3K7Q{i}")),
+                )
+                .await
             } else {
                 let mut fields = generator.record(applications, "330106");
                 fields.insert("enterprise_name".into(), json!(name));
@@ -448,15 +456,14 @@ async fn concurrent_edits_at_a_province_and_the_national_centre_merge_keeping_bo
         let county = Archive::new(county_store.clone(), "330000");
         let province = Archive::new(province_store.clone(), "100000");
         let code = credit_code("91330106MA2H3K7Q0");
-        let created = county
-            .create(
-                "licences",
-                Some("330106"),
-                &licence("杭州恒远电缆有限公司", "XK06-001-00123", &code),
-                &Author::clerk("clerk"),
-            )
-            .await
-            .expect("create");
+        let created = create_licence(
+            &county,
+            "330106",
+            "杭州恒远电缆有限公司",
+            "XK06-001-00123",
+            &code,
+        )
+        .await;
         let id = created.record.id.clone();
         let county_cursor = ship(&county_store, &province_store, "330000", 0).await;
         let province_cursor = province_store.last_seq().await.expect("seq");
@@ -627,19 +634,14 @@ async fn a_received_record_shows_the_number_its_change_got_in_this_nodes_log() {
         let county = Archive::new(county_store.clone(), "330106");
         let province = Archive::new(province_store.clone(), "330000");
         // A change of the province's own first, so that the two logs number differently.
-        let own = province
-            .create(
-                "licences",
-                Some("330106"),
-                &licence(
-                    "杭州省属电器有限公司",
-                    "XK06-001-00999",
-                    &credit_code("91330106MA2H3K7Q9"),
-                ),
-                &Author::clerk("clerk"),
-            )
-            .await
-            .expect("own record");
+        let own = create_licence(
+            &province,
+            "330106",
+            "杭州省属电器有限公司",
+            "XK06-001-00999",
+            &credit_code("91330106MA2H3K7Q9"),
+        )
+        .await;
         assert_eq!(own.record.last_seq, 1, "{backend}");
         let collection = licnode_model::collection("applications").expect("applications");
         let mut generator = licnode_gen::Generator::new(7);
@@ -809,19 +811,14 @@ async fn a_cancelled_licence_cannot_be_edited_back_to_valid() {
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (store, _db) = open(backend, dir.path()).await;
         let archive = Archive::new(store.clone(), "330000");
-        let created = archive
-            .create(
-                "licences",
-                Some("330106"),
-                &licence(
-                    "杭州恒远电缆有限公司",
-                    "XK06-001-00123",
-                    &credit_code("91330106MA2H3K7Q0"),
-                ),
-                &Author::clerk("clerk"),
-            )
-            .await
-            .expect("create");
+        let created = create_licence(
+            &archive,
+            "330106",
+            "杭州恒远电缆有限公司",
+            "XK06-001-00123",
+            &credit_code("91330106MA2H3K7Q0"),
+        )
+        .await;
         let id = created.record.id;
         archive
             .update(
@@ -957,19 +954,14 @@ async fn a_batch_of_received_edits_stores_each_record_its_own_fields_and_renames
         ];
         let mut ids = Vec::new();
         for (index, name) in names.iter().enumerate() {
-            let created = province
-                .create(
-                    "licences",
-                    Some("330106"),
-                    &licence(
-                        name,
-                        &format!("XK06-001-0012{index}"),
-                        &credit_code(&format!("91330106MA2H3K7Q{index}")),
-                    ),
-                    &Author::clerk("clerk"),
-                )
-                .await
-                .expect("create");
+            let created = create_licence(
+                &province,
+                "330106",
+                name,
+                &format!("XK06-001-0012{index}"),
+                &credit_code(&format!("91330106MA2H3K7Q{index}")),
+            )
+            .await;
             ids.push(created.record.id);
         }
         let cursor = ship(&province_store, &national_store, "330000", 0).await;
