@@ -145,6 +145,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0023_public_names_indexed_once.sql"),
         postgres: include_str!("../../../migrations/postgres/0023_public_names_indexed_once.sql"),
     },
+    Migration {
+        version: 24,
+        name: "documents_in_the_log",
+        sqlite: include_str!("../../../migrations/sqlite/0024_documents_in_the_log.sql"),
+        postgres: include_str!("../../../migrations/postgres/0024_documents_in_the_log.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

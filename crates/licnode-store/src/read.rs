@@ -143,14 +143,26 @@ impl Store {
         }
     }
 
-    /// The stored automerge document of a record.
+    /// The stored automerge document of a record: its saved bytes followed by its changes in
+    /// the log after them (migration 0024), read in one statement (one snapshot).
     pub async fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        with_reader!(&self.db, |pool| Ok(sqlx::query_scalar(
-            "SELECT d.bytes FROM records r JOIN documents d ON d.key = r.key WHERE r.id = $1",
+        let parts: Vec<(i64, Vec<u8>)> = with_reader!(&self.db, |pool| sqlx::query_as(
+            "SELECT 0 AS place, d.bytes FROM records r JOIN documents d ON d.key = r.key \
+             WHERE r.id = $1 \
+             UNION ALL \
+             SELECT c.seq, c.bytes FROM records r JOIN documents d ON d.key = r.key \
+             JOIN changes c ON c.record_id = r.id AND c.seq > d.log_after WHERE r.id = $1 \
+             ORDER BY 1",
         )
         .bind(id)
-        .fetch_optional(pool)
-        .await?))
+        .fetch_all(pool)
+        .await?);
+        if parts.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            parts.into_iter().flat_map(|(_, bytes)| bytes).collect(),
+        ))
     }
 
     /// A page of one collection, in storage order (or its reverse), or sorted by a date field

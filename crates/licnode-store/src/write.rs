@@ -29,17 +29,19 @@ use transaction::{
     DocumentRow, ExistingRow, NewDocument, NewProjection, NewRecordRow, NextDocument,
 };
 
-/// A document is saved whole again once this many changes were appended to its bytes.
+/// A document is saved whole again once this many changes were added to it since it was
+/// saved: its changes in the log after its saved bytes (migration 0024), which loading it
+/// reads and applies one by one.
 const MAX_APPENDED_CHUNKS: i64 = 24;
 
 /// Rows per multi-row INSERT statement.
 const ROWS_PER_STATEMENT: usize = 400;
 
-/// A new record, its document built and its projection computed, ready to insert.
+/// A new record, its document built and its projection computed, ready to insert. Its
+/// document is its one change, `change`: stored once, in the change log (migration 0024).
 #[derive(Clone, Debug)]
 pub struct PreparedRecord {
     pub projection: Projection,
-    pub doc_bytes: Vec<u8>,
     pub change: PreparedChange,
     /// The document's `licnode_doc::EditState` (encoded), when it has one: the next plain edit
     /// received is then read onto the projection without loading the document.
@@ -165,8 +167,7 @@ impl Store {
         with_writer!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             // Lock order, on every write path: the record's row, then the change log.
-            let loaded = tx
-                .load_document(id)
+            let loaded = load_whole_document(&mut tx, id)
                 .await?
                 .ok_or_else(|| ModifyError::NotFound(id.to_string()))?;
             tx.lock_log().await?;
@@ -178,14 +179,14 @@ impl Store {
                     .await?
                     .ok_or_else(|| ModifyError::NotFound(id.into()));
             };
-            let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
+            let (saved, chunk_count) = next_saved(&mut doc, loaded.chunk_count + 1);
             let projection = Projection::of(&doc, attribution.at_ms)?;
             let edit_state = doc.edit_state().map(|state| state.encode());
             let seq = tx.take("change_seq", 1).await?;
             let row = local_change_row(&projection, &local, attribution);
             let next = NextDocument {
                 projection: &projection,
-                bytes: &bytes,
+                saved: saved.as_deref(),
                 chunk_count,
                 last_seq: seq,
                 // Kept for a local write too, so that an edit received next (a registry entry
@@ -241,7 +242,29 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     let by_record = crate::retention::without_destroyed(by_record, &destroyed, &mut outcome);
     let known = tx.known_hashes(&hashes).await?;
     let loaded = tx.load_documents(&ids).await?;
-    let plans = plan_all(by_record, loaded, &known, &mut outcome)?;
+    let (mut plans, to_merge) = plan_all(by_record, loaded, &known, &mut outcome)?;
+    // Records whose changes must be merged into their whole document: their changes in the
+    // log after the saved bytes are read now, for them alone (a plain edit needs none).
+    if !to_merge.is_empty() {
+        let wanted: Vec<(&str, i64)> = to_merge
+            .iter()
+            .map(|(_, id, loaded, _)| (*id, loaded.log_after))
+            .collect();
+        let mut tails = tx.log_tails(&wanted).await?;
+        let work: Vec<_> = to_merge
+            .into_iter()
+            .map(|(index, id, mut loaded, fresh)| {
+                loaded.complete_with(tails.remove(id).unwrap_or_default());
+                (index, id, loaded, fresh)
+            })
+            .collect();
+        let merged = on_every_core(work, &mut outcome, |(index, id, loaded, fresh), outcome| {
+            Ok(plan_merged(id, Some(loaded), fresh, outcome)?.map(|plan| (index, plan)))
+        })?;
+        plans.extend(merged);
+        plans.sort_by_key(|(index, _)| *index);
+    }
+    let plans: Vec<RemotePlan> = plans.into_iter().map(|(_, plan)| plan).collect();
     if plans.is_empty() {
         return Ok(outcome);
     }
@@ -270,7 +293,6 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
             Some(NewDocument {
                 key: (*key)?,
                 projection: &plan.projection,
-                bytes: &plan.bytes,
                 chunk_count: plan.chunk_count,
                 edit_state: plan.edit_state.as_deref(),
             })
@@ -310,7 +332,7 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
             let loaded = plan.existing.as_ref()?;
             let next = NextDocument {
                 projection: &plan.projection,
-                bytes: &plan.bytes,
+                saved: plan.saved.as_deref(),
                 chunk_count: plan.chunk_count,
                 last_seq: *last_seq,
                 edit_state: plan.edit_state.as_deref(),
@@ -439,35 +461,75 @@ pub fn unstorable_claims(change: &LoggedChange) -> Option<String> {
 /// Fewest records worth a second thread when merging a batch.
 const PARALLEL_PLAN_MIN_RECORDS: usize = 32;
 
-/// Merges every record's received changes into its document, on every core for a large batch.
-/// Plans come back in the batch's record order, so sequence numbers follow arrival order.
-fn plan_all(
-    by_record: ByRecord<'_>,
+/// A batch's changes to one record that must be merged into its whole document, whose
+/// changes in the log are not loaded yet: the record's place in the batch, its id, its stored
+/// document row and the changes it has not seen.
+type ToMerge<'a> = (
+    usize,
+    &'a str,
+    LoadedDocument,
+    Vec<(&'a LoggedChange, licnode_doc::IncomingChange)>,
+);
+
+/// A batch's plans, each with its record's place in the batch, and the records to merge into
+/// their whole documents.
+type PlannedBatch<'a> = (Vec<(usize, RemotePlan)>, Vec<ToMerge<'a>>);
+
+/// Plans every record's received changes, on every core for a large batch: the plans, each
+/// with its record's place in the batch (sequence numbers follow arrival order), and the
+/// records whose changes must be merged into their whole document, left for the caller to
+/// load it.
+fn plan_all<'a>(
+    by_record: ByRecord<'a>,
     mut loaded: HashMap<String, LoadedDocument>,
     known: &HashSet<String>,
     outcome: &mut ApplyOutcome,
-) -> Result<Vec<RemotePlan>, StoreError> {
+) -> Result<PlannedBatch<'a>, StoreError> {
     let work: Vec<_> = by_record
         .into_iter()
-        .map(|(id, incoming)| (id, loaded.remove(id), incoming))
+        .enumerate()
+        .map(|(index, (id, incoming))| (index, id, loaded.remove(id), incoming))
         .collect();
+    let planned = on_every_core(work, outcome, |(index, id, loaded, incoming), outcome| {
+        Ok(match plan_remote(id, loaded, incoming, known, outcome)? {
+            Planned::Nothing => None,
+            Planned::Plan(plan) => Some(Ok((index, *plan))),
+            Planned::NeedsDocument(loaded, fresh) => Some(Err((index, id, *loaded, fresh))),
+        })
+    })?;
+    let mut plans = Vec::new();
+    let mut to_merge = Vec::new();
+    for planned in planned {
+        match planned {
+            Ok(plan) => plans.push(plan),
+            Err(waiting) => to_merge.push(waiting),
+        }
+    }
+    Ok((plans, to_merge))
+}
+
+/// `each` over `work`, on every core when there is enough of it; the results in `work`'s
+/// order, what each recorded gathered into `outcome`.
+fn on_every_core<W: Send, R: Send>(
+    work: Vec<W>,
+    outcome: &mut ApplyOutcome,
+    each: impl Fn(W, &mut ApplyOutcome) -> Result<Option<R>, StoreError> + Sync,
+) -> Result<Vec<R>, StoreError> {
     let threads = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
         .min(work.len() / PARALLEL_PLAN_MIN_RECORDS)
         .max(1);
-    let plan_chunk = |chunk: Vec<_>| -> Result<(Vec<RemotePlan>, ApplyOutcome), StoreError> {
+    let run = |chunk: Vec<W>| -> Result<(Vec<R>, ApplyOutcome), StoreError> {
         let mut partial = ApplyOutcome::default();
-        let mut plans = Vec::new();
-        for (id, loaded, incoming) in chunk {
-            if let Some(plan) = plan_remote(id, loaded, incoming, known, &mut partial)? {
-                plans.push(plan);
-            }
+        let mut results = Vec::new();
+        for item in chunk {
+            results.extend(each(item, &mut partial)?);
         }
-        Ok((plans, partial))
+        Ok((results, partial))
     };
     let results = if threads == 1 {
-        vec![plan_chunk(work)]
+        vec![run(work)]
     } else {
         let per_thread = work.len().div_ceil(threads);
         let mut chunks = Vec::new();
@@ -476,10 +538,11 @@ fn plan_all(
             let tail = rest.split_off(per_thread.min(rest.len()));
             chunks.push(std::mem::replace(&mut rest, tail));
         }
+        let run = &run;
         std::thread::scope(|scope| {
             let handles: Vec<_> = chunks
                 .into_iter()
-                .map(|chunk| scope.spawn(move || plan_chunk(chunk)))
+                .map(|chunk| scope.spawn(move || run(chunk)))
                 .collect();
             handles
                 .into_iter()
@@ -487,17 +550,17 @@ fn plan_all(
                 .collect()
         })
     };
-    let mut plans = Vec::new();
+    let mut all = Vec::new();
     for result in results {
         let (part, partial) = result?;
-        plans.extend(part);
+        all.extend(part);
         outcome.duplicates += partial.duplicates;
         outcome.read_without_document += partial.read_without_document;
         outcome.pending.extend(partial.pending);
         outcome.refused.extend(partial.refused);
         outcome.refusal_codes.extend(partial.refusal_codes);
     }
-    Ok(plans)
+    Ok(all)
 }
 
 /// The plans with their sequence numbers.
@@ -530,20 +593,53 @@ fn number_plans(plans: &[KeyedPlan], first_seq: i64) -> NumberedPlans<'_> {
 struct RemotePlan {
     existing: Option<LoadedDocument>,
     projection: Projection,
-    bytes: Vec<u8>,
+    /// The whole document saved, when it is compacted (see [`NextDocument::saved`]); a new
+    /// record's document is its changes in the log.
+    saved: Option<Vec<u8>>,
     chunk_count: i64,
     rows: Vec<PreparedChange>,
     /// The record's `licnode_doc::EditState` after the changes, when known.
     edit_state: Option<Vec<u8>>,
 }
 
-fn plan_remote(
+/// What [`plan_remote`] made of one record's received changes.
+enum Planned<'a> {
+    /// Nothing to store: every change was held already, refused or left waiting.
+    Nothing,
+    Plan(Box<RemotePlan>),
+    /// The changes must be merged into the record's whole document, whose changes in the log
+    /// are not loaded yet: the stored row and the changes this node has not seen.
+    NeedsDocument(
+        Box<LoadedDocument>,
+        Vec<(&'a LoggedChange, licnode_doc::IncomingChange)>,
+    ),
+}
+
+#[cfg(test)]
+impl Planned<'_> {
+    /// The plan made without loading any document, or `None` when there is nothing to store.
+    fn stored_plan(self) -> Option<RemotePlan> {
+        match self {
+            Planned::Nothing => None,
+            Planned::Plan(plan) => Some(*plan),
+            Planned::NeedsDocument(..) => panic!("the record's whole document was needed"),
+        }
+    }
+}
+
+impl From<Option<RemotePlan>> for Planned<'_> {
+    fn from(plan: Option<RemotePlan>) -> Self {
+        plan.map_or(Planned::Nothing, |plan| Planned::Plan(Box::new(plan)))
+    }
+}
+
+fn plan_remote<'a>(
     record_id: &str,
     loaded: Option<LoadedDocument>,
-    incoming: Vec<(&LoggedChange, licnode_doc::IncomingChange)>,
+    incoming: Vec<(&'a LoggedChange, licnode_doc::IncomingChange)>,
     known: &HashSet<String>,
     outcome: &mut ApplyOutcome,
-) -> Result<Option<RemotePlan>, StoreError> {
+) -> Result<Planned<'a>, StoreError> {
     let fresh: Vec<(&LoggedChange, licnode_doc::IncomingChange)> = incoming
         .into_iter()
         .filter(|(_, change)| {
@@ -555,26 +651,31 @@ fn plan_remote(
         })
         .collect();
     if fresh.is_empty() {
-        return Ok(None);
+        return Ok(Planned::Nothing);
     }
     // A record this node does not hold, arriving as its first change alone (a cold sync):
     // read from the change's operations, without building its document (issue 14 item 2).
     if loaded.is_none()
         && let Some(planned) = first_change::plan_first_change(&fresh, outcome)
     {
-        return Ok(planned);
+        return Ok(planned.into());
     }
     // A record this node holds, receiving plain edits made on the document it holds (the
     // changed round): read onto the stored projection, without loading the document.
     if let Some(stored) = &loaded
         && let Some(planned) = edit::plan_edits(stored, &fresh, outcome)
     {
-        return Ok(planned.map(|plan| RemotePlan {
-            existing: loaded,
-            ..plan
-        }));
+        return Ok(planned
+            .map(|plan| RemotePlan {
+                existing: loaded,
+                ..plan
+            })
+            .into());
     }
-    plan_merged(record_id, loaded, fresh, outcome)
+    match loaded {
+        Some(stored) if !stored.complete => Ok(Planned::NeedsDocument(Box::new(stored), fresh)),
+        loaded => Ok(plan_merged(record_id, loaded, fresh, outcome)?.into()),
+    }
 }
 
 /// [`plan_remote`] for changes that must be merged into the record's document to be read.
@@ -639,8 +740,13 @@ fn plan_merged(
         refuse_all_as(&fresh, QuarantineReason::InvalidRecord, problem, outcome);
         return Ok(None);
     }
-    let appended: Vec<&[u8]> = applied.iter().map(|(r, _)| r.bytes.as_slice()).collect();
-    let (bytes, chunk_count) = received_bytes(&mut doc, loaded.as_ref(), &appended);
+    let chunk_count = loaded.as_ref().map_or(0, |loaded| loaded.chunk_count) + applied.len() as i64;
+    // A new record's document is its changes in the log, however many (compacted on its
+    // next write): its row is written before the changes have their numbers.
+    let (saved, chunk_count) = match &loaded {
+        Some(_) => next_saved(&mut doc, chunk_count),
+        None => (None, chunk_count),
+    };
     let rows = received_rows(&applied, &meta);
     // With every change applied (none waiting), the state the next plain edit is read against.
     let edit_state = all_applied
@@ -650,7 +756,7 @@ fn plan_merged(
     Ok(Some(RemotePlan {
         existing: loaded,
         projection,
-        bytes,
+        saved,
         chunk_count,
         rows,
         edit_state,
@@ -669,24 +775,6 @@ fn agreed_meta(
         .map_err(|_| "the record's document has no metadata")?;
     first_change::meta_agrees(&meta, before, applied)?;
     Ok(meta)
-}
-
-/// The bytes to store for a record after applying received changes, and their chunk count.
-fn received_bytes(
-    doc: &mut RecordDoc,
-    loaded: Option<&LoadedDocument>,
-    appended: &[&[u8]],
-) -> (Vec<u8>, i64) {
-    match loaded {
-        Some(loaded) => next_bytes(doc, loaded, appended),
-        // A new record's document is the changes themselves, as received: a document loads
-        // from change chunks, and saving (compressing) it here would cost more than the rest
-        // of the merge. It is compacted like any other once it has grown.
-        None if appended.len() as i64 <= MAX_APPENDED_CHUNKS => {
-            (appended.concat(), appended.len() as i64)
-        }
-        None => (doc.save(), 1),
-    }
 }
 
 /// The change-log rows of the applied received changes of one record.
@@ -810,18 +898,29 @@ fn decode(id: &str, bytes: &[u8]) -> Result<RecordDoc, StoreError> {
     })
 }
 
-/// The document bytes to store after appending `changes`: appended while short, saved whole
-/// (compacted) every [`MAX_APPENDED_CHUNKS`] changes.
-fn next_bytes(doc: &mut RecordDoc, loaded: &LoadedDocument, changes: &[&[u8]]) -> (Vec<u8>, i64) {
-    let chunk_count = loaded.chunk_count + changes.len() as i64;
+/// What to store of a document that now has `chunk_count` chunks, and the count then: nothing
+/// (its saved bytes stay, its new changes are read from the log after them) while it has at
+/// most [`MAX_APPENDED_CHUNKS`]; the whole document saved (compacted: one chunk) once it has
+/// more.
+fn next_saved(doc: &mut RecordDoc, chunk_count: i64) -> (Option<Vec<u8>>, i64) {
     if chunk_count > MAX_APPENDED_CHUNKS {
-        return (doc.save(), 1);
+        return (Some(doc.save()), 1);
     }
-    let mut bytes = loaded.bytes.clone();
-    for change in changes {
-        bytes.extend_from_slice(change);
-    }
-    (bytes, chunk_count)
+    (None, chunk_count)
+}
+
+/// The stored document of record `id`, whole (its saved bytes and its changes in the log after
+/// them), locked for the transaction `tx`.
+async fn load_whole_document<T: WriteTx>(
+    tx: &mut T,
+    id: &str,
+) -> Result<Option<LoadedDocument>, StoreError> {
+    let Some(mut loaded) = tx.load_document(id).await? else {
+        return Ok(None);
+    };
+    let mut tails = tx.log_tails(&[(id, loaded.log_after)]).await?;
+    loaded.complete_with(tails.remove(id).unwrap_or_default());
+    Ok(Some(loaded))
 }
 
 fn local_change_row(
@@ -919,6 +1018,7 @@ mod tests {
                 &mut outcome,
             )
             .expect("plan")
+            .stored_plan()
             .expect("a new record");
             let documents_sql = "SELECT COUNT(*) FROM documents WHERE key = $1";
             let records_sql = "SELECT COUNT(*) FROM records WHERE key = $1";
@@ -936,7 +1036,6 @@ mod tests {
                 let document = NewDocument {
                     key,
                     projection: &plan.projection,
-                    bytes: &plan.bytes,
                     chunk_count: plan.chunk_count,
                     edit_state: plan.edit_state.as_deref(),
                 };

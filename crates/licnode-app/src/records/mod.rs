@@ -373,7 +373,6 @@ impl Archive {
         };
         let (mut doc, change) = RecordDoc::create(&meta, &validated.values, who)?;
         let projection = Projection::of(&doc, at_ms)?;
-        let doc_bytes = change.bytes.clone();
         Ok((
             PreparedRecord {
                 change: PreparedChange {
@@ -388,7 +387,6 @@ impl Archive {
                     bytes: change.bytes,
                 },
                 projection,
-                doc_bytes,
                 edit_state: doc.edit_state().map(|state| state.encode()),
             },
             validated.warnings,

@@ -1,7 +1,7 @@
 //! Receiving plain edits of a record this node holds (the changed round, issue 14 item 2): the
 //! stored `licnode_doc::EditState` says what each edit may overwrite, the edit's operations are
-//! read onto the stored projection, and the change's bytes are appended to the stored
-//! document — which is not loaded. Everything a merge checks is checked the same way, with the
+//! read onto the stored projection, and the change joins the record's document by being in
+//! the change log (migration 0024) — the document is not loaded. Everything a merge checks is checked the same way, with the
 //! same outcome; an edit of any other shape, a record without a stored state, or a document due
 //! for compaction is merged as before.
 
@@ -87,14 +87,10 @@ pub(super) fn plan_edits(
         return Some(None);
     }
     outcome.read_without_document += fresh.len();
-    let mut bytes = stored.bytes.clone();
-    for (remote, _) in &applied {
-        bytes.extend_from_slice(&remote.bytes);
-    }
     Some(Some(RemotePlan {
         existing: None,
         projection,
-        bytes,
+        saved: None,
         chunk_count,
         rows: received_rows(&applied, &meta),
         edit_state: Some(state.encode()),

@@ -1,7 +1,7 @@
 //! Receiving a record this node does not hold yet from its first change alone: the projection
 //! is read from the change's operations (`licnode_doc::first_change_fields`) instead of merging
-//! the change into a new document and reading that back, and the change's bytes are stored as
-//! the record's document, read into a document on first use. Everything a merge checks is
+//! the change into a new document and reading that back; the change, kept in the change log, is
+//! the record's document (migration 0024), read into a document on first use. Everything a merge checks is
 //! checked the same way, with the same outcome; every change of another shape is merged.
 
 use super::{
@@ -43,8 +43,8 @@ pub(super) fn plan_first_change(
     Some(Some(RemotePlan {
         existing: None,
         projection,
-        // The document is the change as received, as for any new record.
-        bytes: remote.bytes.clone(),
+        // The document is the change, in the log, as for any new record.
+        saved: None,
         chunk_count: 1,
         rows: received_rows(&applied, &meta),
         edit_state: Some(edit_state),

@@ -6,7 +6,7 @@ use licnode_doc::{LocalChange, RecordDoc};
 
 use super::{
     Attribution, CounterTx, ModifyError, NewRecordRow, NextDocument, PreparedChange,
-    PreparedRecord, WriteTx, decode, local_change_row, next_bytes,
+    PreparedRecord, WriteTx, decode, load_whole_document, local_change_row, next_saved,
 };
 use crate::Store;
 use crate::dialect::with_writer;
@@ -42,8 +42,7 @@ impl Store {
                 .await?
                 .ok_or_else(|| ModifyError::NotFound(format!("licence action {id}")))?;
             // Lock order, on every write path: the record's row, then the change log.
-            let loaded = tx
-                .load_document(&action.licence_id)
+            let loaded = load_whole_document(&mut tx, &action.licence_id)
                 .await?
                 .ok_or_else(|| ModifyError::NotFound(action.licence_id.clone()))?;
             tx.lock_log().await?;
@@ -61,13 +60,13 @@ impl Store {
             let mut licence = None;
             if let Some(local) = &licence_change {
                 let seq = first_seq + 1;
-                let (bytes, chunk_count) = next_bytes(&mut doc, &loaded, &[&local.bytes]);
+                let (saved, chunk_count) = next_saved(&mut doc, loaded.chunk_count + 1);
                 let projection = Projection::of(&doc, attribution.at_ms)?;
                 let edit_state = doc.edit_state().map(|state| state.encode());
                 changes.push((seq, local_change_row(&projection, local, attribution)));
                 let next = NextDocument {
                     projection: &projection,
-                    bytes: &bytes,
+                    saved: saved.as_deref(),
                     chunk_count,
                     last_seq: seq,
                     edit_state: edit_state.as_deref(),

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Postgres;
 
-use super::transaction::{NewDocument, NewProjection};
+use super::transaction::{DocumentHead, NewDocument, NewProjection};
 use super::{DocumentRow, ExistingRow, LoadedDocument, PreparedChange, WriteTx, data_text};
 use crate::StoreError;
 use crate::projection::Projection;
@@ -44,14 +44,14 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         if rows.is_empty() {
             return Ok(());
         }
+        // No bytes and `log_after` 0: the document is the record's changes in the log.
         sqlx::query(
-            "INSERT INTO documents (key, bytes, chunk_count, edit_state) \
-             SELECT key, bytes, chunk_count, edit_state \
-             FROM UNNEST($1::bigint[], $2::bytea[], $3::int[], $4::bytea[]) \
-               AS t(key, bytes, chunk_count, edit_state)",
+            "INSERT INTO documents (key, bytes, log_after, chunk_count, edit_state) \
+             SELECT key, ''::bytea, 0, chunk_count, edit_state \
+             FROM UNNEST($1::bigint[], $2::int[], $3::bytea[]) \
+               AS t(key, chunk_count, edit_state)",
         )
         .bind(rows.iter().map(|row| row.key).collect::<Vec<_>>())
-        .bind(rows.iter().map(|row| row.bytes).collect::<Vec<_>>())
         .bind(
             rows.iter()
                 .map(|row| row.chunk_count as i32)
@@ -190,16 +190,43 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
     }
 
     async fn load_document(&mut self, id: &str) -> Result<Option<LoadedDocument>, StoreError> {
-        let row: Option<(i64, Vec<u8>, i32, Option<String>)> = sqlx::query_as(
-            "SELECT r.key, d.bytes, d.chunk_count, r.enterprise_name \
+        let row: Option<DocumentHead<i32>> = sqlx::query_as(
+            "SELECT r.key, d.bytes, d.log_after, d.chunk_count, r.enterprise_name \
              FROM records r JOIN documents d ON d.key = r.key WHERE r.id = $1 FOR UPDATE OF r, d",
         )
         .bind(id)
         .fetch_optional(&mut **self)
         .await?;
-        Ok(row.map(|(key, bytes, chunk_count, old_name)| {
-            LoadedDocument::new(key, bytes, i64::from(chunk_count), old_name, None)
+        Ok(row.map(|(key, bytes, log_after, chunk_count, old_name)| {
+            LoadedDocument::new(
+                key,
+                (bytes, log_after),
+                i64::from(chunk_count),
+                old_name,
+                None,
+            )
         }))
+    }
+
+    async fn log_tails(
+        &mut self,
+        wanted: &[(&str, i64)],
+    ) -> Result<HashMap<String, Vec<Vec<u8>>>, StoreError> {
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT c.record_id, c.bytes \
+             FROM UNNEST($1::text[], $2::bigint[]) AS t(id, after) \
+             JOIN changes c ON c.record_id = t.id AND c.seq > t.after \
+             ORDER BY c.record_id, c.seq",
+        )
+        .bind(wanted.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(wanted.iter().map(|(_, after)| *after).collect::<Vec<_>>())
+        .fetch_all(&mut **self)
+        .await?;
+        let mut tails: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
+        for (id, bytes) in rows {
+            tails.entry(id).or_default().push(bytes);
+        }
+        Ok(tails)
     }
 
     /// The stored documents of the records `ids` that exist, by id, locked for this transaction.
@@ -208,7 +235,8 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         ids: &[&str],
     ) -> Result<HashMap<String, LoadedDocument>, StoreError> {
         let rows: Vec<DocumentRow<i32>> = sqlx::query_as(
-            "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data::text, \
+            "SELECT r.id, r.key, d.bytes, d.log_after, d.chunk_count, r.enterprise_name, \
+                    r.data::text, \
                     d.edit_state \
              FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ANY($1) \
              ORDER BY r.key FOR UPDATE OF r, d",
@@ -218,19 +246,21 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, key, bytes, chunk_count, old_name, old_data, state)| {
-                (
-                    id,
-                    LoadedDocument::new(
-                        key,
-                        bytes,
-                        i64::from(chunk_count),
-                        old_name,
-                        Some(old_data),
+            .map(
+                |(id, key, bytes, log_after, chunk_count, old_name, old_data, state)| {
+                    (
+                        id,
+                        LoadedDocument::new(
+                            key,
+                            (bytes, log_after),
+                            i64::from(chunk_count),
+                            old_name,
+                            Some(old_data),
+                        )
+                        .with_edit_state(state),
                     )
-                    .with_edit_state(state),
-                )
-            })
+                },
+            )
             .collect())
     }
 
@@ -286,17 +316,25 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         )
         .execute(&mut **self)
         .await?;
+        // The saved bytes only for a document compacted now (then they hold its changes up to
+        // its last one); otherwise its new changes are read from the log after them.
         sqlx::query(
-            "UPDATE documents AS d SET bytes = v.bytes, chunk_count = v.chunk_count, \
-             edit_state = v.edit_state \
-             FROM UNNEST($1::bigint[], $2::bytea[], $3::int[], $4::bytea[]) \
-               AS v(key, bytes, chunk_count, edit_state) \
+            "UPDATE documents AS d SET bytes = COALESCE(v.saved, d.bytes), \
+             log_after = CASE WHEN v.saved IS NULL THEN d.log_after ELSE v.log_after END, \
+             chunk_count = v.chunk_count, edit_state = v.edit_state \
+             FROM UNNEST($1::bigint[], $2::bytea[], $3::bigint[], $4::int[], $5::bytea[]) \
+               AS v(key, saved, log_after, chunk_count, edit_state) \
              WHERE d.key = v.key",
         )
         .bind(&keys)
         .bind(
             rows.iter()
-                .map(|(_, next)| next.bytes.to_vec())
+                .map(|(_, next)| next.saved.map(<[u8]>::to_vec))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|(_, next)| next.last_seq)
                 .collect::<Vec<_>>(),
         )
         .bind(

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::transaction::{NamedColumns, NewDocument, NewProjection};
+use super::transaction::{DocumentHead, NamedColumns, NewDocument, NewProjection};
 use super::{
     CounterTx, ExistingRow, LoadedDocument, PreparedChange, ROWS_PER_STATEMENT, WriteTx, data_text,
 };
@@ -17,6 +17,7 @@ type LoadedRow = (
     String,
     i64,
     Vec<u8>,
+    i64,
     i64,
     Option<String>,
     String,
@@ -50,12 +51,14 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         if rows.is_empty() {
             return Ok(());
         }
+        // No bytes and `log_after` 0: the document is the record's changes in the log.
         let mut documents = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO documents (key, bytes, chunk_count, edit_state) ",
+            "INSERT INTO documents (key, bytes, log_after, chunk_count, edit_state) ",
         );
         documents.push_values(rows, |mut row, document| {
             row.push_bind(document.key)
-                .push_bind(document.bytes)
+                .push("X''")
+                .push("0")
                 .push_bind(document.chunk_count)
                 .push_bind(document.edit_state);
         });
@@ -145,16 +148,39 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
     }
 
     async fn load_document(&mut self, id: &str) -> Result<Option<LoadedDocument>, StoreError> {
-        let row: Option<(i64, Vec<u8>, i64, Option<String>)> = sqlx::query_as(
-            "SELECT r.key, d.bytes, d.chunk_count, r.enterprise_name \
+        let row: Option<DocumentHead<i64>> = sqlx::query_as(
+            "SELECT r.key, d.bytes, d.log_after, d.chunk_count, r.enterprise_name \
              FROM records r JOIN documents d ON d.key = r.key WHERE r.id = ?",
         )
         .bind(id)
         .fetch_optional(&mut **self)
         .await?;
-        Ok(row.map(|(key, bytes, chunk_count, old_name)| {
-            LoadedDocument::new(key, bytes, chunk_count, old_name, None)
+        Ok(row.map(|(key, bytes, log_after, chunk_count, old_name)| {
+            LoadedDocument::new(key, (bytes, log_after), chunk_count, old_name, None)
         }))
+    }
+
+    async fn log_tails(
+        &mut self,
+        wanted: &[(&str, i64)],
+    ) -> Result<HashMap<String, Vec<Vec<u8>>>, StoreError> {
+        let mut tails: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
+        for chunk in wanted.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new("WITH t(id, after) AS (");
+            query.push_values(chunk, |mut row, (id, after)| {
+                row.push_bind(*id).push_bind(*after);
+            });
+            query.push(
+                ") SELECT c.record_id, c.bytes FROM t CROSS JOIN changes c \
+                 WHERE c.record_id = t.id AND c.seq > t.after ORDER BY c.record_id, c.seq",
+            );
+            let rows: Vec<(String, Vec<u8>)> =
+                query.build_query_as().fetch_all(&mut **self).await?;
+            for (id, bytes) in rows {
+                tails.entry(id).or_default().push(bytes);
+            }
+        }
+        Ok(tails)
     }
 
     /// The stored documents of the records `ids` that exist, by id.
@@ -165,7 +191,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
         let mut loaded = HashMap::new();
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT r.id, r.key, d.bytes, d.chunk_count, r.enterprise_name, r.data, \
+                "SELECT r.id, r.key, d.bytes, d.log_after, d.chunk_count, r.enterprise_name, r.data, \
                  d.edit_state, r.licence_number, r.licence_number_bare, r.credit_code, r.status \
                  FROM records r JOIN documents d ON d.key = r.key WHERE r.id IN (",
             );
@@ -179,6 +205,7 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
                 id,
                 key,
                 bytes,
+                log_after,
                 chunk_count,
                 old_name,
                 old_data,
@@ -197,9 +224,15 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
                 };
                 loaded.insert(
                     id,
-                    LoadedDocument::new(key, bytes, chunk_count, old_name, Some(old_data))
-                        .with_edit_state(state)
-                        .with_named(named),
+                    LoadedDocument::new(
+                        key,
+                        (bytes, log_after),
+                        chunk_count,
+                        old_name,
+                        Some(old_data),
+                    )
+                    .with_edit_state(state)
+                    .with_named(named),
                 );
             }
         }
@@ -257,16 +290,22 @@ impl WriteTx for sqlx::Transaction<'_, Sqlite> {
                 columns.build().execute(&mut **self).await?;
             }
 
-            let mut documents =
-                QueryBuilder::<Sqlite>::new("WITH v(key, bytes, chunk_count, edit_state) AS (");
+            // The saved bytes only for a document compacted now (then they hold its changes up
+            // to its last one); otherwise its new changes are read from the log after them.
+            let mut documents = QueryBuilder::<Sqlite>::new(
+                "WITH v(key, saved, log_after, chunk_count, edit_state) AS (",
+            );
             documents.push_values(chunk, |mut row, (loaded, next)| {
                 row.push_bind(loaded.key)
-                    .push_bind(next.bytes.to_vec())
+                    .push_bind(next.saved.map(<[u8]>::to_vec))
+                    .push_bind(next.last_seq)
                     .push_bind(next.chunk_count)
                     .push_bind(next.edit_state.map(<[u8]>::to_vec));
             });
             documents.push(
-                ") UPDATE documents SET bytes = v.bytes, chunk_count = v.chunk_count, \
+                ") UPDATE documents SET bytes = COALESCE(v.saved, documents.bytes), \
+                 log_after = CASE WHEN v.saved IS NULL THEN documents.log_after \
+                 ELSE v.log_after END, chunk_count = v.chunk_count, \
                  edit_state = v.edit_state FROM v WHERE documents.key = v.key",
             );
             documents.build().execute(&mut **self).await?;

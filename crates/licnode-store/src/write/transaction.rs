@@ -7,28 +7,36 @@ use super::{PreparedChange, PreparedRecord};
 use crate::StoreError;
 use crate::projection::Projection;
 
-/// A stored document as loaded with its record: id, key, bytes, chunk count (the integer
-/// type its database gives), enterprise name, the projection's fields as JSON text and the
-/// stored edit state.
+/// A stored document as loaded with its record: id, key, saved bytes, the change-log number
+/// they hold the record's changes up to, chunk count (the integer type its database gives),
+/// enterprise name, the projection's fields as JSON text and the stored edit state.
 pub(super) type DocumentRow<Count> = (
     String,
     i64,
     Vec<u8>,
+    i64,
     Count,
     Option<String>,
     String,
     Option<Vec<u8>>,
 );
 
+/// One record's document row as loaded to write over it: key, saved bytes, the change-log
+/// number they hold its changes up to, chunk count (its database's integer type) and
+/// enterprise name.
+pub(super) type DocumentHead<Count> = (i64, Vec<u8>, i64, Count, Option<String>);
+
 /// A new record's row to insert: key, last sequence number, the record (with its edit state)
 /// and its document's chunk count.
 pub(super) type NewRecordRow<'a> = (i64, i64, &'a PreparedRecord, i64);
 
-/// What a new record needs only its key for: its document, and its name in the name index.
+/// What a new record needs only its key for: its document row, and its name in the name index.
+/// A new record's document row holds no bytes: its document is its changes in the change log
+/// (migration 0024), written there once.
 pub(crate) struct NewDocument<'a> {
     pub(crate) key: i64,
     pub(crate) projection: &'a Projection,
-    pub(crate) bytes: &'a [u8],
+    /// The record's changes in the log, all of them its document's chunks.
     pub(crate) chunk_count: i64,
     pub(crate) edit_state: Option<&'a [u8]>,
 }
@@ -72,7 +80,6 @@ pub(crate) trait WriteTx {
             .map(|(key, _, record, chunk_count)| NewDocument {
                 key: *key,
                 projection: &record.projection,
-                bytes: &record.doc_bytes,
                 chunk_count: *chunk_count,
                 edit_state: record.edit_state.as_deref(),
             })
@@ -86,10 +93,18 @@ pub(crate) trait WriteTx {
     }
     /// Inserts change-log rows and their audit entries (Art. 37).
     async fn insert_changes(&mut self, rows: &[(i64, &PreparedChange)]) -> Result<(), StoreError>;
-    /// The stored document of record `id`, locked for this transaction.
+    /// The stored document row of record `id`, locked for this transaction: its saved bytes
+    /// only ([`LoadedDocument::complete`] false; see [`super::load_whole_document`]).
     async fn load_document(&mut self, id: &str) -> Result<Option<LoadedDocument>, StoreError>;
-    /// The stored documents of the records `ids` that exist, by id, locked for this
-    /// transaction.
+    /// The changes in the log of each record `(id, after)` numbered after `after`, in log
+    /// order, by record id: what completes a document whose saved bytes hold its changes up
+    /// to `after` (migration 0024).
+    async fn log_tails(
+        &mut self,
+        wanted: &[(&str, i64)],
+    ) -> Result<HashMap<String, Vec<Vec<u8>>>, StoreError>;
+    /// The stored document rows of the records `ids` that exist, by id, locked for this
+    /// transaction: saved bytes only, as [`WriteTx::load_document`].
     async fn load_documents(
         &mut self,
         ids: &[&str],
@@ -128,7 +143,15 @@ crate::dialect::impl_for_each_transaction!(CounterTx {
 /// The stored state of one record's document inside a write transaction.
 pub(crate) struct LoadedDocument {
     pub(super) key: i64,
+    /// The document's saved bytes; once [`LoadedDocument::complete`], followed by its changes
+    /// in the log after `log_after`: the whole document.
     pub(super) bytes: Vec<u8>,
+    /// The change-log number up to which the saved bytes hold the record's changes (migration
+    /// 0024).
+    pub(super) log_after: i64,
+    /// True once the record's changes in the log after `log_after` are appended to `bytes`.
+    pub(super) complete: bool,
+    /// Chunks of the whole document: the saved bytes' and the changes after them.
     pub(super) chunk_count: i64,
     pub(super) old_name: Option<String>,
     /// The projection's fields as stored (JSON text), when loaded for applying received
@@ -166,7 +189,7 @@ impl NamedColumns {
 impl LoadedDocument {
     pub(super) fn new(
         key: i64,
-        bytes: Vec<u8>,
+        (bytes, log_after): (Vec<u8>, i64),
         chunk_count: i64,
         old_name: Option<String>,
         old_data: Option<String>,
@@ -174,6 +197,8 @@ impl LoadedDocument {
         LoadedDocument {
             key,
             bytes,
+            log_after,
+            complete: false,
             chunk_count,
             old_name,
             old_data,
@@ -198,6 +223,15 @@ impl LoadedDocument {
                 .is_some_and(|named| named.same_as(projection))
     }
 
+    /// Appends the record's changes in the log after the saved bytes (from
+    /// [`WriteTx::log_tails`]): the bytes are then the whole document.
+    pub(super) fn complete_with(&mut self, tail: Vec<Vec<u8>>) {
+        for change in tail {
+            self.bytes.extend_from_slice(&change);
+        }
+        self.complete = true;
+    }
+
     /// The same, with the stored edit state.
     pub(super) fn with_edit_state(mut self, edit_state: Option<Vec<u8>>) -> LoadedDocument {
         self.edit_state = edit_state;
@@ -208,7 +242,10 @@ impl LoadedDocument {
 /// A record's new document and projection, to store over its old one.
 pub(crate) struct NextDocument<'a> {
     pub(super) projection: &'a Projection,
-    pub(super) bytes: &'a [u8],
+    /// The whole document saved, when it is compacted: stored as the saved bytes, which then
+    /// hold the record's changes up to `last_seq`. `None`: the saved bytes stay as they are and
+    /// the new changes are read from the log after them.
+    pub(super) saved: Option<&'a [u8]>,
     pub(super) chunk_count: i64,
     pub(super) last_seq: i64,
     /// The edit state of the new document (`None`: unknown, stored as NULL).

@@ -17,7 +17,7 @@ use super::super::{ApplyOutcome, LoggedChange, RemotePlan, data_text, plan_merge
 type Stored = (
     String,
     super::Projection,
-    Vec<u8>,
+    Option<Vec<u8>>,
     i64,
     String,
     Option<licnode_doc::EditState>,
@@ -28,7 +28,7 @@ fn stored(plan: Option<RemotePlan>) -> Option<Stored> {
         (
             data_text(&plan.projection),
             plan.projection,
-            plan.bytes,
+            plan.saved,
             plan.chunk_count,
             format!("{:?}", plan.rows),
             plan.edit_state
@@ -50,7 +50,8 @@ fn both_ways(remote: &LoggedChange) -> [(Option<Stored>, ApplyOutcome); 2] {
         &HashSet::new(),
         &mut fast_outcome,
     )
-    .expect("plan");
+    .expect("plan")
+    .stored_plan();
     let mut merged_outcome = ApplyOutcome::default();
     let merged = plan_merged(
         &remote.record_id,
