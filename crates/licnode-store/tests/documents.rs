@@ -43,32 +43,27 @@ async fn document_row(url: &str, id: &str) -> (i64, i64) {
     }
 }
 
-/// Runs `statements` one by one on the database at `url`.
+/// Runs `statements` one by one on the database at `url`, `bytes` bound where one has `$1`.
 async fn execute(url: &str, statements: &[&str], bytes: &[u8]) {
+    macro_rules! run_on {
+        ($pool:expr) => {{
+            let pool = $pool;
+            for sql in statements {
+                let query = sqlx::query(sqlx::AssertSqlSafe(*sql));
+                let query = if sql.contains('$') {
+                    query.bind(bytes)
+                } else {
+                    query
+                };
+                query.execute(&pool).await.expect(sql);
+            }
+            pool.close().await;
+        }};
+    }
     if url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(url).await.expect("connect");
-        for sql in statements {
-            let query = sqlx::query(sqlx::AssertSqlSafe(*sql));
-            let query = if sql.contains('$') {
-                query.bind(bytes)
-            } else {
-                query
-            };
-            query.execute(&pool).await.expect(sql);
-        }
-        pool.close().await;
+        run_on!(sqlx::SqlitePool::connect(url).await.expect("connect"));
     } else {
-        let pool = sqlx::PgPool::connect(url).await.expect("connect");
-        for sql in statements {
-            let query = sqlx::query(sqlx::AssertSqlSafe(*sql));
-            let query = if sql.contains('$') {
-                query.bind(bytes)
-            } else {
-                query
-            };
-            query.execute(&pool).await.expect(sql);
-        }
-        pool.close().await;
+        run_on!(sqlx::PgPool::connect(url).await.expect("connect"));
     }
 }
 
