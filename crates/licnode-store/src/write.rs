@@ -242,25 +242,22 @@ pub(crate) async fn apply_in<T: WriteTx + CounterTx>(
     let by_record = crate::retention::without_destroyed(by_record, &destroyed, &mut outcome);
     let known = tx.known_hashes(&hashes).await?;
     let loaded = tx.load_documents(&ids).await?;
-    let (mut plans, to_merge) = plan_all(by_record, loaded, &known, &mut outcome)?;
+    let (mut plans, mut to_merge) = plan_all(by_record, loaded, &known, &mut outcome)?;
     // Records whose changes must be merged into their whole document: their changes in the
     // log after the saved bytes are read now, for them alone (a plain edit needs none).
     if !to_merge.is_empty() {
-        let wanted: Vec<(&str, i64)> = to_merge
-            .iter()
-            .map(|(_, id, loaded, _)| (*id, loaded.log_after))
+        let documents = to_merge
+            .iter_mut()
+            .map(|(_, id, loaded, _)| (*id, loaded))
             .collect();
-        let mut tails = tx.log_tails(&wanted).await?;
-        let work: Vec<_> = to_merge
-            .into_iter()
-            .map(|(index, id, mut loaded, fresh)| {
-                loaded.complete_with(tails.remove(id).unwrap_or_default());
-                (index, id, loaded, fresh)
-            })
-            .collect();
-        let merged = on_every_core(work, &mut outcome, |(index, id, loaded, fresh), outcome| {
-            Ok(plan_merged(id, Some(loaded), fresh, outcome)?.map(|plan| (index, plan)))
-        })?;
+        complete_documents(tx, documents).await?;
+        let merged = on_every_core(
+            to_merge,
+            &mut outcome,
+            |(index, id, loaded, fresh), outcome| {
+                Ok(plan_merged(id, Some(loaded), fresh, outcome)?.map(|plan| (index, plan)))
+            },
+        )?;
         plans.extend(merged);
         plans.sort_by_key(|(index, _)| *index);
     }
@@ -918,9 +915,25 @@ async fn load_whole_document<T: WriteTx>(
     let Some(mut loaded) = tx.load_document(id).await? else {
         return Ok(None);
     };
-    let mut tails = tx.log_tails(&[(id, loaded.log_after)]).await?;
-    loaded.complete_with(tails.remove(id).unwrap_or_default());
+    complete_documents(tx, vec![(id, &mut loaded)]).await?;
     Ok(Some(loaded))
+}
+
+/// Completes the loaded document rows `documents` (by record id) with their changes in the log
+/// after their saved bytes, read in one query: each is then its record's whole document.
+async fn complete_documents<T: WriteTx>(
+    tx: &mut T,
+    documents: Vec<(&str, &mut LoadedDocument)>,
+) -> Result<(), StoreError> {
+    let wanted: Vec<(&str, i64)> = documents
+        .iter()
+        .map(|(id, loaded)| (*id, loaded.log_after))
+        .collect();
+    let mut tails = tx.log_tails(&wanted).await?;
+    for (id, loaded) in documents {
+        loaded.complete_with(tails.remove(id).unwrap_or_default());
+    }
+    Ok(())
 }
 
 fn local_change_row(

@@ -1,9 +1,9 @@
 //! Receiving plain edits of a record this node holds (the changed round, issue 14 item 2): the
 //! stored `licnode_doc::EditState` says what each edit may overwrite, the edit's operations are
 //! read onto the stored projection, and the change joins the record's document by being in
-//! the change log (migration 0024) — the document is not loaded. Everything a merge checks is checked the same way, with the
-//! same outcome; an edit of any other shape, a record without a stored state, or a document due
-//! for compaction is merged as before.
+//! the change log (migration 0024) — the document is not loaded. Everything a merge checks is
+//! checked the same way, with the same outcome; an edit of any other shape, a record without a
+//! stored state, or a document due for compaction is merged as before.
 
 use licnode_doc::EditState;
 use serde_json::{Map, Value};
