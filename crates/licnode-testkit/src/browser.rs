@@ -226,6 +226,21 @@ impl Browser {
         Ok(self.client.current_url().await?.to_string())
     }
 
+    /// Waits until the page's address contains `needle` (a submitted form's navigation).
+    pub async fn wait_for_url(&self, needle: &str, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let url = self.current_url().await?;
+            if url.contains(needle) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!("the address did not come to hold `{needle}` within {timeout:?}: {url}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the page's source contains `needle` (after a submit or a redirect).
     pub async fn wait_for_text(&self, needle: &str, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;

@@ -81,6 +81,12 @@ async fn a_visitor_finds_an_enterprise_by_two_characters_of_its_name_in_chromium
         .click("form button[type=submit]")
         .await
         .expect("submit");
+    // The page before the search lists the newest licences too: the results are read only
+    // once the submitted search is the page shown.
+    browser
+        .wait_for_url("q=", Duration::from_secs(15))
+        .await
+        .expect("the search is submitted");
     browser
         .wait_for_text(enterprise_name, Duration::from_secs(15))
         .await
