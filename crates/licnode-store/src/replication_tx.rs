@@ -153,6 +153,9 @@ impl ReplicationTx {
         on_tx!(&mut self.inner, |tx| {
             crate::sync_state::QuarantineTx::move_cursor(tx, peer, stream, seq, cursor_move).await?
         });
+        // Whoever waits for this cursor (a child's next pushed batch, `watch_cursors`) is woken
+        // at the commit.
+        self.moved_cursor = true;
         Ok(())
     }
 

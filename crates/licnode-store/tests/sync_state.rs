@@ -4,7 +4,7 @@
 use licnode_app::Archive;
 use licnode_app::Author;
 use licnode_store::sync_state::{REASON_MALFORMED, REASON_MISSING_DEPENDENCY, SyncStream};
-use licnode_store::{LoggedChange, Refusal, Store};
+use licnode_store::{CursorMove, LoggedChange, Refusal, Store};
 use licnode_testkit::{BACKENDS, Backend, TestDatabase};
 use serde_json::json;
 
@@ -170,6 +170,57 @@ async fn a_batch_its_quarantine_and_its_cursor_are_stored_together_and_replays_a
         );
         county.close().await;
         province.close().await;
+    }
+}
+
+/// A transaction that moves a replication cursor wakes whoever watches the cursors at its
+/// commit, not before: a child's next pushed batch waits on it while the batch before is stored
+/// (issue 14). One that moves none wakes nobody.
+#[tokio::test]
+async fn a_moved_cursor_wakes_its_watchers_at_the_commit() {
+    for backend in BACKENDS {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (store, _database) = open(backend, &dir.path().join("province")).await;
+        let mut watching = store.watch_cursors();
+        watching.borrow_and_update();
+
+        let mut tx = store.begin_replication().await.expect("begin");
+        tx.advance_cursor("330106", SyncStream::Push, 7, &CursorMove::default())
+            .await
+            .expect("move the cursor");
+        assert!(
+            !watching.has_changed().expect("watch"),
+            "{backend:?}: woken before the commit"
+        );
+        tx.commit().await.expect("commit");
+        assert!(
+            watching.has_changed().expect("watch"),
+            "{backend:?}: the commit of a moved cursor woke nobody"
+        );
+        assert_eq!(
+            store
+                .sync_cursor("330106", SyncStream::Push)
+                .await
+                .expect("cursor"),
+            7
+        );
+
+        watching.borrow_and_update();
+        let tx = store.begin_replication().await.expect("begin");
+        tx.commit().await.expect("commit");
+        assert!(
+            !watching.has_changed().expect("watch"),
+            "{backend:?}: a transaction that moved no cursor woke its watchers"
+        );
+
+        store
+            .advance_sync_cursor("330106", SyncStream::Push, 9)
+            .await
+            .expect("advance");
+        assert!(
+            watching.has_changed().expect("watch"),
+            "{backend:?}: a cursor moved on its own woke nobody"
+        );
     }
 }
 
