@@ -207,6 +207,8 @@ impl Store {
             .execute(pool)
             .await?;
         });
+        // A moved cursor, like one moved in a replication transaction: its watchers look again.
+        self.cursor_moved.send_modify(|generation| *generation += 1);
         Ok(())
     }
 

@@ -228,32 +228,28 @@ impl Browser {
 
     /// Waits until the page's address contains `needle` (a submitted form's navigation).
     pub async fn wait_for_url(&self, needle: &str, timeout: Duration) -> anyhow::Result<()> {
-        let deadline = Instant::now() + timeout;
-        loop {
+        let held = poll_until(timeout, || async {
+            Ok(self.current_url().await?.contains(needle))
+        })
+        .await?;
+        if !held {
             let url = self.current_url().await?;
-            if url.contains(needle) {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                bail!("the address did not come to hold `{needle}` within {timeout:?}: {url}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            bail!("the address did not come to hold `{needle}` within {timeout:?}: {url}");
         }
+        Ok(())
     }
 
     /// Waits until the page's source contains `needle` (after a submit or a redirect).
     pub async fn wait_for_text(&self, needle: &str, timeout: Duration) -> anyhow::Result<()> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.source().await?.contains(needle) {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                let url = self.current_url().await.unwrap_or_default();
-                bail!("`{needle}` did not appear on {url} within {timeout:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let held = poll_until(timeout, || async {
+            Ok(self.source().await?.contains(needle))
+        })
+        .await?;
+        if !held {
+            let url = self.current_url().await.unwrap_or_default();
+            bail!("`{needle}` did not appear on {url} within {timeout:?}");
         }
+        Ok(())
     }
 
     /// Signs `user` in through the sign-in page of the staff web application at `base` and waits
@@ -288,5 +284,24 @@ impl Browser {
         let closed = client.close().await;
         drop(driver);
         closed.context("close the WebDriver session")
+    }
+}
+
+/// Asks `probe` every 100 ms until it answers true (`Ok(true)`) or `timeout` has passed
+/// (`Ok(false)`); an error of the probe ends the wait.
+async fn poll_until<F, Fut>(timeout: Duration, mut probe: F) -> anyhow::Result<bool>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if probe().await? {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
