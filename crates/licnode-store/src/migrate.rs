@@ -151,6 +151,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0024_documents_in_the_log.sql"),
         postgres: include_str!("../../../migrations/postgres/0024_documents_in_the_log.sql"),
     },
+    Migration {
+        version: 25,
+        name: "public_name_gram_codes",
+        sqlite: include_str!("../../../migrations/sqlite/0025_public_name_gram_codes.sql"),
+        postgres: include_str!("../../../migrations/postgres/0025_public_name_gram_codes.sql"),
+    },
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

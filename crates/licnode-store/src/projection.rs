@@ -119,9 +119,101 @@ pub fn name_grams(name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The collections whose names PostgreSQL's public name table holds, in the order of their
+/// numbers in its codes (1 first): `public_name_gram_code` of migration 0025 spells the same
+/// list. The numbers are stored: fixed for good, a new public collection takes the next.
+pub(crate) const PUBLIC_NAME_COLLECTIONS: [&str; 6] = [
+    "licences",
+    "licence_events",
+    "reviewers",
+    "review_departments",
+    "inspection_bodies",
+    "publications",
+];
+
+/// Bits of a code above the gram's two characters: the collection's number.
+const GRAM_COLLECTION_SHIFT: u32 = 42;
+
+/// A gram's two characters as one number (the first << 21 | the second, 0 for a gram of one
+/// character): a character is its Unicode scalar value, at most 21 bits.
+pub(crate) fn gram_bits(gram: &str) -> i64 {
+    let mut characters = gram
+        .chars()
+        .map(|character| i64::from(u32::from(character)));
+    let first = characters.next().unwrap_or(0);
+    let second = characters.next().unwrap_or(0);
+    (first << 21) | second
+}
+
+/// The number that stands for the collection `collection` in the public name table's codes,
+/// or `None` if that table does not hold its names.
+pub(crate) fn public_name_collection_number(collection: &str) -> Option<i64> {
+    PUBLIC_NAME_COLLECTIONS
+        .iter()
+        .position(|public| *public == collection)
+        .map(|index| index as i64 + 1)
+}
+
+/// The code of `gram` of a name of `collection` in PostgreSQL's public name table (migration
+/// 0025): the collection's number << 42 | [`gram_bits`]. `None` for a collection the table
+/// does not hold.
+pub(crate) fn public_name_gram_code(collection: &str, gram: &str) -> Option<i64> {
+    public_name_collection_number(collection)
+        .map(|number| (number << GRAM_COLLECTION_SHIFT) | gram_bits(gram))
+}
+
+/// [`public_name_gram_code`] from a collection's number and a gram's [`gram_bits`], as SQL
+/// (both are integers the caller computed, never input text).
+pub(crate) fn sql_gram_code(number: i64, bits: &str) -> String {
+    format!("(({number}::bigint << {GRAM_COLLECTION_SHIFT}) | {bits})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gram_codes_keep_collection_and_characters_apart() {
+        let code = |collection, gram| public_name_gram_code(collection, gram).expect("public");
+        assert_eq!(
+            code("licences", "恒远"),
+            (1 << 42) | (0x6052 << 21) | 0x8fdc
+        );
+        assert_eq!(code("publications", "a"), (6 << 42) | (0x61 << 21));
+        // A character outside the basic plane keeps its 21 bits.
+        assert_eq!(code("licences", "𠀀1"), (1 << 42) | (0x20000 << 21) | 0x31);
+        assert_ne!(code("licences", "恒远"), code("licence_events", "恒远"));
+        assert_ne!(code("licences", "恒远"), code("licences", "远恒"));
+        assert_eq!(public_name_gram_code("applications", "恒远"), None);
+        // The largest scalar value in both places stays below the collection's bits.
+        assert!(gram_bits("\u{10ffff}\u{10ffff}") < 1 << 42);
+    }
+
+    #[test]
+    fn the_migrations_numbers_are_the_writers() {
+        let migration =
+            include_str!("../../../migrations/postgres/0025_public_name_gram_codes.sql");
+        for (index, collection) in PUBLIC_NAME_COLLECTIONS.iter().enumerate() {
+            let case = format!("WHEN '{collection}' THEN {}", index + 1);
+            assert!(migration.contains(&case), "{case}");
+        }
+        assert_eq!(
+            migration.matches(" WHEN '").count(),
+            PUBLIC_NAME_COLLECTIONS.len()
+        );
+    }
+
+    #[test]
+    fn the_numbered_collections_are_the_models_public_ones() {
+        for model in licnode_model::collections() {
+            assert_eq!(
+                public_name_collection_number(model.name).is_some(),
+                model.public,
+                "{}: public in the model, and numbered in the public name table, must agree",
+                model.name
+            );
+        }
+    }
 
     #[test]
     fn grams_overlap_and_skip_punctuation() {

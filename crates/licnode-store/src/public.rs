@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use sqlx::{Postgres, QueryBuilder, Row, Sqlite};
 
 use crate::dialect::with_reader;
-use crate::projection::{bare_licence_number, name_grams};
+use crate::projection::{bare_licence_number, name_grams, public_name_gram_code};
 use crate::{Db, Store, StoreError};
 
 /// Largest page the public service reads at once.
@@ -203,30 +203,31 @@ impl NameMatch for QueryBuilder<Sqlite> {
 
 impl NameMatch for QueryBuilder<Postgres> {
     fn push_name_match(&mut self, query: &PublicQuery, name: &str) -> &'static str {
-        let collection = query.collection.name;
-        // The newest records holding one gram of the fragment, from
-        // `public_name_grams` (migration 0003) in key order, each verified with a
-        // substring test. A longer fragment walks its rarest gram: the one with the
-        // fewest entries, counted up to a bound.
-        let mut grams = name_grams(name);
-        grams.sort();
-        grams.dedup();
+        // The newest records holding one gram of the fragment, from `public_name_grams`
+        // (migrations 0003 and 0025: a gram of a collection is one code) in key order, each
+        // verified with a substring test. A longer fragment walks its rarest gram: the one
+        // with the fewest entries, counted up to a bound. A collection the table does not hold
+        // has no number: its codes (number 0) match nothing.
+        let mut codes: Vec<i64> = name_grams(name)
+            .iter()
+            .map(|gram| public_name_gram_code(query.collection.name, gram).unwrap_or(0))
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
         self.push(
             "SELECT r.key, r.data::text FROM public_name_grams p \
-                 JOIN records r ON r.key = p.key WHERE p.collection = ",
-        )
-        .push_bind(collection);
-        if let [gram] = grams.as_slice() {
-            self.push(" AND p.gram = ").push_bind(gram.clone());
+                 JOIN records r ON r.key = p.key WHERE ",
+        );
+        if let [code] = codes.as_slice() {
+            self.push("p.code = ").push_bind(*code);
         } else {
-            self.push(" AND p.gram = (SELECT g.gram FROM unnest(")
-                .push_bind(grams)
+            self.push("p.code = (SELECT c.code FROM unnest(")
+                .push_bind(codes)
                 .push(
-                    "::text[]) AS g(gram) ORDER BY (SELECT count(*) FROM \
-                         (SELECT 1 FROM public_name_grams q WHERE q.collection = ",
-                )
-                .push_bind(collection)
-                .push(" AND q.gram = g.gram LIMIT 1000) AS c), g.gram LIMIT 1)");
+                    "::bigint[]) AS c(code) ORDER BY (SELECT count(*) FROM \
+                         (SELECT 1 FROM public_name_grams q WHERE q.code = c.code LIMIT 1000) \
+                         AS n), c.code LIMIT 1)",
+                );
         }
         self.push(" AND strpos(r.enterprise_name, ")
             .push_bind(name.to_string())

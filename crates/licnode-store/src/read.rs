@@ -6,7 +6,10 @@ use serde_json::{Map, Value};
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Sqlite};
 
 use crate::dialect::with_reader;
-use crate::projection::{Projection, name_grams};
+use crate::projection::{
+    Projection, gram_bits, name_grams, public_name_collection_number, public_name_gram_code,
+    sql_gram_code,
+};
 use crate::{Db, Store, StoreError};
 use licnode_sync::protocol::LoggedChange;
 
@@ -464,7 +467,7 @@ fn list_order(descending: bool) -> &'static str {
 
 /// A staff search by name on PostgreSQL, in key order from `after`, without its final `LIMIT`.
 /// The public collections' names are indexed once, in `public_name_grams` (the public service's
-/// table: a gram's records in key order); the GIN index over `name_grams` covers only the other
+/// table: a gram of a collection — one code, migration 0025 — and its records in key order); the GIN index over `name_grams` covers only the other
 /// collections (migration 0023). A search that may find records of both reads each collection's
 /// part in key order and merges them. A fragment too short to have a gram (the API refuses one
 /// character) is a substring test over every record.
@@ -506,23 +509,22 @@ fn push_pg_name_search(
     if grams.len() > 1 && !public.is_empty() {
         // The fragment's rarest gram among the public collections searched, its entries
         // counted up to a bound (as the public search does), once for every collection's part.
-        // The collections are the model's names, spelled as literals: bound as an array, a
-        // prepared statement's generic plan guesses their number and reads the counted entries
-        // from the table instead of the index alone (measured: 6 ms against under 1 ms).
-        let listed: Vec<String> = public
+        // A gram is counted as its codes in those collections (migration 0025): the numbers
+        // are the model's collections', spelled as literals — bound as an array, a prepared
+        // statement's generic plan guesses their number and reads the counted entries from the
+        // table instead of the index alone (measured: 6 ms against under 1 ms).
+        let codes: Vec<String> = public
             .iter()
-            .map(|name| {
-                debug_assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
-                format!("'{name}'")
-            })
+            .filter_map(|name| public_name_collection_number(name))
+            .map(|number| sql_gram_code(number, "g.bits"))
             .collect();
-        sql.push("WITH rarest(gram) AS (SELECT g.gram FROM unnest(")
-            .push_bind(grams.clone())
+        sql.push("WITH rarest(bits) AS (SELECT g.bits FROM unnest(")
+            .push_bind(grams.iter().map(|gram| gram_bits(gram)).collect::<Vec<_>>())
             .push(format!(
-                "::text[]) AS g(gram) ORDER BY (SELECT count(*) FROM \
-                 (SELECT 1 FROM public_name_grams q WHERE q.collection IN ({}) \
-                 AND q.gram = g.gram LIMIT 1000) AS c), g.gram LIMIT 1) ",
-                listed.join(", ")
+                "::bigint[]) AS g(bits) ORDER BY (SELECT count(*) FROM \
+                 (SELECT 1 FROM public_name_grams q WHERE q.code IN ({}) \
+                 LIMIT 1000) AS c), g.bits LIMIT 1) ",
+                codes.join(", ")
             ));
     }
     sql.push("SELECT * FROM (");
@@ -550,21 +552,24 @@ fn push_pg_name_search(
         part(sql);
         // The records holding the fragment's (rarest) gram, in key order, each verified with
         // a substring test.
+        let number = public_name_collection_number(collection).unwrap_or(0);
         sql.push(format!(
             "(SELECT {columns} FROM public_name_grams p JOIN records r ON r.key = p.key \
-             WHERE p.collection = "
-        ))
-        .push_bind(collection);
+             WHERE p.code = "
+        ));
         if let [gram] = grams.as_slice() {
-            sql.push(" AND p.gram = ").push_bind(gram.clone());
+            sql.push_bind(public_name_gram_code(collection, gram).unwrap_or(0));
         } else {
             // Every gram of the fragment in the record's own row (`name_grams`, kept for every
             // record; only its index leaves the public collections out), before the substring
             // test. (Probing the gram table for each gram instead planned and ran about twice
             // as long: docs/BENCHMARKS.md.)
-            sql.push(" AND p.gram = (SELECT gram FROM rarest) AND r.name_grams @> ")
-                .push_bind(grams.clone())
-                .push("::text[]");
+            sql.push(format!(
+                "(SELECT {} FROM rarest) AND r.name_grams @> ",
+                sql_gram_code(number, "bits")
+            ))
+            .push_bind(grams.clone())
+            .push("::text[]");
         }
         sql.push(" AND p.key > ")
             .push_bind(after)

@@ -1098,3 +1098,48 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod gram_code_tests {
+    use super::*;
+    use crate::dialect::with_writer;
+    use crate::projection::public_name_gram_code;
+
+    /// The writer computes a new record's name codes in Rust; the database computes them in
+    /// `public_name_gram_code` (migration 0025) when a record is renamed or deleted. They must
+    /// agree, or a renamed record keeps its old codes and loses its new ones.
+    #[tokio::test]
+    async fn the_writers_gram_codes_are_the_databases() {
+        let dir = licnode_testkit::temp_dir().expect("dir");
+        let (url, _database) =
+            licnode_testkit::database_url(licnode_testkit::Backend::Postgres, dir.path())
+                .await
+                .expect("database");
+        let store = Store::open(&url).await.expect("open");
+        let cases = [
+            ("licences", "恒远"),
+            ("licence_events", "恒远"),
+            ("reviewers", "a"),
+            ("review_departments", "x9"),
+            ("inspection_bodies", "𠀀远"),
+            ("publications", "\u{10ffff}\u{10ffff}"),
+            ("applications", "恒远"),
+        ];
+        for (collection, gram) in cases {
+            let in_the_database: Option<i64> = with_writer!(&store.db, |pool| {
+                sqlx::query_scalar("SELECT public_name_gram_code($1, $2)")
+                    .bind(collection)
+                    .bind(gram)
+                    .fetch_one(pool)
+                    .await
+                    .expect("code")
+            });
+            assert_eq!(
+                in_the_database,
+                public_name_gram_code(collection, gram),
+                "{collection} {gram}"
+            );
+        }
+        store.close().await;
+    }
+}

@@ -1057,3 +1057,137 @@ async fn bundled_sqlite_is_built_without_its_process_wide_locks() {
         "SQLite shares one page-cache group across connections: {options:?}"
     );
 }
+
+/// Names found by a staff search for `fragment`, in storage order.
+async fn names_found(store: &Store, fragment: &str) -> Vec<String> {
+    let page = store
+        .search(&SearchQuery {
+            name: Some(fragment.into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("search");
+    page.items
+        .iter()
+        .map(|record| {
+            record.data["enterprise_name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+/// Names found by the public service for `fragment` among licences, newest first.
+async fn public_names_found(store: &Store, fragment: &str) -> Vec<String> {
+    let mut query = licnode_store::public::PublicQuery::new(
+        licnode_model::collection("licences").expect("licences"),
+        10,
+    );
+    query.name = Some(fragment.into());
+    let page = store.public_records(&query).await.expect("public search");
+    page.rows
+        .iter()
+        .map(|row| {
+            row.data["enterprise_name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+/// Migration 0025 keeps PostgreSQL's public name grams as codes: the grams a database already
+/// held are converted, so that names stored before it are found after it, by the staff search
+/// and the public service, and a rename after it moves the record in the index.
+#[tokio::test]
+async fn public_names_indexed_before_the_gram_codes_are_found_after_them() {
+    let dir = licnode_testkit::temp_dir().expect("dir");
+    let (url, _database) = licnode_testkit::database_url(Backend::Postgres, dir.path())
+        .await
+        .expect("database");
+    let store = Store::open(&url).await.expect("open");
+    let archive = Archive::new(store.clone(), "330000");
+    let hengyuan = create_licence(
+        &archive,
+        "330106",
+        "杭州恒远电缆有限公司",
+        "(浙)XK06-001-00123",
+        &credit_code("91330106MA2H3K7Q0"),
+    )
+    .await;
+    create_licence(
+        &archive,
+        "330102",
+        "宁波海天化肥有限公司",
+        "XK13-005-00002",
+        &credit_code("91330200MA2H3K7Q1"),
+    )
+    .await;
+    store.close().await;
+    // The database as migration 0024 left it: grams as (collection, gram, key) rows.
+    let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+    for statement in [
+        "DROP TABLE public_name_grams",
+        "DROP FUNCTION public_name_gram_code(TEXT, TEXT)",
+        "CREATE TABLE public_name_grams (collection TEXT NOT NULL, gram TEXT NOT NULL, \
+         key BIGINT NOT NULL, PRIMARY KEY (collection, gram, key))",
+        "INSERT INTO public_name_grams (collection, gram, key) \
+         SELECT DISTINCT collection, g.gram, key FROM records, unnest(name_grams) AS g(gram) \
+         WHERE public_name_collection(collection)",
+        "DELETE FROM schema_migrations WHERE version = 25",
+    ] {
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect(statement);
+    }
+    pool.close().await;
+
+    let store = Store::open(&url).await.expect("migrated");
+    assert_eq!(names_found(&store, "恒远").await, ["杭州恒远电缆有限公司"]);
+    assert_eq!(
+        names_found(&store, "海天化肥").await,
+        ["宁波海天化肥有限公司"]
+    );
+    assert_eq!(
+        names_found(&store, "有限公司").await,
+        ["杭州恒远电缆有限公司", "宁波海天化肥有限公司"]
+    );
+    assert!(names_found(&store, "远杭").await.is_empty());
+    assert_eq!(
+        public_names_found(&store, "恒远电缆").await,
+        ["杭州恒远电缆有限公司"]
+    );
+    assert_eq!(
+        public_names_found(&store, "有限").await,
+        ["宁波海天化肥有限公司", "杭州恒远电缆有限公司"]
+    );
+    let archive = Archive::new(store.clone(), "330000");
+    archive
+        .update(
+            &hengyuan.record.id,
+            &fields(json!({ "enterprise_name": "杭州远见线缆有限公司" })),
+            &Author::clerk("clerk"),
+        )
+        .await
+        .expect("rename");
+    assert!(names_found(&store, "恒远").await.is_empty());
+    assert!(public_names_found(&store, "恒远").await.is_empty());
+    assert_eq!(
+        names_found(&store, "远见线").await,
+        ["杭州远见线缆有限公司"]
+    );
+    assert_eq!(
+        public_names_found(&store, "远见").await,
+        ["杭州远见线缆有限公司"]
+    );
+    let codes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM public_name_grams")
+        .fetch_one(&sqlx::PgPool::connect(&url).await.expect("connect"))
+        .await
+        .expect("count");
+    // 杭州远见线缆有限公司: 9 grams; 宁波海天化肥有限公司: 9 — nothing of the old name left.
+    assert_eq!(codes, 18);
+    store.close().await;
+}

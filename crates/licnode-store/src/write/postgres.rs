@@ -9,7 +9,7 @@ use sqlx::Postgres;
 use super::transaction::{DocumentHead, NewDocument, NewProjection};
 use super::{DocumentRow, ExistingRow, LoadedDocument, PreparedChange, WriteTx, data_text};
 use crate::StoreError;
-use crate::projection::Projection;
+use crate::projection::{Projection, public_name_gram_code};
 
 impl WriteTx for sqlx::Transaction<'_, Postgres> {
     const ROWS_PER_BATCH: usize = 2_000;
@@ -38,8 +38,8 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
     }
 
     /// Inserts document rows, and the public collections' grams into `public_name_grams` (the
-    /// public name search, migration 0003) — each statement binding one array a column. The
-    /// keys are new, so no row can be there already.
+    /// public name search, migrations 0003 and 0025) — each statement binding one array a
+    /// column. The keys are new, so no row can be there already.
     async fn insert_documents(&mut self, rows: &[NewDocument<'_>]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
@@ -60,28 +60,28 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
         .bind(rows.iter().map(|row| row.edit_state).collect::<Vec<_>>())
         .execute(&mut **self)
         .await?;
-        let mut collections = Vec::new();
-        let mut grams = Vec::new();
-        let mut keys = Vec::new();
+        // The public collections' name grams as codes (migration 0025), in code order: the
+        // batch's entries go into the primary key left to right.
+        let mut entries: Vec<(i64, i64)> = Vec::new();
         for row in rows {
-            let mut seen = HashSet::new();
-            for gram in row.projection.grams() {
-                if seen.insert(gram.clone()) {
-                    collections.push(row.projection.collection.as_str());
-                    grams.push(gram);
-                    keys.push(row.key);
-                }
-            }
+            let collection = row.projection.collection.as_str();
+            entries.extend(
+                row.projection
+                    .grams()
+                    .iter()
+                    .filter_map(|gram| public_name_gram_code(collection, gram))
+                    .map(|code| (code, row.key)),
+            );
         }
-        if !keys.is_empty() {
+        entries.sort_unstable();
+        entries.dedup();
+        if !entries.is_empty() {
+            let (codes, keys): (Vec<i64>, Vec<i64>) = entries.into_iter().unzip();
             sqlx::query(
-                "INSERT INTO public_name_grams (collection, gram, key) \
-                 SELECT collection, gram, key \
-                 FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS t(collection, gram, key) \
-                 WHERE public_name_collection(collection)",
+                "INSERT INTO public_name_grams (code, key) \
+                 SELECT code, key FROM UNNEST($1::bigint[], $2::bigint[]) AS t(code, key)",
             )
-            .bind(&collections)
-            .bind(&grams)
+            .bind(&codes)
             .bind(&keys)
             .execute(&mut **self)
             .await?;
@@ -138,7 +138,7 @@ impl WriteTx for sqlx::Transaction<'_, Postgres> {
     async fn remove_documents(&mut self, keys: &[i64]) -> Result<(), StoreError> {
         for statement in [
             "DELETE FROM documents WHERE key = ANY($1)",
-            "DELETE FROM public_name_grams WHERE key = ANY($1)",
+            // The records' deletion trigger removes their name grams (migration 0025).
             "DELETE FROM records WHERE key = ANY($1)",
         ] {
             sqlx::query(statement)
