@@ -25,6 +25,29 @@ async fn create_licence(
         .expect("create a licence")
 }
 
+/// Two licences of Zhejiang counties — 杭州恒远电缆有限公司 (returned, with its credit code)
+/// and 宁波海天化肥有限公司, created in that order.
+async fn two_licences(archive: &Archive) -> (licnode_app::Created, String) {
+    let code = credit_code("91330106MA2H3K7Q0");
+    let hengyuan = create_licence(
+        archive,
+        "330106",
+        "杭州恒远电缆有限公司",
+        "(浙)XK06-001-00123",
+        &code,
+    )
+    .await;
+    create_licence(
+        archive,
+        "330102",
+        "宁波海天化肥有限公司",
+        "XK13-005-00002",
+        &credit_code("91330200MA2H3K7Q1"),
+    )
+    .await;
+    (hengyuan, code)
+}
+
 /// A store on `backend` in `dir`, with the PostgreSQL database kept alive beside it.
 async fn open(backend: Backend, dir: &std::path::Path) -> (Store, Option<TestDatabase>) {
     std::fs::create_dir_all(dir).expect("test directory");
@@ -124,23 +147,7 @@ async fn search_finds_by_two_character_fragment_licence_number_and_credit_code()
         let dir = licnode_testkit::temp_dir().expect("dir");
         let (store, _db) = open(backend, dir.path()).await;
         let archive = Archive::new(store.clone(), "330000");
-        let code = credit_code("91330106MA2H3K7Q0");
-        let target = create_licence(
-            &archive,
-            "330106",
-            "杭州恒远电缆有限公司",
-            "(浙)XK06-001-00123",
-            &code,
-        )
-        .await;
-        create_licence(
-            &archive,
-            "330102",
-            "宁波海天化肥有限公司",
-            "XK13-005-00002",
-            &credit_code("91330200MA2H3K7Q1"),
-        )
-        .await;
+        let (target, code) = two_licences(&archive).await;
 
         let by_fragment = store
             .search(&SearchQuery {
@@ -1109,22 +1116,7 @@ async fn public_names_indexed_before_the_gram_codes_are_found_after_them() {
         .expect("database");
     let store = Store::open(&url).await.expect("open");
     let archive = Archive::new(store.clone(), "330000");
-    let hengyuan = create_licence(
-        &archive,
-        "330106",
-        "杭州恒远电缆有限公司",
-        "(浙)XK06-001-00123",
-        &credit_code("91330106MA2H3K7Q0"),
-    )
-    .await;
-    create_licence(
-        &archive,
-        "330102",
-        "宁波海天化肥有限公司",
-        "XK13-005-00002",
-        &credit_code("91330200MA2H3K7Q1"),
-    )
-    .await;
+    let (hengyuan, _) = two_licences(&archive).await;
     store.close().await;
     // The database as migration 0024 left it: grams as (collection, gram, key) rows.
     let pool = sqlx::PgPool::connect(&url).await.expect("connect");
