@@ -199,6 +199,8 @@ pub struct Store {
     pub(crate) group: std::sync::Arc<std::sync::OnceLock<write::GroupSender>>,
     /// Signalled after every commit that added to the change log.
     pub(crate) changed: std::sync::Arc<tokio::sync::Notify>,
+    /// Signalled when changes a child pushed were stored: see [`Store::received_from_child`].
+    pub(crate) from_children: std::sync::Arc<tokio::sync::Notify>,
     /// Moves (a generation count) after every commit that added to the change log: what
     /// long-polls of this node's children wait on.
     pub(crate) log_moved: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
@@ -298,6 +300,7 @@ impl Store {
             db,
             group: Default::default(),
             changed: Default::default(),
+            from_children: Default::default(),
             log_moved: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             cursor_moved: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         };

@@ -550,6 +550,18 @@ impl Store {
         self.changed.notified().await;
     }
 
+    /// Tells the sync loop that changes a child pushed were stored, so that it forwards them
+    /// to this node's parent at once: they came as a batch already, and the debounce that
+    /// gathers a clerk's writes (`[sync] debounce`) would hold them at every level.
+    pub fn signal_received_from_child(&self) {
+        self.from_children.notify_one();
+    }
+
+    /// Resolves when changes a child pushed were stored since the last call.
+    pub async fn received_from_child(&self) {
+        self.from_children.notified().await;
+    }
+
     /// A receiver that sees every move of this node's change log (a generation count): what a
     /// child's long-poll waits on. Writes by another process on the same database are seen
     /// once [`Store::notice_external_writes`] runs.

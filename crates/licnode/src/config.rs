@@ -195,7 +195,8 @@ pub struct SyncSection {
     /// A session at least this often.
     #[serde(default = "default_sync_interval", with = "nonzero_human_duration")]
     pub interval: Duration,
-    /// After a write, wait this long for more before syncing.
+    /// After a write, wait this long for more before syncing (a batch a child pushed goes on
+    /// at once while the link works: it is gathered already).
     #[serde(default = "default_sync_debounce", with = "human_duration")]
     pub debounce: Duration,
     /// The longest wait between attempts while the parent is unreachable.

@@ -1,4 +1,5 @@
-//! The child's sync loop: a session with the parent shortly after a write (debounced), when the
+//! The child's sync loop: a session with the parent shortly after a write (debounced), at once
+//! when a child's pushed batch was stored (a relay forwards it), when the
 //! long-poll it keeps open to the parent brings something down, on an interval, and on demand
 //! (`POST /api/v1/sync/now`); exponential backoff with jitter while the parent is unreachable. Its state is shared with the API and metrics and saved for
 //! `licnode status`. The loop runs under the node's [`Supervisor`]: a panic starts it again
@@ -191,12 +192,17 @@ async fn run<Dial: ParentDial>(
             _ = tokio::time::sleep_until(next_session) => {}
             _ = shared.wake.notified() => {}
             _ = archive.changed() => {
-                // More writes usually follow the first: wait a little for them.
+                // More writes usually follow the first: wait a little for them — unless a
+                // child's batch is among them, which goes on at once (below).
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     _ = tokio::time::sleep(timing.debounce) => {}
+                    _ = relay_now(&archive, &shared) => {}
                 }
             }
+            // A child's pushed batch is forwarded to the parent at once while the link works:
+            // a relay does not hold what comes up through it for a debounce at every level.
+            _ = relay_now(&archive, &shared) => {}
             polled = long_poll => {
                 poll_not_before = tokio::time::Instant::now() + LONG_POLL_SPACING;
                 let watched = match polled {
@@ -245,6 +251,18 @@ async fn run<Dial: ParentDial>(
             ),
         }
         save(&archive, &snapshot).await;
+    }
+}
+
+/// Resolves when a child's pushed changes were stored and the link to the parent works (its
+/// last session did not fail); while it fails, they wait for the backoff or the debounce like
+/// any write, so that children pushing do not hammer an unreachable parent.
+async fn relay_now(archive: &Archive, shared: &LinkHandle) {
+    loop {
+        archive.received_from_child().await;
+        if shared.snapshot().consecutive_failures == 0 {
+            return;
+        }
     }
 }
 

@@ -37,6 +37,16 @@ impl Tree {
 
     /// The tree, with every child's sync loop running (`auto_sync`) or not.
     async fn start_with(backend: licnode_testkit::Backend, auto_sync: bool) -> Tree {
+        Tree::start_with_debounce(backend, auto_sync, std::time::Duration::from_secs(1)).await
+    }
+
+    /// [`Tree::start_with`], the province's sync loop debouncing writes for `province`
+    /// (every other node's for a second).
+    async fn start_with_debounce(
+        backend: licnode_testkit::Backend,
+        auto_sync: bool,
+        province: std::time::Duration,
+    ) -> Tree {
         let dir = tempfile::tempdir().expect("dir");
         let root = dir.path().to_owned();
         tokio::task::spawn_blocking(move || make_tree(&root))
@@ -60,7 +70,11 @@ impl Tree {
             // Most tests drive every session themselves.
             config.sync.enabled = auto_sync;
             config.sync.interval = std::time::Duration::from_secs(3600);
-            config.sync.debounce = std::time::Duration::from_secs(1);
+            config.sync.debounce = if name == "zhejiang" {
+                province
+            } else {
+                std::time::Duration::from_secs(1)
+            };
             config
         };
         let national = Node::start(&load("national", None))
@@ -493,6 +507,41 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// A relay forwards what a child pushed at once: the debounce gathers a clerk's writes, and a
+/// child's batch is gathered already. With the province debouncing its writes for a minute, a
+/// county's new record still reaches national within seconds (the wait gives up at 30 s).
+#[tokio::test]
+async fn a_province_relays_a_countys_batch_without_waiting_for_its_debounce() {
+    let minute = std::time::Duration::from_secs(60);
+    let tree = Tree::start_with_debounce(licnode_testkit::Backend::Sqlite, true, minute).await;
+    for node in [&tree.xihu, &tree.zhejiang] {
+        eventually("the first session", || async {
+            node.link()
+                .is_some_and(|link| link.snapshot().last_success_ms.is_some())
+        })
+        .await;
+    }
+    let started = std::time::Instant::now();
+    let id = create(&tree.xihu, "quality_archives", "330106", 5).await;
+    eventually(
+        "the county's archive reaches national before the province's debounce ends",
+        || async {
+            tree.national
+                .archive()
+                .find(&id)
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+        },
+    )
+    .await;
+    let elapsed = started.elapsed();
+    println!("county → province → national in {elapsed:?} (the province's debounce: 60 s)");
+    assert!(elapsed < minute, "{elapsed:?}");
+    tree.shutdown().await;
 }
 
 #[tokio::test]

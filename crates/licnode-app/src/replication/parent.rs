@@ -110,6 +110,9 @@ pub async fn push(
     })
     .await?;
     drop(arrived);
+    if !outcome.applied.is_empty() {
+        store.signal_received_from_child();
+    }
     let acknowledged = store.sync_cursor(&child.code, SyncStream::Push).await?;
     let quarantined = outcome.refused.len() + outcome.pending.len();
     if quarantined > 0 {

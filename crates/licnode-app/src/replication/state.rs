@@ -14,6 +14,12 @@ impl Archive {
         self.store.changed().await
     }
 
+    /// Waits until changes a child pushed were stored (since the last call): what makes the
+    /// sync loop forward them to the parent without its debounce.
+    pub async fn received_from_child(&self) {
+        self.store.received_from_child().await
+    }
+
     /// A receiver that sees every move of this node's change log (a generation count).
     pub fn watch_log(&self) -> tokio::sync::watch::Receiver<u64> {
         self.store.watch_log()
