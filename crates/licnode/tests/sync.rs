@@ -151,6 +151,11 @@ async fn create(node: &NodeHandle, collection: &str, jurisdiction: &str, seed: u
         .id
 }
 
+/// Whether `node` holds the record `id`.
+async fn holds(node: &NodeHandle, id: &str) -> bool {
+    node.archive().find(id).await.ok().flatten().is_some()
+}
+
 /// Every record id a node's database holds, with its jurisdiction.
 async fn held(node: &NodeHandle) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = node
@@ -527,15 +532,7 @@ async fn a_province_relays_a_countys_batch_without_waiting_for_its_debounce() {
     let id = create(&tree.xihu, "quality_archives", "330106", 5).await;
     eventually(
         "the county's archive reaches national before the province's debounce ends",
-        || async {
-            tree.national
-                .archive()
-                .find(&id)
-                .await
-                .ok()
-                .flatten()
-                .is_some()
-        },
+        || holds(&tree.national, &id),
     )
     .await;
     let elapsed = started.elapsed();
@@ -556,18 +553,9 @@ async fn a_write_at_a_county_reaches_national_by_itself_shortly_after() {
         .await
         .expect("create");
     let id = created.record.id.clone();
-    eventually(
-        "the archive reaches national through the province",
-        || async {
-            tree.national
-                .archive()
-                .find(&id)
-                .await
-                .ok()
-                .flatten()
-                .is_some()
-        },
-    )
+    eventually("the archive reaches national through the province", || {
+        holds(&tree.national, &id)
+    })
     .await;
     let link = tree.xihu.link().expect("xihu's loop runs").snapshot();
     assert_eq!(
