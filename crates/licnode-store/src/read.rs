@@ -467,8 +467,8 @@ fn list_order(descending: bool) -> &'static str {
 
 /// A staff search by name on PostgreSQL, in key order from `after`, without its final `LIMIT`.
 /// The public collections' names are indexed once, in `public_name_grams` (the public service's
-/// table: a gram of a collection — one code, migration 0025 — and its records in key order); the GIN index over `name_grams` covers only the other
-/// collections (migration 0023). A search that may find records of both reads each collection's
+/// table: a gram of a collection — one code, migration 0025 — and its records in key order);
+/// the GIN index over `name_grams` covers only the other collections (migration 0023). A search that may find records of both reads each collection's
 /// part in key order and merges them. A fragment too short to have a gram (the API refuses one
 /// character) is a substring test over every record.
 fn push_pg_name_search(

@@ -1077,13 +1077,13 @@ async fn names_found(store: &Store, fragment: &str) -> Vec<String> {
         .expect("search");
     page.items
         .iter()
-        .map(|record| {
-            record.data["enterprise_name"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-        })
+        .map(|record| enterprise_name(&record.data))
         .collect()
+}
+
+/// A record's enterprise name, or an empty string.
+fn enterprise_name(data: &Map<String, Value>) -> String {
+    data["enterprise_name"].as_str().unwrap_or("").to_string()
 }
 
 /// Names found by the public service for `fragment` among licences, newest first.
@@ -1096,12 +1096,7 @@ async fn public_names_found(store: &Store, fragment: &str) -> Vec<String> {
     let page = store.public_records(&query).await.expect("public search");
     page.rows
         .iter()
-        .map(|row| {
-            row.data["enterprise_name"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-        })
+        .map(|row| enterprise_name(&row.data))
         .collect()
 }
 
@@ -1135,7 +1130,6 @@ async fn public_names_indexed_before_the_gram_codes_are_found_after_them() {
             .await
             .expect(statement);
     }
-    pool.close().await;
 
     let store = Store::open(&url).await.expect("migrated");
     assert_eq!(names_found(&store, "恒远").await, ["杭州恒远电缆有限公司"]);
@@ -1176,9 +1170,10 @@ async fn public_names_indexed_before_the_gram_codes_are_found_after_them() {
         ["杭州远见线缆有限公司"]
     );
     let codes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM public_name_grams")
-        .fetch_one(&sqlx::PgPool::connect(&url).await.expect("connect"))
+        .fetch_one(&pool)
         .await
         .expect("count");
+    pool.close().await;
     // 杭州远见线缆有限公司: 9 grams; 宁波海天化肥有限公司: 9 — nothing of the old name left.
     assert_eq!(codes, 18);
     store.close().await;
